@@ -1,0 +1,111 @@
+package dev.corral.architecture;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The dependency arrows of ARCHITECTURE.md, checked on the compiled main classes of every module:
+ * {@code cli → api}, {@code node-agent → api, hypervisor-engine}, {@code control-plane → api}; nothing depends
+ * on control-plane or node-agent; inside the engine, devices never touch KVM.
+ */
+class DependencyArrowsTest {
+
+    private static final String API = "dev.corral.api..";
+    private static final String CLI = "dev.corral.cli..";
+    private static final String AGENT = "dev.corral.agent..";
+    private static final String CONTROL_PLANE = "dev.corral.controlplane..";
+    private static final String ENGINE = "dev.corral.engine..";
+    private static final String EMBEDDED = "dev.corral.embedded..";
+
+    private static JavaClasses corral;
+
+    @BeforeAll
+    static void importCorral() {
+        corral = new ClassFileImporter()
+                .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+                .importPackages("dev.corral");
+    }
+
+    @Test
+    void everyModuleIsOnTheClasspathSoNoRulePassesVacuously() {
+        for (String pkg : new String[] {"dev.corral.api", "dev.corral.cli", "dev.corral.agent",
+                "dev.corral.controlplane", "dev.corral.engine", "dev.corral.embedded"}) {
+            assertTrue(corral.stream().anyMatch(c -> c.getPackageName().startsWith(pkg)), "no classes found in " + pkg);
+        }
+    }
+
+    @Test
+    void apiIsPlainJavaAndJacksonAnnotations() {
+        classes().that().resideInAPackage(API)
+                .should().onlyDependOnClassesThat().resideInAnyPackage(API, "java..", "com.fasterxml.jackson.annotation..")
+                .check(corral);
+    }
+
+    @Test
+    void cliDependsOnlyOnApi() {
+        noClasses().that().resideInAPackage(CLI)
+                .should().dependOnClassesThat().resideInAnyPackage(AGENT, CONTROL_PLANE, ENGINE, EMBEDDED)
+                .check(corral);
+    }
+
+    @Test
+    void engineIsALibraryThatKnowsNoServiceAndNoFramework() {
+        noClasses().that().resideInAPackage(ENGINE)
+                .should().dependOnClassesThat().resideInAnyPackage(API, CLI, AGENT, CONTROL_PLANE, EMBEDDED,
+                        "io.quarkus..", "jakarta..", "org.jboss..")
+                .check(corral);
+    }
+
+    @Test
+    void nothingDependsOnControlPlane() {
+        noClasses().that().resideOutsideOfPackage(CONTROL_PLANE)
+                .should().dependOnClassesThat().resideInAPackage(CONTROL_PLANE)
+                .check(corral);
+    }
+
+    @Test
+    void nothingDependsOnNodeAgent() {
+        noClasses().that().resideOutsideOfPackage(AGENT)
+                .should().dependOnClassesThat().resideInAPackage(AGENT)
+                .check(corral);
+    }
+
+    @Test
+    void controlPlaneAndAgentDoNotKnowEachOther() {
+        noClasses().that().resideInAPackage(AGENT)
+                .should().dependOnClassesThat().resideInAPackage(CONTROL_PLANE)
+                .check(corral);
+        noClasses().that().resideInAPackage(CONTROL_PLANE)
+                .should().dependOnClassesThat().resideInAnyPackage(AGENT, ENGINE)
+                .check(corral);
+    }
+
+    @Test
+    void devicesNeverTouchKvm() {
+        noClasses().that().resideInAPackage("dev.corral.engine.devices..")
+                .should().dependOnClassesThat().resideInAPackage("dev.corral.engine.kvm..")
+                .allowEmptyShould(true)
+                .check(corral);
+    }
+
+    @Test
+    void nativeCallsStayInTheSysPackage() {
+        noClasses().that().resideInAPackage(ENGINE).and().resideOutsideOfPackage("dev.corral.engine.sys..")
+                .should().dependOnClassesThat().haveFullyQualifiedName("java.lang.foreign.Linker")
+                .check(corral);
+    }
+
+    @Test
+    void nothingCallsARestResource() {
+        classes().that().resideInAPackage("..rest..")
+                .should().onlyHaveDependentClassesThat().resideInAPackage("..rest..")
+                .check(corral);
+    }
+}

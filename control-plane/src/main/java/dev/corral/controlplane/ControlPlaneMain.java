@@ -1,0 +1,108 @@
+package dev.corral.controlplane;
+
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import dev.corral.embedded.EmbeddedKafka;
+import dev.corral.embedded.EmbeddedPostgres;
+import io.quarkus.runtime.Quarkus;
+import io.quarkus.runtime.QuarkusApplication;
+import io.quarkus.runtime.annotations.QuarkusMain;
+import org.jboss.logging.Logger;
+
+/**
+ * Starts the control plane. Where no database or Kafka is configured, it first starts an embedded PostgreSQL
+ * and an embedded Kafka broker on 127.0.0.1 (data under {@code corral.data-dir}) and stops them after the
+ * application has stopped, so Ctrl-C leaves no server behind.
+ */
+@QuarkusMain
+public final class ControlPlaneMain {
+
+    private static final Logger LOG = Logger.getLogger(ControlPlaneMain.class);
+    private static final String DATASOURCE_URL = "quarkus.datasource.jdbc.url";
+    private static final String KAFKA_SERVERS = "kafka.bootstrap.servers";
+
+    private ControlPlaneMain() {
+    }
+
+    public static void main(String... args) {
+        Path dataDir = Path.of(setting("corral.data-dir", defaultDataDir()));
+        var embedded = new EmbeddedServices();
+        var stopped = new CountDownLatch(1);
+        // Runs on Ctrl-C and on normal exit: waits for Quarkus to release its connections, then stops the servers.
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                stopped.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            embedded.close();
+        }, "corral-embedded-shutdown"));
+
+        try {
+            if (setting(DATASOURCE_URL, null) == null) {
+                embedded.postgres = EmbeddedPostgres.startPersistent(dataDir.resolve("postgres"));
+                System.setProperty(DATASOURCE_URL, embedded.postgres.jdbcUrl());
+                System.setProperty("quarkus.datasource.username", embedded.postgres.username());
+                System.setProperty("quarkus.datasource.password", embedded.postgres.password());
+                LOG.infof("Embedded PostgreSQL on %s (data in %s)", embedded.postgres.jdbcUrl(), dataDir.resolve("postgres"));
+            }
+            if (setting(KAFKA_SERVERS, null) == null) {
+                embedded.kafka = EmbeddedKafka.startPersistent(dataDir.resolve("kafka"));
+                System.setProperty(KAFKA_SERVERS, embedded.kafka.bootstrapServers());
+                LOG.infof("Embedded Kafka broker on %s (data in %s)", embedded.kafka.bootstrapServers(), dataDir.resolve("kafka"));
+            }
+        } catch (RuntimeException e) {
+            LOG.error("Embedded services did not start: " + e.getMessage());
+            stopped.countDown();
+            System.exit(1);
+        }
+
+        int[] exitCode = {0};
+        Quarkus.run(Application.class, (code, failure) -> {
+            exitCode[0] = code;
+            stopped.countDown();
+        }, args);
+        stopped.countDown();
+        System.exit(exitCode[0]);
+    }
+
+    /** A system property, else the environment variable of the same name in MicroProfile Config's spelling. */
+    private static String setting(String key, String fallback) {
+        String value = System.getProperty(key);
+        if (value == null || value.isBlank()) {
+            value = System.getenv(key.toUpperCase().replaceAll("[^A-Z0-9]", "_"));
+        }
+        return value == null || value.isBlank() ? fallback : value;
+    }
+
+    private static String defaultDataDir() {
+        return Path.of(System.getProperty("user.home"), ".corral", "local").toString();
+    }
+
+    public static final class Application implements QuarkusApplication {
+        @Override
+        public int run(String... args) {
+            Quarkus.waitForExit();
+            return 0;
+        }
+    }
+
+    private static final class EmbeddedServices implements AutoCloseable {
+        volatile EmbeddedPostgres postgres;
+        volatile EmbeddedKafka kafka;
+
+        @Override
+        public synchronized void close() {
+            if (kafka != null) {
+                kafka.close();
+                kafka = null;
+            }
+            if (postgres != null) {
+                postgres.close();
+                postgres = null;
+            }
+        }
+    }
+}
