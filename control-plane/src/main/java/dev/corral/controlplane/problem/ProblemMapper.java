@@ -15,12 +15,50 @@ public class ProblemMapper {
 
     @ServerExceptionMapper
     public Response domain(CorralException e, UriInfo uri) {
-        return respond(new Problem(TYPE_BASE + e.kind(), e.title(), e.status(), e.getMessage(), uri.getPath(), List.of()));
+        List<Problem.FieldError> errors = e instanceof InvalidException invalid ? invalid.errors() : List.of();
+        return respond(new Problem(TYPE_BASE + e.kind(), e.title(), e.status(), e.getMessage(), uri.getPath(), errors));
+    }
+
+    /** JSON of the wrong shape: an unknown field, a string where a number belongs. */
+    @ServerExceptionMapper(priority = jakarta.ws.rs.Priorities.USER - 100)
+    public Response mismatched(com.fasterxml.jackson.databind.exc.MismatchedInputException e, UriInfo uri) {
+        return unreadable(e, uri);
+    }
+
+    /** A body that is not JSON at all. */
+    @ServerExceptionMapper(priority = jakarta.ws.rs.Priorities.USER - 100)
+    public Response malformed(com.fasterxml.jackson.core.JsonParseException e, UriInfo uri) {
+        return unreadable(e, uri);
+    }
+
+    /** A body that is not JSON, or JSON of the wrong shape (unknown field, string for a number). */
+    @ServerExceptionMapper
+    public Response unreadable(com.fasterxml.jackson.core.JsonProcessingException e, UriInfo uri) {
+        String field = e instanceof com.fasterxml.jackson.databind.JsonMappingException m ? path(m) : "";
+        String detail = "The request body is not valid JSON for this resource"
+                + (field.isEmpty() ? "" : " at '" + field + "'") + ": " + e.getOriginalMessage();
+        var errors = field.isEmpty() ? List.<Problem.FieldError>of() : List.of(new Problem.FieldError(field, e.getOriginalMessage()));
+        return respond(new Problem(TYPE_BASE + "invalid", "Invalid Request", 400, detail, uri.getPath(), errors));
+    }
+
+    private static String path(com.fasterxml.jackson.databind.JsonMappingException e) {
+        var sb = new StringBuilder();
+        for (var ref : e.getPath()) {
+            if (ref.getFieldName() != null) {
+                sb.append(sb.isEmpty() ? "" : ".").append(ref.getFieldName());
+            } else if (ref.getIndex() >= 0) {
+                sb.append('[').append(ref.getIndex()).append(']');
+            }
+        }
+        return sb.toString();
     }
 
     /** Framework errors: unknown paths, wrong methods, unacceptable media types. */
     @ServerExceptionMapper
     public Response web(WebApplicationException e, UriInfo uri) {
+        if (e.getCause() instanceof com.fasterxml.jackson.core.JsonProcessingException unreadable) {
+            return unreadable(unreadable, uri);
+        }
         int status = e.getResponse().getStatus();
         var reason = Response.Status.fromStatusCode(status);
         String title = reason != null ? reason.getReasonPhrase() : "HTTP " + status;

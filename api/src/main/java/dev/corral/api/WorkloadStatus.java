@@ -1,0 +1,43 @@
+package dev.corral.api;
+
+import java.util.List;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+
+/**
+ * What is observed of a VM or container.
+ *
+ * @param phase      {@code Pending}, {@code Scheduled}, {@code Starting}, {@code Running}, {@code Stopping},
+ *                   {@code Stopped} or {@code Failed}
+ * @param node       the node it is placed on, once scheduled
+ * @param resources  the shape it holds on its node (resolved from the instance type or the spec)
+ * @param deviceRequests the devices it asks for (from the instance type, or its spec)
+ * @param devices    the PCI addresses assigned to it (whole IOMMU groups)
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record WorkloadStatus(String phase, String node, Resources resources, List<DeviceRequest> deviceRequests,
+        List<String> devices, List<Condition> conditions, Long observedGeneration) {
+
+    public WorkloadStatus withPlacement(String phase, String node, List<String> devices, List<Condition> conditions) {
+        return new WorkloadStatus(phase, node, resources, deviceRequests, devices, conditions, observedGeneration);
+    }
+
+    public WorkloadStatus withConditions(List<Condition> conditions) {
+        return new WorkloadStatus(phase, node, resources, deviceRequests, devices, conditions, observedGeneration);
+    }
+
+    /** The condition of that type, or null. */
+    public Condition condition(String type) {
+        return conditions == null ? null : conditions.stream().filter(c -> c.type().equals(type)).findFirst().orElse(null);
+    }
+
+    /** The conditions with {@code condition} replacing the one of its type. */
+    public List<Condition> conditionsWith(Condition condition) {
+        var list = new java.util.ArrayList<Condition>();
+        if (conditions != null) {
+            conditions.stream().filter(c -> !c.type().equals(condition.type())).forEach(list::add);
+        }
+        list.add(condition);
+        return list;
+    }
+}

@@ -1,0 +1,87 @@
+package dev.corral.controlplane.container;
+
+import java.util.List;
+import java.util.regex.Pattern;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.corral.api.Container;
+import dev.corral.api.Problem;
+import dev.corral.api.Resources;
+import dev.corral.controlplane.event.EventService;
+import dev.corral.controlplane.idempotency.IdempotencyService;
+import dev.corral.controlplane.instancetype.InstanceTypeService;
+import dev.corral.controlplane.scheduling.Ledger;
+import dev.corral.controlplane.scheduling.Scheduler;
+import dev.corral.controlplane.store.ResourceStore;
+import dev.corral.controlplane.store.StoredObject;
+import dev.corral.controlplane.workload.WorkloadService;
+import jakarta.inject.Singleton;
+
+/** OCI containers: the same life cycle and scheduler as VMs (the runtime arrives with the agent). */
+@Singleton
+public class ContainerService extends WorkloadService {
+
+    public static final double DEFAULT_CPUS = 1.0;
+    public static final long DEFAULT_MEMORY_MIB = 256;
+    private static final Pattern IMAGE = Pattern.compile("[a-z0-9]+([._/:@-][A-Za-z0-9_.-]+)*");
+    private static final Pattern ENV = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+    private static final List<String> PLACEMENT_FIELDS = List.of("image", "cpus", "memoryMiB", "nodeSelector", "antiAffinityGroup");
+
+    ContainerService(ResourceStore store, EventService events, IdempotencyService idempotency, ObjectMapper json, Ledger ledger,
+            Scheduler scheduler) {
+        super(store, events, idempotency, json, ledger, scheduler);
+    }
+
+    @Override
+    public String kind() {
+        return Container.KIND;
+    }
+
+    @Override
+    protected String path() {
+        return "/v1/containers";
+    }
+
+    @Override
+    protected List<String> placementFields() {
+        return PLACEMENT_FIELDS;
+    }
+
+    @Override
+    protected JsonNode checkSpec(String project, JsonNode specNode, List<Problem.FieldError> errors) {
+        var spec = json.convertValue(specNode, Container.Spec.class);
+        if (spec.image() == null || spec.image().isBlank()) {
+            errors.add(new Problem.FieldError("spec.image", "is required: an OCI image reference such as docker.io/library/busybox:1.36"));
+        } else if (spec.image().length() > 255 || !IMAGE.matcher(spec.image()).matches()) {
+            errors.add(new Problem.FieldError("spec.image", "'" + spec.image() + "' is not an OCI image reference"));
+        }
+        double cpus = spec.cpus() == null ? DEFAULT_CPUS : spec.cpus();
+        if (cpus < 0.01 || cpus > InstanceTypeService.MAX_VCPUS) {
+            errors.add(new Problem.FieldError("spec.cpus", "must be between 0.01 and " + InstanceTypeService.MAX_VCPUS));
+        }
+        long memory = spec.memoryMiB() == null ? DEFAULT_MEMORY_MIB : spec.memoryMiB();
+        if (memory < 4 || memory > InstanceTypeService.MAX_MEMORY_MIB) {
+            errors.add(new Problem.FieldError("spec.memoryMiB", "must be between 4 and " + InstanceTypeService.MAX_MEMORY_MIB));
+        }
+        if (spec.env() != null) {
+            spec.env().keySet().stream().filter(k -> !ENV.matcher(k).matches()).forEach(k ->
+                    errors.add(new Problem.FieldError("spec.env", "'" + k + "' is not a valid environment variable name")));
+        }
+        var normalized = (ObjectNode) json.valueToTree(spec);
+        normalized.put("cpus", cpus);
+        normalized.put("memoryMiB", memory);
+        checkCommon(normalized, "Always", 10, errors);
+        return normalized;
+    }
+
+    @Override
+    protected Resources resources(String project, JsonNode spec) {
+        return new Resources(spec.path("cpus").asDouble(DEFAULT_CPUS), spec.path("memoryMiB").asLong(DEFAULT_MEMORY_MIB));
+    }
+
+    public Container view(StoredObject o) {
+        return json.convertValue(store.render(o), Container.class);
+    }
+}

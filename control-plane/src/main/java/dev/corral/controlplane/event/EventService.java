@@ -1,0 +1,159 @@
+package dev.corral.controlplane.event;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import javax.sql.DataSource;
+
+import dev.corral.api.Event;
+import dev.corral.api.ObjectMeta;
+import dev.corral.api.ObjectReference;
+import dev.corral.api.ResourceList;
+import dev.corral.api.ServerVersion;
+import dev.corral.controlplane.problem.InvalidException;
+import dev.corral.controlplane.store.StoreException;
+import dev.corral.controlplane.store.StoredObject;
+import jakarta.enterprise.context.ApplicationScoped;
+
+/** The history of what happened to objects. Joins the caller's transaction. */
+@ApplicationScoped
+public class EventService {
+
+    public static final String SOURCE = "control-plane";
+
+    private final DataSource dataSource;
+
+    EventService(DataSource dataSource) {
+        this.dataSource = dataSource;
+    }
+
+    public void normal(StoredObject about, String reason, String message) {
+        record(about, "Normal", reason, message);
+    }
+
+    public void warning(StoredObject about, String reason, String message) {
+        record(about, "Warning", reason, message);
+    }
+
+    /** Records an event; the same reason and message as the object's latest event only bump its count. */
+    public void record(StoredObject about, String type, String reason, String message) {
+        var now = Timestamp.from(Instant.now());
+        String project = about.project();
+        try (Connection c = dataSource.getConnection()) {
+            try (PreparedStatement fold = c.prepareStatement(
+                    "UPDATE event SET count = count + 1, last_timestamp = ? WHERE id = (SELECT max(id) FROM event "
+                            + "WHERE project = ? AND involved_kind = ? AND involved_name = ? AND involved_uid = ?) "
+                            + "AND type = ? AND reason = ? AND message = ?")) {
+                fold.setTimestamp(1, now);
+                fold.setString(2, project);
+                fold.setString(3, about.kind());
+                fold.setString(4, about.name());
+                fold.setObject(5, about.uid());
+                fold.setString(6, type);
+                fold.setString(7, reason);
+                fold.setString(8, message);
+                if (fold.executeUpdate() > 0) {
+                    return;
+                }
+            }
+            try (PreparedStatement insert = c.prepareStatement(
+                    "INSERT INTO event (uid, project, involved_kind, involved_name, involved_uid, type, reason, message, "
+                            + "first_timestamp, last_timestamp, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                insert.setObject(1, UUID.randomUUID());
+                insert.setString(2, project);
+                insert.setString(3, about.kind());
+                insert.setString(4, about.name());
+                insert.setObject(5, about.uid());
+                insert.setString(6, type);
+                insert.setString(7, reason);
+                insert.setString(8, message);
+                insert.setTimestamp(9, now);
+                insert.setTimestamp(10, now);
+                insert.setString(11, SOURCE);
+                insert.executeUpdate();
+            }
+        } catch (SQLException e) {
+            throw new StoreException("recording event " + reason, e);
+        }
+    }
+
+    /**
+     * Events of a project, oldest first, optionally about one object.
+     *
+     * @param involvedObject {@code kind/name} (kind case-insensitive: {@code vm/web-1}, {@code VM/web-1}) or null
+     */
+    public ResourceList<Event> list(String project, String involvedObject, int limit, String continueToken) {
+        var sql = new StringBuilder("SELECT id, uid, project, involved_kind, involved_name, involved_uid, type, reason, "
+                + "message, count, first_timestamp, last_timestamp, source FROM event WHERE project = ?");
+        var params = new ArrayList<Object>(List.of(project));
+        if (involvedObject != null && !involvedObject.isBlank()) {
+            String[] ref = involvedObject.split("/", 2);
+            if (ref.length != 2 || ref[0].isBlank() || ref[1].isBlank()) {
+                throw InvalidException.field("involvedObject", "must be KIND/NAME, e.g. vm/web-1");
+            }
+            sql.append(" AND lower(involved_kind) = lower(?) AND involved_name = ?");
+            params.add(canonicalKind(ref[0]));
+            params.add(ref[1]);
+        }
+        if (continueToken != null && !continueToken.isBlank()) {
+            try {
+                params.add(Long.parseLong(continueToken));
+            } catch (NumberFormatException e) {
+                throw InvalidException.field("continue", "is not a continue token this server issued");
+            }
+            sql.append(" AND id > ?");
+        }
+        sql.append(" ORDER BY id LIMIT ?");
+        params.add(limit + 1);
+        try (Connection c = dataSource.getConnection(); PreparedStatement s = c.prepareStatement(sql.toString())) {
+            for (int i = 0; i < params.size(); i++) {
+                s.setObject(i + 1, params.get(i));
+            }
+            var items = new ArrayList<Event>();
+            long lastId = 0;
+            String next = null;
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    if (items.size() == limit) {
+                        next = String.valueOf(lastId);
+                        break;
+                    }
+                    lastId = rs.getLong(1);
+                    items.add(read(rs));
+                }
+            }
+            return new ResourceList<>(ServerVersion.API_VERSION, "EventList", new ResourceList.Meta(null, next), items);
+        } catch (SQLException e) {
+            throw new StoreException("listing events", e);
+        }
+    }
+
+    /** Accepts the plural and lower-case spellings users type: vms, vm, containers, nodes... */
+    private static String canonicalKind(String kind) {
+        return switch (kind.toLowerCase()) {
+            case "vm", "vms" -> "VM";
+            case "container", "containers" -> "Container";
+            case "node", "nodes" -> "Node";
+            case "image", "images" -> "Image";
+            case "instancetype", "instancetypes" -> "InstanceType";
+            default -> kind;
+        };
+    }
+
+    private static Event read(ResultSet rs) throws SQLException {
+        String uid = rs.getString(2);
+        var meta = new ObjectMeta(rs.getString(4).toLowerCase() + "-" + rs.getString(5) + "-" + rs.getLong(1), uid,
+                rs.getString(3), Map.of(), rs.getTimestamp(11).toInstant(), null, null);
+        var ref = new ObjectReference(rs.getString(4), rs.getString(5), rs.getString(3), rs.getString(6));
+        return new Event(ServerVersion.API_VERSION, Event.KIND, meta, ref, rs.getString(7), rs.getString(8),
+                rs.getString(9), rs.getInt(10), rs.getTimestamp(11).toInstant(), rs.getTimestamp(12).toInstant(), rs.getString(13));
+    }
+}

@@ -1,0 +1,71 @@
+package dev.corral.controlplane.image;
+
+import java.util.List;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.corral.api.Image;
+import dev.corral.api.Problem;
+import dev.corral.controlplane.event.EventService;
+import dev.corral.controlplane.idempotency.IdempotencyService;
+import dev.corral.controlplane.problem.UnprocessableException;
+import dev.corral.controlplane.store.KindService;
+import dev.corral.controlplane.store.ResourceStore;
+import dev.corral.controlplane.store.StoredObject;
+import jakarta.inject.Singleton;
+
+/** Images: named sets of uploaded boot artifacts. Project-scoped. */
+@Singleton
+public class ImageService extends KindService {
+
+    private final BlobService blobs;
+
+    ImageService(ResourceStore store, EventService events, IdempotencyService idempotency, ObjectMapper json, BlobService blobs) {
+        super(store, events, idempotency, json);
+        this.blobs = blobs;
+    }
+
+    @Override
+    public String kind() {
+        return Image.KIND;
+    }
+
+    @Override
+    protected String path() {
+        return "/v1/images";
+    }
+
+    @Override
+    protected JsonNode checkSpec(String project, JsonNode specNode, List<Problem.FieldError> errors) {
+        var spec = json.convertValue(specNode, Image.Spec.class);
+        if (spec.kernel() == null || spec.kernel().sha256() == null) {
+            errors.add(new Problem.FieldError("spec.kernel.sha256", "is required: upload the kernel to POST /v1/blobs first"));
+        }
+        String arch = spec.architecture() == null ? "x86_64" : spec.architecture();
+        if (!arch.equals("x86_64")) {
+            errors.add(new Problem.FieldError("spec.architecture", "must be x86_64"));
+        }
+        if (spec.cmdline() != null && spec.cmdline().length() > 4096) {
+            errors.add(new Problem.FieldError("spec.cmdline", "must be at most 4096 characters"));
+        }
+        if (!errors.isEmpty()) {
+            return specNode;
+        }
+        return json.valueToTree(new Image.Spec(resolve("spec.kernel", spec.kernel()), resolve("spec.initrd", spec.initrd()),
+                resolve("spec.disk", spec.disk()), spec.cmdline(), arch));
+    }
+
+    /** Fills in the size of an uploaded part; a part that was never uploaded is a 422. */
+    private Image.BlobRef resolve(String field, Image.BlobRef ref) {
+        if (ref == null) {
+            return null;
+        }
+        var blob = blobs.find(ref.sha256() == null ? "" : ref.sha256()).orElseThrow(() -> new UnprocessableException(
+                field + " names blob " + ref.sha256() + ", which was never uploaded: POST it to /v1/blobs first."));
+        return new Image.BlobRef(blob.sha256(), blob.size());
+    }
+
+    public Image view(StoredObject o) {
+        return json.convertValue(store.render(o), Image.class);
+    }
+}

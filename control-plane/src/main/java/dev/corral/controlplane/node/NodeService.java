@@ -1,0 +1,215 @@
+package dev.corral.controlplane.node;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.corral.api.Condition;
+import dev.corral.api.Node;
+import dev.corral.api.PciDevice;
+import dev.corral.api.Problem;
+import dev.corral.api.Resources;
+import dev.corral.controlplane.event.EventService;
+import dev.corral.controlplane.problem.InvalidException;
+import dev.corral.controlplane.problem.NotFoundException;
+import dev.corral.controlplane.scheduling.Ledger;
+import dev.corral.controlplane.scheduling.Scheduler;
+import dev.corral.controlplane.scheduling.SchedulerConfig;
+import dev.corral.controlplane.store.ResourceStore;
+import dev.corral.controlplane.store.StoredObject;
+import dev.corral.controlplane.web.Names;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import io.quarkus.scheduler.Scheduled;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.jboss.logging.Logger;
+
+/** Nodes: registration by agents, heartbeats, cordoning, and the view users see. */
+@ApplicationScoped
+public class NodeService {
+
+    private static final Logger LOG = Logger.getLogger(NodeService.class);
+    private static final Set<String> ACCELERATORS = Set.of("kvm-hardware", "kvm-pvm", "emulated-only");
+    private static final Pattern HEX4 = Pattern.compile("[0-9a-fA-F]{4}");
+    private static final Pattern PCI_ADDRESS = Pattern.compile("[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\\.[0-7]");
+
+    private final ResourceStore store;
+    private final Ledger ledger;
+    private final EventService events;
+    private final Scheduler scheduler;
+    private final SchedulerConfig config;
+    private final ObjectMapper json;
+
+    NodeService(ResourceStore store, Ledger ledger, EventService events, Scheduler scheduler, SchedulerConfig config,
+            ObjectMapper json) {
+        this.store = store;
+        this.ledger = ledger;
+        this.events = events;
+        this.scheduler = scheduler;
+        this.config = config;
+        this.json = json;
+    }
+
+    /** Registers a node, or refreshes its inventory. Returns the node and whether it was new. */
+    public Registered register(String name, Node.Registration registration) {
+        validate(name, registration);
+        var result = QuarkusTransaction.requiringNew().call(() -> {
+            var labels = registration.labels() == null ? Map.<String, String>of() : registration.labels();
+            var capacity = registration.capacity();
+            ledger.register(name, capacity.vcpus(), capacity.memoryMiB(), registration.accelerator(), labels,
+                    registration.devices() == null ? List.of() : registration.devices());
+            var existing = store.findForUpdate(Node.KIND, ResourceStore.CLUSTER, name);
+            var conditions = List.of(new Condition("Ready", "True", "AgentRegistered", "The node agent registered.", Instant.now()));
+            var status = new Node.Status("Ready", registration.accelerator(), capacity, null, null, null, null, conditions);
+            StoredObject node;
+            if (existing.isEmpty()) {
+                node = store.insert(Node.KIND, ResourceStore.CLUSTER, name, labels, json.valueToTree(new Node.Spec(false)),
+                        json.valueToTree(status), null);
+                events.normal(node, "Registered", "Node " + name + " registered: " + capacity.vcpus() + " vCPUs, "
+                        + capacity.memoryMiB() + " MiB, " + registration.accelerator() + ".");
+            } else {
+                node = store.update(existing.get(), labels, existing.get().spec(), json.valueToTree(status), null);
+                events.normal(node, "Registered", "Node " + name + " re-registered.");
+            }
+            return new Registered(view(node), existing.isEmpty());
+        });
+        scheduler.kick();
+        return result;
+    }
+
+    public record Registered(Node node, boolean created) {
+    }
+
+    private static void validate(String name, Node.Registration r) {
+        var errors = new ArrayList<Problem.FieldError>();
+        Names.checkName("metadata.name", name, errors);
+        if (r == null) {
+            throw InvalidException.field("body", "a node registration is required");
+        }
+        Names.checkLabels("labels", r.labels(), errors);
+        if (r.accelerator() == null || !ACCELERATORS.contains(r.accelerator())) {
+            errors.add(new Problem.FieldError("accelerator", "must be one of kvm-hardware, kvm-pvm, emulated-only"));
+        }
+        var c = r.capacity();
+        if (c == null) {
+            errors.add(new Problem.FieldError("capacity", "is required"));
+        } else {
+            if (c.vcpus() == null || c.vcpus() < 1) {
+                errors.add(new Problem.FieldError("capacity.vcpus", "must be at least 1"));
+            }
+            if (c.memoryMiB() == null || c.memoryMiB() < 1) {
+                errors.add(new Problem.FieldError("capacity.memoryMiB", "must be at least 1"));
+            }
+        }
+        if (r.devices() != null) {
+            var seen = new java.util.HashSet<String>();
+            for (int i = 0; i < r.devices().size(); i++) {
+                PciDevice d = r.devices().get(i);
+                String f = "devices[" + i + "]";
+                if (d.address() == null || !PCI_ADDRESS.matcher(d.address()).matches()) {
+                    errors.add(new Problem.FieldError(f + ".address", "must be a PCI address like 0000:3b:00.0"));
+                } else if (!seen.add(d.address())) {
+                    errors.add(new Problem.FieldError(f + ".address", d.address() + " is listed twice"));
+                }
+                if (d.vendor() == null || !HEX4.matcher(d.vendor()).matches()) {
+                    errors.add(new Problem.FieldError(f + ".vendor", "must be 4 hex digits"));
+                }
+                if (d.device() == null || !HEX4.matcher(d.device()).matches()) {
+                    errors.add(new Problem.FieldError(f + ".device", "must be 4 hex digits"));
+                }
+                if (d.classCode() == null || !HEX4.matcher(d.classCode()).matches()) {
+                    errors.add(new Problem.FieldError(f + ".classCode", "must be 4 hex digits (class and subclass)"));
+                }
+            }
+        }
+        if (!errors.isEmpty()) {
+            throw new InvalidException("The node registration is invalid: " + errors.getFirst().field() + " "
+                    + errors.getFirst().message() + (errors.size() > 1 ? " (and " + (errors.size() - 1) + " more)" : "") + ".", errors);
+        }
+    }
+
+    public void heartbeat(String name) {
+        boolean recovered = QuarkusTransaction.requiringNew().call(() -> {
+            // Lock order everywhere: the ledger row, then the node object.
+            boolean back = ledger.heartbeat(name);
+            var node = store.findForUpdate(Node.KIND, ResourceStore.CLUSTER, name)
+                    .orElseThrow(() -> new NotFoundException(Node.KIND, name));
+            if (back) {
+                setPhase(node, "Ready", "True", "AgentHeartbeat", "The node agent is heartbeating again.");
+            }
+            return back;
+        });
+        if (recovered) {
+            scheduler.kick();
+        }
+    }
+
+    public Node cordon(String name, boolean cordoned) {
+        var node = QuarkusTransaction.requiringNew().call(() -> {
+            ledger.setCordoned(name, cordoned);
+            var old = store.findForUpdate(Node.KIND, ResourceStore.CLUSTER, name)
+                    .orElseThrow(() -> new NotFoundException(Node.KIND, name));
+            if (old.spec().path("unschedulable").asBoolean() == cordoned) {
+                return old;
+            }
+            var updated = store.update(old, old.labels(), json.valueToTree(new Node.Spec(cordoned)), old.status(), null);
+            events.normal(updated, cordoned ? "Cordoned" : "Uncordoned",
+                    cordoned ? "No new workloads will be placed on this node." : "The node accepts new workloads again.");
+            return updated;
+        });
+        if (!cordoned) {
+            scheduler.kick();
+        }
+        return view(node);
+    }
+
+    /** Nodes whose agents went silent become NotReady. */
+    @Scheduled(every = "5s", delayed = "5s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void expireSilentNodes() {
+        try {
+            QuarkusTransaction.requiringNew().run(() -> {
+                for (String name : ledger.expireHeartbeats(config.nodeHeartbeatTimeout())) {
+                    store.findForUpdate(Node.KIND, ResourceStore.CLUSTER, name).ifPresent(node -> setPhase(node, "NotReady",
+                            "False", "HeartbeatTimeout", "No heartbeat from the node agent for " + config.nodeHeartbeatTimeout().toSeconds() + " s."));
+                }
+            });
+        } catch (RuntimeException e) {
+            LOG.warn("checking node heartbeats failed", e);
+        }
+    }
+
+    private void setPhase(StoredObject node, String phase, String ready, String reason, String message) {
+        var status = (ObjectNode) node.status().deepCopy();
+        status.put("phase", phase);
+        status.set("conditions", json.valueToTree(List.of(new Condition("Ready", ready, reason, message, Instant.now()))));
+        var updated = store.update(node, node.labels(), node.spec(), status, null);
+        if (ready.equals("True")) {
+            events.normal(updated, reason, message);
+        } else {
+            events.warning(updated, reason, message);
+        }
+    }
+
+    public StoredObject find(String name) {
+        return store.find(Node.KIND, ResourceStore.CLUSTER, name).orElseThrow(() -> new NotFoundException(Node.KIND, name));
+    }
+
+    /** The node as users see it: its stored object plus the ledger's live figures. */
+    public Node view(StoredObject stored) {
+        var node = json.convertValue(store.render(stored), Node.class);
+        var usage = ledger.usage(stored.name());
+        if (usage == null) {
+            return node;
+        }
+        var s = node.status();
+        var allocatable = s.capacity() == null ? null : new Resources(s.capacity().vcpus() * config.cpuAllocationRatio(),
+                (long) Math.floor(s.capacity().memoryMiB() * config.memoryAllocationRatio()));
+        var status = new Node.Status(s.phase(), s.accelerator(), s.capacity(), allocatable, usage.allocated(), usage.devices(),
+                usage.lastHeartbeat(), s.conditions());
+        return new Node(node.apiVersion(), node.kind(), node.metadata(), node.spec(), status);
+    }
+}

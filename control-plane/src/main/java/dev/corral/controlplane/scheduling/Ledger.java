@@ -1,0 +1,306 @@
+package dev.corral.controlplane.scheduling;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+
+import javax.sql.DataSource;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.corral.api.PciDevice;
+import dev.corral.api.Resources;
+import dev.corral.controlplane.store.StoreException;
+import jakarta.enterprise.context.ApplicationScoped;
+
+/**
+ * The capacity ledger: what each node has, what is placed on it, and which devices are whose. Every method joins
+ * the caller's transaction. Reservations are single conditional statements, so they hold under any concurrency.
+ */
+@ApplicationScoped
+public class Ledger {
+
+    private static final TypeReference<TreeMap<String, String>> LABELS = new TypeReference<>() {
+    };
+
+    private final DataSource dataSource;
+    private final ObjectMapper json;
+
+    Ledger(DataSource dataSource, ObjectMapper json) {
+        this.dataSource = dataSource;
+        this.json = json;
+    }
+
+    /** Every node, with its devices and the anti-affinity groups on it. */
+    public List<NodeState> snapshot() {
+        try (Connection c = dataSource.getConnection()) {
+            Map<String, List<NodeState.Device>> devices = new HashMap<>();
+            try (PreparedStatement s = c.prepareStatement(
+                    "SELECT node, address, vendor, device, device_class, numa_node, iommu_group, workload_uid FROM node_device");
+                 ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    Integer group = rs.getObject(7) == null ? null : rs.getInt(7);
+                    devices.computeIfAbsent(rs.getString(1), n -> new ArrayList<>()).add(new NodeState.Device(
+                            rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getInt(6), group,
+                            rs.getObject(8) == null));
+                }
+            }
+            Map<String, Set<String>> groups = new HashMap<>();
+            try (PreparedStatement s = c.prepareStatement("SELECT node, project || '/' || group_name FROM anti_affinity_member");
+                 ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    groups.computeIfAbsent(rs.getString(1), n -> new HashSet<>()).add(rs.getString(2));
+                }
+            }
+            var nodes = new ArrayList<NodeState>();
+            try (PreparedStatement s = c.prepareStatement("SELECT node, vcpus, memory_mib, vcpus_used, memory_mib_used, "
+                    + "ready, cordoned, accelerator, labels FROM node_capacity ORDER BY node");
+                 ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    String name = rs.getString(1);
+                    nodes.add(new NodeState(name, rs.getInt(2), rs.getLong(3), rs.getDouble(4), rs.getLong(5),
+                            rs.getBoolean(6), rs.getBoolean(7), rs.getString(8), json.readValue(rs.getString(9), LABELS),
+                            devices.getOrDefault(name, List.of()), groups.getOrDefault(name, Set.of())));
+                }
+            }
+            return nodes;
+        } catch (SQLException | JsonProcessingException e) {
+            throw new StoreException("reading the capacity ledger", e);
+        }
+    }
+
+    /**
+     * Reserves capacity, devices and the anti-affinity slot for one workload on one node. False when a concurrent
+     * placement got there first (or the node stopped being schedulable); the caller must then roll back.
+     */
+    public boolean reserve(String node, UUID workload, Demand demand, List<String> devices, double cpuRatio, double memoryRatio) {
+        try (Connection c = dataSource.getConnection()) {
+            try (PreparedStatement s = c.prepareStatement("UPDATE node_capacity SET vcpus_used = vcpus_used + ?, "
+                    + "memory_mib_used = memory_mib_used + ?, version = version + 1 WHERE node = ? AND ready AND NOT cordoned "
+                    + "AND vcpus_used + ? <= vcpus * ? + 1e-9 AND memory_mib_used + ? <= floor(memory_mib * ?)")) {
+                s.setDouble(1, demand.vcpus());
+                s.setLong(2, demand.memoryMiB());
+                s.setString(3, node);
+                s.setDouble(4, demand.vcpus());
+                s.setDouble(5, cpuRatio);
+                s.setLong(6, demand.memoryMiB());
+                s.setDouble(7, memoryRatio);
+                if (s.executeUpdate() != 1) {
+                    return false;
+                }
+            }
+            if (!devices.isEmpty()) {
+                try (PreparedStatement s = c.prepareStatement("UPDATE node_device SET workload_uid = ? "
+                        + "WHERE node = ? AND address = ANY (?) AND workload_uid IS NULL AND iommu_group IS NOT NULL")) {
+                    s.setObject(1, workload);
+                    s.setString(2, node);
+                    s.setArray(3, c.createArrayOf("text", devices.toArray()));
+                    if (s.executeUpdate() != devices.size()) {
+                        return false;
+                    }
+                }
+            }
+            if (demand.antiAffinityGroup() != null) {
+                try (PreparedStatement s = c.prepareStatement("INSERT INTO anti_affinity_member (project, group_name, node, "
+                        + "workload_uid) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
+                    s.setString(1, demand.project());
+                    s.setString(2, demand.antiAffinityGroup());
+                    s.setString(3, node);
+                    s.setObject(4, workload);
+                    if (s.executeUpdate() != 1) {
+                        return false;
+                    }
+                }
+            }
+            return true;
+        } catch (SQLException e) {
+            throw new StoreException("reserving capacity on node " + node, e);
+        }
+    }
+
+    /** Gives back everything a workload held on its node. */
+    public void release(UUID workload, String node, Resources held) {
+        try (Connection c = dataSource.getConnection()) {
+            if (held != null) {
+                try (PreparedStatement s = c.prepareStatement("UPDATE node_capacity SET "
+                        + "vcpus_used = greatest(0, vcpus_used - ?), memory_mib_used = greatest(0, memory_mib_used - ?), "
+                        + "version = version + 1 WHERE node = ?")) {
+                    s.setDouble(1, held.vcpus());
+                    s.setLong(2, held.memoryMiB());
+                    s.setString(3, node);
+                    s.executeUpdate();
+                }
+            }
+            try (PreparedStatement s = c.prepareStatement("UPDATE node_device SET workload_uid = NULL WHERE workload_uid = ?")) {
+                s.setObject(1, workload);
+                s.executeUpdate();
+            }
+            try (PreparedStatement s = c.prepareStatement("DELETE FROM anti_affinity_member WHERE workload_uid = ?")) {
+                s.setObject(1, workload);
+                s.executeUpdate();
+            }
+        } catch (SQLException e) {
+            throw new StoreException("releasing capacity on node " + node, e);
+        }
+    }
+
+    /** Creates or refreshes a node's ledger row and devices from its agent's registration; the node is Ready. */
+    public void register(String node, int vcpus, long memoryMiB, String accelerator, Map<String, String> labels, List<PciDevice> devices) {
+        try (Connection c = dataSource.getConnection()) {
+            try (PreparedStatement s = c.prepareStatement("INSERT INTO node_capacity (node, vcpus, memory_mib, ready, "
+                    + "last_heartbeat, accelerator, labels) VALUES (?, ?, ?, true, now(), ?, ?::jsonb) ON CONFLICT (node) DO UPDATE "
+                    + "SET vcpus = excluded.vcpus, memory_mib = excluded.memory_mib, ready = true, last_heartbeat = now(), "
+                    + "accelerator = excluded.accelerator, labels = excluded.labels, version = node_capacity.version + 1")) {
+                s.setString(1, node);
+                s.setInt(2, vcpus);
+                s.setLong(3, memoryMiB);
+                s.setString(4, accelerator);
+                s.setString(5, json.writeValueAsString(labels));
+                s.executeUpdate();
+            }
+            var reported = new ArrayList<String>();
+            try (PreparedStatement s = c.prepareStatement("INSERT INTO node_device (node, address, vendor, device, class_code, "
+                    + "device_class, numa_node, iommu_group, driver) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (node, address) "
+                    + "DO UPDATE SET vendor = excluded.vendor, device = excluded.device, class_code = excluded.class_code, "
+                    + "device_class = excluded.device_class, numa_node = excluded.numa_node, iommu_group = excluded.iommu_group, "
+                    + "driver = excluded.driver")) {
+                for (PciDevice d : devices) {
+                    reported.add(d.address());
+                    s.setString(1, node);
+                    s.setString(2, d.address());
+                    s.setString(3, d.vendor());
+                    s.setString(4, d.device());
+                    s.setString(5, d.classCode());
+                    s.setString(6, DeviceClasses.of(d.classCode()));
+                    s.setInt(7, d.numaNode() == null ? -1 : d.numaNode());
+                    s.setObject(8, d.iommuGroup());
+                    s.setString(9, d.driver());
+                    s.addBatch();
+                }
+                s.executeBatch();
+            }
+            // Devices the host no longer reports go, unless a workload still holds them.
+            try (PreparedStatement s = c.prepareStatement(
+                    "DELETE FROM node_device WHERE node = ? AND NOT (address = ANY (?)) AND workload_uid IS NULL")) {
+                s.setString(1, node);
+                s.setArray(2, c.createArrayOf("text", reported.toArray()));
+                s.executeUpdate();
+            }
+        } catch (SQLException | JsonProcessingException e) {
+            throw new StoreException("registering node " + node, e);
+        }
+    }
+
+    /** Records a heartbeat. True when the node was NotReady and is Ready again. */
+    public boolean heartbeat(String node) {
+        try (Connection c = dataSource.getConnection()) {
+            boolean wasReady;
+            try (PreparedStatement s = c.prepareStatement("SELECT ready FROM node_capacity WHERE node = ? FOR UPDATE")) {
+                s.setString(1, node);
+                try (ResultSet rs = s.executeQuery()) {
+                    if (!rs.next()) {
+                        return false;
+                    }
+                    wasReady = rs.getBoolean(1);
+                }
+            }
+            try (PreparedStatement s = c.prepareStatement("UPDATE node_capacity SET last_heartbeat = now(), ready = true WHERE node = ?")) {
+                s.setString(1, node);
+                s.executeUpdate();
+            }
+            return !wasReady;
+        } catch (SQLException e) {
+            throw new StoreException("recording a heartbeat of node " + node, e);
+        }
+    }
+
+    public void setCordoned(String node, boolean cordoned) {
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement s = c.prepareStatement("UPDATE node_capacity SET cordoned = ?, version = version + 1 WHERE node = ?")) {
+            s.setBoolean(1, cordoned);
+            s.setString(2, node);
+            s.executeUpdate();
+        } catch (SQLException e) {
+            throw new StoreException("cordoning node " + node, e);
+        }
+    }
+
+    /** Marks nodes silent for longer than {@code timeout} NotReady; returns their names. */
+    public List<String> expireHeartbeats(Duration timeout) {
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement s = c.prepareStatement("UPDATE node_capacity SET ready = false, version = version + 1 "
+                     + "WHERE ready AND last_heartbeat < now() - make_interval(secs => ?) RETURNING node")) {
+            s.setDouble(1, timeout.toMillis() / 1000.0);
+            var expired = new ArrayList<String>();
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    expired.add(rs.getString(1));
+                }
+            }
+            return expired;
+        } catch (SQLException e) {
+            throw new StoreException("expiring node heartbeats", e);
+        }
+    }
+
+    /** What the node API shows of the ledger. */
+    public record NodeUsage(Resources allocated, Instant lastHeartbeat, boolean ready, List<PciDevice> devices) {
+    }
+
+    public NodeUsage usage(String node) {
+        try (Connection c = dataSource.getConnection()) {
+            Resources allocated;
+            Instant heartbeat;
+            boolean ready;
+            try (PreparedStatement s = c.prepareStatement(
+                    "SELECT vcpus_used, memory_mib_used, last_heartbeat, ready FROM node_capacity WHERE node = ?")) {
+                s.setString(1, node);
+                try (ResultSet rs = s.executeQuery()) {
+                    if (!rs.next()) {
+                        return null;
+                    }
+                    allocated = new Resources(rs.getDouble(1), rs.getLong(2));
+                    heartbeat = rs.getTimestamp(3).toInstant();
+                    ready = rs.getBoolean(4);
+                }
+            }
+            var devices = new ArrayList<PciDevice>();
+            try (PreparedStatement s = c.prepareStatement("SELECT address, vendor, device, class_code, device_class, numa_node, "
+                    + "iommu_group, driver, workload_uid FROM node_device WHERE node = ? ORDER BY address")) {
+                s.setString(1, node);
+                try (ResultSet rs = s.executeQuery()) {
+                    while (rs.next()) {
+                        devices.add(new PciDevice(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                                rs.getString(5), rs.getInt(6), rs.getObject(7) == null ? null : rs.getInt(7), rs.getString(8),
+                                rs.getString(9)));
+                    }
+                }
+            }
+            return new NodeUsage(allocated, heartbeat, ready, devices);
+        } catch (SQLException e) {
+            throw new StoreException("reading the ledger of node " + node, e);
+        }
+    }
+
+    public void forget(String node) {
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement s = c.prepareStatement("DELETE FROM node_capacity WHERE node = ?")) {
+            s.setString(1, node);
+            s.executeUpdate();
+        } catch (SQLException e) {
+            throw new StoreException("removing node " + node, e);
+        }
+    }
+}

@@ -1,0 +1,180 @@
+package dev.corral.controlplane.scheduling;
+
+import java.time.Instant;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.corral.api.Condition;
+import dev.corral.api.WorkloadStatus;
+import dev.corral.controlplane.event.EventService;
+import dev.corral.controlplane.problem.ConflictException;
+import dev.corral.controlplane.store.ResourceStore;
+import dev.corral.controlplane.store.StoreException;
+import dev.corral.controlplane.store.StoredObject;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.scheduler.Scheduled;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import org.jboss.logging.Logger;
+
+/**
+ * Places pending workloads: plans against a fresh snapshot of the ledger, then reserves the best option in its
+ * own transaction together with the workload's new status. A reservation lost to a concurrent placement (another
+ * request, another control-plane replica) moves on to the next option, then to a fresh snapshot.
+ */
+@ApplicationScoped
+public class Scheduler {
+
+    public static final String SCHEDULED = "Scheduled";
+    private static final Logger LOG = Logger.getLogger(Scheduler.class);
+    private static final int ROUNDS = 5;
+    private static final int OPTIONS_PER_ROUND = 3;
+
+    private final ResourceStore store;
+    private final Ledger ledger;
+    private final EventService events;
+    private final SchedulerConfig config;
+    private final ObjectMapper json;
+    private final Planner planner;
+    private final ExecutorService background = Executors.newSingleThreadExecutor(Thread.ofVirtual().name("corral-scheduler").factory());
+    private final AtomicBoolean retryQueued = new AtomicBoolean();
+
+    Scheduler(ResourceStore store, Ledger ledger, EventService events, SchedulerConfig config, ObjectMapper json) {
+        this.store = store;
+        this.ledger = ledger;
+        this.events = events;
+        this.config = config;
+        this.json = json;
+        this.planner = new Planner(config.cpuAllocationRatio(), config.memoryAllocationRatio(), config.strategy());
+    }
+
+    /** Tries to place one workload now. Does nothing when it is gone or no longer Pending. */
+    public void schedule(UUID uid) {
+        for (int round = 0; round < ROUNDS; round++) {
+            var workload = store.findByUid(uid).orElse(null);
+            if (workload == null || !"Pending".equals(status(workload).phase())) {
+                return;
+            }
+            Demand demand = demand(workload);
+            var plan = planner.plan(demand, ledger.snapshot());
+            if (!plan.schedulable()) {
+                markUnschedulable(workload, plan.unschedulableMessage());
+                return;
+            }
+            for (var option : plan.options().subList(0, Math.min(OPTIONS_PER_ROUND, plan.options().size()))) {
+                if (tryPlace(workload, demand, option)) {
+                    return;
+                }
+            }
+        }
+        LOG.debugf("placement of %s lost %d rounds to concurrent placements; it stays Pending for the next retry", uid, ROUNDS);
+    }
+
+    private boolean tryPlace(StoredObject workload, Demand demand, Planner.Option option) {
+        try {
+            return QuarkusTransaction.requiringNew().call(() -> {
+                if (!ledger.reserve(option.node(), workload.uid(), demand, option.devices(),
+                        config.cpuAllocationRatio(), config.memoryAllocationRatio())) {
+                    throw new PlacementLost();
+                }
+                var old = status(workload);
+                String message = "Placed on node " + option.node()
+                        + (option.devices().isEmpty() ? "" : " with devices " + String.join(", ", option.devices()));
+                var conditions = old.conditionsWith(new Condition(SCHEDULED, "True", "Scheduled", message, Instant.now()));
+                var status = old.withPlacement("Scheduled", option.node(), option.devices().isEmpty() ? null : option.devices(), conditions);
+                var placed = store.update(workload, workload.labels(), workload.spec(), json.valueToTree(status), option.node());
+                events.normal(placed, "Scheduled", message);
+                return true;
+            });
+        } catch (PlacementLost | ConflictException e) {
+            // A concurrent placement took the room, or the workload changed while we planned: rolled back; go on.
+            return false;
+        }
+    }
+
+    /** Thrown inside a placement transaction to roll it back when its reservation lost a race. */
+    private static final class PlacementLost extends RuntimeException {
+        PlacementLost() {
+            super("placement lost to a concurrent one", null, false, false);
+        }
+    }
+
+    private void markUnschedulable(StoredObject workload, String message) {
+        try {
+            QuarkusTransaction.requiringNew().run(() -> {
+                var old = status(workload);
+                var current = old.condition(SCHEDULED);
+                if (current == null || !message.equals(current.message())) {
+                    var status = old.withConditions(old.conditionsWith(
+                            new Condition(SCHEDULED, "False", "Unschedulable", message, Instant.now())));
+                    store.update(workload, workload.labels(), workload.spec(), json.valueToTree(status), null);
+                }
+                events.warning(workload, "FailedScheduling", message);
+            });
+        } catch (ConflictException e) {
+            // Changed meanwhile: the next retry sees the new state.
+        }
+    }
+
+    /** Asks for a retry of every pending workload soon (a node registered, capacity was freed...). */
+    public void kick() {
+        if (retryQueued.compareAndSet(false, true)) {
+            background.submit(() -> {
+                retryQueued.set(false);
+                retryPending();
+            });
+        }
+    }
+
+    @Scheduled(every = "${corral.scheduler.retry-interval:5s}", delayed = "5s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void retryPending() {
+        Set<UUID> pending = new LinkedHashSet<>();
+        try {
+            for (String kind : List.of("VM", "Container")) {
+                store.list(kind, null, dev.corral.controlplane.store.LabelSelector.EVERYTHING, 1000, null,
+                        "status ->> 'phase' = 'Pending'").items().forEach(o -> pending.add(o.uid()));
+            }
+            pending.forEach(this::schedule);
+        } catch (RuntimeException e) {
+            LOG.warn("retrying pending workloads failed; next round in " + config.retryInterval(), e);
+        }
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        background.shutdownNow();
+    }
+
+    /** What a stored workload asks of a node, from its resolved status and its spec. */
+    Demand demand(StoredObject workload) {
+        var status = status(workload);
+        var spec = workload.spec();
+        Map<String, String> selector = spec.hasNonNull("nodeSelector")
+                ? json.convertValue(spec.get("nodeSelector"), new com.fasterxml.jackson.core.type.TypeReference<Map<String, String>>() {
+                })
+                : Map.of();
+        Set<String> accelerators = spec.hasNonNull("allowedAccelerators")
+                ? json.convertValue(spec.get("allowedAccelerators"), new com.fasterxml.jackson.core.type.TypeReference<Set<String>>() {
+                })
+                : Set.of();
+        String group = spec.hasNonNull("antiAffinityGroup") ? spec.get("antiAffinityGroup").asText() : null;
+        return new Demand(workload.project(), status.resources().vcpus(), status.resources().memoryMiB(),
+                status.deviceRequests() == null ? List.of() : status.deviceRequests(), selector, accelerators, group);
+    }
+
+    private WorkloadStatus status(StoredObject workload) {
+        try {
+            return json.treeToValue(workload.status(), WorkloadStatus.class);
+        } catch (JsonProcessingException e) {
+            throw new StoreException("decoding the status of " + workload.kind() + " " + workload.name(), e);
+        }
+    }
+}

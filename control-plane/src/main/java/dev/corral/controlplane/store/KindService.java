@@ -1,0 +1,168 @@
+package dev.corral.controlplane.store;
+
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.corral.api.ObjectMeta;
+import dev.corral.api.Problem;
+import dev.corral.controlplane.event.EventService;
+import dev.corral.controlplane.idempotency.IdempotencyService;
+import dev.corral.controlplane.problem.InvalidException;
+import dev.corral.controlplane.problem.NotFoundException;
+import dev.corral.controlplane.web.Names;
+import dev.corral.controlplane.web.Preconditions;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+
+/**
+ * Create, read, replace and delete for one kind of object, with the mechanics every kind shares: name and label
+ * rules, Idempotency-Key, If-Match, generation and events. A kind supplies its spec rules and its side effects.
+ */
+public abstract class KindService {
+
+    protected final ResourceStore store;
+    protected final EventService events;
+    protected final IdempotencyService idempotency;
+    protected final ObjectMapper json;
+
+    protected KindService(ResourceStore store, EventService events, IdempotencyService idempotency, ObjectMapper json) {
+        this.store = store;
+        this.events = events;
+        this.idempotency = idempotency;
+        this.json = json;
+    }
+
+    /** The API kind, e.g. {@code VM}. */
+    public abstract String kind();
+
+    /** The collection path, e.g. {@code /v1/vms}. */
+    protected abstract String path();
+
+    /**
+     * Checks a spec and returns it normalised (defaults filled in). Field errors go to {@code errors} (400); a
+     * spec that is well formed but cannot be honoured throws {@code UnprocessableException} (422).
+     */
+    protected abstract JsonNode checkSpec(String project, JsonNode spec, List<Problem.FieldError> errors);
+
+    /** Names are DNS labels; kinds with other conventions override this. */
+    protected void checkName(String field, String name, List<Problem.FieldError> errors) {
+        Names.checkName(field, name, errors);
+    }
+
+    /** The status a new object starts with (null for kinds without status). */
+    protected JsonNode initialStatus(String project, JsonNode spec) {
+        return null;
+    }
+
+    /** Refuses a spec change that the object's current state does not allow (e.g. resizing a placed VM). */
+    protected void checkUpdate(StoredObject old, JsonNode newSpec) {
+    }
+
+    /** Releases what the object held; runs in the delete's transaction. */
+    protected void onDelete(StoredObject old) {
+    }
+
+    /** The outcome of a create: the object, and whether it was a replay of an earlier request with the same key. */
+    public record Created(StoredObject object, boolean replay) {
+    }
+
+    public Created create(String project, ObjectMeta metadata, Object spec, String idempotencyKey, Object body) {
+        var errors = Names.errors();
+        String name = metadata == null ? null : metadata.name();
+        checkName("metadata.name", name, errors);
+        Map<String, String> labels = metadata == null || metadata.labels() == null ? Map.of() : metadata.labels();
+        Names.checkLabels("metadata.labels", labels, errors);
+        JsonNode specNode = spec == null ? null : json.valueToTree(spec);
+        JsonNode normalized = null;
+        if (specNode == null || specNode.isNull()) {
+            errors.add(new Problem.FieldError("spec", "is required"));
+        } else {
+            normalized = checkSpec(project, specNode, errors);
+        }
+        failOn(errors);
+        JsonNode finalSpec = canonical(normalized);
+        return QuarkusTransaction.requiringNew().call(() -> {
+            var claim = idempotency.claim(project, idempotencyKey, path(), body);
+            if (claim instanceof IdempotencyService.Claim.Replay replay) {
+                var current = store.findByUid(replay.uid());
+                if (current.isPresent()) {
+                    return new Created(current.get(), true);
+                }
+                throw new NotFoundException(kind() + " created with Idempotency-Key '" + idempotencyKey
+                        + "' has been deleted since.");
+            }
+            var created = store.insert(kind(), project, name, labels, finalSpec, initialStatus(project, finalSpec), null);
+            events.normal(created, "Created", kind() + " " + name + " created.");
+            idempotency.complete(claim, 201, store.render(created));
+            return new Created(created, false);
+        });
+    }
+
+    public StoredObject get(String project, String name) {
+        return store.find(kind(), project, name).orElseThrow(() -> new NotFoundException(kind(), name));
+    }
+
+    /** Replaces labels and spec; the generation goes up when the spec changed. */
+    public StoredObject replace(String project, String name, ObjectMeta metadata, Object spec, String ifMatch) {
+        var errors = Names.errors();
+        if (metadata != null && metadata.name() != null && !metadata.name().equals(name)) {
+            errors.add(new Problem.FieldError("metadata.name", "'" + metadata.name() + "' does not match the path's '" + name + "'"));
+        }
+        Map<String, String> labels = metadata == null || metadata.labels() == null ? Map.of() : metadata.labels();
+        Names.checkLabels("metadata.labels", labels, errors);
+        JsonNode specNode = spec == null ? null : json.valueToTree(spec);
+        JsonNode normalized = null;
+        if (specNode == null || specNode.isNull()) {
+            errors.add(new Problem.FieldError("spec", "is required"));
+        } else {
+            normalized = checkSpec(project, specNode, errors);
+        }
+        failOn(errors);
+        JsonNode finalSpec = canonical(normalized);
+        return QuarkusTransaction.requiringNew().call(() -> {
+            var old = store.findForUpdate(kind(), project, name).orElseThrow(() -> new NotFoundException(kind(), name));
+            Preconditions.checkIfMatch(ifMatch, old);
+            if (old.spec().equals(finalSpec) && old.labels().equals(new java.util.TreeMap<>(labels))) {
+                return old;
+            }
+            checkUpdate(old, finalSpec);
+            var updated = store.update(old, labels, finalSpec, old.status(), old.node());
+            if (updated.generation() != old.generation()) {
+                events.normal(updated, "Updated", kind() + " " + name + " spec updated (generation " + updated.generation() + ").");
+            }
+            return updated;
+        });
+    }
+
+    public StoredObject delete(String project, String name, String ifMatch) {
+        return QuarkusTransaction.requiringNew().call(() -> {
+            var old = store.findForUpdate(kind(), project, name).orElseThrow(() -> new NotFoundException(kind(), name));
+            Preconditions.checkIfMatch(ifMatch, old);
+            onDelete(old);
+            store.delete(old);
+            events.normal(old, "Deleted", kind() + " " + name + " deleted.");
+            return old;
+        });
+    }
+
+    /**
+     * The spec as it will read back from the database, so comparisons with stored specs are exact (1 stays an int
+     * node, not a long node that compares unequal).
+     */
+    private JsonNode canonical(JsonNode spec) {
+        try {
+            return json.readTree(json.writeValueAsString(spec));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("a spec that was just built cannot be re-read", e);
+        }
+    }
+
+    protected static void failOn(List<Problem.FieldError> errors) {
+        if (!errors.isEmpty()) {
+            var first = errors.getFirst();
+            throw new InvalidException("The request is invalid: " + first.field() + " " + first.message()
+                    + (errors.size() > 1 ? " (and " + (errors.size() - 1) + " more)." : "."), errors);
+        }
+    }
+}

@@ -1,0 +1,362 @@
+package dev.corral.controlplane.store;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.UUID;
+
+import javax.sql.DataSource;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.corral.api.ServerVersion;
+import dev.corral.controlplane.problem.ConflictException;
+import jakarta.enterprise.context.ApplicationScoped;
+
+/**
+ * The generic object table. Callers hold a transaction ({@code @Transactional} services); every write takes the
+ * next resourceVersion as its last step, which also appends the object to the watch log.
+ */
+@ApplicationScoped
+public class ResourceStore {
+
+    /** Project value of cluster-scoped kinds. */
+    public static final String CLUSTER = "";
+
+    private static final String COLUMNS =
+            "kind, project, name, uid, labels, spec, status, generation, resource_version, creation_timestamp, node";
+    private static final TypeReference<TreeMap<String, String>> LABELS = new TypeReference<>() {
+    };
+
+    private final DataSource dataSource;
+    private final ObjectMapper json;
+    private final WatchNotifier notifier;
+
+    ResourceStore(DataSource dataSource, ObjectMapper json, WatchNotifier notifier) {
+        this.dataSource = dataSource;
+        this.json = json;
+        this.notifier = notifier;
+    }
+
+    public Optional<StoredObject> find(String kind, String project, String name) {
+        return findOne("SELECT " + COLUMNS + " FROM resource WHERE kind = ? AND project = ? AND name = ?", kind, project, name);
+    }
+
+    /** Reads and row-locks the object until the transaction ends. */
+    public Optional<StoredObject> findForUpdate(String kind, String project, String name) {
+        return findOne("SELECT " + COLUMNS + " FROM resource WHERE kind = ? AND project = ? AND name = ? FOR UPDATE", kind, project, name);
+    }
+
+    public Optional<StoredObject> findByUid(UUID uid) {
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement s = c.prepareStatement("SELECT " + COLUMNS + " FROM resource WHERE uid = ?")) {
+            s.setObject(1, uid);
+            try (ResultSet rs = s.executeQuery()) {
+                return rs.next() ? Optional.of(read(rs)) : Optional.empty();
+            }
+        } catch (SQLException e) {
+            throw new StoreException("reading object " + uid, e);
+        }
+    }
+
+    /** Every object of the given kinds placed on a node. */
+    public List<StoredObject> listOnNode(String node, List<String> kinds) {
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement s = c.prepareStatement("SELECT " + COLUMNS
+                     + " FROM resource WHERE node = ? AND kind = ANY (?) ORDER BY kind, project, name")) {
+            s.setString(1, node);
+            s.setArray(2, c.createArrayOf("text", kinds.toArray()));
+            var items = new ArrayList<StoredObject>();
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    items.add(read(rs));
+                }
+            }
+            return items;
+        } catch (SQLException e) {
+            throw new StoreException("listing the workloads of node " + node, e);
+        }
+    }
+
+    private Optional<StoredObject> findOne(String sql, String kind, String project, String name) {
+        try (Connection c = dataSource.getConnection(); PreparedStatement s = c.prepareStatement(sql)) {
+            s.setString(1, kind);
+            s.setString(2, project);
+            s.setString(3, name);
+            try (ResultSet rs = s.executeQuery()) {
+                return rs.next() ? Optional.of(read(rs)) : Optional.empty();
+            }
+        } catch (SQLException e) {
+            throw new StoreException("reading " + kind + " " + name, e);
+        }
+    }
+
+    /** Inserts a new object with generation 1; a name already taken in that project is a 409. */
+    public StoredObject insert(String kind, String project, String name, Map<String, String> labels, JsonNode spec,
+            JsonNode status, String node) {
+        var created = Instant.now().truncatedTo(ChronoUnit.MICROS);
+        try (Connection c = dataSource.getConnection()) {
+            try (PreparedStatement s = c.prepareStatement(
+                    "INSERT INTO resource (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?::jsonb, ?::jsonb, ?::jsonb, 1, 0, ?, ?) "
+                            + "ON CONFLICT (kind, project, name) DO NOTHING")) {
+                var uid = UUID.randomUUID();
+                s.setString(1, kind);
+                s.setString(2, project);
+                s.setString(3, name);
+                s.setObject(4, uid);
+                s.setString(5, write(labels == null ? Map.of() : labels));
+                s.setString(6, write(spec));
+                s.setString(7, write(status));
+                s.setTimestamp(8, Timestamp.from(created));
+                s.setString(9, node);
+                if (s.executeUpdate() == 0) {
+                    throw ConflictException.alreadyExists(kind, name);
+                }
+                var object = new StoredObject(kind, project, name, uid, new TreeMap<>(labels == null ? Map.of() : labels),
+                        spec, status, 1, 0, created, node);
+                return stamp(c, object, "ADDED", node);
+            }
+        } catch (SQLException e) {
+            throw new StoreException("creating " + kind + " " + name, e);
+        }
+    }
+
+    /**
+     * Replaces labels, spec, status and node of an object read in this transaction. The generation goes up when
+     * the spec changed.
+     */
+    public StoredObject update(StoredObject old, Map<String, String> labels, JsonNode spec, JsonNode status, String node) {
+        long generation = java.util.Objects.equals(old.spec(), spec) ? old.generation() : old.generation() + 1;
+        var updated = new StoredObject(old.kind(), old.project(), old.name(), old.uid(), new TreeMap<>(labels), spec,
+                status, generation, old.resourceVersion(), old.creationTimestamp(), node);
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement s = c.prepareStatement("UPDATE resource SET labels = ?::jsonb, spec = ?::jsonb, "
+                     + "status = ?::jsonb, generation = ?, node = ? WHERE uid = ? AND resource_version = ?")) {
+            s.setString(1, write(labels));
+            s.setString(2, write(spec));
+            s.setString(3, write(status));
+            s.setLong(4, generation);
+            s.setString(5, node);
+            s.setObject(6, old.uid());
+            s.setLong(7, old.resourceVersion());
+            if (s.executeUpdate() == 0) {
+                throw ConflictException.of(old.kind() + " '" + old.name() + "' changed or was deleted meanwhile; retry.");
+            }
+            // A workload that leaves a node is still announced to that node's watch, so its agent stops it.
+            return stamp(c, updated, "MODIFIED", node != null ? node : old.node());
+        } catch (SQLException e) {
+            throw new StoreException("updating " + old.kind() + " " + old.name(), e);
+        }
+    }
+
+    public void delete(StoredObject old) {
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement s = c.prepareStatement("DELETE FROM resource WHERE uid = ?")) {
+            s.setObject(1, old.uid());
+            if (s.executeUpdate() == 0) {
+                throw ConflictException.of(old.kind() + " '" + old.name() + "' was deleted meanwhile.");
+            }
+            long rv = nextResourceVersion(c);
+            var gone = new StoredObject(old.kind(), old.project(), old.name(), old.uid(), old.labels(), old.spec(),
+                    old.status(), old.generation(), rv, old.creationTimestamp(), old.node());
+            appendWatchLog(c, gone, "DELETED", old.node());
+        } catch (SQLException e) {
+            throw new StoreException("deleting " + old.kind() + " " + old.name(), e);
+        }
+    }
+
+    /** Takes the next resourceVersion for a written row and logs the change for watchers. */
+    private StoredObject stamp(Connection c, StoredObject object, String type, String watchNode) throws SQLException {
+        long rv = nextResourceVersion(c);
+        try (PreparedStatement s = c.prepareStatement("UPDATE resource SET resource_version = ? WHERE uid = ?")) {
+            s.setLong(1, rv);
+            s.setObject(2, object.uid());
+            s.executeUpdate();
+        }
+        var stamped = new StoredObject(object.kind(), object.project(), object.name(), object.uid(), object.labels(),
+                object.spec(), object.status(), object.generation(), rv, object.creationTimestamp(), object.node());
+        appendWatchLog(c, stamped, type, watchNode);
+        return stamped;
+    }
+
+    /**
+     * Bumps the one counter row. Its row lock is held to commit, so writers commit in resourceVersion order: a
+     * watcher that has seen version N can never later find a committed change below N.
+     */
+    private long nextResourceVersion(Connection c) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(
+                "UPDATE resource_version_counter SET value = value + 1 WHERE id = 1 RETURNING value");
+             ResultSet rs = s.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    private void appendWatchLog(Connection c, StoredObject object, String type, String node) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(
+                "INSERT INTO watch_log (resource_version, kind, project, name, node, type, object) VALUES (?, ?, ?, ?, ?, ?, ?::jsonb)")) {
+            s.setLong(1, object.resourceVersion());
+            s.setString(2, object.kind());
+            s.setString(3, object.project());
+            s.setString(4, object.name());
+            s.setString(5, node);
+            s.setString(6, type);
+            s.setString(7, write(render(object)));
+            s.executeUpdate();
+        }
+        notifier.changed();
+    }
+
+    /** The newest resourceVersion: a list taken now is consistent with a watch started from it. */
+    public long currentResourceVersion() {
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement s = c.prepareStatement("SELECT value FROM resource_version_counter WHERE id = 1");
+             ResultSet rs = s.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
+        } catch (SQLException e) {
+            throw new StoreException("reading the resourceVersion", e);
+        }
+    }
+
+    /**
+     * One page of objects of a kind, ordered by (project, name).
+     *
+     * @param project null for every project
+     * @param extraWhere an additional SQL condition on the row (no parameters), or null
+     */
+    public Page list(String kind, String project, LabelSelector selector, int limit, String continueToken, String extraWhere) {
+        var sql = new StringBuilder("SELECT " + COLUMNS + " FROM resource WHERE kind = ?");
+        var params = new ArrayList<Object>();
+        params.add(kind);
+        if (project != null) {
+            sql.append(" AND project = ?");
+            params.add(project);
+        }
+        for (var r : selector.requirements()) {
+            switch (r.op()) {
+                case EQUALS, IN -> {
+                    sql.append(" AND (labels ->> ?) = ANY (?)");
+                    params.add(r.key());
+                    params.add(r.values().toArray(String[]::new));
+                }
+                case NOT_EQUALS, NOT_IN -> {
+                    sql.append(" AND ((labels ->> ?) IS NULL OR NOT ((labels ->> ?) = ANY (?)))");
+                    params.add(r.key());
+                    params.add(r.key());
+                    params.add(r.values().toArray(String[]::new));
+                }
+                case EXISTS -> {
+                    sql.append(" AND (labels ->> ?) IS NOT NULL");
+                    params.add(r.key());
+                }
+                case NOT_EXISTS -> {
+                    sql.append(" AND (labels ->> ?) IS NULL");
+                    params.add(r.key());
+                }
+            }
+        }
+        if (extraWhere != null) {
+            sql.append(" AND (").append(extraWhere).append(')');
+        }
+        if (continueToken != null && !continueToken.isBlank()) {
+            var token = ContinueToken.decode(continueToken);
+            sql.append(" AND (project, name) > (?, ?)");
+            params.add(token.project());
+            params.add(token.name());
+        }
+        sql.append(" ORDER BY project, name LIMIT ?");
+        params.add(limit + 1);
+
+        long resourceVersion = currentResourceVersion();
+        try (Connection c = dataSource.getConnection(); PreparedStatement s = c.prepareStatement(sql.toString())) {
+            for (int i = 0; i < params.size(); i++) {
+                Object p = params.get(i);
+                if (p instanceof String[] array) {
+                    s.setArray(i + 1, c.createArrayOf("text", array));
+                } else {
+                    s.setObject(i + 1, p);
+                }
+            }
+            var items = new ArrayList<StoredObject>();
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    items.add(read(rs));
+                }
+            }
+            String next = null;
+            if (items.size() > limit) {
+                items.removeLast();
+                var last = items.getLast();
+                next = new ContinueToken(last.project(), last.name()).encode();
+            }
+            return new Page(items, resourceVersion, next);
+        } catch (SQLException e) {
+            throw new StoreException("listing " + kind, e);
+        }
+    }
+
+    public record Page(List<StoredObject> items, long resourceVersion, String continueToken) {
+    }
+
+    /** Renders an object the way the API shows it: apiVersion, kind, metadata, spec, status. */
+    public ObjectNode render(StoredObject o) {
+        ObjectNode node = json.createObjectNode();
+        node.put("apiVersion", ServerVersion.API_VERSION);
+        node.put("kind", o.kind());
+        ObjectNode meta = node.putObject("metadata");
+        meta.put("name", o.name());
+        meta.put("uid", o.uid().toString());
+        if (!o.project().equals(CLUSTER)) {
+            meta.put("project", o.project());
+        }
+        meta.set("labels", json.valueToTree(o.labels()));
+        meta.put("creationTimestamp", o.creationTimestamp().toString());
+        meta.put("generation", o.generation());
+        meta.put("resourceVersion", String.valueOf(o.resourceVersion()));
+        if (o.spec() != null && !o.spec().isNull()) {
+            node.set("spec", o.spec());
+        }
+        if (o.status() != null && !o.status().isNull()) {
+            node.set("status", o.status());
+        }
+        return node;
+    }
+
+    private StoredObject read(ResultSet rs) throws SQLException {
+        try {
+            return new StoredObject(rs.getString(1), rs.getString(2), rs.getString(3), rs.getObject(4, UUID.class),
+                    json.readValue(rs.getString(5), LABELS), tree(rs.getString(6)), tree(rs.getString(7)), rs.getLong(8),
+                    rs.getLong(9), rs.getTimestamp(10).toInstant(), rs.getString(11));
+        } catch (JsonProcessingException e) {
+            throw new StoreException("decoding a stored object", e);
+        }
+    }
+
+    private JsonNode tree(String text) throws JsonProcessingException {
+        return text == null ? null : json.readTree(text);
+    }
+
+    private String write(Object value) {
+        if (value == null) {
+            return null;
+        }
+        try {
+            return json.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new StoreException("encoding an object", e);
+        }
+    }
+}

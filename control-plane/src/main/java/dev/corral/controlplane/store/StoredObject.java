@@ -1,0 +1,16 @@
+package dev.corral.controlplane.store;
+
+import java.time.Instant;
+import java.util.Map;
+import java.util.UUID;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+/** One row of the generic object table, as read. Never leaves the control plane: services map it to api records. */
+public record StoredObject(String kind, String project, String name, UUID uid, Map<String, String> labels,
+        JsonNode spec, JsonNode status, long generation, long resourceVersion, Instant creationTimestamp, String node) {
+
+    public String etag() {
+        return "\"" + resourceVersion + "\"";
+    }
+}

@@ -1,0 +1,131 @@
+package dev.corral.controlplane.vm;
+
+import java.util.List;
+import java.util.Set;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.corral.api.DeviceRequest;
+import dev.corral.api.Image;
+import dev.corral.api.InstanceType;
+import dev.corral.api.Problem;
+import dev.corral.api.Resources;
+import dev.corral.api.Vm;
+import dev.corral.controlplane.event.EventService;
+import dev.corral.controlplane.idempotency.IdempotencyService;
+import dev.corral.controlplane.instancetype.InstanceTypeService;
+import dev.corral.controlplane.problem.UnprocessableException;
+import dev.corral.controlplane.scheduling.Ledger;
+import dev.corral.controlplane.scheduling.Scheduler;
+import dev.corral.controlplane.store.ResourceStore;
+import dev.corral.controlplane.store.StoredObject;
+import dev.corral.controlplane.workload.DeviceRequests;
+import dev.corral.controlplane.workload.WorkloadService;
+import jakarta.inject.Singleton;
+
+@Singleton
+public class VmService extends WorkloadService {
+
+    private static final Set<String> ACCELERATORS = Set.of("kvm-hardware", "kvm-pvm", "emulated-only");
+    private static final List<String> PLACEMENT_FIELDS = List.of("instanceType", "vcpus", "memoryMiB", "image", "devices",
+            "nodeSelector", "antiAffinityGroup", "allowedAccelerators");
+
+    private final InstanceTypeService instanceTypes;
+
+    VmService(ResourceStore store, EventService events, IdempotencyService idempotency, ObjectMapper json, Ledger ledger,
+            Scheduler scheduler, InstanceTypeService instanceTypes) {
+        super(store, events, idempotency, json, ledger, scheduler);
+        this.instanceTypes = instanceTypes;
+    }
+
+    @Override
+    public String kind() {
+        return Vm.KIND;
+    }
+
+    @Override
+    protected String path() {
+        return "/v1/vms";
+    }
+
+    @Override
+    protected List<String> placementFields() {
+        return PLACEMENT_FIELDS;
+    }
+
+    @Override
+    protected JsonNode checkSpec(String project, JsonNode specNode, List<Problem.FieldError> errors) {
+        var spec = json.convertValue(specNode, Vm.Spec.class);
+        if (spec.instanceType() != null) {
+            if (spec.vcpus() != null || spec.memoryMiB() != null) {
+                errors.add(new Problem.FieldError("spec.instanceType", "give either instanceType or vcpus and memoryMiB, not both"));
+            }
+        } else if (spec.vcpus() == null && spec.memoryMiB() == null) {
+            errors.add(new Problem.FieldError("spec", "give instanceType, or vcpus and memoryMiB"));
+        } else {
+            InstanceTypeService.checkShape("spec", spec.vcpus(), spec.memoryMiB(), errors);
+        }
+        if (spec.image() == null || spec.image().isBlank()) {
+            errors.add(new Problem.FieldError("spec.image", "is required: the name of an Image"));
+        }
+        if (spec.cmdline() != null && spec.cmdline().length() > 4096) {
+            errors.add(new Problem.FieldError("spec.cmdline", "must be at most 4096 characters"));
+        }
+        DeviceRequests.check("spec.devices", spec.devices(), errors);
+        if (spec.allowedAccelerators() != null) {
+            for (String a : spec.allowedAccelerators()) {
+                if (!ACCELERATORS.contains(a)) {
+                    errors.add(new Problem.FieldError("spec.allowedAccelerators", "'" + a + "' is not kvm-hardware, kvm-pvm or emulated-only"));
+                }
+            }
+        }
+        var normalized = (ObjectNode) json.valueToTree(spec);
+        if (spec.devices() != null) {
+            normalized.set("devices", json.valueToTree(DeviceRequests.normalized(spec.devices())));
+        }
+        checkCommon(normalized, "OnFailure", 30, errors);
+        if (errors.isEmpty()) {
+            // Well formed: now what it names must exist.
+            if (store.find(Image.KIND, project, spec.image()).isEmpty()) {
+                throw new UnprocessableException("spec.image names Image '" + spec.image() + "', which does not exist in project " + project + ".");
+            }
+            if (spec.instanceType() != null && instanceTypes.find(spec.instanceType()).isEmpty()) {
+                throw new UnprocessableException("spec.instanceType names InstanceType '" + spec.instanceType() + "', which does not exist.");
+            }
+        }
+        return normalized;
+    }
+
+    @Override
+    protected Resources resources(String project, JsonNode specNode) {
+        var spec = json.convertValue(specNode, Vm.Spec.class);
+        if (spec.instanceType() != null) {
+            var type = instanceType(spec.instanceType());
+            return new Resources(type.vcpus(), type.memoryMiB());
+        }
+        return new Resources(spec.vcpus(), spec.memoryMiB());
+    }
+
+    @Override
+    protected List<DeviceRequest> deviceRequests(String project, JsonNode specNode) {
+        var spec = json.convertValue(specNode, Vm.Spec.class);
+        if (spec.devices() != null) {
+            return spec.devices();
+        }
+        if (spec.instanceType() != null) {
+            var devices = instanceType(spec.instanceType()).devices();
+            return devices == null ? List.of() : devices;
+        }
+        return List.of();
+    }
+
+    private InstanceType.Spec instanceType(String name) {
+        return instanceTypes.find(name).orElseThrow(() ->
+                new UnprocessableException("spec.instanceType names InstanceType '" + name + "', which does not exist."));
+    }
+
+    public Vm view(StoredObject o) {
+        return json.convertValue(store.render(o), Vm.class);
+    }
+}

@@ -1,0 +1,27 @@
+package dev.corral.controlplane.web;
+
+import dev.corral.controlplane.problem.ConflictException;
+import dev.corral.controlplane.store.StoredObject;
+
+/** {@code If-Match} on writes: the object must still be at the version the client read. */
+public final class Preconditions {
+    private Preconditions() {
+    }
+
+    /** @param ifMatch the header as sent ({@code "42"}, {@code W/"42"}, {@code *} or null) */
+    public static void checkIfMatch(String ifMatch, StoredObject current) {
+        if (ifMatch == null || ifMatch.isBlank() || ifMatch.strip().equals("*")) {
+            return;
+        }
+        for (String tag : ifMatch.split(",")) {
+            String t = tag.strip();
+            if (t.startsWith("W/")) {
+                t = t.substring(2);
+            }
+            if (t.equals(current.etag())) {
+                return;
+            }
+        }
+        throw ConflictException.staleResourceVersion(current.kind(), current.name(), ifMatch.strip(), current.etag());
+    }
+}

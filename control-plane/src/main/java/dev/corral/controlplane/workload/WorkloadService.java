@@ -1,0 +1,182 @@
+package dev.corral.controlplane.workload;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.corral.api.Condition;
+import dev.corral.api.DeviceRequest;
+import dev.corral.api.ObjectMeta;
+import dev.corral.api.Problem;
+import dev.corral.api.Resources;
+import dev.corral.api.WorkloadStatus;
+import dev.corral.controlplane.event.EventService;
+import dev.corral.controlplane.idempotency.IdempotencyService;
+import dev.corral.controlplane.problem.NotFoundException;
+import dev.corral.controlplane.problem.UnprocessableException;
+import dev.corral.controlplane.scheduling.Ledger;
+import dev.corral.controlplane.scheduling.Scheduler;
+import dev.corral.controlplane.store.KindService;
+import dev.corral.controlplane.store.ResourceStore;
+import dev.corral.controlplane.store.StoreException;
+import dev.corral.controlplane.store.StoredObject;
+import dev.corral.controlplane.web.Names;
+import dev.corral.controlplane.web.Preconditions;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+
+/**
+ * What VMs and containers share: they are scheduled, hold capacity on a node until deleted, and have the same
+ * life cycle actions (start, stop, restart).
+ */
+public abstract class WorkloadService extends KindService {
+
+    public static final Set<String> RESTART_POLICIES = Set.of("Always", "OnFailure", "Never");
+    public static final Set<String> RUN_STATES = Set.of("Running", "Stopped");
+
+    protected final Ledger ledger;
+    protected final Scheduler scheduler;
+
+    protected WorkloadService(ResourceStore store, EventService events, IdempotencyService idempotency, ObjectMapper json,
+            Ledger ledger, Scheduler scheduler) {
+        super(store, events, idempotency, json);
+        this.ledger = ledger;
+        this.scheduler = scheduler;
+    }
+
+    /** The shape the workload holds on its node. */
+    protected abstract Resources resources(String project, JsonNode spec);
+
+    /** The devices it asks for. */
+    protected List<DeviceRequest> deviceRequests(String project, JsonNode spec) {
+        return List.of();
+    }
+
+    /** Spec fields that cannot change once the workload holds a place on a node. */
+    protected abstract List<String> placementFields();
+
+    @Override
+    protected JsonNode initialStatus(String project, JsonNode spec) {
+        var requests = deviceRequests(project, spec);
+        var status = new WorkloadStatus("Pending", null, resources(project, spec), requests.isEmpty() ? null : requests, null,
+                List.of(new Condition(Scheduler.SCHEDULED, "False", "Pending", "Waiting for the scheduler.", Instant.now())), null);
+        return json.valueToTree(status);
+    }
+
+    /** Creates the workload and tries to place it at once; it stays Pending (with the reason) when nothing fits. */
+    public Created createAndSchedule(String project, ObjectMeta metadata, Object spec, String idempotencyKey, Object body) {
+        var created = create(project, metadata, spec, idempotencyKey, body);
+        if (created.replay()) {
+            return created;
+        }
+        scheduler.schedule(created.object().uid());
+        return new Created(store.findByUid(created.object().uid()).orElse(created.object()), false);
+    }
+
+    @Override
+    protected void checkUpdate(StoredObject old, JsonNode newSpec) {
+        if (old.node() == null) {
+            return;
+        }
+        for (String field : placementFields()) {
+            if (!old.spec().path(field).equals(newSpec.path(field))) {
+                throw new UnprocessableException("spec." + field + " of " + kind() + " '" + old.name() + "' cannot change while it is placed on node "
+                        + old.node() + "; delete it and create it again with the new " + field + ".");
+            }
+        }
+    }
+
+    @Override
+    protected void onDelete(StoredObject old) {
+        if (old.node() != null) {
+            ledger.release(old.uid(), old.node(), status(old).resources());
+        }
+    }
+
+    public StoredObject deleteAndReschedule(String project, String name, String ifMatch) {
+        var deleted = delete(project, name, ifMatch);
+        if (deleted.node() != null) {
+            scheduler.kick();
+        }
+        return deleted;
+    }
+
+    public StoredObject start(String project, String name, String ifMatch) {
+        return act(project, name, ifMatch, "StartRequested", "Start requested.", spec -> spec.put("runState", "Running"));
+    }
+
+    public StoredObject stop(String project, String name, String ifMatch, Integer timeoutSeconds, boolean force) {
+        if (timeoutSeconds != null && (timeoutSeconds < 0 || timeoutSeconds > 3600)) {
+            throw dev.corral.controlplane.problem.InvalidException.field("timeoutSeconds", "must be between 0 and 3600");
+        }
+        return act(project, name, ifMatch, "StopRequested",
+                force ? "Forced stop requested." : "Graceful stop requested" + (timeoutSeconds == null ? "." : " (timeout " + timeoutSeconds + " s)."),
+                spec -> {
+                    spec.put("runState", "Stopped");
+                    if (force) {
+                        spec.put("stopTimeoutSeconds", 0);
+                    } else if (timeoutSeconds != null) {
+                        spec.put("stopTimeoutSeconds", timeoutSeconds);
+                    }
+                });
+    }
+
+    public StoredObject restart(String project, String name, String ifMatch) {
+        return act(project, name, ifMatch, "RestartRequested", "Restart requested.", spec -> {
+            spec.put("runState", "Running");
+            spec.put("restartRequestedAt", Instant.now().toString());
+        });
+    }
+
+    private StoredObject act(String project, String name, String ifMatch, String reason, String message, Consumer<ObjectNode> change) {
+        return QuarkusTransaction.requiringNew().call(() -> {
+            var old = store.findForUpdate(kind(), project, name).orElseThrow(() -> new NotFoundException(kind(), name));
+            Preconditions.checkIfMatch(ifMatch, old);
+            var spec = (ObjectNode) old.spec().deepCopy();
+            change.accept(spec);
+            var updated = store.update(old, old.labels(), spec, old.status(), old.node());
+            events.normal(updated, reason, message);
+            return updated;
+        });
+    }
+
+    protected WorkloadStatus status(StoredObject o) {
+        try {
+            return json.treeToValue(o.status(), WorkloadStatus.class);
+        } catch (JsonProcessingException e) {
+            throw new StoreException("decoding the status of " + o.kind() + " " + o.name(), e);
+        }
+    }
+
+    /** Checks the fields VMs and containers share and fills in their defaults. */
+    protected void checkCommon(ObjectNode spec, String defaultRestartPolicy, int defaultStopTimeout, List<Problem.FieldError> errors) {
+        String restart = spec.path("restartPolicy").asText(defaultRestartPolicy);
+        if (!RESTART_POLICIES.contains(restart)) {
+            errors.add(new Problem.FieldError("spec.restartPolicy", "must be Always, OnFailure or Never"));
+        }
+        spec.put("restartPolicy", restart);
+        String run = spec.path("runState").asText("Running");
+        if (!RUN_STATES.contains(run)) {
+            errors.add(new Problem.FieldError("spec.runState", "must be Running or Stopped"));
+        }
+        spec.put("runState", run);
+        int timeout = spec.path("stopTimeoutSeconds").asInt(defaultStopTimeout);
+        if (timeout < 0 || timeout > 3600) {
+            errors.add(new Problem.FieldError("spec.stopTimeoutSeconds", "must be between 0 and 3600"));
+        }
+        spec.put("stopTimeoutSeconds", timeout);
+        if (spec.hasNonNull("nodeSelector")) {
+            Names.checkLabels("spec.nodeSelector", json.convertValue(spec.get("nodeSelector"),
+                    new com.fasterxml.jackson.core.type.TypeReference<Map<String, String>>() {
+                    }), errors);
+        }
+        if (spec.hasNonNull("antiAffinityGroup")) {
+            Names.checkName("spec.antiAffinityGroup", spec.get("antiAffinityGroup").asText(), errors);
+        }
+    }
+}
