@@ -20,6 +20,6 @@ public record Container(String apiVersion, String kind, ObjectMeta metadata, Spe
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Spec(String image, List<String> command, List<String> args, Map<String, String> env, Double cpus,
             Long memoryMiB, Map<String, String> nodeSelector, String antiAffinityGroup, String restartPolicy,
-            String runState, Integer stopTimeoutSeconds, Instant restartRequestedAt) {
+            String runState, Integer stopTimeoutSeconds, Instant restartRequestedAt, StopRequest stopRequest) {
     }
 }

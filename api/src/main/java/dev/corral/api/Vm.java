@@ -24,11 +24,12 @@ public record Vm(String apiVersion, String kind, ObjectMeta metadata, Spec spec,
      * @param runState            {@code Running} (default) or {@code Stopped}; set by the start and stop actions
      * @param stopTimeoutSeconds  how long a graceful stop may take before the VM is forced off
      * @param restartRequestedAt  set by the restart action; a change asks the agent to restart the guest
+     * @param stopRequest         set by the stop action (this stop's timeout or force), cleared by start
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Spec(String instanceType, Integer vcpus, Long memoryMiB, String image, String cmdline,
             Map<String, String> nodeSelector, String antiAffinityGroup, List<DeviceRequest> devices,
             List<String> allowedAccelerators, String restartPolicy, String runState, Integer stopTimeoutSeconds,
-            Instant restartRequestedAt) {
+            Instant restartRequestedAt, StopRequest stopRequest) {
     }
 }

@@ -39,6 +39,8 @@ class NodeApiIT {
                 .body("kind", equalTo("NodeList"))
                 .body("items.metadata.name", hasItem(node));
         given().post("/v1/nodes/" + node + "/heartbeat").then().statusCode(204);
+        given().queryParam("involvedObject", "node/" + node).get("/v1/events").then().statusCode(200)
+                .body("items.reason", hasItem("Registered"));
         given().post("/v1/nodes/" + unique("ghost") + "/heartbeat").then().statusCode(404);
     }
 

@@ -153,6 +153,10 @@ class VmApiIT {
                 .then().statusCode(409).contentType("application/problem+json")
                 .body("type", equalTo("https://corral.dev/problems/stale-resource-version"));
         given().header("If-Match", etag).delete("/v1/vms/" + name).then().statusCode(409);
+        // The bare resourceVersion from metadata works as well as the quoted ETag.
+        String rv = getVmRv(name);
+        given().header("If-Match", rv).post("/v1/vms/" + name + "/start").then().statusCode(200);
+        changed = given().get("/v1/vms/" + name).then().extract().header("ETag");
         given().header("If-Match", changed).delete("/v1/vms/" + name).then().statusCode(200).body("metadata.name", equalTo(name));
         given().get("/v1/vms/" + name).then().statusCode(404);
     }
@@ -176,11 +180,14 @@ class VmApiIT {
         String name = unique("life");
         createVm(vmBody(name, image(), 1, 64, pool, null)).then().statusCode(201).body("spec.runState", equalTo("Running"));
         json().body("{\"timeoutSeconds\": 5}").post("/v1/vms/" + name + "/stop").then().statusCode(200)
-                .body("spec.runState", equalTo("Stopped")).body("spec.stopTimeoutSeconds", equalTo(5))
+                .body("spec.runState", equalTo("Stopped")).body("spec.stopRequest.timeoutSeconds", equalTo(5))
+                .body("spec.stopTimeoutSeconds", equalTo(30))
                 .body("metadata.generation", equalTo(2));
         json().body("{\"force\": true}").post("/v1/vms/" + name + "/stop").then().statusCode(200)
-                .body("spec.stopTimeoutSeconds", equalTo(0));
-        given().post("/v1/vms/" + name + "/start").then().statusCode(200).body("spec.runState", equalTo("Running"));
+                .body("spec.stopRequest.timeoutSeconds", equalTo(0)).body("spec.stopRequest.force", equalTo(true))
+                .body("spec.stopTimeoutSeconds", equalTo(30));
+        given().post("/v1/vms/" + name + "/start").then().statusCode(200).body("spec.runState", equalTo("Running"))
+                .body("spec.stopRequest", nullValue());
         given().post("/v1/vms/" + name + "/restart").then().statusCode(200).body("spec.restartRequestedAt", notNullValue());
         json().body("{\"timeoutSeconds\": -1}").post("/v1/vms/" + name + "/stop").then().statusCode(400);
         given().queryParam("involvedObject", "vm/" + name).get("/v1/events").then()
@@ -221,6 +228,21 @@ class VmApiIT {
                 .body("errors[0].field", equalTo("labelSelector"));
         given().queryParam("continue", "not-a-token").get("/v1/vms").then().statusCode(400);
         given().queryParam("limit", 0).get("/v1/vms").then().statusCode(400);
+    }
+
+    private static String getVmRv(String name) {
+        return given().get("/v1/vms/" + name).then().statusCode(200).extract().path("metadata.resourceVersion");
+    }
+
+    @Test
+    void resizingAPendingVmSchedulesItWithItsNewShape() {
+        registerNode(unique("node"), pool, 2, 2048, "kvm-hardware", null).then().statusCode(201);
+        String name = unique("shrink");
+        String img = image();
+        createVm(vmBody(name, img, 1, 4096, pool, null)).then().statusCode(201).body("status.phase", equalTo("Pending"));
+        json().body(vmBody(name, img, 1, 1024, pool, null)).put("/v1/vms/" + name).then().statusCode(200)
+                .body("status.phase", equalTo("Scheduled"))
+                .body("status.resources.memoryMiB", equalTo(1024));
     }
 
     @Test

@@ -47,39 +47,34 @@ public class EventService {
     public void record(StoredObject about, String type, String reason, String message) {
         var now = Timestamp.from(Instant.now());
         String project = about.project();
-        try (Connection c = dataSource.getConnection()) {
-            try (PreparedStatement fold = c.prepareStatement(
-                    "UPDATE event SET count = count + 1, last_timestamp = ? WHERE id = (SELECT max(id) FROM event "
-                            + "WHERE project = ? AND involved_kind = ? AND involved_name = ? AND involved_uid = ?) "
-                            + "AND type = ? AND reason = ? AND message = ?")) {
-                fold.setTimestamp(1, now);
-                fold.setString(2, project);
-                fold.setString(3, about.kind());
-                fold.setString(4, about.name());
-                fold.setObject(5, about.uid());
-                fold.setString(6, type);
-                fold.setString(7, reason);
-                fold.setString(8, message);
-                if (fold.executeUpdate() > 0) {
-                    return;
-                }
-            }
-            try (PreparedStatement insert = c.prepareStatement(
-                    "INSERT INTO event (uid, project, involved_kind, involved_name, involved_uid, type, reason, message, "
-                            + "first_timestamp, last_timestamp, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
-                insert.setObject(1, UUID.randomUUID());
-                insert.setString(2, project);
-                insert.setString(3, about.kind());
-                insert.setString(4, about.name());
-                insert.setObject(5, about.uid());
-                insert.setString(6, type);
-                insert.setString(7, reason);
-                insert.setString(8, message);
-                insert.setTimestamp(9, now);
-                insert.setTimestamp(10, now);
-                insert.setString(11, SOURCE);
-                insert.executeUpdate();
-            }
+        // One round trip: fold into the latest event when it says the same, else insert.
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement s = c.prepareStatement("WITH folded AS (UPDATE event SET count = count + 1, last_timestamp = ? "
+                     + "WHERE id = (SELECT max(id) FROM event WHERE project = ? AND involved_kind = ? AND involved_name = ? "
+                     + "AND involved_uid = ?) AND type = ? AND reason = ? AND message = ? RETURNING id) "
+                     + "INSERT INTO event (uid, project, involved_kind, involved_name, involved_uid, type, reason, message, "
+                     + "first_timestamp, last_timestamp, source) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? "
+                     + "WHERE NOT EXISTS (SELECT 1 FROM folded)")) {
+            s.setTimestamp(1, now);
+            s.setString(2, project);
+            s.setString(3, about.kind());
+            s.setString(4, about.name());
+            s.setObject(5, about.uid());
+            s.setString(6, type);
+            s.setString(7, reason);
+            s.setString(8, message);
+            s.setObject(9, UUID.randomUUID());
+            s.setString(10, project);
+            s.setString(11, about.kind());
+            s.setString(12, about.name());
+            s.setObject(13, about.uid());
+            s.setString(14, type);
+            s.setString(15, reason);
+            s.setString(16, message);
+            s.setTimestamp(17, now);
+            s.setTimestamp(18, now);
+            s.setString(19, SOURCE);
+            s.executeUpdate();
         } catch (SQLException e) {
             throw new StoreException("recording event " + reason, e);
         }
@@ -99,8 +94,13 @@ public class EventService {
             if (ref.length != 2 || ref[0].isBlank() || ref[1].isBlank()) {
                 throw InvalidException.field("involvedObject", "must be KIND/NAME, e.g. vm/web-1");
             }
+            String kind = canonicalKind(ref[0]);
+            if (kind.equals("Node") || kind.equals("InstanceType")) {
+                // Cluster-scoped objects keep their events outside any project.
+                params.set(0, "");
+            }
             sql.append(" AND lower(involved_kind) = lower(?) AND involved_name = ?");
-            params.add(canonicalKind(ref[0]));
+            params.add(kind);
             params.add(ref[1]);
         }
         if (continueToken != null && !continueToken.isBlank()) {

@@ -41,6 +41,7 @@ public class Scheduler {
 
     private final ResourceStore store;
     private final Ledger ledger;
+    private final NodeSnapshots snapshots;
     private final EventService events;
     private final SchedulerConfig config;
     private final ObjectMapper json;
@@ -48,9 +49,11 @@ public class Scheduler {
     private final ExecutorService background = Executors.newSingleThreadExecutor(Thread.ofVirtual().name("corral-scheduler").factory());
     private final AtomicBoolean retryQueued = new AtomicBoolean();
 
-    Scheduler(ResourceStore store, Ledger ledger, EventService events, SchedulerConfig config, ObjectMapper json) {
+    Scheduler(ResourceStore store, Ledger ledger, NodeSnapshots snapshots, EventService events, SchedulerConfig config,
+            ObjectMapper json) {
         this.store = store;
         this.ledger = ledger;
+        this.snapshots = snapshots;
         this.events = events;
         this.config = config;
         this.json = json;
@@ -65,8 +68,12 @@ public class Scheduler {
                 return;
             }
             Demand demand = demand(workload);
-            var plan = planner.plan(demand, ledger.snapshot());
+            var plan = planner.plan(demand, snapshots.current());
             if (!plan.schedulable()) {
+                if (round == 0 && snapshots.invalidateIfOlderThan(100)) {
+                    // Before telling the user nothing fits, look at the nodes as they are now.
+                    continue;
+                }
                 markUnschedulable(workload, plan.unschedulableMessage());
                 return;
             }
@@ -81,7 +88,7 @@ public class Scheduler {
 
     private boolean tryPlace(StoredObject workload, Demand demand, Planner.Option option) {
         try {
-            return QuarkusTransaction.requiringNew().call(() -> {
+            QuarkusTransaction.requiringNew().run(() -> {
                 if (!ledger.reserve(option.node(), workload.uid(), demand, option.devices(),
                         config.cpuAllocationRatio(), config.memoryAllocationRatio())) {
                     throw new PlacementLost();
@@ -91,12 +98,15 @@ public class Scheduler {
                         + (option.devices().isEmpty() ? "" : " with devices " + String.join(", ", option.devices()));
                 var conditions = old.conditionsWith(new Condition(SCHEDULED, "True", "Scheduled", message, Instant.now()));
                 var status = old.withPlacement("Scheduled", option.node(), option.devices().isEmpty() ? null : option.devices(), conditions);
-                var placed = store.update(workload, workload.labels(), workload.spec(), json.valueToTree(status), option.node());
-                events.normal(placed, "Scheduled", message);
-                return true;
+                // The event first: the store's write takes the serialized resourceVersion, so it goes last.
+                events.normal(workload, "Scheduled", message);
+                store.update(workload, workload.labels(), workload.spec(), json.valueToTree(status), option.node());
             });
+            snapshots.placed(option.node(), demand, option.devices());
+            return true;
         } catch (PlacementLost | ConflictException e) {
-            // A concurrent placement took the room, or the workload changed while we planned: rolled back; go on.
+            // A concurrent placement took the room, or the workload changed while we planned: rolled back; look again.
+            snapshots.invalidate();
             return false;
         }
     }
@@ -111,6 +121,7 @@ public class Scheduler {
     private void markUnschedulable(StoredObject workload, String message) {
         try {
             QuarkusTransaction.requiringNew().run(() -> {
+                events.warning(workload, "FailedScheduling", message);
                 var old = status(workload);
                 var current = old.condition(SCHEDULED);
                 if (current == null || !message.equals(current.message())) {
@@ -118,7 +129,6 @@ public class Scheduler {
                             new Condition(SCHEDULED, "False", "Unschedulable", message, Instant.now())));
                     store.update(workload, workload.labels(), workload.spec(), json.valueToTree(status), null);
                 }
-                events.warning(workload, "FailedScheduling", message);
             });
         } catch (ConflictException e) {
             // Changed meanwhile: the next retry sees the new state.
@@ -127,6 +137,7 @@ public class Scheduler {
 
     /** Asks for a retry of every pending workload soon (a node registered, capacity was freed...). */
     public void kick() {
+        snapshots.invalidate();
         if (retryQueued.compareAndSet(false, true)) {
             background.submit(() -> {
                 retryQueued.set(false);

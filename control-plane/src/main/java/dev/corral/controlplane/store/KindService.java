@@ -59,6 +59,11 @@ public abstract class KindService {
     protected void checkUpdate(StoredObject old, JsonNode newSpec) {
     }
 
+    /** The status after a spec change (unchanged unless the kind derives status from its spec). */
+    protected JsonNode statusAfterReplace(StoredObject old, JsonNode newSpec) {
+        return old.status();
+    }
+
     /** Releases what the object held; runs in the delete's transaction. */
     protected void onDelete(StoredObject old) {
     }
@@ -127,7 +132,7 @@ public abstract class KindService {
                 return old;
             }
             checkUpdate(old, finalSpec);
-            var updated = store.update(old, labels, finalSpec, old.status(), old.node());
+            var updated = store.update(old, labels, finalSpec, statusAfterReplace(old, finalSpec), old.node());
             if (updated.generation() != old.generation()) {
                 events.normal(updated, "Updated", kind() + " " + name + " spec updated (generation " + updated.generation() + ").");
             }

@@ -168,10 +168,7 @@ public class ResourceStore {
             if (s.executeUpdate() == 0) {
                 throw ConflictException.of(old.kind() + " '" + old.name() + "' was deleted meanwhile.");
             }
-            long rv = nextResourceVersion(c);
-            var gone = new StoredObject(old.kind(), old.project(), old.name(), old.uid(), old.labels(), old.spec(),
-                    old.status(), old.generation(), rv, old.creationTimestamp(), old.node());
-            appendWatchLog(c, gone, "DELETED", old.node());
+            log(c, old, "DELETED", old.node(), false);
         } catch (SQLException e) {
             throw new StoreException("deleting " + old.kind() + " " + old.name(), e);
         }
@@ -179,44 +176,40 @@ public class ResourceStore {
 
     /** Takes the next resourceVersion for a written row and logs the change for watchers. */
     private StoredObject stamp(Connection c, StoredObject object, String type, String watchNode) throws SQLException {
-        long rv = nextResourceVersion(c);
-        try (PreparedStatement s = c.prepareStatement("UPDATE resource SET resource_version = ? WHERE uid = ?")) {
-            s.setLong(1, rv);
-            s.setObject(2, object.uid());
-            s.executeUpdate();
-        }
-        var stamped = new StoredObject(object.kind(), object.project(), object.name(), object.uid(), object.labels(),
+        long rv = log(c, object, type, watchNode, true);
+        return new StoredObject(object.kind(), object.project(), object.name(), object.uid(), object.labels(),
                 object.spec(), object.status(), object.generation(), rv, object.creationTimestamp(), object.node());
-        appendWatchLog(c, stamped, type, watchNode);
-        return stamped;
     }
 
     /**
-     * Bumps the one counter row. Its row lock is held to commit, so writers commit in resourceVersion order: a
-     * watcher that has seen version N can never later find a committed change below N.
+     * Bumps the one counter row, stamps the object's row with the new version (unless it was deleted) and appends
+     * the change to the watch log, in one statement. The counter's row lock is held to commit, so writers commit in
+     * resourceVersion order and a watcher that has seen version N never later finds a committed change below N.
+     * Doing it all in one round trip, as the last write of the transaction, keeps that serialized stretch short.
      */
-    private long nextResourceVersion(Connection c) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement(
-                "UPDATE resource_version_counter SET value = value + 1 WHERE id = 1 RETURNING value");
-             ResultSet rs = s.executeQuery()) {
-            rs.next();
-            return rs.getLong(1);
+    private long log(Connection c, StoredObject object, String type, String node, boolean stampRow) throws SQLException {
+        String sql = "WITH rv AS (UPDATE resource_version_counter SET value = value + 1 WHERE id = 1 RETURNING value)"
+                + (stampRow ? ", stamped AS (UPDATE resource SET resource_version = (SELECT value FROM rv) WHERE uid = ?)" : "")
+                + " INSERT INTO watch_log (resource_version, kind, project, name, node, type, object)"
+                + " SELECT value, ?, ?, ?, ?, ?, jsonb_set(?::jsonb, '{metadata,resourceVersion}', to_jsonb(value::text)) FROM rv"
+                + " RETURNING resource_version";
+        try (PreparedStatement s = c.prepareStatement(sql)) {
+            int i = 1;
+            if (stampRow) {
+                s.setObject(i++, object.uid());
+            }
+            s.setString(i++, object.kind());
+            s.setString(i++, object.project());
+            s.setString(i++, object.name());
+            s.setString(i++, node);
+            s.setString(i++, type);
+            s.setString(i, write(render(object)));
+            try (ResultSet rs = s.executeQuery()) {
+                rs.next();
+                notifier.changed();
+                return rs.getLong(1);
+            }
         }
-    }
-
-    private void appendWatchLog(Connection c, StoredObject object, String type, String node) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement(
-                "INSERT INTO watch_log (resource_version, kind, project, name, node, type, object) VALUES (?, ?, ?, ?, ?, ?, ?::jsonb)")) {
-            s.setLong(1, object.resourceVersion());
-            s.setString(2, object.kind());
-            s.setString(3, object.project());
-            s.setString(4, object.name());
-            s.setString(5, node);
-            s.setString(6, type);
-            s.setString(7, write(render(object)));
-            s.executeUpdate();
-        }
-        notifier.changed();
     }
 
     /** The newest resourceVersion: a list taken now is consistent with a watch started from it. */

@@ -18,7 +18,8 @@ public final class Preconditions {
             if (t.startsWith("W/")) {
                 t = t.substring(2);
             }
-            if (t.equals(current.etag())) {
+            // The ETag is the quoted resourceVersion; the bare metadata.resourceVersion is accepted too.
+            if (t.equals(current.etag()) || t.equals(String.valueOf(current.resourceVersion()))) {
                 return;
             }
         }

@@ -19,6 +19,11 @@ public final class Responses {
         return Response.created(location).entity(body).tag(tag(resourceVersion)).build();
     }
 
+    /** Where a created project-scoped object lives: its path, with {@code ?project=} outside the default project. */
+    public static URI location(String collection, String project, String name) {
+        return URI.create(collection + "/" + name + (project.equals("default") ? "" : "?project=" + project));
+    }
+
     /** 304 when the client's If-None-Match still matches, else the object. */
     public static Response conditionalGet(Request request, Object body, long resourceVersion) {
         var notModified = request.evaluatePreconditions(tag(resourceVersion));

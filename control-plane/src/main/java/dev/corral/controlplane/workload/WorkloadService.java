@@ -107,9 +107,17 @@ public abstract class WorkloadService extends KindService {
     }
 
     public StoredObject start(String project, String name, String ifMatch) {
-        return act(project, name, ifMatch, "StartRequested", "Start requested.", spec -> spec.put("runState", "Running"));
+        return act(project, name, ifMatch, "StartRequested", "Start requested.", spec -> {
+            spec.put("runState", "Running");
+            spec.remove("stopRequest");
+        });
     }
 
+    /**
+     * Asks for a stop: graceful within {@code timeoutSeconds} (default: the spec's stopTimeoutSeconds), then forced;
+     * {@code force} skips the graceful part. The request is recorded as {@code spec.stopRequest}; the spec's default
+     * timeout is left as it is.
+     */
     public StoredObject stop(String project, String name, String ifMatch, Integer timeoutSeconds, boolean force) {
         if (timeoutSeconds != null && (timeoutSeconds < 0 || timeoutSeconds > 3600)) {
             throw dev.corral.controlplane.problem.InvalidException.field("timeoutSeconds", "must be between 0 and 3600");
@@ -118,19 +126,40 @@ public abstract class WorkloadService extends KindService {
                 force ? "Forced stop requested." : "Graceful stop requested" + (timeoutSeconds == null ? "." : " (timeout " + timeoutSeconds + " s)."),
                 spec -> {
                     spec.put("runState", "Stopped");
-                    if (force) {
-                        spec.put("stopTimeoutSeconds", 0);
-                    } else if (timeoutSeconds != null) {
-                        spec.put("stopTimeoutSeconds", timeoutSeconds);
-                    }
+                    var request = spec.putObject("stopRequest");
+                    request.put("timeoutSeconds", force ? 0 : timeoutSeconds == null ? spec.path("stopTimeoutSeconds").asInt() : timeoutSeconds);
+                    request.put("force", force);
                 });
     }
 
     public StoredObject restart(String project, String name, String ifMatch) {
         return act(project, name, ifMatch, "RestartRequested", "Restart requested.", spec -> {
             spec.put("runState", "Running");
+            spec.remove("stopRequest");
             spec.put("restartRequestedAt", Instant.now().toString());
         });
+    }
+
+    /** A Pending workload whose shape changed is asked for its new shape; a placed one cannot change shape. */
+    @Override
+    protected JsonNode statusAfterReplace(StoredObject old, JsonNode newSpec) {
+        if (old.node() != null) {
+            return old.status();
+        }
+        var current = status(old);
+        var requests = deviceRequests(old.project(), newSpec);
+        return json.valueToTree(new WorkloadStatus(current.phase(), null, resources(old.project(), newSpec),
+                requests.isEmpty() ? null : requests, null, current.conditions(), current.observedGeneration()));
+    }
+
+    /** Replaces the spec; a Pending workload is then scheduled again with its new shape. */
+    public StoredObject replaceAndReschedule(String project, String name, ObjectMeta metadata, Object spec, String ifMatch) {
+        var updated = replace(project, name, metadata, spec, ifMatch);
+        if (updated.node() == null) {
+            scheduler.schedule(updated.uid());
+            return store.findByUid(updated.uid()).orElse(updated);
+        }
+        return updated;
     }
 
     private StoredObject act(String project, String name, String ifMatch, String reason, String message, Consumer<ObjectNode> change) {
@@ -139,9 +168,8 @@ public abstract class WorkloadService extends KindService {
             Preconditions.checkIfMatch(ifMatch, old);
             var spec = (ObjectNode) old.spec().deepCopy();
             change.accept(spec);
-            var updated = store.update(old, old.labels(), spec, old.status(), old.node());
-            events.normal(updated, reason, message);
-            return updated;
+            events.normal(old, reason, message);
+            return store.update(old, old.labels(), spec, old.status(), old.node());
         });
     }
 

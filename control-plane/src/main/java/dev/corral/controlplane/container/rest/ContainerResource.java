@@ -1,7 +1,5 @@
 package dev.corral.controlplane.container.rest;
 
-import java.net.URI;
-
 import dev.corral.api.Container;
 import dev.corral.api.StopRequest;
 import dev.corral.controlplane.container.ContainerService;
@@ -60,7 +58,7 @@ public class ContainerResource {
             throw InvalidException.field("body", "a Container is required");
         }
         var o = service.createAndSchedule(projects.require(project), body.metadata(), body.spec(), idempotencyKey, body).object();
-        return Responses.created(URI.create("/v1/containers/" + o.name()), service.view(o), o.resourceVersion());
+        return Responses.created(Responses.location("/v1/containers", o.project(), o.name()), service.view(o), o.resourceVersion());
     }
 
     @GET
@@ -78,7 +76,7 @@ public class ContainerResource {
         if (body == null) {
             throw InvalidException.field("body", "a Container is required");
         }
-        var o = service.replace(projects.require(project), name, body.metadata(), body.spec(), ifMatch);
+        var o = service.replaceAndReschedule(projects.require(project), name, body.metadata(), body.spec(), ifMatch);
         return Responses.ok(service.view(o), o.resourceVersion());
     }
 

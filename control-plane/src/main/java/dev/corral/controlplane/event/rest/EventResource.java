@@ -13,6 +13,7 @@ import jakarta.ws.rs.core.MediaType;
 
 @Path("/v1/events")
 @Produces(MediaType.APPLICATION_JSON)
+@io.smallrye.common.annotation.RunOnVirtualThread
 public class EventResource {
 
     private final EventService events;

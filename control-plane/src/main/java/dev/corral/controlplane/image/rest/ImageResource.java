@@ -1,7 +1,5 @@
 package dev.corral.controlplane.image.rest;
 
-import java.net.URI;
-
 import dev.corral.api.Image;
 import dev.corral.controlplane.idempotency.IdempotencyService;
 import dev.corral.controlplane.image.ImageService;
@@ -58,7 +56,7 @@ public class ImageResource {
             throw InvalidException.field("body", "an Image is required");
         }
         var o = images.create(projects.require(project), body.metadata(), body.spec(), idempotencyKey, body).object();
-        return Responses.created(URI.create("/v1/images/" + o.name()), images.view(o), o.resourceVersion());
+        return Responses.created(Responses.location("/v1/images", o.project(), o.name()), images.view(o), o.resourceVersion());
     }
 
     @GET

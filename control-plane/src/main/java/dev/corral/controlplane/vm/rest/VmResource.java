@@ -1,7 +1,5 @@
 package dev.corral.controlplane.vm.rest;
 
-import java.net.URI;
-
 import dev.corral.api.Vm;
 import dev.corral.api.StopRequest;
 import dev.corral.controlplane.vm.VmService;
@@ -60,7 +58,7 @@ public class VmResource {
             throw InvalidException.field("body", "a VM is required");
         }
         var o = service.createAndSchedule(projects.require(project), body.metadata(), body.spec(), idempotencyKey, body).object();
-        return Responses.created(URI.create("/v1/vms/" + o.name()), service.view(o), o.resourceVersion());
+        return Responses.created(Responses.location("/v1/vms", o.project(), o.name()), service.view(o), o.resourceVersion());
     }
 
     @GET
@@ -78,7 +76,7 @@ public class VmResource {
         if (body == null) {
             throw InvalidException.field("body", "a VM is required");
         }
-        var o = service.replace(projects.require(project), name, body.metadata(), body.spec(), ifMatch);
+        var o = service.replaceAndReschedule(projects.require(project), name, body.metadata(), body.spec(), ifMatch);
         return Responses.ok(service.view(o), o.resourceVersion());
     }
 

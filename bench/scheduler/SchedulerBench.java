@@ -1,0 +1,139 @@
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Scheduler throughput through the REST API, against a running control plane (bench/scheduler/run.sh starts one).
+ * Registers NODES nodes, then creates VMS VMs with CONCURRENCY requests in flight, and measures the same number
+ * of plain creates that place nothing (instance types: same store path, no scheduling) as the in-run reference.
+ *
+ * Usage: java SchedulerBench.java http://127.0.0.1:8080 [nodes] [vms] [concurrency]
+ */
+public class SchedulerBench {
+
+    record Run(double perSecond, long[] latenciesNanos, int ok, int failed) {
+        double percentileMillis(double p) {
+            long[] sorted = latenciesNanos.clone();
+            Arrays.sort(sorted);
+            return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p * sorted.length) - 1)] / 1e6;
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        URI api = URI.create(args.length > 0 ? args[0] : "http://127.0.0.1:8080");
+        int nodes = args.length > 1 ? Integer.parseInt(args[1]) : 1000;
+        int vms = args.length > 2 ? Integer.parseInt(args[2]) : 10_000;
+        int concurrency = args.length > 3 ? Integer.parseInt(args[3]) : 32;
+        var http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        String run = Long.toString(System.currentTimeMillis(), 36);
+
+        send(http, api, "POST", "/v1/blobs", "application/octet-stream", ("bench kernel " + run).getBytes(), 201, 200);
+        String sha = sha256(("bench kernel " + run).getBytes());
+        send(http, api, "POST", "/v1/images", "application/json",
+                ("{\"metadata\":{\"name\":\"bench-" + run + "\"},\"spec\":{\"kernel\":{\"sha256\":\"" + sha + "\"}}}").getBytes(), 201);
+
+        long t0 = System.nanoTime();
+        load(http, api, nodes, concurrency, i -> new Call("PUT", "/v1/nodes/bench-" + run + "-" + i,
+                ("{\"labels\":{\"bench\":\"" + run + "\"},\"accelerator\":\"kvm-hardware\",\"capacity\":{\"vcpus\":64,\"memoryMiB\":262144}}").getBytes()));
+        System.out.printf("registered %d nodes in %.1f s%n", nodes, (System.nanoTime() - t0) / 1e9);
+
+        // Each node takes 256 VMs of 1 vCPU / 1 GiB at the default ratios: 10,000 VMs fill ~4% of 1,000 nodes.
+        Run placements = load(http, api, vms, concurrency, i -> new Call("POST", "/v1/vms",
+                ("{\"metadata\":{\"name\":\"bench-" + run + "-" + i + "\"},\"spec\":{\"image\":\"bench-" + run
+                        + "\",\"vcpus\":1,\"memoryMiB\":1024,\"nodeSelector\":{\"bench\":\"" + run + "\"}}}").getBytes()));
+        int scheduled = countScheduled(http, api, run);
+        Run plain = load(http, api, vms, concurrency, i -> new Call("POST", "/v1/instancetypes",
+                ("{\"metadata\":{\"name\":\"bench-" + run + "-" + i + "\"},\"spec\":{\"vcpus\":1,\"memoryMiB\":1024}}").getBytes()));
+
+        int cores = Runtime.getRuntime().availableProcessors();
+        System.out.printf("machine: %d cores; %d nodes; %d VM creates, %d in flight%n", cores, nodes, vms, concurrency);
+        System.out.printf("creates with placement: %.0f/s, p50 %.1f ms, p99 %.1f ms (%d ok, %d failed, %d Scheduled)%n",
+                placements.perSecond(), placements.percentileMillis(0.50), placements.percentileMillis(0.99),
+                placements.ok(), placements.failed(), scheduled);
+        System.out.printf("plain creates (reference, no placement): %.0f/s, p50 %.1f ms, p99 %.1f ms%n",
+                plain.perSecond(), plain.percentileMillis(0.50), plain.percentileMillis(0.99));
+        System.out.printf("anchor: kube-scheduler throughput test fails below 400 pods/s; Nomad C2M ~1,500 placements/s on 3 schedulers%n");
+        System.out.printf("scheduler placements/s corral/k8s-floor(400) = %.2f%n", placements.perSecond() / 400);
+        System.out.printf("scheduler placement/plain-create = %.2f%n", placements.perSecond() / plain.perSecond());
+        if (placements.failed() > 0 || scheduled != vms) {
+            System.err.println("bench: some creates failed or were not scheduled");
+            System.exit(1);
+        }
+    }
+
+    record Call(String method, String path, byte[] body) {
+    }
+
+    interface Calls {
+        Call make(int i);
+    }
+
+    static Run load(HttpClient http, URI api, int count, int concurrency, Calls calls) throws Exception {
+        long[] latencies = new long[count];
+        var ok = new AtomicInteger();
+        var failed = new AtomicInteger();
+        var permits = new Semaphore(concurrency);
+        long start = System.nanoTime();
+        try (var executor = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < count; i++) {
+                permits.acquire();
+                int n = i;
+                executor.submit(() -> {
+                    try {
+                        var call = calls.make(n);
+                        long t = System.nanoTime();
+                        int status = send(http, api, call.method(), call.path(), "application/json", call.body()).statusCode();
+                        latencies[n] = System.nanoTime() - t;
+                        (status < 300 ? ok : failed).incrementAndGet();
+                    } catch (Exception e) {
+                        failed.incrementAndGet();
+                    } finally {
+                        permits.release();
+                    }
+                });
+            }
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        return new Run(count / seconds, latencies, ok.get(), failed.get());
+    }
+
+    static HttpResponse<String> send(HttpClient http, URI api, String method, String path, String type, byte[] body,
+            int... expected) throws Exception {
+        var response = http.send(HttpRequest.newBuilder(api.resolve(path)).timeout(Duration.ofSeconds(60))
+                .header("Content-Type", type).method(method, HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        if (expected.length > 0 && Arrays.stream(expected).noneMatch(s -> s == response.statusCode())) {
+            throw new IllegalStateException(method + " " + path + " -> " + response.statusCode() + ": " + response.body());
+        }
+        return response;
+    }
+
+    static int countScheduled(HttpClient http, URI api, String run) throws Exception {
+        int scheduled = 0;
+        String cont = null;
+        do {
+            String q = "/v1/vms?limit=1000" + (cont == null ? "" : "&continue=" + cont);
+            String body = send(http, api, "GET", q, "application/json", new byte[0], 200).body();
+            int idx = 0;
+            while ((idx = body.indexOf("\"phase\":\"Scheduled\"", idx)) >= 0) {
+                scheduled++;
+                idx++;
+            }
+            int c = body.indexOf("\"continue\":\"");
+            cont = c < 0 ? null : body.substring(c + 12, body.indexOf('"', c + 12));
+        } while (cont != null);
+        return scheduled;
+    }
+
+    static String sha256(byte[] data) throws Exception {
+        return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(data));
+    }
+}
