@@ -139,6 +139,12 @@ class WatchIT {
     }
 
     @Test
+    void listWithoutWatchIsJsonWhateverTheClientAccepts() {
+        given().accept("text/event-stream, application/json").get("/v1/instancetypes").then().statusCode(200)
+                .contentType("application/json").body("kind", equalTo("InstanceTypeList"));
+    }
+
+    @Test
     void watchEndsAtItsTimeoutSoClientsReconnect() throws Exception {
         long start = System.nanoTime();
         var events = watch("/v1/instancetypes?watch=true&timeoutSeconds=1", null, 1);

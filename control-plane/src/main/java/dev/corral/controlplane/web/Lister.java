@@ -51,7 +51,9 @@ public class Lister {
         var page = store.list(kind, project, selector, query.limit(), query.continueToken, null);
         var items = page.items().stream().map(view).toList();
         return Response.ok(new ResourceList<>(ServerVersion.API_VERSION, kind + "List",
-                new ResourceList.Meta(String.valueOf(page.resourceVersion()), page.continueToken()), items)).build();
+                new ResourceList.Meta(String.valueOf(page.resourceVersion()), page.continueToken()), items))
+                // A list is JSON even when the client also accepts an event stream: only watch=true streams.
+                .type(jakarta.ws.rs.core.MediaType.APPLICATION_JSON_TYPE).build();
     }
 
     /** Streams changes matching {@code filter} and the label selector, from the query's resourceVersion or now. */

@@ -102,6 +102,6 @@ public class NodeResource {
         long rv = store.currentResourceVersion();
         var items = store.listOnNode(name, kinds).stream().map(store::render).toList();
         return Response.ok(new ResourceList<>(ServerVersion.API_VERSION, "AssignmentList",
-                new ResourceList.Meta(String.valueOf(rv), null), items)).build();
+                new ResourceList.Meta(String.valueOf(rv), null), items)).type(MediaType.APPLICATION_JSON_TYPE).build();
     }
 }
