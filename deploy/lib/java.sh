@@ -3,7 +3,8 @@ corral_select_java() {
     local candidate
     for candidate in "${JAVA_HOME:-}" /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/temurin-25-jdk-arm64 /usr/lib/jvm/*-25-* /usr/lib/jvm/jdk-25*; do
         [ -n "$candidate" ] && [ -x "$candidate/bin/java" ] || continue
-        if "$candidate/bin/java" -XshowSettings:properties -version 2>&1 | grep -qE '^\s*java\.specification\.version = 25$'; then
+        # The JDK's release file names its version without starting a JVM (the CLI launcher starts often).
+        if grep -qE '^JAVA_VERSION="25([."]|$)' "$candidate/release" 2>/dev/null; then
             export JAVA_HOME="$candidate"
             export PATH="$JAVA_HOME/bin:$PATH"
             return 0

@@ -14,7 +14,14 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = ClientVersion.Provider.class,
         description = "Manage Corral VMs, containers and nodes.",
-        subcommands = {VersionCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {GetCommand.class, DescribeCommand.class, CreateCommand.class, ApplyCommand.class, DeleteCommand.class,
+                LifecycleCommand.Start.class, LifecycleCommand.Stop.class, LifecycleCommand.Restart.class, MiscCommands.Logs.class,
+                MiscCommands.Cordon.class, MiscCommands.Uncordon.class, WaitCommand.class, MiscCommands.Upload.class,
+                MiscCommands.ApiResources.class, ConfigCommand.class, VersionCommand.class, MiscCommands.Completion.class,
+                CommandLine.HelpCommand.class},
+        footer = {"", "Examples:", "  corral get vms", "  corral create vm web-1 --image ticker --instance-type c1.small",
+                "  corral apply -f vm.yaml", "  corral describe vm web-1", "  corral stop vm/web-1 --wait",
+                "", "The server is --server, else $CORRAL_SERVER, else the current context of ~/.corral/config, else http://127.0.0.1:8080."})
 public final class Corral implements Runnable {
 
     public static final int EXIT_OK = 0;
@@ -23,6 +30,14 @@ public final class Corral implements Runnable {
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
+
+    /** Where {@code -f -} reads from. */
+    java.io.InputStream stdin = System.in;
+
+    /** The root command of the command line a subcommand runs in; its stdin. */
+    static java.io.InputStream stdin(CommandLine.Model.CommandSpec spec) {
+        return ((Corral) spec.root().userObject()).stdin;
+    }
 
     @Override
     public void run() {
@@ -35,7 +50,14 @@ public final class Corral implements Runnable {
 
     /** Runs one command line with the given streams; returns the exit code. */
     public static int execute(PrintWriter out, PrintWriter err, String... args) {
-        var cli = new CommandLine(new Corral());
+        return execute(System.in, out, err, args);
+    }
+
+    /** Runs one command line with the given streams; returns the exit code. */
+    public static int execute(java.io.InputStream in, PrintWriter out, PrintWriter err, String... args) {
+        var corral = new Corral();
+        corral.stdin = in;
+        var cli = new CommandLine(corral);
         cli.setOut(out);
         cli.setErr(err);
         cli.setExitCodeExceptionMapper(e -> e instanceof CommandLine.ParameterException ? EXIT_USAGE : EXIT_ERROR);
@@ -44,7 +66,11 @@ public final class Corral implements Runnable {
             return EXIT_USAGE;
         });
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
-            err.println("error: " + (e instanceof CorralClientException ? e.getMessage() : describe(e)));
+            if (e instanceof CommandLine.ParameterException p) {
+                err.println("error: " + p.getMessage());
+                return EXIT_USAGE;
+            }
+            err.println("error: " + (e instanceof CorralClientException || e instanceof IllegalArgumentException ? e.getMessage() : describe(e)));
             return EXIT_ERROR;
         });
         return cli.execute(args);

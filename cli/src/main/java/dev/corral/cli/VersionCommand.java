@@ -1,6 +1,5 @@
 package dev.corral.cli;
 
-import dev.corral.cli.client.CorralClient;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -13,7 +12,7 @@ import picocli.CommandLine.Model.CommandSpec;
 final class VersionCommand implements Runnable {
 
     @Mixin
-    ServerOptions server;
+    ClientOptions options;
 
     @Option(names = "--client", description = "Print only the client version; do not contact the server.")
     boolean clientOnly;
@@ -26,7 +25,7 @@ final class VersionCommand implements Runnable {
         var out = spec.commandLine().getOut();
         out.println("Client Version: " + ClientVersion.get());
         if (!clientOnly) {
-            var version = new CorralClient(server.server()).version();
+            var version = options.client().version();
             out.println("Server Version: " + version.version() + " (" + version.apiVersion() + ")");
         }
         out.flush();

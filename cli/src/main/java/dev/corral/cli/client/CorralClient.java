@@ -1,71 +1,207 @@
 package dev.corral.cli.client;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.net.ConnectException;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Predicate;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.corral.api.Problem;
 import dev.corral.api.ServerVersion;
 
-/** The API, as the CLI calls it. Problem+json answers become a {@link CorralClientException} with one line. */
+/**
+ * The Corral API as the CLI calls it. Answers are JSON trees; error answers (problem+json) become a
+ * {@link CorralClientException} whose message is the one line the user reads.
+ */
 public final class CorralClient {
 
-    private static final ObjectMapper JSON = JsonMapper.builder()
+    public static final ObjectMapper JSON = JsonMapper.builder()
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .build();
 
     private final URI server;
+    private final String token;
     private final HttpClient http;
 
     public CorralClient(URI server) {
+        this(server, null);
+    }
+
+    public CorralClient(URI server, String token) {
         this.server = server;
+        this.token = token;
         this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     }
 
-    public ServerVersion version() {
-        return get("/v1/version", ServerVersion.class);
+    public URI server() {
+        return server;
     }
 
-    private <T> T get(String path, Class<T> type) {
-        var request = HttpRequest.newBuilder(server.resolve(path))
-                .timeout(Duration.ofSeconds(30))
-                .header("Accept", "application/json")
-                .GET()
-                .build();
-        HttpResponse<byte[]> response;
+    /** An answer: its status, its ETag (if any) and its JSON body (null when empty). */
+    public record Answer(int status, String etag, JsonNode body) {
+    }
+
+    public ServerVersion version() {
+        return JSON.convertValue(get("/v1/version", Map.of()).body(), ServerVersion.class);
+    }
+
+    public Answer get(String path, Map<String, String> query) {
+        return send("GET", path, query, null, Map.of(), true);
+    }
+
+    /** Like {@link #get}, but a 404 is an answer with status 404 rather than an error. */
+    public Answer getIfExists(String path, Map<String, String> query) {
+        return send("GET", path, query, null, Map.of(), false);
+    }
+
+    public Answer send(String method, String path, Map<String, String> query, JsonNode body, Map<String, String> headers) {
+        return send(method, path, query, body, headers, true);
+    }
+
+    private Answer send(String method, String path, Map<String, String> query, JsonNode body, Map<String, String> headers,
+            boolean notFoundIsError) {
+        var request = request(path, query).timeout(Duration.ofSeconds(60)).header("Accept", "application/json");
+        headers.forEach(request::header);
         try {
-            response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+            request.method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body)));
+            if (body != null) {
+                request.header("Content-Type", "application/json");
+            }
+        } catch (IOException e) {
+            throw new CorralClientException("cannot encode the request: " + e.getMessage(), e);
+        }
+        var response = exchange(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+        if (response.statusCode() == 404 && !notFoundIsError) {
+            return new Answer(404, null, null);
+        }
+        return answer(response);
+    }
+
+    /** Uploads a file to the blob store; returns {sha256, size}. */
+    public Answer upload(Path file) {
+        try {
+            var request = request("/v1/blobs", Map.of()).timeout(Duration.ofMinutes(10))
+                    .header("Content-Type", "application/octet-stream").header("Accept", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofFile(file)).build();
+            return answer(exchange(request, HttpResponse.BodyHandlers.ofByteArray()));
+        } catch (java.io.FileNotFoundException e) {
+            throw new CorralClientException("no such file: " + file, e);
+        }
+    }
+
+    /**
+     * Follows a watch ({@code ?watch=true}): calls {@code onEvent} with each event's {type, object} until it returns
+     * false, the server ends the stream, or the thread is interrupted.
+     */
+    public void watch(String path, Map<String, String> query, Predicate<JsonNode> onEvent) {
+        var q = new LinkedHashMap<>(query);
+        q.put("watch", "true");
+        var request = request(path, q).header("Accept", "text/event-stream").GET().build();
+        var response = exchange(request, HttpResponse.BodyHandlers.ofInputStream());
+        if (response.statusCode() >= 400) {
+            try (InputStream in = response.body()) {
+                throw problem(response.statusCode(), response.headers().firstValue("Content-Type").orElse(""), in.readAllBytes());
+            } catch (IOException e) {
+                throw new CorralClientException("HTTP " + response.statusCode() + " from " + response.uri(), e);
+            }
+        }
+        try (var reader = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+            for (String line; (line = reader.readLine()) != null; ) {
+                if (line.startsWith("data: ") && !onEvent.test(JSON.readTree(line.substring(6)))) {
+                    return;
+                }
+            }
+        } catch (IOException e) {
+            throw new CorralClientException("the watch on " + path + " broke: " + e.getMessage(), e);
+        }
+    }
+
+    private HttpRequest.Builder request(String path, Map<String, String> query) {
+        var uri = new StringBuilder(server.toString().replaceAll("/+$", "")).append(path);
+        char sep = '?';
+        for (var e : query.entrySet()) {
+            if (e.getValue() == null) {
+                continue;
+            }
+            uri.append(sep).append(encode(e.getKey())).append('=').append(encode(e.getValue()));
+            sep = '&';
+        }
+        var builder = HttpRequest.newBuilder(URI.create(uri.toString()));
+        if (token != null) {
+            builder.header("Authorization", "Bearer " + token);
+        }
+        return builder;
+    }
+
+    private static String encode(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8);
+    }
+
+    private <T> HttpResponse<T> exchange(HttpRequest request, HttpResponse.BodyHandler<T> handler) {
+        try {
+            return http.send(request, handler);
         } catch (ConnectException e) {
             throw new CorralClientException("cannot reach the Corral API at " + server + " (is the control plane running?)", e);
         } catch (IOException e) {
-            throw new CorralClientException("request to " + server.resolve(path) + " failed: " + e.getMessage(), e);
+            throw new CorralClientException("request to " + request.uri() + " failed: " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new CorralClientException("interrupted", e);
         }
+    }
+
+    private Answer answer(HttpResponse<byte[]> response) {
+        String type = response.headers().firstValue("Content-Type").orElse("");
+        if (response.statusCode() >= 400) {
+            throw problem(response.statusCode(), type, response.body());
+        }
         try {
-            if (response.statusCode() >= 400) {
-                throw problem(response);
-            }
-            return JSON.readValue(response.body(), type);
+            JsonNode body = response.body().length == 0 ? null : JSON.readTree(response.body());
+            return new Answer(response.statusCode(), response.headers().firstValue("ETag").orElse(null), body);
         } catch (IOException e) {
-            throw new CorralClientException("the server at " + server + " sent an answer that is not Corral JSON: " + e.getMessage(), e);
+            throw new CorralClientException("the server at " + server + " sent an answer that is not JSON: " + e.getMessage(), e);
         }
     }
 
-    private static CorralClientException problem(HttpResponse<byte[]> response) throws IOException {
-        String contentType = response.headers().firstValue("Content-Type").orElse("");
+    private static CorralClientException problem(int status, String contentType, byte[] body) {
         if (contentType.startsWith(Problem.MEDIA_TYPE)) {
-            var p = JSON.readValue(response.body(), Problem.class);
-            return new CorralClientException(p.title() + " (" + p.status() + "): " + p.detail());
+            try {
+                var p = JSON.readValue(body, Problem.class);
+                return new ApiException(p);
+            } catch (IOException ignored) {
+                // fall through to the plain message
+            }
         }
-        return new CorralClientException("HTTP " + response.statusCode() + " from " + response.uri());
+        return new CorralClientException("the server answered HTTP " + status);
+    }
+
+    /** An error the API reported as problem+json. */
+    public static final class ApiException extends CorralClientException {
+        private final Problem problem;
+
+        ApiException(Problem problem) {
+            super(problem.detail() == null ? problem.title() + " (" + problem.status() + ")" : problem.detail() + " (" + problem.status() + " " + problem.title() + ")");
+            this.problem = problem;
+        }
+
+        public Problem problem() {
+            return problem;
+        }
     }
 }

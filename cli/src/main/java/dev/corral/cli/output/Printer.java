@@ -1,0 +1,89 @@
+package dev.corral.cli.output;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.corral.cli.Kinds;
+import dev.corral.cli.client.CorralClient;
+
+/** Writes objects as tables, JSON, YAML or names. */
+public final class Printer {
+
+    public enum Format { table, wide, json, yaml, name }
+
+    private static final YAMLMapper YAML = YAMLMapper.builder()
+            .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+            .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
+            .build();
+
+    private Printer() {
+    }
+
+    public static Format format(String output) {
+        if (output == null) {
+            return Format.table;
+        }
+        try {
+            return Format.valueOf(output);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("unknown output format '" + output + "': use wide, json, yaml or name");
+        }
+    }
+
+    /** A table with aligned columns, two spaces apart, like kubectl. */
+    public static void table(PrintWriter out, Kinds kind, List<JsonNode> items, boolean wide, boolean header) {
+        var columns = kind.columns(wide);
+        var rows = new ArrayList<List<String>>();
+        if (header) {
+            rows.add(columns.stream().map(Kinds.Column::header).toList());
+        }
+        for (var item : items) {
+            rows.add(columns.stream().map(c -> c.cell().apply(item)).toList());
+        }
+        int[] widths = new int[columns.size()];
+        for (var row : rows) {
+            for (int i = 0; i < row.size(); i++) {
+                widths[i] = Math.max(widths[i], row.get(i).length());
+            }
+        }
+        for (var row : rows) {
+            var line = new StringBuilder();
+            for (int i = 0; i < row.size(); i++) {
+                line.append(row.get(i));
+                if (i < row.size() - 1) {
+                    line.append(" ".repeat(widths[i] - row.get(i).length() + 3));
+                }
+            }
+            out.println(line.toString().stripTrailing());
+        }
+        out.flush();
+    }
+
+    public static void json(PrintWriter out, JsonNode node) {
+        try {
+            out.println(CorralClient.JSON.writer().with(SerializationFeature.INDENT_OUTPUT).writeValueAsString(node));
+            out.flush();
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static void yaml(PrintWriter out, JsonNode node) {
+        try {
+            out.print(YAML.writeValueAsString(node));
+            out.flush();
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static String name(Kinds kind, JsonNode object) {
+        return kind.singular() + "/" + object.path("metadata").path("name").asText();
+    }
+}

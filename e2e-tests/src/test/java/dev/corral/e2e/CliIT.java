@@ -1,0 +1,248 @@
+package dev.corral.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayInputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+import dev.corral.cli.Corral;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** `corral` against a real control plane with real PostgreSQL, the way a user types it. */
+class CliIT {
+
+    private static ControlPlaneProcess controlPlane;
+    private static String image;
+    private static final String POOL = "cli-" + UUID.randomUUID().toString().substring(0, 6);
+
+    @TempDir
+    Path tmp;
+
+    record Result(int exit, String out, String err) {
+    }
+
+    static Result piped(String stdin, String... args) {
+        var out = new StringWriter();
+        var err = new StringWriter();
+        var all = new ArrayList<>(List.of(args));
+        // Every command that talks to the server takes --server; the others must not be given it.
+        if (!List.of("config", "completion", "api-resources").contains(args[0]) && !List.of(args).contains("--client")) {
+            all.add("--server");
+            all.add(controlPlane.server.toString());
+        }
+        int exit = Corral.execute(new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)), new PrintWriter(out, true),
+                new PrintWriter(err, true), all.toArray(String[]::new));
+        return new Result(exit, out.toString(), err.toString());
+    }
+
+    static Result corral(String... args) {
+        return piped("", args);
+    }
+
+    @BeforeAll
+    static void startControlPlane() throws Exception {
+        controlPlane = ControlPlaneProcess.start();
+        // Agents register nodes; the CLI only reads them. Register one the way an agent does.
+        var http = HttpClient.newHttpClient();
+        var r = http.send(HttpRequest.newBuilder(controlPlane.server.resolve("/v1/nodes/" + POOL + "-node"))
+                .header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString("{\"labels\": {\"pool\": \"" + POOL + "\"}, \"accelerator\": \"kvm-pvm\", "
+                        + "\"capacity\": {\"vcpus\": 4, \"memoryMiB\": 8192}}")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(201);
+        image = "img-" + POOL;
+    }
+
+    @AfterAll
+    static void stopControlPlane() throws Exception {
+        if (controlPlane != null) {
+            controlPlane.close();
+            assertThat(controlPlane.alive()).isFalse();
+        }
+    }
+
+    private String imageManifest(String sha) {
+        return """
+                apiVersion: corral/v1
+                kind: Image
+                metadata:
+                  name: %s
+                spec:
+                  kernel:
+                    sha256: %s
+                  cmdline: console=ttyS0
+                """.formatted(image, sha);
+    }
+
+    private void ensureImage() throws Exception {
+        Path kernel = tmp.resolve("bzImage");
+        Files.writeString(kernel, "not really a kernel " + POOL);
+        var upload = corral("upload", kernel.toString());
+        assertThat(upload.exit()).as(upload.err()).isZero();
+        String sha = upload.out().strip().split(" ")[0].substring("sha256:".length());
+        Path manifest = tmp.resolve("image.yaml");
+        Files.writeString(manifest, imageManifest(sha));
+        var applied = corral("apply", "-f", manifest.toString());
+        assertThat(applied.exit()).as(applied.err()).isZero();
+        assertThat(applied.out()).matches("image/" + image + " (created|unchanged)\\n");
+    }
+
+    @Test
+    void versionShowsClientAndServer() {
+        var r = corral("version");
+        assertThat(r.exit()).isZero();
+        assertThat(r.out()).contains("Client Version: ").contains("Server Version: 0.1.0-SNAPSHOT (corral/v1)");
+        assertThat(r.err()).isEmpty();
+    }
+
+    @Test
+    void createGetDescribeApplyStopDeleteAVm() throws Exception {
+        ensureImage();
+        String vm = "web-" + UUID.randomUUID().toString().substring(0, 6);
+        var dry = corral("create", "vm", vm, "--image", image, "--cpus", "1", "--memory", "512Mi", "--dry-run");
+        assertThat(dry.out()).isEqualTo("vm/" + vm + " created (dry run)\n");
+        assertThat(corral("get", "vm", vm).exit()).isEqualTo(1);
+
+        var created = corral("create", "vm", vm, "--image", image, "--cpus", "1", "--memory", "512Mi", "--label", "env=prod",
+                "--node-selector", "pool=" + POOL);
+        assertThat(created.exit()).as(created.err()).isZero();
+        assertThat(created.out()).isEqualTo("vm/" + vm + " created\n");
+
+        var table = corral("get", "vms", "-l", "env=prod");
+        assertThat(table.exit()).isZero();
+        var lines = table.out().lines().toList();
+        assertThat(lines.getFirst()).startsWith("NAME").endsWith("AGE").contains("PHASE", "NODE", "VCPUS", "MEMORY");
+        assertThat(lines).anySatisfy(l -> assertThat(l).startsWith(vm).contains("Scheduled", POOL + "-node", "512Mi"));
+        assertThat(corral("get", "vms", "-o", "wide").out().lines().findFirst().orElseThrow()).contains("IMAGE", "IPS");
+        assertThat(corral("get", "vms", "-l", "env=prod", "-o", "name").out()).contains("vm/" + vm + "\n");
+        assertThat(corral("get", "vm/" + vm, "-o", "json").out()).contains("\"kind\" : \"VM\"");
+
+        // What get prints, apply takes back: a no-op.
+        String yaml = corral("get", "vm", vm, "-o", "yaml").out();
+        assertThat(yaml).contains("kind: VM").contains("phase: Scheduled");
+        var roundTrip = piped(yaml, "apply", "-f", "-");
+        assertThat(roundTrip.out()).as(roundTrip.err()).isEqualTo("vm/" + vm + " unchanged\n");
+        var listRoundTrip = piped(corral("get", "vms", "-l", "env=prod", "-o", "yaml").out(), "apply", "-f", "-");
+        assertThat(listRoundTrip.out()).isEqualTo("vm/" + vm + " unchanged\n");
+        var changed = piped(yaml.replace("env: prod", "env: prod\n    tier: web"), "apply", "-f", "-");
+        assertThat(changed.out()).isEqualTo("vm/" + vm + " configured\n");
+
+        var describe = corral("describe", "vm", vm);
+        assertThat(describe.out()).contains("Name:", vm, "Conditions:", "Scheduled", "Events:", "Placed on node " + POOL + "-node");
+
+        assertThat(corral("wait", "vm/" + vm, "--for=condition=Scheduled", "--timeout", "5s").exit()).isZero();
+        var stop = corral("stop", "vm/" + vm, "--grace", "10s");
+        assertThat(stop.out()).isEqualTo("vm/" + vm + " stop requested\n");
+        // No node agent runs in this test: the VM never reports Stopped, and waiting says so in one line.
+        var wait = corral("stop", "vm/" + vm, "--wait", "--timeout", "1s");
+        assertThat(wait.exit()).isEqualTo(1);
+        assertThat(wait.err().strip()).startsWith("error: timed out after 1s waiting for vm/" + vm + " to have phase Stopped")
+                .doesNotContain("\n");
+
+        assertThat(corral("delete", "vm/" + vm).out()).isEqualTo("vm/" + vm + " deleted\n");
+        var gone = corral("get", "vm", vm);
+        assertThat(gone.exit()).isEqualTo(1);
+        assertThat(gone.err()).isEqualTo("error: VM '" + vm + "' not found. (404 Not Found)\n");
+        assertThat(gone.out()).isEmpty();
+    }
+
+    @Test
+    void applyingADirectoryOfManifestsIsIdempotent() throws Exception {
+        ensureImage();
+        Path dir = Files.createDirectories(tmp.resolve("manifests"));
+        String name = "db-" + UUID.randomUUID().toString().substring(0, 6);
+        Files.writeString(dir.resolve("10-type.yaml"), """
+                apiVersion: corral/v1
+                kind: InstanceType
+                metadata: {name: %s.tiny}
+                spec: {vcpus: 1, memoryMiB: 128}
+                """.formatted(name));
+        Files.writeString(dir.resolve("20-vms.yaml"), """
+                apiVersion: corral/v1
+                kind: VM
+                metadata: {name: %s-0}
+                spec: {instanceType: %s.tiny, image: %s, nodeSelector: {pool: %s}}
+                ---
+                {"apiVersion": "corral/v1", "kind": "VM", "metadata": {"name": "%s-1"},
+                 "spec": {"instanceType": "%s.tiny", "image": "%s", "nodeSelector": {"pool": "%s"}}}
+                """.formatted(name, name, image, POOL, name, name, image, POOL));
+        var first = corral("apply", "-f", dir.toString());
+        assertThat(first.out()).as(first.err()).isEqualTo("instancetype/" + name + ".tiny created\nvm/" + name + "-0 created\nvm/" + name + "-1 created\n");
+        var second = corral("apply", "-f", dir.toString());
+        assertThat(second.out()).isEqualTo("instancetype/" + name + ".tiny unchanged\nvm/" + name + "-0 unchanged\nvm/" + name + "-1 unchanged\n");
+        assertThat(corral("delete", "-f", dir.resolve("20-vms.yaml").toString()).out())
+                .isEqualTo("vm/" + name + "-0 deleted\nvm/" + name + "-1 deleted\n");
+    }
+
+    @Test
+    void badInputIsOneLineAndTheRightExitCode() {
+        var usage = corral("get");
+        assertThat(usage.exit()).isEqualTo(2);
+        assertThat(usage.err().lines().count()).isEqualTo(1);
+        assertThat(corral("get", "spaceships").exit()).isEqualTo(2);
+        assertThat(corral("create", "vm", "x", "--image", "i").exit()).isEqualTo(2);
+        assertThat(corral("create", "vm", "x", "--image", "i", "--cpus", "1", "--memory", "lots").err())
+                .startsWith("error: --memory: 'lots' is not a memory size");
+        var invalid = corral("create", "vm", "Bad_Name", "--image", "i", "--cpus", "1", "--memory", "1Gi");
+        assertThat(invalid.exit()).isEqualTo(1);
+        assertThat(invalid.err()).startsWith("error: The request is invalid: metadata.name").endsWith("(400 Invalid Request)\n");
+        var badManifest = piped("apiVersion: v2\nkind: Pod\nmetadata: {name: x}\n", "apply", "-f", "-");
+        assertThat(badManifest.exit()).isEqualTo(1);
+        assertThat(badManifest.err()).isEqualTo("error: <stdin> (document 1): apiVersion must be corral/v1, not 'v2'\n");
+        var unreachable = Corral.execute(new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()),
+                "get", "vms", "--server", "http://127.0.0.1:1");
+        assertThat(unreachable).isEqualTo(1);
+    }
+
+    @Test
+    void nodesCanBeListedAndCordoned() {
+        var nodes = corral("get", "nodes");
+        assertThat(nodes.out()).contains("ACCELERATOR").contains(POOL + "-node").contains("kvm-pvm");
+        assertThat(corral("cordon", "node/" + POOL + "-node").out()).isEqualTo("node/" + POOL + "-node cordoned\n");
+        assertThat(corral("get", "node", POOL + "-node").out()).contains("Ready,SchedulingDisabled");
+        assertThat(corral("uncordon", POOL + "-node").out()).isEqualTo("node/" + POOL + "-node uncordoned\n");
+        assertThat(corral("get", "instancetypes").out()).contains("c1.small");
+        assertThat(corral("api-resources").out()).contains("vms", "VM", "instancetypes");
+    }
+
+    @Test
+    void contextsLiveInTheConfigFile() {
+        Path config = tmp.resolve("config");
+        System.setProperty("corral.config", config.toString());
+        try {
+            assertThat(corral("config", "set-context", "local", "--server", controlPlane.server.toString()).out())
+                    .isEqualTo("context/local created\n");
+            assertThat(corral("config", "set-context", "elsewhere", "--server", "http://127.0.0.1:1", "-p", "web").exit()).isZero();
+            assertThat(corral("config", "current-context").out()).isEqualTo("local\n");
+            var out = new StringWriter();
+            // No --server: the current context's server answers.
+            assertThat(Corral.execute(new PrintWriter(out), new PrintWriter(new StringWriter()), "get", "instancetypes", "-o", "name")).isZero();
+            assertThat(out.toString()).contains("instancetype/c1.small");
+            assertThat(corral("config", "use-context", "elsewhere").exit()).isZero();
+            assertThat(corral("config", "get-contexts").out()).contains("*        elsewhere");
+            assertThat(Corral.execute(new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()), "get", "vms")).isEqualTo(1);
+            assertThat(corral("config", "use-context", "nowhere").err()).startsWith("error: no context named 'nowhere'");
+        } finally {
+            System.clearProperty("corral.config");
+        }
+    }
+
+    @Test
+    void completionScriptsAreGenerated() {
+        assertThat(corral("completion", "bash").out()).contains("complete -F").contains("apply").contains("describe");
+        assertThat(corral("completion", "zsh").out()).startsWith("autoload -U +X compinit");
+        assertThat(corral("completion", "fish").exit()).isEqualTo(2);
+    }
+}

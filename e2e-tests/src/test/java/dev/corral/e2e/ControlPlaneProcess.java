@@ -1,0 +1,94 @@
+package dev.corral.e2e;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * The control plane as a user runs it: {@code java -jar quarkus-run.jar} with nothing configured, so it starts its
+ * embedded PostgreSQL and Kafka, on a free port and a throw-away data directory.
+ */
+final class ControlPlaneProcess implements AutoCloseable {
+
+    private final Process process;
+    private final Path data;
+    private final Path log;
+    final URI server;
+
+    private ControlPlaneProcess(Process process, Path data, Path log, URI server) {
+        this.process = process;
+        this.data = data;
+        this.log = log;
+        this.server = server;
+    }
+
+    static ControlPlaneProcess start() throws Exception {
+        Path app = Path.of(System.getProperty("corral.controlPlaneApp", "../control-plane/target/quarkus-app/quarkus-run.jar"));
+        if (!Files.exists(app)) {
+            throw new IllegalStateException(app + " is missing: build the control plane first (./mvnw package runs it before these tests)");
+        }
+        int port;
+        try (var s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        Path data = Files.createTempDirectory("corral-e2e-");
+        Path log = data.resolve("control-plane.log");
+        var builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", app.toString())
+                .redirectErrorStream(true).redirectOutput(log.toFile());
+        builder.environment().put("CORRAL_HTTP_PORT", String.valueOf(port));
+        builder.environment().put("CORRAL_DATA_DIR", data.toString());
+        builder.environment().remove("QUARKUS_DATASOURCE_JDBC_URL");
+        builder.environment().remove("KAFKA_BOOTSTRAP_SERVERS");
+        var server = URI.create("http://127.0.0.1:" + port);
+        var cp = new ControlPlaneProcess(builder.start(), data, log, server);
+        cp.awaitReady(Duration.ofSeconds(180));
+        return cp;
+    }
+
+    private void awaitReady(Duration timeout) throws Exception {
+        var http = HttpClient.newHttpClient();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("the control plane exited during start-up:\n" + Files.readString(log));
+            }
+            try {
+                var r = http.send(HttpRequest.newBuilder(server.resolve("/q/health/ready")).build(), HttpResponse.BodyHandlers.discarding());
+                if (r.statusCode() == 200) {
+                    return;
+                }
+            } catch (IOException notYet) {
+                // still starting
+            }
+            Thread.sleep(250);
+        }
+        close();
+        throw new IllegalStateException("the control plane was not ready within " + timeout);
+    }
+
+    /** SIGTERM, as Ctrl-C would: the control plane stops its embedded servers itself. */
+    @Override
+    public void close() throws Exception {
+        process.destroy();
+        if (!process.waitFor(60, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+        }
+        try (Stream<Path> files = Files.walk(data)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    boolean alive() {
+        return process.isAlive();
+    }
+}
