@@ -21,7 +21,9 @@ echo "==> Building the control plane (./mvnw package, tests skipped)"
 ./mvnw -B -q -DskipTests -pl control-plane -am package
 
 echo "==> Starting the control plane on $api"
-java -jar control-plane/target/quarkus-app/quarkus-run.jar &
+# Its own session: Ctrl-C reaches this script only, which stops the control plane, which stops its embedded
+# PostgreSQL and Kafka in order (a terminal's SIGINT would otherwise hit PostgreSQL first).
+setsid java -jar control-plane/target/quarkus-app/quarkus-run.jar &
 pid=$!
 stop() {
     trap - INT TERM
