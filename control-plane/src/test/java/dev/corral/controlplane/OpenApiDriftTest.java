@@ -56,7 +56,12 @@ class OpenApiDriftTest {
                 continue;
             }
             ClassInfo resource = classPath.target().asClass();
-            for (MethodInfo method : resource.methods()) {
+            // Resource methods may come from abstract base classes (ProjectScopedResource, WorkloadResource).
+            var methods = new java.util.ArrayList<MethodInfo>();
+            for (ClassInfo c = resource; c != null; c = c.superName() == null ? null : index.getClassByName(c.superName())) {
+                methods.addAll(c.methods());
+            }
+            for (MethodInfo method : methods) {
                 for (AnnotationInstance a : method.annotations()) {
                     String simple = a.name().local();
                     if (a.target().kind() == AnnotationTarget.Kind.METHOD && HTTP_METHODS.contains(simple)

@@ -77,16 +77,7 @@ public abstract class KindService {
         String name = metadata == null ? null : metadata.name();
         checkName("metadata.name", name, errors);
         Map<String, String> labels = metadata == null || metadata.labels() == null ? Map.of() : metadata.labels();
-        Names.checkLabels("metadata.labels", labels, errors);
-        JsonNode specNode = spec == null ? null : json.valueToTree(spec);
-        JsonNode normalized = null;
-        if (specNode == null || specNode.isNull()) {
-            errors.add(new Problem.FieldError("spec", "is required"));
-        } else {
-            normalized = checkSpec(project, specNode, errors);
-        }
-        failOn(errors);
-        JsonNode finalSpec = canonical(normalized);
+        JsonNode finalSpec = checked(project, labels, spec, errors);
         return QuarkusTransaction.requiringNew().call(() -> {
             var claim = idempotency.claim(project, idempotencyKey, path(), body);
             if (claim instanceof IdempotencyService.Claim.Replay replay) {
@@ -115,16 +106,7 @@ public abstract class KindService {
             errors.add(new Problem.FieldError("metadata.name", "'" + metadata.name() + "' does not match the path's '" + name + "'"));
         }
         Map<String, String> labels = metadata == null || metadata.labels() == null ? Map.of() : metadata.labels();
-        Names.checkLabels("metadata.labels", labels, errors);
-        JsonNode specNode = spec == null ? null : json.valueToTree(spec);
-        JsonNode normalized = null;
-        if (specNode == null || specNode.isNull()) {
-            errors.add(new Problem.FieldError("spec", "is required"));
-        } else {
-            normalized = checkSpec(project, specNode, errors);
-        }
-        failOn(errors);
-        JsonNode finalSpec = canonical(normalized);
+        JsonNode finalSpec = checked(project, labels, spec, errors);
         return QuarkusTransaction.requiringNew().call(() -> {
             var old = store.findForUpdate(kind(), project, name).orElseThrow(() -> new NotFoundException(kind(), name));
             Preconditions.checkIfMatch(ifMatch, old);
@@ -149,6 +131,23 @@ public abstract class KindService {
             events.normal(old, "Deleted", kind() + " " + name + " deleted.");
             return old;
         });
+    }
+
+    /**
+     * Checks labels and spec, adding to the name errors the caller found; fails with all of them at once (400), or
+     * returns the spec normalised and canonical.
+     */
+    private JsonNode checked(String project, Map<String, String> labels, Object spec, List<Problem.FieldError> errors) {
+        Names.checkLabels("metadata.labels", labels, errors);
+        JsonNode specNode = spec == null ? null : json.valueToTree(spec);
+        JsonNode normalized = null;
+        if (specNode == null || specNode.isNull()) {
+            errors.add(new Problem.FieldError("spec", "is required"));
+        } else {
+            normalized = checkSpec(project, specNode, errors);
+        }
+        failOn(errors);
+        return canonical(normalized);
     }
 
     /**
