@@ -33,6 +33,11 @@ final class ControlPlaneProcess implements AutoCloseable {
     }
 
     static ControlPlaneProcess start() throws Exception {
+        return start(java.util.Map.of());
+    }
+
+    /** @param env extra environment, e.g. scheduler settings */
+    static ControlPlaneProcess start(java.util.Map<String, String> env) throws Exception {
         Path app = Path.of(System.getProperty("corral.controlPlaneApp", "../control-plane/target/quarkus-app/quarkus-run.jar"));
         if (!Files.exists(app)) {
             throw new IllegalStateException(app + " is missing: build the control plane first (./mvnw package runs it before these tests)");
@@ -49,6 +54,7 @@ final class ControlPlaneProcess implements AutoCloseable {
         builder.environment().put("CORRAL_DATA_DIR", data.toString());
         builder.environment().remove("QUARKUS_DATASOURCE_JDBC_URL");
         builder.environment().remove("KAFKA_BOOTSTRAP_SERVERS");
+        builder.environment().putAll(env);
         var server = URI.create("http://127.0.0.1:" + port);
         var cp = new ControlPlaneProcess(builder.start(), data, log, server);
         cp.awaitReady(Duration.ofSeconds(180));

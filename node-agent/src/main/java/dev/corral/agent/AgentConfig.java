@@ -22,6 +22,10 @@ public interface AgentConfig {
     @WithDefault("${user.home}/.corral/agent")
     Path stateDir();
 
+    /** How often the agent tells the control plane it is alive (the control plane marks silent nodes NotReady). */
+    @WithDefault("10s")
+    java.time.Duration heartbeatInterval();
+
     /** The root that host inventory (sysfs, procfs, /dev) is read from; another root replays a recorded host. */
     @WithDefault("/")
     Path hostRoot();

@@ -144,6 +144,7 @@ public class NodeService {
             return back;
         });
         if (recovered) {
+            markWorkloads(name, "True", "NodeReady", "Node " + name + " is Ready again.");
             scheduler.kick();
         }
     }
@@ -171,15 +172,57 @@ public class NodeService {
     @Scheduled(every = "5s", delayed = "5s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void expireSilentNodes() {
         try {
-            QuarkusTransaction.requiringNew().run(() -> {
-                for (String name : ledger.expireHeartbeats(config.nodeHeartbeatTimeout())) {
+            String message = "No heartbeat from the node agent for " + config.nodeHeartbeatTimeout().toSeconds() + " s.";
+            List<String> expired = QuarkusTransaction.requiringNew().call(() -> {
+                var names = ledger.expireHeartbeats(config.nodeHeartbeatTimeout());
+                for (String name : names) {
                     store.findForUpdate(Node.KIND, ResourceStore.CLUSTER, name).ifPresent(node -> setPhase(node, "NotReady",
-                            "False", "HeartbeatTimeout", "No heartbeat from the node agent for " + config.nodeHeartbeatTimeout().toSeconds() + " s."));
+                            "False", "HeartbeatTimeout", message));
                 }
+                return names;
             });
+            for (String name : expired) {
+                markWorkloads(name, "False", "NodeNotReady", "Node " + name + " is NotReady: " + message
+                        + " What runs there is unknown until its agent is back.");
+            }
         } catch (RuntimeException e) {
             LOG.warn("checking node heartbeats failed", e);
         }
+    }
+
+    /**
+     * Tells every workload on a node that its node stopped (or resumed) answering: condition {@code NodeReady}.
+     * Their phase is what the agent last reported; this condition is how users see that it may be stale. One
+     * transaction per workload, after the node's own, so no ledger lock is held while workload rows are locked.
+     */
+    private void markWorkloads(String node, String ready, String reason, String message) {
+        for (var listed : store.listOnNode(node, List.of("VM", "Container"))) {
+            try {
+                QuarkusTransaction.requiringNew().run(() -> store.findForUpdate(listed.kind(), listed.project(), listed.name())
+                        .filter(w -> node.equals(w.node()))
+                        .ifPresent(w -> markWorkload(w, ready, reason, message)));
+            } catch (dev.corral.controlplane.problem.ConflictException e) {
+                LOG.debugf("%s %s changed while marking it; the next change of its node marks it again", listed.kind(), listed.name());
+            }
+        }
+    }
+
+    private void markWorkload(StoredObject workload, String ready, String reason, String message) {
+        var status = (ObjectNode) workload.status().deepCopy();
+        var conditions = json.createArrayNode();
+        workload.status().path("conditions").forEach(c -> {
+            if (!"NodeReady".equals(c.path("type").asText())) {
+                conditions.add(c);
+            }
+        });
+        conditions.add(json.valueToTree(new Condition("NodeReady", ready, reason, message, Instant.now())));
+        status.set("conditions", conditions);
+        if (ready.equals("True")) {
+            events.normal(workload, reason, message);
+        } else {
+            events.warning(workload, reason, message);
+        }
+        store.update(workload, workload.labels(), workload.spec(), status, workload.node());
     }
 
     private void setPhase(StoredObject node, String phase, String ready, String reason, String message) {

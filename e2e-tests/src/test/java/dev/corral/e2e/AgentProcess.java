@@ -1,0 +1,54 @@
+package dev.corral.e2e;
+
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+/** The node agent as a process, pointed at a control plane, with a fast heartbeat. */
+final class AgentProcess implements AutoCloseable {
+
+    private final Process process;
+    final Path log;
+
+    private AgentProcess(Process process, Path log) {
+        this.process = process;
+        this.log = log;
+    }
+
+    static AgentProcess start(URI controlPlane, String nodeName, Path logDir) throws Exception {
+        Path app = Path.of(System.getProperty("corral.agentApp", "../node-agent/target/quarkus-app/quarkus-run.jar"));
+        if (!Files.exists(app)) {
+            throw new IllegalStateException(app + " is missing: build the node agent first (./mvnw package runs it before these tests)");
+        }
+        int port;
+        try (var s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        Path log = logDir.resolve("agent-" + System.nanoTime() + ".log");
+        var builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", app.toString())
+                .redirectErrorStream(true).redirectOutput(log.toFile());
+        builder.environment().put("CORRAL_AGENT_HTTP_PORT", String.valueOf(port));
+        builder.environment().put("CORRAL_AGENT_CONTROL_PLANE_URL", controlPlane.toString());
+        builder.environment().put("CORRAL_AGENT_NODE_NAME", nodeName);
+        builder.environment().put("CORRAL_AGENT_HEARTBEAT_INTERVAL", "1s");
+        builder.environment().put("CORRAL_AGENT_STATE_DIR", logDir.resolve("agent-state").toString());
+        return new AgentProcess(builder.start(), log);
+    }
+
+    /** SIGKILL: the agent gets no chance to say goodbye. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(30, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void close() throws Exception {
+        process.destroy();
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+        }
+    }
+}
