@@ -13,17 +13,24 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  * @param resources  the shape it holds on its node (resolved from the instance type or the spec)
  * @param deviceRequests the devices it asks for (from the instance type, or its spec)
  * @param devices    the PCI addresses assigned to it (whole IOMMU groups)
+ * @param eventSequence the sequence number of the last lifecycle event applied to this status
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record WorkloadStatus(String phase, String node, Resources resources, List<DeviceRequest> deviceRequests,
-        List<String> devices, List<Condition> conditions, Long observedGeneration) {
+        List<String> devices, List<Condition> conditions, Long observedGeneration, Long eventSequence) {
 
     public WorkloadStatus withPlacement(String phase, String node, List<String> devices, List<Condition> conditions) {
-        return new WorkloadStatus(phase, node, resources, deviceRequests, devices, conditions, observedGeneration);
+        return new WorkloadStatus(phase, node, resources, deviceRequests, devices, conditions, observedGeneration, eventSequence);
     }
 
     public WorkloadStatus withConditions(List<Condition> conditions) {
-        return new WorkloadStatus(phase, node, resources, deviceRequests, devices, conditions, observedGeneration);
+        return new WorkloadStatus(phase, node, resources, deviceRequests, devices, conditions, observedGeneration, eventSequence);
+    }
+
+    /** The status after a lifecycle event: its phase, the generation the node acted on, and its sequence. */
+    public WorkloadStatus withLifecycle(String phase, Long observedGeneration, long eventSequence, List<Condition> conditions) {
+        return new WorkloadStatus(phase, node, resources, deviceRequests, devices, conditions,
+                observedGeneration == null ? this.observedGeneration : observedGeneration, eventSequence);
     }
 
     /** The condition of that type, or null. */

@@ -1,0 +1,20 @@
+package dev.corral.api;
+
+import java.util.List;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+
+/**
+ * The data of a lifecycle event: which workload, where, its shape, and where it stands.
+ *
+ * @param kind       {@code VM} or {@code Container}
+ * @param uid        the workload's metadata.uid (also the record key)
+ * @param sequence   per workload, starting at 1 and increasing by 1 with each event the workload's node publishes;
+ *                   consumers apply an event only when it is newer than the last one they applied
+ * @param generation the spec generation the node was acting on (becomes status.observedGeneration)
+ * @param reason     why, in one word (e.g. {@code GuestPoweredOff}, {@code StopRequested})
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record LifecycleData(String kind, String uid, String name, String project, String node, long sequence, Long generation,
+        double vcpus, long memoryMiB, List<String> devices, String reason, String message) {
+}

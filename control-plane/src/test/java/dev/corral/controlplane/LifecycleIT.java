@@ -1,0 +1,108 @@
+package dev.corral.controlplane;
+
+import static dev.corral.controlplane.Api.awaitVm;
+import static dev.corral.controlplane.Api.createVm;
+import static dev.corral.controlplane.Api.image;
+import static dev.corral.controlplane.Api.registerNode;
+import static dev.corral.controlplane.Api.unique;
+import static dev.corral.controlplane.Api.vmBody;
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.equalTo;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.corral.api.CloudEvent;
+import dev.corral.api.LifecycleData;
+import dev.corral.controlplane.lifecycle.LifecycleConsumer;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Lifecycle events published to the real broker, as a node agent publishes them, change the VM's status; repeats
+ * and reordering do not.
+ */
+@QuarkusTest
+class LifecycleIT {
+
+    @ConfigProperty(name = "kafka.bootstrap.servers")
+    String bootstrapServers;
+
+    @Inject
+    ObjectMapper json;
+
+    @Inject
+    LifecycleConsumer consumer;
+
+    private final String pool = unique("pool");
+
+    private void publish(String key, String value) throws Exception {
+        try (var producer = new KafkaProducer<String, String>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true),
+                new StringSerializer(), new StringSerializer())) {
+            producer.send(new ProducerRecord<>("corral.lifecycle.v1", key, value)).get();
+        }
+    }
+
+    private String event(String type, String uid, String name, String node, long sequence, String reason) throws Exception {
+        var data = new LifecycleData("VM", uid, name, "default", node, sequence, 1L, 1, 256, List.of(), reason, null);
+        return json.writeValueAsString(new CloudEvent<>(CloudEvent.SPEC_VERSION, uid + "-" + sequence, "/corral/nodes/" + node,
+                type, Instant.now(), "vm/" + name, "application/json", data));
+    }
+
+    @Test
+    void eventsMoveTheVmThroughItsPhasesAndStaleOnesChangeNothing() throws Exception {
+        String node = unique("node");
+        registerNode(node, pool, 4, 4096, "kvm-hardware", null).then().statusCode(201);
+        String name = unique("vm");
+        String uid = createVm(vmBody(name, image(), 1, 256, pool, null)).then().statusCode(201)
+                .body("status.node", equalTo(node)).extract().path("metadata.uid");
+
+        publish(uid, event("corral.vm.starting", uid, name, node, 1, null));
+        publish(uid, event("corral.vm.running", uid, name, node, 2, "GuestBooted"));
+        var running = awaitVm(name, Duration.ofSeconds(30), v -> "Running".equals(v.getString("status.phase")));
+        assertThat(running.getLong("status.eventSequence")).isEqualTo(2);
+        assertThat(running.getLong("status.observedGeneration")).isEqualTo(1);
+        assertThat(running.getString("status.conditions.find { it.type == 'Running' }.status")).isEqualTo("True");
+
+        // A redelivery of an old event, then events out of order: 4 (stopped) before 3 (stopping).
+        publish(uid, event("corral.vm.starting", uid, name, node, 1, null));
+        publish(uid, "this is not a CloudEvent");
+        publish(uid, event("corral.vm.stopped", uid, name, node, 4, "GuestPoweredOff"));
+        publish(uid, event("corral.vm.stopping", uid, name, node, 3, null));
+        var stopped = awaitVm(name, Duration.ofSeconds(30), v -> v.getLong("status.eventSequence") == 4);
+        Thread.sleep(1500);
+        stopped = Api.getVm(name);
+        assertThat(stopped.getString("status.phase")).isEqualTo("Stopped");
+        assertThat(stopped.getLong("status.eventSequence")).isEqualTo(4);
+        given().queryParam("involvedObject", "vm/" + name).get("/v1/events").then().statusCode(200)
+                .body("items.find { it.reason == 'GuestBooted' }.type", equalTo("Normal"))
+                .body("items.find { it.reason == 'GuestPoweredOff' }.type", equalTo("Normal"));
+        assertThat(consumer.applied()).isGreaterThanOrEqualTo(3);
+    }
+
+    @Test
+    void eventsForWorkloadsThatNoLongerExistAreSkipped() throws Exception {
+        String ghost = java.util.UUID.randomUUID().toString();
+        publish(ghost, event("corral.vm.running", ghost, "ghost", "nowhere", 1, null));
+        String name = unique("after");
+        String node = unique("node");
+        registerNode(node, pool, 4, 4096, "kvm-hardware", null).then().statusCode(201);
+        String uid = createVm(vmBody(name, image(), 1, 256, pool, null)).then().statusCode(201).extract().path("metadata.uid");
+        publish(uid, event("corral.vm.failed", uid, name, node, 1, "EmulationFailure"));
+        var failed = awaitVm(name, Duration.ofSeconds(30), v -> "Failed".equals(v.getString("status.phase")));
+        assertThat(failed.getString("status.conditions.find { it.type == 'Running' }.reason")).isEqualTo("EmulationFailure");
+        given().queryParam("involvedObject", "vm/" + name).get("/v1/events").then()
+                .body("items.find { it.reason == 'EmulationFailure' }.type", equalTo("Warning"));
+    }
+}
