@@ -28,7 +28,7 @@ class AgentIT {
 
     @BeforeAll
     static void startControlPlane() throws Exception {
-        controlPlane = ControlPlaneProcess.start(Map.of("CORRAL_SCHEDULER_NODE_HEARTBEAT_TIMEOUT", "4s"));
+        controlPlane = ControlPlaneProcess.start(Map.of("CORRAL_SCHEDULER_NODE_HEARTBEAT_TIMEOUT", "6s"));
     }
 
     @AfterAll
@@ -70,7 +70,7 @@ class AgentIT {
             assertThat(node.path("metadata").path("labels").path("corral.dev/hostname").asText()).isNotBlank();
 
             // Still Ready well past the heartbeat timeout: the agent is heartbeating.
-            Thread.sleep(6000);
+            Thread.sleep(8000);
             assertThat(node(name).path("status").path("phase").asText()).isEqualTo("Ready");
 
             // A VM placed on this node (the only one) learns when the node goes silent.
@@ -95,6 +95,11 @@ class AgentIT {
         // A new agent on the same host brings the node back.
         try (var again = AgentProcess.start(controlPlane.server, name, tmp)) {
             awaitNode(name, Duration.ofSeconds(90), n -> "Ready".equals(n.path("status").path("phase").asText()));
+            // The agent logs the registration once the control plane has answered: wait for the line.
+            long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (System.nanoTime() < until && !Files.readString(again.log).contains("Registered node " + name)) {
+                Thread.sleep(100);
+            }
             assertThat(Files.readString(again.log)).contains("Registered node " + name);
         }
     }

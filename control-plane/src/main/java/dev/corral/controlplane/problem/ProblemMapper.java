@@ -73,6 +73,21 @@ public class ProblemMapper {
         return respond(new Problem(TYPE_BASE + kind, title, status, detail, uri.getPath(), List.of()));
     }
 
+    /**
+     * Anything else is our fault: a 500 in the same shape, with an incident id that is also in the log next to the
+     * stack trace. The cause stays in the log; the client gets no internals.
+     */
+    @ServerExceptionMapper
+    public Response unexpected(RuntimeException e, UriInfo uri) {
+        String incident = java.util.UUID.randomUUID().toString();
+        LOG.errorf(e, "incident %s on %s", incident, uri.getPath());
+        return respond(new Problem(TYPE_BASE + "internal", "Internal Server Error", 500,
+                "The control plane failed to handle this request (incident " + incident + "); it is logged. Retrying may help.",
+                uri.getPath(), List.of()));
+    }
+
+    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(ProblemMapper.class);
+
     static Response respond(Problem problem) {
         return Response.status(problem.status()).type(Problem.MEDIA_TYPE).entity(problem).build();
     }
