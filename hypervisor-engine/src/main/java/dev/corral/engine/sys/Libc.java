@@ -67,35 +67,40 @@ public final class Libc {
         return (int) ERRNO.get(state, 0L);
     }
 
-    /** {@code open(2)}; returns the file descriptor. */
-    public static int open(String path, int flags) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = STATE.get();
-            int fd = (int) OPEN.invokeExact(state, arena.allocateFrom(path), flags);
-            if (fd < 0) {
-                throw new SysException("open(" + path + ")", errno(state));
-            }
-            return fd;
+    /** A downcall given the errno capture buffer; returns the C result (a pointer as its address). */
+    @FunctionalInterface
+    private interface Downcall {
+        long call(MemorySegment state) throws Throwable;
+    }
+
+    /** Makes the call; a negative result (or MAP_FAILED) is a {@link SysException} naming {@code call}. */
+    private static long invoke(String call, Downcall downcall) {
+        MemorySegment state = STATE.get();
+        long result;
+        try {
+            result = downcall.call(state);
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
             // Downcalls throw no checked exceptions; invokeExact only declares Throwable.
-            throw new AssertionError("calling open", t);
+            throw new AssertionError("calling " + call, t);
+        }
+        if (result < 0) {
+            throw new SysException(call, errno(state));
+        }
+        return result;
+    }
+
+    /** {@code open(2)}; returns the file descriptor. */
+    public static int open(String path, int flags) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment cPath = arena.allocateFrom(path);
+            return (int) invoke("open(" + path + ")", state -> (int) OPEN.invokeExact(state, cPath, flags));
         }
     }
 
     public static void close(int fd) {
-        try {
-            MemorySegment state = STATE.get();
-            if ((int) CLOSE.invokeExact(state, fd) < 0) {
-                throw new SysException("close(" + fd + ")", errno(state));
-            }
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            // Downcalls throw no checked exceptions; invokeExact only declares Throwable.
-            throw new AssertionError("calling close", t);
-        }
+        invoke("close(" + fd + ")", state -> (int) CLOSE.invokeExact(state, fd));
     }
 
     /**
@@ -104,36 +109,12 @@ public final class Libc {
      * @param name the request's name for the error message, e.g. {@code KVM_SET_USER_MEMORY_REGION}
      */
     public static int ioctl(int fd, long request, MemorySegment arg, String name) {
-        try {
-            MemorySegment state = STATE.get();
-            int r = (int) IOCTL_PTR.invokeExact(state, fd, request, arg);
-            if (r < 0) {
-                throw new SysException(name, errno(state));
-            }
-            return r;
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            // Downcalls throw no checked exceptions; invokeExact only declares Throwable.
-            throw new AssertionError("calling ioctl " + name, t);
-        }
+        return (int) invoke(name, state -> (int) IOCTL_PTR.invokeExact(state, fd, request, arg));
     }
 
     /** {@code ioctl(fd, request, arg)} with an integer argument. */
     public static int ioctl(int fd, long request, long arg, String name) {
-        try {
-            MemorySegment state = STATE.get();
-            int r = (int) IOCTL_LONG.invokeExact(state, fd, request, arg);
-            if (r < 0) {
-                throw new SysException(name, errno(state));
-            }
-            return r;
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            // Downcalls throw no checked exceptions; invokeExact only declares Throwable.
-            throw new AssertionError("calling ioctl " + name, t);
-        }
+        return (int) invoke(name, state -> (int) IOCTL_LONG.invokeExact(state, fd, request, arg));
     }
 
     /**
@@ -142,93 +123,37 @@ public final class Libc {
      */
     public static MemorySegment mmapAnonymous(long size, boolean noReserve) {
         int flags = MAP_PRIVATE | MAP_ANONYMOUS | (noReserve ? MAP_NORESERVE : 0);
-        return mmap(MemorySegment.NULL, size, PROT_READ | PROT_WRITE, flags, -1, 0, "mmap(anonymous, " + size + ")");
+        return mmap(size, PROT_READ | PROT_WRITE, flags, -1, "mmap(anonymous, " + size + ")");
     }
 
     /** {@code mmap(2)} of a file descriptor (such as a vCPU's kvm_run), shared. */
     public static MemorySegment mmapShared(int fd, long size) {
-        return mmap(MemorySegment.NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0, "mmap(fd " + fd + ", " + size + ")");
+        return mmap(size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, "mmap(fd " + fd + ", " + size + ")");
     }
 
-    private static MemorySegment mmap(MemorySegment addr, long size, int prot, int flags, int fd, long offset, String call) {
-        try {
-            MemorySegment state = STATE.get();
-            MemorySegment p = (MemorySegment) MMAP.invokeExact(state, addr, size, prot, flags, fd, offset);
-            if (p.address() == -1L) {
-                throw new SysException(call, errno(state));
-            }
-            // SAFETY: mmap returned a mapping of exactly `size` bytes at p; it stays valid until munmap.
-            return p.reinterpret(size);
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            // Downcalls throw no checked exceptions; invokeExact only declares Throwable.
-            throw new AssertionError("calling mmap", t);
-        }
+    private static MemorySegment mmap(long size, int prot, int flags, int fd, String call) {
+        // MAP_FAILED is (void *) -1: as an address it is negative, which invoke() reports with errno.
+        long address = invoke(call, state -> ((MemorySegment) MMAP.invokeExact(state, MemorySegment.NULL, size, prot, flags, fd, 0L)).address());
+        // SAFETY: mmap returned a mapping of exactly `size` bytes at this address; it stays valid until munmap.
+        return MemorySegment.ofAddress(address).reinterpret(size);
     }
 
     public static void munmap(MemorySegment mapping) {
-        try {
-            MemorySegment state = STATE.get();
-            if ((int) MUNMAP.invokeExact(state, mapping, mapping.byteSize()) < 0) {
-                throw new SysException("munmap(" + mapping.byteSize() + ")", errno(state));
-            }
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            // Downcalls throw no checked exceptions; invokeExact only declares Throwable.
-            throw new AssertionError("calling munmap", t);
-        }
+        invoke("munmap(" + mapping.byteSize() + ")", state -> (int) MUNMAP.invokeExact(state, mapping, mapping.byteSize()));
     }
 
     /** {@code eventfd(2)}; returns the file descriptor. */
     public static int eventfd(int initialValue, int flags) {
-        try {
-            MemorySegment state = STATE.get();
-            int fd = (int) EVENTFD.invokeExact(state, initialValue, flags);
-            if (fd < 0) {
-                throw new SysException("eventfd", errno(state));
-            }
-            return fd;
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            // Downcalls throw no checked exceptions; invokeExact only declares Throwable.
-            throw new AssertionError("calling eventfd", t);
-        }
+        return (int) invoke("eventfd", state -> (int) EVENTFD.invokeExact(state, initialValue, flags));
     }
 
     /** {@code read(2)} into {@code buffer}; returns the byte count. */
     public static long read(int fd, MemorySegment buffer) {
-        try {
-            MemorySegment state = STATE.get();
-            long n = (long) READ.invokeExact(state, fd, buffer, buffer.byteSize());
-            if (n < 0) {
-                throw new SysException("read(" + fd + ")", errno(state));
-            }
-            return n;
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            // Downcalls throw no checked exceptions; invokeExact only declares Throwable.
-            throw new AssertionError("calling read", t);
-        }
+        return invoke("read(" + fd + ")", state -> (long) READ.invokeExact(state, fd, buffer, buffer.byteSize()));
     }
 
     /** {@code write(2)} of {@code buffer}; returns the byte count. */
     public static long write(int fd, MemorySegment buffer) {
-        try {
-            MemorySegment state = STATE.get();
-            long n = (long) WRITE.invokeExact(state, fd, buffer, buffer.byteSize());
-            if (n < 0) {
-                throw new SysException("write(" + fd + ")", errno(state));
-            }
-            return n;
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            // Downcalls throw no checked exceptions; invokeExact only declares Throwable.
-            throw new AssertionError("calling write", t);
-        }
+        return invoke("write(" + fd + ")", state -> (long) WRITE.invokeExact(state, fd, buffer, buffer.byteSize()));
     }
 }
