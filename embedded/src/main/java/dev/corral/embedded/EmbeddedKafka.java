@@ -57,10 +57,20 @@ public final class EmbeddedKafka implements AutoCloseable {
         return start(dataDirectory, false);
     }
 
+    /**
+     * Starts a broker on {@code dataDirectory} at fixed ports, keeping it on close: stopping and starting it again
+     * at the same address is how tests take Kafka away from its clients and give it back.
+     */
+    public static EmbeddedKafka startPersistent(Path dataDirectory, int brokerPort, int controllerPort) {
+        return start(dataDirectory, false, brokerPort, controllerPort);
+    }
+
     private static EmbeddedKafka start(Path dataDirectory, boolean temporary) {
+        return start(dataDirectory, temporary, FreePorts.pick(), FreePorts.pick());
+    }
+
+    private static EmbeddedKafka start(Path dataDirectory, boolean temporary, int brokerPort, int controllerPort) {
         Objects.requireNonNull(dataDirectory, "dataDirectory");
-        int brokerPort = FreePorts.pick();
-        int controllerPort = FreePorts.pick();
         Path logDir = dataDirectory.resolve("log");
         KafkaConfig config = KafkaConfig.fromProps(properties(logDir, brokerPort, controllerPort), false);
         try {
