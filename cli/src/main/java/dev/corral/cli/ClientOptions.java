@@ -24,7 +24,19 @@ public final class ClientOptions {
     @Option(names = "--context", paramLabel = "NAME", description = "Context of the config file to use instead of the current one.")
     String context;
 
+    private CliConfig.Context resolvedContext;
+    private boolean contextRead;
+
+    /** The context in force, read from the config file once per command. */
     private CliConfig.Context resolved() {
+        if (!contextRead) {
+            resolvedContext = readContext();
+            contextRead = true;
+        }
+        return resolvedContext;
+    }
+
+    private CliConfig.Context readContext() {
         var config = CliConfig.load(CliConfig.location());
         if (context != null) {
             var c = config.context(context);

@@ -3,7 +3,6 @@ package dev.corral.cli;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -62,7 +61,7 @@ final class DescribeCommand implements Callable<Integer> {
                 rows.add(List.of("Type", "Status", "Reason", "Age", "Message"));
                 conditions.forEach(c -> rows.add(List.of(c.path("type").asText(), c.path("status").asText(), c.path("reason").asText(),
                         Quantities.age(c.path("lastTransitionTime").asText(null)), c.path("message").asText())));
-                table(out, rows);
+                Printer.rows(out, rows, "  ", 2);
             }
         }
         if (ref.kind() != Kinds.EVENT) {
@@ -81,7 +80,7 @@ final class DescribeCommand implements Callable<Integer> {
                     rows.add(List.of(e.path("type").asText(), e.path("reason").asText(), Quantities.age(e.path("lastTimestamp").asText(null)),
                             e.path("count").asText(), e.path("message").asText()));
                 }
-                table(out, rows);
+                Printer.rows(out, rows, "  ", 2);
             }
         }
         out.flush();
@@ -106,21 +105,4 @@ final class DescribeCommand implements Callable<Integer> {
         Printer.yaml(new PrintWriter(text), node);
         text.toString().lines().forEach(l -> out.println("  " + l));
     }
-
-    private static void table(PrintWriter out, List<List<String>> rows) {
-        int[] widths = new int[rows.getFirst().size()];
-        rows.forEach(r -> {
-            for (int i = 0; i < r.size(); i++) {
-                widths[i] = Math.max(widths[i], r.get(i).length());
-            }
-        });
-        for (var r : rows) {
-            var sb = new StringBuilder("  ");
-            for (int i = 0; i < r.size(); i++) {
-                sb.append(r.get(i)).append(i < r.size() - 1 ? " ".repeat(widths[i] - r.get(i).length() + 2) : "");
-            }
-            out.println(sb.toString().stripTrailing());
-        }
-    }
-
 }

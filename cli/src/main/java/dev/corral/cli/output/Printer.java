@@ -46,23 +46,28 @@ public final class Printer {
         for (var item : items) {
             rows.add(columns.stream().map(c -> c.cell().apply(item)).toList());
         }
-        int[] widths = new int[columns.size()];
+        rows(out, rows, "", 3);
+        out.flush();
+    }
+
+    /** Rows of cells in aligned columns, each line starting with {@code indent}, columns {@code gap} apart. */
+    public static void rows(PrintWriter out, List<List<String>> rows, String indent, int gap) {
+        int[] widths = new int[rows.isEmpty() ? 0 : rows.getFirst().size()];
         for (var row : rows) {
             for (int i = 0; i < row.size(); i++) {
                 widths[i] = Math.max(widths[i], row.get(i).length());
             }
         }
         for (var row : rows) {
-            var line = new StringBuilder();
+            var line = new StringBuilder(indent);
             for (int i = 0; i < row.size(); i++) {
                 line.append(row.get(i));
                 if (i < row.size() - 1) {
-                    line.append(" ".repeat(widths[i] - row.get(i).length() + 3));
+                    line.append(" ".repeat(widths[i] - row.get(i).length() + gap));
                 }
             }
             out.println(line.toString().stripTrailing());
         }
-        out.flush();
     }
 
     public static void json(PrintWriter out, JsonNode node) {

@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 import dev.corral.controlplane.problem.InvalidException;
+import dev.corral.controlplane.web.Names;
 
 /**
  * A Kubernetes-style label selector: comma-separated requirements, all of which must hold.
@@ -28,8 +29,6 @@ public final class LabelSelector {
         }
     }
 
-    private static final Pattern KEY = Pattern.compile("([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?");
-    private static final Pattern VALUE = Pattern.compile("([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?");
     private static final Pattern SET = Pattern.compile("^(\\S+)\\s+(in|notin)\\s*\\((.*)\\)$");
 
     private final List<Requirement> requirements;
@@ -97,14 +96,14 @@ public final class LabelSelector {
     }
 
     private static String key(String key, String whole) {
-        if (!KEY.matcher(key).matches()) {
+        if (!Names.validLabelKey(key)) {
             throw InvalidException.field("labelSelector", "'" + key + "' is not a valid label key in '" + whole + "'");
         }
         return key;
     }
 
     private static String value(String value, String whole) {
-        if (!VALUE.matcher(value).matches()) {
+        if (!Names.validLabelValue(value)) {
             throw InvalidException.field("labelSelector", "'" + value + "' is not a valid label value in '" + whole + "'");
         }
         return value;

@@ -17,6 +17,16 @@ public final class Names {
     private Names() {
     }
 
+    /** A label key: an optional DNS-subdomain prefix and '/', then up to 63 name characters. */
+    public static boolean validLabelKey(String key) {
+        return key != null && LABEL_KEY.matcher(key).matches();
+    }
+
+    /** A label value: empty, or up to 63 letters, digits, '-', '_' or '.', starting and ending alphanumeric. */
+    public static boolean validLabelValue(String value) {
+        return value != null && LABEL_VALUE.matcher(value).matches();
+    }
+
     public static boolean validName(String name) {
         return name != null && NAME.matcher(name).matches();
     }
@@ -47,9 +57,9 @@ public final class Names {
             return;
         }
         labels.forEach((k, v) -> {
-            if (k == null || !LABEL_KEY.matcher(k).matches()) {
+            if (!validLabelKey(k)) {
                 errors.add(new Problem.FieldError(field, "'" + k + "' is not a valid label key"));
-            } else if (v == null || !LABEL_VALUE.matcher(v).matches()) {
+            } else if (!validLabelValue(v)) {
                 errors.add(new Problem.FieldError(field + "." + k, "'" + v + "' is not a valid label value (at most 63 letters, digits, '-', '_' or '.')"));
             }
         });
