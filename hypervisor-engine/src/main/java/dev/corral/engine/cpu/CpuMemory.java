@@ -1,0 +1,49 @@
+package dev.corral.engine.cpu;
+
+/**
+ * The guest address space as the software CPU sees it: linear addresses, little-endian, unaligned
+ * access allowed (as the hardware allows it). Part 1 puts a user-mode address space behind it; part 2
+ * puts paging behind it.
+ *
+ * <p>Every access may throw {@link MemoryFault}; the CPU turns that into a {@code #PF} exit without
+ * having changed architectural state for the faulting instruction.
+ *
+ * <p>Self-modifying code: the CPU calls {@link #watchCode(long)} for every page it decodes
+ * instructions from; from then on the memory must call the listener set with
+ * {@link #setCodeWriteListener(CodeWriteListener)} whenever a byte in that page changes (by the CPU or
+ * anyone else), so that decoded blocks from that page are dropped before they run again.
+ */
+public interface CpuMemory {
+
+    int PAGE_SIZE = 4096;
+
+    int read8(long address);
+
+    int read16(long address);
+
+    int read32(long address);
+
+    long read64(long address);
+
+    void write8(long address, int value);
+
+    void write16(long address, int value);
+
+    void write32(long address, int value);
+
+    void write64(long address, long value);
+
+    /** Reads one instruction byte: like {@link #read8} but checks execute permission. */
+    int fetch8(long address);
+
+    /** Asks to be told of writes to the page holding {@code address}. */
+    void watchCode(long address);
+
+    void setCodeWriteListener(CodeWriteListener listener);
+
+    @FunctionalInterface
+    interface CodeWriteListener {
+        /** Called with the page-aligned address of a watched page that was written. */
+        void codeWritten(long pageAddress);
+    }
+}
