@@ -12,9 +12,10 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  * @param sequence   per workload, starting at 1 and increasing by 1 with each event the workload's node publishes;
  *                   consumers apply an event only when it is newer than the last one they applied
  * @param generation the spec generation the node was acting on (becomes status.observedGeneration)
+ * @param devices    the host devices the workload holds, with the class each is billed as
  * @param reason     why, in one word (e.g. {@code GuestPoweredOff}, {@code StopRequested})
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record LifecycleData(String kind, String uid, String name, String project, String node, long sequence, Long generation,
-        double vcpus, long memoryMiB, List<String> devices, String reason, String message) {
+        double vcpus, long memoryMiB, List<AssignedDevice> devices, String reason, String message) {
 }

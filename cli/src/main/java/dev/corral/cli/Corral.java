@@ -17,7 +17,7 @@ import picocli.CommandLine.Command;
         subcommands = {GetCommand.class, DescribeCommand.class, CreateCommand.class, ApplyCommand.class, DeleteCommand.class,
                 LifecycleCommand.Start.class, LifecycleCommand.Stop.class, LifecycleCommand.Restart.class, MiscCommands.Logs.class,
                 MiscCommands.Cordon.class, MiscCommands.Uncordon.class, WaitCommand.class, MiscCommands.Upload.class,
-                MiscCommands.ApiResources.class, ConfigCommand.class, VersionCommand.class, MiscCommands.Completion.class,
+                MiscCommands.ApiResources.class, UsageCommand.class, ConfigCommand.class, VersionCommand.class, MiscCommands.Completion.class,
                 CommandLine.HelpCommand.class},
         footer = {"", "Examples:", "  corral get vms", "  corral create vm web-1 --image ticker --instance-type c1.small",
                 "  corral apply -f vm.yaml", "  corral describe vm web-1", "  corral stop vm/web-1 --wait",

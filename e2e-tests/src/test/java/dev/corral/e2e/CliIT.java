@@ -245,4 +245,52 @@ class CliIT {
         assertThat(corral("completion", "zsh").out()).startsWith("autoload -U +X compinit");
         assertThat(corral("completion", "fish").exit()).isEqualTo(2);
     }
+
+    @Test
+    void usageShowsWhatTheMeterCountedFromLifecycleEvents() throws Exception {
+        String project = "bill-" + UUID.randomUUID().toString().substring(0, 6);
+        String uid = UUID.randomUUID().toString();
+        // What a node agent publishes: a VM with 2 vCPUs, 4 GiB and a GPU ran two hours, then stayed stopped.
+        String event = """
+                {"specversion":"1.0","id":"%1$s-%2$d","source":"/corral/nodes/n1","type":"corral.vm.%3$s",
+                 "time":"%4$s","subject":"vm/billed","datacontenttype":"application/json",
+                 "data":{"kind":"VM","uid":"%1$s","name":"billed","project":"%5$s","node":"n1","sequence":%2$d,
+                         "vcpus":2,"memoryMiB":4096,"devices":[{"address":"0000:3b:00.0","class":"gpu"}]}}""";
+        try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<String, String>(java.util.Map.of(
+                "bootstrap.servers", controlPlane.kafkaBootstrapServers(), "acks", "all"),
+                new org.apache.kafka.common.serialization.StringSerializer(), new org.apache.kafka.common.serialization.StringSerializer())) {
+            for (var e : List.of(List.of("1", "running", "2026-11-01T10:00:00Z"), List.of("2", "stopped", "2026-11-01T12:00:00Z"))) {
+                producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>("corral.lifecycle.v1", uid,
+                        event.formatted(uid, Integer.parseInt(e.get(0)), e.get(1), e.get(2), project))).get();
+            }
+        }
+        String[] window = {"-p", project, "--from", "2026-11-01", "--to", "2026-11-02"};
+        Result table = null;
+        for (int i = 0; i < 150; i++) {
+            table = corral(concat(new String[] {"usage", "--group-by", "workload"}, window));
+            if (table.out().contains("vm/billed")) {
+                break;
+            }
+            Thread.sleep(200);
+        }
+        assertThat(table.exit()).isZero();
+        assertThat(table.out().lines().toList()).containsExactly(
+                "PROJECT       WORKLOAD    RUNNING   STOPPED   VCPU-SECONDS   GIB-SECONDS   DEVICE-SECONDS   FLAGS",
+                project + "   vm/billed   2h0m0s    12h0m0s   14400          28800         gpu=50400        <none>");
+        assertThat(corral(concat(new String[] {"usage", "-o", "csv"}, window)).out()).isEqualTo(
+                "project,kind,name,uid,day,runningSeconds,stoppedSeconds,vcpuSeconds,memoryGiBSeconds,deviceSeconds.gpu,flags\r\n"
+                + project + ",,,,,7200,43200,14400,28800,50400,\r\n");
+        var bad = corral("usage", "--from", "last tuesday");
+        assertThat(bad.exit()).isEqualTo(2);
+        assertThat(bad.err()).startsWith("error: --from must be RFC 3339").doesNotContain("\n\n");
+        var refused = corral("usage", "--group-by", "month");
+        assertThat(refused.exit()).isEqualTo(1);
+        assertThat(refused.err()).contains("groupBy");
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        var all = new ArrayList<>(List.of(a));
+        all.addAll(List.of(b));
+        return all.toArray(String[]::new);
+    }
 }

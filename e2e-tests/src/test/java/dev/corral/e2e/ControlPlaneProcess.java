@@ -83,6 +83,15 @@ final class ControlPlaneProcess implements AutoCloseable {
     }
 
     /** SIGTERM, as Ctrl-C would: the control plane stops its embedded servers itself. */
+    /** The embedded broker's address, as the control plane logged it. */
+    String kafkaBootstrapServers() throws IOException {
+        var m = java.util.regex.Pattern.compile("Embedded Kafka broker on (\\S+) ").matcher(Files.readString(log));
+        if (!m.find()) {
+            throw new IllegalStateException("the control plane did not log its embedded Kafka broker");
+        }
+        return m.group(1);
+    }
+
     @Override
     public void close() throws Exception {
         process.destroy();

@@ -93,6 +93,17 @@ public final class CorralClient {
         return answer(response);
     }
 
+    /** A GET for another representation than JSON (e.g. {@code text/csv}); errors as for {@link #get}. */
+    public String getText(String path, Map<String, String> query, String mediaType) {
+        var request = request(path, query).timeout(Duration.ofSeconds(60)).header("Accept", mediaType + ", application/problem+json")
+                .GET().build();
+        var response = exchange(request, HttpResponse.BodyHandlers.ofByteArray());
+        if (response.statusCode() >= 400) {
+            throw problem(response.statusCode(), response.headers().firstValue("Content-Type").orElse(""), response.body());
+        }
+        return new String(response.body(), StandardCharsets.UTF_8);
+    }
+
     /** Uploads a file to the blob store; returns {sha256, size}. */
     public Answer upload(Path file) {
         try {

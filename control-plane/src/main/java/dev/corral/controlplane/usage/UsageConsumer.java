@@ -1,0 +1,183 @@
+package dev.corral.controlplane.usage;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.atomic.AtomicLong;
+
+import dev.corral.controlplane.lifecycle.LifecycleConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.jboss.logging.Logger;
+
+/**
+ * Reads the lifecycle topic into the {@link UsageMeter}. Its position in each partition is the one PostgreSQL
+ * holds, written with the usage: on every assignment, and after any failure, it seeks there; Kafka's committed
+ * offsets are written too, only so that tools can show the lag.
+ */
+public final class UsageConsumer implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(UsageConsumer.class);
+    private static final Duration SWEEP_EVERY = Duration.ofSeconds(5);
+
+    private final UsageMeter meter;
+    private final UsageStore store;
+    private final String bootstrapServers;
+    private final String topic;
+    private final String group;
+    private final UsageConfig config;
+    private final AtomicLong read = new AtomicLong();
+    private volatile boolean running;
+    private volatile Runnable beforeCommit = () -> {
+    };
+    private volatile KafkaConsumer<String, String> consumer;
+    private Thread thread;
+
+    public UsageConsumer(UsageMeter meter, UsageStore store, String bootstrapServers, String topic, String group, UsageConfig config) {
+        this.meter = meter;
+        this.store = store;
+        this.bootstrapServers = bootstrapServers;
+        this.topic = topic;
+        this.group = group;
+        this.config = config;
+    }
+
+    static UsageConsumer forLifecycle(UsageMeter meter, UsageStore store, String bootstrapServers, LifecycleConfig lifecycle,
+            UsageConfig config) {
+        return new UsageConsumer(meter, store, bootstrapServers, lifecycle.topic(), config.groupId(), config);
+    }
+
+    public synchronized void start() {
+        running = true;
+        thread = Thread.ofPlatform().daemon().name("corral-usage-meter-" + topic).start(this::run);
+    }
+
+    /** Runs inside every batch's transaction, last (tests make it throw to crash the meter there). */
+    void beforeCommit(Runnable hook) {
+        beforeCommit = hook;
+    }
+
+    /** Records read and dealt with (applied, pending, duplicate or skipped) since start. */
+    public long read() {
+        return read.get();
+    }
+
+    @Override
+    public synchronized void close() {
+        running = false;
+        var c = consumer;
+        if (c != null) {
+            c.wakeup();
+        }
+        if (thread != null) {
+            try {
+                thread.join(Duration.ofSeconds(10));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private void run() {
+        while (running) {
+            try {
+                consume();
+            } catch (WakeupException e) {
+                return;
+            } catch (RuntimeException e) {
+                if (running) {
+                    LOG.warn("usage meter stopped (" + e.getMessage() + "); starting again in 2 s");
+                    sleep(Duration.ofSeconds(2));
+                }
+            }
+        }
+    }
+
+    private void consume() {
+        var props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, config.maxPollRecords());
+        props.put(ConsumerConfig.FETCH_MIN_BYTES_CONFIG, 64 * 1024);
+        props.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 100);
+        try (var c = new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer())) {
+            consumer = c;
+            c.subscribe(List.of(topic), new ConsumerRebalanceListener() {
+                @Override
+                public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+                }
+
+                @Override
+                public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+                    seekToStored(c, partitions);
+                }
+            });
+            Instant nextSweep = Instant.now().plus(SWEEP_EVERY);
+            while (running) {
+                var records = c.poll(Duration.ofMillis(500));
+                if (!records.isEmpty()) {
+                    var batch = new ArrayList<Delivery>(records.count());
+                    records.forEach(r -> batch.add(new Delivery(r.topic(), r.partition(), r.offset(), r.value())));
+                    try {
+                        meter.apply(group, batch, beforeCommit);
+                    } catch (RuntimeException e) {
+                        // Nothing of the batch was kept: go back to where PostgreSQL says we are and try again.
+                        LOG.warnf("usage meter could not apply %d records (%s); retrying", batch.size(), e.getMessage());
+                        seekToStored(c, c.assignment());
+                        sleep(Duration.ofSeconds(1));
+                        continue;
+                    }
+                    read.addAndGet(batch.size());
+                    var hint = new HashMap<TopicPartition, OffsetAndMetadata>();
+                    for (var p : records.partitions()) {
+                        hint.put(p, new OffsetAndMetadata(records.records(p).getLast().offset() + 1));
+                    }
+                    c.commitAsync(hint, null);
+                }
+                if (Instant.now().isAfter(nextSweep)) {
+                    meter.resolveGaps(config.gapGrace());
+                    nextSweep = Instant.now().plus(SWEEP_EVERY);
+                }
+            }
+        } finally {
+            consumer = null;
+        }
+    }
+
+    private void seekToStored(KafkaConsumer<String, String> c, Collection<TopicPartition> partitions) {
+        Map<Integer, Long> stored = store.offsets(group, topic);
+        var unknown = new ArrayList<TopicPartition>();
+        for (var p : partitions) {
+            Long next = stored.get(p.partition());
+            if (next == null) {
+                unknown.add(p);
+            } else {
+                c.seek(p, next);
+            }
+        }
+        if (!unknown.isEmpty()) {
+            c.seekToBeginning(unknown);
+        }
+    }
+
+    private static void sleep(Duration d) {
+        try {
+            Thread.sleep(d);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,288 @@
+package dev.corral.controlplane.usage;
+
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import javax.sql.DataSource;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.corral.controlplane.store.StoreException;
+import jakarta.enterprise.context.ApplicationScoped;
+
+/**
+ * The meter's tables. Every method joins the caller's transaction; each does one round trip whatever the number
+ * of rows (arrays and {@code unnest}), which is what lets the meter keep up with a busy topic.
+ */
+@ApplicationScoped
+public class UsageStore {
+
+    private static final TypeReference<Map<String, Integer>> DEVICES = new TypeReference<>() {
+    };
+
+    private final DataSource dataSource;
+    private final ObjectMapper json;
+
+    UsageStore(DataSource dataSource, ObjectMapper json) {
+        this.dataSource = dataSource;
+        this.json = json;
+    }
+
+    /** The ids among {@code ids} the meter has already read. */
+    Set<String> known(Collection<String> ids) {
+        var known = new HashSet<String>();
+        query("SELECT id FROM usage_event WHERE id = ANY(?)", s -> s.setArray(1, texts(s.getConnection(), ids)), r -> known.add(r.getString(1)));
+        return known;
+    }
+
+    /** The workloads' states, locked for this transaction. */
+    Map<String, MeterState> lockStates(Collection<String> uids) {
+        var states = new HashMap<String, MeterState>();
+        query("SELECT uid, kind, name, project, applied_sequence, phase, since, vcpus, memory_mib, devices, flag "
+                + "FROM usage_workload WHERE uid = ANY(?) ORDER BY uid FOR UPDATE", s -> s.setArray(1, texts(s.getConnection(), uids)), r -> {
+            Timestamp since = r.getTimestamp(7);
+            states.put(r.getString(1), new MeterState(r.getString(1), r.getString(2), r.getString(3), r.getString(4), r.getLong(5),
+                    Phase.valueOf(r.getString(6)), since == null ? null : since.toInstant(), r.getDouble(8), r.getLong(9),
+                    devices(r.getString(10)), r.getString(11)));
+        });
+        return states;
+    }
+
+    /** Events of these workloads that wait for an earlier sequence. */
+    Map<String, List<UsageEvent>> pending(Collection<String> uids) {
+        var pending = new HashMap<String, List<UsageEvent>>();
+        query("SELECT uid, event FROM usage_event WHERE uid = ANY(?) AND status = 'pending'", s -> s.setArray(1, texts(s.getConnection(), uids)),
+                r -> pending.computeIfAbsent(r.getString(1), k -> new ArrayList<>()).add(read(r.getString(2), UsageEvent.class)));
+        return pending;
+    }
+
+    /** Workloads with an event that has waited since before {@code before}. */
+    List<String> stalled(Instant before, int limit) {
+        var uids = new ArrayList<String>();
+        query("SELECT DISTINCT uid FROM usage_event WHERE status = 'pending' AND received_at < ? LIMIT ?", s -> {
+            s.setTimestamp(1, Timestamp.from(before));
+            s.setInt(2, limit);
+        }, r -> uids.add(r.getString(1)));
+        return uids;
+    }
+
+    /** Records events read for the first time with their outcome; a pending one keeps its content. */
+    void insertEvents(List<UsageEvent> events, List<String> statuses) {
+        if (events.isEmpty()) {
+            return;
+        }
+        int n = events.size();
+        var ids = new String[n];
+        var uids = new String[n];
+        var sequences = new Long[n];
+        var bodies = new String[n];
+        for (int i = 0; i < n; i++) {
+            var e = events.get(i);
+            ids[i] = e.id();
+            uids[i] = e.uid();
+            sequences[i] = e.sequence();
+            bodies[i] = statuses.get(i).equals("pending") ? write(e) : null;
+        }
+        update("INSERT INTO usage_event (id, uid, sequence, status, event) "
+                + "SELECT * FROM unnest(?::text[], ?::text[], ?::bigint[], ?::text[], ?::jsonb[])", (c, s) -> {
+            s.setArray(1, c.createArrayOf("text", ids));
+            s.setArray(2, c.createArrayOf("text", uids));
+            s.setArray(3, c.createArrayOf("bigint", sequences));
+            s.setArray(4, c.createArrayOf("text", statuses.toArray()));
+            s.setArray(5, c.createArrayOf("text", bodies));
+        });
+    }
+
+    /** Marks events that were pending as applied or stale. */
+    void settle(Collection<String> ids, String status) {
+        if (ids.isEmpty()) {
+            return;
+        }
+        update("UPDATE usage_event SET status = ?, event = NULL WHERE id = ANY(?)", (c, s) -> {
+            s.setString(1, status);
+            s.setArray(2, texts(c, ids));
+        });
+    }
+
+    void saveStates(Collection<MeterState> states) {
+        if (states.isEmpty()) {
+            return;
+        }
+        var rows = List.copyOf(states);
+        int n = rows.size();
+        Object[][] cols = new Object[11][n];
+        for (int i = 0; i < n; i++) {
+            var s = rows.get(i);
+            Object[] row = {s.uid(), s.kind(), s.name(), s.project(), s.appliedSequence(), s.phase().name(),
+                    s.since() == null ? null : Timestamp.from(s.since()), s.vcpus(), s.memoryMiB(), write(s.devices()), s.flag()};
+            for (int col = 0; col < row.length; col++) {
+                cols[col][i] = row[col];
+            }
+        }
+        update("INSERT INTO usage_workload (uid, kind, name, project, applied_sequence, phase, since, vcpus, memory_mib, devices, flag) "
+                + "SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::text[], ?::timestamptz[], "
+                + "?::float8[], ?::bigint[], ?::jsonb[], ?::text[]) "
+                + "ON CONFLICT (uid) DO UPDATE SET applied_sequence = excluded.applied_sequence, phase = excluded.phase, "
+                + "since = excluded.since, vcpus = excluded.vcpus, memory_mib = excluded.memory_mib, devices = excluded.devices, "
+                + "flag = excluded.flag", (c, s) -> {
+            String[] types = {"text", "text", "text", "text", "bigint", "text", "timestamptz", "float8", "bigint", "text", "text"};
+            for (int col = 0; col < types.length; col++) {
+                s.setArray(col + 1, c.createArrayOf(types[col], cols[col]));
+            }
+        });
+    }
+
+    void insertIntervals(List<Interval> intervals) {
+        if (intervals.isEmpty()) {
+            return;
+        }
+        int n = intervals.size();
+        Object[][] cols = new Object[11][n];
+        for (int i = 0; i < n; i++) {
+            var v = intervals.get(i);
+            Object[] row = {v.uid(), v.kind(), v.name(), v.project(), v.phase().name(), Timestamp.from(v.start()),
+                    Timestamp.from(v.end()), v.vcpus(), v.memoryMiB(), write(v.devices()), v.flag()};
+            for (int col = 0; col < row.length; col++) {
+                cols[col][i] = row[col];
+            }
+        }
+        update("INSERT INTO usage_interval (uid, kind, name, project, phase, start_at, end_at, vcpus, memory_mib, devices, flag) "
+                + "SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::timestamptz[], ?::timestamptz[], "
+                + "?::float8[], ?::bigint[], ?::jsonb[], ?::text[])", (c, s) -> {
+            String[] types = {"text", "text", "text", "text", "text", "timestamptz", "timestamptz", "float8", "bigint", "text", "text"};
+            for (int col = 0; col < types.length; col++) {
+                s.setArray(col + 1, c.createArrayOf(types[col], cols[col]));
+            }
+        });
+    }
+
+    /** The next offset to read per partition of {@code topic}, as committed with the usage. */
+    Map<Integer, Long> offsets(String group, String topic) {
+        var offsets = new HashMap<Integer, Long>();
+        query("SELECT partition, next_offset FROM usage_offset WHERE consumer_group = ? AND topic = ?", s -> {
+            s.setString(1, group);
+            s.setString(2, topic);
+        }, r -> offsets.put(r.getInt(1), r.getLong(2)));
+        return offsets;
+    }
+
+    void saveOffsets(String group, String topic, Map<Integer, Long> next) {
+        if (next.isEmpty()) {
+            return;
+        }
+        update("INSERT INTO usage_offset (consumer_group, topic, partition, next_offset) "
+                + "SELECT ?, ?, * FROM unnest(?::int[], ?::bigint[]) "
+                + "ON CONFLICT (consumer_group, topic, partition) DO UPDATE SET next_offset = excluded.next_offset", (c, s) -> {
+            s.setString(1, group);
+            s.setString(2, topic);
+            s.setArray(3, c.createArrayOf("int", next.keySet().toArray()));
+            s.setArray(4, c.createArrayOf("bigint", next.values().toArray()));
+        });
+    }
+
+    /** Closed intervals that overlap {@code [from, to)}, and the open ones that started before {@code to}. */
+    List<Interval> overlapping(String project, Instant from, Instant to, Instant now) {
+        var intervals = new ArrayList<Interval>();
+        String where = project == null ? "" : " AND project = ?";
+        query("SELECT uid, kind, name, project, phase, start_at, end_at, vcpus, memory_mib, devices, flag FROM usage_interval "
+                + "WHERE end_at > ? AND start_at < ?" + where
+                + " UNION ALL SELECT uid, kind, name, project, phase, since, NULL, vcpus, memory_mib, devices, flag FROM usage_workload "
+                + "WHERE phase IN ('Allocated', 'Running') AND since < ?" + where, s -> {
+            int i = 0;
+            s.setTimestamp(++i, Timestamp.from(from));
+            s.setTimestamp(++i, Timestamp.from(to));
+            if (project != null) {
+                s.setString(++i, project);
+            }
+            s.setTimestamp(++i, Timestamp.from(to));
+            if (project != null) {
+                s.setString(++i, project);
+            }
+        }, r -> {
+            Timestamp end = r.getTimestamp(7);
+            intervals.add(new Interval(r.getString(1), r.getString(2), r.getString(3), r.getString(4), Phase.valueOf(r.getString(5)),
+                    r.getTimestamp(6).toInstant(), end == null ? now : end.toInstant(), r.getDouble(8), r.getLong(9),
+                    devices(r.getString(10)), r.getString(11)));
+        });
+        return intervals;
+    }
+
+    private interface Binder {
+        void bind(PreparedStatement s) throws SQLException;
+    }
+
+    private interface ArrayBinder {
+        void bind(Connection c, PreparedStatement s) throws SQLException;
+    }
+
+    private interface RowReader {
+        void read(ResultSet r) throws SQLException;
+    }
+
+    private void query(String sql, Binder binder, RowReader reader) {
+        try (Connection c = dataSource.getConnection(); PreparedStatement s = c.prepareStatement(sql)) {
+            binder.bind(s);
+            try (ResultSet r = s.executeQuery()) {
+                while (r.next()) {
+                    reader.read(r);
+                }
+            }
+        } catch (SQLException e) {
+            throw new StoreException("reading usage", e);
+        }
+    }
+
+    private void update(String sql, ArrayBinder binder) {
+        try (Connection c = dataSource.getConnection(); PreparedStatement s = c.prepareStatement(sql)) {
+            binder.bind(c, s);
+            s.executeUpdate();
+        } catch (SQLException e) {
+            throw new StoreException("writing usage", e);
+        }
+    }
+
+    private static Array texts(Connection c, Collection<String> values) throws SQLException {
+        return c.createArrayOf("text", values.toArray());
+    }
+
+    private Map<String, Integer> devices(String text) {
+        return read(text, DEVICES);
+    }
+
+    private <T> T read(String text, Class<T> type) {
+        try {
+            return json.readValue(text, type);
+        } catch (JsonProcessingException e) {
+            throw new StoreException("decoding usage state", e);
+        }
+    }
+
+    private <T> T read(String text, TypeReference<T> type) {
+        try {
+            return json.readValue(text, type);
+        } catch (JsonProcessingException e) {
+            throw new StoreException("decoding usage state", e);
+        }
+    }
+
+    private String write(Object value) {
+        try {
+            return json.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new StoreException("encoding usage state", e);
+        }
+    }
+}

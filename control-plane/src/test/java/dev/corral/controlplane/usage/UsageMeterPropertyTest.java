@@ -1,0 +1,149 @@
+package dev.corral.controlplane.usage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.UUID;
+
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+
+/**
+ * Random lifecycle histories for many workloads, delivered interleaved, with duplicates, in random batches, with
+ * batches lost to crashes and read again: the meter's usage always equals the ground truth, to the second.
+ *
+ * <p>This drives {@link MeterBatch} (the meter's whole rule) over an in-memory copy of its tables; UsageIT does
+ * the same through real Kafka and PostgreSQL.
+ */
+class UsageMeterPropertyTest {
+
+    private static final Instant T0 = Instant.parse("2026-11-01T00:00:00Z");
+
+    /** The meter's tables, in memory, with the same all-or-nothing batches. */
+    private static final class Tables {
+        final Set<String> ids = new HashSet<>();
+        final Map<String, MeterState> states = new HashMap<>();
+        final Map<String, List<UsageEvent>> pending = new HashMap<>();
+        final List<Interval> intervals = new ArrayList<>();
+
+        void apply(List<UsageEvent> batch, boolean skipGaps) {
+            var fresh = new LinkedHashMap<String, List<UsageEvent>>();
+            var seen = new HashSet<String>();
+            for (var e : batch) {
+                if (!ids.contains(e.id()) && seen.add(e.id())) {
+                    fresh.computeIfAbsent(e.uid(), u -> new ArrayList<>()).add(e);
+                }
+            }
+            var w = MeterBatch.fold(fresh, states, pending, skipGaps);
+            for (int i = 0; i < w.newEvents().size(); i++) {
+                var e = w.newEvents().get(i);
+                ids.add(e.id());
+                if (w.newStatuses().get(i).equals("pending")) {
+                    pending.computeIfAbsent(e.uid(), u -> new ArrayList<>()).add(e);
+                }
+            }
+            var settled = new HashSet<String>(w.settledApplied());
+            settled.addAll(w.settledStale());
+            pending.values().forEach(list -> list.removeIf(e -> settled.contains(e.id())));
+            w.states().forEach(s -> states.put(s.uid(), s));
+            intervals.addAll(w.closed());
+        }
+
+        List<Interval> withOpenUntil(Instant now) {
+            var all = new ArrayList<>(intervals);
+            states.values().stream().filter(s -> s.phase().counts()).forEach(s -> all.add(s.openUntil(now)));
+            return all;
+        }
+    }
+
+    @Property(tries = 100)
+    void usageEqualsGroundTruthWhateverTheDelivery(@ForAll long seed, @ForAll @IntRange(min = 1, max = 25) int workloads,
+            @ForAll @IntRange(min = 0, max = 40) int duplicatePercent, @ForAll @IntRange(min = 1, max = 60) int maxBatch,
+            @ForAll @IntRange(min = 0, max = 30) int crashPercent) {
+        var random = new Random(seed);
+        var histories = new LinkedHashMap<String, List<UsageEvent>>();
+        for (int i = 0; i < workloads; i++) {
+            String uid = new UUID(seed, i).toString();
+            histories.put(uid, Histories.random(random, "p" + random.nextInt(3), uid, T0.plusSeconds(random.nextInt(86_400))));
+        }
+        var stream = deliver(random, histories, duplicatePercent);
+
+        var tables = new Tables();
+        int at = 0;
+        while (at < stream.size()) {
+            int n = 1 + random.nextInt(maxBatch);
+            var batch = stream.subList(at, Math.min(stream.size(), at + n));
+            if (random.nextInt(100) < crashPercent) {
+                // Crashed before commit: nothing of the batch was kept, and it is read again.
+                continue;
+            }
+            tables.apply(batch, false);
+            at += batch.size();
+        }
+
+        Instant to = T0.plusSeconds(86_400 + random.nextInt(86_400));
+        Instant from = T0.plusSeconds(random.nextInt(86_400));
+        var report = UsageTotals.of(tables.withOpenUntil(to), from, to, UsageTotals.GroupBy.workload);
+        var byUid = new HashMap<String, dev.corral.api.UsageRecord>();
+        report.forEach(r -> byUid.put(r.uid(), r));
+        histories.forEach((uid, history) -> {
+            var truth = GroundTruth.of(history, from, to);
+            var got = byUid.get(uid);
+            if (truth.running() + truth.stopped() == 0) {
+                assertThat(got).as("workload %s used nothing in the window", uid).isNull();
+                return;
+            }
+            assertThat(got).as("usage of %s", uid).isNotNull();
+            assertThat(got.runningSeconds()).as("running seconds of %s", uid).isEqualTo((double) truth.running());
+            assertThat(got.stoppedSeconds()).as("stopped seconds of %s", uid).isEqualTo((double) truth.stopped());
+            assertThat(got.vcpuSeconds()).isCloseTo(truth.vcpuSeconds(), within(1e-6));
+            assertThat(got.memoryGiBSeconds()).isCloseTo(truth.mibSeconds() / 1024, within(1e-3));
+            truth.deviceSeconds().forEach((cls, s) -> assertThat(got.deviceSeconds().get(cls)).isEqualTo((double) s));
+            boolean startedUnseen = history.getFirst().action().equals("exists");
+            assertThat(got.flags().contains(UsageFold.NO_START_EVENT)).isEqualTo(startedUnseen && truth.running() > 0
+                    && history.getFirst().time().isBefore(to) && runsInWindowFromFirstExists(history, from, to));
+        });
+    }
+
+    /** Whether the unseen-start interval (from the first exists to the next phase change) overlaps the window. */
+    private static boolean runsInWindowFromFirstExists(List<UsageEvent> history, Instant from, Instant to) {
+        Instant start = history.getFirst().time();
+        Instant end = history.stream().skip(1).filter(e -> !e.action().equals("exists") && !e.action().equals("stopping"))
+                .map(UsageEvent::time).findFirst().orElse(Instant.MAX);
+        return start.isBefore(to) && end.isAfter(from) && end.isAfter(start);
+    }
+
+    /** All events, interleaved across workloads, per-workload order kept; some sent again later. */
+    static List<UsageEvent> deliver(Random random, Map<String, List<UsageEvent>> histories, int duplicatePercent) {
+        var cursors = new HashMap<String, Integer>();
+        var remaining = new ArrayList<>(histories.keySet());
+        var stream = new ArrayList<UsageEvent>();
+        while (!remaining.isEmpty()) {
+            String uid = remaining.get(random.nextInt(remaining.size()));
+            int i = cursors.merge(uid, 1, Integer::sum) - 1;
+            var events = histories.get(uid);
+            stream.add(events.get(i));
+            if (i == events.size() - 1) {
+                remaining.remove(uid);
+            }
+        }
+        var withDuplicates = new ArrayList<>(stream);
+        for (var e : stream) {
+            if (random.nextInt(100) < duplicatePercent) {
+                int after = withDuplicates.indexOf(e) + 1;
+                withDuplicates.add(after + random.nextInt(withDuplicates.size() - after + 1), e);
+            }
+        }
+        return withDuplicates;
+    }
+}
