@@ -1,0 +1,116 @@
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * Usage meter throughput, against a running control plane (bench/usage/run.sh starts one). Publishes WORKLOADS
+ * lifecycles of 8 events each (scheduled, starting, running, exists, exists, stopping, stopped, deleted; every
+ * workload runs exactly one hour with 2 vCPUs), waits until the meter's consumer group has read them all, checks
+ * the usage API agrees to the second, and reads the same records with a plain consumer as the in-run reference.
+ *
+ * Usage: java -cp KAFKA_AND_JACKSON UsageBench.java http://127.0.0.1:8080 BOOTSTRAP [workloads]
+ */
+public class UsageBench {
+
+    static final String TOPIC = "corral.lifecycle.v1";
+    static final String[] ACTIONS = {"scheduled", "starting", "running", "exists", "exists", "stopping", "stopped", "deleted"};
+    static final int[] AT = {0, 30, 60, 1860, 3600, 3640, 3660, 3700};
+
+    public static void main(String[] args) throws Exception {
+        String api = args[0];
+        String bootstrap = args[1];
+        int workloads = args.length > 2 ? Integer.parseInt(args[2]) : 20_000;
+        int events = workloads * ACTIONS.length;
+        String project = "bench-" + UUID.randomUUID().toString().substring(0, 8);
+        Instant t0 = Instant.parse("2026-11-01T00:00:00Z");
+        System.out.printf("cores=%d workloads=%d events=%d%n", Runtime.getRuntime().availableProcessors(), workloads, events);
+
+        long start = System.nanoTime();
+        try (var producer = new KafkaProducer<String, String>(Map.of("bootstrap.servers", bootstrap, "acks", "all",
+                "enable.idempotence", true, "linger.ms", 10, "batch.size", 256 * 1024, "compression.type", "lz4"),
+                new StringSerializer(), new StringSerializer())) {
+            for (int w = 0; w < workloads; w++) {
+                String uid = UUID.randomUUID().toString();
+                for (int i = 0; i < ACTIONS.length; i++) {
+                    producer.send(new ProducerRecord<>(TOPIC, uid, event(uid, project, i + 1, ACTIONS[i], t0.plusSeconds(w % 86_400 + AT[i]))));
+                }
+            }
+            producer.flush();
+        }
+        double produceSeconds = (System.nanoTime() - start) / 1e9;
+        System.out.printf("produced   %,d events in %.1f s (%,.0f/s)%n", events, produceSeconds, events / produceSeconds);
+
+        try (var admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+            var partitions = admin.describeTopics(List.of(TOPIC)).allTopicNames().get().get(TOPIC).partitions().stream()
+                    .map(p -> new TopicPartition(TOPIC, p.partition())).toList();
+            long endTotal;
+            try (var c = new KafkaConsumer<>(Map.<String, Object>of("bootstrap.servers", bootstrap), new StringDeserializer(), new StringDeserializer())) {
+                endTotal = c.endOffsets(partitions).values().stream().mapToLong(Long::longValue).sum();
+            }
+            while (true) {
+                var committed = admin.listConsumerGroupOffsets("corral-usage-meter").partitionsToOffsetAndMetadata().get();
+                long done = committed.values().stream().filter(o -> o != null).mapToLong(o -> o.offset()).sum();
+                if (done >= endTotal) {
+                    break;
+                }
+                Thread.sleep(100);
+            }
+        }
+        double meterSeconds = (System.nanoTime() - start) / 1e9;
+        double meterRate = events / meterSeconds;
+        System.out.printf("metered    %,d events in %.1f s from the first publish (%,.0f/s)%n", events, meterSeconds, meterRate);
+
+        var report = new ObjectMapper().readTree(HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(api
+                + "/v1/usage?groupBy=project&project=" + project + "&from=2026-11-01T00:00:00Z&to=2026-11-03T00:00:00Z")).build(),
+                HttpResponse.BodyHandlers.ofString()).body());
+        double running = report.path("items").path(0).path("runningSeconds").asDouble();
+        double expected = workloads * (double) (AT[6] - AT[2]);
+        System.out.printf("usage      runningSeconds=%.0f expected=%.0f %s%n", running, expected, running == expected ? "(exact)" : "(MISMATCH)");
+
+        long refStart = System.nanoTime();
+        long read = 0;
+        var json = new ObjectMapper();
+        try (var c = new KafkaConsumer<>(Map.<String, Object>of("bootstrap.servers", bootstrap, "max.poll.records", 5000),
+                new StringDeserializer(), new StringDeserializer())) {
+            var partitions = c.partitionsFor(TOPIC).stream().map(p -> new TopicPartition(TOPIC, p.partition())).toList();
+            c.assign(partitions);
+            c.seekToBeginning(partitions);
+            long end = c.endOffsets(partitions).values().stream().mapToLong(Long::longValue).sum();
+            while (read < end) {
+                for (var r : c.poll(Duration.ofMillis(500))) {
+                    json.readTree(r.value());
+                    read++;
+                }
+            }
+        }
+        double refRate = read / ((System.nanoTime() - refStart) / 1e9);
+        System.out.printf("reference  plain consumer, read and parse only: %,.0f/s%n", refRate);
+        System.out.printf("goal       20,000/s: %s%n", meterRate >= 20_000 ? "met" : "not met");
+        System.out.printf("usage meter/plain-consumer = %.2f%n", meterRate / refRate);
+        if (running != expected) {
+            System.exit(1);
+        }
+    }
+
+    static String event(String uid, String project, long sequence, String action, Instant time) {
+        return "{\"specversion\":\"1.0\",\"id\":\"" + uid + "-" + sequence + "\",\"source\":\"/corral/nodes/bench\",\"type\":\"corral.vm."
+                + action + "\",\"time\":\"" + time + "\",\"subject\":\"vm/w\",\"datacontenttype\":\"application/json\",\"data\":{"
+                + "\"kind\":\"VM\",\"uid\":\"" + uid + "\",\"name\":\"w-" + uid.substring(0, 8) + "\",\"project\":\"" + project
+                + "\",\"node\":\"bench\",\"sequence\":" + sequence + ",\"vcpus\":2,\"memoryMiB\":2048,\"devices\":[]}}";
+    }
+}
