@@ -14,23 +14,28 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  * @param deviceRequests the devices it asks for (from the instance type, or its spec)
  * @param devices    the PCI addresses assigned to it (whole IOMMU groups)
  * @param eventSequence the sequence number of the last lifecycle event applied to this status
+ * @param restart    restarts the control plane made or plans under the restartPolicy
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record WorkloadStatus(String phase, String node, Resources resources, List<DeviceRequest> deviceRequests,
-        List<String> devices, List<Condition> conditions, Long observedGeneration, Long eventSequence) {
+        List<String> devices, List<Condition> conditions, Long observedGeneration, Long eventSequence, RestartStatus restart) {
 
     public WorkloadStatus withPlacement(String phase, String node, List<String> devices, List<Condition> conditions) {
-        return new WorkloadStatus(phase, node, resources, deviceRequests, devices, conditions, observedGeneration, eventSequence);
+        return new WorkloadStatus(phase, node, resources, deviceRequests, devices, conditions, observedGeneration, eventSequence, restart);
     }
 
     public WorkloadStatus withConditions(List<Condition> conditions) {
-        return new WorkloadStatus(phase, node, resources, deviceRequests, devices, conditions, observedGeneration, eventSequence);
+        return new WorkloadStatus(phase, node, resources, deviceRequests, devices, conditions, observedGeneration, eventSequence, restart);
     }
 
     /** The status after a lifecycle event: its phase, the generation the node acted on, and its sequence. */
     public WorkloadStatus withLifecycle(String phase, Long observedGeneration, long eventSequence, List<Condition> conditions) {
         return new WorkloadStatus(phase, node, resources, deviceRequests, devices, conditions,
-                observedGeneration == null ? this.observedGeneration : observedGeneration, eventSequence);
+                observedGeneration == null ? this.observedGeneration : observedGeneration, eventSequence, restart);
+    }
+
+    public WorkloadStatus withRestart(RestartStatus restart) {
+        return new WorkloadStatus(phase, node, resources, deviceRequests, devices, conditions, observedGeneration, eventSequence, restart);
     }
 
     /** The condition of that type, or null. */

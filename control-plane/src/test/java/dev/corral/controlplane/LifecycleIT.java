@@ -105,4 +105,44 @@ class LifecycleIT {
         given().queryParam("involvedObject", "vm/" + name).get("/v1/events").then()
                 .body("items.find { it.reason == 'EmulationFailure' }.type", equalTo("Warning"));
     }
+
+    @Test
+    void aVmThatCrashesIsRestartedUnderItsPolicyWithBackoffAndACleanPowerOffIsNot() throws Exception {
+        String node = unique("node");
+        registerNode(node, pool, 4, 4096, "kvm-hardware", null).then().statusCode(201);
+        String crashing = unique("crashing");
+        String uid = createVm(vmBody(crashing, image(), 1, 256, pool, "\"restartPolicy\": \"Always\"")).then().statusCode(201)
+                .extract().path("metadata.uid");
+        publish(uid, event("corral.vm.running", uid, crashing, node, 1, "GuestBooted"));
+        publish(uid, event("corral.vm.failed", uid, crashing, node, 2, "GuestCrashed"));
+        var planned = awaitVm(crashing, Duration.ofSeconds(30), v -> v.get("status.restart.count") != null);
+        assertThat(planned.getInt("status.restart.count")).isEqualTo(1);
+        assertThat(planned.getString("status.restart.reason")).isEqualTo("GuestCrashed");
+        // Due after the (test) first delay of 1 s: the control plane asks the node to restart it.
+        var restarted = awaitVm(crashing, Duration.ofSeconds(30), v -> v.getString("spec.restartRequestedAt") != null);
+        assertThat(restarted.getLong("metadata.generation")).isEqualTo(2);
+        assertThat(restarted.getString("status.restart.nextAt")).isNull();
+        given().queryParam("involvedObject", "vm/" + crashing).get("/v1/events").then()
+                .body("items.find { it.reason == 'BackOff' }.message",
+                        equalTo("Restarting in 1 s after GuestCrashed (restart 1, restartPolicy Always)."))
+                .body("items.find { it.reason == 'Restarting' }.message",
+                        equalTo("Restart 1 after GuestCrashed (restartPolicy Always)."));
+        // It crashes again at once: the next restart waits twice as long.
+        publish(uid, event("corral.vm.running", uid, crashing, node, 3, "GuestBooted"));
+        publish(uid, event("corral.vm.failed", uid, crashing, node, 4, "GuestCrashed"));
+        var second = awaitVm(crashing, Duration.ofSeconds(30), v -> v.getInt("status.restart.count") == 2);
+        assertThat(Duration.between(Instant.now(), Instant.parse(second.getString("status.restart.nextAt"))).toMillis())
+                .isBetween(0L, 2_000L);
+
+        String clean = unique("clean");
+        String cleanUid = createVm(vmBody(clean, image(), 1, 256, pool, null)).then().statusCode(201).extract().path("metadata.uid");
+        publish(cleanUid, event("corral.vm.running", cleanUid, clean, node, 1, "GuestBooted"));
+        publish(cleanUid, event("corral.vm.stopped", cleanUid, clean, node, 2, "GuestPoweredOff"));
+        awaitVm(clean, Duration.ofSeconds(30), v -> "Stopped".equals(v.getString("status.phase")));
+        given().queryParam("involvedObject", "vm/" + clean).get("/v1/events").then()
+                .body("items.find { it.reason == 'NotRestarted' }.message",
+                        equalTo("Not restarted (GuestPoweredOff): restartPolicy is OnFailure and it stopped cleanly."));
+        Thread.sleep(1500);
+        assertThat(Api.getVm(clean).getString("spec.restartRequestedAt")).isNull();
+    }
 }

@@ -10,6 +10,7 @@ import dev.corral.api.Condition;
 import dev.corral.api.LifecycleData;
 import dev.corral.api.WorkloadStatus;
 import dev.corral.controlplane.event.EventService;
+import dev.corral.controlplane.restart.Restarts;
 import dev.corral.controlplane.store.ResourceStore;
 import dev.corral.controlplane.store.StoreException;
 import io.quarkus.narayana.jta.QuarkusTransaction;
@@ -30,11 +31,13 @@ public class LifecycleService {
     private final ResourceStore store;
     private final EventService events;
     private final ObjectMapper json;
+    private final Restarts restarts;
 
-    LifecycleService(ResourceStore store, EventService events, ObjectMapper json) {
+    LifecycleService(ResourceStore store, EventService events, ObjectMapper json, Restarts restarts) {
         this.store = store;
         this.events = events;
         this.json = json;
+        this.restarts = restarts;
     }
 
     public enum Outcome { APPLIED, STALE, UNKNOWN_WORKLOAD, IGNORED }
@@ -73,6 +76,8 @@ public class LifecycleService {
             if (!action.equals("exists") || !phase.equals(status.phase())) {
                 events.record(workload, failed ? "Warning" : "Normal", reason, message);
             }
+            updated = restarts.afterEvent(workload, updated, status.phase(), action, data.reason(),
+                    event.time() != null ? event.time() : Instant.now());
             store.update(workload, workload.labels(), workload.spec(), json.valueToTree(updated), workload.node());
             return Outcome.APPLIED;
         });

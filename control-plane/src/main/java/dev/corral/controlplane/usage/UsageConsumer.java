@@ -113,6 +113,8 @@ public final class UsageConsumer implements AutoCloseable {
         props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, config.maxPollRecords());
         props.put(ConsumerConfig.FETCH_MIN_BYTES_CONFIG, 64 * 1024);
         props.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 100);
+        // The status consumer creates the topic with its configured partitions; the meter waits for it.
+        props.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
         try (var c = new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer())) {
             consumer = c;
             c.subscribe(List.of(topic), new ConsumerRebalanceListener() {

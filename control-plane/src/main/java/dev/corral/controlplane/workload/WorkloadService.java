@@ -64,7 +64,7 @@ public abstract class WorkloadService extends KindService {
     protected JsonNode initialStatus(String project, JsonNode spec) {
         var requests = deviceRequests(project, spec);
         var status = new WorkloadStatus("Pending", null, resources(project, spec), requests.isEmpty() ? null : requests, null,
-                List.of(new Condition(Scheduler.SCHEDULED, "False", "Pending", "Waiting for the scheduler.", Instant.now())), null, null);
+                List.of(new Condition(Scheduler.SCHEDULED, "False", "Pending", "Waiting for the scheduler.", Instant.now())), null, null, null);
         return json.valueToTree(status);
     }
 
@@ -149,7 +149,7 @@ public abstract class WorkloadService extends KindService {
         var current = status(old);
         var requests = deviceRequests(old.project(), newSpec);
         return json.valueToTree(new WorkloadStatus(current.phase(), null, resources(old.project(), newSpec),
-                requests.isEmpty() ? null : requests, null, current.conditions(), current.observedGeneration(), current.eventSequence()));
+                requests.isEmpty() ? null : requests, null, current.conditions(), current.observedGeneration(), current.eventSequence(), current.restart()));
     }
 
     /** Replaces the spec; a Pending workload is then scheduled again with its new shape. */

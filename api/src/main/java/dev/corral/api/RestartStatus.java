@@ -1,0 +1,17 @@
+package dev.corral.api;
+
+import java.time.Instant;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+
+/**
+ * How the control plane applies a workload's restartPolicy after it stopped without being asked.
+ *
+ * @param count         restarts in a row so far (back to 0 once it ran 10 minutes without stopping)
+ * @param nextAt        when the next restart is due (backoff), or null when none is planned
+ * @param reason        why the last restart was needed or refused, e.g. {@code GuestCrashed}
+ * @param lastStartedAt when the workload last became Running
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record RestartStatus(int count, Instant nextAt, String reason, Instant lastStartedAt) {
+}
