@@ -1,0 +1,88 @@
+package dev.corral.engine.boot;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import dev.corral.engine.memory.GuestMemory;
+
+/**
+ * Loads a Linux bzImage for its 64-bit entry (Linux x86 boot protocol 2.12+): the protected-mode kernel at 1 MiB,
+ * the initrd at the top of low memory, the command line, the zero page with the e820 map, a GDT and identity page
+ * tables for the first 4 GiB; returns the registers to start the boot vCPU with.
+ */
+public final class LinuxBoot {
+
+    /** What the loader put where, and how to enter it. */
+    public record Plan(EntryState entry, long kernelAddress, long kernelSize, long initrdAddress, long initrdSize, String cmdline) {
+    }
+
+    /** The 64-bit entry point is 0x200 past the start of the protected-mode kernel. */
+    static final long ENTRY_64_OFFSET = 0x200;
+    private static final long PAGE = 4096;
+
+    private LinuxBoot() {
+    }
+
+    public static Plan load(GuestMemory memory, Path kernel, Path initrd, String cmdline) {
+        return load(memory, read(kernel, "kernel"), initrd == null ? null : read(initrd, "initrd"), cmdline);
+    }
+
+    public static Plan load(GuestMemory memory, byte[] image, byte[] initrd, String cmdline) {
+        var header = SetupHeader.parse(image);
+        byte[] line = (cmdline == null ? "" : cmdline).getBytes(StandardCharsets.US_ASCII);
+        long maxCmdline = Math.min(header.cmdlineSize() == 0 ? 255 : header.cmdlineSize(), Layout.CMDLINE_MAX - 1);
+        if (line.length > maxCmdline) {
+            throw new KernelImageException("the command line is " + line.length + " bytes; this kernel takes at most " + maxCmdline);
+        }
+        long kernelSize = image.length - header.kernelOffset();
+        long lowEnd = lowMemoryEnd(memory);
+        // The kernel decompresses itself in place: it needs init_size bytes from its load address, not just its file size.
+        long kernelEnd = Layout.HIGH_MEMORY + Math.max(kernelSize, header.initSize());
+        if (kernelEnd > lowEnd) {
+            throw new KernelImageException("the kernel needs memory up to 0x" + Long.toHexString(kernelEnd) + " to boot; the guest has "
+                    + (lowEnd >> 20) + " MiB below 4 GiB");
+        }
+        memory.write(Layout.HIGH_MEMORY, java.util.Arrays.copyOfRange(image, (int) header.kernelOffset(), image.length));
+
+        long initrdAddress = 0;
+        long initrdSize = 0;
+        if (initrd != null && initrd.length > 0) {
+            initrdSize = initrd.length;
+            long top = Math.min(lowEnd, header.initrdAddrMax() + 1);
+            initrdAddress = (top - initrdSize) & -PAGE;
+            if (initrdAddress < kernelEnd) {
+                throw new KernelImageException("the initrd (" + initrdSize + " bytes) does not fit between the kernel and 0x"
+                        + Long.toHexString(top) + ": give the VM more memory");
+            }
+            memory.write(initrdAddress, initrd);
+        }
+
+        byte[] terminated = java.util.Arrays.copyOf(line, line.length + 1);
+        memory.write(Layout.CMDLINE, terminated);
+        ZeroPage.write(memory, Layout.ZERO_PAGE, image, header, Layout.CMDLINE, initrdAddress, initrdSize, E820.of(memory));
+        BootTables.writeGdt(memory);
+        BootTables.writeIdentityPageTables(memory);
+        var entry = BootTables.longModeEntry(Layout.HIGH_MEMORY + ENTRY_64_OFFSET, Layout.ZERO_PAGE);
+        return new Plan(entry, Layout.HIGH_MEMORY, kernelSize, initrdAddress, initrdSize, cmdline == null ? "" : cmdline);
+    }
+
+    /** The end of the memory region that starts at 0 (the loader's structures and the kernel live there). */
+    static long lowMemoryEnd(GuestMemory memory) {
+        for (var region : memory.regions()) {
+            if (region.guestAddress() == 0) {
+                return Math.min(region.size(), 1L << 32);
+            }
+        }
+        throw new KernelImageException("the guest has no memory at address 0, where the boot structures go");
+    }
+
+    static byte[] read(Path file, String what) {
+        try {
+            return Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new KernelImageException("cannot read the " + what + " " + file + ": " + e.getMessage(), e);
+        }
+    }
+}
