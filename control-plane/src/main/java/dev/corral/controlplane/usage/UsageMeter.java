@@ -65,6 +65,7 @@ public class UsageMeter {
         int inBatchDuplicates = batch.size() - skipped - events.size();
         int finalSkipped = skipped;
         return QuarkusTransaction.requiringNew().call(() -> {
+            store.relaxCommitDurability();
             var known = store.known(events.keySet());
             var fresh = new LinkedHashMap<String, List<UsageEvent>>();
             for (var e : events.values()) {
