@@ -8,4 +8,6 @@ cd "$root"
 source deploy/lib/java.sh
 # shellcheck source=../lib/prerequisites.sh
 source deploy/lib/prerequisites.sh
+# gcc and the static C library: the software CPU's differential harness and test programs are C built by the tests.
+corral_require_packages gcc libc6-dev
 exec ./mvnw -B verify "$@"
