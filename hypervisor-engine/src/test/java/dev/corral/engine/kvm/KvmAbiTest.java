@@ -92,6 +92,14 @@ class KvmAbiTest {
                 c.append(line("ioctl " + name, "(unsigned long) " + name));
             }
         }
+        for (String[] v : new String[][] {{"KVM_EXIT_IO", "" + VcpuExit.EXIT_IO}, {"KVM_EXIT_HLT", "" + VcpuExit.EXIT_HLT},
+                {"KVM_EXIT_MMIO", "" + VcpuExit.EXIT_MMIO}, {"KVM_EXIT_SHUTDOWN", "" + VcpuExit.EXIT_SHUTDOWN},
+                {"KVM_EXIT_FAIL_ENTRY", "" + VcpuExit.EXIT_FAIL_ENTRY}, {"KVM_EXIT_INTR", "" + VcpuExit.EXIT_INTR},
+                {"KVM_EXIT_INTERNAL_ERROR", "" + VcpuExit.EXIT_INTERNAL_ERROR}, {"KVM_EXIT_SYSTEM_EVENT", "" + VcpuExit.EXIT_SYSTEM_EVENT},
+                {"KVM_EXIT_IO_OUT", "" + VcpuExit.IO_OUT}, {"KVM_EXIT_IO_IN", "" + VcpuExit.IO_IN}}) {
+            expected.put("value " + v[0], Long.parseLong(v[1]));
+            c.append(line("value " + v[0], "(unsigned long) " + v[0]));
+        }
         expected.put("value KVM_API_VERSION", (long) KvmIoctl.API_VERSION);
         c.append(line("value KVM_API_VERSION", "(unsigned long) KVM_API_VERSION"));
         c.append("return 0;\n}\n");
