@@ -1,0 +1,37 @@
+package dev.corral.engine.kvm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import dev.corral.engine.sys.SysException;
+import org.junit.jupiter.api.Test;
+
+class KvmTest {
+
+    @Test
+    void aHostWithoutTheKvmDeviceIsATypedErrorNamingItAndErrno() {
+        assertThatThrownBy(() -> Kvm.open("/nonexistent/kvm")).isInstanceOf(SysException.class)
+                .hasMessage("open(/nonexistent/kvm) failed: ENOENT (2)");
+    }
+
+    @Test
+    void aDeviceThatIsNotKvmIsRefused() {
+        // /dev/null answers every ioctl with ENOTTY: it is not a KVM device.
+        assertThatThrownBy(() -> Kvm.open("/dev/null")).isInstanceOf(SysException.class)
+                .hasMessageContaining("KVM_GET_API_VERSION failed: ENOTTY");
+    }
+
+    @Test
+    void whereKvmExistsItSpeaksApiVersion12AndOffersCpuid() {
+        assumeTrue(Files.exists(Path.of(Kvm.DEVICE)), "this host has no /dev/kvm (the software CPU is its backend)");
+        try (var kvm = Kvm.open()) {
+            assertThat(kvm.vcpuMmapSize()).isGreaterThanOrEqualTo(4096);
+            assertThat(kvm.checkExtension(Kvm.CAP_USER_MEMORY)).isPositive();
+            assertThat(java.util.Arrays.stream(kvm.supportedCpuid()).anyMatch(leaf -> leaf[0] == 0)).as("leaf 0 is offered").isTrue();
+        }
+    }
+}
