@@ -19,7 +19,7 @@ import java.util.Optional;
  *
  * <p>Thread-safe: the vCPU thread writes, HTTP readers read and follow. Followers are called on the writing
  * thread while the buffer is locked (that is what makes {@link #follow} gap-free), so they must only hand the
- * bytes on, never block.
+ * bytes on, never block. A follower that throws is dropped.
  *
  * <p>The tee is buffered and flushed at every newline, so a {@code tail -f} sees whole lines without a system
  * call per byte. If the file cannot be written the tee stops (see {@link #teeFailure()}) and the console goes
@@ -93,9 +93,9 @@ public final class ConsoleBuffer implements ConsoleSink, AutoCloseable {
             }
             if (!followers.isEmpty()) {
                 var chunk = new Chunk(end - 1, new byte[] {b}, 0);
-                for (var f : followers) {
-                    f.output(chunk);
-                }
+                // A follower that throws (a reader's bug, a closed connection) is dropped: it must not stop the
+                // others, nor surface as a fault of the UART that is writing.
+                followers.removeIf(f -> !deliver(f, chunk));
             }
         }
     }
@@ -184,6 +184,15 @@ public final class ConsoleBuffer implements ConsoleSink, AutoCloseable {
                 tee = null;
             }
             followers.clear();
+        }
+    }
+
+    private static boolean deliver(Follower follower, Chunk chunk) {
+        try {
+            follower.output(chunk);
+            return true;
+        } catch (RuntimeException e) {
+            return false;
         }
     }
 

@@ -84,6 +84,24 @@ class ConsoleBufferTest {
     }
 
     @Test
+    void aFollowerThatThrowsIsDroppedWithoutStoppingTheOthersOrTheWriter() {
+        var console = ConsoleBuffer.of(64);
+        var healthy = new StringBuilder();
+        var brokenCalls = new int[1];
+        console.follow(0, chunk -> {
+            brokenCalls[0]++;
+            throw new IllegalStateException("connection closed");
+        });
+        console.follow(0, chunk -> healthy.append(text(chunk)));
+
+        print(console, "abc");
+
+        assertThat(healthy).hasToString("abc");
+        assertThat(brokenCalls[0]).isEqualTo(1);
+        assertThat(text(console.readFrom(0))).isEqualTo("abc");
+    }
+
+    @Test
     void theTeeAppendsEveryByteToTheFile(@TempDir Path dir) throws IOException {
         var log = dir.resolve("console.log");
         Files.writeString(log, "previous boot\n");
