@@ -9,15 +9,7 @@ cd "$root"
 source deploy/lib/java.sh
 source deploy/lib/prerequisites.sh
 ./mvnw -B -q -DskipTests -pl control-plane -am package
-data="$(mktemp -d)"
+source bench/lib/control-plane.sh
 port="${CORRAL_BENCH_PORT:-18080}"
-CORRAL_DATA_DIR="$data" CORRAL_HTTP_PORT="$port" CORRAL_SCHEDULER_NODE_HEARTBEAT_TIMEOUT=1h \
-    java -jar control-plane/target/quarkus-app/quarkus-run.jar > "$data/control-plane.log" 2>&1 &
-pid=$!
-trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$data"' EXIT
-for _ in $(seq 1 120); do
-    curl -sf -o /dev/null "http://127.0.0.1:$port/q/health/ready" && break
-    kill -0 "$pid" 2>/dev/null || { cat "$data/control-plane.log" >&2; exit 1; }
-    sleep 1
-done
+bench_start_control_plane "$port" CORRAL_SCHEDULER_NODE_HEARTBEAT_TIMEOUT=1h
 java bench/scheduler/SchedulerBench.java "http://127.0.0.1:$port" "${1:-1000}" "${2:-10000}" "${3:-32}"

@@ -11,16 +11,8 @@ source deploy/lib/java.sh
 source deploy/lib/prerequisites.sh
 ./mvnw -B -q -DskipTests -pl control-plane,examples/billing-consumer -am install
 cp="$(./mvnw -B -q -pl examples/billing-consumer dependency:build-classpath -Dmdep.outputFile=/dev/stdout -Dmdep.includeScope=runtime)"
-data="$(mktemp -d)"
+source bench/lib/control-plane.sh
 port="${CORRAL_BENCH_PORT:-18081}"
-CORRAL_DATA_DIR="$data" CORRAL_HTTP_PORT="$port" \
-    java -jar control-plane/target/quarkus-app/quarkus-run.jar > "$data/control-plane.log" 2>&1 &
-pid=$!
-trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$data"' EXIT
-for _ in $(seq 1 120); do
-    curl -sf -o /dev/null "http://127.0.0.1:$port/q/health/ready" && break
-    kill -0 "$pid" 2>/dev/null || { cat "$data/control-plane.log" >&2; exit 1; }
-    sleep 1
-done
-kafka="$(grep -o 'Embedded Kafka broker on [^ ]*' "$data/control-plane.log" | awk '{print $5}')"
+bench_start_control_plane "$port"
+kafka="$(grep -o 'Embedded Kafka broker on [^ ]*' "$bench_data/control-plane.log" | awk '{print $5}')"
 java --enable-native-access=ALL-UNNAMED -cp "$cp" bench/usage/UsageBench.java "http://127.0.0.1:$port" "$kafka" "${1:-20000}"

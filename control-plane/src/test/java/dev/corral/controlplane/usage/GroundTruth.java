@@ -1,10 +1,15 @@
 package dev.corral.controlplane.usage;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
 import java.time.Instant;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+
+import dev.corral.api.UsageRecord;
 
 /**
  * Usage computed the slow, obvious way, to hold the meter to: for every whole second of the window, find the
@@ -15,6 +20,19 @@ public final class GroundTruth {
 
     /** Per workload uid: running seconds, stopped seconds, vCPU-seconds, MiB-seconds, device-seconds per class. */
     public record Totals(long running, long stopped, double vcpuSeconds, double mibSeconds, Map<String, Long> deviceSeconds) {
+
+        /** Asserts the meter's record for workload {@code uid} says the same, to the second. */
+        public void assertMatches(UsageRecord got, String uid) {
+            assertThat(got).as("usage of %s", uid).isNotNull();
+            assertThat(got.runningSeconds()).as("running seconds of %s", uid).isEqualTo((double) running);
+            assertThat(got.stoppedSeconds()).as("stopped seconds of %s", uid).isEqualTo((double) stopped);
+            assertThat(got.vcpuSeconds()).as("vCPU-seconds of %s", uid)
+                    .isCloseTo(vcpuSeconds, within(1e-6));
+            assertThat(got.memoryGiBSeconds()).as("GiB-seconds of %s", uid)
+                    .isCloseTo(mibSeconds / 1024, within(1e-3));
+            deviceSeconds.forEach((cls, s) -> assertThat(got.deviceSeconds().get(cls))
+                    .as("%s-seconds of %s", cls, uid).isEqualTo((double) s));
+        }
     }
 
     private GroundTruth() {

@@ -2,7 +2,6 @@ package dev.corral.controlplane.usage;
 
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.within;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
@@ -232,13 +231,7 @@ class UsageIT {
         report.items().forEach(r -> byUid.put(r.uid(), r));
         histories.forEach((uid, history) -> {
             var truth = GroundTruth.of(history, from, to);
-            var got = byUid.get(uid);
-            assertThat(got).as("usage of %s", uid).isNotNull();
-            assertThat(got.runningSeconds()).as("running seconds of %s", uid).isEqualTo((double) truth.running());
-            assertThat(got.stoppedSeconds()).as("stopped seconds of %s", uid).isEqualTo((double) truth.stopped());
-            assertThat(got.vcpuSeconds()).isCloseTo(truth.vcpuSeconds(), within(1e-6));
-            assertThat(got.memoryGiBSeconds()).isCloseTo(truth.mibSeconds() / 1024, within(1e-3));
-            truth.deviceSeconds().forEach((cls, s) -> assertThat(got.deviceSeconds().get(cls)).isEqualTo((double) s));
+            truth.assertMatches(byUid.get(uid), uid);
         });
         assertThat(byUid).hasSize(histories.size());
     }

@@ -1,7 +1,6 @@
 package dev.corral.controlplane.usage;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.within;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -103,12 +102,7 @@ class UsageMeterPropertyTest {
                 assertThat(got).as("workload %s used nothing in the window", uid).isNull();
                 return;
             }
-            assertThat(got).as("usage of %s", uid).isNotNull();
-            assertThat(got.runningSeconds()).as("running seconds of %s", uid).isEqualTo((double) truth.running());
-            assertThat(got.stoppedSeconds()).as("stopped seconds of %s", uid).isEqualTo((double) truth.stopped());
-            assertThat(got.vcpuSeconds()).isCloseTo(truth.vcpuSeconds(), within(1e-6));
-            assertThat(got.memoryGiBSeconds()).isCloseTo(truth.mibSeconds() / 1024, within(1e-3));
-            truth.deviceSeconds().forEach((cls, s) -> assertThat(got.deviceSeconds().get(cls)).isEqualTo((double) s));
+            truth.assertMatches(got, uid);
             boolean startedUnseen = history.getFirst().action().equals("exists");
             assertThat(got.flags().contains(UsageFold.NO_START_EVENT)).isEqualTo(startedUnseen && truth.running() > 0
                     && history.getFirst().time().isBefore(to) && runsInWindowFromFirstExists(history, from, to));

@@ -1,0 +1,19 @@
+# Sourced by benchmarks: starts a throw-away control plane (embedded PostgreSQL and Kafka) on port $1 with the
+# environment given after it, waits until it is ready, and stops it and removes its data on exit.
+# Sets: bench_data (its data directory, with control-plane.log), bench_pid.
+bench_start_control_plane() {
+    local port="$1"
+    shift
+    bench_data="$(mktemp -d)"
+    env CORRAL_DATA_DIR="$bench_data" CORRAL_HTTP_PORT="$port" "$@" \
+        java -jar control-plane/target/quarkus-app/quarkus-run.jar > "$bench_data/control-plane.log" 2>&1 &
+    bench_pid=$!
+    trap 'kill -TERM $bench_pid 2>/dev/null; wait $bench_pid 2>/dev/null; rm -rf "$bench_data"' EXIT
+    for _ in $(seq 1 120); do
+        curl -sf -o /dev/null "http://127.0.0.1:$port/q/health/ready" && return 0
+        kill -0 "$bench_pid" 2>/dev/null || { cat "$bench_data/control-plane.log" >&2; exit 1; }
+        sleep 1
+    done
+    echo "the control plane did not get ready in 120 s" >&2
+    exit 1
+}
