@@ -8,10 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.corral.api.CloudEvent;
-import dev.corral.api.LifecycleData;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
@@ -25,19 +22,17 @@ import org.jboss.logging.Logger;
 public class UsageMeter {
 
     private static final Logger LOG = Logger.getLogger(UsageMeter.class);
-    private static final TypeReference<CloudEvent<LifecycleData>> EVENT = new TypeReference<>() {
-    };
 
     /** What a batch did. */
     public record Outcome(int applied, int pending, int duplicates, int skipped) {
     }
 
     private final UsageStore store;
-    private final ObjectMapper json;
+    private final LifecycleRecordParser parser;
 
     UsageMeter(UsageStore store, ObjectMapper json) {
         this.store = store;
-        this.json = json;
+        this.parser = new LifecycleRecordParser(json.getFactory());
     }
 
     /** Applies one batch and records {@code group}'s position after it; all or nothing. */
@@ -54,7 +49,7 @@ public class UsageMeter {
         for (var d : batch) {
             next.computeIfAbsent(d.topic(), t -> new HashMap<>()).merge(d.partition(), d.offset() + 1, Math::max);
             try {
-                var e = UsageEvent.of(json.readValue(d.value(), EVENT));
+                var e = parser.parse(d.value());
                 events.putIfAbsent(e.id(), e);
             } catch (Exception e) {
                 skipped++;
