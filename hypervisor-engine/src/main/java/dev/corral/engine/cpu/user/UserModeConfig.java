@@ -1,0 +1,33 @@
+package dev.corral.engine.cpu.user;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * How a user-mode run sees the host.
+ *
+ * @param sandbox the only directory the guest may create, write, rename or delete files under; null: none
+ * @param execAliases guest paths that execve maps to host files (e.g. {@code /bin/busybox} to the busybox
+ *                    under test); {@code /proc/self/exe} always maps to the calling process's image
+ * @param diagnostics where the shim reports guest faults and other events the guest cannot see
+ * @param sliceInstructions instructions per {@code Cpu.run} call between checks for signals
+ */
+public record UserModeConfig(Path sandbox, Map<String, Path> execAliases, Consumer<String> diagnostics, long sliceInstructions) {
+
+    public static UserModeConfig defaults() {
+        return new UserModeConfig(null, Map.of(), System.err::println, 1 << 16);
+    }
+
+    public UserModeConfig withSandbox(Path directory) {
+        return new UserModeConfig(directory, execAliases, diagnostics, sliceInstructions);
+    }
+
+    public UserModeConfig withExecAliases(Map<String, Path> aliases) {
+        return new UserModeConfig(sandbox, aliases, diagnostics, sliceInstructions);
+    }
+
+    public UserModeConfig withDiagnostics(Consumer<String> sink) {
+        return new UserModeConfig(sandbox, execAliases, sink, sliceInstructions);
+    }
+}
