@@ -1,0 +1,169 @@
+/*
+ * A libc-free guest for the user-mode syscall shim (built with -nostdlib -mgeneral-regs-only, so it
+ * needs only integer instructions). argv[1] picks a scenario; each prints what it saw, so a test can
+ * compare the output and the exit status.
+ */
+typedef unsigned long u64;
+
+__asm__(".globl _start\n"
+        "_start:\n"
+        "  mov %rsp, %rdi\n"
+        "  and $-16, %rsp\n"
+        "  call probe_main\n"
+        "  hlt\n"
+        "restore_rt:\n"
+        "  mov $15, %eax\n"
+        "  syscall\n");
+extern void restore_rt(void);
+
+static long sys(long n, long a, long b, long c, long d, long e, long f) {
+    register long r10 __asm__("r10") = d;
+    register long r8 __asm__("r8") = e;
+    register long r9 __asm__("r9") = f;
+    long ret;
+    __asm__ volatile("syscall" : "=a"(ret) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+                     : "rcx", "r11", "memory");
+    return ret;
+}
+
+static long len(const char *s) {
+    long n = 0;
+    while (s[n]) n++;
+    return n;
+}
+
+static void put(const char *s) { sys(1, 1, (long) s, len(s), 0, 0, 0); }
+
+static void put_num(long v) {
+    char buf[24];
+    int i = 23;
+    int neg = v < 0;
+    u64 u = neg ? -(u64) v : (u64) v;
+    buf[i] = 0;
+    do { buf[--i] = '0' + u % 10; u /= 10; } while (u);
+    if (neg) buf[--i] = '-';
+    put(buf + i);
+}
+
+static int same(const char *a, const char *b) {
+    while (*a && *a == *b) { a++; b++; }
+    return *a == *b;
+}
+
+static void quit(int code) { sys(231, code, 0, 0, 0, 0, 0); }
+
+static volatile int handled;
+
+static void on_usr1(int sig) {
+    handled = sig;
+    put("in handler\n");
+}
+
+struct kernel_sigaction { u64 handler, flags, restorer, mask; };
+
+void probe_main(long *sp) {
+    long argc = sp[0];
+    char **argv = (char **) (sp + 1);
+    char **envp = argv + argc + 1;
+    const char *what = argc > 1 ? argv[1] : "hello";
+
+    if (same(what, "hello")) {
+        put("hello from the guest\n");
+        quit(0);
+    }
+    if (same(what, "args")) {
+        put("argc "); put_num(argc); put("\n");
+        for (long i = 0; i < argc; i++) { put(argv[i]); put("\n"); }
+        for (char **e = envp; *e; e++) { put(*e); put("\n"); }
+        u64 *aux = (u64 *) envp;
+        while (*aux) aux++;
+        aux++;
+        for (; aux[0]; aux += 2) {
+            if (aux[0] == 6) { put("pagesz "); put_num(aux[1]); put("\n"); }
+            if (aux[0] == 25) { put("random "); put_num(aux[1] != 0); put("\n"); }
+        }
+        put("rsp aligned "); put_num(((u64) sp & 15) == 0); put("\n");
+        quit(0);
+    }
+    if (same(what, "exit")) {
+        quit(42);
+    }
+    if (same(what, "segv")) {
+        *(volatile int *) 8 = 1;
+        quit(0);
+    }
+    if (same(what, "pipe")) {
+        int fds[2];
+        sys(22, (long) fds, 0, 0, 0, 0, 0);
+        long pid = sys(57, 0, 0, 0, 0, 0, 0);
+        if (pid == 0) {
+            sys(3, fds[0], 0, 0, 0, 0, 0);
+            const char *m = "through a pipe\n";
+            sys(1, fds[1], (long) m, len(m), 0, 0, 0);
+            quit(7);
+        }
+        sys(3, fds[1], 0, 0, 0, 0, 0);
+        char buf[64];
+        long n;
+        while ((n = sys(0, fds[0], (long) buf, sizeof buf - 1, 0, 0, 0)) > 0) {
+            buf[n] = 0;
+            put("parent read: ");
+            put(buf);
+        }
+        int status = 0;
+        long waited = sys(61, pid, (long) &status, 0, 0, 0, 0);
+        put("waited for child "); put_num(waited == pid); put(", exit "); put_num((status >> 8) & 0xff); put("\n");
+        quit(0);
+    }
+    if (same(what, "sigpipe")) {
+        int fds[2];
+        sys(22, (long) fds, 0, 0, 0, 0, 0);
+        sys(3, fds[0], 0, 0, 0, 0, 0);
+        sys(1, fds[1], (long) "x", 1, 0, 0, 0);
+        put("not reached\n");
+        quit(0);
+    }
+    if (same(what, "exec")) {
+        char *args[] = {"shimprobe", "hello", 0};
+        sys(59, (long) "/proc/self/exe", (long) args, (long) envp, 0, 0, 0);
+        put("exec failed\n");
+        quit(1);
+    }
+    if (same(what, "memory")) {
+        long brk0 = sys(12, 0, 0, 0, 0, 0, 0);
+        long brk1 = sys(12, brk0 + 3 * 4096 + 5, 0, 0, 0, 0, 0);
+        char *heap = (char *) brk0;
+        heap[3 * 4096] = 'b';
+        char *m = (char *) sys(9, 0, 2 * 4096, 3, 0x22, -1, 0);
+        m[4095] = 'm';
+        m[4096] = 'n';
+        long prot = sys(10, (long) m, 4096, 1, 0, 0, 0);
+        long unmapped = sys(11, (long) m + 4096, 4096, 0, 0, 0, 0);
+        put("brk grew "); put_num(brk1 - brk0); put(", heap "); put_num(heap[3 * 4096] == 'b');
+        put(", mmap "); put_num(m[4095] == 'm'); put(", mprotect "); put_num(prot); put(", munmap "); put_num(unmapped); put("\n");
+        m[0] = 1; /* read-only now: SIGSEGV */
+        quit(0);
+    }
+    if (same(what, "signal")) {
+        struct kernel_sigaction act = {(u64) on_usr1, 0x04000000, (u64) restore_rt, 0};
+        sys(13, 10, (long) &act, 0, 8, 0, 0);
+        sys(62, sys(39, 0, 0, 0, 0, 0, 0), 10, 0, 0, 0, 0);
+        put("back in main, handled "); put_num(handled); put("\n");
+        quit(0);
+    }
+    if (same(what, "files")) {
+        const char *path = argc > 2 ? argv[2] : "/etc/hostname";
+        long fd = sys(257, -100, (long) path, 0, 0, 0, 0);
+        char buf[256];
+        long n = sys(0, fd, (long) buf, sizeof buf, 0, 0, 0);
+        put("read "); put_num(n); put("\n");
+        sys(1, 1, (long) buf, n, 0, 0, 0);
+        long missing = sys(257, -100, (long) "/nonexistent/file", 0, 0, 0, 0);
+        long denied = sys(257, -100, (long) path, 01 | 0100, 0644, 0, 0);
+        put("missing "); put_num(missing); put(", write outside sandbox "); put_num(denied);
+        put(", unknown syscall "); put_num(sys(500, 0, 0, 0, 0, 0, 0)); put("\n");
+        quit(0);
+    }
+    put("unknown scenario\n");
+    quit(2);
+}
