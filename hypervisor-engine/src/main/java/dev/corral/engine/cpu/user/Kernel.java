@@ -1,8 +1,6 @@
 package dev.corral.engine.cpu.user;
 
 import java.io.IOException;
-
-import dev.corral.engine.cpu.CpuidModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -12,6 +10,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+
+import dev.corral.engine.cpu.CpuidModel;
 
 /**
  * The state one user-mode run shares between its processes: the process table, pid numbers, the
