@@ -68,6 +68,7 @@ final class GuestProcess implements Runnable {
     /** Replaces this process's image with {@code file} (execve); on failure nothing changed. */
     void exec(Path file, List<String> argv, List<String> env, String execfn) throws IOException, ElfFormatException {
         byte[] bytes = Files.readAllBytes(file);
+        Path real = file.toRealPath(); // what /proc/self/exe reads back as, as on Linux
         UserAddressSpace mem = new UserAddressSpace();
         ElfLoader.Image image = ElfLoader.load(bytes, mem);
         int[] leaf1 = new int[4];
@@ -85,8 +86,8 @@ final class GuestProcess implements Runnable {
         state = st;
         cpu = new Cpu(st, mem, kernel.cpuid);
         breakStart = breakEnd = image.breakStart();
-        exe = file;
-        name = file.getFileName() == null ? "" : file.getFileName().toString();
+        exe = real;
+        name = real.getFileName() == null ? "" : real.getFileName().toString();
         for (int sig = 1; sig <= Signals.NSIG; sig++) {
             if (handlers[sig] != Signals.SIG_IGN) {
                 handlers[sig] = Signals.SIG_DFL;

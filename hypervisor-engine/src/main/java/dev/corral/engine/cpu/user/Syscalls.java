@@ -148,6 +148,7 @@ final class Syscalls {
             case 302 -> info.prlimit(p, (int) a1, a2, a3);
             case 318 -> info.getrandom(p, a0, a1);
             case 332 -> files.statx(p, (int) a0, a1, (int) a2, a4);
+            case 334, 435 -> -Errno.ENOSYS; // rseq, clone3: glibc falls back without them, by design
             default -> {
                 kernel.countUnknown(nr);
                 yield -Errno.ENOSYS;

@@ -38,7 +38,7 @@ public final class UserMode {
         List<String> environment = new ArrayList<>();
         env.forEach((k, v) -> environment.add(k + "=" + v));
         try {
-            init.exec(elf.toAbsolutePath(), argv, environment, elf.toString());
+            init.exec(elf.toRealPath(), argv, environment, elf.toString());
         } catch (IOException | ElfFormatException e) {
             init.fds.closeAll();
             throw e;
