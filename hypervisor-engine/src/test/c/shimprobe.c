@@ -164,6 +164,21 @@ void probe_main(long *sp) {
         put(", unknown syscall "); put_num(sys(500, 0, 0, 0, 0, 0, 0)); put("\n");
         quit(0);
     }
+    if (same(what, "crc")) {
+        /* A CPU-bound loop without libc: bitwise CRC-32 over a generated buffer in .bss. */
+        static unsigned char data[1 << 16];
+        unsigned x = 12345;
+        for (long i = 0; i < (long) sizeof data; i++) { x = x * 1103515245u + 12345u; data[i] = x >> 16; }
+        unsigned crc = 0xffffffffu;
+        long rounds = argc > 2 ? argv[2][0] - '0' : 1;
+        for (long r = 0; r < rounds; r++)
+            for (long i = 0; i < (long) sizeof data; i++) {
+                crc ^= data[i];
+                for (int k = 0; k < 8; k++) crc = (crc >> 1) ^ (0xedb88320u & -(crc & 1));
+            }
+        put("crc "); put_num(crc ^ 0xffffffffu); put("\n");
+        quit(0);
+    }
     put("unknown scenario\n");
     quit(2);
 }

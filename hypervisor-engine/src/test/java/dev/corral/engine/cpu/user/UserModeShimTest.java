@@ -38,6 +38,13 @@ class UserModeShimTest {
     }
 
     @Test
+    void aCpuBoundLoopComputesWhatTheHostComputes() throws Exception {
+        List<String> argv = List.of("probe", "crc", "3");
+        GuestRun soft = GuestRun.soft(CWD, probe, argv);
+        assertThat(soft.stdout()).as(soft.stderr()).isEqualTo(GuestRun.nativeRun(CWD, probe, argv).stdout()).startsWith("crc ");
+    }
+
+    @Test
     void argumentsEnvironmentAndAuxiliaryVectorReachTheGuest() throws Exception {
         List<String> argv = List.of("probe-name", "args", "two words", "");
         GuestRun soft = GuestRun.soft(CWD, probe, argv);
