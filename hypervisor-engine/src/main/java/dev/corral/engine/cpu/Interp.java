@@ -319,6 +319,36 @@ final class Interp {
         return NEXT;
     }
 
+    /** FXSAVE ({@code save}) or FXRSTOR of the x87 and SSE state at the 16-byte aligned operand. */
+    void fxState(Insn i, boolean save) {
+        long a = ea(i);
+        if ((a & 15) != 0) {
+            throw GuestFault.gp("FXSAVE/FXRSTOR area 0x" + Long.toHexString(a) + " is not 16-byte aligned (rip 0x"
+                    + Long.toHexString(i.rip) + ")");
+        }
+        if (save) {
+            x87.fxsave(a);
+            mem.write32(a + 24, s.mxcsr);
+            mem.write32(a + 28, 0xffff);
+            for (int k = 0; k < 32; k++) {
+                mem.write64(a + 160 + 8L * k, s.xmm[k]);
+            }
+        } else {
+            int m = mem.read32(a + 24);
+            if ((m & ~0xffff) != 0) {
+                throw GuestFault.gp("FXRSTOR with reserved MXCSR bits 0x" + Integer.toHexString(m) + " (rip 0x"
+                        + Long.toHexString(i.rip) + ")");
+            }
+            long[] xmm = new long[32];
+            for (int k = 0; k < 32; k++) {
+                xmm[k] = mem.read64(a + 160 + 8L * k);
+            }
+            x87.fxrstor(a);
+            s.mxcsr = m;
+            System.arraycopy(xmm, 0, s.xmm, 0, 32);
+        }
+    }
+
     private void aluRm(Insn i, long b) {
         int size = i.size;
         if (i.rm >= 0) {
