@@ -179,6 +179,45 @@ final class FileCalls {
         return wrote(p, out.write(tmp, (int) n));
     }
 
+    /**
+     * poll and ppoll: {@code struct pollfd} is {int fd; short events; short revents}. Blocks by
+     * re-checking every millisecond (pipes are the only descriptors that are ever not ready).
+     */
+    long poll(GuestProcess p, long fds, int nfds, long timeoutMillis) {
+        if (nfds < 0 || nfds > FdTable.MAX_FDS) {
+            return -Errno.EINVAL;
+        }
+        long deadline = timeoutMillis < 0 ? Long.MAX_VALUE : System.nanoTime() + timeoutMillis * 1_000_000;
+        while (true) {
+            int ready = 0;
+            for (int i = 0; i < nfds; i++) {
+                long entry = fds + 8L * i;
+                int fd = p.memory.read32(entry);
+                int events = p.memory.read16(entry + 4) | OpenFile.POLLERR | OpenFile.POLLHUP;
+                int revents = 0;
+                if (fd >= 0) {
+                    OpenFile f = p.fds.get(fd);
+                    revents = f == null ? 0x20 /* POLLNVAL */ : f.poll() & events;
+                }
+                p.memory.write16(entry + 6, revents);
+                if (revents != 0) {
+                    ready++;
+                }
+            }
+            if (ready > 0 || System.nanoTime() >= deadline) {
+                return ready;
+            }
+            if (p.hasDeliverableSignal()) {
+                return -Errno.EINTR;
+            }
+            try {
+                Thread.sleep(1);
+            } catch (InterruptedException e) {
+                return -Errno.EINTR;
+            }
+        }
+    }
+
     long lseek(GuestProcess p, int fd, long offset, int whence) {
         return file(p, fd).seek(offset, whence);
     }

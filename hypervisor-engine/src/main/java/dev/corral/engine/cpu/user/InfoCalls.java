@@ -134,7 +134,9 @@ final class InfoCalls {
         if (length < 8) {
             return -Errno.EINVAL;
         }
-        p.memory.write64(mask, 1); // one CPU
+        // As many CPUs as the host offers: guest processes run on their own threads.
+        int cpus = Math.min(64, Runtime.getRuntime().availableProcessors());
+        p.memory.write64(mask, cpus == 64 ? -1L : (1L << cpus) - 1);
         return 8;
     }
 

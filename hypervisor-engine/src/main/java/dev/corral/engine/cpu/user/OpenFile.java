@@ -53,6 +53,13 @@ abstract class OpenFile {
         return -Errno.ESPIPE;
     }
 
+    static final int POLLIN = 1, POLLOUT = 4, POLLERR = 8, POLLHUP = 0x10;
+
+    /** Readiness for poll(2), without blocking: regular files and streams are always ready. */
+    int poll() {
+        return (canRead() ? POLLIN : 0) | (canWrite() ? POLLOUT : 0);
+    }
+
     abstract FileStat stat();
 
     /** The path that opened it, for fchdir and /proc; null for pipes and streams. */

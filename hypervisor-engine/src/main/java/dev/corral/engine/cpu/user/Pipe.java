@@ -89,6 +89,18 @@ final class Pipe {
         }
     }
 
+    private int poll(boolean reader) {
+        lock.lock();
+        try {
+            if (reader) {
+                return (count > 0 ? OpenFile.POLLIN : 0) | (writers == 0 ? OpenFile.POLLHUP : 0);
+            }
+            return readers == 0 ? OpenFile.POLLERR : count < CAPACITY ? OpenFile.POLLOUT : 0;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     private void endClosed(boolean reader) {
         lock.lock();
         try {
@@ -120,6 +132,11 @@ final class Pipe {
         @Override
         long write(byte[] buffer, int length) {
             return reader ? -Errno.EBADF : Pipe.this.write(buffer, length);
+        }
+
+        @Override
+        int poll() {
+            return Pipe.this.poll(reader);
         }
 
         @Override

@@ -33,6 +33,10 @@ final class Syscalls {
         long a0 = r[CpuState.RDI], a1 = r[CpuState.RSI], a2 = r[CpuState.RDX], a3 = r[10], a4 = r[8], a5 = r[9];
         try {
             long result = call(p, nr, a0, a1, a2, a3, a4, a5);
+            if (kernel.config.traceSyscalls()) {
+                kernel.diagnose(String.format("[pid %d] syscall %d(0x%x, 0x%x, 0x%x, 0x%x, 0x%x, 0x%x) = %d", p.pid, nr, a0, a1, a2, a3,
+                        a4, a5, result == NO_RESULT ? p.state.gpr[CpuState.RAX] : result));
+            }
             if (result != NO_RESULT && !p.exited()) {
                 p.state.gpr[CpuState.RAX] = result;
             }
@@ -54,6 +58,7 @@ final class Syscalls {
             case 4 -> files.stat(p, FileCalls.AT_FDCWD, a0, a1, 0);
             case 5 -> files.fstat(p, (int) a0, a1);
             case 6 -> files.stat(p, FileCalls.AT_FDCWD, a0, a1, FileCalls.AT_SYMLINK_NOFOLLOW);
+            case 7 -> files.poll(p, a0, (int) a1, (int) a2);
             case 8 -> files.lseek(p, (int) a0, a1, (int) a2);
             case 9 -> memory.mmap(p, a0, a1, (int) a2, (int) a3, (int) a4, a5);
             case 10 -> memory.mprotect(p, a0, a1, (int) a2);
@@ -141,6 +146,8 @@ final class Syscalls {
             case 264, 316 -> files.renameat(p, (int) a0, a1, (int) a2, a3);
             case 267 -> files.readlinkat(p, (int) a0, a1, a2, a3);
             case 269, 439 -> files.faccessat(p, (int) a0, a1, (int) a2);
+            case 271 -> files.poll(p, a0, (int) a1, a2 == 0 ? -1
+                    : p.memory.read64(a2) * 1000 + p.memory.read64(a2 + 8) / 1_000_000);
             case 273 -> 0; // set_robust_list: no threads to clean up after
             case 280 -> 0; // utimensat: timestamps are not modelled
             case 292 -> files.dup3(p, (int) a0, (int) a1, (int) a2, false);

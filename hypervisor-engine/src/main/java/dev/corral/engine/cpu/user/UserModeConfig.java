@@ -12,22 +12,28 @@ import java.util.function.Consumer;
  *                    under test); {@code /proc/self/exe} always maps to the calling process's image
  * @param diagnostics where the shim reports guest faults and other events the guest cannot see
  * @param sliceInstructions instructions per {@code Cpu.run} call between checks for signals
+ * @param traceSyscalls report every syscall with its arguments and result on {@code diagnostics} (like strace)
  */
-public record UserModeConfig(Path sandbox, Map<String, Path> execAliases, Consumer<String> diagnostics, long sliceInstructions) {
+public record UserModeConfig(Path sandbox, Map<String, Path> execAliases, Consumer<String> diagnostics, long sliceInstructions,
+                             boolean traceSyscalls) {
 
     public static UserModeConfig defaults() {
-        return new UserModeConfig(null, Map.of(), System.err::println, 1 << 16);
+        return new UserModeConfig(null, Map.of(), System.err::println, 1 << 16, false);
+    }
+
+    public UserModeConfig withSyscallTrace(boolean on) {
+        return new UserModeConfig(sandbox, execAliases, diagnostics, sliceInstructions, on);
     }
 
     public UserModeConfig withSandbox(Path directory) {
-        return new UserModeConfig(directory, execAliases, diagnostics, sliceInstructions);
+        return new UserModeConfig(directory, execAliases, diagnostics, sliceInstructions, traceSyscalls);
     }
 
     public UserModeConfig withExecAliases(Map<String, Path> aliases) {
-        return new UserModeConfig(sandbox, aliases, diagnostics, sliceInstructions);
+        return new UserModeConfig(sandbox, aliases, diagnostics, sliceInstructions, traceSyscalls);
     }
 
     public UserModeConfig withDiagnostics(Consumer<String> sink) {
-        return new UserModeConfig(sandbox, execAliases, sink, sliceInstructions);
+        return new UserModeConfig(sandbox, execAliases, sink, sliceInstructions, traceSyscalls);
     }
 }

@@ -6,7 +6,7 @@ import java.util.List;
 
 /**
  * Command line: {@code java -cp hypervisor-engine/target/classes dev.corral.engine.cpu.user.UserModeMain
- * [--sandbox DIR] [--stats] /path/to/static-elf [args...]}. The guest gets this process's stdin, stdout,
+ * [--sandbox DIR] [--stats] [--strace] /path/to/static-elf [args...]}. The guest gets this process's stdin, stdout,
  * stderr, environment and working directory; the exit status is the guest's.
  */
 public final class UserModeMain {
@@ -21,6 +21,7 @@ public final class UserModeMain {
             switch (args[i]) {
                 case "--sandbox" -> config = config.withSandbox(Path.of(args[++i]));
                 case "--stats" -> stats = true;
+                case "--strace" -> config = config.withSyscallTrace(true);
                 default -> usage("unknown option " + args[i]);
             }
         }
@@ -50,7 +51,7 @@ public final class UserModeMain {
 
     private static void usage(String problem) {
         System.err.println("corral-user: " + problem);
-        System.err.println("usage: UserModeMain [--sandbox DIR] [--stats] /path/to/static-elf [args...]");
+        System.err.println("usage: UserModeMain [--sandbox DIR] [--stats] [--strace] /path/to/static-elf [args...]");
         System.exit(2);
     }
 }
