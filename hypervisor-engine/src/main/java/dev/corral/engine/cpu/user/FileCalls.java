@@ -232,15 +232,22 @@ final class FileCalls {
             case "/dev/null" -> {
                 return p.fds.install(new DevNull(status), 0, cloexec);
             }
-            case "/dev/stdin", "/dev/stdout", "/dev/stderr", "/dev/fd/0", "/dev/fd/1", "/dev/fd/2" -> {
-                OpenFile f = file(p, path.endsWith("in") || path.endsWith("0") ? 0 : path.endsWith("out") || path.endsWith("1") ? 1 : 2);
+            case "/dev/stdin", "/dev/stdout", "/dev/stderr" -> {
+                OpenFile f = file(p, path.endsWith("in") ? 0 : path.endsWith("out") ? 1 : 2);
                 f.retain();
                 return p.fds.install(f, 0, cloexec);
             }
             case "/dev/tty" -> {
                 return -Errno.ENXIO;
             }
-            default -> { }
+            default -> {
+                int n = descriptorPath(path);
+                if (n >= 0) { // /dev/fd/N and /proc/self/fd/N open the same description again
+                    OpenFile f = file(p, n);
+                    f.retain();
+                    return p.fds.install(f, 0, cloexec);
+                }
+            }
         }
         Path host = resolve(p, dirfd, path);
         int access = flags & OpenFile.O_ACCMODE;
@@ -558,10 +565,27 @@ final class FileCalls {
         return new String(b, StandardCharsets.UTF_8);
     }
 
-    /** The host path a guest path names: /proc/self/exe is the process's image, the rest is the host's. */
+    private static int descriptorPath(String path) {
+        for (String prefix : new String[] {"/dev/fd/", "/proc/self/fd/"}) {
+            if (path.startsWith(prefix) && path.length() > prefix.length() && path.length() < prefix.length() + 5
+                    && path.substring(prefix.length()).chars().allMatch(Character::isDigit)) {
+                return Integer.parseInt(path.substring(prefix.length()));
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * The host path a guest path names: /proc/self/exe is the process's image; the rest of /proc/self is
+     * not offered (it would describe the JVM, not the guest); everything else is the host's.
+     */
     private static Path resolve(GuestProcess p, int dirfd, String path) {
         if (path.equals("/proc/self/exe")) {
             return p.exe;
+        }
+        if (path.equals("/proc/self") || path.startsWith("/proc/self/") || path.equals("/proc/thread-self")
+                || path.startsWith("/proc/thread-self/")) {
+            throw new SyscallError(Errno.ENOENT);
         }
         if (path.startsWith("/")) {
             return Path.of(path).normalize();
