@@ -61,6 +61,11 @@ static void on_usr1(int sig) {
 
 struct kernel_sigaction { u64 handler, flags, restorer, mask; };
 
+static void on_segv(int sig, void *info, void *context) {
+    put("caught signal "); put_num(sig); put(" at address "); put_num(((long *) info)[2]); put("\n");
+    quit(9);
+}
+
 void probe_main(long *sp) {
     long argc = sp[0];
     char **argv = (char **) (sp + 1);
@@ -149,6 +154,12 @@ void probe_main(long *sp) {
         sys(13, 10, (long) &act, 0, 8, 0, 0);
         sys(62, sys(39, 0, 0, 0, 0, 0, 0), 10, 0, 0, 0, 0);
         put("back in main, handled "); put_num(handled); put("\n");
+        quit(0);
+    }
+    if (same(what, "segvhandler")) {
+        struct kernel_sigaction act = {(u64) on_segv, 0x04000004, (u64) restore_rt, 0};
+        sys(13, 11, (long) &act, 0, 8, 0, 0);
+        *(volatile int *) 24 = 1;
         quit(0);
     }
     if (same(what, "files")) {

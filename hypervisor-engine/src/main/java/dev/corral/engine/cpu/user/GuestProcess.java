@@ -165,8 +165,8 @@ final class GuestProcess implements Runnable {
                             state.gpr[CpuState.RAX] = r;
                         }
                     }
-                    case CpuExit.Fault f -> crash(Signals.forFault(f), "fault vector " + f.vector() + " at rip 0x"
-                            + Long.toHexString(state.rip) + ": " + f.detail());
+                    case CpuExit.Fault f -> fault(Signals.forFault(f), f.address(), "fault vector " + f.vector()
+                            + " at rip 0x" + Long.toHexString(state.rip) + ": " + f.detail());
                     case CpuExit.Halt h -> crash(Signals.SIGSEGV, "HLT in user mode at rip 0x" + Long.toHexString(state.rip));
                 }
             }
@@ -176,6 +176,24 @@ final class GuestProcess implements Runnable {
                     + Long.toHexString(state.rip) + ": " + bug);
             finish(Signals.SIGSEGV);
         }
+    }
+
+    /**
+     * A CPU exception: the guest's handler runs if it has one for the signal and does not block it (as
+     * with Linux, returning from it retries the instruction); otherwise the process dies of it.
+     */
+    private void fault(int sig, long address, String why) {
+        long handler = handlers[sig];
+        // The depth limit stops a handler that faults itself (with SA_NODEFER) from recursing forever.
+        if (handler != Signals.SIG_DFL && handler != Signals.SIG_IGN && (blocked & Signals.bit(sig)) == 0
+                && signalFrames.size() < 64) {
+            enterHandler(sig, handler, blocked);
+            if (!exited) {
+                memory.write64(state.gpr[CpuState.RSI] + 16, address); // siginfo.si_addr
+            }
+            return;
+        }
+        crash(sig, why);
     }
 
     private void crash(int sig, String why) {

@@ -61,6 +61,14 @@ class BusyboxIT {
         "x=0; for i in 1 2 3 4 5; do x=$((x + i * i)); done; echo $x",
         "false; echo status $?; exit 3",
         "ls -1 /etc > /dev/null; cat some-file.txt | tail -2; ls",
+        "echo 'a b c' | { read x y z; echo $z $y $x; }; printf '1\\n2\\n' | while read l; do echo \"[$l]\"; done",
+        "sleep 0.2 & sleep 0.1 & wait; echo waited; trap 'echo got usr1' USR1; kill -USR1 $$; echo after",
+        "timeout 1 sleep 5; echo timeout $?; sleep 5 & kill $!; wait $!; echo killed $?",
+        "seq 1 60 | xargs -n 20 echo | wc -l; find . -name '*.txt' -exec wc -l {} \\;",
+        "gzip -c some-file.txt | gunzip | md5sum; base64 some-file.txt | tail -1",
+        "f() { echo \"in f $1\"; return 4; }; f x; echo $?; x=$(echo sub; echo shell); echo \"$x\"",
+        "cat <<EOF\nhere $((2 + 3))\nEOF\nexec 3>&1; echo via3 >&3; echo err >&2; cat /nonexistent; echo $?",
+        "od -A x -t x1z some-file.txt | head -3; cut -c1-9 some-file.txt | sort -u | wc -l; uniq -c some-file.txt | tail -1",
     })
     void appletMatchesNative(String script) throws Exception {
         sameAsNative(script);
