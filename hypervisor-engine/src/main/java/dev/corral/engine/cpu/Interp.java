@@ -29,6 +29,7 @@ final class Interp {
     private final StringOps strings;
     private final Sse sse;
     private final X87 x87;
+    private final Mmx mmx;
     private final int[] cpuidOut = new int[4];
     private CpuExit exit;
     private long lastTsc;
@@ -43,6 +44,7 @@ final class Interp {
         this.strings = new StringOps(this);
         this.sse = new Sse(this);
         this.x87 = new X87(this);
+        this.mmx = new Mmx(this, x87);
     }
 
     CpuExit takeExit() {
@@ -312,6 +314,7 @@ final class Interp {
             }
             case Op.SSE -> sse.exec(i);
             case Op.X87 -> x87.exec(i);
+            case Op.MMX -> mmx.exec(i);
             default -> {
                 return IntOps.exec(this, i);
             }

@@ -26,7 +26,18 @@ final class SseDecoder {
         if (!sseOpcode || b == 0x52 || b == 0x53) {
             throw d.ud(); // RSQRT/RCP are approximations whose exact bits only the hardware knows
         }
+        if (b == 0x77) { // EMMS: no ModRM
+            if (p != NP) {
+                throw d.ud();
+            }
+            i.op = Op.MMX;
+            i.sub = b;
+            return;
+        }
         d.modrm(i);
+        if (p == NP && Mmx.decode(d, i, b)) {
+            return;
+        }
         i.size2 = 16;
         i.imm2 = 1;
         int sub = switch (b) {

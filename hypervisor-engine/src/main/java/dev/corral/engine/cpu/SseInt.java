@@ -95,6 +95,35 @@ final class SseInt {
         sse.setXmm(d, rl, rh);
     }
 
+    /** The MMX form (0F opcode without prefix) of an integer operation on one 64-bit register. */
+    static long mmx(int op, long a, long b) {
+        return switch (op) {
+            case 0x60, 0x61, 0x62 -> interleave(a, b, 8 << (op - 0x60), false);
+            case 0x68, 0x69, 0x6a -> interleave(a, b, 8 << (op - 0x68), true);
+            case 0x63 -> pack(a, b, 16, true);
+            case 0x67 -> pack(a, b, 16, false);
+            case 0x6b -> pack(a, b, 32, true);
+            case 0xd1, 0xd2, 0xd3, 0xe1, 0xe2, 0xf1, 0xf2, 0xf3 -> {
+                int w = switch (op & 0x0f) {
+                    case 1 -> 16;
+                    case 2 -> 32;
+                    default -> 64;
+                };
+                int kind = op >= 0xf0 ? 2 : op >= 0xe0 ? 1 : 0;
+                yield shift(a, w, kind, Long.compareUnsigned(b, 255) > 0 ? 255 : (int) b);
+            }
+            case 0xd4 -> a + b;
+            case 0xdb -> a & b;
+            case 0xdf -> ~a & b;
+            case 0xeb -> a | b;
+            case 0xef -> a ^ b;
+            case 0xf4 -> (a & 0xffffffffL) * (b & 0xffffffffL);
+            case 0xf5 -> maddwd(a, b);
+            case 0xf6 -> sad(a, b);
+            default -> lanes(op, a, b, laneWidth(op));
+        };
+    }
+
     private static int laneWidth(int op) {
         return switch (op) {
             case 0x64, 0x74, 0xd8, 0xda, 0xdc, 0xde, 0xe0, 0xe8, 0xec, 0xf8, 0xfc -> 8;

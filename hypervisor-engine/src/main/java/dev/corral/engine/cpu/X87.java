@@ -36,7 +36,7 @@ final class X87 {
             int reg = sub & 7;
             return switch (esc) {
                 case 0, 2, 4, 6 -> true; // arithmetic and compares with m32fp, m32int, m64fp, m16int
-                case 1 -> reg == 0 || reg == 2 || reg == 3 || reg == 5 || reg == 7;
+                case 1 -> reg != 1;
                 case 3 -> reg != 4 && reg != 6;
                 case 5 -> reg <= 3 || reg == 7;
                 default -> true; // DF: FILD/FISTTP/FIST/FISTP m16, FBLD.. (4, 6 refused below), FILD/FISTP m64
@@ -143,7 +143,12 @@ final class X87 {
                             pop();
                         }
                     }
+                    case 4 -> loadEnv(a);
                     case 5 -> fcw = mem.read16(a) & 0x1f7f | 0x40;
+                    case 6 -> {
+                        storeEnv(a);
+                        fcw |= 0x3f; // FNSTENV masks all exceptions after storing
+                    }
                     default -> mem.write16(a, fcw);
                 }
             }
@@ -484,6 +489,74 @@ final class X87 {
             case 5 -> push(Ext80.BIAS - 1, 0xb17217f7d1cf79acL);
             default -> push(0, 0);
         }
+    }
+
+    /** The 28-byte environment (FCW, FSW, full tag word, zero instruction and data pointers). */
+    private void storeEnv(long a) {
+        CpuMemory mem = x.mem;
+        int tags = 0;
+        for (int p = 0; p < 8; p++) {
+            int t;
+            if ((empty & (1 << p)) != 0) {
+                t = 3;
+            } else {
+                int e = se[p] & 0x7fff;
+                if (e == 0 && mant[p] == 0) {
+                    t = 1;
+                } else if (e == 0x7fff || e == 0 || mant[p] >= 0) {
+                    t = 2;
+                } else {
+                    t = 0;
+                }
+            }
+            tags |= t << (2 * p);
+        }
+        mem.write64(a + 20, 0); // probe the last bytes first: a fault must leave memory unchanged
+        mem.write32(a, fcw | 0xffff0000);
+        mem.write32(a + 4, status() | 0xffff0000);
+        mem.write32(a + 8, tags | 0xffff0000);
+        mem.write64(a + 12, 0);
+        mem.write32(a + 24, 0xffff0000);
+    }
+
+    private void loadEnv(long a) {
+        CpuMemory mem = x.mem;
+        int cw = mem.read16(a) & 0xffff;
+        int sw = mem.read16(a + 4) & 0xffff;
+        int tags = mem.read16(a + 8) & 0xffff;
+        fcw = cw;
+        fsw = sw & ~0x3800;
+        top = (sw >> 11) & 7;
+        int e = 0;
+        for (int p = 0; p < 8; p++) {
+            if (((tags >> (2 * p)) & 3) == 3) {
+                e |= 1 << p;
+            }
+        }
+        empty = e;
+    }
+
+    // ---- MMX aliasing ----
+
+    /** Any MMX instruction: TOP = 0 and all registers valid. */
+    void mmxEnter() {
+        top = 0;
+        empty = 0;
+    }
+
+    long mmxRead(int k) {
+        mmxEnter();
+        return mant[k];
+    }
+
+    void mmxWrite(int k, long v) {
+        mmxEnter();
+        mant[k] = v;
+        se[k] = 0xffff;
+    }
+
+    void emms() {
+        empty = 0xff;
     }
 
     private void init() {

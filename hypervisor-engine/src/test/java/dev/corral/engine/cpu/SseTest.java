@@ -185,8 +185,12 @@ class SseTest extends CpuTestSupport {
     }
 
     @Test
-    void mmxFormIsUd() {
-        CpuExit e = run("0f ef c0"); // pxor mm0, mm0
+    void unadvertisedSse3AndSsse3AreUd() {
+        CpuExit e = run("f2 0f 7c c1"); // haddps xmm0, xmm1 (SSE3)
+        assertThat(((CpuExit.Fault) e).vector()).isEqualTo(CpuExit.Fault.UD);
+        st.rip = CODE;
+        mem.load(CODE, hex("66 0f 38 00 c1")); // pshufb xmm0, xmm1 (SSSE3)
+        e = cpu.run(10);
         assertThat(((CpuExit.Fault) e).vector()).isEqualTo(CpuExit.Fault.UD);
     }
 }
