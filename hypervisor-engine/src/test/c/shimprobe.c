@@ -162,6 +162,21 @@ void probe_main(long *sp) {
         *(volatile int *) 24 = 1;
         quit(0);
     }
+    if (same(what, "hog")) {
+        /* Touches 256 MiB of anonymous memory, a page at a time. */
+        long size = 256L << 20;
+        char *m = (char *) sys(9, 0, size, 3, 0x22, -1, 0);
+        for (long i = 0; i < size; i += 4096) m[i] = 1;
+        put("touched all\n");
+        quit(0);
+    }
+    if (same(what, "forkbomb")) {
+        long made = 0, pid;
+        while ((pid = sys(57, 0, 0, 0, 0, 0, 0)) > 0) made++;
+        if (pid == 0) { sys(34, 0, 0, 0, 0, 0, 0); quit(0); } /* children pause until killed */
+        put("fork failed with "); put_num(pid); put(" after more than 100: "); put_num(made > 100); put("\n");
+        quit(0);
+    }
     if (same(what, "files")) {
         const char *path = argc > 2 ? argv[2] : "/etc/hostname";
         long fd = sys(257, -100, (long) path, 0, 0, 0, 0);

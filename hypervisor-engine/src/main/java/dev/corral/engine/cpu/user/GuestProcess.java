@@ -69,7 +69,7 @@ final class GuestProcess implements Runnable {
     void exec(Path file, List<String> argv, List<String> env, String execfn) throws IOException, ElfFormatException {
         byte[] bytes = Files.readAllBytes(file);
         Path real = file.toRealPath(); // what /proc/self/exe reads back as, as on Linux
-        UserAddressSpace mem = new UserAddressSpace();
+        UserAddressSpace mem = new UserAddressSpace(kernel.pageBudget);
         ElfLoader.Image image = ElfLoader.load(bytes, mem);
         int[] leaf1 = new int[4];
         kernel.cpuid.query(1, 0, leaf1);
@@ -81,6 +81,7 @@ final class GuestProcess implements Runnable {
         st.rip = image.entry();
         if (cpu != null) {
             retiredBefore += cpu.retired();
+            memory.release();
         }
         memory = mem;
         state = st;
@@ -170,6 +171,9 @@ final class GuestProcess implements Runnable {
                     case CpuExit.Halt h -> crash(Signals.SIGSEGV, "HLT in user mode at rip 0x" + Long.toHexString(state.rip));
                 }
             }
+        } catch (PageBudget.Exhausted e) {
+            kernel.diagnose("corral-user: pid " + pid + " (" + name + ") killed: out of memory: " + e.getMessage());
+            finish(Signals.SIGKILL);
         } catch (RuntimeException bug) {
             // A defect in the interpreter or the shim: end this guest process, never the JVM.
             kernel.diagnose("corral-user: pid " + pid + " (" + name + "): internal error at rip 0x"
@@ -212,6 +216,9 @@ final class GuestProcess implements Runnable {
             return;
         }
         fds.closeAll();
+        if (memory != null) {
+            memory.release();
+        }
         GuestProcess p;
         synchronized (kernel) {
             exited = true;

@@ -23,6 +23,9 @@ final class Kernel {
     final Syscalls syscalls;
     final SecureRandom random = new SecureRandom();
     final CpuidModel cpuid = CpuidModel.standard();
+    final PageBudget pageBudget;
+    /** More than a shell pipeline needs; a fork bomb gets EAGAIN instead of the host's threads. */
+    static final int MAX_PROCESSES = 256;
     final int uid;
     final int gid;
     private final AtomicInteger nextPid = new AtomicInteger(100);
@@ -34,6 +37,8 @@ final class Kernel {
     Kernel(UserModeConfig config) {
         this.config = config;
         this.syscalls = new Syscalls(this);
+        this.pageBudget = config.memoryLimit() > 0 ? new PageBudget(config.memoryLimit() / UserAddressSpace.PAGE_SIZE)
+                : PageBudget.fromHeap();
         this.uid = hostId("unix:uid");
         this.gid = hostId("unix:gid");
         Path real = null;
@@ -65,6 +70,10 @@ final class Kernel {
 
     void unregister(GuestProcess p) {
         processes.remove(p.pid);
+    }
+
+    int processCount() {
+        return processes.size();
     }
 
     GuestProcess process(int pid) {

@@ -32,6 +32,9 @@ final class ProcessCalls {
         if ((flags & CLONE_THREAD) != 0 || (flags & CLONE_VM) != 0 && (flags & CLONE_VFORK) == 0) {
             return -Errno.ENOSYS;
         }
+        if (kernel.processCount() >= Kernel.MAX_PROCESSES) {
+            return -Errno.EAGAIN;
+        }
         GuestProcess child = p.fork(stack);
         if ((flags & CLONE_SETTLS) != 0) {
             child.state.fsBase = tls;

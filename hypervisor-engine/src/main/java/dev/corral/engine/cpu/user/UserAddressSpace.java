@@ -4,6 +4,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.corral.engine.cpu.CpuMemory;
 import dev.corral.engine.cpu.MemoryFault;
@@ -38,16 +39,23 @@ public final class UserAddressSpace implements CpuMemory {
     private final byte[][] readData = new byte[TLB_SIZE][], writeData = new byte[TLB_SIZE][], fetchData = new byte[TLB_SIZE][];
     private final PageMap pages;
     private final Regions regions;
+    private final PageBudget budget;
     private CodeWriteListener listener = page -> { };
     private long mmapCeiling = 0x7f00_0000_0000L;
 
     public UserAddressSpace() {
-        this(new PageMap(), new Regions());
+        this(PageBudget.unlimited());
     }
 
-    private UserAddressSpace(PageMap pages, Regions regions) {
+    /** An empty address space whose pages count against {@code budget} (shared by all processes of a run). */
+    public UserAddressSpace(PageBudget budget) {
+        this(new PageMap(), new Regions(), budget);
+    }
+
+    private UserAddressSpace(PageMap pages, Regions regions, PageBudget budget) {
         this.pages = pages;
         this.regions = regions;
+        this.budget = budget;
         flushTlb();
     }
 
@@ -242,9 +250,12 @@ public final class UserAddressSpace implements CpuMemory {
     }
 
     private void unshare(Page p, long address) {
-        if (p.shared) {
-            p.data = p.data.clone();
-            p.shared = false;
+        if (p.sharers != null) {
+            if (!p.leaveShare()) {
+                // Someone else still reads this array: write into a copy of our own.
+                budget.take();
+                p.data = p.data.clone();
+            }
             // Read and fetch TLBs may still point at the old array.
             int i = (int) (address >>> 12) & TLB_MASK;
             readTag[i] = -1;
@@ -274,7 +285,8 @@ public final class UserAddressSpace implements CpuMemory {
             if (prot < 0) {
                 throw new MemoryFault(address, access);
             }
-            p = new Page(new byte[PAGE_SIZE], prot, false);
+            budget.take();
+            p = new Page(new byte[PAGE_SIZE], prot, null);
             pages.put(vpn, p);
         }
         return p;
@@ -305,16 +317,31 @@ public final class UserAddressSpace implements CpuMemory {
         regions.unmap(start, end);
         if ((end - start) >>> 12 < pages.size()) {
             for (long a = start; a < end; a += PAGE_SIZE) {
-                pages.remove(a >>> 12);
+                drop(a >>> 12);
             }
         } else {
             pages.forEachKey(vpn -> {
                 if (vpn >= start >>> 12 && vpn < end >>> 12) {
-                    pages.remove(vpn);
+                    drop(vpn);
                 }
             });
         }
         flushTlb();
+    }
+
+    private void drop(long vpn) {
+        Page p = pages.get(vpn);
+        if (p != null) {
+            pages.remove(vpn);
+            if (p.sharers == null || p.leaveShare()) { // the array's last holder gives it back
+                budget.give(1);
+            }
+        }
+    }
+
+    /** Gives every page back to the budget: the process exited or replaced its image. */
+    public void release() {
+        unmap(0, USER_END);
     }
 
     /** Changes the protection of a mapped range; false (nothing changed) if part of it is unmapped. */
@@ -432,11 +459,14 @@ public final class UserAddressSpace implements CpuMemory {
         PageMap childPages = new PageMap();
         pages.forEachKey(vpn -> {
             Page p = pages.get(vpn);
-            p.shared = true;
-            childPages.put(vpn, new Page(p.data, p.prot, true));
+            if (p.sharers == null) {
+                p.sharers = new AtomicInteger(1);
+            }
+            p.sharers.incrementAndGet();
+            childPages.put(vpn, new Page(p.data, p.prot, p.sharers));
         });
         flushTlb();
-        UserAddressSpace child = new UserAddressSpace(childPages, regions.copy());
+        UserAddressSpace child = new UserAddressSpace(childPages, regions.copy(), budget);
         child.mmapCeiling = mmapCeiling;
         return child;
     }

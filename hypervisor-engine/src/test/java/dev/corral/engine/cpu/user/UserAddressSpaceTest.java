@@ -133,6 +133,26 @@ class UserAddressSpaceTest {
     }
 
     @Test
+    void pagesCountAgainstTheBudgetUntilUnmappedOrReleased() {
+        var budget = new PageBudget(3);
+        var m = new UserAddressSpace(budget);
+        m.map(BASE, 8 * 4096, RW);
+        m.write8(BASE, 1);
+        m.write8(BASE + 4096, 1);
+        m.read8(BASE + 2 * 4096);
+        assertThat(budget.used()).isEqualTo(3);
+        assertThatThrownBy(() -> m.write8(BASE + 3 * 4096, 1)).isInstanceOf(PageBudget.Exhausted.class);
+        m.unmap(BASE, 4096);
+        m.write8(BASE + 3 * 4096, 1);
+        var child = m.fork();
+        assertThatThrownBy(() -> child.write8(BASE + 4096, 2)).as("a copy-on-write copy is a new page")
+                .isInstanceOf(PageBudget.Exhausted.class);
+        m.release();
+        child.write8(BASE + 4096, 2);
+        assertThat(child.read8(BASE + 4096)).isEqualTo(2);
+    }
+
+    @Test
     void findFreePrefersTheHintThenTheHighestGapBelowTheCeiling() {
         var m = new UserAddressSpace();
         m.setMmapCeiling(0x7000_0000L);

@@ -84,6 +84,23 @@ class UserModeShimTest {
     }
 
     @Test
+    void aGuestTouchingMoreMemoryThanItsLimitIsKilledAndTheHostIsNot() throws Exception {
+        List<String> diagnostics = new java.util.ArrayList<>();
+        var result = UserMode.run(UserModeConfig.defaults().withMemoryLimit(64L << 20).withDiagnostics(diagnostics::add), probe,
+                List.of("probe", "hog"), GuestRun.ENV, java.io.InputStream.nullInputStream(),
+                java.io.OutputStream.nullOutputStream(), java.io.OutputStream.nullOutputStream(), CWD);
+        assertThat(result.exitStatus()).isEqualTo(128 + 9);
+        assertThat(diagnostics).anyMatch(d -> d.contains("out of memory"));
+        assertThat(GuestRun.soft(CWD, probe, List.of("probe", "hog")).stdout()).as("within the default limit").isEqualTo("touched all\n");
+    }
+
+    @Test
+    void aForkBombGetsEagainInsteadOfTheHostsThreads() throws Exception {
+        GuestRun soft = GuestRun.soft(CWD, probe, List.of("probe", "forkbomb"));
+        assertThat(soft.stdout()).isEqualTo("fork failed with -11 after more than 100: 1\n");
+    }
+
+    @Test
     void aFileThatIsNotAnExecutableIsATypedErrorBeforeAnythingRuns() throws Exception {
         Path script = Files.writeString(Files.createDirectories(Path.of("target/shim")).resolve("not-elf.sh"), "echo hi\n");
         assertThatThrownBy(() -> GuestRun.soft(CWD, script, List.of("x"))).isInstanceOf(ElfFormatException.class);
