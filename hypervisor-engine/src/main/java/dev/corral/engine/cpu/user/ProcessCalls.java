@@ -63,7 +63,7 @@ final class ProcessCalls {
             try (var in = Files.newInputStream(host)) {
                 head = in.readNBytes(256);
             } catch (IOException e) {
-                return -FileCalls.errnoOf(e);
+                return -PathCalls.errnoOf(e);
             }
             if (head.length > 2 && head[0] == '#' && head[1] == '!') {
                 // A script: run its interpreter with the script's path, as the kernel does.
@@ -86,7 +86,7 @@ final class ProcessCalls {
                 kernel.diagnose("corral-user: execve " + path + ": " + e.getMessage());
                 return head.length >= 4 && head[0] == 0x7f && head[1] == 'E' ? -80 /* ELIBBAD */ : -Errno.ENOEXEC;
             } catch (IOException e) {
-                return -FileCalls.errnoOf(e);
+                return -PathCalls.errnoOf(e);
             }
             p.fds.closeOnExec();
             return Syscalls.NO_RESULT;

@@ -15,6 +15,7 @@ final class Syscalls {
 
     private final Kernel kernel;
     private final FileCalls files;
+    private final PathCalls paths;
     private final MemoryCalls memory;
     private final ProcessCalls processes;
     private final InfoCalls info;
@@ -22,6 +23,7 @@ final class Syscalls {
     Syscalls(Kernel kernel) {
         this.kernel = kernel;
         this.files = new FileCalls(kernel);
+        this.paths = new PathCalls(kernel);
         this.memory = new MemoryCalls();
         this.processes = new ProcessCalls(kernel);
         this.info = new InfoCalls(kernel);
@@ -53,11 +55,11 @@ final class Syscalls {
         return switch (nr) {
             case 0 -> files.read(p, (int) a0, a1, a2);
             case 1 -> files.write(p, (int) a0, a1, a2);
-            case 2 -> files.openat(p, FileCalls.AT_FDCWD, a0, (int) a1, (int) a2);
+            case 2 -> paths.openat(p, PathCalls.AT_FDCWD, a0, (int) a1, (int) a2);
             case 3 -> files.close(p, (int) a0);
-            case 4 -> files.stat(p, FileCalls.AT_FDCWD, a0, a1, 0);
+            case 4 -> paths.stat(p, PathCalls.AT_FDCWD, a0, a1, 0);
             case 5 -> files.fstat(p, (int) a0, a1);
-            case 6 -> files.stat(p, FileCalls.AT_FDCWD, a0, a1, FileCalls.AT_SYMLINK_NOFOLLOW);
+            case 6 -> paths.stat(p, PathCalls.AT_FDCWD, a0, a1, PathCalls.AT_SYMLINK_NOFOLLOW);
             case 7 -> files.poll(p, a0, (int) a1, (int) a2);
             case 8 -> files.lseek(p, (int) a0, a1, (int) a2);
             case 9 -> memory.mmap(p, a0, a1, (int) a2, (int) a3, (int) a4, a5);
@@ -72,7 +74,7 @@ final class Syscalls {
             case 18 -> files.pwrite(p, (int) a0, a1, a2, a3);
             case 19 -> files.readv(p, (int) a0, a1, (int) a2);
             case 20 -> files.writev(p, (int) a0, a1, (int) a2);
-            case 21 -> files.faccessat(p, FileCalls.AT_FDCWD, a0, (int) a1);
+            case 21 -> paths.faccessat(p, PathCalls.AT_FDCWD, a0, (int) a1);
             case 22 -> files.pipe(p, a0, 0);
             case 24 -> { Thread.yield(); yield 0; }
             case 25 -> -Errno.ENOMEM; // mremap: glibc falls back to malloc, copy, free
@@ -93,15 +95,15 @@ final class Syscalls {
             case 72 -> files.fcntl(p, (int) a0, (int) a1, a2);
             case 74, 75 -> files.fd(p, (int) a0) == null ? -Errno.EBADF : 0; // fsync, fdatasync
             case 77 -> files.ftruncate(p, (int) a0, a1);
-            case 79 -> files.getcwd(p, a0, a1);
-            case 80 -> files.chdir(p, a0);
-            case 81 -> files.fchdir(p, (int) a0);
-            case 82 -> files.renameat(p, FileCalls.AT_FDCWD, a0, FileCalls.AT_FDCWD, a1);
-            case 83 -> files.mkdirat(p, FileCalls.AT_FDCWD, a0, (int) a1);
-            case 84 -> files.unlinkat(p, FileCalls.AT_FDCWD, a0, FileCalls.AT_REMOVEDIR);
-            case 85 -> files.openat(p, FileCalls.AT_FDCWD, a0, OpenFile.O_CREAT | OpenFile.O_WRONLY | OpenFile.O_TRUNC, (int) a1);
-            case 87 -> files.unlinkat(p, FileCalls.AT_FDCWD, a0, 0);
-            case 89 -> files.readlinkat(p, FileCalls.AT_FDCWD, a0, a1, a2);
+            case 79 -> paths.getcwd(p, a0, a1);
+            case 80 -> paths.chdir(p, a0);
+            case 81 -> paths.fchdir(p, (int) a0);
+            case 82 -> paths.renameat(p, PathCalls.AT_FDCWD, a0, PathCalls.AT_FDCWD, a1);
+            case 83 -> paths.mkdirat(p, PathCalls.AT_FDCWD, a0, (int) a1);
+            case 84 -> paths.unlinkat(p, PathCalls.AT_FDCWD, a0, PathCalls.AT_REMOVEDIR);
+            case 85 -> paths.openat(p, PathCalls.AT_FDCWD, a0, OpenFile.O_CREAT | OpenFile.O_WRONLY | OpenFile.O_TRUNC, (int) a1);
+            case 87 -> paths.unlinkat(p, PathCalls.AT_FDCWD, a0, 0);
+            case 89 -> paths.readlinkat(p, PathCalls.AT_FDCWD, a0, a1, a2);
             case 90, 91, 92, 93, 94, 268, 260 -> 0; // chmod, chown family: permissions are not modelled
             case 95 -> { int old = p.umask; p.umask = (int) a0 & 0777; yield old; }
             case 96 -> info.gettimeofday(p, a0);
@@ -139,13 +141,13 @@ final class Syscalls {
             case 230 -> info.clockNanosleep(p, (int) a0, (int) a1, a2, a3);
             case 234 -> processes.kill(p, (int) a1, (int) a2); // tgkill: one thread per process
             case 247 -> processes.waitid(p, (int) a0, (int) a1, a2, (int) a3);
-            case 257 -> files.openat(p, (int) a0, a1, (int) a2, (int) a3);
-            case 258 -> files.mkdirat(p, (int) a0, a1, (int) a2);
-            case 262 -> files.stat(p, (int) a0, a1, a2, (int) a3);
-            case 263 -> files.unlinkat(p, (int) a0, a1, (int) a2);
-            case 264, 316 -> files.renameat(p, (int) a0, a1, (int) a2, a3);
-            case 267 -> files.readlinkat(p, (int) a0, a1, a2, a3);
-            case 269, 439 -> files.faccessat(p, (int) a0, a1, (int) a2);
+            case 257 -> paths.openat(p, (int) a0, a1, (int) a2, (int) a3);
+            case 258 -> paths.mkdirat(p, (int) a0, a1, (int) a2);
+            case 262 -> paths.stat(p, (int) a0, a1, a2, (int) a3);
+            case 263 -> paths.unlinkat(p, (int) a0, a1, (int) a2);
+            case 264, 316 -> paths.renameat(p, (int) a0, a1, (int) a2, a3);
+            case 267 -> paths.readlinkat(p, (int) a0, a1, a2, a3);
+            case 269, 439 -> paths.faccessat(p, (int) a0, a1, (int) a2);
             case 271 -> files.poll(p, a0, (int) a1, a2 == 0 ? -1
                     : p.memory.read64(a2) * 1000 + p.memory.read64(a2 + 8) / 1_000_000);
             case 273 -> 0; // set_robust_list: no threads to clean up after
@@ -154,7 +156,7 @@ final class Syscalls {
             case 293 -> files.pipe(p, a0, (int) a1);
             case 302 -> info.prlimit(p, (int) a1, a2, a3);
             case 318 -> info.getrandom(p, a0, a1);
-            case 332 -> files.statx(p, (int) a0, a1, (int) a2, a4);
+            case 332 -> paths.statx(p, (int) a0, a1, (int) a2, a4);
             case 334, 435 -> -Errno.ENOSYS; // rseq, clone3: glibc falls back without them, by design
             default -> {
                 kernel.countUnknown(nr);
