@@ -124,13 +124,16 @@ final class ProcessCalls {
 
     // ---- waiting ----
 
-    long wait4(GuestProcess p, int pid, long statusAddr, int options) {
+    long wait4(GuestProcess p, int pid, long statusAddr, int options, long rusage) {
         GuestProcess done = reap(p, pid, options, false);
         if (done == null) {
             return 0;
         }
         if (statusAddr != 0) {
             p.memory.write32(statusAddr, done.waitStatus);
+        }
+        if (rusage != 0) {
+            p.memory.write(rusage, new byte[144], 0, 144); // resource usage is not accounted
         }
         return done.pid;
     }

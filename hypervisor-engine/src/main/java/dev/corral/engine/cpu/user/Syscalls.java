@@ -89,7 +89,7 @@ final class Syscalls {
             case 57, 58 -> processes.clone(p, Signals.SIGCHLD, 0, 0, 0, 0);
             case 59 -> processes.execve(p, a0, a1, a2);
             case 60, 231 -> { p.exit((int) a0); yield NO_RESULT; }
-            case 61 -> processes.wait4(p, (int) a0, a1, (int) a2);
+            case 61 -> processes.wait4(p, (int) a0, a1, (int) a2, a3);
             case 62 -> processes.kill(p, (int) a0, (int) a1);
             case 63 -> info.uname(p, a0);
             case 72 -> files.fcntl(p, (int) a0, (int) a1, a2);
