@@ -32,6 +32,15 @@ class ChecksumIT {
     }
 
     @Test
+    void aStaticPieBuildRunsAtItsLoadBaseAndMatchesNative() throws Exception {
+        Path pie = GuestBinaries.checksumPie();
+        List<String> argv = List.of("checksum-pie", "1");
+        GuestRun soft = GuestRun.soft(CWD, pie, argv);
+        assertThat(soft.stdout()).as(soft.stderr()).isEqualTo(GuestRun.nativeRun(CWD, pie, argv).stdout())
+                .startsWith("bytes 1048576 crc32 ");
+    }
+
+    @Test
     void fileChecksumsMatchNative() throws Exception {
         List<String> argv = List.of("checksum", "-f", "src/test/c/checksum.c");
         GuestRun soft = GuestRun.soft(CWD, checksum, argv);

@@ -41,7 +41,12 @@ final class GuestBinaries {
 
     /** src/test/c/checksum.c, built with {@code gcc -O2 -static}. */
     static Path checksum() throws IOException, InterruptedException {
-        return gcc("checksum", "-O2");
+        return gcc("checksum", "checksum", "-O2");
+    }
+
+    /** The same program as a static PIE: the loader places it at a base and the binary relocates itself. */
+    static Path checksumPie() throws IOException, InterruptedException {
+        return gcc("checksum", "checksum-pie", "-O2", "-static-pie");
     }
 
     /**
@@ -49,18 +54,22 @@ final class GuestBinaries {
      * scenario at a time, so the process model is tested with the simplest instructions.
      */
     static Path shimProbe() throws IOException, InterruptedException {
-        return gcc("shimprobe", "-O1", "-nostdlib", "-mgeneral-regs-only", "-fno-stack-protector", "-fno-pie", "-no-pie",
+        return gcc("shimprobe", "shimprobe", "-O1", "-nostdlib", "-mgeneral-regs-only", "-fno-stack-protector", "-fno-pie", "-no-pie",
                 "-fno-asynchronous-unwind-tables");
     }
 
-    private static synchronized Path gcc(String name, String... flags) throws IOException, InterruptedException {
+    private static synchronized Path gcc(String name, String output, String... flags) throws IOException, InterruptedException {
         Path source = SOURCES.resolve(name + ".c");
-        Path out = DIR.resolve(name);
+        Path out = DIR.resolve(output);
         if (Files.isExecutable(out) && Files.getLastModifiedTime(out).compareTo(Files.getLastModifiedTime(source)) >= 0) {
             return out;
         }
         Files.createDirectories(DIR);
-        List<String> cmd = new java.util.ArrayList<>(List.of("gcc", "-static", "-o", out.toString()));
+        List<String> cmd = new java.util.ArrayList<>(List.of("gcc"));
+        if (!List.of(flags).contains("-static-pie")) {
+            cmd.add("-static");
+        }
+        cmd.addAll(List.of("-o", out.toString()));
         cmd.addAll(List.of(flags));
         cmd.add(source.toString());
         run(DIR, cmd.toArray(String[]::new));
