@@ -162,6 +162,18 @@ void probe_main(long *sp) {
         *(volatile int *) 24 = 1;
         quit(0);
     }
+    if (same(what, "mmapfile")) {
+        /* A private read-only file mapping at an offset of one page (file shorter than two pages). */
+        long fd = sys(257, -100, (long) argv[2], 0, 0, 0, 0);
+        char *m = (char *) sys(9, 0, 8192, 1, 2, fd, 4096);
+        if ((long) m < 0) { put("mmap failed "); put_num((long) m); put("\n"); quit(1); }
+        long n = 0;
+        while (n < 100 && m[n] != '\n') n++;
+        sys(1, 1, (long) m, n + 1, 0, 0, 0);
+        put("past end of file reads zero: "); put_num(m[4095] == 0); put("\n");
+        if (argc > 3) m[4096] = m[8191]; /* a page wholly past the end: SIGBUS on Linux */
+        quit(0);
+    }
     if (same(what, "hog")) {
         /* Touches 256 MiB of anonymous memory, a page at a time. */
         long size = 256L << 20;

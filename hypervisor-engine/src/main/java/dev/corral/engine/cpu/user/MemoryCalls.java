@@ -51,6 +51,11 @@ final class MemoryCalls {
             if (n > 0) {
                 p.memory.poke(at, data, 0, (int) n);
             }
+            // Pages wholly past the end of the file fault (Linux raises SIGBUS there; this shim SIGSEGV).
+            long backed = UserAddressSpace.pageUp(available);
+            if (backed < len) {
+                p.memory.protect(at + backed, len - backed, 0);
+            }
         }
         return at;
     }

@@ -45,6 +45,22 @@ class UserModeShimTest {
     }
 
     @Test
+    void aPrivateFileMappingShowsTheFileFromItsOffset() throws Exception {
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < 700; i++) {
+            text.append("line ").append(i).append('\n');
+        }
+        Path file = Files.writeString(Files.createDirectories(Path.of("target/shim")).resolve("mapped.txt"), text);
+        List<String> argv = List.of("probe", "mmapfile", file.toAbsolutePath().toString());
+        GuestRun soft = GuestRun.soft(CWD, probe, argv);
+        assertThat(soft.stdout()).as(soft.stderr()).isEqualTo(GuestRun.nativeRun(CWD, probe, argv).stdout())
+                .endsWith("past end of file reads zero: 1\n");
+        List<String> beyond = List.of("probe", "mmapfile", file.toAbsolutePath().toString(), "touch-the-page-past-the-end");
+        assertThat(GuestRun.soft(CWD, probe, beyond).exitStatus()).as("Linux says SIGBUS (135); a fault either way")
+                .isEqualTo(128 + 11);
+    }
+
+    @Test
     void argumentsEnvironmentAndAuxiliaryVectorReachTheGuest() throws Exception {
         List<String> argv = List.of("probe-name", "args", "two words", "");
         GuestRun soft = GuestRun.soft(CWD, probe, argv);
