@@ -109,21 +109,24 @@ public final class ElfLoader {
     private static void mapSegment(UserAddressSpace memory, byte[] file, long offset, long address, long filesz, long memsz, int prot) {
         long first = address & ~0xfffL;
         long end = UserAddressSpace.pageUp(address + memsz);
-        for (long page = first; page < end; page += UserAddressSpace.PAGE_SIZE) {
-            // Two segments may share a page (end of text, start of data): keep its bytes, join the rights.
-            if (memory.isMapped(page, UserAddressSpace.PAGE_SIZE)) {
-                memory.protect(page, UserAddressSpace.PAGE_SIZE, prot | protAtMapped(memory, page));
-            } else {
-                memory.map(page, UserAddressSpace.PAGE_SIZE, prot);
-            }
+        long page = UserAddressSpace.PAGE_SIZE;
+        // Two segments may share a page (end of text, start of data): keep its bytes, join the rights.
+        // Only the first and the last page can be shared, so the rest is mapped in one call however large.
+        long from = first, to = end;
+        if (memory.isMapped(first, page)) {
+            memory.protect(first, page, prot | memory.protectionAt(first));
+            from += page;
+        }
+        if (to - page >= from && memory.isMapped(to - page, page)) {
+            memory.protect(to - page, page, prot | memory.protectionAt(to - page));
+            to -= page;
+        }
+        if (from < to) {
+            memory.map(from, to - from, prot);
         }
         // As mmap of the file would: the bytes before the segment in its first page come from the file too.
         long lead = address - first;
         memory.poke(first, file, (int) (offset - lead), (int) (filesz + lead));
-    }
-
-    private static int protAtMapped(UserAddressSpace memory, long page) {
-        return memory.protectionAt(page);
     }
 
     static int protOf(int elfFlags) {

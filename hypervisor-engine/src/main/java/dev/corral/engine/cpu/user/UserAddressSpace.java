@@ -315,18 +315,28 @@ public final class UserAddressSpace implements CpuMemory {
         long end = pageUp(start + length);
         checkRange(start, end);
         regions.unmap(start, end);
+        forEachPage(start, end, this::drop);
+        flushTlb();
+    }
+
+    /**
+     * Calls {@code action} for each materialized page in {@code [start, end)}, walking whichever is
+     * smaller: the range or the page map (a range may span terabytes).
+     */
+    private void forEachPage(long start, long end, java.util.function.LongConsumer action) {
         if ((end - start) >>> 12 < pages.size()) {
             for (long a = start; a < end; a += PAGE_SIZE) {
-                drop(a >>> 12);
+                if (pages.get(a >>> 12) != null) {
+                    action.accept(a >>> 12);
+                }
             }
         } else {
             pages.forEachKey(vpn -> {
                 if (vpn >= start >>> 12 && vpn < end >>> 12) {
-                    drop(vpn);
+                    action.accept(vpn);
                 }
             });
         }
-        flushTlb();
     }
 
     private void drop(long vpn) {
@@ -353,12 +363,7 @@ public final class UserAddressSpace implements CpuMemory {
         }
         regions.unmap(start, end);
         regions.map(start, end, prot);
-        for (long a = start; a < end; a += PAGE_SIZE) {
-            Page p = pages.get(a >>> 12);
-            if (p != null) {
-                p.prot = prot;
-            }
-        }
+        forEachPage(start, end, vpn -> pages.get(vpn).prot = prot);
         flushTlb();
         return true;
     }

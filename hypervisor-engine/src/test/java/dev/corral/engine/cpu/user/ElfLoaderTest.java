@@ -77,6 +77,16 @@ class ElfLoaderTest {
     }
 
     @Test
+    void aHugeBssIsMappedLazilyAndAtOnce() throws Exception {
+        var m = new UserAddressSpace(new PageBudget(16));
+        long huge = 64L << 40; // 64 TiB: must be neither touched nor walked page by page
+        var image = ElfLoader.load(elf(2, 0x400000, List.of(new Ph(ElfLoader.PT_LOAD, PF_R | PF_W, 0, 0x400000, 0x100, huge)),
+                new byte[0]), m);
+        assertThat(image.breakStart()).isEqualTo(0x400000 + huge);
+        assertThat(m.read64(0x400000 + huge - 8)).isZero();
+    }
+
+    @Test
     void badMagicIsATypedError() {
         byte[] notElf = "#!/bin/sh\necho hi\n".getBytes();
         assertThatThrownBy(() -> ElfLoader.load(notElf, new UserAddressSpace()))

@@ -86,6 +86,19 @@ class UserAddressSpaceTest {
     }
 
     @Test
+    void terabyteRangesAreMappedProtectedAndUnmappedWithoutWalkingThem() {
+        var m = new UserAddressSpace();
+        long tib = 1L << 40;
+        m.map(tib, 32 * tib, RW);
+        m.write64(tib + 5 * 4096, 9);
+        assertThat(m.protect(tib, 32 * tib, PROT_READ)).isTrue();
+        assertThatThrownBy(() -> m.write8(tib, 1)).isInstanceOf(MemoryFault.class);
+        assertThat(m.read64(tib + 5 * 4096)).isEqualTo(9);
+        m.unmap(tib, 32 * tib);
+        assertThatThrownBy(() -> m.read8(tib + 5 * 4096)).isInstanceOf(MemoryFault.class);
+    }
+
+    @Test
     void munmapDropsContentsAndALaterMappingStartsZeroed() {
         var m = new UserAddressSpace();
         m.map(BASE, 2 * 4096, RW);
