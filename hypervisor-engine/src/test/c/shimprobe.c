@@ -175,8 +175,8 @@ void probe_main(long *sp) {
         quit(0);
     }
     if (same(what, "hog")) {
-        /* Touches 256 MiB of anonymous memory, a page at a time. */
-        long size = 256L << 20;
+        /* Touches 128 MiB of anonymous memory, a page at a time. */
+        long size = 128L << 20;
         char *m = (char *) sys(9, 0, size, 3, 0x22, -1, 0);
         for (long i = 0; i < size; i += 4096) m[i] = 1;
         put("touched all\n");

@@ -28,6 +28,7 @@ final class PathCalls {
 
     static final int AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100, AT_REMOVEDIR = 0x200, AT_EMPTY_PATH = 0x1000;
     private static final int PATH_MAX = 4096;
+    private static final long UTIME_NOW = (1L << 30) - 1, UTIME_OMIT = (1L << 30) - 2;
 
     private final Kernel kernel;
 
@@ -319,6 +320,59 @@ final class PathCalls {
             base = f.path();
         }
         return base.resolve(path).normalize();
+    }
+
+    /** utimensat (and futimens with a null path): only files inside the sandbox may change. */
+    long utimensat(GuestProcess p, int dirfd, long pathAddr, long times, int flags) {
+        Path host = pathAddr == 0 ? file(p, dirfd).path() : resolve(p, dirfd, path(p, pathAddr));
+        if (host == null || !Files.exists(host, LinkOption.NOFOLLOW_LINKS)) {
+            return -Errno.ENOENT;
+        }
+        if (!kernel.writable(host)) {
+            return -Errno.EACCES;
+        }
+        long mtimeNanos = System.currentTimeMillis() * 1_000_000L;
+        if (times != 0) {
+            long nsec = p.memory.read64(times + 24);
+            if (nsec == UTIME_OMIT) {
+                return 0;
+            }
+            if (nsec != UTIME_NOW) {
+                mtimeNanos = p.memory.read64(times + 16) * 1_000_000_000L + nsec;
+            }
+        }
+        try {
+            Files.setLastModifiedTime(host, java.nio.file.attribute.FileTime.from(mtimeNanos, java.util.concurrent.TimeUnit.NANOSECONDS));
+            return 0;
+        } catch (IOException e) {
+            return -errnoOf(e);
+        }
+    }
+
+    /** chmod family: permission bits change only inside the sandbox; elsewhere EPERM, as for a file we do not own. */
+    long fchmodat(GuestProcess p, int dirfd, long pathAddr, int mode) {
+        Path host = pathAddr == 0 ? file(p, dirfd).path() : resolve(p, dirfd, path(p, pathAddr));
+        if (host == null || !Files.exists(host)) {
+            return -Errno.ENOENT;
+        }
+        if (!kernel.writable(host)) {
+            return -Errno.EPERM;
+        }
+        try {
+            Files.setAttribute(host, "unix:mode", mode & 07777);
+            return 0;
+        } catch (IOException | UnsupportedOperationException e) {
+            return -Errno.EPERM;
+        }
+    }
+
+    /** chown family: the guest has one identity; a change is accepted as a no-op only inside the sandbox. */
+    long fchownat(GuestProcess p, int dirfd, long pathAddr) {
+        Path host = pathAddr == 0 ? file(p, dirfd).path() : resolve(p, dirfd, path(p, pathAddr));
+        if (host == null || !Files.exists(host, LinkOption.NOFOLLOW_LINKS)) {
+            return -Errno.ENOENT;
+        }
+        return kernel.writable(host) ? 0 : -Errno.EPERM;
     }
 
     static int errnoOf(IOException e) {

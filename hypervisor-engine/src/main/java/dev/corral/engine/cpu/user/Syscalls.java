@@ -104,7 +104,12 @@ final class Syscalls {
             case 85 -> paths.openat(p, PathCalls.AT_FDCWD, a0, OpenFile.O_CREAT | OpenFile.O_WRONLY | OpenFile.O_TRUNC, (int) a1);
             case 87 -> paths.unlinkat(p, PathCalls.AT_FDCWD, a0, 0);
             case 89 -> paths.readlinkat(p, PathCalls.AT_FDCWD, a0, a1, a2);
-            case 90, 91, 92, 93, 94, 268, 260 -> 0; // chmod, chown family: permissions are not modelled
+            case 90 -> paths.fchmodat(p, PathCalls.AT_FDCWD, a0, (int) a1);
+            case 91 -> paths.fchmodat(p, (int) a0, 0, (int) a1);
+            case 268 -> paths.fchmodat(p, (int) a0, a1, (int) a2);
+            case 92, 94 -> paths.fchownat(p, PathCalls.AT_FDCWD, a0);
+            case 93 -> paths.fchownat(p, (int) a0, 0);
+            case 260 -> paths.fchownat(p, (int) a0, a1);
             case 95 -> { int old = p.umask; p.umask = (int) a0 & 0777; yield old; }
             case 96 -> info.gettimeofday(p, a0);
             case 97 -> info.prlimit(p, (int) a0, 0, a1);
@@ -151,7 +156,7 @@ final class Syscalls {
             case 271 -> files.poll(p, a0, (int) a1, a2 == 0 ? -1
                     : p.memory.read64(a2) * 1000 + p.memory.read64(a2 + 8) / 1_000_000);
             case 273 -> 0; // set_robust_list: no threads to clean up after
-            case 280 -> 0; // utimensat: timestamps are not modelled
+            case 280 -> paths.utimensat(p, (int) a0, a1, a2, (int) a3);
             case 292 -> files.dup3(p, (int) a0, (int) a1, (int) a2, false);
             case 293 -> files.pipe(p, a0, (int) a1);
             case 302 -> info.prlimit(p, (int) a1, a2, a3);

@@ -49,6 +49,44 @@ class BusyboxIT {
         sameAsNative("echo hello; seq 1 2000 | sort -rn | head -3; md5sum some-file.txt");
     }
 
+    @Test
+    void filesCreatedRenamedAndRemovedInsideTheSandboxBehaveAsNatively() throws Exception {
+        String script = "echo data > out.txt; echo more >> out.txt; cat out.txt; mkdir d; mv out.txt d/; ls -R;"
+                + " wc -c d/out.txt; cp d/out.txt copy.txt; cmp copy.txt d/out.txt && echo same; rm -r d; ls; rm copy.txt;"
+                + " ls | wc -l";
+        Path soft = fresh(work.resolve("sandbox-soft"));
+        Path real = fresh(work.resolve("sandbox-native"));
+        List<String> argv = List.of(busybox.toString(), "sh", "-c", script);
+        GuestRun ours = GuestRun.soft(UserModeConfig.defaults().withSandbox(soft), soft, busybox, argv, "");
+        GuestRun host = GuestRun.nativeRun(real, busybox, argv, "");
+        assertThat(ours.stdout()).as(ours.stderr()).isEqualTo(host.stdout());
+        assertThat(ours.exitStatus()).isEqualTo(host.exitStatus());
+    }
+
+    @Test
+    void writingOutsideTheSandboxIsRefused() throws Exception {
+        Path soft = fresh(work.resolve("sandbox-soft"));
+        Path outside = work.resolve("outside.txt");
+        Files.deleteIfExists(outside);
+        List<String> argv = List.of(busybox.toString(), "sh", "-c",
+                "echo nope > ../outside.txt || echo refused; touch ../outside.txt || echo refused again; rm some-file.txt");
+        GuestRun ours = GuestRun.soft(UserModeConfig.defaults().withSandbox(soft), soft, busybox, argv, "");
+        assertThat(ours.stdout()).isEqualTo("refused\nrefused again\n");
+        assertThat(outside).doesNotExist();
+        assertThat(work.resolve("some-file.txt")).exists();
+    }
+
+    private static Path fresh(Path dir) throws Exception {
+        if (Files.exists(dir)) {
+            try (var walk = Files.walk(dir)) {
+                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
+        return Files.createDirectories(dir);
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {
         "wc some-file.txt; wc -l < some-file.txt",

@@ -102,7 +102,7 @@ class UserModeShimTest {
     @Test
     void aGuestTouchingMoreMemoryThanItsLimitIsKilledAndTheHostIsNot() throws Exception {
         List<String> diagnostics = new java.util.ArrayList<>();
-        var result = UserMode.run(UserModeConfig.defaults().withMemoryLimit(64L << 20).withDiagnostics(diagnostics::add), probe,
+        var result = UserMode.run(UserModeConfig.defaults().withMemoryLimit(32L << 20).withDiagnostics(diagnostics::add), probe,
                 List.of("probe", "hog"), GuestRun.ENV, java.io.InputStream.nullInputStream(),
                 java.io.OutputStream.nullOutputStream(), java.io.OutputStream.nullOutputStream(), CWD);
         assertThat(result.exitStatus()).isEqualTo(128 + 9);
