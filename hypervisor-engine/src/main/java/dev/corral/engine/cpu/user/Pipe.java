@@ -12,6 +12,7 @@ import java.util.concurrent.locks.ReentrantLock;
 final class Pipe {
 
     static final int CAPACITY = 64 * 1024;
+    static final int PIPE_BUF = 4096;
 
     private final byte[] ring = new byte[CAPACITY];
     private final ReentrantLock lock = new ReentrantLock();
@@ -66,7 +67,8 @@ final class Pipe {
                 if (readers == 0) {
                     return written > 0 ? written : -Errno.EPIPE;
                 }
-                if (count == CAPACITY) {
+                // Up to PIPE_BUF bytes go in at once or not at all, so concurrent writers do not interleave.
+                if (count == CAPACITY || length <= PIPE_BUF && CAPACITY - count < length) {
                     if ((writeEnd.statusFlags & OpenFile.O_NONBLOCK) != 0) {
                         return written > 0 ? written : -Errno.EAGAIN;
                     }

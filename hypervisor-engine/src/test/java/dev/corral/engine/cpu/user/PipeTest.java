@@ -37,6 +37,18 @@ class PipeTest {
     }
 
     @Test
+    void aSmallWriteWaitsForRoomForAllOfItSoWritersDoNotInterleave() throws Exception {
+        Pipe pipe = new Pipe();
+        pipe.writeEnd.write(new byte[Pipe.CAPACITY - 10], Pipe.CAPACITY - 10);
+        byte[] small = new byte[100];
+        var writer = CompletableFuture.supplyAsync(() -> pipe.writeEnd.write(small, small.length));
+        Thread.sleep(100);
+        assertThat(writer).as("10 bytes free are not enough for an atomic 100").isNotDone();
+        pipe.readEnd.read(new byte[200], 200);
+        assertThat(writer.get(5, TimeUnit.SECONDS)).isEqualTo(100);
+    }
+
+    @Test
     void aReaderBlocksUntilDataArrives() throws Exception {
         Pipe pipe = new Pipe();
         byte[] buf = new byte[8];
