@@ -200,6 +200,69 @@ final class FileCalls {
         }
     }
 
+    /**
+     * select and pselect6 over {@code fd_set} bitmaps (read, write, except), with the readiness poll uses;
+     * the sets are rewritten to the ready descriptors.
+     */
+    long select(GuestProcess p, int nfds, long readSet, long writeSet, long exceptSet, long timeoutMillis) {
+        if (nfds < 0 || nfds > FdTable.MAX_FDS) {
+            return -Errno.EINVAL;
+        }
+        int words = (nfds + 63) / 64;
+        long[] want = new long[words * 2];
+        for (int w = 0; w < words; w++) {
+            want[w] = readSet == 0 ? 0 : p.memory.read64(readSet + 8L * w);
+            want[words + w] = writeSet == 0 ? 0 : p.memory.read64(writeSet + 8L * w);
+        }
+        long deadline = timeoutMillis < 0 ? Long.MAX_VALUE : System.nanoTime() + timeoutMillis * 1_000_000;
+        while (true) {
+            long[] ready = new long[words * 2];
+            int count = 0;
+            for (int fd = 0; fd < nfds; fd++) {
+                long bit = 1L << (fd & 63);
+                boolean r = (want[fd >> 6] & bit) != 0, w = (want[words + (fd >> 6)] & bit) != 0;
+                if (!r && !w) {
+                    continue;
+                }
+                OpenFile f = p.fds.get(fd);
+                if (f == null) {
+                    return -Errno.EBADF;
+                }
+                int events = f.poll();
+                if (r && (events & (OpenFile.POLLIN | OpenFile.POLLHUP)) != 0) {
+                    ready[fd >> 6] |= bit;
+                    count++;
+                }
+                if (w && (events & (OpenFile.POLLOUT | OpenFile.POLLERR)) != 0) {
+                    ready[words + (fd >> 6)] |= bit;
+                    count++;
+                }
+            }
+            if (count > 0 || System.nanoTime() >= deadline) {
+                for (int w = 0; w < words; w++) {
+                    if (readSet != 0) {
+                        p.memory.write64(readSet + 8L * w, ready[w]);
+                    }
+                    if (writeSet != 0) {
+                        p.memory.write64(writeSet + 8L * w, ready[words + w]);
+                    }
+                    if (exceptSet != 0) {
+                        p.memory.write64(exceptSet + 8L * w, 0);
+                    }
+                }
+                return count;
+            }
+            if (p.hasDeliverableSignal()) {
+                return -Errno.EINTR;
+            }
+            try {
+                Thread.sleep(1);
+            } catch (InterruptedException e) {
+                return -Errno.EINTR;
+            }
+        }
+    }
+
     long lseek(GuestProcess p, int fd, long offset, int whence) {
         return file(p, fd).seek(offset, whence);
     }

@@ -76,6 +76,8 @@ final class Syscalls {
             case 20 -> files.writev(p, (int) a0, a1, (int) a2);
             case 21 -> paths.faccessat(p, PathCalls.AT_FDCWD, a0, (int) a1);
             case 22 -> files.pipe(p, a0, 0);
+            case 23 -> files.select(p, (int) a0, a1, a2, a3, a4 == 0 ? -1
+                    : p.memory.read64(a4) * 1000 + p.memory.read64(a4 + 8) / 1000);
             case 24 -> { Thread.yield(); yield 0; }
             case 25 -> -Errno.ENOMEM; // mremap: glibc falls back to malloc, copy, free
             case 26, 28 -> 0; // msync, madvise: advice only
@@ -153,6 +155,8 @@ final class Syscalls {
             case 264, 316 -> paths.renameat(p, (int) a0, a1, (int) a2, a3);
             case 267 -> paths.readlinkat(p, (int) a0, a1, a2, a3);
             case 269, 439 -> paths.faccessat(p, (int) a0, a1, (int) a2);
+            case 270 -> files.select(p, (int) a0, a1, a2, a3, a4 == 0 ? -1
+                    : p.memory.read64(a4) * 1000 + p.memory.read64(a4 + 8) / 1_000_000);
             case 271 -> files.poll(p, a0, (int) a1, a2 == 0 ? -1
                     : p.memory.read64(a2) * 1000 + p.memory.read64(a2 + 8) / 1_000_000);
             case 273 -> 0; // set_robust_list: no threads to clean up after
