@@ -174,6 +174,23 @@ void probe_main(long *sp) {
         if (argc > 3) m[4096] = m[8191]; /* a page wholly past the end: SIGBUS on Linux */
         quit(0);
     }
+    if (same(what, "select")) {
+        int fds[2];
+        sys(22, (long) fds, 0, 0, 0, 0, 0);
+        u64 set = 1UL << fds[0];
+        long tv[2] = {0, 20000};
+        long n = sys(23, fds[0] + 1, (long) &set, 0, 0, (long) tv, 0);
+        put("empty pipe "); put_num(n); put(" set "); put_num(set != 0);
+        sys(1, fds[1], (long) "x", 1, 0, 0, 0);
+        set = 1UL << fds[0];
+        tv[0] = 1; tv[1] = 0;
+        n = sys(23, fds[0] + 1, (long) &set, 0, 0, (long) tv, 0);
+        put(", after a write "); put_num(n); put(" set "); put_num(set == 1UL << fds[0]);
+        struct { int fd; short events, revents; } pfd = {fds[0], 1, 0};
+        n = sys(7, (long) &pfd, 1, 0, 0, 0, 0);
+        put(", poll "); put_num(n); put(" revents "); put_num(pfd.revents); put("\n");
+        quit(0);
+    }
     if (same(what, "hog")) {
         /* Touches 128 MiB of anonymous memory, a page at a time. */
         long size = 128L << 20;
