@@ -35,7 +35,7 @@ final class Signals {
             case CpuExit.Fault.DE, CpuExit.Fault.MF, CpuExit.Fault.XM -> SIGFPE;
             case CpuExit.Fault.BP -> SIGTRAP;
             case CpuExit.Fault.UD, CpuExit.Fault.NM -> SIGILL;
-            case CpuExit.Fault.AC -> SIGBUS;
+            case CpuExit.Fault.AC, CpuExit.Fault.SS -> SIGBUS; // Linux sends SIGBUS for #SS too
             default -> SIGSEGV;
         };
     }
