@@ -375,6 +375,42 @@ final class PathCalls {
         return kernel.writable(host) ? 0 : -Errno.EPERM;
     }
 
+    /** statfs and fstatfs: the host file system's figures, as {@code struct statfs} (120 bytes). */
+    long statfs(GuestProcess p, Path host, long buf) {
+        if (host == null) {
+            return -Errno.ENOSYS; // a pipe or stream: no file system to describe
+        }
+        try {
+            java.nio.file.FileStore store = Files.getFileStore(host);
+            long bsize = Math.max(1, store.getBlockSize());
+            long type = switch (store.type()) {
+                case "ext2", "ext3", "ext4" -> 0xEF53;
+                case "tmpfs" -> 0x01021994;
+                case "overlay" -> 0x794c7630;
+                case "xfs" -> 0x58465342;
+                case "btrfs" -> 0x9123683EL;
+                case "proc" -> 0x9fa0;
+                default -> 0;
+            };
+            java.nio.ByteBuffer b = FileCalls.little(120);
+            b.putLong(type).putLong(bsize).putLong(store.getTotalSpace() / bsize).putLong(store.getUnallocatedSpace() / bsize)
+                    .putLong(store.getUsableSpace() / bsize).putLong(0).putLong(0).putLong(0).putLong(255).putLong(bsize)
+                    .putLong(store.isReadOnly() ? 1 : 0);
+            p.memory.write(buf, b.array(), 0, 120);
+            return 0;
+        } catch (IOException e) {
+            return -errnoOf(e);
+        }
+    }
+
+    long statfs(GuestProcess p, long pathAddr, long buf) {
+        return statfs(p, resolve(p, AT_FDCWD, path(p, pathAddr)), buf);
+    }
+
+    long fstatfs(GuestProcess p, int fd, long buf) {
+        return statfs(p, file(p, fd).path(), buf);
+    }
+
     static int errnoOf(IOException e) {
         if (e instanceof NoSuchFileException) {
             return Errno.ENOENT;

@@ -132,6 +132,8 @@ final class Syscalls {
             case 127 -> { p.memory.write64(a0, 0); yield 0; } // rt_sigpending: delivered as they come
             case 130 -> processes.sigsuspend(p, p.memory.read64(a0));
             case 131 -> info.sigaltstack(p, a0, a1);
+            case 137 -> paths.statfs(p, a0, a1);
+            case 138 -> paths.fstatfs(p, (int) a0, a1);
             case 157 -> info.prctl(p, (int) a0, a1);
             case 158 -> info.archPrctl(p, (int) a0, a1);
             case 186 -> p.pid;
