@@ -174,6 +174,19 @@ void probe_main(long *sp) {
         if (argc > 3) m[4096] = m[8191]; /* a page wholly past the end: SIGBUS on Linux */
         quit(0);
     }
+    if (same(what, "timer")) {
+        /* A 30 ms interval timer: the handler runs twice, then the default action of SIGALRM ends us. */
+        struct kernel_sigaction act = {(u64) on_usr1, 0x04000000, (u64) restore_rt, 0};
+        sys(13, 14, (long) &act, 0, 8, 0, 0);
+        long itv[4] = {0, 30000, 0, 30000};
+        sys(38, 0, (long) itv, 0, 0, 0, 0);
+        sys(34, 0, 0, 0, 0, 0, 0);
+        put("after pause, handled "); put_num(handled); put("\n");
+        sys(34, 0, 0, 0, 0, 0, 0);
+        struct kernel_sigaction dfl = {0, 0x04000000, (u64) restore_rt, 0};
+        sys(13, 14, (long) &dfl, 0, 8, 0, 0);
+        for (;;) { }
+    }
     if (same(what, "select")) {
         int fds[2];
         sys(22, (long) fds, 0, 0, 0, 0, 0);

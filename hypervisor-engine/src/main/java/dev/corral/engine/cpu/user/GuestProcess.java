@@ -55,6 +55,10 @@ final class GuestProcess implements Runnable {
     private volatile int terminatingSignal;
     private final Deque<SavedContext> signalFrames = new ArrayDeque<>();
     private volatile Thread thread;
+    /** The pending SIGALRM of alarm/setitimer, and when it fires (System.nanoTime), or null. */
+    java.util.concurrent.ScheduledFuture<?> alarm;
+    long alarmDue;
+    long alarmIntervalNanos;
 
     private record SavedContext(CpuState state, long blocked) {}
 
@@ -216,6 +220,9 @@ final class GuestProcess implements Runnable {
             return;
         }
         fds.closeAll();
+        if (alarm != null) {
+            alarm.cancel(false);
+        }
         if (memory != null) {
             memory.release();
         }

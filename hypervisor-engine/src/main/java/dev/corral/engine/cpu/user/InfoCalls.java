@@ -147,6 +147,59 @@ final class InfoCalls {
         return b.length;
     }
 
+    /** alarm(2): SIGALRM after {@code seconds}; returns the seconds left of the alarm it replaces. */
+    long alarm(GuestProcess p, long seconds) {
+        long left = cancelAlarm(p);
+        if (seconds > 0) {
+            arm(p, seconds * NANOS, 0);
+        }
+        return (left + NANOS - 1) / NANOS;
+    }
+
+    /** setitimer(ITIMER_REAL) with {@code struct itimerval} {interval, value} as timevals; other timers ENOSYS. */
+    long setitimer(GuestProcess p, int which, long newValue, long oldValue) {
+        if (which != 0) {
+            return -Errno.ENOSYS;
+        }
+        long interval = 0, value = 0;
+        if (newValue != 0) {
+            interval = p.memory.read64(newValue) * NANOS + p.memory.read64(newValue + 8) * 1000;
+            value = p.memory.read64(newValue + 16) * NANOS + p.memory.read64(newValue + 24) * 1000;
+        }
+        long oldInterval = p.alarmIntervalNanos;
+        long left = newValue != 0 ? cancelAlarm(p) : Math.max(0, p.alarm == null ? 0 : p.alarmDue - System.nanoTime());
+        if (oldValue != 0) {
+            p.memory.write64(oldValue, oldInterval / NANOS);
+            p.memory.write64(oldValue + 8, oldInterval % NANOS / 1000);
+            p.memory.write64(oldValue + 16, left / NANOS);
+            p.memory.write64(oldValue + 24, left % NANOS / 1000);
+        }
+        if (value > 0) {
+            arm(p, value, interval);
+        }
+        return 0;
+    }
+
+    private void arm(GuestProcess p, long delayNanos, long intervalNanos) {
+        p.alarmDue = System.nanoTime() + delayNanos;
+        p.alarmIntervalNanos = intervalNanos;
+        Runnable fire = () -> p.signal(Signals.SIGALRM);
+        p.alarm = intervalNanos > 0
+                ? kernel.timers().scheduleAtFixedRate(fire, delayNanos, intervalNanos, java.util.concurrent.TimeUnit.NANOSECONDS)
+                : kernel.timers().schedule(fire, delayNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    private static long cancelAlarm(GuestProcess p) {
+        if (p.alarm == null || p.alarm.isDone()) {
+            p.alarm = null;
+            return 0;
+        }
+        p.alarm.cancel(false);
+        p.alarm = null;
+        p.alarmIntervalNanos = 0;
+        return Math.max(0, p.alarmDue - System.nanoTime());
+    }
+
     // ---- time ----
 
     long clockGettime(GuestProcess p, int clock, long ts) {

@@ -33,6 +33,8 @@ final class Kernel {
     private final Map<Integer, LongAdder> unknownSyscalls = new ConcurrentHashMap<>();
     private final AtomicLong retiredByExited = new AtomicLong();
     private final Path sandboxReal;
+    /** Fires alarm(2) and setitimer(ITIMER_REAL) signals; one daemon thread per run, started on first use. */
+    private java.util.concurrent.ScheduledExecutorService timers;
 
     Kernel(UserModeConfig config) {
         this.config = config;
@@ -130,8 +132,24 @@ final class Kernel {
         config.diagnostics().accept(message);
     }
 
+    synchronized java.util.concurrent.ScheduledExecutorService timers() {
+        if (timers == null) {
+            timers = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "guest-timers");
+                t.setDaemon(true);
+                return t;
+            });
+        }
+        return timers;
+    }
+
     /** Ends every process still running (the run is over). */
     void killAll() {
+        synchronized (this) {
+            if (timers != null) {
+                timers.shutdownNow();
+            }
+        }
         for (GuestProcess p : processes.values()) {
             p.signal(Signals.SIGKILL);
         }

@@ -85,6 +85,8 @@ final class Syscalls {
             case 33 -> files.dup3(p, (int) a0, (int) a1, 0, true);
             case 34 -> processes.sigsuspend(p, p.blocked);
             case 35 -> info.nanosleep(p, a0, a1);
+            case 37 -> info.alarm(p, a0 & 0xffffffffL);
+            case 38 -> info.setitimer(p, (int) a0, a1, a2);
             case 39 -> p.pid;
             case 40 -> files.sendfile(p, (int) a0, (int) a1, a2, a3);
             case 56 -> processes.clone(p, a0, a1, a2, a3, a4);

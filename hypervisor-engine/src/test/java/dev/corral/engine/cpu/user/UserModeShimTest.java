@@ -28,7 +28,7 @@ class UserModeShimTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"hello", "exit", "segv", "pipe", "sigpipe", "exec", "memory", "signal", "segvhandler", "select"})
+    @ValueSource(strings = {"hello", "exit", "segv", "pipe", "sigpipe", "exec", "memory", "signal", "segvhandler", "select", "timer"})
     void scenarioBehavesAsItDoesNatively(String scenario) throws Exception {
         List<String> argv = List.of(probe.toString(), scenario);
         GuestRun soft = GuestRun.soft(CWD, probe, argv);
