@@ -183,6 +183,11 @@ final class GuestProcess implements Runnable {
             kernel.diagnose("corral-user: pid " + pid + " (" + name + "): internal error at rip 0x"
                     + Long.toHexString(state.rip) + ": " + bug);
             finish(Signals.SIGSEGV);
+        } finally {
+            // Whatever ended this thread (an Error included), the parent's wait must see an exit.
+            if (!exited) {
+                finish(Signals.SIGKILL);
+            }
         }
     }
 
