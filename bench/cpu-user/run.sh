@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/cpu-user: Corral's software CPU against qemu-x86_64 (user mode) and the native CPU, same binaries,
 # same run. Workloads: our CPU-bound checksum program (gcc -O2 -static) and a busybox-static shell pipeline.
-# Usage: bench/cpu-user/run.sh [MiB for the checksum, default 8]
+# Usage: bench/cpu-user/run.sh [MiB for the checksum, default 32]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
@@ -17,4 +17,4 @@ if [ ! -x "$guests/busybox-static/bin/busybox" ]; then
 fi
 gcc -O2 -static -o "$guests/checksum" hypervisor-engine/src/test/c/checksum.c
 java -cp hypervisor-engine/target/classes bench/cpu-user/CpuUserBench.java \
-    "$guests/checksum" "$guests/busybox-static/bin/busybox" "${1:-8}"
+    "$guests/checksum" "$guests/busybox-static/bin/busybox" "${1:-32}"
