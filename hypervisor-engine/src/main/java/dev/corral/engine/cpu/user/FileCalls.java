@@ -12,13 +12,8 @@ final class FileCalls {
     private static final int MAX_IO = 1 << 20, MAX_IOV = 1024;
     private static final int F_DUPFD = 0, F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, F_GETLK = 5,
             F_SETLK = 6, F_SETLKW = 7, F_DUPFD_CLOEXEC = 1030, F_GETPIPE_SZ = 1032, FD_CLOEXEC = 1;
-    private static final int TCGETS = 0x5401, TIOCGWINSZ = 0x5413, FIONBIO = 0x5421;
+    private static final int FIONBIO = 0x5421;
 
-    private final Kernel kernel;
-
-    FileCalls(Kernel kernel) {
-        this.kernel = kernel;
-    }
 
     OpenFile fd(GuestProcess p, int fd) {
         return p.fds.get(fd);
@@ -342,11 +337,8 @@ final class FileCalls {
             f.statusFlags = on != 0 ? f.statusFlags | OpenFile.O_NONBLOCK : f.statusFlags & ~OpenFile.O_NONBLOCK;
             return 0;
         }
-        // No descriptor is a terminal here: TCGETS, TIOCGWINSZ and the rest say so.
-        return switch ((int) request) {
-            case TCGETS, TIOCGWINSZ -> -Errno.ENOTTY;
-            default -> -Errno.ENOTTY;
-        };
+        // No descriptor is a terminal here: TCGETS, TIOCGWINSZ and every other terminal request say so.
+        return -Errno.ENOTTY;
     }
 
     long fstat(GuestProcess p, int fd, long buf) {

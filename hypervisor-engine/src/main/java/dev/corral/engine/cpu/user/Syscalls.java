@@ -22,7 +22,7 @@ final class Syscalls {
 
     Syscalls(Kernel kernel) {
         this.kernel = kernel;
-        this.files = new FileCalls(kernel);
+        this.files = new FileCalls();
         this.paths = new PathCalls(kernel);
         this.memory = new MemoryCalls();
         this.processes = new ProcessCalls(kernel);
