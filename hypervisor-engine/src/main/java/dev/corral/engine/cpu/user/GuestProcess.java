@@ -170,7 +170,9 @@ final class GuestProcess implements Runnable {
                             state.gpr[CpuState.RAX] = r;
                         }
                     }
-                    case CpuExit.Fault f -> fault(Signals.forFault(f), f.address(), "fault vector " + f.vector()
+                    case CpuExit.Fault f -> fault(f.vector() == CpuExit.Fault.PF
+                            && memory.protectionAt(f.address()) == UserAddressSpace.PROT_BUS_ERROR ? Signals.SIGBUS
+                            : Signals.forFault(f), f.address(), "fault vector " + f.vector()
                             + " at rip 0x" + Long.toHexString(state.rip) + ": " + f.detail());
                     case CpuExit.Halt h -> crash(Signals.SIGSEGV, "HLT in user mode at rip 0x" + Long.toHexString(state.rip));
                 }

@@ -51,10 +51,10 @@ final class MemoryCalls {
             if (n > 0) {
                 p.memory.poke(at, data, 0, (int) n);
             }
-            // Pages wholly past the end of the file fault (Linux raises SIGBUS there; this shim SIGSEGV).
+            // Pages wholly past the end of the file are a bus error to touch, as on Linux.
             long backed = UserAddressSpace.pageUp(available);
             if (backed < len) {
-                p.memory.protect(at + backed, len - backed, 0);
+                p.memory.protect(at + backed, len - backed, UserAddressSpace.PROT_BUS_ERROR);
             }
         }
         return at;

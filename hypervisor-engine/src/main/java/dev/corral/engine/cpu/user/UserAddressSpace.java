@@ -24,6 +24,11 @@ import dev.corral.engine.cpu.MemoryFault.Access;
 public final class UserAddressSpace implements CpuMemory {
 
     public static final int PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
+    /**
+     * Not a right but a mark: no access, and a touch is a bus error (SIGBUS) rather than a segmentation
+     * fault. Linux gives that for the pages of a file mapping wholly past the end of the file.
+     */
+    public static final int PROT_BUS_ERROR = 8;
     /** Lowest address mmap hands out without a hint (as Linux's default vm.mmap_min_addr). */
     public static final long MMAP_FLOOR = 0x10000;
     /** One past the highest user address (47-bit canonical lower half). */
@@ -206,7 +211,7 @@ public final class UserAddressSpace implements CpuMemory {
 
     private byte[] readMiss(long address) {
         Page p = page(address, Access.READ);
-        if (p.prot == 0) {
+        if ((p.prot & (PROT_READ | PROT_WRITE | PROT_EXEC)) == 0) {
             throw new MemoryFault(address, Access.READ);
         }
         int i = (int) (address >>> 12) & TLB_MASK;
