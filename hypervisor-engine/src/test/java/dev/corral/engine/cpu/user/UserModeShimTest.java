@@ -117,6 +117,14 @@ class UserModeShimTest {
     }
 
     @Test
+    void randomSyscallsWithRandomArgumentsGetAnswersNotInternalErrors() throws Exception {
+        GuestRun soft = GuestRun.soft(CWD, probe, List.of("probe", "fuzz"));
+        assertThat(soft.stderr()).doesNotContain("internal error");
+        assertThat(soft.stdout()).endsWith("fuzz done, calls over 15000: 1\n");
+        assertThat(soft.exitStatus()).isZero();
+    }
+
+    @Test
     void aFileThatIsNotAnExecutableIsATypedErrorBeforeAnythingRuns() throws Exception {
         Path script = Files.writeString(Files.createDirectories(Path.of("target/shim")).resolve("not-elf.sh"), "echo hi\n");
         assertThatThrownBy(() -> GuestRun.soft(CWD, script, List.of("x"))).isInstanceOf(ElfFormatException.class);
