@@ -240,4 +240,15 @@ class SseTest extends CpuTestSupport {
         assertThat(st.xmm[0]).isZero();
         assertThat(st.mxcsr & 0x30).isEqualTo(0x30);
     }
+
+    @Test
+    void unmaskedOverflowOfAnExactSignificandReportsOnlyOverflow() {
+        st.mxcsr = 0x1f80 & ~(1 << 10); // overflow unmasked
+        xmm(0, 0, 0);
+        xmm(1, d(0x1p200), 0); // fits 24 bits, not the single range
+        CpuExit e = run("f2 0f 5a c1"); // cvtsd2ss xmm0, xmm1
+        assertThat(((CpuExit.Fault) e).vector()).isEqualTo(CpuExit.Fault.XM);
+        assertThat(st.mxcsr & 0x3f).isEqualTo(0x08);
+        assertThat(st.xmm[0]).isZero(); // no result is written
+    }
 }
