@@ -1,0 +1,23 @@
+package dev.corral.engine.cpu;
+
+/**
+ * A run of decoded instructions from {@code start}, ended by a control transfer, an undecodable
+ * instruction or the length cap. {@code valid} drops to false when guest code in one of its pages is
+ * written; an executing block checks it after every instruction.
+ */
+final class Block {
+
+    final long start;
+    final Insn[] insns;
+    /** First and last page the instruction bytes came from (equal unless the block crosses a page). */
+    final long firstPage;
+    final long lastPage;
+    boolean valid = true;
+
+    Block(long start, Insn[] insns, long firstPage, long lastPage) {
+        this.start = start;
+        this.insns = insns;
+        this.firstPage = firstPage;
+        this.lastPage = lastPage;
+    }
+}

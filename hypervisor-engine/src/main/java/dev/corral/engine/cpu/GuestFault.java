@@ -1,0 +1,30 @@
+package dev.corral.engine.cpu;
+
+/**
+ * An exception the guest raised inside an instruction (#DE, #UD, #GP, ...). Internal: {@link Cpu#run}
+ * turns it into a {@link CpuExit.Fault} at the faulting instruction. Stackless, since guests may raise
+ * them often (a #UD probe loop) and the stack says nothing about the guest.
+ */
+final class GuestFault extends RuntimeException {
+
+    final int vector;
+    final long errorCode;
+
+    GuestFault(int vector, String detail) {
+        super(detail, null, false, false);
+        this.vector = vector;
+        this.errorCode = 0;
+    }
+
+    static GuestFault ud(String detail) {
+        return new GuestFault(CpuExit.Fault.UD, detail);
+    }
+
+    static GuestFault gp(String detail) {
+        return new GuestFault(CpuExit.Fault.GP, detail);
+    }
+
+    static GuestFault de(String detail) {
+        return new GuestFault(CpuExit.Fault.DE, detail);
+    }
+}
