@@ -71,10 +71,13 @@ public class UsageStore {
         return states;
     }
 
-    /** Events of these workloads that wait for an earlier sequence. */
+    /**
+     * Events of these workloads that wait for an earlier sequence, locked: a workload with nothing applied yet has
+     * no state row to lock, and two meters (a batch and another replica's gap sweep) must not both apply them.
+     */
     Map<String, List<UsageEvent>> pending(Collection<String> uids) {
         var pending = new HashMap<String, List<UsageEvent>>();
-        query("SELECT uid, event FROM usage_event WHERE uid = ANY(?) AND status = 'pending'", s -> s.setArray(1, texts(s.getConnection(), uids)),
+        query("SELECT uid, event FROM usage_event WHERE uid = ANY(?) AND status = 'pending' ORDER BY id FOR UPDATE", s -> s.setArray(1, texts(s.getConnection(), uids)),
                 r -> pending.computeIfAbsent(r.getString(1), k -> new ArrayList<>()).add(read(r.getString(2), UsageEvent.class)));
         return pending;
     }
