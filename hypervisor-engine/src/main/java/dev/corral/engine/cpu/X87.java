@@ -50,7 +50,7 @@ final class X87 {
         return switch (esc) {
             case 0 -> true;
             case 1 -> m < 0x10 || m == 0x10 || (m >= 0x20 && m <= 0x21) || (m >= 0x24 && m <= 0x25)
-                    || (m >= 0x28 && m <= 0x2e) || m == 0x3a || m == 0x3c;
+                    || (m >= 0x28 && m <= 0x2e) || m == 0x35 || m == 0x38 || m == 0x3a || m == 0x3c || m == 0x3d;
             case 2 -> m < 0x20 || m == 0x29;
             case 3 -> m < 0x20 || m == 0x22 || m == 0x23 || (m >= 0x28 && m < 0x38);
             case 4 -> m < 0x10 || m >= 0x20;
@@ -537,11 +537,15 @@ final class X87 {
                         load(0);
                         compareToStatus(os, om, 0, 0, true);
                     }
-                    default -> fxam();
+                    default -> X87Examine.fxam(this);
                 }
             }
             case 5 -> pushConstant(r);
             default -> {
+                if (r == 5 || (row == 7 && r == 0)) {
+                    remainderOrScale(row * 8 + r);
+                    return;
+                }
                 load(0);
                 if (r == 2) { // FSQRT
                     prepare();
@@ -553,6 +557,23 @@ final class X87 {
                 }
             }
         }
+    }
+
+    /** FPREM1 (0x35), FPREM (0x38), FSCALE (0x3d): ST(0) op ST(1) into ST(0). */
+    private void remainderOrScale(int m) {
+        load(1);
+        int bs = os;
+        long bm = om;
+        load(0);
+        prepare();
+        if (m == 0x3d) {
+            Ext80Rem.scale(math, os, om, bs, bm);
+            finish();
+        } else { // C0, C3, C1 take the quotient's low bits, C2 says "not finished"
+            int cc = Ext80Rem.remainder(math, os, om, bs, bm, m == 0x35);
+            fsw = (fsw & ~(Ext80Rem.C0 | Ext80Rem.C1 | Ext80Rem.C2 | Ext80Rem.C3)) | (math.flags & 0x3f) | cc;
+        }
+        set(0, math.se, math.m);
     }
 
     /** FRNDINT: unsupported formats are invalid, NaNs propagate, finite values round by RC. */
@@ -586,28 +607,6 @@ final class X87 {
         } else {
             set(0, Ext80.seOfLong(v), Ext80.mantOfLong(v));
         }
-    }
-
-    private void fxam() {
-        int p = phys(0);
-        int c1 = (se[p] & 0x8000) != 0 ? 0x200 : 0;
-        int e = se[p] & 0x7fff;
-        long m = mant[p];
-        int cls;
-        if ((empty & (1 << p)) != 0) {
-            cls = 0x4100;
-        } else if (Ext80Math.unsupported(se[p], m)) {
-            cls = 0;
-        } else if (e == 0x7fff) {
-            cls = (m << 1) == 0 ? 0x0500 : 0x0100;
-        } else if (e == 0 && m == 0) {
-            cls = 0x4000;
-        } else if (e == 0) {
-            cls = 0x4400;
-        } else {
-            cls = m < 0 ? 0x0400 : 0;
-        }
-        fsw = (fsw & ~0x4700) | cls | c1;
     }
 
     /** FLD1, FLDL2T, FLDL2E, FLDPI, FLDLG2, FLDLN2, FLDZ with their exact 64-bit significands. */
