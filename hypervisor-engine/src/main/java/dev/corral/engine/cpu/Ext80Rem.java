@@ -3,7 +3,7 @@ package dev.corral.engine.cpu;
 import java.math.BigInteger;
 
 /**
- * FPREM, FPREM1 and FSCALE on 80-bit values, with results, flags and C1 in an {@link Ext80Math}.
+ * FPREM, FPREM1, FSCALE and FXTRACT on 80-bit values, with results, flags and C1 in an {@link Ext80Math}.
  *
  * <p>A remainder is always exact, so it only needs packing. When the exponents differ by 64 or more,
  * FPREM/FPREM1 reduce only partially (C2 = 1) by {@code ST(1) * 2^(D - N)} with the quotient truncated;
@@ -120,6 +120,38 @@ final class Ext80Rem {
             v = nb >>> (63 - e);
         }
         return (sb & 0x8000) != 0 ? -v : v;
+    }
+
+    /**
+     * FXTRACT of {@code se/mant}: {@code out} gets the exponent as a real number (sign-exponent, significand)
+     * then the significand with exponent 0 (which the caller pushes). Both are exact.
+     */
+    static void extract(Ext80Math m, int se, long mant, long[] out) {
+        m.roundedUp = false;
+        if (m.nans(se, mant, 0, 0)) { // unsupported: indefinite; a NaN (quieted) goes to both
+            out[0] = m.se;
+            out[1] = m.m;
+            out[2] = m.se;
+            out[3] = m.m;
+            return;
+        }
+        if (Ext80Math.isZero(se, mant)) {
+            m.flags |= Ext80Math.ZE; // the exponent of zero is -infinity, reported as a zero divide
+            out[0] = 0xffff;
+            out[1] = Long.MIN_VALUE;
+        } else if (Ext80Math.isInf(se, mant)) {
+            out[0] = 0x7fff;
+            out[1] = Long.MIN_VALUE;
+        } else {
+            int e = exponent(se, mant); // DE for a denormal was noted by nans()
+            out[0] = Ext80.seOfLong(e);
+            out[1] = Ext80.mantOfLong(e);
+            out[2] = (se & 0x8000) | Ext80.BIAS;
+            out[3] = mant << Long.numberOfLeadingZeros(mant);
+            return;
+        }
+        out[2] = se;
+        out[3] = mant;
     }
 
     /** Unbiased exponent of the leading 1 of a finite non-zero value (denormals and unnormals too). */

@@ -33,33 +33,6 @@ final class X87 {
         this.x = x;
     }
 
-    static boolean implemented(int sub) {
-        if (sub < 64) {
-            int esc = sub >> 3;
-            int reg = sub & 7;
-            return switch (esc) {
-                case 0, 2, 4, 6 -> true; // arithmetic and compares with m32fp, m32int, m64fp, m16int
-                case 1 -> reg != 1;
-                case 3 -> reg != 4 && reg != 6;
-                case 5 -> reg <= 3 || reg == 7;
-                default -> true; // DF: FILD/FISTTP/FIST/FISTP m16, FBLD.. (4, 6 refused below), FILD/FISTP m64
-            } && !(esc == 7 && (reg == 4 || reg == 6));
-        }
-        int esc = (sub - 64) >> 6;
-        int m = (sub - 64) & 0x3f;
-        return switch (esc) {
-            case 0 -> true;
-            case 1 -> m < 0x10 || m == 0x10 || (m >= 0x20 && m <= 0x21) || (m >= 0x24 && m <= 0x25)
-                    || (m >= 0x28 && m <= 0x2e) || m == 0x35 || m == 0x38 || m == 0x3a || m == 0x3c || m == 0x3d;
-            case 2 -> m < 0x20 || m == 0x29;
-            case 3 -> m < 0x20 || m == 0x22 || m == 0x23 || (m >= 0x28 && m < 0x38);
-            case 4 -> m < 0x10 || m >= 0x20;
-            case 5 -> m < 0x08 || (m >= 0x10 && m < 0x30);
-            case 6 -> m < 0x10 || m == 0x19 || m >= 0x20;
-            default -> m == 0x20 || (m >= 0x28 && m < 0x38);
-        };
-    }
-
     // ---- register stack ----
 
     int phys(int i) {
@@ -113,6 +86,7 @@ final class X87 {
     }
 
     private final long[] conv = new long[2];
+    private final long[] conv4 = new long[4];
 
     private void loadIeee(long bits, int mantBits, int expBits) {
         memDenormal = ((bits >>> mantBits) & ((1 << expBits) - 1)) == 0 && (bits & ((1L << mantBits) - 1)) != 0;
@@ -544,6 +518,15 @@ final class X87 {
             default -> {
                 if (r == 5 || (row == 7 && r == 0)) {
                     remainderOrScale(row * 8 + r);
+                    return;
+                }
+                if (row == 6) { // 4: FXTRACT, exponent into ST(0), then the significand pushed
+                    load(0);
+                    prepare();
+                    Ext80Rem.extract(math, os, om, conv4);
+                    fsw = (fsw & ~0x200) | (math.flags & 0x3f);
+                    set(0, (int) conv4[0], conv4[1]);
+                    push((int) conv4[2], conv4[3]);
                     return;
                 }
                 load(0);

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
 
-/** FPREM, FPREM1 and FSCALE (advertised with the FPU, so they must not be #UD). */
+/** FPREM, FPREM1, FSCALE and FXTRACT (advertised with the FPU, so they must not be #UD). */
 class X87RemainderTest extends CpuTestSupport {
 
     private static final int CC = 0x4700; // C3 C2 C1 C0
@@ -77,5 +77,23 @@ class X87RemainderTest extends CpuTestSupport {
         st.rip = CODE;
         assertThat(run2(0, Double.POSITIVE_INFINITY, "d9 fd")).isNaN();
         assertThat(r(0) & 1).isEqualTo(1);
+    }
+
+    @Test
+    void fxtractSplitsExponentAndSignificand() {
+        st.gpr[3] = DATA;
+        mem.write64(DATA, Double.doubleToRawLongBits(-12.0));
+        mem.write64(DATA + 8, Double.doubleToRawLongBits(0x1p-1060)); // a denormal double: exact in 80 bits
+        run("dd 03 d9 f4 " // fld qword [rbx]; fxtract
+                + "dd 5b 10 dd 5b 18 " // fstp qword [rbx+16] (significand); fstp qword [rbx+24] (exponent)
+                + "dd 43 08 d9 f4 dd 5b 20 dd 5b 28 " // the same for the denormal
+                + "d9 ee d9 f4 dd 5b 30 dd 5b 38 df e0"); // fldz; fxtract: -inf and 0, zero-divide
+        assertThat(Double.longBitsToDouble(q(DATA + 16))).isEqualTo(-1.5);
+        assertThat(Double.longBitsToDouble(q(DATA + 24))).isEqualTo(3.0);
+        assertThat(Double.longBitsToDouble(q(DATA + 32))).isEqualTo(1.0);
+        assertThat(Double.longBitsToDouble(q(DATA + 40))).isEqualTo(-1060.0);
+        assertThat(Double.longBitsToDouble(q(DATA + 48))).isEqualTo(0.0);
+        assertThat(Double.longBitsToDouble(q(DATA + 56))).isEqualTo(Double.NEGATIVE_INFINITY);
+        assertThat(r(0) & 0x04).isEqualTo(0x04);
     }
 }
