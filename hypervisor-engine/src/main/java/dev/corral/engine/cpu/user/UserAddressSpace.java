@@ -270,6 +270,12 @@ public final class UserAddressSpace implements CpuMemory {
         }
     }
 
+    /** A permission check only: unlike the default, it writes nothing, so it neither races nor reports code writes. */
+    @Override
+    public void probeWrite(long address) {
+        checkWritable(address);
+    }
+
     private void checkWritable(long address) {
         writablePage(address);
     }

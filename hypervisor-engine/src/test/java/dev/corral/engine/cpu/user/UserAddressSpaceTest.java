@@ -174,4 +174,20 @@ class UserAddressSpaceTest {
         assertThat(m.findFree(0x1000_0000L, 0x1000)).isEqualTo(0x1000_0000L);
         assertThat(m.findFree(0x7000_0000L - 0x2000, 0x1000)).as("hint taken").isEqualTo(0x7000_0000L - 0x3000);
     }
+
+    @Test
+    void probingAWriteChecksPermissionWithoutWritingOrReportingCode() {
+        var m = new UserAddressSpace();
+        m.map(BASE, 4096, RW | PROT_EXEC);
+        m.map(BASE + 4096, 4096, PROT_READ);
+        var written = new java.util.ArrayList<Long>();
+        m.setCodeWriteListener(written::add);
+        m.write8(BASE + 10, 0x5a);
+        m.watchCode(BASE);
+        m.probeWrite(BASE + 10);
+        assertThat(m.read8(BASE + 10)).isEqualTo(0x5a);
+        assertThat(written).isEmpty();
+        assertThatThrownBy(() -> m.probeWrite(BASE + 4096)).isInstanceOfSatisfying(dev.corral.engine.cpu.MemoryFault.class,
+                f -> assertThat(f.access()).isEqualTo(dev.corral.engine.cpu.MemoryFault.Access.WRITE));
+    }
 }
