@@ -55,6 +55,8 @@ public class UsageBench {
         double produceSeconds = (System.nanoTime() - start) / 1e9;
         System.out.printf("produced   %,d events in %.1f s (%,.0f/s)%n", events, produceSeconds, events / produceSeconds);
 
+        long producedAt = System.nanoTime();
+        long doneWhenProduced;
         try (var admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
             var partitions = admin.describeTopics(List.of(TOPIC)).allTopicNames().get().get(TOPIC).partitions().stream()
                     .map(p -> new TopicPartition(TOPIC, p.partition())).toList();
@@ -62,18 +64,19 @@ public class UsageBench {
             try (var c = new KafkaConsumer<>(Map.<String, Object>of("bootstrap.servers", bootstrap), new StringDeserializer(), new StringDeserializer())) {
                 endTotal = c.endOffsets(partitions).values().stream().mapToLong(Long::longValue).sum();
             }
-            while (true) {
-                var committed = admin.listConsumerGroupOffsets("corral-usage-meter").partitionsToOffsetAndMetadata().get();
-                long done = committed.values().stream().filter(o -> o != null).mapToLong(o -> o.offset()).sum();
-                if (done >= endTotal) {
-                    break;
-                }
+            long base = endTotal - events; // what the topic held before this run
+            doneWhenProduced = metered(admin) - base;
+            while (metered(admin) < endTotal) {
                 Thread.sleep(100);
             }
         }
         double meterSeconds = (System.nanoTime() - start) / 1e9;
         double meterRate = events / meterSeconds;
+        double drainSeconds = (System.nanoTime() - producedAt) / 1e9;
+        double drainRate = (events - doneWhenProduced) / drainSeconds;
         System.out.printf("metered    %,d events in %.1f s from the first publish (%,.0f/s)%n", events, meterSeconds, meterRate);
+        System.out.printf("backlog    %,d events left when the producer finished, drained in %.1f s (%,.0f/s, the producer no longer competing)%n",
+                events - doneWhenProduced, drainSeconds, drainRate);
 
         var report = new ObjectMapper().readTree(HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(api
                 + "/v1/usage?groupBy=project&project=" + project + "&from=2026-11-01T00:00:00Z&to=2026-11-03T00:00:00Z")).build(),
@@ -100,11 +103,18 @@ public class UsageBench {
         }
         double refRate = read / ((System.nanoTime() - refStart) / 1e9);
         System.out.printf("reference  plain consumer, read and parse only: %,.0f/s%n", refRate);
-        System.out.printf("goal       20,000/s: %s%n", meterRate >= 20_000 ? "met" : "not met");
-        System.out.printf("usage meter/plain-consumer = %.2f%n", meterRate / refRate);
+        System.out.printf("goal       20,000/s: %s from the first publish, %s on the backlog%n", meterRate >= 20_000 ? "met" : "not met",
+                drainRate >= 20_000 ? "met" : "not met");
+        System.out.printf("usage meter(backlog)/plain-consumer = %.2f%n", drainRate / refRate);
         if (running != expected) {
             System.exit(1);
         }
+    }
+
+    /** Records the meter has read, by its consumer group's committed offsets (written after each batch). */
+    static long metered(Admin admin) throws Exception {
+        var committed = admin.listConsumerGroupOffsets("corral-usage-meter").partitionsToOffsetAndMetadata().get();
+        return committed.values().stream().filter(o -> o != null).mapToLong(o -> o.offset()).sum();
     }
 
     static String event(String uid, String project, long sequence, String action, Instant time) {
