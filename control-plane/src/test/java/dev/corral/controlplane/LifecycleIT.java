@@ -145,4 +145,28 @@ class LifecycleIT {
         Thread.sleep(1500);
         assertThat(Api.getVm(clean).getString("spec.restartRequestedAt")).isNull();
     }
+
+    @Test
+    void whatItsUserAsksForBeforeAPlannedRestartSupersedesThePlan() throws Exception {
+        String node = unique("node");
+        registerNode(node, pool, 4, 4096, "kvm-hardware", null).then().statusCode(201);
+        String name = unique("superseded");
+        String uid = createVm(vmBody(name, image(), 1, 256, pool, "\"restartPolicy\": \"Always\"")).then().statusCode(201)
+                .extract().path("metadata.uid");
+        publish(uid, event("corral.vm.running", uid, name, node, 1, "GuestBooted"));
+        publish(uid, event("corral.vm.failed", uid, name, node, 2, "GuestCrashed"));
+        awaitVm(name, Duration.ofSeconds(30), v -> v.get("status.restart.count") != null);
+        given().post("/v1/vms/" + name + "/restart").then().statusCode(200);
+        var settled = awaitVm(name, Duration.ofSeconds(30), v -> v.getString("status.restart.nextAt") == null);
+        var reasons = given().queryParam("involvedObject", "vm/" + name).get("/v1/events").then().extract()
+                .<String>jsonPath().getList("items.reason", String.class);
+        if (reasons.contains("RestartSuperseded")) {
+            // The usual case: the user's restart came within the backoff, so the control plane does not restart it again.
+            assertThat(reasons).doesNotContain("Restarting");
+            assertThat(settled.getLong("metadata.generation")).isEqualTo(2);
+        } else {
+            // The planned restart ran first (a slow machine): the user's came after it, never the other way round.
+            assertThat(reasons.indexOf("Restarting")).isLessThan(reasons.indexOf("RestartRequested"));
+        }
+    }
 }

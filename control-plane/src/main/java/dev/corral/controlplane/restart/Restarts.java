@@ -64,7 +64,10 @@ public class Restarts {
                 Instant.now(), config.firstDelay());
         events.record(workload, decision.restart() ? "Warning" : "Normal", decision.restart() ? "BackOff" : "NotRestarted",
                 decision.message());
-        return status.withRestart(decision.next());
+        var next = decision.next();
+        return status.withRestart(decision.restart()
+                ? new RestartStatus(next.count(), next.nextAt(), next.reason(), next.lastStartedAt(), workload.generation())
+                : next);
     }
 
     /** Carries out the restarts that are due. */
@@ -98,10 +101,12 @@ public class Restarts {
         if (plan == null || plan.nextAt() == null || plan.nextAt().isAfter(Instant.now())) {
             return;
         }
-        var done = new RestartStatus(plan.count(), null, plan.reason(), plan.lastStartedAt());
+        var done = plan.settled();
         var spec = (ObjectNode) w.spec().deepCopy();
-        if (!spec.path("runState").asText("Running").equals("Running")) {
-            // Stopped by its user meanwhile: the plan is void.
+        if (plan.generation() != null && plan.generation() != w.generation()) {
+            // Its user started, stopped or restarted it since: what they asked for stands, the plan is void.
+            events.normal(w, "RestartSuperseded", "The planned restart is void: the spec changed since (generation "
+                    + plan.generation() + " is now " + w.generation() + ").");
             store.update(w, w.labels(), spec, json.valueToTree(status.withRestart(done)), w.node());
             return;
         }
