@@ -1,0 +1,85 @@
+package dev.corral.engine.cpu.difftest;
+
+import static dev.corral.engine.cpu.difftest.Forms.A;
+import static dev.corral.engine.cpu.difftest.Forms.C;
+import static dev.corral.engine.cpu.difftest.Forms.O;
+import static dev.corral.engine.cpu.difftest.Forms.P;
+import static dev.corral.engine.cpu.difftest.Forms.S;
+import static dev.corral.engine.cpu.difftest.Forms.Z;
+import static dev.corral.engine.cpu.difftest.Forms.op;
+
+import java.util.List;
+
+/**
+ * Everything that reads the condition codes: CMOVcc, SETcc, Jcc (short and near, forward inside the
+ * sequence), JMP, LAHF/SAHF, CLC/STC/CMC, mixed with flag-setting arithmetic so the conditions vary.
+ */
+final class BranchFamily {
+
+    /** The flags each condition code 0..15 reads (O NO B AE E NE BE A S NS P NP L GE LE G). */
+    static final long[] READS = {O, O, C, C, Z, Z, C | Z, C | Z, S, S, P, P, S | O, S | O, Z | S | O, Z | S | O};
+    static final String[] CC = {"o", "no", "b", "ae", "e", "ne", "be", "a", "s", "ns", "p", "np", "l", "ge", "le", "g"};
+
+    private BranchFamily() {}
+
+    static CaseGenerator generator() {
+        return new SequenceGenerator("branch", 0, 8, o -> {}, List.of(
+                o -> IntegerForms.alu(o, o.rnd.nextInt(8)), o -> IntegerForms.alu(o, 7),
+                BranchFamily::cmov, BranchFamily::setcc, BranchFamily::jcc, BranchFamily::jcc, BranchFamily::jmp,
+                BranchFamily::flagOps));
+    }
+
+    private static Insn cmov(Operands o) {
+        int cc = o.rnd.nextInt(16);
+        int size = 16 << o.rnd.nextInt(3);
+        Operand.Reg r = Operand.Reg.of(o.dst());
+        Operand rm = o.srcRm(size);
+        return Forms.rmReg("cmov" + CC[cc] + " " + Operands.regName(r, size) + ", " + Operands.name(rm, size), size,
+                Forms.NONE, null, op(0x0f, 0x40 + cc), r, rm, new byte[0], 0, 0, READS[cc]);
+    }
+
+    private static Insn setcc(Operands o) {
+        int cc = o.rnd.nextInt(16);
+        Operand rm = o.dstRm(8);
+        return Forms.modrm("set" + CC[cc] + " " + Operands.name(rm, 8), 8, Forms.NONE, op(0x0f, 0x90 + cc), null, 0,
+                false, rm, new byte[0], 0, 0, READS[cc]);
+    }
+
+    /** A forward branch over the next 1..3 instructions; its encoding gets the displacement. */
+    private static Insn jcc(Operands o) {
+        int cc = o.rnd.nextInt(16);
+        int skip = 1 + o.rnd.nextInt(3);
+        boolean near = o.rnd.nextInt(3) == 0;
+        Insn.Encoding enc = near
+                ? rel -> concat(new byte[] {0x0f, (byte) (0x80 + cc)}, X86.le(rel, 4))
+                : rel -> new byte[] {(byte) (0x70 + cc), (byte) rel};
+        return new Insn("j" + CC[cc] + (near ? " near" : "") + " +" + skip, 0, 0, READS[cc], 0, skip, enc);
+    }
+
+    private static Insn jmp(Operands o) {
+        int skip = 1 + o.rnd.nextInt(2);
+        boolean near = o.rnd.nextBoolean();
+        Insn.Encoding enc = near
+                ? rel -> concat(new byte[] {(byte) 0xe9}, X86.le(rel, 4))
+                : rel -> new byte[] {(byte) 0xeb, (byte) rel};
+        return new Insn("jmp" + (near ? " near" : "") + " +" + skip, 0, 0, 0, 0, skip, enc);
+    }
+
+    /** LAHF reads SF ZF AF PF CF into AH; SAHF writes them from AH (OF unchanged). */
+    private static Insn flagOps(Operands o) {
+        return switch (o.rnd.nextInt(5)) {
+            case 0 -> o.isPinned(0) ? null : Insn.of("lahf", 0, 0, S | Z | A | P | C, new byte[] {(byte) 0x9f});
+            case 1 -> Insn.of("sahf", S | Z | A | P | C, 0, 0, new byte[] {(byte) 0x9e});
+            case 2 -> Insn.of("clc", C, 0, 0, new byte[] {(byte) 0xf8});
+            case 3 -> Insn.of("stc", C, 0, 0, new byte[] {(byte) 0xf9});
+            default -> Insn.of("cmc", C, 0, C, new byte[] {(byte) 0xf5});
+        };
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] r = new byte[a.length + b.length];
+        System.arraycopy(a, 0, r, 0, a.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
+    }
+}

@@ -1,0 +1,115 @@
+package dev.corral.engine.cpu.difftest;
+
+import static dev.corral.engine.cpu.difftest.Forms.op;
+
+import java.util.List;
+
+/** mov (all forms), movzx, movsx, movsxd, lea, xchg, bswap: no flags, all about widths and extension. */
+final class MoveFamily {
+
+    private MoveFamily() {}
+
+    static CaseGenerator generator() {
+        return new SequenceGenerator("move", 0, 8, o -> {}, List.of(
+                MoveFamily::movStore, MoveFamily::movLoad, MoveFamily::movImmRm, MoveFamily::movImmReg,
+                MoveFamily::extend, MoveFamily::movsxd, MoveFamily::lea, MoveFamily::xchg, MoveFamily::bswap));
+    }
+
+    private static Insn movStore(Operands o) {
+        int size = IntegerForms.size(o);
+        Operand rm = o.dstRm(size);
+        Operand.Reg r = o.srcReg(size);
+        return Forms.rmReg("mov " + Operands.name(rm, size) + ", " + Operands.name(r, size), size, Forms.NONE,
+                op(0x88), op(0x89), r, rm, new byte[0], 0, 0, 0);
+    }
+
+    private static Insn movLoad(Operands o) {
+        int size = IntegerForms.size(o);
+        Operand.Reg r = o.dstReg(size);
+        Operand rm = o.srcRm(size);
+        return Forms.rmReg("mov " + Operands.name(r, size) + ", " + Operands.name(rm, size), size, Forms.NONE,
+                op(0x8a), op(0x8b), r, rm, new byte[0], 0, 0, 0);
+    }
+
+    private static Insn movImmRm(Operands o) {
+        int size = IntegerForms.size(o);
+        Operand rm = o.dstRm(size);
+        int ib = IntegerForms.immBytes(size);
+        long imm = Values.imm(o.rnd, ib);
+        return Forms.modrm("mov " + Operands.name(rm, size) + ", " + Forms.hexImm(imm), size, Forms.NONE, op(0xc6),
+                op(0xc7), 0, false, rm, Forms.imm(imm, ib), 0, 0, 0);
+    }
+
+    /** B0+r ib, B8+r iw/id, REX.W B8+r io (the only 64-bit immediate). */
+    private static Insn movImmReg(Operands o) {
+        int size = IntegerForms.size(o);
+        Operand.Reg r = o.dstReg(size);
+        int ib = size == 64 ? 8 : IntegerForms.immBytes(size);
+        long imm = Values.imm(o.rnd, ib);
+        byte[] bytes = X86.encodeOpReg(Forms.sizePrefix(size), size == 64, size == 8, op(size == 8 ? 0xb0 : 0xb8), r,
+                Forms.imm(imm, ib));
+        return Insn.of("mov " + Operands.regName(r, size) + ", " + Forms.hexImm(imm), 0, 0, 0, bytes);
+    }
+
+    /** movzx/movsx r16/32/64, r/m8 or r/m16. */
+    private static Insn extend(Operands o) {
+        boolean signed = o.rnd.nextBoolean();
+        int from = o.rnd.nextBoolean() ? 8 : 16;
+        int size = from == 8 ? 16 << o.rnd.nextInt(3) : 32 << o.rnd.nextInt(2);
+        Operand.Reg r = Operand.Reg.of(o.dst());
+        Operand rm = o.srcRm(from);
+        int opcode = (signed ? 0xbe : 0xb6) + (from == 16 ? 1 : 0);
+        String text = (signed ? "movsx " : "movzx ") + Operands.regName(r, size) + ", " + Operands.name(rm, from);
+        // For a byte source, a REX prefix that SPL..DIL need is harmless to the wider destination.
+        int[] pre = Forms.sizePrefix(size);
+        Insn.Encoding enc = a -> X86.encode(pre, size == 64, from == 8, op(0x0f, opcode), r.num(), false, rm,
+                new byte[0], a);
+        enc.at(GuestLayout.CODE);
+        return Insn.of(text, 0, 0, 0, enc);
+    }
+
+    private static Insn movsxd(Operands o) {
+        Operand.Reg r = Operand.Reg.of(o.dst());
+        Operand rm = o.srcRm(32);
+        return Forms.rmReg("movsxd " + Operands.regName(r, 64) + ", " + Operands.name(rm, 32), 64, Forms.NONE,
+                op(0x63), op(0x63), r, rm, new byte[0], 0, 0, 0);
+    }
+
+    /** lea computes without touching memory, so any registers may form the address. */
+    private static Insn lea(Operands o) {
+        int size = 16 << o.rnd.nextInt(3);
+        if (size == 16 && o.rnd.nextBoolean()) size = 64;
+        Operand.Reg r = Operand.Reg.of(o.dst());
+        Operand.Mem m;
+        if (o.rnd.nextInt(4) == 0) {
+            m = o.mem(8);
+        } else {
+            int index = o.rnd.nextInt(16);
+            m = new Operand.Mem(o.rnd.nextInt(16), index == 4 ? -1 : index, 1 << o.rnd.nextInt(4),
+                    Values.imm(o.rnd, o.rnd.nextBoolean() ? 1 : 4), o.rnd.nextInt(6) == 0);
+        }
+        return Forms.rmReg("lea " + Operands.regName(r, size) + ", " + Operands.memName(m, 0), size, Forms.NONE,
+                op(0x8d), op(0x8d), r, m, new byte[0], 0, 0, 0);
+    }
+
+    private static Insn xchg(Operands o) {
+        int size = IntegerForms.size(o);
+        if (size != 8 && o.rnd.nextInt(4) == 0 && !o.isPinned(0)) {
+            Operand.Reg r = Operand.Reg.of(o.dst());
+            byte[] bytes = X86.encodeOpReg(Forms.sizePrefix(size), size == 64, false, op(0x90), r, new byte[0]);
+            return Insn.of("xchg " + Operands.regName(Operand.Reg.of(0), size) + ", " + Operands.regName(r, size),
+                    0, 0, 0, bytes);
+        }
+        Operand rm = o.dstRm(size);
+        Operand.Reg r = o.dstReg(size);
+        return Forms.rmReg("xchg " + Operands.name(rm, size) + ", " + Operands.name(r, size), size,
+                IntegerForms.lockIf(o, rm, true), op(0x86), op(0x87), r, rm, new byte[0], 0, 0, 0);
+    }
+
+    private static Insn bswap(Operands o) {
+        boolean wide = o.rnd.nextBoolean();
+        Operand.Reg r = Operand.Reg.of(o.dst());
+        return Insn.of("bswap " + Operands.regName(r, wide ? 64 : 32), 0, 0, 0,
+                X86.encodeOpReg(Forms.NONE, wide, false, op(0x0f, 0xc8), r, new byte[0]));
+    }
+}
