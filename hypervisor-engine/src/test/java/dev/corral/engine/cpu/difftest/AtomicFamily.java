@@ -48,7 +48,7 @@ final class AtomicFamily {
     }
 
     private static Insn cmpxchgNb(Operands o, boolean wide) {
-        Operand.Mem m = o.rnd.nextInt(6) == 0 ? o.mem(16) : wide ? o.alignedMem(16) : o.mem(8);
+        Operand.Mem m = o.rnd.nextInt(20) == 0 ? o.mem(16) : wide ? o.alignedMem(16) : o.mem(8);
         int size = wide ? 64 : 32;
         Insn insn = Forms.modrm((wide ? "cmpxchg16b " : "cmpxchg8b ") + Operands.memName(m, wide ? 0 : 64), size,
                 lock(o, m), null, op(0x0f, 0xc7), 1, false, m, new byte[0], Z, 0, 0);

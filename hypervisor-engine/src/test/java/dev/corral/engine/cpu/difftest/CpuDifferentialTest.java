@@ -31,7 +31,7 @@ class CpuDifferentialTest {
         oracle = NativeOracle.start();
         runner = new DifferentialRunner(oracle);
         seed = Long.getLong("cpu.diff.seed", System.nanoTime());
-        cases = Integer.getInteger("cpu.diff.cases", 3000);
+        cases = Integer.getInteger("cpu.diff.cases", 5000);
         System.out.println("CpuDifferentialTest: seed " + seed + " (repeat with -Dcpu.diff.seed=" + seed + "), "
                 + cases + " cases per family");
     }
@@ -110,6 +110,11 @@ class CpuDifferentialTest {
     @Test
     void sseFloatingPointMatchesTheHostCpuOnSpecialValues() {
         check(SseFloatFamily.generator());
+    }
+
+    @Test
+    void x87LoadsArithmeticAndStoresMatchTheHostCpu() {
+        check(new X87Family());
     }
 
     /** EAX, EBX, ECX, EDX of the software CPU's CPUID for {@code leaf}: what it advertises. */

@@ -21,12 +21,13 @@ final class DifferentialRunner {
 
     /** How a family's cases went. */
     record Report(String family, long seed, int cases, int matched, int bothFaulted, int unimplemented,
-            int mismatched, int hostTimeouts, Map<String, Integer> unimplementedDetails, List<String> failures) {
+            int mismatched, int hostTimeouts, Map<String, Integer> hostExits, Map<String, Integer> unimplementedDetails,
+            List<String> failures) {
 
         String summary() {
             return String.format("%s (seed %d): %d cases, %d matched (%d of them the same fault), %d #UD only in the"
-                    + " software CPU, %d mismatched, %d host timeouts", family, seed, cases, matched, bothFaulted,
-                    unimplemented, mismatched, hostTimeouts);
+                    + " software CPU, %d mismatched, %d host timeouts; host exits %s", family, seed, cases, matched,
+                    bothFaulted, unimplemented, mismatched, hostTimeouts, hostExits);
         }
     }
 
@@ -42,13 +43,17 @@ final class DifferentialRunner {
         Random rnd = new Random(seed);
         int matched = 0, bothFaulted = 0, unimplemented = 0, mismatched = 0, timeouts = 0;
         Map<String, Integer> unimplementedDetails = new TreeMap<>();
+        Map<String, Integer> hostExits = new TreeMap<>();
         List<String> failures = new ArrayList<>();
         for (int n = 0; n < cases; n++) {
             CaseGenerator.Draft draft = generator.next(rnd);
             DiffCase c = draft.assemble();
             Outcome expected = oracle.run(c);
+            hostExits.merge(Comparison.exitName(expected).replaceAll(" at rip.*", ""), 1, Integer::sum);
             if (expected.vector() == Outcome.TIMEOUT) {
-                timeouts++;
+                // A generator bug (the sequences only branch forward); each costs the harness's 0.5 s timer.
+                if (++timeouts > 10) throw new IllegalStateException(generator.family() + " generates endless cases: "
+                        + c.listing());
                 continue;
             }
             Outcome actual = SoftwareRun.run(c);
@@ -72,7 +77,7 @@ final class DifferentialRunner {
             }
         }
         return new Report(generator.family(), seed, cases, matched, bothFaulted, unimplemented, mismatched, timeouts,
-                unimplementedDetails, failures);
+                hostExits, unimplementedDetails, failures);
     }
 
     private record Failure(DiffCase c, Outcome expected, List<String> diffs) {}

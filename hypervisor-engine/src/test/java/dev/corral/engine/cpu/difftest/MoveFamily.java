@@ -12,7 +12,8 @@ final class MoveFamily {
     static CaseGenerator generator() {
         return new SequenceGenerator("move", 0, 8, o -> {}, List.of(
                 MoveFamily::movStore, MoveFamily::movLoad, MoveFamily::movImmRm, MoveFamily::movImmReg,
-                MoveFamily::extend, MoveFamily::movsxd, MoveFamily::lea, MoveFamily::xchg, MoveFamily::bswap));
+                MoveFamily::extend, MoveFamily::movsxd, MoveFamily::lea, MoveFamily::xchg, MoveFamily::bswap,
+                MoveFamily::moffs, MoveFamily::signExtendAccumulator));
     }
 
     private static Insn movStore(Operands o) {
@@ -104,6 +105,32 @@ final class MoveFamily {
         Operand.Reg r = o.dstReg(size);
         return Forms.rmReg("xchg " + Operands.name(rm, size) + ", " + Operands.name(r, size), size,
                 IntegerForms.lockIf(o, rm, true), op(0x86), op(0x87), r, rm, new byte[0], 0, 0, 0);
+    }
+
+    /** mov al/ax/eax/rax to or from a 64-bit absolute address (A0..A3). */
+    private static Insn moffs(Operands o) {
+        int size = IntegerForms.size(o);
+        boolean store = o.rnd.nextBoolean();
+        if (!store && o.isPinned(0)) return null;
+        long address = GuestLayout.DATA + o.rnd.nextInt(GuestLayout.PAGE - 8);
+        if (o.rnd.nextInt(50) == 0) address = GuestLayout.NO_ACCESS;
+        int opcode = (store ? 0xa2 : 0xa0) + (size == 8 ? 0 : 1);
+        byte[] bytes = X86.encode(Forms.sizePrefix(size), size == 64, false, op(opcode), 0, false, null,
+                X86.le(address, 8), 0);
+        String acc = Operands.regName(Operand.Reg.of(0), size);
+        String mem = "[0x" + Long.toHexString(address) + "]";
+        return Insn.of("mov " + (store ? mem + ", " + acc : acc + ", " + mem), 0, 0, 0, bytes);
+    }
+
+    /** cbw/cwde/cdqe (98) and cwd/cdq/cqo (99). */
+    private static Insn signExtendAccumulator(Operands o) {
+        boolean intoRdx = o.rnd.nextBoolean();
+        if (o.isPinned(intoRdx ? 2 : 0)) return null;
+        int size = 16 << o.rnd.nextInt(3);
+        String[] names = intoRdx ? new String[] {"cwd", "cdq", "cqo"} : new String[] {"cbw", "cwde", "cdqe"};
+        byte[] bytes = X86.encode(Forms.sizePrefix(size), size == 64, false, op(intoRdx ? 0x99 : 0x98), 0, false, null,
+                new byte[0], 0);
+        return Insn.of(names[size == 16 ? 0 : size == 32 ? 1 : 2], 0, 0, 0, bytes);
     }
 
     private static Insn bswap(Operands o) {
