@@ -26,7 +26,7 @@ final class BranchFamily {
         return new SequenceGenerator("branch", 0, 8, o -> {}, List.of(
                 o -> IntegerForms.alu(o, o.rnd.nextInt(8)), o -> IntegerForms.alu(o, 7),
                 BranchFamily::cmov, BranchFamily::setcc, BranchFamily::jcc, BranchFamily::jcc, BranchFamily::jmp,
-                BranchFamily::flagOps));
+                BranchFamily::flagOps, BranchFamily::loop));
     }
 
     private static Insn cmov(Operands o) {
@@ -63,6 +63,16 @@ final class BranchFamily {
                 ? rel -> concat(new byte[] {(byte) 0xe9}, X86.le(rel, 4))
                 : rel -> new byte[] {(byte) 0xeb, (byte) rel};
         return new Insn("jmp" + (near ? " near" : "") + " +" + skip, 0, 0, 0, 0, skip, enc);
+    }
+
+    /** LOOP/LOOPE/LOOPNE (E2/E1/E0, decrement RCX) and JRCXZ (E3), forward over 1..2 instructions. */
+    private static Insn loop(Operands o) {
+        int kind = o.rnd.nextInt(4);
+        if (kind < 3 && o.isPinned(1)) return null;
+        int skip = 1 + o.rnd.nextInt(2);
+        String[] names = {"loopne", "loope", "loop", "jrcxz"};
+        long reads = kind < 2 ? Forms.Z : 0;
+        return new Insn(names[kind] + " +" + skip, 0, 0, reads, 0, skip, rel -> new byte[] {(byte) (0xe0 + kind), (byte) rel});
     }
 
     /** LAHF reads SF ZF AF PF CF into AH; SAHF writes them from AH (OF unchanged). */

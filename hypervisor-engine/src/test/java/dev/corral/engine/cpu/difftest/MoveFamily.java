@@ -13,7 +13,7 @@ final class MoveFamily {
         return new SequenceGenerator("move", 0, 8, o -> {}, List.of(
                 MoveFamily::movStore, MoveFamily::movLoad, MoveFamily::movImmRm, MoveFamily::movImmReg,
                 MoveFamily::extend, MoveFamily::movsxd, MoveFamily::lea, MoveFamily::xchg, MoveFamily::bswap,
-                MoveFamily::moffs, MoveFamily::signExtendAccumulator));
+                MoveFamily::moffs, MoveFamily::signExtendAccumulator, MoveFamily::nopOrUndefined));
     }
 
     private static Insn movStore(Operands o) {
@@ -76,8 +76,34 @@ final class MoveFamily {
                 op(0x63), op(0x63), r, rm, new byte[0], 0, 0, 0);
     }
 
-    /** lea computes without touching memory, so any registers may form the address. */
+    /** Multi-byte NOP with a memory operand (never accessed), PAUSE, and now and then UD2 (#UD on both). */
+    private static Insn nopOrUndefined(Operands o) {
+        return switch (o.rnd.nextInt(12)) {
+            case 0 -> Insn.of("ud2", 0, 0, 0, new byte[] {0x0f, 0x0b});
+            case 1, 2, 3 -> Insn.of("pause", 0, 0, 0, new byte[] {(byte) 0xf3, (byte) 0x90});
+            default -> {
+                int size = 16 << o.rnd.nextInt(2);
+                Operand.Mem m = new Operand.Mem(o.rnd.nextInt(16), -1, 1, Values.imm(o.rnd, 4), true);
+                yield Forms.modrm("nop " + Operands.memName(m, size), size, Forms.NONE, null, op(0x0f, 0x1f), 0, false, m,
+                        new byte[0], 0, 0, 0);
+            }
+        };
+    }
+
+    /**
+     * lea computes without touching memory, so any registers may form the address; with an
+     * address-size prefix (67) the address wraps at 32 bits.
+     */
     private static Insn lea(Operands o) {
+        if (o.rnd.nextInt(4) == 0) {
+            int size = 32 << o.rnd.nextInt(2);
+            Operand.Reg r = Operand.Reg.of(o.dst());
+            int index = o.rnd.nextInt(16);
+            Operand.Mem m = new Operand.Mem(o.rnd.nextInt(16), index == 4 ? -1 : index, 1 << o.rnd.nextInt(4),
+                    Values.imm(o.rnd, 4), o.rnd.nextBoolean());
+            return Forms.rmReg("lea " + Operands.regName(r, size) + ", addr32 " + Operands.memName(m, 0), size, op(0x67),
+                    op(0x8d), op(0x8d), r, m, new byte[0], 0, 0, 0);
+        }
         int size = 16 << o.rnd.nextInt(3);
         if (size == 16 && o.rnd.nextBoolean()) size = 64;
         Operand.Reg r = Operand.Reg.of(o.dst());

@@ -27,7 +27,7 @@ final class SseFloatFamily {
         return new SequenceGenerator("sse-float", 0, 5, SseFloatFamily::specialValues, List.of(
                 SseFloatFamily::arith, SseFloatFamily::arith, SseFloatFamily::arith, SseFloatFamily::logic,
                 SseFloatFamily::compare, SseFloatFamily::compareFlags, SseFloatFamily::convert, SseFloatFamily::convert,
-                SseFloatFamily::toFromGpr, SseFloatFamily::move, SseFloatFamily::shuffle));
+                SseFloatFamily::toFromGpr, SseFloatFamily::move, SseFloatFamily::shuffle, SseFloatFamily::mxcsrAccess));
     }
 
     private static void specialValues(Operands o) {
@@ -154,6 +154,24 @@ final class SseFloatFamily {
                         dbl ? 0x66 : 0, false, op(0x0f, 0x50), g, new Operand.Xmm(x), new byte[0], 0);
             }
         }
+    }
+
+    /**
+     * STMXCSR m32 (0F AE /3), and LDMXCSR m32 (0F AE /2) of a value stored just before: a valid one, or
+     * now and then one with a reserved bit set (#GP).
+     */
+    private static Insn mxcsrAccess(Operands o) {
+        Operand.Mem m = new Operand.Mem(o.base, -1, 1, 0x300 + 4 * o.rnd.nextInt(16), true);
+        if (o.rnd.nextBoolean()) {
+            return Forms.modrm("stmxcsr " + Operands.memName(m, 32), 32, Forms.NONE, null, op(0x0f, 0xae), 3, false, m,
+                    new byte[0], 0, 0, 0);
+        }
+        int value = o.rnd.nextInt(16) == 0 ? FloatValues.mxcsr(o.rnd) | (1 << (16 + o.rnd.nextInt(16)))
+                : FloatValues.mxcsr(o.rnd);
+        byte[] store = X86.encode(Forms.NONE, false, false, op(0xc7), 0, false, m, X86.le(value, 4), 0);
+        Insn ld = Forms.modrm("ldmxcsr " + Operands.memName(m, 32), 32, Forms.NONE, null, op(0x0f, 0xae), 2, false, m,
+                new byte[0], 0, 0, 0);
+        return Forms.withSetup("mov dword " + Operands.memName(m, 32) + ", 0x" + Integer.toHexString(value), store, ld);
     }
 
     /** shufps (0F C6 ib), shufpd (66 0F C6 ib). */
