@@ -1,7 +1,12 @@
 package dev.corral.engine.cpu;
 
 /**
- * What CPUID tells the guest. It advertises exactly the features the interpreter implements, because
+ * What CPUID tells the guest. The standard model advertises the x86-64 baseline that glibc's static
+ * startup insists on (CMOV, CX8, FPU, FXSR, MMX, SSE, SSE2: a binary marked "x86 ISA needed:
+ * x86-64-baseline" refuses to start without it) plus CX16, POPCNT, LAHF/SAHF and LZCNT (ABM).
+ * BMI1 is not advertised (its VEX-encoded ANDN, BEXTR, BLSI, BLSMSK, BLSR are not implemented), yet
+ * F3 0F BC executes as TZCNT, as on the hosts we compare against: compilers emit it as "rep bsf" for
+ * CPUs without BMI1, relying only on the result for a non-zero source, where both agree. It advertises exactly the features the interpreter implements, because
  * libc picks its string and memory routines from these bits: a bit set for an unimplemented extension
  * would send the guest into instructions that fault with #UD.
  *
@@ -45,7 +50,7 @@ public final class CpuidModel {
         return new CpuidModel("CorralSoftCP",
                 ECX1_CX16 | ECX1_POPCNT,
                 EDX1_FPU | EDX1_TSC | EDX1_CX8 | EDX1_CMOV | EDX1_FXSR | EDX1_MMX | EDX1_SSE | EDX1_SSE2,
-                EBX7_BMI1,
+                0,
                 ECX81_LAHF | ECX81_ABM,
                 EDX81_SYSCALL | EDX81_NX | EDX81_LM);
     }

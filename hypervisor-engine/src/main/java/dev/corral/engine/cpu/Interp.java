@@ -29,6 +29,7 @@ final class Interp {
     private final StringOps strings;
     private final Sse sse;
     private final X87 x87;
+    private final Mmx mmx;
     private final int[] cpuidOut = new int[4];
     private CpuExit exit;
     private long lastTsc;
@@ -43,6 +44,7 @@ final class Interp {
         this.strings = new StringOps(this);
         this.sse = new Sse(this);
         this.x87 = new X87(this);
+        this.mmx = new Mmx(this, x87);
     }
 
     CpuExit takeExit() {
@@ -312,11 +314,42 @@ final class Interp {
             }
             case Op.SSE -> sse.exec(i);
             case Op.X87 -> x87.exec(i);
+            case Op.MMX -> mmx.exec(i);
             default -> {
                 return IntOps.exec(this, i);
             }
         }
         return NEXT;
+    }
+
+    /** FXSAVE ({@code save}) or FXRSTOR of the x87 and SSE state at the 16-byte aligned operand. */
+    void fxState(Insn i, boolean save) {
+        long a = ea(i);
+        if ((a & 15) != 0) {
+            throw GuestFault.gp("FXSAVE/FXRSTOR area 0x" + Long.toHexString(a) + " is not 16-byte aligned (rip 0x"
+                    + Long.toHexString(i.rip) + ")");
+        }
+        if (save) {
+            x87.fxsave(a);
+            mem.write32(a + 24, s.mxcsr);
+            mem.write32(a + 28, 0xffff);
+            for (int k = 0; k < 32; k++) {
+                mem.write64(a + 160 + 8L * k, s.xmm[k]);
+            }
+        } else {
+            int m = mem.read32(a + 24);
+            if ((m & ~0xffff) != 0) {
+                throw GuestFault.gp("FXRSTOR with reserved MXCSR bits 0x" + Integer.toHexString(m) + " (rip 0x"
+                        + Long.toHexString(i.rip) + ")");
+            }
+            long[] xmm = new long[32];
+            for (int k = 0; k < 32; k++) {
+                xmm[k] = mem.read64(a + 160 + 8L * k);
+            }
+            x87.fxrstor(a);
+            s.mxcsr = m;
+            System.arraycopy(xmm, 0, s.xmm, 0, 32);
+        }
     }
 
     private void aluRm(Insn i, long b) {

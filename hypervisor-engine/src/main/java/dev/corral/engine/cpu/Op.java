@@ -25,5 +25,5 @@ final class Op {
     // system
     static final int CPUID = 66, RDTSC = 67, SYSCALL = 68, INT3 = 69, HLT = 70, JRCXZ = 71, LOOP = 72;
     /** SSE and x87 handlers are numbered from here; their classes own the sub-numbering. */
-    static final int SSE = 100, X87 = 101;
+    static final int SSE = 100, X87 = 101, MMX = 102;
 }

@@ -1,14 +1,437 @@
 package dev.corral.engine.cpu;
 
-/** SSE/SSE2 execution. */
+/**
+ * SSE/SSE2 execution on {@link CpuState#xmm}. Operations are numbered by {@link SseDecoder}: moves and
+ * conversions below 100, floating-point arithmetic from 100 (scalar forms at +{@link #SCALAR}), the
+ * 66-prefixed integer opcodes at 200 + opcode (see {@link SseInt}). Results are computed into locals and
+ * committed only after any memory access succeeded and no unmasked SIMD exception (#XM) is pending.
+ */
 final class Sse {
+
+    static final int MOV_LOAD = 1, MOV_STORE = 2, MOVSS_LOAD = 3, MOVSS_STORE = 4, MOVSD_LOAD = 5,
+            MOVSD_STORE = 6, MOVQ_LOAD = 7, MOVQ_STORE = 8, MOVD_TO_XMM = 9, MOVD_FROM_XMM = 10,
+            MOVLPS_LOAD = 11, MOVHLPS = 12, MOVLPS_STORE = 13, MOVHPS_LOAD = 14, MOVLHPS = 15, MOVHPS_STORE = 16,
+            UNPCKLPS = 17, UNPCKHPS = 18, PUNPCKLQDQ = 19, PUNPCKHQDQ = 20, CVTSI2SS = 21, CVTSI2SD = 22,
+            CVTTSS2SI = 23, CVTSS2SI = 24, CVTTSD2SI = 25, CVTSD2SI = 26, UCOMISS = 27, COMISS = 28,
+            UCOMISD = 29, COMISD = 30, MOVMSKPS = 31, MOVMSKPD = 32, PAND = 33, PANDN = 34, POR = 35, PXOR = 36,
+            CVTPS2PD = 37, CVTPD2PS = 38, CVTSS2SD = 39, CVTSD2SS = 40, CVTDQ2PS = 41, CVTPS2DQ = 42,
+            CVTTPS2DQ = 43, PSHUFD = 44, PSHUFLW = 45, PSHUFHW = 46, PSRLW_I = 47, PSRAW_I = 48, PSLLW_I = 49,
+            PSRLD_I = 50, PSRAD_I = 51, PSLLD_I = 52, PSRLQ_I = 53, PSRLDQ = 54, PSLLQ_I = 55, PSLLDQ = 56,
+            PINSRW = 57, PEXTRW = 58, SHUFPS = 59, SHUFPD = 60, PMOVMSKB = 61, CVTTPD2DQ = 62, CVTPD2DQ = 63,
+            CVTDQ2PD = 64, FXSAVE = 65, FXRSTOR = 66, LDMXCSR = 67, STMXCSR = 68;
+    static final int ADD = 100, SUB = 101, MUL = 102, DIV = 103, MIN = 104, MAX = 105, SQRT = 106, CMP = 107,
+            SCALAR = 10;
+    static final int INT_BASE = 200;
+
     private final Interp x;
+    private final CpuState s;
+    private final long[] v;
+    private final SseFp fp = new SseFp();
+    /** The source operand, loaded by {@link #src}. */
+    private long sl;
+    private long sh;
 
     Sse(Interp x) {
         this.x = x;
+        this.s = x.s;
+        this.v = x.s.xmm;
+    }
+
+    /** Sub-op for a 66-prefixed integer opcode, or -1 when it is not implemented. */
+    static int integerOp(int b) {
+        return SseInt.implemented(b) ? INT_BASE + b : -1;
+    }
+
+    private void src(Insn i) {
+        if (i.rm >= 0) {
+            sl = v[2 * i.rm];
+            sh = v[2 * i.rm + 1];
+            return;
+        }
+        long a = x.ea(i);
+        switch (i.size2) {
+            case 16 -> {
+                aligned(i, a);
+                sl = x.mem.read64(a);
+                sh = x.mem.read64(a + 8);
+            }
+            case 8 -> {
+                sl = x.mem.read64(a);
+                sh = 0;
+            }
+            case 4 -> {
+                sl = x.mem.read32(a) & 0xffffffffL;
+                sh = 0;
+            }
+            default -> {
+                sl = x.mem.read16(a) & 0xffffL;
+                sh = 0;
+            }
+        }
+    }
+
+    private static void aligned(Insn i, long a) {
+        if (i.imm2 == 1 && (a & 15) != 0) {
+            throw GuestFault.gp("misaligned 16-byte SSE operand at 0x" + Long.toHexString(a) + " (rip 0x"
+                    + Long.toHexString(i.rip) + ")");
+        }
+    }
+
+    private void set(int r, long lo, long hi) {
+        v[2 * r] = lo;
+        v[2 * r + 1] = hi;
+    }
+
+    /** Merges the accumulated floating-point flags into MXCSR, or raises #XM if one is unmasked. */
+    private void commitFlags(Insn i) {
+        int f = fp.flags;
+        fp.flags = 0;
+        if (f == 0) {
+            return;
+        }
+        int unmasked = f & ~(s.mxcsr >>> 7) & 0x3f;
+        if (unmasked != 0) {
+            s.mxcsr |= f;
+            throw new GuestFault(CpuExit.Fault.XM, "unmasked SIMD floating-point exception 0x"
+                    + Integer.toHexString(unmasked) + " at rip 0x" + Long.toHexString(i.rip));
+        }
+        s.mxcsr |= f;
+    }
+
+    private int roundingMode() {
+        return (s.mxcsr >>> 13) & 3;
     }
 
     void exec(Insn i) {
-        throw new IllegalStateException("decoder produced an SSE op " + i.sub);
+        int sub = i.sub;
+        if (sub >= INT_BASE) {
+            src(i);
+            int d = 2 * i.reg;
+            SseInt.exec(this, i, sub - INT_BASE, d, sl, sh);
+            return;
+        }
+        if (sub >= ADD) {
+            arith(i, sub);
+            return;
+        }
+        int d = 2 * i.reg;
+        switch (sub) {
+            case MOV_LOAD -> {
+                src(i);
+                set(i.reg, sl, sh);
+            }
+            case MOV_STORE -> {
+                if (i.rm >= 0) {
+                    set(i.rm, v[d], v[d + 1]);
+                } else {
+                    long a = x.ea(i);
+                    aligned(i, a);
+                    x.mem.write64(a, v[d]);
+                    x.mem.write64(a + 8, v[d + 1]);
+                }
+            }
+            case MOVSS_LOAD -> {
+                src(i);
+                if (i.rm >= 0) {
+                    v[d] = (v[d] & ~0xffffffffL) | (sl & 0xffffffffL);
+                } else {
+                    set(i.reg, sl, 0);
+                }
+            }
+            case MOVSD_LOAD -> {
+                src(i);
+                if (i.rm >= 0) {
+                    v[d] = sl;
+                } else {
+                    set(i.reg, sl, 0);
+                }
+            }
+            case MOVSS_STORE -> {
+                if (i.rm >= 0) {
+                    v[2 * i.rm] = (v[2 * i.rm] & ~0xffffffffL) | (v[d] & 0xffffffffL);
+                } else {
+                    x.mem.write32(x.ea(i), (int) v[d]);
+                }
+            }
+            case MOVSD_STORE, MOVLPS_STORE -> {
+                if (i.rm >= 0) {
+                    v[2 * i.rm] = v[d];
+                } else {
+                    x.mem.write64(x.ea(i), v[d]);
+                }
+            }
+            case MOVQ_LOAD -> {
+                src(i);
+                set(i.reg, sl, 0);
+            }
+            case MOVQ_STORE -> {
+                if (i.rm >= 0) {
+                    set(i.rm, v[d], 0);
+                } else {
+                    x.mem.write64(x.ea(i), v[d]);
+                }
+            }
+            case MOVD_TO_XMM -> set(i.reg, x.readRm(i, i.size), 0);
+            case MOVD_FROM_XMM -> IntOps.writeRm(x, i, i.rm >= 0 ? 0 : x.ea(i), v[d]);
+            case MOVLPS_LOAD -> {
+                src(i);
+                v[d] = sl;
+            }
+            case MOVHLPS -> v[d] = v[2 * i.rm + 1];
+            case MOVHPS_LOAD -> {
+                src(i);
+                v[d + 1] = sl;
+            }
+            case MOVLHPS -> v[d + 1] = v[2 * i.rm];
+            case MOVHPS_STORE -> x.mem.write64(x.ea(i), v[d + 1]);
+            case UNPCKLPS -> {
+                src(i);
+                long a = v[d];
+                set(i.reg, (a & 0xffffffffL) | (sl << 32), (a >>> 32) | (sl & 0xffffffff00000000L));
+            }
+            case UNPCKHPS -> {
+                src(i);
+                long a = v[d + 1];
+                set(i.reg, (a & 0xffffffffL) | (sh << 32), (a >>> 32) | (sh & 0xffffffff00000000L));
+            }
+            case PUNPCKLQDQ -> {
+                src(i);
+                v[d + 1] = sl;
+            }
+            case PUNPCKHQDQ -> {
+                src(i);
+                set(i.reg, v[d + 1], sh);
+            }
+            case PAND -> {
+                src(i);
+                set(i.reg, v[d] & sl, v[d + 1] & sh);
+            }
+            case PANDN -> {
+                src(i);
+                set(i.reg, ~v[d] & sl, ~v[d + 1] & sh);
+            }
+            case POR -> {
+                src(i);
+                set(i.reg, v[d] | sl, v[d + 1] | sh);
+            }
+            case PXOR -> {
+                src(i);
+                set(i.reg, v[d] ^ sl, v[d + 1] ^ sh);
+            }
+            case MOVMSKPS -> x.setReg(i.reg, 4, ((v[2 * i.rm] >>> 31) & 1) | ((v[2 * i.rm] >>> 62) & 2)
+                    | ((v[2 * i.rm + 1] >>> 29) & 4) | ((v[2 * i.rm + 1] >>> 60) & 8));
+            case MOVMSKPD -> x.setReg(i.reg, 4, ((v[2 * i.rm] >>> 63) & 1) | ((v[2 * i.rm + 1] >>> 62) & 2));
+            case PMOVMSKB -> {
+                int m = 0;
+                for (int k = 0; k < 8; k++) {
+                    m |= (int) ((v[2 * i.rm] >>> (8 * k + 7)) & 1) << k;
+                    m |= (int) ((v[2 * i.rm + 1] >>> (8 * k + 7)) & 1) << (k + 8);
+                }
+                x.setReg(i.reg, 4, m);
+            }
+            case PSHUFD -> {
+                src(i);
+                int o = (int) i.imm;
+                set(i.reg, dword(o & 3) | (dword((o >> 2) & 3) << 32),
+                        dword((o >> 4) & 3) | (dword((o >> 6) & 3) << 32));
+            }
+            case PSHUFLW -> {
+                src(i);
+                set(i.reg, shuffleWords(sl, (int) i.imm), sh);
+            }
+            case PSHUFHW -> {
+                src(i);
+                set(i.reg, sl, shuffleWords(sh, (int) i.imm));
+            }
+            case SHUFPS -> {
+                src(i);
+                int o = (int) i.imm;
+                long a0 = v[d];
+                long a1 = v[d + 1];
+                long lo = pick(a0, a1, o & 3) | (pick(a0, a1, (o >> 2) & 3) << 32);
+                long hi = pick(sl, sh, (o >> 4) & 3) | (pick(sl, sh, (o >> 6) & 3) << 32);
+                set(i.reg, lo, hi);
+            }
+            case SHUFPD -> {
+                src(i);
+                int o = (int) i.imm;
+                set(i.reg, (o & 1) == 0 ? v[d] : v[d + 1], (o & 2) == 0 ? sl : sh);
+            }
+            case PINSRW -> {
+                long w = x.readRm(i, i.rm >= 0 ? 4 : 2) & 0xffff;
+                int k = (int) (i.imm & 7);
+                int idx = d + (k >> 2);
+                int shift = (k & 3) * 16;
+                v[idx] = (v[idx] & ~(0xffffL << shift)) | (w << shift);
+            }
+            case PEXTRW -> {
+                int k = (int) (i.imm & 7);
+                x.setReg(i.reg, 4, (v[2 * i.rm + (k >> 2)] >>> ((k & 3) * 16)) & 0xffff);
+            }
+            case PSRLW_I, PSRAW_I, PSLLW_I, PSRLD_I, PSRAD_I, PSLLD_I, PSRLQ_I, PSLLQ_I, PSRLDQ, PSLLDQ ->
+                    SseInt.shiftImm(this, sub, 2 * i.rm, (int) i.imm);
+            case LDMXCSR -> {
+                int m = x.mem.read32(x.ea(i));
+                if ((m & ~0xffff) != 0) {
+                    throw GuestFault.gp("LDMXCSR with reserved bits 0x" + Integer.toHexString(m) + " at rip 0x"
+                            + Long.toHexString(i.rip));
+                }
+                s.mxcsr = m;
+            }
+            case STMXCSR -> x.mem.write32(x.ea(i), s.mxcsr);
+            case FXSAVE, FXRSTOR -> x.fxState(i, sub == FXSAVE);
+            default -> convert(i, sub, d);
+        }
+    }
+
+    private long dword(int k) {
+        return ((k < 2 ? sl : sh) >>> ((k & 1) * 32)) & 0xffffffffL;
+    }
+
+    private static long pick(long lo, long hi, int k) {
+        return ((k < 2 ? lo : hi) >>> ((k & 1) * 32)) & 0xffffffffL;
+    }
+
+    private static long shuffleWords(long q, int o) {
+        long r = 0;
+        for (int k = 0; k < 4; k++) {
+            r |= ((q >>> (16 * ((o >> (2 * k)) & 3))) & 0xffff) << (16 * k);
+        }
+        return r;
+    }
+
+    void setXmm(int d, long lo, long hi) {
+        v[d] = lo;
+        v[d + 1] = hi;
+    }
+
+    long xmm(int idx) {
+        return v[idx];
+    }
+
+    private void arith(Insn i, int sub) {
+        src(i);
+        int d = 2 * i.reg;
+        boolean scalar = sub >= ADD + SCALAR;
+        int op = (scalar ? sub - SCALAR : sub) - ADD;
+        long a0 = v[d];
+        long a1 = v[d + 1];
+        long lo;
+        long hi;
+        if (i.size == 8) {
+            lo = fd(op, i, a0, sl);
+            hi = scalar ? a1 : fd(op, i, a1, sh);
+        } else {
+            long l0 = ff(op, i, (int) a0, (int) sl);
+            if (scalar) {
+                lo = (a0 & 0xffffffff00000000L) | l0;
+                hi = a1;
+            } else {
+                lo = l0 | (ff(op, i, (int) (a0 >>> 32), (int) (sl >>> 32)) << 32);
+                hi = ff(op, i, (int) a1, (int) sh) | (ff(op, i, (int) (a1 >>> 32), (int) (sh >>> 32)) << 32);
+            }
+        }
+        commitFlags(i);
+        v[d] = lo;
+        v[d + 1] = hi;
+    }
+
+    private long fd(int op, Insn i, long a, long b) {
+        return switch (op) {
+            case SQRT - ADD -> fp.sqrtD(b);
+            case CMP - ADD -> fp.cmpD((int) i.imm, a, b);
+            default -> fp.binD(op, a, b);
+        };
+    }
+
+    private long ff(int op, Insn i, int a, int b) {
+        return switch (op) {
+            case SQRT - ADD -> fp.sqrtF(b);
+            case CMP - ADD -> fp.cmpF((int) i.imm, a, b);
+            default -> fp.binF(op, a, b);
+        } & 0xffffffffL;
+    }
+
+    private void convert(Insn i, int sub, int d) {
+        switch (sub) {
+            case CVTSI2SS, CVTSI2SD -> {
+                long n = Alu.signExtend(x.readRm(i, i.size), i.size);
+                if (sub == CVTSI2SS) {
+                    long r = fp.i2f(n) & 0xffffffffL;
+                    commitFlags(i);
+                    v[d] = (v[d] & ~0xffffffffL) | r;
+                } else {
+                    long r = fp.i2d(n);
+                    commitFlags(i);
+                    v[d] = r;
+                }
+                return;
+            }
+            case CVTTSS2SI, CVTSS2SI, CVTTSD2SI, CVTSD2SI -> {
+                src(i);
+                double val = sub <= CVTSS2SI ? Float.intBitsToFloat((int) sl) : Double.longBitsToDouble(sl);
+                int mode = (sub == CVTTSS2SI || sub == CVTTSD2SI) ? 3 : roundingMode();
+                long r = fp.d2i(val, i.size * 8, mode);
+                commitFlags(i);
+                x.setReg(i.reg, i.size, r);
+                return;
+            }
+            case UCOMISS, COMISS, UCOMISD, COMISD -> {
+                src(i);
+                long f = sub <= COMISS ? fp.comF((int) v[d], (int) sl, sub == COMISS)
+                        : fp.comD(v[d], sl, sub == COMISD);
+                commitFlags(i);
+                s.rflags = (s.rflags & ~Alu.ARITH) | f;
+                return;
+            }
+            default -> { }
+        }
+        src(i);
+        long lo;
+        long hi;
+        switch (sub) {
+            case CVTSS2SD -> {
+                lo = fp.f2d((int) sl);
+                hi = v[d + 1];
+            }
+            case CVTSD2SS -> {
+                lo = (v[d] & 0xffffffff00000000L) | (fp.d2f(sl) & 0xffffffffL);
+                hi = v[d + 1];
+            }
+            case CVTPS2PD -> {
+                lo = fp.f2d((int) sl);
+                hi = fp.f2d((int) (sl >>> 32));
+            }
+            case CVTPD2PS -> {
+                lo = (fp.d2f(sl) & 0xffffffffL) | ((long) fp.d2f(sh) << 32);
+                hi = 0;
+            }
+            case CVTDQ2PS -> {
+                lo = (fp.i2f((int) sl) & 0xffffffffL) | ((long) fp.i2f((int) (sl >>> 32)) << 32);
+                hi = (fp.i2f((int) sh) & 0xffffffffL) | ((long) fp.i2f((int) (sh >>> 32)) << 32);
+            }
+            case CVTDQ2PD -> {
+                lo = fp.i2d((int) sl);
+                hi = fp.i2d((int) (sl >>> 32));
+            }
+            case CVTPS2DQ, CVTTPS2DQ -> {
+                int mode = sub == CVTTPS2DQ ? 3 : roundingMode();
+                lo = f2i(sl, mode) | (f2i(sl >>> 32, mode) << 32);
+                hi = f2i(sh, mode) | (f2i(sh >>> 32, mode) << 32);
+            }
+            case CVTPD2DQ, CVTTPD2DQ -> {
+                int mode = sub == CVTTPD2DQ ? 3 : roundingMode();
+                lo = fp.d2i(Double.longBitsToDouble(sl), 32, mode) | (fp.d2i(Double.longBitsToDouble(sh), 32, mode) << 32);
+                hi = 0;
+            }
+            default -> throw new IllegalStateException("decoder produced unknown SSE op " + sub);
+        }
+        commitFlags(i);
+        v[d] = lo;
+        v[d + 1] = hi;
+    }
+
+    private long f2i(long bits, int mode) {
+        return fp.d2i(Float.intBitsToFloat((int) bits), 32, mode);
     }
 }

@@ -51,10 +51,7 @@ final class StringOps {
             once(i);
             cnt--;
             n++;
-            g[1] = i.addr32 ? cnt : cnt; // the iteration is complete: commit the count
-            if (i.addr32) {
-                g[1] = cnt & 0xffffffffL;
-            }
+            g[1] = i.addr32 ? cnt & 0xffffffffL : cnt; // the iteration is complete: commit the count
             if (cmp) {
                 boolean zf = (x.s.rflags & ZF) != 0;
                 if (i.rep == 3 ? !zf : zf) {

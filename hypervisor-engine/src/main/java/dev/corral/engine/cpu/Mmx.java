@@ -1,0 +1,121 @@
+package dev.corral.engine.cpu;
+
+/**
+ * MMX: the 64-bit integer SIMD forms of the 0F map without a mandatory prefix. MM0..MM7 alias the
+ * significands of the x87 physical registers; every MMX instruction but EMMS sets TOP to 0 and marks
+ * all x87 registers valid (and a write sets the exponent bits to all ones), as the hardware does.
+ * REX.R and REX.B do not extend MMX register numbers.
+ */
+final class Mmx {
+
+    private static final int MOVD_TO = 0x6e, MOVD_FROM = 0x7e, MOVQ_LOAD = 0x6f, MOVQ_STORE = 0x7f, PSHUFW = 0x70,
+            SHIFT_W = 0x71, SHIFT_D = 0x72, SHIFT_Q = 0x73, EMMS = 0x77, PINSRW = 0xc4, PEXTRW = 0xc5,
+            PMOVMSKB = 0xd7, MOVNTQ = 0xe7;
+
+    private final Interp x;
+    private final X87 fpu;
+
+    Mmx(Interp x, X87 fpu) {
+        this.x = x;
+        this.fpu = fpu;
+    }
+
+    /** Claims an MMX opcode (ModRM already read); false when {@code b} has no MMX form. */
+    static boolean decode(Decoder d, Insn i, int b) {
+        boolean integer = (b >= 0x60 && b <= 0x6b) || (b >= 0x74 && b <= 0x76) || (b >= 0xd1 && b <= 0xd5)
+                || (b >= 0xd8 && b <= 0xe5) || (b >= 0xe8 && b <= 0xef) || (b >= 0xf1 && b <= 0xf6)
+                || (b >= 0xf8 && b <= 0xfe);
+        switch (b) {
+            case MOVD_TO, MOVD_FROM, MOVQ_LOAD, MOVQ_STORE, PMOVMSKB, PEXTRW, PINSRW, PSHUFW, EMMS -> { }
+            case SHIFT_W, SHIFT_D, SHIFT_Q -> {
+                int r = d.modrmReg();
+                if (i.rm < 0 || (r != 2 && r != 4 && r != 6) || (b == SHIFT_Q && r == 4)) {
+                    throw d.ud();
+                }
+            }
+            case MOVNTQ -> d.requireMemory(i);
+            default -> {
+                if (!integer) {
+                    return false;
+                }
+            }
+        }
+        if ((b == PMOVMSKB || b == PEXTRW) && i.rm < 0) {
+            throw d.ud();
+        }
+        i.op = Op.MMX;
+        i.sub = b;
+        i.size = (d.rex & 8) != 0 ? 8 : 4; // GPR width of MOVD/MOVQ
+        if (b == PSHUFW || b == SHIFT_W || b == SHIFT_D || b == SHIFT_Q || b == PINSRW || b == PEXTRW) {
+            i.imm = d.fetchImm(1) & 0xff;
+        }
+        return true;
+    }
+
+    void exec(Insn i) {
+        int op = i.sub;
+        if (op == EMMS) {
+            fpu.emms();
+            return;
+        }
+        int dst = i.reg & 7;
+        switch (op) {
+            case MOVD_TO -> fpu.mmxWrite(dst, x.readRm(i, i.size));
+            case MOVD_FROM -> IntOps.writeRm(x, i, i.rm >= 0 ? 0 : x.ea(i), fpu.mmxRead(dst));
+            case MOVQ_LOAD -> fpu.mmxWrite(dst, src(i));
+            case MOVQ_STORE, MOVNTQ -> {
+                long v = fpu.mmxRead(dst);
+                if (i.rm >= 0) {
+                    fpu.mmxWrite(i.rm & 7, v);
+                } else {
+                    x.mem.write64(x.ea(i), v);
+                }
+            }
+            case PMOVMSKB -> {
+                long v = fpu.mmxRead(i.rm & 7);
+                int m = 0;
+                for (int k = 0; k < 8; k++) {
+                    m |= (int) ((v >>> (8 * k + 7)) & 1) << k;
+                }
+                x.setReg(i.reg, 4, m);
+                fpu.mmxEnter();
+            }
+            case PEXTRW -> {
+                long v = fpu.mmxRead(i.rm & 7);
+                x.setReg(i.reg, 4, (v >>> (16 * (i.imm & 3))) & 0xffff);
+                fpu.mmxEnter();
+            }
+            case PINSRW -> {
+                long w = x.readRm(i, i.rm >= 0 ? 4 : 2) & 0xffff;
+                int sh = (int) (i.imm & 3) * 16;
+                fpu.mmxWrite(dst, (fpu.mmxRead(dst) & ~(0xffffL << sh)) | (w << sh));
+            }
+            case PSHUFW -> {
+                long v = src(i);
+                long r = 0;
+                for (int k = 0; k < 4; k++) {
+                    r |= ((v >>> (16 * ((i.imm >> (2 * k)) & 3))) & 0xffff) << (16 * k);
+                }
+                fpu.mmxWrite(dst, r);
+            }
+            case SHIFT_W, SHIFT_D, SHIFT_Q -> {
+                int target = i.rm & 7;
+                int w = op == SHIFT_W ? 16 : op == SHIFT_D ? 32 : 64;
+                int kind = switch (i.reg & 7) {
+                    case 2 -> 0;
+                    case 4 -> 1;
+                    default -> 2;
+                };
+                fpu.mmxWrite(target, SseInt.shift(fpu.mmxRead(target), w, kind, (int) i.imm));
+            }
+            default -> {
+                long b = src(i);
+                fpu.mmxWrite(dst, SseInt.mmx(op, fpu.mmxRead(dst), b));
+            }
+        }
+    }
+
+    private long src(Insn i) {
+        return i.rm >= 0 ? fpu.mmxRead(i.rm & 7) : x.mem.read64(x.ea(i));
+    }
+}
