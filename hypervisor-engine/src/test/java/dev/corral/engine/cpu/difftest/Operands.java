@@ -155,9 +155,9 @@ final class Operands {
 
     static String memName(Operand.Mem m, int size) {
         String width = switch (size) {
-            case 8 -> "byte"; case 16 -> "word"; case 32 -> "dword"; case 64 -> "qword"; default -> "xmmword";
+            case 0 -> ""; case 8 -> "byte "; case 16 -> "word "; case 32 -> "dword "; case 64 -> "qword "; default -> "xmmword ";
         };
-        StringBuilder s = new StringBuilder(width).append(" [");
+        StringBuilder s = new StringBuilder(width).append("[");
         if (m.base() == Operand.Mem.RIP) return s.append("rip->0x").append(Long.toHexString(m.disp())).append(']').toString();
         if (m.base() >= 0) s.append(R64[m.base()]);
         if (m.index() >= 0) s.append(m.base() >= 0 ? "+" : "").append(R64[m.index()]).append('*').append(m.scale());

@@ -171,7 +171,7 @@ final class SseFloatFamily {
         byte[] store = X86.encode(Forms.NONE, false, false, op(0xc7), 0, false, m, X86.le(value, 4), 0);
         Insn ld = Forms.modrm("ldmxcsr " + Operands.memName(m, 32), 32, Forms.NONE, null, op(0x0f, 0xae), 2, false, m,
                 new byte[0], 0, 0, 0);
-        return Forms.withSetup("mov dword " + Operands.memName(m, 32) + ", 0x" + Integer.toHexString(value), store, ld);
+        return Forms.withSetup("mov " + Operands.memName(m, 32) + ", 0x" + Integer.toHexString(value), store, ld);
     }
 
     /** shufps (0F C6 ib), shufpd (66 0F C6 ib). */

@@ -99,15 +99,19 @@ final class X87Family implements CaseGenerator {
         int k = ks[o.rnd.nextInt(ks.length)];
         int i = o.rnd.nextInt(depth);
         boolean toSti = o.rnd.nextBoolean();
-        return bytes(ARITH[k] + (toSti ? " st" + i + ", st0" : " st0, st" + i), toSti ? 0xdc : 0xd8, 0xc0 + 8 * k + i);
+        return bytes(toSti ? ARITH_TO_STI[k] + " st" + i + ", st0" : ARITH[k] + " st0, st" + i, toSti ? 0xdc : 0xd8,
+                0xc0 + 8 * k + i);
     }
+
+    /** In the DC and DE register forms /4../7 are FSUBR FSUB FDIVR FDIV (the operands are swapped). */
+    private static final String[] ARITH_TO_STI = {"fadd", "fmul", "fcom", "fcomp", "fsubr", "fsub", "fdivr", "fdiv"};
 
     /** DE /k st(i), st0 then pop. */
     private static Insn arithPop(Operands o, int depth) {
         int[] ks = {0, 1, 4, 5, 6, 7};
         int k = ks[o.rnd.nextInt(ks.length)];
         int i = 1 + o.rnd.nextInt(depth - 1);
-        return bytes(ARITH[k] + "p st" + i + ", st0", 0xde, 0xc0 + 8 * k + i);
+        return bytes(ARITH_TO_STI[k] + "p st" + i + ", st0", 0xde, 0xc0 + 8 * k + i);
     }
 
     /** D8 /k m32fp, DC /k m64fp, DA /k m32int, DE /k m16int (no compares: they would pop unseen). */
