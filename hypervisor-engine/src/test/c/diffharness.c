@@ -8,7 +8,7 @@
  * ucontext (16 GPRs, RIP, the status flags and DF, XMM0-15, MXCSR) and sigreturn loads it. The code
  * ends at an int3; the SIGTRAP handler (or the SIGSEGV/SIGFPE/SIGILL/SIGBUS one for a fault) copies the
  * ucontext out and siglongjmps back to the loop. All handlers run on an alternate stack, so the
- * guest's RSP is never used by the harness.
+ * guest's RSP is never used by the harness. The GS base points into the data page (FS stays glibc's).
  *
  * Case:    u32 magic 'CASE', u32 code length, code bytes, u64 gpr[16], u64 rflags, u64 xmm[32],
  *          u32 mxcsr, u32 zero, u8 data[4096]
@@ -25,7 +25,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <asm/prctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -33,6 +35,7 @@
 #define CODE_ADDR 0x60000000UL
 #define DATA_ADDR 0x70000000UL
 #define NOACCESS_ADDR 0x50000000UL
+#define GS_BASE (DATA_ADDR + 0x100) /* GS-prefixed operands land in the data page; glibc leaves GS alone */
 #define PAGE 4096
 #define CASE_MAGIC 0x45534143u  /* "CASE" */
 #define HELLO_MAGIC 0x46464944u /* "DIFF" */
@@ -125,7 +128,7 @@ static void enter_guest(int sig, siginfo_t *info, void *ctx) {
 static void leave_guest(int sig, siginfo_t *info, void *ctx) {
     (void) info;
     if (!in_guest) {
-        if (sig == SIGALRM) return; /* a late timer tick after the case ended */
+        if (sig == SIGVTALRM) return; /* a late timer tick after the case ended */
         static const char msg[] = "diffharness: fault outside the guest\n";
         write(2, msg, sizeof msg - 1);
         _exit(3);
@@ -140,7 +143,7 @@ static void leave_guest(int sig, siginfo_t *info, void *ctx) {
     memcpy(result.state.xmm, fp->_xmm, sizeof result.state.xmm);
     result.state.mxcsr = fp->mxcsr;
     result.signal = (uint32_t) sig;
-    result.vector = sig == SIGALRM ? TIMEOUT_VECTOR : (uint32_t) g[REG_TRAPNO];
+    result.vector = sig == SIGVTALRM ? TIMEOUT_VECTOR : (uint32_t) g[REG_TRAPNO];
     result.cr2 = (uint64_t) g[REG_CR2];
     siglongjmp(back_to_loop, 1);
 }
@@ -160,9 +163,10 @@ static void *map_fixed(uint64_t addr, int prot) {
     return p;
 }
 
+/* CPU time, not wall time: a loaded machine must not turn a slow case into a timeout. */
 static void set_timer(long usec) {
     struct itimerval t = {{0, 0}, {0, usec}};
-    setitimer(ITIMER_REAL, &t, NULL);
+    setitimer(ITIMER_VIRTUAL, &t, NULL);
 }
 
 static void hello(void) {
@@ -182,7 +186,8 @@ int main(void) {
     data_page = map_fixed(DATA_ADDR, PROT_READ | PROT_WRITE);
     map_fixed(NOACCESS_ADDR, PROT_NONE); /* guarantees that this address faults */
     install(SIGUSR1, enter_guest);
-    int exits[] = {SIGTRAP, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGALRM};
+    if (syscall(SYS_arch_prctl, ARCH_SET_GS, GS_BASE) != 0) die("arch_prctl(ARCH_SET_GS)");
+    int exits[] = {SIGTRAP, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGVTALRM};
     for (unsigned i = 0; i < sizeof exits / sizeof exits[0]; i++) install(exits[i], leave_guest);
     hello();
 

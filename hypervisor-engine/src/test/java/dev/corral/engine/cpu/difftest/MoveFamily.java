@@ -13,7 +13,7 @@ final class MoveFamily {
         return new SequenceGenerator("move", 0, 8, o -> {}, List.of(
                 MoveFamily::movStore, MoveFamily::movLoad, MoveFamily::movImmRm, MoveFamily::movImmReg,
                 MoveFamily::extend, MoveFamily::movsxd, MoveFamily::lea, MoveFamily::xchg, MoveFamily::bswap,
-                MoveFamily::moffs, MoveFamily::signExtendAccumulator, MoveFamily::nopOrUndefined));
+                MoveFamily::moffs, MoveFamily::signExtendAccumulator, MoveFamily::nopOrUndefined, MoveFamily::gsRelative));
     }
 
     private static Insn movStore(Operands o) {
@@ -74,6 +74,20 @@ final class MoveFamily {
         Operand rm = o.srcRm(32);
         return Forms.rmReg("movsxd " + Operands.regName(r, 64) + ", " + Operands.name(rm, 32), 64, Forms.NONE,
                 op(0x63), op(0x63), r, rm, new byte[0], 0, 0, 0);
+    }
+
+    /** mov to or from gs:[disp32] or gs:[index*scale+disp32]: the segment base is added to the address. */
+    private static Insn gsRelative(Operands o) {
+        int size = IntegerForms.size(o);
+        boolean store = o.rnd.nextBoolean();
+        boolean indexed = o.rnd.nextBoolean();
+        Operand.Mem m = new Operand.Mem(-1, indexed ? o.index : -1, indexed ? 1 << o.rnd.nextInt(4) : 1,
+                o.rnd.nextInt(0xc00), true);
+        Operand.Reg r = store ? o.srcReg(size) : o.dstReg(size);
+        String text = store ? "mov gs:" + Operands.memName(m, size) + ", " + Operands.regName(r, size)
+                : "mov " + Operands.regName(r, size) + ", gs:" + Operands.memName(m, size);
+        return Forms.rmReg(text, size, op(0x65), op(store ? 0x88 : 0x8a), op(store ? 0x89 : 0x8b), r, m, new byte[0],
+                0, 0, 0);
     }
 
     /** Multi-byte NOP with a memory operand (never accessed), PAUSE, and now and then UD2 (#UD on both). */

@@ -28,6 +28,7 @@ final class Operands {
     Operands(Random rnd, int reserved) {
         this.rnd = rnd;
         for (int i = 0; i < 16; i++) init.gpr[i] = Values.interesting64(rnd);
+        init.gsBase = GuestLayout.GS_BASE;
         init.rflags = 0x202 | (Values.interesting64(rnd) & (GuestLayout.STATUS_FLAGS & ~CpuState.DF));
         for (int i = 0; i < 32; i++) init.xmm[i] = Values.interesting64(rnd);
         rnd.nextBytes(data);
