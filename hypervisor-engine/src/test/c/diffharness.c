@@ -117,10 +117,11 @@ static void enter_guest(int sig, siginfo_t *info, void *ctx) {
     struct _libc_fpstate *fp = uc->uc_mcontext.fpregs;
     memcpy(fp->_xmm, entry.xmm, sizeof entry.xmm);
     fp->mxcsr = entry.mxcsr;
-    /* x87 in its FNINIT state, so that a case starts from the same x87 state as a fresh software CPU. */
+    /* x87 in its FNINIT state, so that a case starts from the same x87 state as a fresh software CPU */
     fp->cwd = 0x37f;
     fp->swd = 0;
     fp->ftw = 0;
+    memset(fp->_st, 0, sizeof fp->_st); /* and MMX registers zero, as in a fresh software CPU */
     mark_sse_in_use(fp);
     in_guest = 1;
 }

@@ -113,6 +113,11 @@ class CpuDifferentialTest {
     }
 
     @Test
+    void mmxIntegerInstructionsMatchTheHostCpu() {
+        check(new MmxFamily());
+    }
+
+    @Test
     void x87LoadsArithmeticAndStoresMatchTheHostCpu() {
         check(new X87Family());
     }
