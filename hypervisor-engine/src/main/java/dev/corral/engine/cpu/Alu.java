@@ -109,7 +109,8 @@ final class Alu {
     /**
      * Group-2 shifts and rotates: 0 ROL, 1 ROR, 2 RCL, 3 RCR, 4 SHL, 5 SHR, 6 SAL (= SHL), 7 SAR. The count
      * is masked to 5 bits (6 for 64-bit operands); a zero count leaves the flags alone. OF is computed by
-     * the count-1 formula for every count (the manual leaves it undefined above 1); AF is cleared.
+     * the count-1 formula for every count (the manual leaves it undefined above 1); AF (undefined) is set
+     * by SHL, SHR and SAR with a non-zero count, as AMD parts do.
      */
     long shift(int kind, int size, long a, int count) {
         int bits = size * 8;
@@ -181,7 +182,7 @@ final class Alu {
                 of = 0;
             }
         }
-        f = (f & ~ARITH) | cf | (of << 11) | szp(r, sh);
+        f = (f & ~ARITH) | cf | (of << 11) | AF | szp(r, sh); // AF undefined: set, as AMD parts do
         return r;
     }
 
@@ -199,18 +200,11 @@ final class Alu {
         }
         long r;
         long cf;
-        if (size == 2) {
-            // Counts above 16 are undefined; this rotates through the 48-bit a:b:a, as Intel parts do.
-            long wide = left ? (a << 32) | (b << 16) | a : (a << 32) | (b << 16) | a;
-            if (left) {
-                r = (wide >>> (32 - c)) & m;
-                cf = (wide >>> (48 - c)) & 1;
-            } else {
-                long w2 = (b << 32) | (a << 16) | b;
-                r = (w2 >>> (16 + c)) & m;
-                r = c <= 16 ? ((a >>> c) | (b << (16 - c))) & m : r;
-                cf = c <= 16 ? (a >>> (c - 1)) & 1 : (w2 >>> (15 + c)) & 1;
-            }
+        if (size == 2 && c > 16) {
+            // Undefined; AMD parts shift through a:b:b (left) and b:b:a (right), 48 bits wide.
+            long wide = left ? (a << 32) | (b << 16) | b : (b << 32) | (b << 16) | a;
+            r = left ? (wide >>> (32 - c)) & m : (wide >>> c) & m;
+            cf = left ? (wide >>> (48 - c)) & 1 : (wide >>> (c - 1)) & 1;
         } else if (left) {
             r = ((a << c) | (b >>> (bits - c))) & m;
             cf = (a >>> (bits - c)) & 1;
@@ -219,7 +213,7 @@ final class Alu {
             cf = (a >>> (c - 1)) & 1;
         }
         long of = ((r ^ a) >>> sh) & 1;
-        f = (f & ~ARITH) | cf | (of << 11) | szp(r, sh);
+        f = (f & ~ARITH) | cf | (of << 11) | AF | szp(r, sh); // AF undefined: set, as AMD parts do
         return r;
     }
 }

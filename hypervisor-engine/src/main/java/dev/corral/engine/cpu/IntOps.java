@@ -63,14 +63,18 @@ final class IntOps {
             }
             case Op.BT_R, Op.BT_I -> bitTest(x, i);
             case Op.BSF, Op.BSR -> {
+                // Only ZF is defined. The rest follow AMD parts: CF, OF, SF, AF clear, PF of the
+                // destination; a zero source leaves the destination (all 64 bits) unchanged.
                 long v = x.readRm(i, size);
+                long r;
                 if (v == 0) {
-                    s.rflags |= ZF;
+                    r = x.reg(i.reg, size);
                 } else {
-                    int bit = i.op == Op.BSF ? Long.numberOfTrailingZeros(v) : 63 - Long.numberOfLeadingZeros(v);
-                    x.setReg(i.reg, size, bit);
-                    s.rflags &= ~ZF;
+                    r = i.op == Op.BSF ? Long.numberOfTrailingZeros(v) : 63 - Long.numberOfLeadingZeros(v);
+                    x.setReg(i.reg, size, r);
                 }
+                long pf = (Long.bitCount(r & 0xff) & 1) == 0 ? PF : 0;
+                s.rflags = (s.rflags & ~Alu.ARITH) | (v == 0 ? ZF : 0) | pf;
             }
             case Op.TZCNT, Op.LZCNT -> {
                 long v = x.readRm(i, size);
@@ -78,7 +82,8 @@ final class IntOps {
                 int n = v == 0 ? bits
                         : i.op == Op.TZCNT ? Long.numberOfTrailingZeros(v) : Long.numberOfLeadingZeros(v) - (64 - bits);
                 x.setReg(i.reg, size, n);
-                s.rflags = (s.rflags & ~(CF | ZF)) | (v == 0 ? CF : 0) | (n == 0 ? ZF : 0);
+                // SF, AF, PF are undefined: cleared, as AMD parts do; OF is kept.
+                s.rflags = (s.rflags & ~(CF | ZF | SF | AF | PF)) | (v == 0 ? CF : 0) | (n == 0 ? ZF : 0);
             }
             case Op.POPCNT -> {
                 long v = x.readRm(i, size);
@@ -97,7 +102,9 @@ final class IntOps {
                 if (acc == dest) {
                     writeRm(x, i, ad, x.reg(i.reg, size));
                 } else {
-                    writeRm(x, i, ad, dest); // the hardware writes the old value back
+                    if (i.rm < 0) {
+                        x.store(ad, size, dest); // the locked cycle writes the old value back
+                    } // a register destination is left alone (its upper half too), as AMD parts do
                     x.setReg(0, size, dest);
                 }
                 s.rflags = x.alu.f;
@@ -220,6 +227,4 @@ final class IntOps {
         x.setReg(5, size, frame);
         g[4] = sp - i.imm;
     }
-
-    static final long UNUSED = AF | PF | SF | OF;
 }

@@ -331,4 +331,30 @@ class ArithmeticFlagsTest extends CpuTestSupport {
         assertThat(flag(ZF)).isTrue();
         assertThat((r(0) >> 8) & 0xff).isEqualTo(0x43);
     }
+
+    @Test
+    void cmpxchgFailureLeavesARegisterDestinationUntouched() {
+        st.gpr[0] = 0xffffffff_00000001L;
+        st.gpr[1] = 0xffffffff_00000002L;
+        run("0f b1 c9"); // cmpxchg ecx, ecx  (eax != ecx)
+        assertThat(r(0)).isEqualTo(2);
+        assertThat(r(1)).isEqualTo(0xffffffff_00000002L);
+    }
+
+    @Test
+    void sixteenBitShldAboveSixteenShiftsThroughTheSourceTwice() {
+        st.gpr[0] = 0x1234;
+        st.gpr[1] = 0x5614; // cl = 0x14 = 20
+        run("66 0f a5 c8 " // shld ax, cx, cl
+                + "66 0f ad ca"); // shrd dx, cx, cl
+        assertThat(r(0)).isEqualTo(0x6145);
+    }
+
+    @Test
+    void thirtyTwoBitShiftByZeroStillZeroExtends() {
+        st.gpr[0] = 0xffffffff_12345678L;
+        st.gpr[1] = 0;
+        run("d3 e0"); // shl eax, cl
+        assertThat(r(0)).isEqualTo(0x12345678L);
+    }
 }
