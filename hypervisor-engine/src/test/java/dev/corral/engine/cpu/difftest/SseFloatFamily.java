@@ -27,7 +27,8 @@ final class SseFloatFamily {
         return new SequenceGenerator("sse-float", 0, 5, SseFloatFamily::specialValues, List.of(
                 SseFloatFamily::arith, SseFloatFamily::arith, SseFloatFamily::arith, SseFloatFamily::logic,
                 SseFloatFamily::compare, SseFloatFamily::compareFlags, SseFloatFamily::convert, SseFloatFamily::convert,
-                SseFloatFamily::toFromGpr, SseFloatFamily::move, SseFloatFamily::shuffle, SseFloatFamily::mxcsrAccess));
+                SseFloatFamily::toFromGpr, SseFloatFamily::move, SseFloatFamily::shuffle, SseFloatFamily::mxcsrAccess,
+                SseFloatFamily::halves));
     }
 
     private static void specialValues(Operands o) {
@@ -172,6 +173,35 @@ final class SseFloatFamily {
         Insn ld = Forms.modrm("ldmxcsr " + Operands.memName(m, 32), 32, Forms.NONE, null, op(0x0f, 0xae), 2, false, m,
                 new byte[0], 0, 0, 0);
         return Forms.withSetup("mov " + Operands.memName(m, 32) + ", 0x" + Integer.toHexString(value), store, ld);
+    }
+
+    /**
+     * Moves of one 64-bit half: movlps/movhps (0F 12/16 load, 13/17 store), movlpd/movhpd (66), and the
+     * register forms movhlps (0F 12) and movlhps (0F 16).
+     */
+    private static Insn halves(Operands o) {
+        int x = o.xmm();
+        boolean high = o.rnd.nextBoolean();
+        boolean dbl = o.rnd.nextBoolean();
+        int prefix = dbl ? 0x66 : 0;
+        String n = "mov" + (high ? "h" : "l") + (dbl ? "pd" : "ps");
+        switch (o.rnd.nextInt(3)) {
+            case 0 -> {
+                Operand.Mem m = o.mem(8);
+                return Forms.sse(n + " xmm" + x + ", " + Operands.memName(m, 64), prefix, false, op(0x0f, high ? 0x16 : 0x12), x,
+                        m, new byte[0], 0);
+            }
+            case 1 -> {
+                Operand.Mem m = o.mem(8);
+                return Forms.sse(n + " " + Operands.memName(m, 64) + ", xmm" + x, prefix, false, op(0x0f, high ? 0x17 : 0x13), x,
+                        m, new byte[0], 0);
+            }
+            default -> {
+                int y = o.xmm();
+                return Forms.sse((high ? "movlhps" : "movhlps") + " xmm" + x + ", xmm" + y, 0, false,
+                        op(0x0f, high ? 0x16 : 0x12), x, new Operand.Xmm(y), new byte[0], 0);
+            }
+        }
     }
 
     /** shufps (0F C6 ib), shufpd (66 0F C6 ib). */

@@ -30,7 +30,7 @@ final class SseIntFamily {
         return new SequenceGenerator("sse-int", 0, 6, o -> {}, List.of(
                 SseIntFamily::binary, SseIntFamily::binary, SseIntFamily::binary, SseIntFamily::shiftImm,
                 SseIntFamily::shuffle, SseIntFamily::moveDq, SseIntFamily::moveGpr, SseIntFamily::moveQ,
-                SseIntFamily::maskAndWords));
+                SseIntFamily::maskAndWords, SseIntFamily::hintsAndNonTemporal));
     }
 
     /** An XMM register or a 128-bit memory operand, aligned unless {@code misalignOften}. */
@@ -103,6 +103,43 @@ final class SseIntFamily {
         return load
                 ? Forms.sse("movq xmm" + x + ", " + Operands.name(rm, 64), 0xf3, false, op(0x0f, 0x7e), x, rm, new byte[0], 0)
                 : Forms.sse("movq " + Operands.name(rm, 64) + ", xmm" + x, 0x66, false, op(0x0f, 0xd6), x, rm, new byte[0], 0);
+    }
+
+    /**
+     * What memcpy/memset use around the data: non-temporal stores (movntdq 66 0F E7, movntps/pd 0F 2B,
+     * movnti 0F C3), prefetches (0F 18 /0../3, which never fault, even on an inaccessible address) and
+     * fences (0F AE E8/F0/F8).
+     */
+    private static Insn hintsAndNonTemporal(Operands o) {
+        int x = o.xmm();
+        return switch (o.rnd.nextInt(5)) {
+            case 0 -> {
+                int[] prefixes = {0x66, 0, 0x66};
+                int k = o.rnd.nextInt(3);
+                Operand.Mem m = o.rnd.nextInt(10) == 0 ? o.mem(16) : o.alignedMem(16);
+                yield Forms.sse((k == 0 ? "movntdq " : k == 1 ? "movntps " : "movntpd ") + name(m) + ", xmm" + x,
+                        prefixes[k], false, op(0x0f, k == 0 ? 0xe7 : 0x2b), x, m, new byte[0], 0);
+            }
+            case 1 -> {
+                boolean wide = o.rnd.nextBoolean();
+                Operand.Mem m = o.mem(wide ? 8 : 4);
+                Operand.Reg r = Operand.Reg.of(o.src());
+                yield Forms.sse("movnti " + Operands.memName(m, wide ? 64 : 32) + ", " + Operands.regName(r, wide ? 64 : 32),
+                        0, wide, op(0x0f, 0xc3), r.num(), m, new byte[0], 0);
+            }
+            case 2, 3 -> {
+                int hint = o.rnd.nextInt(4);
+                Operand.Mem m = o.rnd.nextInt(4) == 0 ? new Operand.Mem(-1, -1, 1, GuestLayout.NO_ACCESS + 64, true) : o.mem(1);
+                yield Forms.sse("prefetch" + new String[] {"nta", "t0", "t1", "t2"}[hint] + " " + Operands.memName(m, 8), 0,
+                        false, op(0x0f, 0x18), hint, m, new byte[0], 0);
+            }
+            default -> {
+                int[] fences = {0xe8, 0xf0, 0xf8};
+                int f = fences[o.rnd.nextInt(3)];
+                yield Insn.of(f == 0xe8 ? "lfence" : f == 0xf0 ? "mfence" : "sfence", 0, 0, 0,
+                        new byte[] {0x0f, (byte) 0xae, (byte) f});
+            }
+        };
     }
 
     /** pmovmskb r32, xmm; pextrw r32, xmm, ib; pinsrw xmm, r32/m16, ib. */
