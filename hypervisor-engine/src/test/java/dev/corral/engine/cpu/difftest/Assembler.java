@@ -19,11 +19,11 @@ final class Assembler {
 
     private Assembler() {}
 
-    static DiffCase assemble(String family, List<Insn> insns, Operands ops) {
-        return assemble(family, insns, ops.init, ops.data);
+    static DiffCase assemble(String family, List<Insn> insns, Operands ops, long endRaxUndefinedBits) {
+        return assemble(family, insns, ops.init, ops.data, endRaxUndefinedBits);
     }
 
-    static DiffCase assemble(String family, List<Insn> insns, CpuState init, byte[] data) {
+    static DiffCase assemble(String family, List<Insn> insns, CpuState init, byte[] data, long endRaxUndefinedBits) {
         int n = insns.size();
         long[] undefAt = new long[n + 1];
         List<Insn> laid = new ArrayList<>();
@@ -89,6 +89,6 @@ final class Assembler {
         compared[laid.size()] = GuestLayout.STATUS_FLAGS & ~(undef & ARITH);
         gprs[laid.size()] = undefGprs;
         return new DiffCase(family, List.copyOf(text), code.toByteArray(), init.copy(), data.clone(), stopAt, compared,
-                gprs);
+                gprs, endRaxUndefinedBits);
     }
 }

@@ -17,7 +17,9 @@ final class Comparison {
         }
         check(diffs, "rip", expected.rip(), actual.rip());
         for (int i = 0; i < 16; i++) {
-            if ((c.undefinedGprs(expected.rip()) & (1 << i)) == 0) check(diffs, Operands.R64[i], expected.state().gpr[i], actual.state().gpr[i]);
+            if ((c.undefinedGprs(expected.rip()) & (1 << i)) != 0) continue;
+            long bits = i == 0 ? c.raxCompared(expected.rip()) : -1L;
+            check(diffs, Operands.R64[i], expected.state().gpr[i] & bits, actual.state().gpr[i] & bits);
         }
         long mask = c.comparedFlags(expected.rip());
         long e = expected.state().rflags & mask;

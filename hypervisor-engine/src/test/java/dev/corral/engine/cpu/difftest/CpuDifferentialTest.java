@@ -127,7 +127,7 @@ class CpuDifferentialTest {
         dev.corral.engine.cpu.CpuState s = new dev.corral.engine.cpu.CpuState();
         s.gpr[0] = leaf;
         DiffCase c = DiffCase.uniform("cpuid", java.util.List.of("cpuid"), new byte[] {0x0f, (byte) 0xa2, (byte) 0xcc}, s,
-                new byte[GuestLayout.PAGE], GuestLayout.STATUS_FLAGS, 0);
+                new byte[GuestLayout.PAGE], GuestLayout.STATUS_FLAGS, 0, 0);
         Outcome o = SoftwareRun.run(c);
         assertThat(o.vector()).as("CPUID in the software CPU: %s", o.detail()).isEqualTo(Outcome.BP);
         return new long[] {o.state().gpr[0], o.state().gpr[3], o.state().gpr[1], o.state().gpr[2]};

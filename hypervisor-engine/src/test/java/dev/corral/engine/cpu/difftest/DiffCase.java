@@ -8,16 +8,22 @@ import java.util.List;
  * state, the data page, and what of the result is architecturally defined. That depends on where the
  * case stopped (a fault stops it early), so it is kept per instruction boundary: {@code stops[i]} is an
  * address where the case may stop, with the RFLAGS bits to compare there and the general registers
- * whose value is undefined there. The last entry is the end (after the int3).
+ * whose value is undefined there. The last entry is the end (after the int3). {@code endRaxUndefinedBits}
+ * are bits of RAX left undefined at the end (the x87 condition codes a final FNSTSW AX may carry).
  */
 record DiffCase(String family, List<String> text, byte[] code, CpuState init, byte[] data, long[] stops,
-        long[] comparedFlags, int[] undefinedGprs) {
+        long[] comparedFlags, int[] undefinedGprs, long endRaxUndefinedBits) {
 
     /** A case whose defined state is the same wherever it stops (regression vectors, probes). */
     static DiffCase uniform(String family, List<String> text, byte[] code, CpuState init, byte[] data, long comparedFlags,
-            int undefinedGprs) {
+            int undefinedGprs, long endRaxUndefinedBits) {
         return new DiffCase(family, text, code, init, data, new long[] {GuestLayout.CODE + code.length},
-                new long[] {comparedFlags}, new int[] {undefinedGprs});
+                new long[] {comparedFlags}, new int[] {undefinedGprs}, endRaxUndefinedBits);
+    }
+
+    /** Bits of RAX to compare when the case stopped at {@code rip}. */
+    long raxCompared(long rip) {
+        return rip == stops[stops.length - 1] ? ~endRaxUndefinedBits : -1L;
     }
 
     /**

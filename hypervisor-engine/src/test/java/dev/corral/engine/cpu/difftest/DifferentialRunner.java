@@ -70,7 +70,8 @@ final class DifferentialRunner {
             }
             mismatched++;
             if (failures.size() < SAVED_PER_FAMILY) {
-                Failure shrunk = shrink(draft, new Failure(c, expected, diffs));
+                Failure failure = new Failure(c, expected, diffs);
+                Failure shrunk = generator.shrinkable() ? shrink(draft, failure) : failure;
                 Path saved = save(shrunk, seed, n);
                 failures.add("case " + n + ": " + shrunk.c.listing() + "\n    code " + X86.hex(shrunk.c.code())
                         + "\n    " + String.join("\n    ", shrunk.diffs) + "\n    saved as " + saved);
@@ -91,7 +92,7 @@ final class DifferentialRunner {
             for (int i = 0; i < insns.size(); i++) {
                 List<Insn> fewer = new ArrayList<>(insns);
                 fewer.remove(i);
-                DiffCase c = Assembler.assemble(draft.family(), fewer, draft.ops());
+                DiffCase c = draft.assemble(fewer);
                 Outcome expected = oracle.run(c);
                 if (expected.vector() == Outcome.TIMEOUT) continue;
                 Outcome actual = SoftwareRun.run(c);

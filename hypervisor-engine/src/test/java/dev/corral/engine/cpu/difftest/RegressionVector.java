@@ -29,6 +29,8 @@ record RegressionVector(DiffCase c, Outcome expected) {
         }
         s.append("compare.flags: ").append(Long.toHexString(c.comparedFlags(expected.rip()))).append('\n');
         s.append("compare.undefined-gprs: ").append(Integer.toHexString(c.undefinedGprs(expected.rip()))).append('\n');
+        s.append("compare.rax-undefined-bits: ").append(Long.toHexString(c.raxCompared(expected.rip()) == -1L ? 0
+                : c.endRaxUndefinedBits())).append('\n');
         s.append("expect.vector: ").append(expected.vector()).append('\n');
         s.append("expect.rip: ").append(Long.toHexString(expected.rip())).append('\n');
         s.append("expect.fault-address: ").append(Long.toHexString(expected.faultAddress())).append('\n');
@@ -65,7 +67,8 @@ record RegressionVector(DiffCase c, Outcome expected) {
         DiffCase c = DiffCase.uniform(one(kv, "family"), List.of(one(kv, "listing").split(" ; ")),
                 HEX.parseHex(one(kv, "code")), state(kv, "init"), data,
                 Long.parseUnsignedLong(one(kv, "compare.flags"), 16),
-                Integer.parseUnsignedInt(one(kv, "compare.undefined-gprs"), 16));
+                Integer.parseUnsignedInt(one(kv, "compare.undefined-gprs"), 16),
+                Long.parseUnsignedLong(kv.getOrDefault("compare.rax-undefined-bits", List.of("0")).getFirst(), 16));
         byte[] expectedData = data.clone();
         for (String run : kv.getOrDefault("expect.data", List.of())) {
             int colon = run.indexOf(':');

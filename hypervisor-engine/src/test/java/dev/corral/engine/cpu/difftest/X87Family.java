@@ -25,6 +25,11 @@ final class X87Family implements CaseGenerator {
     }
 
     @Override
+    public boolean shrinkable() {
+        return false;
+    }
+
+    @Override
     public Draft next(Random rnd) {
         Operands o = new Operands(rnd, 1 << CpuState.RAX);
         for (int i = 0; i < 160; i++) {
@@ -32,10 +37,15 @@ final class X87Family implements CaseGenerator {
             System.arraycopy(X86.le(FloatValues.lane(rnd), 8), 0, o.data, at, 8);
         }
         List<Insn> insns = new ArrayList<>();
+        // C0 C2 C3 are defined only by FTST here (FCOMI leaves them alone); C1 by all but FLDCW.
+        boolean conditionDefined = false;
+        boolean c1Defined = true;
         int depth = 0;
         int length = 1 + rnd.nextInt(10);
         while (insns.size() < length) {
             int pick = rnd.nextInt(10);
+            boolean keepsCondition = pick == 6;
+            int before = insns.size();
             if (depth == 0 || (pick < 3 && depth < 8)) {
                 insns.add(load(o, depth));
                 depth++;
@@ -56,14 +66,22 @@ final class X87Family implements CaseGenerator {
             } else {
                 insns.add(memArith(o));
             }
+            if (insns.size() > before) {
+                String text = insns.getLast().text();
+                conditionDefined = text.equals("ftst") || (keepsCondition && conditionDefined);
+                c1Defined = !text.contains("fldcw");
+            }
         }
+        if (depth > 0) conditionDefined = false; // the closing stores leave them undefined
+        if (depth > 0) c1Defined = true;
         for (int i = 0; i < depth; i++) {
             Operand.Mem m = new Operand.Mem(o.base, -1, 1, -0x400 + 16 * i, true);
             insns.add(Forms.modrm("fstp tword " + Operands.memName(m, 0), 32, Forms.NONE, null, op(0xdb), 7, false, m,
                     new byte[0], 0, 0, 0));
         }
         insns.add(Insn.of("fnstsw ax", 0, 0, 0, new byte[] {(byte) 0xdf, (byte) 0xe0}));
-        return new Draft(family(), insns, o);
+        long undefinedStatus = (conditionDefined ? 0 : 0x4500) | (c1Defined ? 0 : 0x200);
+        return new Draft(family(), insns, o, undefinedStatus);
     }
 
     private static Insn mem(String name, int opcode, int ext, Operand.Mem m, long defined) {
