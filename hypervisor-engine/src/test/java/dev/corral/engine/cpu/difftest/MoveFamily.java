@@ -90,11 +90,24 @@ final class MoveFamily {
                 0, 0, 0);
     }
 
-    /** Multi-byte NOP with a memory operand (never accessed), PAUSE, and now and then UD2 (#UD on both). */
+    /** One-byte opcodes that are invalid in 64-bit mode (#UD), each followed by bytes it would have used. */
+    private static final int[] INVALID_IN_64 = {0x06, 0x07, 0x0e, 0x16, 0x17, 0x1e, 0x1f, 0x27, 0x2f, 0x37, 0x3f, 0x60,
+        0x61, 0x82, 0x9a, 0xce, 0xd4, 0xd5, 0xd6, 0xea};
+
+    /**
+     * Multi-byte NOP with a memory operand (never accessed), PAUSE, and now and then an undefined
+     * encoding (#UD on both): UD2, an opcode invalid in 64-bit mode, LOCK on a register destination.
+     */
     private static Insn nopOrUndefined(Operands o) {
-        return switch (o.rnd.nextInt(12)) {
+        return switch (o.rnd.nextInt(16)) {
             case 0 -> Insn.of("ud2", 0, 0, 0, new byte[] {0x0f, 0x0b});
-            case 1, 2, 3 -> Insn.of("pause", 0, 0, 0, new byte[] {(byte) 0xf3, (byte) 0x90});
+            case 1 -> {
+                int opcode = INVALID_IN_64[o.rnd.nextInt(INVALID_IN_64.length)];
+                yield Insn.of(String.format("(invalid in 64-bit) %02x", opcode), 0, 0, 0,
+                        new byte[] {(byte) opcode, 0x0a, 0, 0, 0, 0, 0});
+            }
+            case 2 -> Insn.of("lock add eax, ecx", 0, 0, 0, new byte[] {(byte) 0xf0, 0x01, (byte) 0xc8});
+            case 3, 4 -> Insn.of("pause", 0, 0, 0, new byte[] {(byte) 0xf3, (byte) 0x90});
             default -> {
                 int size = 16 << o.rnd.nextInt(2);
                 Operand.Mem m = new Operand.Mem(o.rnd.nextInt(16), -1, 1, Values.imm(o.rnd, 4), true);

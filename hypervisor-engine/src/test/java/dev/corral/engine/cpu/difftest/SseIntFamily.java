@@ -33,7 +33,7 @@ final class SseIntFamily {
                 SseIntFamily::maskAndWords, SseIntFamily::hintsAndNonTemporal));
     }
 
-    /** An XMM register or a 128-bit memory operand, aligned unless {@code misalignOften}. */
+    /** An XMM register or a 128-bit memory operand, 16-byte aligned but one time in twelve (then #GP). */
     static Operand xmmOrMem128(Operands o) {
         if (o.rnd.nextInt(3) != 0) return new Operand.Xmm(o.xmm());
         return o.rnd.nextInt(12) == 0 ? o.mem(16) : o.alignedMem(16);
