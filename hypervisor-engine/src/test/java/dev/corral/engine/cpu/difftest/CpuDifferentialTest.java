@@ -15,7 +15,12 @@ import org.junit.jupiter.api.TestInstance;
  * natively (diffharness.c) and in the interpreter; registers, defined flags, XMM, MXCSR, the data page
  * and the exit must be identical. The seed is new each run and printed; {@code -Dcpu.diff.seed=N}
  * repeats a run, {@code -Dcpu.diff.cases=N} changes the cases per family. A failing case is shrunk
- * and saved under {@code target/cpu-regressions-new/}.
+ * and saved under {@code target/cpu-regressions-new/}; copy it to
+ * {@code src/test/resources/cpu-regressions/} (with a name that says what it shows) to keep it, and
+ * {@link CpuRegressionReplayTest} replays it on every build.
+ *
+ * <p>A family the software CPU does not implement at all (#UD in every case) is skipped with an
+ * assumption that names the missing instructions; a #UD for some of a family's instructions fails.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class CpuDifferentialTest {

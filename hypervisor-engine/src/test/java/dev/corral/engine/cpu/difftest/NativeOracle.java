@@ -80,8 +80,14 @@ final class NativeOracle implements AutoCloseable {
     private static void compile(Path source, Path dir, Path binary) throws IOException {
         Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, "diffharness", ".tmp");
-        Process gcc = new ProcessBuilder("gcc", "-O2", "-Wall", "-o", tmp.toString(), source.toString())
-                .redirectErrorStream(true).start();
+        Process gcc;
+        try {
+            gcc = new ProcessBuilder("gcc", "-O2", "-Wall", "-o", tmp.toString(), source.toString())
+                    .redirectErrorStream(true).start();
+        } catch (IOException e) {
+            throw new IOException("the differential test builds its harness with gcc, which could not be run"
+                    + " (install gcc)", e);
+        }
         String log = new String(gcc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         try {
             if (!gcc.waitFor(60, TimeUnit.SECONDS) || gcc.exitValue() != 0) {
