@@ -4,12 +4,12 @@ package dev.corral.engine.cpu;
  * The x87 FPU: register stack, control and status words, loads, stores, integer conversions,
  * arithmetic and compares.
  *
- * <p>Precision: registers hold full 80-bit values, so loads, stores, exchanges and integer conversions
- * (FILD/FIST of 64-bit integers included) are exact; arithmetic (FADD, FSUB, FMUL, FDIV, FSQRT) is
- * computed in IEEE double and rounded to nearest whatever the precision and rounding control say, so
- * results carry 53 significant bits where the hardware would keep 64. Exception flags tracked: invalid
- * (IE, with stack fault SF), zero-divide (ZE); precision, overflow, underflow and denormal are not.
- * Exceptions are always treated as masked (the default control word masks them all).
+ * <p>Precision: registers hold full 80-bit values and arithmetic (FADD, FSUB, FMUL, FDIV, FSQRT) is
+ * done in the extended format ({@link Ext80Math}), correctly rounded by the precision and rounding
+ * control; loads, stores and integer conversions are bit-exact ({@link Ext80Ieee}). The status word
+ * tracks IE (with SF for stack faults), DE, ZE, OE, UE, PE and C1 for rounding up. Exceptions are
+ * always handled as if masked (the default control word masks them all): unmasking them in FCW does
+ * not raise #MF. FLD of the constants ignores the rounding control.
  */
 final class X87 {
 
@@ -25,6 +25,7 @@ final class X87 {
     private int fcw = 0x37f;
     private int fsw;
     private final boolean[] cvt = new boolean[2];
+    private final Ext80Math math = new Ext80Math();
 
     X87(Interp x) {
         this.x = x;
@@ -85,29 +86,61 @@ final class X87 {
         top = (top + 1) & 7;
     }
 
-    /** Reads ST(i) as a double, raising a stack fault (and giving the indefinite) when it is empty. */
-    private double get(int i) {
+    /** Operand registers filled by {@link #load}: sign-and-exponent and significand. */
+    private int os;
+    private long om;
+
+    /** Loads ST(i) into {@link #os}/{@link #om}; an empty register is a stack underflow (the indefinite). */
+    private void load(int i) {
         if (isEmpty(i)) {
-            fsw |= 0x41;
-            fsw &= ~0x200;
-            return Double.longBitsToDouble(0xfff8000000000000L);
+            fsw = (fsw | 0x41) & ~0x200;
+            os = INDEF_SE;
+            om = INDEF_MANT;
+            return;
         }
         int p = phys(i);
-        return Ext80.toDouble(se[p], mant[p]);
+        os = se[p];
+        om = mant[p];
     }
 
-    private void setD(int i, double v) {
+    private void set(int i, int s, long m) {
         int p = phys(i);
-        if (Double.isNaN(v) && (Double.doubleToRawLongBits(v) & 0x0008000000000000L) == 0) {
-            v = Double.longBitsToDouble(Double.doubleToRawLongBits(v) | 0x0008000000000000L);
-        }
-        se[p] = Ext80.seOf(v);
-        mant[p] = Ext80.mantOf(v);
+        se[p] = s;
+        mant[p] = m;
         empty &= ~(1 << p);
     }
 
-    private void pushD(double v) {
-        push(Ext80.seOf(v), Ext80.mantOf(v));
+    private final long[] conv = new long[2];
+
+    private void loadIeee(long bits, int mantBits, int expBits) {
+        Ext80Ieee.load(bits, mantBits, expBits, conv);
+        os = (int) conv[0];
+        om = conv[1];
+    }
+
+    private void loadInt(long v) {
+        os = Ext80.seOfLong(v);
+        om = Ext80.mantOfLong(v);
+    }
+
+    private void prepare() {
+        math.flags = 0;
+        math.roundedUp = false;
+        int pc = (fcw >> 8) & 3;
+        math.precision = pc == 0 ? 24 : pc == 2 ? 53 : 64;
+        math.rounding = (fcw >> 10) & 3;
+    }
+
+    private void finish() {
+        fsw = (fsw & ~0x200) | (math.flags & 0x3f) | (math.roundedUp ? 0x200 : 0);
+    }
+
+    private long storeIeee(int mantBits, int expBits) {
+        load(0);
+        prepare();
+        long bits = Ext80Ieee.store(os, om, mantBits, expBits, (fcw >> 10) & 3, math);
+        finish();
+        return bits;
     }
 
     // ---- execution ----
@@ -126,19 +159,32 @@ final class X87 {
         CpuMemory mem = x.mem;
         switch (esc) {
             case 0, 2, 4, 6 -> {
-                double v = switch (esc) {
-                    case 0 -> Float.intBitsToFloat(mem.read32(a));
-                    case 2 -> (double) mem.read32(a);
-                    case 4 -> Double.longBitsToDouble(mem.read64(a));
-                    default -> (double) (short) mem.read16(a);
-                };
-                arithOrCompare(reg, 0, v, true);
+                switch (esc) {
+                    case 0 -> loadIeee(mem.read32(a) & 0xffffffffL, 23, 8);
+                    case 2 -> loadInt(mem.read32(a));
+                    case 4 -> loadIeee(mem.read64(a), 52, 11);
+                    default -> loadInt((short) mem.read16(a));
+                }
+                int bs = os;
+                long bm = om;
+                load(0);
+                arithOrCompare(reg, 0, os, om, bs, bm);
             }
             case 1 -> {
                 switch (reg) {
-                    case 0 -> pushD(Float.intBitsToFloat(mem.read32(a)));
+                    case 0 -> {
+                        loadIeee(mem.read32(a) & 0xffffffffL, 23, 8);
+                        push(os, om);
+                    }
                     case 2, 3 -> {
-                        mem.write32(a, Float.floatToRawIntBits((float) get(0)));
+                        int saved = fsw;
+                        long bits = storeIeee(23, 8);
+                        try {
+                            mem.write32(a, (int) bits);
+                        } catch (MemoryFault f) {
+                            fsw = saved;
+                            throw f;
+                        }
                         if (reg == 3) {
                             pop();
                         }
@@ -154,10 +200,7 @@ final class X87 {
             }
             case 3 -> {
                 switch (reg) {
-                    case 0 -> {
-                        long v = mem.read32(a);
-                        push(Ext80.seOfLong(v), Ext80.mantOfLong(v));
-                    }
+                    case 0 -> push(Ext80.seOfLong(mem.read32(a)), Ext80.mantOfLong(mem.read32(a)));
                     case 1, 2, 3 -> storeInt(a, 4, reg == 1 ? 3 : (fcw >> 10) & 3, reg != 2);
                     case 5 -> {
                         long m = mem.read64(a);
@@ -165,24 +208,29 @@ final class X87 {
                         push(s, m);
                     }
                     default -> { // 7: FSTP m80
-                        int p = phys(0);
-                        long m = isEmpty(0) ? INDEF_MANT : mant[p];
-                        int s = isEmpty(0) ? INDEF_SE : se[p];
-                        if (isEmpty(0)) {
-                            fsw |= 0x41;
-                        }
-                        mem.write64(a, m);
-                        mem.write16(a + 8, s);
+                        load(0);
+                        mem.write64(a, om);
+                        mem.write16(a + 8, os);
                         pop();
                     }
                 }
             }
             case 5 -> {
                 switch (reg) {
-                    case 0 -> pushD(Double.longBitsToDouble(mem.read64(a)));
+                    case 0 -> {
+                        loadIeee(mem.read64(a), 52, 11);
+                        push(os, om);
+                    }
                     case 1 -> storeInt(a, 8, 3, true);
                     case 2, 3 -> {
-                        mem.write64(a, Double.doubleToRawLongBits(get(0)));
+                        int saved = fsw;
+                        long bits = storeIeee(52, 11);
+                        try {
+                            mem.write64(a, bits);
+                        } catch (MemoryFault f) {
+                            fsw = saved;
+                            throw f;
+                        }
                         if (reg == 3) {
                             pop();
                         }
@@ -210,18 +258,19 @@ final class X87 {
     /** FIST/FISTP/FISTTP: out of range or NaN stores the integer indefinite (IE). */
     private void storeInt(long a, int size, int mode, boolean popAfter) {
         long v;
+        int f = fsw;
         if (isEmpty(0)) {
-            fsw |= 0x41;
+            f |= 0x41;
             v = Long.MIN_VALUE;
         } else {
             int p = phys(0);
             v = Ext80.toLong(se[p], mant[p], mode, cvt);
             long lim = 1L << (size * 8 - 1);
             if (cvt[0] || (size < 8 && (v >= lim || v < -lim))) {
-                fsw |= 0x01;
+                f |= 0x01;
                 v = Long.MIN_VALUE;
             } else if (cvt[1]) {
-                fsw |= 0x20;
+                f |= 0x20;
             }
         }
         switch (size) {
@@ -229,6 +278,7 @@ final class X87 {
             case 4 -> x.mem.write32(a, v == Long.MIN_VALUE ? 0x80000000 : (int) v);
             default -> x.mem.write64(a, v);
         }
+        fsw = f;
         if (popAfter) {
             pop();
         }
@@ -238,79 +288,110 @@ final class X87 {
         return (fsw & ~0x3800) | (top << 11) | ((fsw & 0x3f & ~(fcw & 0x3f)) != 0 ? 0x8080 : 0);
     }
 
-    /** reg 0 ADD, 1 MUL, 2 COM, 3 COMP, 4 SUB, 5 SUBR, 6 DIV, 7 DIVR; destination ST(dst), other operand v. */
-    private void arithOrCompare(int reg, int dst, double v, boolean st0IsLeft) {
-        double a = get(0);
+    /**
+     * reg 0 ADD, 1 MUL, 2 COM, 3 COMP, 4 SUB, 5 SUBR, 6 DIV, 7 DIVR of ST(0) = (as, am) and the other
+     * operand (bs, bm); the result goes to ST(dst).
+     */
+    private void arithOrCompare(int reg, int dst, int as, long am, int bs, long bm) {
         if (reg == 2 || reg == 3) {
-            compareToStatus(a, v, true);
+            compareToStatus(as, am, bs, bm, true);
             if (reg == 3) {
                 pop();
             }
             return;
         }
-        setD(dst, arith(reg, a, v));
+        arith(reg, as, am, bs, bm);
+        set(dst, math.se, math.m);
     }
 
-    private double arith(int reg, double a, double b) {
-        double r = switch (reg) {
-            case 0 -> a + b;
-            case 1 -> a * b;
-            case 4 -> a - b;
-            case 5 -> b - a;
-            case 6 -> a / b;
-            default -> b / a;
-        };
-        if (Double.isNaN(r)) {
-            if (Double.isNaN(a) || Double.isNaN(b)) {
-                return Double.isNaN(a) ? a : b; // quieted when stored
-            }
+    /** Computes a op b into {@link #math} and merges its flags into the status word. */
+    private void arith(int reg, int as, long am, int bs, long bm) {
+        prepare();
+        switch (reg) {
+            case 0 -> math.add(as, am, bs, bm, false);
+            case 1 -> math.mul(as, am, bs, bm);
+            case 4 -> math.add(as, am, bs, bm, true);
+            case 5 -> math.add(bs, bm, as, am, true);
+            case 6 -> math.div(as, am, bs, bm);
+            default -> math.div(bs, bm, as, am);
+        }
+        finish();
+    }
+
+    private int compare(int as, long am, int bs, long bm, boolean signalQuiet) {
+        int c = Ext80Math.compare(as, am, bs, bm);
+        if (c == 2 && (signalQuiet || Ext80Math.signalling(as, am) || Ext80Math.signalling(bs, bm)
+                || Ext80Math.unsupported(as, am) || Ext80Math.unsupported(bs, bm))) {
             fsw |= 0x01;
-            return Double.longBitsToDouble(0xfff8000000000000L);
         }
-        boolean divZero = (reg == 6 && b == 0 && !Double.isInfinite(a)) || (reg == 7 && a == 0 && !Double.isInfinite(b));
-        if (divZero) {
-            fsw |= 0x04;
+        if (c != 2 && ((as & 0x7fff) == 0 && am != 0 || (bs & 0x7fff) == 0 && bm != 0)) {
+            fsw |= 0x02;
         }
-        return r;
+        return c;
     }
 
-    private void compareToStatus(double a, double b, boolean signalQuiet) {
+    private void compareToStatus(int as, long am, int bs, long bm, boolean signalQuiet) {
+        int c = compare(as, am, bs, bm, signalQuiet);
         fsw &= ~0x4700;
-        if (Double.isNaN(a) || Double.isNaN(b)) {
-            fsw |= 0x4500;
-            if (signalQuiet) {
-                fsw |= 0x01;
-            }
-        } else if (a < b) {
-            fsw |= 0x0100;
-        } else if (a == b) {
-            fsw |= 0x4000;
-        }
+        fsw |= switch (c) {
+            case 2 -> 0x4500;
+            case -1 -> 0x0100;
+            case 0 -> 0x4000;
+            default -> 0;
+        };
     }
 
-    private void compareToFlags(double a, double b, boolean signalQuiet) {
-        long f;
-        if (Double.isNaN(a) || Double.isNaN(b)) {
-            f = CpuState.ZF | CpuState.PF | CpuState.CF;
-            if (signalQuiet) {
-                fsw |= 0x01;
-            }
-        } else {
-            f = a < b ? CpuState.CF : a == b ? CpuState.ZF : 0;
-        }
+    private void compareToFlags(int as, long am, int bs, long bm, boolean signalQuiet) {
+        int c = compare(as, am, bs, bm, signalQuiet);
+        long f = switch (c) {
+            case 2 -> CpuState.ZF | CpuState.PF | CpuState.CF;
+            case -1 -> CpuState.CF;
+            case 0 -> CpuState.ZF;
+            default -> 0;
+        };
         fsw &= ~0x200;
         x.s.rflags = (x.s.rflags & ~Alu.ARITH) | f;
+    }
+
+    /** ST(0) vs ST(r): loads both and compares. */
+    private void compareRegs(int r, boolean toFlags, boolean signalQuiet) {
+        load(r);
+        int bs = os;
+        long bm = om;
+        load(0);
+        if (toFlags) {
+            compareToFlags(os, om, bs, bm, signalQuiet);
+        } else {
+            compareToStatus(os, om, bs, bm, signalQuiet);
+        }
+    }
+
+    /** ST(r) = ST(0) op ST(r) for DC/DE (their SUB/SUBR and DIV/DIVR rows read the other way). */
+    private void arithToRegister(int row, int r) {
+        load(r);
+        int bs = os;
+        long bm = om;
+        load(0);
+        // row 4 (E0+i): ST(i) = ST(0) - ST(i); row 5: ST(i) - ST(0); row 6: ST(0) / ST(i); row 7: ST(i) / ST(0)
+        arith(row, os, om, bs, bm);
+        set(r, math.se, math.m);
     }
 
     private void register(Insn i, int esc, int m) {
         int r = m & 7;
         int row = m >> 3;
         switch (esc) {
-            case 0 -> arithOrCompare(row, 0, get(r), true);
+            case 0 -> {
+                load(r);
+                int bs = os;
+                long bm = om;
+                load(0);
+                arithOrCompare(row, 0, os, om, bs, bm);
+            }
             case 1 -> d9(row, r);
             case 2 -> {
                 if (m == 0x29) { // FUCOMPP
-                    compareToStatus(get(0), get(1), false);
+                    compareRegs(1, false, false);
                     pop();
                     pop();
                 } else { // FCMOVB, FCMOVE, FCMOVBE, FCMOVU
@@ -343,10 +424,10 @@ final class X87 {
                 } else if (m == 0x23) { // FNINIT
                     init();
                 } else { // FUCOMI (row 5), FCOMI (row 6)
-                    compareToFlags(get(0), get(r), row == 6);
+                    compareRegs(r, true, row == 6);
                 }
             }
-            case 4 -> setD(r, arith(row, get(0), get(r))); // DC: ST(i) = ST(0) op ST(i) (rows 5, 7 reversed)
+            case 4 -> arithToRegister(row, r);
             case 5 -> {
                 switch (row) {
                     case 0 -> empty |= 1 << phys(r); // FFREE
@@ -355,28 +436,28 @@ final class X87 {
                         copy(0, r);
                         pop();
                     }
-                    case 4 -> compareToStatus(get(0), get(r), false); // FUCOM
+                    case 4 -> compareRegs(r, false, false); // FUCOM
                     default -> { // FUCOMP
-                        compareToStatus(get(0), get(r), false);
+                        compareRegs(r, false, false);
                         pop();
                     }
                 }
             }
             case 6 -> {
                 if (m == 0x19) { // FCOMPP
-                    compareToStatus(get(0), get(1), true);
+                    compareRegs(1, false, true);
                     pop();
                     pop();
                     return;
                 }
-                setD(r, arith(row, get(0), get(r))); // DE: as DC, then pop
+                arithToRegister(row, r);
                 pop();
             }
             default -> {
                 if (m == 0x20) { // FNSTSW AX
                     x.setReg(0, 2, status());
                 } else { // FUCOMIP (row 5), FCOMIP (row 6)
-                    compareToFlags(get(0), get(r), row == 6);
+                    compareRegs(r, true, row == 6);
                     pop();
                 }
             }
@@ -385,26 +466,15 @@ final class X87 {
 
     /** Copies ST(from) to ST(to) keeping all 80 bits. */
     private void copy(int from, int to) {
-        if (isEmpty(from)) {
-            setD(to, get(from));
-            return;
-        }
-        int pf = phys(from);
-        int pt = phys(to);
-        se[pt] = se[pf];
-        mant[pt] = mant[pf];
-        empty &= ~(1 << pt);
+        load(from);
+        set(to, os, om);
     }
 
     private void d9(int row, int r) {
         switch (row) {
             case 0 -> { // FLD ST(i)
-                if (isEmpty(r)) {
-                    pushD(get(r));
-                } else {
-                    int p = phys(r);
-                    push(se[p], mant[p]);
-                }
+                load(r);
+                push(os, om);
             }
             case 1 -> { // FXCH
                 int a = phys(0);
@@ -421,36 +491,38 @@ final class X87 {
             }
             case 2 -> { } // FNOP
             case 4 -> {
-                int p = phys(0);
                 switch (r) {
-                    case 0 -> se[p] ^= 0x8000; // FCHS
-                    case 1 -> se[p] &= 0x7fff; // FABS
-                    case 4 -> compareToStatus(get(0), 0.0, true); // FTST
+                    case 0, 1 -> { // FCHS, FABS
+                        load(0);
+                        set(0, r == 0 ? os ^ 0x8000 : os & 0x7fff, om);
+                    }
+                    case 4 -> { // FTST
+                        load(0);
+                        compareToStatus(os, om, 0, 0, true);
+                    }
                     default -> fxam();
                 }
             }
             case 5 -> pushConstant(r);
             default -> {
+                load(0);
                 if (r == 2) { // FSQRT
-                    double a = get(0);
-                    if (a < 0) {
-                        fsw |= 0x01;
-                        setD(0, Double.longBitsToDouble(0xfff8000000000000L));
-                    } else {
-                        setD(0, Math.sqrt(a));
-                    }
+                    prepare();
+                    math.sqrt(os, om);
+                    finish();
+                    set(0, math.se, math.m);
                 } else { // FRNDINT
-                    int p = phys(0);
-                    int e = se[p] & 0x7fff;
-                    if (e != 0x7fff && mant[p] != 0 && e - Ext80.BIAS < 63) {
-                        long v = Ext80.toLong(se[p], mant[p], (fcw >> 10) & 3, cvt);
-                        boolean neg = (se[p] & 0x8000) != 0;
+                    int e = os & 0x7fff;
+                    if (e != 0x7fff && om != 0 && e - Ext80.BIAS < 63) {
+                        long v = Ext80.toLong(os, om, (fcw >> 10) & 3, cvt);
+                        if (cvt[1]) {
+                            fsw |= 0x20;
+                        }
+                        boolean neg = (os & 0x8000) != 0;
                         if (v == 0) {
-                            se[p] = neg ? 0x8000 : 0;
-                            mant[p] = 0;
+                            set(0, neg ? 0x8000 : 0, 0);
                         } else {
-                            se[p] = Ext80.seOfLong(v);
-                            mant[p] = Ext80.mantOfLong(v);
+                            set(0, Ext80.seOfLong(v), Ext80.mantOfLong(v));
                         }
                     }
                 }
