@@ -10,7 +10,8 @@
  * ucontext out and siglongjmps back to the loop. All handlers run on an alternate stack, so the
  * guest's RSP is never used by the harness. The GS base points into the data page (FS stays glibc's).
  *
- * Case:    u32 magic 'CASE', u32 code length, code bytes, u64 gpr[16], u64 rflags, u64 xmm[32],
+ * Case:    u32 magic 'CASE', u32 code length (bit 31: the code page stays writable, for self-modifying
+ *          code), code bytes, u64 gpr[16], u64 rflags, u64 xmm[32],
  *          u32 mxcsr, u32 zero, u8 data[4096]
  * Outcome: u32 vector (3 for the final int3, 255 for a timeout), u32 signal, u64 rip, u64 gpr[16],
  *          u64 rflags, u64 xmm[32], u32 mxcsr, u32 zero, u64 cr2, u8 data[4096]
@@ -195,6 +196,8 @@ int main(void) {
     for (;;) {
         uint32_t head[2];
         read_fully(head, sizeof head);
+        int writable_code = (head[1] & 0x80000000u) != 0;
+        head[1] &= 0x7fffffffu;
         if (head[0] != CASE_MAGIC || head[1] > PAGE) {
             fprintf(stderr, "diffharness: bad case header %08x %u\n", head[0], head[1]);
             return 2;
@@ -202,7 +205,8 @@ int main(void) {
         if (mprotect(code_page, PAGE, PROT_READ | PROT_WRITE) != 0) die("mprotect");
         memset(code_page, 0xcc, PAGE);
         read_fully(code_page, head[1]);
-        if (mprotect(code_page, PAGE, PROT_READ | PROT_EXEC) != 0) die("mprotect");
+        int prot = PROT_READ | PROT_EXEC | (writable_code ? PROT_WRITE : 0);
+        if (mprotect(code_page, PAGE, prot) != 0) die("mprotect");
         read_fully(&entry, sizeof entry);
         read_fully(data_page, PAGE);
 

@@ -20,10 +20,11 @@ final class Assembler {
     private Assembler() {}
 
     static DiffCase assemble(String family, List<Insn> insns, Operands ops, long endRaxUndefinedBits) {
-        return assemble(family, insns, ops.init, ops.data, endRaxUndefinedBits);
+        return assemble(family, insns, ops.init, ops.data, endRaxUndefinedBits, ops.writableCode);
     }
 
-    static DiffCase assemble(String family, List<Insn> insns, CpuState init, byte[] data, long endRaxUndefinedBits) {
+    static DiffCase assemble(String family, List<Insn> insns, CpuState init, byte[] data, long endRaxUndefinedBits,
+            boolean writableCode) {
         int n = insns.size();
         long[] undefAt = new long[n + 1];
         List<Insn> laid = new ArrayList<>();
@@ -89,6 +90,6 @@ final class Assembler {
         compared[laid.size()] = GuestLayout.STATUS_FLAGS & ~(undef & ARITH);
         gprs[laid.size()] = undefGprs;
         return new DiffCase(family, List.copyOf(text), code.toByteArray(), init.copy(), data.clone(), stopAt, compared,
-                gprs, endRaxUndefinedBits);
+                gprs, endRaxUndefinedBits, writableCode);
     }
 }

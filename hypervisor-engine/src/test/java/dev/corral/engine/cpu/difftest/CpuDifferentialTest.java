@@ -118,6 +118,11 @@ class CpuDifferentialTest {
     }
 
     @Test
+    void selfModifyingCodeRunsTheNewBytesLikeTheHostCpu() {
+        check(new SelfModifyingFamily());
+    }
+
+    @Test
     void mmxIntegerInstructionsMatchTheHostCpu() {
         check(new MmxFamily());
     }
@@ -132,7 +137,7 @@ class CpuDifferentialTest {
         dev.corral.engine.cpu.CpuState s = new dev.corral.engine.cpu.CpuState();
         s.gpr[0] = leaf;
         DiffCase c = DiffCase.uniform("cpuid", java.util.List.of("cpuid"), new byte[] {0x0f, (byte) 0xa2, (byte) 0xcc}, s,
-                new byte[GuestLayout.PAGE], GuestLayout.STATUS_FLAGS, 0, 0);
+                new byte[GuestLayout.PAGE], GuestLayout.STATUS_FLAGS, 0, 0, false);
         Outcome o = SoftwareRun.run(c);
         assertThat(o.vector()).as("CPUID in the software CPU: %s", o.detail()).isEqualTo(Outcome.BP);
         return new long[] {o.state().gpr[0], o.state().gpr[3], o.state().gpr[1], o.state().gpr[2]};

@@ -10,15 +10,16 @@ import java.util.List;
  * address where the case may stop, with the RFLAGS bits to compare there and the general registers
  * whose value is undefined there. The last entry is the end (after the int3). {@code endRaxUndefinedBits}
  * are bits of RAX left undefined at the end (the x87 condition codes a final FNSTSW AX may carry).
+ * {@code writableCode}: the guest may write its own code page (self-modifying code cases).
  */
 record DiffCase(String family, List<String> text, byte[] code, CpuState init, byte[] data, long[] stops,
-        long[] comparedFlags, int[] undefinedGprs, long endRaxUndefinedBits) {
+        long[] comparedFlags, int[] undefinedGprs, long endRaxUndefinedBits, boolean writableCode) {
 
     /** A case whose defined state is the same wherever it stops (regression vectors, probes). */
     static DiffCase uniform(String family, List<String> text, byte[] code, CpuState init, byte[] data, long comparedFlags,
-            int undefinedGprs, long endRaxUndefinedBits) {
+            int undefinedGprs, long endRaxUndefinedBits, boolean writableCode) {
         return new DiffCase(family, text, code, init, data, new long[] {GuestLayout.CODE + code.length},
-                new long[] {comparedFlags}, new int[] {undefinedGprs}, endRaxUndefinedBits);
+                new long[] {comparedFlags}, new int[] {undefinedGprs}, endRaxUndefinedBits, writableCode);
     }
 
     /** Bits of RAX to compare when the case stopped at {@code rip}. */

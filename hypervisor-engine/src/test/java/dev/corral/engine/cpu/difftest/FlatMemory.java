@@ -2,33 +2,49 @@ package dev.corral.engine.cpu.difftest;
 
 import dev.corral.engine.cpu.CpuMemory;
 import dev.corral.engine.cpu.MemoryFault;
+import java.util.Arrays;
 
 /**
  * The software CPU's view of a case, page for page what the harness maps: the code page (read and
- * execute), the data page (read and write) and nothing else.
+ * execute, and write for self-modifying cases), the data page (read and write) and nothing else. A
+ * write to a watched code page is reported to the CPU, as the contract asks.
  */
 final class FlatMemory implements CpuMemory {
 
     private final byte[] code = new byte[GuestLayout.PAGE];
     private final byte[] data;
+    private final boolean writableCode;
+    private boolean codeWatched;
+    private CodeWriteListener listener = page -> {};
 
-    FlatMemory(byte[] codeBytes, byte[] data) {
-        java.util.Arrays.fill(code, (byte) GuestLayout.INT3);
+    FlatMemory(byte[] codeBytes, byte[] data, boolean writableCode) {
+        Arrays.fill(code, (byte) GuestLayout.INT3);
         System.arraycopy(codeBytes, 0, code, 0, codeBytes.length);
         this.data = data;
+        this.writableCode = writableCode;
     }
 
     byte[] data() {
         return data;
     }
 
+    private static boolean in(long address, long page) {
+        return address - page >= 0 && address - page < GuestLayout.PAGE;
+    }
+
     private byte[] readable(long address) {
-        if (address - GuestLayout.DATA >= 0 && address - GuestLayout.DATA < GuestLayout.PAGE) return data;
-        if (address - GuestLayout.CODE >= 0 && address - GuestLayout.CODE < GuestLayout.PAGE) return code;
+        if (in(address, GuestLayout.DATA)) return data;
+        if (in(address, GuestLayout.CODE)) return code;
         throw new MemoryFault(address, MemoryFault.Access.READ);
     }
 
-    private int offset(long address) {
+    private byte[] writable(long address) {
+        if (in(address, GuestLayout.DATA)) return data;
+        if (writableCode && in(address, GuestLayout.CODE)) return code;
+        throw new MemoryFault(address, MemoryFault.Access.WRITE);
+    }
+
+    private static int offset(long address) {
         return (int) (address & (GuestLayout.PAGE - 1));
     }
 
@@ -44,13 +60,13 @@ final class FlatMemory implements CpuMemory {
     }
 
     private void write(long address, int size, long value) {
+        for (int i = 0; i < size; i++) writable(address + i);
+        boolean touchesCode = false;
         for (int i = 0; i < size; i++) {
-            long a = address + i;
-            if (a - GuestLayout.DATA < 0 || a - GuestLayout.DATA >= GuestLayout.PAGE) {
-                throw new MemoryFault(a, MemoryFault.Access.WRITE);
-            }
+            writable(address + i)[offset(address + i)] = (byte) (value >>> (8 * i));
+            touchesCode |= in(address + i, GuestLayout.CODE);
         }
-        for (int i = 0; i < size; i++) data[offset(address + i)] = (byte) (value >>> (8 * i));
+        if (touchesCode && codeWatched) listener.codeWritten(GuestLayout.CODE);
     }
 
     @Override public int read8(long a) { return (int) read(a, 1); }
@@ -64,19 +80,17 @@ final class FlatMemory implements CpuMemory {
 
     @Override
     public int fetch8(long address) {
-        if (address - GuestLayout.CODE >= 0 && address - GuestLayout.CODE < GuestLayout.PAGE) {
-            return code[offset(address)] & 0xff;
-        }
+        if (in(address, GuestLayout.CODE)) return code[offset(address)] & 0xff;
         throw new MemoryFault(address, MemoryFault.Access.EXECUTE);
     }
 
     @Override
     public void watchCode(long address) {
-        // The code page is never written (it is read-only for the guest), so there is nothing to watch.
+        if (in(address, GuestLayout.CODE)) codeWatched = true;
     }
 
     @Override
     public void setCodeWriteListener(CodeWriteListener listener) {
-        // No write can reach the code page, so the listener would never be called.
+        this.listener = listener;
     }
 }

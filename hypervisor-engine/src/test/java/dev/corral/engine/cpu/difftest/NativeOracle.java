@@ -107,7 +107,7 @@ final class NativeOracle implements AutoCloseable {
     /** Runs one case on the host CPU. */
     Outcome run(DiffCase c) {
         out.clear();
-        out.putInt(CASE_MAGIC).putInt(c.code().length).put(c.code());
+        out.putInt(CASE_MAGIC).putInt(c.code().length | (c.writableCode() ? 0x8000_0000 : 0)).put(c.code());
         CpuState s = c.init();
         for (long g : s.gpr) out.putLong(g);
         out.putLong(s.rflags);

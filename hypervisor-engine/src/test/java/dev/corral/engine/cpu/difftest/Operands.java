@@ -20,6 +20,8 @@ final class Operands {
     final Random rnd;
     final CpuState init = new CpuState();
     final byte[] data = new byte[GuestLayout.PAGE];
+    /** Set by families that write their own code: the code page is then writable for the guest. */
+    boolean writableCode;
     private int pinned;
     final int base;
     final int index;

@@ -23,6 +23,7 @@ record RegressionVector(DiffCase c, Outcome expected) {
         s.append("family: ").append(c.family()).append('\n');
         s.append("listing: ").append(c.listing()).append('\n');
         s.append("code: ").append(HEX.formatHex(c.code())).append('\n');
+        if (c.writableCode()) s.append("code.writable: true\n");
         appendState(s, "init", c.init());
         for (int i = 0; i < GuestLayout.PAGE; i += 64) {
             s.append("data: ").append(HEX.formatHex(c.data(), i, i + 64)).append('\n');
@@ -68,7 +69,8 @@ record RegressionVector(DiffCase c, Outcome expected) {
                 HEX.parseHex(one(kv, "code")), state(kv, "init"), data,
                 Long.parseUnsignedLong(one(kv, "compare.flags"), 16),
                 Integer.parseUnsignedInt(one(kv, "compare.undefined-gprs"), 16),
-                Long.parseUnsignedLong(kv.getOrDefault("compare.rax-undefined-bits", List.of("0")).getFirst(), 16));
+                Long.parseUnsignedLong(kv.getOrDefault("compare.rax-undefined-bits", List.of("0")).getFirst(), 16),
+                kv.containsKey("code.writable"));
         byte[] expectedData = data.clone();
         for (String run : kv.getOrDefault("expect.data", List.of())) {
             int colon = run.indexOf(':');

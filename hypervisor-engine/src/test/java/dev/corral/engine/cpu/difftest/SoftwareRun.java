@@ -13,7 +13,7 @@ final class SoftwareRun {
     private SoftwareRun() {}
 
     static Outcome run(DiffCase c) {
-        FlatMemory memory = new FlatMemory(c.code(), c.data().clone());
+        FlatMemory memory = new FlatMemory(c.code(), c.data().clone(), c.writableCode());
         CpuState state = c.init().copy();
         state.rip = GuestLayout.CODE;
         Cpu cpu = new Cpu(state, memory);
