@@ -9,11 +9,13 @@
  * ends at an int3; the SIGTRAP handler (or the SIGSEGV/SIGFPE/SIGILL/SIGBUS one for a fault) copies the
  * ucontext out and siglongjmps back to the loop. All handlers run on an alternate stack, so the
  * guest's RSP is never used by the harness. The GS base points into the data page (FS stays glibc's).
+ * A seccomp filter turns every system call made from the code page into SIGSYS (the kernel rolls RAX
+ * back to the call number): a guest SYSCALL ends its case instead of reaching the kernel.
  *
  * Case:    u32 magic 'CASE', u32 code length (bit 31: the code page stays writable, for self-modifying
  *          code), code bytes, u64 gpr[16], u64 rflags, u64 xmm[32],
  *          u32 mxcsr, u32 zero, u8 data[4096]
- * Outcome: u32 vector (3 for the final int3, 255 for a timeout), u32 signal, u64 rip, u64 gpr[16],
+ * Outcome: u32 vector (3 for the final int3, 255 for a timeout, 256 for a SYSCALL), u32 signal, u64 rip, u64 gpr[16],
  *          u64 rflags, u64 xmm[32], u32 mxcsr, u32 zero, u64 cr2, u8 data[4096]
  * Hello (once, at start): u32 magic 'DIFF', u32 cpuid.1.ecx, u32 cpuid.1.edx, u32 cpuid.7.ebx,
  *          u32 cpuid.80000001.ecx, u32 zero
@@ -27,6 +29,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <asm/prctl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -42,6 +48,7 @@
 #define HELLO_MAGIC 0x46464944u /* "DIFF" */
 #define STATUS_FLAGS 0xcd5ULL   /* CF PF AF ZF SF DF OF: the only flags a case may set */
 #define TIMEOUT_VECTOR 255
+#define SYSCALL_VECTOR 256
 
 struct state {
     uint64_t gpr[16];
@@ -145,7 +152,7 @@ static void leave_guest(int sig, siginfo_t *info, void *ctx) {
     memcpy(result.state.xmm, fp->_xmm, sizeof result.state.xmm);
     result.state.mxcsr = fp->mxcsr;
     result.signal = (uint32_t) sig;
-    result.vector = sig == SIGVTALRM ? TIMEOUT_VECTOR : (uint32_t) g[REG_TRAPNO];
+    result.vector = sig == SIGVTALRM ? TIMEOUT_VECTOR : sig == SIGSYS ? SYSCALL_VECTOR : (uint32_t) g[REG_TRAPNO];
     result.cr2 = (uint64_t) g[REG_CR2];
     siglongjmp(back_to_loop, 1);
 }
@@ -171,6 +178,22 @@ static void set_timer(long usec) {
     setitimer(ITIMER_VIRTUAL, &t, NULL);
 }
 
+/* System calls from the guest's code page trap (SIGSYS); the harness's own are allowed. */
+static void trap_guest_syscalls(void) {
+    struct sock_filter filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, instruction_pointer) + 4),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t) (CODE_ADDR >> 32), 0, 4),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, instruction_pointer)),
+        BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, (uint32_t) CODE_ADDR, 0, 2),
+        BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, (uint32_t) (CODE_ADDR + PAGE + 16), 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = {.len = sizeof filter / sizeof filter[0], .filter = filter};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die("prctl(PR_SET_NO_NEW_PRIVS)");
+    if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) die("prctl(PR_SET_SECCOMP)");
+}
+
 static void hello(void) {
     unsigned a, b, c, d;
     uint32_t h[6] = {HELLO_MAGIC, 0, 0, 0, 0, 0};
@@ -189,8 +212,9 @@ int main(void) {
     map_fixed(NOACCESS_ADDR, PROT_NONE); /* guarantees that this address faults */
     install(SIGUSR1, enter_guest);
     if (syscall(SYS_arch_prctl, ARCH_SET_GS, GS_BASE) != 0) die("arch_prctl(ARCH_SET_GS)");
-    int exits[] = {SIGTRAP, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGVTALRM};
+    int exits[] = {SIGTRAP, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGVTALRM, SIGSYS};
     for (unsigned i = 0; i < sizeof exits / sizeof exits[0]; i++) install(exits[i], leave_guest);
+    trap_guest_syscalls();
     hello();
 
     for (;;) {

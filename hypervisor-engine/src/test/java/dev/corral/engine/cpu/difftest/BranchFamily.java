@@ -75,8 +75,12 @@ final class BranchFamily {
         return new Insn(names[kind] + " +" + skip, 0, 0, reads, 0, skip, rel -> new byte[] {(byte) (0xe0 + kind), (byte) rel});
     }
 
-    /** LAHF reads SF ZF AF PF CF into AH; SAHF writes them from AH (OF unchanged). */
+    /**
+     * LAHF reads SF ZF AF PF CF into AH; SAHF writes them from AH (OF unchanged); and now and then
+     * SYSCALL, which ends the case with RCX = the next RIP and R11 = RFLAGS (so it reads every flag).
+     */
     private static Insn flagOps(Operands o) {
+        if (o.rnd.nextInt(8) == 0) return Insn.of("syscall", 0, 0, Forms.ALL, new byte[] {0x0f, 0x05});
         return switch (o.rnd.nextInt(5)) {
             case 0 -> o.isPinned(0) ? null : Insn.of("lahf", 0, 0, S | Z | A | P | C, new byte[] {(byte) 0x9f});
             case 1 -> Insn.of("sahf", S | Z | A | P | C, 0, 0, new byte[] {(byte) 0x9e});

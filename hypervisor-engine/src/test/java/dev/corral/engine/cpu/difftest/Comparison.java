@@ -56,6 +56,7 @@ final class Comparison {
             case 16 -> "#MF";
             case 17 -> "#AC";
             case 19 -> "#XM";
+            case Outcome.SYSCALL -> "syscall";
             case Outcome.TIMEOUT -> "timeout";
             case Outcome.BROKEN -> "contract broken";
             default -> "vector " + o.vector();

@@ -25,7 +25,7 @@ final class DifferentialRunner {
             List<String> failures) {
 
         String summary() {
-            return String.format("%s (seed %d): %d cases, %d matched (%d of them the same fault), %d #UD only in the"
+            return String.format("%s (seed %d): %d cases, %d matched (%d of them the same fault or syscall), %d #UD only in the"
                     + " software CPU, %d mismatched, %d host timeouts; host exits %s", family, seed, cases, matched,
                     bothFaulted, unimplemented, mismatched, hostTimeouts, hostExits);
         }

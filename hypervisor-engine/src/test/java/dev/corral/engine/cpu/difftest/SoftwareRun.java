@@ -27,7 +27,7 @@ final class SoftwareRun {
         return switch (exit) {
             case CpuExit.Fault f -> new Outcome(f.vector(), s.rip, s, memory.data(), f.address(), f.detail());
             case CpuExit.BudgetSpent b -> new Outcome(Outcome.TIMEOUT, s.rip, s, memory.data(), 0, "budget spent");
-            case CpuExit.Syscall y -> new Outcome(Outcome.BROKEN, s.rip, s, memory.data(), 0, "unexpected syscall exit");
+            case CpuExit.Syscall y -> new Outcome(Outcome.SYSCALL, s.rip, s, memory.data(), 0, "syscall");
             case CpuExit.Halt h -> new Outcome(Outcome.BROKEN, s.rip, s, memory.data(), 0, "unexpected halt exit");
         };
     }
