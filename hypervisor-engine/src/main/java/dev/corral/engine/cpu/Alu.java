@@ -154,13 +154,13 @@ final class Alu {
                     }
                     of = ((r >>> sh) & 1) ^ carry;
                 } else {
-                    of = 0;
                     for (int n = 0; n < k; n++) {
-                        of = ((r >>> sh) & 1) ^ carry;
                         long out = r & 1;
                         r = (r >>> 1) | (carry << sh);
                         carry = out;
                     }
+                    // top two result bits: MSB(dest) XOR CF for a count of 1, and what AMD parts give above
+                    of = ((r >>> sh) ^ (r >>> (sh - 1))) & 1;
                 }
                 f = (f & ~(CF | OF)) | carry | (of << 11);
                 return r;
@@ -173,7 +173,7 @@ final class Alu {
             case 5 -> {
                 r = a >>> c;
                 cf = (a >>> (c - 1)) & 1;
-                of = (a >>> sh) & 1;
+                of = c == 1 ? (a >>> sh) & 1 : 0; // undefined above 1: zero, as AMD parts do
             }
             default -> {
                 long sa = signExtend(a, size);
@@ -201,10 +201,10 @@ final class Alu {
         long r;
         long cf;
         if (size == 2 && c > 16) {
-            // Undefined; AMD parts shift through a:b:b (left) and b:b:a (right), 48 bits wide.
+            // Undefined; AMD parts shift through a:b:b (left) and b:b:a (right), 48 bits wide, and clear CF.
             long wide = left ? (a << 32) | (b << 16) | b : (b << 32) | (b << 16) | a;
             r = left ? (wide >>> (32 - c)) & m : (wide >>> c) & m;
-            cf = left ? (wide >>> (48 - c)) & 1 : (wide >>> (c - 1)) & 1;
+            cf = 0;
         } else if (left) {
             r = ((a << c) | (b >>> (bits - c))) & m;
             cf = (a >>> (bits - c)) & 1;
@@ -212,7 +212,8 @@ final class Alu {
             r = ((a >>> c) | (b << (bits - c))) & m;
             cf = (a >>> (c - 1)) & 1;
         }
-        long of = ((r ^ a) >>> sh) & 1;
+        // OF is defined for a count of 1 only; AMD parts compute it as SHL/ROR do for every count.
+        long of = left ? ((r >>> sh) ^ cf) & 1 : ((r >>> sh) ^ (r >>> (sh - 1))) & 1;
         f = (f & ~ARITH) | cf | (of << 11) | AF | szp(r, sh); // AF undefined: set, as AMD parts do
         return r;
     }

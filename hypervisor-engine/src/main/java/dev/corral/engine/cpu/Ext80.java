@@ -2,72 +2,13 @@ package dev.corral.engine.cpu;
 
 /**
  * The x87 80-bit extended format as a pair (sign-and-exponent, 64-bit significand with explicit integer
- * bit), and exact conversions to and from double and 64-bit integers. Moves between memory and the
- * register stack keep all 80 bits; only arithmetic goes through double (see {@link X87}).
+ * bit), and exact conversions to and from 64-bit integers.
  */
 final class Ext80 {
     private Ext80() {
     }
 
     static final int BIAS = 16383;
-
-    static double toDouble(int se, long m) {
-        boolean neg = (se & 0x8000) != 0;
-        int e = se & 0x7fff;
-        double r;
-        if (e == 0x7fff) {
-            if ((m << 1) == 0) {
-                r = Double.POSITIVE_INFINITY;
-            } else {
-                long bits = 0x7ff0000000000000L | ((m << 1) >>> 12);
-                if ((bits & 0x000fffffffffffffL) == 0) {
-                    bits |= 1;
-                }
-                return Double.longBitsToDouble(bits | (neg ? Long.MIN_VALUE : 0));
-            }
-        } else if (m == 0) {
-            r = 0;
-        } else {
-            double d = (double) ((m >>> 1) | (m & 1)) * 2.0;
-            r = Math.scalb(d, Math.max(e, 1) - BIAS - 63);
-        }
-        return neg ? -r : r;
-    }
-
-    /** Significand of {@code d} in extended format (its sign and exponent: {@link #seOf}). */
-    static long mantOf(double d) {
-        long bits = Double.doubleToRawLongBits(d);
-        int exp = (int) ((bits >>> 52) & 0x7ff);
-        long frac = bits & 0x000fffffffffffffL;
-        if (exp == 0x7ff) {
-            return frac == 0 ? Long.MIN_VALUE : Long.MIN_VALUE | (frac << 11);
-        }
-        if (exp == 0) {
-            if (frac == 0) {
-                return 0;
-            }
-            return frac << Long.numberOfLeadingZeros(frac);
-        }
-        return Long.MIN_VALUE | (frac << 11);
-    }
-
-    static int seOf(double d) {
-        long bits = Double.doubleToRawLongBits(d);
-        int sign = (int) (bits >>> 63) << 15;
-        int exp = (int) ((bits >>> 52) & 0x7ff);
-        long frac = bits & 0x000fffffffffffffL;
-        if (exp == 0x7ff) {
-            return sign | 0x7fff;
-        }
-        if (exp == 0) {
-            if (frac == 0) {
-                return sign;
-            }
-            int k = Long.numberOfLeadingZeros(frac);
-            return sign | (-1074 - k + BIAS + 63);
-        }
-        return sign | (exp - 1023 + BIAS);
-    }
 
     static long mantOfLong(long v) {
         if (v == 0) {

@@ -63,8 +63,8 @@ final class IntOps {
             }
             case Op.BT_R, Op.BT_I -> bitTest(x, i);
             case Op.BSF, Op.BSR -> {
-                // Only ZF is defined. The rest follow AMD parts: CF, OF, SF, AF clear, PF of the
-                // destination; a zero source leaves the destination (all 64 bits) unchanged.
+                // Only ZF is defined. The rest follow AMD parts: CF, OF, SF, AF clear, PF of the result
+                // (set for a zero source, which leaves the destination, all 64 bits, unchanged).
                 long v = x.readRm(i, size);
                 long r;
                 if (v == 0) {
@@ -73,7 +73,7 @@ final class IntOps {
                     r = i.op == Op.BSF ? Long.numberOfTrailingZeros(v) : 63 - Long.numberOfLeadingZeros(v);
                     x.setReg(i.reg, size, r);
                 }
-                long pf = (Long.bitCount(r & 0xff) & 1) == 0 ? PF : 0;
+                long pf = v == 0 || (Long.bitCount(r & 0xff) & 1) == 0 ? PF : 0;
                 s.rflags = (s.rflags & ~Alu.ARITH) | (v == 0 ? ZF : 0) | pf;
             }
             case Op.TZCNT, Op.LZCNT -> {

@@ -104,6 +104,7 @@ final class Sse {
 
     void exec(Insn i) {
         int sub = i.sub;
+        fp.rc = (s.mxcsr >>> 13) & 3;
         if (sub >= INT_BASE) {
             src(i);
             int d = 2 * i.reg;

@@ -5,9 +5,10 @@ package dev.corral.engine.cpu;
  * first operand's NaN winning; an invalid operation returns the default NaN (negative quiet NaN);
  * the sticky MXCSR flags IE, DE, ZE, OE, UE and PE are accumulated in {@link #flags}.
  *
- * <p>Results are rounded to nearest-even whatever MXCSR.RC says (Java arithmetic has no directed
- * rounding); conversions to integers do honour RC. FTZ and DAZ are not implemented (denormals are
- * kept, as with the default MXCSR).
+ * <p>Directed rounding (MXCSR.RC in {@link #rc}): Java computes the nearest result; the exact sign of
+ * the rounding error (TwoSum, FMA residuals, or BigDecimal where those could underflow) then moves it
+ * one ulp where the mode requires. FTZ and DAZ are not implemented (denormals are kept, as with the
+ * default MXCSR).
  */
 final class SseFp {
 
@@ -16,6 +17,8 @@ final class SseFp {
     static final int QNAN_F = 0xffc00000;
 
     int flags;
+    /** MXCSR.RC: 0 nearest-even, 1 down, 2 up, 3 toward zero. */
+    int rc;
 
     // ---- classification ----
 
@@ -47,22 +50,21 @@ final class SseFp {
 
     /** Binary operation on doubles: op 0 add, 1 sub, 2 mul, 3 div, 4 min, 5 max. */
     long binD(int op, long a, long b) {
-        if (denD(a) || denD(b)) {
-            flags |= DE;
-        }
+        boolean den = denD(a) || denD(b);
         if (op >= 4) {
-            double x = Double.longBitsToDouble(a);
-            double y = Double.longBitsToDouble(b);
             if (nanD(a) || nanD(b)) {
                 flags |= IE;
                 return b;
             }
+            flags |= den ? DE : 0;
+            double x = Double.longBitsToDouble(a);
+            double y = Double.longBitsToDouble(b);
             if (op == 4) {
                 return x < y ? a : b;
             }
             return x > y ? a : b;
         }
-        if (nanD(a) || nanD(b)) {
+        if (nanD(a) || nanD(b)) { // a NaN operand hides a denormal one (no DE)
             if (snanD(a) || snanD(b)) {
                 flags |= IE;
             }
@@ -70,49 +72,93 @@ final class SseFp {
         }
         double x = Double.longBitsToDouble(a);
         double y = Double.longBitsToDouble(b);
-        double r;
-        boolean inexact;
-        switch (op) {
-            case 0, 1 -> {
-                if (op == 1) {
-                    y = -y;
-                }
-                r = x + y;
-                double bb = r - x;
-                double err = (x - (r - bb)) + (y - bb);
-                inexact = !Double.isInfinite(r) && err != 0;
-            }
-            case 2 -> {
-                r = x * y;
-                inexact = !Double.isInfinite(r) && !Double.isNaN(r) && Math.fma(x, y, -r) != 0;
-            }
-            default -> {
-                r = x / y;
-                if (y == 0 && !Double.isNaN(x) && x != 0 && !Double.isInfinite(x)) {
-                    flags |= ZE;
-                    return Double.doubleToRawLongBits(r);
-                }
-                inexact = !Double.isInfinite(r) && !Double.isNaN(r) && r != 0 && !Double.isInfinite(y)
-                        ? Math.fma(-r, y, x) != 0 : r == 0 && x != 0 && !Double.isInfinite(y);
-            }
+        if (op == 3 && y == 0 && x != 0 && !Double.isInfinite(x)) {
+            flags |= ZE; // zero-divide is reported alone
+            return Double.doubleToRawLongBits(x / y);
         }
-        return finishD(r, x, y, inexact);
-    }
-
-    private long finishD(double r, double x, double y, boolean inexact) {
+        flags |= den ? DE : 0;
+        double r = switch (op) {
+            case 0 -> x + y;
+            case 1 -> x - y;
+            case 2 -> x * y;
+            default -> x / y;
+        };
         if (Double.isNaN(r)) {
             flags |= IE;
             return QNAN_D;
         }
-        if (Double.isInfinite(r) && !Double.isInfinite(x) && !Double.isInfinite(y)) {
-            flags |= OE | PE;
-        } else if (inexact) {
-            flags |= PE;
-            if (Math.abs(r) < Double.MIN_NORMAL) {
-                flags |= UE;
+        if (Double.isInfinite(r) && (Double.isInfinite(x) || Double.isInfinite(y))) {
+            return Double.doubleToRawLongBits(r); // exact infinity arithmetic
+        }
+        int es = Double.isInfinite(r) ? (r > 0 ? 1 : -1) : errorSignD(op, x, y, r);
+        if (es == 0 && r == 0 && op <= 1 && rc == 1 && (Double.doubleToRawLongBits(x)
+                ^ Double.doubleToRawLongBits(op == 1 ? -y : y)) < 0) {
+            return Long.MIN_VALUE; // an exact zero sum of opposite signs is -0 when rounding down
+        }
+        return Double.doubleToRawLongBits(finishD(r, es));
+    }
+
+    /** Applies the rounding mode to the nearest result {@code r}, given the sign of (exact - r). */
+    private double finishD(double r, int es) {
+        if (es == 0) {
+            return r;
+        }
+        boolean overflow = Double.isInfinite(r);
+        double v = overflow ? (r > 0 ? Double.MAX_VALUE : -Double.MAX_VALUE) : r;
+        int toward = overflow ? (r > 0 ? 1 : -1) : es; // where the exact value lies from v
+        switch (rc) {
+            case 0 -> v = r;
+            case 1 -> v = toward < 0 && !overflow ? Math.nextDown(v) : (overflow && r < 0 ? r : v);
+            case 2 -> v = toward > 0 && !overflow ? Math.nextUp(v) : (overflow && r > 0 ? r : v);
+            default -> {
+                if (!overflow && ((v > 0 && toward < 0) || (v < 0 && toward > 0))) {
+                    v = toward < 0 ? Math.nextDown(v) : Math.nextUp(v);
+                }
             }
         }
-        return Double.doubleToRawLongBits(r);
+        if (overflow || Double.isInfinite(v)) {
+            flags |= OE | PE;
+            return v;
+        }
+        flags |= PE;
+        if (Math.abs(v) < Double.MIN_NORMAL || (Math.abs(r) < Double.MIN_NORMAL)) {
+            flags |= UE;
+        }
+        return v;
+    }
+
+    private static final double SAFE_LOW = 0x1p-900;
+    private static final double SAFE_HIGH = 0x1p900;
+
+    private static boolean extreme(double v) {
+        double m = Math.abs(v);
+        return m != 0 && (m < SAFE_LOW || m > SAFE_HIGH);
+    }
+
+    /** Sign of (exact x op y) - r for the finite nearest result {@code r}: 0 when exact. */
+    private static int errorSignD(int op, double x, double y, double r) {
+        if (Double.isInfinite(x) || Double.isInfinite(y)) {
+            return 0;
+        }
+        if (op <= 1) {
+            double yy = op == 1 ? -y : y;
+            double bb = r - x;
+            return (int) Math.signum((x - (r - bb)) + (yy - bb)); // TwoSum: exact error, even for subnormals
+        }
+        if (extreme(x) || extreme(y) || extreme(r) || (r == 0 && x != 0 && y != 0)) {
+            // the error term could itself underflow or overflow: decide exactly
+            java.math.BigDecimal bx = new java.math.BigDecimal(x);
+            java.math.BigDecimal by = new java.math.BigDecimal(y);
+            java.math.BigDecimal br = new java.math.BigDecimal(r);
+            if (op == 2) {
+                return bx.multiply(by).compareTo(br);
+            }
+            return bx.compareTo(br.multiply(by)) * by.signum(); // x/y - r has the sign of (x - r*y) / y
+        }
+        if (op == 2) {
+            return (int) Math.signum(Math.fma(x, y, -r));
+        }
+        return (int) Math.signum(Math.fma(-r, y, x)) * (y > 0 ? 1 : -1);
     }
 
     long sqrtD(long a) {
@@ -122,17 +168,20 @@ final class SseFp {
             }
             return a | 0x0008000000000000L;
         }
-        if (denD(a)) {
-            flags |= DE;
-        }
         double x = Double.longBitsToDouble(a);
-        if (x < 0) {
+        if (x < 0) { // invalid, reported without DE
             flags |= IE;
             return QNAN_D;
         }
+        if (denD(a)) {
+            flags |= DE;
+        }
         double r = Math.sqrt(x);
-        if (!Double.isInfinite(r) && Math.fma(r, r, -x) != 0) {
-            flags |= PE;
+        if (!Double.isInfinite(r) && r != 0) {
+            int es = extreme(x)
+                    ? new java.math.BigDecimal(x).compareTo(new java.math.BigDecimal(r).pow(2))
+                    : (int) -Math.signum(Math.fma(r, r, -x));
+            return Double.doubleToRawLongBits(finishD(r, es));
         }
         return Double.doubleToRawLongBits(r);
     }
@@ -143,7 +192,7 @@ final class SseFp {
         if (snanD(a) || snanD(b) || (unord && (pred & 3) != 0 && (pred & 3) != 3)) {
             flags |= IE;
         }
-        if (denD(a) || denD(b)) {
+        if (!unord && (denD(a) || denD(b))) {
             flags |= DE;
         }
         double x = Double.longBitsToDouble(a);
@@ -167,7 +216,7 @@ final class SseFp {
         if (snanD(a) || snanD(b) || (unord && signalQuiet)) {
             flags |= IE;
         }
-        if (denD(a) || denD(b)) {
+        if (!unord && (denD(a) || denD(b))) {
             flags |= DE;
         }
         if (unord) {
@@ -181,14 +230,13 @@ final class SseFp {
     // ---- single: computed in double, which rounds exactly once for these operations ----
 
     int binF(int op, int a, int b) {
-        if (denF(a) || denF(b)) {
-            flags |= DE;
-        }
+        boolean den = denF(a) || denF(b);
         if (op >= 4) {
             if (nanF(a) || nanF(b)) {
                 flags |= IE;
                 return b;
             }
+            flags |= den ? DE : 0;
             float x = Float.intBitsToFloat(a);
             float y = Float.intBitsToFloat(b);
             if (op == 4) {
@@ -201,6 +249,10 @@ final class SseFp {
                 flags |= IE;
             }
             return (nanF(a) ? a : b) | 0x00400000;
+        }
+        if (!(op == 3 && Float.intBitsToFloat(b) == 0 && Float.intBitsToFloat(a) != 0
+                && !Float.isInfinite(Float.intBitsToFloat(a)))) {
+            flags |= den ? DE : 0; // zero-divide is reported alone
         }
         double x = Float.intBitsToFloat(a);
         double y = Float.intBitsToFloat(b);
@@ -229,26 +281,57 @@ final class SseFp {
             flags |= IE;
             return QNAN_F;
         }
-        boolean inexact;
-        if (op <= 1) {
-            // the double sum of two floats can itself be inexact only if it is far off the float grid
+        if (Float.isInfinite(r) && (Double.isInfinite(x) || Double.isInfinite(y))) {
+            return Float.floatToRawIntBits(r);
+        }
+        int es;
+        if (Float.isInfinite(r)) {
+            es = r > 0 ? 1 : -1;
+        } else if (op <= 1) {
+            // exact value = exact + err (TwoSum); exact - r is exact in double and, when non-zero,
+            // larger than |err|
             double bb = exact - x;
             double err = (x - (exact - bb)) + ((op == 1 ? -y : y) - bb);
-            inexact = err != 0 || (double) r != exact;
+            double d1 = exact - r;
+            es = d1 != 0 ? (int) Math.signum(d1) : (int) Math.signum(err);
         } else if (exactKnown) {
-            inexact = (double) r != exact;
+            es = Double.compare(exact, r) == 0 ? 0 : exact > r ? 1 : -1;
         } else {
-            inexact = !Float.isInfinite(r) && !Double.isInfinite(y) && Math.fma(-(double) r, y, x) != 0;
+            es = Double.isInfinite(y) ? 0 : (int) Math.signum(Math.fma(-(double) r, y, x)) * (y > 0 ? 1 : -1);
         }
-        if (Float.isInfinite(r) && !Double.isInfinite(x) && !Double.isInfinite(y)) {
-            flags |= OE | PE;
-        } else if (inexact && !Float.isInfinite(r)) {
-            flags |= PE;
-            if (Math.abs(r) < Float.MIN_NORMAL) {
-                flags |= UE;
+        if (es == 0 && r == 0 && op <= 1 && rc == 1
+                && (Float.floatToRawIntBits((float) x) ^ Float.floatToRawIntBits((float) (op == 1 ? -y : y))) < 0) {
+            return 0x80000000;
+        }
+        return Float.floatToRawIntBits(finishF(r, es));
+    }
+
+    private float finishF(float r, int es) {
+        if (es == 0) {
+            return r;
+        }
+        boolean overflow = Float.isInfinite(r);
+        float v = overflow ? (r > 0 ? Float.MAX_VALUE : -Float.MAX_VALUE) : r;
+        int toward = overflow ? (r > 0 ? 1 : -1) : es;
+        switch (rc) {
+            case 0 -> v = r;
+            case 1 -> v = toward < 0 && !overflow ? Math.nextDown(v) : (overflow && r < 0 ? r : v);
+            case 2 -> v = toward > 0 && !overflow ? Math.nextUp(v) : (overflow && r > 0 ? r : v);
+            default -> {
+                if (!overflow && ((v > 0 && toward < 0) || (v < 0 && toward > 0))) {
+                    v = toward < 0 ? Math.nextDown(v) : Math.nextUp(v);
+                }
             }
         }
-        return Float.floatToRawIntBits(r);
+        if (overflow || Float.isInfinite(v)) {
+            flags |= OE | PE;
+            return v;
+        }
+        flags |= PE;
+        if (Math.abs(v) < Float.MIN_NORMAL || Math.abs(r) < Float.MIN_NORMAL) {
+            flags |= UE;
+        }
+        return v;
     }
 
     int sqrtF(int a) {
@@ -258,31 +341,30 @@ final class SseFp {
             }
             return a | 0x00400000;
         }
-        if (denF(a)) {
-            flags |= DE;
-        }
         float x = Float.intBitsToFloat(a);
-        if (x < 0) {
+        if (x < 0) { // invalid, reported without DE
             flags |= IE;
             return QNAN_F;
         }
+        if (denF(a)) {
+            flags |= DE;
+        }
         double d = Math.sqrt(x);
         float r = (float) d; // double sqrt then float rounding is correctly rounded for floats
-        if ((double) r * r != x) {
-            flags |= PE;
-        }
-        return Float.floatToRawIntBits(r);
+        double sq = (double) r * r; // exact: 48 bits
+        int es = sq == x ? 0 : x > sq ? 1 : -1;
+        return Float.floatToRawIntBits(finishF(r, es));
     }
 
     long cmpF(int pred, int a, int b) {
-        if (denF(a) || denF(b)) {
+        if (!nanF(a) && !nanF(b) && (denF(a) || denF(b))) {
             flags |= DE;
         }
         return cmpD(pred, f2dBitsNoFlags(a), f2dBitsNoFlags(b)) & 0xffffffffL;
     }
 
     long comF(int a, int b, boolean signalQuiet) {
-        if (denF(a) || denF(b)) {
+        if (!nanF(a) && !nanF(b) && (denF(a) || denF(b))) {
             flags |= DE;
         }
         return comD(f2dBitsNoFlags(a), f2dBitsNoFlags(b), signalQuiet);
@@ -329,32 +411,27 @@ final class SseFp {
         }
         double x = Double.longBitsToDouble(a);
         float r = (float) x;
-        if (Float.isInfinite(r) && !Double.isInfinite(x)) {
-            flags |= OE | PE;
-        } else if ((double) r != x) {
-            flags |= PE;
-            if (Math.abs(r) < Float.MIN_NORMAL) {
-                flags |= UE;
-            }
+        if (Double.isInfinite(x)) {
+            return Float.floatToRawIntBits(r);
         }
-        return Float.floatToRawIntBits(r);
+        int es = Float.isInfinite(r) ? (r > 0 ? 1 : -1) : Double.compare(x, r) == 0 ? 0 : x > r ? 1 : -1;
+        return Float.floatToRawIntBits(finishF(r, es));
     }
 
     /** Integer to double, rounding to nearest (exact for 32-bit sources). */
+    /** Integer to double, by the rounding mode (exact for 32-bit sources). */
     long i2d(long v) {
         double r = (double) v;
-        if ((long) r != v || (v == Long.MAX_VALUE)) {
-            flags |= PE;
-        }
-        return Double.doubleToRawLongBits(r);
+        int es = Math.abs(v) < (1L << 53) && v != Long.MIN_VALUE ? 0
+                : java.math.BigDecimal.valueOf(v).compareTo(new java.math.BigDecimal(r));
+        return Double.doubleToRawLongBits(finishD(r, es));
     }
 
     int i2f(long v) {
         float r = (float) v;
-        if (new java.math.BigDecimal(r).compareTo(java.math.BigDecimal.valueOf(v)) != 0) {
-            flags |= PE;
-        }
-        return Float.floatToRawIntBits(r);
+        int es = Math.abs(v) < (1L << 24) && v != Long.MIN_VALUE ? 0
+                : java.math.BigDecimal.valueOf(v).compareTo(new java.math.BigDecimal(r));
+        return Float.floatToRawIntBits(finishF(r, es));
     }
 
     /**

@@ -193,4 +193,31 @@ class SseTest extends CpuTestSupport {
         e = cpu.run(10);
         assertThat(((CpuExit.Fault) e).vector()).isEqualTo(CpuExit.Fault.UD);
     }
+
+    @Test
+    void roundingControlDirectsDivision() {
+        xmm(0, d(1.0), 0);
+        xmm(1, d(3.0), 0);
+        st.mxcsr = 0x1f80 | (1 << 13); // round down
+        run("f2 0f 5e c1"); // divsd xmm0, xmm1
+        long down = st.xmm[0];
+        xmm(0, d(1.0), 0);
+        st.mxcsr = 0x1f80 | (2 << 13); // round up
+        st.rip = CODE;
+        cpu.run(10);
+        long up = st.xmm[0];
+        assertThat(up - down).isEqualTo(1); // adjacent doubles around 1/3
+        // the nearest double to 1/3 lies below it, so rounding down agrees with nearest and up does not
+        assertThat(Double.longBitsToDouble(down)).isEqualTo(1.0 / 3);
+        assertThat(Double.longBitsToDouble(up)).isEqualTo(Math.nextUp(1.0 / 3));
+    }
+
+    @Test
+    void exactZeroDifferenceIsNegativeZeroWhenRoundingDown() {
+        xmm(0, d(2.5), 0);
+        xmm(1, d(2.5), 0);
+        st.mxcsr = 0x1f80 | (1 << 13);
+        run("f2 0f 5c c1"); // subsd xmm0, xmm1
+        assertThat(st.xmm[0]).isEqualTo(Long.MIN_VALUE);
+    }
 }
