@@ -22,11 +22,12 @@ final class BranchFamily {
 
     private BranchFamily() {}
 
-    static CaseGenerator generator() {
+    /** @param syscalls whether SYSCALL may be generated (the harness can trap it) */
+    static CaseGenerator generator(boolean syscalls) {
         return new SequenceGenerator("branch", 0, 8, o -> {}, List.of(
                 o -> IntegerForms.alu(o, o.rnd.nextInt(8)), o -> IntegerForms.alu(o, 7),
                 BranchFamily::cmov, BranchFamily::setcc, BranchFamily::jcc, BranchFamily::jcc, BranchFamily::jmp,
-                BranchFamily::flagOps, BranchFamily::loop));
+                o -> flagOps(o, syscalls), BranchFamily::loop));
     }
 
     private static Insn cmov(Operands o) {
@@ -82,8 +83,8 @@ final class BranchFamily {
      * (its internal restart codes) specially when it delivers the harness's SIGSYS, and some hosts
      * handle a few unassigned numbers above 300 before seccomp sees them.
      */
-    private static Insn flagOps(Operands o) {
-        if (o.rnd.nextInt(8) == 0) {
+    private static Insn flagOps(Operands o, boolean syscalls) {
+        if (syscalls && o.rnd.nextInt(8) == 0) {
             int nr = o.rnd.nextInt(300);
             return Forms.withSetup("mov eax, " + nr, Forms.movImm(0, nr, false),
                     Insn.of("syscall", 0, 0, Forms.ALL, new byte[] {0x0f, 0x05}));

@@ -28,8 +28,11 @@ final class NativeOracle implements AutoCloseable {
     private static final int STATE_BYTES = 16 * 8 + 8 + 32 * 8 + 8;
     private static final int OUTCOME_BYTES = 8 + 8 + STATE_BYTES + 8 + GuestLayout.PAGE;
 
-    /** What the host CPU says it supports (CPUID leaf 1 ECX/EDX, leaf 7 EBX, leaf 0x80000001 ECX). */
-    record HostFeatures(int leaf1Ecx, int leaf1Edx, int leaf7Ebx, int extEcx) {
+    /**
+     * What the host CPU says it supports (CPUID leaf 1 ECX/EDX, leaf 7 EBX, leaf 0x80000001 ECX), and
+     * whether the harness could make guest system calls trap (a seccomp filter).
+     */
+    record HostFeatures(int leaf1Ecx, int leaf1Edx, int leaf7Ebx, int extEcx, boolean syscallsTrap) {
         boolean popcnt() { return (leaf1Ecx & (1 << 23)) != 0; }
         boolean cx16() { return (leaf1Ecx & (1 << 13)) != 0; }
         boolean lzcnt() { return (extEcx & (1 << 5)) != 0; }
@@ -52,7 +55,7 @@ final class NativeOracle implements AutoCloseable {
         readFully(hello);
         ByteBuffer h = ByteBuffer.wrap(hello).order(ByteOrder.LITTLE_ENDIAN);
         if (h.getInt() != HELLO_MAGIC) throw new IOException("the diff harness did not say hello");
-        features = new HostFeatures(h.getInt(), h.getInt(), h.getInt(), h.getInt());
+        features = new HostFeatures(h.getInt(), h.getInt(), h.getInt(), h.getInt(), (h.getInt() & 1) != 0);
     }
 
     static boolean hostIsX86_64() {
