@@ -18,6 +18,9 @@ final class Interp {
     /** {@link #exec} results: go on with the next instruction, a control transfer set rip, or leave run. */
     static final int NEXT = 0, JUMPED = 1, EXIT = 2;
 
+    private static final CpuExit.Syscall SYSCALL_EXIT = new CpuExit.Syscall();
+    private static final CpuExit.Halt HALT_EXIT = new CpuExit.Halt();
+
     /** RFLAGS bits POPF may change in user mode. */
     private static final long POPF_MASK = CF | PF | AF | ZF | SF | DF | OF | (1L << 18) | (1L << 21);
 
@@ -296,7 +299,7 @@ final class Interp {
                 gpr[1] = i.next;
                 gpr[11] = s.rflags;
                 s.rip = i.next;
-                exit = new CpuExit.Syscall();
+                exit = SYSCALL_EXIT;
                 return EXIT;
             }
             case Op.INT3 -> {
@@ -306,7 +309,7 @@ final class Interp {
             }
             case Op.HLT -> {
                 s.rip = i.next;
-                exit = new CpuExit.Halt();
+                exit = HALT_EXIT;
                 return EXIT;
             }
             case Op.MOVS, Op.STOS, Op.LODS, Op.SCAS, Op.CMPS -> {

@@ -112,9 +112,9 @@ final class MulDiv {
             if (Long.compareUnsigned(hi, d) >= 0) {
                 throw overflow(i);
             }
-            long[] qr = udiv128(hi, lo, d);
-            g[0] = qr[0];
-            g[2] = qr[1];
+            long q = udiv128(hi, lo, d);
+            g[0] = q;
+            g[2] = lo - q * d; // hi:lo = q*d + r with r < 2^64, so r is the low word's difference
             return;
         }
         boolean negN = hi < 0;
@@ -127,9 +127,8 @@ final class MulDiv {
         if (Long.compareUnsigned(hi, ud) >= 0) {
             throw overflow(i);
         }
-        long[] qr = udiv128(hi, lo, ud);
-        long q = qr[0];
-        long r = qr[1];
+        long q = udiv128(hi, lo, ud);
+        long r = lo - q * ud;
         if (negN != negD) {
             if (Long.compareUnsigned(q, Long.MIN_VALUE) > 0) {
                 throw overflow(i);
@@ -142,10 +141,10 @@ final class MulDiv {
         g[2] = negN ? -r : r;
     }
 
-    /** Unsigned hi:lo / d for hi < d (unsigned): {quotient, remainder}. */
-    static long[] udiv128(long hi, long lo, long d) {
+    /** Unsigned quotient of hi:lo / d for hi < d (unsigned); allocation-free, as DIV is common. */
+    static long udiv128(long hi, long lo, long d) {
         if (hi == 0) {
-            return new long[] {Long.divideUnsigned(lo, d), Long.remainderUnsigned(lo, d)};
+            return Long.divideUnsigned(lo, d);
         }
         long q = 0;
         long r = hi;
@@ -158,6 +157,6 @@ final class MulDiv {
                 q |= 1;
             }
         }
-        return new long[] {q, r};
+        return q;
     }
 }
