@@ -213,6 +213,7 @@ int main(void) {
     code_page = map_fixed(CODE_ADDR, PROT_READ | PROT_WRITE);
     data_page = map_fixed(DATA_ADDR, PROT_READ | PROT_WRITE);
     map_fixed(NOACCESS_ADDR, PROT_NONE); /* guarantees that this address faults */
+    map_fixed(DATA_ADDR + PAGE, PROT_NONE); /* and an access running off the data page's end */
     install(SIGUSR1, enter_guest);
     if (syscall(SYS_arch_prctl, ARCH_SET_GS, GS_BASE) != 0) die("arch_prctl(ARCH_SET_GS)");
     int exits[] = {SIGTRAP, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGVTALRM, SIGSYS};

@@ -105,10 +105,16 @@ final class Operands {
         return rnd.nextInt(5) < 2 ? mem(size / 8) : srcReg(size);
     }
 
-    /** A memory operand of {@code bytes} width inside the data page, now and then one that faults. */
+    /**
+     * A memory operand of {@code bytes} width inside the data page, now and then one that faults: on an
+     * inaccessible page, or running off the data page's end (no byte of it may be written).
+     */
     Operand.Mem mem(int bytes) {
         int kind = rnd.nextInt(100);
         if (kind == 0) return new Operand.Mem(-1, -1, 1, GuestLayout.NO_ACCESS + rnd.nextInt(64), true);
+        if (kind == 1 && bytes > 1) {
+            return new Operand.Mem(-1, -1, 1, GuestLayout.DATA + GuestLayout.PAGE - 1 - rnd.nextInt(bytes - 1), true);
+        }
         if (kind < 10) return new Operand.Mem(Operand.Mem.RIP, -1, 1, dataAddress(bytes), true);
         if (kind < 15) return new Operand.Mem(-1, -1, 1, dataAddress(bytes), true);
         if (kind < 20) {
