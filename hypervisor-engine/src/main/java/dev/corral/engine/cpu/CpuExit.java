@@ -17,10 +17,11 @@ public sealed interface CpuExit {
     record Halt() implements CpuExit {}
 
     /**
-     * An exception the guest raised: vector 0 #DE, 3 #BP (INT3, rip after it), 6 #UD, 13 #GP, 14 #PF,
+     * An exception the guest raised: vector 0 #DE, 3 #BP (INT3, rip after it), 6 #UD, 12 #SS (a
+     * non-canonical stack address), 13 #GP, 14 #PF,
      * 16 #MF, 19 #XM. {@code address} is the faulting linear address for #PF, 0 otherwise.
      */
     record Fault(int vector, long errorCode, long address, String detail) implements CpuExit {
-        public static final int DE = 0, BP = 3, UD = 6, NM = 7, GP = 13, PF = 14, MF = 16, AC = 17, XM = 19;
+        public static final int DE = 0, BP = 3, UD = 6, NM = 7, SS = 12, GP = 13, PF = 14, MF = 16, AC = 17, XM = 19;
     }
 }
