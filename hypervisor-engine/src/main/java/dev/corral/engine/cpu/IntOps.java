@@ -158,7 +158,7 @@ final class IntOps {
             }
             case Op.ENTER -> enter(x, i);
             case Op.LEAVE -> {
-                long bp = g[5];
+                long bp = x.stack(i, g[5]);
                 long v = x.load(bp, size);
                 g[4] = bp + size;
                 x.setReg(5, size, v);
@@ -211,7 +211,8 @@ final class IntOps {
         long[] g = x.gpr;
         int size = i.size;
         int level = (int) (i.imm2 & 31);
-        long sp = g[4] - size;
+        long sp = x.stack(i, g[4] - size);
+        x.stack(i, g[4] - size * (level + 1L) - i.imm); // the whole frame, before anything is written
         x.store(sp, size, x.reg(5, size));
         long frame = sp;
         long bp = g[5];

@@ -96,7 +96,33 @@ final class Interp {
         if (i.seg != 0) {
             a += i.seg == 1 ? s.fsBase : s.gsBase;
         }
+        if (((a << 16) >> 16) != a) {
+            throw nonCanonical(i, a, i.base == 4 || i.base == 5);
+        }
         return a;
+    }
+
+    /** Bits 63..47 of a linear address must be equal: otherwise #SS for stack references, #GP else. */
+    static GuestFault nonCanonical(Insn i, long a, boolean stack) {
+        String what = "non-canonical " + (stack ? "stack " : "") + "address 0x" + Long.toHexString(a)
+                + " at rip 0x" + Long.toHexString(i.rip);
+        return stack ? new GuestFault(CpuExit.Fault.SS, what) : GuestFault.gp(what);
+    }
+
+    /** A stack address (RSP or RBP implied), checked for canonical form. */
+    long stack(Insn i, long a) {
+        if (((a << 16) >> 16) != a) {
+            throw nonCanonical(i, a, true);
+        }
+        return a;
+    }
+
+    /** A branch target, which must be canonical: otherwise #GP at the branch. */
+    long target(Insn i, long t) {
+        if (((t << 16) >> 16) != t) {
+            throw nonCanonical(i, t, false);
+        }
+        return t;
     }
 
     long load(long a, int size) {
@@ -121,8 +147,8 @@ final class Interp {
         return i.rm >= 0 ? reg(i.rm, size) : load(ea(i), size);
     }
 
-    void push(int size, long v) {
-        long sp = gpr[4] - size;
+    void push(Insn i, int size, long v) {
+        long sp = stack(i, gpr[4] - size);
         store(sp, size, v);
         gpr[4] = sp;
     }
@@ -194,25 +220,25 @@ final class Interp {
                 return JUMPED;
             }
             case Op.JMP_RM -> {
-                s.rip = readRm(i, 8);
+                s.rip = target(i, readRm(i, 8));
                 return JUMPED;
             }
             case Op.CALL -> {
-                push(8, i.next);
+                push(i, 8, i.next);
                 s.rip = i.imm;
                 return JUMPED;
             }
             case Op.CALL_RM -> {
-                long target = readRm(i, 8);
-                push(8, i.next);
-                s.rip = target;
+                long t = target(i, readRm(i, 8));
+                push(i, 8, i.next);
+                s.rip = t;
                 return JUMPED;
             }
             case Op.RET -> {
-                long sp = gpr[4];
-                long target = mem.read64(sp);
+                long sp = stack(i, gpr[4]);
+                long t = target(i, mem.read64(sp));
                 gpr[4] = sp + 8 + i.imm;
-                s.rip = target;
+                s.rip = t;
                 return JUMPED;
             }
             case Op.CMOV -> {
@@ -255,12 +281,12 @@ final class Interp {
                     return JUMPED;
                 }
             }
-            case Op.PUSH_RM -> push(i.size, readRm(i, i.size));
-            case Op.PUSH_I -> push(i.size, i.imm);
+            case Op.PUSH_RM -> push(i, i.size, readRm(i, i.size));
+            case Op.PUSH_I -> push(i, i.size, i.imm);
             case Op.POP_RM -> pop(i);
-            case Op.PUSHF -> push(i.size, s.rflags & 0xfcffffL);
+            case Op.PUSHF -> push(i, i.size, s.rflags & 0xfcffffL);
             case Op.POPF -> {
-                long v = load(gpr[4], i.size);
+                long v = load(stack(i, gpr[4]), i.size);
                 gpr[4] += i.size;
                 long m = i.size == 2 ? POPF_MASK & 0xffff : POPF_MASK;
                 s.rflags = (s.rflags & ~m) | (v & m);
@@ -396,7 +422,7 @@ final class Interp {
 
     private void pop(Insn i) {
         int size = i.size;
-        long sp = gpr[4];
+        long sp = stack(i, gpr[4]);
         long v = load(sp, size);
         if (i.rm >= 0) {
             gpr[4] = sp + size;

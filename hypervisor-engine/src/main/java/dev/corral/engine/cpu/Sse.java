@@ -91,7 +91,10 @@ final class Sse {
         }
         int unmasked = f & ~(s.mxcsr >>> 7) & 0x3f;
         if (unmasked != 0) {
-            s.mxcsr |= f;
+            // An unmasked invalid, denormal or zero-divide stops the instruction before it computes,
+            // so only those are reported; otherwise the post-computation flags are too.
+            int pre = f & (SseFp.IE | SseFp.DE | SseFp.ZE);
+            s.mxcsr |= (pre & unmasked) != 0 ? pre : f;
             throw new GuestFault(CpuExit.Fault.XM, "unmasked SIMD floating-point exception 0x"
                     + Integer.toHexString(unmasked) + " at rip 0x" + Long.toHexString(i.rip));
         }
@@ -104,7 +107,10 @@ final class Sse {
 
     void exec(Insn i) {
         int sub = i.sub;
-        fp.rc = (s.mxcsr >>> 13) & 3;
+        int mx = s.mxcsr;
+        fp.rc = (mx >>> 13) & 3;
+        fp.daz = (mx & 0x40) != 0;
+        fp.ftz = (mx & 0x8000) != 0 && (mx & 0x800) != 0;
         if (sub >= INT_BASE) {
             src(i);
             int d = 2 * i.reg;
@@ -370,7 +376,11 @@ final class Sse {
             }
             case CVTTSS2SI, CVTSS2SI, CVTTSD2SI, CVTSD2SI -> {
                 src(i);
+                boolean daz = (s.mxcsr & 0x40) != 0;
                 double val = sub <= CVTSS2SI ? Float.intBitsToFloat((int) sl) : Double.longBitsToDouble(sl);
+                if (daz && Math.abs(val) < (sub <= CVTSS2SI ? Float.MIN_NORMAL : Double.MIN_NORMAL)) {
+                    val = 0; // denormals read as zero
+                }
                 int mode = (sub == CVTTSS2SI || sub == CVTTSD2SI) ? 3 : roundingMode();
                 long r = fp.d2i(val, i.size * 8, mode);
                 commitFlags(i);

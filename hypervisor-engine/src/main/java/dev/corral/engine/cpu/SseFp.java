@@ -19,6 +19,34 @@ final class SseFp {
     int flags;
     /** MXCSR.RC: 0 nearest-even, 1 down, 2 up, 3 toward zero. */
     int rc;
+    /** MXCSR.DAZ: denormal operands read as zero (keeping their sign). */
+    boolean daz;
+    /** MXCSR.FZ with underflow masked: tiny results become zero (keeping their sign), with UE and PE. */
+    boolean ftz;
+
+    private long dd(long a) {
+        return daz && denD(a) ? a & Long.MIN_VALUE : a;
+    }
+
+    private int df(int a) {
+        return daz && denF(a) ? a & 0x80000000 : a;
+    }
+
+    private long ftzD(long r) {
+        if (ftz && denD(r)) {
+            flags |= UE | PE;
+            return r & Long.MIN_VALUE;
+        }
+        return r;
+    }
+
+    private int ftzF(int r) {
+        if (ftz && denF(r)) {
+            flags |= UE | PE;
+            return r & 0x80000000;
+        }
+        return r;
+    }
 
     // ---- classification ----
 
@@ -50,6 +78,8 @@ final class SseFp {
 
     /** Binary operation on doubles: op 0 add, 1 sub, 2 mul, 3 div, 4 min, 5 max. */
     long binD(int op, long a, long b) {
+        a = dd(a);
+        b = dd(b);
         boolean den = denD(a) || denD(b);
         if (op >= 4) {
             if (nanD(a) || nanD(b)) {
@@ -95,7 +125,7 @@ final class SseFp {
                 ^ Double.doubleToRawLongBits(op == 1 ? -y : y)) < 0) {
             return Long.MIN_VALUE; // an exact zero sum of opposite signs is -0 when rounding down
         }
-        return Double.doubleToRawLongBits(finishD(r, es));
+        return ftzD(Double.doubleToRawLongBits(finishD(r, es)));
     }
 
     /** Applies the rounding mode to the nearest result {@code r}, given the sign of (exact - r). */
@@ -162,6 +192,7 @@ final class SseFp {
     }
 
     long sqrtD(long a) {
+        a = dd(a);
         if (nanD(a)) {
             if (snanD(a)) {
                 flags |= IE;
@@ -188,6 +219,8 @@ final class SseFp {
 
     /** CMPccSD predicate 0..7: EQ LT LE UNORD NEQ NLT NLE ORD; all ones when true. */
     long cmpD(int pred, long a, long b) {
+        a = dd(a);
+        b = dd(b);
         boolean unord = nanD(a) || nanD(b);
         if (snanD(a) || snanD(b) || (unord && (pred & 3) != 0 && (pred & 3) != 3)) {
             flags |= IE;
@@ -212,6 +245,8 @@ final class SseFp {
 
     /** (U)COMISD: the ZF, PF, CF result bits; {@code signalQuiet} for COMISD. */
     long comD(long a, long b, boolean signalQuiet) {
+        a = dd(a);
+        b = dd(b);
         boolean unord = nanD(a) || nanD(b);
         if (snanD(a) || snanD(b) || (unord && signalQuiet)) {
             flags |= IE;
@@ -230,6 +265,8 @@ final class SseFp {
     // ---- single: computed in double, which rounds exactly once for these operations ----
 
     int binF(int op, int a, int b) {
+        a = df(a);
+        b = df(b);
         boolean den = denF(a) || denF(b);
         if (op >= 4) {
             if (nanF(a) || nanF(b)) {
@@ -303,7 +340,7 @@ final class SseFp {
                 && (Float.floatToRawIntBits((float) x) ^ Float.floatToRawIntBits((float) (op == 1 ? -y : y))) < 0) {
             return 0x80000000;
         }
-        return Float.floatToRawIntBits(finishF(r, es));
+        return ftzF(Float.floatToRawIntBits(finishF(r, es)));
     }
 
     private float finishF(float r, int es) {
@@ -335,6 +372,7 @@ final class SseFp {
     }
 
     int sqrtF(int a) {
+        a = df(a);
         if (nanF(a)) {
             if (snanF(a)) {
                 flags |= IE;
@@ -357,6 +395,8 @@ final class SseFp {
     }
 
     long cmpF(int pred, int a, int b) {
+        a = df(a);
+        b = df(b);
         if (!nanF(a) && !nanF(b) && (denF(a) || denF(b))) {
             flags |= DE;
         }
@@ -364,6 +404,8 @@ final class SseFp {
     }
 
     long comF(int a, int b, boolean signalQuiet) {
+        a = df(a);
+        b = df(b);
         if (!nanF(a) && !nanF(b) && (denF(a) || denF(b))) {
             flags |= DE;
         }
@@ -387,6 +429,7 @@ final class SseFp {
     // ---- conversions ----
 
     long f2d(int a) {
+        a = df(a);
         if (nanF(a)) {
             if (snanF(a)) {
                 flags |= IE;
@@ -400,6 +443,7 @@ final class SseFp {
     }
 
     int d2f(long a) {
+        a = dd(a);
         if (nanD(a)) {
             if (snanD(a)) {
                 flags |= IE;
@@ -415,7 +459,7 @@ final class SseFp {
             return Float.floatToRawIntBits(r);
         }
         int es = Float.isInfinite(r) ? (r > 0 ? 1 : -1) : Double.compare(x, r) == 0 ? 0 : x > r ? 1 : -1;
-        return Float.floatToRawIntBits(finishF(r, es));
+        return ftzF(Float.floatToRawIntBits(finishF(r, es)));
     }
 
     /** Integer to double, rounding to nearest (exact for 32-bit sources). */

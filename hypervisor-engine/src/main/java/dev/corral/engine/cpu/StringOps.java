@@ -36,7 +36,8 @@ final class StringOps {
             return Interp.NEXT;
         }
         boolean cmp = i.op == Op.SCAS || i.op == Op.CMPS;
-        if (!cmp && !i.addr32 && (x.s.rflags & DF) == 0 && i.seg == 0) {
+        if (!cmp && !i.addr32 && (x.s.rflags & DF) == 0 && i.seg == 0
+                && ((g[6] << 16) >> 16) == g[6] && ((g[7] << 16) >> 16) == g[7]) {
             if (i.op == Op.MOVS) {
                 cnt = fastMovs(i.size, cnt);
             } else if (i.op == Op.STOS) {
@@ -64,11 +65,19 @@ final class StringOps {
 
     private long src(Insn i) {
         long a = i.addr32 ? g[6] & 0xffffffffL : g[6];
-        return i.seg == 0 ? a : a + (i.seg == 1 ? x.s.fsBase : x.s.gsBase);
+        a = i.seg == 0 ? a : a + (i.seg == 1 ? x.s.fsBase : x.s.gsBase);
+        if (((a << 16) >> 16) != a) {
+            throw Interp.nonCanonical(i, a, false);
+        }
+        return a;
     }
 
     private long dst(Insn i) {
-        return i.addr32 ? g[7] & 0xffffffffL : g[7];
+        long a = i.addr32 ? g[7] & 0xffffffffL : g[7];
+        if (((a << 16) >> 16) != a) {
+            throw Interp.nonCanonical(i, a, false);
+        }
+        return a;
     }
 
     private void advance(Insn i, int r, long step) {

@@ -113,6 +113,9 @@ final class X87 {
     private final long[] conv = new long[2];
 
     private void loadIeee(long bits, int mantBits, int expBits) {
+        if (((bits >>> mantBits) & ((1 << expBits) - 1)) == 0 && (bits & ((1L << mantBits) - 1)) != 0) {
+            fsw |= 0x02; // a denormal single or double operand
+        }
         Ext80Ieee.load(bits, mantBits, expBits, conv);
         os = (int) conv[0];
         om = conv[1];
@@ -147,11 +150,25 @@ final class X87 {
 
     void exec(Insn i) {
         int sub = i.sub;
+        if (!controlOnly(sub)) {
+            fsw &= ~0x200; // C1 is 0 unless the instruction sets it (rounded up, stack overflow, sign)
+        }
         if (sub < 64) {
             memory(i, sub >> 3, sub & 7);
         } else {
             register(i, (sub - 64) >> 6, (sub - 64) & 0x3f);
         }
+    }
+
+    /** FLDENV, FLDCW, FNSTENV, FNSTCW, FNSTSW, FNCLEX, FNINIT, FNOP, FFREE leave C1 alone. */
+    private static boolean controlOnly(int sub) {
+        if (sub < 64) {
+            return (sub >= 8 + 4 && sub < 16) || sub == 5 * 8 + 7;
+        }
+        int esc = (sub - 64) >> 6;
+        int m = (sub - 64) & 0x3f;
+        return (esc == 1 && m == 0x10) || (esc == 3 && (m == 0x22 || m == 0x23)) || (esc == 5 && m < 8)
+                || (esc == 7 && m == 0x20);
     }
 
     private void memory(Insn i, int esc, int reg) {

@@ -137,4 +137,25 @@ class ControlAndStackTest extends CpuTestSupport {
         assertThat(r(4)).isEqualTo(CODE + 0x100);
         assertThat(st.rip).isEqualTo(CODE);
     }
+
+    @Test
+    void nonCanonicalStackAddressIsSsAndOtherMemoryIsGp() {
+        st.gpr[5] = 0x9f60a3f3f69419bfL;
+        CpuExit e = run("c9"); // leave
+        assertThat(((CpuExit.Fault) e).vector()).isEqualTo(CpuExit.Fault.SS);
+        assertThat(r(4)).isEqualTo(STACK);
+        st.rip = CODE;
+        st.gpr[3] = 0x8000000000000000L;
+        mem.load(CODE, hex("48 8b 03 f4")); // mov rax, [rbx]
+        e = cpu.run(10);
+        assertThat(((CpuExit.Fault) e).vector()).isEqualTo(CpuExit.Fault.GP);
+    }
+
+    @Test
+    void jumpToNonCanonicalTargetFaultsAtTheJump() {
+        st.gpr[0] = 0x0000800000000000L;
+        CpuExit e = run("ff e0"); // jmp rax
+        assertThat(((CpuExit.Fault) e).vector()).isEqualTo(CpuExit.Fault.GP);
+        assertThat(st.rip).isEqualTo(CODE);
+    }
 }

@@ -15,7 +15,7 @@ class MulDivTest extends CpuTestSupport {
     @Test
     void unsigned128By64DivisionAgreesWithBigInteger() {
         Random rnd = new Random(7);
-        for (int k = 0; k < 20000; k++) {
+        for (int k = 0; k < 5000; k++) {
             long d = rnd.nextLong() >>> rnd.nextInt(64);
             if (d == 0) {
                 continue;

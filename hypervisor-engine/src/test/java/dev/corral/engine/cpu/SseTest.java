@@ -220,4 +220,24 @@ class SseTest extends CpuTestSupport {
         run("f2 0f 5c c1"); // subsd xmm0, xmm1
         assertThat(st.xmm[0]).isEqualTo(Long.MIN_VALUE);
     }
+
+    @Test
+    void denormalsAreZeroReadsDenormalOperandsAsSignedZero() {
+        st.mxcsr = 0x1f80 | 0x40; // DAZ
+        xmm(0, d(1.0), 0);
+        xmm(1, 0x8000000000000001L, 0); // the smallest negative denormal
+        run("f2 0f 5d c1"); // minsd xmm0, xmm1
+        assertThat(st.xmm[0]).isEqualTo(Long.MIN_VALUE); // -0.0, and no DE
+        assertThat(st.mxcsr & 0x3f).isZero();
+    }
+
+    @Test
+    void flushToZeroTurnsTinyResultsIntoZeroWithUnderflowAndPrecision() {
+        st.mxcsr = 0x1f80 | 0x8000; // FZ, underflow masked
+        xmm(0, d(Double.MIN_NORMAL), 0);
+        xmm(1, d(0.5), 0);
+        run("f2 0f 59 c1"); // mulsd xmm0, xmm1 -> exactly MIN_NORMAL/2, a denormal
+        assertThat(st.xmm[0]).isZero();
+        assertThat(st.mxcsr & 0x30).isEqualTo(0x30);
+    }
 }

@@ -92,4 +92,30 @@ class X87Test extends CpuTestSupport {
         assertThat(st.xmm[5]).isEqualTo(0x1234);
         assertThat(mem.read16(DATA) & 0xffff).isEqualTo(0x37f);
     }
+
+    @Test
+    void roundedUpResultSetsC1AndAnExactStoreClearsIt() {
+        st.gpr[0] = DATA;
+        mem.write32(DATA, 3);
+        run("db 00 " // fild dword [rax] : 3
+                + "d9 e8 " // fld1
+                + "de f1 " // fdivrp st(1), st : 1/3, rounded up at 64 bits
+                + "89 c3 " // mov ebx, eax (keep the address)
+                + "df e0 " // fnstsw ax
+                + "89 c1 " // mov ecx, eax
+                + "db 7b 10 " // fstp tbyte [rbx+16] : exact
+                + "df e0"); // fnstsw ax
+        assertThat(r(1) & 0x200).as("C1 after rounding up").isEqualTo(0x200);
+        assertThat(r(0) & 0x200).as("C1 after an exact store").isZero();
+        assertThat(q(DATA + 16)).isEqualTo(0xaaaaaaaaaaaaaaabL);
+    }
+
+    @Test
+    void loadingADenormalSingleReportsDe() {
+        st.gpr[0] = DATA;
+        mem.write32(DATA, 1); // the smallest positive single denormal
+        run("d9 00 " // fld dword [rax]
+                + "df e0"); // fnstsw ax
+        assertThat(r(0) & 0x02).isEqualTo(2);
+    }
 }
