@@ -3,6 +3,8 @@ package dev.corral.engine.cpu.difftest;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.corral.engine.cpu.CpuState;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
@@ -137,9 +139,9 @@ class CpuDifferentialTest {
 
     /** EAX, EBX, ECX, EDX of the software CPU's CPUID for {@code leaf}: what it advertises. */
     private static long[] softwareCpuid(int leaf) {
-        dev.corral.engine.cpu.CpuState s = new dev.corral.engine.cpu.CpuState();
+        CpuState s = new CpuState();
         s.gpr[0] = leaf;
-        DiffCase c = DiffCase.uniform("cpuid", java.util.List.of("cpuid"), new byte[] {0x0f, (byte) 0xa2, (byte) 0xcc}, s,
+        DiffCase c = DiffCase.uniform("cpuid", List.of("cpuid"), new byte[] {0x0f, (byte) 0xa2, (byte) 0xcc}, s,
                 new byte[GuestLayout.PAGE], GuestLayout.STATUS_FLAGS, 0, 0, false);
         Outcome o = SoftwareRun.run(c);
         assertThat(o.vector()).as("CPUID in the software CPU: %s", o.detail()).isEqualTo(Outcome.BP);
