@@ -106,8 +106,10 @@ final class StackFamily implements CaseGenerator {
         return new Operand.Mem(CpuState.RSP, -1, 1, o.rnd.nextInt(48) - 16, false);
     }
 
-    /** CALL rel32 over the next 0..2 instructions, or CALL r64 to the next instruction. */
+    /** CALL rel32 over the next 0..2 instructions, CALL/JMP r64 or m64 to the next instruction. */
     private static Insn call(Operands o) {
+        if (o.rnd.nextInt(3) == 0) return indirectThroughMemory(o);
+        if (o.rnd.nextInt(4) == 0) return jumpThroughRegister(o);
         if (o.rnd.nextBoolean()) {
             int skip = o.rnd.nextInt(3);
             if (skip == 0) {
@@ -122,6 +124,32 @@ final class StackFamily implements CaseGenerator {
             return concat(Forms.movImm(r.num(), target, false), call);
         };
         return Insn.of("mov " + Operands.regName(r, 32) + ", next ; call " + Operands.regName(r, 64), 0, 0, 0, enc);
+    }
+
+    /** mov r32, (address after the unit) ; jmp r64 (FF /4). */
+    private static Insn jumpThroughRegister(Operands o) {
+        Operand.Reg r = Operand.Reg.of(o.dst());
+        Insn.Encoding enc = a -> {
+            byte[] jmp = X86.encode(Forms.NONE, false, false, op(0xff), 4, false, r, new byte[0], a);
+            long target = a + Forms.movImm(r.num(), 0, false).length + jmp.length;
+            return concat(Forms.movImm(r.num(), target, false), jmp);
+        };
+        return Insn.of("mov " + Operands.regName(r, 32) + ", next ; jmp " + Operands.regName(r, 64), 0, 0, 0, enc);
+    }
+
+    /** mov qword [m], (address after the unit) ; call/jmp qword [m] (FF /2, FF /4). */
+    private static Insn indirectThroughMemory(Operands o) {
+        boolean isCall = o.rnd.nextBoolean();
+        Operand.Mem m = new Operand.Mem(o.base, -1, 1, o.rnd.nextInt(0x200) - 0x100, o.rnd.nextBoolean());
+        Insn.Encoding enc = a -> {
+            byte[] branch = X86.encode(Forms.NONE, false, false, op(0xff), isCall ? 2 : 4, false, m, new byte[0], a);
+            int storeLength = X86.encode(Forms.NONE, true, false, op(0xc7), 0, false, m, X86.le(0, 4), a).length;
+            long target = a + storeLength + branch.length;
+            byte[] store = X86.encode(Forms.NONE, true, false, op(0xc7), 0, false, m, X86.le(target, 4), a);
+            return concat(store, branch);
+        };
+        String name = (isCall ? "call" : "jmp") + " qword " + Operands.memName(m, 0);
+        return Insn.of("mov qword " + Operands.memName(m, 0) + ", next ; " + name, 0, 0, 0, enc);
     }
 
     /** push (address after the ret) ; ret [imm16]. */
