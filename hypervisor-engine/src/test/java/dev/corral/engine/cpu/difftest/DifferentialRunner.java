@@ -25,9 +25,10 @@ final class DifferentialRunner {
             List<String> failures) {
 
         String summary() {
+            String ud = unimplementedDetails.isEmpty() ? "" : " " + unimplementedDetails.keySet().stream().limit(3).toList();
             return String.format("%s (seed %d): %d cases, %d matched (%d of them the same fault or syscall), %d #UD only in the"
-                    + " software CPU, %d mismatched, %d host timeouts; host exits %s", family, seed, cases, matched,
-                    bothFaulted, unimplemented, mismatched, hostTimeouts, hostExits);
+                    + " software CPU%s, %d mismatched, %d host timeouts; host exits %s", family, seed, cases, matched,
+                    bothFaulted, unimplemented, ud, mismatched, hostTimeouts, hostExits);
         }
     }
 
@@ -59,7 +60,8 @@ final class DifferentialRunner {
             Outcome actual = SoftwareRun.run(c);
             if (actual.vector() == Outcome.UD && expected.vector() != Outcome.UD) {
                 unimplemented++;
-                unimplementedDetails.merge(String.valueOf(actual.detail()), 1, Integer::sum);
+                unimplementedDetails.merge(String.valueOf(actual.detail()).replaceAll(" at rip 0x\\p{XDigit}+", ""), 1,
+                        Integer::sum);
                 continue;
             }
             List<String> diffs = Comparison.differences(c, expected, actual);

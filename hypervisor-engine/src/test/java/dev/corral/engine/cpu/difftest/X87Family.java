@@ -54,7 +54,7 @@ final class X87Family implements CaseGenerator {
                 insns.add(pop ? arithPop(o, depth) : arith(o, depth));
                 if (pop) depth--;
             } else if (pick == 5) {
-                insns.add(unary(o, depth));
+                insns.add(rnd.nextBoolean() ? unary(o, depth) : conditional(o, depth));
             } else if (pick == 6) {
                 insns.add(compare(o, depth));
                 if (insns.getLast().text().contains("p ")) depth--;
@@ -68,7 +68,8 @@ final class X87Family implements CaseGenerator {
             }
             if (insns.size() > before) {
                 String text = insns.getLast().text();
-                conditionDefined = text.equals("ftst") || (keepsCondition && conditionDefined);
+                conditionDefined = text.equals("ftst") || text.equals("fxam") || text.equals("fprem")
+                        || (keepsCondition && conditionDefined);
                 c1Defined = !text.contains("fldcw");
             }
         }
@@ -141,6 +142,30 @@ final class X87Family implements CaseGenerator {
             case 1 -> mem(ARITH[k] + " qword", 0xdc, k, o.mem(8), 0);
             case 2 -> mem("fi" + ARITH[k].substring(1) + " dword", 0xda, k, o.mem(4), 0);
             default -> mem("fi" + ARITH[k].substring(1) + " word", 0xde, k, o.mem(2), 0);
+        };
+    }
+
+    /** FCMOVcc st0, st(i) (DA/DB C0..DF: B E BE U and their negations, reading CF ZF PF). */
+    private static final long[] FCMOV_READS = {Forms.C, Forms.Z, Forms.C | Forms.Z, Forms.P};
+    private static final String[] FCMOV_NAMES = {"b", "e", "be", "u"};
+
+    /**
+     * FCMOVcc (C1 only), FXAM (C0-C3 from the class of st0, defined even for an empty register) and,
+     * with two registers, FPREM (C0 C1 C3 quotient bits, C2 incomplete) and FSCALE.
+     */
+    private static Insn conditional(Operands o, int depth) {
+        int pick = o.rnd.nextInt(depth >= 2 ? 4 : 2);
+        return switch (pick) {
+            case 0 -> {
+                int cc = o.rnd.nextInt(4);
+                boolean negated = o.rnd.nextBoolean();
+                int i = o.rnd.nextInt(depth);
+                yield Insn.of("fcmov" + (negated ? "n" : "") + FCMOV_NAMES[cc] + " st0, st" + i, 0, 0, FCMOV_READS[cc],
+                        new byte[] {(byte) (negated ? 0xdb : 0xda), (byte) (0xc0 + 8 * cc + i)});
+            }
+            case 1 -> bytes("fxam", 0xd9, 0xe5);
+            case 2 -> bytes("fprem", 0xd9, 0xf8);
+            default -> bytes("fscale", 0xd9, 0xfd);
         };
     }
 
