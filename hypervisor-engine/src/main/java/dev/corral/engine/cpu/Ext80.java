@@ -29,13 +29,14 @@ final class Ext80 {
     /**
      * Rounds to an integer by {@code mode} (0 nearest-even, 1 down, 2 up, 3 toward zero). When the value
      * does not fit 64 bits (or is NaN or infinite) returns {@link Long#MIN_VALUE} with {@code flags[0]}
-     * set; {@code flags[1]} reports a discarded fraction.
+     * set; {@code flags[1]} reports a discarded fraction, {@code flags[2]} a magnitude rounded up.
      */
     static long toLong(int se, long m, int mode, boolean[] flags) {
         boolean neg = (se & 0x8000) != 0;
         int e = se & 0x7fff;
         flags[0] = false;
         flags[1] = false;
+        flags[2] = false;
         if (e == 0x7fff) {
             flags[0] = true;
             return Long.MIN_VALUE;
@@ -74,6 +75,7 @@ final class Ext80 {
         };
         if (up) {
             ip++;
+            flags[2] = true;
         }
         if (ip < 0) { // 2^63 after rounding
             if (neg && ip == Long.MIN_VALUE) {

@@ -113,6 +113,7 @@ final class Ext80Ieee {
         if (be >= expMax) {
             math.flags |= Ext80Math.OE | Ext80Math.PE;
             boolean toInf = rounding == 0 || (rounding == 1 && neg) || (rounding == 2 && !neg);
+            math.roundedUp = toInf;
             return toInf ? signBit | ((long) expMax << mantBits)
                     : signBit | ((long) (expMax - 1) << mantBits) | ((1L << mantBits) - 1);
         }

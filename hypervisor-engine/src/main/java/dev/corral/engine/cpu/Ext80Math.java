@@ -404,6 +404,7 @@ final class Ext80Math {
         if (eb >= 0x7fff) {
             flags |= OE | PE;
             boolean toInf = rounding == 0 || (rounding == 1 && neg) || (rounding == 2 && !neg);
+            roundedUp = toInf;
             if (toInf) {
                 result(sign | 0x7fff, Long.MIN_VALUE);
             } else {

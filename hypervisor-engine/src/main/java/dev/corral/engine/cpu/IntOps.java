@@ -219,7 +219,7 @@ final class IntOps {
         for (int k = 1; k < level; k++) {
             bp -= size;
             sp -= size;
-            x.store(sp, size, x.load(bp, size));
+            x.store(sp, size, x.load(x.stack(i, bp), size));
         }
         if (level > 0) {
             sp -= size;

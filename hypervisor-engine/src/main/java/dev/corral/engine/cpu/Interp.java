@@ -83,6 +83,15 @@ final class Interp {
     }
 
     long ea(Insn i) {
+        long a = address(i);
+        if (((a << 16) >> 16) != a) {
+            throw nonCanonical(i, a, i.base == 4 || i.base == 5);
+        }
+        return a;
+    }
+
+    /** The effective address of the memory operand, unchecked (LEA's result). */
+    long address(Insn i) {
         long a = i.disp;
         if (i.base >= 0) {
             a += gpr[i.base];
@@ -95,9 +104,6 @@ final class Interp {
         }
         if (i.seg != 0) {
             a += i.seg == 1 ? s.fsBase : s.gsBase;
-        }
-        if (((a << 16) >> 16) != a) {
-            throw nonCanonical(i, a, i.base == 4 || i.base == 5);
         }
         return a;
     }
@@ -190,7 +196,7 @@ final class Interp {
             }
             case Op.MOVZX -> setReg(i.reg, i.size, readRm(i, i.size2));
             case Op.MOVSX -> setReg(i.reg, i.size, Alu.signExtend(readRm(i, i.size2), i.size2));
-            case Op.LEA -> setReg(i.reg, i.size, ea(i));
+            case Op.LEA -> setReg(i.reg, i.size, address(i)); // no memory access: any value is fine
             case Op.ALU_RM_R -> aluRm(i, reg(i.reg, i.size));
             case Op.ALU_RM_I -> aluRm(i, i.imm);
             case Op.ALU_R_RM -> {

@@ -432,7 +432,7 @@ final class Sse {
             }
             case CVTPD2DQ, CVTTPD2DQ -> {
                 int mode = sub == CVTTPD2DQ ? 3 : roundingMode();
-                lo = fp.d2i(Double.longBitsToDouble(sl), 32, mode) | (fp.d2i(Double.longBitsToDouble(sh), 32, mode) << 32);
+                lo = d2i(sl, mode) | (d2i(sh, mode) << 32);
                 hi = 0;
             }
             default -> throw new IllegalStateException("decoder produced unknown SSE op " + sub);
@@ -443,6 +443,17 @@ final class Sse {
     }
 
     private long f2i(long bits, int mode) {
-        return fp.d2i(Float.intBitsToFloat((int) bits), 32, mode);
+        int b = (int) bits;
+        if (fp.daz && SseFp.denF(b)) {
+            b &= 0x80000000; // denormals read as zero
+        }
+        return fp.d2i(Float.intBitsToFloat(b), 32, mode);
+    }
+
+    private long d2i(long bits, int mode) {
+        if (fp.daz && SseFp.denD(bits)) {
+            bits &= Long.MIN_VALUE;
+        }
+        return fp.d2i(Double.longBitsToDouble(bits), 32, mode);
     }
 }

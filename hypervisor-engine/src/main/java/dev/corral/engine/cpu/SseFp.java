@@ -151,7 +151,9 @@ final class SseFp {
             return v;
         }
         flags |= PE;
-        if (Math.abs(v) < Double.MIN_NORMAL || (Math.abs(r) < Double.MIN_NORMAL)) {
+        // tininess is detected before rounding: the exact value is below the smallest normal
+        double ar = Math.abs(r);
+        if (ar < Double.MIN_NORMAL || (ar == Double.MIN_NORMAL && (r > 0 ? es < 0 : es > 0))) {
             flags |= UE;
         }
         return v;
@@ -365,7 +367,8 @@ final class SseFp {
             return v;
         }
         flags |= PE;
-        if (Math.abs(v) < Float.MIN_NORMAL || Math.abs(r) < Float.MIN_NORMAL) {
+        float ar = Math.abs(r);
+        if (ar < Float.MIN_NORMAL || (ar == Float.MIN_NORMAL && (r > 0 ? es < 0 : es > 0))) {
             flags |= UE;
         }
         return v;

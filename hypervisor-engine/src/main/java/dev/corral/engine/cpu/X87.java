@@ -9,7 +9,7 @@ package dev.corral.engine.cpu;
  * control; loads, stores and integer conversions are bit-exact ({@link Ext80Ieee}). The status word
  * tracks IE (with SF for stack faults), DE, ZE, OE, UE, PE and C1 for rounding up. Exceptions are
  * always handled as if masked (the default control word masks them all): unmasking them in FCW does
- * not raise #MF. FLD of the constants ignores the rounding control.
+ * not raise #MF.
  */
 final class X87 {
 
@@ -24,7 +24,9 @@ final class X87 {
     private int top;
     private int fcw = 0x37f;
     private int fsw;
-    private final boolean[] cvt = new boolean[2];
+    private final boolean[] cvt = new boolean[3];
+    /** Set by {@link #loadIeee} when a memory operand was a denormal single or double. */
+    private boolean memDenormal;
     private final Ext80Math math = new Ext80Math();
 
     X87(Interp x) {
@@ -113,9 +115,7 @@ final class X87 {
     private final long[] conv = new long[2];
 
     private void loadIeee(long bits, int mantBits, int expBits) {
-        if (((bits >>> mantBits) & ((1 << expBits) - 1)) == 0 && (bits & ((1L << mantBits) - 1)) != 0) {
-            fsw |= 0x02; // a denormal single or double operand
-        }
+        memDenormal = ((bits >>> mantBits) & ((1 << expBits) - 1)) == 0 && (bits & ((1L << mantBits) - 1)) != 0;
         Ext80Ieee.load(bits, mantBits, expBits, conv);
         os = (int) conv[0];
         om = conv[1];
@@ -176,6 +176,7 @@ final class X87 {
         CpuMemory mem = x.mem;
         switch (esc) {
             case 0, 2, 4, 6 -> {
+                memDenormal = false;
                 switch (esc) {
                     case 0 -> loadIeee(mem.read32(a) & 0xffffffffL, 23, 8);
                     case 2 -> loadInt(mem.read32(a));
@@ -184,14 +185,27 @@ final class X87 {
                 }
                 int bs = os;
                 long bm = om;
+                boolean den = memDenormal;
                 load(0);
+                // a denormal memory operand is reported unless a NaN or unsupported operand makes the
+                // operation invalid, or it is divided by zero (zero-divide is reported alone)
+                boolean quiet = Ext80Math.isNaN(os, om) || Ext80Math.unsupported(os, om)
+                        || (reg == 7 && Ext80Math.isZero(os, om));
                 arithOrCompare(reg, 0, os, om, bs, bm);
+                if (den && !quiet) {
+                    fsw |= 0x02;
+                }
             }
             case 1 -> {
                 switch (reg) {
                     case 0 -> {
                         loadIeee(mem.read32(a) & 0xffffffffL, 23, 8);
+                        if (Ext80Math.signalling(os, om)) {
+                            fsw |= 0x01; // a signalling NaN loads as a quiet one, and is invalid
+                            om |= 0x4000000000000000L;
+                        }
                         push(os, om);
+                        fsw |= memDenormal ? 0x02 : 0;
                     }
                     case 2, 3 -> {
                         int saved = fsw;
@@ -236,7 +250,12 @@ final class X87 {
                 switch (reg) {
                     case 0 -> {
                         loadIeee(mem.read64(a), 52, 11);
+                        if (Ext80Math.signalling(os, om)) {
+                            fsw |= 0x01; // a signalling NaN loads as a quiet one, and is invalid
+                            om |= 0x4000000000000000L;
+                        }
                         push(os, om);
+                        fsw |= memDenormal ? 0x02 : 0;
                     }
                     case 1 -> storeInt(a, 8, 3, true);
                     case 2, 3 -> {
@@ -283,11 +302,11 @@ final class X87 {
             int p = phys(0);
             v = Ext80.toLong(se[p], mant[p], mode, cvt);
             long lim = 1L << (size * 8 - 1);
-            if (cvt[0] || (size < 8 && (v >= lim || v < -lim))) {
+            if (cvt[0] || Ext80Math.unsupported(se[p], mant[p]) || (size < 8 && (v >= lim || v < -lim))) {
                 f |= 0x01;
                 v = Long.MIN_VALUE;
             } else if (cvt[1]) {
-                f |= 0x20;
+                f |= 0x20 | (cvt[2] ? 0x200 : 0); // C1: rounded up
             }
         }
         switch (size) {
@@ -529,21 +548,42 @@ final class X87 {
                     finish();
                     set(0, math.se, math.m);
                 } else { // FRNDINT
-                    int e = os & 0x7fff;
-                    if (e != 0x7fff && om != 0 && e - Ext80.BIAS < 63) {
-                        long v = Ext80.toLong(os, om, (fcw >> 10) & 3, cvt);
-                        if (cvt[1]) {
-                            fsw |= 0x20;
-                        }
-                        boolean neg = (os & 0x8000) != 0;
-                        if (v == 0) {
-                            set(0, neg ? 0x8000 : 0, 0);
-                        } else {
-                            set(0, Ext80.seOfLong(v), Ext80.mantOfLong(v));
-                        }
-                    }
+                    roundToInteger();
                 }
             }
+        }
+    }
+
+    /** FRNDINT: unsupported formats are invalid, NaNs propagate, finite values round by RC. */
+    private void roundToInteger() {
+        int e = os & 0x7fff;
+        if (Ext80Math.unsupported(os, om)) {
+            fsw |= 0x01;
+            set(0, INDEF_SE, INDEF_MANT);
+            return;
+        }
+        if (Ext80Math.isNaN(os, om)) {
+            if (Ext80Math.signalling(os, om)) {
+                fsw |= 0x01;
+                set(0, os, om | 0x4000000000000000L);
+            }
+            return;
+        }
+        if (e == 0x7fff || om == 0 || e - Ext80.BIAS >= 63) {
+            return; // infinities, zeros and values without a fraction
+        }
+        if (e == 0) {
+            fsw |= 0x02; // denormal operand
+        }
+        long v = Ext80.toLong(os, om, (fcw >> 10) & 3, cvt);
+        if (cvt[1]) {
+            fsw |= 0x20 | (cvt[2] ? 0x200 : 0);
+        }
+        boolean neg = (os & 0x8000) != 0;
+        if (v == 0) {
+            set(0, neg ? 0x8000 : 0, 0);
+        } else {
+            set(0, Ext80.seOfLong(v), Ext80.mantOfLong(v));
         }
     }
 
@@ -555,6 +595,8 @@ final class X87 {
         int cls;
         if ((empty & (1 << p)) != 0) {
             cls = 0x4100;
+        } else if (Ext80Math.unsupported(se[p], m)) {
+            cls = 0;
         } else if (e == 0x7fff) {
             cls = (m << 1) == 0 ? 0x0500 : 0x0100;
         } else if (e == 0 && m == 0) {
@@ -569,13 +611,18 @@ final class X87 {
 
     /** FLD1, FLDL2T, FLDL2E, FLDPI, FLDLG2, FLDLN2, FLDZ with their exact 64-bit significands. */
     private void pushConstant(int r) {
+        // The truncated 64-bit significands; the bit after them decides rounding (L2T's is 0, the
+        // others' 1, and none of them is exact), so nearest rounds all but L2T up.
+        int rc = (fcw >> 10) & 3;
+        boolean upMode = rc == 2;
+        boolean nearest = rc == 0;
         switch (r) {
             case 0 -> push(Ext80.BIAS, Long.MIN_VALUE);
-            case 1 -> push(Ext80.BIAS + 1, 0xd49a784bcd1b8afeL);
-            case 2 -> push(Ext80.BIAS, 0xb8aa3b295c17f0bcL);
-            case 3 -> push(Ext80.BIAS + 1, 0xc90fdaa22168c235L);
-            case 4 -> push(Ext80.BIAS - 2, 0x9a209a84fbcff799L);
-            case 5 -> push(Ext80.BIAS - 1, 0xb17217f7d1cf79acL);
+            case 1 -> push(Ext80.BIAS + 1, 0xd49a784bcd1b8afeL + (upMode ? 1 : 0));
+            case 2 -> push(Ext80.BIAS, 0xb8aa3b295c17f0bbL + (upMode || nearest ? 1 : 0));
+            case 3 -> push(Ext80.BIAS + 1, 0xc90fdaa22168c234L + (upMode || nearest ? 1 : 0));
+            case 4 -> push(Ext80.BIAS - 2, 0x9a209a84fbcff798L + (upMode || nearest ? 1 : 0));
+            case 5 -> push(Ext80.BIAS - 1, 0xb17217f7d1cf79abL + (upMode || nearest ? 1 : 0));
             default -> push(0, 0);
         }
     }

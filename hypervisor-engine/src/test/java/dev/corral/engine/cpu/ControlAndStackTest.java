@@ -158,4 +158,20 @@ class ControlAndStackTest extends CpuTestSupport {
         assertThat(((CpuExit.Fault) e).vector()).isEqualTo(CpuExit.Fault.GP);
         assertThat(st.rip).isEqualTo(CODE);
     }
+
+    @Test
+    void leaOfANonCanonicalAddressIsJustArithmetic() {
+        st.gpr[3] = 0x7fffffffffffffffL;
+        CpuExit e = run("48 8d 43 01"); // lea rax, [rbx+1]
+        assertThat(e).isInstanceOf(CpuExit.Halt.class);
+        assertThat(r(0)).isEqualTo(Long.MIN_VALUE);
+    }
+
+    @Test
+    void enterWithNestingReadsThroughANonCanonicalFramePointerIsSs() {
+        st.gpr[5] = 0x633d6d081a01d3c8L;
+        CpuExit e = run("c8 00 00 03"); // enter 0, 3
+        assertThat(((CpuExit.Fault) e).vector()).isEqualTo(CpuExit.Fault.SS);
+        assertThat(r(4)).isEqualTo(STACK);
+    }
 }

@@ -118,4 +118,29 @@ class X87Test extends CpuTestSupport {
                 + "df e0"); // fnstsw ax
         assertThat(r(0) & 0x02).isEqualTo(2);
     }
+
+    @Test
+    void loadingASignallingNanSingleQuietsItAndIsInvalid() {
+        st.gpr[0] = DATA;
+        mem.write32(DATA, 0x7f800001); // single SNaN
+        run("d9 00 " // fld dword [rax]
+                + "db 78 10 " // fstp tbyte [rax+16]
+                + "df e0"); // fnstsw ax
+        assertThat(r(0) & 0x01).isEqualTo(1);
+        assertThat(q(DATA + 16)).isEqualTo(0xc000010000000000L);
+    }
+
+    @Test
+    void frndintOfAnUnnormalIsInvalidAndGivesTheIndefinite() {
+        st.gpr[0] = DATA;
+        mem.write64(DATA, 0x1234); // integer bit clear with a non-zero exponent: unsupported
+        mem.write16(DATA + 8, 0x4000);
+        run("db 28 " // fld tbyte [rax]
+                + "d9 fc " // frndint
+                + "db 78 10 " // fstp tbyte [rax+16]
+                + "df e0"); // fnstsw ax
+        assertThat(r(0) & 0x01).isEqualTo(1);
+        assertThat(q(DATA + 16)).isEqualTo(0xc000000000000000L);
+        assertThat(mem.read16(DATA + 24) & 0xffff).isEqualTo(0xffff);
+    }
 }
