@@ -143,7 +143,7 @@ final class SseFloatFamily {
                 int t = o.rnd.nextInt(2);
                 Operand rm = o.rnd.nextInt(3) == 0 ? new Operand.Xmm(o.xmm())
                         : aligned && o.rnd.nextInt(10) != 0 ? o.alignedMem(16) : o.mem(16);
-                String n = (aligned ? "mova" : "movu") + SUFFIX[t].charAt(1);
+                String n = (aligned ? "mova" : "movu") + SUFFIX[t];
                 int opcode = aligned ? (store ? 0x29 : 0x28) : (store ? 0x11 : 0x10);
                 return Forms.sse(store ? n + " " + SseIntFamily.name(rm) + ", xmm" + x : n + " xmm" + x + ", " + SseIntFamily.name(rm),
                         PREFIX[t], false, op(0x0f, opcode), x, rm, new byte[0], 0);
