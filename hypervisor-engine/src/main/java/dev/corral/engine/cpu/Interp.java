@@ -365,7 +365,7 @@ final class Interp {
                     + Long.toHexString(i.rip) + ")");
         }
         if (save) {
-            x87.fxsave(a);
+            X87Environment.fxsave(x87, a);
             mem.write32(a + 24, s.mxcsr);
             mem.write32(a + 28, 0xffff);
             for (int k = 0; k < 32; k++) {
@@ -381,7 +381,7 @@ final class Interp {
             for (int k = 0; k < 32; k++) {
                 xmm[k] = mem.read64(a + 160 + 8L * k);
             }
-            x87.fxrstor(a);
+            X87Environment.fxrstor(x87, a);
             s.mxcsr = m;
             System.arraycopy(xmm, 0, s.xmm, 0, 32);
         }

@@ -111,6 +111,8 @@ final class Sse {
         fp.rc = (mx >>> 13) & 3;
         fp.daz = (mx & 0x40) != 0;
         fp.ftz = (mx & 0x8000) != 0 && (mx & 0x800) != 0;
+        fp.oeUnmasked = (mx & 0x400) == 0;
+        fp.ueUnmasked = (mx & 0x800) == 0;
         if (sub >= INT_BASE) {
             src(i);
             int d = 2 * i.reg;

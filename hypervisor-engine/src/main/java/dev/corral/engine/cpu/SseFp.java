@@ -23,6 +23,9 @@ final class SseFp {
     boolean daz;
     /** MXCSR.FZ with underflow masked: tiny results become zero (keeping their sign), with UE and PE. */
     boolean ftz;
+    /** Overflow (underflow) unmasked: #XM follows, PE reports whether the significand alone was rounded. */
+    boolean oeUnmasked;
+    boolean ueUnmasked;
 
     private long dd(long a) {
         return daz && denD(a) ? a & Long.MIN_VALUE : a;
@@ -131,6 +134,9 @@ final class SseFp {
     /** Applies the rounding mode to the nearest result {@code r}, given the sign of (exact - r). */
     private double finishD(double r, int es) {
         if (es == 0) {
+            if (ueUnmasked && r != 0 && Math.abs(r) < Double.MIN_NORMAL) {
+                flags |= UE; // unmasked, underflow is tininess alone
+            }
             return r;
         }
         boolean overflow = Double.isInfinite(r);
@@ -347,6 +353,9 @@ final class SseFp {
 
     private float finishF(float r, int es) {
         if (es == 0) {
+            if (ueUnmasked && r != 0 && Math.abs(r) < Float.MIN_NORMAL) {
+                flags |= UE;
+            }
             return r;
         }
         boolean overflow = Float.isInfinite(r);
@@ -462,6 +471,14 @@ final class SseFp {
             return Float.floatToRawIntBits(r);
         }
         int es = Float.isInfinite(r) ? (r > 0 ? 1 : -1) : Double.compare(x, r) == 0 ? 0 : x > r ? 1 : -1;
+        if ((oeUnmasked && Float.isInfinite(r)) || (ueUnmasked && Math.abs(x) < Float.MIN_NORMAL && x != 0)) {
+            // #XM will be raised without a result; PE says whether 24 bits hold the significand
+            flags |= Float.isInfinite(r) ? OE : UE;
+            if ((a & 0x1fffffffL) != 0) {
+                flags |= PE;
+            }
+            return Float.floatToRawIntBits(r);
+        }
         return ftzF(Float.floatToRawIntBits(finishF(r, es)));
     }
 

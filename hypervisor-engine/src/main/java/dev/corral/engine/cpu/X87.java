@@ -16,14 +16,14 @@ final class X87 {
     private static final long INDEF_MANT = 0xc000000000000000L;
     private static final int INDEF_SE = 0xffff;
 
-    private final Interp x;
-    private final long[] mant = new long[8];
-    private final int[] se = new int[8];
+    final Interp x;
+    final long[] mant = new long[8];
+    final int[] se = new int[8];
     /** Bit n set: physical register n is empty. */
-    private int empty = 0xff;
-    private int top;
-    private int fcw = 0x37f;
-    private int fsw;
+    int empty = 0xff;
+    int top;
+    int fcw = 0x37f;
+    int fsw;
     private final boolean[] cvt = new boolean[3];
     /** Set by {@link #loadIeee} when a memory operand was a denormal single or double. */
     private boolean memDenormal;
@@ -62,7 +62,7 @@ final class X87 {
 
     // ---- register stack ----
 
-    private int phys(int i) {
+    int phys(int i) {
         return (top + i) & 7;
     }
 
@@ -220,10 +220,10 @@ final class X87 {
                             pop();
                         }
                     }
-                    case 4 -> loadEnv(a);
+                    case 4 -> X87Environment.load(this, a);
                     case 5 -> fcw = mem.read16(a) & 0x1f7f | 0x40;
                     case 6 -> {
-                        storeEnv(a);
+                        X87Environment.store(this, a);
                         fcw |= 0x3f; // FNSTENV masks all exceptions after storing
                     }
                     default -> mem.write16(a, fcw);
@@ -320,7 +320,7 @@ final class X87 {
         }
     }
 
-    private int status() {
+    int status() {
         return (fsw & ~0x3800) | (top << 11) | ((fsw & 0x3f & ~(fcw & 0x3f)) != 0 ? 0x8080 : 0);
     }
 
@@ -627,51 +627,6 @@ final class X87 {
         }
     }
 
-    /** The 28-byte environment (FCW, FSW, full tag word, zero instruction and data pointers). */
-    private void storeEnv(long a) {
-        CpuMemory mem = x.mem;
-        int tags = 0;
-        for (int p = 0; p < 8; p++) {
-            int t;
-            if ((empty & (1 << p)) != 0) {
-                t = 3;
-            } else {
-                int e = se[p] & 0x7fff;
-                if (e == 0 && mant[p] == 0) {
-                    t = 1;
-                } else if (e == 0x7fff || e == 0 || mant[p] >= 0) {
-                    t = 2;
-                } else {
-                    t = 0;
-                }
-            }
-            tags |= t << (2 * p);
-        }
-        mem.write64(a + 20, 0); // probe the last bytes first: a fault must leave memory unchanged
-        mem.write32(a, fcw | 0xffff0000);
-        mem.write32(a + 4, status() | 0xffff0000);
-        mem.write32(a + 8, tags | 0xffff0000);
-        mem.write64(a + 12, 0);
-        mem.write32(a + 24, 0xffff0000);
-    }
-
-    private void loadEnv(long a) {
-        CpuMemory mem = x.mem;
-        int cw = mem.read16(a) & 0xffff;
-        int sw = mem.read16(a + 4) & 0xffff;
-        int tags = mem.read16(a + 8) & 0xffff;
-        fcw = cw;
-        fsw = sw & ~0x3800;
-        top = (sw >> 11) & 7;
-        int e = 0;
-        for (int p = 0; p < 8; p++) {
-            if (((tags >> (2 * p)) & 3) == 3) {
-                e |= 1 << p;
-            }
-        }
-        empty = e;
-    }
-
     // ---- MMX aliasing ----
 
     /** Any MMX instruction: TOP = 0 and all registers valid. */
@@ -700,51 +655,5 @@ final class X87 {
         fsw = 0;
         top = 0;
         empty = 0xff;
-    }
-
-    void fxsave(long a) {
-        CpuMemory mem = x.mem;
-        mem.write16(a, fcw);
-        mem.write16(a + 2, status());
-        int ftw = 0;
-        for (int p = 0; p < 8; p++) {
-            if ((empty & (1 << p)) == 0) {
-                ftw |= 1 << p;
-            }
-        }
-        mem.write8(a + 4, ftw);
-        mem.write8(a + 5, 0);
-        mem.write16(a + 6, 0);
-        mem.write64(a + 8, 0);
-        mem.write64(a + 16, 0);
-        for (int k = 0; k < 8; k++) {
-            int p = phys(k);
-            mem.write64(a + 32 + 16L * k, mant[p]);
-            mem.write16(a + 40 + 16L * k, se[p]);
-            mem.write16(a + 42 + 16L * k, 0);
-            mem.write32(a + 44 + 16L * k, 0);
-        }
-    }
-
-    void fxrstor(long a) {
-        CpuMemory mem = x.mem;
-        int cw = mem.read16(a) & 0xffff;
-        int sw = mem.read16(a + 2) & 0xffff;
-        int ftw = mem.read8(a + 4) & 0xff;
-        long[] m = new long[8];
-        int[] s = new int[8];
-        for (int k = 0; k < 8; k++) {
-            m[k] = mem.read64(a + 32 + 16L * k);
-            s[k] = mem.read16(a + 40 + 16L * k) & 0xffff;
-        }
-        fcw = cw;
-        fsw = sw & ~0x3800;
-        top = (sw >> 11) & 7;
-        empty = ~ftw & 0xff;
-        for (int k = 0; k < 8; k++) {
-            int p = phys(k);
-            mant[p] = m[k];
-            se[p] = s[k];
-        }
     }
 }
