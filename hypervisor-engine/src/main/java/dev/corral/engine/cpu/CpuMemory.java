@@ -36,6 +36,24 @@ public interface CpuMemory {
     /** Reads one instruction byte: like {@link #read8} but checks execute permission. */
     int fetch8(long address);
 
+    /**
+     * Faults as a one-byte write to {@code address} would, leaving memory as it is. The CPU calls it on
+     * every page of a store made of several writes (a 16-byte MOVDQU, an m80, FXSAVE...) before making the
+     * first write, so that a fault on a later page commits nothing of the instruction.
+     *
+     * <p>The default reads the byte and writes it back; a memory that can check permissions directly
+     * should override it, since the write-back could undo another thread's write to that byte.
+     */
+    default void probeWrite(long address) {
+        int v;
+        try {
+            v = read8(address);
+        } catch (MemoryFault f) {
+            throw new MemoryFault(f.address(), MemoryFault.Access.WRITE); // the store is what faults
+        }
+        write8(address, v);
+    }
+
     /** Asks to be told of writes to the page holding {@code address}. */
     void watchCode(long address);
 

@@ -140,6 +140,23 @@ final class Interp {
         };
     }
 
+    /**
+     * Before a store of {@code len} bytes made of several writes: when it spans two pages, checks both
+     * (lower first, as the hardware reports it) so that a fault writes nothing. Within one page the
+     * first write faults before any other can commit.
+     */
+    void storable(long a, int len) {
+        long last = a + len - 1;
+        long page = a & -CpuMemory.PAGE_SIZE;
+        if (page == (last & -CpuMemory.PAGE_SIZE)) {
+            return;
+        }
+        mem.probeWrite(a);
+        for (long p = page + CpuMemory.PAGE_SIZE; p <= last; p += CpuMemory.PAGE_SIZE) {
+            mem.probeWrite(p);
+        }
+    }
+
     void store(long a, int size, long v) {
         switch (size) {
             case 1 -> mem.write8(a, (int) v);
@@ -365,6 +382,7 @@ final class Interp {
                     + Long.toHexString(i.rip) + ")");
         }
         if (save) {
+            storable(a, 416); // the bytes FXSAVE writes: all or nothing
             X87Environment.fxsave(x87, a);
             mem.write32(a + 24, s.mxcsr);
             mem.write32(a + 28, 0xffff);

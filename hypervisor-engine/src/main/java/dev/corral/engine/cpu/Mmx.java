@@ -109,7 +109,9 @@ final class Mmx {
                 fpu.mmxWrite(target, SseInt.shift(fpu.mmxRead(target), w, kind, (int) i.imm));
             }
             default -> {
-                long b = src(i);
+                // PUNPCKL* mm, m32 reads 4 bytes only (the low halves are all it uses), so it must
+                // not fault on the next page when the operand ends at a page boundary
+                long b = op >= 0x60 && op <= 0x62 && i.rm < 0 ? x.mem.read32(x.ea(i)) & 0xffffffffL : src(i);
                 fpu.mmxWrite(dst, SseInt.mmx(op, fpu.mmxRead(dst), b));
             }
         }

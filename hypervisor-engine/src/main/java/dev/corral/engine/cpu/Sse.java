@@ -135,6 +135,7 @@ final class Sse {
                 } else {
                     long a = x.ea(i);
                     aligned(i, a);
+                    x.storable(a, 16); // two writes: a fault in the second page must leave the first
                     x.mem.write64(a, v[d]);
                     x.mem.write64(a + 8, v[d + 1]);
                 }

@@ -26,6 +26,11 @@ final class SseFp {
     /** Overflow (underflow) unmasked: #XM follows, PE reports whether the significand alone was rounded. */
     boolean oeUnmasked;
     boolean ueUnmasked;
+    /**
+     * Set by add/sub/mul/div before rounding: whether the exact result fits the significand with an
+     * unbounded exponent, which is what PE reports when an unmasked overflow or underflow follows.
+     */
+    private boolean significandExact = true;
 
     private long dd(long a) {
         return daz && denD(a) ? a & Long.MIN_VALUE : a;
@@ -128,7 +133,10 @@ final class SseFp {
                 ^ Double.doubleToRawLongBits(op == 1 ? -y : y)) < 0) {
             return Long.MIN_VALUE; // an exact zero sum of opposite signs is -0 when rounding down
         }
-        return ftzD(Double.doubleToRawLongBits(finishD(r, es)));
+        significandExact = !(oeUnmasked || ueUnmasked) || SseSignificand.fits(op, x, y, 53);
+        long out = ftzD(Double.doubleToRawLongBits(finishD(r, es)));
+        significandExact = true;
+        return out;
     }
 
     /** Applies the rounding mode to the nearest result {@code r}, given the sign of (exact - r). */
@@ -153,15 +161,18 @@ final class SseFp {
             }
         }
         if (overflow || Double.isInfinite(v)) {
-            flags |= OE | PE;
+            // unmasked, #XM follows with no result: PE only if the significand alone was rounded
+            flags |= OE | (oeUnmasked && significandExact ? 0 : PE);
             return v;
         }
-        flags |= PE;
         // tininess is detected before rounding: the exact value is below the smallest normal
         double ar = Math.abs(r);
         if (ar < Double.MIN_NORMAL || (ar == Double.MIN_NORMAL && (r > 0 ? es < 0 : es > 0))) {
-            flags |= UE;
+            // unmasked, #XM follows with no result: PE only if the significand alone was rounded
+            flags |= UE | (ueUnmasked && significandExact ? 0 : PE);
+            return v;
         }
+        flags |= PE;
         return v;
     }
 
@@ -348,7 +359,10 @@ final class SseFp {
                 && (Float.floatToRawIntBits((float) x) ^ Float.floatToRawIntBits((float) (op == 1 ? -y : y))) < 0) {
             return 0x80000000;
         }
-        return ftzF(Float.floatToRawIntBits(finishF(r, es)));
+        significandExact = !(oeUnmasked || ueUnmasked) || SseSignificand.fits(op, x, y, 24);
+        int out = ftzF(Float.floatToRawIntBits(finishF(r, es)));
+        significandExact = true;
+        return out;
     }
 
     private float finishF(float r, int es) {
@@ -372,14 +386,16 @@ final class SseFp {
             }
         }
         if (overflow || Float.isInfinite(v)) {
-            flags |= OE | PE;
+            // unmasked, #XM follows with no result: PE only if the significand alone was rounded
+            flags |= OE | (oeUnmasked && significandExact ? 0 : PE);
+            return v;
+        }
+        float ar = Math.abs(r);
+        if (ar < Float.MIN_NORMAL || (ar == Float.MIN_NORMAL && (r > 0 ? es < 0 : es > 0))) {
+            flags |= UE | (ueUnmasked && significandExact ? 0 : PE);
             return v;
         }
         flags |= PE;
-        float ar = Math.abs(r);
-        if (ar < Float.MIN_NORMAL || (ar == Float.MIN_NORMAL && (r > 0 ? es < 0 : es > 0))) {
-            flags |= UE;
-        }
         return v;
     }
 

@@ -240,6 +240,7 @@ final class X87 {
                     }
                     default -> { // 7: FSTP m80
                         load(0);
+                        x.storable(a, 10); // two writes: all or nothing
                         mem.write64(a, om);
                         mem.write16(a + 8, os);
                         pop();

@@ -28,11 +28,12 @@ final class X87Environment {
             }
             tags |= t << (2 * p);
         }
-        mem.write64(a + 20, 0); // probe the last bytes first: a fault must leave memory unchanged
+        f.x.storable(a, 28); // several writes: a fault must leave memory unchanged
         mem.write32(a, f.fcw | 0xffff0000);
         mem.write32(a + 4, f.status() | 0xffff0000);
         mem.write32(a + 8, tags | 0xffff0000);
         mem.write64(a + 12, 0);
+        mem.write32(a + 20, 0);
         mem.write32(a + 24, 0xffff0000);
     }
 

@@ -55,6 +55,7 @@ final class FlatMemory implements CpuMemory {
         }
     }
 
+    @Override public void probeWrite(long a) { off(a, 1, MemoryFault.Access.WRITE); }
     @Override public int read8(long a) { return (int) get(a, 1); }
     @Override public int read16(long a) { return (int) get(a, 2); }
     @Override public int read32(long a) { return (int) get(a, 4); }

@@ -41,4 +41,16 @@ class MmxTest extends CpuTestSupport {
                 | CpuidModel.EDX1_MMX | CpuidModel.EDX1_SSE | CpuidModel.EDX1_SSE2;
         assertThat(r(2) & need).isEqualTo(need);
     }
+
+    @Test
+    void punpcklWithAMemoryOperandReadsOnlyFourBytes() {
+        long end = CODE + 0x10000; // the first unmapped byte
+        mem.write32(end - 4, 0xa1b2c3d4);
+        st.gpr[0] = 0x11223344_55667788L;
+        CpuExit e = run("48 0f 6e c8 " // movq mm1, rax
+                + "0f 60 0c 25 fc ff 01 00 " // punpcklbw mm1, [0x1fffc] (m32: ends at the boundary)
+                + "48 0f 7e cb"); // movq rbx, mm1
+        assertThat(e).isInstanceOf(CpuExit.Halt.class);
+        assertThat(r(3)).isEqualTo(0xa155_b266_c377_d488L);
+    }
 }

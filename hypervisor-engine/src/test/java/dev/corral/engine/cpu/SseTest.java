@@ -240,4 +240,44 @@ class SseTest extends CpuTestSupport {
         assertThat(st.xmm[0]).isZero();
         assertThat(st.mxcsr & 0x30).isEqualTo(0x30);
     }
+
+    @Test
+    void unmaskedOverflowOfAnExactSignificandReportsOnlyOverflow() {
+        st.mxcsr = 0x1f80 & ~(1 << 10); // overflow unmasked
+        xmm(0, 0, 0);
+        xmm(1, d(0x1p200), 0); // fits 24 bits, not the single range
+        CpuExit e = run("f2 0f 5a c1"); // cvtsd2ss xmm0, xmm1
+        assertThat(((CpuExit.Fault) e).vector()).isEqualTo(CpuExit.Fault.XM);
+        assertThat(st.mxcsr & 0x3f).isEqualTo(0x08);
+        assertThat(st.xmm[0]).isZero(); // no result is written
+    }
+
+    @Test
+    void unmaskedUnderflowOfAnExactQuotientReportsOnlyUnderflow() {
+        // cpu-diff vector: divss of the smallest normal by -2^65, everything unmasked, FTZ, RC=up
+        st.mxcsr = 0xe000;
+        xmm(5, 0x00800000L, 0);
+        xmm(12, 0xe0000000L, 0);
+        CpuExit e = run("f3 41 0f 5e ec"); // divss xmm5, xmm12
+        assertThat(((CpuExit.Fault) e).vector()).isEqualTo(CpuExit.Fault.XM);
+        assertThat(st.mxcsr).isEqualTo(0xe010);
+        assertThat(st.xmm[10]).isEqualTo(0x00800000L); // no result is written
+    }
+
+    @Test
+    void unmaskedUnderflowOfARoundedSignificandAlsoReportsPrecision() {
+        st.mxcsr = 0x1f80 & ~(1 << 11); // underflow unmasked
+        xmm(0, d(0x1p-1000 / 3), 0); // 53 significant bits, times 3: 55 bits to round
+        xmm(1, d(3 * 0x1p-60), 0);
+        CpuExit e = run("f2 0f 59 c1"); // mulsd xmm0, xmm1
+        assertThat(((CpuExit.Fault) e).vector()).isEqualTo(CpuExit.Fault.XM);
+        assertThat(st.mxcsr & 0x3f).isEqualTo(0x30);
+        st.mxcsr = 0x1f80 & ~(1 << 11);
+        st.rip = CODE;
+        xmm(0, d((1 + 0x1p-50) * 0x1p-1000), 0); // rounded as a denormal, exact in 53 bits
+        xmm(1, d(0x1p-60), 0);
+        e = run("f2 0f 59 c1");
+        assertThat(((CpuExit.Fault) e).vector()).isEqualTo(CpuExit.Fault.XM);
+        assertThat(st.mxcsr & 0x3f).isEqualTo(0x10);
+    }
 }
