@@ -78,6 +78,12 @@ final class FlatMemory implements CpuMemory {
     @Override public void write32(long a, int v) { write(a, 4, v); }
     @Override public void write64(long a, long v) { write(a, 8, v); }
 
+    /** Checks write permission without the default's read-and-write-back (which would count as a code write). */
+    @Override
+    public void probeWrite(long address) {
+        writable(address);
+    }
+
     @Override
     public int fetch8(long address) {
         if (in(address, GuestLayout.CODE)) return code[offset(address)] & 0xff;
