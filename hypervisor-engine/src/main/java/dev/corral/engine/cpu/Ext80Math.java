@@ -50,12 +50,12 @@ final class Ext80Math {
         return e != 0 && m >= 0;
     }
 
-    private void result(int s, long mant) {
+    void result(int s, long mant) {
         se = s;
         m = mant;
     }
 
-    private void indefinite() {
+    void indefinite() {
         flags |= IE;
         result(INDEF_SE, INDEF_M);
     }
@@ -65,7 +65,7 @@ final class Ext80Math {
      * signalling one, of two NaNs of the same kind the larger significand. True when it produced the
      * result; otherwise notes a denormal operand (DE).
      */
-    private boolean nans(int sa, long ma, int sb, long mb) {
+    boolean nans(int sa, long ma, int sb, long mb) {
         if (unsupported(sa, ma) || unsupported(sb, mb)) {
             indefinite();
             return true;

@@ -490,8 +490,8 @@ final class SseFp {
         if ((oeUnmasked && Float.isInfinite(r)) || (ueUnmasked && Math.abs(x) < Float.MIN_NORMAL && x != 0)) {
             // #XM will be raised without a result; PE says whether 24 bits hold the significand
             flags |= Float.isInfinite(r) ? OE : UE;
-            if ((a & 0x1fffffffL) != 0) {
-                flags |= PE;
+            if (!SseSignificand.fits(2, x, 1.0, 24)) { // x * 1: the odd part of x's significand,
+                flags |= PE; // so a denormal double's leading zeros do not count
             }
             return Float.floatToRawIntBits(r);
         }

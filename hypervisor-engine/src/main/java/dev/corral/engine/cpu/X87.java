@@ -33,33 +33,6 @@ final class X87 {
         this.x = x;
     }
 
-    static boolean implemented(int sub) {
-        if (sub < 64) {
-            int esc = sub >> 3;
-            int reg = sub & 7;
-            return switch (esc) {
-                case 0, 2, 4, 6 -> true; // arithmetic and compares with m32fp, m32int, m64fp, m16int
-                case 1 -> reg != 1;
-                case 3 -> reg != 4 && reg != 6;
-                case 5 -> reg <= 3 || reg == 7;
-                default -> true; // DF: FILD/FISTTP/FIST/FISTP m16, FBLD.. (4, 6 refused below), FILD/FISTP m64
-            } && !(esc == 7 && (reg == 4 || reg == 6));
-        }
-        int esc = (sub - 64) >> 6;
-        int m = (sub - 64) & 0x3f;
-        return switch (esc) {
-            case 0 -> true;
-            case 1 -> m < 0x10 || m == 0x10 || (m >= 0x20 && m <= 0x21) || (m >= 0x24 && m <= 0x25)
-                    || (m >= 0x28 && m <= 0x2e) || m == 0x3a || m == 0x3c;
-            case 2 -> m < 0x20 || m == 0x29;
-            case 3 -> m < 0x20 || m == 0x22 || m == 0x23 || (m >= 0x28 && m < 0x38);
-            case 4 -> m < 0x10 || m >= 0x20;
-            case 5 -> m < 0x08 || (m >= 0x10 && m < 0x30);
-            case 6 -> m < 0x10 || m == 0x19 || m >= 0x20;
-            default -> m == 0x20 || (m >= 0x28 && m < 0x38);
-        };
-    }
-
     // ---- register stack ----
 
     int phys(int i) {
@@ -113,6 +86,7 @@ final class X87 {
     }
 
     private final long[] conv = new long[2];
+    private final long[] conv4 = new long[4];
 
     private void loadIeee(long bits, int mantBits, int expBits) {
         memDenormal = ((bits >>> mantBits) & ((1 << expBits) - 1)) == 0 && (bits & ((1L << mantBits) - 1)) != 0;
@@ -537,11 +511,24 @@ final class X87 {
                         load(0);
                         compareToStatus(os, om, 0, 0, true);
                     }
-                    default -> fxam();
+                    default -> X87Examine.fxam(this);
                 }
             }
             case 5 -> pushConstant(r);
             default -> {
+                if (r == 5 || (row == 7 && r == 0)) {
+                    remainderOrScale(row * 8 + r);
+                    return;
+                }
+                if (row == 6) { // 4: FXTRACT, exponent into ST(0), then the significand pushed
+                    load(0);
+                    prepare();
+                    Ext80Rem.extract(math, os, om, conv4);
+                    fsw = (fsw & ~0x200) | (math.flags & 0x3f);
+                    set(0, (int) conv4[0], conv4[1]);
+                    push((int) conv4[2], conv4[3]);
+                    return;
+                }
                 load(0);
                 if (r == 2) { // FSQRT
                     prepare();
@@ -553,6 +540,23 @@ final class X87 {
                 }
             }
         }
+    }
+
+    /** FPREM1 (0x35), FPREM (0x38), FSCALE (0x3d): ST(0) op ST(1) into ST(0). */
+    private void remainderOrScale(int m) {
+        load(1);
+        int bs = os;
+        long bm = om;
+        load(0);
+        prepare();
+        if (m == 0x3d) {
+            Ext80Rem.scale(math, os, om, bs, bm);
+            finish();
+        } else { // C0, C3, C1 take the quotient's low bits, C2 says "not finished"
+            int cc = Ext80Rem.remainder(math, os, om, bs, bm, m == 0x35);
+            fsw = (fsw & ~(Ext80Rem.C0 | Ext80Rem.C1 | Ext80Rem.C2 | Ext80Rem.C3)) | (math.flags & 0x3f) | cc;
+        }
+        set(0, math.se, math.m);
     }
 
     /** FRNDINT: unsupported formats are invalid, NaNs propagate, finite values round by RC. */
@@ -586,28 +590,6 @@ final class X87 {
         } else {
             set(0, Ext80.seOfLong(v), Ext80.mantOfLong(v));
         }
-    }
-
-    private void fxam() {
-        int p = phys(0);
-        int c1 = (se[p] & 0x8000) != 0 ? 0x200 : 0;
-        int e = se[p] & 0x7fff;
-        long m = mant[p];
-        int cls;
-        if ((empty & (1 << p)) != 0) {
-            cls = 0x4100;
-        } else if (Ext80Math.unsupported(se[p], m)) {
-            cls = 0;
-        } else if (e == 0x7fff) {
-            cls = (m << 1) == 0 ? 0x0500 : 0x0100;
-        } else if (e == 0 && m == 0) {
-            cls = 0x4000;
-        } else if (e == 0) {
-            cls = 0x4400;
-        } else {
-            cls = m < 0 ? 0x0400 : 0;
-        }
-        fsw = (fsw & ~0x4700) | cls | c1;
     }
 
     /** FLD1, FLDL2T, FLDL2E, FLDPI, FLDLG2, FLDLN2, FLDZ with their exact 64-bit significands. */

@@ -21,7 +21,8 @@
  * </ul>
  *
  * <p>Known gaps: no AVX/VEX, SSE3+, BMI, MOVBE, XSAVE, RDRAND (all #UD and not advertised); x87
- * transcendental instructions, FBLD/FBSTP, FNSAVE/FRSTOR are #UD; unmasked x87 exceptions never raise
+ * transcendental instructions, FBLD/FBSTP, FNSAVE/FRSTOR are #UD (FPREM, FPREM1, FSCALE and FXTRACT
+ * are implemented exactly); unmasked x87 exceptions never raise
  * #MF; AMD's MXCSR.MM (bit 17) is a reserved bit here (LDMXCSR of it is #GP, as on Intel).
  */
 package dev.corral.engine.cpu;

@@ -280,4 +280,14 @@ class SseTest extends CpuTestSupport {
         assertThat(((CpuExit.Fault) e).vector()).isEqualTo(CpuExit.Fault.XM);
         assertThat(st.mxcsr & 0x3f).isEqualTo(0x10);
     }
+
+    @Test
+    void unmaskedUnderflowOfADenormalDoubleToSingleCountsOnlyItsSignificantBits() {
+        // cpu-diff vector: cvtsd2ss of the denormal 0x140200000 (13 significant bits), UM=OM=PM=0, FZ
+        st.mxcsr = 0xa180;
+        xmm(2, 0x0000000140200000L, 0);
+        CpuExit e = run("f2 0f 5a fa"); // cvtsd2ss xmm7, xmm2
+        assertThat(((CpuExit.Fault) e).vector()).isEqualTo(CpuExit.Fault.XM);
+        assertThat(st.mxcsr).isEqualTo(0xa192); // DE (masked) and UE, no PE
+    }
 }
