@@ -1,0 +1,34 @@
+package dev.corral.engine.cpu.difftest;
+
+import dev.corral.engine.cpu.Cpu;
+import dev.corral.engine.cpu.CpuExit;
+import dev.corral.engine.cpu.CpuState;
+
+/** Runs a case in the software CPU, against a {@link FlatMemory} laid out as the harness lays it out. */
+final class SoftwareRun {
+
+    /** Far more than any generated sequence (8 instructions, REP counts below 64) can retire. */
+    private static final long BUDGET = 10_000;
+
+    private SoftwareRun() {}
+
+    static Outcome run(DiffCase c) {
+        FlatMemory memory = new FlatMemory(c.code(), c.data().clone(), c.writableCode());
+        CpuState state = c.init().copy();
+        state.rip = GuestLayout.CODE;
+        Cpu cpu = new Cpu(state, memory);
+        CpuExit exit;
+        try {
+            exit = cpu.run(BUDGET);
+        } catch (RuntimeException | StackOverflowError e) {
+            return new Outcome(Outcome.BROKEN, state.rip, state, memory.data(), 0, "the CPU threw " + e);
+        }
+        CpuState s = cpu.state();
+        return switch (exit) {
+            case CpuExit.Fault f -> new Outcome(f.vector(), s.rip, s, memory.data(), f.address(), f.detail());
+            case CpuExit.BudgetSpent b -> new Outcome(Outcome.TIMEOUT, s.rip, s, memory.data(), 0, "budget spent");
+            case CpuExit.Syscall y -> new Outcome(Outcome.SYSCALL, s.rip, s, memory.data(), 0, "syscall");
+            case CpuExit.Halt h -> new Outcome(Outcome.BROKEN, s.rip, s, memory.data(), 0, "unexpected halt exit");
+        };
+    }
+}
