@@ -61,17 +61,17 @@ public class UsageMeter {
         int finalSkipped = skipped;
         return QuarkusTransaction.requiringNew().call(() -> {
             store.relaxCommitDurability();
-            var known = store.known(events.keySet());
+            var claimed = store.claim(events.values());
             var fresh = new LinkedHashMap<String, List<UsageEvent>>();
             for (var e : events.values()) {
-                if (!known.contains(e.id())) {
+                if (claimed.contains(e.id())) {
                     fresh.computeIfAbsent(e.uid(), u -> new ArrayList<>()).add(e);
                 }
             }
             var result = fold(fresh, false);
             next.forEach((topic, offsets) -> store.saveOffsets(group, topic, offsets));
             beforeCommit.run();
-            return new Outcome(result.applied(), result.pending(), known.size() + inBatchDuplicates, finalSkipped);
+            return new Outcome(result.applied(), result.pending(), events.size() - claimed.size() + inBatchDuplicates, finalSkipped);
         });
     }
 
@@ -98,7 +98,7 @@ public class UsageMeter {
             return MeterBatch.fold(fresh, Map.of(), Map.of(), skipGaps);
         }
         var w = MeterBatch.fold(fresh, store.lockStates(fresh.keySet()), store.pending(fresh.keySet()), skipGaps);
-        store.insertEvents(w.newEvents(), w.newStatuses());
+        store.restate(w.newEvents(), w.newStatuses());
         store.settle(w.settledApplied(), "applied");
         store.settle(w.settledStale(), "stale");
         store.saveStates(w.states());

@@ -51,11 +51,56 @@ public class UsageStore {
         });
     }
 
-    /** The ids among {@code ids} the meter has already read. */
-    Set<String> known(Collection<String> ids) {
-        var known = new HashSet<String>();
-        query("SELECT id FROM usage_event WHERE id = ANY(?)", s -> s.setArray(1, texts(s.getConnection(), ids)), r -> known.add(r.getString(1)));
-        return known;
+    /**
+     * Records events as read, in one statement, and returns the ids that were new: an id already there (read before,
+     * or by another meter that committed first) is left alone. New ones start as applied; {@link #restate} corrects
+     * the few that turn out pending or stale.
+     */
+    Set<String> claim(Collection<UsageEvent> events) {
+        var fresh = new HashSet<String>();
+        if (events.isEmpty()) {
+            return fresh;
+        }
+        int n = events.size();
+        var ids = new String[n];
+        var uids = new String[n];
+        var sequences = new Long[n];
+        int i = 0;
+        for (var e : events) {
+            ids[i] = e.id();
+            uids[i] = e.uid();
+            sequences[i++] = e.sequence();
+        }
+        query("INSERT INTO usage_event (id, uid, sequence, status) SELECT t.i, t.u, t.s, 'applied' "
+                + "FROM unnest(?::text[], ?::text[], ?::bigint[]) AS t(i, u, s) ON CONFLICT (id) DO NOTHING RETURNING id", s -> {
+            s.setArray(1, s.getConnection().createArrayOf("text", ids));
+            s.setArray(2, s.getConnection().createArrayOf("text", uids));
+            s.setArray(3, s.getConnection().createArrayOf("bigint", sequences));
+        }, r -> fresh.add(r.getString(1)));
+        return fresh;
+    }
+
+    /** Sets the status of events just claimed that did not apply: pending ones keep their content. */
+    void restate(List<UsageEvent> events, List<String> statuses) {
+        var ids = new java.util.ArrayList<String>();
+        var newStatuses = new java.util.ArrayList<String>();
+        var bodies = new java.util.ArrayList<String>();
+        for (int i = 0; i < events.size(); i++) {
+            if (!statuses.get(i).equals("applied")) {
+                ids.add(events.get(i).id());
+                newStatuses.add(statuses.get(i));
+                bodies.add(statuses.get(i).equals("pending") ? write(events.get(i)) : null);
+            }
+        }
+        if (ids.isEmpty()) {
+            return;
+        }
+        update("UPDATE usage_event e SET status = t.s, event = t.j::jsonb FROM unnest(?::text[], ?::text[], ?::text[]) AS t(i, s, j) "
+                + "WHERE e.id = t.i", (c, s) -> {
+            s.setArray(1, c.createArrayOf("text", ids.toArray()));
+            s.setArray(2, c.createArrayOf("text", newStatuses.toArray()));
+            s.setArray(3, c.createArrayOf("text", bodies.toArray()));
+        });
     }
 
     /** The workloads' states, locked for this transaction. */
@@ -90,33 +135,6 @@ public class UsageStore {
             s.setInt(2, limit);
         }, r -> uids.add(r.getString(1)));
         return uids;
-    }
-
-    /** Records events read for the first time with their outcome; a pending one keeps its content. */
-    void insertEvents(List<UsageEvent> events, List<String> statuses) {
-        if (events.isEmpty()) {
-            return;
-        }
-        int n = events.size();
-        var ids = new String[n];
-        var uids = new String[n];
-        var sequences = new Long[n];
-        var bodies = new String[n];
-        for (int i = 0; i < n; i++) {
-            var e = events.get(i);
-            ids[i] = e.id();
-            uids[i] = e.uid();
-            sequences[i] = e.sequence();
-            bodies[i] = statuses.get(i).equals("pending") ? write(e) : null;
-        }
-        update("INSERT INTO usage_event (id, uid, sequence, status, event) "
-                + "SELECT * FROM unnest(?::text[], ?::text[], ?::bigint[], ?::text[], ?::jsonb[])", (c, s) -> {
-            s.setArray(1, c.createArrayOf("text", ids));
-            s.setArray(2, c.createArrayOf("text", uids));
-            s.setArray(3, c.createArrayOf("bigint", sequences));
-            s.setArray(4, c.createArrayOf("text", statuses.toArray()));
-            s.setArray(5, c.createArrayOf("text", bodies));
-        });
     }
 
     /** Marks events that were pending as applied or stale. */
