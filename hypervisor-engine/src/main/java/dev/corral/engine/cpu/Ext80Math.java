@@ -55,8 +55,9 @@ final class Ext80Math {
         m = mant;
     }
 
+    /** An invalid operation: the indefinite result, and IE alone (invalid outranks a denormal operand). */
     void indefinite() {
-        flags |= IE;
+        flags = (flags & ~DE) | IE;
         result(INDEF_SE, INDEF_M);
     }
 
