@@ -3,9 +3,9 @@ package dev.corral.engine.boot;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
+
+import dev.corral.engine.guests.DebianPackages;
 
 /**
  * The Debian cloud kernel, a real guest no one here wrote: fetched with {@code apt-get download} into
@@ -27,15 +27,14 @@ final class DebianKernel {
         }
         Files.createDirectories(DIR);
         String meta = "linux-image-cloud-amd64";
-        String depends = run(DIR, "apt-cache", "depends", meta);
+        String depends = DebianPackages.run(DIR, "apt-cache", "depends", meta);
         String pkg = depends.lines().map(String::trim).filter(l -> l.startsWith("Depends: linux-image-"))
                 .map(l -> l.substring("Depends: ".length())).findFirst()
                 .orElseThrow(() -> new IOException("apt-cache does not say which kernel " + meta + " depends on:\n" + depends));
-        run(DIR, "apt-get", "download", pkg);
-        Path deb = only(DIR, pkg + "_");
+        Path deb = DebianPackages.fetch(pkg, DIR);
         Path unpacked = DIR.resolve("unpacked");
         Files.createDirectories(unpacked);
-        run(DIR, "sh", "-c", "dpkg-deb --fsys-tarfile '" + deb.getFileName() + "' | tar -x -C unpacked --wildcards './boot/vmlinuz-*'");
+        DebianPackages.run(DIR, "sh", "-c", "dpkg-deb --fsys-tarfile '" + deb.getFileName() + "' | tar -x -C unpacked --wildcards './boot/vmlinuz-*'");
         Path vmlinuz = only(unpacked.resolve("boot"), "vmlinuz-");
         Files.copy(vmlinuz, image);
         return image;
@@ -72,8 +71,7 @@ final class DebianKernel {
         if (Files.isExecutable(tool)) {
             return tool;
         }
-        run(DIR, "apt-get", "download", "lz4");
-        run(DIR, "dpkg-deb", "-x", only(DIR, "lz4_").getFileName().toString(), "lz4tool");
+        DebianPackages.run(DIR, "dpkg-deb", "-x", DebianPackages.fetch("lz4", DIR).getFileName().toString(), "lz4tool");
         return tool;
     }
 
@@ -98,14 +96,5 @@ final class DebianKernel {
             }
             return found.getLast();
         }
-    }
-
-    private static String run(Path dir, String... command) throws IOException, InterruptedException {
-        var p = new ProcessBuilder(new ArrayList<>(List.of(command))).directory(dir.toFile()).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        if (!p.waitFor(300, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            throw new IOException(String.join(" ", command) + " failed:\n" + out);
-        }
-        return out;
     }
 }

@@ -5,7 +5,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+
+import dev.corral.engine.guests.DebianPackages;
 
 /**
  * The guests the user-mode tests run, built or fetched on first use into {@code target/guests/} and
@@ -25,16 +26,9 @@ final class GuestBinaries {
         if (Files.isExecutable(busybox)) {
             return busybox;
         }
-        Path download = DIR.resolve("download");
-        Files.createDirectories(download);
-        run(download, "apt-get", "download", "busybox-static");
-        Path deb;
-        try (var list = Files.list(download)) {
-            deb = list.filter(p -> p.getFileName().toString().startsWith("busybox-static") && p.toString().endsWith(".deb"))
-                    .findFirst().orElseThrow(() -> new IOException("apt-get download busybox-static left no .deb in " + download));
-        }
+        Path deb = DebianPackages.fetch("busybox-static", DIR.resolve("download"));
         Path extracted = DIR.resolve("busybox-static.tmp");
-        run(DIR, "dpkg-deb", "-x", deb.toString(), extracted.toString());
+        DebianPackages.run(DIR, "dpkg-deb", "-x", deb.toString(), extracted.toString());
         Files.move(extracted, DIR.resolve("busybox-static"), StandardCopyOption.ATOMIC_MOVE);
         return busybox;
     }
@@ -72,19 +66,7 @@ final class GuestBinaries {
         cmd.addAll(List.of("-o", out.toString()));
         cmd.addAll(List.of(flags));
         cmd.add(source.toString());
-        run(DIR, cmd.toArray(String[]::new));
+        DebianPackages.run(DIR, cmd.toArray(String[]::new));
         return out;
-    }
-
-    /** Runs a host command; its output goes to a log that the failure message quotes. */
-    static void run(Path dir, String... command) throws IOException, InterruptedException {
-        Path log = Files.createTempFile("guest-build", ".log");
-        Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
-                .redirectOutput(log.toFile()).start();
-        if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            p.destroyForcibly();
-            throw new IOException(String.join(" ", command) + " failed: " + Files.readString(log));
-        }
-        Files.deleteIfExists(log);
     }
 }
