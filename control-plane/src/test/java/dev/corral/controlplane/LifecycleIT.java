@@ -115,7 +115,7 @@ class LifecycleIT {
                 .extract().path("metadata.uid");
         publish(uid, event("corral.vm.running", uid, crashing, node, 1, "GuestBooted"));
         publish(uid, event("corral.vm.failed", uid, crashing, node, 2, "GuestCrashed"));
-        var planned = awaitVm(crashing, Duration.ofSeconds(30), v -> v.get("status.restart.count") != null);
+        var planned = awaitVm(crashing, Duration.ofSeconds(30), v -> "GuestCrashed".equals(v.getString("status.restart.reason")));
         assertThat(planned.getInt("status.restart.count")).isEqualTo(1);
         assertThat(planned.getString("status.restart.reason")).isEqualTo("GuestCrashed");
         // Due after the (test) first delay of 1 s: the control plane asks the node to restart it.
@@ -155,7 +155,7 @@ class LifecycleIT {
                 .extract().path("metadata.uid");
         publish(uid, event("corral.vm.running", uid, name, node, 1, "GuestBooted"));
         publish(uid, event("corral.vm.failed", uid, name, node, 2, "GuestCrashed"));
-        awaitVm(name, Duration.ofSeconds(30), v -> v.get("status.restart.count") != null);
+        awaitVm(name, Duration.ofSeconds(30), v -> "GuestCrashed".equals(v.getString("status.restart.reason")));
         given().post("/v1/vms/" + name + "/restart").then().statusCode(200);
         var settled = awaitVm(name, Duration.ofSeconds(30), v -> v.getString("status.restart.nextAt") == null);
         var reasons = given().queryParam("involvedObject", "vm/" + name).get("/v1/events").then().extract()
