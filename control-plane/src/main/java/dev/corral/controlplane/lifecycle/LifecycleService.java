@@ -3,7 +3,6 @@ package dev.corral.controlplane.lifecycle;
 import java.time.Instant;
 import java.util.Map;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.corral.api.CloudEvent;
 import dev.corral.api.Condition;
@@ -12,7 +11,6 @@ import dev.corral.api.WorkloadStatus;
 import dev.corral.controlplane.event.EventService;
 import dev.corral.controlplane.restart.Restarts;
 import dev.corral.controlplane.store.ResourceStore;
-import dev.corral.controlplane.store.StoreException;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -57,12 +55,7 @@ public class LifecycleService {
             if (workload == null) {
                 return Outcome.UNKNOWN_WORKLOAD;
             }
-            WorkloadStatus status;
-            try {
-                status = json.treeToValue(workload.status(), WorkloadStatus.class);
-            } catch (JsonProcessingException e) {
-                throw new StoreException("decoding the status of " + workload.kind() + " " + workload.name(), e);
-            }
+            var status = workload.statusAs(json, WorkloadStatus.class);
             if (status.eventSequence() != null && data.sequence() <= status.eventSequence()) {
                 return Outcome.STALE;
             }

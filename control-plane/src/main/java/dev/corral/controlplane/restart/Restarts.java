@@ -4,7 +4,6 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Set;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.corral.api.RestartStatus;
@@ -12,7 +11,6 @@ import dev.corral.api.WorkloadStatus;
 import dev.corral.controlplane.event.EventService;
 import dev.corral.controlplane.store.LabelSelector;
 import dev.corral.controlplane.store.ResourceStore;
-import dev.corral.controlplane.store.StoreException;
 import dev.corral.controlplane.store.StoredObject;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.scheduler.Scheduled;
@@ -91,12 +89,7 @@ public class Restarts {
         if (w == null) {
             return;
         }
-        WorkloadStatus status;
-        try {
-            status = json.treeToValue(w.status(), WorkloadStatus.class);
-        } catch (JsonProcessingException e) {
-            throw new StoreException("decoding the status of " + kind + " " + name, e);
-        }
+        var status = w.statusAs(json, WorkloadStatus.class);
         var plan = status.restart();
         if (plan == null || plan.nextAt() == null || plan.nextAt().isAfter(Instant.now())) {
             return;

@@ -10,14 +10,12 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.corral.api.Condition;
 import dev.corral.api.WorkloadStatus;
 import dev.corral.controlplane.event.EventService;
 import dev.corral.controlplane.problem.ConflictException;
 import dev.corral.controlplane.store.ResourceStore;
-import dev.corral.controlplane.store.StoreException;
 import dev.corral.controlplane.store.StoredObject;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.runtime.ShutdownEvent;
@@ -182,10 +180,6 @@ public class Scheduler {
     }
 
     private WorkloadStatus status(StoredObject workload) {
-        try {
-            return json.treeToValue(workload.status(), WorkloadStatus.class);
-        } catch (JsonProcessingException e) {
-            throw new StoreException("decoding the status of " + workload.kind() + " " + workload.name(), e);
-        }
+        return workload.statusAs(json, WorkloadStatus.class);
     }
 }

@@ -6,7 +6,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -24,7 +23,6 @@ import dev.corral.controlplane.scheduling.Ledger;
 import dev.corral.controlplane.scheduling.Scheduler;
 import dev.corral.controlplane.store.KindService;
 import dev.corral.controlplane.store.ResourceStore;
-import dev.corral.controlplane.store.StoreException;
 import dev.corral.controlplane.store.StoredObject;
 import dev.corral.controlplane.web.Names;
 import dev.corral.controlplane.web.Preconditions;
@@ -174,11 +172,7 @@ public abstract class WorkloadService extends KindService {
     }
 
     protected WorkloadStatus status(StoredObject o) {
-        try {
-            return json.treeToValue(o.status(), WorkloadStatus.class);
-        } catch (JsonProcessingException e) {
-            throw new StoreException("decoding the status of " + o.kind() + " " + o.name(), e);
-        }
+        return o.statusAs(json, WorkloadStatus.class);
     }
 
     /** Checks the fields VMs and containers share and fills in their defaults. */
