@@ -8,7 +8,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.concurrent.atomic.AtomicLong;
 
 import dev.corral.controlplane.lifecycle.LifecycleConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -36,7 +35,6 @@ public final class UsageConsumer implements AutoCloseable {
     private final String topic;
     private final String group;
     private final UsageConfig config;
-    private final AtomicLong read = new AtomicLong();
     private volatile boolean running;
     private volatile Runnable beforeCommit = () -> {
     };
@@ -65,11 +63,6 @@ public final class UsageConsumer implements AutoCloseable {
     /** Runs inside every batch's transaction, last (tests make it throw to crash the meter there). */
     void beforeCommit(Runnable hook) {
         beforeCommit = hook;
-    }
-
-    /** Records read and dealt with (applied, pending, duplicate or skipped) since start. */
-    public long read() {
-        return read.get();
     }
 
     @Override
@@ -142,7 +135,6 @@ public final class UsageConsumer implements AutoCloseable {
                         sleep(Duration.ofSeconds(1));
                         continue;
                     }
-                    read.addAndGet(batch.size());
                     var hint = new HashMap<TopicPartition, OffsetAndMetadata>();
                     for (var p : records.partitions()) {
                         hint.put(p, new OffsetAndMetadata(records.records(p).getLast().offset() + 1));

@@ -35,13 +35,10 @@ public class UsageMeter {
         this.parser = new LifecycleRecordParser(json.getFactory());
     }
 
-    /** Applies one batch and records {@code group}'s position after it; all or nothing. */
-    public Outcome apply(String group, List<Delivery> batch) {
-        return apply(group, batch, () -> {
-        });
-    }
-
-    /** As {@link #apply(String, List)}; {@code beforeCommit} runs last inside the transaction (tests crash there). */
+    /**
+     * Applies one batch and records {@code group}'s position after it; all or nothing. {@code beforeCommit} runs
+     * last inside the transaction (tests crash there).
+     */
     Outcome apply(String group, List<Delivery> batch, Runnable beforeCommit) {
         var events = new LinkedHashMap<String, UsageEvent>();
         var next = new HashMap<String, Map<Integer, Long>>();
