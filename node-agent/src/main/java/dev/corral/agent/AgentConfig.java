@@ -29,4 +29,27 @@ public interface AgentConfig {
     /** The root that host inventory (sysfs, procfs, /dev) is read from; another root replays a recorded host. */
     @WithDefault("/")
     Path hostRoot();
+
+    /** The Kafka cluster lifecycle events go to (topic {@code corral.lifecycle.v1}). */
+    @WithDefault("127.0.0.1:9092")
+    String kafkaBootstrapServers();
+
+    /** How much undelivered event data the on-disk journal holds while Kafka is away; beyond it, new events are refused. */
+    @WithDefault("67108864")
+    long eventJournalMaxBytes();
+
+    /** How often every running workload is announced with a {@code corral.vm.exists} event. */
+    @WithDefault("60s")
+    java.time.Duration existsInterval();
+
+    /** How long one assignments watch lasts before the agent lists everything again (the full resync). */
+    @WithDefault("60s")
+    java.time.Duration resyncInterval();
+
+    /** How many bytes of each workload's serial console the agent keeps in memory (all of it goes to a file too). */
+    @WithDefault("262144")
+    int consoleBufferBytes();
+
+    /** The URL the control plane reaches this agent on (consoles); {@code http://<http host>:<http port>} when unset. */
+    Optional<java.net.URI> advertisedUrl();
 }

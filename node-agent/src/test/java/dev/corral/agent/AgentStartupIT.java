@@ -32,4 +32,15 @@ class AgentStartupIT {
                         "cannot reach the control plane at http://127.0.0.1:1: ConnectException"))
                 .body("checks.find { it.name == 'registration' }.data.node", containsString("test-node"));
     }
+
+    @Test
+    void consoleOfAWorkloadThisNodeDoesNotHaveIsANotFoundProblem() {
+        given().when().get("/v1/workloads/3f1b9a52-1c1e-4a44-9d8e-6f0a4a1f7c11/console")
+                .then().statusCode(404)
+                .contentType("application/problem+json")
+                .body("detail", containsString("no workload 3f1b9a52-1c1e-4a44-9d8e-6f0a4a1f7c11"));
+        given().when().get("/v1/workloads/x/console?tailLines=-1")
+                .then().statusCode(400)
+                .contentType("application/problem+json");
+    }
 }

@@ -20,6 +20,7 @@ import javax.sql.DataSource;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.corral.api.DeviceClasses;
 import dev.corral.api.PciDevice;
 import dev.corral.api.Resources;
 import dev.corral.controlplane.store.StoreException;

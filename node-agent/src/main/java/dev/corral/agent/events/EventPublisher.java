@@ -22,7 +22,7 @@ import org.jboss.logging.Logger;
  * unacknowledged tail is sent again, so a consumer may see an event twice: at least once, deduplicated on the
  * CloudEvent id (asyncapi.yaml).
  */
-public final class EventPublisher implements AutoCloseable {
+public final class EventPublisher implements EventSink, AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(EventPublisher.class);
     private static final int BATCH = 200;
@@ -51,6 +51,7 @@ public final class EventPublisher implements AutoCloseable {
     }
 
     /** Journals the event (durably) and lets the publisher send it. */
+    @Override
     public void publish(String key, String value) {
         journal.append(key, value);
         lock.lock();

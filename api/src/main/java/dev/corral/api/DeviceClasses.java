@@ -1,4 +1,4 @@
-package dev.corral.controlplane.scheduling;
+package dev.corral.api;
 
 /** Friendly device class names from PCI class codes (PCI Code and ID Assignment Specification, base class). */
 public final class DeviceClasses {

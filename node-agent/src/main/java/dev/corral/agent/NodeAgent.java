@@ -1,0 +1,114 @@
+package dev.corral.agent;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.corral.agent.controlplane.AssignmentWatcher;
+import dev.corral.agent.controlplane.ControlPlaneClient;
+import dev.corral.agent.controlplane.NodeRegistration;
+import dev.corral.agent.events.EventJournal;
+import dev.corral.agent.events.EventPublisher;
+import dev.corral.agent.events.LifecycleEvents;
+import dev.corral.agent.inventory.InventoryReader;
+import dev.corral.agent.reconcile.Reconciler;
+import dev.corral.agent.reconcile.WorkloadLedger;
+import dev.corral.agent.runtime.Consoles;
+import dev.corral.agent.runtime.EngineRuntime;
+import dev.corral.agent.runtime.ImageCache;
+import dev.corral.api.DeviceClasses;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.quarkus.scheduler.Scheduled;
+import org.jboss.logging.Logger;
+
+/**
+ * The agent's working parts, started in order and stopped in reverse: the workload ledger and the event journal
+ * (state on disk), the Kafka publisher, the consoles, the engine runtime, the reconciler, and last the assignments
+ * watch that feeds it.
+ */
+@ApplicationScoped
+public class NodeAgent {
+
+    static final String TOPIC = "corral.lifecycle.v1";
+    private static final Logger LOG = Logger.getLogger(NodeAgent.class);
+
+    private final AgentConfig config;
+    private final ObjectMapper json;
+    private final NodeRegistration registration;
+    private EventJournal journal;
+    private EventPublisher publisher;
+    private Consoles consoles;
+    private Reconciler reconciler;
+    private AssignmentWatcher watcher;
+
+    NodeAgent(AgentConfig config, ObjectMapper json, NodeRegistration registration) {
+        this.config = config;
+        this.json = json;
+        this.registration = registration;
+    }
+
+    void start(@Observes StartupEvent event) {
+        var state = config.stateDir();
+        var ledger = WorkloadLedger.open(state.resolve("workloads"), json);
+        journal = EventJournal.open(state.resolve("events"), config.eventJournalMaxBytes());
+        publisher = new EventPublisher(journal, config.kafkaBootstrapServers(), TOPIC);
+        var classes = new HashMap<String, String>();
+        for (var device : new InventoryReader(config.hostRoot()).read().devices()) {
+            classes.put(device.address(), DeviceClasses.of(device.classCode()));
+        }
+        String node = registration.nodeName();
+        var events = new LifecycleEvents(publisher, ledger, json, node, classes, Clock.systemUTC());
+        consoles = new Consoles(state.resolve("consoles"), config.consoleBufferBytes());
+        var client = new ControlPlaneClient(config.controlPlaneUrl(), json);
+        var runtime = new EngineRuntime(client::image, new ImageCache(state.resolve("images"), client::downloadBlob));
+        reconciler = new Reconciler(ledger, events, runtime, consoles, 2);
+        watcher = new AssignmentWatcher(client, node, reconciler, config.resyncInterval());
+        LOG.infof("Node agent for %s: state in %s, lifecycle events to Kafka at %s", node, state, config.kafkaBootstrapServers());
+    }
+
+    @Scheduled(every = "${corral.agent.exists-interval:60s}", delayed = "${corral.agent.exists-interval:60s}",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void announceRunning() {
+        if (reconciler != null) {
+            try {
+                reconciler.publishExists();
+            } catch (RuntimeException e) {
+                LOG.warn("publishing exists events failed", e);
+            }
+        }
+    }
+
+    public Consoles consoles() {
+        return consoles;
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        try {
+            if (watcher != null) {
+                watcher.close();
+            }
+            if (reconciler != null) {
+                reconciler.close();
+                reconciler.stopAll(Duration.ofSeconds(10));
+            }
+            if (publisher != null) {
+                publisher.close();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            if (consoles != null) {
+                consoles.close();
+            }
+            if (journal != null) {
+                journal.close();
+            }
+        }
+    }
+}

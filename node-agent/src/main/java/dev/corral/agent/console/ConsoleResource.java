@@ -1,0 +1,90 @@
+package dev.corral.agent.console;
+
+import jakarta.ws.rs.DefaultValue;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+
+import dev.corral.agent.NodeAgent;
+import dev.corral.api.Problem;
+import dev.corral.engine.devices.legacy.ConsoleBuffer;
+import io.smallrye.mutiny.Multi;
+
+/**
+ * The serial console of a workload on this node, for the control plane to pass on ({@code GET /v1/vms/{name}/console}).
+ * Everything still held (or the last {@code tailLines} lines), and with {@code follow=true} every byte after it as the
+ * guest writes it, until the client goes away or the workload is deleted.
+ */
+@Path("/v1/workloads/{uid}/console")
+public class ConsoleResource {
+
+    private final NodeAgent agent;
+
+    ConsoleResource(NodeAgent agent) {
+        this.agent = agent;
+    }
+
+    @GET
+    @Produces(MediaType.TEXT_PLAIN + ";charset=utf-8")
+    public Response console(@PathParam("uid") String uid, @QueryParam("follow") @DefaultValue("false") boolean follow,
+            @QueryParam("tailLines") Integer tailLines) {
+        if (tailLines != null && tailLines < 0) {
+            return problem(400, "Bad Request", "tailLines must be 0 or more, not " + tailLines);
+        }
+        var console = agent.consoles().find(uid).orElse(null);
+        if (console == null) {
+            return problem(404, "Not Found", "this node has no workload " + uid);
+        }
+        long from = tailLines == null ? 0 : tailStart(console, tailLines);
+        if (!follow) {
+            return Response.ok(console.readFrom(from).bytes()).build();
+        }
+        Multi<byte[]> stream = Multi.createFrom().emitter(emitter -> {
+            AutoCloseable following = console.follow(from, chunk -> emitter.emit(chunk.bytes()));
+            Runnable end = emitter::complete;
+            agent.consoles().onRemove(uid, end);
+            emitter.onTermination(() -> {
+                agent.consoles().cancelOnRemove(uid, end);
+                try {
+                    following.close();
+                } catch (Exception e) {
+                    // Closing a follower only unregisters it.
+                }
+            });
+        });
+        return Response.ok(stream).build();
+    }
+
+    /** The offset of the first of the last {@code lines} lines held (a trailing partial line counts as one). */
+    static long tailStart(ConsoleBuffer console, int lines) {
+        var held = console.readFrom(0);
+        byte[] bytes = held.bytes();
+        int i = bytes.length;
+        if (i > 0 && bytes[i - 1] == '\n') {
+            i--; // the newline ending the last line is part of it
+        }
+        int found = 0;
+        while (i > 0) {
+            if (bytes[i - 1] == '\n') {
+                found++;
+                if (found == lines) {
+                    break;
+                }
+            }
+            i--;
+        }
+        if (lines == 0) {
+            i = bytes.length;
+        }
+        return held.offset() + i;
+    }
+
+    private static Response problem(int status, String title, String detail) {
+        var body = new Problem("about:blank", title, status, detail, null, null);
+        return Response.status(status).type("application/problem+json").entity(body).build();
+    }
+}

@@ -1,0 +1,119 @@
+package dev.corral.agent.controlplane;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import dev.corral.agent.reconcile.Desired;
+import dev.corral.agent.reconcile.Reconciler;
+import org.jboss.logging.Logger;
+
+/**
+ * Keeps the reconciler's picture of what is placed on this node current: lists the assignments, then watches them
+ * from the list's resourceVersion. The server ends each watch after {@code resyncInterval}; every end, clean or
+ * broken, is followed by a new list, which is the periodic full resync (level-triggered: a missed event is repaired
+ * by the next list at the latest).
+ */
+public final class AssignmentWatcher implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(AssignmentWatcher.class);
+
+    private final ControlPlaneClient client;
+    private final String node;
+    private final Reconciler reconciler;
+    private final Duration resyncInterval;
+    private final Thread thread;
+    private volatile boolean running = true;
+
+    public AssignmentWatcher(ControlPlaneClient client, String node, Reconciler reconciler, Duration resyncInterval) {
+        this.client = client;
+        this.node = node;
+        this.reconciler = reconciler;
+        this.resyncInterval = resyncInterval;
+        this.thread = Thread.ofPlatform().daemon().name("corral-assignment-watch").start(this::loop);
+    }
+
+    private void loop() {
+        String problem = null;
+        while (running) {
+            try {
+                var list = client.assignments(node);
+                var all = new ArrayList<Desired>();
+                for (JsonNode object : list.objects()) {
+                    desired(object).ifPresent(all::add);
+                }
+                reconciler.replaceAll(all);
+                if (problem != null) {
+                    LOG.infof("watching the assignments of node %s again", node);
+                    problem = null;
+                }
+                client.watchAssignments(node, list.resourceVersion(), (int) Math.max(1, resyncInterval.toSeconds()),
+                        this::changed);
+            } catch (IOException e) {
+                String now = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+                if (!now.equals(problem)) {
+                    // Once per kind of outage: an agent whose control plane is away must not flood its log.
+                    LOG.warnf("cannot watch the assignments of node %s (%s); retrying", node, now);
+                    problem = now;
+                }
+                pause(Duration.ofSeconds(2));
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                LOG.warnf(e, "the assignments watch of node %s failed; retrying", node);
+                pause(Duration.ofSeconds(2));
+            }
+        }
+    }
+
+    private void changed(ControlPlaneClient.Change change) {
+        var object = change.object();
+        String uid = object.path("metadata").path("uid").asText(null);
+        if (uid == null) {
+            return;
+        }
+        var d = "DELETED".equals(change.type()) ? java.util.Optional.<Desired>empty() : desired(object);
+        if (d.isPresent()) {
+            reconciler.upsert(d.get());
+        } else {
+            reconciler.remove(uid);
+        }
+    }
+
+    /** The workload as the reconciler wants it; empty when it is not (or no longer) placed on this node. */
+    java.util.Optional<Desired> desired(JsonNode object) {
+        var status = object.path("status");
+        if (!node.equals(status.path("node").asText(null))) {
+            return java.util.Optional.empty();
+        }
+        var meta = object.path("metadata");
+        var spec = object.path("spec");
+        String kind = object.path("kind").asText();
+        var resources = status.path("resources");
+        List<String> devices = new ArrayList<>();
+        status.path("devices").forEach(d -> devices.add(d.asText()));
+        boolean running = !"Stopped".equals(spec.path("runState").asText("Running"));
+        return java.util.Optional.of(new Desired(kind, meta.path("uid").asText(), meta.path("name").asText(),
+                meta.path("project").asText(), meta.path("generation").asLong(1), resources.path("vcpus").asDouble(),
+                resources.path("memoryMiB").asLong(), spec.path("image").asText(null), spec.path("cmdline").asText(null), running,
+                spec.path("restartRequestedAt").asText(""), devices));
+    }
+
+    private void pause(Duration d) {
+        try {
+            Thread.sleep(d);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            running = false;
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        thread.interrupt();
+    }
+}

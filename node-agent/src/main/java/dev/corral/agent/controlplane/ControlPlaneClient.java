@@ -1,0 +1,153 @@
+package dev.corral.agent.controlplane;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.function.Consumer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.corral.api.Image;
+
+/** The agent's calls to the control plane's API (openapi.yaml): assignments, images and blobs. */
+public final class ControlPlaneClient {
+
+    /** The control plane answered with an error, or not at all. */
+    public static final class ControlPlaneException extends IOException {
+        private final int status;
+
+        ControlPlaneException(int status, String message) {
+            super(message);
+            this.status = status;
+        }
+
+        /** The HTTP status, or 0 when there was no answer. */
+        public int status() {
+            return status;
+        }
+    }
+
+    /** One change from the assignments watch: {@code object} is a Vm or a Container as JSON. */
+    public record Change(String type, String resourceVersion, JsonNode object) {
+    }
+
+    private final URI base;
+    private final ObjectMapper json;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    public ControlPlaneClient(URI base, ObjectMapper json) {
+        this.base = URI.create(base.toString().replaceAll("/+$", ""));
+        this.json = json;
+    }
+
+    /**
+     * Everything placed on the node (each a Vm or a Container as JSON, exactly as the watch sends them), and the
+     * resourceVersion a watch continues from.
+     */
+    public Assignments assignments(String node) throws IOException, InterruptedException {
+        var response = http.send(get("/v1/nodes/" + encode(node) + "/assignments").timeout(Duration.ofSeconds(30)).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        check(response.statusCode(), response.body(), "listing the assignments of node " + node);
+        var list = json.readTree(response.body());
+        var objects = new java.util.ArrayList<JsonNode>();
+        for (var item : list.path("items")) {
+            objects.add(item.has("vm") ? item.path("vm") : item.path("container"));
+        }
+        return new Assignments(list.path("metadata").path("resourceVersion").asText(), objects);
+    }
+
+    public record Assignments(String resourceVersion, java.util.List<JsonNode> objects) {
+    }
+
+    /**
+     * Watches the node's assignments from {@code resourceVersion}, handing each change to {@code changes}, until the
+     * server ends the stream (after {@code timeoutSeconds}) or it breaks. A 410 means the resourceVersion is too old:
+     * list again.
+     */
+    public void watchAssignments(String node, String resourceVersion, int timeoutSeconds, Consumer<Change> changes)
+            throws IOException, InterruptedException {
+        var request = get("/v1/nodes/" + encode(node) + "/assignments?watch=true&resourceVersion=" + encode(resourceVersion)
+                + "&timeoutSeconds=" + timeoutSeconds).header("Accept", "text/event-stream").build();
+        var response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+        try (InputStream body = response.body()) {
+            if (response.statusCode() != 200) {
+                check(response.statusCode(), body.readAllBytes(), "watching the assignments of node " + node);
+            }
+            var reader = new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8));
+            String id = null;
+            String type = null;
+            var data = new StringBuilder();
+            for (String line; (line = reader.readLine()) != null; ) {
+                if (line.isEmpty()) {
+                    if (type != null && !data.isEmpty()) {
+                        var event = json.readTree(data.toString());
+                        changes.accept(new Change(type, id, event.path("object")));
+                    }
+                    id = null;
+                    type = null;
+                    data.setLength(0);
+                } else if (line.startsWith("id:")) {
+                    id = line.substring(3).strip();
+                } else if (line.startsWith("event:")) {
+                    type = line.substring(6).strip();
+                } else if (line.startsWith("data:")) {
+                    if (!data.isEmpty()) {
+                        data.append('\n');
+                    }
+                    data.append(line.substring(5).strip());
+                }
+                // ":" lines are comments (keepalives).
+            }
+        }
+    }
+
+    public Image image(String project, String name) throws IOException, InterruptedException {
+        var response = http.send(get("/v1/images/" + encode(name) + "?project=" + encode(project)).timeout(Duration.ofSeconds(30)).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        check(response.statusCode(), response.body(), "reading image " + name + " of project " + project);
+        return json.readValue(response.body(), Image.class);
+    }
+
+    /** Downloads a blob into {@code target} (the caller verifies its sha256). */
+    public void downloadBlob(String sha256, Path target) throws IOException, InterruptedException {
+        var response = http.send(get("/v1/blobs/" + encode(sha256)).timeout(Duration.ofMinutes(10)).build(),
+                HttpResponse.BodyHandlers.ofFile(target));
+        if (response.statusCode() != 200) {
+            String body = java.nio.file.Files.readString(target);
+            java.nio.file.Files.deleteIfExists(target);
+            check(response.statusCode(), body.getBytes(StandardCharsets.UTF_8), "downloading blob " + sha256);
+        }
+    }
+
+    private HttpRequest.Builder get(String path) {
+        return HttpRequest.newBuilder(URI.create(base + path)).GET();
+    }
+
+    private void check(int status, byte[] body, String what) throws ControlPlaneException {
+        if (status / 100 == 2) {
+            return;
+        }
+        String detail;
+        try {
+            var problem = json.readTree(body);
+            detail = problem.path("detail").asText(problem.path("title").asText(""));
+        } catch (IOException e) {
+            detail = "";
+        }
+        throw new ControlPlaneException(status, what + " answered HTTP " + status + (detail.isBlank() ? "" : ": " + detail));
+    }
+
+    private static String encode(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,27 @@
+package dev.corral.agent.reconcile;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * What the control plane wants of one workload placed on this node, distilled from its assignment.
+ *
+ * @param generation    the spec generation (reported back as observedGeneration)
+ * @param running       {@code spec.runState} is Running
+ * @param restartToken  {@code spec.restartRequestedAt}, or "" when never set: a new value asks for a (re)start
+ * @param devices       the host PCI addresses the workload holds
+ */
+public record Desired(String kind, String uid, String name, String project, long generation, double vcpus, long memoryMiB,
+        String image, String cmdline, boolean running, String restartToken, List<String> devices) {
+
+    public Desired {
+        Objects.requireNonNull(uid, "uid");
+        restartToken = restartToken == null ? "" : restartToken;
+        devices = devices == null ? List.of() : List.copyOf(devices);
+    }
+
+    /** {@code vm/web-1}: how events and logs name it. */
+    public String subject() {
+        return kind.toLowerCase() + "/" + name;
+    }
+}

@@ -1,0 +1,34 @@
+package dev.corral.agent.reconcile;
+
+/**
+ * What this agent has of one workload.
+ *
+ * @param restartToken the {@code spec.restartRequestedAt} the agent last acted on: the restart policy's and the
+ *                     user's (re)start requests are new tokens
+ * @param reason       why it is in this state (for STOPPED and FAILED: who stopped it)
+ */
+public record Observed(String uid, State state, long generation, String restartToken, String reason) {
+
+    public enum State {
+        /** The image is being fetched or the VM built. */
+        STARTING,
+        RUNNING,
+        STOPPING,
+        /** Stopped: by request (reason StopRequested, RestartRequested) or by the guest (GuestPoweredOff). */
+        STOPPED,
+        /** Ended in failure: the guest crashed, the engine failed, the image was bad. */
+        FAILED,
+        /** A previous agent process ran it and this one does not have it: it died with that process. */
+        LOST;
+
+        public boolean active() {
+            return this == STARTING || this == RUNNING || this == STOPPING;
+        }
+    }
+
+    public static final String STOP_REQUESTED = "StopRequested";
+
+    public Observed with(State state, String reason) {
+        return new Observed(uid, state, generation, restartToken, reason);
+    }
+}

@@ -1,0 +1,288 @@
+package dev.corral.agent.reconcile;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import dev.corral.agent.events.LifecycleEvents;
+import dev.corral.agent.reconcile.Observed.State;
+import dev.corral.agent.runtime.Consoles;
+import org.jboss.logging.Logger;
+
+/**
+ * Makes this node run what the control plane placed on it. Watch events and resyncs only record what is wanted and
+ * queue the workload's key; workers take keys one at a time (never two workers on one key), ask {@link Planner}
+ * for the next step and take it, and look again until there is nothing left to do. A step that fails is retried
+ * with backoff. Every change of a workload's state is written to the {@link WorkloadLedger} and published as a
+ * lifecycle event.
+ */
+public final class Reconciler implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(Reconciler.class);
+    private static final Duration DELETE_STOP_TIMEOUT = Duration.ofSeconds(30);
+
+    private final WorkloadLedger ledger;
+    private final LifecycleEvents events;
+    private final WorkloadRuntime runtime;
+    private final Consoles consoles;
+    private final WorkQueue queue;
+    private final Map<String, Desired> desired = new ConcurrentHashMap<>();
+    private final Map<String, WorkloadRuntime.Handle> handles = new ConcurrentHashMap<>();
+    /** Why a stop was asked for, until the workload reports that it ended. */
+    private final Map<String, String> stopReasons = new ConcurrentHashMap<>();
+    private final List<Thread> workers = new ArrayList<>();
+    /** Until the first full list, a workload missing from {@link #desired} is unknown, not deleted. */
+    private volatile boolean synced;
+
+    public Reconciler(WorkloadLedger ledger, LifecycleEvents events, WorkloadRuntime runtime, Consoles consoles, int workerCount) {
+        this.ledger = ledger;
+        this.events = events;
+        this.runtime = runtime;
+        this.consoles = consoles;
+        this.queue = new WorkQueue(Duration.ofSeconds(1), Duration.ofMinutes(2));
+        for (int i = 0; i < workerCount; i++) {
+            workers.add(Thread.ofPlatform().daemon().name("corral-reconciler-" + i).start(this::work));
+        }
+    }
+
+    /** The full set of what is placed here (a list): anything else this agent has is to be deleted. */
+    public void replaceAll(Collection<Desired> all) {
+        var keys = new HashSet<>(desired.keySet());
+        ledger.all().forEach(e -> keys.add(e.uid()));
+        desired.clear();
+        for (var d : all) {
+            desired.put(d.uid(), d);
+            keys.add(d.uid());
+        }
+        synced = true;
+        keys.forEach(queue::add);
+    }
+
+    /** One workload placed here was added or changed. */
+    public void upsert(Desired d) {
+        desired.put(d.uid(), d);
+        queue.add(d.uid());
+    }
+
+    /** One workload is no longer placed here. */
+    public void remove(String uid) {
+        desired.remove(uid);
+        queue.add(uid);
+    }
+
+    /** Queues every workload again: the periodic resync that repairs whatever a missed event left behind. */
+    public void resync() {
+        var keys = new HashSet<>(desired.keySet());
+        ledger.all().forEach(e -> keys.add(e.uid()));
+        keys.forEach(queue::add);
+    }
+
+    /** Publishes {@code exists} for every running workload: lets consumers notice gaps. */
+    public void publishExists() {
+        for (var entry : ledger.all()) {
+            var o = entry.observed();
+            if (o != null && o.state() == State.RUNNING && entry.desired() != null) {
+                events.publish(entry.desired(), "exists", o.generation(), null, null);
+            }
+        }
+    }
+
+    private void work() {
+        while (true) {
+            String key;
+            try {
+                var next = queue.take();
+                if (next.isEmpty()) {
+                    return;
+                }
+                key = next.get();
+            } catch (InterruptedException e) {
+                return;
+            }
+            try {
+                reconcile(key);
+                queue.forget(key);
+            } catch (RuntimeException e) {
+                var delay = queue.addRateLimited(key);
+                LOG.warnf(e, "reconciling workload %s failed; retrying in %d s", key, delay.toSeconds());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } finally {
+                queue.done(key);
+            }
+        }
+    }
+
+    /** Takes steps for one workload until the plan has none left. */
+    void reconcile(String uid) throws InterruptedException {
+        if (!synced) {
+            return;
+        }
+        for (int steps = 0; steps < 8; steps++) {
+            releaseEnded(uid);
+            var action = Planner.plan(desired.get(uid), ledger.observed(uid));
+            if (action.isEmpty()) {
+                return;
+            }
+            LOG.debugf("workload %s: %s", uid, action.get());
+            if (!take(action.get())) {
+                return; // the step goes on elsewhere (a stop in progress); its end queues the key again
+            }
+        }
+    }
+
+    /** Frees the engine resources of a workload that ended on its own. */
+    private void releaseEnded(String uid) {
+        var observed = ledger.observed(uid);
+        var handle = handles.get(uid);
+        if (handle != null && (observed == null || !observed.state().active())) {
+            handles.remove(uid);
+            handle.close();
+        }
+    }
+
+    /** @return whether the workload's state is settled for now (so the plan may be asked again) */
+    private boolean take(Action action) throws InterruptedException {
+        return switch (action) {
+            case Action.Start s -> start(s.desired());
+            case Action.Stop s -> stop(s.uid(), s.reason());
+            case Action.Delete d -> delete(d.uid());
+            case Action.ReportLost l -> reportLost(l.desired());
+        };
+    }
+
+    private boolean start(Desired d) {
+        var starting = new Observed(d.uid(), State.STARTING, d.generation(), d.restartToken(), null);
+        ledger.record(d, starting);
+        events.publish(d, "starting", d.generation(), null, null);
+        try {
+            var handle = runtime.start(d, consoles.open(d.uid()), new Listener(d.uid()));
+            handles.put(d.uid(), handle);
+        } catch (WorkloadRuntime.StartException e) {
+            LOG.warnf("%s %s did not start: %s", d.kind(), d.name(), e.getMessage());
+            ledger.update(d.uid(), starting.with(State.FAILED, e.reason()));
+            events.publish(d, "failed", d.generation(), e.reason(), e.getMessage());
+        }
+        return true;
+    }
+
+    private boolean stop(String uid, String reason) {
+        var entry = ledger.get(uid).orElseThrow();
+        var observed = entry.observed();
+        var handle = handles.get(uid);
+        if (observed.state().active() && handle != null) {
+            ledger.update(uid, observed.with(State.STOPPING, reason));
+            events.publish(entry.desired(), "stopping", observed.generation(), reason, null);
+            stopReasons.put(uid, reason);
+            handle.requestStop();
+            return false;
+        }
+        // Nothing runs (it ended on its own, or its start never got going): record that it is stopped as asked.
+        ledger.update(uid, observed.with(State.STOPPED, reason));
+        events.publish(entry.desired(), "stopped", observed.generation(), reason, null);
+        return true;
+    }
+
+    private boolean delete(String uid) throws InterruptedException {
+        var handle = handles.remove(uid);
+        if (handle != null) {
+            stopReasons.put(uid, "Deleted");
+            handle.requestStop();
+            if (!handle.awaitFinished(DELETE_STOP_TIMEOUT)) {
+                LOG.warnf("workload %s did not stop within %d s of its deletion; freeing it anyway", uid, DELETE_STOP_TIMEOUT.toSeconds());
+            }
+            handle.close();
+        }
+        // Under the ledger's lock, as the listener's callbacks: a late callback sees the workload gone, never half gone.
+        synchronized (ledger) {
+            var entry = ledger.get(uid);
+            if (entry.isPresent() && entry.get().desired() != null) {
+                var observed = entry.get().observed();
+                events.publish(entry.get().desired(), "deleted", observed == null ? 0 : observed.generation(), "Deleted", null);
+            }
+            ledger.remove(uid);
+        }
+        consoles.remove(uid);
+        stopReasons.remove(uid);
+        return true;
+    }
+
+    private boolean reportLost(Desired d) {
+        var observed = ledger.observed(d.uid());
+        ledger.update(d.uid(), observed.with(State.FAILED, "AgentRestarted"));
+        events.publish(ledger.get(d.uid()).orElseThrow().desired(), "failed", observed.generation(), "AgentRestarted",
+                "The " + d.kind() + " ran in a node agent process that ended; it is not running.");
+        return true;
+    }
+
+    /** Hears from a running workload; called on its own threads. */
+    private final class Listener implements WorkloadRuntime.Listener {
+        private final String uid;
+
+        Listener(String uid) {
+            this.uid = uid;
+        }
+
+        @Override
+        public void started() {
+            synchronized (ledger) {
+                var entry = ledger.get(uid);
+                if (entry.isEmpty() || entry.get().observed().state() != State.STARTING) {
+                    return; // deleted or stopping meanwhile
+                }
+                var observed = entry.get().observed();
+                ledger.update(uid, observed.with(State.RUNNING, null));
+                events.publish(entry.get().desired(), "running", observed.generation(), "Started", null);
+            }
+        }
+
+        @Override
+        public void finished(WorkloadRuntime.Ended ended) {
+            synchronized (ledger) {
+                finishedLocked(ended);
+            }
+            queue.add(uid);
+        }
+
+        private void finishedLocked(WorkloadRuntime.Ended ended) {
+            var entry = ledger.get(uid);
+            if (entry.isEmpty()) {
+                return;
+            }
+            String reason = ended.reason();
+            String asked = stopReasons.remove(uid);
+            if (asked != null && "StopRequested".equals(reason)) {
+                reason = asked;
+            }
+            var observed = entry.get().observed();
+            ledger.update(uid, observed.with(ended.failed() ? State.FAILED : State.STOPPED, reason));
+            events.publish(entry.get().desired(), ended.failed() ? "failed" : "stopped", observed.generation(), reason, ended.message());
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        queue.close();
+        for (var w : workers) {
+            w.join(5000);
+        }
+    }
+
+    /** Stops every running workload and waits for them (agent shutdown). */
+    public void stopAll(Duration timeout) throws InterruptedException {
+        for (var e : handles.entrySet()) {
+            stopReasons.put(e.getKey(), "AgentStopped");
+            e.getValue().requestStop();
+        }
+        for (var h : handles.values()) {
+            h.awaitFinished(timeout);
+            h.close();
+        }
+        handles.clear();
+    }
+}

@@ -1,0 +1,105 @@
+package dev.corral.agent.runtime;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.time.Duration;
+
+import dev.corral.agent.reconcile.Desired;
+import dev.corral.agent.reconcile.WorkloadRuntime;
+import dev.corral.api.Image;
+import dev.corral.engine.devices.legacy.ConsoleSink;
+import dev.corral.engine.vm.VirtualMachine;
+import dev.corral.engine.vm.VmConfig;
+import dev.corral.engine.vm.VmException;
+
+/**
+ * Runs VMs through Corral's own engine, in this process: fetches the image (by sha256, cached), builds the
+ * VirtualMachine and starts it. How a VM ends becomes an {@link WorkloadRuntime.Ended} with a one-word reason.
+ * Containers are not run yet: they fail to start with reason {@code Unsupported}.
+ */
+public final class EngineRuntime implements WorkloadRuntime {
+
+    /** What the runtime needs from the control plane: image definitions. */
+    @FunctionalInterface
+    public interface Images {
+        Image find(String project, String name) throws IOException, InterruptedException;
+    }
+
+    private final Images images;
+    private final ImageCache cache;
+
+    public EngineRuntime(Images images, ImageCache cache) {
+        this.images = images;
+        this.cache = cache;
+    }
+
+    @Override
+    public Handle start(Desired desired, ConsoleSink console, Listener listener) throws StartException {
+        if (!"VM".equals(desired.kind())) {
+            throw new StartException("Unsupported", desired.kind() + "s are not run by this agent yet");
+        }
+        byte[] kernel;
+        byte[] initrd = null;
+        String cmdline;
+        try {
+            var image = images.find(desired.project(), desired.image());
+            var spec = image.spec();
+            kernel = Files.readAllBytes(cache.get(spec.kernel().sha256()));
+            if (spec.initrd() != null && spec.initrd().sha256() != null) {
+                initrd = Files.readAllBytes(cache.get(spec.initrd().sha256()));
+            }
+            cmdline = desired.cmdline() != null ? desired.cmdline() : spec.cmdline() != null ? spec.cmdline() : "";
+        } catch (IOException e) {
+            throw new StartException("ImageUnavailable", "image " + desired.image() + " of project " + desired.project()
+                    + " could not be fetched: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StartException("Interrupted", "the agent is stopping", e);
+        }
+        VirtualMachine vm;
+        try {
+            var config = new VmConfig(desired.name(), (int) Math.ceil(desired.vcpus()), desired.memoryMiB() << 20, kernel, initrd,
+                    cmdline, true);
+            vm = VirtualMachine.create(config, console, new VirtualMachine.Listener() {
+                @Override
+                public void started() {
+                    listener.started();
+                }
+
+                @Override
+                public void finished(VirtualMachine.Outcome outcome) {
+                    listener.finished(ended(outcome));
+                }
+            });
+        } catch (VmException | IllegalArgumentException e) {
+            throw new StartException("InvalidImage", "VM " + desired.name() + " cannot be built: " + e.getMessage(), e);
+        }
+        vm.start();
+        return new Handle() {
+            @Override
+            public void requestStop() {
+                vm.requestStop();
+            }
+
+            @Override
+            public boolean awaitFinished(Duration timeout) throws InterruptedException {
+                return vm.awaitFinished(timeout);
+            }
+
+            @Override
+            public void close() {
+                vm.close();
+            }
+        };
+    }
+
+    static Ended ended(VirtualMachine.Outcome outcome) {
+        return switch (outcome) {
+            case VirtualMachine.Outcome.StopRequested s -> new Ended(false, "StopRequested", "the VM was stopped");
+            case VirtualMachine.Outcome.PoweredOff p -> new Ended(false, "GuestPoweredOff",
+                    "the guest powered off (exit code " + p.code() + ")");
+            case VirtualMachine.Outcome.GuestCrashed c -> new Ended(true, "GuestCrashed", "the guest crashed: " + c.reason());
+            case VirtualMachine.Outcome.EngineFailed f -> new Ended(true, "EngineFailed", "the engine failed: " + f.reason());
+        };
+    }
+}

@@ -1,0 +1,95 @@
+package dev.corral.agent.runtime;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.regex.Pattern;
+
+/**
+ * Image blobs on this host, by sha256: fetched once from the control plane, verified, kept. A file is in the cache
+ * only under the name of its own digest (downloaded beside it, hashed, then renamed), so a torn or tampered
+ * download is never used.
+ */
+public final class ImageCache {
+
+    private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
+
+    /** Where blobs come from. */
+    @FunctionalInterface
+    public interface Source {
+        void download(String sha256, Path target) throws IOException, InterruptedException;
+    }
+
+    /** The blob could not be had, or was not what its digest says. */
+    public static final class ImageFetchException extends IOException {
+        ImageFetchException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    private final Path directory;
+    private final Source source;
+
+    public ImageCache(Path directory, Source source) {
+        this.directory = directory;
+        this.source = source;
+        try {
+            Files.createDirectories(directory);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create the image cache " + directory + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The cached blob, fetched first if it is not here. */
+    public synchronized Path get(String sha256) throws ImageFetchException, InterruptedException {
+        if (sha256 == null || !SHA256.matcher(sha256).matches()) {
+            throw new ImageFetchException("not a sha256 digest: " + sha256, null);
+        }
+        Path cached = directory.resolve(sha256);
+        if (Files.exists(cached)) {
+            return cached;
+        }
+        Path partial = directory.resolve(sha256 + ".partial");
+        try {
+            source.download(sha256, partial);
+            String actual = digest(partial);
+            if (!actual.equals(sha256)) {
+                throw new ImageFetchException("blob " + sha256 + " arrived with sha256 " + actual + ": not used", null);
+            }
+            Files.move(partial, cached, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            return cached;
+        } catch (ImageFetchException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new ImageFetchException("cannot fetch blob " + sha256 + ": " + e.getMessage(), e);
+        } finally {
+            try {
+                Files.deleteIfExists(partial);
+            } catch (IOException e) {
+                // The next fetch overwrites it.
+            }
+        }
+    }
+
+    static String digest(Path file) throws IOException {
+        MessageDigest sha;
+        try {
+            sha = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+        try (InputStream in = Files.newInputStream(file)) {
+            var buffer = new byte[1 << 16];
+            for (int n; (n = in.read(buffer)) > 0; ) {
+                sha.update(buffer, 0, n);
+            }
+        }
+        return HexFormat.of().formatHex(sha.digest());
+    }
+}

@@ -1,0 +1,230 @@
+package dev.corral.agent.reconcile;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+
+import dev.corral.agent.events.LifecycleEvents;
+import dev.corral.agent.runtime.Consoles;
+import dev.corral.engine.devices.legacy.ConsoleSink;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The reconciler against a scripted runtime (the engine itself is exercised by the end-to-end tests): which steps it
+ * takes, which events it publishes, with which sequence numbers, across stops, restarts, deletion and an agent
+ * restart.
+ */
+class ReconcilerTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper().registerModule(new JavaTimeModule());
+
+    @TempDir
+    Path state;
+
+    private final List<JsonNode> published = new CopyOnWriteArrayList<>();
+    private final ScriptedRuntime runtime = new ScriptedRuntime();
+    private Reconciler reconciler;
+    private Consoles consoles;
+
+    private Reconciler open() {
+        var ledger = WorkloadLedger.open(state.resolve("workloads"), JSON);
+        var events = new LifecycleEvents((key, value) -> {
+            try {
+                published.add(JSON.readTree(value));
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }, ledger, JSON, "node-a", Map.of("0000:3b:00.0", "gpu"), Clock.systemUTC());
+        consoles = new Consoles(state.resolve("consoles"), 4096);
+        reconciler = new Reconciler(ledger, events, runtime, consoles, 2);
+        return reconciler;
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        if (reconciler != null) {
+            reconciler.close();
+        }
+        if (consoles != null) {
+            consoles.close();
+        }
+    }
+
+    private static Desired vm(boolean running, String token) {
+        return new Desired("VM", "u1", "web-1", "default", 1, 2, 512, "ticker", null, running, token, List.of("0000:3b:00.0"));
+    }
+
+    private List<String> types() {
+        return published.stream().map(e -> e.path("type").asText().substring("corral.vm.".length()) + "/"
+                + e.path("data").path("reason").asText("")).toList();
+    }
+
+    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for " + what);
+            }
+            Thread.sleep(10);
+        }
+    }
+
+    @Test
+    void vmIsStartedStoppedStartedAndDeletedWithGaplessSequences() throws Exception {
+        var r = open();
+        r.replaceAll(List.of(vm(true, "")));
+        await("running", () -> types().contains("running/Started"));
+        r.upsert(vm(false, ""));
+        await("stopped", () -> types().contains("stopped/StopRequested"));
+        r.upsert(vm(true, ""));
+        await("running again", () -> types().stream().filter(t -> t.equals("running/Started")).count() == 2);
+        r.remove("u1");
+        await("deleted", () -> types().contains("deleted/Deleted"));
+
+        assertThat(types()).containsExactly("starting/", "running/Started", "stopping/StopRequested", "stopped/StopRequested",
+                "starting/", "running/Started", "stopped/Deleted", "deleted/Deleted");
+        var sequences = published.stream().map(e -> e.path("data").path("sequence").asLong()).toList();
+        assertThat(sequences).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L);
+        var first = published.getFirst();
+        assertThat(first.path("id").asText()).isEqualTo("u1-1");
+        assertThat(first.path("subject").asText()).isEqualTo("vm/web-1");
+        assertThat(first.path("source").asText()).isEqualTo("/corral/nodes/node-a");
+        assertThat(first.path("data").path("devices").get(0).path("class").asText()).isEqualTo("gpu");
+        assertThat(first.path("data").path("vcpus").asDouble()).isEqualTo(2.0);
+        assertThat(runtime.closed).as("every started VM's resources were freed").isEqualTo(2);
+    }
+
+    @Test
+    void guestThatPowersOffStaysStoppedUntilANewRestartTokenArrives() throws Exception {
+        var r = open();
+        r.replaceAll(List.of(vm(true, "")));
+        await("running", () -> types().contains("running/Started"));
+        runtime.endOnItsOwn("u1", new WorkloadRuntime.Ended(false, "GuestPoweredOff", "bye"));
+        await("stopped", () -> types().contains("stopped/GuestPoweredOff"));
+        r.resync();
+        Thread.sleep(200);
+        assertThat(runtime.starts).as("not restarted without the control plane's decision").isEqualTo(1);
+        r.upsert(vm(true, "2026-11-25T05:00:00Z"));
+        await("restarted", () -> runtime.starts == 2);
+        await("running again", () -> types().stream().filter(t -> t.equals("running/Started")).count() == 2);
+        assertThat(runtime.closed).isEqualTo(1);
+    }
+
+    @Test
+    void restartTokenOnARunningVmStopsItThenStartsIt() throws Exception {
+        var r = open();
+        r.replaceAll(List.of(vm(true, "")));
+        await("running", () -> types().contains("running/Started"));
+        r.upsert(vm(true, "2026-11-25T05:00:00Z"));
+        await("running again", () -> types().stream().filter(t -> t.equals("running/Started")).count() == 2);
+        assertThat(types()).containsExactly("starting/", "running/Started", "stopping/RestartRequested", "stopped/RestartRequested",
+                "starting/", "running/Started");
+    }
+
+    @Test
+    void startThatFailsIsReportedWithItsReason() throws Exception {
+        runtime.failNextStart = new WorkloadRuntime.StartException("ImageUnavailable", "no such blob");
+        var r = open();
+        r.replaceAll(List.of(vm(true, "")));
+        await("failed", () -> types().contains("failed/ImageUnavailable"));
+        assertThat(published.getLast().path("data").path("message").asText()).isEqualTo("no such blob");
+    }
+
+    @Test
+    void vmsOfAnAgentThatDiedAreReportedLostAndSequencesContinue() throws Exception {
+        var r = open();
+        r.replaceAll(List.of(vm(true, "")));
+        await("running", () -> types().contains("running/Started"));
+        // The agent process dies: nothing is stopped, the ledger on disk says running.
+        r.close();
+        consoles.close();
+        published.clear();
+
+        var again = open();
+        again.replaceAll(List.of(vm(true, "")));
+        await("lost", () -> types().contains("failed/AgentRestarted"));
+        assertThat(published.getFirst().path("data").path("sequence").asLong()).as("sequence continues after the restart").isEqualTo(3);
+        Thread.sleep(200);
+        assertThat(runtime.starts).as("the restart policy, not the agent, decides").isEqualTo(1);
+        // The control plane's restart policy asks for a restart.
+        again.upsert(vm(true, "2026-11-25T05:00:00Z"));
+        await("running", () -> types().contains("running/Started"));
+    }
+
+    @Test
+    void nothingIsDeletedBeforeTheFirstFullList() throws Exception {
+        var r = open();
+        r.replaceAll(List.of(vm(true, "")));
+        await("running", () -> types().contains("running/Started"));
+        r.close();
+        consoles.close();
+        published.clear();
+
+        var again = open();
+        // A DELETED watch event cannot arrive before the list; if one did, it must not tear anything down before the list says what is placed here.
+        again.remove("u1");
+        Thread.sleep(200);
+        assertThat(published).isEmpty();
+    }
+
+    /** Starts instantly; stops when asked; can be made to end or to fail to start. */
+    private static final class ScriptedRuntime implements WorkloadRuntime {
+        volatile int starts;
+        volatile int closed;
+        volatile StartException failNextStart;
+        final Map<String, Listener> listeners = new ConcurrentHashMap<>();
+
+        @Override
+        public Handle start(Desired desired, ConsoleSink console, Listener listener) throws StartException {
+            if (failNextStart != null) {
+                var e = failNextStart;
+                failNextStart = null;
+                throw e;
+            }
+            starts++;
+            listeners.put(desired.uid(), listener);
+            var finished = new CountDownLatch(1);
+            Thread.ofPlatform().start(listener::started);
+            return new Handle() {
+                @Override
+                public void requestStop() {
+                    Thread.ofPlatform().start(() -> {
+                        listener.finished(new Ended(false, "StopRequested", "stopped"));
+                        finished.countDown();
+                    });
+                }
+
+                @Override
+                public boolean awaitFinished(Duration timeout) throws InterruptedException {
+                    return finished.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                }
+
+                @Override
+                public void close() {
+                    closed++;
+                }
+            };
+        }
+
+        void endOnItsOwn(String uid, Ended ended) {
+            listeners.get(uid).finished(ended);
+        }
+    }
+
+}

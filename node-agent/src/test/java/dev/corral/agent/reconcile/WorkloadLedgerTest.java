@@ -1,0 +1,84 @@
+package dev.corral.agent.reconcile;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.corral.agent.reconcile.Observed.State;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class WorkloadLedgerTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path dir;
+
+    private static Desired vm(String uid) {
+        return new Desired("VM", uid, "web-" + uid, "default", 1, 1, 64, "ticker", null, true, "", List.of());
+    }
+
+    @Test
+    void sequenceNumbersSurviveAReopenAndAreNeverHandedOutTwice() {
+        var ledger = WorkloadLedger.open(dir, JSON);
+        ledger.record(vm("a"), new Observed("a", State.STOPPED, 1, "", "StopRequested"));
+        assertThat(ledger.nextSequence("a")).isEqualTo(1);
+        assertThat(ledger.nextSequence("a")).isEqualTo(2);
+
+        var reopened = WorkloadLedger.open(dir, JSON);
+        assertThat(reopened.nextSequence("a")).isEqualTo(3);
+        assertThat(reopened.observed("a").state()).as("a stopped workload stays stopped").isEqualTo(State.STOPPED);
+    }
+
+    @Test
+    void workloadsActiveWhenTheAgentDiedAreLostAfterAReopen() {
+        var ledger = WorkloadLedger.open(dir, JSON);
+        ledger.record(vm("a"), new Observed("a", State.RUNNING, 1, "", null));
+        ledger.record(vm("b"), new Observed("b", State.STARTING, 1, "", null));
+        ledger.record(vm("c"), new Observed("c", State.FAILED, 1, "", "GuestCrashed"));
+
+        var reopened = WorkloadLedger.open(dir, JSON);
+        assertThat(reopened.observed("a").state()).isEqualTo(State.LOST);
+        assertThat(reopened.observed("b").state()).isEqualTo(State.LOST);
+        assertThat(reopened.observed("c").state()).isEqualTo(State.FAILED);
+    }
+
+    @Test
+    void raisingTheSequenceToWhatTheControlPlaneAppliedNeverLowersIt() {
+        var ledger = WorkloadLedger.open(dir, JSON);
+        ledger.record(vm("a"), new Observed("a", State.RUNNING, 1, "", null));
+        ledger.raiseSequence("a", 7);
+        ledger.raiseSequence("a", 3);
+        assertThat(ledger.nextSequence("a")).isEqualTo(8);
+    }
+
+    @Test
+    void unreadableEntryIsSetAsideAndTheAgentStarts() throws Exception {
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("x.json"), "{not json");
+        var ledger = WorkloadLedger.open(dir, JSON);
+        assertThat(ledger.all()).isEmpty();
+        assertThat(dir.resolve("x.json.unreadable")).exists();
+    }
+
+    @Test
+    void uidThatCouldLeaveTheDirectoryIsRefused() {
+        var ledger = WorkloadLedger.open(dir, JSON);
+        assertThatThrownBy(() -> ledger.record(vm("../../etc/passwd"), new Observed("../../etc/passwd", State.RUNNING, 1, "", null)))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void removedWorkloadIsGoneAfterAReopen() {
+        var ledger = WorkloadLedger.open(dir, JSON);
+        ledger.record(vm("a"), new Observed("a", State.RUNNING, 1, "", null));
+        ledger.remove("a");
+        assertThat(WorkloadLedger.open(dir, JSON).all()).isEmpty();
+    }
+}
