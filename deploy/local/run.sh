@@ -9,9 +9,21 @@ source deploy/lib/java.sh
 # shellcheck source=../lib/prerequisites.sh
 source deploy/lib/prerequisites.sh
 
+# binutils: the ticker guest is assembled from source (deploy/guests/ticker) when Corral starts.
+corral_require_packages binutils
+
 port="${CORRAL_HTTP_PORT:-8080}"
 export CORRAL_HTTP_PORT="$port"
 api="http://127.0.0.1:$port"
+data="${CORRAL_DATA_DIR:-$HOME/.corral/local}"
+# The node agent publishes lifecycle events to the control plane's broker: the embedded one listens on a fixed port
+# (CORRAL_KAFKA_PORT, default 9092) so that the agent finds it across restarts.
+if [ -n "${KAFKA_BOOTSTRAP_SERVERS:-}" ]; then
+    kafka="$KAFKA_BOOTSTRAP_SERVERS"
+else
+    export CORRAL_EMBEDDED_KAFKA_PORT="${CORRAL_KAFKA_PORT:-9092}"
+    kafka="127.0.0.1:$CORRAL_EMBEDDED_KAFKA_PORT"
+fi
 if curl -s -o /dev/null "$api/q/health" 2>/dev/null; then
     echo "corral: something already answers on $api; stop it or set CORRAL_HTTP_PORT" >&2
     exit 1
@@ -63,7 +75,7 @@ echo
 agent_port="${CORRAL_AGENT_HTTP_PORT:-8081}"
 echo "==> Starting the node agent for this host (health on http://127.0.0.1:$agent_port/q/health)"
 CORRAL_AGENT_CONTROL_PLANE_URL="$api" CORRAL_AGENT_HTTP_PORT="$agent_port" \
-    CORRAL_AGENT_STATE_DIR="${CORRAL_DATA_DIR:-$HOME/.corral/local}/agent" \
+    CORRAL_AGENT_STATE_DIR="$data/agent" CORRAL_AGENT_KAFKA_BOOTSTRAP_SERVERS="$kafka" \
     setsid java -jar node-agent/target/quarkus-app/quarkus-run.jar &
 agent=$!
 for _ in $(seq 1 120); do
@@ -73,6 +85,15 @@ for _ in $(seq 1 120); do
 done
 echo "==> cli/bin/corral get nodes"
 cli/bin/corral get nodes --server "$api"
+
+echo "==> Building the ticker guest (deploy/guests/ticker) and registering it as image 'ticker'"
+bash deploy/guests/ticker/build.sh "$data/guests/ticker" || { echo "corral: building the ticker guest failed" >&2; stop 1; }
+sha="$(cli/bin/corral upload "$data/guests/ticker" --server "$api" | cut -d' ' -f1)" || stop 1
+printf 'apiVersion: corral/v1\nkind: Image\nmetadata: {name: ticker}\nspec: {kernel: {sha256: %s}, cmdline: "interval=1000"}\n' \
+    "${sha#sha256:}" | cli/bin/corral apply -f - --server "$api" || stop 1
 echo
 echo "Corral is running: API on $api, OpenAPI at $api/q/openapi. Press Ctrl-C to stop."
+echo "Start a VM:   curl -s -X POST $api/v1/vms -H 'Content-Type: application/json' \\"
+echo "                -d '{\"metadata\": {\"name\": \"tick-1\"}, \"spec\": {\"image\": \"ticker\", \"vcpus\": 1, \"memoryMiB\": 64}}'"
+echo "Watch it:     cli/bin/corral get vms -w      and its console:   cli/bin/corral logs vm/tick-1 -f"
 wait "$pid"

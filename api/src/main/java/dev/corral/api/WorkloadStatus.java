@@ -8,7 +8,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  * What is observed of a VM or container.
  *
  * @param phase      {@code Pending}, {@code Scheduled}, {@code Starting}, {@code Running}, {@code Stopping},
- *                   {@code Stopped} or {@code Failed}
+ *                   {@code Stopped}, {@code Failed}, or {@code Unknown} while its node is NotReady
  * @param node       the node it is placed on, once scheduled
  * @param resources  the shape it holds on its node (resolved from the instance type or the spec)
  * @param deviceRequests the devices it asks for (from the instance type, or its spec)

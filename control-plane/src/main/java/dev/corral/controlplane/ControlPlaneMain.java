@@ -5,6 +5,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import dev.corral.embedded.EmbeddedKafka;
+import dev.corral.embedded.FreePorts;
 import dev.corral.embedded.EmbeddedPostgres;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.QuarkusApplication;
@@ -49,7 +50,10 @@ public final class ControlPlaneMain {
                 LOG.infof("Embedded PostgreSQL on %s (data in %s)", embedded.postgres.jdbcUrl(), dataDir.resolve("postgres"));
             }
             if (setting(KAFKA_SERVERS, null) == null) {
-                embedded.kafka = EmbeddedKafka.startPersistent(dataDir.resolve("kafka"));
+                // A fixed port (CORRAL_EMBEDDED_KAFKA_PORT) lets node agents on this host find the broker across restarts.
+                String kafkaPort = setting("corral.embedded.kafka-port", null);
+                embedded.kafka = kafkaPort == null ? EmbeddedKafka.startPersistent(dataDir.resolve("kafka"))
+                        : EmbeddedKafka.startPersistent(dataDir.resolve("kafka"), port(kafkaPort), FreePorts.pick());
                 System.setProperty(KAFKA_SERVERS, embedded.kafka.bootstrapServers());
                 LOG.infof("Embedded Kafka broker on %s (data in %s)", embedded.kafka.bootstrapServers(), dataDir.resolve("kafka"));
             }
@@ -75,6 +79,18 @@ public final class ControlPlaneMain {
             value = System.getenv(key.toUpperCase().replaceAll("[^A-Z0-9]", "_"));
         }
         return value == null || value.isBlank() ? fallback : value;
+    }
+
+    private static int port(String value) {
+        try {
+            int port = Integer.parseInt(value.strip());
+            if (port > 0 && port < 65536) {
+                return port;
+            }
+        } catch (NumberFormatException e) {
+            // Reported below.
+        }
+        throw new IllegalArgumentException("CORRAL_EMBEDDED_KAFKA_PORT must be a TCP port (1-65535), not '" + value + "'");
     }
 
     private static String defaultDataDir() {

@@ -61,7 +61,7 @@ class AgentIT {
     @Test
     void agentRegistersThisHostHeartbeatsAndIsMarkedNotReadyWhenKilled() throws Exception {
         String name = "e2e-" + ProcessHandle.current().pid();
-        try (var agent = AgentProcess.start(controlPlane.server, name, tmp)) {
+        try (var agent = AgentProcess.start(controlPlane.server, name, tmp, kafka())) {
             var node = awaitNode(name, Duration.ofSeconds(90), n -> "Ready".equals(n.path("status").path("phase").asText()));
             int onlineCpus = countCpus(Files.readString(Path.of("/sys/devices/system/cpu/online")).strip());
             assertThat(node.path("status").path("capacity").path("vcpus").asInt()).isEqualTo(onlineCpus);
@@ -93,7 +93,7 @@ class AgentIT {
             assertThat(vm).contains("\"type\" : \"NodeReady\"").contains("\"reason\" : \"NodeNotReady\"");
         }
         // A new agent on the same host brings the node back.
-        try (var again = AgentProcess.start(controlPlane.server, name, tmp)) {
+        try (var again = AgentProcess.start(controlPlane.server, name, tmp, kafka())) {
             awaitNode(name, Duration.ofSeconds(90), n -> "Ready".equals(n.path("status").path("phase").asText()));
             // The agent logs the registration once the control plane has answered: wait for the line.
             long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
@@ -102,6 +102,10 @@ class AgentIT {
             }
             assertThat(Files.readString(again.log)).contains("Registered node " + name);
         }
+    }
+
+    private static Map<String, String> kafka() throws Exception {
+        return Map.of("CORRAL_AGENT_KAFKA_BOOTSTRAP_SERVERS", controlPlane.kafkaBootstrapServers());
     }
 
     private static String cli(String... args) {

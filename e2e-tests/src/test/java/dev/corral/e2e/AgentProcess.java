@@ -19,6 +19,11 @@ final class AgentProcess implements AutoCloseable {
     }
 
     static AgentProcess start(URI controlPlane, String nodeName, Path logDir) throws Exception {
+        return start(controlPlane, nodeName, logDir, java.util.Map.of());
+    }
+
+    /** @param env extra environment, e.g. the Kafka bootstrap servers */
+    static AgentProcess start(URI controlPlane, String nodeName, Path logDir, java.util.Map<String, String> env) throws Exception {
         Path app = Path.of(System.getProperty("corral.agentApp", "../node-agent/target/quarkus-app/quarkus-run.jar"));
         if (!Files.exists(app)) {
             throw new IllegalStateException(app + " is missing: build the node agent first (./mvnw package runs it before these tests)");
@@ -35,6 +40,7 @@ final class AgentProcess implements AutoCloseable {
         builder.environment().put("CORRAL_AGENT_NODE_NAME", nodeName);
         builder.environment().put("CORRAL_AGENT_HEARTBEAT_INTERVAL", "1s");
         builder.environment().put("CORRAL_AGENT_STATE_DIR", logDir.resolve("agent-state").toString());
+        builder.environment().putAll(env);
         return new AgentProcess(builder.start(), log);
     }
 

@@ -82,7 +82,6 @@ final class ControlPlaneProcess implements AutoCloseable {
         throw new IllegalStateException("the control plane was not ready within " + timeout);
     }
 
-    /** SIGTERM, as Ctrl-C would: the control plane stops its embedded servers itself. */
     /** The embedded broker's address, as the control plane logged it. */
     String kafkaBootstrapServers() throws IOException {
         var m = java.util.regex.Pattern.compile("Embedded Kafka broker on (\\S+) ").matcher(Files.readString(log));
@@ -92,6 +91,7 @@ final class ControlPlaneProcess implements AutoCloseable {
         return m.group(1);
     }
 
+    /** SIGTERM, as Ctrl-C would: the control plane stops its embedded servers itself. */
     @Override
     public void close() throws Exception {
         process.destroy();

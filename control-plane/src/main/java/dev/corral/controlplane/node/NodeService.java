@@ -217,6 +217,12 @@ public class NodeService {
         });
         conditions.add(json.valueToTree(new Condition("NodeReady", ready, reason, message, Instant.now())));
         status.set("conditions", conditions);
+        String phase = status.path("phase").asText();
+        if (ready.equals("False") && (phase.equals("Starting") || phase.equals("Running") || phase.equals("Stopping"))) {
+            // What the silent agent last said may no longer be true (a VM dies with a killed agent): never keep
+            // claiming it runs. The agent's next event, once it is back, says what became of it.
+            status.put("phase", "Unknown");
+        }
         if (ready.equals("True")) {
             events.normal(workload, reason, message);
         } else {
