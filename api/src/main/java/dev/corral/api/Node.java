@@ -22,10 +22,12 @@ public record Node(String apiVersion, String kind, ObjectMeta metadata, Spec spe
      * @param accelerator {@code kvm-hardware}, {@code kvm-pvm} or {@code emulated-only}
      * @param allocatable capacity times the allocation ratios: what the scheduler may hand out
      * @param allocated   the sum of what workloads placed here hold
+     * @param agentEndpoint the http URL the node's agent serves consoles on, as it registered; null when none
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Status(String phase, String accelerator, Capacity capacity, Resources allocatable,
-            Resources allocated, List<PciDevice> devices, Instant lastHeartbeatTime, List<Condition> conditions) {
+            Resources allocated, List<PciDevice> devices, Instant lastHeartbeatTime, List<Condition> conditions,
+            String agentEndpoint) {
     }
 
     /**
@@ -36,9 +38,14 @@ public record Node(String apiVersion, String kind, ObjectMeta metadata, Spec spe
     public record Capacity(Integer vcpus, Long memoryMiB, Long hugepages2Mi, Long hugepages1Gi, Integer numaNodes) {
     }
 
-    /** What an agent sends to {@code PUT /v1/nodes/{name}} when it registers or re-registers. */
+    /**
+     * What an agent sends to {@code PUT /v1/nodes/{name}} when it registers or re-registers.
+     *
+     * @param agentEndpoint the http(s) URL where the agent answers (the control plane proxies consoles from it);
+     *                      null for a node registered by hand, whose consoles cannot be reached
+     */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Registration(java.util.Map<String, String> labels, String accelerator, Capacity capacity,
-            List<PciDevice> devices) {
+            List<PciDevice> devices, String agentEndpoint) {
     }
 }

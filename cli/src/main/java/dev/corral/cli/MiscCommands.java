@@ -1,16 +1,11 @@
 package dev.corral.cli;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-import dev.corral.cli.client.CorralClientException;
 import picocli.AutoComplete;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -61,7 +56,7 @@ final class MiscCommands {
         String action() { return "uncordon"; }
     }
 
-    @Command(name = "logs", description = "Print a VM's serial console.",
+    @Command(name = "logs", description = "Print a VM's serial console; with -f, keep printing as the guest writes.",
             footer = {"", "Examples:", "  corral logs vm/web-1", "  corral logs vm/web-1 -f --tail 20"})
     static final class Logs implements Callable<Integer> {
         @Mixin
@@ -70,44 +65,29 @@ final class MiscCommands {
         @Parameters(arity = "1..2", paramLabel = "vm/NAME")
         List<String> args;
 
-        @Option(names = {"-f", "--follow"}, description = "Keep printing as the guest writes.")
+        @Option(names = {"-f", "--follow"}, description = "Keep printing as the guest writes, until the VM is deleted or Ctrl-C.")
         boolean follow;
 
-        @Option(names = "--tail", paramLabel = "N", description = "Only the last N lines.")
+        @Option(names = "--tail", paramLabel = "N", description = "Only the last N lines (then, with -f, what comes next).")
         Integer tail;
 
         @Spec
         CommandSpec spec;
 
         @Override
-        public Integer call() throws IOException {
+        public Integer call() {
             var ref = Ref.parseNamed(spec.commandLine(), args, Kinds.VM);
-            var client = options.client();
-            String uri = client.server().toString().replaceAll("/+$", "") + ref.path() + "/console?project=" + options.project()
-                    + (follow ? "&follow=true" : "") + (tail == null ? "" : "&tail=" + tail);
-            HttpResponse<InputStream> response;
-            try {
-                response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(java.net.URI.create(uri)).GET().build(),
-                        HttpResponse.BodyHandlers.ofInputStream());
-            } catch (java.net.ConnectException e) {
-                throw new CorralClientException("cannot reach the Corral API at " + client.server() + " (is the control plane running?)", e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return 1;
+            if (tail != null && tail < 0) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--tail must be 0 or more, not " + tail + ".");
             }
-            if (response.statusCode() >= 400) {
-                // Let the client turn the problem into its one line.
-                client.get(ref.path() + "/console", Map.of("project", options.project()));
-                throw new CorralClientException("the server answered HTTP " + response.statusCode());
+            var query = new LinkedHashMap<>(ref.projectQuery(options));
+            if (follow) {
+                query.put("follow", "true");
             }
-            try (InputStream in = response.body()) {
-                var out = spec.commandLine().getOut();
-                byte[] buffer = new byte[8192];
-                for (int n; (n = in.read(buffer)) > 0; ) {
-                    out.print(new String(buffer, 0, n, java.nio.charset.StandardCharsets.UTF_8));
-                    out.flush();
-                }
+            if (tail != null) {
+                query.put("tailLines", String.valueOf(tail));
             }
+            options.client().streamText(ref.path() + "/console", query, spec.commandLine().getOut());
             return 0;
         }
     }

@@ -36,6 +36,14 @@ final class Api {
                 .put("/v1/nodes/" + name);
     }
 
+    /** Registers a node labelled {@code pool=<pool>} whose agent answers at {@code agentEndpoint} (null: none). */
+    static Response registerNodeWithAgent(String name, String pool, String agentEndpoint) {
+        return json().body("""
+                {"labels": {"pool": "%s"}, "accelerator": "kvm-hardware", "capacity": {"vcpus": 4, "memoryMiB": 8192}%s}"""
+                .formatted(pool, agentEndpoint == null ? "" : ", \"agentEndpoint\": \"" + agentEndpoint + "\""))
+                .put("/v1/nodes/" + name);
+    }
+
     static String gpu(String address, int numaNode, int iommuGroup) {
         return """
                 {"address": "%s", "vendor": "10de", "device": "2330", "classCode": "0302", "numaNode": %d, "iommuGroup": %d, "driver": "vfio-pci"}"""

@@ -10,7 +10,11 @@ import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.hasKey;
 import static org.hamcrest.Matchers.hasSize;
+import static org.hamcrest.Matchers.not;
+
+import java.util.List;
 
 import io.quarkus.test.junit.QuarkusTest;
 import org.junit.jupiter.api.Test;
@@ -54,6 +58,26 @@ class NodeApiIT {
                 .body("errors.field", hasItem("capacity.vcpus"))
                 .body("errors.field", hasItem("devices[0].address"))
                 .body("errors.field", hasItem("devices[0].vendor"));
+    }
+
+    @Test
+    void nodeShowsTheAgentEndpointItRegisteredUntilItRegistersWithoutOne() {
+        String node = unique("node");
+        Api.registerNodeWithAgent(node, pool, "http://10.0.0.7:8081").then().statusCode(201)
+                .body("status.agentEndpoint", equalTo("http://10.0.0.7:8081"));
+        given().get("/v1/nodes/" + node).then().statusCode(200)
+                .body("status.agentEndpoint", equalTo("http://10.0.0.7:8081"));
+        Api.registerNodeWithAgent(node, pool, null).then().statusCode(200)
+                .body("status", not(hasKey("agentEndpoint")));
+    }
+
+    @Test
+    void agentEndpointThatIsNotAnHttpUrlIsInvalid() {
+        for (String bad : List.of("10.0.0.7:8081", "ftp://10.0.0.7/", "http://", "http://10.0.0.7:8081/?x=1")) {
+            Api.registerNodeWithAgent(unique("node"), pool, bad).then().statusCode(400)
+                    .contentType("application/problem+json")
+                    .body("errors.field", hasItem("agentEndpoint"));
+        }
     }
 
     @Test

@@ -4,6 +4,7 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.io.Writer;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -113,6 +114,34 @@ public final class CorralClient {
             return answer(exchange(request, HttpResponse.BodyHandlers.ofByteArray()));
         } catch (java.io.FileNotFoundException e) {
             throw new CorralClientException("no such file: " + file, e);
+        }
+    }
+
+    /**
+     * Copies a text answer (a VM's console) to {@code out} as it arrives, flushing each piece, until the server ends
+     * it; with {@code follow=true} in the query that is when the VM goes away or the server closes the stream.
+     * No request timeout: a followed console may stay silent for as long as its guest does. Errors as for
+     * {@link #get}.
+     */
+    public void streamText(String path, Map<String, String> query, Writer out) {
+        var request = request(path, query).header("Accept", "text/plain, " + Problem.MEDIA_TYPE).GET().build();
+        var response = exchange(request, HttpResponse.BodyHandlers.ofInputStream());
+        if (response.statusCode() >= 400) {
+            try (InputStream in = response.body()) {
+                throw problem(response.statusCode(), response.headers().firstValue("Content-Type").orElse(""), in.readAllBytes());
+            } catch (IOException e) {
+                throw new CorralClientException("HTTP " + response.statusCode() + " from " + response.uri(), e);
+            }
+        }
+        // The decoder keeps a character split across two reads until its second half arrives.
+        try (var reader = new InputStreamReader(response.body(), StandardCharsets.UTF_8)) {
+            char[] buffer = new char[8192];
+            for (int n; (n = reader.read(buffer)) >= 0; ) {
+                out.write(buffer, 0, n);
+                out.flush();
+            }
+        } catch (IOException e) {
+            throw new CorralClientException("the stream from " + path + " broke: " + e.getMessage(), e);
         }
     }
 

@@ -64,7 +64,8 @@ public class NodeService {
                     registration.devices() == null ? List.of() : registration.devices());
             var existing = store.findForUpdate(Node.KIND, ResourceStore.CLUSTER, name);
             var conditions = List.of(new Condition("Ready", "True", "AgentRegistered", "The node agent registered.", Instant.now()));
-            var status = new Node.Status("Ready", registration.accelerator(), capacity, null, null, null, null, conditions);
+            var status = new Node.Status("Ready", registration.accelerator(), capacity, null, null, null, null, conditions,
+                    registration.agentEndpoint());
             StoredObject node;
             if (existing.isEmpty()) {
                 node = store.insert(Node.KIND, ResourceStore.CLUSTER, name, labels, json.valueToTree(new Node.Spec(false)),
@@ -105,6 +106,9 @@ public class NodeService {
                 errors.add(new Problem.FieldError("capacity.memoryMiB", "must be at least 1"));
             }
         }
+        if (r.agentEndpoint() != null && !isHttpUrl(r.agentEndpoint())) {
+            errors.add(new Problem.FieldError("agentEndpoint", "must be an http or https URL with a host, like http://10.0.0.7:8081"));
+        }
         if (r.devices() != null) {
             var seen = new java.util.HashSet<String>();
             for (int i = 0; i < r.devices().size(); i++) {
@@ -129,6 +133,16 @@ public class NodeService {
         if (!errors.isEmpty()) {
             throw new InvalidException("The node registration is invalid: " + errors.getFirst().field() + " "
                     + errors.getFirst().message() + (errors.size() > 1 ? " (and " + (errors.size() - 1) + " more)" : "") + ".", errors);
+        }
+    }
+
+    private static boolean isHttpUrl(String s) {
+        try {
+            var uri = new java.net.URI(s);
+            return ("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) && uri.getHost() != null
+                    && uri.getRawQuery() == null && uri.getRawFragment() == null;
+        } catch (java.net.URISyntaxException e) {
+            return false;
         }
     }
 
@@ -258,7 +272,7 @@ public class NodeService {
         var allocatable = s.capacity() == null ? null : new Resources(s.capacity().vcpus() * config.cpuAllocationRatio(),
                 (long) Math.floor(s.capacity().memoryMiB() * config.memoryAllocationRatio()));
         var status = new Node.Status(s.phase(), s.accelerator(), s.capacity(), allocatable, usage.allocated(), usage.devices(),
-                usage.lastHeartbeat(), s.conditions());
+                usage.lastHeartbeat(), s.conditions(), s.agentEndpoint());
         return new Node(node.apiVersion(), node.kind(), node.metadata(), node.spec(), status);
     }
 }

@@ -1,6 +1,9 @@
 package dev.corral.controlplane.vm.rest;
 
 import dev.corral.api.Vm;
+import dev.corral.controlplane.console.AgentConsole;
+import dev.corral.controlplane.console.ConsoleQuery;
+import dev.corral.controlplane.console.ConsoleService;
 import dev.corral.controlplane.vm.VmService;
 import dev.corral.controlplane.idempotency.IdempotencyService;
 import dev.corral.controlplane.problem.InvalidException;
@@ -10,6 +13,7 @@ import dev.corral.controlplane.web.Lister;
 import dev.corral.controlplane.workload.rest.WorkloadResource;
 import io.smallrye.common.annotation.RunOnVirtualThread;
 import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.PUT;
@@ -17,19 +21,26 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
+import io.vertx.core.http.HttpServerResponse;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.StreamingOutput;
 
 @Path("/v1/vms")
 @Produces(MediaType.APPLICATION_JSON)
 @RunOnVirtualThread
 public class VmResource extends WorkloadResource {
 
-    private final VmService service;
+    private static final String CONSOLE_MEDIA_TYPE = "text/plain; charset=utf-8";
 
-    VmResource(VmService service, ProjectService projects, Lister lister) {
+    private final VmService service;
+    private final ConsoleService consoles;
+
+    VmResource(VmService service, ConsoleService consoles, ProjectService projects, Lister lister) {
         super(service, projects, lister);
         this.service = service;
+        this.consoles = consoles;
     }
 
     @Override
@@ -62,5 +73,24 @@ public class VmResource extends WorkloadResource {
             throw InvalidException.field("body", "a VM is required");
         }
         return replaced(service.replaceAndReschedule(projects.require(project), name, body.metadata(), body.spec(), ifMatch));
+    }
+
+    /**
+     * The VM's serial console, proxied from its node's agent byte for byte. With {@code follow=true} the answer
+     * stays open and streams what the guest writes until the client or the agent closes it.
+     */
+    @GET
+    @Path("{name}/console")
+    @Produces(MediaType.TEXT_PLAIN)
+    public Response console(@PathParam("name") String name, @QueryParam("project") String project,
+            @QueryParam("follow") String follow, @QueryParam("tailLines") String tailLines,
+            @Context HttpServerResponse http) {
+        var query = ConsoleQuery.parse(follow, tailLines);
+        AgentConsole console = consoles.open(projects.require(project), name, query);
+        return Response.ok((StreamingOutput) out -> console.copyTo(out, http::closed), CONSOLE_MEDIA_TYPE)
+                // A followed console is read as it comes: no proxy in between may hold it back.
+                .header("Cache-Control", "no-cache")
+                .header("X-Accel-Buffering", "no")
+                .build();
     }
 }

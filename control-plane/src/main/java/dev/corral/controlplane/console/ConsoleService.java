@@ -1,0 +1,128 @@
+package dev.corral.controlplane.console;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.corral.api.Node;
+import dev.corral.api.Problem;
+import dev.corral.api.Vm;
+import dev.corral.controlplane.problem.ConflictException;
+import dev.corral.controlplane.problem.NotFoundException;
+import dev.corral.controlplane.problem.UnavailableException;
+import dev.corral.controlplane.store.ResourceStore;
+import dev.corral.controlplane.store.StoredObject;
+import jakarta.enterprise.context.ApplicationScoped;
+
+/**
+ * Serial consoles of VMs. The control plane keeps none: each request is proxied to the agent of the VM's node
+ * ({@code GET {agentEndpoint}/v1/workloads/{uid}/console}), which holds the guest's recent output.
+ */
+@ApplicationScoped
+public class ConsoleService {
+
+    private static final int MAX_PROBLEM_BYTES = 64 * 1024;
+
+    private final ResourceStore store;
+    private final ObjectMapper json;
+    private final ConsoleConfig config;
+    private final HttpClient http;
+
+    ConsoleService(ResourceStore store, ObjectMapper json, ConsoleConfig config) {
+        this.store = store;
+        this.json = json;
+        this.config = config;
+        // HTTP/1.1: agents answer plain http, and a chunked text stream needs nothing more.
+        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(config.agentConnectTimeout()).build();
+    }
+
+    /**
+     * Opens the console of a VM at its node's agent. The answer has started (status 200) when this returns; the
+     * caller copies it to its client.
+     *
+     * @throws NotFoundException    no such VM, or its agent has no such workload (yet or any more)
+     * @throws ConflictException    the VM is not placed on a node yet
+     * @throws UnavailableException the node has no agent endpoint, or its agent cannot be reached or failed
+     */
+    public AgentConsole open(String project, String vmName, ConsoleQuery query) {
+        var vm = store.find(Vm.KIND, project, vmName).orElseThrow(() -> new NotFoundException(Vm.KIND, vmName));
+        String nodeName = vm.node();
+        if (nodeName == null) {
+            throw ConflictException.of("VM '" + vmName + "' is not placed on a node yet (its phase is "
+                    + vm.status().path("phase").asText("Pending") + "), so it has no console.");
+        }
+        URI endpoint = agentEndpoint(nodeName);
+        URI uri = consoleUri(endpoint, vm, query);
+        var request = HttpRequest.newBuilder(uri).GET()
+                .header("Accept", "text/plain, " + Problem.MEDIA_TYPE)
+                // Bounds the wait for the answer to start, not the stream after it.
+                .timeout(config.agentResponseTimeout())
+                .build();
+        HttpResponse<InputStream> response;
+        try {
+            response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+        } catch (IOException e) {
+            throw new UnavailableException("The agent of node " + nodeName + " at " + endpoint
+                    + " cannot be reached: " + reason(e) + ".", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new UnavailableException("Interrupted while waiting for the agent of node " + nodeName + ".", e);
+        }
+        int status = response.statusCode();
+        if (status == 200) {
+            return new AgentConsole(response.body());
+        }
+        String detail = agentDetail(response);
+        if (status == 404) {
+            throw new NotFoundException(detail != null ? detail
+                    : "The agent of node " + nodeName + " has no console for VM '" + vmName + "' (uid " + vm.uid() + ").");
+        }
+        throw new UnavailableException("The agent of node " + nodeName + " answered HTTP " + status
+                + " for the console of VM '" + vmName + "'" + (detail != null ? ": " + detail : "."));
+    }
+
+    private URI agentEndpoint(String nodeName) {
+        var node = store.find(Node.KIND, ResourceStore.CLUSTER, nodeName).orElseThrow(() ->
+                new UnavailableException("Node " + nodeName + " is not registered, so no agent serves its consoles."));
+        String endpoint = node.status() == null ? null : node.status().path("agentEndpoint").asText(null);
+        if (endpoint == null || endpoint.isBlank()) {
+            throw new UnavailableException("Node " + nodeName + " has no agentEndpoint (its agent registered none), "
+                    + "so its consoles cannot be reached.");
+        }
+        return URI.create(endpoint);
+    }
+
+    private static URI consoleUri(URI endpoint, StoredObject vm, ConsoleQuery query) {
+        String base = endpoint.toString().replaceAll("/+$", "");
+        return URI.create(base + "/v1/workloads/" + vm.uid() + "/console?follow=" + query.follow()
+                + (query.tailLines() == null ? "" : "&tailLines=" + query.tailLines()));
+    }
+
+    /** The agent's problem detail, or null when its error answer carries none. */
+    private String agentDetail(HttpResponse<InputStream> response) {
+        try (InputStream in = response.body()) {
+            byte[] body = in.readNBytes(MAX_PROBLEM_BYTES);
+            if (!response.headers().firstValue("Content-Type").orElse("").startsWith(Problem.MEDIA_TYPE)) {
+                return null;
+            }
+            var detail = json.readTree(body).path("detail");
+            return detail.isTextual() && !detail.asText().isBlank() ? detail.asText() : null;
+        } catch (IOException e) {
+            // An error answer that breaks off or is not JSON still has its status; only its detail is lost.
+            return null;
+        }
+    }
+
+    private static String reason(IOException e) {
+        if (e.getMessage() != null) {
+            return e.getMessage();
+        }
+        // The HTTP client reports a refused connection without a message of its own.
+        return e instanceof java.net.ConnectException ? "the connection was refused" : e.getClass().getSimpleName();
+    }
+}
