@@ -75,7 +75,7 @@ public class NodeRegistration {
                 inventory.accelerator().accelerator().wireName(),
                 new Node.Capacity(inventory.vcpus(), inventory.memoryMiB(), inventory.hugepages2Mi(), inventory.hugepages1Gi(),
                         inventory.numaNodes()),
-                inventory.devices());
+                inventory.devices(), agentEndpoint());
         var response = http.send(HttpRequest.newBuilder(uri("/v1/nodes/" + nodeName)).timeout(Duration.ofSeconds(30))
                 .header("Content-Type", "application/json")
                 .PUT(HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(registration))).build(),
@@ -117,6 +117,20 @@ public class NodeRegistration {
     }
 
     /** The host name as a node name: lower case, DNS-label characters only. */
+    /** Where the control plane reaches this agent (consoles): the configured URL, else this agent's HTTP listener. */
+    String agentEndpoint() {
+        if (config.advertisedUrl().isPresent()) {
+            return config.advertisedUrl().get().toString();
+        }
+        var settings = org.eclipse.microprofile.config.ConfigProvider.getConfig();
+        String host = settings.getOptionalValue("quarkus.http.host", String.class).orElse("127.0.0.1");
+        int port = settings.getOptionalValue("quarkus.http.port", Integer.class).orElse(8081);
+        if (host.equals("0.0.0.0") || host.equals("::")) {
+            host = hostName(); // listening everywhere: the name others know this host by
+        }
+        return "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+    }
+
     static String hostName() {
         String name;
         try {
