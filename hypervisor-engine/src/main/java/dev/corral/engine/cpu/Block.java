@@ -9,15 +9,21 @@ final class Block {
 
     final long start;
     final Insn[] insns;
-    /** First and last page the instruction bytes came from (equal unless the block crosses a page). */
+    /**
+     * First and last page the instruction bytes came from (equal unless the block crosses a page), as
+     * {@link CpuMemory#codePage} names them: physical pages under paging.
+     */
     final long firstPage;
     final long lastPage;
+    /** The linear address of the last page, to check under paging that it still maps to {@code lastPage}. */
+    final long lastLinearPage;
     boolean valid = true;
 
-    Block(long start, Insn[] insns, long firstPage, long lastPage) {
+    Block(long start, Insn[] insns, long firstPage, long lastPage, long lastLinearPage) {
         this.start = start;
         this.insns = insns;
         this.firstPage = firstPage;
         this.lastPage = lastPage;
+        this.lastLinearPage = lastLinearPage;
     }
 }

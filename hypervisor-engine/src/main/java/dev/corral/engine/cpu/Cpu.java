@@ -1,8 +1,16 @@
 package dev.corral.engine.cpu;
 
+import dev.corral.engine.boot.EntryState;
+import dev.corral.engine.memory.GuestMemory;
+
 /**
- * A software x86-64 CPU for 64-bit user-mode code: decodes guest code into cached blocks and interprets
- * them against a {@link CpuMemory}. One instance per vCPU; instances share nothing.
+ * A software x86-64 CPU: decodes guest code into cached blocks and interprets them against a
+ * {@link CpuMemory}. One instance per vCPU; instances share nothing.
+ *
+ * <p>Two kinds. A user-mode CPU ({@link #Cpu(CpuState, CpuMemory)}) runs 64-bit user code at CPL3 and
+ * returns every fault and SYSCALL to its caller. A system CPU ({@link #system}) runs a kernel: paging
+ * through the guest's page tables, privileged instructions, and faults, INT n and SYSCALL delivered
+ * through the guest's own IDT and MSRs; it returns only BudgetSpent, Halt, PortIo and Shutdown.
  *
  * <p>Guest input can only ever produce a {@link CpuExit}: unimplemented or invalid encodings are #UD,
  * memory faults are #PF at the faulting instruction with nothing of it committed.
@@ -17,6 +25,10 @@ public final class Cpu {
     private final Decoder decoder;
     private final Interp interp;
     private long retired;
+    // System CPU only (null otherwise).
+    private final PagedMemory paged;
+    private final Delivery delivery;
+    private final SystemOps sys;
 
     public Cpu(CpuState state, CpuMemory memory) {
         this(state, memory, CpuidModel.standard());
@@ -27,11 +39,71 @@ public final class Cpu {
         this.memory = memory;
         this.decoder = new Decoder(memory, cpuid);
         this.interp = new Interp(state, memory, cpuid);
+        this.paged = null;
+        this.delivery = null;
+        this.sys = null;
         memory.setCodeWriteListener(cache);
+    }
+
+    private Cpu(CpuState state, PagedMemory memory, CpuidModel cpuid) {
+        this.state = state;
+        this.memory = memory;
+        this.paged = memory;
+        this.decoder = new Decoder(memory, cpuid, true);
+        this.interp = new Interp(state, memory, cpuid);
+        this.delivery = new Delivery(state, memory);
+        this.sys = new SystemOps(interp, memory, delivery);
+        interp.sys = sys;
+        memory.setUser(state.cpl == 3);
+        memory.setCodeWriteListener(cache);
+    }
+
+    /**
+     * A CPU at CPL0 in 64-bit long mode exactly as {@code entry} says (CR0/CR3/CR4/EFER, the GDT and IDT,
+     * RIP, RSP, RSI, RBX, RFLAGS, selectors and TR), with paging through the guest's page tables over
+     * {@code ram}; physical addresses outside RAM go to {@code mmio}. Faults are delivered through the
+     * guest's IDT, never returned.
+     *
+     * @throws IllegalArgumentException when {@code entry} is not 64-bit long mode (a PVH 32-bit entry)
+     */
+    public static Cpu system(GuestMemory ram, MmioHandler mmio, EntryState entry) {
+        if (!entry.longMode() || (entry.cr0() & EntryState.CR0_PG) == 0 || (entry.cr4() & EntryState.CR4_PAE) == 0
+                || !entry.cs().l()) {
+            throw new IllegalArgumentException("the software CPU starts only in 64-bit long mode with paging; this entry has CR0 0x"
+                    + Long.toHexString(entry.cr0()) + ", EFER 0x" + Long.toHexString(entry.efer()) + " and a "
+                    + (entry.cs().l() ? "64" : "32") + "-bit code segment");
+        }
+        CpuState s = new CpuState();
+        s.rip = entry.rip();
+        s.gpr[CpuState.RSP] = entry.rsp();
+        s.gpr[CpuState.RSI] = entry.rsi();
+        s.gpr[CpuState.RBX] = entry.rbx();
+        s.rflags = entry.rflags() | 2;
+        s.cr0 = entry.cr0();
+        s.cr3 = entry.cr3();
+        s.cr4 = entry.cr4();
+        s.efer = entry.efer();
+        s.gdtBase = entry.gdtBase();
+        s.gdtLimit = entry.gdtLimit();
+        s.idtBase = entry.idtBase();
+        s.idtLimit = entry.idtLimit();
+        s.cs = entry.cs().selector();
+        int data = entry.data().selector();
+        s.ss = s.ds = s.es = s.fs = s.gs = data;
+        s.tr = entry.tr().selector();
+        s.trBase = entry.tr().base();
+        s.trLimit = (int) Math.min(entry.tr().limit(), Integer.MAX_VALUE);
+        s.cpl = 0;
+        return new Cpu(s, new PagedMemory(ram, mmio, s), CpuidModel.system());
     }
 
     public CpuState state() {
         return state;
+    }
+
+    /** The paged memory of a system CPU (for devices that write guest RAM directly), null for a user-mode one. */
+    public PagedMemory pagedMemory() {
+        return paged;
     }
 
     /** Instructions executed so far (a REP string instruction counts once per resumption). */
@@ -39,74 +111,130 @@ public final class Cpu {
         return retired;
     }
 
+    /** RFLAGS.IF is set and no STI or MOV SS shadow holds interrupts off (always false after a shutdown). */
+    public boolean interruptible() {
+        return (state.rflags & CpuState.IF) != 0 && !state.interruptShadow
+                && (delivery == null || delivery.shutdown == null);
+    }
+
+    /**
+     * Delivers external interrupt {@code vector} through the IDT now, as if it arrived before the
+     * instruction at rip: after a Halt exit the handler's IRET resumes after the HLT. The caller checked
+     * {@link #interruptible()}. A delivery that triple-faults makes the next {@link #run} return Shutdown.
+     */
+    public void injectInterrupt(int vector) {
+        if (delivery == null) {
+            throw new IllegalStateException("a user-mode CPU takes no interrupts");
+        }
+        if (vector < 0 || vector > 255) {
+            throw new IllegalArgumentException("interrupt vector " + vector + " is not in 0..255");
+        }
+        delivery.deliver(vector, Delivery.EXTERNAL, 0, state.rip, state.rip);
+    }
+
+    /** The value for the IN of the last {@code PortIo(in=true)} exit: into AL, AX or EAX (zero-extending RAX). */
+    public void completePortIn(int value) {
+        if (sys == null || sys.pendingIn == 0) {
+            throw new IllegalStateException("completePortIn without a pending IN exit");
+        }
+        interp.setReg(CpuState.RAX, sys.pendingIn, value & 0xffffffffL);
+        sys.pendingIn = 0;
+    }
+
     /** Executes up to {@code budget} instructions and says why it stopped. */
     public CpuExit run(long budget) {
+        if (delivery != null) {
+            if (delivery.shutdown != null) {
+                return delivery.shutdown;
+            }
+            sys.pendingIn = 0;
+        }
         long left = budget;
         long done = 0;
-        Block b = null;
         try {
             while (left > 0) {
-                long rip = state.rip;
-                b = cache.find(rip);
-                if (b == null) {
-                    b = decodeBlock(rip);
+                try {
+                    long rip = state.rip;
+                    Block b = cache.find(rip);
+                    if (b != null && paged != null && !stillMapped(b)) {
+                        b = null;
+                    }
                     if (b == null) {
-                        return decodeExit;
+                        b = decoder.decodeBlock(rip);
+                        cache.add(b);
                     }
-                }
-                Insn[] insns = b.insns;
-                int n = insns.length;
-                for (int k = 0; ; ) {
-                    Insn i = insns[k++];
-                    int r = interp.exec(i);
-                    left--;
-                    done++;
-                    if (r != Interp.NEXT) {
-                        if (r == Interp.EXIT) {
-                            return interp.takeExit();
+                    // After STI or MOV SS, one instruction runs on its own, then interrupts may come.
+                    boolean single = state.interruptShadow;
+                    Insn[] insns = b.insns;
+                    int n = insns.length;
+                    for (int k = 0; ; ) {
+                        Insn i = insns[k++];
+                        if (single) {
+                            state.interruptShadow = false;
                         }
-                        break;
+                        int r = interp.exec(i);
+                        left--;
+                        done++;
+                        if (r != Interp.NEXT) {
+                            if (r == Interp.EXIT) {
+                                return interp.takeExit();
+                            }
+                            break;
+                        }
+                        state.rip = i.next;
+                        if (k == n || left == 0 || !b.valid || single) {
+                            break;
+                        }
                     }
-                    state.rip = i.next;
-                    if (k == n || left == 0 || !b.valid) {
-                        break;
+                } catch (MemoryFault f) {
+                    if (delivery == null) {
+                        return pageFault(f);
+                    }
+                    left--; // a delivered fault counts, so a handler that faults forever still ends run
+                    state.cr2 = f.address();
+                    long code = f.errorCode() >= 0 ? f.errorCode() : userPageFaultCode(f);
+                    CpuExit.Shutdown down = delivery.deliver(CpuExit.Fault.PF, Delivery.EXCEPTION, code, state.rip, state.rip);
+                    if (down != null) {
+                        return down;
+                    }
+                } catch (GuestFault g) {
+                    if (delivery == null) {
+                        return new CpuExit.Fault(g.vector, g.errorCode, 0, g.getMessage());
+                    }
+                    left--;
+                    CpuExit.Shutdown down = delivery.deliver(g.vector, Delivery.EXCEPTION, g.errorCode, state.rip, state.rip);
+                    if (down != null) {
+                        return down;
                     }
                 }
             }
             return BUDGET_SPENT;
-        } catch (MemoryFault f) {
-            return pageFault(f);
-        } catch (GuestFault g) {
-            return new CpuExit.Fault(g.vector, g.errorCode, 0, g.getMessage());
         } finally {
             retired += done;
         }
     }
 
-    private CpuExit decodeExit;
-
-    /** Decodes a block at {@code rip}; null with {@link #decodeExit} set if its first instruction faults. */
-    private Block decodeBlock(long rip) {
-        try {
-            Block b = decoder.decodeBlock(rip);
-            cache.add(b);
-            return b;
-        } catch (MemoryFault f) {
-            decodeExit = pageFault(f);
-        } catch (GuestFault g) {
-            decodeExit = new CpuExit.Fault(g.vector, g.errorCode, 0, g.getMessage());
+    /** Under paging, a cached block is good only while its pages still map to the physical pages it was decoded from. */
+    private boolean stillMapped(Block b) {
+        long first = b.start & -CpuMemory.PAGE_SIZE;
+        if (paged.codePage(first) != b.firstPage) { // faults (#PF on fetch) when rip's page is gone
+            return false;
         }
-        return null;
+        return b.lastLinearPage == first || paged.peekCodePage(b.lastLinearPage) == b.lastPage;
     }
 
     private static CpuExit.Fault pageFault(MemoryFault f) {
+        return new CpuExit.Fault(CpuExit.Fault.PF, userPageFaultCode(f), f.address(), f.getMessage());
+    }
+
+    private static long userPageFaultCode(MemoryFault f) {
         long code = 4; // user-mode access
         if (f.access() == MemoryFault.Access.WRITE) {
             code |= 2;
         } else if (f.access() == MemoryFault.Access.EXECUTE) {
             code |= 0x10;
         }
-        return new CpuExit.Fault(CpuExit.Fault.PF, code, f.address(), f.getMessage());
+        return code;
     }
 
     /** Number of decoded blocks currently cached (for tests of invalidation). */

@@ -54,6 +54,15 @@ public interface CpuMemory {
         write8(address, v);
     }
 
+    /**
+     * The key under which writes to the code page at {@code linearPage} reach the listener: the page
+     * itself for a flat memory, the physical page behind it for a paged one (so that a write through any
+     * alias of the page is seen). May fault as an instruction fetch would.
+     */
+    default long codePage(long linearPage) {
+        return linearPage;
+    }
+
     /** Asks to be told of writes to the page holding {@code address}. */
     void watchCode(long address);
 

@@ -1,11 +1,14 @@
 package dev.corral.engine.cpu;
 
 /**
- * The architectural state of one software vCPU (user-visible part, long mode).
+ * The architectural state of one software vCPU (long mode).
  *
  * <p>General registers are indexed as in the instruction encoding: 0 RAX, 1 RCX, 2 RDX, 3 RBX, 4 RSP,
  * 5 RBP, 6 RSI, 7 RDI, 8..15 R8..R15. XMM registers are pairs of longs: {@code xmm[2*i]} is bits 0..63
  * of XMMi, {@code xmm[2*i+1]} bits 64..127.
+ *
+ * <p>The system part (control registers, descriptor tables, selectors, MSRs, CPL) matters only to a
+ * CPU made with {@link Cpu#system}; a user-mode CPU leaves it as it is and always runs at CPL3.
  */
 public final class CpuState {
 
@@ -13,7 +16,15 @@ public final class CpuState {
 
     /** RFLAGS bits. */
     public static final long CF = 1L, PF = 1L << 2, AF = 1L << 4, ZF = 1L << 6, SF = 1L << 7,
-            TF = 1L << 8, IF = 1L << 9, DF = 1L << 10, OF = 1L << 11;
+            TF = 1L << 8, IF = 1L << 9, DF = 1L << 10, OF = 1L << 11, IOPL = 3L << 12, NT = 1L << 14,
+            RF = 1L << 16, VM = 1L << 17, AC = 1L << 18, ID = 1L << 21;
+
+    /** Control register and EFER bits the system CPU acts on. */
+    public static final long CR0_PE = 1L, CR0_MP = 1L << 1, CR0_EM = 1L << 2, CR0_TS = 1L << 3, CR0_ET = 1L << 4,
+            CR0_NE = 1L << 5, CR0_WP = 1L << 16, CR0_AM = 1L << 18, CR0_NW = 1L << 29, CR0_CD = 1L << 30,
+            CR0_PG = 1L << 31;
+    public static final long CR4_PSE = 1L << 4, CR4_PAE = 1L << 5, CR4_PGE = 1L << 7;
+    public static final long EFER_SCE = 1L, EFER_LME = 1L << 8, EFER_LMA = 1L << 10, EFER_NXE = 1L << 11;
 
     public final long[] gpr = new long[16];
     public long rip;
@@ -24,6 +35,37 @@ public final class CpuState {
     public final long[] xmm = new long[32];
     public int mxcsr = 0x1f80;
 
+    // ---- system state (Cpu.system) ----
+    public long cr0;
+    /** The faulting linear address of the last #PF. */
+    public long cr2;
+    public long cr3;
+    public long cr4;
+    /** CR8: the task priority; kept for MOV CR8, no interrupt controller reads it. */
+    public long cr8;
+    public long efer;
+    public long gdtBase;
+    public int gdtLimit;
+    public long idtBase;
+    public int idtLimit;
+    /** Segment selectors. In 64-bit mode only FS and GS have a base ({@link #fsBase}, {@link #gsBase}). */
+    public int cs, ss, ds, es, fs, gs;
+    /** Task register: selector and the base and limit of the 64-bit TSS it names (RSP0..2, IST1..7). */
+    public int tr;
+    public long trBase;
+    public int trLimit;
+    public int ldtr;
+    /** Current privilege level: 0 (kernel) or 3 (user). */
+    public int cpl = 3;
+    /** Interrupts are held off until the next instruction retires (after STI or MOV SS). */
+    public boolean interruptShadow;
+    /** MSRs the CPU keeps but does not act on beyond SYSCALL/SYSRET and SWAPGS. */
+    public long kernelGsBase, star, lstar, cstar, fmask, sysenterCs, sysenterEsp, sysenterEip, tscAux;
+    public long pat = 0x0007040600070406L;
+    public long mtrrDefType;
+    /** Debug registers: stored and read back, no breakpoint ever fires. */
+    public final long[] dr = {0, 0, 0, 0, 0xffff0ff0L, 0xffff0ff0L, 0xffff0ff0L, 0x400};
+
     public CpuState copy() {
         CpuState c = new CpuState();
         System.arraycopy(gpr, 0, c.gpr, 0, gpr.length);
@@ -33,6 +75,40 @@ public final class CpuState {
         c.fsBase = fsBase;
         c.gsBase = gsBase;
         c.mxcsr = mxcsr;
+        c.cr0 = cr0;
+        c.cr2 = cr2;
+        c.cr3 = cr3;
+        c.cr4 = cr4;
+        c.cr8 = cr8;
+        c.efer = efer;
+        c.gdtBase = gdtBase;
+        c.gdtLimit = gdtLimit;
+        c.idtBase = idtBase;
+        c.idtLimit = idtLimit;
+        c.cs = cs;
+        c.ss = ss;
+        c.ds = ds;
+        c.es = es;
+        c.fs = fs;
+        c.gs = gs;
+        c.tr = tr;
+        c.trBase = trBase;
+        c.trLimit = trLimit;
+        c.ldtr = ldtr;
+        c.cpl = cpl;
+        c.interruptShadow = interruptShadow;
+        c.kernelGsBase = kernelGsBase;
+        c.star = star;
+        c.lstar = lstar;
+        c.cstar = cstar;
+        c.fmask = fmask;
+        c.sysenterCs = sysenterCs;
+        c.sysenterEsp = sysenterEsp;
+        c.sysenterEip = sysenterEip;
+        c.tscAux = tscAux;
+        c.pat = pat;
+        c.mtrrDefType = mtrrDefType;
+        System.arraycopy(dr, 0, c.dr, 0, dr.length);
         return c;
     }
 }

@@ -18,13 +18,16 @@ public final class CpuidModel {
     /** Leaf 1 EDX bits. */
     public static final int EDX1_FPU = 1, EDX1_TSC = 1 << 4, EDX1_CX8 = 1 << 8, EDX1_CMOV = 1 << 15,
             EDX1_MMX = 1 << 23, EDX1_FXSR = 1 << 24, EDX1_SSE = 1 << 25, EDX1_SSE2 = 1 << 26;
+    /** Leaf 1 EDX bits of the system model. */
+    public static final int EDX1_PSE = 1 << 3, EDX1_MSR = 1 << 5, EDX1_PAE = 1 << 6, EDX1_PGE = 1 << 13,
+            EDX1_PAT = 1 << 16;
     /** Leaf 1 ECX bits. */
     public static final int ECX1_CX16 = 1 << 13, ECX1_POPCNT = 1 << 23;
     /** Leaf 7 (subleaf 0) EBX bits. */
     public static final int EBX7_BMI1 = 1 << 3;
     /** Leaf 0x80000001 ECX / EDX bits. */
     public static final int ECX81_LAHF = 1, ECX81_ABM = 1 << 5;
-    public static final int EDX81_SYSCALL = 1 << 11, EDX81_NX = 1 << 20, EDX81_LM = 1 << 29;
+    public static final int EDX81_SYSCALL = 1 << 11, EDX81_NX = 1 << 20, EDX81_PAGE1GB = 1 << 26, EDX81_LM = 1 << 29;
 
     private final String vendor;
     private final int leaf1Ecx;
@@ -43,6 +46,17 @@ public final class CpuidModel {
         this.leaf7Ebx = leaf7Ebx;
         this.ext1Ecx = ext1Ecx;
         this.ext1Edx = ext1Edx;
+    }
+
+    /**
+     * What a kernel on a {@link Cpu#system} CPU is told: the user-mode features plus the system ones it
+     * implements (PSE, MSR, PAE, PGE, PAT, 1 GiB pages). No APIC, no SYSENTER, no PCID.
+     */
+    public static CpuidModel system() {
+        CpuidModel u = standard();
+        return new CpuidModel(u.vendor, u.leaf1Ecx,
+                u.leaf1Edx | EDX1_PSE | EDX1_MSR | EDX1_PAE | EDX1_PGE | EDX1_PAT,
+                u.leaf7Ebx, u.ext1Ecx, u.ext1Edx | EDX81_PAGE1GB);
     }
 
     /** The features this package implements. */

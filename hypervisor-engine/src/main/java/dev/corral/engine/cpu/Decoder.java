@@ -14,6 +14,8 @@ final class Decoder {
 
     private final CpuMemory mem;
     final CpuidModel cpuid;
+    /** Decode privileged instructions (a {@link Cpu#system} CPU) rather than refusing them as user mode does. */
+    final boolean system;
 
     // Per-instruction decode state.
     private long start;
@@ -30,15 +32,20 @@ final class Decoder {
     int modrm;
 
     Decoder(CpuMemory mem, CpuidModel cpuid) {
+        this(mem, cpuid, false);
+    }
+
+    Decoder(CpuMemory mem, CpuidModel cpuid, boolean system) {
         this.mem = mem;
         this.cpuid = cpuid;
+        this.system = system;
     }
 
     Block decodeBlock(long rip) {
         ArrayList<Insn> list = new ArrayList<>();
         long addr = rip;
-        long firstPage = rip & -CpuMemory.PAGE_SIZE;
-        long lastPage = firstPage;
+        long firstLinear = rip & -CpuMemory.PAGE_SIZE;
+        long lastLinear = firstLinear;
         while (list.size() < MAX_BLOCK) {
             Insn i;
             try {
@@ -50,23 +57,26 @@ final class Decoder {
                 break; // reported when (if) execution gets there
             }
             list.add(i);
-            lastPage = (i.next - 1) & -CpuMemory.PAGE_SIZE;
+            lastLinear = (i.next - 1) & -CpuMemory.PAGE_SIZE;
             if (endsBlock(i.op)) {
                 break;
             }
             addr = i.next;
         }
-        mem.watchCode(firstPage);
-        if (lastPage != firstPage) {
-            mem.watchCode(lastPage);
+        mem.watchCode(firstLinear);
+        long firstPage = mem.codePage(firstLinear);
+        long lastPage = firstPage;
+        if (lastLinear != firstLinear) {
+            mem.watchCode(lastLinear);
+            lastPage = mem.codePage(lastLinear);
         }
-        return new Block(rip, list.toArray(new Insn[0]), firstPage, lastPage);
+        return new Block(rip, list.toArray(new Insn[0]), firstPage, lastPage, lastLinear);
     }
 
     private static boolean endsBlock(int op) {
         return switch (op) {
             case Op.JCC, Op.JMP, Op.JMP_RM, Op.CALL, Op.CALL_RM, Op.RET, Op.SYSCALL, Op.INT3, Op.HLT, Op.JRCXZ,
-                 Op.LOOP -> true;
+                 Op.LOOP, Op.SYS -> true; // a system instruction may change the mapping of what follows it
             default -> false;
         };
     }
@@ -240,6 +250,9 @@ final class Decoder {
                     i.imm = fetchImmZ(i.size);
                 }
             }
+            return;
+        }
+        if (system && SystemDecoder.decode1(this, i, b, osz)) {
             return;
         }
         switch (b) {
@@ -552,6 +565,9 @@ final class Decoder {
     }
 
     private void decode0F(Insn i, int b, int osz) {
+        if (system && SystemDecoder.decode0F(this, i, b, osz)) {
+            return;
+        }
         switch (b) {
             case 0x05 -> i.op = Op.SYSCALL;
             case 0x0d, 0x18 -> { // PREFETCH hints

@@ -11,9 +11,13 @@ final class GuestFault extends RuntimeException {
     final long errorCode;
 
     GuestFault(int vector, String detail) {
+        this(vector, 0, detail);
+    }
+
+    GuestFault(int vector, long errorCode, String detail) {
         super(detail, null, false, false);
         this.vector = vector;
-        this.errorCode = 0;
+        this.errorCode = errorCode;
     }
 
     static GuestFault ud(String detail) {

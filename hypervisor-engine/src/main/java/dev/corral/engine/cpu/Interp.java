@@ -19,7 +19,7 @@ final class Interp {
     static final int NEXT = 0, JUMPED = 1, EXIT = 2;
 
     private static final CpuExit.Syscall SYSCALL_EXIT = new CpuExit.Syscall();
-    private static final CpuExit.Halt HALT_EXIT = new CpuExit.Halt();
+    static final CpuExit.Halt HALT_EXIT = new CpuExit.Halt();
 
     /** RFLAGS bits POPF may change in user mode. */
     private static final long POPF_MASK = CF | PF | AF | ZF | SF | DF | OF | (1L << 18) | (1L << 21);
@@ -36,7 +36,9 @@ final class Interp {
     private final int[] cpuidOut = new int[4];
     private CpuExit exit;
     private long lastTsc;
-    private final long tscBase = System.nanoTime();
+    private long tscBase = System.nanoTime();
+    /** The system instructions of a {@link Cpu#system} CPU; null in user mode. */
+    SystemOps sys;
 
     Interp(CpuState s, CpuMemory mem, CpuidModel cpuid) {
         this.s = s;
@@ -48,6 +50,25 @@ final class Interp {
         this.sse = new Sse(this);
         this.x87 = new X87(this);
         this.mmx = new Mmx(this, x87);
+    }
+
+    void setExit(CpuExit e) {
+        exit = e;
+    }
+
+    /** The time stamp counter: nanoseconds since the CPU was made (or since WRMSR set it), never repeating. */
+    long tsc() {
+        long t = System.nanoTime() - tscBase;
+        if (t <= lastTsc) {
+            t = lastTsc + 1;
+        }
+        lastTsc = t;
+        return t;
+    }
+
+    void setTsc(long value) {
+        tscBase = System.nanoTime() - value;
+        lastTsc = value - 1;
     }
 
     CpuExit takeExit() {
@@ -311,7 +332,10 @@ final class Interp {
             case Op.POPF -> {
                 long v = load(stack(i, gpr[4]), i.size);
                 gpr[4] += i.size;
-                long m = i.size == 2 ? POPF_MASK & 0xffff : POPF_MASK;
+                long m = sys == null ? POPF_MASK : sys.popfMask();
+                if (i.size == 2) {
+                    m &= 0xffff;
+                }
                 s.rflags = (s.rflags & ~m) | (v & m);
             }
             case Op.LAHF -> setReg(16, 1, (s.rflags & (SF | ZF | AF | PF | CF)) | 2);
@@ -336,11 +360,7 @@ final class Interp {
                 gpr[2] = cpuidOut[3] & 0xffffffffL;
             }
             case Op.RDTSC -> {
-                long t = System.nanoTime() - tscBase;
-                if (t <= lastTsc) {
-                    t = lastTsc + 1;
-                }
-                lastTsc = t;
+                long t = tsc();
                 gpr[0] = t & 0xffffffffL;
                 gpr[2] = t >>> 32;
             }
@@ -367,6 +387,9 @@ final class Interp {
             case Op.SSE -> sse.exec(i);
             case Op.X87 -> x87.exec(i);
             case Op.MMX -> mmx.exec(i);
+            case Op.SYS -> {
+                return sys.exec(i);
+            }
             default -> {
                 return IntOps.exec(this, i);
             }

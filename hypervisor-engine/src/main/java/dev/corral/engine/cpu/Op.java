@@ -26,4 +26,6 @@ final class Op {
     static final int CPUID = 66, RDTSC = 67, SYSCALL = 68, INT3 = 69, HLT = 70, JRCXZ = 71, LOOP = 72;
     /** SSE and x87 handlers are numbered from here; their classes own the sub-numbering. */
     static final int SSE = 100, X87 = 101, MMX = 102;
+    /** Privileged and system instructions of a system CPU; {@link SystemOps} owns the sub-numbering. */
+    static final int SYS = 103;
 }

@@ -1,6 +1,10 @@
 /**
- * A software x86-64 CPU for 64-bit user-mode code: {@link dev.corral.engine.cpu.Cpu} decodes guest
- * instructions into cached blocks and interprets them against a {@link dev.corral.engine.cpu.CpuMemory}.
+ * A software x86-64 CPU: {@link dev.corral.engine.cpu.Cpu} decodes guest instructions into cached blocks
+ * and interprets them against a {@link dev.corral.engine.cpu.CpuMemory}. A user-mode CPU runs 64-bit user
+ * code and returns faults and system calls to its caller; a system CPU
+ * ({@link dev.corral.engine.cpu.Cpu#system}) runs a 64-bit kernel from the Linux boot state over
+ * {@link dev.corral.engine.cpu.PagedMemory} (the guest's page tables, MMIO outside RAM), delivers faults
+ * and interrupts through the guest's IDT and leaves for port I/O, HLT and a triple fault only.
  *
  * <p>Guarantees:
  * <ul>
@@ -19,6 +23,12 @@
  *       the executing block takes effect from the next instruction.</li>
  *   <li>Instances share nothing: two CPUs in one JVM are independent.</li>
  * </ul>
+ *
+ * <p>System-level gaps: no compatibility mode (32-bit code segments), no real or protected-mode entry,
+ * no single-stepping (TF is never set), no hardware breakpoints (DR0-7 are only stored), no LDT, no TSS
+ * I/O bitmap (IOPL alone guards IN/OUT), INS/OUTS and far JMP/CALL are #UD, rings 1 and 2 are refused,
+ * page-table reserved bits are not checked, and writes to guest RAM that bypass the CPU (DMA) drop
+ * decoded code only when reported through {@link dev.corral.engine.cpu.PagedMemory#physicalWritten}.
  *
  * <p>Known gaps: no AVX/VEX, SSE3+, BMI, MOVBE, XSAVE, RDRAND (all #UD and not advertised); x87
  * transcendental instructions, FBLD/FBSTP, FNSAVE/FRSTOR are #UD (FPREM, FPREM1, FSCALE and FXTRACT

@@ -175,6 +175,9 @@ final class GuestProcess implements Runnable {
                             : Signals.forFault(f), f.address(), "fault vector " + f.vector()
                             + " at rip 0x" + Long.toHexString(state.rip) + ": " + f.detail());
                     case CpuExit.Halt h -> crash(Signals.SIGSEGV, "HLT in user mode at rip 0x" + Long.toHexString(state.rip));
+                    // Only a system CPU (Cpu.system) returns these; a user-mode CPU never does.
+                    case CpuExit.PortIo _, CpuExit.Shutdown _ -> crash(Signals.SIGSEGV,
+                            "system-level exit " + e + " in user mode at rip 0x" + Long.toHexString(state.rip));
                 }
             }
         } catch (PageBudget.Exhausted e) {

@@ -29,6 +29,7 @@ final class SoftwareRun {
             case CpuExit.BudgetSpent b -> new Outcome(Outcome.TIMEOUT, s.rip, s, memory.data(), 0, "budget spent");
             case CpuExit.Syscall y -> new Outcome(Outcome.SYSCALL, s.rip, s, memory.data(), 0, "syscall");
             case CpuExit.Halt h -> new Outcome(Outcome.BROKEN, s.rip, s, memory.data(), 0, "unexpected halt exit");
+            case CpuExit.PortIo _, CpuExit.Shutdown _ -> new Outcome(Outcome.BROKEN, s.rip, s, memory.data(), 0, "unexpected " + exit);
         };
     }
 }

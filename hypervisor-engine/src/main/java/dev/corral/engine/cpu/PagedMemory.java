@@ -1,0 +1,506 @@
+package dev.corral.engine.cpu;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+
+import dev.corral.engine.memory.GuestMemory;
+
+/**
+ * Linear addresses of a system CPU, translated by the guest's own 4-level page tables (CR3, 4 KiB, 2 MiB
+ * and 1 GiB pages) onto guest RAM; physical addresses outside RAM go to the {@link MmioHandler}.
+ *
+ * <p>The walk follows the manual: P, R/W, U/S at every level, NX with EFER.NXE, CR0.WP for supervisor
+ * writes; it sets the accessed bit of every entry it uses and the dirty bit of the leaf on a write, as
+ * the hardware does. A page-table entry that is not in RAM reads as not present. A #PF carries its error
+ * code (P, W, U, I) in the {@link MemoryFault}; reserved bits are not checked (never RSVD).
+ *
+ * <p>Three small direct-mapped TLBs (read, write, fetch) hold translations; the tag carries the
+ * user/supervisor mode, so a CPL change needs no flush. A write TLB entry exists only once the leaf's
+ * dirty bit is set. Like the hardware, the TLB is not coherent with page-table writes: the guest flushes
+ * with a CR3 write, INVLPG or a CR0/CR4 write. Accesses that straddle two pages translate each page and
+ * check both before a store writes anything.
+ *
+ * <p>Self-modifying code is watched by physical page, so a write through any mapping of a page drops the
+ * blocks decoded from it: a watched page never gets a fast write entry, and its first write notifies the
+ * listener and unwatches it until code is decoded from it again. Writes that bypass the CPU (device DMA
+ * straight into {@link GuestMemory}) are not seen; {@link #physicalWritten} is for those.
+ */
+public final class PagedMemory implements CpuMemory {
+
+    private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /** #PF error code bits. */
+    public static final int ERR_P = 1, ERR_W = 2, ERR_U = 4, ERR_I = 16;
+
+    private static final long PTE_P = 1, PTE_RW = 2, PTE_US = 4, PTE_A = 0x20, PTE_D = 0x40, PTE_PS = 0x80,
+            PTE_NX = 1L << 63;
+    private static final long ADDR_4K = 0x000ffffffffff000L, ADDR_2M = 0x000fffffffe00000L,
+            ADDR_1G = 0x000fffffc0000000L;
+    private static final int READ = 0, WRITE = 1, EXEC = 2;
+    private static final int TLB_BITS = 8, TLB_SIZE = 1 << TLB_BITS, TLB_MASK = TLB_SIZE - 1;
+    private static final long PAGE_MASK = ~0xfffL;
+
+    /** One direct-mapped TLB: the tag is the linear page | 2 | user; {@code page} is null for MMIO and watched pages. */
+    private static final class Tlb {
+        final long[] tag = new long[TLB_SIZE];
+        final long[] phys = new long[TLB_SIZE];
+        final MemorySegment[] page = new MemorySegment[TLB_SIZE];
+
+        Tlb() {
+            Arrays.fill(tag, -1);
+        }
+
+        void flush() {
+            Arrays.fill(tag, -1);
+        }
+    }
+
+    private final CpuState s;
+    private final MmioHandler mmio;
+    private final long[] ramStart;
+    private final long[] ramEnd;
+    private final MemorySegment[] ramHost;
+    private final long[] watched;
+    private final long watchLimit;
+    private CodeWriteListener listener = p -> { };
+    private final Tlb r = new Tlb();
+    private final Tlb w = new Tlb();
+    private final Tlb x = new Tlb();
+    /** The low bits of every tag: 2, plus 1 in user mode (CPL3). */
+    private long mode = 2;
+    /** Some TLB entry came from a 2 MiB or 1 GiB page: INVLPG then flushes everything. */
+    private boolean anyLarge;
+    private final long[] walkAddr = new long[4];
+    private final long[] walkEntry = new long[4];
+
+    public PagedMemory(GuestMemory ram, MmioHandler mmio, CpuState state) {
+        this.s = state;
+        this.mmio = mmio;
+        var regions = ram.regions();
+        int n = regions.size();
+        ramStart = new long[n];
+        ramEnd = new long[n];
+        ramHost = new MemorySegment[n];
+        long top = 0;
+        for (int k = 0; k < n; k++) {
+            var reg = regions.get(k);
+            ramStart[k] = reg.guestAddress();
+            ramEnd[k] = reg.guestAddress() + reg.size();
+            ramHost[k] = reg.host();
+            top = Math.max(top, ramEnd[k]);
+        }
+        watchLimit = top;
+        watched = new long[(int) ((top >>> 12) + 63 >>> 6)];
+    }
+
+    // ---- mode and TLB control (the CPU calls these) ----
+
+    /** Accesses from now on are user-mode (CPL3) ones or supervisor ones. */
+    void setUser(boolean user) {
+        mode = user ? 3 : 2;
+    }
+
+    boolean user() {
+        return (mode & 1) != 0;
+    }
+
+    /** Drops every translation (CR3, CR0, CR4 writes). */
+    void flush() {
+        r.flush();
+        w.flush();
+        x.flush();
+        anyLarge = false;
+    }
+
+    /** INVLPG: drops the translations of the page holding {@code linear}. */
+    void invalidate(long linear) {
+        if (anyLarge) {
+            flush(); // a large page sits in many 4 KiB entries: cheaper to drop all than to find them
+            return;
+        }
+        int k = (int) (linear >>> 12) & TLB_MASK;
+        long page = linear & PAGE_MASK;
+        drop(r, k, page);
+        drop(w, k, page);
+        drop(x, k, page);
+    }
+
+    private static void drop(Tlb t, int k, long page) {
+        if ((t.tag[k] & PAGE_MASK) == page) {
+            t.tag[k] = -1;
+        }
+    }
+
+    // ---- CpuMemory ----
+
+    @Override
+    public int read8(long a) {
+        int k = (int) (a >>> 12) & TLB_MASK;
+        if (r.tag[k] == ((a & PAGE_MASK) | mode)) {
+            MemorySegment p = r.page[k];
+            if (p != null) {
+                return p.get(ValueLayout.JAVA_BYTE, a & 0xfff) & 0xff;
+            }
+        }
+        return (int) slowRead(a, 1);
+    }
+
+    @Override
+    public int read16(long a) {
+        int k = (int) (a >>> 12) & TLB_MASK;
+        long off = a & 0xfff;
+        if (r.tag[k] == ((a & PAGE_MASK) | mode) && off <= 0xffe) {
+            MemorySegment p = r.page[k];
+            if (p != null) {
+                return p.get(SHORT, off) & 0xffff;
+            }
+        }
+        return (int) slowRead(a, 2);
+    }
+
+    @Override
+    public int read32(long a) {
+        int k = (int) (a >>> 12) & TLB_MASK;
+        long off = a & 0xfff;
+        if (r.tag[k] == ((a & PAGE_MASK) | mode) && off <= 0xffc) {
+            MemorySegment p = r.page[k];
+            if (p != null) {
+                return p.get(INT, off);
+            }
+        }
+        return (int) slowRead(a, 4);
+    }
+
+    @Override
+    public long read64(long a) {
+        int k = (int) (a >>> 12) & TLB_MASK;
+        long off = a & 0xfff;
+        if (r.tag[k] == ((a & PAGE_MASK) | mode) && off <= 0xff8) {
+            MemorySegment p = r.page[k];
+            if (p != null) {
+                return p.get(LONG, off);
+            }
+        }
+        return slowRead(a, 8);
+    }
+
+    @Override
+    public void write8(long a, int v) {
+        int k = (int) (a >>> 12) & TLB_MASK;
+        if (w.tag[k] == ((a & PAGE_MASK) | mode)) {
+            MemorySegment p = w.page[k];
+            if (p != null) {
+                p.set(ValueLayout.JAVA_BYTE, a & 0xfff, (byte) v);
+                return;
+            }
+        }
+        slowWrite(a, 1, v);
+    }
+
+    @Override
+    public void write16(long a, int v) {
+        int k = (int) (a >>> 12) & TLB_MASK;
+        long off = a & 0xfff;
+        if (w.tag[k] == ((a & PAGE_MASK) | mode) && off <= 0xffe) {
+            MemorySegment p = w.page[k];
+            if (p != null) {
+                p.set(SHORT, off, (short) v);
+                return;
+            }
+        }
+        slowWrite(a, 2, v);
+    }
+
+    @Override
+    public void write32(long a, int v) {
+        int k = (int) (a >>> 12) & TLB_MASK;
+        long off = a & 0xfff;
+        if (w.tag[k] == ((a & PAGE_MASK) | mode) && off <= 0xffc) {
+            MemorySegment p = w.page[k];
+            if (p != null) {
+                p.set(INT, off, v);
+                return;
+            }
+        }
+        slowWrite(a, 4, v & 0xffffffffL);
+    }
+
+    @Override
+    public void write64(long a, long v) {
+        int k = (int) (a >>> 12) & TLB_MASK;
+        long off = a & 0xfff;
+        if (w.tag[k] == ((a & PAGE_MASK) | mode) && off <= 0xff8) {
+            MemorySegment p = w.page[k];
+            if (p != null) {
+                p.set(LONG, off, v);
+                return;
+            }
+        }
+        slowWrite(a, 8, v);
+    }
+
+    @Override
+    public int fetch8(long a) {
+        int k = (int) (a >>> 12) & TLB_MASK;
+        if (x.tag[k] == ((a & PAGE_MASK) | mode)) {
+            MemorySegment p = x.page[k];
+            if (p != null) {
+                return p.get(ValueLayout.JAVA_BYTE, a & 0xfff) & 0xff;
+            }
+        }
+        return (int) physRead(translate(a, EXEC), 1);
+    }
+
+    @Override
+    public void probeWrite(long a) {
+        translate(a, WRITE);
+    }
+
+    @Override
+    public void watchCode(long address) {
+        long pa = translate(address & PAGE_MASK, EXEC);
+        if (pa >= watchLimit || !isRam(pa)) {
+            return; // code in MMIO space (a ROM): nothing writes it through us
+        }
+        long pn = pa >>> 12;
+        watched[(int) (pn >>> 6)] |= 1L << pn;
+        for (int k = 0; k < TLB_SIZE; k++) {
+            if (w.phys[k] == pa && w.tag[k] != -1) {
+                w.tag[k] = -1; // refilled as a slow entry, so that the next write notifies
+            }
+        }
+    }
+
+    /** The physical page behind a linear code page: the key of decoded blocks and of write notifications. */
+    @Override
+    public long codePage(long linearPage) {
+        return translate(linearPage & PAGE_MASK, EXEC) & PAGE_MASK;
+    }
+
+    /** {@link #codePage}, or -1 when fetching from that page would fault. */
+    long peekCodePage(long linearPage) {
+        try {
+            return codePage(linearPage);
+        } catch (MemoryFault | GuestFault e) {
+            return -1; // the instruction that reaches into it faults when it runs, not this lookup
+        }
+    }
+
+    @Override
+    public void setCodeWriteListener(CodeWriteListener listener) {
+        this.listener = listener;
+    }
+
+    /**
+     * Tells the CPU that something other than itself (a device's DMA) wrote guest RAM, so that code decoded
+     * from those bytes is dropped.
+     */
+    public void physicalWritten(long physicalAddress, long length) {
+        if (length <= 0) {
+            return;
+        }
+        long last = physicalAddress + length - 1;
+        for (long p = physicalAddress & PAGE_MASK; Long.compareUnsigned(p, last) <= 0 && p < watchLimit; p += PAGE_SIZE) {
+            notifyIfWatched(p);
+        }
+    }
+
+    // ---- slow paths ----
+
+    private long slowRead(long a, int size) {
+        if ((a & 0xfff) + size > PAGE_SIZE) {
+            long v = 0;
+            for (int k = 0; k < size; k++) {
+                v |= (long) read8(a + k) << (8 * k);
+            }
+            return v;
+        }
+        return physRead(translate(a, READ), size);
+    }
+
+    private void slowWrite(long a, int size, long v) {
+        if ((a & 0xfff) + size > PAGE_SIZE) {
+            translate(a, WRITE);
+            translate(a + size - 1, WRITE); // both pages are writable before a byte is written
+            for (int k = 0; k < size; k++) {
+                physWrite(translate(a + k, WRITE), 1, v >>> (8 * k));
+            }
+            return;
+        }
+        physWrite(translate(a, WRITE), size, v);
+    }
+
+    private boolean isRam(long pa) {
+        for (int k = 0; k < ramStart.length; k++) {
+            if (pa >= ramStart[k] && pa < ramEnd[k]) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A physical read that lies in one page: RAM or MMIO. */
+    private long physRead(long pa, int size) {
+        for (int k = 0; k < ramStart.length; k++) {
+            if (pa >= ramStart[k] && pa < ramEnd[k]) {
+                long off = pa - ramStart[k];
+                MemorySegment h = ramHost[k];
+                return switch (size) {
+                    case 1 -> h.get(ValueLayout.JAVA_BYTE, off) & 0xffL;
+                    case 2 -> h.get(SHORT, off) & 0xffffL;
+                    case 4 -> h.get(INT, off) & 0xffffffffL;
+                    default -> h.get(LONG, off);
+                };
+            }
+        }
+        long v = mmio.read(pa, size);
+        return size == 8 ? v : v & ((1L << (8 * size)) - 1);
+    }
+
+    private void physWrite(long pa, int size, long v) {
+        for (int k = 0; k < ramStart.length; k++) {
+            if (pa >= ramStart[k] && pa < ramEnd[k]) {
+                long off = pa - ramStart[k];
+                MemorySegment h = ramHost[k];
+                switch (size) {
+                    case 1 -> h.set(ValueLayout.JAVA_BYTE, off, (byte) v);
+                    case 2 -> h.set(SHORT, off, (short) v);
+                    case 4 -> h.set(INT, off, (int) v);
+                    default -> h.set(LONG, off, v);
+                }
+                notifyIfWatched(pa & PAGE_MASK);
+                return;
+            }
+        }
+        mmio.write(pa, size, v);
+    }
+
+    private void notifyIfWatched(long page) {
+        if (page >= watchLimit) {
+            return;
+        }
+        long pn = page >>> 12;
+        int word = (int) (pn >>> 6);
+        if ((watched[word] & (1L << pn)) != 0) {
+            // Unwatch first: the blocks of this page are all dropped now, and decoding it again re-watches.
+            watched[word] &= ~(1L << pn);
+            listener.codeWritten(page);
+            for (int k = 0; k < TLB_SIZE; k++) {
+                if (w.phys[k] == page && w.tag[k] != -1) {
+                    w.tag[k] = -1; // refilled with a fast entry on the next write
+                }
+            }
+        }
+    }
+
+    private boolean watched(long page) {
+        if (page >= watchLimit) {
+            return false;
+        }
+        long pn = page >>> 12;
+        return (watched[(int) (pn >>> 6)] & (1L << pn)) != 0;
+    }
+
+    /** The physical address of {@code a} for an access of {@code kind}, from the TLB or a page walk. */
+    private long translate(long a, int kind) {
+        Tlb t = kind == READ ? r : kind == WRITE ? w : x;
+        int k = (int) (a >>> 12) & TLB_MASK;
+        if (t.tag[k] == ((a & PAGE_MASK) | mode)) {
+            return t.phys[k] | (a & 0xfff);
+        }
+        long pa = walk(a, kind);
+        long page = pa & PAGE_MASK;
+        t.tag[k] = (a & PAGE_MASK) | mode;
+        t.phys[k] = page;
+        t.page[k] = kind == WRITE && watched(page) ? null : ramPage(page);
+        return pa;
+    }
+
+    /** The host memory of one RAM page, or null when the page is not RAM. */
+    private MemorySegment ramPage(long page) {
+        for (int k = 0; k < ramStart.length; k++) {
+            if (page >= ramStart[k] && page + PAGE_SIZE <= ramEnd[k]) {
+                return ramHost[k].asSlice(page - ramStart[k], PAGE_SIZE);
+            }
+        }
+        return null;
+    }
+
+    /** A page-table entry; one outside RAM reads as not present (0). */
+    private long readEntry(long pa) {
+        for (int k = 0; k < ramStart.length; k++) {
+            if (pa >= ramStart[k] && pa + 8 <= ramEnd[k]) {
+                return ramHost[k].get(LONG, pa - ramStart[k]);
+            }
+        }
+        return 0;
+    }
+
+    private long walk(long a, int kind) {
+        boolean user = (mode & 1) != 0;
+        if (((a << 16) >> 16) != a) {
+            throw GuestFault.gp("non-canonical address 0x" + Long.toHexString(a));
+        }
+        boolean nxe = (s.efer & CpuState.EFER_NXE) != 0;
+        long table = s.cr3 & ADDR_4K;
+        boolean writable = true;
+        boolean userOk = true;
+        boolean noExec = false;
+        int shift = 39;
+        for (int level = 0; level < 4; level++, shift -= 9) {
+            long ea = table + ((a >>> shift) & 511) * 8;
+            long e = readEntry(ea);
+            if ((e & PTE_P) == 0) {
+                throw pageFault(a, kind, false);
+            }
+            walkAddr[level] = ea;
+            walkEntry[level] = e;
+            writable &= (e & PTE_RW) != 0;
+            userOk &= (e & PTE_US) != 0;
+            noExec |= nxe && (e & PTE_NX) != 0;
+            boolean leaf = level == 3 || (level >= 1 && (e & PTE_PS) != 0);
+            if (!leaf) {
+                table = e & ADDR_4K;
+                continue;
+            }
+            if (user && !userOk) {
+                throw pageFault(a, kind, true);
+            }
+            if (kind == WRITE && !writable && (user || (s.cr0 & CpuState.CR0_WP) != 0)) {
+                throw pageFault(a, kind, true);
+            }
+            if (kind == EXEC && noExec) {
+                throw pageFault(a, kind, true);
+            }
+            for (int l = 0; l <= level; l++) {
+                long bits = PTE_A | (l == level && kind == WRITE ? PTE_D : 0);
+                if ((walkEntry[l] & bits) != bits) {
+                    physWrite(walkAddr[l], 8, walkEntry[l] | bits);
+                }
+            }
+            if (level < 3) {
+                anyLarge = true;
+            }
+            return switch (level) {
+                case 1 -> (e & ADDR_1G) | (a & 0x3fffffffL);
+                case 2 -> (e & ADDR_2M) | (a & 0x1fffffL);
+                default -> (e & ADDR_4K) | (a & 0xfffL);
+            };
+        }
+        throw new AssertionError("unreachable: the fourth level is always a leaf");
+    }
+
+    private MemoryFault pageFault(long a, int kind, boolean present) {
+        int code = (present ? ERR_P : 0) | (kind == WRITE ? ERR_W : 0) | ((mode & 1) != 0 ? ERR_U : 0);
+        if (kind == EXEC && (s.efer & CpuState.EFER_NXE) != 0 && (s.cr4 & CpuState.CR4_PAE) != 0) {
+            code |= ERR_I;
+        }
+        MemoryFault.Access access = kind == READ ? MemoryFault.Access.READ
+                : kind == WRITE ? MemoryFault.Access.WRITE : MemoryFault.Access.EXECUTE;
+        return new MemoryFault(a, access, code);
+    }
+}
