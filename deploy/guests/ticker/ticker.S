@@ -8,6 +8,10 @@
 #   interval=MS  milliseconds between ticks (default 1000; 10 ms resolution)
 #   crash        triple-fault right after "tick 1" (an IDT of limit 0, then UD2)
 # An unexpected exception or interrupt prints "corral ticker: unexpected vector V" and powers off with 2.
+#
+# Two ways in: the 64-bit entry at +0x200 of the kernel (Corral's LinuxBoot, the boot protocol's 64-bit path),
+# and the real-mode setup code (QEMU's -kernel), which switches to long mode itself and joins the first. Booting
+# both ways lets QEMU serve as a differential oracle for Corral's CPU, PIC and PIT.
 
         .set COM1, 0x3f8
         .set COM1_LSR, COM1 + 5
@@ -26,6 +30,7 @@
         .set IRQ0_VECTOR, 0x20
         .set BP_CMD_LINE_PTR, 0x228
         .set BP_EXT_CMD_LINE_PTR, 0x0c8
+        .set SETUP_PAGE_TABLES, 0x70000         # real-mode path only: free low memory for its page tables
 
 # ---------------------------------------------------------------------------------------------------------------
 # Boot sector and setup header (Documentation/arch/x86/boot.rst). Only the fields a loader reads are filled in.
@@ -81,10 +86,84 @@ _start:
         .long   0                       # handover_offset
         .long   0                       # kernel_info_offset
 setup_code:
-        # A loader that runs the real-mode setup (no 64-bit entry support) gets a halted CPU.
+        # The real-mode entry, for loaders that run the setup code (QEMU's -kernel): CS is the real-mode
+        # kernel's segment + 0x20, and boot_params is the real-mode kernel itself, header filled in by the
+        # loader. Go straight from real mode to long mode (identity-mapping the first GiB) and take the
+        # 64-bit entry as the boot protocol would: RSI = boot_params, flat segments, interrupts off.
         cli
-1:      hlt
-        jmp     1b
+        cld
+        mov     %cs, %ax
+        sub     $0x20, %ax
+        mov     %ax, %ds                        # DS:0 = boot_params; our own symbols are offsets from it
+        movzwl  %ax, %esi
+        shl     $4, %esi                        # ESI = boot_params, linear
+
+        mov     $SETUP_PAGE_TABLES >> 4, %ax    # PML4, PDPT and PD, cleared
+        mov     %ax, %es
+        xor     %di, %di
+        xor     %eax, %eax
+        mov     $0x3000 / 4, %cx
+        rep stosl
+        movl    $SETUP_PAGE_TABLES + 0x1003, %es:0x0000         # PML4[0] -> PDPT, present, writable
+        movl    $SETUP_PAGE_TABLES + 0x2003, %es:0x1000         # PDPT[0] -> PD
+        mov     $0x2000, %di
+        mov     $0x83, %eax                     # 2 MiB pages: present, writable, large
+        mov     $512, %cx
+1:      mov     %eax, %es:(%di)
+        add     $0x200000, %eax
+        add     $8, %di
+        loop    1b
+
+        inb     $0x92, %al                      # fast A20 on, without pulsing the reset bit
+        or      $0x02, %al
+        and     $0xfe, %al
+        outb    %al, $0x92
+
+        movl    $setup_gdt, %eax                # the descriptors' linear addresses: we run wherever we were put
+        add     %esi, %eax
+        mov     %eax, setup_gdtr + 2
+        movl    $setup_long_mode, %eax
+        add     %esi, %eax
+        mov     %eax, setup_far_jump
+        lgdtl   setup_gdtr
+
+        mov     %cr4, %eax
+        or      $0x20, %eax                     # PAE
+        mov     %eax, %cr4
+        mov     $SETUP_PAGE_TABLES, %eax
+        mov     %eax, %cr3
+        mov     $0xc0000080, %ecx               # EFER.LME
+        rdmsr
+        or      $0x100, %eax
+        wrmsr
+        mov     %cr0, %eax
+        or      $0x80000001, %eax               # PG and PE at once: long mode
+        mov     %eax, %cr0
+        ljmpl   *setup_far_jump
+
+        .code64
+setup_long_mode:
+        mov     $0x10, %eax
+        mov     %ax, %ds
+        mov     %ax, %es
+        mov     %ax, %ss
+        mov     %ax, %fs
+        mov     %ax, %gs
+        mov     %esi, %esi                      # zero-extended
+        mov     $0x100200, %eax
+        jmp     *%rax
+
+        .balign 8
+setup_gdt:
+        .quad   0
+        .quad   0x00af9a000000ffff              # 0x08: 64-bit code
+        .quad   0x00cf92000000ffff              # 0x10: flat data
+setup_gdtr:
+        .word   3 * 8 - 1
+        .long   0
+setup_far_jump:
+        .long   0
+        .word   0x08
 
 # ---------------------------------------------------------------------------------------------------------------
 # The kernel, loaded at 1 MiB. The 32-bit entry (startup_32, +0) is not supported; the 64-bit one is at +0x200:
