@@ -1,0 +1,55 @@
+package dev.corral.engine.devices.legacy;
+
+import java.util.Objects;
+import java.util.function.LongSupplier;
+
+import dev.corral.engine.machine.InterruptLine;
+import dev.corral.engine.machine.PortIoBus;
+
+/**
+ * The PC/AT motherboard's timing and interrupt chips, for a VM whose vCPUs run in software (with KVM the kernel's
+ * irqchip and PIT do this): the two cascaded 8259As at 0x20 and 0xa0, the 8254 at 0x40-0x43 on IRQ 0, system
+ * control port B at 0x61, and the POST code port 0x80. The PIC pair is the {@link
+ * dev.corral.engine.machine.InterruptController} to attach {@link LegacyDevices} to.
+ */
+public final class Chipset {
+
+    private final I8259Pair pic;
+    private final I8254 pit;
+    private final PostCodePort postCode;
+
+    private Chipset(I8259Pair pic, I8254 pit, PostCodePort postCode) {
+        this.pic = pic;
+        this.pit = pit;
+        this.postCode = postCode;
+    }
+
+    /**
+     * Creates the chips and registers them on {@code bus}. {@code nanoClock} is monotonic (System::nanoTime);
+     * {@code wake} runs when an interrupt becomes pending, and must not block (see {@link I8259Pair}).
+     */
+    public static Chipset attach(PortIoBus bus, LongSupplier nanoClock, Runnable wake) {
+        Objects.requireNonNull(nanoClock, "nanoClock");
+        var pic = new I8259Pair(wake);
+        var pit = new I8254(new InterruptLine(pic, I8254.IRQ), nanoClock);
+        var postCode = new PostCodePort();
+        bus.register(I8259Pair.MASTER_BASE, I8259.LENGTH, "pic-master", pic.master());
+        bus.register(I8254.BASE, I8254.LENGTH, "pit", pit);
+        bus.register(SystemControlPort.PORT, 1, "system-control", new SystemControlPort(pit, nanoClock));
+        bus.register(PostCodePort.PORT, 1, "post-code", postCode);
+        bus.register(I8259Pair.SLAVE_BASE, I8259.LENGTH, "pic-slave", pic.slave());
+        return new Chipset(pic, pit, postCode);
+    }
+
+    public I8259Pair pic() {
+        return pic;
+    }
+
+    public I8254 pit() {
+        return pit;
+    }
+
+    public PostCodePort postCode() {
+        return postCode;
+    }
+}

@@ -1,0 +1,63 @@
+package dev.corral.engine.vm;
+
+import dev.corral.engine.boot.EntryState;
+import dev.corral.engine.cpu.Cpu;
+import dev.corral.engine.cpu.CpuExit;
+import dev.corral.engine.cpu.MmioHandler;
+import dev.corral.engine.machine.MmioBus;
+import dev.corral.engine.memory.GuestMemory;
+
+/** The software CPU backend: a system {@link Cpu} over guest RAM, with addresses outside RAM on the MMIO bus. */
+final class EmulatedVcpu implements Vcpu {
+
+    private static final Exit BUDGET_SPENT = new Exit.BudgetSpent();
+    private static final Exit HALT = new Exit.Halt();
+
+    private final Cpu cpu;
+
+    private EmulatedVcpu(Cpu cpu) {
+        this.cpu = cpu;
+    }
+
+    static Vcpu create(GuestMemory memory, MmioBus mmio, EntryState entry) {
+        return new EmulatedVcpu(Cpu.system(memory, new MmioHandler() {
+            @Override
+            public long read(long physicalAddress, int size) {
+                return mmio.read(physicalAddress, size);
+            }
+
+            @Override
+            public void write(long physicalAddress, int size, long value) {
+                mmio.write(physicalAddress, size, value);
+            }
+        }, entry));
+    }
+
+    @Override
+    public Exit run(long budget) {
+        return switch (cpu.run(budget)) {
+            case CpuExit.BudgetSpent b -> BUDGET_SPENT;
+            case CpuExit.Halt h -> HALT;
+            case CpuExit.PortIo io -> new Exit.PortIo(io.in(), io.port(), io.size(), io.value());
+            case CpuExit.Shutdown s -> new Exit.Shutdown(s.reason());
+            // A system CPU delivers faults and SYSCALL through the guest's IDT and MSRs; getting one back is a CPU bug.
+            case CpuExit.Fault f -> throw new IllegalStateException("the system CPU returned a fault instead of delivering it: " + f);
+            case CpuExit.Syscall s -> throw new IllegalStateException("the system CPU returned a SYSCALL instead of delivering it");
+        };
+    }
+
+    @Override
+    public boolean interruptible() {
+        return cpu.interruptible();
+    }
+
+    @Override
+    public void injectInterrupt(int vector) {
+        cpu.injectInterrupt(vector);
+    }
+
+    @Override
+    public void completePortIn(int value) {
+        cpu.completePortIn(value);
+    }
+}

@@ -1,0 +1,37 @@
+package dev.corral.engine.vm;
+
+/**
+ * What a VM is made of. Checked when built: a bad value throws {@link VmException} saying which.
+ *
+ * @param name        for thread names and messages; not blank
+ * @param vcpus       1-255; only vCPU 0 runs for now (the others are accepted and stay parked: the software CPU
+ *                    backend has no APs yet)
+ * @param memoryBytes guest RAM at guest-physical 0, a multiple of 4 KiB, at least {@link #MIN_MEMORY_BYTES}
+ * @param kernel      a bzImage with a 64-bit entry (boot protocol 2.12+); not empty
+ * @param initrd      an initial ramdisk, or null
+ * @param cmdline     the kernel command line; null means empty
+ * @param debugExit   whether the guest may end the VM with a status through port 0x501 (test guests only)
+ */
+public record VmConfig(String name, int vcpus, long memoryBytes, byte[] kernel, byte[] initrd, String cmdline, boolean debugExit) {
+
+    public static final long MIN_MEMORY_BYTES = 4L << 20;
+    public static final int MAX_VCPUS = 255;
+    private static final long PAGE = 4096;
+
+    public VmConfig {
+        if (name == null || name.isBlank()) {
+            throw new VmException("a VM needs a name");
+        }
+        if (vcpus < 1 || vcpus > MAX_VCPUS) {
+            throw new VmException("VM " + name + ": " + vcpus + " vCPUs is not in 1-" + MAX_VCPUS);
+        }
+        if (memoryBytes < MIN_MEMORY_BYTES || memoryBytes % PAGE != 0) {
+            throw new VmException("VM " + name + ": memory of " + memoryBytes + " bytes is not a multiple of 4 KiB of at least "
+                    + (MIN_MEMORY_BYTES >> 20) + " MiB");
+        }
+        if (kernel == null || kernel.length == 0) {
+            throw new VmException("VM " + name + ": no kernel image");
+        }
+        cmdline = cmdline == null ? "" : cmdline;
+    }
+}

@@ -1,0 +1,17 @@
+package dev.corral.engine.vm;
+
+/**
+ * A VM cannot be created as configured: a bad configuration, a kernel or initrd that cannot be booted, or guest
+ * memory the host cannot map. The message says which; the cause, if any, is kept. Never thrown once the VM runs:
+ * what goes wrong then is a {@link VirtualMachine.Outcome}.
+ */
+public final class VmException extends RuntimeException {
+
+    public VmException(String message) {
+        super(message);
+    }
+
+    public VmException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}

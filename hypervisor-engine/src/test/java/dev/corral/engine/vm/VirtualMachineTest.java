@@ -1,0 +1,136 @@
+package dev.corral.engine.vm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import dev.corral.engine.devices.legacy.ConsoleBuffer;
+import dev.corral.engine.guests.TickerImage;
+import dev.corral.engine.vm.Vcpu.Exit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** The VM's life with the real machine and kernel loading, and a scripted CPU (the real one: VirtualMachineTickerIT). */
+@Timeout(30)
+class VirtualMachineTest {
+
+    private final List<String> events = new CopyOnWriteArrayList<>();
+    private final VirtualMachine.Listener listener = new VirtualMachine.Listener() {
+        @Override
+        public void started() {
+            events.add("started on " + Thread.currentThread().getName());
+        }
+
+        @Override
+        public void finished(VirtualMachine.Outcome outcome) {
+            events.add("finished " + outcome);
+        }
+    };
+
+    private static VmConfig config(byte[] kernel) {
+        return new VmConfig("t1", 1, 64L << 20, kernel, null, "ticks=1", true);
+    }
+
+    private VirtualMachine create(ScriptedVcpu cpu) {
+        return VirtualMachine.create(config(TickerImage.bytes()), ConsoleBuffer.of(1024), listener, (memory, mmio, entry) -> cpu);
+    }
+
+    @Test
+    void aGuestPoweringOffEndsTheVmOnceWithItsCode() throws InterruptedException {
+        try (var vm = create(new ScriptedVcpu().then(new Exit.BudgetSpent()).then(new Exit.PortIo(false, 0x501, 1, 7)))) {
+            assertThat(vm.state()).isEqualTo(VirtualMachine.State.CREATED);
+            assertThat(vm.outcome()).isEmpty();
+            vm.start();
+            assertThat(vm.awaitFinished(Duration.ofSeconds(5))).isTrue();
+            assertThat(vm.state()).isEqualTo(VirtualMachine.State.FINISHED);
+            assertThat(vm.outcome()).contains(new VirtualMachine.Outcome.PoweredOff(7));
+            assertThat(events).containsExactly("started on vcpu0-t1", "finished PoweredOff[code=7]");
+            assertThatThrownBy(vm::start).isInstanceOf(IllegalStateException.class).hasMessageContaining("already started");
+        }
+    }
+
+    @Test
+    void aFailingCpuIsAnEngineFailureNeverAnExceptionOutOfTheVm() throws InterruptedException {
+        var cpu = new ScriptedVcpu().then(() -> {
+            throw new IllegalStateException("decoder bug");
+        });
+        try (var vm = create(cpu)) {
+            vm.start();
+            assertThat(vm.awaitFinished(Duration.ofSeconds(5))).isTrue();
+            assertThat(vm.outcome()).hasValueSatisfying(o -> assertThat(o).isInstanceOf(VirtualMachine.Outcome.EngineFailed.class)
+                    .asString().contains("decoder bug"));
+            assertThat(events).hasSize(2);
+        }
+    }
+
+    @Test
+    void aHaltedVmStopsPromptlyWhenAsked() throws InterruptedException {
+        var cpu = new ScriptedVcpu().then(new Exit.Halt());
+        cpu.interruptsEnabled = false; // halted for good: only a stop request ends it
+        try (var vm = create(cpu)) {
+            vm.start();
+            Thread.sleep(50);
+            assertThat(vm.state()).isEqualTo(VirtualMachine.State.RUNNING);
+            long asked = System.nanoTime();
+            vm.requestStop();
+            assertThat(vm.awaitFinished(Duration.ofSeconds(5))).isTrue();
+            assertThat(System.nanoTime() - asked).isLessThan(50_000_000L);
+            assertThat(vm.outcome()).contains(new VirtualMachine.Outcome.StopRequested());
+            vm.requestStop(); // a second request changes nothing
+            assertThat(events).containsExactly("started on vcpu0-t1", "finished StopRequested[]");
+        }
+    }
+
+    @Test
+    void aVmStoppedBeforeItStartedFinishesWithoutStarting() throws InterruptedException {
+        try (var vm = create(new ScriptedVcpu())) {
+            vm.requestStop();
+            assertThat(vm.awaitFinished(Duration.ZERO)).isTrue();
+            assertThat(vm.outcome()).contains(new VirtualMachine.Outcome.StopRequested());
+            assertThat(events).containsExactly("finished StopRequested[]");
+            assertThatThrownBy(vm::start).isInstanceOf(IllegalStateException.class);
+        }
+    }
+
+    @Test
+    void closingARunningVmStopsItAndWaitsForItsThread() throws InterruptedException {
+        var vm = create(new ScriptedVcpu()); // BudgetSpent forever: a busy guest
+        vm.start();
+        vm.close();
+        assertThat(vm.state()).isEqualTo(VirtualMachine.State.FINISHED);
+        assertThat(vm.outcome()).contains(new VirtualMachine.Outcome.StopRequested());
+        vm.close();
+    }
+
+    @Test
+    void aKernelThatIsNotABzImageIsAVmExceptionWithTheLoadersReason() {
+        byte[] garbage = "this is not a kernel, just some bytes that go on for a while".repeat(20).getBytes();
+        assertThatThrownBy(() -> VirtualMachine.create(config(garbage), ConsoleBuffer.of(16), listener))
+                .isInstanceOf(VmException.class)
+                .hasMessageContaining("VM t1: cannot boot its kernel")
+                .hasMessageContaining("boot flag")
+                .hasCauseInstanceOf(dev.corral.engine.boot.KernelImageException.class);
+        assertThat(events).isEmpty();
+    }
+
+    @Test
+    void badConfigurationsAreRefusedWithTheirReason() {
+        byte[] k = {1};
+        assertThatThrownBy(() -> new VmConfig(" ", 1, 64L << 20, k, null, "", false)).isInstanceOf(VmException.class).hasMessage("a VM needs a name");
+        assertThatThrownBy(() -> new VmConfig("v", 0, 64L << 20, k, null, "", false)).hasMessageContaining("0 vCPUs");
+        assertThatThrownBy(() -> new VmConfig("v", 1, (64L << 20) + 1, k, null, "", false)).hasMessageContaining("multiple of 4 KiB");
+        assertThatThrownBy(() -> new VmConfig("v", 1, 1L << 20, k, null, "", false)).hasMessageContaining("at least 4 MiB");
+        assertThatThrownBy(() -> new VmConfig("v", 1, 64L << 20, new byte[0], null, "", false)).hasMessageContaining("no kernel");
+        assertThat(new VmConfig("v", 4, 64L << 20, k, null, null, false).cmdline()).isEmpty();
+    }
+
+    @Test
+    void aKernelTooBigForTheMemoryIsAVmException() {
+        var small = new VmConfig("t1", 1, 4L << 20, TickerImage.bytes(), new byte[3 << 20], "", false);
+        assertThatThrownBy(() -> VirtualMachine.create(small, ConsoleBuffer.of(16), listener))
+                .isInstanceOf(VmException.class).hasMessageContaining("initrd");
+    }
+}
