@@ -65,7 +65,7 @@ class VmLifecycleIT {
     private AgentProcess agent(String node) throws Exception {
         return AgentProcess.start(controlPlane.server, node, tmp, Map.of(
                 "CORRAL_AGENT_KAFKA_BOOTSTRAP_SERVERS", controlPlane.kafkaBootstrapServers(),
-                "CORRAL_AGENT_RESYNC_INTERVAL", "10s"));
+                "CORRAL_AGENT_RESYNC_INTERVAL", "10s", "QUARKUS_LOG_CATEGORY__DEV_CORRAL__LEVEL", "DEBUG"));
     }
 
     /** Every test works in the default project, with names of its own. */

@@ -61,7 +61,7 @@ public final class ControlPlaneClient {
         var list = json.readTree(response.body());
         var objects = new java.util.ArrayList<JsonNode>();
         for (var item : list.path("items")) {
-            objects.add(item.has("vm") ? item.path("vm") : item.path("container"));
+            objects.add(item); // a Vm or a Container, whole
         }
         return new Assignments(list.path("metadata").path("resourceVersion").asText(), objects);
     }
