@@ -68,7 +68,7 @@ public class NodeAgent {
         var client = new ControlPlaneClient(config.controlPlaneUrl(), json);
         var runtime = new EngineRuntime(client::image, new ImageCache(state.resolve("images"), client::downloadBlob));
         reconciler = new Reconciler(ledger, events, runtime, consoles, 2);
-        watcher = new AssignmentWatcher(client, node, reconciler, config.resyncInterval());
+        watcher = new AssignmentWatcher(client, node, registration::registered, reconciler, config.resyncInterval());
         LOG.infof("Node agent for %s: state in %s, lifecycle events to Kafka at %s", node, state, config.kafkaBootstrapServers());
     }
 

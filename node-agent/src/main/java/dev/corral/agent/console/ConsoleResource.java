@@ -1,11 +1,15 @@
 package dev.corral.agent.console;
 
+import java.time.Duration;
+import java.util.List;
+
 import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
@@ -30,20 +34,18 @@ public class ConsoleResource {
 
     @GET
     @Produces(MediaType.TEXT_PLAIN + ";charset=utf-8")
-    public Response console(@PathParam("uid") String uid, @QueryParam("follow") @DefaultValue("false") boolean follow,
+    public Multi<byte[]> console(@PathParam("uid") String uid, @QueryParam("follow") @DefaultValue("false") boolean follow,
             @QueryParam("tailLines") Integer tailLines) {
         if (tailLines != null && tailLines < 0) {
-            return problem(400, "Bad Request", "tailLines must be 0 or more, not " + tailLines);
+            throw problem(400, "Bad Request", "tailLines must be 0 or more, not " + tailLines);
         }
-        var console = agent.consoles().find(uid).orElse(null);
-        if (console == null) {
-            return problem(404, "Not Found", "this node has no workload " + uid);
-        }
+        var console = agent.consoles().find(uid).orElseThrow(() -> problem(404, "Not Found", "this node has no workload " + uid));
         long from = tailLines == null ? 0 : tailStart(console, tailLines);
         if (!follow) {
-            return Response.ok(console.readFrom(from).bytes()).build();
+            return Multi.createFrom().item(console.readFrom(from).bytes());
         }
-        Multi<byte[]> stream = Multi.createFrom().emitter(emitter -> {
+        // What the guest writes goes out as it comes; bytes written within 50 ms of each other share a chunk.
+        Multi<byte[]> output = Multi.createFrom().emitter(emitter -> {
             AutoCloseable following = console.follow(from, chunk -> emitter.emit(chunk.bytes()));
             Runnable end = emitter::complete;
             agent.consoles().onRemove(uid, end);
@@ -56,7 +58,21 @@ public class ConsoleResource {
                 }
             });
         });
-        return Response.ok(stream).build();
+        return output.group().intoLists().of(8192, Duration.ofMillis(50)).map(ConsoleResource::concat);
+    }
+
+    private static byte[] concat(List<byte[]> parts) {
+        int length = 0;
+        for (byte[] p : parts) {
+            length += p.length;
+        }
+        var all = new byte[length];
+        int at = 0;
+        for (byte[] p : parts) {
+            System.arraycopy(p, 0, all, at, p.length);
+            at += p.length;
+        }
+        return all;
     }
 
     /** The offset of the first of the last {@code lines} lines held (a trailing partial line counts as one). */
@@ -83,8 +99,8 @@ public class ConsoleResource {
         return held.offset() + i;
     }
 
-    private static Response problem(int status, String title, String detail) {
+    private static WebApplicationException problem(int status, String title, String detail) {
         var body = new Problem("about:blank", title, status, detail, null, null);
-        return Response.status(status).type("application/problem+json").entity(body).build();
+        return new WebApplicationException(Response.status(status).type(Problem.MEDIA_TYPE).entity(body).build());
     }
 }

@@ -24,12 +24,16 @@ public final class AssignmentWatcher implements AutoCloseable {
     private final ControlPlaneClient client;
     private final String node;
     private final Reconciler reconciler;
+    private final java.util.function.BooleanSupplier registered;
     private final Duration resyncInterval;
     private final Thread thread;
     private volatile boolean running = true;
 
-    public AssignmentWatcher(ControlPlaneClient client, String node, Reconciler reconciler, Duration resyncInterval) {
+    /** @param registered whether the control plane knows the node yet: before, there is nothing to list */
+    public AssignmentWatcher(ControlPlaneClient client, String node, java.util.function.BooleanSupplier registered, Reconciler reconciler,
+            Duration resyncInterval) {
         this.client = client;
+        this.registered = registered;
         this.node = node;
         this.reconciler = reconciler;
         this.resyncInterval = resyncInterval;
@@ -39,6 +43,10 @@ public final class AssignmentWatcher implements AutoCloseable {
     private void loop() {
         String problem = null;
         while (running) {
+            if (!registered.getAsBoolean()) {
+                pause(Duration.ofMillis(250));
+                continue;
+            }
             try {
                 var list = client.assignments(node);
                 var all = new ArrayList<Desired>();
