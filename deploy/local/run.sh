@@ -76,7 +76,7 @@ agent_port="${CORRAL_AGENT_HTTP_PORT:-8081}"
 echo "==> Starting the node agent for this host (health on http://127.0.0.1:$agent_port/q/health)"
 CORRAL_AGENT_CONTROL_PLANE_URL="$api" CORRAL_AGENT_HTTP_PORT="$agent_port" \
     CORRAL_AGENT_STATE_DIR="$data/agent" CORRAL_AGENT_KAFKA_BOOTSTRAP_SERVERS="$kafka" \
-    setsid java -jar node-agent/target/quarkus-app/quarkus-run.jar &
+    setsid java --enable-native-access=ALL-UNNAMED -jar node-agent/target/quarkus-app/quarkus-run.jar &
 agent=$!
 for _ in $(seq 1 120); do
     kill -0 "$agent" 2>/dev/null || { echo "corral: the node agent exited during start-up (see its log above)" >&2; stop 1; }

@@ -33,7 +33,8 @@ final class AgentProcess implements AutoCloseable {
             port = s.getLocalPort();
         }
         Path log = logDir.resolve("agent-" + System.nanoTime() + ".log");
-        var builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", app.toString())
+        var builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "--enable-native-access=ALL-UNNAMED", "-jar",
+                app.toString())
                 .redirectErrorStream(true).redirectOutput(log.toFile());
         builder.environment().put("CORRAL_AGENT_HTTP_PORT", String.valueOf(port));
         builder.environment().put("CORRAL_AGENT_CONTROL_PLANE_URL", controlPlane.toString());

@@ -65,6 +65,8 @@ public class NodeAgent {
         String node = registration.nodeName();
         var events = new LifecycleEvents(publisher, ledger, json, node, classes, Clock.systemUTC());
         consoles = new Consoles(state.resolve("consoles"), config.consoleBufferBytes());
+        // The consoles of what an earlier agent process ran stay readable (from their logs).
+        ledger.all().forEach(entry -> consoles.open(entry.uid()));
         var client = new ControlPlaneClient(config.controlPlaneUrl(), json);
         var runtime = new EngineRuntime(client::image, new ImageCache(state.resolve("images"), client::downloadBlob));
         reconciler = new Reconciler(ledger, events, runtime, consoles, 2);

@@ -61,6 +61,9 @@ public final class AssignmentWatcher implements AutoCloseable {
                 client.watchAssignments(node, list.resourceVersion(), (int) Math.max(1, resyncInterval.toSeconds()),
                         this::changed);
             } catch (IOException e) {
+                if (!running) {
+                    return; // closing: the interrupted call is not an outage
+                }
                 String now = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
                 if (!now.equals(problem)) {
                     // Once per kind of outage: an agent whose control plane is away must not flood its log.

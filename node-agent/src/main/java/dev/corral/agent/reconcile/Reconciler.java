@@ -24,6 +24,7 @@ public final class Reconciler implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(Reconciler.class);
     private static final Duration DELETE_STOP_TIMEOUT = Duration.ofSeconds(30);
+    private static final String AGENT_STOPPED = "AgentStopped";
 
     private final WorkloadLedger ledger;
     private final LifecycleEvents events;
@@ -259,9 +260,14 @@ public final class Reconciler implements AutoCloseable {
             if (asked != null && "StopRequested".equals(reason)) {
                 reason = asked;
             }
+            // Stopped because the agent shut down is not the guest's doing: a failure, so that the restart policy
+            // (OnFailure included) brings it back once the agent is up again.
+            boolean failed = ended.failed() || AGENT_STOPPED.equals(asked);
             var observed = entry.get().observed();
-            ledger.update(uid, observed.with(ended.failed() ? State.FAILED : State.STOPPED, reason));
-            events.publish(entry.get().desired(), ended.failed() ? "failed" : "stopped", observed.generation(), reason, ended.message());
+            ledger.update(uid, observed.with(failed ? State.FAILED : State.STOPPED, reason));
+            String message = AGENT_STOPPED.equals(asked) ? "The node agent shut down; the " + entry.get().desired().kind()
+                    + " ran inside it." : ended.message();
+            events.publish(entry.get().desired(), failed ? "failed" : "stopped", observed.generation(), reason, message);
         }
     }
 
@@ -276,7 +282,7 @@ public final class Reconciler implements AutoCloseable {
     /** Stops every running workload and waits for them (agent shutdown). */
     public void stopAll(Duration timeout) throws InterruptedException {
         for (var e : handles.entrySet()) {
-            stopReasons.put(e.getKey(), "AgentStopped");
+            stopReasons.put(e.getKey(), AGENT_STOPPED);
             e.getValue().requestStop();
         }
         for (var h : handles.values()) {

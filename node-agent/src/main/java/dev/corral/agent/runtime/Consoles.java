@@ -32,9 +32,9 @@ public final class Consoles implements AutoCloseable {
         }
     }
 
-    /** The workload's console, created on first use. */
+    /** The workload's console, created on first use; what an earlier agent kept in its log is held again. */
     public ConsoleBuffer open(String uid) {
-        return consoles.computeIfAbsent(uid, u -> ConsoleBuffer.teeingTo(capacity, log(u)));
+        return consoles.computeIfAbsent(uid, u -> ConsoleBuffer.resuming(capacity, log(u)));
     }
 
     private Path log(String uid) {

@@ -183,6 +183,30 @@ class ReconcilerTest {
         assertThat(published).isEmpty();
     }
 
+    @Test
+    void agentShutdownReportsItsVmsFailedSoThatTheRestartPolicyBringsThemBack() throws Exception {
+        var r = open();
+        r.replaceAll(List.of(vm(true, "")));
+        await("running", () -> types().contains("running/Started"));
+        r.close();
+        r.stopAll(Duration.ofSeconds(5));
+        assertThat(types().getLast()).isEqualTo("failed/AgentStopped");
+    }
+
+    @Test
+    void existsIsAnnouncedForRunningWorkloadsOnly() throws Exception {
+        var r = open();
+        r.replaceAll(List.of(vm(true, "")));
+        await("running", () -> types().contains("running/Started"));
+        r.publishExists();
+        assertThat(types().getLast()).isEqualTo("exists/");
+        r.upsert(vm(false, ""));
+        await("stopped", () -> types().contains("stopped/StopRequested"));
+        int before = published.size();
+        r.publishExists();
+        assertThat(published).hasSize(before);
+    }
+
     /** Starts instantly; stops when asked; can be made to end or to fail to start. */
     private static final class ScriptedRuntime implements WorkloadRuntime {
         volatile int starts;

@@ -70,6 +70,39 @@ public final class ConsoleBuffer implements ConsoleSink, AutoCloseable {
         }
     }
 
+    /**
+     * Like {@link #teeingTo}, but picks up where an earlier buffer teeing to {@code file} left off: the file's last
+     * {@code capacity} bytes are held again, and offsets continue from the file's length (a console that outlives
+     * the process that wrote it, e.g. a node agent's restart).
+     */
+    public static ConsoleBuffer resuming(int capacity, Path file) {
+        checkCapacity(capacity);
+        long length = 0;
+        byte[] tail = new byte[0];
+        if (Files.exists(file)) {
+            try (var channel = java.nio.channels.FileChannel.open(file, StandardOpenOption.READ)) {
+                length = channel.size();
+                int n = (int) Math.min(capacity, length);
+                var buffer = java.nio.ByteBuffer.allocate(n);
+                while (buffer.hasRemaining() && channel.read(buffer, length - n + buffer.position()) > 0) {
+                    // reads until the tail is in
+                }
+                tail = java.util.Arrays.copyOf(buffer.array(), buffer.position());
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read console log " + file + ": " + e.getMessage(), e);
+            }
+        }
+        var console = teeingTo(capacity, file);
+        synchronized (console.lock) {
+            long start = length - tail.length;
+            for (int i = 0; i < tail.length; i++) {
+                console.ring[(int) ((start + i) % capacity)] = tail[i];
+            }
+            console.end = length;
+        }
+        return console;
+    }
+
     private static void checkCapacity(int capacity) {
         if (capacity <= 0) {
             throw new IllegalArgumentException("a console buffer holds at least one byte, not " + capacity);

@@ -137,4 +137,28 @@ class ConsoleBufferTest {
         writer.join();
         assertThat(console.end()).isEqualTo(100_000);
     }
+
+    @Test
+    void aResumedConsoleHoldsTheLogsTailAndContinuesItsOffsets(@TempDir Path dir) throws IOException {
+        Path log = dir.resolve("console.log");
+        try (var first = ConsoleBuffer.teeingTo(64, log)) {
+            for (byte b : "booted\ntick 1\n".getBytes(US_ASCII)) {
+                first.write(b);
+            }
+        }
+        try (var resumed = ConsoleBuffer.resuming(7, log)) {
+            assertThat(resumed.end()).isEqualTo(14);
+            var held = resumed.readFrom(0);
+            assertThat(new String(held.bytes(), US_ASCII)).isEqualTo("tick 1\n");
+            assertThat(held.missed()).isEqualTo(7);
+            for (byte b : "tick 2\n".getBytes(US_ASCII)) {
+                resumed.write(b);
+            }
+            assertThat(new String(resumed.readFrom(14).bytes(), US_ASCII)).isEqualTo("tick 2\n");
+        }
+        assertThat(Files.readString(log, US_ASCII)).isEqualTo("booted\ntick 1\ntick 2\n");
+        try (var fresh = ConsoleBuffer.resuming(16, dir.resolve("none.log"))) {
+            assertThat(fresh.end()).isZero();
+        }
+    }
 }
