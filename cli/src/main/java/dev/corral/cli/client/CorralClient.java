@@ -126,13 +126,7 @@ public final class CorralClient {
     public void streamText(String path, Map<String, String> query, Writer out) {
         var request = request(path, query).header("Accept", "text/plain, " + Problem.MEDIA_TYPE).GET().build();
         var response = exchange(request, HttpResponse.BodyHandlers.ofInputStream());
-        if (response.statusCode() >= 400) {
-            try (InputStream in = response.body()) {
-                throw problem(response.statusCode(), response.headers().firstValue("Content-Type").orElse(""), in.readAllBytes());
-            } catch (IOException e) {
-                throw new CorralClientException("HTTP " + response.statusCode() + " from " + response.uri(), e);
-            }
-        }
+        failOnProblem(response);
         // The decoder keeps a character split across two reads until its second half arrives.
         try (var reader = new InputStreamReader(response.body(), StandardCharsets.UTF_8)) {
             char[] buffer = new char[8192];
@@ -145,6 +139,18 @@ public final class CorralClient {
         }
     }
 
+    /** A streamed answer that is an error becomes the problem it carries. */
+    private void failOnProblem(HttpResponse<InputStream> response) {
+        if (response.statusCode() < 400) {
+            return;
+        }
+        try (InputStream in = response.body()) {
+            throw problem(response.statusCode(), response.headers().firstValue("Content-Type").orElse(""), in.readAllBytes());
+        } catch (IOException e) {
+            throw new CorralClientException("HTTP " + response.statusCode() + " from " + response.uri(), e);
+        }
+    }
+
     /**
      * Follows a watch ({@code ?watch=true}): calls {@code onEvent} with each event's {type, object} until it returns
      * false, the server ends the stream, or the thread is interrupted.
@@ -154,13 +160,7 @@ public final class CorralClient {
         q.put("watch", "true");
         var request = request(path, q).header("Accept", "text/event-stream").GET().build();
         var response = exchange(request, HttpResponse.BodyHandlers.ofInputStream());
-        if (response.statusCode() >= 400) {
-            try (InputStream in = response.body()) {
-                throw problem(response.statusCode(), response.headers().firstValue("Content-Type").orElse(""), in.readAllBytes());
-            } catch (IOException e) {
-                throw new CorralClientException("HTTP " + response.statusCode() + " from " + response.uri(), e);
-            }
-        }
+        failOnProblem(response);
         try (var reader = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
             for (String line; (line = reader.readLine()) != null; ) {
                 if (line.startsWith("data: ") && !onEvent.test(JSON.readTree(line.substring(6)))) {

@@ -70,6 +70,22 @@ class ReconcilerTest {
         return new Desired("VM", "u1", "web-1", "default", 1, 2, 512, "ticker", null, running, token, List.of("0000:3b:00.0"));
     }
 
+    /** The agent process dies (nothing is stopped: the ledger on disk says running) and a new one starts. */
+    private Reconciler agentDiesAndStartsAgain(Reconciler dead) throws InterruptedException {
+        dead.close();
+        consoles.close();
+        published.clear();
+        return open();
+    }
+
+    /** A reconciler that has started the VM and seen it run. */
+    private Reconciler running() throws InterruptedException {
+        var r = open();
+        r.replaceAll(List.of(vm(true, "")));
+        await("running", () -> types().contains("running/Started"));
+        return r;
+    }
+
     private List<String> types() {
         return published.stream().map(e -> e.path("type").asText().substring("corral.vm.".length()) + "/"
                 + e.path("data").path("reason").asText("")).toList();
@@ -87,9 +103,7 @@ class ReconcilerTest {
 
     @Test
     void vmIsStartedStoppedStartedAndDeletedWithGaplessSequences() throws Exception {
-        var r = open();
-        r.replaceAll(List.of(vm(true, "")));
-        await("running", () -> types().contains("running/Started"));
+        var r = running();
         r.upsert(vm(false, ""));
         await("stopped", () -> types().contains("stopped/StopRequested"));
         r.upsert(vm(true, ""));
@@ -112,9 +126,7 @@ class ReconcilerTest {
 
     @Test
     void guestThatPowersOffStaysStoppedUntilANewRestartTokenArrives() throws Exception {
-        var r = open();
-        r.replaceAll(List.of(vm(true, "")));
-        await("running", () -> types().contains("running/Started"));
+        var r = running();
         runtime.endOnItsOwn("u1", new WorkloadRuntime.Ended(false, "GuestPoweredOff", "bye"));
         await("stopped", () -> types().contains("stopped/GuestPoweredOff"));
         r.resync();
@@ -128,9 +140,7 @@ class ReconcilerTest {
 
     @Test
     void restartTokenOnARunningVmStopsItThenStartsIt() throws Exception {
-        var r = open();
-        r.replaceAll(List.of(vm(true, "")));
-        await("running", () -> types().contains("running/Started"));
+        var r = running();
         r.upsert(vm(true, "2026-11-25T05:00:00Z"));
         await("running again", () -> types().stream().filter(t -> t.equals("running/Started")).count() == 2);
         assertThat(types()).containsExactly("starting/", "running/Started", "stopping/RestartRequested", "stopped/RestartRequested",
@@ -148,15 +158,8 @@ class ReconcilerTest {
 
     @Test
     void vmsOfAnAgentThatDiedAreReportedLostAndSequencesContinue() throws Exception {
-        var r = open();
-        r.replaceAll(List.of(vm(true, "")));
-        await("running", () -> types().contains("running/Started"));
-        // The agent process dies: nothing is stopped, the ledger on disk says running.
-        r.close();
-        consoles.close();
-        published.clear();
-
-        var again = open();
+        var r = running();
+        var again = agentDiesAndStartsAgain(r);
         again.replaceAll(List.of(vm(true, "")));
         await("lost", () -> types().contains("failed/AgentRestarted"));
         assertThat(published.getFirst().path("data").path("sequence").asLong()).as("sequence continues after the restart").isEqualTo(3);
@@ -169,14 +172,8 @@ class ReconcilerTest {
 
     @Test
     void nothingIsDeletedBeforeTheFirstFullList() throws Exception {
-        var r = open();
-        r.replaceAll(List.of(vm(true, "")));
-        await("running", () -> types().contains("running/Started"));
-        r.close();
-        consoles.close();
-        published.clear();
-
-        var again = open();
+        var r = running();
+        var again = agentDiesAndStartsAgain(r);
         // A DELETED watch event cannot arrive before the list; if one did, it must not tear anything down before the list says what is placed here.
         again.remove("u1");
         Thread.sleep(200);
@@ -185,9 +182,7 @@ class ReconcilerTest {
 
     @Test
     void agentShutdownReportsItsVmsFailedSoThatTheRestartPolicyBringsThemBack() throws Exception {
-        var r = open();
-        r.replaceAll(List.of(vm(true, "")));
-        await("running", () -> types().contains("running/Started"));
+        var r = running();
         r.close();
         r.stopAll(Duration.ofSeconds(5));
         assertThat(types().getLast()).isEqualTo("failed/AgentStopped");
@@ -195,9 +190,7 @@ class ReconcilerTest {
 
     @Test
     void existsIsAnnouncedForRunningWorkloadsOnly() throws Exception {
-        var r = open();
-        r.replaceAll(List.of(vm(true, "")));
-        await("running", () -> types().contains("running/Started"));
+        var r = running();
         r.publishExists();
         assertThat(types().getLast()).isEqualTo("exists/");
         r.upsert(vm(false, ""));
