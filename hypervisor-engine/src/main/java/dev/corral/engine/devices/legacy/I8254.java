@@ -315,7 +315,7 @@ public final class I8254 implements BytePortIoDevice {
 
         int count(long now) {
             if (!started) {
-                return initial;
+                return bcd ? toBcd(initial) : initial;
             }
             long n = period();
             long c = elapsed(now);
