@@ -45,10 +45,16 @@ public class ConsoleResource {
             return Multi.createFrom().item(console.readFrom(from).bytes());
         }
         // What the guest writes goes out as it comes; bytes written within 50 ms of each other share a chunk.
+        // A reader too slow for the guest loses output rather than make the agent hold it (BackPressureStrategy.DROP).
         Multi<byte[]> output = Multi.createFrom().emitter(emitter -> {
-            AutoCloseable following = console.follow(from, chunk -> emitter.emit(chunk.bytes()));
             Runnable end = emitter::complete;
             agent.consoles().onRemove(uid, end);
+            if (agent.consoles().find(uid).orElse(null) != console) {
+                agent.consoles().cancelOnRemove(uid, end);
+                emitter.complete(); // deleted meanwhile
+                return;
+            }
+            AutoCloseable following = console.follow(from, chunk -> emitter.emit(chunk.bytes()));
             emitter.onTermination(() -> {
                 agent.consoles().cancelOnRemove(uid, end);
                 try {
@@ -57,7 +63,7 @@ public class ConsoleResource {
                     // Closing a follower only unregisters it.
                 }
             });
-        });
+        }, io.smallrye.mutiny.subscription.BackPressureStrategy.DROP);
         return output.group().intoLists().of(8192, Duration.ofMillis(50)).map(ConsoleResource::concat);
     }
 

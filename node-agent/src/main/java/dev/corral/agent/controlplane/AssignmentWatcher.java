@@ -110,7 +110,7 @@ public final class AssignmentWatcher implements AutoCloseable {
         return java.util.Optional.of(new Desired(kind, meta.path("uid").asText(), meta.path("name").asText(),
                 meta.path("project").asText(), meta.path("generation").asLong(1), resources.path("vcpus").asDouble(),
                 resources.path("memoryMiB").asLong(), spec.path("image").asText(null), spec.path("cmdline").asText(null), running,
-                spec.path("restartRequestedAt").asText(""), devices));
+                spec.path("restartRequestedAt").asText(""), devices, status.path("eventSequence").asLong(0)));
     }
 
     private void pause(Duration d) {

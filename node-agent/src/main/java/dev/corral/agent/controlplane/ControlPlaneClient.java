@@ -79,7 +79,18 @@ public final class ControlPlaneClient {
         var request = get("/v1/nodes/" + encode(node) + "/assignments?watch=true&resourceVersion=" + encode(resourceVersion)
                 + "&timeoutSeconds=" + timeoutSeconds).header("Accept", "text/event-stream").build();
         var response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
-        try (InputStream body = response.body()) {
+        InputStream stream = response.body();
+        // The server ends the watch after timeoutSeconds; a control plane that vanished without closing the
+        // connection must not leave this read blocked for ever (and the agent without its resyncs).
+        var watchdog = Thread.ofVirtual().start(() -> {
+            try {
+                Thread.sleep(Duration.ofSeconds(timeoutSeconds + 30L));
+                stream.close();
+            } catch (InterruptedException | IOException e) {
+                // the watch ended first
+            }
+        });
+        try (InputStream body = stream) {
             if (response.statusCode() != 200) {
                 check(response.statusCode(), body.readAllBytes(), "watching the assignments of node " + node);
             }
@@ -108,6 +119,8 @@ public final class ControlPlaneClient {
                 }
                 // ":" lines are comments (keepalives).
             }
+        } finally {
+            watchdog.interrupt();
         }
     }
 

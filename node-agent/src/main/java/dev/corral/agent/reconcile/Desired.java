@@ -10,9 +10,11 @@ import java.util.Objects;
  * @param running       {@code spec.runState} is Running
  * @param restartToken  {@code spec.restartRequestedAt}, or "" when never set: a new value asks for a (re)start
  * @param devices       the host PCI addresses the workload holds
+ * @param appliedSequence {@code status.eventSequence}: the last event the control plane applied; this agent's next
+ *                        event must have a higher sequence even if its own record of them was lost
  */
 public record Desired(String kind, String uid, String name, String project, long generation, double vcpus, long memoryMiB,
-        String image, String cmdline, boolean running, String restartToken, List<String> devices) {
+        String image, String cmdline, boolean running, String restartToken, List<String> devices, long appliedSequence) {
 
     public Desired {
         Objects.requireNonNull(uid, "uid");

@@ -31,4 +31,9 @@ public record Observed(String uid, State state, long generation, String restartT
     public Observed with(State state, String reason) {
         return new Observed(uid, state, generation, restartToken, reason);
     }
+
+    /** The same, acting on spec generation {@code g} (what the next event reports as observedGeneration). */
+    public Observed atGeneration(long g) {
+        return new Observed(uid, state, g, restartToken, reason);
+    }
 }

@@ -38,6 +38,8 @@ public final class Reconciler implements AutoCloseable {
     private final List<Thread> workers = new ArrayList<>();
     /** Until the first full list, a workload missing from {@link #desired} is unknown, not deleted. */
     private volatile boolean synced;
+    /** The agent is shutting down: a start that completes now is stopped at once. */
+    private volatile boolean closing;
 
     public Reconciler(WorkloadLedger ledger, LifecycleEvents events, WorkloadRuntime runtime, Consoles consoles, int workerCount) {
         this.ledger = ledger;
@@ -54,11 +56,14 @@ public final class Reconciler implements AutoCloseable {
     public void replaceAll(Collection<Desired> all) {
         var keys = new HashSet<>(desired.keySet());
         ledger.all().forEach(e -> keys.add(e.uid()));
-        desired.clear();
+        var listed = new java.util.HashMap<String, Desired>();
         for (var d : all) {
-            desired.put(d.uid(), d);
+            listed.put(d.uid(), d);
             keys.add(d.uid());
         }
+        // Never empty on the way: a worker looking at a key meanwhile must not take a listed workload for deleted.
+        desired.putAll(listed);
+        desired.keySet().retainAll(listed.keySet());
         synced = true;
         keys.forEach(queue::add);
     }
@@ -84,10 +89,18 @@ public final class Reconciler implements AutoCloseable {
 
     /** Publishes {@code exists} for every running workload: lets consumers notice gaps. */
     public void publishExists() {
-        for (var entry : ledger.all()) {
-            var o = entry.observed();
-            if (o != null && o.state() == State.RUNNING && entry.desired() != null) {
-                events.publish(entry.desired(), "exists", o.generation(), null, null);
+        for (var listed : ledger.all()) {
+            try {
+                // Under the ledger's lock, and looked up again: an exists after a stopped would say it runs.
+                synchronized (ledger) {
+                    var entry = ledger.get(listed.uid());
+                    var o = entry.map(WorkloadLedger.Entry::observed).orElse(null);
+                    if (o != null && o.state() == State.RUNNING && entry.get().desired() != null) {
+                        events.publish(entry.get().desired(), "exists", o.generation(), null, null);
+                    }
+                }
+            } catch (RuntimeException e) {
+                LOG.warnf(e, "announcing workload %s failed", listed.uid());
             }
         }
     }
@@ -160,33 +173,57 @@ public final class Reconciler implements AutoCloseable {
     private boolean start(Desired d) {
         var starting = new Observed(d.uid(), State.STARTING, d.generation(), d.restartToken(), null);
         ledger.record(d, starting);
-        events.publish(d, "starting", d.generation(), null, null);
+        ledger.raiseSequence(d.uid(), d.appliedSequence());
         try {
+            events.publish(d, "starting", d.generation(), null, null);
             var handle = runtime.start(d, consoles.open(d.uid()), new Listener(d.uid()));
             handles.put(d.uid(), handle);
+            if (closing) {
+                handle.requestStop(); // the agent began shutting down while this one started
+            }
         } catch (WorkloadRuntime.StartException e) {
-            LOG.warnf("%s %s did not start: %s", d.kind(), d.name(), e.getMessage());
-            ledger.update(d.uid(), starting.with(State.FAILED, e.reason()));
-            events.publish(d, "failed", d.generation(), e.reason(), e.getMessage());
+            failStart(d, starting, e.reason(), e.getMessage());
+        } catch (RuntimeException e) {
+            // Whatever went wrong, the workload must not stay STARTING with nothing behind it.
+            LOG.warnf(e, "starting %s %s failed", d.kind(), d.name());
+            failStart(d, starting, "EngineFailed", "starting it failed: " + e);
         }
         return true;
     }
 
+    private void failStart(Desired d, Observed starting, String reason, String message) {
+        LOG.warnf("%s %s did not start: %s", d.kind(), d.name(), message);
+        ledger.update(d.uid(), starting.with(State.FAILED, reason));
+        events.publish(d, "failed", d.generation(), reason, message);
+    }
+
     private boolean stop(String uid, String reason) {
-        var entry = ledger.get(uid).orElseThrow();
-        var observed = entry.observed();
-        var handle = handles.get(uid);
-        if (observed.state().active() && handle != null) {
+        WorkloadRuntime.Handle stopping;
+        // Decided under the ledger's lock, as the listener's callbacks are: a guest that powers off right now is
+        // either seen stopped here, or hears of this stop.
+        synchronized (ledger) {
+            var entry = ledger.get(uid).orElseThrow();
+            var observed = entry.observed().atGeneration(currentGeneration(uid, entry.observed()));
+            var handle = handles.get(uid);
+            if (!observed.state().active() || handle == null) {
+                // Nothing runs (it ended on its own, or its start never got going): record it stopped as asked.
+                ledger.update(uid, observed.with(State.STOPPED, reason));
+                events.publish(entry.desired(), "stopped", observed.generation(), reason, null);
+                return true;
+            }
             ledger.update(uid, observed.with(State.STOPPING, reason));
-            events.publish(entry.desired(), "stopping", observed.generation(), reason, null);
             stopReasons.put(uid, reason);
-            handle.requestStop();
-            return false;
+            events.publish(entry.desired(), "stopping", observed.generation(), reason, null);
+            stopping = handle;
         }
-        // Nothing runs (it ended on its own, or its start never got going): record that it is stopped as asked.
-        ledger.update(uid, observed.with(State.STOPPED, reason));
-        events.publish(entry.desired(), "stopped", observed.generation(), reason, null);
-        return true;
+        stopping.requestStop();
+        return false;
+    }
+
+    /** The spec generation the control plane wants now, else the one the workload was started with. */
+    private long currentGeneration(String uid, Observed observed) {
+        var d = desired.get(uid);
+        return d != null ? d.generation() : observed.generation();
     }
 
     private boolean delete(String uid) throws InterruptedException {
@@ -214,7 +251,8 @@ public final class Reconciler implements AutoCloseable {
     }
 
     private boolean reportLost(Desired d) {
-        var observed = ledger.observed(d.uid());
+        ledger.raiseSequence(d.uid(), d.appliedSequence());
+        var observed = ledger.observed(d.uid()).atGeneration(d.generation());
         ledger.update(d.uid(), observed.with(State.FAILED, "AgentRestarted"));
         events.publish(ledger.get(d.uid()).orElseThrow().desired(), "failed", observed.generation(), "AgentRestarted",
                 "The " + d.kind() + " ran in a node agent process that ended; it is not running.");
@@ -244,10 +282,13 @@ public final class Reconciler implements AutoCloseable {
 
         @Override
         public void finished(WorkloadRuntime.Ended ended) {
-            synchronized (ledger) {
-                finishedLocked(ended);
+            try {
+                synchronized (ledger) {
+                    finishedLocked(ended);
+                }
+            } finally {
+                queue.add(uid); // frees the engine's resources, whatever became of the event
             }
-            queue.add(uid);
         }
 
         private void finishedLocked(WorkloadRuntime.Ended ended) {
@@ -281,6 +322,7 @@ public final class Reconciler implements AutoCloseable {
 
     /** Stops every running workload and waits for them (agent shutdown). */
     public void stopAll(Duration timeout) throws InterruptedException {
+        closing = true;
         for (var e : handles.entrySet()) {
             stopReasons.put(e.getKey(), AGENT_STOPPED);
             e.getValue().requestStop();

@@ -80,6 +80,8 @@ public final class Consoles implements AutoCloseable {
 
     @Override
     public void close() {
+        removeHooks.values().forEach(hooks -> hooks.forEach(Runnable::run)); // followers end
+        removeHooks.clear();
         consoles.values().forEach(ConsoleBuffer::close);
         consoles.clear();
     }

@@ -38,15 +38,22 @@ public final class EngineRuntime implements WorkloadRuntime {
         if (!"VM".equals(desired.kind())) {
             throw new StartException("Unsupported", desired.kind() + "s are not run by this agent yet");
         }
+        if (desired.image() == null || desired.image().isBlank()) {
+            throw new StartException("InvalidImage", desired.subject() + " names no image");
+        }
+        long memory = desired.memoryMiB() << 20;
         byte[] kernel;
         byte[] initrd = null;
         String cmdline;
         try {
             var image = images.find(desired.project(), desired.image());
             var spec = image.spec();
-            kernel = Files.readAllBytes(cache.get(spec.kernel().sha256()));
+            if (spec == null || spec.kernel() == null || spec.kernel().sha256() == null) {
+                throw new StartException("InvalidImage", "image " + desired.image() + " has no kernel");
+            }
+            kernel = read(cache.get(spec.kernel().sha256()), memory, "kernel");
             if (spec.initrd() != null && spec.initrd().sha256() != null) {
-                initrd = Files.readAllBytes(cache.get(spec.initrd().sha256()));
+                initrd = read(cache.get(spec.initrd().sha256()), memory, "initrd");
             }
             cmdline = desired.cmdline() != null ? desired.cmdline() : spec.cmdline() != null ? spec.cmdline() : "";
         } catch (IOException e) {
@@ -91,6 +98,16 @@ public final class EngineRuntime implements WorkloadRuntime {
                 vm.close();
             }
         };
+    }
+
+    /** Reads a blob that must fit in the VM's memory: a larger one could never boot, and must not exhaust the agent's heap. */
+    private static byte[] read(java.nio.file.Path blob, long memoryBytes, String what) throws IOException, StartException {
+        long size = Files.size(blob);
+        if (size > memoryBytes) {
+            throw new StartException("InvalidImage", "the " + what + " is " + size + " bytes, more than the VM's memory of "
+                    + memoryBytes + " bytes");
+        }
+        return Files.readAllBytes(blob);
     }
 
     static Ended ended(VirtualMachine.Outcome outcome) {

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 class PlannerTest {
 
     private static Desired wanted(boolean running, String token) {
-        return new Desired("VM", "u1", "web-1", "default", 3, 1, 64, "ticker", null, running, token, List.of());
+        return new Desired("VM", "u1", "web-1", "default", 3, 1, 64, "ticker", null, running, token, List.of(), 0);
     }
 
     private static Observed has(State state, String token, String reason) {

@@ -67,7 +67,7 @@ class ReconcilerTest {
     }
 
     private static Desired vm(boolean running, String token) {
-        return new Desired("VM", "u1", "web-1", "default", 1, 2, 512, "ticker", null, running, token, List.of("0000:3b:00.0"));
+        return new Desired("VM", "u1", "web-1", "default", 1, 2, 512, "ticker", null, running, token, List.of("0000:3b:00.0"), 0);
     }
 
     /** The agent process dies (nothing is stopped: the ledger on disk says running) and a new one starts. */
@@ -200,11 +200,39 @@ class ReconcilerTest {
         assertThat(published).hasSize(before);
     }
 
+    @Test
+    void startThatBreaksUnexpectedlyIsReportedFailedNotLeftStarting() throws Exception {
+        runtime.breakNextStart = new IllegalStateException("no memory for the guest");
+        var r = open();
+        r.replaceAll(List.of(vm(true, "")));
+        await("failed", () -> types().contains("failed/EngineFailed"));
+        assertThat(published.getLast().path("data").path("message").asText()).contains("no memory for the guest");
+    }
+
+    @Test
+    void sequencesStartAboveWhatTheControlPlaneAppliedWhenTheLedgerWasLost() throws Exception {
+        var r = open();
+        var known = new Desired("VM", "u1", "web-1", "default", 4, 2, 512, "ticker", null, true, "", List.of(), 7);
+        r.replaceAll(List.of(known));
+        await("running", () -> types().contains("running/Started"));
+        assertThat(published.getFirst().path("data").path("sequence").asLong()).isEqualTo(8);
+        assertThat(published.getFirst().path("data").path("generation").asLong()).isEqualTo(4);
+    }
+
+    @Test
+    void stopReportsTheGenerationThatAskedForIt() throws Exception {
+        var r = running();
+        r.upsert(new Desired("VM", "u1", "web-1", "default", 2, 2, 512, "ticker", null, false, "", List.of("0000:3b:00.0"), 2));
+        await("stopped", () -> types().contains("stopped/StopRequested"));
+        assertThat(published.getLast().path("data").path("generation").asLong()).isEqualTo(2);
+    }
+
     /** Starts instantly; stops when asked; can be made to end or to fail to start. */
     private static final class ScriptedRuntime implements WorkloadRuntime {
         volatile int starts;
         volatile int closed;
         volatile StartException failNextStart;
+        volatile RuntimeException breakNextStart;
         final Map<String, Listener> listeners = new ConcurrentHashMap<>();
 
         @Override
@@ -212,6 +240,11 @@ class ReconcilerTest {
             if (failNextStart != null) {
                 var e = failNextStart;
                 failNextStart = null;
+                throw e;
+            }
+            if (breakNextStart != null) {
+                var e = breakNextStart;
+                breakNextStart = null;
                 throw e;
             }
             starts++;

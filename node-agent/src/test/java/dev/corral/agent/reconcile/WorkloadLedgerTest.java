@@ -21,7 +21,7 @@ class WorkloadLedgerTest {
     Path dir;
 
     private static Desired vm(String uid) {
-        return new Desired("VM", uid, "web-" + uid, "default", 1, 1, 64, "ticker", null, true, "", List.of());
+        return new Desired("VM", uid, "web-" + uid, "default", 1, 1, 64, "ticker", null, true, "", List.of(), 0);
     }
 
     @Test
