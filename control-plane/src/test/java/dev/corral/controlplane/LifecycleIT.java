@@ -9,6 +9,7 @@ import static dev.corral.controlplane.Api.vmBody;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.notNullValue;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -144,6 +145,14 @@ class LifecycleIT {
                         equalTo("Not restarted (GuestPoweredOff): restartPolicy is OnFailure and it stopped cleanly."));
         Thread.sleep(1500);
         assertThat(Api.getVm(clean).getString("spec.restartRequestedAt")).isNull();
+
+        // The user starts it again: its runState already says Running, so the start asks the node through a new
+        // restartRequestedAt; starting a VM that runs changes nothing of the kind.
+        given().post("/v1/vms/" + clean + "/start").then().statusCode(200).body("spec.restartRequestedAt", notNullValue());
+        publish(cleanUid, event("corral.vm.running", cleanUid, clean, node, 3, "Started"));
+        awaitVm(clean, Duration.ofSeconds(30), v -> "Running".equals(v.getString("status.phase")));
+        String requested = Api.getVm(clean).getString("spec.restartRequestedAt");
+        given().post("/v1/vms/" + clean + "/start").then().statusCode(200).body("spec.restartRequestedAt", equalTo(requested));
     }
 
     @Test

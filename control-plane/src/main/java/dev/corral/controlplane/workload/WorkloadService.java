@@ -4,7 +4,6 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Consumer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -104,8 +103,17 @@ public abstract class WorkloadService extends KindService {
         return deleted;
     }
 
+    /**
+     * Asks for the workload to run. One that already wants to run but ended on its own (the guest powered off, or it
+     * failed and its restartPolicy gave up) gets a new {@code restartRequestedAt} too: that is what tells its agent to
+     * start it again. One that runs is left alone.
+     */
     public StoredObject start(String project, String name, String ifMatch) {
-        return act(project, name, ifMatch, "StartRequested", "Start requested.", spec -> {
+        return act(project, name, ifMatch, "StartRequested", "Start requested.", (spec, status) -> {
+            boolean ended = "Stopped".equals(status.phase()) || "Failed".equals(status.phase());
+            if (ended && "Running".equals(spec.path("runState").asText("Running"))) {
+                spec.put("restartRequestedAt", Instant.now().toString());
+            }
             spec.put("runState", "Running");
             spec.remove("stopRequest");
         });
@@ -122,7 +130,7 @@ public abstract class WorkloadService extends KindService {
         }
         return act(project, name, ifMatch, "StopRequested",
                 force ? "Forced stop requested." : "Graceful stop requested" + (timeoutSeconds == null ? "." : " (timeout " + timeoutSeconds + " s)."),
-                spec -> {
+                (spec, status) -> {
                     spec.put("runState", "Stopped");
                     var request = spec.putObject("stopRequest");
                     request.put("timeoutSeconds", force ? 0 : timeoutSeconds == null ? spec.path("stopTimeoutSeconds").asInt() : timeoutSeconds);
@@ -131,7 +139,7 @@ public abstract class WorkloadService extends KindService {
     }
 
     public StoredObject restart(String project, String name, String ifMatch) {
-        return act(project, name, ifMatch, "RestartRequested", "Restart requested.", spec -> {
+        return act(project, name, ifMatch, "RestartRequested", "Restart requested.", (spec, status) -> {
             spec.put("runState", "Running");
             spec.remove("stopRequest");
             spec.put("restartRequestedAt", Instant.now().toString());
@@ -160,12 +168,13 @@ public abstract class WorkloadService extends KindService {
         return updated;
     }
 
-    private StoredObject act(String project, String name, String ifMatch, String reason, String message, Consumer<ObjectNode> change) {
+    private StoredObject act(String project, String name, String ifMatch, String reason, String message,
+            java.util.function.BiConsumer<ObjectNode, WorkloadStatus> change) {
         return QuarkusTransaction.requiringNew().call(() -> {
             var old = store.findForUpdate(kind(), project, name).orElseThrow(() -> new NotFoundException(kind(), name));
             Preconditions.checkIfMatch(ifMatch, old);
             var spec = (ObjectNode) old.spec().deepCopy();
-            change.accept(spec);
+            change.accept(spec, status(old));
             events.normal(old, reason, message);
             return store.update(old, old.labels(), spec, old.status(), old.node());
         });
