@@ -12,7 +12,7 @@ import dev.corral.engine.devices.legacy.ConsoleBuffer;
 
 /**
  * The serial console of each workload: a bounded ring in memory for readers and followers, teed to
- * {@code <dir>/<uid>.log}. A workload keeps one console across its restarts, so what a crashed guest said last is
+ * {@code <dir>/<uid>.log} (rotated to {@code <uid>.log.1} at eight times the ring, so two files at most). A workload keeps one console across its restarts, so what a crashed guest said last is
  * still there to read; the console goes when the workload is deleted.
  */
 public final class Consoles implements AutoCloseable {
@@ -73,6 +73,7 @@ public final class Consoles implements AutoCloseable {
         }
         try {
             Files.deleteIfExists(log(uid));
+            Files.deleteIfExists(log(uid).resolveSibling(uid + ".log.1")); // the rotated part
         } catch (IOException e) {
             throw new UncheckedIOException("cannot remove the console log of " + uid + ": " + e.getMessage(), e);
         }

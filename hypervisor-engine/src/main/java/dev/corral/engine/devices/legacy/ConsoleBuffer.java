@@ -48,9 +48,26 @@ public final class ConsoleBuffer implements ConsoleSink, AutoCloseable {
     private OutputStream tee;
     private IOException teeFailure;
 
+    /** The tee's file and how large it may grow before it is rotated to {@code <file>.1}; null/0 without a tee. */
+    private final Path teeFile;
+    private final long teeLimit;
+    private long teeWritten;
+
     private ConsoleBuffer(int capacity, OutputStream tee) {
+        this(capacity, tee, null, 0, 0);
+    }
+
+    private ConsoleBuffer(int capacity, OutputStream tee, Path teeFile, long teeLimit, long teeWritten) {
         this.ring = new byte[capacity];
         this.tee = tee;
+        this.teeFile = teeFile;
+        this.teeLimit = teeLimit;
+        this.teeWritten = teeWritten;
+    }
+
+    /** How large a tee file grows before it is rotated, unless said otherwise: eight times the ring, at least 1 MiB. */
+    static long defaultTeeLimit(int capacity) {
+        return Math.max(8L * capacity, 1L << 20);
     }
 
     /** A buffer keeping the newest {@code capacity} bytes. */
@@ -61,10 +78,22 @@ public final class ConsoleBuffer implements ConsoleSink, AutoCloseable {
 
     /** Also appends everything written to {@code file}, creating it if needed. */
     public static ConsoleBuffer teeingTo(int capacity, Path file) {
+        return teeingTo(capacity, file, defaultTeeLimit(capacity));
+    }
+
+    /**
+     * Also appends everything written to {@code file}; once it holds {@code maxFileBytes} it is renamed to
+     * {@code <file>.1} (replacing an older one) and a new file started, so a chatty guest cannot fill the disk.
+     */
+    public static ConsoleBuffer teeingTo(int capacity, Path file, long maxFileBytes) {
         checkCapacity(capacity);
+        if (maxFileBytes < 1) {
+            throw new IllegalArgumentException("a console log holds at least one byte, not " + maxFileBytes);
+        }
         try {
+            long existing = Files.exists(file) ? Files.size(file) : 0;
             var out = Files.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
-            return new ConsoleBuffer(capacity, new BufferedOutputStream(out));
+            return new ConsoleBuffer(capacity, new BufferedOutputStream(out), file, maxFileBytes, existing);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open console log " + file + " for appending: " + e.getMessage(), e);
         }
@@ -117,8 +146,12 @@ public final class ConsoleBuffer implements ConsoleSink, AutoCloseable {
             if (tee != null) {
                 try {
                     tee.write(b);
+                    teeWritten++;
                     if (b == '\n') {
                         tee.flush();
+                    }
+                    if (teeWritten >= teeLimit) {
+                        rotateTee();
                     }
                 } catch (IOException e) {
                     stopTee(e);
@@ -227,6 +260,15 @@ public final class ConsoleBuffer implements ConsoleSink, AutoCloseable {
         } catch (RuntimeException e) {
             return false;
         }
+    }
+
+    /** Called with the lock held: the full file becomes {@code <file>.1} and the tee starts a new one. */
+    private void rotateTee() throws IOException {
+        tee.close();
+        Files.move(teeFile, teeFile.resolveSibling(teeFile.getFileName() + ".1"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        tee = new BufferedOutputStream(Files.newOutputStream(teeFile, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.WRITE));
+        teeWritten = 0;
     }
 
     private void stopTee(IOException e) {

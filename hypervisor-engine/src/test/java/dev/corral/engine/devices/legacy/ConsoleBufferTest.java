@@ -161,4 +161,18 @@ class ConsoleBufferTest {
             assertThat(fresh.end()).isZero();
         }
     }
+
+    @Test
+    void aFullLogIsRotatedSoThatAChattyGuestCannotFillTheDisk(@TempDir Path dir) throws IOException {
+        Path log = dir.resolve("console.log");
+        try (var console = ConsoleBuffer.teeingTo(16, log, 10)) {
+            for (byte b : "0123456789abcdefghijKLM".getBytes(US_ASCII)) {
+                console.write(b);
+            }
+            console.flush();
+            assertThat(new String(console.readFrom(0).bytes(), US_ASCII)).as("the ring is not affected").isEqualTo("789abcdefghijKLM");
+        }
+        assertThat(Files.readString(dir.resolve("console.log.1"), US_ASCII)).isEqualTo("abcdefghij");
+        assertThat(Files.readString(log, US_ASCII)).isEqualTo("KLM");
+    }
 }
