@@ -77,6 +77,29 @@ class WatchIT {
     }
 
     @Test
+    void watchWhoseClientWentAwayEndsOnTheServer() throws Exception {
+        int before = dev.corral.controlplane.store.WatchStream.active();
+        var client = HttpClient.newHttpClient();
+        var response = client.send(HttpRequest.newBuilder(base.resolve("/v1/vms?watch=true")).header("Accept", "text/event-stream").build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        var body = response.body();
+        assertThat(body.read()).as("the watch opened").isEqualTo(':');
+        awaitActive(before + 1);
+        body.close();
+        client.close();
+        // Nothing changes meanwhile, so no write could fail: the watch must notice the closed connection itself.
+        awaitActive(before);
+    }
+
+    private static void awaitActive(int expected) throws InterruptedException {
+        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(10).toNanos();
+        while (dev.corral.controlplane.store.WatchStream.active() != expected && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(dev.corral.controlplane.store.WatchStream.active()).isEqualTo(expected);
+    }
+
+    @Test
     void watchFromAListsResourceVersionSeesEveryChangeInOrder() throws Exception {
         String img = image();
         String label = unique("w");

@@ -29,9 +29,17 @@ public final class WatchStream implements StreamingOutput {
     private final Predicate<JsonNode> matches;
     private final long fromResourceVersion;
     private final Duration timeout;
+    private final java.util.function.BooleanSupplier clientGone;
+    /** Watches being served now (for tests and, later, a metric). */
+    private static final java.util.concurrent.atomic.AtomicInteger ACTIVE = new java.util.concurrent.atomic.AtomicInteger();
 
+    /**
+     * @param clientGone whether the client's connection is closed: the HTTP layer does not fail a small write to a
+     *                   closed connection, so without it an abandoned watch would poll until its timeout
+     */
     public WatchStream(WatchLog log, WatchNotifier notifier, ObjectMapper json, WatchLog.Filter filter,
-            Predicate<JsonNode> matches, long fromResourceVersion, Duration timeout) {
+            Predicate<JsonNode> matches, long fromResourceVersion, Duration timeout, java.util.function.BooleanSupplier clientGone) {
+        this.clientGone = clientGone;
         this.log = log;
         this.notifier = notifier;
         this.json = json;
@@ -55,8 +63,9 @@ public final class WatchStream implements StreamingOutput {
         long lastWrite = System.nanoTime();
         // Tells the client the stream is open even when nothing changes for a while.
         send(out, ": watching from resourceVersion " + last + "\n\n");
+        ACTIVE.incrementAndGet();
         try {
-            while (System.nanoTime() < deadline) {
+            while (System.nanoTime() < deadline && !clientGone.getAsBoolean()) {
                 long seen = notifier.changes();
                 var changes = log.after(last, filter, 500);
                 for (var change : changes) {
@@ -80,7 +89,14 @@ public final class WatchStream implements StreamingOutput {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } finally {
+            ACTIVE.decrementAndGet();
         }
+    }
+
+    /** How many watches are being served. */
+    public static int active() {
+        return ACTIVE.get();
     }
 
     private static void send(OutputStream out, String text) throws IOException {

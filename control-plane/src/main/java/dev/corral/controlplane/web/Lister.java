@@ -29,12 +29,15 @@ public class Lister {
     private final WatchLog log;
     private final WatchNotifier notifier;
     private final ObjectMapper json;
+    private final jakarta.enterprise.inject.Instance<io.vertx.ext.web.RoutingContext> request;
 
-    Lister(ResourceStore store, WatchLog log, WatchNotifier notifier, ObjectMapper json) {
+    Lister(ResourceStore store, WatchLog log, WatchNotifier notifier, ObjectMapper json,
+            jakarta.enterprise.inject.Instance<io.vertx.ext.web.RoutingContext> request) {
         this.store = store;
         this.log = log;
         this.notifier = notifier;
         this.json = json;
+        this.request = request;
     }
 
     /**
@@ -66,8 +69,10 @@ public class Lister {
             log.requireResumable(from);
             start = from;
         }
+        // Taken now, on the request's thread: the stream checks it to end when its client has gone away.
+        var response = request.get().response();
         return new WatchStream(log, notifier, json, filter, object -> selector.matches(labels(object)), start,
-                query.watchTimeout()).response();
+                query.watchTimeout(), response::closed).response();
     }
 
     private Map<String, String> labels(JsonNode object) {
