@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -29,16 +31,16 @@ public final class WatchStream implements StreamingOutput {
     private final Predicate<JsonNode> matches;
     private final long fromResourceVersion;
     private final Duration timeout;
-    private final java.util.function.BooleanSupplier clientGone;
+    private final BooleanSupplier clientGone;
     /** Watches being served now (for tests and, later, a metric). */
-    private static final java.util.concurrent.atomic.AtomicInteger ACTIVE = new java.util.concurrent.atomic.AtomicInteger();
+    private static final AtomicInteger ACTIVE = new AtomicInteger();
 
     /**
      * @param clientGone whether the client's connection is closed: the HTTP layer does not fail a small write to a
      *                   closed connection, so without it an abandoned watch would poll until its timeout
      */
     public WatchStream(WatchLog log, WatchNotifier notifier, ObjectMapper json, WatchLog.Filter filter,
-            Predicate<JsonNode> matches, long fromResourceVersion, Duration timeout, java.util.function.BooleanSupplier clientGone) {
+            Predicate<JsonNode> matches, long fromResourceVersion, Duration timeout, BooleanSupplier clientGone) {
         this.clientGone = clientGone;
         this.log = log;
         this.notifier = notifier;

@@ -1,5 +1,6 @@
 package dev.corral.controlplane.web;
 
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Function;
@@ -15,7 +16,9 @@ import dev.corral.controlplane.store.StoredObject;
 import dev.corral.controlplane.store.WatchLog;
 import dev.corral.controlplane.store.WatchNotifier;
 import dev.corral.controlplane.store.WatchStream;
+import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Instance;
 import jakarta.ws.rs.core.Response;
 
 /** Lists and watches, the same way for every kind. */
@@ -29,10 +32,10 @@ public class Lister {
     private final WatchLog log;
     private final WatchNotifier notifier;
     private final ObjectMapper json;
-    private final jakarta.enterprise.inject.Instance<io.vertx.ext.web.RoutingContext> request;
+    private final Instance<RoutingContext> request;
 
     Lister(ResourceStore store, WatchLog log, WatchNotifier notifier, ObjectMapper json,
-            jakarta.enterprise.inject.Instance<io.vertx.ext.web.RoutingContext> request) {
+            Instance<RoutingContext> request) {
         this.store = store;
         this.log = log;
         this.notifier = notifier;
@@ -49,7 +52,7 @@ public class Lister {
     public <T> Response listOrWatch(String kind, String project, ListQuery query, Function<StoredObject, T> view) {
         var selector = LabelSelector.parse(query.labelSelector);
         if (query.watch) {
-            return watch(new WatchLog.Filter(java.util.List.of(kind), project, null), selector, query);
+            return watch(new WatchLog.Filter(List.of(kind), project, null), selector, query);
         }
         var page = store.list(kind, project, selector, query.limit(), query.continueToken, null);
         var items = page.items().stream().map(view).toList();

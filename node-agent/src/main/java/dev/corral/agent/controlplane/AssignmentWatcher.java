@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -24,13 +26,13 @@ public final class AssignmentWatcher implements AutoCloseable {
     private final ControlPlaneClient client;
     private final String node;
     private final Reconciler reconciler;
-    private final java.util.function.BooleanSupplier registered;
+    private final BooleanSupplier registered;
     private final Duration resyncInterval;
     private final Thread thread;
     private volatile boolean running = true;
 
     /** @param registered whether the control plane knows the node yet: before, there is nothing to list */
-    public AssignmentWatcher(ControlPlaneClient client, String node, java.util.function.BooleanSupplier registered, Reconciler reconciler,
+    public AssignmentWatcher(ControlPlaneClient client, String node, BooleanSupplier registered, Reconciler reconciler,
             Duration resyncInterval) {
         this.client = client;
         this.registered = registered;
@@ -86,7 +88,7 @@ public final class AssignmentWatcher implements AutoCloseable {
         if (uid == null) {
             return;
         }
-        var d = "DELETED".equals(change.type()) ? java.util.Optional.<Desired>empty() : desired(object);
+        var d = "DELETED".equals(change.type()) ? Optional.<Desired>empty() : desired(object);
         if (d.isPresent()) {
             reconciler.upsert(d.get());
         } else {
@@ -95,10 +97,10 @@ public final class AssignmentWatcher implements AutoCloseable {
     }
 
     /** The workload as the reconciler wants it; empty when it is not (or no longer) placed on this node. */
-    java.util.Optional<Desired> desired(JsonNode object) {
+    Optional<Desired> desired(JsonNode object) {
         var status = object.path("status");
         if (!node.equals(status.path("node").asText(null))) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
         var meta = object.path("metadata");
         var spec = object.path("spec");
@@ -107,7 +109,7 @@ public final class AssignmentWatcher implements AutoCloseable {
         List<String> devices = new ArrayList<>();
         status.path("devices").forEach(d -> devices.add(d.asText()));
         boolean running = !"Stopped".equals(spec.path("runState").asText("Running"));
-        return java.util.Optional.of(new Desired(kind, meta.path("uid").asText(), meta.path("name").asText(),
+        return Optional.of(new Desired(kind, meta.path("uid").asText(), meta.path("name").asText(),
                 meta.path("project").asText(), meta.path("generation").asLong(1), resources.path("vcpus").asDouble(),
                 resources.path("memoryMiB").asLong(), spec.path("image").asText(null), spec.path("cmdline").asText(null), running,
                 spec.path("restartRequestedAt").asText(""), devices, status.path("eventSequence").asLong(0)));

@@ -10,8 +10,11 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Consumer;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -59,14 +62,14 @@ public final class ControlPlaneClient {
                 HttpResponse.BodyHandlers.ofByteArray());
         check(response.statusCode(), response.body(), "listing the assignments of node " + node);
         var list = json.readTree(response.body());
-        var objects = new java.util.ArrayList<JsonNode>();
+        var objects = new ArrayList<JsonNode>();
         for (var item : list.path("items")) {
             objects.add(item); // a Vm or a Container, whole
         }
         return new Assignments(list.path("metadata").path("resourceVersion").asText(), objects);
     }
 
-    public record Assignments(String resourceVersion, java.util.List<JsonNode> objects) {
+    public record Assignments(String resourceVersion, List<JsonNode> objects) {
     }
 
     /**
@@ -136,8 +139,8 @@ public final class ControlPlaneClient {
         var response = http.send(get("/v1/blobs/" + encode(sha256)).timeout(Duration.ofMinutes(10)).build(),
                 HttpResponse.BodyHandlers.ofFile(target));
         if (response.statusCode() != 200) {
-            String body = java.nio.file.Files.readString(target);
-            java.nio.file.Files.deleteIfExists(target);
+            String body = Files.readString(target);
+            Files.deleteIfExists(target);
             check(response.statusCode(), body.getBytes(StandardCharsets.UTF_8), "downloading blob " + sha256);
         }
     }

@@ -3,6 +3,7 @@ package dev.corral.agent.reconcile;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -56,7 +57,7 @@ public final class Reconciler implements AutoCloseable {
     public void replaceAll(Collection<Desired> all) {
         var keys = new HashSet<>(desired.keySet());
         ledger.all().forEach(e -> keys.add(e.uid()));
-        var listed = new java.util.HashMap<String, Desired>();
+        var listed = new HashMap<String, Desired>();
         for (var d : all) {
             listed.put(d.uid(), d);
             keys.add(d.uid());

@@ -2,6 +2,7 @@ package dev.corral.agent.runtime;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 
 import dev.corral.agent.reconcile.Desired;
@@ -101,7 +102,7 @@ public final class EngineRuntime implements WorkloadRuntime {
     }
 
     /** Reads a blob that must fit in the VM's memory: a larger one could never boot, and must not exhaust the agent's heap. */
-    private static byte[] read(java.nio.file.Path blob, long memoryBytes, String what) throws IOException, StartException {
+    private static byte[] read(Path blob, long memoryBytes, String what) throws IOException, StartException {
         long size = Files.size(blob);
         if (size > memoryBytes) {
             throw new StartException("InvalidImage", "the " + what + " is " + size + " bytes, more than the VM's memory of "
