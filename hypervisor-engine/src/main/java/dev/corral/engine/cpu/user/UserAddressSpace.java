@@ -256,11 +256,15 @@ public final class UserAddressSpace implements CpuMemory {
 
     private void unshare(Page p, long address) {
         if (p.sharers != null) {
+            // Copy before leaving the group: the moment we leave, the last holder may write the shared array (its
+            // process runs on another thread), so a copy taken after leaving could catch that holder's writes.
+            byte[] copy = p.data.clone();
             if (!p.leaveShare()) {
-                // Someone else still reads this array: write into a copy of our own.
+                // Someone else still reads this array: write into the copy of our own.
                 budget.take();
-                p.data = p.data.clone();
+                p.data = copy;
             }
+            // Else every other holder left, each after its own copy was complete: the array is ours to write.
             // Read and fetch TLBs may still point at the old array.
             int i = (int) (address >>> 12) & TLB_MASK;
             readTag[i] = -1;

@@ -190,4 +190,36 @@ class UserAddressSpaceTest {
         assertThatThrownBy(() -> m.probeWrite(BASE + 4096)).isInstanceOfSatisfying(dev.corral.engine.cpu.MemoryFault.class,
                 f -> assertThat(f.access()).isEqualTo(dev.corral.engine.cpu.MemoryFault.Access.WRITE));
     }
+
+    @Test
+    void parentAndChildWritingAtOnceNeverSeeEachOthersBytes() throws Exception {
+        // Parent and child run on their own threads: the one that unshares second must not copy the page while
+        // the other (then its last holder) is already writing it.
+        for (int round = 0; round < 300; round++) {
+            var parent = new UserAddressSpace();
+            parent.map(BASE, 4096, RW);
+            parent.write8(BASE, 0); // materialize the page, so that the fork shares its array
+            var child = parent.fork();
+            var start = new java.util.concurrent.CountDownLatch(1);
+            var writer = Thread.ofPlatform().start(() -> {
+                try {
+                    start.await();
+                } catch (InterruptedException e) {
+                    return;
+                }
+                for (int k = 0; k < 4; k++) {
+                    for (int off = 8; off < 4096; off += 8) {
+                        child.write64(BASE + off, -1L);
+                    }
+                }
+            });
+            start.countDown();
+            parent.write8(BASE, 7);
+            writer.join();
+            for (int off = 8; off < 4096; off += 8) {
+                assertThat(parent.read64(BASE + off)).as("round %d, offset %d: the child's write leaked into the parent", round, off).isZero();
+            }
+            assertThat(parent.read8(BASE)).isEqualTo(7);
+        }
+    }
 }
