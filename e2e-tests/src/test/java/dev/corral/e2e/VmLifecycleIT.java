@@ -22,6 +22,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.corral.cli.Corral;
+import dev.corral.embedded.EmbeddedKafka;
+import dev.corral.embedded.FreePorts;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -31,24 +33,35 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The first end-to-end slice, the way a user runs it: a real control plane (embedded PostgreSQL and Kafka), a real
- * node agent process, and a real guest (the ticker, built from source) run by Corral's engine on this host. Create →
- * Running with heartbeats on the console → stop → Stopped → delete, and the topic holds that VM's events in sequence;
- * then an agent killed with SIGKILL while its VM runs.
+ * The first end-to-end slice, the way a user runs it: a real control plane (embedded PostgreSQL, a real Kafka broker),
+ * a real node agent process, and a real guest (the ticker, built from source) run by Corral's engine on this host.
+ * Create → Running with heartbeats on the console → stop → Stopped → delete, and the topic holds that VM's events in
+ * sequence; an agent killed with SIGKILL while its VM runs; a broker that goes away and comes back.
  */
 class VmLifecycleIT {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static ControlPlaneProcess controlPlane;
     private static Path ticker;
+    /** The broker runs in this JVM (not embedded in the control plane), so that a test can stop and restart it. */
+    private static EmbeddedKafka kafka;
+    private static Path kafkaData;
+    private static int brokerPort;
+    private static int controllerPort;
+    private static String bootstrap;
 
     @TempDir
     Path tmp;
 
     @BeforeAll
     static void start() throws Exception {
+        kafkaData = Files.createTempDirectory("corral-e2e-kafka-");
+        brokerPort = FreePorts.pick();
+        controllerPort = FreePorts.pick();
+        kafka = EmbeddedKafka.startPersistent(kafkaData, brokerPort, controllerPort);
+        bootstrap = "127.0.0.1:" + brokerPort;
         controlPlane = ControlPlaneProcess.start(Map.of("CORRAL_SCHEDULER_NODE_HEARTBEAT_TIMEOUT", "6s",
-                "CORRAL_RESTART_FIRST_DELAY", "1s"));
+                "CORRAL_RESTART_FIRST_DELAY", "1s", "KAFKA_BOOTSTRAP_SERVERS", bootstrap));
         ticker = Files.createTempDirectory("corral-ticker-").resolve("ticker");
         var build = new ProcessBuilder("bash", "../deploy/guests/ticker/build.sh", ticker.toString()).redirectErrorStream(true).start();
         String out = new String(build.getInputStream().readAllBytes());
@@ -60,11 +73,14 @@ class VmLifecycleIT {
         if (controlPlane != null) {
             controlPlane.close();
         }
+        if (kafka != null) {
+            kafka.close();
+        }
     }
 
     private AgentProcess agent(String node) throws Exception {
         return AgentProcess.start(controlPlane.server, node, tmp, Map.of(
-                "CORRAL_AGENT_KAFKA_BOOTSTRAP_SERVERS", controlPlane.kafkaBootstrapServers(),
+                "CORRAL_AGENT_KAFKA_BOOTSTRAP_SERVERS", bootstrap,
                 "CORRAL_AGENT_RESYNC_INTERVAL", "10s", "QUARKUS_LOG_CATEGORY__DEV_CORRAL__LEVEL", "DEBUG"));
     }
 
@@ -173,6 +189,42 @@ class VmLifecycleIT {
         }
     }
 
+    @Test
+    void eventsWaitOutABrokerOutageInTheAgentsJournalAndArriveInOrder() throws Exception {
+        String node = "outage-" + ProcessHandle.current().pid();
+        String project = project();
+        try (var agent = agent(node)) {
+            awaitNodeReady(node);
+            createTickerImage(project, "interval=500", "ticker-c");
+            assertThat(cli("create", "vm", "tick-4", "-p", project, "--image", "ticker-c", "--cpus", "1", "--memory", "64Mi").out)
+                    .contains("created");
+            String uid = awaitVm(project, "tick-4", Duration.ofSeconds(120), vm -> phase(vm).equals("Running"), agent)
+                    .path("metadata").path("uid").asText();
+
+            kafka.close();
+            var stop = cli("stop", "vm/tick-4", "-p", project);
+            assertThat(stop.exit).as(stop.err).isZero();
+            // The agent stops the guest and journals what happened; nothing reaches the control plane meanwhile.
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (!Files.readString(agent.log).contains("they wait in the journal") && System.nanoTime() < deadline) {
+                Thread.sleep(200);
+            }
+            assertThat(Files.readString(agent.log)).contains("they wait in the journal");
+            assertThat(phase(vm(project, "tick-4"))).as("no event can have arrived").isEqualTo("Running");
+
+            kafka = EmbeddedKafka.startPersistent(kafkaData, brokerPort, controllerPort);
+            awaitVm(project, "tick-4", Duration.ofSeconds(120), vm -> phase(vm).equals("Stopped"), agent);
+            var events = topicEvents(uid, "stopped", Duration.ofSeconds(60));
+            assertThat(events.stream().map(e -> e.path("type").asText()).toList()).containsExactly("corral.vm.starting",
+                    "corral.vm.running", "corral.vm.stopping", "corral.vm.stopped");
+            for (int i = 0; i < events.size(); i++) {
+                assertThat(events.get(i).path("data").path("sequence").asLong()).isEqualTo(i + 1);
+            }
+        } finally {
+            retire(node);
+        }
+    }
+
     // --- helpers ---
 
     private void createTickerImage(String project, String cmdline, String name) throws Exception {
@@ -240,7 +292,7 @@ class VmLifecycleIT {
     /** The workload's events on the topic, in order, once one of type {@code until} arrived (or after the timeout). */
     private static List<JsonNode> topicEvents(String uid, String until, Duration timeout) throws Exception {
         var events = new ArrayList<JsonNode>();
-        try (var consumer = new KafkaConsumer<>(Map.<String, Object>of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, controlPlane.kafkaBootstrapServers(),
+        try (var consumer = new KafkaConsumer<>(Map.<String, Object>of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
                 ConsumerConfig.GROUP_ID_CONFIG, "e2e-" + UUID.randomUUID(), ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"),
                 new StringDeserializer(), new StringDeserializer())) {
             consumer.subscribe(List.of("corral.lifecycle.v1"));
