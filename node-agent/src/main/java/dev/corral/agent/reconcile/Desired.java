@@ -2,6 +2,7 @@ package dev.corral.agent.reconcile;
 
 import java.util.List;
 import java.util.Objects;
+import java.util.regex.Pattern;
 
 /**
  * What the control plane wants of one workload placed on this node, distilled from its assignment.
@@ -20,6 +21,16 @@ public record Desired(String kind, String uid, String name, String project, long
         Objects.requireNonNull(uid, "uid");
         restartToken = restartToken == null ? "" : restartToken;
         devices = devices == null ? List.of() : List.copyOf(devices);
+    }
+
+    private static final Pattern FILE_SAFE_UID = Pattern.compile("[A-Za-z0-9-]{1,64}");
+
+    /** The uid, checked fit to name the agent's files for the workload (nothing that could leave their directory). */
+    public static String fileSafe(String uid) {
+        if (!FILE_SAFE_UID.matcher(uid).matches()) {
+            throw new IllegalArgumentException("not a workload uid: " + uid);
+        }
+        return uid;
     }
 
     /** {@code vm/web-1}: how events and logs name it. */

@@ -55,18 +55,13 @@ public final class Reconciler implements AutoCloseable {
 
     /** The full set of what is placed here (a list): anything else this agent has is to be deleted. */
     public void replaceAll(Collection<Desired> all) {
-        var keys = new HashSet<>(desired.keySet());
-        ledger.all().forEach(e -> keys.add(e.uid()));
         var listed = new HashMap<String, Desired>();
-        for (var d : all) {
-            listed.put(d.uid(), d);
-            keys.add(d.uid());
-        }
+        all.forEach(d -> listed.put(d.uid(), d));
         // Never empty on the way: a worker looking at a key meanwhile must not take a listed workload for deleted.
         desired.putAll(listed);
         desired.keySet().retainAll(listed.keySet());
         synced = true;
-        keys.forEach(queue::add);
+        resync();
     }
 
     /** One workload placed here was added or changed. */

@@ -12,7 +12,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -29,7 +28,6 @@ import org.jboss.logging.Logger;
 public final class WorkloadLedger {
 
     private static final Logger LOG = Logger.getLogger(WorkloadLedger.class);
-    private static final Pattern UID = Pattern.compile("[A-Za-z0-9-]{1,64}");
 
     /** One workload: the last sequence number used for it, what was last wanted of it, and what the agent has of it. */
     public record Entry(String uid, long sequence, Desired desired, Observed observed) {
@@ -162,10 +160,6 @@ public final class WorkloadLedger {
     }
 
     private Path file(String uid) {
-        if (!UID.matcher(uid).matches()) {
-            // The uid names a file: refuse anything that could leave the directory.
-            throw new IllegalArgumentException("not a workload uid: " + uid);
-        }
-        return directory.resolve(uid + ".json");
+        return directory.resolve(Desired.fileSafe(uid) + ".json");
     }
 }

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
+import dev.corral.agent.reconcile.Desired;
 import dev.corral.engine.devices.legacy.ConsoleBuffer;
 
 /**
@@ -38,11 +39,7 @@ public final class Consoles implements AutoCloseable {
     }
 
     private Path log(String uid) {
-        if (!uid.matches("[A-Za-z0-9-]{1,64}")) {
-            // The uid names a file: refuse anything that could leave the directory.
-            throw new IllegalArgumentException("not a workload uid: " + uid);
-        }
-        return directory.resolve(uid + ".log");
+        return directory.resolve(Desired.fileSafe(uid) + ".log");
     }
 
     public Optional<ConsoleBuffer> find(String uid) {
