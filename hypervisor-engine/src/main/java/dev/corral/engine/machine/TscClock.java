@@ -25,8 +25,8 @@ public final class TscClock {
     /** {@code nanoClock} is monotonic (System::nanoTime); the counter reads 0 now. */
     public TscClock(LongSupplier nanoClock, long frequencyHz) {
         this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
-        if (frequencyHz < 1_000_000 || frequencyHz > 100_000_000_000L) {
-            throw new IllegalArgumentException("a TSC frequency of " + frequencyHz + " Hz is not in 1 MHz-100 GHz");
+        if (frequencyHz < 1_000_000 || frequencyHz > 9_000_000_000L) { // above 9 GHz, rest * multiplier could overflow
+            throw new IllegalArgumentException("a TSC frequency of " + frequencyHz + " Hz is not in 1 MHz-9 GHz");
         }
         this.frequencyHz = frequencyHz;
         this.baseNanos = nanoClock.getAsLong();
