@@ -9,15 +9,10 @@ source deploy/lib/java.sh
 # shellcheck source=../lib/prerequisites.sh
 source deploy/lib/prerequisites.sh
 # gcc and the static C library: the software CPU's differential harness and test programs are C built by the tests.
-corral_require_packages gcc libc6-dev
-# The engine's tests fetch real guests (busybox-static, the Debian cloud kernel) with apt-get download, which needs
-# the package lists.
-if ! apt-cache show busybox-static linux-image-cloud-amd64 >/dev/null 2>&1; then
-    if [ "$(id -u)" -eq 0 ]; then
-        DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    else
-        echo "corral: the package lists are missing; run: sudo apt-get update" >&2
-        exit 1
-    fi
-fi
+# binutils: the test guests are assembled from source (deploy/guests). QEMU (qemu-system-x86, qemu-utils) is the
+# oracle the engine's differential tests compare against and the judge of the disk images Corral writes; iasl
+# (acpica-tools) disassembles the ACPI tables Corral generates.
+corral_require_packages gcc libc6-dev binutils qemu-system-x86 qemu-utils acpica-tools
+# The engine's tests fetch real guests (busybox-static, the Debian cloud kernel) with apt-get download.
+corral_require_package_lists
 exec ./mvnw -B verify "$@"
