@@ -8,7 +8,9 @@ bench_start_control_plane() {
     env CORRAL_DATA_DIR="$bench_data" CORRAL_HTTP_PORT="$port" "$@" \
         java -jar control-plane/target/quarkus-app/quarkus-run.jar > "$bench_data/control-plane.log" 2>&1 &
     bench_pid=$!
-    trap 'kill -TERM $bench_pid 2>/dev/null; wait $bench_pid 2>/dev/null; rm -rf "$bench_data"' EXIT
+    # The benchmark's own status is the script's: the control plane's (143 after the TERM) must not replace it,
+    # and under `set -e` a failing wait inside the trap would.
+    trap 'bench_status=$?; kill -TERM $bench_pid 2>/dev/null; wait $bench_pid 2>/dev/null || true; rm -rf "$bench_data"; exit $bench_status' EXIT
     for _ in $(seq 1 120); do
         curl -sf -o /dev/null "http://127.0.0.1:$port/q/health/ready" && return 0
         kill -0 "$bench_pid" 2>/dev/null || { cat "$bench_data/control-plane.log" >&2; exit 1; }
