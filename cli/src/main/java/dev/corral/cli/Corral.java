@@ -58,6 +58,7 @@ public final class Corral implements Runnable {
         var corral = new Corral();
         corral.stdin = in;
         var cli = new CommandLine(corral);
+        withHelpOptions(cli);
         cli.setOut(out);
         cli.setErr(err);
         cli.setExitCodeExceptionMapper(e -> e instanceof CommandLine.ParameterException ? EXIT_USAGE : EXIT_ERROR);
@@ -74,6 +75,12 @@ public final class Corral implements Runnable {
             return EXIT_ERROR;
         });
         return cli.execute(args);
+    }
+
+    /** Every verb answers {@code -h}/{@code --help} (and {@code -V}), as kubectl's do, before checking its arguments. */
+    private static void withHelpOptions(CommandLine command) {
+        command.getCommandSpec().mixinStandardHelpOptions(true);
+        command.getSubcommands().values().forEach(Corral::withHelpOptions);
     }
 
     private static String describe(Exception e) {

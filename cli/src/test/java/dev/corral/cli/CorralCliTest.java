@@ -7,8 +7,11 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.util.ArrayList;
+import java.util.List;
 
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 
 class CorralCliTest {
 
@@ -48,5 +51,35 @@ class CorralCliTest {
         assertThat(run("version", "--server", "http://127.0.0.1:" + closedPort)).isEqualTo(Corral.EXIT_ERROR);
         assertThat(err.toString().strip())
                 .isEqualTo("error: cannot reach the Corral API at http://127.0.0.1:" + closedPort + " (is the control plane running?)");
+    }
+
+    @Test
+    void everyVerbAnswersHelpBeforeCheckingItsArguments() {
+        var verbs = new ArrayList<List<String>>();
+        collect(new CommandLine(new Corral()), new ArrayList<>(), verbs);
+        assertThat(verbs).hasSizeGreaterThan(20);
+        for (var verb : verbs) {
+            for (var flag : List.of("--help", "-h")) {
+                out.getBuffer().setLength(0);
+                err.getBuffer().setLength(0);
+                var args = new ArrayList<>(verb);
+                args.add(flag);
+                assertThat(run(args.toArray(String[]::new))).as("corral %s", String.join(" ", args)).isEqualTo(Corral.EXIT_OK);
+                assertThat(out.toString()).as("corral %s", String.join(" ", args)).contains("Usage: corral " + String.join(" ", verb));
+                assertThat(err.toString()).isEmpty();
+            }
+        }
+    }
+
+    private static void collect(CommandLine command, List<String> path, List<List<String>> verbs) {
+        command.getSubcommands().forEach((name, sub) -> {
+            if (!sub.getCommandSpec().name().equals(name)) {
+                return; // an alias
+            }
+            var next = new ArrayList<>(path);
+            next.add(name);
+            verbs.add(next);
+            collect(sub, next, verbs);
+        });
     }
 }
