@@ -87,15 +87,22 @@ public final class LinuxBoot {
         return new Plan(entry, Layout.HIGH_MEMORY, kernelSize, initrdAddress, initrdSize, cmdline == null ? "" : cmdline);
     }
 
-    /** Writes the ACPI tables (and the MP table if there are APICs); returns the RSDP's address. */
+    /**
+     * Writes the ACPI tables, and the MP table if there are APICs (for kernels that read it instead; it numbers the
+     * processors' local APICs 0..n-1, as {@link Platform#pc} does); returns the RSDP's address.
+     */
     static long writeFirmwareTables(GuestMemory memory, Platform platform) {
         var tables = AcpiTables.build(platform, Layout.ACPI_TABLES);
         if (tables.end() > Layout.BIOS_AREA_END) {
-            throw new KernelImageException("the ACPI tables of this machine take " + tables.bytes().length + " bytes, more than the "
+            throw new KernelImageException("the ACPI tables of this machine take " + (tables.end() - tables.base()) + " bytes, more than the "
                     + (Layout.BIOS_AREA_END - Layout.ACPI_TABLES) + " of the BIOS area they go in");
         }
         tables.writeTo(memory);
-        platform.apics().ifPresent(apics -> MpTable.write(memory, Layout.EBDA_START, platform.apicIds().size(), apics.ioApicId()));
+        // The MP table numbers processors 0..n-1 in 8 bits: past MpTable.MAX_CPUS only the MADT can describe them.
+        int cpus = platform.apicIds().size();
+        if (cpus <= MpTable.MAX_CPUS) {
+            platform.apics().ifPresent(apics -> MpTable.write(memory, Layout.EBDA_START, cpus, apics.ioApicId()));
+        }
         return tables.rsdp();
     }
 

@@ -103,6 +103,16 @@ class LinuxBootTest {
     }
 
     @Test
+    void twoHundredFiftyFiveProcessorsGetAcpiTablesButNoMpTable() {
+        var pm = new Platform.PmRegisters(0x600, 0x604, 0x608, 0x60c, 4, 0x610, 1, 9, 5);
+        try (var memory = GuestMemory.allocate(64 * MIB)) {
+            LinuxBoot.load(memory, Images.bzImage(4096), null, "", Platform.pc(255, true, pm));
+            assertThat(memory.readLong(Layout.ZERO_PAGE + 0x70)).isEqualTo(0xe0000);
+            assertThat(memory.readInt(Layout.EBDA_START)).as("the MP table holds 254 processors at most").isZero();
+        }
+    }
+
+    @Test
     void withoutAPlatformOrWithOnlyThePicsThereIsNoMpTableAndWithoutOneNoRsdp() {
         var pm = new Platform.PmRegisters(0x600, 0x604, 0x608, 0x60c, 4, 0x610, 1, 9, 5);
         try (var memory = GuestMemory.allocate(64 * MIB)) {

@@ -2,6 +2,7 @@ package dev.corral.engine.boot.acpi;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -33,6 +34,12 @@ public record AcpiTables(long base, byte[] bytes, Map<String, Long> tables) {
     public AcpiTables {
         bytes = bytes.clone();
         tables = Map.copyOf(tables);
+    }
+
+    /** A copy of everything, as it goes to {@link #base}. */
+    @Override
+    public byte[] bytes() {
+        return bytes.clone();
     }
 
     /** The RSDP's address: what boot_params.acpi_rsdp_addr carries. */
@@ -76,7 +83,7 @@ public record AcpiTables(long base, byte[] bytes, Map<String, Long> tables) {
         }
         for (byte[] extra : platform.tables()) {
             long at = layout.reserve(extra.length, 8);
-            layout.put(new String(extra, 0, 4, java.nio.charset.StandardCharsets.US_ASCII), at, extra);
+            layout.put(new String(extra, 0, 4, StandardCharsets.US_ASCII), at, extra);
             entries.add(at);
         }
         layout.put("XSDT", xsdt, xsdt(entries));

@@ -1,8 +1,10 @@
 package dev.corral.engine.boot.acpi;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.stream.IntStream;
 
 /**
  * The machine the ACPI tables describe, as the VM is built: its processors, its interrupt controllers, where its
@@ -56,21 +58,21 @@ public record Platform(List<Integer> apicIds, Optional<InterruptControllers> api
         if (vcpus < 1 || vcpus > MAX_PROCESSORS) {
             throw new IllegalArgumentException("a machine has 1-" + MAX_PROCESSORS + " processors, not " + vcpus);
         }
-        var ids = java.util.stream.IntStream.range(0, vcpus).boxed().toList();
+        var ids = IntStream.range(0, vcpus).boxed().toList();
         return new Platform(ids, apics ? Optional.of(InterruptControllers.pc()) : Optional.empty(), pm,
                 List.of(IsaDevice.com1(), IsaDevice.ps2Keyboard(), IsaDevice.rtc()), List.of(), List.of());
     }
 
     /** This platform with {@code device} added under {@code \_SB}. */
     public Platform withDevice(Aml.Term device) {
-        var more = new java.util.ArrayList<>(devices);
+        var more = new ArrayList<>(devices);
         more.add(device);
         return new Platform(apicIds, apics, pm, isaDevices, more, tables);
     }
 
     /** This platform with {@code table} added to the XSDT. */
     public Platform withTable(byte[] table) {
-        var more = new java.util.ArrayList<>(tables);
+        var more = new ArrayList<>(tables);
         more.add(table);
         return new Platform(apicIds, apics, pm, isaDevices, devices, more);
     }
