@@ -128,6 +128,19 @@ class LinuxBootTest {
     }
 
     @Test
+    void aKernelOlderThanBootProtocol214FindsTheRsdpInTheBiosAreaNotInItsZeroPage() {
+        var pm = new Platform.PmRegisters(0x600, 0x604, 0x608, 0x60c, 4, 0x610, 1, 9, 5);
+        byte[] image = Images.bzImage(4096);
+        ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN).putShort(0x206, (short) 0x020d);
+        try (var memory = GuestMemory.allocate(64 * MIB)) {
+            LinuxBoot.load(memory, image, null, "", Platform.pc(1, false, pm));
+            assertThat(memory.readLong(Layout.ZERO_PAGE + 0x70)).as("padding before 2.14").isZero();
+            assertThat(memory.readLong(Layout.ACPI_TABLES)).as("\"RSD PTR \", where a scan of 0xe0000-0xfffff finds it")
+                    .isEqualTo(0x2052545020445352L);
+        }
+    }
+
+    @Test
     void truncatedOrForeignImagesAreTypedErrorsThatSayWhy() {
         byte[] good = Images.bzImage(4096);
         assertThatThrownBy(() -> SetupHeader.parse(new byte[100])).isInstanceOf(KernelImageException.class).hasMessageContaining("too short");

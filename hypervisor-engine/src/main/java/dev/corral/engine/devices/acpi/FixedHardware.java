@@ -117,7 +117,9 @@ public final class FixedHardware implements PortIoDevice {
 
     /**
      * When the timer will next set TMR_STS and so raise the SCI, in the clock's nanoseconds; Long.MAX_VALUE if
-     * that cannot happen now (TMR_EN clear, or TMR_STS already set). The VM calls {@link #poll} then.
+     * that cannot happen now (TMR_EN clear, or TMR_STS already set). A device has no thread of its own: the VM's
+     * loop must call {@link #poll} by then for the SCI to come on time (TMR_STS itself is always exact when read).
+     * Linux never sets TMR_EN: it reads the counter.
      */
     public synchronized long nextTimerEventNanos() {
         long ticks = timer.now();
