@@ -2,7 +2,6 @@ package dev.corral.engine.boot.acpi;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -114,19 +113,21 @@ public final class Aml {
     /** {@code Scope(name) { body }}: opens an existing scope, such as {@code \_SB}. */
     public static Term scope(String name, List<? extends Term> body) {
         byte[] path = nameString(name);
+        var terms = List.<Term>copyOf(body);
         return out -> {
             out.write(SCOPE_OP);
-            withLength(out, concat(path, body));
+            withLength(out, concat(path, terms));
         };
     }
 
     /** {@code Device(name) { body }}. */
     public static Term device(String name, List<? extends Term> body) {
         byte[] path = nameString(name);
+        var terms = List.<Term>copyOf(body);
         return out -> {
             out.write(EXT_OP_PREFIX);
             out.write(DEVICE_OP);
-            withLength(out, concat(path, body));
+            withLength(out, concat(path, terms));
         };
     }
 
@@ -135,10 +136,11 @@ public final class Aml {
         if (elements.size() > 0xff) {
             throw new IllegalArgumentException("a Package holds at most 255 elements, not " + elements.size());
         }
+        var terms = List.<Term>copyOf(elements);
         return out -> {
             var body = new ByteArrayOutputStream();
-            body.write(elements.size());
-            for (var e : elements) {
+            body.write(terms.size());
+            for (var e : terms) {
                 e.encode(body);
             }
             out.write(PACKAGE_OP);
@@ -164,7 +166,7 @@ public final class Aml {
 
     /** Several terms one after the other, as a TermList. */
     public static Term sequence(List<? extends Term> terms) {
-        var copy = List.copyOf(terms);
+        var copy = List.<Term>copyOf(terms);
         return out -> copy.forEach(t -> t.encode(out));
     }
 
@@ -252,10 +254,10 @@ public final class Aml {
         out.writeBytes(content);
     }
 
-    private static byte[] concat(byte[] head, List<? extends Term> terms) {
+    private static byte[] concat(byte[] head, List<Term> terms) {
         var out = new ByteArrayOutputStream();
         out.writeBytes(head);
-        for (var t : new ArrayList<Term>(terms)) {
+        for (var t : terms) {
             t.encode(out);
         }
         return out.toByteArray();
