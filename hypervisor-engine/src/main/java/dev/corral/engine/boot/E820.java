@@ -20,7 +20,9 @@ public final class E820 {
 
     /**
      * The map of a machine whose RAM is the guest memory's regions: all of it usable, except from the last KiB of
-     * base memory (the extended BIOS data area, where the MP table lives) up to 1 MiB.
+     * base memory (the extended BIOS data area, where the MP table lives) up to 1 MiB (the BIOS area with the ACPI
+     * tables, which must stay where they are: the FACS is used while the guest runs). The local APIC and IOAPIC
+     * pages are not listed, as on QEMU's and Firecracker's machines: Linux reserves them itself from the MADT.
      */
     public static List<Entry> of(GuestMemory memory) {
         var entries = new ArrayList<Entry>();

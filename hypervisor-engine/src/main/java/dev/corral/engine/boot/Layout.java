@@ -2,7 +2,8 @@ package dev.corral.engine.boot;
 
 /**
  * Where the loader puts things in guest-physical memory, below the kernel (as Firecracker and kvmtool do). Every
- * structure is in the first 640 KiB, which {@link E820} reports as RAM, except the MP table in the EBDA.
+ * structure is in the first 640 KiB, which {@link E820} reports as RAM, except the MP table in the EBDA and the
+ * ACPI tables in the BIOS area, both in the range {@link E820} reserves from the EBDA up to 1 MiB.
  */
 public final class Layout {
 
@@ -25,6 +26,12 @@ public final class Layout {
     public static final long CMDLINE_MAX = 0x10000;
     /** The extended BIOS data area: the last KiB of base memory. */
     public static final long EBDA_START = 0x9fc00;
+    /**
+     * The BIOS area, 0xe0000-0xfffff: the ACPI tables, the RSDP first (on a 16-byte boundary, where an OS that is
+     * not told its address scans for it).
+     */
+    public static final long ACPI_TABLES = 0xe0000;
+    public static final long BIOS_AREA_END = 0x100000;
     /** Where bzImage kernels load (boot protocol: LOADED_HIGH). */
     public static final long HIGH_MEMORY = 0x100000;
 

@@ -5,12 +5,17 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import dev.corral.engine.boot.acpi.AcpiTables;
+import dev.corral.engine.boot.acpi.Platform;
 import dev.corral.engine.memory.GuestMemory;
 
 /**
  * Loads a Linux bzImage for its 64-bit entry (Linux x86 boot protocol 2.12+): the protected-mode kernel at 1 MiB,
  * the initrd at the top of low memory, the command line, the zero page with the e820 map, a GDT and identity page
- * tables for the first 4 GiB; returns the registers to start the boot vCPU with.
+ * tables for the first 4 GiB; returns the registers to start the boot vCPU with. Given the machine's {@link Platform},
+ * it also writes the ACPI tables in the BIOS area (where a scan finds the RSDP) and tells the kernel where the RSDP
+ * is through boot_params.acpi_rsdp_addr; and, if the machine has APICs, the MP table in the EBDA for kernels that
+ * read that instead.
  */
 public final class LinuxBoot {
 
@@ -30,6 +35,19 @@ public final class LinuxBoot {
     }
 
     public static Plan load(GuestMemory memory, byte[] image, byte[] initrd, String cmdline) {
+        return load(memory, image, initrd, cmdline, null);
+    }
+
+    /** As {@link #load(GuestMemory, Path, Path, String)}, with the ACPI tables of {@code platform} (null: none). */
+    public static Plan load(GuestMemory memory, Path kernel, Path initrd, String cmdline, Platform platform) {
+        return load(memory, read(kernel, "kernel"), initrd == null ? null : read(initrd, "initrd"), cmdline, platform);
+    }
+
+    /**
+     * Loads the kernel; with a {@code platform}, also the firmware tables that describe it (null: none, the
+     * kernel finds no ACPI and sees one CPU on the PICs).
+     */
+    public static Plan load(GuestMemory memory, byte[] image, byte[] initrd, String cmdline, Platform platform) {
         var header = SetupHeader.parse(image);
         byte[] line = (cmdline == null ? "" : cmdline).getBytes(StandardCharsets.US_ASCII);
         long maxCmdline = Math.min(header.cmdlineSize() == 0 ? 255 : header.cmdlineSize(), Layout.CMDLINE_MAX - 1);
@@ -61,11 +79,31 @@ public final class LinuxBoot {
 
         byte[] terminated = java.util.Arrays.copyOf(line, line.length + 1);
         memory.write(Layout.CMDLINE, terminated);
-        ZeroPage.write(memory, Layout.ZERO_PAGE, image, header, Layout.CMDLINE, initrdAddress, initrdSize, E820.of(memory));
+        long rsdp = platform == null ? 0 : writeFirmwareTables(memory, platform);
+        ZeroPage.write(memory, Layout.ZERO_PAGE, image, header, Layout.CMDLINE, initrdAddress, initrdSize, E820.of(memory), rsdp);
         BootTables.writeGdt(memory);
         BootTables.writeIdentityPageTables(memory);
         var entry = BootTables.longModeEntry(Layout.HIGH_MEMORY + ENTRY_64_OFFSET, Layout.ZERO_PAGE);
         return new Plan(entry, Layout.HIGH_MEMORY, kernelSize, initrdAddress, initrdSize, cmdline == null ? "" : cmdline);
+    }
+
+    /**
+     * Writes the ACPI tables, and the MP table if there are APICs (for kernels that read it instead; it numbers the
+     * processors' local APICs 0..n-1, as {@link Platform#pc} does); returns the RSDP's address.
+     */
+    static long writeFirmwareTables(GuestMemory memory, Platform platform) {
+        var tables = AcpiTables.build(platform, Layout.ACPI_TABLES);
+        if (tables.end() > Layout.BIOS_AREA_END) {
+            throw new KernelImageException("the ACPI tables of this machine take " + (tables.end() - tables.base()) + " bytes, more than the "
+                    + (Layout.BIOS_AREA_END - Layout.ACPI_TABLES) + " of the BIOS area they go in");
+        }
+        tables.writeTo(memory);
+        // The MP table numbers processors 0..n-1 in 8 bits: past MpTable.MAX_CPUS only the MADT can describe them.
+        int cpus = platform.apicIds().size();
+        if (cpus <= MpTable.MAX_CPUS) {
+            platform.apics().ifPresent(apics -> MpTable.write(memory, Layout.EBDA_START, cpus, apics.ioApicId()));
+        }
+        return tables.rsdp();
     }
 
     /** The end of the memory region that starts at 0 (the loader's structures and the kernel live there). */

@@ -26,12 +26,22 @@ public final class MpTable {
     private MpTable() {
     }
 
-    /** Writes the tables for {@code cpus} vCPUs at {@code at} (the EBDA); returns the bytes used. */
+    /**
+     * Writes the tables for {@code cpus} vCPUs at {@code at} (the EBDA), the I/O APIC's id after the processors'
+     * local APIC ids; returns the bytes used.
+     */
     public static int write(GuestMemory memory, long at, int cpus) {
+        return write(memory, at, cpus, cpus);
+    }
+
+    /** As {@link #write(GuestMemory, long, int)}, with the I/O APIC's id as the ACPI tables give it. */
+    public static int write(GuestMemory memory, long at, int cpus, int ioApicId) {
         if (cpus < 1 || cpus > MAX_CPUS) {
             throw new IllegalArgumentException("an MP table describes 1 to " + MAX_CPUS + " CPUs, not " + cpus);
         }
-        int ioApicId = cpus; // after the processors' local APIC ids
+        if (ioApicId < 0 || ioApicId > 0xff) {
+            throw new IllegalArgumentException("an I/O APIC id is 0-255, not " + ioApicId);
+        }
         var t = ByteBuffer.allocate(HEADER_SIZE + 20 * cpus + 8 + 8 + 8 * 16 + 8 * 2).order(ByteOrder.LITTLE_ENDIAN);
         t.position(HEADER_SIZE);
         for (int i = 0; i < cpus; i++) {

@@ -6,7 +6,7 @@ import dev.corral.engine.memory.GuestMemory;
 
 /**
  * Writes {@code struct boot_params} (the "zero page", arch/x86/include/uapi/asm/bootparam.h): the setup header as
- * the image carries it, amended by the loader, and the e820 map.
+ * the image carries it, amended by the loader, the e820 map, and the ACPI RSDP's address (0 for none).
  */
 final class ZeroPage {
 
@@ -26,6 +26,9 @@ final class ZeroPage {
     static final int EXT_RAMDISK_IMAGE = 0x0c0;
     static final int EXT_RAMDISK_SIZE = 0x0c4;
     static final int EXT_CMD_LINE_PTR = 0x0c8;
+    /** __u64 acpi_rsdp_addr at 0x070, from boot protocol 2.14; older kernels find the RSDP by scanning the BIOS area. */
+    static final int ACPI_RSDP_ADDR = 0x070;
+    static final int RSDP_ADDR_VERSION = 0x020e;
 
     private static final int CAN_USE_HEAP = 0x80;
     /** "Undefined" boot loader: not one of the registered ids. */
@@ -35,7 +38,7 @@ final class ZeroPage {
     }
 
     static void write(GuestMemory memory, long at, byte[] image, SetupHeader header, long cmdline, long initrd, long initrdSize,
-            List<E820.Entry> e820) {
+            List<E820.Entry> e820, long acpiRsdp) {
         if (e820.size() > E820_MAX) {
             throw new IllegalArgumentException("an e820 map of " + e820.size() + " entries does not fit the zero page (" + E820_MAX + ")");
         }
@@ -52,6 +55,9 @@ final class ZeroPage {
         memory.writeInt(at + EXT_RAMDISK_IMAGE, (int) (initrd >>> 32));
         memory.writeInt(at + RAMDISK_SIZE, (int) initrdSize);
         memory.writeInt(at + EXT_RAMDISK_SIZE, (int) (initrdSize >>> 32));
+        if (header.version() >= RSDP_ADDR_VERSION) {
+            memory.writeLong(at + ACPI_RSDP_ADDR, acpiRsdp);
+        }
         memory.writeByte(at + E820_ENTRIES, (byte) e820.size());
         for (int i = 0; i < e820.size(); i++) {
             var e = e820.get(i);

@@ -5,6 +5,8 @@ import java.util.function.LongSupplier;
 
 import dev.corral.engine.boot.KernelImageException;
 import dev.corral.engine.boot.LinuxBoot;
+import dev.corral.engine.boot.acpi.Platform;
+import dev.corral.engine.devices.acpi.FixedHardware;
 import dev.corral.engine.devices.legacy.Chipset;
 import dev.corral.engine.devices.legacy.ConsoleSink;
 import dev.corral.engine.devices.legacy.LegacyDevices;
@@ -15,8 +17,9 @@ import dev.corral.engine.memory.GuestMemoryException;
 import dev.corral.engine.sys.SysException;
 
 /**
- * The PC one VM is, for the software CPU: guest RAM with the kernel loaded, the port bus with the chipset (PICs,
- * PIT) and the legacy devices (COM1, i8042, RTC, debug-exit if asked for), and an MMIO bus with nothing on it
+ * The PC one VM is, for the software CPU: guest RAM with the kernel and the ACPI tables loaded, the port bus with
+ * the chipset (PICs, PIT), the legacy devices (COM1, i8042, RTC, debug-exit if asked for) and the ACPI fixed
+ * hardware (power button, soft-off, PM timer, reset register; SCI on IRQ 9), and an MMIO bus with nothing on it
  * (every address outside RAM reads all-ones and ignores writes, counted). Owns the guest memory.
  */
 final class PcMachine implements AutoCloseable {
@@ -26,16 +29,18 @@ final class PcMachine implements AutoCloseable {
     final MmioBus mmio;
     final Chipset chipset;
     final LegacyDevices legacy;
+    final FixedHardware acpi;
     final LinuxBoot.Plan plan;
     final PowerRequest power;
 
-    private PcMachine(GuestMemory memory, PortIoBus ports, MmioBus mmio, Chipset chipset, LegacyDevices legacy, LinuxBoot.Plan plan,
-            PowerRequest power) {
+    private PcMachine(GuestMemory memory, PortIoBus ports, MmioBus mmio, Chipset chipset, LegacyDevices legacy, FixedHardware acpi,
+            LinuxBoot.Plan plan, PowerRequest power) {
         this.memory = memory;
         this.ports = ports;
         this.mmio = mmio;
         this.chipset = chipset;
         this.legacy = legacy;
+        this.acpi = acpi;
         this.plan = plan;
         this.power = power;
     }
@@ -53,13 +58,14 @@ final class PcMachine implements AutoCloseable {
                     + e.getMessage(), e);
         }
         try {
-            var plan = LinuxBoot.load(memory, config.kernel(), config.initrd(), config.cmdline());
+            var plan = LinuxBoot.load(memory, config.kernel(), config.initrd(), config.cmdline(), acpiPlatform());
             var power = new PowerRequest();
             var ports = new PortIoBus();
             var chipset = Chipset.attach(ports, clock, wake);
             var legacy = LegacyDevices.attach(ports, chipset.pic(),
                     new LegacyDevices.Config(console, Clock.systemUTC(), power::reset, power::debugExit, config.debugExit()));
-            return new PcMachine(memory, ports, new MmioBus(), chipset, legacy, plan, power);
+            var acpi = FixedHardware.attach(ports, chipset.pic(), clock, power::powerOff, power::reset);
+            return new PcMachine(memory, ports, new MmioBus(), chipset, legacy, acpi, plan, power);
         } catch (KernelImageException | GuestMemoryException e) {
             memory.close();
             throw new VmException("VM " + config.name() + ": cannot boot its kernel: " + e.getMessage(), e);
@@ -67,6 +73,18 @@ final class PcMachine implements AutoCloseable {
             memory.close();
             throw e;
         }
+    }
+
+    /**
+     * What the ACPI tables describe. One processor and no MADT while the machine has only the PICs (without the
+     * APICs a guest runs one CPU); with the local APICs and IOAPIC wired in: {@code Platform.pc(config.vcpus(),
+     * true, registers)}.
+     */
+    private static Platform acpiPlatform() {
+        var registers = new Platform.PmRegisters(FixedHardware.PM1A_EVT_BLK, FixedHardware.PM1A_CNT_BLK, FixedHardware.PM_TMR_BLK,
+                FixedHardware.GPE0_BLK, FixedHardware.GPE0_BLK_LEN, FixedHardware.RESET_REG, FixedHardware.RESET_VALUE,
+                FixedHardware.SCI_IRQ, FixedHardware.S5_SLEEP_TYPE);
+        return Platform.pc(1, false, registers);
     }
 
     @Override

@@ -4,8 +4,9 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The guest's request to end the VM, latched by the device that received it (the debug-exit port, the i8042's
- * reset line) while the vCPU thread was inside a port write, and acted on by the vCPU loop once the write returns.
- * The first request wins: a guest that writes twice cannot change its outcome.
+ * reset line, the ACPI fixed hardware's sleep control and reset register) while the vCPU thread was inside a port
+ * write, and acted on by the vCPU loop once the write returns. The first request wins: a guest that writes twice
+ * cannot change its outcome.
  */
 final class PowerRequest {
 
@@ -19,9 +20,14 @@ final class PowerRequest {
         request.compareAndSet(null, new VirtualMachine.Outcome.PoweredOff(exitStatus >>> 1));
     }
 
-    /** A reset through the i8042: with no firmware to reboot into, the VM powers off with code 0. */
-    void reset() {
+    /** Soft-off (ACPI S5): the guest shut down and powered off; code 0. */
+    void powerOff() {
         request.compareAndSet(null, new VirtualMachine.Outcome.PoweredOff(0));
+    }
+
+    /** A reset through the i8042 or the ACPI reset register: with no firmware to reboot into, the VM ends. */
+    void reset() {
+        request.compareAndSet(null, new VirtualMachine.Outcome.Reset());
     }
 
     /** The outcome the guest asked for, or null. */

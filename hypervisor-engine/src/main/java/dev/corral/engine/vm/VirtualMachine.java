@@ -37,8 +37,11 @@ public final class VirtualMachine implements AutoCloseable {
 
     /** Why the VM ended. */
     public sealed interface Outcome {
-        /** The guest asked: {@code code} is what it wrote to the debug-exit port 0x501, 0 for a reset through the i8042. */
+        /** The guest powered off: {@code code} is what it wrote to the debug-exit port 0x501, 0 for ACPI soft-off (S5). */
         record PoweredOff(int code) implements Outcome {}
+
+        /** The guest reset the machine (the i8042's reset line, the ACPI reset register); nothing reboots it. */
+        record Reset() implements Outcome {}
 
         /** {@link #requestStop()} ended it; the guest was not asked. */
         record StopRequested() implements Outcome {}
@@ -124,6 +127,23 @@ public final class VirtualMachine implements AutoCloseable {
             finish(new Outcome.StopRequested());
         } else {
             LockSupport.unpark(vcpuThread);
+        }
+    }
+
+    /**
+     * Asks the guest to shut down, as a press of the power button does (an ACPI fixed-feature event): a guest that
+     * listens shuts down and powers off on its own, and the VM ends {@link Outcome.PoweredOff}. Does not wait and
+     * forces nothing: {@link #requestStop} after a grace period does. A VM never started is stopped at once.
+     */
+    public void requestShutdown() {
+        boolean neverStarted;
+        synchronized (this) {
+            neverStarted = state == State.CREATED;
+        }
+        if (neverStarted) {
+            requestStop();
+        } else {
+            machine.acpi.pressPowerButton();
         }
     }
 

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
+import dev.corral.engine.boot.acpi.AcpiTables;
+import dev.corral.engine.boot.acpi.Platform;
 import dev.corral.engine.memory.GuestMemory;
 import org.junit.jupiter.api.Test;
 
@@ -50,6 +52,91 @@ class LinuxBootTest {
             for (long address : new long[] {0, 0x100200, 0x3fffffffL, 0xc0001234L, 0xfffff000L}) {
                 assertThat(translate(memory, entry.cr3(), address)).as("identity mapping of 0x%x", address).isEqualTo(address);
             }
+        }
+    }
+
+    @Test
+    void withAPlatformTheAcpiTablesGoInTheReservedBiosAreaAndTheZeroPageSaysWhere() {
+        var pm = new Platform.PmRegisters(0x600, 0x604, 0x608, 0x60c, 4, 0x610, 1, 9, 5);
+        byte[] initrd = new byte[300_000];
+        try (var memory = GuestMemory.allocate(64 * MIB)) {
+            var plan = LinuxBoot.load(memory, Images.bzImage(64 * 1024), initrd, "console=ttyS0", Platform.pc(2, true, pm));
+            long rsdp = memory.readLong(Layout.ZERO_PAGE + 0x70);
+            assertThat(rsdp).isEqualTo(0xe0000);
+            byte[] signature = new byte[8];
+            memory.read(rsdp, signature);
+            assertThat(new String(signature, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("RSD PTR ");
+            long end = AcpiTables.build(Platform.pc(2, true, pm), Layout.ACPI_TABLES).end();
+            byte[] written = new byte[(int) (end - rsdp)];
+            memory.read(rsdp, written);
+            assertThat(written).isEqualTo(AcpiTables.build(Platform.pc(2, true, pm), Layout.ACPI_TABLES).bytes());
+
+            // The e820 map keeps the tables out of the guest's RAM: one reserved entry holds them, no RAM entry touches them.
+            int entries = memory.readByte(Layout.ZERO_PAGE + 0x1e8);
+            boolean reserved = false;
+            for (int i = 0; i < entries; i++) {
+                long[] e = e820(memory, i);
+                boolean overlaps = e[0] < end && rsdp < e[0] + e[1];
+                if (e[2] == E820.RAM) {
+                    assertThat(overlaps).as("RAM entry %d", i).isFalse();
+                } else if (e[0] <= rsdp && end <= e[0] + e[1]) {
+                    reserved = e[2] == E820.RESERVED;
+                }
+            }
+            assertThat(reserved).isTrue();
+            // Nor do they overlap what else the loader placed.
+            assertThat(Layout.ZERO_PAGE + 4096).isLessThanOrEqualTo(rsdp);
+            assertThat(Layout.CMDLINE + Layout.CMDLINE_MAX).isLessThanOrEqualTo(rsdp);
+            assertThat(end).isLessThanOrEqualTo(Layout.BIOS_AREA_END).isLessThanOrEqualTo(plan.kernelAddress());
+            assertThat(plan.initrdAddress()).isGreaterThan(end);
+
+            // With APICs the MP table is in the EBDA too, naming the same IOAPIC id as the MADT (0).
+            byte[] mp = new byte[4];
+            memory.read(Layout.EBDA_START, mp);
+            assertThat(new String(mp, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("_MP_");
+            long config = Integer.toUnsignedLong(memory.readInt(Layout.EBDA_START + 4));
+            long ioApicEntry = config + 44 + 2 * 20 + 8;
+            assertThat(memory.readByte(ioApicEntry)).isEqualTo((byte) 2);
+            assertThat(memory.readByte(ioApicEntry + 1)).isEqualTo((byte) 0);
+            assertThat(config + memory.readShort(config + 4)).isLessThanOrEqualTo(rsdp);
+        }
+    }
+
+    @Test
+    void twoHundredFiftyFiveProcessorsGetAcpiTablesButNoMpTable() {
+        var pm = new Platform.PmRegisters(0x600, 0x604, 0x608, 0x60c, 4, 0x610, 1, 9, 5);
+        try (var memory = GuestMemory.allocate(64 * MIB)) {
+            LinuxBoot.load(memory, Images.bzImage(4096), null, "", Platform.pc(255, true, pm));
+            assertThat(memory.readLong(Layout.ZERO_PAGE + 0x70)).isEqualTo(0xe0000);
+            assertThat(memory.readInt(Layout.EBDA_START)).as("the MP table holds 254 processors at most").isZero();
+        }
+    }
+
+    @Test
+    void withoutAPlatformOrWithOnlyThePicsThereIsNoMpTableAndWithoutOneNoRsdp() {
+        var pm = new Platform.PmRegisters(0x600, 0x604, 0x608, 0x60c, 4, 0x610, 1, 9, 5);
+        try (var memory = GuestMemory.allocate(64 * MIB)) {
+            LinuxBoot.load(memory, Images.bzImage(4096), null, "", Platform.pc(1, false, pm));
+            assertThat(memory.readLong(Layout.ZERO_PAGE + 0x70)).isEqualTo(0xe0000);
+            assertThat(memory.readInt(Layout.EBDA_START)).as("no MP table: it would name an IOAPIC").isZero();
+        }
+        try (var memory = GuestMemory.allocate(64 * MIB)) {
+            LinuxBoot.load(memory, Images.bzImage(4096), null, "");
+            assertThat(memory.readLong(Layout.ZERO_PAGE + 0x70)).isZero();
+            assertThat(memory.readLong(Layout.ACPI_TABLES)).isZero();
+        }
+    }
+
+    @Test
+    void aKernelOlderThanBootProtocol214FindsTheRsdpInTheBiosAreaNotInItsZeroPage() {
+        var pm = new Platform.PmRegisters(0x600, 0x604, 0x608, 0x60c, 4, 0x610, 1, 9, 5);
+        byte[] image = Images.bzImage(4096);
+        ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN).putShort(0x206, (short) 0x020d);
+        try (var memory = GuestMemory.allocate(64 * MIB)) {
+            LinuxBoot.load(memory, image, null, "", Platform.pc(1, false, pm));
+            assertThat(memory.readLong(Layout.ZERO_PAGE + 0x70)).as("padding before 2.14").isZero();
+            assertThat(memory.readLong(Layout.ACPI_TABLES)).as("\"RSD PTR \", where a scan of 0xe0000-0xfffff finds it")
+                    .isEqualTo(0x2052545020445352L);
         }
     }
 

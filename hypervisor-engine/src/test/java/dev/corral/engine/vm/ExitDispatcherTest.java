@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Clock;
 
+import dev.corral.engine.devices.acpi.FixedHardware;
 import dev.corral.engine.devices.legacy.Chipset;
 import dev.corral.engine.devices.legacy.ConsoleBuffer;
 import dev.corral.engine.devices.legacy.LegacyDevices;
@@ -23,6 +24,7 @@ class ExitDispatcherTest {
     ExitDispatcherTest() {
         var chipset = Chipset.attach(ports, System::nanoTime, () -> { });
         LegacyDevices.attach(ports, chipset.pic(), new LegacyDevices.Config(console, Clock.systemUTC(), power::reset, power::debugExit, true));
+        FixedHardware.attach(ports, chipset.pic(), System::nanoTime, power::powerOff, power::reset);
     }
 
     @Test
@@ -61,8 +63,22 @@ class ExitDispatcherTest {
     }
 
     @Test
-    void anI8042ResetPowersOffWithCodeZero() {
+    void anI8042ResetEndsTheVmAsAReset() {
         assertThat(dispatcher.dispatch(new Exit.PortIo(false, 0x64, 1, 0xfe), cpu))
+                .isEqualTo(new Next.Finish(new VirtualMachine.Outcome.Reset()));
+    }
+
+    @Test
+    void theAcpiResetRegisterEndsTheVmAsAReset() {
+        assertThat(dispatcher.dispatch(new Exit.PortIo(false, 0x610, 1, 0x02), cpu)).isEqualTo(ExitDispatcher.CONTINUE);
+        assertThat(dispatcher.dispatch(new Exit.PortIo(false, 0x610, 1, 0x01), cpu))
+                .isEqualTo(new Next.Finish(new VirtualMachine.Outcome.Reset()));
+    }
+
+    @Test
+    void enteringAcpiS5PowersOffWithCodeZero() {
+        assertThat(dispatcher.dispatch(new Exit.PortIo(false, 0x604, 2, (5 << 10) | 1), cpu)).isEqualTo(ExitDispatcher.CONTINUE);
+        assertThat(dispatcher.dispatch(new Exit.PortIo(false, 0x604, 2, 0x2000 | (5 << 10) | 1), cpu))
                 .isEqualTo(new Next.Finish(new VirtualMachine.Outcome.PoweredOff(0)));
     }
 

@@ -53,6 +53,53 @@ class VirtualMachineTest {
     }
 
     @Test
+    void aShutdownRequestPressesThePowerButtonAndAGuestThatListensPowersOffThroughS5() throws InterruptedException {
+        var cpu = new ScriptedVcpu();
+        // The guest: both 8259As programmed (vectors 0x20 and 0x28, the slave on IR2), IRQ 9 unmasked, PWRBTN_EN set,
+        // then HLT. Its SCI handler reads PM1_STS, clears PWRBTN_STS and enters S5.
+        for (int[] io : new int[][] {{0x20, 0x11}, {0x21, 0x20}, {0x21, 0x04}, {0x21, 0x01}, {0xa0, 0x11}, {0xa1, 0x28}, {0xa1, 0x02},
+                {0xa1, 0x01}, {0x21, 0xfb}, {0xa1, 0xfd}}) {
+            cpu.then(new Exit.PortIo(false, io[0], 1, io[1]));
+        }
+        cpu.then(new Exit.PortIo(false, 0x602, 2, 0x100)).then(new Exit.Halt())
+                .then(new Exit.PortIo(true, 0x600, 2, 0))
+                .then(new Exit.PortIo(false, 0x600, 2, 0x100))
+                .then(new Exit.PortIo(false, 0x604, 2, 0x2000 | (5 << 10) | 1));
+        try (var vm = create(cpu)) {
+            vm.start();
+            while (cpu.runs < 12) { // ten PIC writes, PM1_EN, HLT
+                Thread.sleep(1);
+            }
+            Thread.sleep(20);
+            assertThat(vm.state()).as("halted, waiting for an interrupt").isEqualTo(VirtualMachine.State.RUNNING);
+            assertThat(cpu.injected).isEmpty();
+            vm.requestShutdown();
+            assertThat(vm.awaitFinished(Duration.ofSeconds(5))).isTrue();
+            assertThat(cpu.injected).as("the SCI: IRQ 9, the slave's IR1").containsExactly(0x29);
+            assertThat(cpu.portInValues).as("PM1_STS: PWRBTN_STS").containsExactly(0x100);
+            assertThat(vm.outcome()).contains(new VirtualMachine.Outcome.PoweredOff(0));
+        }
+    }
+
+    @Test
+    void aShutdownRequestToAVmNeverStartedStopsIt() throws InterruptedException {
+        try (var vm = create(new ScriptedVcpu())) {
+            vm.requestShutdown();
+            assertThat(vm.awaitFinished(Duration.ZERO)).isTrue();
+            assertThat(vm.outcome()).contains(new VirtualMachine.Outcome.StopRequested());
+        }
+    }
+
+    @Test
+    void aGuestWritingTheAcpiResetRegisterEndsTheVmAsAReset() throws InterruptedException {
+        try (var vm = create(new ScriptedVcpu().then(new Exit.PortIo(false, 0x610, 1, 0x01)))) {
+            vm.start();
+            assertThat(vm.awaitFinished(Duration.ofSeconds(5))).isTrue();
+            assertThat(vm.outcome()).contains(new VirtualMachine.Outcome.Reset());
+        }
+    }
+
+    @Test
     void aFailingCpuIsAnEngineFailureNeverAnExceptionOutOfTheVm() throws InterruptedException {
         var cpu = new ScriptedVcpu().then(() -> {
             throw new IllegalStateException("decoder bug");

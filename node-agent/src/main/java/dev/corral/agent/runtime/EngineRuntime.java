@@ -116,6 +116,7 @@ public final class EngineRuntime implements WorkloadRuntime {
             case VirtualMachine.Outcome.StopRequested s -> new Ended(false, "StopRequested", "the VM was stopped");
             case VirtualMachine.Outcome.PoweredOff p -> new Ended(false, "GuestPoweredOff",
                     "the guest powered off (exit code " + p.code() + ")");
+            case VirtualMachine.Outcome.Reset r -> new Ended(false, "GuestReset", "the guest reset the machine");
             case VirtualMachine.Outcome.GuestCrashed c -> new Ended(true, "GuestCrashed", "the guest crashed: " + c.reason());
             case VirtualMachine.Outcome.EngineFailed f -> new Ended(true, "EngineFailed", "the engine failed: " + f.reason());
         };
