@@ -22,23 +22,41 @@ final class ImageFile implements AutoCloseable {
     private final String name;
     private final boolean readOnly;
     private final HolePunch holes;
+    private final Journal journal;
     private volatile FileChannel channel;
     private volatile boolean closed;
     private long length;
 
-    private ImageFile(Path path, boolean readOnly, FileChannel channel, long length) {
+    /**
+     * What the image did to its file, in order, for the tests that replay every prefix of it as the file a crash
+     * would leave.
+     */
+    interface Journal {
+        void written(long position, ByteBuffer bytes);
+
+        void punched(long offset, long length);
+
+        void synced();
+    }
+
+    private ImageFile(Path path, boolean readOnly, FileChannel channel, long length, Journal journal) {
         this.path = path;
         this.name = path.toString();
         this.readOnly = readOnly;
         this.channel = channel;
         this.length = length;
+        this.journal = journal;
         this.holes = readOnly ? null : HolePunch.open(path.toAbsolutePath().toString());
     }
 
     static ImageFile open(Path path, boolean readOnly) throws StorageException {
+        return open(path, readOnly, null);
+    }
+
+    static ImageFile open(Path path, boolean readOnly, Journal journal) throws StorageException {
         try {
             FileChannel channel = openChannel(path, readOnly);
-            return new ImageFile(path, readOnly, channel, channel.size());
+            return new ImageFile(path, readOnly, channel, channel.size(), journal);
         } catch (IOException | RuntimeException e) {
             throw new StorageException(path + ": cannot open the image: " + e.getMessage(), e);
         }
@@ -75,6 +93,9 @@ final class ImageFile implements AutoCloseable {
 
     /** Writes all of {@code source}'s remaining bytes at {@code position}. */
     void write(long position, ByteBuffer source) throws StorageException {
+        if (journal != null) {
+            journal.written(position, source.duplicate());
+        }
         long at = position;
         while (source.hasRemaining()) {
             at += io(at, source, true);
@@ -94,6 +115,9 @@ final class ImageFile implements AutoCloseable {
     /** fdatasync: every write so far reaches the disk, with the metadata needed to read it back (the length). */
     void dataSync() throws StorageException {
         call(null, 0, Op.SYNC);
+        if (journal != null) {
+            journal.synced();
+        }
     }
 
     /** Makes [offset, offset + length) read as zeros, freeing its space where the file system can. */
@@ -102,7 +126,7 @@ final class ImageFile implements AutoCloseable {
             return;
         }
         long end = Math.min(offset + length, length());
-        if (holes != null && holes.punch(offset, end - offset)) {
+        if (punch(offset, end - offset)) {
             return;
         }
         ByteBuffer zeros = ByteBuffer.allocate((int) Math.min(end - offset, 1 << 20));
@@ -114,7 +138,11 @@ final class ImageFile implements AutoCloseable {
 
     /** Punches [offset, offset + length) where the file system can; false where it cannot (nothing is written). */
     boolean punch(long offset, long length) throws StorageException {
-        return holes != null && holes.punch(offset, length);
+        boolean punched = holes != null && holes.punch(offset, length);
+        if (punched && journal != null) {
+            journal.punched(offset, length);
+        }
+        return punched;
     }
 
     private enum Op { READ, WRITE, SYNC }

@@ -106,7 +106,13 @@ public final class Qcow2Image implements BlockImage {
      * @param backing how its backing file, if it names one, is found; {@link Backing#none()} refuses one
      */
     public static Qcow2Image open(Path path, boolean readOnly, Backing backing) throws StorageException {
-        ImageFile file = ImageFile.open(path, readOnly);
+        return open(path, readOnly, backing, null);
+    }
+
+    /** Opens the image with its file's writes reported to {@code journal} (tests replay them as crashes). */
+    static Qcow2Image open(Path path, boolean readOnly, Backing backing, ImageFile.Journal journal)
+            throws StorageException {
+        ImageFile file = ImageFile.open(path, readOnly, journal);
         BlockImage base = null;
         try {
             Qcow2Header header = readHeader(file);
