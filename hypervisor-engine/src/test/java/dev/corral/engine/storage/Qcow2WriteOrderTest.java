@@ -77,12 +77,20 @@ class Qcow2WriteOrderTest {
         SplittableRandom random = new SplittableRandom(37);
         Path crashed = dir.resolve("crashed.qcow2");
         int checks = 0;
-        for (int point = 0; point <= journal.size(); point += Math.max(1, journal.size() / 150)) {
+        for (int point = 0; point <= journal.size(); point += Math.max(1, journal.size() / 100)) {
             Files.write(crashed, replay(initial, journal, point, null));
             QemuImg.check(crashed, true);
             Files.write(crashed, replay(initial, journal, point, random));
             QemuImg.check(crashed, true);
             checks += 2;
+        }
+        for (int i = 0; i < journal.size(); i++) {
+            if (journal.get(i).sync()) {
+                // Power lost just before an fdatasync: the most writes in flight, any of them lost.
+                Files.write(crashed, replay(initial, journal, i, random));
+                QemuImg.check(crashed, true);
+                checks++;
+            }
         }
         for (int f = 0; f < flushes.size(); f++) {
             // Power lost right after a flush returned: everything it promised is there, and nothing is corrupt.
