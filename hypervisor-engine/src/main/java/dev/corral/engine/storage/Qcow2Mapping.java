@@ -57,7 +57,8 @@ final class Qcow2Mapping {
         this.clusterSize = 1 << clusterBits;
         this.version = header.version();
         this.l1 = l1;
-        this.capacity = Math.max(16, (32 << 20) >>> clusterBits);
+        // 16 MiB of L2 tables: with 64 KiB clusters, the mapping of 128 GiB of disk.
+        this.capacity = Math.max(16, (16 << 20) >>> clusterBits);
     }
 
     /** Reads and checks the active L1 table: each L2 table cluster-aligned inside the file. */

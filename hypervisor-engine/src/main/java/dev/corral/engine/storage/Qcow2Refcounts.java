@@ -17,7 +17,8 @@ import java.util.LinkedHashMap;
  */
 final class Qcow2Refcounts {
 
-    private static final int CACHED_BLOCKS = 64;
+    /** Cached refcount blocks: 8 MiB worth (128 blocks of 64 KiB, covering 256 GiB of image file). */
+    private static final int CACHE_BYTES = 8 << 20;
 
     private final ImageFile file;
     private final String image;
@@ -224,7 +225,7 @@ final class Qcow2Refcounts {
 
     private void cache(long index, ByteBuffer block) {
         blocks.put(index, block);
-        if (blocks.size() > CACHED_BLOCKS) {
+        if (blocks.size() > Math.max(4, CACHE_BYTES >>> clusterBits)) {
             blocks.remove(blocks.keySet().iterator().next());
         }
     }

@@ -153,6 +153,21 @@ class Qcow2InteropTest {
     }
 
     @Test
+    void writingOverCompressedClustersCopiesAndFreesThem() throws Exception {
+        byte[] content = content(29, 4 * MIB);
+        Path raw = Files.write(dir.resolve("source.raw"), content);
+        Path image = dir.resolve("compressed.qcow2");
+        QemuImg.ok("qemu-img", "convert", "-c", "-f", "raw", "-O", "qcow2", raw.toString(), image.toString());
+        assertThat(QemuImg.check(image, false)).doesNotContain(" 0.00% compressed clusters");
+        Workload workload = new Workload(31, content, 1 << 16);
+        try (Qcow2Image disk = Qcow2Image.open(image, false, Backing.none())) {
+            workload.run(disk, 300);
+        }
+        assertThat(QemuImg.check(image, false)).contains("No errors were found");
+        QemuImg.compare(workload.writeRaw(dir.resolve("model.raw")), "raw", image, "qcow2");
+    }
+
+    @Test
     void writingToQemuImagesWithSmallClustersGrowsTheRefcountTable() throws Exception {
         Path image = dir.resolve("small.qcow2");
         QemuImg.ok("qemu-img", "create", "-q", "-f", "qcow2", "-o", "cluster_size=512,refcount_bits=16", image.toString(), "24M");
