@@ -291,9 +291,11 @@ public final class Qcow2Image implements BlockImage {
             long guest = at >>> clusterBits;
             long entry = mapping.entry(guest);
             boolean whole = inCluster == 0 && (n == clusterSize || at + n == size());
+            // Over a backing image an unallocated cluster would show the base again: version 3 has the zero flag
+            // for that; version 2 has none, so there the zeros are written.
             if (whole && (backing == null || header.version() >= 3)) {
                 long unmapped = backing == null ? 0 : ZERO;
-                if (entry != unmapped && !(backing == null && entry == 0)) {
+                if (entry != unmapped) {
                     mapping.set(guest, unmapped, refcounts);
                     release(entry);
                 }
