@@ -262,7 +262,7 @@ public final class Reconciler implements AutoCloseable {
         private final String uid;
         /** This run's console input, connected while it runs. Guarded by the ledger's lock. */
         private Consoles.Input input;
-        private boolean ended;
+        private boolean over;
 
         Listener(String uid) {
             this.uid = uid;
@@ -274,7 +274,7 @@ public final class Reconciler implements AutoCloseable {
          */
         void connectInput(WorkloadRuntime.Handle handle) {
             synchronized (ledger) {
-                if (!ended) {
+                if (!over) {
                     input = handle::sendConsoleInput;
                     consoles.connectInput(uid, input);
                 }
@@ -298,7 +298,7 @@ public final class Reconciler implements AutoCloseable {
         public void finished(WorkloadRuntime.Ended ended) {
             try {
                 synchronized (ledger) {
-                    this.ended = true;
+                    over = true;
                     if (input != null) {
                         consoles.disconnectInput(uid, input);
                     }
