@@ -16,11 +16,12 @@ import picocli.CommandLine.Command;
         description = "Manage Corral VMs, containers and nodes.",
         subcommands = {GetCommand.class, DescribeCommand.class, CreateCommand.class, ApplyCommand.class, DeleteCommand.class,
                 LifecycleCommand.Start.class, LifecycleCommand.Stop.class, LifecycleCommand.Restart.class, MiscCommands.Logs.class,
+                ConsoleCommand.class,
                 MiscCommands.Cordon.class, MiscCommands.Uncordon.class, WaitCommand.class, MiscCommands.Upload.class,
                 MiscCommands.ApiResources.class, UsageCommand.class, ConfigCommand.class, VersionCommand.class, MiscCommands.Completion.class,
                 CommandLine.HelpCommand.class},
         footer = {"", "Examples:", "  corral get vms", "  corral create vm web-1 --image ticker --instance-type c1.small",
-                "  corral apply -f vm.yaml", "  corral describe vm web-1", "  corral stop vm/web-1 --wait",
+                "  corral apply -f vm.yaml", "  corral describe vm web-1", "  corral console vm/web-1", "  corral stop vm/web-1 --wait",
                 "", "The server is --server, else $CORRAL_SERVER, else the current context of ~/.corral/config, else http://127.0.0.1:8080."})
 public final class Corral implements Runnable {
 

@@ -139,6 +139,38 @@ public final class CorralClient {
         }
     }
 
+    /**
+     * Attaches to a WebSocket of the API (a VM's console): the guest's output goes to {@code output} as it comes.
+     * A refused attach is the problem the server answered with, as for {@link #get}.
+     */
+    public ConsoleConnection attach(String path, Map<String, String> query, ConsoleConnection.Output output) {
+        var http = request(path, query).build();
+        URI uri = URI.create(http.uri().toString().replaceFirst("^http", "ws"));
+        var listener = new ConsoleConnection.Listener(output);
+        var builder = this.http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(10));
+        if (token != null) {
+            builder.header("Authorization", "Bearer " + token);
+        }
+        try {
+            return new ConsoleConnection(builder.buildAsync(uri, listener).get(), listener.closed);
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof java.net.http.WebSocketHandshakeException refused) {
+                var response = refused.getResponse();
+                Object body = response.body();
+                throw problem(response.statusCode(), response.headers().firstValue("Content-Type").orElse(""),
+                        body instanceof String s ? s.getBytes(StandardCharsets.UTF_8) : new byte[0]);
+            }
+            if (cause instanceof ConnectException) {
+                throw new CorralClientException("cannot reach the Corral API at " + server + " (is the control plane running?)", cause);
+            }
+            throw new CorralClientException("attaching to " + uri + " failed: " + (cause.getMessage() == null ? cause : cause.getMessage()), cause);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CorralClientException("interrupted", e);
+        }
+    }
+
     /** A streamed answer that is an error becomes the problem it carries. */
     private void failOnProblem(HttpResponse<InputStream> response) {
         if (response.statusCode() < 400) {

@@ -50,12 +50,8 @@ public class ConsoleService {
      * @throws UnavailableException the node has no agent endpoint, or its agent cannot be reached or failed
      */
     public AgentConsole open(String project, String vmName, ConsoleQuery query) {
-        var vm = store.find(Vm.KIND, project, vmName).orElseThrow(() -> new NotFoundException(Vm.KIND, vmName));
+        var vm = placedVm(project, vmName);
         String nodeName = vm.node();
-        if (nodeName == null) {
-            throw ConflictException.of("VM '" + vmName + "' is not placed on a node yet (its phase is "
-                    + vm.status().path("phase").asText("Pending") + "), so it has no console.");
-        }
         URI endpoint = agentEndpoint(nodeName);
         URI uri = consoleUri(endpoint, vm, query);
         var request = HttpRequest.newBuilder(uri).GET()
@@ -84,6 +80,47 @@ public class ConsoleService {
         }
         throw new UnavailableException("The agent of node " + nodeName + " answered HTTP " + status
                 + " for the console of VM '" + vmName + "'" + (detail != null ? ": " + detail : "."));
+    }
+
+    /**
+     * Where to attach to a VM's interactive console: the attach endpoint of its node's agent. Nothing is contacted
+     * yet; see {@link ConsoleAttachProxy}.
+     *
+     * @param vm        the VM's name
+     * @param node      the node it is placed on
+     * @param phase     its phase as the control plane last heard it
+     * @param agent     the agent's endpoint, as registered
+     * @param attachUri {@code {agentEndpoint}/v1/workloads/{uid}/console/attach[?tailLines=N]}
+     */
+    public record AttachTarget(String vm, String node, String phase, URI agent, URI attachUri) {
+    }
+
+    /**
+     * The agent endpoint to attach to a VM's console at.
+     *
+     * @throws NotFoundException    no such VM
+     * @throws ConflictException    the VM is not placed on a node yet
+     * @throws UnavailableException the node has no agent endpoint
+     */
+    public AttachTarget attachTarget(String project, String vmName, Integer tailLines) {
+        var vm = placedVm(project, vmName);
+        URI endpoint = agentEndpoint(vm.node());
+        String base = endpoint.toString().replaceAll("/+$", "");
+        URI uri = URI.create(base + "/v1/workloads/" + vm.uid() + "/console/attach" + (tailLines == null ? "" : "?tailLines=" + tailLines));
+        return new AttachTarget(vmName, vm.node(), phase(vm), endpoint, uri);
+    }
+
+    private StoredObject placedVm(String project, String vmName) {
+        var vm = store.find(Vm.KIND, project, vmName).orElseThrow(() -> new NotFoundException(Vm.KIND, vmName));
+        if (vm.node() == null) {
+            throw ConflictException.of("VM '" + vmName + "' is not placed on a node yet (its phase is " + phase(vm)
+                    + "), so it has no console.");
+        }
+        return vm;
+    }
+
+    private static String phase(StoredObject vm) {
+        return vm.status() == null ? "Pending" : vm.status().path("phase").asText("Pending");
     }
 
     private URI agentEndpoint(String nodeName) {

@@ -147,6 +147,15 @@ public final class VirtualMachine implements AutoCloseable {
         }
     }
 
+    /**
+     * Keystrokes for the guest's serial console (COM1), delivered in order as the guest reads them; returns how many
+     * bytes were taken, fewer only when {@link dev.corral.engine.devices.legacy.Uart16550#HOST_INPUT_CAPACITY} bytes
+     * already wait for a guest that does not read. Any thread; never blocks on the guest.
+     */
+    public int sendConsoleInput(byte[] bytes) {
+        return machine.legacy.com1().sendInput(bytes);
+    }
+
     public synchronized State state() {
         return state;
     }

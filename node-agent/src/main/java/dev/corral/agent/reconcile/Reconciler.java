@@ -172,8 +172,10 @@ public final class Reconciler implements AutoCloseable {
         ledger.raiseSequence(d.uid(), d.appliedSequence());
         try {
             events.publish(d, "starting", d.generation(), null, null);
-            var handle = runtime.start(d, consoles.open(d.uid()), new Listener(d.uid()));
+            var listener = new Listener(d.uid());
+            var handle = runtime.start(d, consoles.open(d.uid()), listener);
             handles.put(d.uid(), handle);
+            listener.connectInput(handle);
             if (closing) {
                 handle.requestStop(); // the agent began shutting down while this one started
             }
@@ -258,9 +260,25 @@ public final class Reconciler implements AutoCloseable {
     /** Hears from a running workload; called on its own threads. */
     private final class Listener implements WorkloadRuntime.Listener {
         private final String uid;
+        /** This run's console input, connected while it runs. Guarded by the ledger's lock. */
+        private Consoles.Input input;
+        private boolean over;
 
         Listener(String uid) {
             this.uid = uid;
+        }
+
+        /**
+         * Lets users type into the console of the run that just started, unless it already ended: decided under the
+         * ledger's lock, as {@link #finished} is, so an ended run's input is never left connected.
+         */
+        void connectInput(WorkloadRuntime.Handle handle) {
+            synchronized (ledger) {
+                if (!over) {
+                    input = handle::sendConsoleInput;
+                    consoles.connectInput(uid, input);
+                }
+            }
         }
 
         @Override
@@ -280,6 +298,10 @@ public final class Reconciler implements AutoCloseable {
         public void finished(WorkloadRuntime.Ended ended) {
             try {
                 synchronized (ledger) {
+                    over = true;
+                    if (input != null) {
+                        consoles.disconnectInput(uid, input);
+                    }
                     finishedLocked(ended);
                 }
             } finally {

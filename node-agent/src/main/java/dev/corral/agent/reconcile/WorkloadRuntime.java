@@ -20,6 +20,12 @@ public interface WorkloadRuntime {
 
         boolean awaitFinished(Duration timeout) throws InterruptedException;
 
+        /**
+         * Keystrokes for its serial console, delivered in order as the guest reads them; returns how many bytes were
+         * taken (fewer only when the guest leaves a full queue unread). Never blocks on the guest.
+         */
+        int sendConsoleInput(byte[] bytes);
+
         /** Frees what it holds (guest memory); stops it first if it still runs. */
         void close();
     }

@@ -95,6 +95,11 @@ public final class EngineRuntime implements WorkloadRuntime {
             }
 
             @Override
+            public int sendConsoleInput(byte[] bytes) {
+                return vm.sendConsoleInput(bytes);
+            }
+
+            @Override
             public void close() {
                 vm.close();
             }

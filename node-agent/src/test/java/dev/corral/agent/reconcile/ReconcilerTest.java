@@ -125,6 +125,27 @@ class ReconcilerTest {
     }
 
     @Test
+    void consoleInputReachesTheRunningWorkloadAndIsDisconnectedWhenItEnds() throws Exception {
+        var r = running();
+        await("input connected", () -> consoles.input("u1").isPresent());
+        assertThat(consoles.input("u1").orElseThrow().send("ls\r".getBytes())).isEqualTo(3);
+        assertThat(runtime.typed.get("u1").toString()).isEqualTo("ls\r");
+        var told = new CountDownLatch(1);
+        assertThat(consoles.onInputGone("u1", told::countDown)).isTrue();
+
+        runtime.endOnItsOwn("u1", new WorkloadRuntime.Ended(false, "GuestPoweredOff", "bye"));
+
+        assertThat(told.await(5, TimeUnit.SECONDS)).as("attached users hear that it ended").isTrue();
+        assertThat(consoles.input("u1")).isEmpty();
+        assertThat(consoles.onInputGone("u1", () -> { })).as("too late to attach").isFalse();
+
+        r.upsert(vm(true, "2026-11-25T05:00:00Z")); // restarted: its new run takes input again
+        await("input connected again", () -> consoles.input("u1").isPresent());
+        consoles.input("u1").orElseThrow().send("x".getBytes());
+        assertThat(runtime.typed.get("u1").toString()).isEqualTo("ls\rx");
+    }
+
+    @Test
     void guestThatPowersOffStaysStoppedUntilANewRestartTokenArrives() throws Exception {
         var r = running();
         runtime.endOnItsOwn("u1", new WorkloadRuntime.Ended(false, "GuestPoweredOff", "bye"));
@@ -234,6 +255,7 @@ class ReconcilerTest {
         volatile StartException failNextStart;
         volatile RuntimeException breakNextStart;
         final Map<String, Listener> listeners = new ConcurrentHashMap<>();
+        final Map<String, java.io.ByteArrayOutputStream> typed = new ConcurrentHashMap<>();
 
         @Override
         public Handle start(Desired desired, ConsoleSink console, Listener listener) throws StartException {
@@ -263,6 +285,12 @@ class ReconcilerTest {
                 @Override
                 public boolean awaitFinished(Duration timeout) throws InterruptedException {
                     return finished.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                }
+
+                @Override
+                public int sendConsoleInput(byte[] bytes) {
+                    typed.computeIfAbsent(desired.uid(), u -> new java.io.ByteArrayOutputStream()).writeBytes(bytes);
+                    return bytes.length;
                 }
 
                 @Override

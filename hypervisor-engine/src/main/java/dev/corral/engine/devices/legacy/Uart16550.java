@@ -11,7 +11,10 @@ import dev.corral.engine.machine.InterruptLine;
  *
  * <p>Transmission is instantaneous: a byte written to THR reaches the {@link ConsoleSink} during the write,
  * so THR and the transmitter are always empty (LSR THRE and TEMT always set) and there is no baud timing.
- * Host input ({@link #enqueueInput}) fills the receive FIFO; what does not fit is an overrun, as on the wire.
+ * Input arrives two ways. {@link #sendInput} is the host console's: it waits in a bounded queue on the host's end of
+ * the line ({@link SerialInput}) and moves into the receive FIFO whenever the guest asserts RTS and its reads make
+ * room, as a sender under RTS/CTS flow control would, so a paste arrives whole and in order. {@link #enqueueInput} is a
+ * bare wire: what does not fit in the FIFO is an overrun (LSR.OE).
  *
  * <p>Deliberate differences from the chip, each because a guest cannot tell or relies on it:
  * <ul>
@@ -32,6 +35,8 @@ public final class Uart16550 implements BytePortIoDevice {
     public static final int COM1_IRQ = 4;
     public static final int REGISTER_COUNT = 8;
     public static final int FIFO_SIZE = 16;
+    /** How many bytes of host console input may wait for the guest to read them; more are dropped. */
+    public static final int HOST_INPUT_CAPACITY = 64 * 1024;
 
     // Register offsets. Offsets 0 and 1 are the divisor latch while LCR.DLAB is set.
     static final int RBR = 0, THR = 0, DLL = 0;
@@ -62,6 +67,7 @@ public final class Uart16550 implements BytePortIoDevice {
 
     private final InterruptLine irq;
     private final ConsoleSink sink;
+    private final SerialInput hostInput;
 
     private final byte[] rxFifo = new byte[FIFO_SIZE];
     private int rxHead;
@@ -80,8 +86,14 @@ public final class Uart16550 implements BytePortIoDevice {
     private int dlm;
 
     public Uart16550(InterruptLine irq, ConsoleSink sink) {
+        this(irq, sink, HOST_INPUT_CAPACITY);
+    }
+
+    /** A UART whose host console input queue holds {@code hostInputCapacity} bytes. */
+    public Uart16550(InterruptLine irq, ConsoleSink sink, int hostInputCapacity) {
         this.irq = Objects.requireNonNull(irq, "irq");
         this.sink = Objects.requireNonNull(sink, "sink");
+        this.hostInput = new SerialInput(hostInputCapacity);
     }
 
     @Override
@@ -152,11 +164,43 @@ public final class Uart16550 implements BytePortIoDevice {
         return (mcr & MCR_LOOP) != 0 ? 0 : rxCapacity() - rxCount;
     }
 
+    /**
+     * Host console input (keystrokes, a paste, a test's command): queued on the host's end of the line and moved
+     * into the receive FIFO as the guest reads, with the interrupts a 16550 raises for data arriving at that pace.
+     * Returns how many bytes were queued, in order; the rest are dropped, which happens only when
+     * {@link #HOST_INPUT_CAPACITY} bytes already wait (a guest that does not read its console). Input moves only
+     * while the guest asserts MCR.RTS (Linux does from when a program opens the port until it hangs up) and not in
+     * loopback, where the line is disconnected; until then it waits. Do not mix with {@link #enqueueInput}, which
+     * would put its bytes ahead of those still queued.
+     */
+    public synchronized int sendInput(byte[] bytes) {
+        int direct = 0;
+        // Straight into the receiver while it has room and nothing waits ahead of them: the bound counts only bytes
+        // that wait, never those the receiver holds.
+        while (direct < bytes.length && hostInput.queued() == 0 && lineOpen() && rxCount < rxCapacity()) {
+            push(bytes[direct++]);
+        }
+        int accepted = direct + hostInput.offer(bytes, direct, bytes.length - direct);
+        updateInterrupt();
+        return accepted;
+    }
+
+    /** Host console input waiting for room in the receive FIFO. */
+    public synchronized int hostInputQueued() {
+        return hostInput.queued();
+    }
+
+    /** Host console input dropped because {@link #HOST_INPUT_CAPACITY} bytes were already waiting. */
+    public synchronized long hostInputDropped() {
+        return hostInput.dropped();
+    }
+
     private int receive() {
         if (rxCount > 0) {
             rbr = rxFifo[rxHead] & 0xff;
             rxHead = (rxHead + 1) % FIFO_SIZE;
             rxCount--;
+            refill(); // the host's next byte moves up as soon as there is room: the FIFO stays as full as it can be
             updateInterrupt();
         }
         return rbr; // an empty RBR still holds the last byte received
@@ -214,6 +258,7 @@ public final class Uart16550 implements BytePortIoDevice {
             }
             triggerLevel = TRIGGER_LEVELS[(value >>> 6) & 3];
         }
+        refill(); // an emptied or newly enabled FIFO has room for queued host input
         updateInterrupt();
     }
 
@@ -248,6 +293,7 @@ public final class Uart16550 implements BytePortIoDevice {
         if ((changed & MSR_DCD) != 0) {
             msrDeltas |= MSR_DDCD;
         }
+        refill(); // leaving loopback reconnects the line
         updateInterrupt();
     }
 
@@ -294,6 +340,30 @@ public final class Uart16550 implements BytePortIoDevice {
         rxFifo[(rxHead + rxCount) % FIFO_SIZE] = b;
         rxCount++;
         return true;
+    }
+
+    /**
+     * Moves queued host input into the receiver while it has room and the guest asserts RTS, as a sender under
+     * hardware flow control would. Linux raises RTS when a program opens the port, after its driver has cleared the
+     * FIFO and drained the receiver, so what was typed before then arrives once someone reads, instead of being
+     * discarded by the driver's start-up.
+     */
+    private void refill() {
+        if (!lineOpen()) {
+            return;
+        }
+        while (rxCount < rxCapacity()) {
+            int b = hostInput.poll();
+            if (b < 0) {
+                return;
+            }
+            push((byte) b);
+        }
+    }
+
+    /** Whether host input may move into the receiver: the guest asserts RTS and the line is not looped back. */
+    private boolean lineOpen() {
+        return (mcr & (MCR_LOOP | MCR_RTS)) == MCR_RTS;
     }
 
     private int rxCapacity() {

@@ -57,7 +57,11 @@ class LegacyDevicesFuzzTest {
                 if (random.nextInt(50) == 0) {
                     var input = new byte[random.nextInt(40)];
                     random.nextBytes(input);
-                    devices.com1().enqueueInput(input);
+                    if (random.nextBoolean()) {
+                        devices.com1().enqueueInput(input);
+                    } else {
+                        devices.com1().sendInput(input);
+                    }
                 }
             }
 
