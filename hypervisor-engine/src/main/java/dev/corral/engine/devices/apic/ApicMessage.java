@@ -111,6 +111,29 @@ public record ApicMessage(int destination, boolean logical, DeliveryMode mode, i
                 Shorthand.NONE, false);
     }
 
+    /**
+     * Whether this message's destination names a local APIC (SDM 10.6.2.1-10.6.2.3; 10.12.10 for x2APIC): physical
+     * destinations compare with the APIC id; logical ones with the logical id, a bit per processor in the flat model
+     * (xAPIC LDR bits 31:24 with DFR 1111b), a 4-bit cluster and 4 member bits in the cluster model (DFR 0000b), a
+     * 16-bit cluster and 16 member bits in x2APIC mode (logical id = the LDR). The shorthand is the bus's business.
+     *
+     * @param logicalId the LDR (x2APIC) or its bits 31:24 (xAPIC)
+     * @param flat      the xAPIC's DFR selects the flat model
+     */
+    boolean names(int apicId, boolean x2apic, int logicalId, boolean flat) {
+        if (isBroadcast()) {
+            return true;
+        }
+        if (!logical) {
+            return destination == apicId;
+        }
+        if (x2apic) { // cluster in bits 31:16, a bit per member in 15:0
+            return destination >>> 16 == logicalId >>> 16 && (destination & logicalId & 0xffff) != 0;
+        }
+        int mda = destination & 0xff;
+        return flat ? (mda & logicalId) != 0 : mda >>> 4 == logicalId >>> 4 && (mda & logicalId & 0xf) != 0;
+    }
+
     /** Whether this destination is the broadcast one for its width (physical or logical alike). */
     public boolean isBroadcast() {
         return wide ? destination == X2APIC_BROADCAST : destination == BROADCAST;

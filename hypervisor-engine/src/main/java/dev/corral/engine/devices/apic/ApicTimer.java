@@ -1,5 +1,6 @@
 package dev.corral.engine.devices.apic;
 
+import java.util.Objects;
 import java.util.function.LongSupplier;
 
 import dev.corral.engine.machine.TscClock;
@@ -14,8 +15,10 @@ import dev.corral.engine.machine.TscClock;
  * it was loaded, and its count and expiries follow from the time elapsed. Not thread-safe: the owning APIC's lock
  * guards it.
  */
-final class ApicTimer {
+public final class ApicTimer {
 
+    /** 1 GHz, the bus clock of KVM's and QEMU's APIC timers: CPUID 0x15's crystal clock should say the same. */
+    public static final long DEFAULT_FREQUENCY_HZ = 1_000_000_000L;
     static final int ONE_SHOT = 0, PERIODIC = 1, TSC_DEADLINE = 2; // LVT timer bits 18:17
     private static final long NANOS_PER_SECOND = 1_000_000_000L;
 
@@ -31,10 +34,23 @@ final class ApicTimer {
     private long expiries;        // expiries since start already reported
     private long deadline;        // IA32_TSC_DEADLINE, 0 when disarmed
 
-    ApicTimer(TscClock tsc, LongSupplier tscOffset, long frequencyHz) {
-        this.tsc = tsc;
-        this.tscOffset = tscOffset;
+    /**
+     * @param tsc         the VM's TSC; its host clock is the timer's too
+     * @param tscOffset   this vCPU's TSC offset (its TSC = {@code tsc.now()} + offset), read on the vCPU's thread
+     * @param frequencyHz the bus clock the counter divides, 1 MHz-4 GHz
+     */
+    public ApicTimer(TscClock tsc, LongSupplier tscOffset, long frequencyHz) {
+        if (frequencyHz < 1_000_000 || frequencyHz > 4_000_000_000L) {
+            throw new IllegalArgumentException("an APIC timer clock of " + frequencyHz + " Hz is not in 1 MHz-4 GHz");
+        }
+        this.tsc = Objects.requireNonNull(tsc, "tsc");
+        this.tscOffset = Objects.requireNonNull(tscOffset, "tscOffset");
         this.frequency = frequencyHz;
+    }
+
+    /** The host's monotonic time now, the time base of {@link LocalApic#advanceTo}. */
+    long now() {
+        return tsc.hostNanos();
     }
 
     /** Power-up and INIT: stopped, divide by 2, counts and deadline zero. */

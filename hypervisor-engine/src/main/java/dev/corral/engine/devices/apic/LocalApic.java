@@ -3,12 +3,10 @@ package dev.corral.engine.devices.apic;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.function.BooleanSupplier;
-import java.util.function.LongSupplier;
 
 import dev.corral.engine.devices.apic.ApicMessage.DeliveryMode;
 import dev.corral.engine.devices.apic.ApicMessage.Shorthand;
 import dev.corral.engine.machine.MmioDevice;
-import dev.corral.engine.machine.TscClock;
 
 /**
  * One processor's local APIC (Intel SDM vol. 3A, chapter 10), as a Pentium 4-class integrated xAPIC (version 0x14)
@@ -31,7 +29,7 @@ import dev.corral.engine.machine.TscClock;
  *
  * <p>The timer counts at a fixed bus frequency (by default 1 GHz, as KVM's and QEMU's: CPUID 0x15's crystal clock
  * should say the same so that Linux takes it without calibrating) on the host's monotonic clock; TSC-deadline mode
- * compares the vCPU's TSC ({@link TscClock} plus the vCPU's offset) with IA32_TSC_DEADLINE. No thread ticks: expiries
+ * compares the vCPU's TSC (the VM's TscClock plus the vCPU's offset) with IA32_TSC_DEADLINE. No thread ticks: expiries
  * are delivered on {@link #advanceTo} (and on any register access), and {@link #nextDeadlineNanos} says when the next
  * one is due; expiries the VMM was late for merge into one, as the IRR's single bit would.
  *
@@ -43,7 +41,6 @@ public final class LocalApic implements MmioDevice {
 
     public static final long DEFAULT_BASE = 0xfee00000L;
     public static final int PAGE_SIZE = 0x1000;
-    public static final long DEFAULT_TIMER_FREQUENCY_HZ = 1_000_000_000L;
     public static final int MSR_APIC_BASE = 0x1b, MSR_TSC_DEADLINE = 0x6e0, MSR_X2APIC_FIRST = 0x800,
             MSR_X2APIC_LAST = 0x8ff;
 
@@ -72,39 +69,20 @@ public final class LocalApic implements MmioDevice {
     private static final ApicInterrupt EXT_INT = new ApicInterrupt.ExtInt();
 
     /** The result of a register write, for the caller to turn into nothing, an ESR bit or a #GP. */
-    private enum Outcome { DONE, READ_ONLY, RESERVED_REGISTER, RESERVED_BITS }
+    private enum Outcome {
+        DONE(""), READ_ONLY("the register is read-only"), RESERVED_REGISTER("there is no such register"),
+        RESERVED_BITS("reserved bits are set");
 
-    /**
-     * How a local APIC is wired.
-     *
-     * @param id               the initial APIC id, 0-254 (0xff is the broadcast address): the vCPU index
-     * @param bootstrap        whether this is the bootstrap processor (IA32_APIC_BASE bit 8)
-     * @param tsc              the VM's TSC, also the timer's host clock
-     * @param tscOffset        this vCPU's TSC offset (guest TSC = tsc.now() + offset), read on its own thread
-     * @param timerFrequencyHz the APIC timer's input clock, 1 MHz-4 GHz
-     * @param lint0            the level of the LINT0 pin: the 8259A PIC's INTR output, or never for APs
-     * @param wake             runs when something becomes pending; must not block (LockSupport.unpark)
-     */
-    public record Config(int id, boolean bootstrap, TscClock tsc, LongSupplier tscOffset, long timerFrequencyHz,
-            BooleanSupplier lint0, Runnable wake) {
-        public Config {
-            if (id < 0 || id > 0xfe) {
-                throw new IllegalArgumentException("a local APIC id is 0-254, not " + id);
-            }
-            if (timerFrequencyHz < 1_000_000 || timerFrequencyHz > 4_000_000_000L) {
-                throw new IllegalArgumentException("an APIC timer frequency of " + timerFrequencyHz + " Hz is not in 1 MHz-4 GHz");
-            }
-            Objects.requireNonNull(tsc, "tsc");
-            Objects.requireNonNull(tscOffset, "tscOffset");
-            Objects.requireNonNull(lint0, "lint0");
-            Objects.requireNonNull(wake, "wake");
+        final String refusal;
+
+        Outcome(String refusal) {
+            this.refusal = refusal;
         }
     }
 
     private final ApicBus bus;
     private final int id;
     private final boolean bootstrap;
-    private final TscClock tsc;
     private final ApicTimer timer;
     private final BooleanSupplier lint0;
     private final Runnable wake;
@@ -125,14 +103,23 @@ public final class LocalApic implements MmioDevice {
     private ApicMessage outgoingIpi;
     private int outgoingEoi = -1;
 
-    public LocalApic(ApicBus bus, Config config) {
+    /**
+     * @param id        the initial APIC id, 0-254 (0xff is the broadcast address): the vCPU index
+     * @param bootstrap whether this is the bootstrap processor (IA32_APIC_BASE bit 8)
+     * @param timer     this APIC's timer, on the VM's TSC and this vCPU's offset
+     * @param lint0     the level of the LINT0 pin: the 8259A PIC's INTR output (or never, for APs)
+     * @param wake      runs when something becomes pending, on the delivering thread; must not block (an unpark)
+     */
+    public LocalApic(ApicBus bus, int id, boolean bootstrap, ApicTimer timer, BooleanSupplier lint0, Runnable wake) {
+        if (id < 0 || id > 0xfe) {
+            throw new IllegalArgumentException("a local APIC id is 0-254, not " + id);
+        }
         this.bus = Objects.requireNonNull(bus, "bus");
-        this.id = config.id();
-        this.bootstrap = config.bootstrap();
-        this.tsc = config.tsc();
-        this.timer = new ApicTimer(tsc, config.tscOffset(), config.timerFrequencyHz());
-        this.lint0 = config.lint0();
-        this.wake = config.wake();
+        this.id = id;
+        this.bootstrap = bootstrap;
+        this.timer = Objects.requireNonNull(timer, "timer");
+        this.lint0 = Objects.requireNonNull(lint0, "lint0");
+        this.wake = Objects.requireNonNull(wake, "wake");
         resetRegisters();
         bus.attach(this);
     }
@@ -167,7 +154,7 @@ public final class LocalApic implements MmioDevice {
             if (!enabled || x2apic) {
                 return size == 4 ? 0xffffffffL : (1L << 8 * size) - 1; // not decoded: reads like no device
             }
-            long now = tsc.hostNanos();
+            long now = timer.now();
             advanceTimer(now);
             long value = readRegister((int) offset & 0xff0, now);
             if (value == UNREADABLE) {
@@ -189,7 +176,7 @@ public final class LocalApic implements MmioDevice {
             if (!enabled || x2apic) {
                 return;
             }
-            long now = tsc.hostNanos();
+            long now = timer.now();
             advanceTimer(now);
             if (writeRegister((int) offset, value & 0xffffffffL, now) == Outcome.RESERVED_REGISTER) {
                 error(ESR_ILLEGAL_REGISTER);
@@ -211,7 +198,7 @@ public final class LocalApic implements MmioDevice {
 
     /** RDMSR; throws {@link MsrAccessRefused} where the SDM says #GP. */
     public synchronized long readMsr(int msr) {
-        long now = tsc.hostNanos();
+        long now = timer.now();
         advanceTimer(now);
         if (msr == MSR_APIC_BASE) {
             return base | (enabled ? BASE_EN : 0) | (x2apic ? BASE_EXTD : 0) | (bootstrap ? BASE_BSP : 0);
@@ -232,7 +219,7 @@ public final class LocalApic implements MmioDevice {
         ApicMessage ipi;
         int eoi;
         synchronized (this) {
-            long now = tsc.hostNanos();
+            long now = timer.now();
             advanceTimer(now);
             if (msr == MSR_APIC_BASE) {
                 writeApicBase(value);
@@ -249,11 +236,7 @@ public final class LocalApic implements MmioDevice {
             var outcome = writeRegister((msr - MSR_X2APIC_FIRST) << 4, value, now);
             if (outcome != Outcome.DONE) {
                 throw new MsrAccessRefused("WRMSR of 0x" + Long.toHexString(value) + " to x2APIC MSR 0x"
-                        + Integer.toHexString(msr) + ": " + switch (outcome) {
-                            case READ_ONLY -> "the register is read-only";
-                            case RESERVED_BITS -> "reserved bits are set";
-                            default -> "no writable register";
-                        });
+                        + Integer.toHexString(msr) + ": " + outcome.refusal);
             }
             ipi = outgoingIpi;
             eoi = outgoingEoi;
@@ -563,26 +546,7 @@ public final class LocalApic implements MmioDevice {
 
     /** Whether the message's destination names this APIC (SDM 10.6.2; 10.12.10 for x2APIC). */
     synchronized boolean isDestination(ApicMessage message) {
-        if (!enabled) {
-            return false;
-        }
-        if (message.isBroadcast()) {
-            return true;
-        }
-        int destination = message.destination();
-        if (!message.logical()) {
-            return destination == id;
-        }
-        if (x2apic) {
-            int logicalId = x2apicLogicalId(); // cluster in bits 31:16, a bit per member in 15:0
-            return destination >>> 16 == logicalId >>> 16 && (destination & logicalId & 0xffff) != 0;
-        }
-        int logicalId = ldr >>> 24;
-        destination &= 0xff;
-        if (dfr >>> 28 == 0xf) {
-            return (destination & logicalId) != 0; // flat: a bit per processor
-        }
-        return destination >>> 4 == logicalId >>> 4 && (destination & logicalId & 0xf) != 0; // cluster
+        return enabled && message.names(id, x2apic, x2apic ? x2apicLogicalId() : ldr >>> 24, dfr >>> 28 == 0xf);
     }
 
     /** The APR for lowest-priority arbitration, or -1 if this APIC cannot take a fixed interrupt now. */

@@ -191,10 +191,14 @@ class ApicBusTest {
     }
 
     @Test
-    void apicIdsAreUniqueOnABus() {
-        assertThatThrownBy(() -> new LocalApic(rig.bus, new LocalApic.Config(2, false, rig.tsc, () -> 0,
-                DEFAULT_TIMER_FREQUENCY_HZ, () -> false, () -> { })))
+    void apicIdsAreUniqueOnABusAndWiringMistakesAreRefused() {
+        var timer = new ApicTimer(rig.tsc, () -> 0, ApicTimer.DEFAULT_FREQUENCY_HZ);
+        assertThatThrownBy(() -> new LocalApic(rig.bus, 2, false, timer, () -> false, () -> { }))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("APIC id 2 is already on this bus");
+        assertThatThrownBy(() -> new LocalApic(rig.bus, 0xff, false, timer, () -> false, () -> { }))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("0-254");
+        assertThatThrownBy(() -> new ApicTimer(rig.tsc, () -> 0, 5_000_000_000L))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("1 MHz-4 GHz");
         assertThatThrownBy(() -> rig.bus.deliver(new ApicMessage(0, false, DeliveryMode.FIXED, 0x40, false, true,
                 Shorthand.SELF, false))).isInstanceOf(IllegalArgumentException.class);
     }

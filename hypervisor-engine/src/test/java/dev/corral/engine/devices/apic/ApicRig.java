@@ -26,8 +26,8 @@ final class ApicRig {
         wakes = new int[count];
         for (int i = 0; i < count; i++) {
             int cpu = i;
-            cpus.add(new LocalApic(bus, new LocalApic.Config(i, i == 0, tsc, () -> tscOffset,
-                    LocalApic.DEFAULT_TIMER_FREQUENCY_HZ, () -> picInterrupt, () -> wakes[cpu]++)));
+            var timer = new ApicTimer(tsc, () -> tscOffset, ApicTimer.DEFAULT_FREQUENCY_HZ);
+            cpus.add(new LocalApic(bus, i, i == 0, timer, () -> picInterrupt, () -> wakes[cpu]++));
         }
         bus.addEoiListener(eois::add);
     }

@@ -133,6 +133,10 @@ class X2ApicTest {
         for (int i = 0; i < 20; i++) {
             assertThat(rig.take(i)).as("cpu %d", i).isEqualTo(i == 17 || i == 19 ? 0x70 : -1);
         }
+        bsp.writeMsr(msr(ICR), (1L << 16 | 1) << 32 | 0x800 | 0x71); // member 0 of cluster 1, not of cluster 0
+        for (int i = 0; i < 20; i++) {
+            assertThat(rig.take(i)).as("cpu %d", i).isEqualTo(i == 16 ? 0x71 : -1);
+        }
     }
 
     @Test
