@@ -568,7 +568,6 @@ public final class LocalApic implements MmioDevice {
         var message = ApicMessage.fromIcr(icrLow, x2apic ? icrHigh : icrHigh >>> 24, x2apic);
         var mode = message.mode();
         if (mode == DeliveryMode.RESERVED || mode == DeliveryMode.EXTINT || mode == DeliveryMode.SMI
-                || mode == DeliveryMode.INIT && !message.assertion() // INIT de-assert: nothing to do
                 || message.shorthand() == Shorthand.SELF && mode != DeliveryMode.FIXED) { // invalid combinations
             return null;
         }

@@ -155,6 +155,10 @@ class LocalApicTest {
         raise(0x50, false);
         assertThat(rig.reg(0, APR)).isEqualTo(0x50L);
         assertThat(rig.take(0)).isEqualTo(0x50);
+        rig.set(0, TPR, 0x5a);
+        assertThat(rig.reg(0, PPR)).as("the TPR wins a tie of classes with the ISR").isEqualTo(0x5aL);
+        rig.set(0, TPR, 0x45);
+        assertThat(rig.reg(0, PPR)).isEqualTo(0x50L);
         rig.eoi(0);
         bsp.writeCr8(3);
         assertThat(rig.reg(0, TPR)).isEqualTo(0x30L); // MOV CR8 clears TPR bits 3:0
