@@ -384,11 +384,12 @@ public final class LocalApic implements MmioDevice {
     }
 
     private void writeSpuriousVector(int value) {
-        boolean disabling = (svr & SVR_ENABLE) != 0 && (value & SVR_ENABLE) == 0;
         svr = value;
-        if (disabling) {
+        if ((value & SVR_ENABLE) == 0) {
+            // SDM 10.4.7.2: while software-disabled, every LVT entry is masked. Linux 6.1's setup_local_APIC writes
+            // the SVR disabled first and then reads LINT0's mask to decide whether to keep firmware's virtual wire.
             for (int i = 0; i < lvt.length; i++) {
-                lvt[i] |= LVT_MASKED; // SDM 10.4.7.2: software disable masks every LVT entry
+                lvt[i] |= LVT_MASKED;
             }
         }
     }

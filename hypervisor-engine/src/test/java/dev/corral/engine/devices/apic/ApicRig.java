@@ -2,6 +2,7 @@ package dev.corral.engine.devices.apic;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 
 import dev.corral.engine.machine.TscClock;
 
@@ -16,6 +17,8 @@ final class ApicRig {
     long now = START;
     long tscOffset;
     boolean picInterrupt;
+    /** LINT0 of every APIC: the {@code picInterrupt} flag unless a test wires a real PIC here. */
+    BooleanSupplier lint0 = () -> picInterrupt;
     final TscClock tsc = new TscClock(() -> now);
     final ApicBus bus = new ApicBus();
     final List<LocalApic> cpus = new ArrayList<>();
@@ -27,7 +30,7 @@ final class ApicRig {
         for (int i = 0; i < count; i++) {
             int cpu = i;
             var timer = new ApicTimer(tsc, () -> tscOffset, ApicTimer.DEFAULT_FREQUENCY_HZ);
-            cpus.add(new LocalApic(bus, i, i == 0, timer, () -> picInterrupt, () -> wakes[cpu]++));
+            cpus.add(new LocalApic(bus, i, i == 0, timer, () -> lint0.getAsBoolean(), () -> wakes[cpu]++));
         }
         bus.addEoiListener(eois::add);
     }
