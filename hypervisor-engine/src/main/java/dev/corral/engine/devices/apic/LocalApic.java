@@ -592,11 +592,7 @@ public final class LocalApic implements MmioDevice {
     /** Sets the IRR bit (the TMR bit says the trigger mode) and wakes the processor. */
     private void request(int vector, boolean level) {
         irr.set(vector);
-        if (level) {
-            tmr.set(vector);
-        } else {
-            tmr.clear(vector);
-        }
+        tmr.set(vector, level);
         wake.run();
     }
 

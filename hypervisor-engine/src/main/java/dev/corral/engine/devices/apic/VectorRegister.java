@@ -33,6 +33,14 @@ final class VectorRegister {
         bits[vector >>> 6] &= ~(1L << vector);
     }
 
+    void set(int vector, boolean on) {
+        if (on) {
+            set(vector);
+        } else {
+            clear(vector);
+        }
+    }
+
     void clearAll() {
         Arrays.fill(bits, 0);
     }
