@@ -28,7 +28,7 @@ public class Restarts {
     private static final Logger LOG = Logger.getLogger(Restarts.class);
 
     /** Reasons a node gives for stops the spec asked for: nothing unexpected happened. */
-    static final Set<String> REQUESTED = Set.of("StopRequested", "RestartRequested", "Deleted");
+    static final Set<String> REQUESTED = Set.of("StopRequested", "RestartRequested", "StopForced", "Deleted", "GuestReset");
 
     private final ResourceStore store;
     private final EventService events;

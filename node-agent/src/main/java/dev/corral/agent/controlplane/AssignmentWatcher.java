@@ -112,7 +112,17 @@ public final class AssignmentWatcher implements AutoCloseable {
         return Optional.of(new Desired(kind, meta.path("uid").asText(), meta.path("name").asText(),
                 meta.path("project").asText(), meta.path("generation").asLong(1), resources.path("vcpus").asDouble(),
                 resources.path("memoryMiB").asLong(), spec.path("image").asText(null), spec.path("cmdline").asText(null), running,
-                spec.path("restartRequestedAt").asText(""), devices, status.path("eventSequence").asLong(0)));
+                spec.path("restartRequestedAt").asText(""), devices, status.path("eventSequence").asLong(0), stopGrace(spec)));
+    }
+
+    /** The stop action's own timeout (zero when forced), else the spec's default for this workload. */
+    static Duration stopGrace(JsonNode spec) {
+        var request = spec.path("stopRequest");
+        if (request.isObject()) {
+            return request.path("force").asBoolean(false) ? Duration.ZERO
+                    : Duration.ofSeconds(request.path("timeoutSeconds").asLong(spec.path("stopTimeoutSeconds").asLong(30)));
+        }
+        return spec.path("stopTimeoutSeconds").isNumber() ? Duration.ofSeconds(spec.path("stopTimeoutSeconds").asLong()) : null;
     }
 
     private void pause(Duration d) {

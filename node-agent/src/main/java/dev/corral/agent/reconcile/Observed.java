@@ -14,7 +14,10 @@ public record Observed(String uid, State state, long generation, String restartT
         STARTING,
         RUNNING,
         STOPPING,
-        /** Stopped: by request (reason StopRequested, RestartRequested) or by the guest (GuestPoweredOff). */
+        /**
+         * Stopped: by request (reason StopRequested, RestartRequested, StopForced) or by the guest (GuestPoweredOff,
+         * GuestReset).
+         */
         STOPPED,
         /** Ended in failure: the guest crashed, the engine failed, the image was bad. */
         FAILED,
@@ -27,6 +30,10 @@ public record Observed(String uid, State state, long generation, String restartT
     }
 
     public static final String STOP_REQUESTED = "StopRequested";
+    /** Asked to stop, the guest did not shut down within its grace and was forced off. */
+    public static final String STOP_FORCED = "StopForced";
+    /** The guest reset its machine (a reboot): started again at once. */
+    public static final String GUEST_RESET = "GuestReset";
 
     public Observed with(State state, String reason) {
         return new Observed(uid, state, generation, restartToken, reason);

@@ -11,7 +11,8 @@ import dev.corral.agent.reconcile.Observed.State;
  *
  * <p>A workload that stopped on its own (the guest powered off or crashed, or it was lost with the previous agent)
  * is not started again here: the control plane applies its restartPolicy and asks for a restart with a new
- * {@code restartRequestedAt}, which this rule sees as a new token.
+ * {@code restartRequestedAt}, which this rule sees as a new token. A guest that reset its machine (a reboot) is the
+ * exception: it is started again at once, whatever its restartPolicy, as a PC reboots.
  */
 public final class Planner {
 
@@ -42,9 +43,15 @@ public final class Planner {
         return switch (observed.state()) {
             case STARTING, RUNNING -> newToken ? Optional.of(new Action.Stop(desired.uid(), "RestartRequested")) : Optional.empty();
             case STOPPING -> Optional.empty();
-            case STOPPED, FAILED -> newToken || stoppedByRequest(observed) ? Optional.of(new Action.Start(desired)) : Optional.empty();
+            case STOPPED, FAILED -> newToken || stoppedByRequest(observed) || rebooting(observed)
+                    ? Optional.of(new Action.Start(desired)) : Optional.empty();
             case LOST -> throw new AssertionError("handled above");
         };
+    }
+
+    /** The guest reset its machine: it wants to boot again. */
+    private static boolean rebooting(Observed observed) {
+        return observed.state() == State.STOPPED && Observed.GUEST_RESET.equals(observed.reason());
     }
 
     /**
@@ -53,6 +60,7 @@ public final class Planner {
      */
     private static boolean stoppedByRequest(Observed observed) {
         return observed.state() == State.STOPPED
-                && (Observed.STOP_REQUESTED.equals(observed.reason()) || "RestartRequested".equals(observed.reason()));
+                && (Observed.STOP_REQUESTED.equals(observed.reason()) || "RestartRequested".equals(observed.reason())
+                        || Observed.STOP_FORCED.equals(observed.reason()));
     }
 }

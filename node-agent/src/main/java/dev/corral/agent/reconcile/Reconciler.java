@@ -177,7 +177,7 @@ public final class Reconciler implements AutoCloseable {
             handles.put(d.uid(), handle);
             listener.connectInput(handle);
             if (closing) {
-                handle.requestStop(); // the agent began shutting down while this one started
+                handle.requestStop(Duration.ZERO); // the agent began shutting down while this one started
             }
         } catch (WorkloadRuntime.StartException e) {
             failStart(d, starting, e.reason(), e.getMessage());
@@ -197,6 +197,7 @@ public final class Reconciler implements AutoCloseable {
 
     private boolean stop(String uid, String reason) {
         WorkloadRuntime.Handle stopping;
+        Duration grace;
         // Decided under the ledger's lock, as the listener's callbacks are: a guest that powers off right now is
         // either seen stopped here, or hears of this stop.
         synchronized (ledger) {
@@ -213,8 +214,10 @@ public final class Reconciler implements AutoCloseable {
             stopReasons.put(uid, reason);
             events.publish(entry.desired(), "stopping", observed.generation(), reason, null);
             stopping = handle;
+            var wanted = desired.get(uid);
+            grace = wanted != null ? wanted.stopGrace() : entry.desired().stopGrace();
         }
-        stopping.requestStop();
+        stopping.requestStop(grace);
         return false;
     }
 
@@ -228,7 +231,7 @@ public final class Reconciler implements AutoCloseable {
         var handle = handles.remove(uid);
         if (handle != null) {
             stopReasons.put(uid, "Deleted");
-            handle.requestStop();
+            handle.requestStop(Duration.ZERO);
             if (!handle.awaitFinished(DELETE_STOP_TIMEOUT)) {
                 LOG.warnf("workload %s did not stop within %d s of its deletion; freeing it anyway", uid, DELETE_STOP_TIMEOUT.toSeconds());
             }
@@ -315,17 +318,23 @@ public final class Reconciler implements AutoCloseable {
                 return;
             }
             String reason = ended.reason();
+            String message = ended.message();
             String asked = stopReasons.remove(uid);
             if (asked != null && "StopRequested".equals(reason)) {
                 reason = asked;
+            } else if (asked != null && "GuestPoweredOff".equals(reason)) {
+                // Asked to shut down, and it did: a stop as asked, not the guest's own decision.
+                reason = asked;
+                message = "the guest shut down when asked";
             }
             // Stopped because the agent shut down is not the guest's doing: a failure, so that the restart policy
             // (OnFailure included) brings it back once the agent is up again.
             boolean failed = ended.failed() || AGENT_STOPPED.equals(asked);
             var observed = entry.get().observed();
             ledger.update(uid, observed.with(failed ? State.FAILED : State.STOPPED, reason));
-            String message = AGENT_STOPPED.equals(asked) ? "The node agent shut down; the " + entry.get().desired().kind()
-                    + " ran inside it." : ended.message();
+            if (AGENT_STOPPED.equals(asked)) {
+                message = "The node agent shut down; the " + entry.get().desired().kind() + " ran inside it.";
+            }
             events.publish(entry.get().desired(), failed ? "failed" : "stopped", observed.generation(), reason, message);
         }
     }
@@ -343,7 +352,7 @@ public final class Reconciler implements AutoCloseable {
         closing = true;
         for (var e : handles.entrySet()) {
             stopReasons.put(e.getKey(), AGENT_STOPPED);
-            e.getValue().requestStop();
+            e.getValue().requestStop(Duration.ZERO);
         }
         for (var h : handles.values()) {
             h.awaitFinished(timeout);

@@ -15,8 +15,12 @@ public interface WorkloadRuntime {
 
     /** A started workload. */
     interface Handle {
-        /** Asks it to stop now; the listener hears when it has. */
-        void requestStop();
+        /**
+         * Asks it to stop: a guest that listens is asked to shut down (the power button) and forced off if it has not
+         * within {@code grace}; a zero grace forces it at once, as does asking again with zero while a graceful stop
+         * runs. The listener hears when it has stopped: reason StopForced when the grace ran out.
+         */
+        void requestStop(Duration grace);
 
         boolean awaitFinished(Duration timeout) throws InterruptedException;
 
@@ -41,7 +45,8 @@ public interface WorkloadRuntime {
      * How a workload ended.
      *
      * @param failed true for FAILED (crash, engine failure), false for STOPPED (asked to, or the guest powered off)
-     * @param reason one CamelCase word: StopRequested, GuestPoweredOff, GuestCrashed, EngineFailed
+     * @param reason one CamelCase word: StopRequested, StopForced, GuestPoweredOff, GuestReset, GuestCrashed,
+     *               EngineFailed
      */
     record Ended(boolean failed, String reason, String message) {
     }

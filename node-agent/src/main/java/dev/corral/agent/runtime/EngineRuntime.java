@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 import dev.corral.agent.reconcile.Desired;
 import dev.corral.agent.reconcile.WorkloadRuntime;
@@ -15,7 +17,8 @@ import dev.corral.engine.vm.VmException;
 
 /**
  * Runs VMs through Corral's own engine, in this process: fetches the image (by sha256, cached), builds the
- * VirtualMachine and starts it. How a VM ends becomes an {@link WorkloadRuntime.Ended} with a one-word reason.
+ * VirtualMachine and starts it. How a VM ends becomes an {@link WorkloadRuntime.Ended} with a one-word reason. A
+ * graceful stop presses the VM's ACPI power button and forces it off when the grace runs out (StopForced).
  * Containers are not run yet: they fail to start with reason {@code Unsupported}.
  */
 public final class EngineRuntime implements WorkloadRuntime {
@@ -65,6 +68,9 @@ public final class EngineRuntime implements WorkloadRuntime {
             throw new StartException("Interrupted", "the agent is stopping", e);
         }
         VirtualMachine vm;
+        // A graceful stop's grace once asked for, and whether it ran out so that the VM was forced off.
+        var graceful = new AtomicReference<Duration>();
+        var forced = new AtomicBoolean();
         try {
             var config = new VmConfig(desired.name(), (int) Math.ceil(desired.vcpus()), desired.memoryMiB() << 20, kernel, initrd,
                     cmdline, true);
@@ -76,7 +82,7 @@ public final class EngineRuntime implements WorkloadRuntime {
 
                 @Override
                 public void finished(VirtualMachine.Outcome outcome) {
-                    listener.finished(ended(outcome));
+                    listener.finished(forced.get() ? forcedOff(graceful.get()) : ended(outcome));
                 }
             });
         } catch (VmException | IllegalArgumentException e) {
@@ -85,8 +91,25 @@ public final class EngineRuntime implements WorkloadRuntime {
         vm.start();
         return new Handle() {
             @Override
-            public void requestStop() {
-                vm.requestStop();
+            public void requestStop(Duration grace) {
+                if (grace.isZero() || grace.isNegative()) {
+                    vm.requestStop();
+                    return;
+                }
+                if (!graceful.compareAndSet(null, grace)) {
+                    return; // a graceful stop already runs; its own timer forces it off
+                }
+                vm.requestShutdown();
+                Thread.ofVirtual().name("stop-grace-" + desired.name()).start(() -> {
+                    try {
+                        if (!vm.awaitFinished(grace)) {
+                            forced.set(true);
+                            vm.requestStop();
+                        }
+                    } catch (InterruptedException e) {
+                        vm.requestStop();
+                    }
+                });
             }
 
             @Override
@@ -114,6 +137,11 @@ public final class EngineRuntime implements WorkloadRuntime {
                     + memoryBytes + " bytes");
         }
         return Files.readAllBytes(blob);
+    }
+
+    static Ended forcedOff(Duration grace) {
+        return new Ended(false, "StopForced", "the guest did not shut down within " + grace.toSeconds()
+                + " s of being asked to; it was forced off");
     }
 
     static Ended ended(VirtualMachine.Outcome outcome) {

@@ -82,4 +82,17 @@ class PlannerTest {
         // Not wanted running any more: it is stopped (it is), and says so.
         assertThat(Planner.plan(wanted(false, "t1"), has(State.LOST, "t1", "AgentRestarted"))).contains(new Action.Stop("u1", "StopRequested"));
     }
+
+    @Test
+    void guestThatResetItsMachineBootsAgainAtOnceAsAPcReboots() {
+        assertThat(Planner.plan(wanted(true, "t1"), has(State.STOPPED, "t1", "GuestReset"))).contains(new Action.Start(wanted(true, "t1")));
+        // Unless it is no longer wanted running: then the stop is recorded, as for any other end.
+        assertThat(Planner.plan(wanted(false, "t1"), has(State.STOPPED, "t1", "GuestReset"))).contains(new Action.Stop("u1", "StopRequested"));
+    }
+
+    @Test
+    void workloadForcedOffAfterItsGraceCountsAsStoppedOnRequest() {
+        assertThat(Planner.plan(wanted(false, "t1"), has(State.STOPPED, "t1", "StopForced"))).isEmpty();
+        assertThat(Planner.plan(wanted(true, "t1"), has(State.STOPPED, "t1", "StopForced"))).contains(new Action.Start(wanted(true, "t1")));
+    }
 }

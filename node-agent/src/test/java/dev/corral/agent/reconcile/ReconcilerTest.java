@@ -125,6 +125,36 @@ class ReconcilerTest {
     }
 
     @Test
+    void aStopGivesTheGuestItsGraceAndAShutdownAsAskedReadsAsTheAskedStop() throws Exception {
+        var r = running();
+        r.upsert(new Desired("VM", "u1", "web-1", "default", 2, 2, 512, "ticker", null, false, "", List.of("0000:3b:00.0"), 0,
+                Duration.ofSeconds(45)));
+        await("stopped", () -> types().contains("stopped/StopRequested"));
+        assertThat(runtime.stopGraces).containsExactly(Duration.ofSeconds(45));
+        assertThat(published.getLast().path("data").path("message").asText()).isEqualTo("the guest shut down when asked");
+    }
+
+    @Test
+    void aGuestThatIgnoresTheShutdownIsReportedForcedOff() throws Exception {
+        var r = running();
+        runtime.guestIgnoresShutdown = true;
+        r.upsert(vm(false, ""));
+        await("stopped", () -> types().contains("stopped/StopForced"));
+        assertThat(runtime.stopGraces).containsExactly(Desired.DEFAULT_STOP_GRACE);
+        // Stopped as asked all the same: wanted running again, it starts.
+        r.upsert(vm(true, ""));
+        await("running again", () -> types().stream().filter(t -> t.equals("running/Started")).count() == 2);
+    }
+
+    @Test
+    void deletingARunningWorkloadForcesItOffAtOnce() throws Exception {
+        var r = running();
+        r.remove("u1");
+        await("deleted", () -> types().contains("deleted/Deleted"));
+        assertThat(runtime.stopGraces).containsExactly(Duration.ZERO);
+    }
+
+    @Test
     void consoleInputReachesTheRunningWorkloadAndIsDisconnectedWhenItEnds() throws Exception {
         var r = running();
         await("input connected", () -> consoles.input("u1").isPresent());
@@ -248,8 +278,13 @@ class ReconcilerTest {
         assertThat(published.getLast().path("data").path("generation").asLong()).isEqualTo(2);
     }
 
-    /** Starts instantly; stops when asked; can be made to end or to fail to start. */
+    /**
+     * Starts instantly; stops when asked (a graceful stop as the guest's power-off, a forced one as the engine's stop);
+     * can be made to end or to fail to start, or to ignore graceful stops.
+     */
     private static final class ScriptedRuntime implements WorkloadRuntime {
+        final List<Duration> stopGraces = new CopyOnWriteArrayList<>();
+        volatile boolean guestIgnoresShutdown;
         volatile int starts;
         volatile int closed;
         volatile StartException failNextStart;
@@ -275,9 +310,18 @@ class ReconcilerTest {
             Thread.ofPlatform().start(listener::started);
             return new Handle() {
                 @Override
-                public void requestStop() {
+                public void requestStop(Duration grace) {
+                    stopGraces.add(grace);
+                    Ended ended;
+                    if (grace.isZero()) {
+                        ended = new Ended(false, "StopRequested", "stopped");
+                    } else if (guestIgnoresShutdown) {
+                        ended = new Ended(false, "StopForced", "forced off after " + grace.toSeconds() + " s");
+                    } else {
+                        ended = new Ended(false, "GuestPoweredOff", "the guest powered off (exit code 0)");
+                    }
                     Thread.ofPlatform().start(() -> {
-                        listener.finished(new Ended(false, "StopRequested", "stopped"));
+                        listener.finished(ended);
                         finished.countDown();
                     });
                 }
