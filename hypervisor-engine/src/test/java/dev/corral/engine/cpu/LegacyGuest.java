@@ -1,12 +1,19 @@
 package dev.corral.engine.cpu;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import dev.corral.engine.memory.GuestMemory;
 
 /**
- * An application processor for tests of real, protected and compatibility mode: GNU as source (it starts with
+ * An application processor for tests of real, protected and compatibility mode: GNU as source (it starts in
  * {@code .code16}) assembled at test time and linked at 0, its bytes put at the SIPI page {@code vector << 12} of
  * 16 MiB of RAM, and a CPU made by {@link Cpu#apWaitingForSipi} and started there. Labels are offsets from the
  * start, as in Linux's trampoline; code outside real mode adds {@code BASE} (the page's address) to them.
@@ -19,15 +26,20 @@ final class LegacyGuest implements AutoCloseable {
     static final int VECTOR = 8;
     static final long BASE = (long) VECTOR << 12;
 
+    /** A flat binary and its symbols (offsets from its start). */
+    record Image(byte[] bytes, Map<String, Long> symbols) {}
+
     final GuestMemory mem;
     final Cpu cpu;
     final CpuState st;
+    final Image image;
     final StringBuilder serial = new StringBuilder();
     final List<Integer> ports = new ArrayList<>();
 
-    private LegacyGuest(byte[] code) {
+    private LegacyGuest(Image image) {
+        this.image = image;
         mem = GuestMemory.allocate(RAM);
-        mem.write(BASE, code);
+        mem.write(BASE, image.bytes());
         cpu = Cpu.apWaitingForSipi(mem, new MmioHandler() {
             @Override
             public long read(long physicalAddress, int size) {
@@ -43,15 +55,64 @@ final class LegacyGuest implements AutoCloseable {
 
     /** Assembles {@code source} (with {@code BASE} defined) and starts it as an AP at {@link #BASE}. */
     static LegacyGuest start(String source) {
-        var g = new LegacyGuest(assemble(source));
+        var g = new LegacyGuest(assemble(".set BASE, 0x" + Long.toHexString(BASE) + "\n.code16\nstart:\n" + source + "\n"));
         if (!g.cpu.startup(VECTOR)) {
             throw new IllegalStateException("a new AP must take its first SIPI");
         }
         return g;
     }
 
-    static byte[] assemble(String source) {
-        return KernelGuest.assemble(".set BASE, 0x" + Long.toHexString(BASE) + "\n.code16\nstart:\n" + source + "\n", 0);
+    /** The offset of {@code label} from the start of the image. */
+    long symbol(String label) {
+        Long v = image.symbols().get(label);
+        if (v == null) {
+            throw new IllegalArgumentException("no symbol " + label + " in the guest");
+        }
+        return v;
+    }
+
+    /** GNU as source to a flat binary linked at 0, with its symbol table (as, ld, objcopy and nm from binutils). */
+    static Image assemble(String source) {
+        try {
+            Path dir = Files.createTempDirectory("corral-legacy-guest");
+            try {
+                Files.writeString(dir.resolve("guest.S"), source, StandardCharsets.US_ASCII);
+                exec(dir, "as", "--64", "-o", "guest.o", "guest.S");
+                exec(dir, "ld", "-m", "elf_x86_64", "-Ttext=0", "-e", "start", "-o", "guest.elf", "guest.o");
+                exec(dir, "objcopy", "-O", "binary", "guest.elf", "guest.bin");
+                Map<String, Long> symbols = new HashMap<>();
+                for (String line : exec(dir, "nm", "guest.elf").split("\n")) {
+                    String[] f = line.trim().split("\\s+");
+                    if (f.length == 3) {
+                        symbols.put(f[2], Long.parseUnsignedLong(f[0], 16));
+                    }
+                }
+                return new Image(Files.readAllBytes(dir.resolve("guest.bin")), symbols);
+            } finally {
+                try (var files = Files.walk(dir)) {
+                    for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                        Files.deleteIfExists(p);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("binutils (as, ld, objcopy, nm) are needed to assemble the test guests: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    private static String exec(Path dir, String... command) throws IOException {
+        Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+        try {
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                throw new IllegalStateException(String.join(" ", command) + " failed: " + out);
+            }
+            return out;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while assembling a test guest", e);
+        }
     }
 
     /** Runs until HLT or a shutdown (at most {@code limit} instructions), collecting COM1 output; returns the last exit. */
