@@ -8,9 +8,14 @@ import dev.corral.engine.memory.GuestMemory;
  * {@link CpuMemory}. One instance per vCPU; instances share nothing.
  *
  * <p>Two kinds. A user-mode CPU ({@link #Cpu(CpuState, CpuMemory)}) runs 64-bit user code at CPL3 and
- * returns every fault and SYSCALL to its caller. A system CPU ({@link #system}) runs a kernel: paging
- * through the guest's page tables, privileged instructions, and faults, INT n and SYSCALL delivered
- * through the guest's own IDT and MSRs; it returns only BudgetSpent, Halt, PortIo and Shutdown.
+ * returns every fault and SYSCALL to its caller. A system CPU ({@link #system}, {@link #apWaitingForSipi}) runs a
+ * kernel in any mode from real mode to 64-bit mode: paging through the guest's page tables, privileged
+ * instructions, and faults, INT n and SYSCALL delivered through the guest's own IDT (or IVT) and MSRs; it returns
+ * only BudgetSpent, Halt, PortIo and Shutdown.
+ *
+ * <p>Threads: a CPU is not thread-safe. Every method, {@link #init} and {@link #startup} included, is for the one
+ * thread that runs this vCPU, between {@link #run} calls; an INIT or SIPI that another vCPU sends is recorded by
+ * this vCPU's local APIC and applied by this vCPU's loop.
  *
  * <p>Guest input can only ever produce a {@link CpuExit}: unimplemented or invalid encodings are #UD,
  * memory faults are #PF at the faulting instruction with nothing of it committed.
