@@ -323,7 +323,7 @@ public final class Cpu {
      * invalidation.
      */
     private int legacyStep() {
-        Insn i = decoder.decodeLegacy(state.rip, state.codeSize, seg.base(Segments.CS), state.segLimit[Segments.CS],
+        Insn i = LegacyDecoder.decode(decoder, state.rip, state.codeSize, seg.base(Segments.CS), state.segLimit[Segments.CS],
                 seg.realMode());
         if (state.interruptShadow) {
             state.interruptShadow = false;

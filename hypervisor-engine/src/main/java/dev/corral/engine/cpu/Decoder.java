@@ -7,7 +7,7 @@ import java.util.ArrayList;
  * one-byte and 0F maps live here; SSE ({@link SseDecoder}) and x87 ({@link X87Decoder}) have their own.
  * Anything not implemented is #UD naming the bytes: never a guess.
  *
- * <p>Legacy and compatibility-mode code ({@link #decodeLegacy}) is decoded one instruction at a time with
+ * <p>Legacy and compatibility-mode code ({@link LegacyDecoder#decode}) is decoded one instruction at a time with
  * the code segment's sizes: no REX, segment override prefixes, 16-bit ModRM addressing, and
  * {@link LegacyDecoder} for the encodings whose meaning differs there.
  */
@@ -42,8 +42,8 @@ final class Decoder {
     boolean addr16;
     /** The segment override prefix (0 ES .. 5 GS), -1 when none. */
     int sregOverride = -1;
-    private long csBase;
-    private long csLimit;
+    long csBase;
+    long csLimit;
 
     Decoder(CpuMemory mem, CpuidModel cpuid) {
         this(mem, cpuid, false);
@@ -87,34 +87,6 @@ final class Decoder {
         return new Block(rip, list.toArray(new Insn[0]), firstPage, lastPage, lastLinear);
     }
 
-    /**
-     * Decodes the one instruction at offset {@code eip} of a code segment with base {@code csBase}, limit
-     * {@code csLimit} and default size {@code codeSize} (2 or 4): a fetch beyond the limit is #GP(0).
-     */
-    Insn decodeLegacy(long eip, int codeSize, long csBase, long csLimit, boolean realMode) {
-        this.codeSize = codeSize;
-        this.csBase = csBase;
-        this.csLimit = csLimit;
-        this.realMode = realMode;
-        try {
-            Insn i = decode(eip);
-            LegacyDecoder.finish(this, i);
-            return i;
-        } finally {
-            this.codeSize = 8;
-            this.csBase = 0;
-            this.realMode = false;
-        }
-    }
-
-    private long legacyFetchAddress(long offset) {
-        if (offset > csLimit) {
-            throw new GuestFault(CpuExit.Fault.GP, 0, "instruction fetch at 0x" + Long.toHexString(offset)
-                    + " beyond the code segment's limit 0x" + Long.toHexString(csLimit));
-        }
-        return (csBase + offset) & 0xffffffffL;
-    }
-
     long pc() {
         return pc;
     }
@@ -139,7 +111,7 @@ final class Decoder {
         if (n >= 15) {
             throw GuestFault.gp("instruction longer than 15 bytes at rip 0x" + Long.toHexString(start));
         }
-        int b = mem.fetch8(codeSize == 8 ? pc : legacyFetchAddress(pc)) & 0xff;
+        int b = mem.fetch8(codeSize == 8 ? pc : LegacyDecoder.fetchAddress(this, pc)) & 0xff;
         pc++;
         bytes[n] = b;
         return b;

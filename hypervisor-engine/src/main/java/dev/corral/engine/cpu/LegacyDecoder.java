@@ -18,6 +18,34 @@ final class LegacyDecoder {
     private static final int[] BASE16 = {3, 3, 5, 5, 6, 7, 5, 3};
     private static final int[] INDEX16 = {6, 7, 6, 7, -1, -1, -1, -1};
 
+    /**
+     * Decodes the one instruction at offset {@code eip} of a code segment with base {@code csBase}, limit
+     * {@code csLimit} and default size {@code codeSize} (2 or 4): a fetch beyond the limit is #GP(0).
+     */
+    static Insn decode(Decoder d, long eip, int codeSize, long csBase, long csLimit, boolean realMode) {
+        d.codeSize = codeSize;
+        d.csBase = csBase;
+        d.csLimit = csLimit;
+        d.realMode = realMode;
+        try {
+            Insn i = d.decode(eip);
+            finish(d, i);
+            return i;
+        } finally {
+            d.codeSize = 8;
+            d.csBase = 0;
+            d.realMode = false;
+        }
+    }
+
+    static long fetchAddress(Decoder d, long offset) {
+        if (offset > d.csLimit) {
+            throw new GuestFault(CpuExit.Fault.GP, 0, "instruction fetch at 0x" + Long.toHexString(offset)
+                    + " beyond the code segment's limit 0x" + Long.toHexString(d.csLimit));
+        }
+        return (d.csBase + offset) & 0xffffffffL;
+    }
+
     /** 16-bit ModRM addressing: [BX+SI], [BX+DI], [BP+SI], [BP+DI], [SI], [DI], [BP] or disp16, [BX]. */
     static void modrm16(Decoder d, Insn i, int m) {
         int mod = m >> 6;
@@ -40,7 +68,7 @@ final class LegacyDecoder {
     }
 
     /** After decoding: the default segment of a memory operand (SS for BP/SP-based ones) and a wrapped next IP. */
-    static void finish(Decoder d, Insn i) {
+    private static void finish(Decoder d, Insn i) {
         if (i.sreg < 0) {
             i.sreg = d.sregOverride >= 0 ? d.sregOverride : i.base == CpuState.RSP || i.base == CpuState.RBP ? Segments.SS
                     : Segments.DS;
