@@ -10,14 +10,17 @@ import org.junit.jupiter.api.Test;
  */
 class CompatibilityModeTest {
 
-    /** A GDT at 0x500 with 0x08 32-bit code, 0x10 64-bit code, 0x18 data; 64-bit gates name 0x10 as before. */
+    /**
+     * A GDT at 0x500 with 0x08 32-bit code, 0x10 64-bit code, 0x18 data, 0x20 data based at 0x10000; 64-bit gates
+     * name 0x10 as before.
+     */
     static final String GDT = """
                 lea gdt(%rip), %rsi
                 mov $0x500, %rdi
-                mov $4, %ecx
+                mov $5, %ecx
                 rep movsq
                 sub $16, %rsp
-                movw $0x1f, (%rsp)
+                movw $0x27, (%rsp)
                 movq $0x500, 2(%rsp)
                 lgdt (%rsp)
                 add $16, %rsp
@@ -26,7 +29,7 @@ class CompatibilityModeTest {
     static final String GDT_DATA = """
                 .balign 8
             gdt:
-                .quad 0, 0x00cf9b000000ffff, 0x00af9b000000ffff, 0x00cf93000000ffff
+                .quad 0, 0x00cf9b000000ffff, 0x00af9b000000ffff, 0x00cf93000000ffff, 0x00cf93010000ffff
             """;
 
     @Test
@@ -81,8 +84,8 @@ class CompatibilityModeTest {
         try (var g = KernelGuest.boot(GDT + """
                 mov %rsp, %r15
                 lea compat(%rip), %rax
-                pushq $0x18                     # SS
-                pushq %r15                      # RSP
+                pushq $0x20                     # SS: based at 0x10000, which compatibility mode honours
+                pushq $0x8000                   # RSP
                 pushq $0x2                      # RFLAGS
                 pushq $0x08                     # CS: 32-bit code
                 pushq %rax                      # RIP
@@ -90,6 +93,7 @@ class CompatibilityModeTest {
                 .code32
             compat:
                 mov %cs, %ebx
+                pushl $0x77                     # at SS:0x7ffc, linear 0x17ffc
                 lea back, %eax                  # flat: the linear address of "back"
                 mov %eax, farptr
                 movw $0x10, farptr+4
@@ -105,6 +109,7 @@ class CompatibilityModeTest {
             """ + GDT_DATA)) {
             assertThat(g.run()).isInstanceOf(CpuExit.Halt.class);
             assertThat(g.r(CpuState.RBX) & 0xffff).isEqualTo(0x08);
+            assertThat(g.mem.readInt(0x17ffc)).as("a push through SS's base").isEqualTo(0x77);
             assertThat(g.r(14)).isEqualTo(0x10);
             assertThat(g.st.codeSize).isEqualTo(8);
         }

@@ -230,8 +230,12 @@ class RealModeTest {
                 """);
         try (g) {
             assertThat(g.cpu.waitingForSipi()).isFalse();
+            assertThat(g.st.segBase[Segments.CS]).as("SIPI: CS base vector << 12").isEqualTo(LegacyGuest.BASE);
+            assertThat(g.st.cs).isEqualTo(LegacyGuest.VECTOR << 8);
+            assertThat(g.st.rip).isZero();
             assertThat(g.cpu.startup(9)).as("a running CPU ignores the second SIPI").isFalse();
             assertThat(g.runToEnd()).isInstanceOf(CpuExit.Halt.class);
+            assertThat(g.cpu.retired()).as("the four instructions at the SIPI page, nothing before").isEqualTo(4);
             assertThat(g.r(CpuState.RAX) & 0xffff).isEqualTo(0x800);
             assertThat(g.r(CpuState.RCX)).isEqualTo(1);
             assertThat(g.r(CpuState.RSI)).isNotZero();
