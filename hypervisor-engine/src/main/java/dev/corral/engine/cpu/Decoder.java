@@ -101,7 +101,7 @@ final class Decoder {
     private static boolean endsBlock(int op) {
         return switch (op) {
             case Op.JCC, Op.JMP, Op.JMP_RM, Op.CALL, Op.CALL_RM, Op.RET, Op.SYSCALL, Op.INT3, Op.HLT, Op.JRCXZ,
-                 Op.LOOP, Op.SYS -> true; // a system instruction may change the mapping of what follows it
+                 Op.LOOP, Op.SYS, Op.LEGACY -> true; // a system instruction may change the mapping of what follows it
             default -> false;
         };
     }

@@ -73,12 +73,25 @@ final class LegacyGuest implements AutoCloseable {
 
     /** GNU as source to a flat binary linked at 0, with its symbol table (as, ld, objcopy and nm from binutils). */
     static Image assemble(String source) {
+        return build(source, 0, false);
+    }
+
+    /** GNU as source to an ELF executable linked at {@code origin} (its notes kept), the bytes of the file. */
+    static byte[] assembleElf(String source, long origin) {
+        return build(source, origin, true).bytes();
+    }
+
+    private static Image build(String source, long origin, boolean elf) {
         try {
             Path dir = Files.createTempDirectory("corral-legacy-guest");
             try {
                 Files.writeString(dir.resolve("guest.S"), source, StandardCharsets.US_ASCII);
                 exec(dir, "as", "--64", "-o", "guest.o", "guest.S");
-                exec(dir, "ld", "-m", "elf_x86_64", "-Ttext=0", "-e", "start", "-o", "guest.elf", "guest.o");
+                exec(dir, "ld", "-m", "elf_x86_64", "-Ttext=0x" + Long.toHexString(origin), "-e", "start", "-z", "noexecstack",
+                        "-o", "guest.elf", "guest.o");
+                if (elf) {
+                    return new Image(Files.readAllBytes(dir.resolve("guest.elf")), Map.of());
+                }
                 exec(dir, "objcopy", "-O", "binary", "guest.elf", "guest.bin");
                 Map<String, Long> symbols = new HashMap<>();
                 for (String line : exec(dir, "nm", "guest.elf").split("\n")) {
