@@ -379,12 +379,13 @@ final class SystemOps {
             }
             ssd = d;
         }
+        long newRip = target(rip, csd); // checked before anything changes
         if (n == 4) {
             flags = (s.rflags & ~0xffffffffL) | flags;
         }
         setFlags(flags, CpuState.CF | CpuState.PF | CpuState.AF | CpuState.ZF | CpuState.SF | CpuState.DF | CpuState.OF
                 | CpuState.NT | CpuState.AC | CpuState.ID);
-        s.rip = target(rip, csd);
+        s.rip = newRip;
         seg.load(Segments.CS, cs, csd);
         if (ssd == 0) {
             seg.loadNull(Segments.SS, ss);

@@ -204,4 +204,21 @@ class ApTrampolineTest {
             assertThat(g.st.idtLimit).isZero();
         }
     }
+
+    @Test
+    void initAfterLongModeAndAnotherSipiRunTheTrampolineAgain() {
+        try (var g = LegacyGuest.start(TRAMPOLINE)) {
+            assertThat(g.runToEnd()).isInstanceOf(CpuExit.Halt.class);
+            long retired = g.cpu.retired();
+            g.cpu.init(); // as Linux does to bring an offlined CPU back
+            assertThat(g.st.efer).isZero();
+            assertThat(g.st.cr0).isEqualTo(0x10); // CD and NW as the guest left them: clear
+            assertThat(g.st.codeSize).isEqualTo(2);
+            assertThat(g.cpu.startup(LegacyGuest.VECTOR)).isTrue();
+            assertThat(g.runToEnd()).isInstanceOf(CpuExit.Halt.class);
+            assertThat(g.serial.toString()).isEqualTo("6464");
+            assertThat(g.cpu.retired()).isEqualTo(2 * retired);
+            assertThat(g.st.codeSize).isEqualTo(8);
+        }
+    }
 }

@@ -116,6 +116,64 @@ class CompatibilityModeTest {
     }
 
     @Test
+    void sysretlReturnsToThirtyTwoBitUserCode() {
+        try (var g = KernelGuest.boot("""
+                lea gdt(%rip), %rsi
+                mov $0x500, %rdi
+                mov $6, %ecx
+                rep movsq
+                sub $16, %rsp
+                movw $0x2f, (%rsp)
+                movq $0x500, 2(%rsp)
+                lgdt (%rsp)
+                add $16, %rsp
+                mov %cr3, %rax                  # let user code run in the first 2 MiB: U on PML4[0], PDPT[0], PD[0]
+                orq $4, (%rax)
+                mov (%rax), %rbx
+                and $-4096, %rbx
+                orq $4, (%rbx)
+                mov (%rbx), %rbx
+                and $-4096, %rbx
+                orq $4, (%rbx)
+                mov %rax, %cr3
+                mov $0xc0000080, %ecx
+                rdmsr
+                bts $0, %eax                    # SCE
+                wrmsr
+                mov $0xc0000081, %ecx           # STAR: SYSRET's base 0x18, SYSCALL's 0x08
+                xor %eax, %eax
+                mov $0x00180008, %edx
+                wrmsr
+                lea user32(%rip), %rcx
+                mov $0x3002, %r11               # IOPL 3: the user code may OUT
+                sysretl
+                .code32
+            user32:
+                mov %cs, %eax
+                out %al, $0xe9
+                mov %ss, %eax
+                out %al, $0xe9
+                push $0x1234                    # a 32-bit stack
+                pop %eax
+                out %eax, $0xe9
+            1:  jmp 1b
+                .code64
+                .balign 8
+            gdt:
+                .quad 0, 0x00af9b000000ffff, 0x00cf93000000ffff
+                .quad 0x00cffb000000ffff        # 0x18: 32-bit user code
+                .quad 0x00cff3000000ffff        # 0x20: user data
+                .quad 0x00affb000000ffff        # 0x28: 64-bit user code (SYSRETQ's)
+            """)) {
+            assertThat(g.run()).isEqualTo(new CpuExit.PortIo(false, 0xe9, 1, 0x1b));
+            assertThat(g.st.cpl).isEqualTo(3);
+            assertThat(g.st.codeSize).isEqualTo(4);
+            assertThat(g.run()).isEqualTo(new CpuExit.PortIo(false, 0xe9, 1, 0x23));
+            assertThat(g.run()).isEqualTo(new CpuExit.PortIo(false, 0xe9, 4, 0x1234));
+        }
+    }
+
+    @Test
     void encodingsThatOnlyLegacyModesHaveAreInvalidInSixtyFourBitMode() {
         try (var g = KernelGuest.boot("""
                 gate 6, ud
