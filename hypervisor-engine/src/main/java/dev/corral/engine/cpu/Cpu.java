@@ -8,9 +8,14 @@ import dev.corral.engine.memory.GuestMemory;
  * {@link CpuMemory}. One instance per vCPU; instances share nothing.
  *
  * <p>Two kinds. A user-mode CPU ({@link #Cpu(CpuState, CpuMemory)}) runs 64-bit user code at CPL3 and
- * returns every fault and SYSCALL to its caller. A system CPU ({@link #system}) runs a kernel: paging
- * through the guest's page tables, privileged instructions, and faults, INT n and SYSCALL delivered
- * through the guest's own IDT and MSRs; it returns only BudgetSpent, Halt, PortIo and Shutdown.
+ * returns every fault and SYSCALL to its caller. A system CPU ({@link #system}, {@link #apWaitingForSipi}) runs a
+ * kernel in any mode from real mode to 64-bit mode: paging through the guest's page tables, privileged
+ * instructions, and faults, INT n and SYSCALL delivered through the guest's own IDT (or IVT) and MSRs; it returns
+ * only BudgetSpent, Halt, PortIo and Shutdown.
+ *
+ * <p>Threads: a CPU is not thread-safe. Every method, {@link #init} and {@link #startup} included, is for the one
+ * thread that runs this vCPU, between {@link #run} calls; an INIT or SIPI that another vCPU sends is recorded by
+ * this vCPU's local APIC and applied by this vCPU's loop.
  *
  * <p>Guest input can only ever produce a {@link CpuExit}: unimplemented or invalid encodings are #UD,
  * memory faults are #PF at the faulting instruction with nothing of it committed.
@@ -29,6 +34,10 @@ public final class Cpu {
     private final PagedMemory paged;
     private final Delivery delivery;
     private final SystemOps sys;
+    private final Segments seg;
+    private final CpuidModel cpuid;
+    /** An application processor after INIT: it runs nothing until a STARTUP IPI (see {@link #startup}). */
+    private boolean waitingForSipi;
 
     public Cpu(CpuState state, CpuMemory memory) {
         this(state, memory, CpuidModel.standard());
@@ -42,6 +51,8 @@ public final class Cpu {
         this.paged = null;
         this.delivery = null;
         this.sys = null;
+        this.seg = null;
+        this.cpuid = cpuid;
         memory.setCodeWriteListener(cache);
     }
 
@@ -53,25 +64,34 @@ public final class Cpu {
         this.interp = new Interp(state, memory, cpuid);
         this.delivery = new Delivery(state, memory);
         this.sys = new SystemOps(interp, memory, delivery);
+        this.seg = new Segments(state, memory);
+        this.cpuid = cpuid;
         interp.sys = sys;
+        interp.seg = seg;
+        sys.seg = seg;
+        delivery.seg = seg;
+        delivery.legacy = new LegacyDelivery(state, memory, seg);
+        interp.legacy = new LegacyOps(interp, seg, sys, memory, delivery);
         memory.setUser(state.cpl == 3);
         memory.setCodeWriteListener(cache);
     }
 
     /**
-     * A CPU at CPL0 in 64-bit long mode exactly as {@code entry} says (CR0/CR3/CR4/EFER, the GDT and IDT,
-     * RIP, RSP, RSI, RBX, RFLAGS, selectors and TR), with paging through the guest's page tables over
-     * {@code ram}; physical addresses outside RAM go to {@code mmio}. Faults are delivered through the
+     * The boot processor: a CPU at CPL0 exactly as {@code entry} says (CR0/CR3/CR4/EFER, the GDT and IDT, RIP,
+     * RSP, RSI, RBX, RFLAGS, selectors with their descriptor caches, and TR): 64-bit long mode with paging (the
+     * Linux boot protocol's 64-bit entry) or 32-bit protected mode (PVH), with paging through the guest's page
+     * tables over {@code ram}; physical addresses outside RAM go to {@code mmio}. Faults are delivered through the
      * guest's IDT, never returned.
      *
-     * @throws IllegalArgumentException when {@code entry} is not 64-bit long mode (a PVH 32-bit entry)
+     * @throws IllegalArgumentException when {@code entry} is neither long mode with paging nor protected mode
      */
     public static Cpu system(GuestMemory ram, MmioHandler mmio, EntryState entry) {
-        if (!entry.longMode() || (entry.cr0() & EntryState.CR0_PG) == 0 || (entry.cr4() & EntryState.CR4_PAE) == 0
-                || !entry.cs().l()) {
-            throw new IllegalArgumentException("the software CPU starts only in 64-bit long mode with paging; this entry has CR0 0x"
-                    + Long.toHexString(entry.cr0()) + ", EFER 0x" + Long.toHexString(entry.efer()) + " and a "
-                    + (entry.cs().l() ? "64" : "32") + "-bit code segment");
+        boolean usable = entry.longMode() ? (entry.cr0() & EntryState.CR0_PG) != 0 && (entry.cr4() & EntryState.CR4_PAE) != 0
+                : (entry.cr0() & EntryState.CR0_PE) != 0;
+        if (!usable) {
+            throw new IllegalArgumentException("the software CPU starts a boot processor in long mode with paging or in protected mode;"
+                    + " this entry has CR0 0x" + Long.toHexString(entry.cr0()) + ", CR4 0x" + Long.toHexString(entry.cr4())
+                    + " and EFER 0x" + Long.toHexString(entry.efer()));
         }
         CpuState s = new CpuState();
         s.rip = entry.rip();
@@ -87,14 +107,79 @@ public final class Cpu {
         s.gdtLimit = entry.gdtLimit();
         s.idtBase = entry.idtBase();
         s.idtLimit = entry.idtLimit();
-        s.cs = entry.cs().selector();
-        int data = entry.data().selector();
-        s.ss = s.ds = s.es = s.fs = s.gs = data;
         s.tr = entry.tr().selector();
         s.trBase = entry.tr().base();
         s.trLimit = (int) Math.min(entry.tr().limit(), Integer.MAX_VALUE);
+        s.trAttr = Segments.descAttr(entry.tr().descriptor());
         s.cpl = 0;
-        return new Cpu(s, new PagedMemory(ram, mmio, s), CpuidModel.system());
+        Cpu cpu = new Cpu(s, new PagedMemory(ram, mmio, s), CpuidModel.system());
+        cpu.seg.load(Segments.CS, entry.cs().selector(), entry.cs().descriptor());
+        for (int sreg : new int[] {Segments.ES, Segments.SS, Segments.DS, Segments.FS, Segments.GS}) {
+            cpu.seg.load(sreg, entry.data().selector(), entry.data().descriptor());
+        }
+        return cpu;
+    }
+
+    /**
+     * An application processor as the platform leaves it at power-on: in the wait-for-SIPI state of
+     * {@link #init()}, running nothing until {@link #startup} (the local APIC's STARTUP IPI). Its memory view is
+     * the boot processor's: paging through {@code ram}, {@code mmio} outside it; it shares nothing else with any
+     * other CPU.
+     */
+    public static Cpu apWaitingForSipi(GuestMemory ram, MmioHandler mmio) {
+        CpuState s = new CpuState();
+        s.cr0 = CpuState.CR0_CD | CpuState.CR0_NW; // power-up: CR0 0x60000010 after INIT
+        Cpu cpu = new Cpu(s, new PagedMemory(ram, mmio, s), CpuidModel.system());
+        cpu.init();
+        return cpu;
+    }
+
+    /**
+     * INIT (the local APIC's INIT IPI or INIT level assertion): the manual's INIT state, then wait-for-SIPI.
+     * General registers zero except EDX (the CPUID signature), EFLAGS 2, CR0 0x60000010 (CD and NW kept),
+     * CR2/CR3/CR4 and EFER zero, real mode at F000:FFF0 (base 0xFFFF0000), data segments at 0 with limit 0xFFFF,
+     * GDTR/IDTR base 0 limit 0xFFFF, DR6/DR7 at their reset values. x87, SSE, the TSC and the other MSRs keep
+     * their values, as the hardware keeps them; a shut-down CPU comes back to life. A processor that should
+     * restart at the reset vector instead (the boot processor) is not modelled: there is no firmware there.
+     *
+     * <p>Like every method of a CPU, only the thread that runs it may call this, between {@link #run} calls:
+     * the local APIC records an INIT or SIPI that another vCPU sends, and this vCPU's loop applies it.
+     */
+    public void init() {
+        if (sys == null) {
+            throw new IllegalStateException("a user-mode CPU takes no INIT");
+        }
+        int[] id = new int[4];
+        cpuid.query(1, 0, id);
+        ResetState.init(state, seg, id[0] & 0xffffffffL);
+        delivery.shutdown = null;
+        sys.pendingIn = 0;
+        paged.setUser(false);
+        paged.flush();
+        waitingForSipi = true;
+    }
+
+    /**
+     * STARTUP IPI with {@code vector}: a CPU waiting for SIPI starts in real mode at CS = vector &lt;&lt; 8 (base
+     * vector &lt;&lt; 12), IP 0, and this returns true. A CPU not waiting for SIPI ignores it (the second SIPI
+     * of the INIT-SIPI-SIPI sequence) and this returns false. Same thread rule as {@link #init()}.
+     */
+    public boolean startup(int vector) {
+        if (vector < 0 || vector > 255) {
+            throw new IllegalArgumentException("SIPI vector " + vector + " is not in 0..255");
+        }
+        if (!waitingForSipi) {
+            return false;
+        }
+        seg.set(Segments.CS, vector << 8, (long) vector << 12, 0xffff, Segments.REAL_CODE);
+        state.rip = 0;
+        waitingForSipi = false;
+        return true;
+    }
+
+    /** In the wait-for-SIPI state: {@link #run} returns Halt at once, {@link #interruptible()} is false. */
+    public boolean waitingForSipi() {
+        return waitingForSipi;
     }
 
     public CpuState state() {
@@ -111,10 +196,13 @@ public final class Cpu {
         return retired;
     }
 
-    /** RFLAGS.IF is set and no STI or MOV SS shadow holds interrupts off (always false after a shutdown). */
+    /**
+     * RFLAGS.IF is set and no STI or MOV SS shadow holds interrupts off (always false after a shutdown and while
+     * waiting for SIPI).
+     */
     public boolean interruptible() {
         return (state.rflags & CpuState.IF) != 0 && !state.interruptShadow
-                && (delivery == null || delivery.shutdown == null);
+                && (delivery == null || delivery.shutdown == null) && !waitingForSipi;
     }
 
     /**
@@ -141,11 +229,17 @@ public final class Cpu {
         sys.pendingIn = 0;
     }
 
-    /** Executes up to {@code budget} instructions and says why it stopped. */
+    /**
+     * Executes up to {@code budget} instructions and says why it stopped. A CPU waiting for SIPI executes nothing
+     * and returns Halt: it sleeps until the vCPU loop applies a STARTUP IPI.
+     */
     public CpuExit run(long budget) {
         if (delivery != null) {
             if (delivery.shutdown != null) {
                 return delivery.shutdown;
+            }
+            if (waitingForSipi) {
+                return Interp.HALT_EXIT;
             }
             sys.pendingIn = 0;
         }
@@ -154,6 +248,15 @@ public final class Cpu {
         try {
             while (left > 0) {
                 try {
+                    if (state.codeSize != 8) {
+                        int r = legacyStep();
+                        left--;
+                        done++;
+                        if (r == Interp.EXIT) {
+                            return interp.takeExit();
+                        }
+                        continue;
+                    }
                     long rip = state.rip;
                     Block b = cache.find(rip);
                     if (b != null && paged != null && !stillMapped(b)) {
@@ -212,6 +315,24 @@ public final class Cpu {
         } finally {
             retired += done;
         }
+    }
+
+    /**
+     * One instruction of real, protected or compatibility-mode code, decoded where it stands (these modes run
+     * little code: the AP trampoline, firmware-like setup), so a change of mode, CS base or code bytes needs no
+     * invalidation.
+     */
+    private int legacyStep() {
+        Insn i = LegacyDecoder.decode(decoder, state.rip, state.codeSize, seg.base(Segments.CS), state.segLimit[Segments.CS],
+                seg.realMode());
+        if (state.interruptShadow) {
+            state.interruptShadow = false;
+        }
+        int r = interp.exec(i);
+        if (r == Interp.NEXT) {
+            state.rip = i.next;
+        }
+        return r;
     }
 
     /** Under paging, a cached block is good only while its pages still map to the physical pages it was decoded from. */

@@ -1,7 +1,7 @@
 package dev.corral.engine.cpu;
 
 /**
- * The architectural state of one software vCPU (long mode).
+ * The architectural state of one software vCPU.
  *
  * <p>General registers are indexed as in the instruction encoding: 0 RAX, 1 RCX, 2 RDX, 3 RBX, 4 RSP,
  * 5 RBP, 6 RSI, 7 RDI, 8..15 R8..R15. XMM registers are pairs of longs: {@code xmm[2*i]} is bits 0..63
@@ -66,6 +66,27 @@ public final class CpuState {
     /** Debug registers: stored and read back, no breakpoint ever fires. */
     public final long[] dr = {0, 0, 0, 0, 0xffff0ff0L, 0xffff0ff0L, 0xffff0ff0L, 0x400};
 
+    // ---- segment descriptor caches: real, protected and compatibility mode (see Segments) ----
+    /**
+     * The hidden part of ES, CS, SS, DS, FS, GS (indexes 0..5, the encoding's order): the base, the limit in bytes
+     * and the descriptor's attribute bits 40..55 with the limit bits cleared (type, S, DPL, P, AVL, L, D/B, G: the
+     * layout of VMX access rights). FS and GS keep their bases in {@link #fsBase} and {@link #gsBase}; 64-bit
+     * mode reads only CS's L and D bits from here.
+     */
+    public final long[] segBase = new long[6];
+    public final long[] segLimit = new long[6];
+    public final int[] segAttr = new int[6];
+    /** TR's attributes as {@link #segAttr} has them: type 0xb (busy 32/64-bit TSS) or 3 (busy 16-bit TSS). */
+    public int trAttr = 0x8b;
+    /** LDTR's base and limit. */
+    public long ldtBase;
+    public long ldtLimit;
+    /**
+     * The code's default operand size in bytes: 8 in 64-bit mode; 4 or 2 (CS.D) in compatibility, protected and
+     * real mode, whose code the CPU decodes one instruction at a time.
+     */
+    public int codeSize = 8;
+
     public CpuState copy() {
         CpuState c = new CpuState();
         System.arraycopy(gpr, 0, c.gpr, 0, gpr.length);
@@ -109,6 +130,13 @@ public final class CpuState {
         c.pat = pat;
         c.mtrrDefType = mtrrDefType;
         System.arraycopy(dr, 0, c.dr, 0, dr.length);
+        System.arraycopy(segBase, 0, c.segBase, 0, 6);
+        System.arraycopy(segLimit, 0, c.segLimit, 0, 6);
+        System.arraycopy(segAttr, 0, c.segAttr, 0, 6);
+        c.trAttr = trAttr;
+        c.ldtBase = ldtBase;
+        c.ldtLimit = ldtLimit;
+        c.codeSize = codeSize;
         return c;
     }
 }

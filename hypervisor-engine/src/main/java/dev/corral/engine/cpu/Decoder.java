@@ -6,6 +6,10 @@ import java.util.ArrayList;
  * Decodes 64-bit mode x86 instructions into {@link Insn}s and groups them into {@link Block}s. The
  * one-byte and 0F maps live here; SSE ({@link SseDecoder}) and x87 ({@link X87Decoder}) have their own.
  * Anything not implemented is #UD naming the bytes: never a guess.
+ *
+ * <p>Legacy and compatibility-mode code ({@link LegacyDecoder#decode}) is decoded one instruction at a time with
+ * the code segment's sizes: no REX, segment override prefixes, 16-bit ModRM addressing, and
+ * {@link LegacyDecoder} for the encodings whose meaning differs there.
  */
 final class Decoder {
 
@@ -30,6 +34,16 @@ final class Decoder {
     private boolean lockable;
     private boolean ripRel;
     int modrm;
+    // Legacy and compatibility modes (decodeLegacy); 64-bit mode keeps codeSize 8 and a zero CS base.
+    /** The code segment's default operand size: 8 (64-bit mode), 4 or 2. */
+    int codeSize = 8;
+    boolean realMode;
+    /** This instruction's address size is 16 bits. */
+    boolean addr16;
+    /** The segment override prefix (0 ES .. 5 GS), -1 when none. */
+    int sregOverride = -1;
+    long csBase;
+    long csLimit;
 
     Decoder(CpuMemory mem, CpuidModel cpuid) {
         this(mem, cpuid, false);
@@ -73,10 +87,21 @@ final class Decoder {
         return new Block(rip, list.toArray(new Insn[0]), firstPage, lastPage, lastLinear);
     }
 
+    long pc() {
+        return pc;
+    }
+
+    /** The next byte (a ModRM), without consuming it. */
+    int peekModrm() {
+        int b = fetch();
+        pc--;
+        return b;
+    }
+
     private static boolean endsBlock(int op) {
         return switch (op) {
             case Op.JCC, Op.JMP, Op.JMP_RM, Op.CALL, Op.CALL_RM, Op.RET, Op.SYSCALL, Op.INT3, Op.HLT, Op.JRCXZ,
-                 Op.LOOP, Op.SYS -> true; // a system instruction may change the mapping of what follows it
+                 Op.LOOP, Op.SYS, Op.LEGACY -> true; // a system instruction may change the mapping of what follows it
             default -> false;
         };
     }
@@ -86,7 +111,8 @@ final class Decoder {
         if (n >= 15) {
             throw GuestFault.gp("instruction longer than 15 bytes at rip 0x" + Long.toHexString(start));
         }
-        int b = mem.fetch8(pc++) & 0xff;
+        int b = mem.fetch8(codeSize == 8 ? pc : LegacyDecoder.fetchAddress(this, pc)) & 0xff;
+        pc++;
         bytes[n] = b;
         return b;
     }
@@ -135,6 +161,10 @@ final class Decoder {
             i.rm = rm | ((rex & 1) << 3);
             return;
         }
+        if (addr16) {
+            LegacyDecoder.modrm16(this, i, m);
+            return;
+        }
         i.rm = -1;
         if (rm == 4) {
             int sib = fetch();
@@ -149,7 +179,7 @@ final class Decoder {
                 i.base = base | ((rex & 1) << 3);
             }
         } else if (rm == 5 && mod == 0) {
-            ripRel = true;
+            ripRel = codeSize == 8; // disp32 alone outside 64-bit mode
             i.disp = fetchImm(4);
         } else {
             i.base = rm | ((rex & 1) << 3);
@@ -181,6 +211,7 @@ final class Decoder {
         rex = 0;
         p66 = p67 = lock = lockable = ripRel = false;
         repPrefix = 0;
+        sregOverride = -1;
         Insn i = new Insn();
         i.rip = addr;
         int b;
@@ -192,11 +223,17 @@ final class Decoder {
                 case 0x67 -> p67 = true;
                 case 0xf0 -> lock = true;
                 case 0xf2, 0xf3 -> repPrefix = b;
-                case 0x2e, 0x36, 0x3e, 0x26 -> { }
-                case 0x64 -> i.seg = 1;
-                case 0x65 -> i.seg = 2;
+                case 0x2e, 0x36, 0x3e, 0x26 -> sregOverride = (b >> 3) & 3; // ignored in 64-bit mode
+                case 0x64 -> {
+                    i.seg = 1;
+                    sregOverride = Segments.FS;
+                }
+                case 0x65 -> {
+                    i.seg = 2;
+                    sregOverride = Segments.GS;
+                }
                 default -> {
-                    if ((b & 0xf0) == 0x40) {
+                    if ((b & 0xf0) == 0x40 && codeSize == 8) {
                         rex = b;
                         continue;
                     }
@@ -207,6 +244,13 @@ final class Decoder {
         }
         i.addr32 = p67;
         int osz = (rex & 8) != 0 ? 8 : p66 ? 2 : 4;
+        addr16 = false;
+        if (codeSize != 8) {
+            osz = (codeSize == 2) != p66 ? 2 : 4;
+            addr16 = (codeSize == 2) != p67;
+            i.addr16 = addr16;
+            i.addr32 = !addr16;
+        }
         i.size = osz;
         if (b == 0x0f) {
             decode0F(i, fetch(), osz);
@@ -225,6 +269,9 @@ final class Decoder {
     }
 
     private void decode1(Insn i, int b, int osz) {
+        if (codeSize != 8 && LegacyDecoder.decode1(this, i, b, osz)) {
+            return;
+        }
         if (b < 0x40) {
             int kind = b & 7;
             if (kind >= 6) {
@@ -560,11 +607,20 @@ final class Decoder {
                 i.op = Op.PUSH_RM;
                 i.size = p66 ? 2 : 8;
             }
+            case 3, 5 -> {
+                if (!system) {
+                    throw ud();
+                }
+                LegacyDecoder.farIndirect(this, i, modrmReg(), osz);
+            }
             default -> throw ud();
         }
     }
 
     private void decode0F(Insn i, int b, int osz) {
+        if (codeSize != 8 && LegacyDecoder.decode0F(this, i, b, osz)) {
+            return;
+        }
         if (system && SystemDecoder.decode0F(this, i, b, osz)) {
             return;
         }

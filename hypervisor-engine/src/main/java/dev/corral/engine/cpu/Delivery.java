@@ -8,8 +8,10 @@ import static dev.corral.engine.cpu.CpuExit.Fault.SS;
 import static dev.corral.engine.cpu.CpuExit.Fault.TS;
 
 /**
- * Exception and interrupt delivery in 64-bit mode through the guest's IDT, and the descriptor checks that
- * go with it (IRETQ, far return, segment loads use {@link #codeDescriptor} and {@link #descriptor}).
+ * Exception and interrupt delivery in long mode (from 64-bit or compatibility mode code) through the guest's
+ * IDT, and the descriptor checks that go with it (IRETQ, far return, segment loads use {@link #codeDescriptor}
+ * and {@link #descriptor}). Outside long mode {@link LegacyDelivery} builds the frame; the escalation below is
+ * the same in every mode.
  *
  * <p>A 64-bit interrupt or trap gate names a 64-bit code segment in the GDT; a gate to a more privileged
  * level switches to RSPn from the TSS, a non-zero IST to that IST stack; the stack is aligned to 16 bytes
@@ -29,6 +31,9 @@ final class Delivery {
     private final PagedMemory mem;
     /** Set once the machine triple-faulted; the CPU returns it from then on. */
     CpuExit.Shutdown shutdown;
+    /** Delivery outside long mode (real and protected mode) and the segment caches; set by the CPU. */
+    LegacyDelivery legacy;
+    Segments seg;
 
     Delivery(CpuState s, PagedMemory mem) {
         this.s = s;
@@ -95,6 +100,10 @@ final class Delivery {
     }
 
     private void push(int vector, int kind, boolean hasError, long errorCode, long returnRip) {
+        if ((s.efer & CpuState.EFER_LMA) == 0) {
+            legacy.push(vector, kind, hasError, errorCode, returnRip);
+            return;
+        }
         long ext = kind == SOFTWARE ? 0 : 1;
         long gateError = vector * 8L + 2 + ext;
         if (vector * 16L + 15 > s.idtLimit) {
@@ -156,8 +165,10 @@ final class Delivery {
                 flags &= ~CpuState.IF;
             }
             s.rflags = flags;
-            s.ss = newSs;
-            s.cs = (selector & ~3) | newCpl;
+            if (newSs != s.ss) {
+                seg.loadNull(Segments.SS, newSs); // the null selector of the new level
+            }
+            seg.load(Segments.CS, (selector & ~3) | newCpl, code);
             s.cpl = newCpl;
             s.gpr[CpuState.RSP] = sp;
             s.rip = target;
@@ -193,8 +204,13 @@ final class Delivery {
         }
     }
 
-    /** A present 64-bit code segment descriptor; compatibility mode (L clear) is not supported. */
+    /** A present 64-bit code segment descriptor (an interrupt gate's target must be one). */
     long codeDescriptor(int selector, long ext) {
+        return codeDescriptor(selector, ext, false);
+    }
+
+    /** A present code segment descriptor: 64-bit, or with {@code compat} also a 32- or 16-bit one (L clear). */
+    long codeDescriptor(int selector, long ext, boolean compat) {
         long d = descriptor(selector, ext);
         long err = (selector & ~3) + ext;
         if (((d >>> 43) & 3) != 3) {
@@ -203,9 +219,10 @@ final class Delivery {
         if ((d & (1L << 47)) == 0) {
             throw new GuestFault(NP, err, "code segment 0x" + Integer.toHexString(selector) + " is not present");
         }
-        if ((d & (1L << 53)) == 0 || (d & (1L << 54)) != 0) {
+        boolean l = (d & (1L << 53)) != 0;
+        if (l ? (d & (1L << 54)) != 0 : !compat) {
             throw new GuestFault(GP, err, "code segment 0x" + Integer.toHexString(selector)
-                    + " is not 64-bit code (compatibility mode is not supported)");
+                    + (l ? " sets both L and D" : " is not 64-bit code, which an interrupt gate must name"));
         }
         return d;
     }

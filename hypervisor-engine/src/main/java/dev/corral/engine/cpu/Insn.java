@@ -27,6 +27,12 @@ final class Insn {
     long disp;
     int seg;
     boolean addr32;
+    /**
+     * Legacy and compatibility modes: the segment register of the memory operand (0 ES .. 5 GS, after any
+     * override); the effective address is then an offset in it, 16 bits wide when {@code addr16}. -1 in 64-bit mode.
+     */
+    int sreg = -1;
+    boolean addr16;
     /** REP/REPE (3) or REPNE (2) prefix on a string instruction, 0 otherwise. */
     int rep;
     long imm;

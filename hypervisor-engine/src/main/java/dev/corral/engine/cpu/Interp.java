@@ -39,6 +39,9 @@ final class Interp {
     private long tscBase = System.nanoTime();
     /** The system instructions of a {@link Cpu#system} CPU; null in user mode. */
     SystemOps sys;
+    /** Segmentation and the legacy-mode instructions of a system CPU; null in user mode. */
+    Segments seg;
+    LegacyOps legacy;
 
     Interp(CpuState s, CpuMemory mem, CpuidModel cpuid) {
         this.s = s;
@@ -104,6 +107,9 @@ final class Interp {
     }
 
     long ea(Insn i) {
+        if (i.sreg >= 0) {
+            return seg.linear(i); // legacy or compatibility mode: an offset in a segment
+        }
         long a = address(i);
         if (((a << 16) >> 16) != a) {
             throw nonCanonical(i, a, i.base == 4 || i.base == 5);
@@ -389,6 +395,9 @@ final class Interp {
             case Op.MMX -> mmx.exec(i);
             case Op.SYS -> {
                 return sys.exec(i);
+            }
+            case Op.LEGACY -> {
+                return legacy.exec(i);
             }
             default -> {
                 return IntOps.exec(this, i);

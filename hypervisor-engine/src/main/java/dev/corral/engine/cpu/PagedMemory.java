@@ -9,7 +9,8 @@ import dev.corral.engine.memory.GuestMemory;
 
 /**
  * Linear addresses of a system CPU, translated by the guest's own 4-level page tables (CR3, 4 KiB, 2 MiB
- * and 1 GiB pages) onto guest RAM; physical addresses outside RAM go to the {@link MmioHandler}.
+ * and 1 GiB pages) onto guest RAM; physical addresses outside RAM go to the {@link MmioHandler}. Outside long
+ * mode, CR0.PG clear makes linear addresses physical and {@link LegacyPaging} walks PAE or 32-bit tables.
  *
  * <p>The walk follows the manual: P, R/W, U/S at every level, NX with EFER.NXE, CR0.WP for supervisor
  * writes; it sets the accessed bit of every entry it uses and the dirty bit of the leaf on a write, as
@@ -40,7 +41,7 @@ public final class PagedMemory implements CpuMemory {
             PTE_NX = 1L << 63;
     private static final long ADDR_4K = 0x000ffffffffff000L, ADDR_2M = 0x000fffffffe00000L,
             ADDR_1G = 0x000fffffc0000000L;
-    private static final int READ = 0, WRITE = 1, EXEC = 2;
+    static final int READ = 0, WRITE = 1, EXEC = 2;
     private static final int TLB_BITS = 8, TLB_SIZE = 1 << TLB_BITS, TLB_MASK = TLB_SIZE - 1;
     private static final long PAGE_MASK = ~0xfffL;
 
@@ -73,7 +74,7 @@ public final class PagedMemory implements CpuMemory {
     /** The low bits of every tag: 2, plus 1 in user mode (CPL3). */
     private long mode = 2;
     /** Some TLB entry came from a 2 MiB or 1 GiB page: INVLPG then flushes everything. */
-    private boolean anyLarge;
+    boolean anyLarge;
     private final long[] walkAddr = new long[4];
     private final long[] walkEntry = new long[4];
 
@@ -430,6 +431,21 @@ public final class PagedMemory implements CpuMemory {
         return null;
     }
 
+    /** A page-table entry of {@code size} (4 or 8) bytes; one outside RAM reads as not present (0). */
+    long entry(long pa, int size) {
+        for (int k = 0; k < ramStart.length; k++) {
+            if (pa >= ramStart[k] && pa + size <= ramEnd[k]) {
+                return size == 4 ? ramHost[k].get(INT, pa - ramStart[k]) & 0xffffffffL : ramHost[k].get(LONG, pa - ramStart[k]);
+            }
+        }
+        return 0;
+    }
+
+    /** Writes back a page-table entry (its accessed and dirty bits). */
+    void writeEntry(long pa, int size, long value) {
+        physWrite(pa, size, value);
+    }
+
     /** A page-table entry; one outside RAM reads as not present (0). */
     private long readEntry(long pa) {
         for (int k = 0; k < ramStart.length; k++) {
@@ -444,6 +460,12 @@ public final class PagedMemory implements CpuMemory {
         boolean user = (mode & 1) != 0;
         if (((a << 16) >> 16) != a) {
             throw GuestFault.gp("non-canonical address 0x" + Long.toHexString(a));
+        }
+        if ((s.cr0 & CpuState.CR0_PG) == 0) {
+            return a & 0xffffffffL; // paging off (real or protected mode): linear is physical
+        }
+        if ((s.efer & CpuState.EFER_LMA) == 0) {
+            return LegacyPaging.walk(this, s, a, kind, user);
         }
         boolean nxe = (s.efer & CpuState.EFER_NXE) != 0;
         long table = s.cr3 & ADDR_4K;
@@ -494,7 +516,7 @@ public final class PagedMemory implements CpuMemory {
         throw new AssertionError("unreachable: the fourth level is always a leaf");
     }
 
-    private MemoryFault pageFault(long a, int kind, boolean present) {
+    MemoryFault pageFault(long a, int kind, boolean present) {
         int code = (present ? ERR_P : 0) | (kind == WRITE ? ERR_W : 0) | ((mode & 1) != 0 ? ERR_U : 0);
         if (kind == EXEC && (s.efer & CpuState.EFER_NXE) != 0 && (s.cr4 & CpuState.CR4_PAE) != 0) {
             code |= ERR_I;

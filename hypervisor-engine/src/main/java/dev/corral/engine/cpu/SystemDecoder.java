@@ -3,8 +3,9 @@ package dev.corral.engine.cpu;
 /**
  * The privileged and system instructions a {@link Cpu#system} CPU decodes (the user-mode decoder refuses
  * them). Each becomes {@link Op#SYS} with a {@link SystemOps} sub-operation; privilege is checked when it
- * executes, since the CPL can change between decode and execution. INS/OUTS, far JMP/CALL, SYSENTER,
- * MONITOR/MWAIT, RDTSCP, XGETBV and VERR/VERW stay #UD (none is advertised or needed by a 64-bit kernel).
+ * executes, since the CPL can change between decode and execution. INS/OUTS, SYSENTER,
+ * MONITOR/MWAIT, RDTSCP, XGETBV and VERR/VERW stay #UD (none is advertised or needed by a 64-bit kernel); far
+ * JMP/CALL through memory are {@link LegacyDecoder}'s, as is everything outside 64-bit mode that differs.
  */
 final class SystemDecoder {
     private SystemDecoder() {

@@ -7,8 +7,8 @@ import static dev.corral.engine.cpu.CpuExit.Fault.SS;
 /**
  * Executes the system instructions of a {@link Cpu#system} CPU ({@link SystemDecoder} decodes them).
  * Privileged ones at CPL3 raise #GP(0); IN/OUT, CLI and STI are allowed when CPL &lt;= IOPL (the TSS I/O
- * permission bitmap is not consulted). Writes to CR0, CR3, CR4 and INVLPG flush the TLB; the CPU cannot
- * leave long mode or paging, so clearing CR0.PG/PE, CR4.PAE or EFER.LME is #GP(0).
+ * permission bitmap is not consulted). Writes to CR0, CR3, CR4 and INVLPG flush the TLB; CR0 and EFER writes
+ * switch modes as {@link ModeControl} says. IRETQ, RETF and SYSRET may return to compatibility mode.
  */
 final class SystemOps {
 
@@ -41,6 +41,8 @@ final class SystemOps {
     private final Delivery delivery;
     /** The size of the IN whose value {@link Cpu#completePortIn} supplies, 0 when none is pending. */
     int pendingIn;
+    /** The segment descriptor caches, which 64-bit loads keep current for compatibility mode; set by the CPU. */
+    Segments seg;
 
     SystemOps(Interp x, PagedMemory mem, Delivery delivery) {
         this.x = x;
@@ -122,7 +124,7 @@ final class SystemOps {
             }
             case LLDT -> {
                 privileged(i);
-                s.ldtr = (int) x.readRm(i, 2); // kept, never used: 64-bit code does not reach the LDT here
+                seg.lldt((int) x.readRm(i, 2)); // 64-bit code does not reach the LDT here; compatibility mode does
             }
             case LTR -> {
                 privileged(i);
@@ -295,6 +297,7 @@ final class SystemOps {
             if (sreg == 2 && s.cpl == 3) {
                 throw new GuestFault(GP, 0, "null SS at CPL 3 (rip 0x" + Long.toHexString(i.rip) + ")");
             }
+            seg.loadNull(sreg, sel); // a null FS or GS also clears the base, as Intel parts do
         } else {
             long d = delivery.descriptor(sel, 0);
             long err = sel & ~3;
@@ -320,33 +323,11 @@ final class SystemOps {
                     throw new GuestFault(NP, err, "segment 0x" + Integer.toHexString(sel) + " is not present");
                 }
             }
-            if (sreg == 4) {
-                s.fsBase = base32(d);
-            } else if (sreg == 5) {
-                s.gsBase = base32(d);
-            }
-        }
-        if ((sel & ~3) == 0) {
-            if (sreg == 4) {
-                s.fsBase = 0;
-            } else if (sreg == 5) {
-                s.gsBase = 0;
-            }
-        }
-        switch (sreg) {
-            case 0 -> s.es = sel;
-            case 2 -> s.ss = sel;
-            case 3 -> s.ds = sel;
-            case 4 -> s.fs = sel;
-            default -> s.gs = sel;
+            seg.load(sreg, sel, d); // FS and GS get their 32-bit base from it
         }
     }
 
-    private static long base32(long d) {
-        return ((d >>> 16) & 0xffffffL) | (((d >>> 56) & 0xff) << 24);
-    }
-
-    private void ltr(int sel) {
+    void ltr(int sel) {
         long d = delivery.descriptor(sel, 0);
         int type = (int) (d >>> 40) & 0x1f;
         if (type != 0x9) {
@@ -368,7 +349,10 @@ final class SystemOps {
         s.trLimit = (int) Math.min(Delivery.limit(d), Integer.MAX_VALUE);
     }
 
-    /** IRETQ (or IRETD): 64-bit mode always pops RIP, CS, RFLAGS, RSP and SS; to the same level or to CPL3. */
+    /**
+     * IRETQ (or IRETD): 64-bit mode always pops RIP, CS, RFLAGS, RSP and SS; to the same level or to CPL3, into
+     * 64-bit or compatibility mode.
+     */
     private void iret(Insn i) {
         int n = i.size;
         long sp = x.stack(i, g[CpuState.RSP]);
@@ -377,7 +361,9 @@ final class SystemOps {
         long flags = x.load(sp + 2L * n, n);
         long rsp = x.load(sp + 3L * n, n);
         int ss = (int) x.load(sp + 4L * n, n) & 0xffff;
-        int newCpl = returnCs(cs);
+        long csd = returnCs(cs);
+        int newCpl = cs & 3;
+        long ssd = 0;
         if ((ss & ~3) == 0) {
             if (newCpl == 3) {
                 throw new GuestFault(GP, 0, "IRET to CPL 3 with a null SS");
@@ -391,15 +377,21 @@ final class SystemOps {
             if ((d & (1L << 47)) == 0) {
                 throw new GuestFault(SS, ss & ~3, "IRET with SS 0x" + Integer.toHexString(ss) + " not present");
             }
+            ssd = d;
         }
+        long newRip = target(rip, csd); // checked before anything changes
         if (n == 4) {
             flags = (s.rflags & ~0xffffffffL) | flags;
         }
         setFlags(flags, CpuState.CF | CpuState.PF | CpuState.AF | CpuState.ZF | CpuState.SF | CpuState.DF | CpuState.OF
                 | CpuState.NT | CpuState.AC | CpuState.ID);
-        s.rip = target(rip);
-        s.cs = cs;
-        s.ss = ss;
+        s.rip = newRip;
+        seg.load(Segments.CS, cs, csd);
+        if (ssd == 0) {
+            seg.loadNull(Segments.SS, ss);
+        } else {
+            seg.load(Segments.SS, ss, ssd);
+        }
         g[CpuState.RSP] = rsp;
         enterCpl(newCpl);
     }
@@ -413,28 +405,35 @@ final class SystemOps {
         if ((cs & 3) != s.cpl) {
             throw new GuestFault(GP, cs & ~3, "far return to another privilege level is not supported");
         }
-        returnCs(cs);
-        s.rip = target(rip);
-        s.cs = cs;
+        long csd = returnCs(cs);
+        s.rip = target(rip, csd);
+        seg.load(Segments.CS, cs, csd);
         g[CpuState.RSP] = sp + 2L * n + i.imm;
     }
 
-    /** Checks the CS an IRET or far return loads: a 64-bit code segment at the selector's RPL (0 or 3, not above CPL). */
-    private int returnCs(int cs) {
+    /**
+     * Checks the CS an IRET or far return loads: a 64-bit or compatibility-mode code segment at the selector's
+     * RPL (0 or 3, not above CPL); returns its descriptor.
+     */
+    private long returnCs(int cs) {
         int rpl = cs & 3;
         if (rpl < s.cpl || rpl == 1 || rpl == 2) {
             throw new GuestFault(GP, cs & ~3, "return to CS 0x" + Integer.toHexString(cs) + " from CPL " + s.cpl);
         }
-        long d = delivery.codeDescriptor(cs, 0);
+        long d = delivery.codeDescriptor(cs, 0, true);
         int dpl = (int) (d >>> 45) & 3;
         boolean conforming = (d & (1L << 42)) != 0;
         if (conforming ? dpl > rpl : dpl != rpl) {
             throw new GuestFault(GP, cs & ~3, "return to CS 0x" + Integer.toHexString(cs) + " with descriptor DPL " + dpl);
         }
-        return rpl;
+        return d;
     }
 
-    private static long target(long rip) {
+    /** A return address: canonical for 64-bit code, within the segment's limit for compatibility mode. */
+    private static long target(long rip, long csd) {
+        if ((csd & (1L << 53)) == 0 && rip > Segments.descLimit(csd)) {
+            throw new GuestFault(GP, 0, "return address 0x" + Long.toHexString(rip) + " is beyond the code segment's limit");
+        }
         if (((rip << 16) >> 16) != rip) {
             throw new GuestFault(GP, 0, "return address 0x" + Long.toHexString(rip) + " is not canonical");
         }
@@ -483,8 +482,8 @@ final class SystemOps {
         g[11] = s.rflags & ~CpuState.RF;
         s.rflags = (s.rflags & ~(s.fmask | CpuState.RF)) | 2;
         int sel = (int) (s.star >>> 32) & 0xfffc;
-        s.cs = sel;
-        s.ss = sel + 8;
+        seg.loadFlat64Code(sel, 0); // SYSCALL loads fixed flat caches, whatever the GDT says
+        seg.loadFlatData(Segments.SS, sel + 8, 0);
         enterCpl(0);
         s.rip = s.lstar;
         return Interp.JUMPED;
@@ -495,40 +494,41 @@ final class SystemOps {
             throw GuestFault.ud("SYSRET with EFER.SCE clear at rip 0x" + Long.toHexString(i.rip));
         }
         privileged(i);
-        if (i.size != 8) {
-            throw GuestFault.gp("SYSRET to compatibility mode is not supported (rip 0x" + Long.toHexString(i.rip) + ")");
-        }
         long rip = g[CpuState.RCX];
-        if (((rip << 16) >> 16) != rip) {
+        if (i.size == 4) {
+            rip &= 0xffffffffL; // SYSRETL: to compatibility mode
+        } else if (((rip << 16) >> 16) != rip) {
             throw GuestFault.gp("SYSRET to non-canonical 0x" + Long.toHexString(rip));
         }
         int base = (int) (s.star >>> 48) & 0xffff;
         s.rflags = (g[11] & 0x3c7fd7L & ~CpuState.TF) | 2;
-        s.cs = (base + 16) | 3;
-        s.ss = (base + 8) | 3;
+        if (i.size == 8) {
+            seg.loadFlat64Code((base + 16) | 3, 3);
+        } else {
+            seg.set(Segments.CS, base | 3, 0, 0xffffffffL, Segments.P | Segments.S | Segments.CODE | Segments.RW | Segments.A
+                    | Segments.DB | Segments.G | (3 << 5));
+        }
+        seg.loadFlatData(Segments.SS, (base + 8) | 3, 3);
         s.rip = rip;
         enterCpl(3);
     }
 
-    private void writeCr0(long v) {
+    void writeCr0(long v) {
         if ((v & ~CR0_WRITABLE) != 0) {
             throw GuestFault.gp("CR0 value 0x" + Long.toHexString(v) + " sets reserved bits");
-        }
-        if ((v & CpuState.CR0_PG) == 0 || (v & CpuState.CR0_PE) == 0) {
-            throw GuestFault.gp("CR0 value 0x" + Long.toHexString(v) + " leaves paging or protected mode, which this CPU cannot");
         }
         if ((v & CpuState.CR0_NW) != 0 && (v & CpuState.CR0_CD) == 0) {
             throw GuestFault.gp("CR0 value 0x" + Long.toHexString(v) + " sets NW without CD");
         }
-        s.cr0 = v | CpuState.CR0_ET;
+        ModeControl.writeCr0(s, seg, v | CpuState.CR0_ET); // PE, PG and long mode activation
         mem.flush();
     }
 
-    private void writeCr4(long v) {
+    void writeCr4(long v) {
         if ((v & ~CR4_WRITABLE) != 0) {
             throw GuestFault.gp("CR4 value 0x" + Long.toHexString(v) + " sets bits this CPU does not have");
         }
-        if ((v & CpuState.CR4_PAE) == 0) {
+        if ((v & CpuState.CR4_PAE) == 0 && (s.efer & CpuState.EFER_LMA) != 0) {
             throw GuestFault.gp("CR4 value 0x" + Long.toHexString(v) + " clears PAE in long mode");
         }
         s.cr4 = v;
@@ -569,10 +569,7 @@ final class SystemOps {
             case MSR_PAT -> s.pat = v;
             case MSR_MTRR_DEF_TYPE -> s.mtrrDefType = v;
             case MSR_EFER -> {
-                if ((v & ~(EFER_WRITABLE | CpuState.EFER_LMA)) != 0 || (v & CpuState.EFER_LME) == 0) {
-                    throw GuestFault.gp("EFER value 0x" + Long.toHexString(v) + " sets reserved bits or leaves long mode");
-                }
-                s.efer = (v & EFER_WRITABLE) | CpuState.EFER_LMA; // LMA is read-only
+                ModeControl.writeEfer(s, v, EFER_WRITABLE); // LMA is read-only; LME fixed while paging is on
                 mem.flush();
             }
             case MSR_STAR -> s.star = v;
