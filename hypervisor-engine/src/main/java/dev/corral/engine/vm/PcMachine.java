@@ -8,6 +8,7 @@ import dev.corral.engine.boot.LinuxBoot;
 import dev.corral.engine.devices.legacy.Chipset;
 import dev.corral.engine.devices.legacy.ConsoleSink;
 import dev.corral.engine.devices.legacy.LegacyDevices;
+import dev.corral.engine.devices.pci.Dma;
 import dev.corral.engine.machine.MmioBus;
 import dev.corral.engine.machine.PortIoBus;
 import dev.corral.engine.memory.GuestMemory;
@@ -16,8 +17,9 @@ import dev.corral.engine.sys.SysException;
 
 /**
  * The PC one VM is, for the software CPU: guest RAM with the kernel loaded, the port bus with the chipset (PICs,
- * PIT) and the legacy devices (COM1, i8042, RTC, debug-exit if asked for), and an MMIO bus with nothing on it
- * (every address outside RAM reads all-ones and ignores writes, counted). Owns the guest memory.
+ * PIT) and the legacy devices (COM1, i8042, RTC, debug-exit if asked for), PCI with virtio devices ({@link PciDevices}:
+ * configuration ports, ECAM and BAR window), and an MMIO bus on which every other address outside RAM reads all-ones
+ * and ignores writes, counted. Owns the guest memory.
  */
 final class PcMachine implements AutoCloseable {
 
@@ -28,9 +30,10 @@ final class PcMachine implements AutoCloseable {
     final LegacyDevices legacy;
     final LinuxBoot.Plan plan;
     final PowerRequest power;
+    final PciDevices pci;
 
     private PcMachine(GuestMemory memory, PortIoBus ports, MmioBus mmio, Chipset chipset, LegacyDevices legacy, LinuxBoot.Plan plan,
-            PowerRequest power) {
+            PowerRequest power, PciDevices pci) {
         this.memory = memory;
         this.ports = ports;
         this.mmio = mmio;
@@ -38,6 +41,7 @@ final class PcMachine implements AutoCloseable {
         this.legacy = legacy;
         this.plan = plan;
         this.power = power;
+        this.pci = pci;
     }
 
     /**
@@ -59,7 +63,9 @@ final class PcMachine implements AutoCloseable {
             var chipset = Chipset.attach(ports, clock, wake);
             var legacy = LegacyDevices.attach(ports, chipset.pic(),
                     new LegacyDevices.Config(console, Clock.systemUTC(), power::reset, power::debugExit, config.debugExit()));
-            return new PcMachine(memory, ports, new MmioBus(), chipset, legacy, plan, power);
+            var mmio = new MmioBus();
+            var pci = PciDevices.attach(config, ports, mmio, chipset.pic(), memory, null, Dma.WriteObserver.NONE);
+            return new PcMachine(memory, ports, mmio, chipset, legacy, plan, power, pci);
         } catch (KernelImageException | GuestMemoryException e) {
             memory.close();
             throw new VmException("VM " + config.name() + ": cannot boot its kernel: " + e.getMessage(), e);
@@ -71,6 +77,7 @@ final class PcMachine implements AutoCloseable {
 
     @Override
     public void close() {
+        pci.close(); // device workers stop before the memory they DMA to is unmapped
         memory.close();
     }
 }
