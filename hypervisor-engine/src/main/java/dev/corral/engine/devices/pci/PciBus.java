@@ -138,14 +138,14 @@ public final class PciBus {
                         return configAddress;
                     }
                 }
-                if (offset < 4) {
-                    return size == 4 ? -1 : (1 << (8 * size)) - 1; // only a dword access is CONFIG_ADDRESS
-                }
                 int a;
                 synchronized (PciBus.this) {
                     a = configAddress;
                 }
-                if (a >= 0 || offset + size > 8) { // enable bit (31) clear: no configuration cycle
+                // Only a dword at 0xcf8 is CONFIG_ADDRESS, and only with its enable bit (31) set is 0xcfc-0xcff a
+                // configuration cycle: anything else is a plain I/O cycle nobody claims.
+                if (offset < 4 || a >= 0 || offset + size > 8) {
+                    countUnclaimed();
                     return (int) ((1L << (8 * size)) - 1);
                 }
                 return configRead((a >>> 16) & 0xff, (a >>> 11) & 0x1f, (a >>> 8) & 7, (a & 0xfc) + offset - 4, size);

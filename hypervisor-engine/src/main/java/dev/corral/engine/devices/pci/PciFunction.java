@@ -93,6 +93,11 @@ public abstract class PciFunction {
         config.set(offset, size, value);
     }
 
+    /** Configuration bytes as they are stored, without the read hook: what the guest last wrote, for a capability. */
+    protected final synchronized int configValue(int offset, int size) {
+        return config.get(offset, size);
+    }
+
     /** Makes the given bits of a capability writable by the guest. */
     protected final synchronized void openConfig(int offset, int size, int mask) {
         config.writable(offset, size, mask);

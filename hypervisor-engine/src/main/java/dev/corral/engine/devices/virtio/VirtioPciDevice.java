@@ -203,7 +203,7 @@ public final class VirtioPciDevice extends PciFunction implements AutoCloseable 
         if (offset < pciCfgCap + 20 && offset + size > pciCfgCap + 16) {
             var window = pciCfgWindow();
             if (window != null) {
-                barWrite(0, window[0], window[1], configRead(pciCfgCap + 16, 4) & ((1L << (8 * window[1])) - 1));
+                barWrite(0, window[0], window[1], configValue(pciCfgCap + 16, 4) & ((1L << (8 * window[1])) - 1));
             }
         }
     }
@@ -483,9 +483,9 @@ public final class VirtioPciDevice extends PciFunction implements AutoCloseable 
 
     /** The PCI configuration access window's BAR 0 offset and width, or null if it points nowhere valid. */
     private int[] pciCfgWindow() {
-        int bar = configRead(pciCfgCap + 4, 1);
-        long offset = configRead(pciCfgCap + 8, 4) & 0xffffffffL;
-        int length = configRead(pciCfgCap + 12, 4);
+        int bar = configValue(pciCfgCap + 4, 1);
+        long offset = configValue(pciCfgCap + 8, 4) & 0xffffffffL;
+        int length = configValue(pciCfgCap + 12, 4);
         if (bar != 0 || (length != 1 && length != 2 && length != 4) || offset % length != 0 || offset + length > BAR_SIZE) {
             return null;
         }
