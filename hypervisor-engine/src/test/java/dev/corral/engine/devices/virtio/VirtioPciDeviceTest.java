@@ -41,11 +41,14 @@ class VirtioPciDeviceTest {
     private final GuestRings rings = new GuestRings(memory, 8);
     private VirtioPciDevice device;
 
+    private final List<Long> dmaWrites = new java.util.concurrent.CopyOnWriteArrayList<>();
+
     private VirtioDriver attach(MsiSink msi) {
         var bus = new PciBus(PciBus.Layout.PC, pic);
         mmio.register(VirtioDriver.ECAM, PciBus.ECAM_BUS_SIZE, "pci-ecam", bus.ecam());
         mmio.register(PciBus.Layout.PC.windowBase(), PciBus.Layout.PC.windowSize(), "pci-window", bus.window());
-        device = new VirtioPciDevice(new VirtioBlk(disk, "disk0"), "test-vm virtio-blk 00:02.0", memory, Dma.WriteObserver.NONE, msi);
+        device = new VirtioPciDevice(new VirtioBlk(disk, "disk0"), "test-vm virtio-blk 00:02.0", memory,
+                (address, length) -> dmaWrites.add(address), msi);
         bus.attach(SLOT, device);
         for (int i = 0; i < disk.bytes.length; i++) {
             disk.bytes[i] = (byte) (i >>> 9);
@@ -141,6 +144,19 @@ class VirtioPciDeviceTest {
         assertThat(pic.isHigh(IRQ)).isFalse(); // reading the ISR deasserts
         assertThat(driver.isr()).isZero();
         assertThat(Thread.getAllStackTraces().keySet().stream().map(Thread::getName)).contains("test-vm virtio-blk 00:02.0");
+    }
+
+    @Test
+    void theDataIsWrittenFirstThenTheStatusThenTheUsedElementThenTheUsedIndex() {
+        var driver = running(null, F_VERSION_1 | Virtqueue.F_EVENT_IDX);
+        await(() -> !dmaWrites.isEmpty()); // the worker's first look at the empty queue publishes avail_event
+        assertThat(dmaWrites).containsExactly(USED + 4 + 8 * 8);
+        dmaWrites.clear();
+        readRequest(0, 2);
+        driver.notify(0);
+        await(() -> rings.usedIndex() == 1 && dmaWrites.size() == 6);
+        // The order the device wrote guest memory in: what a driver polling the used index may rely on.
+        assertThat(dmaWrites).containsExactly(BUFFERS + 0x1000, BUFFERS + 0x80, USED + 4, USED + 8, USED + 2, USED + 4 + 8 * 8);
     }
 
     @Test
