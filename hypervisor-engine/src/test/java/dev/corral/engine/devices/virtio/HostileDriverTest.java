@@ -11,12 +11,14 @@ import dev.corral.engine.machine.MmioBus;
 import dev.corral.engine.machine.RecordingInterruptController;
 import dev.corral.engine.memory.GuestMemory;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Seeded garbage where a driver keeps its rings: descriptor tables, available rings and indirect tables full of
  * random (but often nearly plausible) values. The device must answer each with a chain, a typed error, or a
  * status, never another exception, and its work per notification must stay bounded.
  */
+@Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a guard against a device that hangs (a loop check gone wrong), not a speed assertion
 class HostileDriverTest {
 
     private static final long MIB = 1 << 20;

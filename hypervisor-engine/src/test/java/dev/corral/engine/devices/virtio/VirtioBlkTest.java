@@ -16,8 +16,10 @@ import dev.corral.engine.devices.pci.Dma;
 import dev.corral.engine.memory.GuestMemory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** virtio-blk requests decoded from guest buffers and served against a disk: every request ends in a status. */
+@Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a guard against a device that hangs (a loop check gone wrong), not a speed assertion
 class VirtioBlkTest {
 
     private static final long HEADER = 0x1000, STATUS = 0x2000, DATA = 0x10000;

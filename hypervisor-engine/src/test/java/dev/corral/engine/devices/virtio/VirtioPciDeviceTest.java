@@ -26,8 +26,10 @@ import dev.corral.engine.machine.RecordingInterruptController;
 import dev.corral.engine.memory.GuestMemory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** The virtio-pci transport driven as a Linux driver drives it, and as a broken one would. */
+@Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a guard against a device that hangs (a loop check gone wrong), not a speed assertion
 class VirtioPciDeviceTest {
 
     private static final int SLOT = 2;

@@ -12,8 +12,10 @@ import dev.corral.engine.devices.pci.DmaException;
 import dev.corral.engine.memory.GuestMemory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** The split virtqueue walked as the device walks it: well-formed chains, and each way a driver can break one. */
+@Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a guard against a device that hangs (a loop check gone wrong), not a speed assertion
 class VirtqueueTest {
 
     private static final long MIB = 1 << 20;
