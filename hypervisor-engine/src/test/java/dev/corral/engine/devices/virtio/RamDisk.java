@@ -76,6 +76,7 @@ public final class RamDisk implements BlockImage {
             throw new StorageException("ram disk: I/O error");
         }
         if (write && readOnly) {
+            log.add("refused a write to a read-only disk");
             throw new StorageException("ram disk: read-only");
         }
         if (offset < 0 || length < 0 || offset > bytes.length - length) {

@@ -196,7 +196,8 @@ class VirtioBlkTest {
 
     @Test
     void aReadOnlyDiskRefusesWritesDiscardsAndZeroes() throws Exception {
-        var ro = new VirtioBlk(new RamDisk(64 * 512, true), "ro");
+        var image = new RamDisk(64 * 512, true);
+        var ro = new VirtioBlk(image, "ro");
         ro.activate(ALL);
         ro.handle(0, request(VirtioBlk.T_OUT, 0, List.of(at(DATA, 512)), List.of()), dma);
         assertThat(status()).isEqualTo(S_IOERR);
@@ -206,6 +207,7 @@ class VirtioBlkTest {
         assertThat(status()).isEqualTo(S_IOERR);
         ro.handle(0, request(VirtioBlk.T_IN, 0, List.of(), List.of(at(DATA, 512))), dma);
         assertThat(status()).isEqualTo(S_OK);
+        assertThat(image.log()).containsExactly("read 0+512"); // the device never even tried to write
     }
 
     @Test

@@ -44,13 +44,19 @@ class VirtioPciDeviceTest {
     private VirtioPciDevice device;
 
     private final List<Long> dmaWrites = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private volatile Runnable onAvailEvent = () -> { };
 
     private VirtioDriver attach(MsiSink msi) {
         var bus = new PciBus(PciBus.Layout.PC, pic);
         mmio.register(VirtioDriver.ECAM, PciBus.ECAM_BUS_SIZE, "pci-ecam", bus.ecam());
         mmio.register(PciBus.Layout.PC.windowBase(), PciBus.Layout.PC.windowSize(), "pci-window", bus.window());
         device = new VirtioPciDevice(new VirtioBlk(disk, "disk0"), "test-vm virtio-blk 00:02.0", memory,
-                (address, length) -> dmaWrites.add(address), msi);
+                (address, length) -> {
+                    dmaWrites.add(address);
+                    if (address == USED + 4 + 8 * 8) {
+                        onAvailEvent.run();
+                    }
+                }, msi);
         bus.attach(SLOT, device);
         for (int i = 0; i < disk.bytes.length; i++) {
             disk.bytes[i] = (byte) (i >>> 9);
@@ -159,6 +165,22 @@ class VirtioPciDeviceTest {
         await(() -> rings.usedIndex() == 1 && dmaWrites.size() == 6);
         // The order the device wrote guest memory in: what a driver polling the used index may rely on.
         assertThat(dmaWrites).containsExactly(BUFFERS + 0x1000, BUFFERS + 0x80, USED + 4, USED + 8, USED + 2, USED + 4 + 8 * 8);
+    }
+
+    @Test
+    void aBufferMadeAvailableWhileTheDevicePublishesAvailEventIsNotMissed() {
+        var driver = running(null, F_VERSION_1 | Virtqueue.F_EVENT_IDX);
+        await(() -> !dmaWrites.isEmpty());
+        // The race EVENT_IDX has: the driver adds a buffer just before the device's new avail_event lands, reads the
+        // old one, and so does not notify. The device must look again after publishing, or the buffer waits forever.
+        onAvailEvent = () -> {
+            onAvailEvent = () -> { };
+            readRequest(3, 4);
+        };
+        readRequest(0, 1);
+        driver.notify(0);
+        await(() -> rings.usedIndex() == 2);
+        assertThat(rings.used(1)[0]).isEqualTo(3);
     }
 
     @Test
