@@ -116,7 +116,7 @@ public abstract class PciFunction {
         }
         synchronized (this) {
             int v = 0;
-            for (int i = 0; i < size; i++) {
+            for (int i = 0; i < size && offset + i < ConfigSpace.SIZE; i++) { // bytes from 0x100 on read zero
                 v |= readByte(offset + i) << (8 * i);
             }
             return v;
@@ -136,7 +136,7 @@ public abstract class PciFunction {
         boolean barsChanged = false;
         synchronized (this) {
             oldCommand = config.get(ConfigSpace.COMMAND, 2);
-            for (int i = 0; i < size; i++) {
+            for (int i = 0; i < size && offset + i < ConfigSpace.SIZE; i++) {
                 int at = offset + i;
                 int b = (value >>> (8 * i)) & 0xff;
                 if (at >= ConfigSpace.BAR0 && at < ConfigSpace.CARDBUS_CIS) {

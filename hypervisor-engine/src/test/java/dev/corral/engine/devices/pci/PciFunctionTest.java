@@ -96,6 +96,11 @@ class PciFunctionTest {
         assertThat(f.configRead(0x0f, 1)).isZero(); // no BIST
         assertThat(f.configRead(0x100, 4)).isZero(); // no extended capabilities
         assertThat(f.configRead(0xffc, 4)).isZero();
+        // An access straddling 0x100 (ECAM allows it) gets the byte below and zeros above.
+        f.configWrite(0xfe, 4, -1);
+        assertThat(f.configRead(0xfc, 4)).isZero();
+        assertThat(f.configRead(0xff, 2)).isZero();
+        assertThat(f.configRead(0x3f, 2)).isZero();
     }
 
     @Test
