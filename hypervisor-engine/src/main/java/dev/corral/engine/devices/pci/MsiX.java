@@ -126,10 +126,10 @@ public final class MsiX {
         return sent;
     }
 
-    /** A read of {@code size} bytes at {@code offset} into the table (the caller checked it is inside). */
+    /** A read of {@code size} bytes at {@code offset} into the table; bytes past its end read zero. */
     public synchronized long tableRead(long offset, int size) {
         long v = 0;
-        for (int i = 0; i < size; i++) {
+        for (int i = 0; i < size && offset + i < tableSize(); i++) {
             long at = offset + i;
             int dword = table[(int) (at >>> 2)];
             v |= (long) ((dword >>> (8 * (at & 3))) & 0xff) << (8 * i);
@@ -137,9 +137,12 @@ public final class MsiX {
         return v;
     }
 
-    /** A write into the table: entries take it as the rules say; unmasking a pending vector sends it. */
+    /**
+     * A write into the table: entries take it as the rules say (bytes past its end are dropped); unmasking a pending
+     * vector sends it.
+     */
     public synchronized void tableWrite(long offset, int size, long value) {
-        for (int i = 0; i < size; i++) {
+        for (int i = 0; i < size && offset + i < tableSize(); i++) {
             long at = offset + i;
             int index = (int) (at >>> 2);
             int shift = (int) (8 * (at & 3));
@@ -154,10 +157,10 @@ public final class MsiX {
         deliverUnmasked();
     }
 
-    /** A read of the PBA; writes to it are ignored (read-only). */
+    /** A read of the PBA (bytes past its end read zero); writes to it are ignored (read-only). */
     public synchronized long pbaRead(long offset, int size) {
         long v = 0;
-        for (int i = 0; i < size; i++) {
+        for (int i = 0; i < size && offset + i < pbaSize(); i++) {
             long at = offset + i;
             v |= ((pending[(int) (at >>> 3)] >>> (8 * (at & 7))) & 0xff) << (8 * i);
         }

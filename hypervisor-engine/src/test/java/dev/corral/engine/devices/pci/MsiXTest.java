@@ -169,6 +169,14 @@ class MsiXTest {
     }
 
     @Test
+    void accessesRunningPastTheTableOrPbaTouchOnlyWhatIsInside() {
+        f.msix.tableWrite(f.msix.tableSize() - 4, 8, 0x1111_1111_0000_0000L); // vector 7's control: mask cleared
+        assertThat(f.msix.tableRead(f.msix.tableSize() - 4, 8)).isZero();
+        assertThat(f.msix.pbaRead(f.msix.pbaSize() - 2, 8)).isZero();
+        assertThat(f.msix.tableRead(f.msix.tableSize() - 8, 8)).isEqualTo(0L); // data 0, unmasked
+    }
+
+    @Test
     void aTableOfAnImpossibleSizeIsRefused() {
         assertThatThrownBy(() -> new MsiX(new TestFunction(), 0, 0, 0, 0x800, (a, d) -> { }))
                 .isInstanceOf(IllegalArgumentException.class);
