@@ -17,7 +17,8 @@ import dev.corral.engine.storage.BlockImage;
  * @param cmdline     the kernel command line; null means empty
  * @param debugExit   whether the guest may end the VM with a status through port 0x501 (test guests only)
  * @param disks       virtio-blk disks, at most {@link #MAX_DISKS}, in the order the guest names them (vda, vdb, ...);
- *                    null means none
+ *                    null means none. Until the machine splits RAM around the PCI hole, a VM with disks has at most
+ *                    2816 MiB (RAM below the ECAM window at 0xb0000000; see PciDevices)
  */
 public record VmConfig(String name, int vcpus, long memoryBytes, byte[] kernel, byte[] initrd, String cmdline, boolean debugExit,
         List<Disk> disks) {
