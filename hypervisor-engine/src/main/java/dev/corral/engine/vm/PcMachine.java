@@ -10,6 +10,7 @@ import dev.corral.engine.devices.acpi.FixedHardware;
 import dev.corral.engine.devices.legacy.Chipset;
 import dev.corral.engine.devices.legacy.ConsoleSink;
 import dev.corral.engine.devices.legacy.LegacyDevices;
+import dev.corral.engine.devices.pci.Dma;
 import dev.corral.engine.machine.MmioBus;
 import dev.corral.engine.machine.PortIoBus;
 import dev.corral.engine.memory.GuestMemory;
@@ -19,8 +20,9 @@ import dev.corral.engine.sys.SysException;
 /**
  * The PC one VM is, for the software CPU: guest RAM with the kernel and the ACPI tables loaded, the port bus with
  * the chipset (PICs, PIT), the legacy devices (COM1, i8042, RTC, debug-exit if asked for) and the ACPI fixed
- * hardware (power button, soft-off, PM timer, reset register; SCI on IRQ 9), and an MMIO bus with nothing on it
- * (every address outside RAM reads all-ones and ignores writes, counted). Owns the guest memory.
+ * hardware (power button, soft-off, PM timer, reset register; SCI on IRQ 9), PCI with virtio devices
+ * ({@link PciDevices}: configuration ports, ECAM and BAR window), and an MMIO bus on which every other address
+ * outside RAM reads all-ones and ignores writes, counted. Owns the guest memory.
  */
 final class PcMachine implements AutoCloseable {
 
@@ -32,9 +34,10 @@ final class PcMachine implements AutoCloseable {
     final FixedHardware acpi;
     final LinuxBoot.Plan plan;
     final PowerRequest power;
+    final PciDevices pci;
 
     private PcMachine(GuestMemory memory, PortIoBus ports, MmioBus mmio, Chipset chipset, LegacyDevices legacy, FixedHardware acpi,
-            LinuxBoot.Plan plan, PowerRequest power) {
+            LinuxBoot.Plan plan, PowerRequest power, PciDevices pci) {
         this.memory = memory;
         this.ports = ports;
         this.mmio = mmio;
@@ -43,6 +46,7 @@ final class PcMachine implements AutoCloseable {
         this.acpi = acpi;
         this.plan = plan;
         this.power = power;
+        this.pci = pci;
     }
 
     /**
@@ -65,7 +69,9 @@ final class PcMachine implements AutoCloseable {
             var legacy = LegacyDevices.attach(ports, chipset.pic(),
                     new LegacyDevices.Config(console, Clock.systemUTC(), power::reset, power::debugExit, config.debugExit()));
             var acpi = FixedHardware.attach(ports, chipset.pic(), clock, power::powerOff, power::reset);
-            return new PcMachine(memory, ports, new MmioBus(), chipset, legacy, acpi, plan, power);
+            var mmio = new MmioBus();
+            var pci = PciDevices.attach(config, ports, mmio, chipset.pic(), memory, null, Dma.WriteObserver.NONE);
+            return new PcMachine(memory, ports, mmio, chipset, legacy, acpi, plan, power, pci);
         } catch (KernelImageException | GuestMemoryException e) {
             memory.close();
             throw new VmException("VM " + config.name() + ": cannot boot its kernel: " + e.getMessage(), e);
@@ -89,6 +95,7 @@ final class PcMachine implements AutoCloseable {
 
     @Override
     public void close() {
+        pci.close(); // device workers stop before the memory they DMA to is unmapped
         memory.close();
     }
 }

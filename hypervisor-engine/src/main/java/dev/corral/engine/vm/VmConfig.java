@@ -1,5 +1,10 @@
 package dev.corral.engine.vm;
 
+import java.util.List;
+import java.util.Objects;
+
+import dev.corral.engine.storage.BlockImage;
+
 /**
  * What a VM is made of. Checked when built: a bad value throws {@link VmException} saying which.
  *
@@ -11,8 +16,27 @@ package dev.corral.engine.vm;
  * @param initrd      an initial ramdisk, or null
  * @param cmdline     the kernel command line; null means empty
  * @param debugExit   whether the guest may end the VM with a status through port 0x501 (test guests only)
+ * @param disks       virtio-blk disks, at most {@link #MAX_DISKS}, in the order the guest names them (vda, vdb, ...);
+ *                    null means none. Until the machine splits RAM around the PCI hole, a VM with disks has at most
+ *                    2816 MiB (RAM below the ECAM window at 0xb0000000; see PciDevices)
  */
-public record VmConfig(String name, int vcpus, long memoryBytes, byte[] kernel, byte[] initrd, String cmdline, boolean debugExit) {
+public record VmConfig(String name, int vcpus, long memoryBytes, byte[] kernel, byte[] initrd, String cmdline, boolean debugExit,
+        List<Disk> disks) {
+
+    /**
+     * A disk: the image (opened by the caller, who closes it after closing the VM) and the serial number the guest
+     * reads (/sys/block/vda/serial), at most 20 ASCII bytes.
+     */
+    public record Disk(BlockImage image, String serial) {
+        public Disk {
+            Objects.requireNonNull(image, "image");
+            if (serial == null || serial.length() > 20 || !serial.chars().allMatch(c -> c >= 0x20 && c < 0x7f)) {
+                throw new VmException("a disk serial is at most 20 printable ASCII characters, not \"" + serial + "\"");
+            }
+        }
+    }
+
+    public static final int MAX_DISKS = 8;
 
     public static final long MIN_MEMORY_BYTES = 4L << 20;
     public static final int MAX_VCPUS = 255;
@@ -33,5 +57,14 @@ public record VmConfig(String name, int vcpus, long memoryBytes, byte[] kernel, 
             throw new VmException("VM " + name + ": no kernel image");
         }
         cmdline = cmdline == null ? "" : cmdline;
+        disks = disks == null ? List.of() : List.copyOf(disks);
+        if (disks.size() > MAX_DISKS) {
+            throw new VmException("VM " + name + ": " + disks.size() + " disks is more than " + MAX_DISKS);
+        }
+    }
+
+    /** A VM without disks. */
+    public VmConfig(String name, int vcpus, long memoryBytes, byte[] kernel, byte[] initrd, String cmdline, boolean debugExit) {
+        this(name, vcpus, memoryBytes, kernel, initrd, cmdline, debugExit, List.of());
     }
 }

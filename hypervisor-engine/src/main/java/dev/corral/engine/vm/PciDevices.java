@@ -1,0 +1,100 @@
+package dev.corral.engine.vm;
+
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+
+import dev.corral.engine.devices.pci.Dma;
+import dev.corral.engine.devices.pci.HostBridge;
+import dev.corral.engine.devices.pci.MsiSink;
+import dev.corral.engine.devices.pci.PciBus;
+import dev.corral.engine.devices.virtio.VirtioBlk;
+import dev.corral.engine.devices.virtio.VirtioPciDevice;
+import dev.corral.engine.devices.virtio.VirtioRng;
+import dev.corral.engine.machine.InterruptController;
+import dev.corral.engine.machine.MmioBus;
+import dev.corral.engine.machine.PortIoBus;
+import dev.corral.engine.memory.GuestMemory;
+
+/**
+ * The PC's PCI side: bus 0 in the {@link PciBus.Layout#PC} layout with the host bridge at 00:00.0, virtio-rng at
+ * 00:01.0 and the VM's disks as virtio-blk from 00:02.0 on (vda, vdb, ... in slot order); slots from 00:10.0 up
+ * are left for other devices. Configuration mechanism #1 at ports 0xcf8-0xcff, ECAM for bus 0 at 0xb0000000
+ * (1 MiB), BARs in 0xc0000000-0xfebfffff; INTx links A-D on IRQ 10, 11, 5, 14 (rng: 11, disks 0-3: 5, 14, 10, 11).
+ *
+ * <p>Guest RAM must stay below the ECAM base: a VM whose RAM reaches it gets no PCI devices (with disks asked
+ * for, it is refused), until the machine splits RAM around the PCI hole.
+ */
+final class PciDevices implements AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(PciDevices.class.getName());
+
+    static final int RNG_SLOT = 1, FIRST_DISK_SLOT = 2;
+
+    private final PciBus bus;
+    private final List<VirtioPciDevice> virtio;
+
+    private PciDevices(PciBus bus, List<VirtioPciDevice> virtio) {
+        this.bus = bus;
+        this.virtio = virtio;
+    }
+
+    /**
+     * Builds the bus and its devices for {@code config} and puts them on the machine's buses. {@code interrupts}
+     * takes INTx (the PIC, or an IOAPIC); {@code msi} gets MSI-X messages, or is null for a machine without local
+     * APICs (then the devices offer no MSI-X); {@code dmaWrites} hears of every device write into guest RAM.
+     */
+    static PciDevices attach(VmConfig config, PortIoBus ports, MmioBus mmio, InterruptController interrupts, GuestMemory memory,
+            MsiSink msi, Dma.WriteObserver dmaWrites) {
+        var layout = PciBus.Layout.PC;
+        long ramTop = memory.regions().stream().mapToLong(r -> r.guestAddress() + r.size()).max().orElse(0);
+        if (ramTop > layout.ecamBase()) {
+            if (!config.disks().isEmpty()) {
+                throw new VmException("VM " + config.name() + ": " + (ramTop >> 20) + " MiB of RAM reach the PCI hole at 0x"
+                        + Long.toHexString(layout.ecamBase()) + ", so its disks could not be reached; give it at most "
+                        + (layout.ecamBase() >> 20) + " MiB");
+            }
+            LOG.log(System.Logger.Level.WARNING, "VM " + config.name() + ": RAM reaches the PCI hole; no PCI devices");
+            return new PciDevices(null, List.of());
+        }
+        var bus = new PciBus(layout, interrupts);
+        var virtio = new ArrayList<VirtioPciDevice>();
+        bus.attach(0, new HostBridge());
+        var rng = new VirtioPciDevice(new VirtioRng(new SecureRandom()), threadName(config, "virtio-rng", RNG_SLOT), memory, dmaWrites, msi);
+        bus.attach(RNG_SLOT, rng);
+        virtio.add(rng);
+        for (int i = 0; i < config.disks().size(); i++) {
+            var disk = config.disks().get(i);
+            int slot = FIRST_DISK_SLOT + i;
+            var blk = new VirtioPciDevice(new VirtioBlk(disk.image(), disk.serial()), threadName(config, "virtio-blk", slot), memory,
+                    dmaWrites, msi);
+            bus.attach(slot, blk);
+            virtio.add(blk);
+        }
+        ports.register(PciBus.MECHANISM1_PORT, PciBus.MECHANISM1_LENGTH, "pci-config", bus.mechanism1());
+        mmio.register(layout.ecamBase(), PciBus.ECAM_BUS_SIZE, "pci-ecam", bus.ecam());
+        mmio.register(layout.windowBase(), layout.windowSize(), "pci-window", bus.window());
+        return new PciDevices(bus, List.copyOf(virtio));
+    }
+
+    /** The bus, or null if the VM has no PCI (its RAM reaches the hole). */
+    PciBus bus() {
+        return bus;
+    }
+
+    List<VirtioPciDevice> virtio() {
+        return virtio;
+    }
+
+    /** Stops every device's worker, waiting for requests in flight: call before guest memory is unmapped. */
+    @Override
+    public void close() {
+        for (var device : virtio) {
+            device.close();
+        }
+    }
+
+    private static String threadName(VmConfig config, String device, int slot) {
+        return "vm-" + config.name() + "-" + device + "-00:" + String.format("%02x", slot) + ".0";
+    }
+}

@@ -1,0 +1,82 @@
+package dev.corral.engine.vm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Collections;
+import java.util.List;
+
+import dev.corral.engine.devices.pci.Dma;
+import dev.corral.engine.devices.virtio.RamDisk;
+import dev.corral.engine.guests.TickerImage;
+import dev.corral.engine.machine.MmioBus;
+import dev.corral.engine.machine.PortIoBus;
+import dev.corral.engine.machine.RecordingInterruptController;
+import dev.corral.engine.memory.GuestMemory;
+import org.junit.jupiter.api.Test;
+
+/** The PC's PCI layout as the machine builds it. */
+class PciDevicesTest {
+
+    private static VmConfig config(int disks) {
+        var list = Collections.nCopies(disks, new VmConfig.Disk(new RamDisk(1 << 20, false), "d"));
+        return new VmConfig("pci", 1, 64L << 20, TickerImage.bytes(), null, "", false, list);
+    }
+
+    private static int conf1(PortIoBus ports, int device, int register) {
+        ports.write(0xcf8, 4, 0x8000_0000 | device << 11 | register);
+        return ports.read(0xcfc, 4);
+    }
+
+    @Test
+    void theBridgeRngAndDisksSitInTheirSlotsBehindTheStandardWindows() {
+        var ports = new PortIoBus();
+        var mmio = new MmioBus();
+        try (var memory = GuestMemory.allocate(64L << 20);
+                var pci = PciDevices.attach(config(2), ports, mmio, new RecordingInterruptController(), memory, null, Dma.WriteObserver.NONE)) {
+            assertThat(ports.claimed()).containsExactly("pci-config at 0xcf8-0xcff");
+            assertThat(mmio.claimed()).containsExactly("pci-ecam at 0xb0000000-0xb00fffff", "pci-window at 0xc0000000-0xfebfffff");
+            assertThat(conf1(ports, 0, 0)).isEqualTo(0x0008_1b36);
+            assertThat(conf1(ports, 1, 0)).isEqualTo(0x1044_1af4);
+            assertThat(conf1(ports, 2, 0)).isEqualTo(0x1042_1af4);
+            assertThat(conf1(ports, 3, 0)).isEqualTo(0x1042_1af4);
+            assertThat(conf1(ports, 4, 0)).isEqualTo(-1);
+            // INTA# of slots 1, 2, 3: links B, C, D.
+            assertThat(conf1(ports, 1, 0x3c) & 0xff).isEqualTo(11);
+            assertThat(conf1(ports, 2, 0x3c) & 0xff).isEqualTo(5);
+            assertThat(conf1(ports, 3, 0x3c) & 0xff).isEqualTo(14);
+            assertThat(pci.virtio()).hasSize(3);
+            assertThat(pci.virtio().getFirst().msix()).isNull(); // no MSI sink: INTx only
+        }
+    }
+
+    @Test
+    void withAnMsiSinkEveryVirtioDeviceOffersMsix() {
+        try (var memory = GuestMemory.allocate(64L << 20);
+                var pci = PciDevices.attach(config(1), new PortIoBus(), new MmioBus(), new RecordingInterruptController(), memory,
+                        (address, data) -> { }, Dma.WriteObserver.NONE)) {
+            assertThat(pci.virtio()).allMatch(d -> d.msix() != null);
+        }
+    }
+
+    @Test
+    void ramReachingThePciHoleRefusesDisksAndOtherwiseGoesWithoutPci() {
+        try (var memory = GuestMemory.allocate(3L << 30)) {
+            assertThatThrownBy(() -> PciDevices.attach(config(1), new PortIoBus(), new MmioBus(), new RecordingInterruptController(), memory,
+                    null, Dma.WriteObserver.NONE)).isInstanceOf(VmException.class).hasMessageContaining("PCI hole");
+            var mmio = new MmioBus();
+            var pci = PciDevices.attach(config(0), new PortIoBus(), mmio, new RecordingInterruptController(), memory, null, Dma.WriteObserver.NONE);
+            assertThat(pci.bus()).isNull();
+            assertThat(mmio.claimed()).isEmpty();
+        }
+    }
+
+    @Test
+    void disksAreCheckedWithTheConfig() {
+        assertThatThrownBy(() -> config(9)).isInstanceOf(VmException.class).hasMessageContaining("9 disks");
+        assertThatThrownBy(() -> new VmConfig.Disk(new RamDisk(4096, false), "x".repeat(21))).isInstanceOf(VmException.class);
+        assertThatThrownBy(() -> new VmConfig.Disk(new RamDisk(4096, false), "tab\there")).isInstanceOf(VmException.class);
+        assertThat(new VmConfig("v", 1, 64L << 20, TickerImage.bytes(), null, "", false).disks()).isEmpty();
+        assertThat(new VmConfig("v", 1, 64L << 20, TickerImage.bytes(), null, "", false, null).disks()).isEqualTo(List.of());
+    }
+}
