@@ -66,9 +66,12 @@ done
 ln -s ../bin/busybox "$root/sbin/init"
 cp "$here/init" "$root/init"
 chmod 755 "$root/init"
-# The modules the init loads, in this order: the ACPI power button (a module in Debian's cloud kernel) and the
-# input event interface busybox's acpid reads it from.
-for module in drivers/acpi/button.ko drivers/input/evdev.ko; do
+# The modules the init loads, in this order (each after those it needs): the ACPI power button (a module in Debian's
+# cloud kernel) and the input event interface busybox's acpid reads it from; virtio over PCI with its block device
+# (/dev/vda, ...) and entropy source (/dev/hwrng, which also feeds the kernel's random pool).
+for module in drivers/acpi/button.ko drivers/input/evdev.ko drivers/virtio/virtio.ko drivers/virtio/virtio_ring.ko \
+    drivers/virtio/virtio_pci_modern_dev.ko drivers/virtio/virtio_pci_legacy_dev.ko drivers/virtio/virtio_pci.ko \
+    drivers/block/virtio_blk.ko drivers/char/hw_random/virtio-rng.ko; do
     if [ -f "$modules/$module" ]; then
         cp "$modules/$module" "$root/lib/modules/"
         basename "$module" >> "$root/lib/modules/load-order"
