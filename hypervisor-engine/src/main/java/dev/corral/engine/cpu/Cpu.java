@@ -1,6 +1,7 @@
 package dev.corral.engine.cpu;
 
 import dev.corral.engine.boot.EntryState;
+import dev.corral.engine.machine.TscClock;
 import dev.corral.engine.memory.GuestMemory;
 
 /**
@@ -29,6 +30,8 @@ public final class Cpu {
     private final PagedMemory paged;
     private final Delivery delivery;
     private final SystemOps sys;
+    /** This vCPU's part in its VM's agreements (system CPU only). */
+    private final VcpuLink link;
 
     public Cpu(CpuState state, CpuMemory memory) {
         this(state, memory, CpuidModel.standard());
@@ -42,10 +45,13 @@ public final class Cpu {
         this.paged = null;
         this.delivery = null;
         this.sys = null;
+        this.link = null;
+        interp.tsc = new TimeStampCounter(new TscClock(System::nanoTime));
+        interp.locked = new LockedOps(interp, null, null);
         memory.setCodeWriteListener(cache);
     }
 
-    private Cpu(CpuState state, PagedMemory memory, CpuidModel cpuid) {
+    private Cpu(CpuState state, PagedMemory memory, CpuidModel cpuid, CpuGroup group, VcpuLink link, LocalApicPort apic) {
         this.state = state;
         this.memory = memory;
         this.paged = memory;
@@ -53,9 +59,14 @@ public final class Cpu {
         this.interp = new Interp(state, memory, cpuid);
         this.delivery = new Delivery(state, memory);
         this.sys = new SystemOps(interp, memory, delivery);
+        this.link = link;
         interp.sys = sys;
+        interp.tsc = new TimeStampCounter(group.tsc());
+        interp.locked = new LockedOps(interp, group, link);
+        sys.msrs = new ModelMsrs(interp.tsc, apic);
         memory.setUser(state.cpl == 3);
         memory.setCodeWriteListener(cache);
+        link.attach(memory, cache);
     }
 
     /**
@@ -67,6 +78,11 @@ public final class Cpu {
      * @throws IllegalArgumentException when {@code entry} is not 64-bit long mode (a PVH 32-bit entry)
      */
     public static Cpu system(GuestMemory ram, MmioHandler mmio, EntryState entry) {
+        return CpuGroup.uniprocessor(ram).cpu(0, entry, mmio, LocalApicPort.none());
+    }
+
+    /** vCPU {@code link} of {@code group}, told {@code cpuid} by CPUID: {@link CpuGroup#cpu} makes it. */
+    static Cpu system(CpuGroup group, VcpuLink link, CpuidModel cpuid, EntryState entry, MmioHandler mmio, LocalApicPort apic) {
         if (!entry.longMode() || (entry.cr0() & EntryState.CR0_PG) == 0 || (entry.cr4() & EntryState.CR4_PAE) == 0
                 || !entry.cs().l()) {
             throw new IllegalArgumentException("the software CPU starts only in 64-bit long mode with paging; this entry has CR0 0x"
@@ -94,7 +110,7 @@ public final class Cpu {
         s.trBase = entry.tr().base();
         s.trLimit = (int) Math.min(entry.tr().limit(), Integer.MAX_VALUE);
         s.cpl = 0;
-        return new Cpu(s, new PagedMemory(ram, mmio, s), CpuidModel.system());
+        return new Cpu(s, new PagedMemory(group.ram(), mmio, s, group.codes(), link), cpuid, group, link, apic);
     }
 
     public CpuState state() {
@@ -129,7 +145,12 @@ public final class Cpu {
         if (vector < 0 || vector > 255) {
             throw new IllegalArgumentException("interrupt vector " + vector + " is not in 0..255");
         }
-        delivery.deliver(vector, Delivery.EXTERNAL, 0, state.rip, state.rip);
+        link.enter(); // the delivery writes the guest's stack through this vCPU's TLB
+        try {
+            delivery.deliver(vector, Delivery.EXTERNAL, 0, state.rip, state.rip);
+        } finally {
+            link.leave();
+        }
     }
 
     /** The value for the IN of the last {@code PortIo(in=true)} exit: into AL, AX or EAX (zero-extending RAX). */
@@ -151,8 +172,14 @@ public final class Cpu {
         }
         long left = budget;
         long done = 0;
+        if (link != null) {
+            link.enter(); // catch up with the other vCPUs of the VM before touching guest memory
+        }
         try {
             while (left > 0) {
+                if (link != null && link.attention()) {
+                    link.service(); // another vCPU wrote code this one decoded, or watched a page this one writes
+                }
                 try {
                     long rip = state.rip;
                     Block b = cache.find(rip);
@@ -211,6 +238,9 @@ public final class Cpu {
             return BUDGET_SPENT;
         } finally {
             retired += done;
+            if (link != null) {
+                link.leave();
+            }
         }
     }
 

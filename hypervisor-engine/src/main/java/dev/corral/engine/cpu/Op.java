@@ -28,4 +28,6 @@ final class Op {
     static final int SSE = 100, X87 = 101, MMX = 102;
     /** Privileged and system instructions of a system CPU; {@link SystemOps} owns the sub-numbering. */
     static final int SYS = 103;
+    /** A locked read-modify-write ({@link LockedOps}); the operation is in {@link Insn#lockedOp}. */
+    static final int LOCKED = 104;
 }
