@@ -109,9 +109,12 @@ public final class CpuidModel {
             return new Platform(1, false, false, false, TscClock.DEFAULT_FREQUENCY_HZ, DEFAULT_CRYSTAL_HZ);
         }
 
-        /** {@code vcpus} vCPUs without a local APIC (to be given one with {@link #withLocalApic}). */
+        /**
+         * {@code vcpus} vCPUs without a local APIC (to be given one with {@link #withLocalApic}), the TSC on
+         * {@code tsc}, a 25 MHz crystal (or the TSC's frequency, if lower).
+         */
         public static Platform of(int vcpus, TscClock tsc) {
-            return new Platform(vcpus, false, false, false, tsc.frequencyHz(), DEFAULT_CRYSTAL_HZ);
+            return new Platform(vcpus, false, false, false, tsc.frequencyHz(), Math.min(DEFAULT_CRYSTAL_HZ, tsc.frequencyHz()));
         }
 
         public Platform withLocalApic(boolean x2apic, boolean tscDeadline) {

@@ -30,6 +30,8 @@ final class SmpGuest implements AutoCloseable {
     final GuestMemory mem;
     final CpuGroup group;
     final Cpu[] cpus;
+    /** Set when the test gives up (its timeout): the vCPU threads stop at their next slice. */
+    private volatile boolean stop;
 
     private SmpGuest(int vcpus, byte[] code) {
         mem = GuestMemory.allocate(KernelGuest.RAM);
@@ -61,7 +63,7 @@ final class SmpGuest implements AutoCloseable {
         List<Thread> threads = new ArrayList<>();
         AtomicReference<Throwable> failure = new AtomicReference<>();
         for (Cpu cpu : cpus) {
-            threads.add(Thread.ofPlatform().name("test-vcpu").start(() -> {
+            threads.add(Thread.ofPlatform().name("test-vcpu").daemon().start(() -> {
                 try {
                     runToHalt(cpu);
                 } catch (Throwable t) {
@@ -69,16 +71,24 @@ final class SmpGuest implements AutoCloseable {
                 }
             }));
         }
-        for (Thread t : threads) {
-            t.join();
+        try {
+            for (Thread t : threads) {
+                t.join();
+            }
+        } catch (InterruptedException e) {
+            stop = true; // the test timed out: a vCPU that never halts must not spin on through the other tests
+            for (Thread t : threads) {
+                t.join();
+            }
+            throw e;
         }
         if (failure.get() != null) {
             throw new AssertionError("a vCPU failed: " + failure.get(), failure.get());
         }
     }
 
-    static void runToHalt(Cpu cpu) {
-        for (;;) {
+    void runToHalt(Cpu cpu) {
+        while (!stop) {
             CpuExit e = cpu.run(1 << 16);
             if (e instanceof CpuExit.Halt) {
                 return;
@@ -87,6 +97,7 @@ final class SmpGuest implements AutoCloseable {
                 throw new AssertionError("vCPU stopped with " + e + " at rip 0x" + Long.toHexString(cpu.state().rip));
             }
         }
+        throw new AssertionError("vCPU stopped by the test at rip 0x" + Long.toHexString(cpu.state().rip));
     }
 
     int read32(long pa) {

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Timeout;
  * atomic, a spinlock built on XCHG keeps a plain counter exact (TSO), each vCPU has its own TLB, and code written by
  * one vCPU reaches the other. Nothing here asserts on time; the timeouts only end a test that would never finish.
  */
-@Timeout(value = 300, unit = TimeUnit.SECONDS)
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
 class SmpTest {
 
     private static final int N = 1_000_000;
@@ -161,7 +161,8 @@ class SmpTest {
         try (var g = SmpGuest.boot(2, SmpGuest.STACKS + """
                     test %r15, %r15
                     jnz reader
-                1:  movb $0x90, spare             # keeps a fast write entry to P
+                1:  movb $0x90, spare             # takes and keeps a fast write entry to P
+                    movl $1, 0x300108
                     cmpl $1, 0x300100
                     jne 1b
                 2:  cmpl $1, 0x300104
@@ -169,6 +170,8 @@ class SmpTest {
                     movb $1, patched+1
                     hlt
                 reader:
+                    cmpl $1, 0x300108             # wait until vCPU 0 has written P
+                    jne reader
                     movl $1, 0x300100
                     xor %ecx, %ecx
                     jmp patched
@@ -212,11 +215,11 @@ class SmpTest {
                 """)) {
             g.mem.writeInt(0x400000, 0x11111111);
             g.mem.writeInt(0x600000, 0x22222222);
-            SmpGuest.runToHalt(g.cpus[1]);
-            SmpGuest.runToHalt(g.cpus[0]);
+            g.runToHalt(g.cpus[1]);
+            g.runToHalt(g.cpus[0]);
             assertThat(g.cpus[0].state().gpr[CpuState.RAX]).isEqualTo(0x22222222L);
-            SmpGuest.runToHalt(g.cpus[1]);
-            SmpGuest.runToHalt(g.cpus[1]);
+            g.runToHalt(g.cpus[1]);
+            g.runToHalt(g.cpus[1]);
             long[] r = g.cpus[1].state().gpr;
             assertThat(r[CpuState.RAX]).isEqualTo(0x11111111L);
             assertThat(r[CpuState.RBX]).as("vCPU 0's INVLPG flushed only its own TLB").isEqualTo(0x11111111L);
