@@ -24,7 +24,7 @@ final class SystemOps {
     private static final long CR4_WRITABLE = 0x7ffL;
     private static final long EFER_WRITABLE = CpuState.EFER_SCE | CpuState.EFER_LME | CpuState.EFER_NXE;
 
-    static final int MSR_TSC = 0x10, MSR_APIC_BASE = 0x1b, MSR_MTRRCAP = 0xfe, MSR_SYSENTER_CS = 0x174,
+    static final int MSR_TSC = 0x10, MSR_MTRRCAP = 0xfe, MSR_SYSENTER_CS = 0x174,
             MSR_SYSENTER_ESP = 0x175, MSR_SYSENTER_EIP = 0x176, MSR_MCG_CAP = 0x179, MSR_MCG_STATUS = 0x17a,
             MSR_MISC_ENABLE = 0x1a0, MSR_PAT = 0x277, MSR_MTRR_DEF_TYPE = 0x2ff, MSR_EFER = 0xc0000080,
             MSR_STAR = 0xc0000081, MSR_LSTAR = 0xc0000082, MSR_CSTAR = 0xc0000083, MSR_FMASK = 0xc0000084,
