@@ -68,6 +68,16 @@ final class BlockCache implements CpuMemory.CodeWriteListener {
         }
     }
 
+    /** Drops every block (more pages were written than a vCPU's inbox holds). */
+    void dropAll() {
+        for (Block b : all.values()) {
+            b.valid = false;
+        }
+        all.clear();
+        byPage.clear();
+        java.util.Arrays.fill(fast, null);
+    }
+
     private void drop(Block b) {
         b.valid = false;
         ArrayList<Block> list = byPage.get(b.firstPage);

@@ -1,6 +1,7 @@
 package dev.corral.engine.cpu;
 
 import dev.corral.engine.boot.EntryState;
+import dev.corral.engine.machine.TscClock;
 import dev.corral.engine.memory.GuestMemory;
 
 /**
@@ -36,6 +37,8 @@ public final class Cpu {
     private final SystemOps sys;
     private final Segments seg;
     private final CpuidModel cpuid;
+    /** This vCPU's part in its VM's agreements (system CPU only). */
+    private final VcpuLink link;
     /** An application processor after INIT: it runs nothing until a STARTUP IPI (see {@link #startup}). */
     private boolean waitingForSipi;
 
@@ -53,10 +56,13 @@ public final class Cpu {
         this.sys = null;
         this.seg = null;
         this.cpuid = cpuid;
+        this.link = null;
+        interp.tsc = new TimeStampCounter(new TscClock(System::nanoTime));
+        interp.locked = new LockedOps(interp, null, null);
         memory.setCodeWriteListener(cache);
     }
 
-    private Cpu(CpuState state, PagedMemory memory, CpuidModel cpuid) {
+    private Cpu(CpuState state, PagedMemory memory, CpuidModel cpuid, CpuGroup group, VcpuLink link, LocalApicPort apic) {
         this.state = state;
         this.memory = memory;
         this.paged = memory;
@@ -66,14 +72,19 @@ public final class Cpu {
         this.sys = new SystemOps(interp, memory, delivery);
         this.seg = new Segments(state, memory);
         this.cpuid = cpuid;
+        this.link = link;
         interp.sys = sys;
         interp.seg = seg;
         sys.seg = seg;
         delivery.seg = seg;
         delivery.legacy = new LegacyDelivery(state, memory, seg);
         interp.legacy = new LegacyOps(interp, seg, sys, memory, delivery);
+        interp.tsc = new TimeStampCounter(group.tsc());
+        interp.locked = new LockedOps(interp, group, link);
+        sys.msrs = new ModelMsrs(interp.tsc, apic);
         memory.setUser(state.cpl == 3);
         memory.setCodeWriteListener(cache);
+        link.attach(memory, cache);
     }
 
     /**
@@ -86,6 +97,11 @@ public final class Cpu {
      * @throws IllegalArgumentException when {@code entry} is neither long mode with paging nor protected mode
      */
     public static Cpu system(GuestMemory ram, MmioHandler mmio, EntryState entry) {
+        return CpuGroup.uniprocessor(ram).cpu(0, entry, mmio, LocalApicPort.none());
+    }
+
+    /** vCPU {@code link} of {@code group}, told {@code cpuid} by CPUID: {@link CpuGroup#cpu} makes it. */
+    static Cpu system(CpuGroup group, VcpuLink link, CpuidModel cpuid, EntryState entry, MmioHandler mmio, LocalApicPort apic) {
         boolean usable = entry.longMode() ? (entry.cr0() & EntryState.CR0_PG) != 0 && (entry.cr4() & EntryState.CR4_PAE) != 0
                 : (entry.cr0() & EntryState.CR0_PE) != 0;
         if (!usable) {
@@ -112,7 +128,7 @@ public final class Cpu {
         s.trLimit = (int) Math.min(entry.tr().limit(), Integer.MAX_VALUE);
         s.trAttr = Segments.descAttr(entry.tr().descriptor());
         s.cpl = 0;
-        Cpu cpu = new Cpu(s, new PagedMemory(ram, mmio, s), CpuidModel.system());
+        Cpu cpu = new Cpu(s, new PagedMemory(group.ram(), mmio, s, group.codes(), link), cpuid, group, link, apic);
         cpu.seg.load(Segments.CS, entry.cs().selector(), entry.cs().descriptor());
         for (int sreg : new int[] {Segments.ES, Segments.SS, Segments.DS, Segments.FS, Segments.GS}) {
             cpu.seg.load(sreg, entry.data().selector(), entry.data().descriptor());
@@ -122,14 +138,18 @@ public final class Cpu {
 
     /**
      * An application processor as the platform leaves it at power-on: in the wait-for-SIPI state of
-     * {@link #init()}, running nothing until {@link #startup} (the local APIC's STARTUP IPI). Its memory view is
-     * the boot processor's: paging through {@code ram}, {@code mmio} outside it; it shares nothing else with any
-     * other CPU.
+     * {@link #init()}, running nothing until {@link #startup} (the local APIC's STARTUP IPI), alone in a VM of its
+     * own (tests). The vCPUs of a real VM come from {@link CpuGroup#applicationProcessor}.
      */
     public static Cpu apWaitingForSipi(GuestMemory ram, MmioHandler mmio) {
+        return CpuGroup.uniprocessor(ram).applicationProcessor(0, mmio, LocalApicPort.none());
+    }
+
+    /** vCPU {@code link} of {@code group} in the wait-for-SIPI state: {@link CpuGroup#applicationProcessor} makes it. */
+    static Cpu apWaitingForSipi(CpuGroup group, VcpuLink link, CpuidModel cpuid, MmioHandler mmio, LocalApicPort apic) {
         CpuState s = new CpuState();
         s.cr0 = CpuState.CR0_CD | CpuState.CR0_NW; // power-up: CR0 0x60000010 after INIT
-        Cpu cpu = new Cpu(s, new PagedMemory(ram, mmio, s), CpuidModel.system());
+        Cpu cpu = new Cpu(s, new PagedMemory(group.ram(), mmio, s, group.codes(), link), cpuid, group, link, apic);
         cpu.init();
         return cpu;
     }
@@ -217,7 +237,12 @@ public final class Cpu {
         if (vector < 0 || vector > 255) {
             throw new IllegalArgumentException("interrupt vector " + vector + " is not in 0..255");
         }
-        delivery.deliver(vector, Delivery.EXTERNAL, 0, state.rip, state.rip);
+        link.enter(); // the delivery writes the guest's stack through this vCPU's TLB
+        try {
+            delivery.deliver(vector, Delivery.EXTERNAL, 0, state.rip, state.rip);
+        } finally {
+            link.leave();
+        }
     }
 
     /** The value for the IN of the last {@code PortIo(in=true)} exit: into AL, AX or EAX (zero-extending RAX). */
@@ -245,8 +270,14 @@ public final class Cpu {
         }
         long left = budget;
         long done = 0;
+        if (link != null) {
+            link.enter(); // catch up with the other vCPUs of the VM before touching guest memory
+        }
         try {
             while (left > 0) {
+                if (link != null && link.attention()) {
+                    link.service(); // another vCPU wrote code this one decoded, or watched a page this one writes
+                }
                 try {
                     if (state.codeSize != 8) {
                         int r = legacyStep();
@@ -314,6 +345,9 @@ public final class Cpu {
             return BUDGET_SPENT;
         } finally {
             retired += done;
+            if (link != null) {
+                link.leave();
+            }
         }
     }
 

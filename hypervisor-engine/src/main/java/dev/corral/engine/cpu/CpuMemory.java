@@ -1,5 +1,7 @@
 package dev.corral.engine.cpu;
 
+import java.lang.foreign.MemorySegment;
+
 /**
  * The guest address space as the software CPU sees it: linear addresses, little-endian, unaligned
  * access allowed (as the hardware allows it). Part 1 puts a user-mode address space behind it; part 2
@@ -9,7 +11,7 @@ package dev.corral.engine.cpu;
  * having changed architectural state for the faulting instruction.
  *
  * <p>Self-modifying code: the CPU calls {@link #watchCode(long)} for every page it decodes
- * instructions from; from then on the memory must call the listener set with
+ * instructions from, before it reads them; from then on the memory must call the listener set with
  * {@link #setCodeWriteListener(CodeWriteListener)} whenever a byte in that page changes (by the CPU or
  * anyone else), so that decoded blocks from that page are dropped before they run again.
  */
@@ -55,6 +57,23 @@ public interface CpuMemory {
     }
 
     /**
+     * For a locked read-modify-write of the {@code size} bytes at {@code address}, which lie within one aligned
+     * 8-byte word: checks them as a store would (faulting as a store would, before anything is written) and returns
+     * the host memory that holds them, their offset in it in {@link #lockedOffset()}, for the CPU to update with a
+     * compare-and-set there; it tells code watchers of the write as a store would (the vCPU acknowledges no
+     * code-page handshake between this call and the update, so nobody decodes the page in between). Null when the bytes are not plain RAM (the CPU then reads and writes
+     * through the ordinary accesses). The default, for memories that no other thread writes, is always null.
+     */
+    default MemorySegment lockedRam(long address, int size) {
+        return null;
+    }
+
+    /** The offset of the last {@link #lockedRam} operand in the segment it returned. */
+    default long lockedOffset() {
+        return 0;
+    }
+
+    /**
      * The key under which writes to the code page at {@code linearPage} reach the listener: the page
      * itself for a flat memory, the physical page behind it for a paged one (so that a write through any
      * alias of the page is seen). May fault as an instruction fetch would.
@@ -63,7 +82,10 @@ public interface CpuMemory {
         return linearPage;
     }
 
-    /** Asks to be told of writes to the page holding {@code address}. */
+    /**
+     * Asks to be told of writes to the page holding {@code address}; may fault as an instruction fetch from
+     * {@code address} would.
+     */
     void watchCode(long address);
 
     void setCodeWriteListener(CodeWriteListener listener);

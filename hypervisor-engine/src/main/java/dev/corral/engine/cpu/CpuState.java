@@ -41,8 +41,6 @@ public final class CpuState {
     public long cr2;
     public long cr3;
     public long cr4;
-    /** CR8: the task priority; kept for MOV CR8, no interrupt controller reads it. */
-    public long cr8;
     public long efer;
     public long gdtBase;
     public int gdtLimit;
@@ -100,7 +98,6 @@ public final class CpuState {
         c.cr2 = cr2;
         c.cr3 = cr3;
         c.cr4 = cr4;
-        c.cr8 = cr8;
         c.efer = efer;
         c.gdtBase = gdtBase;
         c.gdtLimit = gdtLimit;

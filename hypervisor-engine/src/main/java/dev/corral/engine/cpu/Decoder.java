@@ -60,7 +60,13 @@ final class Decoder {
         long addr = rip;
         long firstLinear = rip & -CpuMemory.PAGE_SIZE;
         long lastLinear = firstLinear;
+        // Watch each page before reading code from it: a write from then on, by any vCPU, reaches the cache.
+        mem.watchCode(rip);
+        boolean nextWatched = false;
         while (list.size() < MAX_BLOCK) {
+            if (!nextWatched && addr - firstLinear > CpuMemory.PAGE_SIZE - 15) {
+                nextWatched = watchNext(firstLinear + CpuMemory.PAGE_SIZE); // this instruction may reach into it
+            }
             Insn i;
             try {
                 i = decode(addr);
@@ -77,11 +83,9 @@ final class Decoder {
             }
             addr = i.next;
         }
-        mem.watchCode(firstLinear);
         long firstPage = mem.codePage(firstLinear);
         long lastPage = firstPage;
         if (lastLinear != firstLinear) {
-            mem.watchCode(lastLinear);
             lastPage = mem.codePage(lastLinear);
         }
         return new Block(rip, list.toArray(new Insn[0]), firstPage, lastPage, lastLinear);
@@ -96,6 +100,16 @@ final class Decoder {
         int b = fetch();
         pc--;
         return b;
+    }
+
+    /** Watches the page after the block's first; false when fetching from it faults (then the fetch reports it). */
+    private boolean watchNext(long page) {
+        try {
+            mem.watchCode(page);
+            return true;
+        } catch (MemoryFault | GuestFault e) {
+            return false;
+        }
     }
 
     private static boolean endsBlock(int op) {
@@ -264,6 +278,10 @@ final class Decoder {
         }
         if (lock && !(lockable && i.rm < 0)) {
             throw ud();
+        }
+        if (lock || (i.op == Op.XCHG && i.rm < 0)) { // XCHG with memory is locked without the prefix
+            i.lockedOp = i.op;
+            i.op = Op.LOCKED;
         }
         return i;
     }

@@ -35,6 +35,8 @@ final class Insn {
     boolean addr16;
     /** REP/REPE (3) or REPNE (2) prefix on a string instruction, 0 otherwise. */
     int rep;
+    /** For {@link Op#LOCKED}: the read-modify-write it performs atomically (an {@link Op} number). */
+    int lockedOp;
     long imm;
     long imm2;
     /** Address of this instruction and of the next one. */

@@ -156,6 +156,9 @@ final class IntOps {
                 }
                 s.rflags = x.alu.f;
             }
+            case Op.LOCKED -> {
+                return x.locked.exec(i);
+            }
             case Op.ENTER -> enter(x, i);
             case Op.LEAVE -> {
                 long bp = x.stack(i, g[5]);

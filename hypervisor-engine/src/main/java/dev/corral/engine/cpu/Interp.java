@@ -8,6 +8,8 @@ import static dev.corral.engine.cpu.CpuState.PF;
 import static dev.corral.engine.cpu.CpuState.SF;
 import static dev.corral.engine.cpu.CpuState.ZF;
 
+import java.lang.invoke.VarHandle;
+
 /**
  * Executes decoded instructions. Every handler reads all its inputs, then performs its (single) memory
  * write, and only then updates registers and flags: a {@link MemoryFault} thrown by the write leaves
@@ -35,8 +37,10 @@ final class Interp {
     private final Mmx mmx;
     private final int[] cpuidOut = new int[4];
     private CpuExit exit;
-    private long lastTsc;
-    private long tscBase = System.nanoTime();
+    /** This vCPU's time stamp counter (set by {@link Cpu}). */
+    TimeStampCounter tsc;
+    /** Locked read-modify-writes (set by {@link Cpu}). */
+    LockedOps locked;
     /** The system instructions of a {@link Cpu#system} CPU; null in user mode. */
     SystemOps sys;
     /** Segmentation and the legacy-mode instructions of a system CPU; null in user mode. */
@@ -59,19 +63,13 @@ final class Interp {
         exit = e;
     }
 
-    /** The time stamp counter: nanoseconds since the CPU was made (or since WRMSR set it), never repeating. */
+    /** The time stamp counter: the VM's invariant clock plus this vCPU's offset. */
     long tsc() {
-        long t = System.nanoTime() - tscBase;
-        if (t <= lastTsc) {
-            t = lastTsc + 1;
-        }
-        lastTsc = t;
-        return t;
+        return tsc.read();
     }
 
     void setTsc(long value) {
-        tscBase = System.nanoTime() - value;
-        lastTsc = value - 1;
+        tsc.write(value);
     }
 
     CpuExit takeExit() {
@@ -359,6 +357,7 @@ final class Interp {
                 }
             }
             case Op.CPUID -> {
+                VarHandle.fullFence(); // CPUID serialises: earlier stores are globally visible before later loads
                 cpuid.query((int) gpr[0], (int) gpr[1], cpuidOut);
                 gpr[0] = cpuidOut[0] & 0xffffffffL;
                 gpr[3] = cpuidOut[1] & 0xffffffffL;

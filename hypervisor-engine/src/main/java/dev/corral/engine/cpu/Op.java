@@ -30,4 +30,6 @@ final class Op {
     static final int SYS = 103;
     /** Instructions whose semantics differ in real, protected and compatibility mode; {@link LegacyOps} numbers them. */
     static final int LEGACY = 104;
+    /** A locked read-modify-write ({@link LockedOps}); the operation is in {@link Insn#lockedOp}. */
+    static final int LOCKED = 105;
 }

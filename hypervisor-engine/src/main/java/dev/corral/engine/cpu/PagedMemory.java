@@ -2,6 +2,7 @@ package dev.corral.engine.cpu;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 
@@ -23,10 +24,18 @@ import dev.corral.engine.memory.GuestMemory;
  * with a CR3 write, INVLPG or a CR0/CR4 write. Accesses that straddle two pages translate each page and
  * check both before a store writes anything.
  *
- * <p>Self-modifying code is watched by physical page, so a write through any mapping of a page drops the
- * blocks decoded from it: a watched page never gets a fast write entry, and its first write notifies the
- * listener and unwatches it until code is decoded from it again. Writes that bypass the CPU (device DMA
- * straight into {@link GuestMemory}) are not seen; {@link #physicalWritten} is for those.
+ * <p>Self-modifying code is watched by physical page in the VM's registry ({@link CodePages}, shared by all its
+ * vCPUs), so a write through any mapping of a page, by any vCPU, drops the blocks decoded from it: a watched page
+ * never gets a fast write entry, and its first write notifies this vCPU's listener and the other vCPUs and
+ * unwatches it until code is decoded from it again. Writes that bypass the CPU (device DMA straight into
+ * {@link GuestMemory}) are not seen; {@link #physicalWritten} is for those.
+ *
+ * <p>Memory order (x86-TSO among the vCPUs of a VM): guest loads are followed by an acquire fence and guest stores
+ * preceded by a release fence, so the JIT keeps loads before later loads and stores and stores after earlier
+ * stores, as TSO requires (on an x86 host these fences cost no instruction). Page-table accessed and dirty bits are
+ * set with a compare-and-set on the entry, as the hardware's locked update, so they never undo another vCPU's
+ * change to it. Around an MMIO access the vCPU counts as quiescent ({@link VcpuLink#pause}): a device that blocks
+ * does not hold up the other vCPUs' code-page handshakes.
  */
 public final class PagedMemory implements CpuMemory {
 
@@ -62,12 +71,15 @@ public final class PagedMemory implements CpuMemory {
 
     private final CpuState s;
     private final MmioHandler mmio;
+    private static final VarHandle ENTRY = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
+
     private final long[] ramStart;
     private final long[] ramEnd;
     private final MemorySegment[] ramHost;
-    private final long[] watched;
-    private final long watchLimit;
+    private final CodePages codes;
+    private final VcpuLink link;
     private CodeWriteListener listener = p -> { };
+    private long lockedOffset;
     private final Tlb r = new Tlb();
     private final Tlb w = new Tlb();
     private final Tlb x = new Tlb();
@@ -78,24 +90,23 @@ public final class PagedMemory implements CpuMemory {
     private final long[] walkAddr = new long[4];
     private final long[] walkEntry = new long[4];
 
-    public PagedMemory(GuestMemory ram, MmioHandler mmio, CpuState state) {
+    /** The memory of the vCPU at {@code link} in a VM whose code pages {@code codes} keeps. */
+    PagedMemory(GuestMemory ram, MmioHandler mmio, CpuState state, CodePages codes, VcpuLink link) {
         this.s = state;
         this.mmio = mmio;
+        this.codes = codes;
+        this.link = link;
         var regions = ram.regions();
         int n = regions.size();
         ramStart = new long[n];
         ramEnd = new long[n];
         ramHost = new MemorySegment[n];
-        long top = 0;
         for (int k = 0; k < n; k++) {
             var reg = regions.get(k);
             ramStart[k] = reg.guestAddress();
             ramEnd[k] = reg.guestAddress() + reg.size();
             ramHost[k] = reg.host();
-            top = Math.max(top, ramEnd[k]);
         }
-        watchLimit = top;
-        watched = new long[(int) ((top >>> 12) + 63 >>> 6)];
     }
 
     // ---- mode and TLB control (the CPU calls these) ----
@@ -144,7 +155,9 @@ public final class PagedMemory implements CpuMemory {
         if (r.tag[k] == ((a & PAGE_MASK) | mode)) {
             MemorySegment p = r.page[k];
             if (p != null) {
-                return p.get(ValueLayout.JAVA_BYTE, a & 0xfff) & 0xff;
+                int v = p.get(ValueLayout.JAVA_BYTE, a & 0xfff) & 0xff;
+                VarHandle.acquireFence(); // TSO: this load stays before later loads and stores
+                return v;
             }
         }
         return (int) slowRead(a, 1);
@@ -157,7 +170,9 @@ public final class PagedMemory implements CpuMemory {
         if (r.tag[k] == ((a & PAGE_MASK) | mode) && off <= 0xffe) {
             MemorySegment p = r.page[k];
             if (p != null) {
-                return p.get(SHORT, off) & 0xffff;
+                int v = p.get(SHORT, off) & 0xffff;
+                VarHandle.acquireFence(); // TSO: this load stays before later loads and stores
+                return v;
             }
         }
         return (int) slowRead(a, 2);
@@ -170,7 +185,9 @@ public final class PagedMemory implements CpuMemory {
         if (r.tag[k] == ((a & PAGE_MASK) | mode) && off <= 0xffc) {
             MemorySegment p = r.page[k];
             if (p != null) {
-                return p.get(INT, off);
+                int v = p.get(INT, off);
+                VarHandle.acquireFence(); // TSO: this load stays before later loads and stores
+                return v;
             }
         }
         return (int) slowRead(a, 4);
@@ -183,7 +200,9 @@ public final class PagedMemory implements CpuMemory {
         if (r.tag[k] == ((a & PAGE_MASK) | mode) && off <= 0xff8) {
             MemorySegment p = r.page[k];
             if (p != null) {
-                return p.get(LONG, off);
+                long v = p.get(LONG, off);
+                VarHandle.acquireFence(); // TSO: this load stays before later loads and stores
+                return v;
             }
         }
         return slowRead(a, 8);
@@ -195,6 +214,7 @@ public final class PagedMemory implements CpuMemory {
         if (w.tag[k] == ((a & PAGE_MASK) | mode)) {
             MemorySegment p = w.page[k];
             if (p != null) {
+                VarHandle.releaseFence(); // TSO: earlier loads and stores stay before this store
                 p.set(ValueLayout.JAVA_BYTE, a & 0xfff, (byte) v);
                 return;
             }
@@ -209,6 +229,7 @@ public final class PagedMemory implements CpuMemory {
         if (w.tag[k] == ((a & PAGE_MASK) | mode) && off <= 0xffe) {
             MemorySegment p = w.page[k];
             if (p != null) {
+                VarHandle.releaseFence(); // TSO: earlier loads and stores stay before this store
                 p.set(SHORT, off, (short) v);
                 return;
             }
@@ -223,6 +244,7 @@ public final class PagedMemory implements CpuMemory {
         if (w.tag[k] == ((a & PAGE_MASK) | mode) && off <= 0xffc) {
             MemorySegment p = w.page[k];
             if (p != null) {
+                VarHandle.releaseFence(); // TSO: earlier loads and stores stay before this store
                 p.set(INT, off, v);
                 return;
             }
@@ -237,6 +259,7 @@ public final class PagedMemory implements CpuMemory {
         if (w.tag[k] == ((a & PAGE_MASK) | mode) && off <= 0xff8) {
             MemorySegment p = w.page[k];
             if (p != null) {
+                VarHandle.releaseFence(); // TSO: earlier loads and stores stay before this store
                 p.set(LONG, off, v);
                 return;
             }
@@ -250,7 +273,7 @@ public final class PagedMemory implements CpuMemory {
         if (x.tag[k] == ((a & PAGE_MASK) | mode)) {
             MemorySegment p = x.page[k];
             if (p != null) {
-                return p.get(ValueLayout.JAVA_BYTE, a & 0xfff) & 0xff;
+                return p.get(ValueLayout.JAVA_BYTE, a & 0xfff) & 0xff; // code bytes: ordered by the page's watch
             }
         }
         return (int) physRead(translate(a, EXEC), 1);
@@ -263,17 +286,39 @@ public final class PagedMemory implements CpuMemory {
 
     @Override
     public void watchCode(long address) {
-        long pa = translate(address & PAGE_MASK, EXEC);
-        if (pa >= watchLimit || !isRam(pa)) {
+        long pa = translate(address, EXEC) & PAGE_MASK;
+        if (!isRam(pa)) {
             return; // code in MMIO space (a ROM): nothing writes it through us
         }
-        long pn = pa >>> 12;
-        watched[(int) (pn >>> 6)] |= 1L << pn;
+        // Returns once no vCPU, this one included, holds a fast write entry to the page.
+        codes.watch(pa, link);
+    }
+
+    /** Drops the fast write entries to pages that are now watched (a vCPU catching up with the registry). */
+    void dropWritesToWatchedPages() {
         for (int k = 0; k < TLB_SIZE; k++) {
-            if (w.phys[k] == pa && w.tag[k] != -1) {
+            if (w.tag[k] != -1 && w.page[k] != null && codes.isWatched(w.phys[k])) {
                 w.tag[k] = -1; // refilled as a slow entry, so that the next write notifies
             }
         }
+    }
+
+    @Override
+    public MemorySegment lockedRam(long a, int size) {
+        long pa = translate(a, WRITE); // the operand lies in one aligned word, so in one page
+        for (int k = 0; k < ramStart.length; k++) {
+            if (pa >= ramStart[k] && pa < ramEnd[k]) {
+                notifyIfWatched(pa & PAGE_MASK); // before the write, which bypasses this class: see CpuMemory
+                lockedOffset = pa - ramStart[k];
+                return ramHost[k];
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public long lockedOffset() {
+        return lockedOffset;
     }
 
     /** The physical page behind a linear code page: the key of decoded blocks and of write notifications. */
@@ -297,17 +342,12 @@ public final class PagedMemory implements CpuMemory {
     }
 
     /**
-     * Tells the CPU that something other than itself (a device's DMA) wrote guest RAM, so that code decoded
-     * from those bytes is dropped.
+     * Tells the CPUs that something other than themselves (a device's DMA) wrote guest RAM, so that code decoded
+     * from those bytes is dropped (by every vCPU of the VM, at its next block boundary). Any thread; the same as
+     * {@link CpuGroup#deviceWrote}.
      */
     public void physicalWritten(long physicalAddress, long length) {
-        if (length <= 0) {
-            return;
-        }
-        long last = physicalAddress + length - 1;
-        for (long p = physicalAddress & PAGE_MASK; Long.compareUnsigned(p, last) <= 0 && p < watchLimit; p += PAGE_SIZE) {
-            notifyIfWatched(p);
-        }
+        codes.deviceWrote(physicalAddress, length);
     }
 
     // ---- slow paths ----
@@ -350,15 +390,23 @@ public final class PagedMemory implements CpuMemory {
             if (pa >= ramStart[k] && pa < ramEnd[k]) {
                 long off = pa - ramStart[k];
                 MemorySegment h = ramHost[k];
-                return switch (size) {
+                long v = switch (size) {
                     case 1 -> h.get(ValueLayout.JAVA_BYTE, off) & 0xffL;
                     case 2 -> h.get(SHORT, off) & 0xffffL;
                     case 4 -> h.get(INT, off) & 0xffffffffL;
                     default -> h.get(LONG, off);
                 };
+                VarHandle.acquireFence();
+                return v;
             }
         }
-        long v = mmio.read(pa, size);
+        long v;
+        link.pause();
+        try {
+            v = mmio.read(pa, size);
+        } finally {
+            link.resume();
+        }
         return size == 8 ? v : v & ((1L << (8 * size)) - 1);
     }
 
@@ -367,6 +415,7 @@ public final class PagedMemory implements CpuMemory {
             if (pa >= ramStart[k] && pa < ramEnd[k]) {
                 long off = pa - ramStart[k];
                 MemorySegment h = ramHost[k];
+                VarHandle.releaseFence();
                 switch (size) {
                     case 1 -> h.set(ValueLayout.JAVA_BYTE, off, (byte) v);
                     case 2 -> h.set(SHORT, off, (short) v);
@@ -377,18 +426,18 @@ public final class PagedMemory implements CpuMemory {
                 return;
             }
         }
-        mmio.write(pa, size, v);
+        link.pause();
+        try {
+            mmio.write(pa, size, v);
+        } finally {
+            link.resume();
+        }
     }
 
+    /** After a checked write into RAM page {@code page} (or just before a locked one). */
     private void notifyIfWatched(long page) {
-        if (page >= watchLimit) {
-            return;
-        }
-        long pn = page >>> 12;
-        int word = (int) (pn >>> 6);
-        if ((watched[word] & (1L << pn)) != 0) {
-            // Unwatch first: the blocks of this page are all dropped now, and decoding it again re-watches.
-            watched[word] &= ~(1L << pn);
+        if (codes.isWatched(page) && codes.written(page, link)) {
+            // Unwatched now: this vCPU's blocks of the page go at once, the others' at their next block boundary.
             listener.codeWritten(page);
             for (int k = 0; k < TLB_SIZE; k++) {
                 if (w.phys[k] == page && w.tag[k] != -1) {
@@ -396,14 +445,6 @@ public final class PagedMemory implements CpuMemory {
                 }
             }
         }
-    }
-
-    private boolean watched(long page) {
-        if (page >= watchLimit) {
-            return false;
-        }
-        long pn = page >>> 12;
-        return (watched[(int) (pn >>> 6)] & (1L << pn)) != 0;
     }
 
     /** The physical address of {@code a} for an access of {@code kind}, from the TLB or a page walk. */
@@ -417,7 +458,7 @@ public final class PagedMemory implements CpuMemory {
         long page = pa & PAGE_MASK;
         t.tag[k] = (a & PAGE_MASK) | mode;
         t.phys[k] = page;
-        t.page[k] = kind == WRITE && watched(page) ? null : ramPage(page);
+        t.page[k] = kind == WRITE && codes.isWatched(page) ? null : ramPage(page);
         return pa;
     }
 
@@ -446,17 +487,44 @@ public final class PagedMemory implements CpuMemory {
         physWrite(pa, size, value);
     }
 
-    /** A page-table entry; one outside RAM reads as not present (0). */
+    /** A page-table entry (8-byte aligned); one outside RAM reads as not present (0). */
     private long readEntry(long pa) {
         for (int k = 0; k < ramStart.length; k++) {
             if (pa >= ramStart[k] && pa + 8 <= ramEnd[k]) {
-                return ramHost[k].get(LONG, pa - ramStart[k]);
+                return (long) ENTRY.getAcquire(ramHost[k], pa - ramStart[k]);
             }
         }
         return 0;
     }
 
+    /**
+     * Sets accessed/dirty bits in the entry at {@code pa} if it still holds {@code expected}, atomically as the
+     * hardware's locked update does; false when another vCPU changed it first (the walk starts over).
+     */
+    private boolean setEntryBits(long pa, long expected, long bits) {
+        for (int k = 0; k < ramStart.length; k++) {
+            if (pa >= ramStart[k] && pa + 8 <= ramEnd[k]) {
+                if (!(boolean) ENTRY.compareAndSet(ramHost[k], pa - ramStart[k], expected, expected | bits)) {
+                    return false;
+                }
+                notifyIfWatched(pa & PAGE_MASK);
+                return true;
+            }
+        }
+        return true; // not RAM: read as not present, so never reached
+    }
+
     private long walk(long a, int kind) {
+        for (;;) {
+            long pa = walkOnce(a, kind);
+            if (pa != -1) {
+                return pa;
+            }
+        }
+    }
+
+    /** One walk; -1 when setting an accessed or dirty bit lost a race with another vCPU's write of the entry. */
+    private long walkOnce(long a, int kind) {
         boolean user = (mode & 1) != 0;
         if (((a << 16) >> 16) != a) {
             throw GuestFault.gp("non-canonical address 0x" + Long.toHexString(a));
@@ -500,8 +568,8 @@ public final class PagedMemory implements CpuMemory {
             }
             for (int l = 0; l <= level; l++) {
                 long bits = PTE_A | (l == level && kind == WRITE ? PTE_D : 0);
-                if ((walkEntry[l] & bits) != bits) {
-                    physWrite(walkAddr[l], 8, walkEntry[l] | bits);
+                if ((walkEntry[l] & bits) != bits && !setEntryBits(walkAddr[l], walkEntry[l], bits)) {
+                    return -1;
                 }
             }
             if (level < 3) {

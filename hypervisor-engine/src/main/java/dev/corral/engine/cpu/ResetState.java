@@ -18,7 +18,7 @@ final class ResetState {
         s.cr2 = 0;
         s.cr3 = 0;
         s.cr4 = 0;
-        s.cr8 = 0;
+        // CR8 is the local APIC's TPR (LocalApicPort): the APIC's own INIT clears it.
         s.efer = 0;
         s.cpl = 0;
         s.interruptShadow = false;

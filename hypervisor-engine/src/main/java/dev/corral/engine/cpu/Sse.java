@@ -18,7 +18,7 @@ final class Sse {
             CVTTPS2DQ = 43, PSHUFD = 44, PSHUFLW = 45, PSHUFHW = 46, PSRLW_I = 47, PSRAW_I = 48, PSLLW_I = 49,
             PSRLD_I = 50, PSRAD_I = 51, PSLLD_I = 52, PSRLQ_I = 53, PSRLDQ = 54, PSLLQ_I = 55, PSLLDQ = 56,
             PINSRW = 57, PEXTRW = 58, SHUFPS = 59, SHUFPD = 60, PMOVMSKB = 61, CVTTPD2DQ = 62, CVTPD2DQ = 63,
-            CVTDQ2PD = 64, FXSAVE = 65, FXRSTOR = 66, LDMXCSR = 67, STMXCSR = 68;
+            CVTDQ2PD = 64, FXSAVE = 65, FXRSTOR = 66, LDMXCSR = 67, STMXCSR = 68, MFENCE = 69;
     static final int ADD = 100, SUB = 101, MUL = 102, DIV = 103, MIN = 104, MAX = 105, SQRT = 106, CMP = 107,
             SCALAR = 10;
     static final int INT_BASE = 200;
@@ -290,6 +290,7 @@ final class Sse {
             }
             case STMXCSR -> x.mem.write32(x.ea(i), s.mxcsr);
             case FXSAVE, FXRSTOR -> x.fxState(i, sub == FXSAVE);
+            case MFENCE -> java.lang.invoke.VarHandle.fullFence();
             default -> convert(i, sub, d);
         }
     }

@@ -222,7 +222,9 @@ final class SseDecoder {
             if (r < 5) {
                 throw d.ud();
             }
-            i.op = Op.NOP; // fences: one CPU, program order is memory order
+            // LFENCE and SFENCE: loads are acquire and stores release already (see PagedMemory); MFENCE is a full fence.
+            i.op = r == 6 ? Op.SSE : Op.NOP;
+            i.sub = Sse.MFENCE;
             return;
         }
         i.sub = switch (r) {

@@ -4,7 +4,7 @@ package dev.corral.engine.cpu;
  * The privileged and system instructions a {@link Cpu#system} CPU decodes (the user-mode decoder refuses
  * them). Each becomes {@link Op#SYS} with a {@link SystemOps} sub-operation; privilege is checked when it
  * executes, since the CPL can change between decode and execution. INS/OUTS, SYSENTER,
- * MONITOR/MWAIT, RDTSCP, XGETBV and VERR/VERW stay #UD (none is advertised or needed by a 64-bit kernel); far
+ * MONITOR/MWAIT, RDTSCP and XGETBV stay #UD (none is advertised or needed by a 64-bit kernel); far
  * JMP/CALL through memory are {@link LegacyDecoder}'s, as is everything outside 64-bit mode that differs.
  */
 final class SystemDecoder {
@@ -72,8 +72,13 @@ final class SystemDecoder {
             case 0x00 -> {
                 d.modrm(i);
                 int r = d.modrmReg();
-                if (r > 3) {
-                    throw d.ud(); // VERR/VERW and the reserved encodings
+                if (r > 5) {
+                    throw d.ud(); // the reserved encodings
+                }
+                if (r >= 4) {
+                    sys(i, r == 4 ? SystemOps.VERR : SystemOps.VERW);
+                    i.size = 2;
+                    return true;
                 }
                 sys(i, SystemOps.SLDT + r); // SLDT, STR, LLDT, LTR
                 i.size = r <= 1 && i.rm >= 0 ? osz : 2;

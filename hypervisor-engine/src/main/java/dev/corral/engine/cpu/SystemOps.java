@@ -16,7 +16,7 @@ final class SystemOps {
             MOV_FROM_SREG = 10, MOV_TO_SREG = 11, PUSH_SREG = 12, POP_SREG = 13, SLDT = 14, STR = 15, LLDT = 16,
             LTR = 17, SGDT = 18, SIDT = 19, LGDT = 20, LIDT = 21, SMSW = 22, LMSW = 23, INVLPG = 24, SWAPGS = 25,
             SYSCALL = 26, SYSRET = 27, CLTS = 28, WBINVD = 29, MOV_FROM_CR = 30, MOV_TO_CR = 31, MOV_FROM_DR = 32,
-            MOV_TO_DR = 33, RDMSR = 34, WRMSR = 35;
+            MOV_TO_DR = 33, RDMSR = 34, WRMSR = 35, VERR = 36, VERW = 37;
 
     /** CR0 bits a guest may set: PE MP EM TS ET NE WP AM NW CD PG. */
     private static final long CR0_WRITABLE = 0xe005003fL;
@@ -24,13 +24,11 @@ final class SystemOps {
     private static final long CR4_WRITABLE = 0x7ffL;
     private static final long EFER_WRITABLE = CpuState.EFER_SCE | CpuState.EFER_LME | CpuState.EFER_NXE;
 
-    static final int MSR_TSC = 0x10, MSR_APIC_BASE = 0x1b, MSR_MTRRCAP = 0xfe, MSR_SYSENTER_CS = 0x174,
+    static final int MSR_TSC = 0x10, MSR_MTRRCAP = 0xfe, MSR_SYSENTER_CS = 0x174,
             MSR_SYSENTER_ESP = 0x175, MSR_SYSENTER_EIP = 0x176, MSR_MCG_CAP = 0x179, MSR_MCG_STATUS = 0x17a,
             MSR_MISC_ENABLE = 0x1a0, MSR_PAT = 0x277, MSR_MTRR_DEF_TYPE = 0x2ff, MSR_EFER = 0xc0000080,
             MSR_STAR = 0xc0000081, MSR_LSTAR = 0xc0000082, MSR_CSTAR = 0xc0000083, MSR_FMASK = 0xc0000084,
             MSR_FS_BASE = 0xc0000100, MSR_GS_BASE = 0xc0000101, MSR_KERNEL_GS_BASE = 0xc0000102, MSR_TSC_AUX = 0xc0000103;
-    /** The local APIC at its default address, enabled, this CPU the bootstrap processor. */
-    private static final long APIC_BASE = 0xfee00000L | (1L << 11) | (1L << 8);
     /** IA32_MISC_ENABLE: fast strings enabled, as firmware leaves it. */
     private static final long MISC_ENABLE = 1;
 
@@ -43,6 +41,8 @@ final class SystemOps {
     int pendingIn;
     /** The segment descriptor caches, which 64-bit loads keep current for compatibility mode; set by the CPU. */
     Segments seg;
+    /** The model's other MSRs, the local APIC's and CR8 (set by {@link Cpu}). */
+    ModelMsrs msrs;
 
     SystemOps(Interp x, PagedMemory mem, Delivery delivery) {
         this.x = x;
@@ -194,7 +194,7 @@ final class SystemOps {
                     case 2 -> s.cr2;
                     case 3 -> s.cr3;
                     case 4 -> s.cr4;
-                    default -> s.cr8;
+                    default -> msrs.cr8();
                 };
             }
             case MOV_TO_CR -> {
@@ -211,12 +211,7 @@ final class SystemOps {
                         mem.flush();
                     }
                     case 4 -> writeCr4(v);
-                    default -> {
-                        if ((v & ~0xfL) != 0) {
-                            throw GuestFault.gp("CR8 value 0x" + Long.toHexString(v) + " sets reserved bits");
-                        }
-                        s.cr8 = v;
-                    }
+                    default -> msrs.setCr8(v);
                 }
             }
             case MOV_FROM_DR -> {
@@ -237,6 +232,7 @@ final class SystemOps {
                 privileged(i);
                 writeMsr((int) g[CpuState.RCX], (g[CpuState.RDX] << 32) | (g[CpuState.RAX] & 0xffffffffL));
             }
+            case VERR, VERW -> SegmentChecks.verify(x, delivery, i, i.sub == VERW);
             default -> throw GuestFault.ud("system instruction " + i.sub + " at rip 0x" + Long.toHexString(i.rip));
         }
         return Interp.NEXT;
@@ -538,7 +534,6 @@ final class SystemOps {
     private long readMsr(int msr) {
         return switch (msr) {
             case MSR_TSC -> x.tsc();
-            case MSR_APIC_BASE -> APIC_BASE;
             case MSR_MTRRCAP, MSR_MCG_CAP, MSR_MCG_STATUS -> 0;
             case MSR_SYSENTER_CS -> s.sysenterCs;
             case MSR_SYSENTER_ESP -> s.sysenterEsp;
@@ -555,14 +550,14 @@ final class SystemOps {
             case MSR_GS_BASE -> s.gsBase;
             case MSR_KERNEL_GS_BASE -> s.kernelGsBase;
             case MSR_TSC_AUX -> s.tscAux;
-            default -> throw GuestFault.gp("RDMSR of unknown MSR 0x" + Integer.toHexString(msr));
+            default -> msrs.read(msr);
         };
     }
 
     private void writeMsr(int msr, long v) {
         switch (msr) {
             case MSR_TSC -> x.setTsc(v);
-            case MSR_APIC_BASE, MSR_MISC_ENABLE, MSR_MCG_STATUS -> { } // accepted, no effect
+            case MSR_MISC_ENABLE, MSR_MCG_STATUS -> { } // accepted, no effect
             case MSR_SYSENTER_CS -> s.sysenterCs = v & 0xffff;
             case MSR_SYSENTER_ESP -> s.sysenterEsp = canonical(msr, v);
             case MSR_SYSENTER_EIP -> s.sysenterEip = canonical(msr, v);
@@ -580,7 +575,7 @@ final class SystemOps {
             case MSR_GS_BASE -> s.gsBase = canonical(msr, v);
             case MSR_KERNEL_GS_BASE -> s.kernelGsBase = canonical(msr, v);
             case MSR_TSC_AUX -> s.tscAux = v & 0xffffffffL;
-            default -> throw GuestFault.gp("WRMSR of unknown MSR 0x" + Integer.toHexString(msr));
+            default -> msrs.write(msr, v);
         }
     }
 

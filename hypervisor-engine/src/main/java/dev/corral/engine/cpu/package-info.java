@@ -6,7 +6,9 @@
  * protected mode) over {@link dev.corral.engine.cpu.PagedMemory} (the guest's page tables, MMIO outside RAM),
  * delivers faults and interrupts through the guest's IDT and leaves for port I/O, HLT and a triple fault only.
  * An application processor ({@link dev.corral.engine.cpu.Cpu#apWaitingForSipi}) waits for SIPI after INIT and
- * starts in real mode at the STARTUP vector, as Linux's AP trampoline expects.
+ * starts in real mode at the STARTUP vector, as Linux's AP trampoline expects. The system vCPUs of one VM are
+ * made by its {@link dev.corral.engine.cpu.CpuGroup}, each run on a thread of its own; what the local APIC owns
+ * of the CPU (its MSRs, CR8) goes through a {@link dev.corral.engine.cpu.LocalApicPort}.
  *
  * <p>Modes: 64-bit mode; compatibility mode (16- and 32-bit code segments under long mode, with interrupts to
  * 64-bit handlers); real mode; 16- and 32-bit protected mode; and the transitions between them: CR0.PE and
@@ -31,17 +33,34 @@
  *       follow the AMD host they were measured on.</li>
  *   <li>SSE/SSE2 results and MXCSR flags are bit-exact, including NaN rules, rounding control, DAZ and
  *       FTZ; x87 arithmetic is true 80-bit, correctly rounded by precision and rounding control.</li>
- *   <li>CPUID advertises exactly what is implemented (the x86-64 baseline plus CX16, POPCNT, LAHF/SAHF
- *       and LZCNT), so libc picks routines that run here.</li>
+ *   <li>CPUID ({@link dev.corral.engine.cpu.CpuidModel}) names a real part, GenuineIntel family 6 model 0x1c
+ *       (the in-order Atom Bonnell, which Linux knows as not speculating), and advertises exactly what is
+ *       implemented (the x86-64 baseline plus CX16, POPCNT, LAHF/SAHF and LZCNT; on the system CPU also its
+ *       paging and MSR features, TSC_ADJUST, IA32_ARCH_CAPABILITIES, and APIC, x2APIC and TSC-deadline only when
+ *       the machine has them), so Linux and libc take their normal paths into code that runs here. Every MSR
+ *       Linux 6.1 reads without a fixup on this model answers; IA32_ARCH_CAPABILITIES says the CPU is not
+ *       affected by any of the transient-execution bugs it can name.</li>
+ *   <li>The TSC is invariant: the VM's {@link dev.corral.engine.machine.TscClock} (the host's monotonic clock
+ *       at a fixed frequency, which CPUID 0x15/0x16 state exactly) plus this vCPU's offset, which WRMSR of
+ *       IA32_TSC or IA32_TSC_ADJUST moves; vCPUs that write neither read the same timeline.</li>
  *   <li>Self-modifying code is correct: writes into decoded pages drop their blocks, and a write into
- *       the executing block takes effect from the next instruction.</li>
- *   <li>Instances share nothing: two CPUs in one JVM are independent.</li>
+ *       the executing block takes effect from the next instruction. Cross-modifying code too: a write by
+ *       another vCPU of the VM, or a device write reported to {@link dev.corral.engine.cpu.CpuGroup#deviceWrote},
+ *       drops the blocks decoded from that page by the next block boundary of every vCPU.</li>
+ *   <li>The vCPUs of a VM see one memory as x86-TSO describes it: loads are not reordered with loads,
+ *       stores not with stores, a store not ahead of an earlier load; LOCK-prefixed read-modify-writes and
+ *       XCHG with memory are atomic on guest RAM and full fences, as are MFENCE and CPUID. Each vCPU has its
+ *       own TLB, flushed only by its own CR0/CR3/CR4/EFER writes and INVLPG, as on the hardware.</li>
+ *   <li>VMs share nothing: the vCPUs of one {@link dev.corral.engine.cpu.CpuGroup} share exactly its guest
+ *       RAM, TSC clock, code-page registry and split lock; two groups, or two user-mode CPUs, are
+ *       independent.</li>
  * </ul>
  *
  * <p>System-level gaps: no single-stepping (TF is never set), no hardware breakpoints (DR0-7 are only
- * stored), no TSS I/O bitmap (IOPL alone guards IN/OUT), INS/OUTS are #UD, rings 1 and 2 are refused in 64-bit
- * mode, page-table reserved bits are not checked, and writes to guest RAM that bypass the CPU (DMA) drop
- * decoded code only when reported through {@link dev.corral.engine.cpu.PagedMemory#physicalWritten}.
+ * stored), no MTRRs or machine checks (not advertised), no TSS I/O bitmap (IOPL alone guards IN/OUT), INS/OUTS
+ * are #UD, rings 1 and 2 are refused in 64-bit mode, page-table reserved bits are not checked, and writes to guest
+ * RAM that bypass the CPU (DMA) drop decoded code only when reported through
+ * {@link dev.corral.engine.cpu.CpuGroup#deviceWrote}. VERR/VERW of an LDT selector give ZF = 0.
  * Outside 64-bit mode: no virtual-8086 mode (EFLAGS.VM is never set; IRET to it is #GP), no task switches
  * (task gates, far branches to a TSS, IRET with NT set are #GP), no call gates (#GP), no A20 masking, no
  * SYSCALL/SYSENTER (#UD, as on Intel outside 64-bit mode), BOUND and SALC are #UD; limit checks cover the
@@ -51,7 +70,15 @@
  * 16-bit code. 64-bit mode still refuses LDT selectors in segment loads. INIT puts every CPU into
  * wait-for-SIPI (there is no firmware for a boot processor to restart at the reset vector).
  *
- * <p>Known gaps: no AVX/VEX, SSE3+, BMI, MOVBE, XSAVE, RDRAND (all #UD and not advertised); x87
+ * <p>SMP limits: a locked access that crosses an 8-byte boundary or a page (and every CMPXCHG16B) is
+ * atomic with respect to the other locked accesses of the VM, which respect its split lock, but not to
+ * plain stores that race with it on the same bytes (the hardware locks the bus; we cannot stop a plain
+ * store); locked accesses to MMIO are not atomic (devices serialise themselves). Accessed and dirty bits
+ * are set atomically but do not wait for the split lock. A vCPU's write to a page another vCPU has just
+ * written may reach its own executing block at the next block boundary rather than the next instruction.
+ * Serialising instructions other than CPUID and locked ones are not memory fences.
+ *
+ * <p>Known gaps: no AVX/VEX, SSE3+, BMI, MOVBE, XSAVE, RDRAND, RDTSCP (all #UD and not advertised); x87
  * transcendental instructions, FBLD/FBSTP, FNSAVE/FRSTOR are #UD (FPREM, FPREM1, FSCALE and FXTRACT
  * are implemented exactly); unmasked x87 exceptions never raise
  * #MF; AMD's MXCSR.MM (bit 17) is a reserved bit here (LDMXCSR of it is #GP, as on Intel).

@@ -95,7 +95,7 @@ class ControlAndStackTest extends CpuTestSupport {
                 (byte) r(3), (byte) (r(3) >> 8), (byte) (r(3) >> 16), (byte) (r(3) >> 24),
                 (byte) r(2), (byte) (r(2) >> 8), (byte) (r(2) >> 16), (byte) (r(2) >> 24),
                 (byte) r(1), (byte) (r(1) >> 8), (byte) (r(1) >> 16), (byte) (r(1) >> 24)});
-        assertThat(vendor).isEqualTo("CorralSoftCP");
+        assertThat(vendor).isEqualTo("GenuineIntel");
         st.rip = CODE;
         st.gpr[0] = 1;
         cpu.run(10);

@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 
 import dev.corral.engine.boot.EntryState;
 import dev.corral.engine.boot.LinuxBoot;
+import dev.corral.engine.machine.TscClock;
 import dev.corral.engine.memory.GuestMemory;
 
 /**
@@ -61,9 +62,14 @@ final class KernelGuest implements AutoCloseable {
     final List<String> mmioWrites = new ArrayList<>();
 
     private KernelGuest(byte[] code) {
+        this(code, null, null, null);
+    }
+
+    /** With {@code clock}, {@code platform} and {@code apic}: vCPU 0 of a {@link CpuGroup}; all null: {@link Cpu#system}. */
+    private KernelGuest(byte[] code, TscClock clock, CpuidModel.Platform platform, LocalApicPort apic) {
         mem = GuestMemory.allocate(RAM);
         entry = LinuxBoot.load(mem, bzImage(code), null, "").entry();
-        cpu = Cpu.system(mem, new MmioHandler() {
+        MmioHandler mmio = new MmioHandler() {
             @Override
             public long read(long physicalAddress, int size) {
                 return -1L;
@@ -73,13 +79,19 @@ final class KernelGuest implements AutoCloseable {
             public void write(long physicalAddress, int size, long value) {
                 mmioWrites.add("0x" + Long.toHexString(physicalAddress) + "=0x" + Long.toHexString(value) + "/" + size);
             }
-        }, entry);
+        };
+        cpu = clock == null ? Cpu.system(mem, mmio, entry) : new CpuGroup(mem, clock, platform).cpu(0, entry, mmio, apic);
         st = cpu.state();
     }
 
     /** Boots {@code source} (after the prelude) at the 64-bit entry. */
     static KernelGuest boot(String source) {
         return new KernelGuest(assemble(PRELUDE + source + "\n", ENTRY));
+    }
+
+    /** Boots {@code source} on vCPU 0 of a machine like {@code platform} with the TSC on {@code clock}. */
+    static KernelGuest boot(String source, TscClock clock, CpuidModel.Platform platform, LocalApicPort apic) {
+        return new KernelGuest(assemble(PRELUDE + source + "\n", ENTRY), clock, platform, apic);
     }
 
     /** Boots raw bytes at the 64-bit entry. */
