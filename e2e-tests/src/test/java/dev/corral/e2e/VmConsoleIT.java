@@ -44,8 +44,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class VmConsoleIT {
 
-    /** The software CPU needs {@code mds=off} until it tells Linux it is not affected by MDS (issue 13, item 1). */
-    static final String CMDLINE = "console=ttyS0 mds=off reboot=k panic=-1";
+    /** The stock command line. */
+    static final String CMDLINE = "console=ttyS0 panic=-1";
     private static final String VM = "shell-1";
     private static final String PROMPT = "corral:/# ";
     private static final ObjectMapper JSON = new ObjectMapper();

@@ -19,8 +19,8 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(300)
 class LinuxAcpiIT {
 
-    /** mds=off until the CPU model tells the kernel it has no MDS buffers (issue 13, item 1); nothing ACPI needs. */
-    private static final String CMDLINE = "console=ttyS0 mds=off panic=-1";
+    /** The stock command line: nothing ACPI (or the CPU) needs a workaround for. */
+    private static final String CMDLINE = "console=ttyS0 panic=-1";
     private static final Duration BOOT = Duration.ofSeconds(240);
 
     private final ConsoleBuffer console = ConsoleBuffer.of(1 << 20);
@@ -91,7 +91,6 @@ class LinuxAcpiIT {
                     .contains("ttyS0 at I/O 0x3f8 (irq = 4, base_baud = 115200) is a 16550A")
                     .contains("i8042: PNP: PS/2 Controller [PNP0303:PS2K] at 0x60,0x64 irq 1")
                     .contains("clocksource: acpi_pm: mask: 0xffffff")
-                    .contains("ACPI: button: Power Button [PWRF]")
                     .contains("ACPI: PM: Preparing to enter system sleep state S5")
                     .doesNotContain("ACPI Error").doesNotContain("ACPI BIOS Error").doesNotContain("ACPI Warning")
                     .doesNotContain("ACPI Exception").doesNotContain("ACPI: Unable").doesNotContain("acpi=off");
@@ -109,7 +108,8 @@ class LinuxAcpiIT {
                 assertThat(System.nanoTime()).as("waiting for the shell; console: %s", output()).isLessThan(end);
                 Thread.sleep(50);
             }
-            assertThat(output()).doesNotContain("acpid is not listening");
+            // The init loads button.ko for the shell (the power button driver is a module in Debian's kernel).
+            assertThat(output()).contains("ACPI: button: Power Button [PWRF]").doesNotContain("acpid is not listening");
             vm.requestShutdown();
             assertThat(vm.awaitFinished(Duration.ofSeconds(60))).as("console: %s", output()).isTrue();
             assertThat(vm.outcome()).as(output()).contains(new VirtualMachine.Outcome.PoweredOff(0));
