@@ -7,6 +7,8 @@
 #   ticks=N      after "tick N", power off: write 0 to the debug-exit port 0x501 (then the i8042 reset)
 #   interval=MS  milliseconds between ticks (default 1000; 10 ms resolution)
 #   crash        triple-fault right after "tick 1" (an IDT of limit 0, then UD2)
+#   int3         execute INT3 once, right after "booted": the #BP handler prints "corral ticker: breakpoint" and
+#                returns past it (under kvm_pvm the VMM must step over KVM's failure to emulate INT3 in ring 0)
 # An unexpected exception or interrupt prints "corral ticker: unexpected vector V" and powers off with 2.
 #
 # Two ways in: the 64-bit entry at +0x200 of the kernel (Corral's LinuxBoot, the boot protocol's 64-bit path),
@@ -28,6 +30,7 @@
         .set DEBUG_EXIT, 0x501
         .set I8042_COMMAND, 0x64
         .set IRQ0_VECTOR, 0x20
+        .set BREAKPOINT_VECTOR, 3
         .set BP_CMD_LINE_PTR, 0x228
         .set BP_EXT_CMD_LINE_PTR, 0x0c8
         .set SETUP_PAGE_TABLES, 0x70000         # real-mode path only: free low memory for its page tables
@@ -197,6 +200,9 @@ startup_64:
         call    pit_init
         lea     msg_booted(%rip), %rsi
         call    puts
+        cmpb    $0, int3(%rip)
+        je      main_loop
+        int3
 
 main_loop:
         cli                                     # look at the count with IRQ 0 held off...
@@ -337,13 +343,23 @@ next_word:
         jmp     skip_word
 3:      lea     word_crash(%rip), %rdi
         call    match
-        jne     skip_word
+        jne     5f
         mov     (%rsi), %al                     # "crash" only as a whole word
         test    %al, %al
         jz      4f
         cmp     $' ', %al
         jne     skip_word
 4:      movb    $1, crash(%rip)
+        jmp     skip_word
+5:      lea     word_int3(%rip), %rdi
+        call    match
+        jne     skip_word
+        mov     (%rsi), %al                     # "int3" only as a whole word
+        test    %al, %al
+        jz      6f
+        cmp     $' ', %al
+        jne     skip_word
+6:      movb    $1, int3(%rip)
 skip_word:
         mov     (%rsi), %al
         test    %al, %al
@@ -488,6 +504,8 @@ interrupt_common:
         push    %r10
         push    %r11
         mov     72(%rsp), %rax                  # the vector
+        cmp     $BREAKPOINT_VECTOR, %rax
+        je      breakpoint
         cmp     $IRQ0_VECTOR, %rax
         jb      unexpected
         cmp     $IRQ0_VECTOR + 16, %rax
@@ -505,6 +523,7 @@ interrupt_common:
         outb    %al, $PIC2_CMD
 3:      mov     $PIC_EOI, %al
         outb    %al, $PIC1_CMD
+interrupt_return:
 4:      pop     %r11
         pop     %r10
         pop     %r9
@@ -516,6 +535,12 @@ interrupt_common:
         pop     %rax
         add     $16, %rsp                       # vector and error code
         iretq
+
+# INT3 is a trap: the saved RIP is already past it, so returning resumes the code after it.
+breakpoint:
+        lea     msg_breakpoint(%rip), %rsi
+        call    puts
+        jmp     interrupt_return
 
 unexpected:
         mov     %rax, %rbx
@@ -536,9 +561,11 @@ msg_tick:       .asciz "tick "
 msg_newline:    .asciz "\r\n"
 msg_crashing:   .asciz "corral ticker: crashing (triple fault)\r\n"
 msg_unexpected: .asciz "corral ticker: unexpected vector "
+msg_breakpoint: .asciz "corral ticker: breakpoint\r\n"
 word_ticks:     .asciz "ticks="
 word_interval:  .asciz "interval="
 word_crash:     .asciz "crash"
+word_int3:      .asciz "int3"
 
         .balign 8
 idtr:
@@ -562,6 +589,7 @@ ticks_per_interval: .skip 8
 ticks:          .skip 8                         # ticks printed
 max_ticks:      .skip 8                         # ticks=N, 0 for none
 crash:          .skip 1
+int3:           .skip 1
 decimal:        .skip 23
 decimal_end:    .skip 1
         .balign 16

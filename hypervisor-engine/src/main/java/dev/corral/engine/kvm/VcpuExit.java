@@ -10,8 +10,12 @@ import java.lang.foreign.ValueLayout;
 public sealed interface VcpuExit {
 
     /** KVM_EXIT_* values of {@code <linux/kvm.h>} (checked by KvmAbiTest). */
-    int EXIT_UNKNOWN = 0, EXIT_EXCEPTION = 1, EXIT_IO = 2, EXIT_HLT = 5, EXIT_MMIO = 6, EXIT_SHUTDOWN = 8, EXIT_FAIL_ENTRY = 9,
-            EXIT_INTR = 10, EXIT_INTERNAL_ERROR = 17, EXIT_SYSTEM_EVENT = 24;
+    int EXIT_UNKNOWN = 0, EXIT_EXCEPTION = 1, EXIT_IO = 2, EXIT_HLT = 5, EXIT_MMIO = 6, EXIT_IRQ_WINDOW_OPEN = 7, EXIT_SHUTDOWN = 8,
+            EXIT_FAIL_ENTRY = 9, EXIT_INTR = 10, EXIT_INTERNAL_ERROR = 17, EXIT_SYSTEM_EVENT = 24;
+    /** KVM_INTERNAL_ERROR_EMULATION: the in-kernel instruction emulator could not run the instruction at RIP. */
+    int INTERNAL_ERROR_EMULATION = 1;
+    /** KVM_SYSTEM_EVENT_* types. */
+    int SYSTEM_EVENT_SHUTDOWN = 1, SYSTEM_EVENT_RESET = 2, SYSTEM_EVENT_CRASH = 3;
     int IO_IN = 0, IO_OUT = 1;
 
     /**
@@ -26,6 +30,10 @@ public sealed interface VcpuExit {
     }
 
     record Halt() implements VcpuExit {
+    }
+
+    /** The guest can take an interrupt now (asked for with {@code request_interrupt_window}; userspace irqchip only). */
+    record InterruptWindowOpen() implements VcpuExit {
     }
 
     /** A triple fault or similar: the guest reset itself. */
@@ -64,6 +72,7 @@ public sealed interface VcpuExit {
                         run.get(ValueLayout.JAVA_LONG_UNALIGNED, u + 8) & (length >= 8 ? -1L : (1L << (8 * length)) - 1));
             }
             case EXIT_HLT -> new Halt();
+            case EXIT_IRQ_WINDOW_OPEN -> new InterruptWindowOpen();
             case EXIT_SHUTDOWN -> new Shutdown();
             case EXIT_INTERNAL_ERROR -> {
                 int ndata = Math.min(16, Math.max(0, run.get(ValueLayout.JAVA_INT_UNALIGNED, u + 4)));

@@ -4,15 +4,19 @@ package dev.corral.engine.vm;
  * What a VM is made of. Checked when built: a bad value throws {@link VmException} saying which.
  *
  * @param name        for thread names and messages; not blank
- * @param vcpus       1-255; only vCPU 0 runs for now (the others are accepted and stay parked: the software CPU
- *                    backend has no APs yet)
+ * @param vcpus       1-255. Under KVM with its in-kernel irqchip every vCPU runs (the application processors wait
+ *                    for INIT/SIPI from the guest); on the software CPU only vCPU 0 runs for now (it has no local APIC)
  * @param memoryBytes guest RAM at guest-physical 0, a multiple of 4 KiB, at least {@link #MIN_MEMORY_BYTES}
- * @param kernel      a bzImage with a 64-bit entry (boot protocol 2.12+); not empty
+ * @param kernel      a bzImage with a 64-bit entry (boot protocol 2.12+), or an ELF kernel with a PVH entry note
+ *                    (an uncompressed vmlinux; under KVM only, the software CPU has no 32-bit mode yet); not empty
  * @param initrd      an initial ramdisk, or null
  * @param cmdline     the kernel command line; null means empty
  * @param debugExit   whether the guest may end the VM with a status through port 0x501 (test guests only)
+ * @param accelerator what runs the vCPUs: {@link VmAccelerator#KVM}, {@link VmAccelerator#EMULATED} or
+ *                    {@link VmAccelerator#AUTO}; null means emulated
  */
-public record VmConfig(String name, int vcpus, long memoryBytes, byte[] kernel, byte[] initrd, String cmdline, boolean debugExit) {
+public record VmConfig(String name, int vcpus, long memoryBytes, byte[] kernel, byte[] initrd, String cmdline, boolean debugExit,
+        VmAccelerator accelerator) {
 
     public static final long MIN_MEMORY_BYTES = 4L << 20;
     public static final int MAX_VCPUS = 255;
@@ -33,5 +37,16 @@ public record VmConfig(String name, int vcpus, long memoryBytes, byte[] kernel, 
             throw new VmException("VM " + name + ": no kernel image");
         }
         cmdline = cmdline == null ? "" : cmdline;
+        accelerator = accelerator == null ? VmAccelerator.EMULATED : accelerator;
+    }
+
+    /** A VM on the software CPU. */
+    public VmConfig(String name, int vcpus, long memoryBytes, byte[] kernel, byte[] initrd, String cmdline, boolean debugExit) {
+        this(name, vcpus, memoryBytes, kernel, initrd, cmdline, debugExit, VmAccelerator.EMULATED);
+    }
+
+    /** The same VM, run by {@code accelerator}. */
+    public VmConfig withAccelerator(VmAccelerator accelerator) {
+        return new VmConfig(name, vcpus, memoryBytes, kernel, initrd, cmdline, debugExit, accelerator);
     }
 }

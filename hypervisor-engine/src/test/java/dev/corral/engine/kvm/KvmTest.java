@@ -31,7 +31,7 @@ class KvmTest {
         try (var kvm = Kvm.open()) {
             assertThat(kvm.vcpuMmapSize()).isGreaterThanOrEqualTo(4096);
             assertThat(kvm.checkExtension(Kvm.CAP_USER_MEMORY)).isPositive();
-            assertThat(java.util.Arrays.stream(kvm.supportedCpuid()).anyMatch(leaf -> leaf[0] == 0)).as("leaf 0 is offered").isTrue();
+            assertThat(kvm.supportedCpuid().stream().anyMatch(leaf -> leaf.function() == 0)).as("leaf 0 is offered").isTrue();
         }
     }
 }

@@ -7,6 +7,7 @@ import java.time.Clock;
 import dev.corral.engine.devices.legacy.Chipset;
 import dev.corral.engine.devices.legacy.ConsoleBuffer;
 import dev.corral.engine.devices.legacy.LegacyDevices;
+import dev.corral.engine.machine.MmioBus;
 import dev.corral.engine.machine.PortIoBus;
 import dev.corral.engine.vm.ExitDispatcher.Next;
 import dev.corral.engine.vm.Vcpu.Exit;
@@ -17,7 +18,7 @@ class ExitDispatcherTest {
     private final PortIoBus ports = new PortIoBus();
     private final PowerRequest power = new PowerRequest();
     private final ScriptedVcpu cpu = new ScriptedVcpu();
-    private final ExitDispatcher dispatcher = new ExitDispatcher(ports, power);
+    private final ExitDispatcher dispatcher = new ExitDispatcher(ports, new MmioBus(), power);
     private final ConsoleBuffer console = ConsoleBuffer.of(64);
 
     ExitDispatcherTest() {

@@ -29,7 +29,7 @@ final class ScriptedVcpu implements Vcpu {
     }
 
     @Override
-    public synchronized Exit run(long budget) {
+    public synchronized Exit run(long budget, long deadlineNanos) {
         runs++;
         var next = script.poll();
         return next == null ? new Exit.BudgetSpent() : next.get();

@@ -1,0 +1,232 @@
+package dev.corral.engine.vm;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemoryLayout.PathElement;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.HexFormat;
+
+import dev.corral.engine.kvm.KvmStructs;
+import dev.corral.engine.kvm.VcpuExit;
+import dev.corral.engine.kvm.VcpuFd;
+import dev.corral.engine.sys.ThreadKick;
+
+/**
+ * A KVM vCPU behind the {@link Vcpu} interface: KVM_RUN, with each exit turned into what the vCPU loop and the
+ * {@link ExitDispatcher} understand. String port I/O (one exit for {@code rep outsb}) is handed out one element at a
+ * time, so the buses see single accesses as they do from the software CPU. The vCPU is built by {@link KvmBackend}.
+ */
+final class KvmVcpu implements Vcpu {
+
+    private static final Exit BUDGET_SPENT = new Exit.BudgetSpent();
+    private static final Exit HALT = new Exit.Halt();
+    private static final Exit RESET = new Exit.Reset();
+    private static final long MMIO_DATA = KvmStructs.RUN_EXIT_UNION + KvmStructs.RUN_MMIO.byteOffset(PathElement.groupElement("data"));
+    private static final long RIP = KvmStructs.REGS.byteOffset(PathElement.groupElement("rip"));
+    /** KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES: data[1..2] hold insn_size and the instruction's bytes. */
+    private static final long FLAG_INSTRUCTION_BYTES = 1;
+    private static final int INT3 = 0xcc, BREAKPOINT_VECTOR = 3;
+
+    private final VcpuFd fd;
+    private final MemorySegment run;
+    /** Set with the userspace irqchip: kicks a vCPU busy in KVM_RUN when the Java 8254's next edge is due. */
+    private final DeadlineTimer timer;
+    private final MemorySegment regs = Arena.ofAuto().allocate(KvmStructs.REGS);
+    private final MemorySegment events = Arena.ofAuto().allocate(KvmStructs.VCPU_EVENTS);
+
+    /** The port I/O exit being handed out element by element, and the element the last PortIo exit was. */
+    private VcpuExit.Io io;
+    private int ioElement;
+    private int mmioReadLength;
+
+    private final Object threadLock = new Object();
+    // Guarded by threadLock: the thread in run(), while it may be signalled (a pthread_t of an ended thread dangles).
+    private Thread owner;
+    private long pthread;
+
+    KvmVcpu(VcpuFd fd, boolean userspaceIrqchip, String name) {
+        this.fd = fd;
+        this.run = fd.runPage();
+        this.timer = userspaceIrqchip ? new DeadlineTimer(name + "-timer", this::kick) : null;
+    }
+
+    @Override
+    public Exit run(long budget, long deadlineNanos) {
+        if (io != null && ioElement + 1 < io.count()) {
+            ioElement++;
+            return ioElementExit();
+        }
+        io = null;
+        if (timer != null) {
+            timer.arm(deadlineNanos);
+        }
+        VcpuExit exit = fd.run();
+        // Whatever brought KVM_RUN back, the loop now looks at every request: a kick's job is done.
+        fd.setImmediateExit(false);
+        fd.requestInterruptWindow(false);
+        return switch (exit) {
+            case VcpuExit.Io e -> {
+                io = e;
+                ioElement = 0;
+                yield ioElementExit();
+            }
+            case VcpuExit.Mmio m -> mmio(m);
+            case VcpuExit.Halt h -> HALT;
+            case VcpuExit.Interrupted i -> BUDGET_SPENT;
+            case VcpuExit.InterruptWindowOpen w -> BUDGET_SPENT;
+            case VcpuExit.Shutdown s -> new Exit.Shutdown("triple fault on vCPU " + fd.id() + " (KVM_EXIT_SHUTDOWN)");
+            case VcpuExit.InternalError e -> internalError(e);
+            case VcpuExit.FailEntry f -> new Exit.Failed(String.format("KVM could not enter vCPU %d: hardware entry failure reason 0x%x",
+                    fd.id(), f.hardwareReason()));
+            case VcpuExit.SystemEvent e -> switch (e.type()) {
+                case VcpuExit.SYSTEM_EVENT_SHUTDOWN, VcpuExit.SYSTEM_EVENT_RESET -> RESET;
+                case VcpuExit.SYSTEM_EVENT_CRASH -> new Exit.Shutdown("the guest reported a crash to KVM (vCPU " + fd.id() + ")");
+                default -> new Exit.Failed("KVM reported system event " + e.type() + " on vCPU " + fd.id());
+            };
+            case VcpuExit.Other o -> new Exit.Failed("KVM_RUN returned exit reason " + o.reason() + " on vCPU " + fd.id()
+                    + ", which this engine does not handle");
+        };
+    }
+
+    private Exit ioElementExit() {
+        int size = io.size();
+        long at = io.dataOffset() + (long) ioElement * size;
+        int value = 0;
+        if (io.out()) {
+            for (int i = 0; i < size; i++) {
+                value |= (run.get(ValueLayout.JAVA_BYTE, at + i) & 0xff) << (8 * i);
+            }
+        }
+        return new Exit.PortIo(!io.out(), io.port(), size, value);
+    }
+
+    @Override
+    public void completePortIn(int value) {
+        long at = io.dataOffset() + (long) ioElement * io.size();
+        for (int i = 0; i < io.size(); i++) {
+            run.set(ValueLayout.JAVA_BYTE, at + i, (byte) (value >>> (8 * i)));
+        }
+    }
+
+    private Exit mmio(VcpuExit.Mmio m) {
+        int length = m.length();
+        if (length != 1 && length != 2 && length != 4 && length != 8) {
+            // KVM splits accesses into fragments of up to 8 bytes; an odd-sized one (an unaligned access across a page
+            // end) reads as a floating bus and its write is dropped, as an unclaimed address would be.
+            if (!m.write()) {
+                run.asSlice(MMIO_DATA, 8).fill((byte) 0xff);
+            }
+            return BUDGET_SPENT;
+        }
+        if (!m.write()) {
+            mmioReadLength = length;
+        }
+        return new Exit.Mmio(m.write(), m.address(), length, m.data());
+    }
+
+    @Override
+    public void completeMmioRead(long value) {
+        for (int i = 0; i < mmioReadLength; i++) {
+            run.set(ValueLayout.JAVA_BYTE, MMIO_DATA + i, (byte) (value >>> (8 * i)));
+        }
+    }
+
+    /**
+     * KVM could not go on. One case is not the guest's fault and is stepped over: on kvm_pvm every guest ring-0
+     * instruction goes through KVM's instruction emulator, which cannot emulate {@code int3} (measured: the Debian
+     * 6.1 kernel's int3_selftest() ends QEMU there with KVM_EXIT_INTERNAL_ERROR, suberror 1; REFERENCE-MEASUREMENTS.md).
+     * INT3 is a trap, so doing what the CPU would have done is: RIP past the one-byte instruction, then #BP injected
+     * with KVM_SET_VCPU_EVENTS; its handler then runs as on real hardware (seen working on kvm_pvm).
+     */
+    private Exit internalError(VcpuExit.InternalError e) {
+        fd.getRegs(regs);
+        long rip = regs.get(ValueLayout.JAVA_LONG, RIP);
+        byte[] instruction = instructionBytes(e);
+        if (e.suberror() == VcpuExit.INTERNAL_ERROR_EMULATION && instruction.length > 0 && (instruction[0] & 0xff) == INT3) {
+            regs.set(ValueLayout.JAVA_LONG, RIP, rip + 1);
+            fd.setRegs(regs);
+            fd.getVcpuEvents(events);
+            events.set(ValueLayout.JAVA_BYTE, offset("exception_injected"), (byte) 1);
+            events.set(ValueLayout.JAVA_BYTE, offset("exception_nr"), (byte) BREAKPOINT_VECTOR);
+            events.set(ValueLayout.JAVA_BYTE, offset("exception_has_error_code"), (byte) 0);
+            events.set(ValueLayout.JAVA_BYTE, offset("exception_pending"), (byte) 0);
+            events.set(ValueLayout.JAVA_INT, offset("flags"), 0); // no VALID_* flag: leave NMI, SIPI and SMM state alone
+            fd.setVcpuEvents(events);
+            return BUDGET_SPENT;
+        }
+        String what = e.suberror() == VcpuExit.INTERNAL_ERROR_EMULATION ? "KVM could not emulate the instruction"
+                : "KVM failed with internal error " + e.suberror();
+        return new Exit.Failed(String.format("%s at RIP 0x%x on vCPU %d%s", what, rip, fd.id(),
+                instruction.length == 0 ? "" : " (bytes " + HexFormat.ofDelimiter(" ").formatHex(instruction) + ")"));
+    }
+
+    /** The failed instruction's bytes where KVM reports them (emulation failures, Linux 5.14+), else none. */
+    private static byte[] instructionBytes(VcpuExit.InternalError e) {
+        long[] data = e.data();
+        if (e.suberror() != VcpuExit.INTERNAL_ERROR_EMULATION || data.length < 3 || (data[0] & FLAG_INSTRUCTION_BYTES) == 0) {
+            return new byte[0];
+        }
+        var bytes = MemorySegment.ofArray(new long[] {data[1], data[2]});
+        int size = Math.min(15, bytes.get(ValueLayout.JAVA_BYTE, 0) & 0xff);
+        byte[] instruction = new byte[size];
+        MemorySegment.copy(bytes, ValueLayout.JAVA_BYTE, 1, instruction, 0, size);
+        return instruction;
+    }
+
+    private static long offset(String field) {
+        return KvmStructs.VCPU_EVENTS.byteOffset(PathElement.groupElement(field));
+    }
+
+    @Override
+    public boolean interruptible() {
+        return fd.readyForInterrupt();
+    }
+
+    @Override
+    public void injectInterrupt(int vector) {
+        fd.interrupt(vector);
+    }
+
+    @Override
+    public void requestInterruptWindow() {
+        fd.requestInterruptWindow(true);
+    }
+
+    /**
+     * immediate_exit first, so a vCPU about to enter KVM_RUN comes straight back; then the signal, for one inside it.
+     * The vCPU's own thread needs neither signal: it is not in KVM_RUN, and looks at everything before it goes back.
+     */
+    @Override
+    public void kick() {
+        fd.setImmediateExit(true);
+        synchronized (threadLock) {
+            if (owner != null && owner != Thread.currentThread()) {
+                ThreadKick.kick(pthread);
+            }
+        }
+    }
+
+    @Override
+    public void attachThread() {
+        long self = ThreadKick.currentThread();
+        synchronized (threadLock) {
+            pthread = self;
+            owner = Thread.currentThread();
+        }
+    }
+
+    @Override
+    public void detachThread() {
+        synchronized (threadLock) {
+            owner = null;
+        }
+    }
+
+    /** Frees the vCPU: its timer, its kvm_run mapping and fd. After its thread has ended. */
+    void close() {
+        if (timer != null) {
+            timer.close();
+        }
+        fd.close();
+    }
+}
