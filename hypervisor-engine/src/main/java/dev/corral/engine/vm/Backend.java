@@ -20,6 +20,11 @@ sealed interface Backend extends AutoCloseable permits EmulatedBackend, KvmBacke
      */
     InterruptController irqchip();
 
+    /** The kernel command line the guest gets: {@code cmdline}, plus what this backend's host needs a Linux guest to know. */
+    default String kernelCmdline(String cmdline) {
+        return cmdline;
+    }
+
     /** The vCPUs that run, vCPU 0 first, each with the interrupt source its loop polls. */
     List<Slot> createVcpus(VmConfig config, PcMachine machine);
 

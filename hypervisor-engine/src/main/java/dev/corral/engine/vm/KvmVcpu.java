@@ -23,8 +23,6 @@ final class KvmVcpu implements Vcpu {
     private static final Exit RESET = new Exit.Reset();
     private static final long MMIO_DATA = KvmStructs.RUN_EXIT_UNION + KvmStructs.RUN_MMIO.byteOffset(PathElement.groupElement("data"));
     private static final long RIP = KvmStructs.REGS.byteOffset(PathElement.groupElement("rip"));
-    /** KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES: data[1..2] hold insn_size and the instruction's bytes. */
-    private static final long FLAG_INSTRUCTION_BYTES = 1;
     private static final int INT3 = 0xcc, BREAKPOINT_VECTOR = 3;
 
     private final VcpuFd fd;
@@ -141,7 +139,7 @@ final class KvmVcpu implements Vcpu {
     private Exit internalError(VcpuExit.InternalError e) {
         fd.getRegs(regs);
         long rip = regs.get(ValueLayout.JAVA_LONG, RIP);
-        byte[] instruction = instructionBytes(e);
+        byte[] instruction = e.instructionBytes();
         if (e.suberror() == VcpuExit.INTERNAL_ERROR_EMULATION && instruction.length > 0 && (instruction[0] & 0xff) == INT3) {
             regs.set(ValueLayout.JAVA_LONG, RIP, rip + 1);
             fd.setRegs(regs);
@@ -158,19 +156,6 @@ final class KvmVcpu implements Vcpu {
                 : "KVM failed with internal error " + e.suberror();
         return new Exit.Failed(String.format("%s at RIP 0x%x on vCPU %d%s", what, rip, fd.id(),
                 instruction.length == 0 ? "" : " (bytes " + HexFormat.ofDelimiter(" ").formatHex(instruction) + ")"));
-    }
-
-    /** The failed instruction's bytes where KVM reports them (emulation failures, Linux 5.14+), else none. */
-    private static byte[] instructionBytes(VcpuExit.InternalError e) {
-        long[] data = e.data();
-        if (e.suberror() != VcpuExit.INTERNAL_ERROR_EMULATION || data.length < 3 || (data[0] & FLAG_INSTRUCTION_BYTES) == 0) {
-            return new byte[0];
-        }
-        var bytes = MemorySegment.ofArray(new long[] {data[1], data[2]});
-        int size = Math.min(15, bytes.get(ValueLayout.JAVA_BYTE, 0) & 0xff);
-        byte[] instruction = new byte[size];
-        MemorySegment.copy(bytes, ValueLayout.JAVA_BYTE, 1, instruction, 0, size);
-        return instruction;
     }
 
     private static long offset(String field) {

@@ -76,7 +76,8 @@ public final class VirtualMachine implements AutoCloseable {
         this.backend = backend;
         try {
             // The Java PIC wakes vCPU 0 through this; before start() there is no thread and nothing to wake.
-            this.machine = PcMachine.build(config, console, System::nanoTime, () -> wake(0), backend.irqchip());
+            this.machine = PcMachine.build(config.withCmdline(backend.kernelCmdline(config.cmdline())), console, System::nanoTime,
+                    () -> wake(0), backend.irqchip());
         } catch (RuntimeException e) {
             backend.close();
             throw e;

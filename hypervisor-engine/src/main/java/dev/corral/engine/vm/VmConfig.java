@@ -45,6 +45,11 @@ public record VmConfig(String name, int vcpus, long memoryBytes, byte[] kernel, 
         this(name, vcpus, memoryBytes, kernel, initrd, cmdline, debugExit, VmAccelerator.EMULATED);
     }
 
+    /** The same VM, booted with {@code cmdline}. */
+    public VmConfig withCmdline(String cmdline) {
+        return new VmConfig(name, vcpus, memoryBytes, kernel, initrd, cmdline, debugExit, accelerator);
+    }
+
     /** The same VM, run by {@code accelerator}. */
     public VmConfig withAccelerator(VmAccelerator accelerator) {
         return new VmConfig(name, vcpus, memoryBytes, kernel, initrd, cmdline, debugExit, accelerator);
