@@ -7,6 +7,8 @@
 #   ticks=N      after "tick N", power off: write 0 to the debug-exit port 0x501 (then the i8042 reset)
 #   interval=MS  milliseconds between ticks (default 1000; 10 ms resolution)
 #   crash        triple-fault right after "tick 1" (an IDT of limit 0, then UD2)
+#   busy         wait for timer interrupts in a loop with interrupts enabled instead of in HLT (a guest that never
+#                exits to the VMM on its own: its timer must still fire)
 #   int3         execute INT3 once, right after "booted": the #BP handler prints "corral ticker: breakpoint" and
 #                returns past it (under kvm_pvm the VMM must step over KVM's failure to emulate INT3 in ring 0)
 # An unexpected exception or interrupt prints "corral ticker: unexpected vector V" and powers off with 2.
@@ -209,8 +211,17 @@ main_loop:
         mov     irq0_count(%rip), %rax
         cmp     next_tick_at(%rip), %rax
         jae     report_tick
+        cmpb    $0, busy(%rip)
+        jne     busy_wait
         sti                                     # ... and sleep atomically: STI holds interrupts off until after HLT
         hlt
+        jmp     main_loop
+
+busy_wait:                                      # spin with interrupts on until the tick is due
+        sti
+1:      mov     irq0_count(%rip), %rax
+        cmp     next_tick_at(%rip), %rax
+        jb      1b
         jmp     main_loop
 
 report_tick:
@@ -353,13 +364,23 @@ next_word:
         jmp     skip_word
 5:      lea     word_int3(%rip), %rdi
         call    match
-        jne     skip_word
+        jne     7f
         mov     (%rsi), %al                     # "int3" only as a whole word
         test    %al, %al
         jz      6f
         cmp     $' ', %al
         jne     skip_word
 6:      movb    $1, int3(%rip)
+        jmp     skip_word
+7:      lea     word_busy(%rip), %rdi
+        call    match
+        jne     skip_word
+        mov     (%rsi), %al                     # "busy" only as a whole word
+        test    %al, %al
+        jz      8f
+        cmp     $' ', %al
+        jne     skip_word
+8:      movb    $1, busy(%rip)
 skip_word:
         mov     (%rsi), %al
         test    %al, %al
@@ -566,6 +587,7 @@ word_ticks:     .asciz "ticks="
 word_interval:  .asciz "interval="
 word_crash:     .asciz "crash"
 word_int3:      .asciz "int3"
+word_busy:      .asciz "busy"
 
         .balign 8
 idtr:
@@ -590,6 +612,7 @@ ticks:          .skip 8                         # ticks printed
 max_ticks:      .skip 8                         # ticks=N, 0 for none
 crash:          .skip 1
 int3:           .skip 1
+busy:           .skip 1
 decimal:        .skip 23
 decimal_end:    .skip 1
         .balign 16

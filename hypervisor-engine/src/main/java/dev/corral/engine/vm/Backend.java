@@ -2,6 +2,7 @@ package dev.corral.engine.vm;
 
 import java.util.List;
 
+import dev.corral.engine.kvm.Kvm;
 import dev.corral.engine.machine.InterruptController;
 
 /**
@@ -41,13 +42,18 @@ sealed interface Backend extends AutoCloseable permits EmulatedBackend, KvmBacke
      * the software CPU when /dev/kvm does not open or does not speak API version 12, and says so in the log.
      */
     static Backend open(VmConfig config) {
+        return open(config, Kvm.DEVICE);
+    }
+
+    /** As {@link #open(VmConfig)}, with KVM at {@code kvmDevice} (tests: a path that is not KVM). */
+    static Backend open(VmConfig config, String kvmDevice) {
         return switch (config.accelerator()) {
             case EMULATED -> new EmulatedBackend(EmulatedVcpu::create);
-            case KVM -> KvmBackend.open(config, KvmBackend.Irqchip.IN_KERNEL);
+            case KVM -> KvmBackend.open(config, KvmBackend.openDevice(config.name(), kvmDevice), KvmBackend.Irqchip.IN_KERNEL);
             case AUTO -> {
-                dev.corral.engine.kvm.Kvm kvm;
+                Kvm kvm;
                 try {
-                    kvm = KvmBackend.openDevice(config.name());
+                    kvm = KvmBackend.openDevice(config.name(), kvmDevice);
                 } catch (VmException e) {
                     System.getLogger(Backend.class.getName()).log(System.Logger.Level.INFO, e.getMessage() + "; running it on the software CPU");
                     yield new EmulatedBackend(EmulatedVcpu::create);

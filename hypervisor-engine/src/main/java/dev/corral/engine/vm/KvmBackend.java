@@ -67,17 +67,17 @@ final class KvmBackend implements Backend {
         this.pvm = pvm;
     }
 
-    /** Opens /dev/kvm, or says in a VmException why this host cannot run the VM under KVM. */
-    static Kvm openDevice(String vmName) {
+    /** Opens {@code device} (/dev/kvm), or says in a VmException why this host cannot run the VM under KVM. */
+    static Kvm openDevice(String vmName, String device) {
         try {
-            return Kvm.open();
+            return Kvm.open(device);
         } catch (SysException | KvmException e) {
             throw new VmException("VM " + vmName + ": KVM is not available here: " + e.getMessage(), e);
         }
     }
 
     static KvmBackend open(VmConfig config, Irqchip irqchip) {
-        return open(config, openDevice(config.name()), irqchip);
+        return open(config, openDevice(config.name(), Kvm.DEVICE), irqchip);
     }
 
     /** Creates the KVM VM for {@code config} from {@code kvm}, which it closes. */
@@ -131,6 +131,10 @@ final class KvmBackend implements Backend {
      */
     @Override
     public String kernelCmdline(String cmdline) {
+        return kernelCmdline(cmdline, pvm);
+    }
+
+    static String kernelCmdline(String cmdline, boolean pvm) {
         if (!pvm || java.util.Arrays.asList(cmdline.split(" ")).contains(NOXSAVE)) {
             return cmdline;
         }
