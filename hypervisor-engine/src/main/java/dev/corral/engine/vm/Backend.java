@@ -54,7 +54,7 @@ sealed interface Backend extends AutoCloseable permits EmulatedBackend, KvmBacke
                 Kvm kvm;
                 try {
                     kvm = KvmBackend.openDevice(config.name(), kvmDevice);
-                } catch (VmException e) {
+                } catch (AcceleratorUnavailableException e) {
                     System.getLogger(Backend.class.getName()).log(System.Logger.Level.INFO, e.getMessage() + "; running it on the software CPU");
                     yield new EmulatedBackend(EmulatedVcpu::create);
                 }

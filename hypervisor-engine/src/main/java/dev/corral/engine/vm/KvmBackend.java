@@ -67,12 +67,12 @@ final class KvmBackend implements Backend {
         this.pvm = pvm;
     }
 
-    /** Opens {@code device} (/dev/kvm), or says in a VmException why this host cannot run the VM under KVM. */
+    /** Opens {@code device} (/dev/kvm), or says in an AcceleratorUnavailableException why this host cannot run the VM under KVM. */
     static Kvm openDevice(String vmName, String device) {
         try {
             return Kvm.open(device);
         } catch (SysException | KvmException e) {
-            throw new VmException("VM " + vmName + ": KVM is not available here: " + e.getMessage(), e);
+            throw new AcceleratorUnavailableException("VM " + vmName + ": KVM is not available here: " + e.getMessage(), e);
         }
     }
 

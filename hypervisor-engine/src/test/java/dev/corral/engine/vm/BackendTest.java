@@ -31,7 +31,7 @@ class BackendTest {
     @Test
     void askingForKvmWhereThereIsNoneIsAVmExceptionSayingWhy() {
         assertThatThrownBy(() -> Backend.open(config(VmAccelerator.KVM), "/nonexistent/kvm"))
-                .isInstanceOf(VmException.class)
+                .isInstanceOf(AcceleratorUnavailableException.class)
                 .hasMessage("VM b: KVM is not available here: open(/nonexistent/kvm) failed: ENOENT (2)");
     }
 

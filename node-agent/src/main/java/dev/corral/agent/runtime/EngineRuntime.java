@@ -4,12 +4,15 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicReference;
 
 import dev.corral.agent.reconcile.Desired;
 import dev.corral.agent.reconcile.WorkloadRuntime;
 import dev.corral.api.Image;
 import dev.corral.engine.devices.legacy.ConsoleSink;
+import dev.corral.engine.vm.AcceleratorUnavailableException;
 import dev.corral.engine.vm.VirtualMachine;
+import dev.corral.engine.vm.VmAccelerator;
 import dev.corral.engine.vm.VmConfig;
 import dev.corral.engine.vm.VmException;
 
@@ -28,10 +31,13 @@ public final class EngineRuntime implements WorkloadRuntime {
 
     private final Images images;
     private final ImageCache cache;
+    private final VmAccelerator accelerator;
 
-    public EngineRuntime(Images images, ImageCache cache) {
+    /** @param accelerator what runs the VMs: {@link VmAccelerator#AUTO} picks KVM where /dev/kvm works */
+    public EngineRuntime(Images images, ImageCache cache, VmAccelerator accelerator) {
         this.images = images;
         this.cache = cache;
+        this.accelerator = accelerator;
     }
 
     @Override
@@ -67,11 +73,12 @@ public final class EngineRuntime implements WorkloadRuntime {
         VirtualMachine vm;
         try {
             var config = new VmConfig(desired.name(), (int) Math.ceil(desired.vcpus()), desired.memoryMiB() << 20, kernel, initrd,
-                    cmdline, true);
+                    cmdline, true, accelerator);
+            var built = new AtomicReference<VirtualMachine>();
             vm = VirtualMachine.create(config, console, new VirtualMachine.Listener() {
                 @Override
                 public void started() {
-                    listener.started();
+                    listener.started(built.get().accelerator().wireName());
                 }
 
                 @Override
@@ -79,6 +86,9 @@ public final class EngineRuntime implements WorkloadRuntime {
                     listener.finished(ended(outcome));
                 }
             });
+            built.set(vm); // before start(), which begins the thread started() is called on
+        } catch (AcceleratorUnavailableException e) {
+            throw new StartException("AcceleratorUnavailable", e.getMessage(), e);
         } catch (VmException | IllegalArgumentException e) {
             throw new StartException("InvalidImage", "VM " + desired.name() + " cannot be built: " + e.getMessage(), e);
         }

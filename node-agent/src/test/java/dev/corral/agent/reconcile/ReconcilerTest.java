@@ -250,7 +250,7 @@ class ReconcilerTest {
             starts++;
             listeners.put(desired.uid(), listener);
             var finished = new CountDownLatch(1);
-            Thread.ofPlatform().start(listener::started);
+            Thread.ofPlatform().start(() -> listener.started("kvm"));
             return new Handle() {
                 @Override
                 public void requestStop() {
