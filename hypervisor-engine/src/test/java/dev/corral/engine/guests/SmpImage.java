@@ -26,6 +26,11 @@ public final class SmpImage {
         }
     }
 
+    /** The built image's path; builds it on first use. */
+    public static Path build() {
+        return Built.PATH;
+    }
+
     /** The console output of a run where all of {@code cpus} CPUs came up. */
     public static String expectedConsole(int cpus) {
         var out = new StringBuilder("corral smp: booted on apic id 0\r\n");
