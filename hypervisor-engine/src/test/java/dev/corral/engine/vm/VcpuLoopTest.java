@@ -123,4 +123,47 @@ class VcpuLoopTest {
         assertThat(napping.run()).isEqualTo(new VirtualMachine.Outcome.StopRequested());
         assertThat(naps).containsExactly(VcpuLoop.MAX_SLEEP_NANOS, VcpuLoop.MAX_SLEEP_NANOS, VcpuLoop.MAX_SLEEP_NANOS);
     }
+
+    @Test
+    void anInterruptACpuCannotTakeYetAsksItToComeBackWhenItCan() {
+        programLikeTheTicker();
+        cpu.interruptsEnabled = false;
+        cpu.then(() -> {
+            now += 15_000_000; // an edge is pending now
+            return new Exit.BudgetSpent();
+        }).then(new Exit.BudgetSpent()).then(() -> {
+            cpu.interruptsEnabled = true; // the window opens (KVM: KVM_EXIT_IRQ_WINDOW_OPEN)
+            return new Exit.BudgetSpent();
+        }).then(out(0x501, 0));
+
+        assertThat(loop.run()).isEqualTo(new VirtualMachine.Outcome.PoweredOff(0));
+
+        assertThat(cpu.windowRequests).as("asked before each run while IF was clear").isEqualTo(2);
+        assertThat(cpu.injected).containsExactly(0x20);
+    }
+
+    @Test
+    void aPausedLoopRunsNothingUntilResumedAndAHaltedCpuStaysHalted() throws Exception {
+        cpu.interruptsEnabled = false;
+        cpu.then(new Exit.Halt());
+        var napping = new VcpuLoop(cpu, new ExitDispatcher(ports, new MmioBus(), power), InterruptSource.NONE, System::nanoTime, control,
+                nanos -> java.util.concurrent.locks.LockSupport.parkNanos(1_000_000));
+        var result = new java.util.concurrent.CompletableFuture<VirtualMachine.Outcome>();
+        var thread = Thread.ofPlatform().start(() -> result.complete(napping.run()));
+        while (cpu.runs == 0) {
+            Thread.sleep(1);
+        }
+        control.requestPause();
+        control.awaitParked(1, () -> false);
+        int runs = cpu.runs;
+        Thread.sleep(50);
+        assertThat(cpu.runs).as("a parked loop runs nothing").isEqualTo(runs);
+
+        control.resume();
+        Thread.sleep(50);
+        assertThat(cpu.runs).as("halted before the pause, halted after it: not run again").isEqualTo(runs);
+        control.requestStop();
+        thread.join();
+        assertThat(result.get()).isEqualTo(new VirtualMachine.Outcome.StopRequested());
+    }
 }
