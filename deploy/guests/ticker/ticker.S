@@ -9,6 +9,8 @@
 #   crash        triple-fault right after "tick 1" (an IDT of limit 0, then UD2)
 #   busy         wait for timer interrupts in a loop with interrupts enabled instead of in HLT (a guest that never
 #                exits to the VMM on its own: its timer must still fire)
+#   rep          print the "booted" line with one REP OUTSB, then read the UART's line status register twice with one
+#                REP INSB and print what it said: "corral ticker: lsr 96 96" (string port I/O, one exit or many)
 #   int3         execute INT3 once, right after "booted": the #BP handler prints "corral ticker: breakpoint" and
 #                returns past it (under kvm_pvm the VMM must step over KVM's failure to emulate INT3 in ring 0)
 # An unexpected exception or interrupt prints "corral ticker: unexpected vector V" and powers off with 2.
@@ -200,9 +202,30 @@ startup_64:
         call    idt_init
         call    pic_init
         call    pit_init
+        cmpb    $0, rep(%rip)
+        jne     1f
         lea     msg_booted(%rip), %rsi
         call    puts
-        cmpb    $0, int3(%rip)
+        jmp     2f
+1:      lea     msg_booted(%rip), %rsi
+        mov     $msg_booted_end - msg_booted - 1, %ecx
+        mov     $COM1, %dx
+        rep outsb
+        lea     lsr_bytes(%rip), %rdi
+        mov     $2, %ecx
+        mov     $COM1_LSR, %dx
+        rep insb
+        lea     msg_lsr(%rip), %rsi
+        call    puts
+        movzbl  lsr_bytes(%rip), %eax
+        call    putdec
+        lea     msg_space(%rip), %rsi
+        call    puts
+        movzbl  lsr_bytes + 1(%rip), %eax
+        call    putdec
+        lea     msg_newline(%rip), %rsi
+        call    puts
+2:      cmpb    $0, int3(%rip)
         je      main_loop
         int3
 
@@ -374,13 +397,23 @@ next_word:
         jmp     skip_word
 7:      lea     word_busy(%rip), %rdi
         call    match
-        jne     skip_word
+        jne     9f
         mov     (%rsi), %al                     # "busy" only as a whole word
         test    %al, %al
         jz      8f
         cmp     $' ', %al
         jne     skip_word
 8:      movb    $1, busy(%rip)
+        jmp     skip_word
+9:      lea     word_rep(%rip), %rdi
+        call    match
+        jne     skip_word
+        mov     (%rsi), %al                     # "rep" only as a whole word
+        test    %al, %al
+        jz      10f
+        cmp     $' ', %al
+        jne     skip_word
+10:     movb    $1, rep(%rip)
 skip_word:
         mov     (%rsi), %al
         test    %al, %al
@@ -578,6 +611,9 @@ unexpected:
 
         .section .rodata
 msg_booted:     .asciz "corral ticker: booted\r\n"
+msg_booted_end:
+msg_lsr:        .asciz "corral ticker: lsr "
+msg_space:      .asciz " "
 msg_tick:       .asciz "tick "
 msg_newline:    .asciz "\r\n"
 msg_crashing:   .asciz "corral ticker: crashing (triple fault)\r\n"
@@ -588,6 +624,7 @@ word_interval:  .asciz "interval="
 word_crash:     .asciz "crash"
 word_int3:      .asciz "int3"
 word_busy:      .asciz "busy"
+word_rep:       .asciz "rep"
 
         .balign 8
 idtr:
@@ -613,6 +650,8 @@ max_ticks:      .skip 8                         # ticks=N, 0 for none
 crash:          .skip 1
 int3:           .skip 1
 busy:           .skip 1
+rep:            .skip 1
+lsr_bytes:      .skip 2
 decimal:        .skip 23
 decimal_end:    .skip 1
         .balign 16
