@@ -23,13 +23,16 @@ public final class VcpuFd implements AutoCloseable {
     private final int fd;
     private final int id;
     private final MemorySegment run;
+    /** Owns the kvm_run mapping: closing it unmaps the page and makes later accesses fail instead of crashing. */
+    private final Arena arena;
     private final MemorySegment interrupt = Arena.ofAuto().allocate(KvmStructs.INTERRUPT);
     private boolean closed;
 
-    VcpuFd(int fd, int id, MemorySegment run) {
+    VcpuFd(int fd, int id, MemorySegment run, Arena arena) {
         this.fd = fd;
         this.id = id;
         this.run = run;
+        this.arena = arena;
     }
 
     public int id() {
@@ -166,7 +169,7 @@ public final class VcpuFd implements AutoCloseable {
     public synchronized void close() {
         if (!closed) {
             closed = true;
-            Libc.munmap(run);
+            arena.close();
             Libc.close(fd);
         }
     }

@@ -84,9 +84,13 @@ public final class VmFd implements AutoCloseable {
     /** {@code KVM_CREATE_VCPU} with {@code id} (which is also its initial local APIC id), its kvm_run page mapped. */
     public VcpuFd createVcpu(int id) {
         int vcpu = Libc.ioctl(fd, KvmIoctl.CREATE_VCPU, id, "KVM_CREATE_VCPU(" + id + ")");
+        var arena = Arena.ofShared();
         try {
-            return new VcpuFd(vcpu, id, Libc.mmapShared(vcpu, vcpuMmapSize));
+            // SAFETY: the mapping is exactly vcpuMmapSize bytes; the arena unmaps it once, when the vCPU is closed, and
+            // from then on every access through the segment throws instead of touching unmapped memory.
+            return new VcpuFd(vcpu, id, Libc.mmapShared(vcpu, vcpuMmapSize).reinterpret(arena, Libc::munmap), arena);
         } catch (RuntimeException e) {
+            arena.close();
             Libc.close(vcpu);
             throw e;
         }

@@ -38,9 +38,11 @@ final class KvmVcpu implements Vcpu {
     private int mmioReadLength;
 
     private final Object threadLock = new Object();
-    // Guarded by threadLock: the thread in run(), while it may be signalled (a pthread_t of an ended thread dangles).
+    // Guarded by threadLock: the thread in run(), while it may be signalled (a pthread_t of an ended thread dangles),
+    // and whether the vCPU's kvm_run page is gone.
     private Thread owner;
     private long pthread;
+    private boolean closed;
 
     KvmVcpu(VcpuFd fd, boolean userspaceIrqchip, String name) {
         this.fd = fd;
@@ -183,8 +185,11 @@ final class KvmVcpu implements Vcpu {
      */
     @Override
     public void kick() {
-        fd.setImmediateExit(true);
         synchronized (threadLock) {
+            if (closed) {
+                return; // a device's late interrupt after the VM was closed: nothing left to wake
+            }
+            fd.setImmediateExit(true);
             if (owner != null && owner != Thread.currentThread()) {
                 ThreadKick.kick(pthread);
             }
@@ -211,6 +216,9 @@ final class KvmVcpu implements Vcpu {
     void close() {
         if (timer != null) {
             timer.close();
+        }
+        synchronized (threadLock) {
+            closed = true;
         }
         fd.close();
     }
