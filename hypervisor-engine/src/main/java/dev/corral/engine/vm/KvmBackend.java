@@ -43,7 +43,8 @@ final class KvmBackend implements Backend {
     static final long TSS_ADDRESS = 0xfffbd000L;
     /** Guest RAM below 4 GiB ends before the IOAPIC, the local APICs and the TSS pages: the kernel owns those addresses. */
     static final long LOW_RAM_LIMIT = 0xfec00000L;
-    static final String NOXSAVE = "noxsave";
+    /** What a Linux guest is told on kvm_pvm: see {@link #kernelCmdline(String)}. A word the user gave wins. */
+    static final java.util.List<String> PVM_KERNEL_WORDS = java.util.List.of("noxsave", "clearcpuid=smap");
     private static final long APIC_LVT_LINT0 = 0x350, APIC_LVT_LINT1 = 0x360;
     private static final int APIC_DELIVERY_EXTINT = 0x700, APIC_DELIVERY_NMI = 0x400;
     /**
@@ -123,11 +124,12 @@ final class KvmBackend implements Backend {
     }
 
     /**
-     * On kvm_pvm, {@code noxsave}. Measured there: KVM's instruction emulator (which runs all guest ring-0 code) fails on
-     * {@code xrstor} with KVM_EXIT_INTERNAL_ERROR (emulation), which ends the Debian 6.1 kernel ~140 s of guest time
-     * into its boot; and hiding XSAVE in CPUID does not help: the guest's CPUID leaf 1 ECX shows the host's XSAVE bit
-     * whatever KVM_SET_CPUID2 said (EBX, the APIC id and CPU count, does come from KVM_SET_CPUID2). Only the kernel's
-     * own switch keeps it off XSAVE. Other guests ignore the word.
+     * On kvm_pvm, {@code noxsave clearcpuid=smap}: there KVM's instruction emulator runs all guest ring-0 code, and the
+     * Debian 6.1 kernel ran into two instructions it cannot emulate (KVM_EXIT_INTERNAL_ERROR, emulation; measured
+     * here): {@code xrstor} (~140 s of guest time into the boot) and, with XSAVE off, {@code clac} (bytes 0f 01 ca, SMAP,
+     * ~20 min of wall time in, under a loaded host). Hiding the features in CPUID does not help: the guest's CPUID
+     * leaves 1 and 7 show the host's feature bits whatever KVM_SET_CPUID2 said (only EBX of leaf 1, the APIC id and CPU
+     * count, came from KVM_SET_CPUID2). Only the kernel's own switches keep it off them. Other guests ignore the words.
      */
     @Override
     public String kernelCmdline(String cmdline) {
@@ -135,10 +137,17 @@ final class KvmBackend implements Backend {
     }
 
     static String kernelCmdline(String cmdline, boolean pvm) {
-        if (!pvm || java.util.Arrays.asList(cmdline.split(" ")).contains(NOXSAVE)) {
+        if (!pvm) {
             return cmdline;
         }
-        return cmdline.isEmpty() ? NOXSAVE : cmdline + " " + NOXSAVE;
+        var words = new java.util.ArrayList<>(java.util.Arrays.asList(cmdline.isBlank() ? new String[0] : cmdline.trim().split(" +")));
+        for (String word : PVM_KERNEL_WORDS) {
+            String key = word.substring(0, word.indexOf('=') < 0 ? word.length() : word.indexOf('='));
+            if (words.stream().noneMatch(w -> w.equals(key) || w.startsWith(key + "="))) {
+                words.add(word);
+            }
+        }
+        return String.join(" ", words);
     }
 
     @Override
