@@ -17,6 +17,12 @@ public final class KvmCpuid {
     /**
      * What the VM offers beyond KVM's list.
      *
+     * <p>Measured on the kvm_pvm host this was written on: the guest's CPUID leaves 1 and 7 report the host's feature
+     * bits whatever KVM_SET_CPUID2 says (XSAVE and SMAP show although hidden here; CMPXCHG16B and PCID are hidden by
+     * kvm_pvm itself), while EBX of leaf 1 (APIC id, CPU count) is ours. So there the kernel command line is what keeps
+     * Linux off those instructions ({@code KvmBackend.kernelCmdline}); the policy still tells KVM itself (which decides
+     * the local APIC's timer modes from it) and any KVM that honours it.
+     *
      * @param localApic            the vCPUs have local APICs (KVM's in-kernel irqchip); without it APIC, x2APIC and
      *                             the TSC-deadline timer are hidden: there is nothing behind them
      * @param hideCx16             hide CMPXCHG16B. Measured on a kvm_pvm host (REFERENCE-MEASUREMENTS.md): KVM's

@@ -53,9 +53,9 @@ class BackendTest {
 
     @Test
     void onKvmPvmLinuxIsToldToKeepOffWhatKvmsEmulatorCannotRunOnce() {
-        assertThat(KvmBackend.kernelCmdline("console=ttyS0", true)).isEqualTo("console=ttyS0 noxsave clearcpuid=smap");
-        assertThat(KvmBackend.kernelCmdline("", true)).isEqualTo("noxsave clearcpuid=smap");
-        assertThat(KvmBackend.kernelCmdline("noxsave console=ttyS0", true)).isEqualTo("noxsave console=ttyS0 clearcpuid=smap");
+        assertThat(KvmBackend.kernelCmdline("console=ttyS0", true)).isEqualTo("console=ttyS0 noxsave clearcpuid=smap,popcnt");
+        assertThat(KvmBackend.kernelCmdline("", true)).isEqualTo("noxsave clearcpuid=smap,popcnt");
+        assertThat(KvmBackend.kernelCmdline("noxsave console=ttyS0", true)).isEqualTo("noxsave console=ttyS0 clearcpuid=smap,popcnt");
         assertThat(KvmBackend.kernelCmdline("clearcpuid=pcid noxsave", true)).as("the user's clearcpuid wins").isEqualTo("clearcpuid=pcid noxsave");
         assertThat(KvmBackend.kernelCmdline("console=ttyS0", false)).as("hardware KVM runs them").isEqualTo("console=ttyS0");
     }
