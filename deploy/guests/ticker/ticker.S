@@ -11,6 +11,8 @@
 #                exits to the VMM on its own: its timer must still fire)
 #   rep          print the "booted" line with one REP OUTSB, then read the UART's line status register twice with one
 #                REP INSB and print what it said: "corral ticker: lsr 96 96" (string port I/O, one exit or many)
+#   fwait        execute FWAIT once, right after "booted", and print "corral ticker: fwait" (kvm_pvm's emulator
+#                cannot run it in ring 0 either)
 #   int3         execute INT3 once, right after "booted": the #BP handler prints "corral ticker: breakpoint" and
 #                returns past it (under kvm_pvm the VMM must step over KVM's failure to emulate INT3 in ring 0)
 # An unexpected exception or interrupt prints "corral ticker: unexpected vector V" and powers off with 2.
@@ -225,7 +227,12 @@ startup_64:
         call    putdec
         lea     msg_newline(%rip), %rsi
         call    puts
-2:      cmpb    $0, int3(%rip)
+2:      cmpb    $0, fwait(%rip)
+        je      3f
+        fwait
+        lea     msg_fwait(%rip), %rsi
+        call    puts
+3:      cmpb    $0, int3(%rip)
         je      main_loop
         int3
 
@@ -407,13 +414,23 @@ next_word:
         jmp     skip_word
 9:      lea     word_rep(%rip), %rdi
         call    match
-        jne     skip_word
+        jne     11f
         mov     (%rsi), %al                     # "rep" only as a whole word
         test    %al, %al
         jz      10f
         cmp     $' ', %al
         jne     skip_word
 10:     movb    $1, rep(%rip)
+        jmp     skip_word
+11:     lea     word_fwait(%rip), %rdi
+        call    match
+        jne     skip_word
+        mov     (%rsi), %al                     # "fwait" only as a whole word
+        test    %al, %al
+        jz      12f
+        cmp     $' ', %al
+        jne     skip_word
+12:     movb    $1, fwait(%rip)
 skip_word:
         mov     (%rsi), %al
         test    %al, %al
@@ -619,12 +636,14 @@ msg_newline:    .asciz "\r\n"
 msg_crashing:   .asciz "corral ticker: crashing (triple fault)\r\n"
 msg_unexpected: .asciz "corral ticker: unexpected vector "
 msg_breakpoint: .asciz "corral ticker: breakpoint\r\n"
+msg_fwait:      .asciz "corral ticker: fwait\r\n"
 word_ticks:     .asciz "ticks="
 word_interval:  .asciz "interval="
 word_crash:     .asciz "crash"
 word_int3:      .asciz "int3"
 word_busy:      .asciz "busy"
 word_rep:       .asciz "rep"
+word_fwait:     .asciz "fwait"
 
         .balign 8
 idtr:
@@ -651,6 +670,7 @@ crash:          .skip 1
 int3:           .skip 1
 busy:           .skip 1
 rep:            .skip 1
+fwait:          .skip 1
 lsr_bytes:      .skip 2
 decimal:        .skip 23
 decimal_end:    .skip 1

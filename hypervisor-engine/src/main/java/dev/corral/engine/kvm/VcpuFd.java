@@ -103,6 +103,10 @@ public final class VcpuFd implements AutoCloseable {
         Libc.ioctl(fd, KvmIoctl.SET_SREGS, sregs, "KVM_SET_SREGS");
     }
 
+    public void getFpu(MemorySegment fpu) {
+        Libc.ioctl(fd, KvmIoctl.GET_FPU, fpu, "KVM_GET_FPU");
+    }
+
     public void setFpu(MemorySegment fpu) {
         Libc.ioctl(fd, KvmIoctl.SET_FPU, fpu, "KVM_SET_FPU");
     }

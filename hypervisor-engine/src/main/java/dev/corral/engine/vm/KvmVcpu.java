@@ -23,7 +23,10 @@ final class KvmVcpu implements Vcpu {
     private static final Exit RESET = new Exit.Reset();
     private static final long MMIO_DATA = KvmStructs.RUN_EXIT_UNION + KvmStructs.RUN_MMIO.byteOffset(PathElement.groupElement("data"));
     private static final long RIP = KvmStructs.REGS.byteOffset(PathElement.groupElement("rip"));
-    private static final int INT3 = 0xcc, BREAKPOINT_VECTOR = 3;
+    private static final int INT3 = 0xcc, BREAKPOINT_VECTOR = 3, FWAIT = 0x9b, MATH_FAULT_VECTOR = 16;
+    private static final long FSW = KvmStructs.FPU.byteOffset(PathElement.groupElement("fsw"));
+    /** FSW.ES: an unmasked x87 exception is pending; FWAIT then raises #MF instead of going on. */
+    private static final int FSW_ERROR_SUMMARY = 1 << 7;
 
     private final VcpuFd fd;
     private final MemorySegment run;
@@ -31,6 +34,7 @@ final class KvmVcpu implements Vcpu {
     private final DeadlineTimer timer;
     private final MemorySegment regs = Arena.ofAuto().allocate(KvmStructs.REGS);
     private final MemorySegment events = Arena.ofAuto().allocate(KvmStructs.VCPU_EVENTS);
+    private final MemorySegment fpu = Arena.ofAuto().allocate(KvmStructs.FPU);
 
     /** The port I/O exit being handed out element by element, and the element the last PortIo exit was. */
     private VcpuExit.Io io;
@@ -132,32 +136,58 @@ final class KvmVcpu implements Vcpu {
     }
 
     /**
-     * KVM could not go on. One case is not the guest's fault and is stepped over: on kvm_pvm every guest ring-0
-     * instruction goes through KVM's instruction emulator, which cannot emulate {@code int3} (measured: the Debian
-     * 6.1 kernel's int3_selftest() ends QEMU there with KVM_EXIT_INTERNAL_ERROR, suberror 1; REFERENCE-MEASUREMENTS.md).
-     * INT3 is a trap, so doing what the CPU would have done is: RIP past the one-byte instruction, then #BP injected
-     * with KVM_SET_VCPU_EVENTS; its handler then runs as on real hardware (seen working on kvm_pvm).
+     * KVM could not go on. Two cases are not the guest's fault and are stepped over, doing what the CPU would have done:
+     * on kvm_pvm every guest ring-0 instruction goes through KVM's instruction emulator, which cannot emulate
+     * <ul>
+     * <li>{@code int3} (measured: the Debian 6.1 kernel's int3_selftest() ends QEMU there with KVM_EXIT_INTERNAL_ERROR,
+     * suberror 1; REFERENCE-MEASUREMENTS.md). INT3 is a trap: RIP past the one-byte instruction, then #BP injected with
+     * KVM_SET_VCPU_EVENTS; the kernel's handler then runs as on hardware (seen here: the kernel went on to "Freeing SMP
+     * alternatives memory");</li>
+     * <li>{@code fwait} (measured here: the same kernel stopped at a 9b byte right after "smpboot: Total of 1
+     * processors activated"). FWAIT only checks for a pending unmasked x87 exception: if FSW.ES says there is one,
+     * #MF is injected with RIP left on the instruction (a fault); else RIP moves past it.</li>
+     * </ul>
      */
     private Exit internalError(VcpuExit.InternalError e) {
         fd.getRegs(regs);
         long rip = regs.get(ValueLayout.JAVA_LONG, RIP);
         byte[] instruction = e.instructionBytes();
-        if (e.suberror() == VcpuExit.INTERNAL_ERROR_EMULATION && instruction.length > 0 && (instruction[0] & 0xff) == INT3) {
-            regs.set(ValueLayout.JAVA_LONG, RIP, rip + 1);
-            fd.setRegs(regs);
-            fd.getVcpuEvents(events);
-            events.set(ValueLayout.JAVA_BYTE, offset("exception_injected"), (byte) 1);
-            events.set(ValueLayout.JAVA_BYTE, offset("exception_nr"), (byte) BREAKPOINT_VECTOR);
-            events.set(ValueLayout.JAVA_BYTE, offset("exception_has_error_code"), (byte) 0);
-            events.set(ValueLayout.JAVA_BYTE, offset("exception_pending"), (byte) 0);
-            events.set(ValueLayout.JAVA_INT, offset("flags"), 0); // no VALID_* flag: leave NMI, SIPI and SMM state alone
-            fd.setVcpuEvents(events);
+        int first = instruction.length > 0 && e.suberror() == VcpuExit.INTERNAL_ERROR_EMULATION ? instruction[0] & 0xff : -1;
+        if (first == INT3) {
+            stepOver(rip);
+            inject(BREAKPOINT_VECTOR);
+            return BUDGET_SPENT;
+        }
+        if (first == FWAIT) {
+            fd.getFpu(fpu);
+            if ((fpu.get(ValueLayout.JAVA_SHORT, FSW) & FSW_ERROR_SUMMARY) != 0) {
+                inject(MATH_FAULT_VECTOR);
+            } else {
+                stepOver(rip);
+            }
             return BUDGET_SPENT;
         }
         String what = e.suberror() == VcpuExit.INTERNAL_ERROR_EMULATION ? "KVM could not emulate the instruction"
                 : "KVM failed with internal error " + e.suberror();
         return new Exit.Failed(String.format("%s at RIP 0x%x on vCPU %d%s", what, rip, fd.id(),
                 instruction.length == 0 ? "" : " (bytes " + HexFormat.ofDelimiter(" ").formatHex(instruction) + ")"));
+    }
+
+    /** RIP past a one-byte instruction (regs as read at the exit). */
+    private void stepOver(long rip) {
+        regs.set(ValueLayout.JAVA_LONG, RIP, rip + 1);
+        fd.setRegs(regs);
+    }
+
+    /** Injects exception {@code vector}, which has no error code, to be delivered before the next instruction. */
+    private void inject(int vector) {
+        fd.getVcpuEvents(events);
+        events.set(ValueLayout.JAVA_BYTE, offset("exception_injected"), (byte) 1);
+        events.set(ValueLayout.JAVA_BYTE, offset("exception_nr"), (byte) vector);
+        events.set(ValueLayout.JAVA_BYTE, offset("exception_has_error_code"), (byte) 0);
+        events.set(ValueLayout.JAVA_BYTE, offset("exception_pending"), (byte) 0);
+        events.set(ValueLayout.JAVA_INT, offset("flags"), 0); // no VALID_* flag: leave NMI, SIPI and SMM state alone
+        fd.setVcpuEvents(events);
     }
 
     private static long offset(String field) {
