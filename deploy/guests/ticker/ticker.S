@@ -7,6 +7,14 @@
 #   ticks=N      after "tick N", power off: write 0 to the debug-exit port 0x501 (then the i8042 reset)
 #   interval=MS  milliseconds between ticks (default 1000; 10 ms resolution)
 #   crash        triple-fault right after "tick 1" (an IDT of limit 0, then UD2)
+#   busy         wait for timer interrupts in a loop with interrupts enabled instead of in HLT (a guest that never
+#                exits to the VMM on its own: its timer must still fire)
+#   rep          print the "booted" line with one REP OUTSB, then read the UART's line status register twice with one
+#                REP INSB and print what it said: "corral ticker: lsr 96 96" (string port I/O, one exit or many)
+#   fwait        execute FWAIT once, right after "booted", and print "corral ticker: fwait" (kvm_pvm's emulator
+#                cannot run it in ring 0 either)
+#   int3         execute INT3 once, right after "booted": the #BP handler prints "corral ticker: breakpoint" and
+#                returns past it (under kvm_pvm the VMM must step over KVM's failure to emulate INT3 in ring 0)
 # An unexpected exception or interrupt prints "corral ticker: unexpected vector V" and powers off with 2.
 #
 # Two ways in: the 64-bit entry at +0x200 of the kernel (Corral's LinuxBoot, the boot protocol's 64-bit path),
@@ -28,6 +36,7 @@
         .set DEBUG_EXIT, 0x501
         .set I8042_COMMAND, 0x64
         .set IRQ0_VECTOR, 0x20
+        .set BREAKPOINT_VECTOR, 3
         .set BP_CMD_LINE_PTR, 0x228
         .set BP_EXT_CMD_LINE_PTR, 0x0c8
         .set SETUP_PAGE_TABLES, 0x70000         # real-mode path only: free low memory for its page tables
@@ -195,16 +204,54 @@ startup_64:
         call    idt_init
         call    pic_init
         call    pit_init
+        cmpb    $0, rep(%rip)
+        jne     1f
         lea     msg_booted(%rip), %rsi
         call    puts
+        jmp     2f
+1:      lea     msg_booted(%rip), %rsi
+        mov     $msg_booted_end - msg_booted - 1, %ecx
+        mov     $COM1, %dx
+        rep outsb
+        lea     lsr_bytes(%rip), %rdi
+        mov     $2, %ecx
+        mov     $COM1_LSR, %dx
+        rep insb
+        lea     msg_lsr(%rip), %rsi
+        call    puts
+        movzbl  lsr_bytes(%rip), %eax
+        call    putdec
+        lea     msg_space(%rip), %rsi
+        call    puts
+        movzbl  lsr_bytes + 1(%rip), %eax
+        call    putdec
+        lea     msg_newline(%rip), %rsi
+        call    puts
+2:      cmpb    $0, fwait(%rip)
+        je      3f
+        fwait
+        lea     msg_fwait(%rip), %rsi
+        call    puts
+3:      cmpb    $0, int3(%rip)
+        je      main_loop
+        int3
 
 main_loop:
         cli                                     # look at the count with IRQ 0 held off...
         mov     irq0_count(%rip), %rax
         cmp     next_tick_at(%rip), %rax
         jae     report_tick
+        cmpb    $0, busy(%rip)
+        jne     busy_wait
         sti                                     # ... and sleep atomically: STI holds interrupts off until after HLT
         hlt
+        jmp     main_loop
+
+busy_wait:                                      # spin with interrupts on until the tick is due
+        sti
+1:      mov     irq0_count(%rip), %rax
+        cmp     next_tick_at(%rip), %rax
+        jb      1b
         jmp     main_loop
 
 report_tick:
@@ -337,13 +384,53 @@ next_word:
         jmp     skip_word
 3:      lea     word_crash(%rip), %rdi
         call    match
-        jne     skip_word
+        jne     5f
         mov     (%rsi), %al                     # "crash" only as a whole word
         test    %al, %al
         jz      4f
         cmp     $' ', %al
         jne     skip_word
 4:      movb    $1, crash(%rip)
+        jmp     skip_word
+5:      lea     word_int3(%rip), %rdi
+        call    match
+        jne     7f
+        mov     (%rsi), %al                     # "int3" only as a whole word
+        test    %al, %al
+        jz      6f
+        cmp     $' ', %al
+        jne     skip_word
+6:      movb    $1, int3(%rip)
+        jmp     skip_word
+7:      lea     word_busy(%rip), %rdi
+        call    match
+        jne     9f
+        mov     (%rsi), %al                     # "busy" only as a whole word
+        test    %al, %al
+        jz      8f
+        cmp     $' ', %al
+        jne     skip_word
+8:      movb    $1, busy(%rip)
+        jmp     skip_word
+9:      lea     word_rep(%rip), %rdi
+        call    match
+        jne     11f
+        mov     (%rsi), %al                     # "rep" only as a whole word
+        test    %al, %al
+        jz      10f
+        cmp     $' ', %al
+        jne     skip_word
+10:     movb    $1, rep(%rip)
+        jmp     skip_word
+11:     lea     word_fwait(%rip), %rdi
+        call    match
+        jne     skip_word
+        mov     (%rsi), %al                     # "fwait" only as a whole word
+        test    %al, %al
+        jz      12f
+        cmp     $' ', %al
+        jne     skip_word
+12:     movb    $1, fwait(%rip)
 skip_word:
         mov     (%rsi), %al
         test    %al, %al
@@ -488,6 +575,8 @@ interrupt_common:
         push    %r10
         push    %r11
         mov     72(%rsp), %rax                  # the vector
+        cmp     $BREAKPOINT_VECTOR, %rax
+        je      breakpoint
         cmp     $IRQ0_VECTOR, %rax
         jb      unexpected
         cmp     $IRQ0_VECTOR + 16, %rax
@@ -505,6 +594,7 @@ interrupt_common:
         outb    %al, $PIC2_CMD
 3:      mov     $PIC_EOI, %al
         outb    %al, $PIC1_CMD
+interrupt_return:
 4:      pop     %r11
         pop     %r10
         pop     %r9
@@ -516,6 +606,12 @@ interrupt_common:
         pop     %rax
         add     $16, %rsp                       # vector and error code
         iretq
+
+# INT3 is a trap: the saved RIP is already past it, so returning resumes the code after it.
+breakpoint:
+        lea     msg_breakpoint(%rip), %rsi
+        call    puts
+        jmp     interrupt_return
 
 unexpected:
         mov     %rax, %rbx
@@ -532,13 +628,22 @@ unexpected:
 
         .section .rodata
 msg_booted:     .asciz "corral ticker: booted\r\n"
+msg_booted_end:
+msg_lsr:        .asciz "corral ticker: lsr "
+msg_space:      .asciz " "
 msg_tick:       .asciz "tick "
 msg_newline:    .asciz "\r\n"
 msg_crashing:   .asciz "corral ticker: crashing (triple fault)\r\n"
 msg_unexpected: .asciz "corral ticker: unexpected vector "
+msg_breakpoint: .asciz "corral ticker: breakpoint\r\n"
+msg_fwait:      .asciz "corral ticker: fwait\r\n"
 word_ticks:     .asciz "ticks="
 word_interval:  .asciz "interval="
 word_crash:     .asciz "crash"
+word_int3:      .asciz "int3"
+word_busy:      .asciz "busy"
+word_rep:       .asciz "rep"
+word_fwait:     .asciz "fwait"
 
         .balign 8
 idtr:
@@ -562,6 +667,11 @@ ticks_per_interval: .skip 8
 ticks:          .skip 8                         # ticks printed
 max_ticks:      .skip 8                         # ticks=N, 0 for none
 crash:          .skip 1
+int3:           .skip 1
+busy:           .skip 1
+rep:            .skip 1
+fwait:          .skip 1
+lsr_bytes:      .skip 2
 decimal:        .skip 23
 decimal_end:    .skip 1
         .balign 16

@@ -14,8 +14,16 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  * @param generation the spec generation the node was acting on (becomes status.observedGeneration)
  * @param devices    the host devices the workload holds, with the class each is billed as
  * @param reason     why, in one word (e.g. {@code GuestPoweredOff}, {@code StopRequested})
+ * @param accelerator what runs the VM's vCPUs, {@code kvm} or {@code emulated}: on a VM's {@code running} events;
+ *                    null otherwise
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record LifecycleData(String kind, String uid, String name, String project, String node, long sequence, Long generation,
-        double vcpus, long memoryMiB, List<AssignedDevice> devices, String reason, String message) {
+        double vcpus, long memoryMiB, List<AssignedDevice> devices, String reason, String message, String accelerator) {
+
+    /** An event that says nothing about an accelerator. */
+    public LifecycleData(String kind, String uid, String name, String project, String node, long sequence, Long generation,
+            double vcpus, long memoryMiB, List<AssignedDevice> devices, String reason, String message) {
+        this(kind, uid, name, project, node, sequence, generation, vcpus, memoryMiB, devices, reason, message, null);
+    }
 }

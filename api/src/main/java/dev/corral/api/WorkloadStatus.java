@@ -15,27 +15,44 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  * @param devices    the PCI addresses assigned to it (whole IOMMU groups)
  * @param eventSequence the sequence number of the last lifecycle event applied to this status
  * @param restart    restarts the control plane made or plans under the restartPolicy
+ * @param accelerator what runs or last ran a VM's vCPUs on its node, {@code kvm} or {@code emulated} (from its node's
+ *                    {@code running} event; cleared when it starts again)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record WorkloadStatus(String phase, String node, Resources resources, List<DeviceRequest> deviceRequests,
-        List<String> devices, List<Condition> conditions, Long observedGeneration, Long eventSequence, RestartStatus restart) {
+        List<String> devices, List<Condition> conditions, Long observedGeneration, Long eventSequence, RestartStatus restart,
+        String accelerator) {
+
+    /** A status that says nothing about an accelerator yet. */
+    public WorkloadStatus(String phase, String node, Resources resources, List<DeviceRequest> deviceRequests,
+            List<String> devices, List<Condition> conditions, Long observedGeneration, Long eventSequence, RestartStatus restart) {
+        this(phase, node, resources, deviceRequests, devices, conditions, observedGeneration, eventSequence, restart, null);
+    }
 
     public WorkloadStatus withPlacement(String phase, String node, List<String> devices, List<Condition> conditions) {
-        return new WorkloadStatus(phase, node, resources, deviceRequests, devices, conditions, observedGeneration, eventSequence, restart);
+        return new WorkloadStatus(phase, node, resources, deviceRequests, devices, conditions, observedGeneration, eventSequence, restart,
+                accelerator);
     }
 
     public WorkloadStatus withConditions(List<Condition> conditions) {
-        return new WorkloadStatus(phase, node, resources, deviceRequests, devices, conditions, observedGeneration, eventSequence, restart);
+        return new WorkloadStatus(phase, node, resources, deviceRequests, devices, conditions, observedGeneration, eventSequence, restart,
+                accelerator);
     }
 
     /** The status after a lifecycle event: its phase, the generation the node acted on, and its sequence. */
     public WorkloadStatus withLifecycle(String phase, Long observedGeneration, long eventSequence, List<Condition> conditions) {
         return new WorkloadStatus(phase, node, resources, deviceRequests, devices, conditions,
-                observedGeneration == null ? this.observedGeneration : observedGeneration, eventSequence, restart);
+                observedGeneration == null ? this.observedGeneration : observedGeneration, eventSequence, restart, accelerator);
     }
 
     public WorkloadStatus withRestart(RestartStatus restart) {
-        return new WorkloadStatus(phase, node, resources, deviceRequests, devices, conditions, observedGeneration, eventSequence, restart);
+        return new WorkloadStatus(phase, node, resources, deviceRequests, devices, conditions, observedGeneration, eventSequence, restart,
+                accelerator);
+    }
+
+    public WorkloadStatus withAccelerator(String accelerator) {
+        return new WorkloadStatus(phase, node, resources, deviceRequests, devices, conditions, observedGeneration, eventSequence, restart,
+                accelerator);
     }
 
     /** The condition of that type, or null. */

@@ -56,7 +56,12 @@ class LifecycleIT {
     }
 
     private String event(String type, String uid, String name, String node, long sequence, String reason) throws Exception {
-        var data = new LifecycleData("VM", uid, name, "default", node, sequence, 1L, 1, 256, List.of(), reason, null);
+        return event(type, uid, name, node, sequence, reason, null);
+    }
+
+    private String event(String type, String uid, String name, String node, long sequence, String reason, String accelerator)
+            throws Exception {
+        var data = new LifecycleData("VM", uid, name, "default", node, sequence, 1L, 1, 256, List.of(), reason, null, accelerator);
         return json.writeValueAsString(new CloudEvent<>(CloudEvent.SPEC_VERSION, uid + "-" + sequence, "/corral/nodes/" + node,
                 type, Instant.now(), "vm/" + name, "application/json", data));
     }
@@ -70,9 +75,10 @@ class LifecycleIT {
                 .body("status.node", equalTo(node)).extract().path("metadata.uid");
 
         publish(uid, event("corral.vm.starting", uid, name, node, 1, null));
-        publish(uid, event("corral.vm.running", uid, name, node, 2, "GuestBooted"));
+        publish(uid, event("corral.vm.running", uid, name, node, 2, "GuestBooted", "kvm"));
         var running = awaitVm(name, Duration.ofSeconds(30), v -> "Running".equals(v.getString("status.phase")));
         assertThat(running.getLong("status.eventSequence")).isEqualTo(2);
+        assertThat(running.getString("status.accelerator")).as("the running event says what runs it").isEqualTo("kvm");
         assertThat(running.getLong("status.observedGeneration")).isEqualTo(1);
         assertThat(running.getString("status.conditions.find { it.type == 'Running' }.status")).isEqualTo("True");
 
@@ -86,6 +92,7 @@ class LifecycleIT {
         stopped = Api.getVm(name);
         assertThat(stopped.getString("status.phase")).isEqualTo("Stopped");
         assertThat(stopped.getLong("status.eventSequence")).isEqualTo(4);
+        assertThat(stopped.getString("status.accelerator")).as("what last ran it").isEqualTo("kvm");
         given().queryParam("involvedObject", "vm/" + name).get("/v1/events").then().statusCode(200)
                 .body("items.find { it.reason == 'GuestBooted' }.type", equalTo("Normal"))
                 .body("items.find { it.reason == 'GuestPoweredOff' }.type", equalTo("Normal"));

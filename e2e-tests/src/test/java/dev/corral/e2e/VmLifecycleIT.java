@@ -102,6 +102,13 @@ class VmLifecycleIT {
             var running = awaitVm(project, "tick-1", Duration.ofSeconds(120), vm -> phase(vm).equals("Running"), agent);
             String uid = running.path("metadata").path("uid").asText();
             assertThat(running.path("status").path("node").asText()).isEqualTo(node);
+            // The agent runs VMs with accelerator auto: KVM where its node has /dev/kvm, the software CPU elsewhere.
+            var nodeJson = cli("get", "node", node, "-o", "json");
+            assertThat(nodeJson.exit).as(nodeJson.err).isZero();
+            String hostAccelerator = JSON.readTree(nodeJson.out).path("status").path("accelerator").asText();
+            assertThat(running.path("status").path("accelerator").asText())
+                    .as("the VM's status says what runs it, on a %s node", hostAccelerator)
+                    .isEqualTo(hostAccelerator.equals("emulated-only") ? "emulated" : "kvm");
 
             // The console shows the guest booting and ticking: read it through the control plane, as users do.
             String console = awaitConsole(project, "tick-1", "tick 3", Duration.ofSeconds(60));
@@ -129,6 +136,7 @@ class VmLifecycleIT {
                 assertThat(events.get(i).path("id").asText()).isEqualTo(uid + "-" + (i + 1));
             }
             assertThat(events.get(3).path("data").path("reason").asText()).isEqualTo("StopRequested");
+            assertThat(events.get(1).path("data").path("accelerator").asText()).isEqualTo(running.path("status").path("accelerator").asText());
         } finally {
             retire(node);
         }

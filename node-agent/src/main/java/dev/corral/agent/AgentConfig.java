@@ -50,6 +50,14 @@ public interface AgentConfig {
     @WithDefault("262144")
     int consoleBufferBytes();
 
+    /**
+     * What runs this node's VMs: {@code auto} (KVM where /dev/kvm opens and speaks API version 12, else the software
+     * CPU), {@code kvm} (a VM fails to start where KVM cannot run it) or {@code emulated} (the software CPU, always).
+     * Each VM's status says which one ran it.
+     */
+    @WithDefault("auto")
+    String accelerator();
+
     /** The URL the control plane reaches this agent on (consoles); {@code http://<http host>:<http port>} when unset. */
     Optional<java.net.URI> advertisedUrl();
 }

@@ -20,6 +20,7 @@ import dev.corral.agent.reconcile.Reconciler;
 import dev.corral.agent.reconcile.WorkloadLedger;
 import dev.corral.agent.runtime.Consoles;
 import dev.corral.agent.runtime.EngineRuntime;
+import dev.corral.engine.vm.VmAccelerator;
 import dev.corral.agent.runtime.ImageCache;
 import dev.corral.api.DeviceClasses;
 import io.quarkus.runtime.ShutdownEvent;
@@ -68,7 +69,8 @@ public class NodeAgent {
         // The consoles of what an earlier agent process ran stay readable (from their logs).
         ledger.all().forEach(entry -> consoles.open(entry.uid()));
         var client = new ControlPlaneClient(config.controlPlaneUrl(), json);
-        var runtime = new EngineRuntime(client::image, new ImageCache(state.resolve("images"), client::downloadBlob));
+        var runtime = new EngineRuntime(client::image, new ImageCache(state.resolve("images"), client::downloadBlob),
+                VmAccelerator.parse(config.accelerator()));
         reconciler = new Reconciler(ledger, events, runtime, consoles, 2);
         watcher = new AssignmentWatcher(client, node, registration::registered, reconciler, config.resyncInterval());
         LOG.infof("Node agent for %s: state in %s, lifecycle events to Kafka at %s", node, state, config.kafkaBootstrapServers());

@@ -65,6 +65,11 @@ public class LifecycleService {
             var running = new Condition("Running", phase.equals("Running") ? "True" : "False", reason, message,
                     event.time() != null ? event.time() : Instant.now());
             var updated = status.withLifecycle(phase, data.generation(), data.sequence(), status.conditionsWith(running));
+            if (data.accelerator() != null) {
+                updated = updated.withAccelerator(data.accelerator());
+            } else if (action.equals("starting")) {
+                updated = updated.withAccelerator(null); // a new run: its node says what runs it once it runs
+            }
             boolean failed = phase.equals("Failed");
             if (!action.equals("exists") || !phase.equals(status.phase())) {
                 events.record(workload, failed ? "Warning" : "Normal", reason, message);

@@ -49,22 +49,28 @@ public final class Kvm implements AutoCloseable {
         return vcpuMmapSize;
     }
 
-    /** {@code KVM_GET_SUPPORTED_CPUID}: the CPUID leaves KVM can offer guests on this host, as {function, index, eax, ebx, ecx, edx}. */
-    public int[][] supportedCpuid() {
+    /** {@code KVM_GET_SUPPORTED_CPUID}: the CPUID leaves KVM can offer guests on this host. */
+    public java.util.List<CpuidEntry> supportedCpuid() {
         int max = 256;
         try (var arena = Arena.ofConfined()) {
             var cpuid = arena.allocate(KvmStructs.CPUID2_HEADER.byteSize() + max * KvmStructs.CPUID_ENTRY2.byteSize(), 8);
             cpuid.set(ValueLayout.JAVA_INT, 0, max);
             Libc.ioctl(fd, KvmIoctl.GET_SUPPORTED_CPUID, cpuid, "KVM_GET_SUPPORTED_CPUID");
             int n = cpuid.get(ValueLayout.JAVA_INT, 0);
-            int[][] entries = new int[n][];
+            var entries = new java.util.ArrayList<CpuidEntry>(n);
             for (int i = 0; i < n; i++) {
                 MemorySegment e = cpuid.asSlice(KvmStructs.CPUID2_HEADER.byteSize() + i * KvmStructs.CPUID_ENTRY2.byteSize());
-                entries[i] = new int[] {e.get(ValueLayout.JAVA_INT, 0), e.get(ValueLayout.JAVA_INT, 4), e.get(ValueLayout.JAVA_INT, 12),
-                        e.get(ValueLayout.JAVA_INT, 16), e.get(ValueLayout.JAVA_INT, 20), e.get(ValueLayout.JAVA_INT, 24)};
+                entries.add(new CpuidEntry(e.get(ValueLayout.JAVA_INT, 0), e.get(ValueLayout.JAVA_INT, 4), e.get(ValueLayout.JAVA_INT, 8),
+                        e.get(ValueLayout.JAVA_INT, 12), e.get(ValueLayout.JAVA_INT, 16), e.get(ValueLayout.JAVA_INT, 20),
+                        e.get(ValueLayout.JAVA_INT, 24)));
             }
-            return entries;
+            return java.util.List.copyOf(entries);
         }
+    }
+
+    /** {@code KVM_CREATE_VM}: a new, empty VM (no memory, no vCPUs). Closing this Kvm afterwards does not affect it. */
+    public VmFd createVm() {
+        return new VmFd(Libc.ioctl(fd, KvmIoctl.CREATE_VM, 0L, "KVM_CREATE_VM"), vcpuMmapSize);
     }
 
     @Override

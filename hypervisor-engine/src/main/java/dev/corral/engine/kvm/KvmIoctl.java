@@ -32,10 +32,13 @@ public final class KvmIoctl {
     public static final long SET_REGS = iow(0x82, KvmStructs.REGS.byteSize());
     public static final long GET_SREGS = ior(0x83, KvmStructs.SREGS.byteSize());
     public static final long SET_SREGS = iow(0x84, KvmStructs.SREGS.byteSize());
+    public static final long INTERRUPT = iow(0x86, KvmStructs.INTERRUPT.byteSize());
     public static final long GET_MSRS = iowr(0x88, KvmStructs.MSRS_HEADER.byteSize());
     public static final long SET_MSRS = iow(0x89, KvmStructs.MSRS_HEADER.byteSize());
     public static final long GET_FPU = ior(0x8c, KvmStructs.FPU.byteSize());
     public static final long SET_FPU = iow(0x8d, KvmStructs.FPU.byteSize());
+    public static final long GET_LAPIC = ior(0x8e, KvmStructs.LAPIC_STATE.byteSize());
+    public static final long SET_LAPIC = iow(0x8f, KvmStructs.LAPIC_STATE.byteSize());
     public static final long SET_CPUID2 = iow(0x90, KvmStructs.CPUID2_HEADER.byteSize());
     public static final long GET_VCPU_EVENTS = ior(0x9f, KvmStructs.VCPU_EVENTS.byteSize());
     public static final long SET_VCPU_EVENTS = iow(0xa0, KvmStructs.VCPU_EVENTS.byteSize());

@@ -96,6 +96,17 @@ public final class KvmStructs {
     public static final StructLayout MSRS_HEADER = structLayout(JAVA_INT.withName("nmsrs"), JAVA_INT.withName("pad"))
             .withName("kvm_msrs");
 
+    /** <pre>struct kvm_interrupt { __u32 irq; };</pre> (KVM_INTERRUPT: an external interrupt vector, userspace irqchip only) */
+    public static final StructLayout INTERRUPT = structLayout(JAVA_INT.withName("irq")).withName("kvm_interrupt");
+
+    /**
+     * <pre>#define KVM_APIC_REG_SIZE 0x400
+     * struct kvm_lapic_state { char regs[KVM_APIC_REG_SIZE]; };</pre> The local APIC's register page, registers at their
+     * MMIO offsets (LVT LINT0 at 0x350, LINT1 at 0x360).
+     */
+    public static final StructLayout LAPIC_STATE = structLayout(sequenceLayout(0x400, JAVA_BYTE).withName("regs"))
+            .withName("kvm_lapic_state");
+
     /** <pre>struct kvm_irq_level { union { __u32 irq; __s32 status; }; __u32 level; };</pre> */
     public static final StructLayout IRQ_LEVEL = structLayout(JAVA_INT.withName("irq"), JAVA_INT.withName("level"))
             .withName("kvm_irq_level");
@@ -154,8 +165,11 @@ public final class KvmStructs {
      *       struct { __u32 type; __u32 ndata; __u64 data[16]; } system_event;
      *       ... char padding[256]; }; ... };</pre>
      */
-    public static final long RUN_EXIT_REASON = 8;
+    public static final long RUN_REQUEST_INTERRUPT_WINDOW = 0;
     public static final long RUN_IMMEDIATE_EXIT = 1;
+    public static final long RUN_EXIT_REASON = 8;
+    public static final long RUN_READY_FOR_INTERRUPT_INJECTION = 12;
+    public static final long RUN_IF_FLAG = 13;
     public static final long RUN_EXIT_UNION = 32;
     public static final StructLayout RUN_IO = structLayout(JAVA_BYTE.withName("direction"), JAVA_BYTE.withName("size"),
             JAVA_SHORT.withName("port"), JAVA_INT.withName("count"), JAVA_LONG.withName("data_offset")).withName("io");

@@ -10,8 +10,14 @@ import java.lang.foreign.ValueLayout;
 public sealed interface VcpuExit {
 
     /** KVM_EXIT_* values of {@code <linux/kvm.h>} (checked by KvmAbiTest). */
-    int EXIT_UNKNOWN = 0, EXIT_EXCEPTION = 1, EXIT_IO = 2, EXIT_HLT = 5, EXIT_MMIO = 6, EXIT_SHUTDOWN = 8, EXIT_FAIL_ENTRY = 9,
-            EXIT_INTR = 10, EXIT_INTERNAL_ERROR = 17, EXIT_SYSTEM_EVENT = 24;
+    int EXIT_UNKNOWN = 0, EXIT_EXCEPTION = 1, EXIT_IO = 2, EXIT_HLT = 5, EXIT_MMIO = 6, EXIT_IRQ_WINDOW_OPEN = 7, EXIT_SHUTDOWN = 8,
+            EXIT_FAIL_ENTRY = 9, EXIT_INTR = 10, EXIT_INTERNAL_ERROR = 17, EXIT_SYSTEM_EVENT = 24;
+    /** KVM_INTERNAL_ERROR_EMULATION: the in-kernel instruction emulator could not run the instruction at RIP. */
+    int INTERNAL_ERROR_EMULATION = 1;
+    /** KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES: the exit carries the failed instruction's bytes. */
+    long EMULATION_FLAG_INSTRUCTION_BYTES = 1;
+    /** KVM_SYSTEM_EVENT_* types. */
+    int SYSTEM_EVENT_SHUTDOWN = 1, SYSTEM_EVENT_RESET = 2, SYSTEM_EVENT_CRASH = 3;
     int IO_IN = 0, IO_OUT = 1;
 
     /**
@@ -28,12 +34,32 @@ public sealed interface VcpuExit {
     record Halt() implements VcpuExit {
     }
 
+    /** The guest can take an interrupt now (asked for with {@code request_interrupt_window}; userspace irqchip only). */
+    record InterruptWindowOpen() implements VcpuExit {
+    }
+
     /** A triple fault or similar: the guest reset itself. */
     record Shutdown() implements VcpuExit {
     }
 
     /** KVM could not emulate or continue (suberror 1 is an emulation failure); the VM must fail, not the host. */
     record InternalError(int suberror, long[] data) implements VcpuExit {
+
+        /**
+         * The failed instruction's bytes, where KVM reports them (emulation failures since Linux 5.14), else none. The
+         * exit is then {@code struct { __u32 suberror; __u32 ndata; __u64 flags; __u8 insn_size; __u8 insn_bytes[15]; }
+         * emulation_failure}: data[0] is flags, and data[1..2] hold insn_size and the bytes.
+         */
+        public byte[] instructionBytes() {
+            if (suberror != INTERNAL_ERROR_EMULATION || data.length < 3 || (data[0] & EMULATION_FLAG_INSTRUCTION_BYTES) == 0) {
+                return new byte[0];
+            }
+            var bytes = MemorySegment.ofArray(new long[] {data[1], data[2]});
+            int size = Math.min(15, bytes.get(ValueLayout.JAVA_BYTE, 0) & 0xff);
+            byte[] instruction = new byte[size];
+            MemorySegment.copy(bytes, ValueLayout.JAVA_BYTE, 1, instruction, 0, size);
+            return instruction;
+        }
     }
 
     record FailEntry(long hardwareReason, int cpu) implements VcpuExit {
@@ -64,6 +90,7 @@ public sealed interface VcpuExit {
                         run.get(ValueLayout.JAVA_LONG_UNALIGNED, u + 8) & (length >= 8 ? -1L : (1L << (8 * length)) - 1));
             }
             case EXIT_HLT -> new Halt();
+            case EXIT_IRQ_WINDOW_OPEN -> new InterruptWindowOpen();
             case EXIT_SHUTDOWN -> new Shutdown();
             case EXIT_INTERNAL_ERROR -> {
                 int ndata = Math.min(16, Math.max(0, run.get(ValueLayout.JAVA_INT_UNALIGNED, u + 4)));

@@ -28,6 +28,9 @@ public final class Libc {
     public static final int MAP_NORESERVE = 0x4000;
     public static final int EFD_CLOEXEC = 0x80000;
     public static final int EFD_NONBLOCK = 0x800;
+    public static final int PROT_EXEC = 4;
+    /** {@code <bits/sigaction.h>}: restart interrupted system calls that can be restarted (KVM_RUN never is). */
+    public static final int SA_RESTART = 0x10000000;
 
     private static final Linker LINKER = Linker.nativeLinker();
     private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
@@ -51,6 +54,21 @@ public final class Libc {
     private static final MethodHandle WRITE = link("write", FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT,
             ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
     private static final MethodHandle EVENTFD = link("eventfd", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+    private static final MethodHandle MPROTECT = link("mprotect", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
+            ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
+    private static final MethodHandle SIGACTION = link("sigaction", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
+            ValueLayout.ADDRESS, ValueLayout.ADDRESS));
+    /** glibc's real-time signal range (SIGRTMIN/SIGRTMAX are these calls: NPTL keeps the lowest few for itself). */
+    private static final MethodHandle SIGRTMIN = LINKER.downcallHandle(LINKER.defaultLookup().find("__libc_current_sigrtmin")
+            .orElseThrow(), FunctionDescriptor.of(ValueLayout.JAVA_INT));
+    private static final MethodHandle SIGRTMAX = LINKER.downcallHandle(LINKER.defaultLookup().find("__libc_current_sigrtmax")
+            .orElseThrow(), FunctionDescriptor.of(ValueLayout.JAVA_INT));
+    /** {@code pthread_t pthread_self(void)}: cannot fail. pthread_t is an unsigned long on glibc. */
+    private static final MethodHandle PTHREAD_SELF = LINKER.downcallHandle(LINKER.defaultLookup().find("pthread_self").orElseThrow(),
+            FunctionDescriptor.of(ValueLayout.JAVA_LONG));
+    /** {@code int pthread_kill(pthread_t, int)}: returns the error number instead of setting errno. */
+    private static final MethodHandle PTHREAD_KILL = LINKER.downcallHandle(LINKER.defaultLookup().find("pthread_kill").orElseThrow(),
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
 
     /** One capture buffer per thread: no allocation per call on hot paths (the vCPU loop's ioctls). */
     private static final ThreadLocal<MemorySegment> STATE = ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(CALL_STATE));
@@ -112,6 +130,23 @@ public final class Libc {
         return (int) invoke(name, state -> (int) IOCTL_PTR.invokeExact(state, fd, request, arg));
     }
 
+    /**
+     * {@code ioctl(fd, request, arg)} with an integer argument, for calls whose failure is an answer rather than an
+     * error (KVM_RUN's EINTR when the thread was kicked): returns the result, or minus the errno. Throws nothing.
+     */
+    public static int ioctlOrErrno(int fd, long request, long arg) {
+        MemorySegment state = STATE.get();
+        int result;
+        try {
+            result = (int) IOCTL_LONG.invokeExact(state, fd, request, arg);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError("calling ioctl", t);
+        }
+        return result < 0 ? -errno(state) : result;
+    }
+
     /** {@code ioctl(fd, request, arg)} with an integer argument. */
     public static int ioctl(int fd, long request, long arg, String name) {
         return (int) invoke(name, state -> (int) IOCTL_LONG.invokeExact(state, fd, request, arg));
@@ -145,6 +180,61 @@ public final class Libc {
     /** {@code eventfd(2)}; returns the file descriptor. */
     public static int eventfd(int initialValue, int flags) {
         return (int) invoke("eventfd", state -> (int) EVENTFD.invokeExact(state, initialValue, flags));
+    }
+
+    /** {@code mprotect(2)} of a whole mapping. */
+    public static void mprotect(MemorySegment mapping, int prot) {
+        invoke("mprotect(" + mapping.byteSize() + ", " + prot + ")", state -> (int) MPROTECT.invokeExact(state, mapping, mapping.byteSize(), prot));
+    }
+
+    /**
+     * {@code sigaction(2)}: installs {@code action} (a {@link SigAction#LAYOUT}, or NULL to only ask) for {@code signal}
+     * and writes the previous disposition into {@code old} (or NULL).
+     */
+    public static void sigaction(int signal, MemorySegment action, MemorySegment old) {
+        invoke("sigaction(" + signal + ")", state -> (int) SIGACTION.invokeExact(state, signal, action, old));
+    }
+
+    /** SIGRTMIN as this process's libc defines it. */
+    public static int sigrtmin() {
+        return (int) call("__libc_current_sigrtmin", () -> (int) SIGRTMIN.invokeExact());
+    }
+
+    /** SIGRTMAX as this process's libc defines it. */
+    public static int sigrtmax() {
+        return (int) call("__libc_current_sigrtmax", () -> (int) SIGRTMAX.invokeExact());
+    }
+
+    /** The calling thread's {@code pthread_t}, for {@link #pthreadKill}. */
+    public static long pthreadSelf() {
+        return call("pthread_self", () -> (long) PTHREAD_SELF.invokeExact());
+    }
+
+    /**
+     * {@code pthread_kill(3)}: sends {@code signal} to one thread of this process. The caller must know the thread is
+     * still alive: a pthread_t of a thread that has ended may be reused or dangle.
+     */
+    public static void pthreadKill(long thread, int signal) {
+        int error = (int) call("pthread_kill", () -> (int) PTHREAD_KILL.invokeExact(thread, signal));
+        if (error != 0) {
+            throw new SysException("pthread_kill(" + signal + ")", error);
+        }
+    }
+
+    /** A downcall without errno. */
+    @FunctionalInterface
+    private interface PlainCall {
+        long call() throws Throwable;
+    }
+
+    private static long call(String name, PlainCall call) {
+        try {
+            return call.call();
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError("calling " + name, t);
+        }
     }
 
     /** {@code read(2)} into {@code buffer}; returns the byte count. */

@@ -33,8 +33,9 @@ final class EmulatedVcpu implements Vcpu {
         }, entry));
     }
 
+    /** Slices of {@code budget} instructions bound how long a run takes; the deadline needs no watching. */
     @Override
-    public Exit run(long budget) {
+    public Exit run(long budget, long deadlineNanos) {
         return switch (cpu.run(budget)) {
             case CpuExit.BudgetSpent b -> BUDGET_SPENT;
             case CpuExit.Halt h -> HALT;

@@ -1,20 +1,19 @@
 package dev.corral.engine.vm;
 
 import java.util.Objects;
-import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 
-import dev.corral.engine.devices.legacy.I8254;
-import dev.corral.engine.devices.legacy.I8259Pair;
-
 /**
- * The boot vCPU's loop, a state machine. RUNNING: deliver a pending interrupt if the CPU can take one, run a slice,
- * act on the exit. HALTED: sleep until the PIC has an interrupt for a CPU that can take it (the PIT's next edge,
- * or a device raising a line, which unparks the thread) or a stop request. FINISHED: the outcome is known.
+ * One vCPU's loop, a state machine, the same for every backend. RUNNING: deliver a pending interrupt if the CPU can
+ * take one (else ask it to come back when it can), run, act on the exit. HALTED: sleep until the interrupt source has
+ * an interrupt for a CPU that can take it (a timer's next edge, or a device raising a line, which wakes the thread) or
+ * a request. PAUSED: park until resumed. FINISHED: the outcome is known.
  *
- * <p>Slices are {@link #BUDGET} instructions, so a stop request and timer edges are seen within a fraction of a
- * millisecond of guest execution. A CPU halted with interrupts disabled stays halted, as a real one does (only
- * a stop request ends it): {@code cli; hlt} is how a guest stops for good.
+ * <p>The software CPU runs slices of {@link #BUDGET} instructions, so requests and timer edges are seen within a
+ * fraction of a millisecond of guest execution; a KVM vCPU is kicked out of KVM_RUN for them. A CPU halted with
+ * interrupts disabled stays halted, as a real one does (only a request ends it): {@code cli; hlt} is how a guest stops
+ * for good. With KVM's in-kernel irqchip the kernel does HLT and interrupts, and the source here is
+ * {@link InterruptSource#NONE}.
  */
 final class VcpuLoop {
 
@@ -23,7 +22,7 @@ final class VcpuLoop {
     /** The longest a halted vCPU sleeps without looking again: a bound on any lost wake-up, not the normal path. */
     static final long MAX_SLEEP_NANOS = 100_000_000;
 
-    enum State { RUNNING, HALTED, FINISHED }
+    enum State { RUNNING, HALTED, PAUSED, FINISHED }
 
     /** How a halted vCPU waits: LockSupport.parkNanos in production, so an unpark ends the wait early. */
     @FunctionalInterface
@@ -33,31 +32,31 @@ final class VcpuLoop {
 
     private final Vcpu cpu;
     private final ExitDispatcher exits;
-    private final I8259Pair pic;
-    private final I8254 pit;
+    private final InterruptSource interrupts;
     private final LongSupplier clock;
-    private final BooleanSupplier stopRequested;
+    private final RunControl control;
     private final Sleeper sleeper;
     private VirtualMachine.Outcome outcome;
+    /** Where a paused loop goes on: a CPU halted before the pause is still halted after it. */
+    private State beforePause = State.RUNNING;
 
-    VcpuLoop(Vcpu cpu, ExitDispatcher exits, I8259Pair pic, I8254 pit, LongSupplier clock, BooleanSupplier stopRequested,
-            Sleeper sleeper) {
+    VcpuLoop(Vcpu cpu, ExitDispatcher exits, InterruptSource interrupts, LongSupplier clock, RunControl control, Sleeper sleeper) {
         this.cpu = Objects.requireNonNull(cpu, "cpu");
         this.exits = Objects.requireNonNull(exits, "exits");
-        this.pic = Objects.requireNonNull(pic, "pic");
-        this.pit = Objects.requireNonNull(pit, "pit");
+        this.interrupts = Objects.requireNonNull(interrupts, "interrupts");
         this.clock = Objects.requireNonNull(clock, "clock");
-        this.stopRequested = Objects.requireNonNull(stopRequested, "stopRequested");
+        this.control = Objects.requireNonNull(control, "control");
         this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
     }
 
-    /** Runs the guest until it is over; returns why. */
+    /** Runs the vCPU until it or the VM is over; returns why. */
     VirtualMachine.Outcome run() {
         var state = State.RUNNING;
         while (state != State.FINISHED) {
             state = switch (state) {
                 case RUNNING -> running();
                 case HALTED -> halted();
+                case PAUSED -> paused();
                 case FINISHED -> State.FINISHED;
             };
         }
@@ -65,14 +64,21 @@ final class VcpuLoop {
     }
 
     private State running() {
-        if (stopRequested.getAsBoolean()) {
+        if (control.stopRequested()) {
             return finish(new VirtualMachine.Outcome.StopRequested());
         }
-        pit.advanceTo(clock.getAsLong());
-        if (cpu.interruptible() && pic.hasInterrupt()) {
-            cpu.injectInterrupt(pic.acknowledge());
+        if (control.pauseRequested()) {
+            return pause(State.RUNNING);
         }
-        return switch (exits.dispatch(cpu.run(BUDGET), cpu)) {
+        interrupts.advanceTo(clock.getAsLong());
+        if (interrupts.hasInterrupt()) {
+            if (cpu.interruptible()) {
+                cpu.injectInterrupt(interrupts.acknowledge());
+            } else {
+                cpu.requestInterruptWindow();
+            }
+        }
+        return switch (exits.dispatch(cpu.run(BUDGET, interrupts.nextDeadlineNanos()), cpu)) {
             case ExitDispatcher.Next.Continue c -> State.RUNNING;
             case ExitDispatcher.Next.Sleep s -> State.HALTED;
             case ExitDispatcher.Next.Finish f -> finish(f.outcome());
@@ -80,21 +86,35 @@ final class VcpuLoop {
     }
 
     private State halted() {
-        if (stopRequested.getAsBoolean()) {
+        if (control.stopRequested()) {
             return finish(new VirtualMachine.Outcome.StopRequested());
         }
+        if (control.pauseRequested()) {
+            return pause(State.HALTED);
+        }
         long now = clock.getAsLong();
-        pit.advanceTo(now);
+        interrupts.advanceTo(now);
         boolean canTake = cpu.interruptible();
-        if (canTake && pic.hasInterrupt()) {
+        if (canTake && interrupts.hasInterrupt()) {
             return State.RUNNING;
         }
-        long deadline = canTake ? pit.nextDeadlineNanos() : Long.MAX_VALUE;
+        long deadline = canTake ? interrupts.nextDeadlineNanos() : Long.MAX_VALUE;
         long wait = deadline == Long.MAX_VALUE ? MAX_SLEEP_NANOS : Math.max(0, Math.min(deadline - now, MAX_SLEEP_NANOS));
         if (wait > 0) {
             sleeper.sleep(wait);
         }
         return State.HALTED;
+    }
+
+    private State pause(State from) {
+        beforePause = from;
+        return State.PAUSED;
+    }
+
+    /** Parks until resumed (or stopped: the state it goes back to sees the stop request first). */
+    private State paused() {
+        control.parkWhilePaused();
+        return beforePause;
     }
 
     private State finish(VirtualMachine.Outcome result) {

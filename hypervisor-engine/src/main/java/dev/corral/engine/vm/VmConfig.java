@@ -9,19 +9,22 @@ import dev.corral.engine.storage.BlockImage;
  * What a VM is made of. Checked when built: a bad value throws {@link VmException} saying which.
  *
  * @param name        for thread names and messages; not blank
- * @param vcpus       1-255; only vCPU 0 runs for now (the others are accepted and stay parked: the software CPU
- *                    backend has no APs yet)
+ * @param vcpus       1-255. Under KVM with its in-kernel irqchip every vCPU runs (the application processors wait
+ *                    for INIT/SIPI from the guest); on the software CPU only vCPU 0 runs for now (it has no local APIC)
  * @param memoryBytes guest RAM at guest-physical 0, a multiple of 4 KiB, at least {@link #MIN_MEMORY_BYTES}
- * @param kernel      a bzImage with a 64-bit entry (boot protocol 2.12+); not empty
+ * @param kernel      a bzImage with a 64-bit entry (boot protocol 2.12+), or an ELF kernel with a PVH entry note
+ *                    (an uncompressed vmlinux; under KVM only, the software CPU has no 32-bit mode yet); not empty
  * @param initrd      an initial ramdisk, or null
  * @param cmdline     the kernel command line; null means empty
  * @param debugExit   whether the guest may end the VM with a status through port 0x501 (test guests only)
  * @param disks       virtio-blk disks, at most {@link #MAX_DISKS}, in the order the guest names them (vda, vdb, ...);
  *                    null means none. Until the machine splits RAM around the PCI hole, a VM with disks has at most
  *                    2816 MiB (RAM below the ECAM window at 0xb0000000; see PciDevices)
+ * @param accelerator what runs the vCPUs: {@link VmAccelerator#KVM}, {@link VmAccelerator#EMULATED} or
+ *                    {@link VmAccelerator#AUTO}; null means emulated
  */
 public record VmConfig(String name, int vcpus, long memoryBytes, byte[] kernel, byte[] initrd, String cmdline, boolean debugExit,
-        List<Disk> disks) {
+        List<Disk> disks, VmAccelerator accelerator) {
 
     /**
      * A disk: the image (opened by the caller, who closes it after closing the VM) and the serial number the guest
@@ -61,10 +64,33 @@ public record VmConfig(String name, int vcpus, long memoryBytes, byte[] kernel, 
         if (disks.size() > MAX_DISKS) {
             throw new VmException("VM " + name + ": " + disks.size() + " disks is more than " + MAX_DISKS);
         }
+        accelerator = accelerator == null ? VmAccelerator.EMULATED : accelerator;
     }
 
-    /** A VM without disks. */
+    /** A VM without disks on the software CPU. */
     public VmConfig(String name, int vcpus, long memoryBytes, byte[] kernel, byte[] initrd, String cmdline, boolean debugExit) {
-        this(name, vcpus, memoryBytes, kernel, initrd, cmdline, debugExit, List.of());
+        this(name, vcpus, memoryBytes, kernel, initrd, cmdline, debugExit, List.of(), VmAccelerator.EMULATED);
+    }
+
+    /** A VM with {@code disks} on the software CPU. */
+    public VmConfig(String name, int vcpus, long memoryBytes, byte[] kernel, byte[] initrd, String cmdline, boolean debugExit,
+            List<Disk> disks) {
+        this(name, vcpus, memoryBytes, kernel, initrd, cmdline, debugExit, disks, VmAccelerator.EMULATED);
+    }
+
+    /** A VM without disks, run by {@code accelerator}. */
+    public VmConfig(String name, int vcpus, long memoryBytes, byte[] kernel, byte[] initrd, String cmdline, boolean debugExit,
+            VmAccelerator accelerator) {
+        this(name, vcpus, memoryBytes, kernel, initrd, cmdline, debugExit, List.of(), accelerator);
+    }
+
+    /** The same VM, booted with {@code cmdline}. */
+    public VmConfig withCmdline(String cmdline) {
+        return new VmConfig(name, vcpus, memoryBytes, kernel, initrd, cmdline, debugExit, disks, accelerator);
+    }
+
+    /** The same VM, run by {@code accelerator}. */
+    public VmConfig withAccelerator(VmAccelerator accelerator) {
+        return new VmConfig(name, vcpus, memoryBytes, kernel, initrd, cmdline, debugExit, disks, accelerator);
     }
 }

@@ -45,6 +45,8 @@ class KvmAbiTest {
         size(c, expected, "kvm_pit_config", KvmStructs.PIT_CONFIG);
         size(c, expected, "kvm_msi", KvmStructs.MSI);
         size(c, expected, "kvm_vcpu_events", KvmStructs.VCPU_EVENTS);
+        size(c, expected, "kvm_interrupt", KvmStructs.INTERRUPT);
+        size(c, expected, "kvm_lapic_state", KvmStructs.LAPIC_STATE);
         for (String f : new String[] {"rax", "rsi", "rsp", "r8", "r15", "rip", "rflags"}) {
             offset(c, expected, "kvm_regs", f, KvmStructs.REGS, f);
         }
@@ -80,6 +82,13 @@ class KvmAbiTest {
         c.append(line("offsetof kvm_run.immediate_exit", "offsetof(struct kvm_run, immediate_exit)"));
         expected.put("offsetof kvm_run.exit_reason", KvmStructs.RUN_EXIT_REASON);
         c.append(line("offsetof kvm_run.exit_reason", "offsetof(struct kvm_run, exit_reason)"));
+        for (Object[] f : new Object[][] {{"request_interrupt_window", KvmStructs.RUN_REQUEST_INTERRUPT_WINDOW},
+                {"ready_for_interrupt_injection", KvmStructs.RUN_READY_FOR_INTERRUPT_INJECTION}, {"if_flag", KvmStructs.RUN_IF_FLAG},
+                {"emulation_failure.flags", KvmStructs.RUN_EXIT_UNION + 8}, {"emulation_failure.insn_size", KvmStructs.RUN_EXIT_UNION + 16},
+                {"emulation_failure.insn_bytes", KvmStructs.RUN_EXIT_UNION + 17}}) {
+            expected.put("offsetof kvm_run." + f[0], (Long) f[1]);
+            c.append(line("offsetof kvm_run." + f[0], "offsetof(struct kvm_run, " + f[0] + ")"));
+        }
         union(c, expected, "io", KvmStructs.RUN_IO, "direction", "size", "port", "count", "data_offset");
         union(c, expected, "mmio", KvmStructs.RUN_MMIO, "phys_addr", "data", "len", "is_write");
         union(c, expected, "internal", KvmStructs.RUN_INTERNAL, "suberror", "ndata", "data");
@@ -96,7 +105,15 @@ class KvmAbiTest {
                 {"KVM_EXIT_MMIO", "" + VcpuExit.EXIT_MMIO}, {"KVM_EXIT_SHUTDOWN", "" + VcpuExit.EXIT_SHUTDOWN},
                 {"KVM_EXIT_FAIL_ENTRY", "" + VcpuExit.EXIT_FAIL_ENTRY}, {"KVM_EXIT_INTR", "" + VcpuExit.EXIT_INTR},
                 {"KVM_EXIT_INTERNAL_ERROR", "" + VcpuExit.EXIT_INTERNAL_ERROR}, {"KVM_EXIT_SYSTEM_EVENT", "" + VcpuExit.EXIT_SYSTEM_EVENT},
-                {"KVM_EXIT_IO_OUT", "" + VcpuExit.IO_OUT}, {"KVM_EXIT_IO_IN", "" + VcpuExit.IO_IN}}) {
+                {"KVM_EXIT_IO_OUT", "" + VcpuExit.IO_OUT}, {"KVM_EXIT_IO_IN", "" + VcpuExit.IO_IN},
+                {"KVM_EXIT_IRQ_WINDOW_OPEN", "" + VcpuExit.EXIT_IRQ_WINDOW_OPEN},
+                {"KVM_INTERNAL_ERROR_EMULATION", "" + VcpuExit.INTERNAL_ERROR_EMULATION},
+                {"KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES", "" + VcpuExit.EMULATION_FLAG_INSTRUCTION_BYTES},
+                {"KVM_SYSTEM_EVENT_SHUTDOWN", "" + VcpuExit.SYSTEM_EVENT_SHUTDOWN}, {"KVM_SYSTEM_EVENT_RESET", "" + VcpuExit.SYSTEM_EVENT_RESET},
+                {"KVM_SYSTEM_EVENT_CRASH", "" + VcpuExit.SYSTEM_EVENT_CRASH}, {"KVM_CPUID_FLAG_SIGNIFCANT_INDEX", "" + CpuidEntry.FLAG_SIGNIFICANT_INDEX},
+                {"KVM_CAP_IMMEDIATE_EXIT", "" + Kvm.CAP_IMMEDIATE_EXIT}, {"KVM_CAP_IRQCHIP", "" + Kvm.CAP_IRQCHIP},
+                {"KVM_CAP_PIT2", "" + Kvm.CAP_PIT2}, {"KVM_CAP_SET_TSS_ADDR", "" + Kvm.CAP_SET_TSS_ADDR},
+                {"KVM_CAP_USER_MEMORY", "" + Kvm.CAP_USER_MEMORY}, {"KVM_PIT_SPEAKER_DUMMY", "" + VmFd.PIT_SPEAKER_DUMMY}}) {
             expected.put("value " + v[0], Long.parseLong(v[1]));
             c.append(line("value " + v[0], "(unsigned long) " + v[0]));
         }

@@ -31,7 +31,29 @@ class KvmTest {
         try (var kvm = Kvm.open()) {
             assertThat(kvm.vcpuMmapSize()).isGreaterThanOrEqualTo(4096);
             assertThat(kvm.checkExtension(Kvm.CAP_USER_MEMORY)).isPositive();
-            assertThat(java.util.Arrays.stream(kvm.supportedCpuid()).anyMatch(leaf -> leaf[0] == 0)).as("leaf 0 is offered").isTrue();
+            assertThat(kvm.supportedCpuid().stream().anyMatch(leaf -> leaf.function() == 0)).as("leaf 0 is offered").isTrue();
+        }
+    }
+
+    @Test
+    void aClosedVcpusRunPageFailsToBeTouchedInsteadOfCrashingTheProcess() {
+        assumeTrue(Files.exists(Path.of(Kvm.DEVICE)), "this host has no /dev/kvm (the software CPU is its backend)");
+        try (var kvm = Kvm.open(); var vm = kvm.createVm()) {
+            var vcpu = vm.createVcpu(0);
+            vcpu.setImmediateExit(true);
+            assertThat(vcpu.runPage().get(java.lang.foreign.ValueLayout.JAVA_BYTE, KvmStructs.RUN_IMMEDIATE_EXIT)).isEqualTo((byte) 1);
+            vcpu.close();
+            assertThatThrownBy(() -> vcpu.setImmediateExit(true)).isInstanceOf(IllegalStateException.class);
+            vcpu.close(); // twice is fine
+        }
+    }
+
+    @Test
+    void aVcpuWithImmediateExitSetComesBackAtOnceAsInterrupted() {
+        assumeTrue(Files.exists(Path.of(Kvm.DEVICE)), "this host has no /dev/kvm (the software CPU is its backend)");
+        try (var kvm = Kvm.open(); var vm = kvm.createVm(); var vcpu = vm.createVcpu(0)) {
+            vcpu.setImmediateExit(true);
+            assertThat(vcpu.run()).isInstanceOf(VcpuExit.Interrupted.class);
         }
     }
 }

@@ -8,6 +8,7 @@ import dev.corral.engine.devices.acpi.FixedHardware;
 import dev.corral.engine.devices.legacy.Chipset;
 import dev.corral.engine.devices.legacy.ConsoleBuffer;
 import dev.corral.engine.devices.legacy.LegacyDevices;
+import dev.corral.engine.machine.MmioBus;
 import dev.corral.engine.machine.PortIoBus;
 import dev.corral.engine.vm.ExitDispatcher.Next;
 import dev.corral.engine.vm.Vcpu.Exit;
@@ -18,7 +19,7 @@ class ExitDispatcherTest {
     private final PortIoBus ports = new PortIoBus();
     private final PowerRequest power = new PowerRequest();
     private final ScriptedVcpu cpu = new ScriptedVcpu();
-    private final ExitDispatcher dispatcher = new ExitDispatcher(ports, power);
+    private final ExitDispatcher dispatcher = new ExitDispatcher(ports, new MmioBus(), power);
     private final ConsoleBuffer console = ConsoleBuffer.of(64);
 
     ExitDispatcherTest() {
@@ -93,5 +94,46 @@ class ExitDispatcherTest {
         assertThat(dispatcher.dispatch(new Exit.Halt(), cpu)).isEqualTo(ExitDispatcher.SLEEP);
         assertThat(dispatcher.dispatch(new Exit.BudgetSpent(), cpu)).isEqualTo(ExitDispatcher.CONTINUE);
         assertThat(cpu.portInValues).isEmpty();
+    }
+
+    @Test
+    void anMmioReadOfAnUnclaimedAddressCompletesWithAllOnesAndAWriteIsDropped() {
+        var mmio = new MmioBus();
+        var kvmLike = new ScriptedVcpu();
+        var d = new ExitDispatcher(ports, mmio, power);
+        assertThat(d.dispatch(new Exit.Mmio(false, 0xfed00000L, 4, 0), kvmLike)).isEqualTo(ExitDispatcher.CONTINUE);
+        assertThat(d.dispatch(new Exit.Mmio(false, 0xfed00008L, 8, 0), kvmLike)).isEqualTo(ExitDispatcher.CONTINUE);
+        assertThat(kvmLike.mmioReadValues).containsExactly(0xffffffffL, -1L);
+        assertThat(d.dispatch(new Exit.Mmio(true, 0xfed00000L, 4, 7), kvmLike)).isEqualTo(ExitDispatcher.CONTINUE);
+        assertThat(mmio.counters().unclaimedReadsAt(0xfed00000L)).isEqualTo(1);
+    }
+
+    @Test
+    void anMmioDeviceSeesItsOffsetAndAnswersTheRead() {
+        var mmio = new MmioBus();
+        var writes = new java.util.ArrayList<String>();
+        mmio.register(0xd0000000L, 0x1000, "probe", new dev.corral.engine.machine.MmioDevice() {
+            @Override
+            public long read(long offset, int size) {
+                return offset + size;
+            }
+
+            @Override
+            public void write(long offset, int size, long value) {
+                writes.add(offset + "/" + size + "=" + value);
+            }
+        });
+        var d = new ExitDispatcher(ports, mmio, power);
+        d.dispatch(new Exit.Mmio(false, 0xd0000010L, 2, 0), cpu);
+        d.dispatch(new Exit.Mmio(true, 0xd0000020L, 8, 99), cpu);
+        assertThat(cpu.mmioReadValues).containsExactly(0x12L);
+        assertThat(writes).containsExactly("32/8=99");
+    }
+
+    @Test
+    void aPlatformResetPowersOffWithCodeZeroAndABackendFailureFailsTheVm() {
+        assertThat(dispatcher.dispatch(new Exit.Reset(), cpu)).isEqualTo(new Next.Finish(new VirtualMachine.Outcome.PoweredOff(0)));
+        assertThat(new ExitDispatcher(ports, new MmioBus(), new PowerRequest()).dispatch(new Exit.Failed("KVM could not emulate"), cpu))
+                .isEqualTo(new Next.Finish(new VirtualMachine.Outcome.EngineFailed("KVM could not emulate")));
     }
 }

@@ -45,8 +45,8 @@ class LinuxAcpiIT {
     private Vcpu recordingWrites(Vcpu cpu) {
         return new Vcpu() {
             @Override
-            public Exit run(long budget) {
-                var exit = cpu.run(budget);
+            public Exit run(long budget, long deadlineNanos) {
+                var exit = cpu.run(budget, deadlineNanos);
                 if (exit instanceof Exit.PortIo io && !io.in()) {
                     lastWrite.set(io);
                 }

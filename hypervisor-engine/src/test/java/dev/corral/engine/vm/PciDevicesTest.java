@@ -77,6 +77,6 @@ class PciDevicesTest {
         assertThatThrownBy(() -> new VmConfig.Disk(new RamDisk(4096, false), "x".repeat(21))).isInstanceOf(VmException.class);
         assertThatThrownBy(() -> new VmConfig.Disk(new RamDisk(4096, false), "tab\there")).isInstanceOf(VmException.class);
         assertThat(new VmConfig("v", 1, 64L << 20, TickerImage.bytes(), null, "", false).disks()).isEmpty();
-        assertThat(new VmConfig("v", 1, 64L << 20, TickerImage.bytes(), null, "", false, null).disks()).isEqualTo(List.of());
+        assertThat(new VmConfig("v", 1, 64L << 20, TickerImage.bytes(), null, "", false, (List<VmConfig.Disk>) null).disks()).isEqualTo(List.of());
     }
 }

@@ -15,6 +15,9 @@ final class ScriptedVcpu implements Vcpu {
     private final Deque<Supplier<Exit>> script = new ArrayDeque<>();
     final List<Integer> injected = new ArrayList<>();
     final List<Integer> portInValues = new ArrayList<>();
+    final List<Long> mmioReadValues = new ArrayList<>();
+    volatile int windowRequests;
+    volatile int kicks;
     volatile boolean interruptsEnabled = true;
     volatile int runs;
 
@@ -29,7 +32,7 @@ final class ScriptedVcpu implements Vcpu {
     }
 
     @Override
-    public synchronized Exit run(long budget) {
+    public synchronized Exit run(long budget, long deadlineNanos) {
         runs++;
         var next = script.poll();
         return next == null ? new Exit.BudgetSpent() : next.get();
@@ -48,5 +51,20 @@ final class ScriptedVcpu implements Vcpu {
     @Override
     public synchronized void completePortIn(int value) {
         portInValues.add(value);
+    }
+
+    @Override
+    public synchronized void completeMmioRead(long value) {
+        mmioReadValues.add(value);
+    }
+
+    @Override
+    public void requestInterruptWindow() {
+        windowRequests++;
+    }
+
+    @Override
+    public void kick() {
+        kicks++;
     }
 }

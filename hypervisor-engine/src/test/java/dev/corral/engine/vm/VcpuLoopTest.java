@@ -9,6 +9,7 @@ import java.util.List;
 import dev.corral.engine.devices.legacy.Chipset;
 import dev.corral.engine.devices.legacy.ConsoleBuffer;
 import dev.corral.engine.devices.legacy.LegacyDevices;
+import dev.corral.engine.machine.MmioBus;
 import dev.corral.engine.machine.PortIoBus;
 import dev.corral.engine.vm.Vcpu.Exit;
 import org.junit.jupiter.api.Test;
@@ -19,7 +20,7 @@ import org.junit.jupiter.api.Timeout;
 class VcpuLoopTest {
 
     private long now = 1_000_000_000L;
-    private boolean stop;
+    private final RunControl control = new RunControl();
     private final List<Long> sleeps = new ArrayList<>();
     private final PortIoBus ports = new PortIoBus();
     private final PowerRequest power = new PowerRequest();
@@ -27,8 +28,8 @@ class VcpuLoopTest {
     private final LegacyDevices legacy = LegacyDevices.attach(ports, chipset.pic(),
             new LegacyDevices.Config(ConsoleBuffer.of(64), Clock.systemUTC(), power::reset, power::debugExit, true));
     private final ScriptedVcpu cpu = new ScriptedVcpu();
-    private final VcpuLoop loop = new VcpuLoop(cpu, new ExitDispatcher(ports, power), chipset.pic(), chipset.pit(), () -> now,
-            () -> stop, nanos -> {
+    private final VcpuLoop loop = new VcpuLoop(cpu, new ExitDispatcher(ports, new MmioBus(), power), InterruptSource.of(chipset), () -> now,
+            control, nanos -> {
                 sleeps.add(nanos);
                 now += nanos;
             });
@@ -68,11 +69,13 @@ class VcpuLoopTest {
         cpu.interruptsEnabled = false;
         cpu.then(new Exit.BudgetSpent()).then(new Exit.Halt());
         var stopper = new ArrayList<Long>();
-        var stoppingLoop = new VcpuLoop(cpu, new ExitDispatcher(ports, power), chipset.pic(), chipset.pit(), () -> now, () -> stop,
+        var stoppingLoop = new VcpuLoop(cpu, new ExitDispatcher(ports, new MmioBus(), power), InterruptSource.of(chipset), () -> now, control,
                 nanos -> {
                     stopper.add(nanos);
                     now += nanos;
-                    stop = stopper.size() == 20;
+                    if (stopper.size() == 20) {
+                        control.requestStop();
+                    }
                 });
 
         assertThat(stoppingLoop.run()).isEqualTo(new VirtualMachine.Outcome.StopRequested());
@@ -99,7 +102,7 @@ class VcpuLoopTest {
     @Test
     void aStopRequestEndsARunningLoopAtTheNextSlice() {
         cpu.then(() -> {
-            stop = true;
+            control.requestStop();
             return new Exit.BudgetSpent();
         });
         assertThat(loop.run()).isEqualTo(new VirtualMachine.Outcome.StopRequested());
@@ -110,12 +113,57 @@ class VcpuLoopTest {
     void aHaltWithNoTimerProgrammedSleepsInBoundedNaps() {
         cpu.then(new Exit.Halt());
         var naps = new ArrayList<Long>();
-        var napping = new VcpuLoop(cpu, new ExitDispatcher(ports, power), chipset.pic(), chipset.pit(), () -> now, () -> stop,
+        var napping = new VcpuLoop(cpu, new ExitDispatcher(ports, new MmioBus(), power), InterruptSource.of(chipset), () -> now, control,
                 nanos -> {
                     naps.add(nanos);
-                    stop = naps.size() == 3;
+                    if (naps.size() == 3) {
+                        control.requestStop();
+                    }
                 });
         assertThat(napping.run()).isEqualTo(new VirtualMachine.Outcome.StopRequested());
         assertThat(naps).containsExactly(VcpuLoop.MAX_SLEEP_NANOS, VcpuLoop.MAX_SLEEP_NANOS, VcpuLoop.MAX_SLEEP_NANOS);
+    }
+
+    @Test
+    void anInterruptACpuCannotTakeYetAsksItToComeBackWhenItCan() {
+        programLikeTheTicker();
+        cpu.interruptsEnabled = false;
+        cpu.then(() -> {
+            now += 15_000_000; // an edge is pending now
+            return new Exit.BudgetSpent();
+        }).then(new Exit.BudgetSpent()).then(() -> {
+            cpu.interruptsEnabled = true; // the window opens (KVM: KVM_EXIT_IRQ_WINDOW_OPEN)
+            return new Exit.BudgetSpent();
+        }).then(out(0x501, 0));
+
+        assertThat(loop.run()).isEqualTo(new VirtualMachine.Outcome.PoweredOff(0));
+
+        assertThat(cpu.windowRequests).as("asked before each run while IF was clear").isEqualTo(2);
+        assertThat(cpu.injected).containsExactly(0x20);
+    }
+
+    @Test
+    void aPausedLoopRunsNothingUntilResumedAndAHaltedCpuStaysHalted() throws Exception {
+        cpu.interruptsEnabled = false;
+        cpu.then(new Exit.Halt());
+        var napping = new VcpuLoop(cpu, new ExitDispatcher(ports, new MmioBus(), power), InterruptSource.NONE, System::nanoTime, control,
+                nanos -> java.util.concurrent.locks.LockSupport.parkNanos(1_000_000));
+        var result = new java.util.concurrent.CompletableFuture<VirtualMachine.Outcome>();
+        var thread = Thread.ofPlatform().start(() -> result.complete(napping.run()));
+        while (cpu.runs == 0) {
+            Thread.sleep(1);
+        }
+        control.requestPause();
+        control.awaitParked(1, () -> false);
+        int runs = cpu.runs;
+        Thread.sleep(50);
+        assertThat(cpu.runs).as("a parked loop runs nothing").isEqualTo(runs);
+
+        control.resume();
+        Thread.sleep(50);
+        assertThat(cpu.runs).as("halted before the pause, halted after it: not run again").isEqualTo(runs);
+        control.requestStop();
+        thread.join();
+        assertThat(result.get()).isEqualTo(new VirtualMachine.Outcome.StopRequested());
     }
 }

@@ -180,4 +180,39 @@ class VirtualMachineTest {
         assertThatThrownBy(() -> VirtualMachine.create(small, ConsoleBuffer.of(16), listener))
                 .isInstanceOf(VmException.class).hasMessageContaining("initrd");
     }
+
+    @Test
+    void pauseTakesTheVcpuOutOfGuestCodeUntilResumeAndAStopStillEndsIt() throws Exception {
+        var cpu = new ScriptedVcpu(); // BudgetSpent forever: a busy guest
+        try (var vm = create(cpu)) {
+            assertThatThrownBy(vm::pause).isInstanceOf(IllegalStateException.class).hasMessageContaining("has not been started");
+            vm.start();
+            vm.pause();
+            assertThat(vm.state()).isEqualTo(VirtualMachine.State.PAUSED);
+            int runs = cpu.runs;
+            Thread.sleep(50);
+            assertThat(cpu.runs).isEqualTo(runs);
+            assertThat(cpu.kicks).as("pausing kicks the vCPU").isPositive();
+            vm.resume();
+            assertThat(vm.state()).isEqualTo(VirtualMachine.State.RUNNING);
+            while (cpu.runs == runs) {
+                Thread.sleep(1);
+            }
+            vm.pause();
+            assertThat(vm.stop(Duration.ofSeconds(1))).isEqualTo(new VirtualMachine.Outcome.StopRequested());
+            assertThat(vm.state()).isEqualTo(VirtualMachine.State.FINISHED);
+            vm.pause(); // nothing to pause
+            vm.resume();
+            assertThat(vm.state()).isEqualTo(VirtualMachine.State.FINISHED);
+        }
+    }
+
+    @Test
+    void aVmOnTheScriptedCpuIsTheSoftwareCpusMachineWithOneVcpu() {
+        try (var vm = VirtualMachine.create(new VmConfig("t1", 4, 64L << 20, TickerImage.bytes(), null, "", true), ConsoleBuffer.of(16),
+                listener, (memory, mmio, entry) -> new ScriptedVcpu())) {
+            assertThat(vm.accelerator()).isEqualTo(VmAccelerator.EMULATED);
+            assertThat(vm.runningVcpuCount()).as("the software CPU has no application processors yet").isEqualTo(1);
+        }
+    }
 }

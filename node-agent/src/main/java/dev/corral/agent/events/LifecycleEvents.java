@@ -46,12 +46,21 @@ public final class LifecycleEvents {
      * @return the event's sequence number
      */
     public long publish(Desired workload, String action, long generation, String reason, String message) {
+        return publish(workload, action, generation, reason, message, null);
+    }
+
+    /**
+     * Publishes {@code corral.<kind>.<action>}, saying what runs the VM ({@code kvm}, {@code emulated}; null: nothing).
+     *
+     * @return the event's sequence number
+     */
+    public long publish(Desired workload, String action, long generation, String reason, String message, String accelerator) {
         long sequence = ledger.nextSequence(workload.uid());
         var devices = workload.devices().stream()
                 .map(address -> new AssignedDevice(address, deviceClasses.getOrDefault(address, "other")))
                 .toList();
         var data = new LifecycleData(workload.kind(), workload.uid(), workload.name(), workload.project(), node, sequence,
-                generation, workload.vcpus(), workload.memoryMiB(), devices.isEmpty() ? List.of() : devices, reason, message);
+                generation, workload.vcpus(), workload.memoryMiB(), devices.isEmpty() ? List.of() : devices, reason, message, accelerator);
         var event = new CloudEvent<>(CloudEvent.SPEC_VERSION, workload.uid() + "-" + sequence, "/corral/nodes/" + node,
                 "corral." + workload.kind().toLowerCase() + "." + action, clock.instant(), workload.subject(), "application/json", data);
         try {

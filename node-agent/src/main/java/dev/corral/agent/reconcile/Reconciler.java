@@ -285,7 +285,7 @@ public final class Reconciler implements AutoCloseable {
         }
 
         @Override
-        public void started() {
+        public void started(String accelerator) {
             synchronized (ledger) {
                 var entry = ledger.get(uid);
                 if (entry.isEmpty() || entry.get().observed().state() != State.STARTING) {
@@ -293,7 +293,7 @@ public final class Reconciler implements AutoCloseable {
                 }
                 var observed = entry.get().observed();
                 ledger.update(uid, observed.with(State.RUNNING, null));
-                events.publish(entry.get().desired(), "running", observed.generation(), "Started", null);
+                events.publish(entry.get().desired(), "running", observed.generation(), "Started", null, accelerator);
             }
         }
 

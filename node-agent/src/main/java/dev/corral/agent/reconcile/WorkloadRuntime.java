@@ -36,7 +36,11 @@ public interface WorkloadRuntime {
 
     /** Called on the workload's own threads: must not block for long. */
     interface Listener {
-        void started();
+        /**
+         * It runs. {@code accelerator} is what runs a VM ({@code kvm} or {@code emulated}, VmAccelerator's wire names);
+         * null where that does not apply.
+         */
+        void started(String accelerator);
 
         void finished(Ended ended);
     }

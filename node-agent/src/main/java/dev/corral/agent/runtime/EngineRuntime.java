@@ -11,7 +11,9 @@ import dev.corral.agent.reconcile.Desired;
 import dev.corral.agent.reconcile.WorkloadRuntime;
 import dev.corral.api.Image;
 import dev.corral.engine.devices.legacy.ConsoleSink;
+import dev.corral.engine.vm.AcceleratorUnavailableException;
 import dev.corral.engine.vm.VirtualMachine;
+import dev.corral.engine.vm.VmAccelerator;
 import dev.corral.engine.vm.VmConfig;
 import dev.corral.engine.vm.VmException;
 
@@ -31,10 +33,13 @@ public final class EngineRuntime implements WorkloadRuntime {
 
     private final Images images;
     private final ImageCache cache;
+    private final VmAccelerator accelerator;
 
-    public EngineRuntime(Images images, ImageCache cache) {
+    /** @param accelerator what runs the VMs: {@link VmAccelerator#AUTO} picks KVM where /dev/kvm works */
+    public EngineRuntime(Images images, ImageCache cache, VmAccelerator accelerator) {
         this.images = images;
         this.cache = cache;
+        this.accelerator = accelerator;
     }
 
     @Override
@@ -73,11 +78,12 @@ public final class EngineRuntime implements WorkloadRuntime {
         var forced = new AtomicBoolean();
         try {
             var config = new VmConfig(desired.name(), (int) Math.ceil(desired.vcpus()), desired.memoryMiB() << 20, kernel, initrd,
-                    cmdline, true);
+                    cmdline, true, accelerator);
+            var built = new AtomicReference<VirtualMachine>();
             vm = VirtualMachine.create(config, console, new VirtualMachine.Listener() {
                 @Override
                 public void started() {
-                    listener.started();
+                    listener.started(built.get().accelerator().wireName());
                 }
 
                 @Override
@@ -85,6 +91,9 @@ public final class EngineRuntime implements WorkloadRuntime {
                     listener.finished(forced.get() ? forcedOff(graceful.get()) : ended(outcome));
                 }
             });
+            built.set(vm); // before start(), which begins the thread started() is called on
+        } catch (AcceleratorUnavailableException e) {
+            throw new StartException("AcceleratorUnavailable", e.getMessage(), e);
         } catch (VmException | IllegalArgumentException e) {
             throw new StartException("InvalidImage", "VM " + desired.name() + " cannot be built: " + e.getMessage(), e);
         }

@@ -121,6 +121,8 @@ class ReconcilerTest {
         assertThat(first.path("source").asText()).isEqualTo("/corral/nodes/node-a");
         assertThat(first.path("data").path("devices").get(0).path("class").asText()).isEqualTo("gpu");
         assertThat(first.path("data").path("vcpus").asDouble()).isEqualTo(2.0);
+        assertThat(published.stream().map(e -> e.path("data").path("accelerator").asText("-")).toList())
+                .as("only running events say what runs the VM").containsExactly("-", "kvm", "-", "-", "-", "kvm", "-", "-");
         assertThat(runtime.closed).as("every started VM's resources were freed").isEqualTo(2);
     }
 
@@ -307,7 +309,7 @@ class ReconcilerTest {
             starts++;
             listeners.put(desired.uid(), listener);
             var finished = new CountDownLatch(1);
-            Thread.ofPlatform().start(listener::started);
+            Thread.ofPlatform().start(() -> listener.started("kvm"));
             return new Handle() {
                 @Override
                 public void requestStop(Duration grace) {
