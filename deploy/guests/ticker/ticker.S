@@ -17,6 +17,11 @@
 #                returns past it (under kvm_pvm the VMM must step over KVM's failure to emulate INT3 in ring 0)
 # An unexpected exception or interrupt prints "corral ticker: unexpected vector V" and powers off with 2.
 #
+# The ACPI power button shuts it down: it enables the fixed-feature power button event at the PM1 block Corral's
+# machine has (PM1a_EVT_BLK 0x600, PM1a_CNT_BLK 0x604, SCI on IRQ 9, as its FADT says; the ticker does not parse the
+# tables) and, on a press, prints "corral ticker: power button" and enters S5 (SLP_TYP 5 | SLP_EN). A machine with
+# nothing at those ports ignores the writes and never raises IRQ 9.
+#
 # Two ways in: the 64-bit entry at +0x200 of the kernel (Corral's LinuxBoot, the boot protocol's 64-bit path),
 # and the real-mode setup code (QEMU's -kernel), which switches to long mode itself and joins the first. Booting
 # both ways lets QEMU serve as a differential oracle for Corral's CPU, PIC and PIT.
@@ -36,6 +41,12 @@
         .set DEBUG_EXIT, 0x501
         .set I8042_COMMAND, 0x64
         .set IRQ0_VECTOR, 0x20
+        .set SCI_VECTOR, IRQ0_VECTOR + 9
+        .set PM1_STS, 0x600
+        .set PM1_EN, 0x602
+        .set PM1_CNT, 0x604
+        .set PWRBTN, 0x0100                     # PWRBTN_STS in PM1_STS, PWRBTN_EN in PM1_EN
+        .set S5_SLEEP, (5 << 10) | (1 << 13)    # SLP_TYP 5 (the machine's \_S5), SLP_EN
         .set BREAKPOINT_VECTOR, 3
         .set BP_CMD_LINE_PTR, 0x228
         .set BP_EXT_CMD_LINE_PTR, 0x0c8
@@ -204,6 +215,7 @@ startup_64:
         call    idt_init
         call    pic_init
         call    pit_init
+        call    acpi_init
         cmpb    $0, rep(%rip)
         jne     1f
         lea     msg_booted(%rip), %rsi
@@ -514,7 +526,8 @@ idt_init:
         lidt    idtr(%rip)
         ret
 
-# Both 8259As: edge triggered, cascaded on IR2, vectors 0x20-0x27 and 0x28-0x2f, everything masked but IRQ 0.
+# Both 8259As: edge triggered, cascaded on IR2, vectors 0x20-0x27 and 0x28-0x2f, everything masked but IRQ 0 and
+# IRQ 9 (the SCI) through the cascade.
 pic_init:
         mov     $0xff, %al
         outb    %al, $PIC1_DATA
@@ -533,10 +546,19 @@ pic_init:
         mov     $0x01, %al                      # ICW4: 8086 mode, normal EOI
         outb    %al, $PIC1_DATA
         outb    %al, $PIC2_DATA
-        mov     $0xfe, %al                      # OCW1: only IRQ 0
+        mov     $0xfa, %al                      # OCW1: IRQ 0 and the cascade ...
         outb    %al, $PIC1_DATA
-        mov     $0xff, %al
+        mov     $0xfd, %al                      # ... and IRQ 9
         outb    %al, $PIC2_DATA
+        ret
+
+# The power button's status cleared (write 1 to clear), then its event enabled: a press raises the SCI.
+acpi_init:
+        mov     $PWRBTN, %ax
+        mov     $PM1_STS, %dx
+        outw    %ax, %dx
+        mov     $PM1_EN, %dx
+        outw    %ax, %dx
         ret
 
 # Counter 0, mode 2 (rate generator), binary, LSB then MSB.
@@ -582,8 +604,22 @@ interrupt_common:
         cmp     $IRQ0_VECTOR + 16, %rax
         jae     unexpected
         cmp     $IRQ0_VECTOR, %rax
-        jne     2f
+        jne     1f
         incq    irq0_count(%rip)
+1:      cmp     $SCI_VECTOR, %rax
+        jne     2f
+        mov     $PM1_STS, %dx
+        inw     %dx, %ax
+        test    $PWRBTN, %ax
+        jz      2f                              # another event: nothing else is enabled, so none is ours
+        lea     msg_power_button(%rip), %rsi
+        call    puts
+        mov     $S5_SLEEP, %ax
+        mov     $PM1_CNT, %dx
+        outw    %ax, %dx                        # soft-off: the VMM ends the VM here
+        cli
+5:      hlt
+        jmp     5b
 2:      cmp     $IRQ0_VECTOR + 7, %rax          # spurious IRQ 7: nothing is in service, no EOI
         je      4f
         cmp     $IRQ0_VECTOR + 15, %rax         # spurious IRQ 15: only the master's IR2 is in service
@@ -637,6 +673,7 @@ msg_crashing:   .asciz "corral ticker: crashing (triple fault)\r\n"
 msg_unexpected: .asciz "corral ticker: unexpected vector "
 msg_breakpoint: .asciz "corral ticker: breakpoint\r\n"
 msg_fwait:      .asciz "corral ticker: fwait\r\n"
+msg_power_button: .asciz "corral ticker: power button\r\n"
 word_ticks:     .asciz "ticks="
 word_interval:  .asciz "interval="
 word_crash:     .asciz "crash"

@@ -90,6 +90,18 @@ class VirtualMachineTickerIT {
         }
     }
 
+    /** A graceful stop: the ACPI power button raises the SCI, the ticker sees PWRBTN_STS and enters S5. */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(TestBackend.class)
+    void thePowerButtonShutsTheTickerDownThroughS5(TestBackend backend) throws Exception {
+        try (var vm = boot(backend, "interval=100", false)) {
+            awaitOutput("tick 1\r\n", Duration.ofSeconds(60));
+            var outcome = vm.stop(Duration.ofSeconds(30));
+            assertThat(outcome).as("console: %s", output()).isEqualTo(new VirtualMachine.Outcome.PoweredOff(0));
+            assertThat(output()).endsWith("corral ticker: power button\r\n");
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @EnumSource(TestBackend.class)
     void aTripleFaultingGuestIsReportedAsCrashed(TestBackend backend) throws Exception {
