@@ -51,9 +51,11 @@ public interface AgentConfig {
     int consoleBufferBytes();
 
     /**
-     * What runs this node's VMs: {@code auto} (KVM where /dev/kvm opens and speaks API version 12, else the software
-     * CPU), {@code kvm} (a VM fails to start where KVM cannot run it) or {@code emulated} (the software CPU, always).
-     * Each VM's status says which one ran it.
+     * What runs this node's VMs: {@code auto} (KVM on a host with hardware virtualization, where /dev/kvm opens and
+     * speaks API version 12; the software CPU elsewhere, kvm_pvm hosts included, where a guest kernel runs faster
+     * on the software CPU than through KVM's instruction emulator), {@code kvm} (KVM wherever /dev/kvm works, PVM
+     * included; a VM fails to start where KVM cannot run it) or {@code emulated} (the software CPU, always). Each
+     * VM's status says which one ran it.
      */
     @WithDefault("auto")
     String accelerator();

@@ -60,7 +60,8 @@ public class NodeAgent {
         journal = EventJournal.open(state.resolve("events"), config.eventJournalMaxBytes());
         publisher = new EventPublisher(journal, config.kafkaBootstrapServers(), TOPIC);
         var classes = new HashMap<String, String>();
-        for (var device : new InventoryReader(config.hostRoot()).read().devices()) {
+        var inventory = new InventoryReader(config.hostRoot()).read();
+        for (var device : inventory.devices()) {
             classes.put(device.address(), DeviceClasses.of(device.classCode()));
         }
         String node = registration.nodeName();
@@ -69,11 +70,13 @@ public class NodeAgent {
         // The consoles of what an earlier agent process ran stay readable (from their logs).
         ledger.all().forEach(entry -> consoles.open(entry.uid()));
         var client = new ControlPlaneClient(config.controlPlaneUrl(), json);
-        var runtime = new EngineRuntime(client::image, new ImageCache(state.resolve("images"), client::downloadBlob),
-                VmAccelerator.parse(config.accelerator()));
+        var accelerator = EngineRuntime.accelerator(VmAccelerator.parse(config.accelerator()), inventory.accelerator().accelerator());
+        var runtime = new EngineRuntime(client::image, new ImageCache(state.resolve("images"), client::downloadBlob), accelerator);
         reconciler = new Reconciler(ledger, events, runtime, consoles, 2);
         watcher = new AssignmentWatcher(client, node, registration::registered, reconciler, config.resyncInterval());
-        LOG.infof("Node agent for %s: state in %s, lifecycle events to Kafka at %s", node, state, config.kafkaBootstrapServers());
+        LOG.infof("Node agent for %s: state in %s, lifecycle events to Kafka at %s, VMs run by %s (corral.agent.accelerator %s on a %s host)",
+                node, state, config.kafkaBootstrapServers(), accelerator.wireName(), config.accelerator(),
+                inventory.accelerator().accelerator().wireName());
     }
 
     @Scheduled(every = "${corral.agent.exists-interval:60s}", delayed = "${corral.agent.exists-interval:60s}",

@@ -11,6 +11,7 @@ import dev.corral.agent.reconcile.Desired;
 import dev.corral.agent.reconcile.WorkloadRuntime;
 import dev.corral.api.Image;
 import dev.corral.engine.devices.legacy.ConsoleSink;
+import dev.corral.engine.host.Accelerator;
 import dev.corral.engine.vm.AcceleratorUnavailableException;
 import dev.corral.engine.vm.VirtualMachine;
 import dev.corral.engine.vm.VmAccelerator;
@@ -136,6 +137,22 @@ public final class EngineRuntime implements WorkloadRuntime {
                 vm.close();
             }
         };
+    }
+
+    /**
+     * What runs this node's VMs for the agent's {@code corral.agent.accelerator} on a host that offers {@code host}.
+     * {@code auto} means KVM only where the CPU virtualizes (VT-x/AMD-V): under kvm_pvm a guest kernel's every
+     * instruction goes through KVM's instruction emulator, which is far slower than the software CPU for a kernel
+     * and cannot run some instructions Linux needs at all (measured: the Debian kernel took 10 minutes to reach its
+     * initramfs and then failed on LDMXCSR; see docs/0005), so there {@code auto} is the software
+     * CPU. {@code kvm} asks for KVM wherever /dev/kvm opens (small guests start fastest under it, PVM or not), and
+     * {@code emulated} for the software CPU everywhere.
+     */
+    public static VmAccelerator accelerator(VmAccelerator setting, Accelerator host) {
+        if (setting != VmAccelerator.AUTO) {
+            return setting;
+        }
+        return host == Accelerator.KVM_HARDWARE ? VmAccelerator.AUTO : VmAccelerator.EMULATED;
     }
 
     /** Reads a blob that must fit in the VM's memory: a larger one could never boot, and must not exhaust the agent's heap. */
