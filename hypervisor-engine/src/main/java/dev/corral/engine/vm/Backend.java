@@ -1,6 +1,7 @@
 package dev.corral.engine.vm;
 
 import java.util.List;
+import java.util.function.IntConsumer;
 
 import dev.corral.engine.kvm.Kvm;
 import dev.corral.engine.machine.InterruptController;
@@ -26,8 +27,19 @@ sealed interface Backend extends AutoCloseable permits EmulatedBackend, KvmBacke
         return cmdline;
     }
 
-    /** The vCPUs that run, vCPU 0 first, each with the interrupt source its loop polls. */
-    List<Slot> createVcpus(VmConfig config, PcMachine machine);
+    /**
+     * Whether the machine builds its own local APICs and IOAPIC for this backend (the software CPU's), when it has no
+     * {@link #irqchip()}; false: the PICs alone.
+     */
+    default boolean apics() {
+        return false;
+    }
+
+    /**
+     * The vCPUs that run, vCPU 0 first, each with the interrupt source its loop polls. {@code wake} takes a vCPU's
+     * index when one of its interrupt controllers has something for it (any thread, must not block).
+     */
+    List<Slot> createVcpus(VmConfig config, PcMachine machine, IntConsumer wake);
 
     /** Frees what the backend holds (KVM's fds and mappings). After every vCPU thread has ended. */
     @Override
@@ -48,7 +60,7 @@ sealed interface Backend extends AutoCloseable permits EmulatedBackend, KvmBacke
     /** As {@link #open(VmConfig)}, with KVM at {@code kvmDevice} (tests: a path that is not KVM). */
     static Backend open(VmConfig config, String kvmDevice) {
         return switch (config.accelerator()) {
-            case EMULATED -> new EmulatedBackend(EmulatedVcpu::create);
+            case EMULATED -> EmulatedBackend.withApics();
             case KVM -> KvmBackend.open(config, KvmBackend.openDevice(config.name(), kvmDevice), KvmBackend.Irqchip.IN_KERNEL);
             case AUTO -> {
                 Kvm kvm;
@@ -56,7 +68,7 @@ sealed interface Backend extends AutoCloseable permits EmulatedBackend, KvmBacke
                     kvm = KvmBackend.openDevice(config.name(), kvmDevice);
                 } catch (AcceleratorUnavailableException e) {
                     System.getLogger(Backend.class.getName()).log(System.Logger.Level.INFO, e.getMessage() + "; running it on the software CPU");
-                    yield new EmulatedBackend(EmulatedVcpu::create);
+                    yield EmulatedBackend.withApics();
                 }
                 yield KvmBackend.open(config, kvm, KvmBackend.Irqchip.IN_KERNEL);
             }

@@ -7,7 +7,10 @@ import dev.corral.engine.cpu.MmioHandler;
 import dev.corral.engine.machine.MmioBus;
 import dev.corral.engine.memory.GuestMemory;
 
-/** The software CPU backend: a system {@link Cpu} over guest RAM, with addresses outside RAM on the MMIO bus. */
+/**
+ * The software CPU backend: a system {@link Cpu} over guest RAM, with addresses outside RAM on the MMIO bus (through
+ * its local APIC's page first, where the machine has one: see {@link EmulatedBackend}).
+ */
 final class EmulatedVcpu implements Vcpu {
 
     private static final Exit BUDGET_SPENT = new Exit.BudgetSpent();
@@ -15,7 +18,7 @@ final class EmulatedVcpu implements Vcpu {
 
     private final Cpu cpu;
 
-    private EmulatedVcpu(Cpu cpu) {
+    EmulatedVcpu(Cpu cpu) {
         this.cpu = cpu;
     }
 
@@ -60,5 +63,15 @@ final class EmulatedVcpu implements Vcpu {
     @Override
     public void completePortIn(int value) {
         cpu.completePortIn(value);
+    }
+
+    @Override
+    public void init() {
+        cpu.init();
+    }
+
+    @Override
+    public boolean startup(int vector) {
+        return cpu.startup(vector);
     }
 }

@@ -4,6 +4,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntConsumer;
 
 import dev.corral.engine.boot.EntryState;
 import dev.corral.engine.boot.Layout;
@@ -161,7 +162,7 @@ final class KvmBackend implements Backend {
     }
 
     @Override
-    public List<Slot> createVcpus(VmConfig config, PcMachine machine) {
+    public List<Slot> createVcpus(VmConfig config, PcMachine machine, IntConsumer wake) {
         try {
             int slot = 0;
             for (var region : machine.memory.regions()) {
@@ -173,11 +174,8 @@ final class KvmBackend implements Backend {
                 vm.setUserMemoryRegion(slot++, region.guestAddress(), region.host());
             }
             int count = inKernelIrqchip ? config.vcpus() : 1;
-            if (inKernelIrqchip) {
-                // The guest's local APICs and IOAPIC exist: tell a kernel that reads MP tables where they are. (With the
-                // Java PIC there is no APIC, and a table saying otherwise would send the guest to empty addresses.)
-                MpTable.write(machine.memory, Layout.EBDA_START, count);
-            }
+            // The MADT and the MP table that describe the in-kernel local APICs and IOAPIC are the machine's (PcMachine
+            // describes APICs to the guest exactly when KVM's irqchip is them).
             var policy = KvmCpuid.Policy.of(inKernelIrqchip, pvm);
             var slots = new ArrayList<Slot>();
             for (int id = 0; id < count; id++) {

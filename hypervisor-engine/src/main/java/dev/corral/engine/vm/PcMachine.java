@@ -8,13 +8,18 @@ import dev.corral.engine.boot.LinuxBoot;
 import dev.corral.engine.boot.PvhBoot;
 import dev.corral.engine.boot.acpi.Platform;
 import dev.corral.engine.devices.acpi.FixedHardware;
+import dev.corral.engine.devices.apic.ApicBus;
+import dev.corral.engine.devices.apic.IoApic;
+import dev.corral.engine.devices.apic.IsaInterruptRouter;
 import dev.corral.engine.devices.legacy.Chipset;
 import dev.corral.engine.devices.legacy.ConsoleSink;
 import dev.corral.engine.devices.legacy.LegacyDevices;
 import dev.corral.engine.devices.pci.Dma;
+import dev.corral.engine.devices.pci.MsiSink;
 import dev.corral.engine.machine.InterruptController;
 import dev.corral.engine.machine.MmioBus;
 import dev.corral.engine.machine.PortIoBus;
+import dev.corral.engine.machine.TscClock;
 import dev.corral.engine.memory.GuestMemory;
 import dev.corral.engine.memory.GuestMemoryException;
 import dev.corral.engine.sys.SysException;
@@ -25,39 +30,59 @@ import dev.corral.engine.sys.SysException;
  * debug-exit if asked for) and the ACPI fixed hardware (power button, soft-off, PM timer, reset register; SCI on
  * IRQ 9), PCI with virtio devices ({@link PciDevices}: configuration ports, ECAM and BAR window), and an MMIO bus on
  * which every other address outside RAM reads all-ones and ignores writes, counted. Owns the guest memory.
+ *
+ * <p>Interrupts take one of three shapes, the backend's choice: the Java PICs alone (one vCPU, no APIC: KVM's
+ * fallback); the Java PICs and an IOAPIC on a bus with one local APIC per vCPU (the software CPU: ISA lines reach
+ * both, as on every PC with an IOAPIC, and PCI MSI-X messages reach the local APICs), whose MADT the ACPI tables
+ * carry; or KVM's in-kernel irqchip, which is all of them and is described by the same MADT.
  */
 final class PcMachine implements AutoCloseable {
+
+    /** The IOAPIC's id, as the MADT gives it (Platform's InterruptControllers.pc()). */
+    static final int IOAPIC_ID = 0;
 
     final GuestMemory memory;
     final PortIoBus ports;
     final MmioBus mmio;
     /** The Java PICs and PIT; null when the backend's irqchip is them (KVM's in-kernel one). */
     final Chipset chipset;
+    /** The bus of the Java local APICs and IOAPIC; null where the machine has none of its own. */
+    final ApicBus apicBus;
+    /** The VM's time stamp counter, which its vCPUs and local APIC timers count on. */
+    final TscClock tsc;
     final LegacyDevices legacy;
     final FixedHardware acpi;
     final LinuxBoot.Plan plan;
     final PowerRequest power;
     final PciDevices pci;
+    /** Where device writes into guest RAM are told (the software CPU drops code decoded from them). */
+    final DmaWrites dmaWrites;
 
-    private PcMachine(GuestMemory memory, PortIoBus ports, MmioBus mmio, Chipset chipset, LegacyDevices legacy, FixedHardware acpi,
-            LinuxBoot.Plan plan, PowerRequest power, PciDevices pci) {
+    private PcMachine(GuestMemory memory, PortIoBus ports, MmioBus mmio, Chipset chipset, ApicBus apicBus, TscClock tsc,
+            LegacyDevices legacy, FixedHardware acpi, LinuxBoot.Plan plan, PowerRequest power, PciDevices pci, DmaWrites dmaWrites) {
         this.memory = memory;
         this.ports = ports;
         this.mmio = mmio;
         this.chipset = chipset;
+        this.apicBus = apicBus;
+        this.tsc = tsc;
         this.legacy = legacy;
         this.acpi = acpi;
         this.plan = plan;
         this.power = power;
         this.pci = pci;
+        this.dmaWrites = dmaWrites;
     }
 
     /**
-     * Builds the machine and loads the kernel. {@code clock} is monotonic nanoseconds; {@code wake} runs when an
-     * interrupt becomes pending and must not block. With an {@code irqchip} (KVM's in-kernel one) the devices raise
-     * their lines there and the machine has no PIC or PIT of its own; with null it builds them.
+     * Builds the machine and loads the kernel. {@code clock} is monotonic nanoseconds; {@code wake} runs when the
+     * PICs have an interrupt for vCPU 0 and must not block. With an {@code irqchip} (KVM's in-kernel one, which has
+     * local APICs and an IOAPIC) the devices raise their lines there and the machine has no PIC, PIT or APIC of its
+     * own; with null it builds the PICs and PIT, and with {@code apics} also the IOAPIC and the APIC bus the
+     * backend attaches one local APIC per vCPU to.
      */
-    static PcMachine build(VmConfig config, ConsoleSink console, LongSupplier clock, Runnable wake, InterruptController irqchip) {
+    static PcMachine build(VmConfig config, ConsoleSink console, LongSupplier clock, Runnable wake, InterruptController irqchip,
+            boolean apics) {
         GuestMemory memory;
         try {
             memory = GuestMemory.allocate(config.memoryBytes());
@@ -67,17 +92,29 @@ final class PcMachine implements AutoCloseable {
         }
         try {
             var plan = isElf(config.kernel()) ? PvhBoot.load(memory, config.kernel(), config.initrd(), config.cmdline())
-                    : LinuxBoot.load(memory, config.kernel(), config.initrd(), config.cmdline(), acpiPlatform());
+                    : LinuxBoot.load(memory, config.kernel(), config.initrd(), config.cmdline(),
+                            acpiPlatform(apics || irqchip != null ? config.vcpus() : 1, apics || irqchip != null));
             var power = new PowerRequest();
             var ports = new PortIoBus();
-            var chipset = irqchip == null ? Chipset.attach(ports, clock, wake) : null;
-            InterruptController interrupts = irqchip == null ? chipset.pic() : irqchip;
+            var mmio = new MmioBus();
+            ApicBus apicBus = irqchip == null && apics ? new ApicBus() : null;
+            Chipset chipset = null;
+            InterruptController interrupts = irqchip;
+            if (irqchip == null) {
+                chipset = apicBus == null ? Chipset.attach(ports, clock, wake) : Chipset.attach(ports, clock, wake, pic -> {
+                    var ioApic = new IoApic(IOAPIC_ID, apicBus);
+                    mmio.register(IoApic.DEFAULT_BASE, IoApic.LENGTH, "ioapic", ioApic);
+                    return new IsaInterruptRouter(pic, ioApic);
+                });
+                interrupts = chipset.isaLines();
+            }
             var legacy = LegacyDevices.attach(ports, interrupts,
                     new LegacyDevices.Config(console, Clock.systemUTC(), power::reset, power::debugExit, config.debugExit()));
             var acpi = FixedHardware.attach(ports, interrupts, clock, power::powerOff, power::reset);
-            var mmio = new MmioBus();
-            var pci = PciDevices.attach(config, ports, mmio, interrupts, memory, null, Dma.WriteObserver.NONE);
-            return new PcMachine(memory, ports, mmio, chipset, legacy, acpi, plan, power, pci);
+            var dmaWrites = new DmaWrites();
+            MsiSink msi = apicBus == null ? null : apicBus::deliverMsi;
+            var pci = PciDevices.attach(config, ports, mmio, interrupts, memory, msi, dmaWrites);
+            return new PcMachine(memory, ports, mmio, chipset, apicBus, new TscClock(clock), legacy, acpi, plan, power, pci, dmaWrites);
         } catch (KernelImageException | GuestMemoryException e) {
             memory.close();
             throw new VmException("VM " + config.name() + ": cannot boot its kernel: " + e.getMessage(), e);
@@ -88,15 +125,15 @@ final class PcMachine implements AutoCloseable {
     }
 
     /**
-     * What the ACPI tables describe. One processor and no MADT while the machine has only the PICs (without the
-     * APICs a guest runs one CPU); with the local APICs and IOAPIC wired in: {@code Platform.pc(config.vcpus(),
-     * true, registers)}.
+     * What the ACPI tables describe: {@code vcpus} processors and, where the machine has local APICs and an IOAPIC
+     * (the software CPU's, or KVM's in-kernel irqchip), the MADT; a machine with only the PICs runs one processor and
+     * has no MADT.
      */
-    private static Platform acpiPlatform() {
+    private static Platform acpiPlatform(int vcpus, boolean apics) {
         var registers = new Platform.PmRegisters(FixedHardware.PM1A_EVT_BLK, FixedHardware.PM1A_CNT_BLK, FixedHardware.PM_TMR_BLK,
                 FixedHardware.GPE0_BLK, FixedHardware.GPE0_BLK_LEN, FixedHardware.RESET_REG, FixedHardware.RESET_VALUE,
                 FixedHardware.SCI_IRQ, FixedHardware.S5_SLEEP_TYPE);
-        return Platform.pc(1, false, registers);
+        return Platform.pc(vcpus, apics, registers);
     }
 
     /** An ELF kernel (a vmlinux with a PVH note) rather than a bzImage. */

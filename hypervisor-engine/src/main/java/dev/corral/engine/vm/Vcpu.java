@@ -29,6 +29,19 @@ interface Vcpu {
     /** The value for the IN of the last {@link Exit.PortIo} exit with {@code in} set; call before the next run. */
     void completePortIn(int value);
 
+    /**
+     * INIT from this vCPU's local APIC (where the VMM has the APICs: the software CPU): the processor's INIT state,
+     * then wait for a STARTUP. Backends whose interrupt controllers are in the kernel never get this.
+     */
+    default void init() {
+        throw new UnsupportedOperationException("this vCPU backend's local APIC is not the VMM's");
+    }
+
+    /** STARTUP with {@code vector}: false (ignored) unless the vCPU waits for one. See {@link #init()}. */
+    default boolean startup(int vector) {
+        throw new UnsupportedOperationException("this vCPU backend's local APIC is not the VMM's");
+    }
+
     /** The value for the last {@link Exit.Mmio} read; call before the next run. Only backends that exit on MMIO have those. */
     default void completeMmioRead(long value) {
         throw new IllegalStateException("this vCPU backend completes MMIO reads itself");
@@ -69,7 +82,7 @@ interface Vcpu {
         /** A triple fault: the CPU is dead and the VM is over. */
         record Shutdown(String reason) implements Exit {}
 
-        /** The guest asked the platform to reset (KVM's system event): with no firmware to reboot into, power off. */
+        /** The guest asked the platform to reset (KVM's system event): the VM ends as a reset (its agent boots it again). */
         record Reset() implements Exit {}
 
         /** The backend cannot run this guest any further (KVM could not emulate an instruction, could not enter). */

@@ -4,10 +4,11 @@ import java.util.Objects;
 import java.util.function.LongSupplier;
 
 /**
- * One vCPU's loop, a state machine, the same for every backend. RUNNING: deliver a pending interrupt if the CPU can
- * take one (else ask it to come back when it can), run, act on the exit. HALTED: sleep until the interrupt source has
- * an interrupt for a CPU that can take it (a timer's next edge, or a device raising a line, which wakes the thread) or
- * a request. PAUSED: park until resumed. FINISHED: the outcome is known.
+ * One vCPU's loop, a state machine, the same for every backend. RUNNING: apply INIT/STARTUP messages, deliver a
+ * pending interrupt if the CPU can take one (else ask it to come back when it can), run, act on the exit. HALTED:
+ * sleep until the interrupt source has an INIT or STARTUP, or an interrupt for a CPU that can take it (a timer's next
+ * edge, or a device raising a line, which wakes the thread), or a request (an application processor waiting for its
+ * STARTUP is HALTED too: its CPU runs nothing until then). PAUSED: park until resumed. FINISHED: the outcome is known.
  *
  * <p>The software CPU runs slices of {@link #BUDGET} instructions, so requests and timer edges are seen within a
  * fraction of a millisecond of guest execution; a KVM vCPU is kicked out of KVM_RUN for them. A CPU halted with
@@ -71,6 +72,7 @@ final class VcpuLoop {
             return pause(State.RUNNING);
         }
         interrupts.advanceTo(clock.getAsLong());
+        interrupts.applySignals(cpu);
         if (interrupts.hasInterrupt()) {
             if (cpu.interruptible()) {
                 cpu.injectInterrupt(interrupts.acknowledge());
@@ -94,6 +96,9 @@ final class VcpuLoop {
         }
         long now = clock.getAsLong();
         interrupts.advanceTo(now);
+        if (interrupts.hasSignal()) {
+            return State.RUNNING; // INIT or STARTUP: a halted CPU (or one waiting for SIPI) takes them
+        }
         boolean canTake = cpu.interruptible();
         if (canTake && interrupts.hasInterrupt()) {
             return State.RUNNING;

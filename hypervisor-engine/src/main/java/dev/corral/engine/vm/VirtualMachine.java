@@ -83,14 +83,14 @@ public final class VirtualMachine implements AutoCloseable {
         try {
             // The Java PIC wakes vCPU 0 through this; before start() there is no thread and nothing to wake.
             this.machine = PcMachine.build(config.withCmdline(backend.kernelCmdline(config.cmdline())), console, System::nanoTime,
-                    () -> wake(0), backend.irqchip());
+                    () -> wake(0), backend.irqchip(), backend.apics());
         } catch (RuntimeException e) {
             backend.close();
             throw e;
         }
         List<Backend.Slot> slots;
         try {
-            slots = backend.createVcpus(config, machine);
+            slots = backend.createVcpus(config, machine, this::wake);
         } catch (RuntimeException e) {
             backend.close();
             machine.close();
@@ -114,7 +114,7 @@ public final class VirtualMachine implements AutoCloseable {
 
     /** A VM on the software CPU's machine with vCPU 0 from {@code factory} (tests: a scripted CPU). */
     static VirtualMachine create(VmConfig config, ConsoleSink console, Listener listener, VcpuFactory factory) {
-        return create(config, console, listener, new EmulatedBackend(factory));
+        return create(config, console, listener, EmulatedBackend.of(factory));
     }
 
     static VirtualMachine create(VmConfig config, ConsoleSink console, Listener listener, Backend backend) {

@@ -131,8 +131,8 @@ class ExitDispatcherTest {
     }
 
     @Test
-    void aPlatformResetPowersOffWithCodeZeroAndABackendFailureFailsTheVm() {
-        assertThat(dispatcher.dispatch(new Exit.Reset(), cpu)).isEqualTo(new Next.Finish(new VirtualMachine.Outcome.PoweredOff(0)));
+    void aPlatformResetEndsTheVmAsAResetAndABackendFailureFailsIt() {
+        assertThat(dispatcher.dispatch(new Exit.Reset(), cpu)).isEqualTo(new Next.Finish(new VirtualMachine.Outcome.Reset()));
         assertThat(new ExitDispatcher(ports, new MmioBus(), new PowerRequest()).dispatch(new Exit.Failed("KVM could not emulate"), cpu))
                 .isEqualTo(new Next.Finish(new VirtualMachine.Outcome.EngineFailed("KVM could not emulate")));
     }

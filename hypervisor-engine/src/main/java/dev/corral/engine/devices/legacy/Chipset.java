@@ -2,7 +2,9 @@ package dev.corral.engine.devices.legacy;
 
 import java.util.Objects;
 import java.util.function.LongSupplier;
+import java.util.function.UnaryOperator;
 
+import dev.corral.engine.machine.InterruptController;
 import dev.corral.engine.machine.InterruptLine;
 import dev.corral.engine.machine.PortIoBus;
 
@@ -17,11 +19,13 @@ public final class Chipset {
     private final I8259Pair pic;
     private final I8254 pit;
     private final PostCodePort postCode;
+    private final InterruptController isaLines;
 
-    private Chipset(I8259Pair pic, I8254 pit, PostCodePort postCode) {
+    private Chipset(I8259Pair pic, I8254 pit, PostCodePort postCode, InterruptController isaLines) {
         this.pic = pic;
         this.pit = pit;
         this.postCode = postCode;
+        this.isaLines = isaLines;
     }
 
     /**
@@ -29,16 +33,32 @@ public final class Chipset {
      * {@code wake} runs when an interrupt becomes pending, and must not block (see {@link I8259Pair}).
      */
     public static Chipset attach(PortIoBus bus, LongSupplier nanoClock, Runnable wake) {
+        return attach(bus, nanoClock, wake, UnaryOperator.identity());
+    }
+
+    /**
+     * As {@link #attach(PortIoBus, LongSupplier, Runnable)}, on a board where the ISA interrupt lines go somewhere
+     * besides the PICs too (an IOAPIC): {@code isaLines} makes, from the PIC pair, what the lines drive, and the
+     * PIT's IRQ 0 is wired to that. Devices attach their lines to {@link #isaLines()}.
+     */
+    public static Chipset attach(PortIoBus bus, LongSupplier nanoClock, Runnable wake,
+            UnaryOperator<InterruptController> isaLines) {
         Objects.requireNonNull(nanoClock, "nanoClock");
         var pic = new I8259Pair(wake);
-        var pit = new I8254(new InterruptLine(pic, I8254.IRQ), nanoClock);
+        var lines = Objects.requireNonNull(isaLines.apply(pic), "isaLines");
+        var pit = new I8254(new InterruptLine(lines, I8254.IRQ), nanoClock);
         var postCode = new PostCodePort();
         bus.register(I8259Pair.MASTER_BASE, I8259.LENGTH, "pic-master", pic.master());
         bus.register(I8254.BASE, I8254.LENGTH, "pit", pit);
         bus.register(SystemControlPort.PORT, 1, "system-control", new SystemControlPort(pit, nanoClock));
         bus.register(PostCodePort.PORT, 1, "post-code", postCode);
         bus.register(I8259Pair.SLAVE_BASE, I8259.LENGTH, "pic-slave", pic.slave());
-        return new Chipset(pic, pit, postCode);
+        return new Chipset(pic, pit, postCode, lines);
+    }
+
+    /** Where the board's ISA interrupt lines go: the PIC pair, or the PICs and an IOAPIC together. */
+    public InterruptController isaLines() {
+        return isaLines;
     }
 
     public I8259Pair pic() {
