@@ -66,6 +66,11 @@ final class EmulatedVcpu implements Vcpu {
     }
 
     @Override
+    public long instructionsRetired() {
+        return cpu.retired();
+    }
+
+    @Override
     public void init() {
         cpu.init();
     }

@@ -37,6 +37,14 @@ interface Vcpu {
         throw new UnsupportedOperationException("this vCPU backend's local APIC is not the VMM's");
     }
 
+    /**
+     * Guest instructions this vCPU has executed, where the backend counts them (the software CPU); -1 where it does
+     * not (KVM). Read by any thread; exact once the vCPU's thread has ended.
+     */
+    default long instructionsRetired() {
+        return -1;
+    }
+
     /** STARTUP with {@code vector}: false (ignored) unless the vCPU waits for one. See {@link #init()}. */
     default boolean startup(int vector) {
         throw new UnsupportedOperationException("this vCPU backend's local APIC is not the VMM's");

@@ -252,6 +252,22 @@ public final class VirtualMachine implements AutoCloseable {
         control.resume();
     }
 
+    /**
+     * Guest instructions all vCPUs have executed so far, where the backend counts them (the software CPU), else -1:
+     * for benchmarks and statistics (approximate while the VM runs).
+     */
+    public long instructionsRetired() {
+        long total = 0;
+        for (var cpu : cpus) {
+            long n = cpu.instructionsRetired();
+            if (n < 0) {
+                return -1;
+            }
+            total += n;
+        }
+        return total;
+    }
+
     public synchronized State state() {
         return state;
     }

@@ -7,22 +7,23 @@ import java.time.Duration;
 
 import dev.corral.engine.devices.legacy.ConsoleBuffer;
 import dev.corral.engine.guests.LinuxGuest;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Debian's cloud kernel on the software CPU's own machine, exactly as the node agent builds it for a tenant's VM: the
- * stock command line, two vCPUs, the local APICs and IOAPIC found through the MADT, the application processor
- * started with INIT-SIPI-SIPI, the CPU recognised, the TSC trusted. (One vCPU on the PIC-only machine is LinuxAcpiIT's;
- * about 30 s of two cores per boot.)
+ * stock command line, one and two vCPUs, the local APICs and IOAPIC found through the MADT, the application processor
+ * started with INIT-SIPI-SIPI, the CPU recognised, the TSC trusted. About 25 s of the host's cores per boot.
  */
 @Timeout(300)
 class LinuxSmpIT {
 
-    @Test
-    void theDebianKernelBringsUpTwoCpusWithItsStockCommandLine() throws Exception {
+    @ParameterizedTest(name = "{0} vCPUs")
+    @ValueSource(ints = {1, 2})
+    void theDebianKernelBringsUpEveryCpuWithItsStockCommandLine(int vcpus) throws Exception {
         var console = ConsoleBuffer.of(1 << 20);
-        var config = new VmConfig("linux-smp", 2, 256L << 20, LinuxGuest.kernel(), LinuxGuest.initramfs(),
+        var config = new VmConfig("linux-smp", vcpus, 256L << 20, LinuxGuest.kernel(), LinuxGuest.initramfs(),
                 "console=ttyS0 corral.init=poweroff", false);
         try (var vm = VirtualMachine.create(config, console, new VirtualMachine.Listener() {
             @Override
@@ -43,10 +44,10 @@ class LinuxSmpIT {
                     .contains("IOAPIC[0]: apic_id 0, version 32, address 0xfec00000, GSI 0-23")
                     .contains("ACPI: Using ACPI (MADT) for SMP configuration information")
                     .contains("TSC deadline timer available")
-                    .contains("smp: Brought up 1 node, 2 CPUs")
+                    .contains(vcpus == 1 ? "smp: Brought up 1 node, 1 CPU" : "smp: Brought up 1 node, " + vcpus + " CPUs")
                     .contains("ACPI: Using IOAPIC for interrupt routing")
                     .contains("clocksource: Switched to clocksource tsc")
-                    .containsPattern("corral linux: init after [0-9.]+ s on 2 CPUs")
+                    .containsPattern("corral linux: init after [0-9.]+ s on " + vcpus + " CPUs")
                     .contains("ACPI: PM: Preparing to enter system sleep state S5")
                     .doesNotContain("unchecked MSR").doesNotContain("Call Trace").doesNotContain("WARNING:")
                     .doesNotContain("BUG:").doesNotContain("unstable").doesNotContain("CPU: vendor_id")

@@ -1,0 +1,181 @@
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import dev.corral.engine.devices.legacy.ConsoleSink;
+import dev.corral.engine.vm.VirtualMachine;
+import dev.corral.engine.vm.VmAccelerator;
+import dev.corral.engine.vm.VmConfig;
+
+/**
+ * bench/boot-linux: wall time from "boot this VM" to the linux guest's init marker ("corral linux: init after X s on N
+ * CPUs"), Corral's software CPU against QEMU TCG, same kernel, initramfs and command line, 1 and 2 vCPUs.
+ * Usage: java -cp hypervisor-engine/target/classes BootLinuxBench.java VMLINUZ INITRAMFS
+ */
+public class BootLinuxBench {
+
+    static final String CMDLINE = "console=ttyS0 panic=-1 corral.init=poweroff";
+    static final Pattern MARKER = Pattern.compile("corral linux: init after ([0-9.]+) s on ([0-9]+) CPUs");
+    static final Pattern STAMP = Pattern.compile("^\\[\\s*([0-9]+\\.[0-9]+)\\] (.*)$", Pattern.MULTILINE);
+    static final long MEMORY_MIB = 256;
+
+    record Boot(String what, double toMarker, double guestUptime, double toFirstOutput, long instructions, String console) {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path kernel = Path.of(args[0]);
+        Path initrd = Path.of(args[1]);
+        System.out.printf("cores %d, %d MiB, command line \"%s\"%n", Runtime.getRuntime().availableProcessors(), MEMORY_MIB, CMDLINE);
+        var ratios = new ArrayList<String>();
+        for (int cpus : new int[] {1, 2}) {
+            Boot qemu = best(List.of(qemu(kernel, initrd, cpus), qemu(kernel, initrd, cpus)));
+            Boot cold = corral(kernel, initrd, cpus, "corral (first boot in this JVM)");
+            Boot warm = corral(kernel, initrd, cpus, "corral (second boot, warm JIT)");
+            for (Boot b : List.of(qemu, cold, warm)) {
+                System.out.printf("  %d vCPU  %-36s %6.2f s to the marker (guest uptime there %5.2f s, first output after %5.2f s)%s%n",
+                        cpus, b.what(), b.toMarker(), b.guestUptime(), b.toFirstOutput(),
+                        b.instructions() > 0 ? String.format(", %.2f G guest instructions, %.0f M/s", b.instructions() / 1e9,
+                                b.instructions() / b.toMarker() / 1e6) : "");
+            }
+            System.out.printf("  %d vCPU  where the software CPU's boot goes (the longest gaps between the kernel's own time stamps):%n", cpus);
+            for (String gap : longestGaps(warm.console(), 5)) {
+                System.out.println("           " + gap);
+            }
+            ratios.add(String.format("boot-linux %dvcpu corral/qemu-tcg = %.2f", cpus, warm.toMarker() / qemu.toMarker()));
+        }
+        ratios.forEach(System.out::println);
+    }
+
+    static Boot best(List<Boot> boots) {
+        return boots.stream().min((a, b) -> Double.compare(a.toMarker(), b.toMarker())).orElseThrow();
+    }
+
+    static Boot corral(Path kernel, Path initrd, int cpus, String what) throws Exception {
+        var console = new Console();
+        var config = new VmConfig("boot-linux", cpus, MEMORY_MIB << 20, Files.readAllBytes(kernel), Files.readAllBytes(initrd), CMDLINE,
+                false, VmAccelerator.EMULATED);
+        long start = System.nanoTime();
+        console.start = start;
+        try (var vm = VirtualMachine.create(config, console, new VirtualMachine.Listener() {
+            @Override
+            public void started() {
+            }
+
+            @Override
+            public void finished(VirtualMachine.Outcome outcome) {
+            }
+        })) {
+            vm.start();
+            if (!console.marker.await(300, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("no init marker from Corral in 300 s:\n" + console.text());
+            }
+            double toMarker = (console.markerAt - start) / 1e9;
+            long instructions = vm.instructionsRetired();
+            vm.awaitFinished(Duration.ofSeconds(60));
+            return new Boot(what, toMarker, uptime(console.text()), (console.firstAt - start) / 1e9, instructions, console.text());
+        }
+    }
+
+    static Boot qemu(Path kernel, Path initrd, int cpus) throws Exception {
+        var command = List.of("qemu-system-x86_64", "-nodefaults", "-no-user-config", "-display", "none", "-serial", "stdio",
+                "-no-reboot", "-accel", "tcg", "-cpu", "max", "-M", "q35", "-smp", String.valueOf(cpus), "-m", MEMORY_MIB + "M",
+                "-kernel", kernel.toString(), "-initrd", initrd.toString(), "-append", CMDLINE);
+        long start = System.nanoTime();
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        p.getOutputStream().close();
+        var out = new ByteArrayOutputStream();
+        long first = -1;
+        long markerAt = -1;
+        try (InputStream in = p.getInputStream()) {
+            byte[] buffer = new byte[4096];
+            int n;
+            while ((n = in.read(buffer)) > 0) {
+                if (first < 0) {
+                    first = System.nanoTime();
+                }
+                out.write(buffer, 0, n);
+                if (markerAt < 0 && MARKER.matcher(out.toString(StandardCharsets.UTF_8)).find()) {
+                    markerAt = System.nanoTime();
+                }
+            }
+        }
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+        }
+        String text = out.toString(StandardCharsets.UTF_8);
+        if (markerAt < 0) {
+            throw new IOException("no init marker from QEMU:\n" + text);
+        }
+        return new Boot("qemu-system-x86_64 -accel tcg -M q35", (markerAt - start) / 1e9, uptime(text), (first - start) / 1e9, -1, text);
+    }
+
+    static double uptime(String console) {
+        Matcher m = MARKER.matcher(console);
+        return m.find() ? Double.parseDouble(m.group(1)) : Double.NaN;
+    }
+
+    /** The longest stretches between consecutive kernel time stamps, each with the line that ended it. */
+    static List<String> longestGaps(String console, int count) {
+        record Gap(double seconds, double at, String line) {
+        }
+        var gaps = new ArrayList<Gap>();
+        Matcher m = STAMP.matcher(console);
+        double previous = 0;
+        String previousLine = "(boot)";
+        while (m.find()) {
+            double t = Double.parseDouble(m.group(1));
+            gaps.add(new Gap(t - previous, previous, previousLine + "  ->  " + m.group(2)));
+            previous = t;
+            previousLine = m.group(2);
+        }
+        double marker = uptime(console);
+        if (!Double.isNaN(marker)) {
+            gaps.add(new Gap(marker - previous, previous, previousLine + "  ->  the init marker"));
+        }
+        return gaps.stream().sorted((a, b) -> Double.compare(b.seconds(), a.seconds())).limit(count)
+                .map(g -> String.format("%5.2f s from %6.2f s: %s", g.seconds(), g.at(), shorten(g.line()))).toList();
+    }
+
+    static String shorten(String s) {
+        return s.length() > 140 ? s.substring(0, 137) + "..." : s;
+    }
+
+    /** The guest's console, kept, with the times of its first byte and of the marker. */
+    static final class Console implements ConsoleSink {
+        final CountDownLatch marker = new CountDownLatch(1);
+        private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        volatile long start, firstAt = -1, markerAt = -1;
+        private final StringBuilder line = new StringBuilder();
+
+        @Override
+        public synchronized void write(byte b) {
+            if (firstAt < 0) {
+                firstAt = System.nanoTime();
+            }
+            bytes.write(b);
+            if (b == '\n') {
+                if (markerAt < 0 && MARKER.matcher(line).find()) {
+                    markerAt = System.nanoTime();
+                    marker.countDown();
+                }
+                line.setLength(0);
+            } else {
+                line.append((char) (b & 0xff));
+            }
+        }
+
+        synchronized String text() {
+            return bytes.toString(StandardCharsets.UTF_8);
+        }
+    }
+}
