@@ -7,8 +7,6 @@ import java.util.List;
 import java.util.function.IntConsumer;
 
 import dev.corral.engine.boot.EntryState;
-import dev.corral.engine.boot.Layout;
-import dev.corral.engine.boot.MpTable;
 import dev.corral.engine.host.Accelerator;
 import dev.corral.engine.host.AcceleratorProbe;
 import dev.corral.engine.kvm.CpuidEntry;
