@@ -11,6 +11,7 @@ import dev.corral.engine.devices.legacy.Chipset;
 import dev.corral.engine.devices.legacy.ConsoleSink;
 import dev.corral.engine.devices.legacy.LegacyDevices;
 import dev.corral.engine.devices.pci.Dma;
+import dev.corral.engine.devices.pci.PciBus;
 import dev.corral.engine.machine.MmioBus;
 import dev.corral.engine.machine.PortIoBus;
 import dev.corral.engine.memory.GuestMemory;
@@ -62,15 +63,16 @@ final class PcMachine implements AutoCloseable {
                     + e.getMessage(), e);
         }
         try {
-            var plan = LinuxBoot.load(memory, config.kernel(), config.initrd(), config.cmdline(), acpiPlatform());
+            var plan = LinuxBoot.load(memory, config.kernel(), config.initrd(), config.cmdline(), acpiPlatform(memory));
             var power = new PowerRequest();
             var ports = new PortIoBus();
             var chipset = Chipset.attach(ports, clock, wake);
             var legacy = LegacyDevices.attach(ports, chipset.pic(),
                     new LegacyDevices.Config(console, Clock.systemUTC(), power::reset, power::debugExit, config.debugExit()));
             var acpi = FixedHardware.attach(ports, chipset.pic(), clock, power::powerOff, power::reset);
+            chipset.pic().setElcr(1 << FixedHardware.SCI_IRQ); // as firmware leaves it: the SCI level-triggered
             var mmio = new MmioBus();
-            var pci = PciDevices.attach(config, ports, mmio, chipset.pic(), memory, null, Dma.WriteObserver.NONE);
+            var pci = PciDevices.attach(config, PCI_LAYOUT, ports, mmio, chipset.pic(), memory, null, Dma.WriteObserver.NONE);
             return new PcMachine(memory, ports, mmio, chipset, legacy, acpi, plan, power, pci);
         } catch (KernelImageException | GuestMemoryException e) {
             memory.close();
@@ -82,15 +84,23 @@ final class PcMachine implements AutoCloseable {
     }
 
     /**
+     * Where PCI INTx goes: ISA IRQs 10, 11, 5, 14 on the PICs. With the I/O APIC wired in: {@link
+     * PciBus.Layout#PC_IOAPIC} (GSI 16-19, I/O APIC pins {@link PciDevices#IOAPIC_ACTIVE_LOW_PINS} wired active low),
+     * together with {@code Platform.pc(config.vcpus(), true, registers)} below, which refuses the other combinations.
+     */
+    private static final PciBus.Layout PCI_LAYOUT = PciBus.Layout.PC;
+
+    /**
      * What the ACPI tables describe. One processor and no MADT while the machine has only the PICs (without the
      * APICs a guest runs one CPU); with the local APICs and IOAPIC wired in: {@code Platform.pc(config.vcpus(),
-     * true, registers)}.
+     * true, registers)}. The PCI host bridge (PCI0, its _PRT, the MCFG) if the VM has PCI.
      */
-    private static Platform acpiPlatform() {
+    private static Platform acpiPlatform(GuestMemory memory) {
         var registers = new Platform.PmRegisters(FixedHardware.PM1A_EVT_BLK, FixedHardware.PM1A_CNT_BLK, FixedHardware.PM_TMR_BLK,
                 FixedHardware.GPE0_BLK, FixedHardware.GPE0_BLK_LEN, FixedHardware.RESET_REG, FixedHardware.RESET_VALUE,
                 FixedHardware.SCI_IRQ, FixedHardware.S5_SLEEP_TYPE);
-        return Platform.pc(1, false, registers);
+        var platform = Platform.pc(1, false, registers);
+        return PciDevices.hasPci(memory, PCI_LAYOUT) ? platform.withPciHostBridge(PciDevices.hostBridge(PCI_LAYOUT)) : platform;
     }
 
     @Override
