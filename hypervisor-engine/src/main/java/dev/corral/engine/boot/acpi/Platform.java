@@ -8,7 +8,8 @@ import java.util.stream.IntStream;
 
 /**
  * The machine the ACPI tables describe, as the VM is built: its processors, its interrupt controllers, where its
- * ACPI fixed hardware answers, its devices and its PCI host bridge. {@link AcpiTables} turns it into tables; nothing here is probed.
+ * ACPI fixed hardware answers, its devices and its PCI host bridge. {@link AcpiTables} turns it into tables;
+ * nothing here is probed.
  *
  * @param apicIds    the local APIC id of each vCPU, the boot processor first; vCPU {@code i} is ACPI processor
  *                   UID {@code i}. 1-255 of them, distinct, each 0-0xfffffffe.

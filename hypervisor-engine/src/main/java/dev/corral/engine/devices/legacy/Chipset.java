@@ -9,8 +9,8 @@ import dev.corral.engine.machine.PortIoBus;
 /**
  * The PC/AT motherboard's timing and interrupt chips, for a VM whose vCPUs run in software (with KVM the kernel's
  * irqchip and PIT do this): the two cascaded 8259As at 0x20 and 0xa0 with their edge/level control register at
- * 0x4d0-0x4d1, the 8254 at 0x40-0x43 on IRQ 0, system control port B at 0x61, and the POST code port 0x80. The PIC pair is the {@link
- * dev.corral.engine.machine.InterruptController} to attach {@link LegacyDevices} to.
+ * 0x4d0-0x4d1, the 8254 at 0x40-0x43 on IRQ 0, system control port B at 0x61, and the POST code port 0x80. The PIC
+ * pair is the {@link dev.corral.engine.machine.InterruptController} to attach {@link LegacyDevices} to.
  */
 public final class Chipset {
 
