@@ -54,7 +54,7 @@ class ChipsetTest {
     /** Random accesses to the chips' ports while time passes: nothing faults and the PIT keeps a sane deadline. */
     @Test
     void randomAccessesNeverFaultAndTheDeadlineNeverLiesInThePastAfterAdvancing() {
-        int[] ports = {0x20, 0x21, 0x40, 0x41, 0x42, 0x43, 0x61, 0x80, 0xa0, 0xa1};
+        int[] ports = {0x20, 0x21, 0x40, 0x41, 0x42, 0x43, 0x61, 0x80, 0xa0, 0xa1, 0x4d0, 0x4d1};
         for (long seed = 1; seed <= 20; seed++) {
             var random = new Random(seed);
             var bus = new PortIoBus();
