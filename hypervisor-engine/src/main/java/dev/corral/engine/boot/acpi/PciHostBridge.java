@@ -15,7 +15,8 @@ import java.util.List;
  * <pre>
  * Device (PCI0) {
  *     Name (_HID, EisaId ("PNP0A08"))   a PCI Express root: its extended configuration space is reached through ECAM
- *     Name (_CID, EisaId ("PNP0A03"))   and a PCI host bridge, for an OS that knows only that
+ *     Name (_CID, EisaId ("PNP0A03"))   and a PCI host bridge: what Linux's root bridge driver matches (its only id)
+ *                                       and what an OS that knows only PCI binds
  *     Name (_SEG, 0)  Name (_BBN, 0)  Name (_UID, 0)
  *     Name (_CRS, ResourceTemplate () {
  *         WordBusNumber 0-lastBus
@@ -30,7 +31,8 @@ import java.util.List;
  *         Return (Arg3) }
  *     Name (_PRT, Package () { Package () { 0xSSSSFFFF, pin, 0, gsi }, ... })   INTA-D of all 32 slots
  * }
- * Device (ECAM) { Name (_HID, EisaId ("PNP0C02"))  Name (_UID, 1)  Name (_CRS, ResourceTemplate () { Memory32Fixed ECAM }) }
+ * Device (ECAM) {
+ *     Name (_HID, EisaId ("PNP0C02"))  Name (_UID, 1)  Name (_CRS, ResourceTemplate () { Memory32Fixed ECAM }) }
  * </pre>
  * and the MCFG table. A _PRT entry naming no link device gives the GSI itself; the OS takes it as level-triggered,
  * active low, as PCI INTx is. The ECAM is reserved as a motherboard resource, as the PCI Firmware Specification
