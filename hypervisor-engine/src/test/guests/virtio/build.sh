@@ -1,7 +1,7 @@
 #!/bin/sh
 # Builds the virtio check guest into OUT: the `linux` guest (deploy/guests/linux/build.sh, built into OUT/linux and
 # used as it is) plus a second initramfs archive, appended to the first, that adds the kernel's virtio modules and
-# replaces /init with this directory's `init`, which loads them, exercises /dev/vda and /dev/hwrng and reboots.
+# replaces /init with this directory's `init`, which loads them, exercises /dev/vda and /dev/hwrng and powers off.
 # The kernel unpacks concatenated archives in order, so the later /init wins. Nothing in deploy/ is changed.
 #
 # Outputs: OUT/vmlinuz, OUT/initramfs.cpio.gz. Debian packages come from OUT/linux/download (apt-get download).

@@ -25,6 +25,32 @@ public final class E820 {
      * pages are not listed, as on QEMU's and Firecracker's machines: Linux reserves them itself from the MADT.
      */
     public static List<Entry> of(GuestMemory memory) {
+        return of(memory, List.of());
+    }
+
+    /**
+     * The same map with {@code reserved} ranges outside RAM added (a PCI host bridge's ECAM, which Linux trusts the
+     * MCFG for once it finds it reserved here), everything in address order. A reserved range overlapping RAM or
+     * another is a VMM bug.
+     */
+    public static List<Entry> of(GuestMemory memory, List<Entry> reserved) {
+        var entries = new ArrayList<>(ram(memory));
+        for (var r : reserved) {
+            if (r.type() != RESERVED || r.size() <= 0) {
+                throw new IllegalArgumentException("an added e820 range is a reserved one of some size, not " + r);
+            }
+            for (var e : entries) {
+                if (r.address() < e.address() + e.size() && e.address() < r.address() + r.size()) {
+                    throw new IllegalArgumentException("the reserved range " + r + " overlaps " + e);
+                }
+            }
+            entries.add(r);
+        }
+        entries.sort(java.util.Comparator.comparingLong(Entry::address));
+        return entries;
+    }
+
+    private static List<Entry> ram(GuestMemory memory) {
         var entries = new ArrayList<Entry>();
         for (var region : memory.regions()) {
             long start = region.guestAddress();

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import dev.corral.engine.boot.acpi.AcpiTables;
 import dev.corral.engine.boot.acpi.Platform;
@@ -14,8 +15,8 @@ import dev.corral.engine.memory.GuestMemory;
  * the initrd at the top of low memory, the command line, the zero page with the e820 map, a GDT and identity page
  * tables for the first 4 GiB; returns the registers to start the boot vCPU with. Given the machine's {@link Platform},
  * it also writes the ACPI tables in the BIOS area (where a scan finds the RSDP) and tells the kernel where the RSDP
- * is through boot_params.acpi_rsdp_addr; and, if the machine has APICs, the MP table in the EBDA for kernels that
- * read that instead.
+ * is through boot_params.acpi_rsdp_addr; if the machine has APICs, the MP table in the EBDA for kernels that
+ * read that instead; and if it has PCI, the e820 map reserves its ECAM.
  */
 public final class LinuxBoot {
 
@@ -80,7 +81,8 @@ public final class LinuxBoot {
         byte[] terminated = java.util.Arrays.copyOf(line, line.length + 1);
         memory.write(Layout.CMDLINE, terminated);
         long rsdp = platform == null ? 0 : writeFirmwareTables(memory, platform);
-        ZeroPage.write(memory, Layout.ZERO_PAGE, image, header, Layout.CMDLINE, initrdAddress, initrdSize, E820.of(memory), rsdp);
+        var e820 = E820.of(memory, reserved(platform));
+        ZeroPage.write(memory, Layout.ZERO_PAGE, image, header, Layout.CMDLINE, initrdAddress, initrdSize, e820, rsdp);
         BootTables.writeGdt(memory);
         BootTables.writeIdentityPageTables(memory);
         var entry = BootTables.longModeEntry(Layout.HIGH_MEMORY + ENTRY_64_OFFSET, Layout.ZERO_PAGE);
@@ -104,6 +106,14 @@ public final class LinuxBoot {
             platform.apics().ifPresent(apics -> MpTable.write(memory, Layout.EBDA_START, cpus, apics.ioApicId()));
         }
         return tables.rsdp();
+    }
+
+    /** What the platform's firmware reserves outside RAM in the e820 map: the PCI host bridge's ECAM. */
+    static List<E820.Entry> reserved(Platform platform) {
+        if (platform == null) {
+            return List.of();
+        }
+        return platform.pci().map(pci -> List.of(new E820.Entry(pci.ecamBase(), pci.ecamSize(), E820.RESERVED))).orElse(List.of());
     }
 
     /** The end of the memory region that starts at 0 (the loader's structures and the kernel live there). */

@@ -16,6 +16,7 @@ import dev.corral.engine.devices.legacy.ConsoleSink;
 import dev.corral.engine.devices.legacy.LegacyDevices;
 import dev.corral.engine.devices.pci.Dma;
 import dev.corral.engine.devices.pci.MsiSink;
+import dev.corral.engine.devices.pci.PciBus;
 import dev.corral.engine.machine.InterruptController;
 import dev.corral.engine.machine.MmioBus;
 import dev.corral.engine.machine.PortIoBus;
@@ -91,9 +92,11 @@ final class PcMachine implements AutoCloseable {
                     + e.getMessage(), e);
         }
         try {
+            boolean apicsDescribed = apics || irqchip != null;
+            var layout = pciLayout(apicsDescribed);
             var plan = isElf(config.kernel()) ? PvhBoot.load(memory, config.kernel(), config.initrd(), config.cmdline())
                     : LinuxBoot.load(memory, config.kernel(), config.initrd(), config.cmdline(),
-                            acpiPlatform(apics || irqchip != null ? config.vcpus() : 1, apics || irqchip != null));
+                            acpiPlatform(memory, apicsDescribed ? config.vcpus() : 1, apicsDescribed, layout));
             var power = new PowerRequest();
             var ports = new PortIoBus();
             var mmio = new MmioBus();
@@ -102,10 +105,11 @@ final class PcMachine implements AutoCloseable {
             InterruptController interrupts = irqchip;
             if (irqchip == null) {
                 chipset = apicBus == null ? Chipset.attach(ports, clock, wake) : Chipset.attach(ports, clock, wake, pic -> {
-                    var ioApic = new IoApic(IOAPIC_ID, apicBus);
+                    var ioApic = new IoApic(IOAPIC_ID, apicBus, PciDevices.IOAPIC_ACTIVE_LOW_PINS);
                     mmio.register(IoApic.DEFAULT_BASE, IoApic.LENGTH, "ioapic", ioApic);
                     return new IsaInterruptRouter(pic, ioApic);
                 });
+                chipset.pic().setElcr(1 << FixedHardware.SCI_IRQ); // as firmware leaves it: the SCI level-triggered
                 interrupts = chipset.isaLines();
             }
             var legacy = LegacyDevices.attach(ports, interrupts,
@@ -113,7 +117,7 @@ final class PcMachine implements AutoCloseable {
             var acpi = FixedHardware.attach(ports, interrupts, clock, power::powerOff, power::reset);
             var dmaWrites = new DmaWrites();
             MsiSink msi = apicBus == null ? null : apicBus::deliverMsi;
-            var pci = PciDevices.attach(config, ports, mmio, interrupts, memory, msi, dmaWrites);
+            var pci = PciDevices.attach(config, layout, ports, mmio, interrupts, memory, msi, dmaWrites);
             return new PcMachine(memory, ports, mmio, chipset, apicBus, new TscClock(clock), legacy, acpi, plan, power, pci, dmaWrites);
         } catch (KernelImageException | GuestMemoryException e) {
             memory.close();
@@ -125,15 +129,25 @@ final class PcMachine implements AutoCloseable {
     }
 
     /**
-     * What the ACPI tables describe: {@code vcpus} processors and, where the machine has local APICs and an IOAPIC
-     * (the software CPU's, or KVM's in-kernel irqchip), the MADT; a machine with only the PICs runs one processor and
-     * has no MADT.
+     * Where PCI INTx goes: with an IOAPIC (the software CPU's, or KVM's in-kernel one) GSIs 16-19, IOAPIC pins only
+     * ({@link PciDevices#IOAPIC_ACTIVE_LOW_PINS}, wired active low), as q35 has them; on a PIC-only machine ISA IRQs 10,
+     * 11, 5 and 14, which Linux makes level-triggered in the ELCR. Platform refuses any other combination.
      */
-    private static Platform acpiPlatform(int vcpus, boolean apics) {
+    private static PciBus.Layout pciLayout(boolean ioApic) {
+        return ioApic ? PciBus.Layout.PC_IOAPIC : PciBus.Layout.PC;
+    }
+
+    /**
+     * What the ACPI tables describe: {@code vcpus} processors and, where the machine has local APICs and an IOAPIC
+     * (the software CPU's, or KVM's in-kernel irqchip), the MADT (a machine with only the PICs runs one processor and
+     * has no MADT); the PCI host bridge (PCI0, its _PRT, the MCFG) if the VM has PCI.
+     */
+    private static Platform acpiPlatform(GuestMemory memory, int vcpus, boolean apics, PciBus.Layout layout) {
         var registers = new Platform.PmRegisters(FixedHardware.PM1A_EVT_BLK, FixedHardware.PM1A_CNT_BLK, FixedHardware.PM_TMR_BLK,
                 FixedHardware.GPE0_BLK, FixedHardware.GPE0_BLK_LEN, FixedHardware.RESET_REG, FixedHardware.RESET_VALUE,
                 FixedHardware.SCI_IRQ, FixedHardware.S5_SLEEP_TYPE);
-        return Platform.pc(vcpus, apics, registers);
+        var platform = Platform.pc(vcpus, apics, registers);
+        return PciDevices.hasPci(memory, layout) ? platform.withPciHostBridge(PciDevices.hostBridge(layout)) : platform;
     }
 
     /** An ELF kernel (a vmlinux with a PVH note) rather than a bzImage. */

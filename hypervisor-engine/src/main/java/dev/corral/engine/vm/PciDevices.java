@@ -2,8 +2,10 @@ package dev.corral.engine.vm;
 
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
+import dev.corral.engine.boot.acpi.PciHostBridge;
 import dev.corral.engine.devices.pci.Dma;
 import dev.corral.engine.devices.pci.HostBridge;
 import dev.corral.engine.devices.pci.MsiSink;
@@ -17,19 +19,24 @@ import dev.corral.engine.machine.PortIoBus;
 import dev.corral.engine.memory.GuestMemory;
 
 /**
- * The PC's PCI side: bus 0 in the {@link PciBus.Layout#PC} layout with the host bridge at 00:00.0, virtio-rng at
- * 00:01.0 and the VM's disks as virtio-blk from 00:02.0 on (vda, vdb, ... in slot order); slots from 00:10.0 up
- * are left for other devices. Configuration mechanism #1 at ports 0xcf8-0xcff, ECAM for bus 0 at 0xb0000000
- * (1 MiB), BARs in 0xc0000000-0xfebfffff; INTx links A-D on IRQ 10, 11, 5, 14 (rng: 11, disks 0-3: 5, 14, 10, 11).
+ * The PC's PCI side: bus 0 with the host bridge at 00:00.0, virtio-rng at 00:01.0 and the VM's disks as virtio-blk
+ * from 00:02.0 on (vda, vdb, ... in slot order); slots from 00:10.0 up are left for other devices. Configuration
+ * mechanism #1 at ports 0xcf8-0xcff, ECAM for bus 0 at 0xb0000000 (1 MiB), BARs in 0xc0000000-0xfebfffff. INTx links
+ * A-D go where the machine's layout says: on a machine with only the PICs ({@link PciBus.Layout#PC}) ISA IRQ 10, 11,
+ * 5, 14 (rng: 11, disks 0-3: 5, 14, 10, 11), which Linux makes level-triggered in the ELCR; with an I/O APIC
+ * ({@link PciBus.Layout#PC_IOAPIC}) GSI 16-19, I/O APIC pins to be wired active low ({@link #IOAPIC_ACTIVE_LOW_PINS}).
+ * The firmware tables describe the same bridge ({@link #hostBridge}: the DSDT's PCI0 with its _PRT, and the MCFG).
  *
  * <p>Guest RAM must stay below the ECAM base: a VM whose RAM reaches it gets no PCI devices (with disks asked
- * for, it is refused), until the machine splits RAM around the PCI hole.
+ * for, it is refused) and no PCI host bridge in its tables, until the machine splits RAM around the PCI hole.
  */
 final class PciDevices implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(PciDevices.class.getName());
 
     static final int RNG_SLOT = 1, FIRST_DISK_SLOT = 2;
+    /** The I/O APIC pins {@link PciBus.Layout#PC_IOAPIC}'s links reach, wired active low as PCI INTx is. */
+    static final int IOAPIC_ACTIVE_LOW_PINS = 0xf << 16;
 
     private final PciBus bus;
     private final List<VirtioPciDevice> virtio;
@@ -39,16 +46,27 @@ final class PciDevices implements AutoCloseable {
         this.virtio = virtio;
     }
 
+    /** Whether a machine with this RAM has PCI in {@code layout}: its RAM ends below the ECAM. */
+    static boolean hasPci(GuestMemory memory, PciBus.Layout layout) {
+        return ramTop(memory) <= layout.ecamBase();
+    }
+
+    /** The host bridge of {@code layout} as the firmware tables describe it: bus 0, its ECAM, window and INTx links. */
+    static PciHostBridge hostBridge(PciBus.Layout layout) {
+        return PciHostBridge.bus0(layout.ecamBase(), layout.windowBase(), layout.windowSize(),
+                Arrays.stream(layout.linkIrqs()).boxed().toList());
+    }
+
     /**
-     * Builds the bus and its devices for {@code config} and puts them on the machine's buses. {@code interrupts}
-     * takes INTx (the PIC, or an IOAPIC); {@code msi} gets MSI-X messages, or is null for a machine without local
-     * APICs (then the devices offer no MSI-X); {@code dmaWrites} hears of every device write into guest RAM.
+     * Builds the bus in {@code layout} and its devices for {@code config} and puts them on the machine's buses.
+     * {@code interrupts} takes INTx (the PIC, or an IOAPIC); {@code msi} gets MSI-X messages, or is null for a
+     * machine without local APICs (then the devices offer no MSI-X); {@code dmaWrites} hears of every device write
+     * into guest RAM.
      */
-    static PciDevices attach(VmConfig config, PortIoBus ports, MmioBus mmio, InterruptController interrupts, GuestMemory memory,
-            MsiSink msi, Dma.WriteObserver dmaWrites) {
-        var layout = PciBus.Layout.PC;
-        long ramTop = memory.regions().stream().mapToLong(r -> r.guestAddress() + r.size()).max().orElse(0);
-        if (ramTop > layout.ecamBase()) {
+    static PciDevices attach(VmConfig config, PciBus.Layout layout, PortIoBus ports, MmioBus mmio, InterruptController interrupts,
+            GuestMemory memory, MsiSink msi, Dma.WriteObserver dmaWrites) {
+        long ramTop = ramTop(memory);
+        if (!hasPci(memory, layout)) {
             if (!config.disks().isEmpty()) {
                 throw new VmException("VM " + config.name() + ": " + (ramTop >> 20) + " MiB of RAM reach the PCI hole at 0x"
                         + Long.toHexString(layout.ecamBase()) + ", so its disks could not be reached; give it at most "
@@ -92,6 +110,10 @@ final class PciDevices implements AutoCloseable {
         for (var device : virtio) {
             device.close();
         }
+    }
+
+    private static long ramTop(GuestMemory memory) {
+        return memory.regions().stream().mapToLong(r -> r.guestAddress() + r.size()).max().orElse(0);
     }
 
     private static String threadName(VmConfig config, String device, int slot) {

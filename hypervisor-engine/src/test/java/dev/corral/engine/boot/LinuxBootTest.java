@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.List;
 
 import dev.corral.engine.boot.acpi.AcpiTables;
+import dev.corral.engine.boot.acpi.PciHostBridge;
 import dev.corral.engine.boot.acpi.Platform;
 import dev.corral.engine.memory.GuestMemory;
 import org.junit.jupiter.api.Test;
@@ -99,6 +101,26 @@ class LinuxBootTest {
             assertThat(memory.readByte(ioApicEntry)).isEqualTo((byte) 2);
             assertThat(memory.readByte(ioApicEntry + 1)).isEqualTo((byte) 0);
             assertThat(config + memory.readShort(config + 4)).isLessThanOrEqualTo(rsdp);
+        }
+    }
+
+    @Test
+    void withPciTheE820MapReservesTheEcamAfterRamAndOnlyIt() {
+        var pm = new Platform.PmRegisters(0x600, 0x604, 0x608, 0x60c, 4, 0x610, 1, 9, 5);
+        var pci = PciHostBridge.bus0(0xb000_0000L, 0xc000_0000L, 0x3ec0_0000L, List.of(10, 11, 5, 14));
+        try (var memory = GuestMemory.allocate(64 * MIB)) {
+            LinuxBoot.load(memory, Images.bzImage(4096), null, "", Platform.pc(1, false, pm).withPciHostBridge(pci));
+            assertThat(memory.readByte(Layout.ZERO_PAGE + 0x1e8)).isEqualTo((byte) 4);
+            assertThat(e820(memory, 2)).containsExactly(MIB, 63 * MIB, 1L);
+            assertThat(e820(memory, 3)).as("Linux trusts the MCFG once its range is reserved here").containsExactly(0xb000_0000L, MIB, 2L);
+        }
+        try (var memory = GuestMemory.allocate(64 * MIB)) {
+            LinuxBoot.load(memory, Images.bzImage(4096), null, "", Platform.pc(1, false, pm));
+            assertThat(memory.readByte(Layout.ZERO_PAGE + 0x1e8)).as("no PCI, nothing reserved past RAM").isEqualTo((byte) 3);
+        }
+        try (var memory = GuestMemory.allocate(64 * MIB)) {
+            assertThatThrownBy(() -> E820.of(memory, List.of(new E820.Entry(32 * MIB, MIB, E820.RESERVED))))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("overlaps");
         }
     }
 

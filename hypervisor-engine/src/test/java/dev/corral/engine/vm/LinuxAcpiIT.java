@@ -87,7 +87,9 @@ class LinuxAcpiIT {
                     .contains("ACPI: PM-Timer IO Port: 0x608")
                     .contains("ACPI: Interpreter enabled")
                     .contains("ACPI: PM: (supports S0 S5)")
-                    .contains("pnp: PnP ACPI: found 4 devices")
+                    // PMIO, COM1, PS2K, RTC and the ECAM's reservation (PCI0 is the PCI root driver's, not PnP's).
+                    .contains("pnp: PnP ACPI: found 5 devices")
+                    .contains("ACPI: PCI Root Bridge [PCI0] (domain 0000 [bus 00])")
                     .contains("ttyS0 at I/O 0x3f8 (irq = 4, base_baud = 115200) is a 16550A")
                     .contains("i8042: PNP: PS/2 Controller [PNP0303:PS2K] at 0x60,0x64 irq 1")
                     .contains("clocksource: acpi_pm: mask: 0xffffff")
@@ -110,6 +112,14 @@ class LinuxAcpiIT {
             }
             // The init loads button.ko for the shell (the power button driver is a module in Debian's kernel).
             assertThat(output()).contains("ACPI: button: Power Button [PWRF]").doesNotContain("acpid is not listening");
+            // And the virtio modules: the shell has the entropy source the VM's virtio-rng gives it.
+            String ask = "echo hwrng=$(cat /sys/class/misc/hw_random/rng_current) at $(ls /dev/hwrng)\n";
+            vm.sendConsoleInput(ask.getBytes(StandardCharsets.US_ASCII));
+            while (!output().contains("hwrng=virtio_rng.0 at /dev/hwrng")) {
+                assertThat(vm.state()).as(output()).isEqualTo(VirtualMachine.State.RUNNING);
+                assertThat(System.nanoTime()).as("waiting for the shell's answer; console: %s", output()).isLessThan(end);
+                Thread.sleep(50);
+            }
             vm.requestShutdown();
             assertThat(vm.awaitFinished(Duration.ofSeconds(60))).as("console: %s", output()).isTrue();
             assertThat(vm.outcome()).as(output()).contains(new VirtualMachine.Outcome.PoweredOff(0));

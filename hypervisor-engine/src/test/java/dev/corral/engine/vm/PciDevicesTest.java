@@ -7,6 +7,7 @@ import java.util.Collections;
 import java.util.List;
 
 import dev.corral.engine.devices.pci.Dma;
+import dev.corral.engine.devices.pci.PciBus;
 import dev.corral.engine.devices.virtio.RamDisk;
 import dev.corral.engine.guests.TickerImage;
 import dev.corral.engine.machine.MmioBus;
@@ -33,7 +34,8 @@ class PciDevicesTest {
         var ports = new PortIoBus();
         var mmio = new MmioBus();
         try (var memory = GuestMemory.allocate(64L << 20);
-                var pci = PciDevices.attach(config(2), ports, mmio, new RecordingInterruptController(), memory, null, Dma.WriteObserver.NONE)) {
+                var pci = PciDevices.attach(config(2), PciBus.Layout.PC, ports, mmio, new RecordingInterruptController(), memory, null,
+                        Dma.WriteObserver.NONE)) {
             assertThat(ports.claimed()).containsExactly("pci-config at 0xcf8-0xcff");
             assertThat(mmio.claimed()).containsExactly("pci-ecam at 0xb0000000-0xb00fffff", "pci-window at 0xc0000000-0xfebfffff");
             assertThat(conf1(ports, 0, 0)).isEqualTo(0x0008_1b36);
@@ -53,8 +55,8 @@ class PciDevicesTest {
     @Test
     void withAnMsiSinkEveryVirtioDeviceOffersMsix() {
         try (var memory = GuestMemory.allocate(64L << 20);
-                var pci = PciDevices.attach(config(1), new PortIoBus(), new MmioBus(), new RecordingInterruptController(), memory,
-                        (address, data) -> { }, Dma.WriteObserver.NONE)) {
+                var pci = PciDevices.attach(config(1), PciBus.Layout.PC, new PortIoBus(), new MmioBus(), new RecordingInterruptController(),
+                        memory, (address, data) -> { }, Dma.WriteObserver.NONE)) {
             assertThat(pci.virtio()).allMatch(d -> d.msix() != null);
         }
     }
@@ -62,10 +64,12 @@ class PciDevicesTest {
     @Test
     void ramReachingThePciHoleRefusesDisksAndOtherwiseGoesWithoutPci() {
         try (var memory = GuestMemory.allocate(3L << 30)) {
-            assertThatThrownBy(() -> PciDevices.attach(config(1), new PortIoBus(), new MmioBus(), new RecordingInterruptController(), memory,
-                    null, Dma.WriteObserver.NONE)).isInstanceOf(VmException.class).hasMessageContaining("PCI hole");
+            assertThatThrownBy(() -> PciDevices.attach(config(1), PciBus.Layout.PC, new PortIoBus(), new MmioBus(),
+                    new RecordingInterruptController(), memory, null, Dma.WriteObserver.NONE))
+                    .isInstanceOf(VmException.class).hasMessageContaining("PCI hole");
             var mmio = new MmioBus();
-            var pci = PciDevices.attach(config(0), new PortIoBus(), mmio, new RecordingInterruptController(), memory, null, Dma.WriteObserver.NONE);
+            var pci = PciDevices.attach(config(0), PciBus.Layout.PC, new PortIoBus(), mmio, new RecordingInterruptController(), memory,
+                    null, Dma.WriteObserver.NONE);
             assertThat(pci.bus()).isNull();
             assertThat(mmio.claimed()).isEmpty();
         }
@@ -78,5 +82,41 @@ class PciDevicesTest {
         assertThatThrownBy(() -> new VmConfig.Disk(new RamDisk(4096, false), "tab\there")).isInstanceOf(VmException.class);
         assertThat(new VmConfig("v", 1, 64L << 20, TickerImage.bytes(), null, "", false).disks()).isEmpty();
         assertThat(new VmConfig("v", 1, 64L << 20, TickerImage.bytes(), null, "", false, (List<VmConfig.Disk>) null).disks()).isEqualTo(List.of());
+    }
+
+    @Test
+    void theFirmwareTablesDescribeTheBridgeAsTheBusWiresItInBothLayouts() {
+        for (var layout : List.of(PciBus.Layout.PC, PciBus.Layout.PC_IOAPIC)) {
+            var bridge = PciDevices.hostBridge(layout);
+            var bus = new PciBus(layout, new RecordingInterruptController());
+            for (int slot = 0; slot < PciBus.SLOTS; slot++) {
+                for (int pin = 0; pin < 4; pin++) {
+                    assertThat(bridge.gsi(slot, pin)).as("slot %d INT%c", slot, 'A' + pin).isEqualTo(bus.irqOf(slot, pin + 1));
+                }
+            }
+            assertThat(bridge.ecamBase()).isEqualTo(layout.ecamBase());
+            assertThat(bridge.ecamSize()).isEqualTo(PciBus.ECAM_BUS_SIZE);
+            assertThat(bridge.windowBase()).isEqualTo(layout.windowBase());
+            assertThat(bridge.windowSize()).isEqualTo(layout.windowSize());
+        }
+        assertThat(PciDevices.hostBridge(PciBus.Layout.PC).linkGsis()).containsExactly(10, 11, 5, 14);
+        assertThat(PciDevices.hostBridge(PciBus.Layout.PC_IOAPIC).linkGsis()).containsExactly(16, 17, 18, 19);
+        int activeLow = 0;
+        for (int gsi : PciBus.Layout.PC_IOAPIC.linkIrqs()) {
+            activeLow |= 1 << gsi;
+        }
+        assertThat(PciDevices.IOAPIC_ACTIVE_LOW_PINS).isEqualTo(activeLow);
+    }
+
+    @Test
+    void withAnIoApicTheDevicesInterruptLineRegistersNameGsis16To19() {
+        var ports = new PortIoBus();
+        var interrupts = new RecordingInterruptController();
+        try (var memory = GuestMemory.allocate(64L << 20);
+                var pci = PciDevices.attach(config(1), PciBus.Layout.PC_IOAPIC, ports, new MmioBus(), interrupts, memory, null,
+                        Dma.WriteObserver.NONE)) {
+            assertThat(conf1(ports, 1, 0x3c) & 0xff).isEqualTo(17);
+            assertThat(conf1(ports, 2, 0x3c) & 0xff).isEqualTo(18);
+        }
     }
 }

@@ -13,8 +13,9 @@ import dev.corral.engine.memory.GuestMemory;
 /**
  * A VM's ACPI tables, generated from its {@link Platform} and laid out from one guest-physical address: the RSDP
  * first (16-byte aligned, so a scan of the BIOS area finds it), then the XSDT, FADT, FACS (64-byte aligned),
- * DSDT, the MADT if the machine has APICs, and any extra tables. The RSDP (revision 2) points at the XSDT only; the
- * XSDT lists the FADT, the MADT and the extras; the FADT points at the FACS and the DSDT.
+ * DSDT, the MADT if the machine has APICs, the MCFG if it has PCI, and any extra tables. The RSDP (revision 2)
+ * points at the XSDT only; the XSDT lists the FADT, the MADT, the MCFG and the extras; the FADT points at the FACS
+ * and the DSDT.
  *
  * @param base   where the first byte (the RSDP) goes
  * @param bytes  everything, to be copied to {@code base}
@@ -65,7 +66,10 @@ public record AcpiTables(long base, byte[] bytes, Map<String, Long> tables) {
         long rsdp = layout.reserve(RSDP_SIZE, 16);
         byte[] dsdt = Dsdt.build(platform);
         byte[] madt = platform.apics().map(apics -> Madt.build(platform.apicIds(), apics)).orElse(null);
-        int xsdtEntries = 1 + (madt == null ? 0 : 1) + platform.tables().size();
+        var extras = new ArrayList<byte[]>();
+        platform.pci().ifPresent(pci -> extras.add(pci.mcfg()));
+        extras.addAll(platform.tables());
+        int xsdtEntries = 1 + (madt == null ? 0 : 1) + extras.size();
         long xsdt = layout.reserve(SystemTable.HEADER_SIZE + 8 * xsdtEntries, 8);
         long fadtAt = layout.reserve(Fadt.LENGTH, 8);
         long facs = layout.reserve(FACS_SIZE, 64);
@@ -81,7 +85,7 @@ public record AcpiTables(long base, byte[] bytes, Map<String, Long> tables) {
             layout.put(Madt.SIGNATURE, at, madt);
             entries.add(at);
         }
-        for (byte[] extra : platform.tables()) {
+        for (byte[] extra : extras) {
             long at = layout.reserve(extra.length, 8);
             layout.put(new String(extra, 0, 4, StandardCharsets.US_ASCII), at, extra);
             entries.add(at);

@@ -6,8 +6,9 @@ import java.util.List;
 
 /**
  * A small encoder for the ACPI Machine Language (ACPI 6.3, chapter 20 "ACPI Machine Language Specification"): the
- * few terms a VMM's DSDT needs — names, scopes, devices, packages, buffers, integers, strings and EISA ids —
- * each turned into its AML bytes. A term is a value; nesting builds the namespace,
+ * few terms a VMM's DSDT needs — names, scopes, devices, packages, buffers, integers, strings and EISA ids, and for
+ * the one control method it has (a PCI host bridge's {@code _OSC}) methods, arguments, If/Else, LEqual, LNot, Or,
+ * CreateDWordField and Return — each turned into its AML bytes. A term is a value; nesting builds the namespace,
  * and every enclosing term's PkgLength is computed from the bytes of what it holds.
  *
  * <p>Names are given as in ASL: {@code "_SB"}, {@code "\\_SB.COM1"}, {@code "^PCI0"}; segments shorter than four
@@ -21,6 +22,9 @@ public final class Aml {
     static final int QWORD_PREFIX = 0x0e, SCOPE_OP = 0x10, BUFFER_OP = 0x11, PACKAGE_OP = 0x12;
     static final int DUAL_NAME_PREFIX = 0x2e, MULTI_NAME_PREFIX = 0x2f, ROOT_CHAR = '\\', PARENT_PREFIX_CHAR = '^';
     static final int EXT_OP_PREFIX = 0x5b, DEVICE_OP = 0x82;
+    static final int METHOD_OP = 0x14, ARG0_OP = 0x68, OR_OP = 0x7d, CREATE_DWORD_FIELD_OP = 0x8a, LNOT_OP = 0x92, LEQUAL_OP = 0x93;
+    static final int IF_OP = 0xa0, ELSE_OP = 0xa1, RETURN_OP = 0xa4;
+    static final int MAX_METHOD_ARGS = 7, SERIALIZED = 0x08;
 
     /** PkgLength holds at most 28 bits (a lead byte's 4 bits and three more bytes). */
     static final int MAX_PACKAGE_LENGTH = (1 << 28) - 1;
@@ -161,6 +165,122 @@ public final class Aml {
             body.writeBytes(copy);
             out.write(BUFFER_OP);
             withLength(out, body.toByteArray());
+        };
+    }
+
+    /**
+     * {@code ToUUID("aabbccdd-eeff-gghh-iijj-kkllmmnnoopp")}: the 16-byte buffer ACPI makes of a UUID (ACPI 6.3,
+     * 19.6.142), its first three fields little-endian and the last two in the order written.
+     */
+    public static Term uuid(String uuid) {
+        java.util.UUID parsed;
+        try {
+            parsed = java.util.UUID.fromString(uuid);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("\"" + uuid + "\" is not a UUID", e);
+        }
+        if (!parsed.toString().equalsIgnoreCase(uuid)) {
+            throw new IllegalArgumentException("\"" + uuid + "\" is not a UUID in its 8-4-4-4-12 form");
+        }
+        long msb = parsed.getMostSignificantBits();
+        long lsb = parsed.getLeastSignificantBits();
+        var out = new ByteArrayOutputStream();
+        littleEndian(out, msb >>> 32, 4);
+        littleEndian(out, msb >>> 16, 2);
+        littleEndian(out, msb, 2);
+        for (int i = 7; i >= 0; i--) {
+            out.write((int) (lsb >>> (8 * i)) & 0xff);
+        }
+        return buffer(out.toByteArray());
+    }
+
+    /**
+     * {@code Method(name, args, Serialized | NotSerialized) { body }} at sync level 0. A serialized method runs one
+     * call at a time, which a method creating named objects (a CreateDWordField) must be.
+     */
+    public static Term method(String name, int args, boolean serialized, List<? extends Term> body) {
+        if (args < 0 || args > MAX_METHOD_ARGS) {
+            throw new IllegalArgumentException("a method takes 0-" + MAX_METHOD_ARGS + " arguments, not " + args);
+        }
+        byte[] head = concat(nameString(name), List.of(out -> out.write(args | (serialized ? SERIALIZED : 0))));
+        var terms = List.<Term>copyOf(body);
+        return out -> {
+            out.write(METHOD_OP);
+            withLength(out, concat(head, terms));
+        };
+    }
+
+    /** {@code ArgN}: the method's argument {@code n} (0-6). */
+    public static Term arg(int n) {
+        if (n < 0 || n >= MAX_METHOD_ARGS) {
+            throw new IllegalArgumentException("a method's arguments are Arg0-Arg6, not Arg" + n);
+        }
+        return out -> out.write(ARG0_OP + n);
+    }
+
+    /** A named object used as an operand or a target, by its ASL path ({@code "CDW1"}, {@code "\\_SB.PCI0"}). */
+    public static Term reference(String path) {
+        byte[] encoded = nameString(path);
+        return out -> out.writeBytes(encoded);
+    }
+
+    /** {@code If (predicate) { then } Else { otherwise }}; no Else when {@code otherwise} is empty. */
+    public static Term ifElse(Term predicate, List<? extends Term> then, List<? extends Term> otherwise) {
+        var thenTerms = List.<Term>copyOf(then);
+        var elseTerms = List.<Term>copyOf(otherwise);
+        return out -> {
+            out.write(IF_OP);
+            withLength(out, concat(predicate.bytes(), thenTerms));
+            if (!elseTerms.isEmpty()) {
+                out.write(ELSE_OP);
+                withLength(out, concat(new byte[0], elseTerms));
+            }
+        };
+    }
+
+    /** {@code LEqual(a, b)}: One if the integers (or strings, buffers) are equal, else Zero. */
+    public static Term lEqual(Term a, Term b) {
+        return out -> {
+            out.write(LEQUAL_OP);
+            a.encode(out);
+            b.encode(out);
+        };
+    }
+
+    /** {@code LNot(a)}; ASL's LNotEqual(a, b) is LNot(LEqual(a, b)). */
+    public static Term lNot(Term a) {
+        return out -> {
+            out.write(LNOT_OP);
+            a.encode(out);
+        };
+    }
+
+    /** {@code Or(a, b, target)}: the bitwise or of two integers, stored in {@code target}. */
+    public static Term or(Term a, Term b, Term target) {
+        return out -> {
+            out.write(OR_OP);
+            a.encode(out);
+            b.encode(out);
+            target.encode(out);
+        };
+    }
+
+    /** {@code CreateDWordField(buffer, byteIndex, name)}: a named 32-bit field at a byte offset of a buffer. */
+    public static Term createDWordField(Term buffer, Term byteIndex, String name) {
+        byte[] field = nameString(name);
+        return out -> {
+            out.write(CREATE_DWORD_FIELD_OP);
+            buffer.encode(out);
+            byteIndex.encode(out);
+            out.writeBytes(field);
+        };
+    }
+
+    /** {@code Return(value)}. */
+    public static Term returnValue(Term value) {
+        return out -> {
+            out.write(RETURN_OP);
+            value.encode(out);
         };
     }
 

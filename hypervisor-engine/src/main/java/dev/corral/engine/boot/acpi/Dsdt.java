@@ -13,7 +13,9 @@ import dev.corral.engine.boot.acpi.Aml.Term;
  *     Device (C000) { Name (_HID, "ACPI0007") Name (_UID, 0) }  one processor device per vCPU, _UID = MADT UID
  *     Device (PMIO) { Name (_HID, EisaId ("PNP0C02")) ... }     the fixed hardware's ports, reserved
  *     Device (COM1) { Name (_HID, EisaId ("PNP0501")) Name (_UID, 1) Name (_CRS, ResourceTemplate () {...}) }
- *     ...the other ISA devices, then any further devices (a PCI host bridge)
+ *     ...the other ISA devices
+ *     Device (PCI0) {...}  Device (ECAM) {...}                    the PCI host bridge, if any ({@link PciHostBridge})
+ *     ...then any further devices
  * }
  * </pre>
  * Linux finds its CPUs and interrupt controllers in the MADT; the processor devices let its ACPI processor driver
@@ -53,6 +55,10 @@ final class Dsdt {
             body.add(Aml.name("_CRS", crs.toBuffer()));
             sb.add(Aml.device(device.name(), body));
         }
+        platform.pci().ifPresent(pci -> {
+            sb.add(pci.device());
+            sb.add(pci.ecamReservation());
+        });
         sb.addAll(platform.devices());
         var aml = Aml.sequence(List.of(
                 Aml.name("\\_S5", Aml.pkg(Aml.integer(pm.s5SleepType()), Aml.integer(pm.s5SleepType()), Aml.integer(0), Aml.integer(0))),

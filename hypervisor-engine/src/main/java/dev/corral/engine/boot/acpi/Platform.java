@@ -8,7 +8,8 @@ import java.util.stream.IntStream;
 
 /**
  * The machine the ACPI tables describe, as the VM is built: its processors, its interrupt controllers, where its
- * ACPI fixed hardware answers, and its devices. {@link AcpiTables} turns it into tables; nothing here is probed.
+ * ACPI fixed hardware answers, its devices and its PCI host bridge. {@link AcpiTables} turns it into tables;
+ * nothing here is probed.
  *
  * @param apicIds    the local APIC id of each vCPU, the boot processor first; vCPU {@code i} is ACPI processor
  *                   UID {@code i}. 1-255 of them, distinct, each 0-0xfffffffe.
@@ -17,13 +18,18 @@ import java.util.stream.IntStream;
  *                   be told of controllers that are not there).
  * @param pm         the ACPI fixed hardware's registers
  * @param isaDevices legacy devices at fixed ports, under {@code \_SB}
- * @param devices    further device objects for {@code \_SB} (a PCI host bridge), in this order after the ISA ones
- * @param tables     further complete tables to list in the XSDT (an MCFG), each with its header and checksum
+ * @param devices    further device objects for {@code \_SB}, in this order after the ISA ones and the PCI host bridge
+ * @param tables     further complete tables to list in the XSDT, each with its header and checksum
+ * @param pci        the PCI host bridge, if the machine has PCI: {@code \_SB.PCI0} with its ECAM reserved, and the MCFG.
+ *                   Its INTx links are ISA IRQs on a machine with only the PICs (not one an ISA device or the SCI
+ *                   has: PCI's are level-triggered) and GSIs past the ISA ones on a machine with an IOAPIC (an ISA
+ *                   pin of the IOAPIC is edge-triggered, active high, where no override says otherwise)
  */
 public record Platform(List<Integer> apicIds, Optional<InterruptControllers> apics, PmRegisters pm, List<IsaDevice> isaDevices,
-        List<Aml.Term> devices, List<byte[]> tables) {
+        List<Aml.Term> devices, List<byte[]> tables, Optional<PciHostBridge> pci) {
 
     public static final int MAX_PROCESSORS = 255;
+    static final int ISA_IRQS = 16, CASCADE_IRQ = 2;
 
     public Platform {
         apicIds = List.copyOf(apicIds);
@@ -48,6 +54,33 @@ public record Platform(List<Integer> apicIds, Optional<InterruptControllers> api
                 throw new IllegalArgumentException("an extra table of " + t.length + " bytes has no room for its header");
             }
         }
+        Objects.requireNonNull(pci, "pci");
+        if (pci.isPresent()) {
+            checkPciInterrupts(pci.get(), apics, pm, isaDevices);
+        }
+    }
+
+    /** A machine without PCI. */
+    public Platform(List<Integer> apicIds, Optional<InterruptControllers> apics, PmRegisters pm, List<IsaDevice> isaDevices,
+            List<Aml.Term> devices, List<byte[]> tables) {
+        this(apicIds, apics, pm, isaDevices, devices, tables, Optional.empty());
+    }
+
+    private static void checkPciInterrupts(PciHostBridge pci, Optional<InterruptControllers> apics, PmRegisters pm, List<IsaDevice> isa) {
+        for (int gsi : pci.linkGsis()) {
+            if (apics.isPresent()) {
+                var io = apics.get();
+                if (gsi < ISA_IRQS || gsi >= io.gsiBase() + io.pins()) {
+                    throw new IllegalArgumentException("with an IOAPIC, PCI INTx goes to its pins past the ISA interrupts, GSI "
+                            + ISA_IRQS + "-" + (io.gsiBase() + io.pins() - 1) + ", not GSI " + gsi
+                            + " (an ISA pin is edge-triggered, active high)");
+                }
+            } else if (gsi >= ISA_IRQS || gsi == CASCADE_IRQ || gsi == pm.sciIrq()
+                    || isa.stream().anyMatch(d -> d.irqs().contains(gsi))) {
+                throw new IllegalArgumentException("on the PICs, PCI INTx takes ISA IRQs no other device has (it is level-triggered),"
+                        + " below " + ISA_IRQS + " and not the cascade (2), the SCI or an ISA device's, not IRQ " + gsi);
+            }
+        }
     }
 
     /**
@@ -67,14 +100,19 @@ public record Platform(List<Integer> apicIds, Optional<InterruptControllers> api
     public Platform withDevice(Aml.Term device) {
         var more = new ArrayList<>(devices);
         more.add(device);
-        return new Platform(apicIds, apics, pm, isaDevices, more, tables);
+        return new Platform(apicIds, apics, pm, isaDevices, more, tables, pci);
     }
 
     /** This platform with {@code table} added to the XSDT. */
     public Platform withTable(byte[] table) {
         var more = new ArrayList<>(tables);
         more.add(table);
-        return new Platform(apicIds, apics, pm, isaDevices, devices, more);
+        return new Platform(apicIds, apics, pm, isaDevices, devices, more, pci);
+    }
+
+    /** This platform with PCI behind {@code bridge}. */
+    public Platform withPciHostBridge(PciHostBridge bridge) {
+        return new Platform(apicIds, apics, pm, isaDevices, devices, tables, Optional.of(bridge));
     }
 
     /**

@@ -10,9 +10,9 @@ import dev.corral.engine.machine.PortIoBus;
 
 /**
  * The PC/AT motherboard's timing and interrupt chips, for a VM whose vCPUs run in software (with KVM the kernel's
- * irqchip and PIT do this): the two cascaded 8259As at 0x20 and 0xa0, the 8254 at 0x40-0x43 on IRQ 0, system
- * control port B at 0x61, and the POST code port 0x80. The PIC pair is the {@link
- * dev.corral.engine.machine.InterruptController} to attach {@link LegacyDevices} to.
+ * irqchip and PIT do this): the two cascaded 8259As at 0x20 and 0xa0 with their edge/level control register at
+ * 0x4d0-0x4d1, the 8254 at 0x40-0x43 on IRQ 0, system control port B at 0x61, and the POST code port 0x80. The PIC
+ * pair is the {@link dev.corral.engine.machine.InterruptController} to attach {@link LegacyDevices} to.
  */
 public final class Chipset {
 
@@ -53,6 +53,7 @@ public final class Chipset {
         bus.register(SystemControlPort.PORT, 1, "system-control", new SystemControlPort(pit, nanoClock));
         bus.register(PostCodePort.PORT, 1, "post-code", postCode);
         bus.register(I8259Pair.SLAVE_BASE, I8259.LENGTH, "pic-slave", pic.slave());
+        bus.register(I8259Pair.ELCR_BASE, I8259Pair.ELCR_LENGTH, "elcr", pic.elcrPorts());
         return new Chipset(pic, pit, postCode, lines);
     }
 

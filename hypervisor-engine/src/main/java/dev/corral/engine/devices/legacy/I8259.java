@@ -14,7 +14,8 @@ import dev.corral.engine.machine.BytePortIoDevice;
  * priority rotation commands) and with bits 4-3 = 01 are OCW3 (read IRR or ISR, poll, special mask mode).
  *
  * <p>Inputs are edge triggered (a request is latched in IRR on a low-to-high transition and stays until
- * acknowledged, as on a PC) unless ICW1 chose level triggering (LTIM), where IRR follows the input. Priority is
+ * acknowledged, as on a PC) unless ICW1 chose level triggering (LTIM) for all of them, or the chipset's ELCR for
+ * some ({@link I8259Pair}): a level-sensitive input's IRR bit follows the input. Priority is
  * fixed (IR0 highest) until the guest rotates it. An in-service request blocks those of equal or lower priority;
  * in special mask mode only unmasked in-service requests do. Not emulated: the 8080/8085 call format (a PC runs
  * 8086 mode), buffered mode and the special fully nested mode (Linux uses neither).
@@ -47,17 +48,33 @@ public final class I8259 implements BytePortIoDevice {
     private int initStep;          // 0 when initialised, else the ICW (2, 3 or 4) expected next on A0 = 1
     private boolean single, needIcw4, levelTriggered, autoEoi, rotateOnAutoEoi, specialMask, readIsr, poll;
     private int lowestPriority = 7;
+    private int elcr;              // inputs the chipset's edge/level control register makes level-sensitive
 
     /** Drives input {@code ir} (0-7) to {@code level}. */
     synchronized void setInput(int ir, boolean level) {
         int bit = 1 << ir;
         boolean was = (inputs & bit) != 0;
         inputs = level ? inputs | bit : inputs & ~bit;
-        if (levelTriggered) {
+        if ((levelSensitive() & bit) != 0) {
             irr = level ? irr | bit : irr & ~bit;
         } else if (level && !was) {
             irr |= bit;
         }
+    }
+
+    /**
+     * The ELCR bits for this chip's inputs: those set are level-sensitive from now on (a request follows the input,
+     * so one already high is requested at once); those cleared go back to edge sensing, keeping what IRR holds.
+     */
+    synchronized void setElcr(int inputsLevel) {
+        int newlyLevel = inputsLevel & ~elcr & 0xff;
+        elcr = inputsLevel & 0xff;
+        irr = (irr & ~newlyLevel) | (inputs & newlyLevel);
+    }
+
+    /** The inputs whose requests follow the line: all of them in LTIM mode, else the ELCR's. */
+    private int levelSensitive() {
+        return levelTriggered ? 0xff : elcr;
     }
 
     /** The INT output: an unmasked request of higher priority than anything in service. */
@@ -76,7 +93,7 @@ public final class I8259 implements BytePortIoDevice {
             return NONE;
         }
         int bit = 1 << ir;
-        if (!levelTriggered) {
+        if ((levelSensitive() & bit) == 0) {
             irr &= ~bit;
         }
         if (autoEoi) {
@@ -158,8 +175,8 @@ public final class I8259 implements BytePortIoDevice {
         single = (value & ICW1_SINGLE) != 0;
         needIcw4 = (value & ICW1_IC4) != 0;
         levelTriggered = (value & ICW1_LTIM) != 0;
-        // Edge sense reset: an input already high must go low and high again to request.
-        irr = levelTriggered ? inputs : 0;
+        // Edge sense reset: an input already high must go low and high again to request, unless level-sensitive.
+        irr = inputs & levelSensitive();
         isr = 0;
         imr = 0;
         autoEoi = false;

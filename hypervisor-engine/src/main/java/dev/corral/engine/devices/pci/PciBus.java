@@ -49,6 +49,13 @@ public final class PciBus {
          */
         public static final Layout PC = new Layout(0xb000_0000L, 0xc000_0000L, 0xfec0_0000L - 0xc000_0000L, new int[] {10, 11, 5, 14});
 
+        /**
+         * The PC layout on a machine with an I/O APIC: links A-D on GSIs 16-19, pins only the I/O APIC has (as on
+         * QEMU's q35), which the firmware tables declare level-triggered, active low, as PCI INTx is; the ISA pins
+         * stay edge-triggered for the ISA devices.
+         */
+        public static final Layout PC_IOAPIC = new Layout(PC.ecamBase(), PC.windowBase(), PC.windowSize(), new int[] {16, 17, 18, 19});
+
         public Layout {
             linkIrqs = linkIrqs.clone();
             if (linkIrqs.length != 4) {

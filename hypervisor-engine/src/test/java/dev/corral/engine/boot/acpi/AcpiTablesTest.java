@@ -148,6 +148,163 @@ class AcpiTablesTest {
                 .contains("Device (RTC) {").contains("Device (PCI0) { Name (_HID, EisaId (\"PNP0A08\")");
     }
 
+    /** The PC's PCI: links A-D on ISA IRQs 10, 11, 5, 14 with only the PICs, on GSIs 16-19 with an IOAPIC. */
+    static PciHostBridge bridge(boolean ioApic) {
+        return PciHostBridge.bus0(0xb000_0000L, 0xc000_0000L, 0x3ec0_0000L, ioApic ? List.of(16, 17, 18, 19) : List.of(10, 11, 5, 14));
+    }
+
+    static Platform withPci(boolean ioApic) {
+        return Platform.pc(ioApic ? 2 : 1, ioApic, PM).withPciHostBridge(bridge(ioApic));
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void aPciHostBridgeIsDescribedInTheDsdtAndItsEcamInTheMcfg(boolean ioApic) throws Exception {
+        var tables = AcpiTables.build(withPci(ioApic), BASE);
+        var found = follow(tables);
+        assertThat(found).containsKey("MCFG");
+        var listed = new ArrayList<String>(List.of(String.format("%016X", tables.tables().get("FACP"))));
+        if (ioApic) {
+            listed.add(String.format("%016X", tables.tables().get("APIC")));
+        }
+        listed.add(String.format("%016X", tables.tables().get("MCFG")));
+        assertThat(fields(disassemble("XSDT", found.get("XSDT")), "ACPI Table Address +\\d+")).containsExactlyElementsOf(listed);
+
+        String mcfg = disassemble("MCFG", found.get("MCFG"));
+        assertThat(field(mcfg, "Base Address")).isEqualTo("00000000B0000000");
+        assertThat(field(mcfg, "Segment Group Number")).isEqualTo("0000");
+        assertThat(field(mcfg, "Start Bus Number")).isEqualTo("00");
+        assertThat(field(mcfg, "End Bus Number")).isEqualTo("00");
+        assertThat(found.get("MCFG")).hasSize(60);
+
+        String dsdt = disassemble("DSDT", found.get("DSDT")).replaceAll("\\s+", " ");
+        assertThat(dsdt).contains("Device (PCI0) { Name (_HID, EisaId (\"PNP0A08\") /* PCI Express Bus */)",
+                "Name (_CID, EisaId (\"PNP0A03\") /* PCI Bus */)", "Name (_SEG, Zero)", "Name (_BBN, Zero)",
+                "WordBusNumber (ResourceProducer, MinFixed, MaxFixed, PosDecode, 0x0000, // Granularity 0x0000, // Range Minimum"
+                        + " 0x0000, // Range Maximum 0x0000, // Translation Offset 0x0001, // Length",
+                "IO (Decode16, 0x0CF8, // Range Minimum 0x0CF8, // Range Maximum 0x01, // Alignment 0x08, // Length )",
+                "WordIO (ResourceProducer, MinFixed, MaxFixed, PosDecode, EntireRange, 0x0000, // Granularity 0x0000, // Range Minimum"
+                        + " 0x0CF7, // Range Maximum 0x0000, // Translation Offset 0x0CF8, // Length",
+                "0x0D00, // Range Minimum 0xFFFF, // Range Maximum 0x0000, // Translation Offset 0xF300, // Length",
+                "DWordMemory (ResourceProducer, PosDecode, MinFixed, MaxFixed, NonCacheable, ReadWrite, 0x00000000, // Granularity"
+                        + " 0xC0000000, // Range Minimum 0xFEBFFFFF, // Range Maximum 0x00000000, // Translation Offset"
+                        + " 0x3EC00000, // Length",
+                "Method (_OSC, 4, Serialized)",
+                "If ((Arg0 == ToUUID (\"33db4d5b-1ff7-401c-9657-7441c03dd766\") /* PCI Host Bridge Device */))",
+                "Name (_PRT, Package (0x80)",
+                "Device (ECAM) { Name (_HID, EisaId (\"PNP0C02\") /* PNP Motherboard Resources */) // _HID: Hardware ID Name (_UID, One)",
+                "Memory32Fixed (ReadWrite, 0xB0000000, // Address Base 0x00100000, // Address Length )");
+        if (ioApic) {
+            // GSIs 16-19 need no override: the MADT still has only the PIT's and the SCI's.
+            assertThat(fields(disassemble("APIC", found.get("APIC")), "Source")).containsExactly("00", "09");
+        }
+    }
+
+    /**
+     * The reference compiler, given the disassembly of the DSDT, makes the same bytes: every term is encoded as iasl
+     * encodes it (lengths, shortest integers, package counts, the resource descriptors, the _OSC method).
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void iaslCompilesTheDisassembledDsdtBackToTheSameBytes(boolean ioApic) throws Exception {
+        byte[] dsdt = follow(AcpiTables.build(withPci(ioApic), BASE)).get("DSDT");
+        byte[] compiled = Acpica.compile(dir, "roundtrip", disassemble("DSDT", dsdt));
+        assertThat(java.util.Arrays.copyOfRange(compiled, SystemTable.HEADER_SIZE, compiled.length))
+                .isEqualTo(java.util.Arrays.copyOfRange(dsdt, SystemTable.HEADER_SIZE, dsdt.length));
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void acpicaEvaluatesTheBridgesRoutingOfEverySlotAndItsResources(boolean ioApic) throws Exception {
+        var found = follow(AcpiTables.build(withPci(ioApic), BASE));
+        var run = Acpica.execute(dir, loadable(found), "Evaluate \\_SB.PCI0._PRT");
+        assertThat(run.exitCode()).as(run.output()).isZero();
+        assertNoAcpicaComplaint(run.output());
+        var values = new ArrayList<Long>();
+        var m = Pattern.compile("\\[Integer\\] = ([0-9A-F]+)").matcher(run.output());
+        while (m.find()) {
+            values.add(Long.parseLong(m.group(1), 16));
+        }
+        assertThat(run.output()).contains("[Package] Contains 128 Elements:");
+        assertThat(values).hasSize(128 * 4);
+        int[] links = ioApic ? new int[] {16, 17, 18, 19} : new int[] {10, 11, 5, 14};
+        for (int slot = 0; slot < 32; slot++) {
+            for (int pin = 0; pin < 4; pin++) {
+                int at = 4 * (4 * slot + pin);
+                // Any function of the slot, INTx pin, no link device (0): the last value is the GSI, after the swizzle.
+                assertThat(values.subList(at, at + 4)).as("slot %d INT%c", slot, 'A' + pin)
+                        .containsExactly((long) slot << 16 | 0xffff, (long) pin, 0L, (long) links[(slot + pin) % 4]);
+            }
+        }
+
+        run = Acpica.execute(dir, loadable(found), "Evaluate \\_SB.PCI0._CRS; Evaluate \\_SB.ECAM._CRS; Evaluate \\_SB.PCI0._SEG;"
+                + " Evaluate \\_SB.PCI0._UID; Evaluate \\_SB.PCI0._BBN");
+        assertThat(run.exitCode()).as(run.output()).isZero();
+        assertNoAcpicaComplaint(run.output());
+        assertThat(run.output()).contains("[Buffer] Length 54", "88 0D 00 02 0C 00 00 00 00 00 00 00 00 00 01 00",
+                "86 09 00 01 00 00 00 B0 00 00 10 00 79 00");
+    }
+
+    @Test
+    void theOscGrantsThePciHostBridgeUuidWhatTheOsAsksAndRefusesOtherUuidsAndRevisions() throws Exception {
+        var found = follow(AcpiTables.build(withPci(true), BASE));
+        String pciUuid = "(5b 4d db 33 f7 1f 1c 40 96 57 74 41 c0 3d d7 66)";
+        String otherUuid = "(5b 4d db 33 f7 1f 1c 40 96 57 74 41 c0 3d d7 67)";
+        // Linux's query (bit 0 of the first dword) asking for control of everything in 6.1: PCIe native hotplug, PME,
+        // AER, the capability structure, LTR (0x3d); then revision 2; then another UUID.
+        var run = Acpica.execute(dir, loadable(found),
+                "Evaluate \\_SB.PCI0._OSC " + pciUuid + " 1 3 (01 00 00 00 1f 01 00 00 3d 00 00 00);"
+                        + " Evaluate \\_SB.PCI0._OSC " + pciUuid + " 2 3 (00 00 00 00 1f 01 00 00 3d 00 00 00);"
+                        + " Evaluate \\_SB.PCI0._OSC " + otherUuid + " 1 3 (00 00 00 00 1f 01 00 00 3d 00 00 00)");
+        assertThat(run.exitCode()).as(run.output()).isZero();
+        assertNoAcpicaComplaint(run.output());
+        var returned = Pattern.compile("\\[Buffer\\] Length 0C = +0000: ([0-9A-F ]+?) +//").matcher(run.output());
+        var buffers = new ArrayList<String>();
+        while (returned.find()) {
+            buffers.add(returned.group(1));
+        }
+        assertThat(buffers).containsExactly("01 00 00 00 1F 01 00 00 3D 00 00 00", "08 00 00 00 1F 01 00 00 3D 00 00 00",
+                "04 00 00 00 1F 01 00 00 3D 00 00 00");
+    }
+
+    @Test
+    void pciInterruptsMustSuitTheMachinesInterruptControllers() {
+        assertThatThrownBy(() -> Platform.pc(1, false, PM).withPciHostBridge(bridge(true))).hasMessageContaining("on the PICs")
+                .hasMessageContaining("not IRQ 16");
+        assertThatThrownBy(() -> Platform.pc(1, true, PM).withPciHostBridge(bridge(false))).hasMessageContaining("with an IOAPIC")
+                .hasMessageContaining("not GSI 10");
+        assertThatThrownBy(() -> Platform.pc(1, true, PM).withPciHostBridge(PciHostBridge.bus0(0xb000_0000L, 0xc000_0000L, 0x1000,
+                List.of(16, 17, 18, 24)))).hasMessageContaining("GSI 16-23");
+        for (int taken : new int[] {2, 4, 1, 8, 9}) { // the cascade, COM1, the keyboard, the RTC, the SCI
+            assertThatThrownBy(() -> Platform.pc(1, false, PM).withPciHostBridge(PciHostBridge.bus0(0xb000_0000L, 0xc000_0000L, 0x1000,
+                    List.of(10, 11, 5, taken)))).as("IRQ %d", taken).hasMessageContaining("not IRQ " + taken);
+        }
+        assertThatThrownBy(() -> PciHostBridge.bus0(0xb008_0000L, 0xc000_0000L, 0x1000, List.of(10, 11, 5, 14)))
+                .hasMessageContaining("1 MiB aligned");
+        assertThatThrownBy(() -> PciHostBridge.bus0(0xb000_0000L, 0xb000_0000L, 0x1000, List.of(10, 11, 5, 14)))
+                .hasMessageContaining("overlaps ECAM");
+        assertThatThrownBy(() -> PciHostBridge.bus0(0xb000_0000L, 0xf000_0000L, 0x2000_0000L, List.of(10, 11, 5, 14)))
+                .hasMessageContaining("below 4 GiB");
+        assertThatThrownBy(() -> PciHostBridge.bus0(0xb000_0000L, 0xc000_0000L, 0x1000, List.of(10, 11, 5)))
+                .hasMessageContaining("four INTx links");
+        assertThatThrownBy(() -> bridge(false).gsi(32, 0)).hasMessageContaining("slots 0-31");
+    }
+
+    private static Map<String, byte[]> loadable(Map<String, byte[]> found) {
+        var load = new LinkedHashMap<String, byte[]>();
+        for (String name : List.of("FACP", "DSDT", "APIC", "MCFG", "FACS")) {
+            if (found.containsKey(name)) {
+                load.put(name, found.get(name));
+            }
+        }
+        return load;
+    }
+
+    private static void assertNoAcpicaComplaint(String output) {
+        assertThat(output).doesNotContain("ACPI Error").doesNotContain("ACPI Exception").doesNotContain("ACPI Warning")
+                .doesNotContain("failed");
+    }
+
     @Test
     void acpicaLoadsTheNamespaceAndEvaluatesS5AndTheSerialPortsResources() throws Exception {
         var tables = AcpiTables.build(Platform.pc(2, true, PM), BASE);

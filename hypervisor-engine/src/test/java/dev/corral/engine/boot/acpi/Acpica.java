@@ -10,7 +10,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * ACPICA's own tools (Debian's acpica-tools), the reference the kernel's interpreter is built from: {@code iasl -d}
- * disassembles a table, {@code acpiexec} loads tables into a namespace and evaluates objects. A missing tool fails
+ * disassembles a table, {@code iasl} compiles ASL, {@code acpiexec} loads tables into a namespace and evaluates
+ * objects. A missing tool fails
  * the test that needs it, saying which package to install.
  */
 final class Acpica {
@@ -28,6 +29,20 @@ final class Acpica {
         var run = run(dir, List.of("iasl", "-d", file.getFileName().toString()));
         Path dsl = dir.resolve(name + ".dsl");
         return new Result(run.exitCode(), run.output(), Files.exists(dsl) ? Files.readString(dsl) : "");
+    }
+
+    /**
+     * Compiles ASL with {@code iasl -on} (names kept as written: no shortening of \_SB.X to what the scope allows,
+     * so the AML is what the source says); the table, or an IOException quoting what iasl said.
+     */
+    static byte[] compile(Path dir, String name, String asl) throws IOException, InterruptedException {
+        Files.writeString(dir.resolve(name + ".asl"), asl);
+        var run = run(dir, List.of("iasl", "-on", "-p", name + "-compiled", name + ".asl"));
+        Path aml = dir.resolve(name + "-compiled.aml");
+        if (run.exitCode() != 0 || !Files.exists(aml)) {
+            throw new IOException("iasl could not compile " + name + ".asl: " + run.output());
+        }
+        return Files.readAllBytes(aml);
     }
 
     /** Loads {@code tables} (name → bytes) into acpiexec and runs {@code commands} in batch mode. */

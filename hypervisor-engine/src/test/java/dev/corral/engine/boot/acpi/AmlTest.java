@@ -145,4 +145,75 @@ class AmlTest {
         assertThatThrownBy(() -> new ResourceTemplate().io(0xfffe, 4)).hasMessageContaining("inside 0-0xffff");
         assertThatThrownBy(() -> new ResourceTemplate().io(0x60, 0)).hasMessageContaining("1-255 ports");
     }
+
+    @Test
+    void addressSpaceDescriptorsOfAHostBridgeAreLargeItemsWithFixedWindows() {
+        // Bytes as iasl compiles QEMU's q35 host bridge _CRS (WordBusNumber, WordIO, DWordMemory), and a Memory32Fixed.
+        assertThat(new ResourceTemplate().wordBusNumber(0, 0).toBuffer().bytes()).containsExactly(0x11, 0x15, 0x0a, 0x12,
+                0x88, 0x0d, 0x00, 0x02, 0x0c, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00,
+                0x79, 0x00);
+        assertThat(body(new ResourceTemplate().wordIo(0, 0xcf7))).containsExactly(
+                0x88, 0x0d, 0x00, 0x01, 0x0c, 0x03, 0x00, 0x00, 0x00, 0x00, 0xf7, 0x0c, 0x00, 0x00, 0xf8, 0x0c);
+        assertThat(body(new ResourceTemplate().wordIo(0xd00, 0xffff))).containsExactly(
+                0x88, 0x0d, 0x00, 0x01, 0x0c, 0x03, 0x00, 0x00, 0x00, 0x0d, 0xff, 0xff, 0x00, 0x00, 0x00, 0xf3);
+        assertThat(body(new ResourceTemplate().dwordMemory(0xc000_0000L, 0xfebf_ffffL))).containsExactly(
+                0x87, 0x17, 0x00, 0x00, 0x0c, 0x01,
+                0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xc0, 0xff, 0xff, 0xbf, 0xfe, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xc0, 0x3e);
+        assertThat(body(new ResourceTemplate().memory32Fixed(0xb000_0000L, 0x10_0000))).containsExactly(
+                0x86, 0x09, 0x00, 0x01, 0x00, 0x00, 0x00, 0xb0, 0x00, 0x00, 0x10, 0x00);
+        assertThat(body(new ResourceTemplate().wordBusNumber(0, 0xff))).endsWith(0xff, 0x00, 0x00, 0x00, 0x00, 0x01);
+    }
+
+    @Test
+    void windowsThatCannotBeSaidAreRefused() {
+        assertThatThrownBy(() -> new ResourceTemplate().wordBusNumber(0, 256)).hasMessageContaining("0-255");
+        assertThatThrownBy(() -> new ResourceTemplate().wordBusNumber(3, 2)).hasMessageContaining("first to last");
+        assertThatThrownBy(() -> new ResourceTemplate().wordIo(0, 0xffff)).hasMessageContaining("fits 16 bits");
+        assertThatThrownBy(() -> new ResourceTemplate().wordIo(0x10, 0x10000)).hasMessageContaining("0-0xffff");
+        assertThatThrownBy(() -> new ResourceTemplate().dwordMemory(0, 0xffff_ffffL)).hasMessageContaining("fits 32 bits");
+        assertThatThrownBy(() -> new ResourceTemplate().dwordMemory(0xf000_0000L, 0x1_0000_0000L)).hasMessageContaining("below 4 GiB");
+        assertThatThrownBy(() -> new ResourceTemplate().memory32Fixed(0xffff_f000L, 0x2000)).hasMessageContaining("below 4 GiB");
+        assertThatThrownBy(() -> new ResourceTemplate().memory32Fixed(0x1000, 0)).hasMessageContaining("below 4 GiB");
+    }
+
+    /** The descriptors of a template without the Buffer around them and the End Tag after them. */
+    private static byte[] body(ResourceTemplate template) {
+        byte[] buffer = template.toBuffer().bytes();
+        int lengthBytes = 1 + ((buffer[1] & 0xff) >>> 6);
+        int sizeBytes = buffer[1 + lengthBytes] == 0x0a ? 2 : 3;
+        return java.util.Arrays.copyOfRange(buffer, 1 + lengthBytes + sizeBytes, buffer.length - 2);
+    }
+
+    @Test
+    void methodsAndTheirOperatorsEncodeAsChapterTwentySays() {
+        // MethodOp PkgLength NameString MethodFlags (4 args | Serialized) ReturnOp Arg3.
+        assertThat(Aml.method("_OSC", 4, true, List.of(Aml.returnValue(Aml.arg(3)))).bytes())
+                .containsExactly(0x14, 0x08, '_', 'O', 'S', 'C', 0x0c, 0xa4, 0x6b);
+        assertThat(Aml.method("FOO", 0, false, List.of()).bytes()).containsExactly(0x14, 0x06, 'F', 'O', 'O', '_', 0x00);
+        assertThat(Aml.createDWordField(Aml.arg(3), Aml.integer(0), "CDW1").bytes())
+                .containsExactly(0x8a, 0x6b, 0x00, 'C', 'D', 'W', '1');
+        assertThat(Aml.lNot(Aml.lEqual(Aml.arg(1), Aml.integer(1))).bytes()).containsExactly(0x92, 0x93, 0x69, 0x01);
+        var cdw1 = Aml.reference("CDW1");
+        // IfOp PkgLength(15) LEqual(Arg1, One) Or(CDW1, 8, CDW1); ElseOp PkgLength(12) Or(CDW1, 4, CDW1).
+        assertThat(Aml.ifElse(Aml.lEqual(Aml.arg(1), Aml.integer(1)), List.of(Aml.or(cdw1, Aml.integer(8), cdw1)),
+                List.of(Aml.or(cdw1, Aml.integer(4), cdw1))).bytes()).containsExactly(
+                        0xa0, 0x0f, 0x93, 0x69, 0x01, 0x7d, 'C', 'D', 'W', '1', 0x0a, 0x08, 'C', 'D', 'W', '1',
+                        0xa1, 0x0c, 0x7d, 'C', 'D', 'W', '1', 0x0a, 0x04, 'C', 'D', 'W', '1');
+        assertThat(Aml.ifElse(Aml.arg(0), List.of(), List.of()).bytes()).as("no Else when it has nothing")
+                .containsExactly(0xa0, 0x02, 0x68);
+        assertThat(Aml.reference("\\_SB.PCI0").bytes()).containsExactly('\\', 0x2e, '_', 'S', 'B', '_', 'P', 'C', 'I', '0');
+        assertThatThrownBy(() -> Aml.method("_OSC", 8, false, List.of())).hasMessageContaining("0-7 arguments");
+        assertThatThrownBy(() -> Aml.arg(7)).hasMessageContaining("Arg0-Arg6");
+    }
+
+    @Test
+    void aUuidBecomesTheBufferToUuidMakes() {
+        // ToUUID("33DB4D5B-1FF7-401C-9657-7441C03DD766"), the PCI host bridge _OSC UUID, as every firmware's AML has it.
+        assertThat(Aml.uuid("33db4d5b-1ff7-401c-9657-7441c03dd766").bytes()).containsExactly(0x11, 0x13, 0x0a, 0x10,
+                0x5b, 0x4d, 0xdb, 0x33, 0xf7, 0x1f, 0x1c, 0x40, 0x96, 0x57, 0x74, 0x41, 0xc0, 0x3d, 0xd7, 0x66);
+        assertThat(Aml.uuid("33DB4D5B-1FF7-401C-9657-7441C03DD766").bytes())
+                .isEqualTo(Aml.uuid("33db4d5b-1ff7-401c-9657-7441c03dd766").bytes());
+        assertThatThrownBy(() -> Aml.uuid("33db4d5b-1ff7-401c-9657")).hasMessageContaining("not a UUID");
+        assertThatThrownBy(() -> Aml.uuid("1-2-3-4-5")).hasMessageContaining("8-4-4-4-12");
+    }
 }

@@ -21,7 +21,7 @@ class ChipsetTest {
         assertThat(bus.claimed()).containsExactly(
                 "pic-master at 0x20-0x21", "pit at 0x40-0x43", "i8042-data at 0x60-0x60", "system-control at 0x61-0x61",
                 "i8042-command at 0x64-0x64", "rtc at 0x70-0x71", "post-code at 0x80-0x80", "pic-slave at 0xa0-0xa1",
-                "com1 at 0x3f8-0x3ff");
+                "com1 at 0x3f8-0x3ff", "elcr at 0x4d0-0x4d1");
     }
 
     @Test
@@ -54,7 +54,7 @@ class ChipsetTest {
     /** Random accesses to the chips' ports while time passes: nothing faults and the PIT keeps a sane deadline. */
     @Test
     void randomAccessesNeverFaultAndTheDeadlineNeverLiesInThePastAfterAdvancing() {
-        int[] ports = {0x20, 0x21, 0x40, 0x41, 0x42, 0x43, 0x61, 0x80, 0xa0, 0xa1};
+        int[] ports = {0x20, 0x21, 0x40, 0x41, 0x42, 0x43, 0x61, 0x80, 0xa0, 0xa1, 0x4d0, 0x4d1};
         for (long seed = 1; seed <= 20; seed++) {
             var random = new Random(seed);
             var bus = new PortIoBus();

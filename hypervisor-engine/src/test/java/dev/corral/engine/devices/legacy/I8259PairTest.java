@@ -209,4 +209,64 @@ class I8259PairTest {
         assertThat(pic.master().irr()).isZero();
         assertThat(bus.read(0x21, 1)).isZero();
     }
+
+    @Test
+    void theElcrHasABitPerIrqExceptThoseAPcWiresEdgeTriggered() {
+        bus.register(I8259Pair.ELCR_BASE, I8259Pair.ELCR_LENGTH, "elcr", pic.elcrPorts());
+        assertThat(bus.read(0x4d0, 2)).isZero();
+        bus.write(0x4d0, 1, 0xff);
+        bus.write(0x4d1, 1, 0xff);
+        // IRQ 0, 1, 2 (timer, keyboard, cascade), 8 and 13 (RTC, FPU) are edge-triggered on every PC.
+        assertThat(bus.read(0x4d0, 1)).isEqualTo(0xf8);
+        assertThat(bus.read(0x4d1, 1)).isEqualTo(0xde);
+        assertThat(pic.elcr()).isEqualTo(0xdef8);
+        bus.write(0x4d0, 2, 0x0a20); // what Linux leaves for the SCI and PCI IRQs 5 and 11
+        assertThat(pic.elcr()).isEqualTo(0x0a20);
+    }
+
+    @Test
+    void anElcrLevelInputIsRequestedAgainAfterTheEoiWhileTheLineStaysHigh() {
+        initLikeLinux(0x00, 0x00);
+        pic.setElcr(1 << 11);
+        pic.setLevel(11, true);
+        assertThat(pic.acknowledge()).isEqualTo(0x2b);
+        eoi(0xa0);
+        eoi(0x20);
+        assertThat(pic.hasInterrupt()).as("still asserted: the handler has not acknowledged the device yet").isTrue();
+        assertThat(pic.acknowledge()).isEqualTo(0x2b);
+        pic.setLevel(11, false); // the handler read the device's status
+        eoi(0xa0);
+        eoi(0x20);
+        assertThat(pic.hasInterrupt()).isFalse();
+        // An edge-triggered input in the same state is requested once only.
+        pic.setElcr(0);
+        pic.setLevel(11, true);
+        assertThat(pic.acknowledge()).isEqualTo(0x2b);
+        eoi(0xa0);
+        eoi(0x20);
+        assertThat(pic.hasInterrupt()).isFalse();
+    }
+
+    @Test
+    void aLevelRequestThatDropsBeforeTheAcknowledgeIsGoneAndOneAlreadyHighCountsAtOnce() {
+        initLikeLinux(0x00, 0x00);
+        pic.setElcr(1 << 5);
+        pic.setLevel(5, true);
+        pic.setLevel(5, false);
+        assertThat(pic.hasInterrupt()).as("a level request follows the line").isFalse();
+        pic.setElcr(0);
+        pic.setLevel(10, true);
+        assertThat(pic.hasInterrupt()).isTrue();
+        assertThat(pic.acknowledge()).isEqualTo(0x2a);
+        eoi(0xa0);
+        eoi(0x20);
+        assertThat(pic.hasInterrupt()).as("an edge already taken").isFalse();
+        int wakesBefore = wakes.get();
+        pic.setElcr(1 << 10);
+        assertThat(pic.hasInterrupt()).as("made level-sensitive while high: requested").isTrue();
+        assertThat(wakes.get()).isGreaterThan(wakesBefore);
+        // Reinitialising a chip keeps the ELCR (it is the chipset's): the line, still high, is requested again.
+        initLikeLinux(0x00, 0x00);
+        assertThat(pic.slave().irr()).isEqualTo(0x04);
+    }
 }

@@ -3,6 +3,7 @@ package dev.corral.engine.devices.pci;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.corral.engine.devices.legacy.I8259Pair;
 import dev.corral.engine.machine.MmioBus;
 import dev.corral.engine.machine.PortIoBus;
 import dev.corral.engine.machine.RecordingInterruptController;
@@ -170,6 +171,42 @@ class PciBusTest {
         assertThat(pic.isHigh(10)).isTrue();
         b.interrupt(false);
         assertThat(pic.changes()).containsExactly("irq10 high", "irq10 low");
+    }
+
+    /**
+     * PCI INTx is level-triggered: two functions sharing a line keep it high while either asserts. If the second
+     * asserts while the first is being served, the line never drops, so an edge-triggered PIC input sees no new edge
+     * and the second interrupt is lost; with the IRQ level-triggered in the ELCR (as Linux sets it for the IRQs the
+     * _PRT gives it) the PIC requests it again after the EOI.
+     */
+    @Test
+    void aSharedLineThatStaysHighIsRequestedAgainOnlyWhenItsIrqIsLevelTriggered() {
+        for (boolean level : new boolean[] {true, false}) {
+            var chips = new I8259Pair(() -> { });
+            var io = new PortIoBus();
+            io.register(0x20, 2, "pic-master", chips.master());
+            io.register(0xa0, 2, "pic-slave", chips.slave());
+            io.register(I8259Pair.ELCR_BASE, I8259Pair.ELCR_LENGTH, "elcr", chips.elcrPorts());
+            for (int[] write : new int[][] {{0x20, 0x11}, {0x21, 0x20}, {0x21, 0x04}, {0x21, 0x01}, {0xa0, 0x11}, {0xa1, 0x28},
+                    {0xa1, 0x02}, {0xa1, 0x01}, {0x21, 0x00}, {0xa1, 0x00}}) {
+                io.write(write[0], 1, write[1]); // Linux's init_8259A, everything unmasked
+            }
+            if (level) {
+                io.write(0x4d1, 1, 1 << (10 - 8));
+            }
+            var shared = new PciBus(new PciBus.Layout(ECAM, WINDOW, 1 << 20, new int[] {10, 10, 11, 11}), chips);
+            var a = new TestFunction(1);
+            var b = new TestFunction(1);
+            shared.attach(0, a); // link A: IRQ 10
+            shared.attach(1, b); // link B: IRQ 10 too
+            a.interrupt(true);
+            assertThat(chips.acknowledge()).isEqualTo(0x2a);
+            b.interrupt(true);  // while a's handler runs
+            a.interrupt(false); // a's handler acknowledged a: the line stays high for b
+            io.write(0xa0, 1, 0x20);
+            io.write(0x20, 1, 0x20);
+            assertThat(chips.hasInterrupt()).as(level ? "level-triggered: b is requested" : "edge-triggered: b is lost").isEqualTo(level);
+        }
     }
 
     @Test
