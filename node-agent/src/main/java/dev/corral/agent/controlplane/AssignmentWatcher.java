@@ -112,17 +112,19 @@ public final class AssignmentWatcher implements AutoCloseable {
         return Optional.of(new Desired(kind, meta.path("uid").asText(), meta.path("name").asText(),
                 meta.path("project").asText(), meta.path("generation").asLong(1), resources.path("vcpus").asDouble(),
                 resources.path("memoryMiB").asLong(), spec.path("image").asText(null), spec.path("cmdline").asText(null), running,
-                spec.path("restartRequestedAt").asText(""), devices, status.path("eventSequence").asLong(0), stopGrace(spec)));
+                spec.path("restartRequestedAt").asText(""), devices, status.path("eventSequence").asLong(0), stopGraceSeconds(spec)));
     }
 
-    /** The stop action's own timeout (zero when forced), else the spec's default for this workload. */
-    static Duration stopGrace(JsonNode spec) {
+    /**
+     * The stop action's own timeout in seconds (zero when forced), else the spec's default for this workload; -1 when
+     * the spec says neither (the default applies).
+     */
+    static long stopGraceSeconds(JsonNode spec) {
         var request = spec.path("stopRequest");
         if (request.isObject()) {
-            return request.path("force").asBoolean(false) ? Duration.ZERO
-                    : Duration.ofSeconds(request.path("timeoutSeconds").asLong(spec.path("stopTimeoutSeconds").asLong(30)));
+            return request.path("force").asBoolean(false) ? 0 : request.path("timeoutSeconds").asLong(spec.path("stopTimeoutSeconds").asLong(-1));
         }
-        return spec.path("stopTimeoutSeconds").isNumber() ? Duration.ofSeconds(spec.path("stopTimeoutSeconds").asLong()) : null;
+        return spec.path("stopTimeoutSeconds").isNumber() ? spec.path("stopTimeoutSeconds").asLong() : -1;
     }
 
     private void pause(Duration d) {

@@ -14,12 +14,12 @@ import java.util.regex.Pattern;
  * @param devices       the host PCI addresses the workload holds
  * @param appliedSequence {@code status.eventSequence}: the last event the control plane applied; this agent's next
  *                        event must have a higher sequence even if its own record of them was lost
- * @param stopGrace     how long a stop gives the guest to shut down before forcing it off ({@code spec.stopRequest}'s
- *                      timeout, else {@code spec.stopTimeoutSeconds}); zero forces at once
+ * @param stopGraceSeconds how long a stop gives the guest to shut down before forcing it off ({@code spec.stopRequest}'s
+ *                      timeout, else {@code spec.stopTimeoutSeconds}); zero forces at once; negative: the default
  */
 public record Desired(String kind, String uid, String name, String project, long generation, double vcpus, long memoryMiB,
         String image, String cmdline, boolean running, String restartToken, List<String> devices, long appliedSequence,
-        Duration stopGrace) {
+        long stopGraceSeconds) {
 
     /** The API's default {@code spec.stopTimeoutSeconds} for VMs. */
     public static final Duration DEFAULT_STOP_GRACE = Duration.ofSeconds(30);
@@ -28,14 +28,19 @@ public record Desired(String kind, String uid, String name, String project, long
         Objects.requireNonNull(uid, "uid");
         restartToken = restartToken == null ? "" : restartToken;
         devices = devices == null ? List.of() : List.copyOf(devices);
-        stopGrace = stopGrace == null || stopGrace.isNegative() ? DEFAULT_STOP_GRACE : stopGrace;
+        stopGraceSeconds = stopGraceSeconds < 0 ? DEFAULT_STOP_GRACE.toSeconds() : stopGraceSeconds;
     }
 
     /** With the default stop grace. */
     public Desired(String kind, String uid, String name, String project, long generation, double vcpus, long memoryMiB,
             String image, String cmdline, boolean running, String restartToken, List<String> devices, long appliedSequence) {
         this(kind, uid, name, project, generation, vcpus, memoryMiB, image, cmdline, running, restartToken, devices, appliedSequence,
-                DEFAULT_STOP_GRACE);
+                DEFAULT_STOP_GRACE.toSeconds());
+    }
+
+    /** How long a stop gives the guest to shut down before forcing it off. */
+    public Duration stopGrace() {
+        return Duration.ofSeconds(stopGraceSeconds);
     }
 
     private static final Pattern FILE_SAFE_UID = Pattern.compile("[A-Za-z0-9-]{1,64}");

@@ -13,7 +13,8 @@ class StopGraceTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private static Duration grace(String spec) throws Exception {
-        return AssignmentWatcher.stopGrace(JSON.readTree(spec));
+        long seconds = AssignmentWatcher.stopGraceSeconds(JSON.readTree(spec));
+        return seconds < 0 ? null : Duration.ofSeconds(seconds);
     }
 
     @Test

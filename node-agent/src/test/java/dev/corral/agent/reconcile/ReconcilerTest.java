@@ -129,8 +129,7 @@ class ReconcilerTest {
     @Test
     void aStopGivesTheGuestItsGraceAndAShutdownAsAskedReadsAsTheAskedStop() throws Exception {
         var r = running();
-        r.upsert(new Desired("VM", "u1", "web-1", "default", 2, 2, 512, "ticker", null, false, "", List.of("0000:3b:00.0"), 0,
-                Duration.ofSeconds(45)));
+        r.upsert(new Desired("VM", "u1", "web-1", "default", 2, 2, 512, "ticker", null, false, "", List.of("0000:3b:00.0"), 0, 45));
         await("stopped", () -> types().contains("stopped/StopRequested"));
         assertThat(runtime.stopGraces).containsExactly(Duration.ofSeconds(45));
         assertThat(published.getLast().path("data").path("message").asText()).isEqualTo("the guest shut down when asked");
