@@ -53,6 +53,9 @@ public final class Libc {
             ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
     private static final MethodHandle WRITE = link("write", FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT,
             ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+    /** {@code int fallocate(int fd, int mode, off_t offset, off_t len)}. */
+    private static final MethodHandle FALLOCATE = link("fallocate", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
     private static final MethodHandle EVENTFD = link("eventfd", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
     private static final MethodHandle MPROTECT = link("mprotect", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
             ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
@@ -143,6 +146,26 @@ public final class Libc {
             throw e;
         } catch (Throwable t) {
             throw new AssertionError("calling ioctl", t);
+        }
+        return result < 0 ? -errno(state) : result;
+    }
+
+    /** {@code <linux/falloc.h>}: FALLOC_FL_KEEP_SIZE and FALLOC_FL_PUNCH_HOLE. */
+    public static final int FALLOC_FL_KEEP_SIZE = 0x01, FALLOC_FL_PUNCH_HOLE = 0x02;
+
+    /**
+     * {@code fallocate(fd, mode, offset, length)}, for callers to whom a failure is an answer (EOPNOTSUPP: this file
+     * system cannot punch holes): returns 0, or minus the errno. Throws nothing.
+     */
+    public static int fallocateOrErrno(int fd, int mode, long offset, long length) {
+        MemorySegment state = STATE.get();
+        int result;
+        try {
+            result = (int) FALLOCATE.invokeExact(state, fd, mode, offset, length);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError("calling fallocate", t);
         }
         return result < 0 ? -errno(state) : result;
     }
