@@ -13,10 +13,21 @@ public record Image(String apiVersion, String kind, ObjectMeta metadata, Spec sp
 
     /**
      * @param kernel       a bzImage or an ELF kernel with a PVH note (required)
+     * @param disk         the root disk VMs of this image boot from (each VM gets a copy-on-write overlay of it)
      * @param architecture {@code x86_64} (the only one for now)
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record Spec(BlobRef kernel, BlobRef initrd, BlobRef disk, String cmdline, String architecture) {
+    public record Spec(BlobRef kernel, BlobRef initrd, DiskRef disk, String cmdline, String architecture) {
+    }
+
+    /**
+     * A disk image: uploaded content named by its sha256, and its format. {@code size} (bytes of the file) and
+     * {@code virtualSizeBytes} (what the guest sees) are filled in by the server.
+     *
+     * @param format {@code raw} or {@code qcow2} (without a backing file)
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record DiskRef(String sha256, Long size, String format, Long virtualSizeBytes) {
     }
 
     /** A reference to uploaded content; {@code size} is filled in by the server. */

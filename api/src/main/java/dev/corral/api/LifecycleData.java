@@ -16,10 +16,19 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  * @param reason     why, in one word (e.g. {@code GuestPoweredOff}, {@code StopRequested})
  * @param accelerator what runs the VM's vCPUs, {@code kvm} or {@code emulated}: on a VM's {@code running} events;
  *                    null otherwise
+ * @param diskGiB    the disk space a VM is provisioned (boot disk and volumes, as the guest sees them), billed while
+ *                   the VM exists; null when it has no disks
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record LifecycleData(String kind, String uid, String name, String project, String node, long sequence, Long generation,
-        double vcpus, long memoryMiB, List<AssignedDevice> devices, String reason, String message, String accelerator) {
+        double vcpus, long memoryMiB, List<AssignedDevice> devices, String reason, String message, String accelerator,
+        Long diskGiB) {
+
+    /** An event without disks. */
+    public LifecycleData(String kind, String uid, String name, String project, String node, long sequence, Long generation,
+            double vcpus, long memoryMiB, List<AssignedDevice> devices, String reason, String message, String accelerator) {
+        this(kind, uid, name, project, node, sequence, generation, vcpus, memoryMiB, devices, reason, message, accelerator, null);
+    }
 
     /** An event that says nothing about an accelerator. */
     public LifecycleData(String kind, String uid, String name, String project, String node, long sequence, Long generation,

@@ -23,11 +23,14 @@ public record Node(String apiVersion, String kind, ObjectMeta metadata, Spec spe
      * @param allocatable capacity times the allocation ratios: what the scheduler may hand out
      * @param allocated   the sum of what workloads placed here hold
      * @param agentEndpoint the http URL the node's agent serves consoles on, as it registered; null when none
+     * @param subnet      the IPv4 subnet (CIDR) of the node's VM network, whose first address is the node's own
+     *                    (the guests' gateway); VMs with {@code spec.network: attached} get addresses from it; null:
+     *                    the node offers no VM network
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Status(String phase, String accelerator, Capacity capacity, Resources allocatable,
             Resources allocated, List<PciDevice> devices, Instant lastHeartbeatTime, List<Condition> conditions,
-            String agentEndpoint) {
+            String agentEndpoint, String subnet) {
     }
 
     /**
@@ -43,9 +46,10 @@ public record Node(String apiVersion, String kind, ObjectMeta metadata, Spec spe
      *
      * @param agentEndpoint the http(s) URL where the agent answers (the control plane proxies consoles from it);
      *                      null for a node registered by hand, whose consoles cannot be reached
+     * @param subnet        the node's VM network (CIDR), see {@link Status#subnet()}; null: none
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Registration(java.util.Map<String, String> labels, String accelerator, Capacity capacity,
-            List<PciDevice> devices, String agentEndpoint) {
+            List<PciDevice> devices, String agentEndpoint, String subnet) {
     }
 }

@@ -17,42 +17,66 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  * @param restart    restarts the control plane made or plans under the restartPolicy
  * @param accelerator what runs or last ran a VM's vCPUs on its node, {@code kvm} or {@code emulated} (from its node's
  *                    {@code running} event; cleared when it starts again)
+ * @param network    a VM's place on its node's network when {@code spec.network} is {@code attached}: its MAC
+ *                   (given when the VM is created) and its address (given when it is placed on a node, from that
+ *                   node's subnet)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record WorkloadStatus(String phase, String node, Resources resources, List<DeviceRequest> deviceRequests,
         List<String> devices, List<Condition> conditions, Long observedGeneration, Long eventSequence, RestartStatus restart,
-        String accelerator) {
+        String accelerator, Network network) {
+
+    /**
+     * @param mac    a locally administered unicast MAC, {@code 02:xx:xx:xx:xx:xx}, unique among the VMs
+     * @param ip     the IPv4 address in its node's subnet; null until it is placed
+     * @param subnet its node's subnet in CIDR form ({@code 10.88.0.0/24}); the first address is the node's gateway
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Network(String mac, String ip, String subnet) {
+    }
+
+    /** A status with an accelerator and no network. */
+    public WorkloadStatus(String phase, String node, Resources resources, List<DeviceRequest> deviceRequests,
+            List<String> devices, List<Condition> conditions, Long observedGeneration, Long eventSequence, RestartStatus restart,
+            String accelerator) {
+        this(phase, node, resources, deviceRequests, devices, conditions, observedGeneration, eventSequence, restart, accelerator, null);
+    }
 
     /** A status that says nothing about an accelerator yet. */
     public WorkloadStatus(String phase, String node, Resources resources, List<DeviceRequest> deviceRequests,
             List<String> devices, List<Condition> conditions, Long observedGeneration, Long eventSequence, RestartStatus restart) {
-        this(phase, node, resources, deviceRequests, devices, conditions, observedGeneration, eventSequence, restart, null);
+        this(phase, node, resources, deviceRequests, devices, conditions, observedGeneration, eventSequence, restart, null, null);
     }
 
     public WorkloadStatus withPlacement(String phase, String node, List<String> devices, List<Condition> conditions) {
         return new WorkloadStatus(phase, node, resources, deviceRequests, devices, conditions, observedGeneration, eventSequence, restart,
-                accelerator);
+                accelerator, network);
     }
 
     public WorkloadStatus withConditions(List<Condition> conditions) {
         return new WorkloadStatus(phase, node, resources, deviceRequests, devices, conditions, observedGeneration, eventSequence, restart,
-                accelerator);
+                accelerator, network);
     }
 
     /** The status after a lifecycle event: its phase, the generation the node acted on, and its sequence. */
     public WorkloadStatus withLifecycle(String phase, Long observedGeneration, long eventSequence, List<Condition> conditions) {
         return new WorkloadStatus(phase, node, resources, deviceRequests, devices, conditions,
-                observedGeneration == null ? this.observedGeneration : observedGeneration, eventSequence, restart, accelerator);
+                observedGeneration == null ? this.observedGeneration : observedGeneration, eventSequence, restart, accelerator, network);
     }
 
     public WorkloadStatus withRestart(RestartStatus restart) {
         return new WorkloadStatus(phase, node, resources, deviceRequests, devices, conditions, observedGeneration, eventSequence, restart,
-                accelerator);
+                accelerator, network);
     }
 
     public WorkloadStatus withAccelerator(String accelerator) {
         return new WorkloadStatus(phase, node, resources, deviceRequests, devices, conditions, observedGeneration, eventSequence, restart,
-                accelerator);
+                accelerator, network);
+    }
+
+    public WorkloadStatus withNetwork(Network network) {
+        return new WorkloadStatus(phase, node, resources, deviceRequests, devices, conditions, observedGeneration, eventSequence, restart,
+                accelerator, network);
     }
 
     /** The condition of that type, or null. */

@@ -52,7 +52,16 @@ public class ImageService extends KindService {
             return specNode;
         }
         return json.valueToTree(new Image.Spec(resolve("spec.kernel", spec.kernel()), resolve("spec.initrd", spec.initrd()),
-                resolve("spec.disk", spec.disk()), spec.cmdline(), arch));
+                resolveDisk(spec.disk()), spec.cmdline(), arch));
+    }
+
+    /** The disk with its size filled in (see {@link #resolve}). */
+    private Image.DiskRef resolveDisk(Image.DiskRef disk) {
+        if (disk == null) {
+            return null;
+        }
+        var blob = resolve("spec.disk", new Image.BlobRef(disk.sha256(), null));
+        return new Image.DiskRef(blob.sha256(), blob.size(), disk.format(), disk.virtualSizeBytes());
     }
 
     /** Fills in the size of an uploaded part; a part that was never uploaded is a 422. */

@@ -65,7 +65,7 @@ public class NodeService {
             var existing = store.findForUpdate(Node.KIND, ResourceStore.CLUSTER, name);
             var conditions = List.of(new Condition("Ready", "True", "AgentRegistered", "The node agent registered.", Instant.now()));
             var status = new Node.Status("Ready", registration.accelerator(), capacity, null, null, null, null, conditions,
-                    registration.agentEndpoint());
+                    registration.agentEndpoint(), registration.subnet());
             StoredObject node;
             if (existing.isEmpty()) {
                 node = store.insert(Node.KIND, ResourceStore.CLUSTER, name, labels, json.valueToTree(new Node.Spec(false)),
@@ -272,7 +272,7 @@ public class NodeService {
         var allocatable = s.capacity() == null ? null : new Resources(s.capacity().vcpus() * config.cpuAllocationRatio(),
                 (long) Math.floor(s.capacity().memoryMiB() * config.memoryAllocationRatio()));
         var status = new Node.Status(s.phase(), s.accelerator(), s.capacity(), allocatable, usage.allocated(), usage.devices(),
-                usage.lastHeartbeat(), s.conditions(), s.agentEndpoint());
+                usage.lastHeartbeat(), s.conditions(), s.agentEndpoint(), s.subnet());
         return new Node(node.apiVersion(), node.kind(), node.metadata(), node.spec(), status);
     }
 }

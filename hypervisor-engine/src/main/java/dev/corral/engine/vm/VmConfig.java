@@ -3,6 +3,7 @@ package dev.corral.engine.vm;
 import java.util.List;
 import java.util.Objects;
 
+import dev.corral.engine.net.NetBackend;
 import dev.corral.engine.storage.BlockImage;
 
 /**
@@ -22,9 +23,33 @@ import dev.corral.engine.storage.BlockImage;
  *                    2816 MiB (RAM below the ECAM window at 0xb0000000; see PciDevices)
  * @param accelerator what runs the vCPUs: {@link VmAccelerator#KVM}, {@link VmAccelerator#EMULATED} or
  *                    {@link VmAccelerator#AUTO}; null means emulated
+ * @param nics        virtio-net interfaces, at most {@link #MAX_NICS}, in the order the guest names them (eth0, ...);
+ *                    null means none
  */
 public record VmConfig(String name, int vcpus, long memoryBytes, byte[] kernel, byte[] initrd, String cmdline, boolean debugExit,
-        List<Disk> disks, VmAccelerator accelerator) {
+        List<Disk> disks, VmAccelerator accelerator, List<Nic> nics) {
+
+    /**
+     * A network interface: where its frames go (opened by the caller, who closes it after closing the VM) and its MAC,
+     * six colon-separated hex bytes of a unicast address ({@code 02:c0:ff:ee:00:01}).
+     */
+    public record Nic(NetBackend backend, String mac) {
+        private static final java.util.regex.Pattern MAC = java.util.regex.Pattern.compile("(?:[0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}");
+
+        public Nic {
+            Objects.requireNonNull(backend, "backend");
+            if (mac == null || !MAC.matcher(mac).matches() || (Integer.parseInt(mac.substring(0, 2), 16) & 1) != 0) {
+                throw new VmException("a NIC's MAC is six colon-separated hex bytes of a unicast address, not \"" + mac + "\"");
+            }
+        }
+
+        /** The MAC's six bytes. */
+        public byte[] macBytes() {
+            return java.util.HexFormat.ofDelimiter(":").parseHex(mac);
+        }
+    }
+
+    public static final int MAX_NICS = 4;
 
     /**
      * A disk: the image (opened by the caller, who closes it after closing the VM) and the serial number the guest
@@ -65,6 +90,16 @@ public record VmConfig(String name, int vcpus, long memoryBytes, byte[] kernel, 
             throw new VmException("VM " + name + ": " + disks.size() + " disks is more than " + MAX_DISKS);
         }
         accelerator = accelerator == null ? VmAccelerator.EMULATED : accelerator;
+        nics = nics == null ? List.of() : List.copyOf(nics);
+        if (nics.size() > MAX_NICS) {
+            throw new VmException("VM " + name + ": " + nics.size() + " NICs is more than " + MAX_NICS);
+        }
+    }
+
+    /** A VM without NICs. */
+    public VmConfig(String name, int vcpus, long memoryBytes, byte[] kernel, byte[] initrd, String cmdline, boolean debugExit,
+            List<Disk> disks, VmAccelerator accelerator) {
+        this(name, vcpus, memoryBytes, kernel, initrd, cmdline, debugExit, disks, accelerator, List.of());
     }
 
     /** A VM without disks on the software CPU. */
@@ -86,11 +121,11 @@ public record VmConfig(String name, int vcpus, long memoryBytes, byte[] kernel, 
 
     /** The same VM, booted with {@code cmdline}. */
     public VmConfig withCmdline(String cmdline) {
-        return new VmConfig(name, vcpus, memoryBytes, kernel, initrd, cmdline, debugExit, disks, accelerator);
+        return new VmConfig(name, vcpus, memoryBytes, kernel, initrd, cmdline, debugExit, disks, accelerator, nics);
     }
 
     /** The same VM, run by {@code accelerator}. */
     public VmConfig withAccelerator(VmAccelerator accelerator) {
-        return new VmConfig(name, vcpus, memoryBytes, kernel, initrd, cmdline, debugExit, disks, accelerator);
+        return new VmConfig(name, vcpus, memoryBytes, kernel, initrd, cmdline, debugExit, disks, accelerator, nics);
     }
 }

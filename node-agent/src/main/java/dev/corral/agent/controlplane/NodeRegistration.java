@@ -75,7 +75,7 @@ public class NodeRegistration {
                 inventory.accelerator().accelerator().wireName(),
                 new Node.Capacity(inventory.vcpus(), inventory.memoryMiB(), inventory.hugepages2Mi(), inventory.hugepages1Gi(),
                         inventory.numaNodes()),
-                inventory.devices(), agentEndpoint());
+                inventory.devices(), agentEndpoint(), null);
         var response = http.send(HttpRequest.newBuilder(uri("/v1/nodes/" + nodeName)).timeout(Duration.ofSeconds(30))
                 .header("Content-Type", "application/json")
                 .PUT(HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(registration))).build(),

@@ -1,0 +1,27 @@
+package dev.corral.engine.net;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+
+/**
+ * Where a VM's network interface sends Ethernet frames and receives them from: a TAP device on the host
+ * ({@link Tap}), or a test's own queue. Frames cross without the virtio-net header.
+ */
+public interface NetBackend extends AutoCloseable {
+
+    /** How the host names it ({@code corral-1a2b3c4d} for a tap). */
+    String name();
+
+    /** Sends one frame: the buffer's remaining bytes. Never blocks for long (a full host queue drops the frame). */
+    void send(ByteBuffer frame) throws IOException;
+
+    /**
+     * Waits until a frame arrives and copies it into {@code buffer} (which holds at least 65550 bytes); returns its
+     * length, or -1 once the backend is closed.
+     */
+    int receive(ByteBuffer buffer) throws IOException;
+
+    /** Frees it; a thread waiting in {@link #receive} returns -1. */
+    @Override
+    void close();
+}
