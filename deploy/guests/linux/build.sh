@@ -1,12 +1,16 @@
 #!/bin/sh
-# Builds the `linux` guest into OUT: Debian's cloud kernel (OUT/vmlinuz, as Debian ships it) and a busybox
+# Builds the `linux` guest into OUT: Debian's cloud kernel (OUT/vmlinuz, as Debian ships it), a busybox
 # initramfs (OUT/initramfs.cpio.gz) whose init brings up a shell on the serial console and powers off cleanly when
-# the ACPI power button is pressed. Nothing is installed: the packages are fetched with `apt-get download` into
-# OUT/download (kept as a cache) and unpacked with dpkg-deb.
+# the ACPI power button is pressed, and a root disk holding the same busybox system (OUT/rootfs.ext4, a raw ext4
+# image of 64 MiB made by mkfs.ext4 -d, no root privileges needed) for VMs that keep their files. Nothing is
+# installed: the packages are fetched with `apt-get download` into OUT/download (kept as a cache) and unpacked with
+# dpkg-deb.
 #
-# The guest's init reads two words of the kernel command line:
+# The guest's init reads these words of the kernel command line:
 #   corral.init=poweroff   print the marker, then power off at once (tests and benchmarks)
 #   corral.init=shell      (the default) a root shell on the console, respawned when it exits
+#   root=/dev/vda          load the virtio modules, mount that disk (ext4) and go on from it
+#   ip=ADDR::GW:NETMASK:HOSTNAME:eth0:off   configure eth0 statically (the kernel's own syntax)
 # Its marker line, printed once the root file system is up, is
 #   corral linux: init after <uptime> s on <nproc> CPUs
 set -eu
@@ -15,7 +19,8 @@ if [ $# -ne 1 ]; then
     exit 2
 fi
 out=$1
-for tool in apt-get apt-cache dpkg-deb gzip; do
+PATH=$PATH:/sbin:/usr/sbin
+for tool in apt-get apt-cache dpkg-deb gzip mkfs.ext4; do
     if ! command -v "$tool" >/dev/null 2>&1; then
         echo "build.sh: '$tool' not found: the linux guest is built from Debian packages" >&2
         exit 1
@@ -45,7 +50,8 @@ fetch() { # fetch PKG: the .deb of PKG in $out/download, downloaded unless it is
 kernel_deb=$(fetch "$kernel_pkg")
 busybox_deb=$(fetch busybox-static)
 stamp="$(basename "$kernel_deb") $(basename "$busybox_deb") $(cat "$here/init" "$here/build.sh" | cksum)"
-if [ -f "$out/vmlinuz" ] && [ -f "$out/initramfs.cpio.gz" ] && [ "$(cat "$out/stamp" 2>/dev/null)" = "$stamp" ]; then
+if [ -f "$out/vmlinuz" ] && [ -f "$out/initramfs.cpio.gz" ] && [ -f "$out/rootfs.ext4" ] \
+        && [ "$(cat "$out/stamp" 2>/dev/null)" = "$stamp" ]; then
     exit 0
 fi
 
@@ -58,7 +64,7 @@ modules="$work/kernel/lib/modules/$version/kernel"
 
 root="$work/root"
 mkdir -p "$root/bin" "$root/sbin" "$root/etc/acpi/PWRF" "$root/lib/modules" "$root/proc" "$root/sys" "$root/dev" \
-    "$root/tmp" "$root/root" "$root/run" "$root/var/log"
+    "$root/tmp" "$root/root" "$root/run" "$root/var/log" "$root/newroot"
 cp "$work/busybox/bin/busybox" "$root/bin/busybox"
 for applet in $("$root/bin/busybox" --list); do
     [ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
@@ -68,10 +74,12 @@ cp "$here/init" "$root/init"
 chmod 755 "$root/init"
 # The modules the init loads, in this order (each after those it needs): the ACPI power button (a module in Debian's
 # cloud kernel) and the input event interface busybox's acpid reads it from; virtio over PCI with its block device
-# (/dev/vda, ...) and entropy source (/dev/hwrng, which also feeds the kernel's random pool).
+# (/dev/vda, ...), entropy source (/dev/hwrng, which also feeds the kernel's random pool) and network interface
+# (eth0; virtio_net needs the failover modules). ext4 is built into Debian's kernel.
 for module in drivers/acpi/button.ko drivers/input/evdev.ko drivers/virtio/virtio.ko drivers/virtio/virtio_ring.ko \
     drivers/virtio/virtio_pci_modern_dev.ko drivers/virtio/virtio_pci_legacy_dev.ko drivers/virtio/virtio_pci.ko \
-    drivers/block/virtio_blk.ko drivers/char/hw_random/virtio-rng.ko; do
+    drivers/block/virtio_blk.ko drivers/char/hw_random/virtio-rng.ko net/core/failover.ko drivers/net/net_failover.ko \
+    drivers/net/virtio_net.ko; do
     if [ -f "$modules/$module" ]; then
         cp "$modules/$module" "$root/lib/modules/"
         basename "$module" >> "$root/lib/modules/load-order"
@@ -99,7 +107,13 @@ cpio_entry() { # cpio_entry NAME MODE RDEVMAJOR RDEVMINOR: one newc header for a
     cpio_entry dev/console $((0020600)) 5 1
     cpio_entry TRAILER!!! 0 0 0
 } | gzip -9 > "$work/initramfs.cpio.gz"
+# The root disk: the same tree, marked so that its init knows it runs from the disk. Files keep the builder's owner
+# (mkfs.ext4 -d copies them as they are): root when run as root, as deploy/local/run.sh usually is.
+rmdir "$root/newroot"
+touch "$root/etc/corral-rootfs"
+mkfs.ext4 -q -F -L corral-root -E root_owner=0:0 -d "$root" "$work/rootfs.ext4" 64M >/dev/null
 cp "$work/kernel/boot/vmlinuz-$version" "$work/vmlinuz"
+mv "$work/rootfs.ext4" "$out/rootfs.ext4"
 mv "$work/vmlinuz" "$out/vmlinuz"
 mv "$work/initramfs.cpio.gz" "$out/initramfs.cpio.gz"
 echo "$version" > "$out/kernel-version"
