@@ -12,6 +12,7 @@ import java.util.Locale;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.corral.agent.AgentConfig;
+import dev.corral.agent.NodeNetwork;
 import dev.corral.agent.inventory.InventoryReader;
 import dev.corral.api.Node;
 import io.quarkus.scheduler.Scheduled;
@@ -35,9 +36,12 @@ public class NodeRegistration {
     private volatile boolean registered;
     private volatile String lastProblem = "not registered yet";
 
-    NodeRegistration(AgentConfig config, ObjectMapper json) {
+    private final NodeNetwork network;
+
+    NodeRegistration(AgentConfig config, ObjectMapper json, NodeNetwork network) {
         this.config = config;
         this.json = json;
+        this.network = network;
         this.nodeName = config.nodeName().orElseGet(NodeRegistration::hostName);
     }
 
@@ -75,7 +79,7 @@ public class NodeRegistration {
                 inventory.accelerator().accelerator().wireName(),
                 new Node.Capacity(inventory.vcpus(), inventory.memoryMiB(), inventory.hugepages2Mi(), inventory.hugepages1Gi(),
                         inventory.numaNodes()),
-                inventory.devices(), agentEndpoint(), null);
+                inventory.devices(), agentEndpoint(), network.get().subnet().map(Object::toString).orElse(null));
         var response = http.send(HttpRequest.newBuilder(uri("/v1/nodes/" + nodeName)).timeout(Duration.ofSeconds(30))
                 .header("Content-Type", "application/json")
                 .PUT(HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(registration))).build(),
