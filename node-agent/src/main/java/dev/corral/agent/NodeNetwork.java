@@ -14,7 +14,7 @@ public class NodeNetwork {
     private final AgentConfig config;
     private VmNetwork network;
 
-    NodeNetwork(AgentConfig config) {
+    public NodeNetwork(AgentConfig config) {
         this.config = config;
     }
 
