@@ -64,6 +64,19 @@ public final class IpLinks {
         return names;
     }
 
+    /**
+     * Whether the link is a tap that a live process holds open: a non-persistent tap ({@code persist off}) exists only
+     * as long as its process keeps it, so it is never stray.
+     */
+    public boolean isHeldTap(String link) throws IOException {
+        return heldTap(check(run("-d", "-o", "link", "show", "dev", link)).output());
+    }
+
+    /** Reads {@code ip -d -o link show}'s line: {@code ... tun type tap pi off vnet_hdr on persist off ...}. */
+    static boolean heldTap(String details) {
+        return details.contains(" tun type tap ") && details.contains(" persist off ");
+    }
+
     /** Deletes the link; nothing when it does not exist. */
     public void delete(String link) throws IOException {
         if (exists(link)) {

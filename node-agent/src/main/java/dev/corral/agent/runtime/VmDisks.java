@@ -110,6 +110,9 @@ public final class VmDisks {
         }
         Path dir = directory(desired.uid());
         var opened = new ArrayList<VmConfig.Disk>();
+        if (!hasDisk && wanted.volumes().isEmpty()) {
+            return new Opened(opened); // nothing to keep: no directory either
+        }
         try {
             Files.createDirectories(dir);
             if (hasDisk) {

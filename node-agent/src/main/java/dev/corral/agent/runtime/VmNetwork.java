@@ -101,8 +101,9 @@ public final class VmNetwork {
     }
 
     /**
-     * Deletes the bridge's ports named like VM taps that are not in {@code keep}: left by an agent that died (a tap
-     * this process opened goes with it, so these are only ever stray).
+     * Deletes the bridge's ports named like VM taps that are not in {@code keep} and that no live process holds: a tap
+     * opened by an agent goes with its process, so what is left is stray (made persistent by hand or by another tool).
+     * A held tap may be another agent's on this host (tests run several), and is left alone.
      */
     public void removeStaleTaps(Set<String> keep) {
         if (subnet == null) {
@@ -110,7 +111,7 @@ public final class VmNetwork {
         }
         try {
             for (String port : links.ports(bridge)) {
-                if (TAP_NAME.matcher(port).matches() && !keep.contains(port)) {
+                if (TAP_NAME.matcher(port).matches() && !keep.contains(port) && !links.isHeldTap(port)) {
                     LOG.infof("removing stale VM tap %s from bridge %s", port, bridge);
                     links.delete(port);
                 }

@@ -107,6 +107,14 @@ class VmDisksTest {
     }
 
     @Test
+    void aVmWithoutDisksHasNoneAndNoDirectory() throws Exception {
+        try (var opened = disks.open(vm(null, List.of()), null)) {
+            assertThat(opened.disks()).isEmpty();
+        }
+        assertThat(state.resolve("vms")).doesNotExist();
+    }
+
+    @Test
     void aBootSizeForAnImageWithoutDiskIsAnInvalidImage() {
         assertThatThrownBy(() -> disks.open(vm(4, List.of()), null))
                 .isInstanceOfSatisfying(StartException.class, e -> assertThat(e.reason()).isEqualTo("InvalidImage"));

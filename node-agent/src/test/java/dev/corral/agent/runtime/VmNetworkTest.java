@@ -138,6 +138,37 @@ class VmNetworkTest {
     }
 
     @Test
+    void aTapThatALiveProcessHoldsIsNotStrayAndIsLeftAlone() throws Exception {
+        ip("link", "add", bridge, "type", "bridge");
+        String held = "cr" + suffix + "feed01";
+        // Another agent on this host: a process holding a non-persistent tap (TUNSETIFF, IFF_TAP | IFF_NO_PI).
+        Process holder;
+        try {
+            holder = new ProcessBuilder("python3", "-c", """
+                    import fcntl, os, struct, sys
+                    fd = os.open('/dev/net/tun', os.O_RDWR)
+                    fcntl.ioctl(fd, 0x400454ca, struct.pack('16sH', sys.argv[1].encode(), 0x1002))
+                    print('ready', flush=True)
+                    sys.stdin.read()
+                    """, held).redirectErrorStream(true).start();
+        } catch (IOException e) {
+            assumeTrue(false, "python3 plays the other agent here: " + e.getMessage());
+            return;
+        }
+        try {
+            var out = new java.io.BufferedReader(new java.io.InputStreamReader(holder.getInputStream()));
+            assertThat(out.readLine()).isEqualTo("ready");
+            ip("link", "set", held, "master", bridge);
+            VmNetwork.setUp(links, bridge, Optional.of(SUBNET), this::persistentTap);
+            assertThat(links.ports(bridge)).containsExactly(held);
+        } finally {
+            holder.getOutputStream().close();
+            holder.waitFor();
+        }
+        assertThat(links.exists(held)).as("gone with its process").isFalse();
+    }
+
+    @Test
     void aTapThatCannotBeAttachedIsClosedAndTheStartFails() throws Exception {
         var network = VmNetwork.setUp(links, bridge, Optional.of(SUBNET), this::persistentTap);
         links.delete(bridge); // gone under the agent
