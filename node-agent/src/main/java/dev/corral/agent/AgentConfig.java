@@ -62,4 +62,21 @@ public interface AgentConfig {
 
     /** The URL the control plane reaches this agent on (consoles); {@code http://<http host>:<http port>} when unset. */
     Optional<java.net.URI> advertisedUrl();
+
+    /** The node's VM network. */
+    Network network();
+
+    /** The node's VM network: a bridge whose address is the first of the subnet, the guests' gateway. */
+    interface Network {
+        /** The Linux bridge the VMs' taps are attached to; created at start-up when missing. */
+        @WithDefault("corral0")
+        String bridge();
+
+        /**
+         * The IPv4 subnet (CIDR) the control plane gives this node's VMs addresses from; the bridge gets its first host
+         * address. Empty: the node offers no VM network (and registers no subnet).
+         */
+        @WithDefault("10.88.0.0/24")
+        Optional<String> subnet();
+    }
 }

@@ -22,6 +22,7 @@ import dev.corral.agent.runtime.Consoles;
 import dev.corral.agent.runtime.EngineRuntime;
 import dev.corral.engine.vm.VmAccelerator;
 import dev.corral.agent.runtime.ImageCache;
+import dev.corral.agent.runtime.VmDisks;
 import dev.corral.api.DeviceClasses;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -48,10 +49,13 @@ public class NodeAgent {
     private Reconciler reconciler;
     private AssignmentWatcher watcher;
 
-    NodeAgent(AgentConfig config, ObjectMapper json, NodeRegistration registration) {
+    private final NodeNetwork network;
+
+    NodeAgent(AgentConfig config, ObjectMapper json, NodeRegistration registration, NodeNetwork network) {
         this.config = config;
         this.json = json;
         this.registration = registration;
+        this.network = network;
     }
 
     void start(@Observes StartupEvent event) {
@@ -71,12 +75,14 @@ public class NodeAgent {
         ledger.all().forEach(entry -> consoles.open(entry.uid()));
         var client = new ControlPlaneClient(config.controlPlaneUrl(), json);
         var accelerator = EngineRuntime.accelerator(VmAccelerator.parse(config.accelerator()), inventory.accelerator().accelerator());
-        var runtime = new EngineRuntime(client::image, new ImageCache(state.resolve("images"), client::downloadBlob), accelerator);
+        var cache = new ImageCache(state.resolve("images"), client::downloadBlob);
+        var vmNetwork = network.get();
+        var runtime = new EngineRuntime(client::image, cache, accelerator, new VmDisks(state.resolve("vms"), cache), vmNetwork);
         reconciler = new Reconciler(ledger, events, runtime, consoles, 2);
         watcher = new AssignmentWatcher(client, node, registration::registered, reconciler, config.resyncInterval());
-        LOG.infof("Node agent for %s: state in %s, lifecycle events to Kafka at %s, VMs run by %s (corral.agent.accelerator %s on a %s host)",
+        LOG.infof("Node agent for %s: state in %s, lifecycle events to Kafka at %s, VMs run by %s (corral.agent.accelerator %s on a %s host), VM network %s",
                 node, state, config.kafkaBootstrapServers(), accelerator.wireName(), config.accelerator(),
-                inventory.accelerator().accelerator().wireName());
+                inventory.accelerator().accelerator().wireName(), vmNetwork.subnet().map(Object::toString).orElse("none"));
     }
 
     @Scheduled(every = "${corral.agent.exists-interval:60s}", delayed = "${corral.agent.exists-interval:60s}",

@@ -98,6 +98,14 @@ public final class AssignmentWatcher implements AutoCloseable {
 
     /** The workload as the reconciler wants it; empty when it is not (or no longer) placed on this node. */
     Optional<Desired> desired(JsonNode object) {
+        return desired(node, object);
+    }
+
+    /**
+     * The workload as the reconciler wants it, read defensively (a field the control plane does not send yet reads as
+     * absent); empty when it is not placed on {@code node}.
+     */
+    static Optional<Desired> desired(String node, JsonNode object) {
         var status = object.path("status");
         if (!node.equals(status.path("node").asText(null))) {
             return Optional.empty();
@@ -109,10 +117,35 @@ public final class AssignmentWatcher implements AutoCloseable {
         List<String> devices = new ArrayList<>();
         status.path("devices").forEach(d -> devices.add(d.asText()));
         boolean running = !"Stopped".equals(spec.path("runState").asText("Running"));
+        var diskGiB = resources.path("diskGiB");
         return Optional.of(new Desired(kind, meta.path("uid").asText(), meta.path("name").asText(),
                 meta.path("project").asText(), meta.path("generation").asLong(1), resources.path("vcpus").asDouble(),
                 resources.path("memoryMiB").asLong(), spec.path("image").asText(null), spec.path("cmdline").asText(null), running,
-                spec.path("restartRequestedAt").asText(""), devices, status.path("eventSequence").asLong(0), stopGraceSeconds(spec)));
+                spec.path("restartRequestedAt").asText(""), devices, status.path("eventSequence").asLong(0), stopGraceSeconds(spec),
+                disks(spec.path("disks")), network(spec, status), diskGiB.isIntegralNumber() ? diskGiB.asLong() : null));
+    }
+
+    /** {@code spec.disks}: the boot size when it is a number, and each volume that has a name. */
+    static Desired.Disks disks(JsonNode disks) {
+        var boot = disks.path("bootSizeGiB");
+        var volumes = new ArrayList<Desired.Volume>();
+        for (JsonNode volume : disks.path("volumes")) {
+            String name = volume.path("name").asText(null);
+            if (name != null) {
+                volumes.add(new Desired.Volume(name, volume.path("sizeGiB").asLong(0)));
+            }
+        }
+        return new Desired.Disks(boot.isIntegralNumber() ? boot.asInt() : null, volumes);
+    }
+
+    /** {@code status.network} when {@code spec.network} is {@code attached}; null when the VM wants no network. */
+    static Desired.Network network(JsonNode spec, JsonNode status) {
+        if (!"attached".equals(spec.path("network").asText(null))) {
+            return null;
+        }
+        var network = status.path("network");
+        return new Desired.Network(network.path("mac").asText(null), network.path("ip").asText(null),
+                network.path("subnet").asText(null));
     }
 
     /**

@@ -12,6 +12,8 @@ import java.util.Locale;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.corral.agent.AgentConfig;
+import dev.corral.agent.NodeNetwork;
+import dev.corral.agent.inventory.HostInventory;
 import dev.corral.agent.inventory.InventoryReader;
 import dev.corral.api.Node;
 import io.quarkus.scheduler.Scheduled;
@@ -35,9 +37,12 @@ public class NodeRegistration {
     private volatile boolean registered;
     private volatile String lastProblem = "not registered yet";
 
-    NodeRegistration(AgentConfig config, ObjectMapper json) {
+    private final NodeNetwork network;
+
+    NodeRegistration(AgentConfig config, ObjectMapper json, NodeNetwork network) {
         this.config = config;
         this.json = json;
+        this.network = network;
         this.nodeName = config.nodeName().orElseGet(NodeRegistration::hostName);
     }
 
@@ -71,11 +76,7 @@ public class NodeRegistration {
 
     private void register() throws IOException, InterruptedException {
         var inventory = new InventoryReader(config.hostRoot()).read();
-        var registration = new Node.Registration(java.util.Map.of("corral.dev/hostname", hostName()),
-                inventory.accelerator().accelerator().wireName(),
-                new Node.Capacity(inventory.vcpus(), inventory.memoryMiB(), inventory.hugepages2Mi(), inventory.hugepages1Gi(),
-                        inventory.numaNodes()),
-                inventory.devices(), agentEndpoint(), null);
+        var registration = registration(inventory);
         var response = http.send(HttpRequest.newBuilder(uri("/v1/nodes/" + nodeName)).timeout(Duration.ofSeconds(30))
                 .header("Content-Type", "application/json")
                 .PUT(HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(registration))).build(),
@@ -90,6 +91,15 @@ public class NodeRegistration {
             lost("the control plane refused the registration of node " + nodeName + " (HTTP " + response.statusCode() + "): "
                     + response.body());
         }
+    }
+
+    /** What this node tells the control plane about itself: its inventory, its agent's URL and its VM subnet. */
+    Node.Registration registration(HostInventory inventory) {
+        return new Node.Registration(java.util.Map.of("corral.dev/hostname", hostName()),
+                inventory.accelerator().accelerator().wireName(),
+                new Node.Capacity(inventory.vcpus(), inventory.memoryMiB(), inventory.hugepages2Mi(), inventory.hugepages1Gi(),
+                        inventory.numaNodes()),
+                inventory.devices(), agentEndpoint(), network.get().subnet().map(Object::toString).orElse(null));
     }
 
     private void heartbeat() throws IOException, InterruptedException {

@@ -60,7 +60,8 @@ public final class LifecycleEvents {
                 .map(address -> new AssignedDevice(address, deviceClasses.getOrDefault(address, "other")))
                 .toList();
         var data = new LifecycleData(workload.kind(), workload.uid(), workload.name(), workload.project(), node, sequence,
-                generation, workload.vcpus(), workload.memoryMiB(), devices.isEmpty() ? List.of() : devices, reason, message, accelerator);
+                generation, workload.vcpus(), workload.memoryMiB(), devices.isEmpty() ? List.of() : devices, reason, message, accelerator,
+                workload.diskGiB());
         var event = new CloudEvent<>(CloudEvent.SPEC_VERSION, workload.uid() + "-" + sequence, "/corral/nodes/" + node,
                 "corral." + workload.kind().toLowerCase() + "." + action, clock.instant(), workload.subject(), "application/json", data);
         try {

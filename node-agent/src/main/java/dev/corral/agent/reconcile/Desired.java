@@ -16,10 +16,42 @@ import java.util.regex.Pattern;
  *                        event must have a higher sequence even if its own record of them was lost
  * @param stopGraceSeconds how long a stop gives the guest to shut down before forcing it off ({@code spec.stopRequest}'s
  *                      timeout, else {@code spec.stopTimeoutSeconds}); zero forces at once; negative: the default
+ * @param disks         {@code spec.disks}: the boot disk's size and the volumes (never null; an old ledger file, written
+ *                      before disks, reads as none)
+ * @param network       the VM's place on the node's network ({@code status.network}) when {@code spec.network} is
+ *                      {@code attached}; null when it has none
+ * @param diskGiB       {@code status.resources.diskGiB}, the disk space billed while the VM exists; null when none
  */
 public record Desired(String kind, String uid, String name, String project, long generation, double vcpus, long memoryMiB,
         String image, String cmdline, boolean running, String restartToken, List<String> devices, long appliedSequence,
-        long stopGraceSeconds) {
+        long stopGraceSeconds, Disks disks, Network network, Long diskGiB) {
+
+    /**
+     * A VM's disks as its spec asks for them.
+     *
+     * @param bootSizeGiB the boot disk's size as the guest sees it; null: the image disk's own size
+     * @param volumes     empty data disks, in the order the guest names them (after the boot disk)
+     */
+    public record Disks(Integer bootSizeGiB, List<Volume> volumes) {
+        public static final Disks NONE = new Disks(null, List.of());
+
+        public Disks {
+            volumes = volumes == null ? List.of() : List.copyOf(volumes);
+        }
+    }
+
+    /** An empty data disk: its name (the serial the guest reads) and size. */
+    public record Volume(String name, long sizeGiB) {
+    }
+
+    /**
+     * Where an attached VM sits on its node's network, as the control plane assigned it; any part may still be null
+     * (not assigned yet), which makes its start fail rather than run without the network it asked for.
+     *
+     * @param subnet the node's subnet in CIDR form, whose first host address is the guest's gateway
+     */
+    public record Network(String mac, String ip, String subnet) {
+    }
 
     /** The API's default {@code spec.stopTimeoutSeconds} for VMs. */
     public static final Duration DEFAULT_STOP_GRACE = Duration.ofSeconds(30);
@@ -29,6 +61,15 @@ public record Desired(String kind, String uid, String name, String project, long
         restartToken = restartToken == null ? "" : restartToken;
         devices = devices == null ? List.of() : List.copyOf(devices);
         stopGraceSeconds = stopGraceSeconds < 0 ? DEFAULT_STOP_GRACE.toSeconds() : stopGraceSeconds;
+        disks = disks == null ? Disks.NONE : disks;
+    }
+
+    /** Without disks or network. */
+    public Desired(String kind, String uid, String name, String project, long generation, double vcpus, long memoryMiB,
+            String image, String cmdline, boolean running, String restartToken, List<String> devices, long appliedSequence,
+            long stopGraceSeconds) {
+        this(kind, uid, name, project, generation, vcpus, memoryMiB, image, cmdline, running, restartToken, devices, appliedSequence,
+                stopGraceSeconds, null, null, null);
     }
 
     /** With the default stop grace. */

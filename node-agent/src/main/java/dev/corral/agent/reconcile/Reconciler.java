@@ -237,6 +237,8 @@ public final class Reconciler implements AutoCloseable {
             }
             handle.close();
         }
+        // After its run is closed, before the ledger forgets it: a removal that fails is retried by the next look.
+        runtime.delete(uid);
         // Under the ledger's lock, as the listener's callbacks: a late callback sees the workload gone, never half gone.
         synchronized (ledger) {
             var entry = ledger.get(uid);

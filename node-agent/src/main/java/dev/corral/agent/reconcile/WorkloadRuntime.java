@@ -13,6 +13,12 @@ public interface WorkloadRuntime {
      */
     Handle start(Desired desired, ConsoleSink console, Listener listener) throws StartException;
 
+    /**
+     * Removes what the workload keeps on this host between runs (a VM's disks): it was deleted, and its last run is
+     * closed. Nothing to do for one that has nothing here. A failure is thrown (unchecked), to be retried.
+     */
+    void delete(String uid);
+
     /** A started workload. */
     interface Handle {
         /**

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -22,7 +23,8 @@ import dev.corral.engine.vm.VmException;
  * Runs VMs through Corral's own engine, in this process: fetches the image (by sha256, cached), builds the
  * VirtualMachine and starts it. How a VM ends becomes an {@link WorkloadRuntime.Ended} with a one-word reason. A
  * graceful stop presses the VM's ACPI power button and forces it off when the grace runs out (StopForced).
- * Containers are not run yet: they fail to start with reason {@code Unsupported}.
+ * A VM's disks ({@link VmDisks}) and its tap on the node's bridge ({@link VmNetwork}) are opened for each run and
+ * closed after the VM is. Containers are not run yet: they fail to start with reason {@code Unsupported}.
  */
 public final class EngineRuntime implements WorkloadRuntime {
 
@@ -35,12 +37,20 @@ public final class EngineRuntime implements WorkloadRuntime {
     private final Images images;
     private final ImageCache cache;
     private final VmAccelerator accelerator;
+    private final VmDisks disks;
+    private final VmNetwork network;
 
-    /** @param accelerator what runs the VMs: {@link VmAccelerator#AUTO} picks KVM where /dev/kvm works */
-    public EngineRuntime(Images images, ImageCache cache, VmAccelerator accelerator) {
+    /**
+     * @param accelerator what runs the VMs: {@link VmAccelerator#AUTO} picks KVM where /dev/kvm works
+     * @param disks       where the VMs' disks are kept (their boot overlays on the cache's blobs)
+     * @param network     the node's VM network (or none)
+     */
+    public EngineRuntime(Images images, ImageCache cache, VmAccelerator accelerator, VmDisks disks, VmNetwork network) {
         this.images = images;
         this.cache = cache;
         this.accelerator = accelerator;
+        this.disks = disks;
+        this.network = network;
     }
 
     @Override
@@ -55,6 +65,7 @@ public final class EngineRuntime implements WorkloadRuntime {
         byte[] kernel;
         byte[] initrd = null;
         String cmdline;
+        Image.DiskRef imageDisk;
         try {
             var image = images.find(desired.project(), desired.image());
             var spec = image.spec();
@@ -66,6 +77,7 @@ public final class EngineRuntime implements WorkloadRuntime {
                 initrd = read(cache.get(spec.initrd().sha256()), memory, "initrd");
             }
             cmdline = desired.cmdline() != null ? desired.cmdline() : spec.cmdline() != null ? spec.cmdline() : "";
+            imageDisk = spec.disk();
         } catch (IOException e) {
             throw new StartException("ImageUnavailable", "image " + desired.image() + " of project " + desired.project()
                     + " could not be fetched: " + e.getMessage(), e);
@@ -73,13 +85,28 @@ public final class EngineRuntime implements WorkloadRuntime {
             Thread.currentThread().interrupt();
             throw new StartException("Interrupted", "the agent is stopping", e);
         }
+        // What the VM holds besides its memory, opened for this run and closed after the VM: its disks and its tap.
+        VmDisks.Opened opened = null;
+        VmNetwork.Attached nic = null;
         VirtualMachine vm;
         // A graceful stop's grace once asked for, and whether it ran out so that the VM was forced off.
         var graceful = new AtomicReference<Duration>();
         var forced = new AtomicBoolean();
         try {
+            try {
+                opened = disks.open(desired, imageDisk);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new StartException("Interrupted", "the agent is stopping", e);
+            }
+            var nics = new ArrayList<VmConfig.Nic>();
+            if (desired.network() != null) {
+                nic = network.attach(desired);
+                nics.add(nic.nic());
+                cmdline = cmdline.isBlank() ? nic.cmdlineWord() : cmdline + " " + nic.cmdlineWord();
+            }
             var config = new VmConfig(desired.name(), (int) Math.ceil(desired.vcpus()), desired.memoryMiB() << 20, kernel, initrd,
-                    cmdline, true, accelerator);
+                    cmdline, true, opened.disks(), accelerator, nics);
             var built = new AtomicReference<VirtualMachine>();
             vm = VirtualMachine.create(config, console, new VirtualMachine.Listener() {
                 @Override
@@ -94,11 +121,19 @@ public final class EngineRuntime implements WorkloadRuntime {
             });
             built.set(vm); // before start(), which begins the thread started() is called on
         } catch (AcceleratorUnavailableException e) {
+            release(opened, nic);
             throw new StartException("AcceleratorUnavailable", e.getMessage(), e);
         } catch (VmException | IllegalArgumentException e) {
+            release(opened, nic);
             throw new StartException("InvalidImage", "VM " + desired.name() + " cannot be built: " + e.getMessage(), e);
+        } catch (StartException | RuntimeException | Error e) {
+            release(opened, nic);
+            throw e;
         }
         vm.start();
+        var held = opened;
+        var tap = nic;
+        var closed = new AtomicBoolean();
         return new Handle() {
             @Override
             public void requestStop(Duration grace) {
@@ -134,9 +169,36 @@ public final class EngineRuntime implements WorkloadRuntime {
 
             @Override
             public void close() {
-                vm.close();
+                if (!closed.compareAndSet(false, true)) {
+                    return;
+                }
+                try {
+                    vm.close();
+                } finally {
+                    // After the VM: its devices no longer touch them. Closing flushes the disks; the tap vanishes.
+                    release(held, tap);
+                }
             }
         };
+    }
+
+    /** Removes what the workload keeps here between runs: its disks (and a tap, should one have outlived its VM). */
+    @Override
+    public void delete(String uid) {
+        disks.delete(uid);
+        network.release(uid);
+    }
+
+    private static void release(VmDisks.Opened opened, VmNetwork.Attached nic) {
+        try {
+            if (opened != null) {
+                opened.close();
+            }
+        } finally {
+            if (nic != null) {
+                nic.close();
+            }
+        }
     }
 
     /**

@@ -5,7 +5,8 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -13,8 +14,12 @@ import java.util.regex.Pattern;
 
 /**
  * Image blobs on this host, by sha256: fetched once from the control plane, verified, kept. A file is in the cache
- * only under the name of its own digest (downloaded beside it, hashed, then renamed), so a torn or tampered
- * download is never used.
+ * only under the name of its own digest (downloaded beside it, hashed, made read-only, then linked in), so a torn or
+ * tampered download is never used.
+ *
+ * <p>A blob, once here, is never evicted, rewritten or replaced: VMs' boot disks are overlays whose backing file is
+ * the blob of their image's disk, and their contents only make sense on top of exactly those bytes. The link that
+ * puts a blob in place fails rather than replace an existing one.
  */
 public final class ImageCache {
 
@@ -62,7 +67,16 @@ public final class ImageCache {
             if (!actual.equals(sha256)) {
                 throw new ImageFetchException("blob " + sha256 + " arrived with sha256 " + actual + ": not used", null);
             }
-            Files.move(partial, cached, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            try {
+                Files.setPosixFilePermissions(partial, PosixFilePermissions.fromString("r--r--r--"));
+            } catch (UnsupportedOperationException e) {
+                // Not a POSIX file system: the link below still never replaces a blob.
+            }
+            try {
+                Files.createLink(cached, partial);
+            } catch (FileAlreadyExistsException e) {
+                // Put there meanwhile under its digest: the same bytes, and in use; keep that one.
+            }
             return cached;
         } catch (ImageFetchException e) {
             throw e;

@@ -113,6 +113,7 @@ class ReconcilerTest {
 
         assertThat(types()).containsExactly("starting/", "running/Started", "stopping/StopRequested", "stopped/StopRequested",
                 "starting/", "running/Started", "stopped/Deleted", "deleted/Deleted");
+        assertThat(runtime.deleted).as("its disks are removed once, after its last run was closed").containsExactly("u1 after 2 closed");
         var sequences = published.stream().map(e -> e.path("data").path("sequence").asLong()).toList();
         assertThat(sequences).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L);
         var first = published.getFirst();
@@ -197,6 +198,26 @@ class ReconcilerTest {
         await("running again", () -> types().stream().filter(t -> t.equals("running/Started")).count() == 2);
         assertThat(types()).containsExactly("starting/", "running/Started", "stopping/RestartRequested", "stopped/RestartRequested",
                 "starting/", "running/Started");
+    }
+
+    @Test
+    void everyEventCarriesTheVmsDiskSpace() throws Exception {
+        var r = open();
+        var withDisks = new Desired("VM", "u1", "web-1", "default", 1, 2, 512, "debian", null, true, "", List.of(), 0, 30,
+                new Desired.Disks(10, List.of(new Desired.Volume("data", 21))), null, 31L);
+        r.replaceAll(List.of(withDisks));
+        await("running", () -> types().contains("running/Started"));
+        r.publishExists();
+        r.remove("u1");
+        await("deleted", () -> types().contains("deleted/Deleted"));
+        assertThat(types()).containsExactly("starting/", "running/Started", "exists/", "stopped/Deleted", "deleted/Deleted");
+        assertThat(published).allSatisfy(e -> assertThat(e.path("data").path("diskGiB").asLong()).isEqualTo(31));
+    }
+
+    @Test
+    void aVmWithoutDisksSaysNothingOfDiskSpace() throws Exception {
+        running();
+        assertThat(published).allSatisfy(e -> assertThat(e.path("data").has("diskGiB")).isFalse());
     }
 
     @Test
@@ -292,6 +313,13 @@ class ReconcilerTest {
         volatile RuntimeException breakNextStart;
         final Map<String, Listener> listeners = new ConcurrentHashMap<>();
         final Map<String, java.io.ByteArrayOutputStream> typed = new ConcurrentHashMap<>();
+        /** Workloads whose disks were removed, with how many runs were closed by then. */
+        final List<String> deleted = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void delete(String uid) {
+            deleted.add(uid + " after " + closed + " closed");
+        }
 
         @Override
         public Handle start(Desired desired, ConsoleSink console, Listener listener) throws StartException {

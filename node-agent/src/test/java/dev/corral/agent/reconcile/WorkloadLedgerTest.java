@@ -75,6 +75,32 @@ class WorkloadLedgerTest {
     }
 
     @Test
+    void ledgerFileWrittenBeforeDisksAndNetworksStillReads() throws Exception {
+        Files.createDirectories(dir);
+        // As an agent before disks and networks wrote it.
+        Files.writeString(dir.resolve("a.json"), """
+                {"uid":"a","sequence":4,"desired":{"kind":"VM","uid":"a","name":"web-a","project":"default","generation":2,
+                 "vcpus":1.0,"memoryMiB":64,"image":"ticker","cmdline":null,"running":true,"restartToken":"","devices":[],
+                 "appliedSequence":3,"stopGraceSeconds":30},
+                 "observed":{"uid":"a","state":"STOPPED","generation":2,"restartToken":"","reason":"StopRequested"}}""");
+        var entry = WorkloadLedger.open(dir, JSON).get("a").orElseThrow();
+        assertThat(entry.sequence()).isEqualTo(4);
+        assertThat(entry.desired().disks()).isEqualTo(Desired.Disks.NONE);
+        assertThat(entry.desired().network()).isNull();
+        assertThat(entry.desired().diskGiB()).isNull();
+    }
+
+    @Test
+    void disksAndNetworkSurviveAReopen() {
+        var ledger = WorkloadLedger.open(dir, JSON);
+        var d = new Desired("VM", "a", "web-a", "default", 1, 1, 64, "debian", null, true, "", List.of(), 0, 30,
+                new Desired.Disks(10, List.of(new Desired.Volume("data", 5))), new Desired.Network("02:00:00:00:00:01", "10.88.0.2",
+                        "10.88.0.0/24"), 15L);
+        ledger.record(d, new Observed("a", State.STOPPED, 1, "", null));
+        assertThat(WorkloadLedger.open(dir, JSON).get("a").orElseThrow().desired()).isEqualTo(d);
+    }
+
+    @Test
     void removedWorkloadIsGoneAfterAReopen() {
         var ledger = WorkloadLedger.open(dir, JSON);
         ledger.record(vm("a"), new Observed("a", State.RUNNING, 1, "", null));
