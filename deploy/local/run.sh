@@ -93,12 +93,13 @@ bash deploy/guests/ticker/build.sh "$data/guests/ticker" || { echo "corral: buil
 sha="$(cli/bin/corral upload "$data/guests/ticker" --server "$api" | cut -d' ' -f1)" || stop 1
 printf 'apiVersion: corral/v1\nkind: Image\nmetadata: {name: ticker}\nspec: {kernel: {sha256: %s}, cmdline: "interval=1000"}\n' \
     "${sha#sha256:}" | cli/bin/corral apply -f - --server "$api" || stop 1
-echo "==> Building the linux guest (deploy/guests/linux: Debian's cloud kernel and a busybox initramfs) and registering it as image 'linux'"
+echo "==> Building the linux guest (deploy/guests/linux: Debian's cloud kernel, a busybox initramfs and a 64 MiB ext4 root disk) and registering it as image 'linux'"
 bash deploy/guests/linux/build.sh "$data/guests/linux" || { echo "corral: building the linux guest failed" >&2; stop 1; }
 kernel="$(cli/bin/corral upload "$data/guests/linux/vmlinuz" --server "$api" | cut -d' ' -f1)" || stop 1
 initrd="$(cli/bin/corral upload "$data/guests/linux/initramfs.cpio.gz" --server "$api" | cut -d' ' -f1)" || stop 1
-printf 'apiVersion: corral/v1\nkind: Image\nmetadata: {name: linux}\nspec: {kernel: {sha256: %s}, initrd: {sha256: %s}, cmdline: "console=ttyS0"}\n' \
-    "${kernel#sha256:}" "${initrd#sha256:}" | cli/bin/corral apply -f - --server "$api" || stop 1
+disk="$(cli/bin/corral upload "$data/guests/linux/rootfs.ext4" --server "$api" | cut -d' ' -f1)" || stop 1
+printf 'apiVersion: corral/v1\nkind: Image\nmetadata: {name: linux}\nspec: {kernel: {sha256: %s}, initrd: {sha256: %s}, disk: {sha256: %s, format: raw}, cmdline: "console=ttyS0 root=/dev/vda"}\n' \
+    "${kernel#sha256:}" "${initrd#sha256:}" "${disk#sha256:}" | cli/bin/corral apply -f - --server "$api" || stop 1
 echo
 echo "Corral is running: API on $api, OpenAPI at $api/q/openapi. Press Ctrl-C to stop."
 echo "Start a VM:   curl -s -X POST $api/v1/vms -H 'Content-Type: application/json' \\"

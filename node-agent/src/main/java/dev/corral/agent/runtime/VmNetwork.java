@@ -18,7 +18,7 @@ import org.jboss.logging.Logger;
  * This node's VM network: a Linux bridge holding the subnet's first host address (the guests' gateway), and per
  * attached VM a tap on it ({@code cr} and the first 12 characters of the VM's uid without dashes), opened by this
  * process and so gone when it is closed or the agent dies. The guest learns its address from its kernel command line
- * ({@code ip=<ip>::<gateway>:<netmask>::eth0:off}), which Corral's guest init reads. A node whose bridge could not be
+ * ({@code ip=<ip>::<gateway>:<netmask>:<VM name>:eth0:off}: the VM's name becomes its host name), which Corral's guest init reads. A node whose bridge could not be
  * set up (the agent is not root, say) has no VM network: it registers no subnet, and a VM that asks for the network
  * fails to start with reason {@code NetworkUnavailable}.
  */
@@ -157,7 +157,8 @@ public final class VmNetwork {
         try {
             links.attach(name, bridge);
             var nic = new VmConfig.Nic(tap, wanted.mac());
-            return new Attached(tap, nic, "ip=" + wanted.ip() + "::" + subnet.gateway() + ":" + subnet.netmask() + "::eth0:off");
+            return new Attached(tap, nic, "ip=" + wanted.ip() + "::" + subnet.gateway() + ":" + subnet.netmask() + ":" + desired.name()
+                    + ":eth0:off");
         } catch (IOException | VmException e) {
             tap.close();
             throw new StartException("NetworkUnavailable", "the tap " + name + " of " + desired.subject()

@@ -116,7 +116,7 @@ class VmNetworkTest {
         try (var attached = network.attach(vm(uid, new Desired.Network("02:c0:ff:ee:00:07", "192.0.2.7", SUBNET)))) {
             assertThat(links.ports(bridge)).containsExactly(tap);
             assertThat(attached.nic().mac()).isEqualTo("02:c0:ff:ee:00:07");
-            assertThat(attached.cmdlineWord()).isEqualTo("ip=192.0.2.7::192.0.2.1:255.255.255.0::eth0:off");
+            assertThat(attached.cmdlineWord()).isEqualTo("ip=192.0.2.7::192.0.2.1:255.255.255.0:web-1:eth0:off");
         }
         assertThat(links.exists(tap)).isFalse();
         assertThat(links.ports(bridge)).isEmpty();
