@@ -26,6 +26,10 @@ import dev.corral.engine.memory.GuestMemory;
  * (status 0) stops the worker; the status reads its old value until the worker has finished its current request,
  * then 0, so a driver polling for 0 (as Linux does) knows no DMA is in flight.
  *
+ * <p>A device with work of its own (a network device's received frames) rings the same doorbell as the driver
+ * ({@link VirtioDevice#connect}); it hears of resets ({@link VirtioDevice#reset}) and of the VM's end
+ * ({@link VirtioDevice#close}, after the worker has stopped).
+ *
  * <p>The device configuration never changes while the device lives, so config_generation stays 0.
  */
 public final class VirtioPciDevice extends PciFunction implements AutoCloseable {
@@ -123,6 +127,7 @@ public final class VirtioPciDevice extends PciFunction implements AutoCloseable 
             msix = null;
         }
         this.dma = new Dma(memory, this, observer);
+        device.connect(this::notifyQueue);
     }
 
     public VirtioDevice device() {
@@ -230,6 +235,7 @@ public final class VirtioPciDevice extends PciFunction implements AutoCloseable 
             w.stop();
             w.join();
         }
+        device.close();
     }
 
     // Called by the worker.
@@ -302,7 +308,7 @@ public final class VirtioPciDevice extends PciFunction implements AutoCloseable 
 
     private void notifyQueue(int index) {
         synchronized (lock) {
-            if (worker != null && queues[index].enabled) {
+            if (worker != null && index >= 0 && index < queues.length && queues[index].enabled) {
                 worker.kick(index);
             }
         }
@@ -457,6 +463,7 @@ public final class VirtioPciDevice extends PciFunction implements AutoCloseable 
 
     /** Back to the state after power-on; called with no worker running. */
     private void reset() {
+        device.reset();
         resetting = false;
         status = 0;
         deviceFeatureSelect = driverFeatureSelect = queueSelect = 0;
