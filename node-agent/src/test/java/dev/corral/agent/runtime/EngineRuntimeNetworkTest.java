@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.HexFormat;
 import java.util.List;
@@ -17,7 +16,7 @@ import dev.corral.agent.reconcile.Desired;
 import dev.corral.agent.reconcile.WorkloadRuntime;
 import dev.corral.api.Image;
 import dev.corral.api.ObjectMeta;
-import dev.corral.engine.net.NetBackend;
+import dev.corral.engine.net.Tap;
 import dev.corral.engine.vm.VmAccelerator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -25,8 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A VM with a network, run by the engine runtime on a real bridge (test-only name, TEST-NET-1; root only): its tap is
- * on the bridge while it runs and gone once its run is closed. The tap is made by {@code ip tuntap} (the engine's Tap
- * is not implemented in this build) and deleted when the runtime closes it.
+ * on the bridge while it runs and gone once its run is closed. The tap is the engine's own (not persistent: it
+ * vanishes when the runtime closes it).
  */
 class EngineRuntimeNetworkTest {
 
@@ -44,47 +43,12 @@ class EngineRuntimeNetworkTest {
         }
     }
 
-    private NetBackend tuntap(String name) throws IOException {
-        try {
-            var process = new ProcessBuilder("ip", "tuntap", "add", "mode", "tap", "name", name).redirectErrorStream(true).start();
-            if (process.waitFor() != 0) {
-                throw new IOException(new String(process.getInputStream().readAllBytes()));
-            }
-        } catch (InterruptedException e) {
-            throw new IOException(e);
-        }
-        return new NetBackend() {
-            @Override
-            public String name() {
-                return name;
-            }
-
-            @Override
-            public void send(ByteBuffer frame) {
-            }
-
-            @Override
-            public int receive(ByteBuffer buffer) {
-                return -1;
-            }
-
-            @Override
-            public void close() {
-                try {
-                    links.delete(name);
-                } catch (IOException e) {
-                    throw new IllegalStateException(e);
-                }
-            }
-        };
-    }
-
     @Test
     void theTapIsOnTheBridgeWhileTheVmRunsAndGoneAfter() throws Exception {
         assumeTrue("root".equals(System.getProperty("user.name")), "the VM network tests change host links: they need root");
         var blobs = new TestBlobs();
         var cache = new ImageCache(state.resolve("images"), blobs);
-        var network = VmNetwork.setUp(links, bridge, Optional.of("192.0.2.0/24"), this::tuntap);
+        var network = VmNetwork.setUp(links, bridge, Optional.of("192.0.2.0/24"), Tap::open);
         assertThat(network.subnet()).isPresent();
         var image = new Image("corral.dev/v1", "Image", ObjectMeta.named("ticker"),
                 new Image.Spec(new Image.BlobRef(blobs.put(TestBlobs.ticker()), null), null, null, "ticks=1 interval=10", "x86_64"));
