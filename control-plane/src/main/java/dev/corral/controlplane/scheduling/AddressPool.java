@@ -30,7 +30,8 @@ public class AddressPool {
 
     /**
      * Gives the workload the lowest free address of its node's subnet: never the network address, the gateway (the
-     * first host address) or the broadcast address. Null when the node has no subnet or the subnet is full. Call it
+     * first host address) or the broadcast address. Null when the node has no subnet or the subnet is full: the caller
+     * must then roll back. Call it
      * after {@link Ledger#reserve}, whose update holds the node's row, so the subnet read here is the one the node has.
      */
     public WorkloadStatus.Network allocate(String node, UUID workload, String mac) {
@@ -64,11 +65,15 @@ public class AddressPool {
             if (candidate > subnet.lastVmAddress()) {
                 return null;
             }
-            try (PreparedStatement s = c.prepareStatement("INSERT INTO vm_address (subnet, address, workload_uid) VALUES (?, ?, ?)")) {
+            try (PreparedStatement s = c.prepareStatement(
+                    "INSERT INTO vm_address (subnet, address, workload_uid) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")) {
                 s.setString(1, cidr);
                 s.setLong(2, candidate);
                 s.setObject(3, workload);
-                s.executeUpdate();
+                if (s.executeUpdate() != 1) {
+                    // Only without the lock (a future change): then the caller's placement is lost and tried again.
+                    return null;
+                }
             }
             return new WorkloadStatus.Network(mac, Subnet.format(candidate), cidr);
         } catch (SQLException e) {
