@@ -175,4 +175,27 @@ class CreateDisksAndNetworkTest {
         assertThat(lines.get(1)).contains("115Gi", "10.88.0.2", "02:aa:bb:cc:dd:ee");
         assertThat(lines.get(2)).contains("<none>");
     }
+
+    @Test
+    void usageTableHasADiskColumnOnlyWhenSomeGroupHeldDisk() throws IOException {
+        String url = serve("""
+                {"kind": "UsageReport", "from": "2026-11-01T00:00:00Z", "to": "2026-11-02T00:00:00Z", "groupBy": "project", "items": [
+                 {"project": "shop", "runningSeconds": 3600, "stoppedSeconds": 0, "vcpuSeconds": 3600, "memoryGiBSeconds": 7200,
+                  "diskGiBSeconds": 360000, "deviceSeconds": {}, "flags": []},
+                 {"project": "lab", "runningSeconds": 60, "stoppedSeconds": 0, "vcpuSeconds": 60, "memoryGiBSeconds": 60,
+                  "diskGiBSeconds": 0, "deviceSeconds": {}, "flags": []}]}""");
+        assertThat(run("usage", "--server", url)).isEqualTo(Corral.EXIT_OK);
+        var lines = out.toString().lines().toList();
+        assertThat(lines.getFirst()).contains("GIB-SECONDS   DISK-GIB-SECONDS");
+        assertThat(lines.get(1)).contains("7200          360000");
+        assertThat(lines.get(2)).contains("60            0");
+        server.stop(0);
+        out.getBuffer().setLength(0);
+        url = serve("""
+                {"kind": "UsageReport", "from": "2026-11-01T00:00:00Z", "to": "2026-11-02T00:00:00Z", "groupBy": "project", "items": [
+                 {"project": "lab", "runningSeconds": 60, "stoppedSeconds": 0, "vcpuSeconds": 60, "memoryGiBSeconds": 60,
+                  "diskGiBSeconds": 0, "deviceSeconds": {}, "flags": []}]}""");
+        assertThat(run("usage", "--server", url)).isEqualTo(Corral.EXIT_OK);
+        assertThat(out.toString()).doesNotContain("DISK");
+    }
 }
