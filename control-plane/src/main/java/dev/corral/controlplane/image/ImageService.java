@@ -78,7 +78,7 @@ public class ImageService extends KindService {
         String format = disk.format() == null ? "raw" : disk.format();
         long virtualSize;
         if (format.equals("raw")) {
-            if (blob.size() % SECTOR != 0) {
+            if (blob.size() == 0 || blob.size() % SECTOR != 0) {
                 throw new UnprocessableException("spec.disk.sha256", "names a raw disk of " + blob.size()
                         + " bytes, not a multiple of " + SECTOR, "spec.disk names blob " + blob.sha256() + " of " + blob.size()
                         + " bytes: a raw disk must be a whole number of " + SECTOR + "-byte sectors.");
