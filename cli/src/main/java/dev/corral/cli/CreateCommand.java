@@ -19,7 +19,7 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "create", description = "Create a VM or a container from flags (for files, use apply).",
-        subcommands = {CreateCommand.Vm.class, CreateCommand.Container.class})
+        subcommands = {CreateCommand.Vm.class, CreateCommand.Container.class, CreateImageCommand.class})
 final class CreateCommand implements Runnable {
 
     @Spec
@@ -27,7 +27,7 @@ final class CreateCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "Say what to create: corral create vm NAME ... or corral create container NAME ...");
+        throw new CommandLine.ParameterException(spec.commandLine(), "Say what to create: corral create vm NAME ..., corral create container NAME ... or corral create image NAME ...");
     }
 
     /** Flags both kinds share. */
@@ -92,7 +92,8 @@ final class CreateCommand implements Runnable {
 
     @Command(name = "vm", description = "Create a VM.",
             footer = {"", "Examples:", "  corral create vm web-1 --image ticker --instance-type c1.small",
-                    "  corral create vm gpu-1 --image ubuntu --cpus 8 --memory 32Gi --device gpu=1 --label env=prod"})
+                    "  corral create vm gpu-1 --image ubuntu --cpus 8 --memory 32Gi --device gpu=1 --label env=prod",
+                    "  corral create vm db-1 --image debian --instance-type c1.medium --disk-size 20 --volume data=100 --network attached"})
     static final class Vm extends Common implements Callable<Integer> {
         @Parameters(paramLabel = "NAME")
         String name;
@@ -114,6 +115,18 @@ final class CreateCommand implements Runnable {
 
         @Option(names = "--cmdline", paramLabel = "CMDLINE", description = "Kernel command line (default: the image's).")
         String cmdline;
+
+        @Option(names = "--disk-size", paramLabel = "GIB",
+                description = "The boot disk's size in GiB, 1 to 2048, at least the image disk's (default: the image disk's size).")
+        Integer diskSize;
+
+        @Option(names = "--volume", paramLabel = "NAME=GIB",
+                description = "An empty data disk of GIB GiB (1 to 16384), e.g. data=100 (repeatable, at most 7; the guest sees them in this order).")
+        List<String> volumes = new ArrayList<>();
+
+        @Option(names = "--network", paramLabel = "MODE",
+                description = "attached (a NIC on its node's network, with a MAC and an IP) or none (default: none).")
+        String network;
 
         @Override
         public Integer call() {
@@ -139,6 +152,15 @@ final class CreateCommand implements Runnable {
                 for (String d : devices) {
                     array.add(device(spec.commandLine(), d));
                 }
+            }
+            if (diskSize != null || !volumes.isEmpty()) {
+                s.set("disks", disks(spec.commandLine(), diskSize, volumes));
+            }
+            if (network != null) {
+                if (!network.equals("attached") && !network.equals("none")) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), "--network " + network + ": expected attached or none");
+                }
+                s.put("network", network);
             }
             return send(Kinds.VM, name, s);
         }
@@ -192,6 +214,30 @@ final class CreateCommand implements Runnable {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(cli, "--memory: " + e.getMessage());
         }
+    }
+
+    private static final java.util.regex.Pattern VOLUME = java.util.regex.Pattern.compile("([^=]+)=(\\d{1,9})(?:Gi)?");
+
+    /** {@code spec.disks} from {@code --disk-size} and {@code --volume NAME=GIB}; the server checks the limits. */
+    static ObjectNode disks(CommandLine cli, Integer bootSizeGiB, List<String> volumes) {
+        var disks = CorralClient.JSON.createObjectNode();
+        if (bootSizeGiB != null) {
+            if (bootSizeGiB < 1) {
+                throw new CommandLine.ParameterException(cli, "--disk-size " + bootSizeGiB + ": expected a size in GiB of at least 1");
+            }
+            disks.put("bootSizeGiB", bootSizeGiB);
+        }
+        if (!volumes.isEmpty()) {
+            var array = disks.putArray("volumes");
+            for (String v : volumes) {
+                var m = VOLUME.matcher(v);
+                if (!m.matches()) {
+                    throw new CommandLine.ParameterException(cli, "--volume " + v + ": expected NAME=GIB, e.g. data=100");
+                }
+                array.addObject().put("name", m.group(1)).put("sizeGiB", Integer.parseInt(m.group(2)));
+            }
+        }
+        return disks;
     }
 
     /** {@code gpu=1}, {@code gpu:10de=2}, {@code gpu:10de:2330=1}. */

@@ -58,7 +58,9 @@ public enum Kinds {
                     ? List.of(name, phase(), node(), vcpus(), memory(), new Column("IMAGE", o -> text(o, "spec", "image")),
                             new Column("INSTANCE-TYPE", o -> text(o, "spec", "instanceType")),
                             new Column("DEVICES", o -> String.valueOf(o.path("status").path("devices").size())),
-                            new Column("IPS", o -> "<none>"), age)
+                            new Column("DISK", o -> gib(o.path("status").path("resources").path("diskGiB"))),
+                            new Column("IPS", o -> text(o, "status", "network", "ip")),
+                            new Column("MAC", o -> text(o, "status", "network", "mac")), age)
                     : List.of(name, phase(), node(), vcpus(), memory(), age);
             case CONTAINER -> wide
                     ? List.of(name, phase(), node(), vcpus(), memory(), new Column("IMAGE", o -> text(o, "spec", "image")),
@@ -79,7 +81,8 @@ public enum Kinds {
             }
             case IMAGE -> List.of(name, new Column("ARCH", o -> text(o, "spec", "architecture")),
                     new Column("KERNEL", o -> shortSha(o.path("spec").path("kernel").path("sha256").asText(null))),
-                    new Column("INITRD", o -> shortSha(o.path("spec").path("initrd").path("sha256").asText(null))), age);
+                    new Column("INITRD", o -> shortSha(o.path("spec").path("initrd").path("sha256").asText(null))),
+                    new Column("DISK", o -> disk(o.path("spec").path("disk"))), age);
             case INSTANCE_TYPE -> List.of(name, new Column("VCPUS", o -> text(o, "spec", "vcpus")),
                     new Column("MEMORY", o -> Quantities.mib(o.path("spec").path("memoryMiB"))),
                     new Column("DEVICES", o -> devices(o.path("spec").path("devices"))), age);
@@ -113,6 +116,19 @@ public enum Kinds {
             n = n.path(p);
         }
         return n.isMissingNode() || n.isNull() ? "<none>" : n.asText();
+    }
+
+    private static String gib(JsonNode value) {
+        return value.isNumber() ? value.asLong() + "Gi" : "<none>";
+    }
+
+    /** {@code qcow2 3Gi}: the format and the size the guest sees, in GiB rounded up. */
+    private static String disk(JsonNode disk) {
+        if (!disk.isObject()) {
+            return "<none>";
+        }
+        long bytes = disk.path("virtualSizeBytes").asLong(0);
+        return disk.path("format").asText("raw") + (bytes > 0 ? " " + ((bytes + (1L << 30) - 1) >> 30) + "Gi" : "");
     }
 
     private static String shortSha(String sha) {

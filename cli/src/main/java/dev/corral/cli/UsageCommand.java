@@ -21,7 +21,7 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code corral usage}: what workloads used, as the billing meter counted it. */
-@Command(name = "usage", description = "Show usage (vCPU-seconds, GiB-seconds, device-seconds) counted from lifecycle events.",
+@Command(name = "usage", description = "Show usage (vCPU-seconds, memory GiB-seconds, disk GiB-seconds, device-seconds) counted from lifecycle events.",
         footer = {"", "Examples:", "  corral usage", "  corral usage --from 2026-11-01 --to 2026-12-01 --group-by day",
                 "  corral usage --all-projects --group-by workload -o csv > usage.csv"})
 final class UsageCommand implements Callable<Integer> {
@@ -89,7 +89,16 @@ final class UsageCommand implements Callable<Integer> {
         } else if (by.equals("day")) {
             header.add("DAY");
         }
-        header.addAll(List.of("RUNNING", "STOPPED", "VCPU-SECONDS", "GIB-SECONDS", "DEVICE-SECONDS", "FLAGS"));
+        boolean disks = false;
+        for (var item : report.path("items")) {
+            disks |= item.path("diskGiBSeconds").asDouble() != 0;
+        }
+        header.addAll(List.of("RUNNING", "STOPPED", "VCPU-SECONDS", "GIB-SECONDS"));
+        if (disks) {
+            // Shown only when some workload held disk, so tables of diskless usage stay as they were.
+            header.add("DISK-GIB-SECONDS");
+        }
+        header.addAll(List.of("DEVICE-SECONDS", "FLAGS"));
         var rows = new ArrayList<List<String>>();
         rows.add(header);
         for (var item : report.path("items")) {
@@ -103,6 +112,9 @@ final class UsageCommand implements Callable<Integer> {
             row.add(duration(item.path("stoppedSeconds").asDouble()));
             row.add(number(item.path("vcpuSeconds").asDouble()));
             row.add(number(item.path("memoryGiBSeconds").asDouble()));
+            if (disks) {
+                row.add(number(item.path("diskGiBSeconds").asDouble()));
+            }
             var devices = new ArrayList<String>();
             for (Map.Entry<String, JsonNode> d : item.path("deviceSeconds").properties()) {
                 devices.add(d.getKey() + "=" + number(d.getValue().asDouble()));

@@ -44,6 +44,26 @@ final class Api {
                 .put("/v1/nodes/" + name);
     }
 
+    /** Registers a node labelled {@code pool=<pool>} whose VM network is {@code subnet} (CIDR). */
+    static Response registerNodeWithSubnet(String name, String pool, String subnet) {
+        return json().body("""
+                {"labels": {"pool": "%s"}, "accelerator": "kvm-hardware", "capacity": {"vcpus": 16, "memoryMiB": 16384},
+                 "subnet": "%s"}""".formatted(pool, subnet))
+                .put("/v1/nodes/" + name);
+    }
+
+    /** A /29 no other test uses: 10.A.B.8*k/29, from a random 16-bit number and a 5-bit one. */
+    static String uniqueSubnet() {
+        var r = new java.security.SecureRandom();
+        return "10." + r.nextInt(256) + "." + r.nextInt(256) + "." + (8 * r.nextInt(32)) + "/29";
+    }
+
+    /** Uploads {@code content} and returns its sha256. */
+    static String upload(byte[] content) {
+        return given().contentType("application/octet-stream").body(content).post("/v1/blobs").then().statusCode(201)
+                .extract().path("sha256");
+    }
+
     static String gpu(String address, int numaNode, int iommuGroup) {
         return """
                 {"address": "%s", "vendor": "10de", "device": "2330", "classCode": "0302", "numaNode": %d, "iommuGroup": %d, "driver": "vfio-pci"}"""

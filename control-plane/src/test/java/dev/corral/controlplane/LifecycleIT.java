@@ -100,6 +100,26 @@ class LifecycleIT {
     }
 
     @Test
+    void aVmThatStopsAndStartsOnItsNodeKeepsItsAddressAndMac() throws Exception {
+        String node = unique("node");
+        String subnet = Api.uniqueSubnet();
+        Api.registerNodeWithSubnet(node, pool, subnet).then().statusCode(201);
+        String name = unique("vm");
+        String uid = createVm(vmBody(name, image(), 1, 256, pool, "\"network\": \"attached\"")).then().statusCode(201)
+                .body("status.node", equalTo(node)).extract().path("metadata.uid");
+        var placed = Api.getVm(name);
+        publish(uid, event("corral.vm.running", uid, name, node, 1, "Started"));
+        publish(uid, event("corral.vm.stopped", uid, name, node, 2, "GuestPoweredOff"));
+        publish(uid, event("corral.vm.starting", uid, name, node, 3, null));
+        publish(uid, event("corral.vm.running", uid, name, node, 4, "Started"));
+        var again = awaitVm(name, Duration.ofSeconds(30), v -> v.getLong("status.eventSequence") == 4);
+        assertThat(again.getString("status.phase")).isEqualTo("Running");
+        assertThat(again.getString("status.network.ip")).isEqualTo(placed.getString("status.network.ip")).startsWith(
+                subnet.substring(0, subnet.lastIndexOf('.')));
+        assertThat(again.getString("status.network.mac")).isEqualTo(placed.getString("status.network.mac"));
+    }
+
+    @Test
     void eventsForWorkloadsThatNoLongerExistAreSkipped() throws Exception {
         String ghost = java.util.UUID.randomUUID().toString();
         publish(ghost, event("corral.vm.running", ghost, "ghost", "nowhere", 1, null));

@@ -130,6 +130,23 @@ public class BlobService {
         }
     }
 
+    /** The first {@code length} bytes of a blob (fewer when it is shorter), read without loading the rest. */
+    public byte[] head(String sha256, int length) {
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement s = c.prepareStatement("SELECT substring(content from 1 for ?) FROM blob WHERE sha256 = ?")) {
+            s.setInt(1, length);
+            s.setString(2, sha256);
+            try (ResultSet rs = s.executeQuery()) {
+                if (!rs.next()) {
+                    throw new NotFoundException("Blob", sha256);
+                }
+                return rs.getBytes(1);
+            }
+        } catch (SQLException e) {
+            throw new StoreException("reading blob " + sha256, e);
+        }
+    }
+
     public byte[] content(String sha256) {
         try (Connection c = dataSource.getConnection();
              PreparedStatement s = c.prepareStatement("SELECT content FROM blob WHERE sha256 = ?")) {

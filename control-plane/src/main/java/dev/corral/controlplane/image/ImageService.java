@@ -18,6 +18,9 @@ import jakarta.inject.Singleton;
 @Singleton
 public class ImageService extends KindService {
 
+    private static final java.util.Set<String> FORMATS = java.util.Set.of("raw", "qcow2");
+    private static final long SECTOR = 512;
+
     private final BlobService blobs;
 
     ImageService(ResourceStore store, EventService events, IdempotencyService idempotency, ObjectMapper json, BlobService blobs) {
@@ -48,6 +51,14 @@ public class ImageService extends KindService {
         if (spec.cmdline() != null && spec.cmdline().length() > 4096) {
             errors.add(new Problem.FieldError("spec.cmdline", "must be at most 4096 characters"));
         }
+        if (spec.disk() != null) {
+            if (spec.disk().sha256() == null) {
+                errors.add(new Problem.FieldError("spec.disk.sha256", "is required: upload the disk to POST /v1/blobs first"));
+            }
+            if (spec.disk().format() != null && !FORMATS.contains(spec.disk().format())) {
+                errors.add(new Problem.FieldError("spec.disk.format", "must be raw or qcow2"));
+            }
+        }
         if (!errors.isEmpty()) {
             return specNode;
         }
@@ -55,13 +66,33 @@ public class ImageService extends KindService {
                 resolveDisk(spec.disk()), spec.cmdline(), arch));
     }
 
-    /** The disk with its size filled in (see {@link #resolve}). */
+    /**
+     * The disk with its sizes filled in: the blob's own, and what the guest sees, read from the blob (a raw disk is
+     * its own size, a qcow2 disk says its size in its header). Sizes a client sent are replaced.
+     */
     private Image.DiskRef resolveDisk(Image.DiskRef disk) {
         if (disk == null) {
             return null;
         }
         var blob = resolve("spec.disk", new Image.BlobRef(disk.sha256(), null));
-        return new Image.DiskRef(blob.sha256(), blob.size(), disk.format(), disk.virtualSizeBytes());
+        String format = disk.format() == null ? "raw" : disk.format();
+        long virtualSize;
+        if (format.equals("raw")) {
+            if (blob.size() == 0 || blob.size() % SECTOR != 0) {
+                throw new UnprocessableException("spec.disk.sha256", "names a raw disk of " + blob.size()
+                        + " bytes, not a multiple of " + SECTOR, "spec.disk names blob " + blob.sha256() + " of " + blob.size()
+                        + " bytes: a raw disk must be a whole number of " + SECTOR + "-byte sectors.");
+            }
+            virtualSize = blob.size();
+        } else {
+            try {
+                virtualSize = Qcow2Header.parse(blobs.head(blob.sha256(), Qcow2Header.LENGTH)).virtualSizeBytes();
+            } catch (Qcow2Header.NotUsableException e) {
+                throw new UnprocessableException("spec.disk.sha256", e.getMessage(),
+                        "spec.disk names blob " + blob.sha256() + ", which " + e.getMessage() + ".");
+            }
+        }
+        return new Image.DiskRef(blob.sha256(), blob.size(), format, virtualSize);
     }
 
     /** Fills in the size of an uploaded part; a part that was never uploaded is a 422. */

@@ -15,6 +15,7 @@ import dev.corral.api.PciDevice;
 import dev.corral.api.Problem;
 import dev.corral.api.Resources;
 import dev.corral.controlplane.event.EventService;
+import dev.corral.controlplane.network.Subnet;
 import dev.corral.controlplane.problem.InvalidException;
 import dev.corral.controlplane.problem.NotFoundException;
 import dev.corral.controlplane.scheduling.Ledger;
@@ -61,7 +62,7 @@ public class NodeService {
             var labels = registration.labels() == null ? Map.<String, String>of() : registration.labels();
             var capacity = registration.capacity();
             ledger.register(name, capacity.vcpus(), capacity.memoryMiB(), registration.accelerator(), labels,
-                    registration.devices() == null ? List.of() : registration.devices());
+                    registration.devices() == null ? List.of() : registration.devices(), registration.subnet());
             var existing = store.findForUpdate(Node.KIND, ResourceStore.CLUSTER, name);
             var conditions = List.of(new Condition("Ready", "True", "AgentRegistered", "The node agent registered.", Instant.now()));
             var status = new Node.Status("Ready", registration.accelerator(), capacity, null, null, null, null, conditions,
@@ -108,6 +109,13 @@ public class NodeService {
         }
         if (r.agentEndpoint() != null && !isHttpUrl(r.agentEndpoint())) {
             errors.add(new Problem.FieldError("agentEndpoint", "must be an http or https URL with a host, like http://10.0.0.7:8081"));
+        }
+        if (r.subnet() != null) {
+            try {
+                Subnet.parse(r.subnet());
+            } catch (Subnet.InvalidSubnetException e) {
+                errors.add(new Problem.FieldError("subnet", e.getMessage()));
+            }
         }
         if (r.devices() != null) {
             var seen = new java.util.HashSet<String>();

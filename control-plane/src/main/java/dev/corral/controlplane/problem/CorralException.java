@@ -22,4 +22,9 @@ public abstract class CorralException extends RuntimeException {
 
     /** The problem type's short, fixed summary. */
     public abstract String title();
+
+    /** The fields the problem is about, each with what is wrong with it; empty when it is about no field. */
+    public java.util.List<dev.corral.api.Problem.FieldError> errors() {
+        return java.util.List.of();
+    }
 }

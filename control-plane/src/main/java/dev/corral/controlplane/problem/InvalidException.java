@@ -17,6 +17,7 @@ public class InvalidException extends CorralException {
         return new InvalidException(field + ": " + message, List.of(new Problem.FieldError(field, message)));
     }
 
+    @Override
     public List<Problem.FieldError> errors() {
         return errors;
     }

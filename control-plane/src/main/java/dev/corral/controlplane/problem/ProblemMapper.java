@@ -15,8 +15,7 @@ public class ProblemMapper {
 
     @ServerExceptionMapper
     public Response domain(CorralException e, UriInfo uri) {
-        List<Problem.FieldError> errors = e instanceof InvalidException invalid ? invalid.errors() : List.of();
-        return respond(new Problem(TYPE_BASE + e.kind(), e.title(), e.status(), e.getMessage(), uri.getPath(), errors));
+        return respond(new Problem(TYPE_BASE + e.kind(), e.title(), e.status(), e.getMessage(), uri.getPath(), e.errors()));
     }
 
     /** JSON of the wrong shape: an unknown field, a string where a number belongs. */

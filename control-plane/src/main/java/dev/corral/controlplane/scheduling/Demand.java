@@ -11,7 +11,14 @@ import dev.corral.api.DeviceRequest;
  *
  * @param allowedAccelerators empty when any accelerator will do
  * @param antiAffinityGroup   null when none
+ * @param network             a VM with {@code spec.network: attached}: it needs a node with a subnet and a free address
  */
 public record Demand(String project, double vcpus, long memoryMiB, List<DeviceRequest> devices,
-        Map<String, String> nodeSelector, Set<String> allowedAccelerators, String antiAffinityGroup) {
+        Map<String, String> nodeSelector, Set<String> allowedAccelerators, String antiAffinityGroup, boolean network) {
+
+    /** A workload without a network. */
+    public Demand(String project, double vcpus, long memoryMiB, List<DeviceRequest> devices,
+            Map<String, String> nodeSelector, Set<String> allowedAccelerators, String antiAffinityGroup) {
+        this(project, vcpus, memoryMiB, devices, nodeSelector, allowedAccelerators, antiAffinityGroup, false);
+    }
 }

@@ -23,6 +23,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.corral.api.DeviceClasses;
 import dev.corral.api.PciDevice;
 import dev.corral.api.Resources;
+import dev.corral.controlplane.network.Subnet;
 import dev.corral.controlplane.store.StoreException;
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -65,15 +66,25 @@ public class Ledger {
                     groups.computeIfAbsent(rs.getString(1), n -> new HashSet<>()).add(rs.getString(2));
                 }
             }
+            Map<String, Long> addressesUsed = new HashMap<>();
+            try (PreparedStatement s = c.prepareStatement("SELECT subnet, count(*) FROM vm_address GROUP BY subnet");
+                 ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    addressesUsed.put(rs.getString(1), rs.getLong(2));
+                }
+            }
             var nodes = new ArrayList<NodeState>();
             try (PreparedStatement s = c.prepareStatement("SELECT node, vcpus, memory_mib, vcpus_used, memory_mib_used, "
-                    + "ready, cordoned, accelerator, labels FROM node_capacity ORDER BY node");
+                    + "ready, cordoned, accelerator, labels, subnet FROM node_capacity ORDER BY node");
                  ResultSet rs = s.executeQuery()) {
                 while (rs.next()) {
                     String name = rs.getString(1);
+                    String subnet = rs.getString(10);
+                    long freeAddresses = subnet == null ? 0
+                            : AddressPool.size(Subnet.parse(subnet)) - addressesUsed.getOrDefault(subnet, 0L);
                     nodes.add(new NodeState(name, rs.getInt(2), rs.getLong(3), rs.getDouble(4), rs.getLong(5),
                             rs.getBoolean(6), rs.getBoolean(7), rs.getString(8), json.readValue(rs.getString(9), LABELS),
-                            devices.getOrDefault(name, List.of()), groups.getOrDefault(name, Set.of())));
+                            devices.getOrDefault(name, List.of()), groups.getOrDefault(name, Set.of()), subnet, freeAddresses));
                 }
             }
             return nodes;
@@ -131,7 +142,7 @@ public class Ledger {
         }
     }
 
-    /** Gives back everything a workload held on its node. */
+    /** Gives back everything a workload held on its node: capacity, devices, its anti-affinity slot, its address. */
     public void release(UUID workload, String node, Resources held) {
         try (Connection c = dataSource.getConnection()) {
             if (held != null) {
@@ -152,23 +163,34 @@ public class Ledger {
                 s.setObject(1, workload);
                 s.executeUpdate();
             }
+            try (PreparedStatement s = c.prepareStatement("DELETE FROM vm_address WHERE workload_uid = ?")) {
+                s.setObject(1, workload);
+                s.executeUpdate();
+            }
         } catch (SQLException e) {
             throw new StoreException("releasing capacity on node " + node, e);
         }
     }
 
-    /** Creates or refreshes a node's ledger row and devices from its agent's registration; the node is Ready. */
-    public void register(String node, int vcpus, long memoryMiB, String accelerator, Map<String, String> labels, List<PciDevice> devices) {
+    /**
+     * Creates or refreshes a node's ledger row and devices from its agent's registration; the node is Ready.
+     *
+     * @param subnet the node's VM network in CIDR form (already validated), null when it has none
+     */
+    public void register(String node, int vcpus, long memoryMiB, String accelerator, Map<String, String> labels, List<PciDevice> devices,
+            String subnet) {
         try (Connection c = dataSource.getConnection()) {
             try (PreparedStatement s = c.prepareStatement("INSERT INTO node_capacity (node, vcpus, memory_mib, ready, "
-                    + "last_heartbeat, accelerator, labels) VALUES (?, ?, ?, true, now(), ?, ?::jsonb) ON CONFLICT (node) DO UPDATE "
+                    + "last_heartbeat, accelerator, labels, subnet) VALUES (?, ?, ?, true, now(), ?, ?::jsonb, ?) ON CONFLICT (node) DO UPDATE "
                     + "SET vcpus = excluded.vcpus, memory_mib = excluded.memory_mib, ready = true, last_heartbeat = now(), "
-                    + "accelerator = excluded.accelerator, labels = excluded.labels, version = node_capacity.version + 1")) {
+                    + "accelerator = excluded.accelerator, labels = excluded.labels, subnet = excluded.subnet, "
+                    + "version = node_capacity.version + 1")) {
                 s.setString(1, node);
                 s.setInt(2, vcpus);
                 s.setLong(3, memoryMiB);
                 s.setString(4, accelerator);
                 s.setString(5, json.writeValueAsString(labels));
+                s.setString(6, subnet);
                 s.executeUpdate();
             }
             var reported = new ArrayList<String>();

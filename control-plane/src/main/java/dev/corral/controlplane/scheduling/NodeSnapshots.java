@@ -68,7 +68,8 @@ public class NodeSnapshots {
                 groups.add(demand.project() + "/" + demand.antiAffinityGroup());
             }
             updated.add(new NodeState(n.name(), n.vcpus(), n.memoryMiB(), n.vcpusUsed() + demand.vcpus(),
-                    n.memoryMiBUsed() + demand.memoryMiB(), n.ready(), n.cordoned(), n.accelerator(), n.labels(), deviceStates, groups));
+                    n.memoryMiBUsed() + demand.memoryMiB(), n.ready(), n.cordoned(), n.accelerator(), n.labels(), deviceStates, groups,
+                    n.subnet(), demand.network() ? n.freeAddresses() - 1 : n.freeAddresses()));
         }
         nodes = List.copyOf(updated);
     }

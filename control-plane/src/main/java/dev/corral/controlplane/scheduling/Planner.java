@@ -81,6 +81,12 @@ public final class Planner {
                 && node.antiAffinityGroups().contains(demand.project() + "/" + demand.antiAffinityGroup())) {
             return "anti-affinity group already present";
         }
+        if (demand.network() && node.subnet() == null) {
+            return "no VM network (the agent registered no subnet)";
+        }
+        if (demand.network() && node.freeAddresses() <= 0) {
+            return "no free address in the VM subnet";
+        }
         if (node.vcpusUsed() + demand.vcpus() > allocatableVcpus(node) + 1e-9) {
             return "insufficient cpu";
         }

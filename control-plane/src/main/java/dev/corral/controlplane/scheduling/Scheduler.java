@@ -39,6 +39,7 @@ public class Scheduler {
 
     private final ResourceStore store;
     private final Ledger ledger;
+    private final AddressPool addresses;
     private final NodeSnapshots snapshots;
     private final EventService events;
     private final SchedulerConfig config;
@@ -47,10 +48,11 @@ public class Scheduler {
     private final ExecutorService background = Executors.newSingleThreadExecutor(Thread.ofVirtual().name("corral-scheduler").factory());
     private final AtomicBoolean retryQueued = new AtomicBoolean();
 
-    Scheduler(ResourceStore store, Ledger ledger, NodeSnapshots snapshots, EventService events, SchedulerConfig config,
+    Scheduler(ResourceStore store, Ledger ledger, AddressPool addresses, NodeSnapshots snapshots, EventService events, SchedulerConfig config,
             ObjectMapper json) {
         this.store = store;
         this.ledger = ledger;
+        this.addresses = addresses;
         this.snapshots = snapshots;
         this.events = events;
         this.config = config;
@@ -92,10 +94,20 @@ public class Scheduler {
                     throw new PlacementLost();
                 }
                 var old = status(workload);
+                var network = old.network();
+                if (demand.network()) {
+                    // Bound here, with the node, in the placement's transaction: a lost placement gives it back too.
+                    network = addresses.allocate(option.node(), workload.uid(), network == null ? null : network.mac());
+                    if (network == null) {
+                        throw new PlacementLost();
+                    }
+                }
                 String message = "Placed on node " + option.node()
-                        + (option.devices().isEmpty() ? "" : " with devices " + String.join(", ", option.devices()));
+                        + (option.devices().isEmpty() ? "" : " with devices " + String.join(", ", option.devices()))
+                        + (demand.network() ? " at " + network.ip() : "");
                 var conditions = old.conditionsWith(new Condition(SCHEDULED, "True", "Scheduled", message, Instant.now()));
-                var status = old.withPlacement("Scheduled", option.node(), option.devices().isEmpty() ? null : option.devices(), conditions);
+                var status = old.withPlacement("Scheduled", option.node(), option.devices().isEmpty() ? null : option.devices(), conditions)
+                        .withNetwork(network);
                 // The event first: the store's write takes the serialized resourceVersion, so it goes last.
                 events.normal(workload, "Scheduled", message);
                 store.update(workload, workload.labels(), workload.spec(), json.valueToTree(status), option.node());
@@ -175,8 +187,9 @@ public class Scheduler {
                 })
                 : Set.of();
         String group = spec.hasNonNull("antiAffinityGroup") ? spec.get("antiAffinityGroup").asText() : null;
+        boolean network = "attached".equals(spec.path("network").asText());
         return new Demand(workload.project(), status.resources().vcpus(), status.resources().memoryMiB(),
-                status.deviceRequests() == null ? List.of() : status.deviceRequests(), selector, accelerators, group);
+                status.deviceRequests() == null ? List.of() : status.deviceRequests(), selector, accelerators, group, network);
     }
 
     private WorkloadStatus status(StoredObject workload) {

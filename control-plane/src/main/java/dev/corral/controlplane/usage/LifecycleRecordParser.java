@@ -29,6 +29,7 @@ final class LifecycleRecordParser {
         long sequence = 0;
         double vcpus = 0;
         long memoryMiB = 0;
+        long diskGiB = 0;
         Map<String, Integer> devices = new TreeMap<>();
         try (JsonParser p = factory.createParser(json)) {
             expect(p.nextToken(), JsonToken.START_OBJECT);
@@ -52,6 +53,7 @@ final class LifecycleRecordParser {
                                 case "sequence" -> sequence = p.getValueAsLong();
                                 case "vcpus" -> vcpus = p.getValueAsDouble();
                                 case "memoryMiB" -> memoryMiB = p.getValueAsLong();
+                                case "diskGiB" -> diskGiB = p.getValueAsLong();
                                 case "devices" -> readDevices(p, v, devices);
                                 default -> p.skipChildren();
                             }
@@ -67,7 +69,7 @@ final class LifecycleRecordParser {
                     + "and a sequence of at least 1");
         }
         return new UsageEvent(id, type.substring(type.lastIndexOf('.') + 1), uid, kind, name, project, sequence, time, vcpus,
-                memoryMiB, devices);
+                memoryMiB, devices, diskGiB);
     }
 
     private static void readDevices(JsonParser p, JsonToken value, Map<String, Integer> devices) throws IOException {

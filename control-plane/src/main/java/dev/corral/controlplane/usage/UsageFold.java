@@ -62,7 +62,8 @@ public final class UsageFold {
         Phase target = Phase.after(e.action(), s.phase());
         // A clock that went backwards on the node must not make a negative interval.
         Instant t = s.since() != null && e.time().isBefore(s.since()) ? s.since() : e.time();
-        boolean sameShape = s.vcpus() == e.vcpus() && s.memoryMiB() == e.memoryMiB() && Objects.equals(s.devices(), e.devices());
+        boolean sameShape = s.vcpus() == e.vcpus() && s.memoryMiB() == e.memoryMiB() && Objects.equals(s.devices(), e.devices())
+                && s.diskGiB() == e.diskGiB();
         if (target == s.phase() && (sameShape || !target.counts())) {
             return withSequence(s, e.sequence());
         }
@@ -80,11 +81,12 @@ public final class UsageFold {
         }
         boolean counts = target.counts();
         return new MeterState(s.uid(), s.kind(), s.name(), s.project(), e.sequence(), target, counts ? t : null,
-                counts ? e.vcpus() : 0, counts ? e.memoryMiB() : 0, counts ? e.devices() : java.util.Map.of(), flag);
+                counts ? e.vcpus() : 0, counts ? e.memoryMiB() : 0, counts ? e.devices() : java.util.Map.of(), flag,
+                counts ? e.diskGiB() : 0);
     }
 
     private static MeterState withSequence(MeterState s, long sequence) {
         return new MeterState(s.uid(), s.kind(), s.name(), s.project(), sequence, s.phase(), s.since(), s.vcpus(),
-                s.memoryMiB(), s.devices(), s.flag());
+                s.memoryMiB(), s.devices(), s.flag(), s.diskGiB());
     }
 }

@@ -106,12 +106,12 @@ public class UsageStore {
     /** The workloads' states, locked for this transaction. */
     Map<String, MeterState> lockStates(Collection<String> uids) {
         var states = new HashMap<String, MeterState>();
-        query("SELECT uid, kind, name, project, applied_sequence, phase, since, vcpus, memory_mib, devices, flag "
+        query("SELECT uid, kind, name, project, applied_sequence, phase, since, vcpus, memory_mib, devices, flag, disk_gib "
                 + "FROM usage_workload WHERE uid = ANY(?) ORDER BY uid FOR UPDATE", s -> s.setArray(1, texts(s.getConnection(), uids)), r -> {
             Timestamp since = r.getTimestamp(7);
             states.put(r.getString(1), new MeterState(r.getString(1), r.getString(2), r.getString(3), r.getString(4), r.getLong(5),
                     Phase.valueOf(r.getString(6)), since == null ? null : since.toInstant(), r.getDouble(8), r.getLong(9),
-                    devices(r.getString(10)), r.getString(11)));
+                    devices(r.getString(10)), r.getString(11), r.getLong(12)));
         });
         return states;
     }
@@ -154,22 +154,23 @@ public class UsageStore {
         }
         var rows = List.copyOf(states);
         int n = rows.size();
-        Object[][] cols = new Object[11][n];
+        Object[][] cols = new Object[12][n];
         for (int i = 0; i < n; i++) {
             var s = rows.get(i);
             Object[] row = {s.uid(), s.kind(), s.name(), s.project(), s.appliedSequence(), s.phase().name(),
-                    s.since() == null ? null : Timestamp.from(s.since()), s.vcpus(), s.memoryMiB(), write(s.devices()), s.flag()};
+                    s.since() == null ? null : Timestamp.from(s.since()), s.vcpus(), s.memoryMiB(), write(s.devices()), s.flag(),
+                    s.diskGiB()};
             for (int col = 0; col < row.length; col++) {
                 cols[col][i] = row[col];
             }
         }
-        update("INSERT INTO usage_workload (uid, kind, name, project, applied_sequence, phase, since, vcpus, memory_mib, devices, flag) "
-                + "SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::text[], ?::timestamptz[], "
-                + "?::float8[], ?::bigint[], ?::jsonb[], ?::text[]) "
+        update("INSERT INTO usage_workload (uid, kind, name, project, applied_sequence, phase, since, vcpus, memory_mib, devices, flag, "
+                + "disk_gib) SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::text[], ?::timestamptz[], "
+                + "?::float8[], ?::bigint[], ?::jsonb[], ?::text[], ?::bigint[]) "
                 + "ON CONFLICT (uid) DO UPDATE SET applied_sequence = excluded.applied_sequence, phase = excluded.phase, "
                 + "since = excluded.since, vcpus = excluded.vcpus, memory_mib = excluded.memory_mib, devices = excluded.devices, "
-                + "flag = excluded.flag", (c, s) -> {
-            String[] types = {"text", "text", "text", "text", "bigint", "text", "timestamptz", "float8", "bigint", "text", "text"};
+                + "flag = excluded.flag, disk_gib = excluded.disk_gib", (c, s) -> {
+            String[] types = {"text", "text", "text", "text", "bigint", "text", "timestamptz", "float8", "bigint", "text", "text", "bigint"};
             for (int col = 0; col < types.length; col++) {
                 s.setArray(col + 1, c.createArrayOf(types[col], cols[col]));
             }
@@ -181,19 +182,19 @@ public class UsageStore {
             return;
         }
         int n = intervals.size();
-        Object[][] cols = new Object[11][n];
+        Object[][] cols = new Object[12][n];
         for (int i = 0; i < n; i++) {
             var v = intervals.get(i);
             Object[] row = {v.uid(), v.kind(), v.name(), v.project(), v.phase().name(), Timestamp.from(v.start()),
-                    Timestamp.from(v.end()), v.vcpus(), v.memoryMiB(), write(v.devices()), v.flag()};
+                    Timestamp.from(v.end()), v.vcpus(), v.memoryMiB(), write(v.devices()), v.flag(), v.diskGiB()};
             for (int col = 0; col < row.length; col++) {
                 cols[col][i] = row[col];
             }
         }
-        update("INSERT INTO usage_interval (uid, kind, name, project, phase, start_at, end_at, vcpus, memory_mib, devices, flag) "
-                + "SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::timestamptz[], ?::timestamptz[], "
-                + "?::float8[], ?::bigint[], ?::jsonb[], ?::text[])", (c, s) -> {
-            String[] types = {"text", "text", "text", "text", "text", "timestamptz", "timestamptz", "float8", "bigint", "text", "text"};
+        update("INSERT INTO usage_interval (uid, kind, name, project, phase, start_at, end_at, vcpus, memory_mib, devices, flag, "
+                + "disk_gib) SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::timestamptz[], ?::timestamptz[], "
+                + "?::float8[], ?::bigint[], ?::jsonb[], ?::text[], ?::bigint[])", (c, s) -> {
+            String[] types = {"text", "text", "text", "text", "text", "timestamptz", "timestamptz", "float8", "bigint", "text", "text", "bigint"};
             for (int col = 0; col < types.length; col++) {
                 s.setArray(col + 1, c.createArrayOf(types[col], cols[col]));
             }
@@ -228,9 +229,9 @@ public class UsageStore {
     List<Interval> overlapping(String project, Instant from, Instant to, Instant now) {
         var intervals = new ArrayList<Interval>();
         String where = project == null ? "" : " AND project = ?";
-        query("SELECT uid, kind, name, project, phase, start_at, end_at, vcpus, memory_mib, devices, flag FROM usage_interval "
+        query("SELECT uid, kind, name, project, phase, start_at, end_at, vcpus, memory_mib, devices, flag, disk_gib FROM usage_interval "
                 + "WHERE end_at > ? AND start_at < ?" + where
-                + " UNION ALL SELECT uid, kind, name, project, phase, since, NULL, vcpus, memory_mib, devices, flag FROM usage_workload "
+                + " UNION ALL SELECT uid, kind, name, project, phase, since, NULL, vcpus, memory_mib, devices, flag, disk_gib FROM usage_workload "
                 + "WHERE phase IN ('Allocated', 'Running') AND since < ?" + where, s -> {
             int i = 0;
             s.setTimestamp(++i, Timestamp.from(from));
@@ -246,7 +247,7 @@ public class UsageStore {
             Timestamp end = r.getTimestamp(7);
             intervals.add(new Interval(r.getString(1), r.getString(2), r.getString(3), r.getString(4), Phase.valueOf(r.getString(5)),
                     r.getTimestamp(6).toInstant(), end == null ? now : end.toInstant(), r.getDouble(8), r.getLong(9),
-                    devices(r.getString(10)), r.getString(11)));
+                    devices(r.getString(10)), r.getString(11), r.getLong(12)));
         });
         return intervals;
     }

@@ -65,6 +65,7 @@ public final class UsageTotals {
         long stoppedMillis;
         double vcpuMillis;
         double memoryMiBMillis;
+        double diskGiBMillis;
         final Map<String, Long> deviceMillis = new TreeMap<>();
         final TreeSet<String> flags = new TreeSet<>();
 
@@ -84,6 +85,8 @@ public final class UsageTotals {
                 stoppedMillis += millis;
             }
             v.devices().forEach((cls, n) -> deviceMillis.merge(cls, n * millis, Long::sum));
+            // Provisioned disk is held whether the VM runs or not.
+            diskGiBMillis += (double) v.diskGiB() * millis;
             if (v.flag() != null) {
                 flags.add(v.flag());
             }
@@ -93,7 +96,7 @@ public final class UsageTotals {
             var devices = new TreeMap<String, Double>();
             deviceMillis.forEach((cls, ms) -> devices.put(cls, seconds(ms)));
             return new UsageRecord(project, kind, name, uid, day, seconds(runningMillis), seconds(stoppedMillis),
-                    seconds(vcpuMillis), seconds(memoryMiBMillis / 1024), devices, List.copyOf(flags));
+                    seconds(vcpuMillis), seconds(memoryMiBMillis / 1024), seconds(diskGiBMillis), devices, List.copyOf(flags));
         }
 
         /** Milliseconds to seconds, to the millisecond. */

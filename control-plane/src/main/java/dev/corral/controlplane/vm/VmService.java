@@ -12,6 +12,9 @@ import dev.corral.api.InstanceType;
 import dev.corral.api.Problem;
 import dev.corral.api.Resources;
 import dev.corral.api.Vm;
+import dev.corral.api.WorkloadStatus;
+import dev.corral.controlplane.network.Macs;
+import dev.corral.controlplane.store.LabelSelector;
 import dev.corral.controlplane.event.EventService;
 import dev.corral.controlplane.idempotency.IdempotencyService;
 import dev.corral.controlplane.instancetype.InstanceTypeService;
@@ -73,6 +76,7 @@ public class VmService extends WorkloadService {
             errors.add(new Problem.FieldError("spec.cmdline", "must be at most 4096 characters"));
         }
         DeviceRequests.check("spec.devices", spec.devices(), errors);
+        VmDisks.check(spec, errors);
         if (spec.allowedAccelerators() != null) {
             for (String a : spec.allowedAccelerators()) {
                 if (!ACCELERATORS.contains(a)) {
@@ -87,9 +91,9 @@ public class VmService extends WorkloadService {
         checkCommon(normalized, "OnFailure", 30, errors);
         if (errors.isEmpty()) {
             // Well formed: now what it names must exist.
-            if (store.find(Image.KIND, project, spec.image()).isEmpty()) {
-                throw new UnprocessableException("spec.image names Image '" + spec.image() + "', which does not exist in project " + project + ".");
-            }
+            var image = image(project, spec.image()).orElseThrow(() -> new UnprocessableException(
+                    "spec.image names Image '" + spec.image() + "', which does not exist in project " + project + "."));
+            VmDisks.checkAgainstImage(spec, image);
             if (spec.instanceType() != null && instanceTypes.find(spec.instanceType()).isEmpty()) {
                 throw new UnprocessableException("spec.instanceType names InstanceType '" + spec.instanceType() + "', which does not exist.");
             }
@@ -97,14 +101,62 @@ public class VmService extends WorkloadService {
         return normalized;
     }
 
+    private java.util.Optional<Image.Spec> image(String project, String name) {
+        return store.find(Image.KIND, project, name).map(o -> json.convertValue(o.spec(), Image.Spec.class));
+    }
+
     @Override
     protected Resources resources(String project, JsonNode specNode) {
         var spec = json.convertValue(specNode, Vm.Spec.class);
+        Long diskGiB = VmDisks.diskGiB(spec, spec.image() == null ? null : image(project, spec.image()).orElse(null));
         if (spec.instanceType() != null) {
             var type = instanceType(spec.instanceType());
-            return new Resources(type.vcpus(), type.memoryMiB());
+            return new Resources(type.vcpus(), type.memoryMiB(), diskGiB);
         }
-        return new Resources(spec.vcpus(), spec.memoryMiB());
+        return new Resources(spec.vcpus(), spec.memoryMiB(), diskGiB);
+    }
+
+    /** A VM with its network attached gets its MAC now, for its whole life; its address comes with its node. */
+    @Override
+    protected JsonNode initialStatus(String project, JsonNode specNode) {
+        var status = super.initialStatus(project, specNode);
+        if (!VmDisks.ATTACHED.equals(specNode.path("network").asText())) {
+            return status;
+        }
+        var network = new WorkloadStatus.Network(uniqueMac(), null, null);
+        return json.valueToTree(json.convertValue(status, WorkloadStatus.class).withNetwork(network));
+    }
+
+    /**
+     * A random MAC no other VM has. 46 random bits make a clash rare; the store is asked anyway, and its unique index
+     * on the MAC refuses the one a concurrent create might pick in between.
+     */
+    private String uniqueMac() {
+        for (int attempt = 0; attempt < 16; attempt++) {
+            String mac = Macs.random();
+            // The MAC is our own hex and colons: safe inside the SQL condition.
+            if (store.list(Vm.KIND, null, LabelSelector.EVERYTHING, 1, null, "status -> 'network' ->> 'mac' = '" + mac + "'")
+                    .items().isEmpty()) {
+                return mac;
+            }
+        }
+        throw new IllegalStateException("16 random MACs in a row were taken: the random source is broken");
+    }
+
+    /** Disks and network are the VM's for life: its node made them (overlay, volumes, TAP) when it first started. */
+    @Override
+    protected void checkUpdate(StoredObject old, JsonNode newSpec) {
+        var before = json.convertValue(old.spec(), Vm.Spec.class);
+        var after = json.convertValue(newSpec, Vm.Spec.class);
+        if (!java.util.Objects.equals(before.disks(), after.disks())) {
+            throw new UnprocessableException("spec.disks", "cannot change after the VM is created",
+                    "spec.disks of VM '" + old.name() + "' cannot change after it is created; delete it and create it again with the new disks.");
+        }
+        if (!VmDisks.network(before).equals(VmDisks.network(after))) {
+            throw new UnprocessableException("spec.network", "cannot change after the VM is created",
+                    "spec.network of VM '" + old.name() + "' cannot change after it is created; delete it and create it again attached or not.");
+        }
+        super.checkUpdate(old, newSpec);
     }
 
     @Override

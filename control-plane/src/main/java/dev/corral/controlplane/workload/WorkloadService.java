@@ -156,7 +156,7 @@ public abstract class WorkloadService extends KindService {
         var requests = deviceRequests(old.project(), newSpec);
         return json.valueToTree(new WorkloadStatus(current.phase(), null, resources(old.project(), newSpec),
                 requests.isEmpty() ? null : requests, null, current.conditions(), current.observedGeneration(), current.eventSequence(), current.restart(),
-                current.accelerator()));
+                current.accelerator(), current.network()));
     }
 
     /** Replaces the spec; a Pending workload is then scheduled again with its new shape. */

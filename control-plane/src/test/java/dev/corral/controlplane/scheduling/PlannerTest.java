@@ -139,4 +139,18 @@ class PlannerTest {
         assertThat(spread.plan(demand(1, 256), nodes).options()).extracting(Planner.Option::node)
                 .containsExactly("n0", "n1", "n2", "n3", "n4");
     }
+
+    @Test
+    void networkAttachedVmsNeedANodeWithASubnetAndAFreeAddress() {
+        var planner = new Planner(1, 1, SchedulerConfig.Strategy.spread);
+        var attached = new Demand("default", 1, 512, List.of(), Map.of(), Set.of(), null, true);
+        var bare = new NodeState("bare", 8, 8192, 0, 0, true, false, "kvm-hardware", Map.of(), List.of(), Set.of());
+        var full = new NodeState("full", 8, 8192, 0, 0, true, false, "kvm-hardware", Map.of(), List.of(), Set.of(), "10.0.0.0/29", 0);
+        var open = new NodeState("open", 8, 8192, 0, 0, true, false, "kvm-hardware", Map.of(), List.of(), Set.of(), "10.0.1.0/29", 1);
+        assertThat(planner.plan(attached, List.of(bare, full)).unschedulableMessage())
+                .isEqualTo("0/2 nodes are available: 1 no VM network (the agent registered no subnet), 1 no free address in the VM subnet.");
+        assertThat(planner.plan(attached, List.of(bare, full, open)).options()).extracting(Planner.Option::node).containsExactly("open");
+        var unattached = new Demand("default", 1, 512, List.of(), Map.of(), Set.of(), null, false);
+        assertThat(planner.plan(unattached, List.of(bare, full)).options()).hasSize(2);
+    }
 }

@@ -18,8 +18,12 @@ import dev.corral.api.UsageRecord;
  */
 public final class GroundTruth {
 
-    /** Per workload uid: running seconds, stopped seconds, vCPU-seconds, MiB-seconds, device-seconds per class. */
-    public record Totals(long running, long stopped, double vcpuSeconds, double mibSeconds, Map<String, Long> deviceSeconds) {
+    /**
+     * Per workload uid: running seconds, stopped seconds, vCPU-seconds, MiB-seconds, device-seconds per class, disk
+     * GiB-seconds.
+     */
+    public record Totals(long running, long stopped, double vcpuSeconds, double mibSeconds, Map<String, Long> deviceSeconds,
+            long diskGiBSeconds) {
 
         /** Asserts the meter's record for workload {@code uid} says the same, to the second. */
         public void assertMatches(UsageRecord got, String uid) {
@@ -32,6 +36,7 @@ public final class GroundTruth {
                     .isCloseTo(mibSeconds / 1024, within(1e-3));
             deviceSeconds.forEach((cls, s) -> assertThat(got.deviceSeconds().get(cls))
                     .as("%s-seconds of %s", cls, uid).isEqualTo((double) s));
+            assertThat(got.diskGiBSeconds()).as("disk GiB-seconds of %s", uid).isEqualTo((double) diskGiBSeconds);
         }
     }
 
@@ -44,6 +49,7 @@ public final class GroundTruth {
         long stopped = 0;
         double vcpu = 0;
         double mib = 0;
+        long disk = 0;
         var devices = new TreeMap<String, Long>();
         for (long s = from.getEpochSecond(); s < to.getEpochSecond(); s++) {
             String phase = "None";
@@ -73,8 +79,10 @@ public final class GroundTruth {
             }
             if (phase.equals("Running") || phase.equals("Allocated")) {
                 shape.devices().forEach((cls, n) -> devices.merge(cls, (long) n, Long::sum));
+                // Provisioned disk exists from the first event until deleted, running or not.
+                disk += shape.diskGiB();
             }
         }
-        return new Totals(running, stopped, vcpu, mib, devices);
+        return new Totals(running, stopped, vcpu, mib, devices, disk);
     }
 }

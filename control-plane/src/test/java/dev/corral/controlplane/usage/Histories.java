@@ -18,6 +18,8 @@ public final class Histories {
         double vcpus = 1 + random.nextInt(8);
         long memoryMiB = 256L * (1 + random.nextInt(16));
         Map<String, Integer> devices = random.nextInt(4) == 0 ? Map.of("gpu", 1 + random.nextInt(2)) : Map.of();
+        // A third have no disks; the others a boot disk and volumes, in all 1 to 2000 GiB (fixed at create).
+        long diskGiB = random.nextInt(3) == 0 ? 0 : 1 + random.nextInt(2000);
         long t = start.getEpochSecond();
         var actions = new ArrayList<String>();
         if (random.nextInt(6) == 0) {
@@ -53,7 +55,7 @@ public final class Histories {
         for (String action : actions) {
             t += random.nextInt(4) == 0 ? 0 : random.nextInt(1800);
             events.add(new UsageEvent(uid + "-" + sequence, action, uid, "VM", "vm-" + uid.substring(0, 8), project, sequence,
-                    Instant.ofEpochSecond(t), vcpus, memoryMiB, devices));
+                    Instant.ofEpochSecond(t), vcpus, memoryMiB, devices, diskGiB));
             sequence++;
         }
         return events;

@@ -27,6 +27,18 @@ class LifecycleRecordParserTest {
     }
 
     @Test
+    void aVmsDiskGiBIsReadAndAbsentMeansNone() throws Exception {
+        var e = parser.parse("""
+                {"id":"d-1","type":"corral.vm.stopped","time":"2026-11-01T10:00:00Z",
+                 "data":{"kind":"VM","uid":"d","name":"db","project":"p","sequence":1,"vcpus":1,"memoryMiB":512,"diskGiB":115}}""");
+        assertThat(e.diskGiB()).isEqualTo(115);
+        var none = parser.parse("""
+                {"id":"d-2","type":"corral.vm.stopped","time":"2026-11-01T10:00:00Z",
+                 "data":{"kind":"VM","uid":"d","name":"db","project":"p","sequence":2,"vcpus":1,"memoryMiB":512}}""");
+        assertThat(none.diskGiB()).isZero();
+    }
+
+    @Test
     void whatIsNotALifecycleEventIsRefused() {
         assertThatThrownBy(() -> parser.parse("{\"id\":\"x\",\"type\":\"corral.vm.running\"}"))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("needs id, type, time and data");

@@ -105,4 +105,25 @@ class UsageFoldTest {
                 UsageTotals.GroupBy.project);
         assertThat(clipped).singleElement().satisfies(p -> assertThat(p.runningSeconds()).isEqualTo(1800));
     }
+
+    private static UsageEvent diskEvent(long sequence, String action, long second, long diskGiB) {
+        return new UsageEvent("d-" + sequence, action, "d", "VM", "db", "p", sequence, T0.plusSeconds(second), 1, 512, Map.of(), diskGiB);
+    }
+
+    @Test
+    void diskIsHeldStoppedAndRunningUntilDeletedAndAnotherSizeStartsAnotherInterval() {
+        var r = UsageFold.fold(MeterState.first(diskEvent(1, "scheduled", 0, 20)), List.of(diskEvent(1, "scheduled", 0, 20),
+                diskEvent(2, "running", 100, 20), diskEvent(3, "exists", 200, 50), diskEvent(4, "stopped", 300, 50),
+                diskEvent(5, "deleted", 600, 50), diskEvent(6, "exists", 900, 50)), false);
+        assertThat(r.closed()).extracting(Interval::phase, Interval::diskGiB, v -> v.end().getEpochSecond() - v.start().getEpochSecond())
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(Phase.Allocated, 20L, 100L),
+                        org.assertj.core.groups.Tuple.tuple(Phase.Running, 20L, 100L),
+                        org.assertj.core.groups.Tuple.tuple(Phase.Running, 50L, 100L),
+                        org.assertj.core.groups.Tuple.tuple(Phase.Allocated, 50L, 300L));
+        var total = UsageTotals.of(r.closed(), T0, T0.plusSeconds(1000), UsageTotals.GroupBy.project);
+        assertThat(total).singleElement().satisfies(p -> {
+            assertThat(p.diskGiBSeconds()).isEqualTo(20 * 200 + 50 * 400);
+            assertThat(p.vcpuSeconds()).isEqualTo(200);
+        });
+    }
 }

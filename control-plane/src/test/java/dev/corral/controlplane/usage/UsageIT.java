@@ -149,6 +149,32 @@ class UsageIT {
         given().queryParam("project", "Not_A_Project").get("/v1/usage").then().statusCode(400).body("errors.field", hasItem("project"));
     }
 
+    @Test
+    void provisionedDiskIsBilledFromTheFirstEventUntilDeletedRunningOrStopped() throws Exception {
+        String uid = UUID.randomUUID().toString();
+        publish("corral.lifecycle.v1", List.of(diskEvent(uid, 1, "scheduled", 0), diskEvent(uid, 2, "starting", 50),
+                diskEvent(uid, 3, "running", 100), diskEvent(uid, 4, "stopped", 400), diskEvent(uid, 5, "deleted", 1000),
+                diskEvent(uid, 6, "exists", 5000)));
+        Instant to = T0.plusSeconds(86_400);
+        await(() -> report("workload", T0, to).items().stream().anyMatch(r -> r.uid().equals(uid) && r.stoppedSeconds() == 700),
+                "the meter to count the VM until it was deleted");
+        var record = report("workload", T0, to).items().stream().filter(r -> r.uid().equals(uid)).findFirst().orElseThrow();
+        assertThat(record.runningSeconds()).isEqualTo(300);
+        assertThat(record.stoppedSeconds()).isEqualTo(700);
+        // 30 GiB for all 1000 s it existed: running (300 s) and not (700 s) alike; nothing after deleted.
+        assertThat(record.diskGiBSeconds()).isEqualTo(30_000);
+        assertThat(record.vcpuSeconds()).isEqualTo(1200);
+        given().accept("text/csv").queryParam("project", project).queryParam("groupBy", "workload").queryParam("from", T0.toString())
+                .queryParam("to", to.toString()).get("/v1/usage").then().statusCode(200)
+                .body(containsString(",vcpuSeconds,memoryGiBSeconds,diskGiBSeconds,deviceSeconds.gpu,flags\r\n"))
+                .body(containsString("," + uid + ",,300,700,1200,600,30000,1000,\r\n"));
+    }
+
+    private UsageEvent diskEvent(String uid, long sequence, String action, long second) {
+        return new UsageEvent(uid + "-" + sequence, action, uid, "VM", "vm-" + uid.substring(0, 8), project, sequence,
+                T0.plusSeconds(second), 4, 2048, Map.of("gpu", 1), 30);
+    }
+
     /** Batches of 40 records, so that the stream takes many transactions and a consumer can stop halfway. */
     private UsageConfig smallBatches() {
         return new UsageConfig() {
@@ -178,7 +204,7 @@ class UsageIT {
             }
         });
         var data = new LifecycleData(e.kind(), e.uid(), e.name(), e.project(), "worker-1", e.sequence(), 1L, e.vcpus(),
-                e.memoryMiB(), devices, null, null);
+                e.memoryMiB(), devices, null, null, null, e.diskGiB() == 0 ? null : e.diskGiB());
         return new CloudEvent<>(CloudEvent.SPEC_VERSION, e.id(), "/corral/nodes/worker-1", "corral.vm." + e.action(), e.time(),
                 "vm/" + e.name(), "application/json", data);
     }

@@ -8,8 +8,10 @@ import dev.corral.api.UsageRecord;
 import dev.corral.api.UsageReport;
 
 /**
- * A usage report as RFC 4180 CSV: one header line, one line per group, a {@code deviceSeconds.<class>} column for
- * each device class in the report, flags joined with {@code ;}.
+ * A usage report as RFC 4180 CSV: one header line, one line per group, a {@code diskGiBSeconds} column when any group
+ * in the report held disk, a {@code deviceSeconds.<class>} column for each device class in the report, flags joined
+ * with {@code ;}. Columns appear only when the report has such usage, so a report without disks or devices reads as it
+ * always did.
  */
 final class UsageCsv {
 
@@ -19,8 +21,12 @@ final class UsageCsv {
     static String write(UsageReport report) {
         var classes = new TreeSet<String>();
         report.items().forEach(r -> classes.addAll(r.deviceSeconds().keySet()));
+        boolean disks = report.items().stream().anyMatch(r -> r.diskGiBSeconds() != 0);
         var header = new ArrayList<>(List.of("project", "kind", "name", "uid", "day", "runningSeconds", "stoppedSeconds",
                 "vcpuSeconds", "memoryGiBSeconds"));
+        if (disks) {
+            header.add("diskGiBSeconds");
+        }
         classes.forEach(c -> header.add("deviceSeconds." + c));
         header.add("flags");
         var out = new StringBuilder();
@@ -36,6 +42,9 @@ final class UsageCsv {
             row.add(number(r.stoppedSeconds()));
             row.add(number(r.vcpuSeconds()));
             row.add(number(r.memoryGiBSeconds()));
+            if (disks) {
+                row.add(number(r.diskGiBSeconds()));
+            }
             classes.forEach(c -> row.add(number(r.deviceSeconds().getOrDefault(c, 0.0))));
             row.add(String.join(";", r.flags()));
             line(out, row);

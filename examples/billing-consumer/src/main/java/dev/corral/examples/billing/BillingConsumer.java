@@ -28,7 +28,8 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  * <li><b>Reconcile with {@code exists}</b>: a workload seen running only through {@code exists} events runs from
  * the first of them (its start was missed).</li>
  * </ol>
- * Running time is billed for vCPUs and memory; devices are billed while assigned (running or stopped). This example
+ * Running time is billed for vCPUs and memory; devices are billed while assigned, and a VM's disks ({@code data.diskGiB})
+ * while the VM exists (both running or stopped). This example
  * keeps its state in memory and reads the topic from the start each time; a real one stores the seen ids, its
  * per-workload state and its offsets in one database transaction (as Corral's own meter does).
  *
@@ -36,11 +37,12 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  */
 public final class BillingConsumer {
 
-    /** Per project: running seconds, vCPU-seconds, GiB-seconds, device-seconds per class. */
+    /** Per project: running seconds, vCPU-seconds, GiB-seconds, disk GiB-seconds, device-seconds per class. */
     public static final class Totals {
         public double runningSeconds;
         public double vcpuSeconds;
         public double gibSeconds;
+        public double diskGibSeconds;
         public final Map<String, Double> deviceSeconds = new TreeMap<>();
     }
 
@@ -51,6 +53,7 @@ public final class BillingConsumer {
         Instant since;
         double vcpus;
         double gib;
+        double diskGib;
         Map<String, Integer> devices = Map.of();
         final TreeMap<Long, JsonNode> waiting = new TreeMap<>();
     }
@@ -116,6 +119,8 @@ public final class BillingConsumer {
         JsonNode data = event.path("data");
         w.vcpus = data.path("vcpus").asDouble();
         w.gib = data.path("memoryMiB").asDouble() / 1024;
+        // Absent for workloads without disks. A VM's disks never change size, so reading it at phase changes is enough.
+        w.diskGib = data.path("diskGiB").asDouble(0);
         var devices = new TreeMap<String, Integer>();
         data.path("devices").forEach(d -> devices.merge(d.path("class").asText("unclassified"), 1, Integer::sum));
         w.devices = devices;
@@ -134,6 +139,7 @@ public final class BillingConsumer {
             p.gibSeconds += w.gib * seconds;
         }
         w.devices.forEach((cls, n) -> p.deviceSeconds.merge(cls, n * seconds, Double::sum));
+        p.diskGibSeconds += w.diskGib * seconds;
     }
 
     /** Totals per project with what still runs counted up to {@code now}. */
@@ -151,6 +157,7 @@ public final class BillingConsumer {
             c.runningSeconds = t.runningSeconds;
             c.vcpuSeconds = t.vcpuSeconds;
             c.gibSeconds = t.gibSeconds;
+            c.diskGibSeconds = t.diskGibSeconds;
             c.deviceSeconds.putAll(t.deviceSeconds);
             out.put(project, c);
         });
@@ -158,12 +165,12 @@ public final class BillingConsumer {
     }
 
     public static void print(Map<String, Totals> totals, PrintStream out) {
-        out.printf("%-24s %14s %14s %14s  %s%n", "PROJECT", "RUNNING-S", "VCPU-S", "GIB-S", "DEVICE-S");
+        out.printf("%-24s %14s %14s %14s %14s  %s%n", "PROJECT", "RUNNING-S", "VCPU-S", "GIB-S", "DISK-GIB-S", "DEVICE-S");
         totals.forEach((project, t) -> {
             var devices = new ArrayList<String>();
             t.deviceSeconds.forEach((cls, s) -> devices.add(cls + "=" + String.format("%.0f", s)));
-            out.printf("%-24s %14.0f %14.0f %14.0f  %s%n", project, t.runningSeconds, t.vcpuSeconds, t.gibSeconds,
-                    String.join(",", devices));
+            out.printf("%-24s %14.0f %14.0f %14.0f %14.0f  %s%n", project, t.runningSeconds, t.vcpuSeconds, t.gibSeconds,
+                    t.diskGibSeconds, String.join(",", devices));
         });
     }
 

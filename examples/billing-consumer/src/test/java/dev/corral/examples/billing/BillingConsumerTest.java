@@ -20,12 +20,16 @@ import org.junit.jupiter.api.Test;
 class BillingConsumerTest {
 
     private static String event(String uid, String project, long sequence, String action, String time, int gpus) {
+        return event(uid, project, sequence, action, time, gpus, 0);
+    }
+
+    private static String event(String uid, String project, long sequence, String action, String time, int gpus, long diskGiB) {
         String devices = gpus == 0 ? "[]" : "[{\"address\":\"0000:3b:00.0\",\"class\":\"gpu\"}]";
         return """
                 {"specversion":"1.0","id":"%1$s-%3$d","source":"/corral/nodes/n1","type":"corral.vm.%4$s","time":"%5$s",
                  "subject":"vm/w","datacontenttype":"application/json","data":{"kind":"VM","uid":"%1$s","name":"w",
-                 "project":"%2$s","node":"n1","sequence":%3$d,"vcpus":2,"memoryMiB":2048,"devices":%6$s}}"""
-                .formatted(uid, project, sequence, action, time, devices);
+                 "project":"%2$s","node":"n1","sequence":%3$d,"vcpus":2,"memoryMiB":2048,"devices":%6$s%7$s}}"""
+                .formatted(uid, project, sequence, action, time, devices, diskGiB == 0 ? "" : ",\"diskGiB\":" + diskGiB);
     }
 
     @Test
@@ -34,14 +38,14 @@ class BillingConsumerTest {
         String b = UUID.randomUUID().toString();
         String c = UUID.randomUUID().toString();
         var records = List.of(
-                // a: runs 10:00-11:00 in "shop" with a GPU, then is stopped 11:00-11:30 and deleted.
-                List.of(a, event(a, "shop", 1, "scheduled", "2026-11-01T09:59:00Z", 1)),
-                List.of(a, event(a, "shop", 2, "running", "2026-11-01T10:00:00Z", 1)),
-                List.of(a, event(a, "shop", 2, "running", "2026-11-01T10:00:00Z", 1)),
-                List.of(a, event(a, "shop", 4, "stopped", "2026-11-01T11:00:00Z", 1)),
-                List.of(a, event(a, "shop", 3, "stopping", "2026-11-01T10:59:00Z", 1)),
-                List.of(a, event(a, "shop", 5, "deleted", "2026-11-01T11:30:00Z", 1)),
-                List.of(a, event(a, "shop", 1, "scheduled", "2026-11-01T09:59:00Z", 1)),
+                // a: runs 10:00-11:00 in "shop" with a GPU and 10 GiB of disk, then is stopped 11:00-11:30 and deleted.
+                List.of(a, event(a, "shop", 1, "scheduled", "2026-11-01T09:59:00Z", 1, 10)),
+                List.of(a, event(a, "shop", 2, "running", "2026-11-01T10:00:00Z", 1, 10)),
+                List.of(a, event(a, "shop", 2, "running", "2026-11-01T10:00:00Z", 1, 10)),
+                List.of(a, event(a, "shop", 4, "stopped", "2026-11-01T11:00:00Z", 1, 10)),
+                List.of(a, event(a, "shop", 3, "stopping", "2026-11-01T10:59:00Z", 1, 10)),
+                List.of(a, event(a, "shop", 5, "deleted", "2026-11-01T11:30:00Z", 1, 10)),
+                List.of(a, event(a, "shop", 1, "scheduled", "2026-11-01T09:59:00Z", 1, 10)),
                 // b: seen only through exists at 12:00 and 12:30, then stopped at 13:00 and deleted.
                 List.of(b, event(b, "shop", 7, "exists", "2026-11-01T12:00:00Z", 0)),
                 List.of(b, event(b, "shop", 8, "exists", "2026-11-01T12:30:00Z", 0)),
@@ -67,9 +71,9 @@ class BillingConsumerTest {
                 System.setOut(stdout);
             }
             assertThat(captured.toString(StandardCharsets.UTF_8).lines().toList()).containsExactly(
-                    "PROJECT                       RUNNING-S         VCPU-S          GIB-S  DEVICE-S",
-                    "lab                                1800           3600           3600  ",
-                    "shop                               7200          14400          14400  gpu=5460");
+                    "PROJECT                       RUNNING-S         VCPU-S          GIB-S     DISK-GIB-S  DEVICE-S",
+                    "lab                                1800           3600           3600              0  ",
+                    "shop                               7200          14400          14400          54600  gpu=5460");
         }
     }
 
