@@ -141,6 +141,8 @@ class VmDisksIT {
         bad(img, "\"disks\": {\"bootSizeGiB\": 0}", "spec.disks.bootSizeGiB");
         bad(img, "\"disks\": {\"volumes\": [{\"name\": \"Data\", \"sizeGiB\": 1}]}", "spec.disks.volumes[0].name");
         bad(img, "\"disks\": {\"volumes\": [{\"name\": \"" + "a".repeat(64) + "\", \"sizeGiB\": 1}]}", "spec.disks.volumes[0].name");
+        bad(img, "\"disks\": {\"volumes\": [{\"name\": \"" + "a".repeat(21) + "\", \"sizeGiB\": 1}]}", "spec.disks.volumes[0].name");
+        bad(img, "\"disks\": {\"volumes\": [{\"name\": \"boot\", \"sizeGiB\": 1}]}", "spec.disks.volumes[0].name");
         bad(img, "\"disks\": {\"volumes\": [{\"sizeGiB\": 1}]}", "spec.disks.volumes[0].name");
         bad(img, "\"disks\": {\"volumes\": [{\"name\": \"a\", \"sizeGiB\": 1}, {\"name\": \"a\", \"sizeGiB\": 2}]}", "spec.disks.volumes[1].name");
         bad(img, "\"disks\": {\"volumes\": [{\"name\": \"a\", \"sizeGiB\": 0}]}", "spec.disks.volumes[0].sizeGiB");

@@ -16,6 +16,9 @@ final class VmDisks {
     static final int MAX_BOOT_GIB = 2048;
     static final int MAX_VOLUMES = 7;
     static final int MAX_VOLUME_GIB = 16384;
+    /** The guest reads a volume's name as its disk's serial number, which holds 20 bytes; "boot" is the boot disk's. */
+    static final int MAX_VOLUME_NAME = 20;
+    static final String BOOT_SERIAL = "boot";
     static final String ATTACHED = "attached";
     static final String NONE = "none";
 
@@ -48,6 +51,13 @@ final class VmDisks {
                 continue;
             }
             Names.checkName(field + ".name", v.name(), errors);
+            if (v.name() != null && v.name().length() > MAX_VOLUME_NAME) {
+                errors.add(new Problem.FieldError(field + ".name", "must be at most " + MAX_VOLUME_NAME
+                        + " characters (the guest reads it as the disk's serial number)"));
+            }
+            if (BOOT_SERIAL.equals(v.name())) {
+                errors.add(new Problem.FieldError(field + ".name", "must not be 'boot' (the boot disk's serial number)"));
+            }
             if (v.name() != null && !names.add(v.name())) {
                 errors.add(new Problem.FieldError(field + ".name", "'" + v.name() + "' is used by an earlier volume; names must be unique"));
             }
