@@ -9,6 +9,9 @@ import java.nio.ByteBuffer;
  */
 public interface NetBackend extends AutoCloseable {
 
+    /** The most bytes a frame may have: an Ethernet frame of the largest MTU a Linux link allows, with its header. */
+    int MAX_FRAME = 65550;
+
     /** How the host names it ({@code corral-1a2b3c4d} for a tap). */
     String name();
 
@@ -16,10 +19,16 @@ public interface NetBackend extends AutoCloseable {
     void send(ByteBuffer frame) throws IOException;
 
     /**
-     * Waits until a frame arrives and copies it into {@code buffer} (which holds at least 65550 bytes); returns its
-     * length, or -1 once the backend is closed.
+     * Waits until a frame arrives and copies it into {@code buffer} (from its position; it has room for at least
+     * {@link #MAX_FRAME} bytes); returns its length, or -1 once the backend is closed.
      */
     int receive(ByteBuffer buffer) throws IOException;
+
+    /**
+     * As {@link #receive(ByteBuffer)}, but waits at most {@code timeoutMillis}: returns 0 if no frame came by then
+     * (a frame is never empty), so a device's receiver can look at its own stop flag between frames.
+     */
+    int receive(ByteBuffer buffer, long timeoutMillis) throws IOException;
 
     /** Frees it; a thread waiting in {@link #receive} returns -1. */
     @Override

@@ -10,7 +10,8 @@ public final class Errno {
             Map.entry(6, "ENXIO"), Map.entry(7, "E2BIG"), Map.entry(9, "EBADF"), Map.entry(11, "EAGAIN"),
             Map.entry(12, "ENOMEM"), Map.entry(13, "EACCES"), Map.entry(14, "EFAULT"), Map.entry(16, "EBUSY"),
             Map.entry(17, "EEXIST"), Map.entry(19, "ENODEV"), Map.entry(22, "EINVAL"), Map.entry(24, "EMFILE"),
-            Map.entry(25, "ENOTTY"), Map.entry(28, "ENOSPC"), Map.entry(38, "ENOSYS"), Map.entry(95, "EOPNOTSUPP"));
+            Map.entry(25, "ENOTTY"), Map.entry(28, "ENOSPC"), Map.entry(38, "ENOSYS"), Map.entry(77, "EBADFD"), Map.entry(95, "EOPNOTSUPP"),
+            Map.entry(100, "ENETDOWN"), Map.entry(105, "ENOBUFS"));
 
     public static final int ENOENT = 2;
     public static final int EINTR = 4;

@@ -29,6 +29,9 @@ public final class Libc {
     public static final int EFD_CLOEXEC = 0x80000;
     public static final int EFD_NONBLOCK = 0x800;
     public static final int PROT_EXEC = 4;
+    public static final int O_NONBLOCK = 0x800;
+    /** {@code <poll.h>}: the events of a {@code struct pollfd}. */
+    public static final short POLLIN = 0x1, POLLERR = 0x8, POLLHUP = 0x10, POLLNVAL = 0x20;
     /** {@code <bits/sigaction.h>}: restart interrupted system calls that can be restarted (KVM_RUN never is). */
     public static final int SA_RESTART = 0x10000000;
 
@@ -57,6 +60,9 @@ public final class Libc {
     private static final MethodHandle FALLOCATE = link("fallocate", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
             ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
     private static final MethodHandle EVENTFD = link("eventfd", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+    /** {@code int poll(struct pollfd *fds, nfds_t nfds, int timeout)}; nfds_t is an unsigned long. */
+    private static final MethodHandle POLL = link("poll", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
+            ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
     private static final MethodHandle MPROTECT = link("mprotect", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
             ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
     private static final MethodHandle SIGACTION = link("sigaction", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
@@ -268,5 +274,37 @@ public final class Libc {
     /** {@code write(2)} of {@code buffer}; returns the byte count. */
     public static long write(int fd, MemorySegment buffer) {
         return invoke("write(" + fd + ")", state -> (long) WRITE.invokeExact(state, fd, buffer, buffer.byteSize()));
+    }
+
+    /**
+     * {@code struct pollfd { int fd; short events; short revents; }}: 8 bytes, {@code events} at 4, {@code revents}
+     * at 6 ({@code <poll.h>}).
+     */
+    public static final StructLayout POLLFD = MemoryLayout.structLayout(ValueLayout.JAVA_INT.withName("fd"),
+            ValueLayout.JAVA_SHORT.withName("events"), ValueLayout.JAVA_SHORT.withName("revents"));
+
+    /**
+     * {@code poll(2)} of the {@code count} {@link #POLLFD} entries in {@code fds}, waiting at most {@code timeoutMillis}
+     * (negative: without limit); returns how many have events, 0 on a timeout or when a signal interrupted the wait
+     * (EINTR: the caller looks again).
+     */
+    public static int poll(MemorySegment fds, int count, int timeoutMillis) {
+        MemorySegment state = STATE.get();
+        int result;
+        try {
+            result = (int) POLL.invokeExact(state, fds, (long) count, timeoutMillis);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError("calling poll", t);
+        }
+        if (result < 0) {
+            int errno = errno(state);
+            if (errno == Errno.EINTR) {
+                return 0;
+            }
+            throw new SysException("poll", errno);
+        }
+        return result;
     }
 }

@@ -11,6 +11,7 @@ import dev.corral.engine.devices.pci.HostBridge;
 import dev.corral.engine.devices.pci.MsiSink;
 import dev.corral.engine.devices.pci.PciBus;
 import dev.corral.engine.devices.virtio.VirtioBlk;
+import dev.corral.engine.devices.virtio.VirtioNet;
 import dev.corral.engine.devices.virtio.VirtioPciDevice;
 import dev.corral.engine.devices.virtio.VirtioRng;
 import dev.corral.engine.machine.InterruptController;
@@ -19,8 +20,10 @@ import dev.corral.engine.machine.PortIoBus;
 import dev.corral.engine.memory.GuestMemory;
 
 /**
- * The PC's PCI side: bus 0 with the host bridge at 00:00.0, virtio-rng at 00:01.0 and the VM's disks as virtio-blk
- * from 00:02.0 on (vda, vdb, ... in slot order); slots from 00:10.0 up are left for other devices. Configuration
+ * The PC's PCI side: bus 0 with the host bridge at 00:00.0, virtio-rng at 00:01.0, the VM's disks as virtio-blk
+ * from 00:02.0 on (vda, vdb, ... in slot order) and its NICs as virtio-net from 00:0a.0 on (eth0, ... in slot order;
+ * after the slots of the most disks a VM may have, so a device's slot does not depend on how many of the other kind
+ * there are); slots from 00:10.0 up are left for other devices. Configuration
  * mechanism #1 at ports 0xcf8-0xcff, ECAM for bus 0 at 0xb0000000 (1 MiB), BARs in 0xc0000000-0xfebfffff. INTx links
  * A-D go where the machine's layout says: on a machine with only the PICs ({@link PciBus.Layout#PC}) ISA IRQ 10, 11,
  * 5, 14 (rng: 11, disks 0-3: 5, 14, 10, 11), which Linux makes level-triggered in the ELCR; with an I/O APIC
@@ -34,7 +37,7 @@ final class PciDevices implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(PciDevices.class.getName());
 
-    static final int RNG_SLOT = 1, FIRST_DISK_SLOT = 2;
+    static final int RNG_SLOT = 1, FIRST_DISK_SLOT = 2, FIRST_NIC_SLOT = FIRST_DISK_SLOT + VmConfig.MAX_DISKS;
     /** The I/O APIC pins {@link PciBus.Layout#PC_IOAPIC}'s links reach, wired active low as PCI INTx is. */
     static final int IOAPIC_ACTIVE_LOW_PINS = 0xf << 16;
 
@@ -67,9 +70,9 @@ final class PciDevices implements AutoCloseable {
             GuestMemory memory, MsiSink msi, Dma.WriteObserver dmaWrites) {
         long ramTop = ramTop(memory);
         if (!hasPci(memory, layout)) {
-            if (!config.disks().isEmpty()) {
+            if (!config.disks().isEmpty() || !config.nics().isEmpty()) {
                 throw new VmException("VM " + config.name() + ": " + (ramTop >> 20) + " MiB of RAM reach the PCI hole at 0x"
-                        + Long.toHexString(layout.ecamBase()) + ", so its disks could not be reached; give it at most "
+                        + Long.toHexString(layout.ecamBase()) + ", so its disks and NICs could not be reached; give it at most "
                         + (layout.ecamBase() >> 20) + " MiB");
             }
             LOG.log(System.Logger.Level.WARNING, "VM " + config.name() + ": RAM reaches the PCI hole; no PCI devices");
@@ -88,6 +91,14 @@ final class PciDevices implements AutoCloseable {
                     dmaWrites, msi);
             bus.attach(slot, blk);
             virtio.add(blk);
+        }
+        for (int i = 0; i < config.nics().size(); i++) {
+            var nic = config.nics().get(i);
+            int slot = FIRST_NIC_SLOT + i;
+            String name = threadName(config, "virtio-net", slot);
+            var net = new VirtioPciDevice(new VirtioNet(nic.backend(), nic.macBytes(), name), name, memory, dmaWrites, msi);
+            bus.attach(slot, net);
+            virtio.add(net);
         }
         ports.register(PciBus.MECHANISM1_PORT, PciBus.MECHANISM1_LENGTH, "pci-config", bus.mechanism1());
         mmio.register(layout.ecamBase(), PciBus.ECAM_BUS_SIZE, "pci-ecam", bus.ecam());

@@ -143,6 +143,9 @@ final class QueueWorker implements Runnable {
                 more = true;
                 break;
             }
+            if (!device.wantsBuffers(q)) {
+                break; // the device kicks the queue again once it has something for the driver's buffers
+            }
             var chain = ring.pop();
             if (chain == null) {
                 ring.publishAvailEvent();

@@ -1,5 +1,7 @@
 package dev.corral.engine.devices.virtio;
 
+import java.util.function.IntConsumer;
+
 import dev.corral.engine.devices.pci.Dma;
 import dev.corral.engine.devices.pci.DmaException;
 
@@ -40,6 +42,34 @@ public interface VirtioDevice {
 
     /** The driver accepted these features and set DRIVER_OK: the device runs with them until reset. */
     default void activate(long negotiated) {
+    }
+
+    /**
+     * The driver reset the device (or never started it): what the device held for the driver's queues is stale.
+     * Called with no request in progress.
+     */
+    default void reset() {
+    }
+
+    /**
+     * The transport's doorbell, given once when the transport is built: {@code kick.accept(queue)} wakes the worker
+     * for that queue as a driver's notification does (nothing happens while the device is not running). For a device
+     * that has something to put into a queue on its own, such as a frame that arrived from the network.
+     */
+    default void connect(IntConsumer kick) {
+    }
+
+    /**
+     * Whether the worker should take the queue's next available chain now. A device that fills buffers only when it
+     * has something to give (a network device's receive queue) answers false until then, and kicks the queue
+     * ({@link #connect}) once it has; the driver's buffers wait in the ring meanwhile. Asked on the worker thread.
+     */
+    default boolean wantsBuffers(int queue) {
+        return true;
+    }
+
+    /** The VM is closing: the worker has stopped for good; stop the device's own threads, if it has any. */
+    default void close() {
     }
 
     /**

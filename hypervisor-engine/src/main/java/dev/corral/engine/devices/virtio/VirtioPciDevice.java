@@ -123,6 +123,7 @@ public final class VirtioPciDevice extends PciFunction implements AutoCloseable 
             msix = null;
         }
         this.dma = new Dma(memory, this, observer);
+        device.connect(this::notifyQueue);
     }
 
     public VirtioDevice device() {
@@ -230,6 +231,7 @@ public final class VirtioPciDevice extends PciFunction implements AutoCloseable 
             w.stop();
             w.join();
         }
+        device.close();
     }
 
     // Called by the worker.
@@ -302,7 +304,7 @@ public final class VirtioPciDevice extends PciFunction implements AutoCloseable 
 
     private void notifyQueue(int index) {
         synchronized (lock) {
-            if (worker != null && queues[index].enabled) {
+            if (worker != null && index >= 0 && index < queues.length && queues[index].enabled) {
                 worker.kick(index);
             }
         }
@@ -457,6 +459,7 @@ public final class VirtioPciDevice extends PciFunction implements AutoCloseable 
 
     /** Back to the state after power-on; called with no worker running. */
     private void reset() {
+        device.reset();
         resetting = false;
         status = 0;
         deviceFeatureSelect = driverFeatureSelect = queueSelect = 0;
