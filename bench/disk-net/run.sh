@@ -36,9 +36,10 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # The guest: the linux guest's initramfs with a second archive appended (the kernel unpacks both, the later /init
-# wins) holding bench/disk-net/init and rand4k, built here and never committed.
+# wins) holding bench/disk-net/init, rand4k and tcpstream, built here and never committed.
 mkdir -p "$work/extra/bin"
 gcc -static -O2 -Wall -o "$work/extra/bin/rand4k" bench/disk-net/rand4k.c
+gcc -static -O2 -Wall -o "$work/extra/bin/tcpstream" bench/disk-net/tcpstream.c
 cp bench/disk-net/init "$work/extra/init"
 chmod 755 "$work/extra/init"
 dpkg-deb -x "$(ls "$guest"/download/busybox-static_*.deb | tail -n 1)" "$work/busybox"
