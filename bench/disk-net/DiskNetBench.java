@@ -107,7 +107,8 @@ public class DiskNetBench {
         }
         Double plain = value(plainQemu, VM_VM);
         Double c = value(corral, VM_VM);
-        System.out.printf("disk-net vm-vm-no-tso corral/qemu = %s%n", plain == null || c == null ? "n/a" : String.format("%.3f", c / plain));
+        System.out.printf("disk-net vm-vm-no-tso corral/qemu = %s%n",
+                plain == null || c == null ? "n/a" : String.format("%.3f", c / plain));
         if (qemu.figures().isEmpty()) {
             System.exit(1); // nothing ran: the reference itself failed
         }
@@ -138,7 +139,9 @@ public class DiskNetBench {
     }
 
     static String cmdlineA(boolean network, boolean disk) {
-        String net = network ? String.format(" ip=%s::0.0.0.0:255.255.255.0:a:eth0:off bench.send=%s:%d:%d", IP_A, IP_B, PORT, NET_SECONDS) : "";
+        String net = network
+                ? String.format(" ip=%s::0.0.0.0:255.255.255.0:a:eth0:off bench.send=%s:%d:%d", IP_A, IP_B, PORT, NET_SECONDS)
+                : "";
         return BASE_CMDLINE + net + (disk ? (network ? " bench.ping=" + HOST_IP : "") + " bench.disk=" + SERIAL + " bench.seq=" + SEQ_MIB
                 + " bench.rand=" + RANDOM_REQUESTS + " bench.passes=" + PASSES : "");
     }
@@ -228,18 +231,21 @@ public class DiskNetBench {
         } catch (IOException e) {
             noNetwork = "no VM->VM figures: Corral cannot open a tap (" + e.getMessage() + ")";
             System.out.println("corral: " + noNetwork + "; measuring the disk alone");
-            if (netA != null) {
-                netA.close();
-                netA = null;
+            for (NetBackend opened : new NetBackend[] {netA, netB}) {
+                if (opened != null) {
+                    opened.close();
+                }
             }
+            netA = null;
+            netB = null;
         }
         var consoleA = new Console();
         var consoleB = new Console();
         String failure = noNetwork;
         try (var image = RawImage.open(disk, false)) {
             List<VmConfig.Disk> disks = List.of(new VmConfig.Disk(image, SERIAL));
-            var configA = new VmConfig("disk-net-a", 1, MEMORY_MIB << 20, kernelBytes, initrdBytes, cmdlineA(netA != null, true), false, disks,
-                    VmAccelerator.EMULATED, netA == null ? List.of() : List.of(new VmConfig.Nic(netA, MAC_A)));
+            var configA = new VmConfig("disk-net-a", 1, MEMORY_MIB << 20, kernelBytes, initrdBytes, cmdlineA(netA != null, true),
+                    false, disks, VmAccelerator.EMULATED, netA == null ? List.of() : List.of(new VmConfig.Nic(netA, MAC_A)));
             VirtualMachine vmB = null;
             if (netB != null) {
                 var configB = new VmConfig("disk-net-b", 1, MEMORY_MIB << 20, kernelBytes, initrdBytes, cmdlineB(), false, List.of(),
@@ -333,7 +339,8 @@ public class DiskNetBench {
             }
         }
         if (!done) {
-            errors.add("guest A did not finish; its console:\n" + tail(a.text(), 40) + (b.lines().isEmpty() ? "" : "\nguest B:\n" + tail(b.text(), 20)));
+            errors.add("guest A did not finish; its console:\n" + tail(a.text(), 40)
+                    + (b.lines().isEmpty() ? "" : "\nguest B:\n" + tail(b.text(), 20)));
         }
         return new Report(side, figures, errors, a.text(), b.text());
     }
