@@ -49,12 +49,15 @@ public class DiskNetBench {
     static final Pattern RECEIVED = Pattern.compile("bench: recv bytes=([0-9]+)");
     static final Pattern FIELD = Pattern.compile("([A-Za-z_]+)=([0-9.]+)");
 
-    /** A figure: its name, what the guest measured (unit per {@link Metric}) and the same span on the host's clock. */
-    record Figure(Map<String, Double> fields, double hostSeconds) {
+    /**
+     * A figure: what the guest measured (unit per {@link Metric}), the same span on the host's clock, and the guest
+     * instructions Corral's vCPU ran in it (-1: QEMU).
+     */
+    record Figure(Map<String, Double> fields, double hostSeconds, long instructions) {
     }
 
     /** What one side's VM A reported, by name ("seqread", ...), and its whole console (for failures). */
-    record Report(String side, Map<String, Figure> figures, List<String> errors, String consoleA, String consoleB) {
+    record Report(String side, Map<String, Figure> figures, List<String> errors, String consoleA, String consoleB, Figure boot) {
     }
 
     /** The figures printed, in order: the guest's line name, the field, its unit, and the ratio's name. */
@@ -95,6 +98,7 @@ public class DiskNetBench {
         }
         System.out.printf("%-14s %-6s %16s %16s   (QEMU's tap without virtio-net headers, vnet_hdr=off: no checksum offload or TSO,"
                 + " as Corral's device)%n", "vm-vm-no-tso", "MiB/s", show(plainQemu, VM_VM), show(corral, VM_VM));
+        cpuShare(corral);
         for (Report r : List.of(qemu, plainQemu, corral)) {
             r.errors().forEach(e -> System.out.println(r.side() + ": " + e));
         }
@@ -111,6 +115,31 @@ public class DiskNetBench {
                 plain == null || c == null ? "n/a" : String.format("%.3f", c / plain));
         if (qemu.figures().isEmpty()) {
             System.exit(1); // nothing ran: the reference itself failed
+        }
+    }
+
+    /**
+     * How busy Corral's vCPU was in each span: guest instructions per second of host time, against its rate from start
+     * to the init line (a boot is nearly all CPU work). Near that rate, the interpreter is the limit; far below it, the
+     * vCPU waits (for the device, the host or the peer).
+     */
+    static void cpuShare(Report corral) {
+        Figure boot = corral.boot();
+        if (boot == null || boot.instructions() <= 0) {
+            return;
+        }
+        System.out.printf("%ncorral VM A's vCPU: boot to init %.2f G guest instructions in %.1f s = %.0f M/s; in each span:%n",
+                boot.instructions() / 1e9, boot.hostSeconds(), boot.instructions() / boot.hostSeconds() / 1e6);
+        for (Metric m : METRICS) {
+            Figure f = corral.figures().get(m.name());
+            if (f == null || f.instructions() < 0 || Double.isNaN(f.hostSeconds())) {
+                continue;
+            }
+            Double ops = f.fields().containsKey("ops") ? f.fields().get("ops")
+                    : f.fields().containsKey("bytes") ? f.fields().get("bytes") / 1048576 : null;
+            String per = ops == null ? "" : String.format(", %.0f k instructions per %s", f.instructions() / ops / 1e3,
+                    f.fields().containsKey("ops") ? "request" : "MiB");
+            System.out.printf("  %-14s %6.0f M/s%s%n", m.ratio(), f.instructions() / f.hostSeconds() / 1e6, per);
         }
     }
 
@@ -256,6 +285,8 @@ public class DiskNetBench {
                 if (b != null) {
                     b.start();
                 }
+                consoleA.instructions = vmA::instructionsRetired;
+                consoleA.startNanos = System.nanoTime();
                 vmA.start();
                 boolean finished = vmA.awaitFinished(LIMIT) & (b == null || b.awaitFinished(Duration.ofSeconds(30)));
                 if (!finished) {
@@ -297,8 +328,9 @@ public class DiskNetBench {
         if (failure != null) {
             errors.add(failure);
         }
-        var begins = new LinkedHashMap<String, Long>();
+        var begins = new LinkedHashMap<String, Console.Line>();
         boolean done = false;
+        Figure boot = null;
         for (Console.Line line : a.lines()) {
             String text = line.text();
             int at = text.indexOf("bench: ");
@@ -308,9 +340,10 @@ public class DiskNetBench {
             String rest = text.substring(at + 7).strip();
             String name = rest.split(" ", 2)[0];
             switch (name) {
-                case "begin" -> begins.put(rest.substring(6).strip(), line.nanos());
+                case "begin" -> begins.put(rest.substring(6).strip(), line);
                 case "error" -> errors.add("guest A: " + rest);
                 case "done" -> done = true;
+                case "init" -> boot = new Figure(Map.of(), (line.nanos() - a.startNanos) / 1e9, line.instructions());
                 default -> {
                     Matcher m = FIELD.matcher(rest);
                     var fields = new LinkedHashMap<String, Double>();
@@ -318,8 +351,10 @@ public class DiskNetBench {
                         fields.put(m.group(1), Double.parseDouble(m.group(2)));
                     }
                     if (!fields.isEmpty()) {
-                        Long begin = begins.get(name);
-                        var figure = new Figure(fields, begin == null ? Double.NaN : (line.nanos() - begin) / 1e9);
+                        Console.Line begin = begins.get(name);
+                        var figure = begin == null ? new Figure(fields, Double.NaN, -1)
+                                : new Figure(fields, (line.nanos() - begin.nanos()) / 1e9,
+                                        begin.instructions() < 0 ? -1 : line.instructions() - begin.instructions());
                         figures.merge(name, figure, DiskNetBench::better);
                     }
                 }
@@ -342,7 +377,7 @@ public class DiskNetBench {
             errors.add("guest A did not finish; its console:\n" + tail(a.text(), 40)
                     + (b.lines().isEmpty() ? "" : "\nguest B:\n" + tail(b.text(), 20)));
         }
-        return new Report(side, figures, errors, a.text(), b.text());
+        return new Report(side, figures, errors, a.text(), b.text(), boot);
     }
 
     /** Of two passes' figures, the better one by its metric's field (the disk runs {@link #PASSES} times). */
@@ -381,17 +416,20 @@ public class DiskNetBench {
 
     /** A guest's console as lines, each stamped with the host's clock when its newline came. */
     static final class Console implements ConsoleSink {
-        record Line(long nanos, String text) {
+        record Line(long nanos, String text, long instructions) {
         }
 
         private final List<Line> lines = new ArrayList<>();
+        /** The guest instructions run so far (Corral's VM, read on its vCPU thread as it writes), or -1. */
+        volatile java.util.function.LongSupplier instructions = () -> -1;
+        volatile long startNanos;
         private final StringBuilder line = new StringBuilder();
         private final java.util.concurrent.CountDownLatch end = new java.util.concurrent.CountDownLatch(1);
 
         @Override
         public synchronized void write(byte b) {
             if (b == '\n') {
-                lines.add(new Line(System.nanoTime(), line.toString().replace("\r", "")));
+                lines.add(new Line(System.nanoTime(), line.toString().replace("\r", ""), instructions.getAsLong()));
                 line.setLength(0);
             } else {
                 line.append((char) (b & 0xff));
@@ -399,7 +437,7 @@ public class DiskNetBench {
         }
 
         synchronized void line(String text) {
-            lines.add(new Line(System.nanoTime(), text));
+            lines.add(new Line(System.nanoTime(), text, -1));
         }
 
         void ended() {
@@ -413,7 +451,7 @@ public class DiskNetBench {
         synchronized List<Line> lines() {
             var all = new ArrayList<>(lines);
             if (!line.isEmpty()) {
-                all.add(new Line(System.nanoTime(), line.toString()));
+                all.add(new Line(System.nanoTime(), line.toString(), -1));
             }
             return all;
         }
