@@ -51,9 +51,9 @@ public class DiskNetBench {
 
     /**
      * A figure: what the guest measured (unit per {@link Metric}), the same span on the host's clock, and the guest
-     * instructions Corral's vCPU ran in it (-1: QEMU).
+     * instructions Corral's vCPU ran in it and the CPU time its thread used (-1: QEMU).
      */
-    record Figure(Map<String, Double> fields, double hostSeconds, long instructions) {
+    record Figure(Map<String, Double> fields, double hostSeconds, long instructions, long vcpuCpuNanos) {
     }
 
     /** What one side's VM A reported, by name ("seqread", ...), and its whole console (for failures). */
@@ -119,17 +119,19 @@ public class DiskNetBench {
     }
 
     /**
-     * How busy Corral's vCPU was in each span: guest instructions per second of host time, against its rate from start
-     * to the init line (a boot is nearly all CPU work). Near that rate, the interpreter is the limit; far below it, the
-     * vCPU waits (for the device, the host or the peer).
+     * How busy Corral's vCPU was in each span: guest instructions per second of host time (against its rate from start
+     * to the init line, nearly all CPU work), and the share of the span its thread spent on a core (its CPU time; the
+     * thread parks while the guest halts). A thread on a core the whole span is the limit: the guest never waited for
+     * the device, the host or the peer.
      */
     static void cpuShare(Report corral) {
         Figure boot = corral.boot();
         if (boot == null || boot.instructions() <= 0) {
             return;
         }
-        System.out.printf("%ncorral VM A's vCPU: boot to init %.2f G guest instructions in %.1f s = %.0f M/s; in each span:%n",
-                boot.instructions() / 1e9, boot.hostSeconds(), boot.instructions() / boot.hostSeconds() / 1e6);
+        System.out.printf("%ncorral VM A's vCPU: boot to init %.2f G guest instructions in %.1f s = %.0f M/s, its thread on a core"
+                + " %.0f%% of the time; in each span:%n", boot.instructions() / 1e9, boot.hostSeconds(),
+                boot.instructions() / boot.hostSeconds() / 1e6, busy(boot));
         for (Metric m : METRICS) {
             Figure f = corral.figures().get(m.name());
             if (f == null || f.instructions() < 0 || Double.isNaN(f.hostSeconds())) {
@@ -139,8 +141,14 @@ public class DiskNetBench {
                     : f.fields().containsKey("bytes") ? f.fields().get("bytes") / 1048576 : null;
             String per = ops == null ? "" : String.format(", %.0f k instructions per %s", f.instructions() / ops / 1e3,
                     f.fields().containsKey("ops") ? "request" : "MiB");
-            System.out.printf("  %-14s %6.0f M/s%s%n", m.ratio(), f.instructions() / f.hostSeconds() / 1e6, per);
+            System.out.printf("  %-14s %6.0f M/s, on a core %3.0f%%%s%n", m.ratio(), f.instructions() / f.hostSeconds() / 1e6,
+                    busy(f), per);
         }
+    }
+
+    /** The share of the span the vCPU thread spent on a core, in percent. */
+    static double busy(Figure f) {
+        return f.vcpuCpuNanos() < 0 ? Double.NaN : 100.0 * f.vcpuCpuNanos() / 1e9 / f.hostSeconds();
     }
 
     static Double value(Report r, Metric m) {
@@ -343,7 +351,7 @@ public class DiskNetBench {
                 case "begin" -> begins.put(rest.substring(6).strip(), line);
                 case "error" -> errors.add("guest A: " + rest);
                 case "done" -> done = true;
-                case "init" -> boot = new Figure(Map.of(), (line.nanos() - a.startNanos) / 1e9, line.instructions());
+                case "init" -> boot = new Figure(Map.of(), (line.nanos() - a.startNanos) / 1e9, line.instructions(), line.cpuNanos());
                 default -> {
                     Matcher m = FIELD.matcher(rest);
                     var fields = new LinkedHashMap<String, Double>();
@@ -352,9 +360,10 @@ public class DiskNetBench {
                     }
                     if (!fields.isEmpty()) {
                         Console.Line begin = begins.get(name);
-                        var figure = begin == null ? new Figure(fields, Double.NaN, -1)
+                        var figure = begin == null ? new Figure(fields, Double.NaN, -1, -1)
                                 : new Figure(fields, (line.nanos() - begin.nanos()) / 1e9,
-                                        begin.instructions() < 0 ? -1 : line.instructions() - begin.instructions());
+                                        begin.instructions() < 0 ? -1 : line.instructions() - begin.instructions(),
+                                        begin.cpuNanos() < 0 ? -1 : line.cpuNanos() - begin.cpuNanos());
                         figures.merge(name, figure, DiskNetBench::better);
                     }
                 }
@@ -416,7 +425,8 @@ public class DiskNetBench {
 
     /** A guest's console as lines, each stamped with the host's clock when its newline came. */
     static final class Console implements ConsoleSink {
-        record Line(long nanos, String text, long instructions) {
+        private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
+        record Line(long nanos, String text, long instructions, long cpuNanos) {
         }
 
         private final List<Line> lines = new ArrayList<>();
@@ -429,7 +439,10 @@ public class DiskNetBench {
         @Override
         public synchronized void write(byte b) {
             if (b == '\n') {
-                lines.add(new Line(System.nanoTime(), line.toString().replace("\r", ""), instructions.getAsLong()));
+                long counted = instructions.getAsLong();
+                // Corral writes the console on the vCPU's own thread: its CPU time so far.
+                long cpu = counted < 0 ? -1 : THREADS.getCurrentThreadCpuTime();
+                lines.add(new Line(System.nanoTime(), line.toString().replace("\r", ""), counted, cpu));
                 line.setLength(0);
             } else {
                 line.append((char) (b & 0xff));
@@ -437,7 +450,7 @@ public class DiskNetBench {
         }
 
         synchronized void line(String text) {
-            lines.add(new Line(System.nanoTime(), text, -1));
+            lines.add(new Line(System.nanoTime(), text, -1, -1));
         }
 
         void ended() {
@@ -451,7 +464,7 @@ public class DiskNetBench {
         synchronized List<Line> lines() {
             var all = new ArrayList<>(lines);
             if (!line.isEmpty()) {
-                all.add(new Line(System.nanoTime(), line.toString(), -1));
+                all.add(new Line(System.nanoTime(), line.toString(), -1, -1));
             }
             return all;
         }
