@@ -3,7 +3,7 @@
  * "bytes=N seconds=S MiBps=R" (from the first byte to the end), then closes it.
  * tcpstream send IP PORT SECONDS: connects to IP:PORT and writes zeros in 64 KiB writes for SECONDS, then half-closes
  * and waits for the receiver to close: the figure counts only bytes the receiver has read. Prints
- * "bytes=N seconds=S MiBps=R" (CLOCK_MONOTONIC, from the connect to the receiver's close).
+ * "bytes=N seconds=S MiBps=R" (CLOCK_MONOTONIC, from the connection's start to the receiver's close).
  * busybox nc copies through a buffer of about 1 KiB, so its throughput is mostly its own system calls; this is the
  * stream a real application sends. Built by bench/disk-net/run.sh with gcc -static into the guest's initramfs.
  */
@@ -63,17 +63,26 @@ static int receive(int port) {
 }
 
 static int send_for(const char *ip, int port, double seconds) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons(port)};
     if (inet_pton(AF_INET, ip, &address.sin_addr) != 1) {
         fprintf(stderr, "tcpstream: not an IPv4 address: %s\n", ip);
         return 2;
     }
-    double start = now();
-    if (connect(fd, (struct sockaddr *) &address, sizeof address) != 0) {
-        perror("tcpstream: connect");
-        return 1;
+    /* The receiver may still be on its way to listen(): a refused connection is tried again, for up to 10 s. */
+    int fd = -1;
+    for (int tries = 0; fd < 0; tries++) {
+        fd = socket(AF_INET, SOCK_STREAM, 0);
+        if (connect(fd, (struct sockaddr *) &address, sizeof address) != 0) {
+            if (tries == 100) {
+                perror("tcpstream: connect");
+                return 1;
+            }
+            close(fd);
+            fd = -1;
+            usleep(100000);
+        }
     }
+    double start = now();
     long long bytes = 0;
     while (now() - start < seconds) {
         ssize_t n = write(fd, buffer, CHUNK);
