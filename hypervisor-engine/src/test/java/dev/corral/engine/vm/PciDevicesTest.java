@@ -9,11 +9,14 @@ import java.util.List;
 import dev.corral.engine.devices.pci.Dma;
 import dev.corral.engine.devices.pci.PciBus;
 import dev.corral.engine.devices.virtio.RamDisk;
+import dev.corral.engine.devices.legacy.ConsoleBuffer;
+import dev.corral.engine.devices.virtio.VirtioNet;
 import dev.corral.engine.guests.TickerImage;
 import dev.corral.engine.machine.MmioBus;
 import dev.corral.engine.machine.PortIoBus;
 import dev.corral.engine.machine.RecordingInterruptController;
 import dev.corral.engine.memory.GuestMemory;
+import dev.corral.engine.net.NetBackend;
 import org.junit.jupiter.api.Test;
 
 /** The PC's PCI layout as the machine builds it. */
@@ -117,6 +120,83 @@ class PciDevicesTest {
                         Dma.WriteObserver.NONE)) {
             assertThat(conf1(ports, 1, 0x3c) & 0xff).isEqualTo(17);
             assertThat(conf1(ports, 2, 0x3c) & 0xff).isEqualTo(18);
+        }
+    }
+
+    /** A network that carries nothing: what the machine's wiring needs of a backend. */
+    private static final class NoNetwork implements NetBackend {
+        @Override
+        public String name() {
+            return "none";
+        }
+
+        @Override
+        public void send(java.nio.ByteBuffer frame) {
+        }
+
+        @Override
+        public int receive(java.nio.ByteBuffer buffer) {
+            return -1;
+        }
+
+        @Override
+        public int receive(java.nio.ByteBuffer buffer, long timeoutMillis) {
+            return -1;
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    private static VmConfig config(int disks, int nics) {
+        var list = Collections.nCopies(disks, new VmConfig.Disk(new RamDisk(1 << 20, false), "d"));
+        var nicList = new java.util.ArrayList<VmConfig.Nic>();
+        for (int i = 0; i < nics; i++) {
+            nicList.add(new VmConfig.Nic(new NoNetwork(), "02:c0:ff:ee:00:0" + (i + 1)));
+        }
+        return new VmConfig("pci", 1, 64L << 20, TickerImage.bytes(), null, "", false, list, VmAccelerator.EMULATED, nicList);
+    }
+
+    @Test
+    void nicsSitFromSlot0aWhateverTheDisksAndTheOtherDevicesKeepTheirSlots() {
+        var ports = new PortIoBus();
+        try (var memory = GuestMemory.allocate(64L << 20);
+                var pci = PciDevices.attach(config(2, 2), PciBus.Layout.PC, ports, new MmioBus(), new RecordingInterruptController(), memory,
+                        null, Dma.WriteObserver.NONE)) {
+            assertThat(conf1(ports, 1, 0)).isEqualTo(0x1044_1af4);
+            assertThat(conf1(ports, 2, 0)).isEqualTo(0x1042_1af4);
+            assertThat(conf1(ports, 3, 0)).isEqualTo(0x1042_1af4);
+            assertThat(conf1(ports, 4, 0)).isEqualTo(-1);
+            assertThat(conf1(ports, 0x0a, 0)).isEqualTo(0x1041_1af4);
+            assertThat(conf1(ports, 0x0a, 0x08) >>> 8).isEqualTo(0x020000); // network controller, Ethernet
+            assertThat(conf1(ports, 0x0b, 0)).isEqualTo(0x1041_1af4);
+            assertThat(conf1(ports, 0x0c, 0)).isEqualTo(-1);
+            assertThat(pci.virtio()).hasSize(5);
+            assertThat(pci.virtio().get(3).device()).isInstanceOf(VirtioNet.class);
+        }
+    }
+
+    @Test
+    void aNicIsAnMsixDeviceOnTheSoftwareCpusMachineAndAnIntxOneBehindAnInKernelIrqchip() {
+        // apics: the software CPU's local APICs take MSI-X; an irqchip (KVM's, here a recording one) takes INTx only.
+        try (var machine = PcMachine.build(config(0, 1), ConsoleBuffer.of(64), System::nanoTime, () -> { }, null, true)) {
+            assertThat(machine.pci.virtio().getLast().device()).isInstanceOf(VirtioNet.class);
+            assertThat(machine.pci.virtio().getLast().msix()).isNotNull();
+        }
+        try (var machine = PcMachine.build(config(0, 1), ConsoleBuffer.of(64), System::nanoTime, () -> { }, new RecordingInterruptController(),
+                false)) {
+            assertThat(machine.pci.virtio().getLast().device()).isInstanceOf(VirtioNet.class);
+            assertThat(machine.pci.virtio().getLast().msix()).isNull();
+        }
+    }
+
+    @Test
+    void ramReachingThePciHoleRefusesNics() {
+        try (var memory = GuestMemory.allocate(3L << 30)) {
+            assertThatThrownBy(() -> PciDevices.attach(config(0, 1), PciBus.Layout.PC, new PortIoBus(), new MmioBus(),
+                    new RecordingInterruptController(), memory, null, Dma.WriteObserver.NONE))
+                    .isInstanceOf(VmException.class).hasMessageContaining("NICs");
         }
     }
 }

@@ -8,6 +8,9 @@ import dev.corral.engine.devices.pci.DmaException;
  * queue, then serves that queue's available chains with the device and returns them on the used ring, so a
  * notification costs the vCPU only a flag and a wake-up. A daemon thread named after the VM and the device.
  *
+ * <p>A queue whose device has nothing to put into buffers ({@link VirtioDevice#wantsBuffers} false: a network
+ * device's receive queue with no frame waiting) keeps them in the ring until the device kicks it.
+ *
  * <p>Work per wake-up is bounded: at most one queue's size of chains per queue, then the queue is requeued
  * behind the others, so a guest that keeps its queues full cannot starve a stop or a reset. Any error ends the
  * worker and makes the device need a reset; nothing escapes the thread. A stop lets the request in progress

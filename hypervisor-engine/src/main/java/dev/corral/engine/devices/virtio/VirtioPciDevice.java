@@ -26,6 +26,10 @@ import dev.corral.engine.memory.GuestMemory;
  * (status 0) stops the worker; the status reads its old value until the worker has finished its current request,
  * then 0, so a driver polling for 0 (as Linux does) knows no DMA is in flight.
  *
+ * <p>A device with work of its own (a network device's received frames) rings the same doorbell as the driver
+ * ({@link VirtioDevice#connect}); it hears of resets ({@link VirtioDevice#reset}) and of the VM's end
+ * ({@link VirtioDevice#close}, after the worker has stopped).
+ *
  * <p>The device configuration never changes while the device lives, so config_generation stays 0.
  */
 public final class VirtioPciDevice extends PciFunction implements AutoCloseable {

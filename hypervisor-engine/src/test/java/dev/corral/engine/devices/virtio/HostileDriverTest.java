@@ -159,4 +159,82 @@ class HostileDriverTest {
         assertThat(reset).isGreaterThan(10);
         assertThat(served).isGreaterThan(5);
     }
+
+    @Test
+    void aNetDeviceFedGarbageOnBothQueuesWithFramesArrivingEndsServingOrNeedingAReset() {
+        int reset = 0;
+        int served = 0;
+        long received = 0;
+        long rxTable = GuestRings.BUFFERS + 0x1000, rxAvail = GuestRings.AVAIL + 0x800, rxUsed = GuestRings.USED + 0x800;
+        for (long seed = 1; seed <= 150; seed++) {
+            var random = new Random(seed * 0x9e37_79b9_7f4a_7c15L); // spread: Random's first draws from nearby seeds correlate
+            try (var memory = GuestMemory.allocate(MIB)) {
+                var bus = new PciBus(PciBus.Layout.PC, new RecordingInterruptController());
+                var mmio = new MmioBus();
+                mmio.register(VirtioDriver.ECAM, PciBus.ECAM_BUS_SIZE, "pci-ecam", bus.ecam());
+                mmio.register(PciBus.Layout.PC.windowBase(), PciBus.Layout.PC.windowSize(), "pci-window", bus.window());
+                var backend = new QueueBackend();
+                String name = "hostile-net-" + seed;
+                var net = new VirtioNet(backend, new byte[] {2, 0, 0, 0, 0, 1}, name);
+                try (var device = new VirtioPciDevice(net, name, memory, Dma.WriteObserver.NONE, null)) {
+                    bus.attach(3, device);
+                    var driver = new VirtioDriver(mmio, 3);
+                    var rings = new GuestRings(memory, 8);
+                    scribble(memory, rings, random);
+                    if (random.nextInt(4) != 0) {
+                        rings.availIndex(1 + random.nextInt(2)); // few chains: some batches must be served whole
+                    }
+                    // The receive queue walks another of the garbage tables through rings of its own: a copy of the
+                    // transmit queue's available ring, and another used ring. Half the time the driver gets the buffers'
+                    // direction right (readable to send, writable to receive), so that some batches are served whole.
+                    var avail = new byte[6 + 2 * 8];
+                    memory.read(GuestRings.AVAIL, avail);
+                    memory.write(rxAvail, avail);
+                    if (random.nextBoolean()) {
+                        for (int i = 0; i < 64; i++) {
+                            long tx = GuestRings.TABLE + 16L * i + 12, rx = rxTable + 16L * i + 12;
+                            memory.writeShort(tx, (short) (memory.readShort(tx) & ~GuestRings.WRITE));
+                            memory.writeShort(rx, (short) (memory.readShort(rx) | GuestRings.WRITE));
+                        }
+                    }
+                    long features = VirtioPciDevice.F_VERSION_1 | VirtioNet.F_MAC | (random.nextBoolean() ? ALL : 0);
+                    assertThat(driver.negotiate(features)).isTrue();
+                    driver.queue(VirtioNet.RX, 8, rxTable, rxAvail, rxUsed);
+                    driver.queue(VirtioNet.TX, 8, GuestRings.TABLE, GuestRings.AVAIL, GuestRings.USED);
+                    driver.driverOk();
+                    int frames = random.nextInt(5);
+                    for (int i = 0; i < frames; i++) {
+                        var frame = new byte[14 + random.nextInt(1500)];
+                        random.nextBytes(frame);
+                        backend.toGuest.add(frame);
+                    }
+                    int txAvail = memory.readShort(GuestRings.AVAIL + 2) & 0xffff;
+                    int rxWanted = Math.min(frames, txAvail);
+                    for (int kick = 0; kick < 3; kick++) {
+                        driver.notify(VirtioNet.TX);
+                        driver.notify(VirtioNet.RX);
+                    }
+                    // Every frame takes one receive buffer (filled, or returned empty when too small for it).
+                    VirtioDriver.await(() -> (driver.status() & VirtioPciDevice.NEEDS_RESET) != 0
+                            || (rings.usedIndex() == txAvail && (memory.readShort(rxUsed + 2) & 0xffff) == rxWanted));
+                    if ((driver.status() & VirtioPciDevice.NEEDS_RESET) != 0) {
+                        reset++;
+                        assertThat(device.failure()).doesNotStartWith("the device failed");
+                    } else if (txAvail > 0) {
+                        served++;
+                        assertThat(net.rxFrames() + net.rxDropped()).isEqualTo(rxWanted);
+                        received += net.rxFrames() + net.rxDropped();
+                    }
+                    assertThat(mmio.counters().totalFaults()).isZero();
+                    driver.status(0);
+                    VirtioDriver.await(() -> driver.status() == 0);
+                    backend.close(); // the receiving thread ends now rather than at its next look at the device
+                }
+                assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.getName().equals(name + "-rx") && t.isAlive());
+            }
+        }
+        assertThat(reset).isGreaterThan(10);
+        assertThat(served).isGreaterThan(5);
+        assertThat(received).isGreaterThan(2); // frames met garbage receive buffers, not only transmit ones
+    }
 }

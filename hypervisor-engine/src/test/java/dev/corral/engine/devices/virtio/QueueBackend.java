@@ -16,6 +16,7 @@ final class QueueBackend implements NetBackend {
     final LinkedBlockingQueue<byte[]> sent = new LinkedBlockingQueue<>();
     final LinkedBlockingQueue<byte[]> toGuest = new LinkedBlockingQueue<>();
     volatile boolean refuse;
+    private static final byte[] CLOSED = new byte[0]; // wakes a receiver waiting on the queue
     private volatile boolean closed;
 
     @Override
@@ -54,6 +55,10 @@ final class QueueBackend implements NetBackend {
             Thread.currentThread().interrupt();
             return -1;
         }
+        if (frame == CLOSED) {
+            toGuest.add(CLOSED);
+            return -1;
+        }
         if (frame == null) {
             return closed ? -1 : 0;
         }
@@ -64,5 +69,6 @@ final class QueueBackend implements NetBackend {
     @Override
     public void close() {
         closed = true;
+        toGuest.add(CLOSED);
     }
 }
