@@ -37,18 +37,26 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
 /**
- * The interactive console end to end: a real control plane and a real node agent, the {@code linux} guest (Debian's
- * cloud kernel, a busybox shell on ttyS0) booted once by the engine on this host, and commands typed into its shell
- * through the API, with {@code corral console} and with a WebSocket client, their answers read back.
+ * A Linux VM end to end: a real control plane and a real node agent, the {@code linux} image (Debian's cloud kernel,
+ * a busybox initramfs, and a 64 MiB ext4 root disk that each VM boots from through its own copy-on-write overlay)
+ * booted by the engine on this host. Commands are typed into its shell through the API, with {@code corral console}
+ * and with a WebSocket client, and their answers read back; a file written on its disk survives a stop and a start;
+ * deleting it removes its overlay. As root, two VMs on the node's network (a bridge and a tap each) ping each other.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class VmConsoleIT {
 
-    /** The stock command line. */
-    static final String CMDLINE = "console=ttyS0 panic=-1";
+    /** The stock command line, booting from the image's disk. */
+    static final String CMDLINE = "console=ttyS0 panic=-1 root=/dev/vda";
     private static final String VM = "shell-1";
-    private static final String PROMPT = "corral:/# ";
+    /** Its network peer (as root only). */
+    private static final String PEER = "shell-2";
+    private static final boolean ROOT = "root".equals(System.getProperty("user.name"));
+    /** With a network the VM's name is its host name (the agent's ip= word); without, the guest's own. */
+    private static final String PROMPT = ROOT ? VM + ":/# " : "corral:/# ";
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** This test's own bridge and subnet, so that a local cloud on this host keeps its corral0. */
+    private static final String BRIDGE = "cre2e" + ProcessHandle.current().pid() % 1_000_000;
 
     private static ControlPlaneProcess controlPlane;
     private static AgentProcess agent;
@@ -60,7 +68,8 @@ class VmConsoleIT {
         // Debian's kernel (14 MiB) is larger than Quarkus's default request body limit of 10 MiB.
         controlPlane = ControlPlaneProcess.start(Map.of("QUARKUS_HTTP_LIMITS_MAX_BODY_SIZE", "64M"));
         agent = AgentProcess.start(controlPlane.server, "console-" + ProcessHandle.current().pid(), work,
-                Map.of("CORRAL_AGENT_KAFKA_BOOTSTRAP_SERVERS", controlPlane.kafkaBootstrapServers()));
+                Map.of("CORRAL_AGENT_KAFKA_BOOTSTRAP_SERVERS", controlPlane.kafkaBootstrapServers(),
+                        "CORRAL_AGENT_NETWORK_BRIDGE", BRIDGE, "CORRAL_AGENT_NETWORK_SUBNET", ROOT ? "10.213.9.0/24" : ""));
 
         // Built into target/ so that a second run reuses the downloaded packages (build.sh keeps them there).
         Path guest = Path.of("target/linux-guest").toAbsolutePath();
@@ -69,15 +78,21 @@ class VmConsoleIT {
         assertThat(build.waitFor()).as("building the linux guest: " + log).isZero();
         String kernel = sha(run("upload", guest.resolve("vmlinuz").toString()));
         String initrd = sha(run("upload", guest.resolve("initramfs.cpio.gz").toString()));
-        var image = runWith("apiVersion: corral/v1\nkind: Image\nmetadata: {name: linux}\nspec: {kernel: {sha256: " + kernel
-                + "}, initrd: {sha256: " + initrd + "}, cmdline: \"" + CMDLINE + "\"}\n", "apply", "-f", "-");
+        var image = run("create", "image", "linux", "--kernel", "sha256:" + kernel, "--initrd", "sha256:" + initrd, "--disk",
+                guest.resolve("rootfs.ext4").toString(), "--cmdline", CMDLINE);
         assertThat(image.exit).as(image.err).isZero();
 
         awaitUntil("node Ready", Duration.ofSeconds(120), () -> nodeReady() ? "" : null);
-        var created = run("create", "vm", VM, "--image", "linux", "--cpus", "1", "--memory", "256Mi");
+        var created = ROOT
+                ? run("create", "vm", VM, "--image", "linux", "--cpus", "1", "--memory", "256Mi", "--volume", "data=1", "--network", "attached")
+                : run("create", "vm", VM, "--image", "linux", "--cpus", "1", "--memory", "256Mi", "--volume", "data=1");
         assertThat(created.exit).as(created.err).isZero();
-        awaitUntil("VM Running", Duration.ofSeconds(120), () -> phase().equals("Running") ? "" : null);
-        // The software CPU boots to the shell in 20-30 s of one core, more when the machine is busy.
+        if (ROOT) {
+            var peer = run("create", "vm", PEER, "--image", "linux", "--cpus", "1", "--memory", "192Mi", "--network", "attached");
+            assertThat(peer.exit).as(peer.err).isZero();
+        }
+        awaitUntil("VM Running", Duration.ofSeconds(120), () -> phase(VM).equals("Running") ? "" : null);
+        // The software CPU boots to the shell in 20-30 s of one core, more when the machine is busy (two VMs share two).
         awaitUntil("the shell's prompt on the console", Duration.ofSeconds(300), () -> console().contains(PROMPT) ? "" : null);
     }
 
@@ -88,6 +103,9 @@ class VmConsoleIT {
         }
         if (controlPlane != null) {
             controlPlane.close();
+        }
+        if (ROOT) {
+            new ProcessBuilder("ip", "link", "delete", BRIDGE).redirectErrorStream(true).start().waitFor(30, TimeUnit.SECONDS);
         }
     }
 
@@ -139,6 +157,42 @@ class VmConsoleIT {
 
     @Test
     @Order(3)
+    void theVmRunsFromItsOwnDiskAndReachesItsPeerOverTheNodesNetwork() throws Exception {
+        var shell = new Client();
+        var socket = HttpClient.newHttpClient().newWebSocketBuilder().buildAsync(attach(VM), shell).join();
+        type(socket, "grep ' / ' /proc/mounts; cat /sys/block/vdb/serial; echo; echo kept-$((6*7)) > /root/note && sync && echo note-written\r");
+        awaitUntil("the note written on the root disk", Duration.ofSeconds(120), () -> shell.text().contains("note-written\r\n") ? "" : null,
+                shell::text);
+        assertThat(shell.text()).contains("/dev/vda / ext4 rw").contains("data\r\n");
+
+        var vm = vm(VM);
+        assertThat(vm.path("status").path("resources").path("diskGiB").asLong()).as("1 GiB boot disk and the 1 GiB volume").isEqualTo(2);
+        if (!ROOT) {
+            return;
+        }
+        String ip = vm.path("status").path("network").path("ip").asText();
+        String peerIp = vm(PEER).path("status").path("network").path("ip").asText();
+        assertThat(ip).startsWith("10.213.9.");
+        assertThat(peerIp).startsWith("10.213.9.").isNotEqualTo(ip);
+        assertThat(vm.path("status").path("network").path("mac").asText()).matches("02(:[0-9a-f]{2}){5}");
+        var wide = run("get", "vms", "-o", "wide");
+        assertThat(wide.out).contains(ip).contains(peerIp);
+        awaitUntil("the peer running", Duration.ofSeconds(300), () -> phase(PEER).equals("Running") ? "" : null);
+        // The peer answers once its own init has brought eth0 up: ping until it does.
+        awaitUntil("the peer answering a ping", Duration.ofSeconds(300), () -> {
+            type(socket, "ping -c 2 -W 2 " + peerIp + " | grep -o '[0-9] packets received'\r");
+            Thread.sleep(5000);
+            return shell.text().contains("2 packets received") ? "" : null;
+        }, shell::text);
+        type(socket, "ping -c 1 -W 2 10.213.9.1 | grep -o '[0-9] packets received'; ip -o -4 addr show eth0\r");
+        awaitUntil("the node's gateway answering", Duration.ofSeconds(60), () -> shell.text().contains("1 packets received") ? "" : null,
+                shell::text);
+        assertThat(shell.text()).contains("inet " + ip + "/24");
+        socket.sendClose(WebSocket.NORMAL_CLOSURE, "detached").join();
+    }
+
+    @Test
+    @Order(4)
     void stoppingTheVmClosesTheConsoleAndAStoppedVmCannotBeAttached() throws Exception {
         var client = new Client();
         HttpClient.newHttpClient().newWebSocketBuilder()
@@ -154,6 +208,36 @@ class VmConsoleIT {
         var unknown = run("console", "vm/no-such-vm");
         assertThat(unknown.exit).isEqualTo(Corral.EXIT_ERROR);
         assertThat(unknown.err).contains("not found").contains("404");
+    }
+
+    @Test
+    @Order(5)
+    void whatTheGuestWroteSurvivesAStopAndAStartAndDeletingTheVmRemovesItsDisks() throws Exception {
+        String uid = vm(VM).path("metadata").path("uid").asText();
+        Path disks = work.resolve("agent-state/vms/" + uid);
+        assertThat(disks.resolve("boot.qcow2")).exists();
+        assertThat(Files.size(disks.resolve("boot.qcow2"))).as("the overlay holds only what the guest changed").isLessThan(16L << 20);
+
+        var started = run("start", "vm/" + VM);
+        assertThat(started.exit).as(started.err).isZero();
+        awaitUntil("VM Running again", Duration.ofSeconds(120), () -> phase(VM).equals("Running") ? "" : null);
+        var shell = new Client();
+        var socket = HttpClient.newHttpClient().newWebSocketBuilder().buildAsync(attach(VM), shell).join();
+        // Typed until the new boot's shell reads it.
+        awaitUntil("the note read back after the restart", Duration.ofSeconds(300), () -> {
+            type(socket, "cat /root/note\r");
+            Thread.sleep(5000);
+            return shell.text().contains("kept-42\r\n") ? "" : null;
+        }, shell::text);
+        socket.sendClose(WebSocket.NORMAL_CLOSURE, "detached").join();
+
+        var deleted = run("delete", "vm/" + VM);
+        assertThat(deleted.exit).as(deleted.err).isZero();
+        awaitUntil("its disks removed from the node", Duration.ofSeconds(120), () -> Files.exists(disks) ? null : "");
+        if (ROOT) {
+            var link = new ProcessBuilder("ip", "link", "show", "cr" + uid.replace("-", "").substring(0, 12)).redirectErrorStream(true).start();
+            assertThat(link.waitFor()).as("its tap is gone").isNotZero();
+        }
     }
 
     /** A WebSocket client that collects what it receives. */
@@ -210,9 +294,24 @@ class VmConsoleIT {
     }
 
     private static String phase() throws Exception {
-        var r = run("get", "vm", VM, "-o", "json");
-        JsonNode vm = r.exit == 0 ? JSON.readTree(r.out) : null;
-        return vm == null ? "" : vm.path("status").path("phase").asText();
+        return phase(VM);
+    }
+
+    private static String phase(String name) throws Exception {
+        return vm(name).path("status").path("phase").asText();
+    }
+
+    private static JsonNode vm(String name) throws Exception {
+        var r = run("get", "vm", name, "-o", "json");
+        return r.exit == 0 ? JSON.readTree(r.out) : JSON.createObjectNode();
+    }
+
+    private static URI attach(String name) {
+        return URI.create(controlPlane.server.toString().replaceFirst("^http", "ws") + "/v1/vms/" + name + "/console/attach");
+    }
+
+    private static void type(WebSocket socket, String keys) {
+        socket.sendBinary(ByteBuffer.wrap(keys.getBytes(StandardCharsets.US_ASCII)), true).join();
     }
 
     private static String console() throws Exception {
