@@ -129,6 +129,19 @@ class VmDisksIT {
     }
 
     @Test
+    void aVmWithDisksOrANetworkKeepsItsMemoryBelowThePciWindow() {
+        String img = qcow2Image(GIB);
+        createVm(vmBody(unique("vm"), img, 1, 4096, pool, null)).then().statusCode(422)
+                .contentType("application/problem+json")
+                .body("errors[0].field", equalTo("spec.memoryMiB"))
+                .body("errors[0].message", containsString("at most 2816 MiB"));
+        createVm(vmBody(unique("vm"), image(), 1, 2817, pool, "\"network\": \"attached\"")).then().statusCode(422)
+                .body("errors[0].field", equalTo("spec.memoryMiB"));
+        createVm(vmBody(unique("vm"), img, 1, 2816, pool, null)).then().statusCode(201);
+        createVm(vmBody(unique("vm"), image(), 1, 4096, pool, null)).then().statusCode(201);
+    }
+
+    @Test
     void disksAreValidatedStrictly() {
         String img = image();
         String eight = "{\"name\": \"v%d\", \"sizeGiB\": 1}";

@@ -99,6 +99,24 @@ final class VmDisks {
      *
      * @param image the VM's image, null when it is gone
      */
+    /**
+     * The most RAM a VM with disks or a NIC may have: the engine's machine keeps guest RAM below its PCI window (the
+     * ECAM at 0xb0000000) until it splits RAM around the hole, and a VM whose RAM reaches it has no PCI devices.
+     */
+    static final long MAX_MEMORY_WITH_DEVICES_MIB = 0xb0000000L >> 20;
+
+    /** A VM with disks or a network must fit its RAM below the PCI window (a 422 naming the field that sets it). */
+    static void checkMemoryWithDevices(Vm.Spec spec, Image.Spec image, long memoryMiB) {
+        boolean devices = diskGiB(spec, image) != null || ATTACHED.equals(spec.network());
+        if (devices && memoryMiB > MAX_MEMORY_WITH_DEVICES_MIB) {
+            String field = spec.instanceType() != null ? "spec.instanceType" : "spec.memoryMiB";
+            throw new UnprocessableException(field, "gives " + memoryMiB + " MiB; a VM with disks or a network has at most "
+                    + MAX_MEMORY_WITH_DEVICES_MIB + " MiB for now",
+                    "This VM has disks or a network, and " + memoryMiB + " MiB of memory: for now such a VM has at most "
+                            + MAX_MEMORY_WITH_DEVICES_MIB + " MiB (its RAM must end below the machine's PCI window; docs/0005).");
+        }
+    }
+
     static Long diskGiB(Vm.Spec spec, Image.Spec image) {
         var disks = spec.disks();
         Long boot = null;

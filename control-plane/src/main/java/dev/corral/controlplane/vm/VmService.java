@@ -97,6 +97,8 @@ public class VmService extends WorkloadService {
             if (spec.instanceType() != null && instanceTypes.find(spec.instanceType()).isEmpty()) {
                 throw new UnprocessableException("spec.instanceType names InstanceType '" + spec.instanceType() + "', which does not exist.");
             }
+            long memoryMiB = spec.instanceType() != null ? instanceType(spec.instanceType()).memoryMiB() : spec.memoryMiB();
+            VmDisks.checkMemoryWithDevices(spec, image, memoryMiB);
         }
         return normalized;
     }
