@@ -15,7 +15,7 @@ public final class Kvm implements AutoCloseable {
     public static final String DEVICE = "/dev/kvm";
     /** KVM_CAP_* values of {@code <linux/kvm.h>}. */
     public static final int CAP_IRQCHIP = 0, CAP_USER_MEMORY = 3, CAP_SET_TSS_ADDR = 4, CAP_EXT_CPUID = 7, CAP_PIT2 = 33,
-            CAP_IRQFD = 32, CAP_IOEVENTFD = 36, CAP_IMMEDIATE_EXIT = 136;
+            CAP_IRQFD = 32, CAP_IOEVENTFD = 36, CAP_SIGNAL_MSI = 77, CAP_IMMEDIATE_EXIT = 136;
 
     private final int fd;
     private final int vcpuMmapSize;

@@ -5,13 +5,14 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 import dev.corral.engine.sys.Libc;
+import dev.corral.engine.sys.SysException;
 
 /**
  * A KVM VM's file descriptor: its guest memory slots, its in-kernel interrupt controllers, and the vCPUs made from it.
  * Memory slots point at host mappings the caller owns and must keep mapped until this VM is closed.
  *
- * <p>{@link #setIrqLine} may be called from any thread (devices raise interrupts from their own); everything else is
- * set up once, by the thread building the VM.
+ * <p>{@link #setIrqLine} and {@link #signalMsi} may be called from any thread (devices raise interrupts from their own,
+ * while vCPU threads sit in KVM_RUN); everything else is set up once, by the thread building the VM.
  */
 public final class VmFd implements AutoCloseable {
 
@@ -22,6 +23,8 @@ public final class VmFd implements AutoCloseable {
     private final int vcpuMmapSize;
     /** The argument of KVM_IRQ_LINE, guarded by this: no allocation per interrupt. */
     private final MemorySegment irqLevel = Arena.ofAuto().allocate(KvmStructs.IRQ_LEVEL);
+    /** The argument of KVM_SIGNAL_MSI, guarded by this (an automatic arena: any thread may touch it). */
+    private final MemorySegment msi = Arena.ofAuto().allocate(KvmStructs.MSI);
     private boolean closed;
 
     VmFd(int fd, int vcpuMmapSize) {
@@ -62,6 +65,25 @@ public final class VmFd implements AutoCloseable {
         irqLevel.set(ValueLayout.JAVA_INT, 0, irq);
         irqLevel.set(ValueLayout.JAVA_INT, 4, level ? 1 : 0);
         Libc.ioctl(fd, KvmIoctl.IRQ_LINE, irqLevel, "KVM_IRQ_LINE");
+    }
+
+    /**
+     * {@code KVM_SIGNAL_MSI}: the in-kernel local APICs take the message {@code data} written to {@code address} as a
+     * PCI function's MSI would reach them (the kernel decodes destination, mode and vector). Needs the in-kernel
+     * irqchip. Any thread. Returns how many local APICs accepted it: 0 when none did (the destination's APIC is
+     * software-disabled, or no APIC has that id) and when the VM is already closed (a device's late interrupt).
+     *
+     * @throws SysException naming KVM_SIGNAL_MSI and the errno when KVM refuses the message (no irqchip: ENXIO)
+     */
+    public synchronized int signalMsi(long address, int data) {
+        if (closed) {
+            return 0;
+        }
+        msi.set(ValueLayout.JAVA_INT, 0, (int) address);
+        msi.set(ValueLayout.JAVA_INT, 4, (int) (address >>> 32));
+        msi.set(ValueLayout.JAVA_INT, 8, data);
+        // flags (no KVM_MSI_VALID_DEVID: x86 routes by address alone), devid and pad stay zero, as allocated
+        return Libc.ioctl(fd, KvmIoctl.SIGNAL_MSI, msi, "KVM_SIGNAL_MSI");
     }
 
     /**

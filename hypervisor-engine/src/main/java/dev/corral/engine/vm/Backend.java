@@ -18,7 +18,8 @@ sealed interface Backend extends AutoCloseable permits EmulatedBackend, KvmBacke
 
     /**
      * Where the devices' interrupt lines go when the backend has the interrupt controllers and the 8254 (KVM's
-     * in-kernel irqchip), so the machine makes no PIC or PIT of its own; null when the machine must make them.
+     * in-kernel irqchip), so the machine makes no PIC or PIT of its own; null when the machine must make them. One
+     * that is also a {@link dev.corral.engine.devices.pci.MsiSink} takes the PCI functions' MSI-X messages too.
      */
     InterruptController irqchip();
 

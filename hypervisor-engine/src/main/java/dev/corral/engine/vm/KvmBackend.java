@@ -23,8 +23,9 @@ import dev.corral.engine.sys.SysException;
 /**
  * KVM runs the vCPUs: one VM fd, guest RAM as its memory slots (the same mappings the devices and loaders use), and
  * a KVM vCPU per vCPU. With the in-kernel irqchip (KVM_CREATE_IRQCHIP + KVM_CREATE_PIT2) the kernel is the PICs, the
- * IOAPIC, a local APIC per vCPU and the 8254: devices raise their lines with KVM_IRQ_LINE, every vCPU runs and the
- * application processors wait in the kernel for the guest's INIT/SIPI. Without it (a KVM that lacks it, or asked
+ * IOAPIC, a local APIC per vCPU and the 8254: devices raise their lines with KVM_IRQ_LINE and send their MSI-X
+ * messages with KVM_SIGNAL_MSI ({@link KvmInterrupts}), every vCPU runs and the application processors wait in the
+ * kernel for the guest's INIT/SIPI. Without it (a KVM that lacks it, or asked
  * for) the machine's Java PIC and PIT drive vCPU 0 through KVM_INTERRUPT, and only vCPU 0 runs: there is no local
  * APIC to start the others with.
  */
@@ -56,14 +57,17 @@ final class KvmBackend implements Backend {
     private final VmFd vm;
     private final List<CpuidEntry> supported;
     private final boolean inKernelIrqchip;
+    /** Where the devices' interrupts go: null without the in-kernel irqchip (the machine's Java PIC takes them). */
+    private final InterruptController interrupts;
     private final boolean pvm;
     private final List<KvmVcpu> vcpus = new ArrayList<>();
 
-    private KvmBackend(String name, VmFd vm, List<CpuidEntry> supported, boolean inKernelIrqchip, boolean pvm) {
+    private KvmBackend(String name, VmFd vm, List<CpuidEntry> supported, boolean inKernelIrqchip, boolean signalMsi, boolean pvm) {
         this.name = name;
         this.vm = vm;
         this.supported = supported;
         this.inKernelIrqchip = inKernelIrqchip;
+        this.interrupts = !inKernelIrqchip ? null : signalMsi ? new KvmInterrupts(name, vm) : vm::setIrqLine;
         this.pvm = pvm;
     }
 
@@ -101,8 +105,10 @@ final class KvmBackend implements Backend {
                 vm.createIrqchip();
                 vm.createPit2();
             }
+            // Every x86 KVM since Linux 3.5 has KVM_SIGNAL_MSI; one without it leaves the devices on INTx.
+            boolean signalMsi = inKernel && kvm.checkExtension(Kvm.CAP_SIGNAL_MSI) > 0;
             boolean pvm = AcceleratorProbe.ofHost().probe().accelerator() == Accelerator.KVM_PVM;
-            return new KvmBackend(config.name(), vm, supported, inKernel, pvm);
+            return new KvmBackend(config.name(), vm, supported, inKernel, signalMsi, pvm);
         } catch (SysException | KvmException e) {
             if (vm != null) {
                 vm.close();
@@ -150,9 +156,13 @@ final class KvmBackend implements Backend {
         return String.join(" ", words);
     }
 
+    /**
+     * With the in-kernel irqchip, {@link KvmInterrupts}: the lines, and (being an MsiSink too) the PCI functions'
+     * MSI-X messages, which the machine then offers the guest; without it null.
+     */
     @Override
     public InterruptController irqchip() {
-        return inKernelIrqchip ? vm::setIrqLine : null;
+        return interrupts;
     }
 
     boolean inKernelIrqchip() {

@@ -54,6 +54,11 @@ final class KvmVcpu implements Vcpu {
         this.timer = userspaceIrqchip ? new DeadlineTimer(name + "-timer", this::kick) : null;
     }
 
+    /** The KVM vCPU underneath, for the backend and its tests (its local APIC's state). */
+    VcpuFd fd() {
+        return fd;
+    }
+
     @Override
     public Exit run(long budget, long deadlineNanos) {
         if (io != null && ioElement + 1 < io.count()) {

@@ -35,7 +35,8 @@ import dev.corral.engine.sys.SysException;
  * <p>Interrupts take one of three shapes, the backend's choice: the Java PICs alone (one vCPU, no APIC: KVM's
  * fallback); the Java PICs and an IOAPIC on a bus with one local APIC per vCPU (the software CPU: ISA lines reach
  * both, as on every PC with an IOAPIC, and PCI MSI-X messages reach the local APICs), whose MADT the ACPI tables
- * carry; or KVM's in-kernel irqchip, which is all of them and is described by the same MADT.
+ * carry; or KVM's in-kernel irqchip, which is all of them (MSI-X messages reach its local APICs through
+ * KVM_SIGNAL_MSI) and is described by the same MADT.
  */
 final class PcMachine implements AutoCloseable {
 
@@ -78,8 +79,8 @@ final class PcMachine implements AutoCloseable {
     /**
      * Builds the machine and loads the kernel. {@code clock} is monotonic nanoseconds; {@code wake} runs when the
      * PICs have an interrupt for vCPU 0 and must not block. With an {@code irqchip} (KVM's in-kernel one, which has
-     * local APICs and an IOAPIC) the devices raise their lines there and the machine has no PIC, PIT or APIC of its
-     * own; with null it builds the PICs and PIT, and with {@code apics} also the IOAPIC and the APIC bus the
+     * local APICs and an IOAPIC) the devices raise their lines there, and send their MSI-X messages there if it is also
+     * an {@link MsiSink}, and the machine has no PIC, PIT or APIC of its own; with null it builds the PICs and PIT, and with {@code apics} also the IOAPIC and the APIC bus the
      * backend attaches one local APIC per vCPU to.
      */
     static PcMachine build(VmConfig config, ConsoleSink console, LongSupplier clock, Runnable wake, InterruptController irqchip,
@@ -116,7 +117,9 @@ final class PcMachine implements AutoCloseable {
                     new LegacyDevices.Config(console, Clock.systemUTC(), power::reset, power::debugExit, config.debugExit()));
             var acpi = FixedHardware.attach(ports, interrupts, clock, power::powerOff, power::reset);
             var dmaWrites = new DmaWrites();
-            MsiSink msi = apicBus == null ? null : apicBus::deliverMsi;
+            // MSI-X where local APICs take the messages: the Java ones, or KVM's in-kernel ones (an irqchip that is also
+            // an MsiSink, KVM_SIGNAL_MSI); a PIC-only machine's devices, and those behind an irqchip that is not, use INTx.
+            MsiSink msi = apicBus != null ? apicBus::deliverMsi : irqchip instanceof MsiSink kernel ? kernel : null;
             var pci = PciDevices.attach(config, layout, ports, mmio, interrupts, memory, msi, dmaWrites);
             return new PcMachine(memory, ports, mmio, chipset, apicBus, new TscClock(clock), legacy, acpi, plan, power, pci, dmaWrites);
         } catch (KernelImageException | GuestMemoryException e) {

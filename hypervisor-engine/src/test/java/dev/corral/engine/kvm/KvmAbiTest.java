@@ -72,6 +72,9 @@ class KvmAbiTest {
         for (String f : new String[] {"addr", "len", "fd", "flags"}) {
             offset(c, expected, "kvm_ioeventfd", f, KvmStructs.IOEVENTFD, f);
         }
+        offset(c, expected, "kvm_msi", "address_hi", KvmStructs.MSI, "address_hi");
+        offset(c, expected, "kvm_msi", "data", KvmStructs.MSI, "data");
+        offset(c, expected, "kvm_msi", "flags", KvmStructs.MSI, "flags");
         offset(c, expected, "kvm_msi", "devid", KvmStructs.MSI, "devid");
         for (String[] f : new String[][] {{"exception.error_code", "exception_error_code"}, {"interrupt.nr", "interrupt_nr"},
                 {"nmi.masked", "nmi_masked"}, {"sipi_vector", "sipi_vector"}, {"flags", "flags"}, {"smi.latched_init", "smi_latched_init"},
@@ -112,7 +115,7 @@ class KvmAbiTest {
                 {"KVM_SYSTEM_EVENT_SHUTDOWN", "" + VcpuExit.SYSTEM_EVENT_SHUTDOWN}, {"KVM_SYSTEM_EVENT_RESET", "" + VcpuExit.SYSTEM_EVENT_RESET},
                 {"KVM_SYSTEM_EVENT_CRASH", "" + VcpuExit.SYSTEM_EVENT_CRASH}, {"KVM_CPUID_FLAG_SIGNIFCANT_INDEX", "" + CpuidEntry.FLAG_SIGNIFICANT_INDEX},
                 {"KVM_CAP_IMMEDIATE_EXIT", "" + Kvm.CAP_IMMEDIATE_EXIT}, {"KVM_CAP_IRQCHIP", "" + Kvm.CAP_IRQCHIP},
-                {"KVM_CAP_PIT2", "" + Kvm.CAP_PIT2}, {"KVM_CAP_SET_TSS_ADDR", "" + Kvm.CAP_SET_TSS_ADDR},
+                {"KVM_CAP_PIT2", "" + Kvm.CAP_PIT2}, {"KVM_CAP_SIGNAL_MSI", "" + Kvm.CAP_SIGNAL_MSI}, {"KVM_CAP_SET_TSS_ADDR", "" + Kvm.CAP_SET_TSS_ADDR},
                 {"KVM_CAP_USER_MEMORY", "" + Kvm.CAP_USER_MEMORY}, {"KVM_PIT_SPEAKER_DUMMY", "" + VmFd.PIT_SPEAKER_DUMMY}}) {
             expected.put("value " + v[0], Long.parseLong(v[1]));
             c.append(line("value " + v[0], "(unsigned long) " + v[0]));

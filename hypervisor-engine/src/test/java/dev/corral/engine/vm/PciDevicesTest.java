@@ -7,11 +7,13 @@ import java.util.Collections;
 import java.util.List;
 
 import dev.corral.engine.devices.pci.Dma;
+import dev.corral.engine.devices.pci.MsiSink;
 import dev.corral.engine.devices.pci.PciBus;
 import dev.corral.engine.devices.virtio.RamDisk;
 import dev.corral.engine.devices.legacy.ConsoleBuffer;
 import dev.corral.engine.devices.virtio.VirtioNet;
 import dev.corral.engine.guests.TickerImage;
+import dev.corral.engine.machine.InterruptController;
 import dev.corral.engine.machine.MmioBus;
 import dev.corral.engine.machine.PortIoBus;
 import dev.corral.engine.machine.RecordingInterruptController;
@@ -178,8 +180,8 @@ class PciDevicesTest {
     }
 
     @Test
-    void aNicIsAnMsixDeviceOnTheSoftwareCpusMachineAndAnIntxOneBehindAnInKernelIrqchip() {
-        // apics: the software CPU's local APICs take MSI-X; an irqchip (KVM's, here a recording one) takes INTx only.
+    void aNicIsAnMsixDeviceWhereLocalApicsTakeMessagesAndAnIntxOneBehindAnIrqchipThatTakesNone() {
+        // apics: the software CPU's local APICs take MSI-X; an irqchip that is not an MsiSink takes INTx only.
         try (var machine = PcMachine.build(config(0, 1), ConsoleBuffer.of(64), System::nanoTime, () -> { }, null, true)) {
             assertThat(machine.pci.virtio().getLast().device()).isInstanceOf(VirtioNet.class);
             assertThat(machine.pci.virtio().getLast().msix()).isNotNull();
@@ -188,6 +190,41 @@ class PciDevicesTest {
                 false)) {
             assertThat(machine.pci.virtio().getLast().device()).isInstanceOf(VirtioNet.class);
             assertThat(machine.pci.virtio().getLast().msix()).isNull();
+        }
+    }
+
+    /** An irqchip that takes messages too, as KVM's in-kernel one does (KvmInterrupts); KvmMsiIT sends them for real. */
+    private static final class MessageTakingIrqchip implements InterruptController, MsiSink {
+        final List<String> messages = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        @Override
+        public void setLevel(int irq, boolean asserted) {
+        }
+
+        @Override
+        public void send(long address, int data) {
+            messages.add(Long.toHexString(address) + "=" + Integer.toHexString(data));
+        }
+    }
+
+    @Test
+    void behindAnIrqchipThatTakesMessagesEveryVirtioDeviceOffersMsixAndItsMessagesGoThere() {
+        var irqchip = new MessageTakingIrqchip();
+        try (var machine = PcMachine.build(config(1, 1), ConsoleBuffer.of(64), System::nanoTime, () -> { }, irqchip, false)) {
+            assertThat(machine.pci.virtio()).allMatch(d -> d.msix() != null);
+            var msix = machine.pci.virtio().getFirst().msix();
+            int slot = PciDevices.RNG_SLOT, cap = msix.capabilityOffset();
+            msix.tableWrite(0, 4, 0xfee0_0000L);
+            msix.tableWrite(8, 4, 0x41);
+            msix.tableWrite(12, 4, 0);
+            machine.ports.write(0xcf8, 4, 0x8000_0000 | slot << 11 | 0x04);
+            machine.ports.write(0xcfc, 2, 0x0006); // memory space, bus master: a message is a DMA write
+            machine.ports.write(0xcf8, 4, 0x8000_0000 | slot << 11 | (cap + 2) & ~3);
+            machine.ports.write(0xcfc + ((cap + 2) & 3), 2, 0x8000); // MSI-X enable
+            assertThat(msix.enabled()).isTrue();
+            assertThat(msix.fire(0)).isTrue();
+            assertThat(msix.pending(0)).isFalse();
+            assertThat(irqchip.messages).containsExactly("fee00000=41");
         }
     }
 
