@@ -147,18 +147,8 @@ public class BlobService {
         }
     }
 
+    /** The whole blob. */
     public byte[] content(String sha256) {
-        try (Connection c = dataSource.getConnection();
-             PreparedStatement s = c.prepareStatement("SELECT content FROM blob WHERE sha256 = ?")) {
-            s.setString(1, sha256);
-            try (ResultSet rs = s.executeQuery()) {
-                if (!rs.next()) {
-                    throw new NotFoundException("Blob", sha256);
-                }
-                return rs.getBytes(1);
-            }
-        } catch (SQLException e) {
-            throw new StoreException("reading blob " + sha256, e);
-        }
+        return head(sha256, Integer.MAX_VALUE);
     }
 }

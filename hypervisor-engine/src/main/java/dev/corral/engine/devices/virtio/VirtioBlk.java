@@ -112,11 +112,7 @@ public final class VirtioBlk implements VirtioDevice {
 
     @Override
     public int configRead(int offset, int size) {
-        int v = 0;
-        for (int i = 0; i < size; i++) {
-            v |= (config[offset + i] & 0xff) << (8 * i);
-        }
-        return v;
+        return VirtioDevice.littleEndian(config, offset, size);
     }
 
     @Override

@@ -40,6 +40,15 @@ public interface VirtioDevice {
     /** Reads {@code size} bytes at {@code offset} of the device-specific configuration (inside it). */
     int configRead(int offset, int size);
 
+    /** {@code size} bytes of {@code config} at {@code offset}, little-endian, as virtio's configuration fields are. */
+    static int littleEndian(byte[] config, int offset, int size) {
+        int v = 0;
+        for (int i = 0; i < size; i++) {
+            v |= (config[offset + i] & 0xff) << (8 * i);
+        }
+        return v;
+    }
+
     /** The driver accepted these features and set DRIVER_OK: the device runs with them until reset. */
     default void activate(long negotiated) {
     }
