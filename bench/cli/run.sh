@@ -49,6 +49,13 @@ cmds=("$corral get vms"
       "curl -sf -H 'Accept: application/json' '$api/v1/vms?project=default&limit=500'"
       "$JAVA_HOME/bin/java -version"
       "$JAVA_HOME/bin/java -jar cli/target/corral-cli-0.1.0-SNAPSHOT.jar get vms")
+# CORRAL_BENCH_BASELINE: another build's launcher (e.g. an earlier commit's cli/bin/corral), timed in the same rounds.
+if [ -n "${CORRAL_BENCH_BASELINE:-}" ]; then
+    "$CORRAL_BENCH_BASELINE" get vms > /dev/null
+    sleep 5
+    names+=(baseline)
+    cmds+=("$CORRAL_BENCH_BASELINE get vms")
+fi
 times="$(mktemp -d)"
 for _ in $(seq 1 "$runs"); do
     for i in "${!names[@]}"; do
@@ -67,6 +74,9 @@ printf '%-58s %7ss %7ss\n' "corral get vms (cli/bin/corral: AOT cache, flags)" $
 printf '%-58s %7ss %7ss\n' "java -jar corral-cli.jar get vms (no cache, no flags)" $(quantiles uncached)
 printf '%-58s %7ss %7ss\n' "curl of the same endpoint (the round trip)" $(quantiles curl)
 printf '%-58s %7ss %7ss\n' "java -version (a bare JVM start)" $(quantiles java-version)
+if [ -n "${CORRAL_BENCH_BASELINE:-}" ]; then
+    printf '%-58s %7ss %7ss\n' "baseline: $CORRAL_BENCH_BASELINE" $(quantiles baseline)
+fi
 read -r median _ <<< "$(quantiles corral)"
 read -r curl_median _ <<< "$(quantiles curl)"
 read -r java_median _ <<< "$(quantiles java-version)"
