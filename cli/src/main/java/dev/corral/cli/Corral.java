@@ -1,7 +1,11 @@
 package dev.corral.cli;
 
 import java.io.PrintWriter;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
 
+import dev.corral.cli.client.CorralClient;
 import dev.corral.cli.client.CorralClientException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -14,12 +18,6 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = ClientVersion.Provider.class,
         description = "Manage Corral VMs, containers and nodes.",
-        subcommands = {GetCommand.class, DescribeCommand.class, CreateCommand.class, ApplyCommand.class, DeleteCommand.class,
-                LifecycleCommand.Start.class, LifecycleCommand.Stop.class, LifecycleCommand.Restart.class, MiscCommands.Logs.class,
-                ConsoleCommand.class,
-                MiscCommands.Cordon.class, MiscCommands.Uncordon.class, WaitCommand.class, MiscCommands.Upload.class,
-                MiscCommands.ApiResources.class, UsageCommand.class, ConfigCommand.class, VersionCommand.class, MiscCommands.Completion.class,
-                CommandLine.HelpCommand.class},
         footer = {"", "Examples:", "  corral get vms", "  corral create vm web-1 --image ticker --instance-type c1.small",
                 "  corral apply -f vm.yaml", "  corral describe vm web-1", "  corral console vm/web-1", "  corral stop vm/web-1 --wait",
                 "", "The server is --server, else $CORRAL_SERVER, else the current context of ~/.corral/config, else http://127.0.0.1:8080."})
@@ -28,6 +26,20 @@ public final class Corral implements Runnable {
     public static final int EXIT_OK = 0;
     public static final int EXIT_ERROR = 1;
     public static final int EXIT_USAGE = 2;
+
+    /**
+     * The verbs, in the order the usage lists them. They are added when a command line runs, not named in the
+     * annotation: picocli builds the model of each one it is given by reflection, the largest part of a start once the
+     * classes come from the ahead-of-time cache, and a command line that starts with a verb needs only that verb's.
+     */
+    static final List<Class<?>> VERBS = List.of(GetCommand.class, DescribeCommand.class, CreateCommand.class, ApplyCommand.class,
+            DeleteCommand.class, LifecycleCommand.Start.class, LifecycleCommand.Stop.class, LifecycleCommand.Restart.class,
+            MiscCommands.Logs.class, ConsoleCommand.class, MiscCommands.Cordon.class, MiscCommands.Uncordon.class, WaitCommand.class,
+            MiscCommands.Upload.class, MiscCommands.ApiResources.class, UsageCommand.class, ConfigCommand.class, VersionCommand.class,
+            MiscCommands.Completion.class, CommandLine.HelpCommand.class);
+
+    /** Verbs that read the whole command tree: they get every verb. */
+    private static final Set<String> WHOLE_TREE = Set.of("help", "completion");
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -46,7 +58,9 @@ public final class Corral implements Runnable {
     }
 
     public static void main(String... args) {
-        System.exit(execute(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
+        int code = execute(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args);
+        CorralClient.closeAll(); // else the exit waits 300 ms for their selector threads (bench/cli/README.md)
+        System.exit(code);
     }
 
     /** Runs one command line with the given streams; returns the exit code. */
@@ -59,6 +73,7 @@ public final class Corral implements Runnable {
         var corral = new Corral();
         corral.stdin = in;
         var cli = new CommandLine(corral);
+        verbsFor(args).forEach(cli::addSubcommand);
         withHelpOptions(cli);
         cli.setOut(out);
         cli.setErr(err);
@@ -76,6 +91,22 @@ public final class Corral implements Runnable {
             return EXIT_ERROR;
         });
         return cli.execute(args);
+    }
+
+    /**
+     * The verbs a command line needs: the one it starts with when that is a verb (other than {@code help} and
+     * {@code completion}), else all of them, so that the usage, errors and suggestions are those of the whole tree.
+     */
+    static List<Class<?>> verbsFor(String... args) {
+        if (args.length > 0 && !WHOLE_TREE.contains(args[0])) {
+            for (var verb : VERBS) {
+                var command = verb.getAnnotation(Command.class);
+                if (command.name().equals(args[0]) || Arrays.asList(command.aliases()).contains(args[0])) {
+                    return List.of(verb);
+                }
+            }
+        }
+        return VERBS;
     }
 
     /** Every verb answers {@code -h}/{@code --help} (and {@code -V}), as kubectl's do, before checking its arguments. */

@@ -56,7 +56,9 @@ class CorralCliTest {
     @Test
     void everyVerbAnswersHelpBeforeCheckingItsArguments() {
         var verbs = new ArrayList<List<String>>();
-        collect(new CommandLine(new Corral()), new ArrayList<>(), verbs);
+        var root = new CommandLine(new Corral());
+        Corral.VERBS.forEach(root::addSubcommand);
+        collect(root, new ArrayList<>(), verbs);
         assertThat(verbs).hasSizeGreaterThan(20);
         for (var verb : verbs) {
             for (var flag : List.of("--help", "-h")) {
@@ -69,6 +71,25 @@ class CorralCliTest {
                 assertThat(err.toString()).isEmpty();
             }
         }
+    }
+
+    @Test
+    void aCommandLineThatStartsWithAVerbBuildsOnlyThatVerb() {
+        assertThat(Corral.verbsFor("get", "vms")).containsExactly(GetCommand.class);
+        assertThat(Corral.verbsFor("config", "view")).containsExactly(ConfigCommand.class);
+        assertThat(Corral.verbsFor("help", "get")).isEqualTo(Corral.VERBS);
+        assertThat(Corral.verbsFor("completion")).isEqualTo(Corral.VERBS);
+        assertThat(Corral.verbsFor("--help")).isEqualTo(Corral.VERBS);
+        assertThat(Corral.verbsFor("no-such-verb")).isEqualTo(Corral.VERBS);
+        assertThat(Corral.verbsFor()).isEqualTo(Corral.VERBS);
+    }
+
+    @Test
+    void theUsageListsEveryVerbAndAnUnknownVerbIsAUsageError() {
+        assertThat(run("--help")).isEqualTo(Corral.EXIT_OK);
+        assertThat(out.toString()).contains("  get ", "  describe ", "  config ", "  completion ", "  help ");
+        assertThat(run("no-such-verb")).isEqualTo(Corral.EXIT_USAGE);
+        assertThat(err.toString()).startsWith("error: ");
     }
 
     private static void collect(CommandLine command, List<String> path, List<List<String>> verbs) {

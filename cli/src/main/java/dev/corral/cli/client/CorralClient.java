@@ -13,10 +13,24 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.WeakHashMap;
 import java.util.function.Predicate;
+
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLContextSpi;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLServerSocketFactory;
+import javax.net.ssl.SSLSessionContext;
+import javax.net.ssl.SSLSocketFactory;
+import javax.net.ssl.TrustManager;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -46,7 +60,83 @@ public final class CorralClient {
     public CorralClient(URI server, String token) {
         this.server = server;
         this.token = token;
-        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        var builder = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
+        if ("http".equalsIgnoreCase(server.getScheme())) {
+            // The JDK's client builds the default TLS context (the trust store, ~150 certificates parsed) unless given
+            // one; a plain http:// server never uses it (redirects are not followed), so it gets one that refuses to.
+            builder.sslContext(NoTls.CONTEXT).sslParameters(new SSLParameters());
+        }
+        this.http = builder.build();
+        synchronized (OPEN) {
+            OPEN.add(http);
+        }
+    }
+
+    /** The JDK clients made so far, weakly: an unreachable one stops by itself. */
+    private static final Set<HttpClient> OPEN = Collections.newSetFromMap(new WeakHashMap<>());
+
+    /**
+     * Stops the JDK clients made so far, for a process about to exit: a client's selector thread waits in
+     * {@code epoll_wait}, native code, and HotSpot's exit waits up to 300 ms for threads in native code to return.
+     * Does not wait for a stream left unread (a {@code close()} would), and at most 100 ms for the threads to end.
+     */
+    public static void closeAll() {
+        synchronized (OPEN) {
+            OPEN.forEach(HttpClient::shutdownNow);
+            try {
+                for (var client : OPEN) {
+                    client.awaitTermination(Duration.ofMillis(100));
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            OPEN.clear();
+        }
+    }
+
+    /** A TLS context for a client that only speaks plain HTTP: any use of it is a bug. */
+    private static final class NoTls extends SSLContextSpi {
+        static final SSLContext CONTEXT = new SSLContext(new NoTls(), null, "none") {
+        };
+
+        private static IllegalStateException unused() {
+            return new IllegalStateException("TLS is not used for an http:// server");
+        }
+
+        @Override
+        protected void engineInit(KeyManager[] km, TrustManager[] tm, SecureRandom sr) {
+            throw unused();
+        }
+
+        @Override
+        protected SSLSocketFactory engineGetSocketFactory() {
+            throw unused();
+        }
+
+        @Override
+        protected SSLServerSocketFactory engineGetServerSocketFactory() {
+            throw unused();
+        }
+
+        @Override
+        protected SSLEngine engineCreateSSLEngine() {
+            throw unused();
+        }
+
+        @Override
+        protected SSLEngine engineCreateSSLEngine(String host, int port) {
+            throw unused();
+        }
+
+        @Override
+        protected SSLSessionContext engineGetServerSessionContext() {
+            throw unused();
+        }
+
+        @Override
+        protected SSLSessionContext engineGetClientSessionContext() {
+            throw unused();
+        }
     }
 
     public URI server() {

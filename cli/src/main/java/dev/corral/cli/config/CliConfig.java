@@ -18,9 +18,12 @@ import dev.corral.cli.client.CorralClientException;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public final class CliConfig {
 
-    private static final YAMLMapper YAML = (YAMLMapper) YAMLMapper.builder()
-            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).build()
-            .setSerializationInclusion(JsonInclude.Include.NON_NULL);
+    /** Built on first use: without a config file, a command does not load the YAML classes. */
+    private static final class Yaml {
+        static final YAMLMapper MAPPER = (YAMLMapper) YAMLMapper.builder()
+                .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).build()
+                .setSerializationInclusion(JsonInclude.Include.NON_NULL);
+    }
 
     public String currentContext;
     public List<Context> contexts = new ArrayList<>();
@@ -47,7 +50,7 @@ public final class CliConfig {
             return new CliConfig();
         }
         try {
-            CliConfig config = YAML.readValue(path.toFile(), CliConfig.class);
+            CliConfig config = Yaml.MAPPER.readValue(path.toFile(), CliConfig.class);
             return config == null ? new CliConfig() : config;
         } catch (IOException e) {
             throw new CorralClientException("cannot read " + path + ": " + e.getMessage().lines().findFirst().orElse(""), e);
@@ -57,7 +60,7 @@ public final class CliConfig {
     public void save(Path path) {
         try {
             Files.createDirectories(path.toAbsolutePath().getParent());
-            YAML.writeValue(path.toFile(), this);
+            Yaml.MAPPER.writeValue(path.toFile(), this);
         } catch (IOException e) {
             throw new CorralClientException("cannot write " + path + ": " + e.getMessage(), e);
         }

@@ -17,10 +17,13 @@ public final class Printer {
 
     public enum Format { table, wide, json, yaml, name }
 
-    private static final YAMLMapper YAML = YAMLMapper.builder()
-            .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
-            .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
-            .build();
+    /** Built on first use: a table or JSON does not load the YAML classes. */
+    private static final class Yaml {
+        static final YAMLMapper MAPPER = YAMLMapper.builder()
+                .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+                .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
+                .build();
+    }
 
     private Printer() {
     }
@@ -81,7 +84,7 @@ public final class Printer {
 
     public static void yaml(PrintWriter out, JsonNode node) {
         try {
-            out.print(YAML.writeValueAsString(node));
+            out.print(Yaml.MAPPER.writeValueAsString(node));
             out.flush();
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
