@@ -122,13 +122,18 @@ public enum Kinds {
         return value.isNumber() ? value.asLong() + "Gi" : "<none>";
     }
 
-    /** {@code qcow2 3Gi}: the format and the size the guest sees, in GiB rounded up. */
+    /**
+     * {@code qcow2 3Gi}, {@code raw 64Mi}: the format and the size the guest sees, in whole GiB where it is at least
+     * one, else in MiB (rounded up).
+     */
     private static String disk(JsonNode disk) {
         if (!disk.isObject()) {
             return "<none>";
         }
         long bytes = disk.path("virtualSizeBytes").asLong(0);
-        return disk.path("format").asText("raw") + (bytes > 0 ? " " + ((bytes + (1L << 30) - 1) >> 30) + "Gi" : "");
+        String size = bytes <= 0 ? "" : bytes >= 1L << 30 ? " " + ((bytes + (1L << 30) - 1) >> 30) + "Gi"
+                : " " + ((bytes + (1L << 20) - 1) >> 20) + "Mi";
+        return disk.path("format").asText("raw") + size;
     }
 
     private static String shortSha(String sha) {

@@ -177,6 +177,23 @@ class CreateDisksAndNetworkTest {
     }
 
     @Test
+    void imageTableShowsTheDisksFormatAndTheSizeTheGuestSees() throws IOException {
+        String url = serve("""
+                {"kind": "ImageList", "metadata": {}, "items": [
+                 {"kind": "Image", "metadata": {"name": "small", "creationTimestamp": "2026-01-01T00:00:00Z"},
+                  "spec": {"kernel": {"sha256": "%1$s"}, "disk": {"sha256": "%1$s", "format": "raw", "virtualSizeBytes": 67108864}}},
+                 {"kind": "Image", "metadata": {"name": "big", "creationTimestamp": "2026-01-01T00:00:00Z"},
+                  "spec": {"kernel": {"sha256": "%1$s"}, "disk": {"sha256": "%1$s", "format": "qcow2", "virtualSizeBytes": 3221225473}}},
+                 {"kind": "Image", "metadata": {"name": "none", "creationTimestamp": "2026-01-01T00:00:00Z"},
+                  "spec": {"kernel": {"sha256": "%1$s"}}}]}""".formatted("ab".repeat(32)));
+        assertThat(run("get", "images", "--server", url)).isEqualTo(Corral.EXIT_OK);
+        var lines = out.toString().lines().toList();
+        assertThat(lines.get(1)).startsWith("small").contains("raw 64Mi");
+        assertThat(lines.get(2)).startsWith("big").contains("qcow2 4Gi");
+        assertThat(lines.get(3)).startsWith("none").contains("<none>");
+    }
+
+    @Test
     void usageTableHasADiskColumnOnlyWhenSomeGroupHeldDisk() throws IOException {
         String url = serve("""
                 {"kind": "UsageReport", "from": "2026-11-01T00:00:00Z", "to": "2026-11-02T00:00:00Z", "groupBy": "project", "items": [
