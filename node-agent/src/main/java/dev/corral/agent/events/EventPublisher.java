@@ -46,7 +46,9 @@ public final class EventPublisher implements EventSink, AutoCloseable {
                 ProducerConfig.MAX_BLOCK_MS_CONFIG, 2000,
                 ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 5000,
                 ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 10000,
-                ProducerConfig.LINGER_MS_CONFIG, 5);
+                // No linger: events come one at a time (a VM's starting, then running) and each is on a user's
+                // create → Running path; while a send is in flight the next ones still batch up behind it.
+                ProducerConfig.LINGER_MS_CONFIG, 0);
         this.thread = Thread.ofPlatform().daemon().name("corral-event-publisher").start(this::run);
     }
 
@@ -77,7 +79,27 @@ public final class EventPublisher implements EventSink, AutoCloseable {
     /** Used by the publisher thread only. */
     private KafkaProducer<String, String> producer;
 
+    /**
+     * Connects before the first event needs it: creating the producer, fetching the topic's metadata and the
+     * idempotent producer's id took 670 ms on the first VM's {@code starting} event (2 cores, measured with
+     * bench/create-to-running), and the {@code running} event waited behind it. A broker that is away costs one
+     * failed attempt here (max.block.ms); the loop then creates the producer when an event is pending, as before.
+     */
+    private void connect() {
+        try {
+            producer = new KafkaProducer<>(producerConfig, new StringSerializer(), new StringSerializer());
+            producer.partitionsFor(topic);
+        } catch (RuntimeException e) {
+            LOG.debugf("Kafka not reachable at start (%s); connecting when the first event is pending", e.getMessage());
+            if (producer != null) {
+                producer.close(Duration.ZERO);
+                producer = null;
+            }
+        }
+    }
+
     private void loop() {
+        connect();
         boolean down = false;
         while (running) {
             var entries = journal.pending(BATCH);
