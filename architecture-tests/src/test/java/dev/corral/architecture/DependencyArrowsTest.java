@@ -2,11 +2,15 @@ package dev.corral.architecture;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.library.dependencies.SliceAssignment;
+import com.tngtech.archunit.library.dependencies.SliceIdentifier;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -107,5 +111,48 @@ class DependencyArrowsTest {
         classes().that().resideInAPackage("..rest..")
                 .should().onlyHaveDependentClassesThat().resideInAPackage("..rest..")
                 .check(corral);
+    }
+
+    @Test
+    void controlPlanePackagesHaveNoCycles() {
+        slices().assignedFrom(packagesUnder("dev.corral.controlplane")).should().beFreeOfCycles().check(corral);
+    }
+
+    @Test
+    void nodeAgentPackagesHaveNoCycles() {
+        slices().assignedFrom(packagesUnder("dev.corral.agent")).should().beFreeOfCycles().check(corral);
+    }
+
+    @Test
+    void cliPackagesHaveNoCycles() {
+        slices().assignedFrom(packagesUnder("dev.corral.cli")).should().beFreeOfCycles().check(corral);
+    }
+
+    /**
+     * One slice per direct subpackage of {@code root}, and one more for the classes in {@code root} itself:
+     * {@code slices().matching("root.(*)..")} leaves the root's classes out of every slice, so a cycle between
+     * the root and a subpackage would pass unseen.
+     */
+    private static SliceAssignment packagesUnder(String root) {
+        return new SliceAssignment() {
+            @Override
+            public SliceIdentifier getIdentifierOf(JavaClass javaClass) {
+                String pkg = javaClass.getPackageName();
+                if (pkg.equals(root)) {
+                    return SliceIdentifier.of("(root)");
+                }
+                if (!pkg.startsWith(root + ".")) {
+                    return SliceIdentifier.ignore();
+                }
+                String rest = pkg.substring(root.length() + 1);
+                int dot = rest.indexOf('.');
+                return SliceIdentifier.of(dot < 0 ? rest : rest.substring(0, dot));
+            }
+
+            @Override
+            public String getDescription() {
+                return "packages under " + root + " (its own classes as one slice)";
+            }
+        };
     }
 }

@@ -134,7 +134,7 @@ final class GetCommand implements Callable<Integer> {
                         if ("DELETED".equals(event.path("type").asText()) && shown.path("status").isObject()) {
                             ((com.fasterxml.jackson.databind.node.ObjectNode) shown.path("status")).put("phase", "Deleted");
                         }
-                        Printer.table(out, ref.kind(), List.of(shown), format == Printer.Format.wide, false);
+                        Printer.table(out, ref.kind().columns(format == Printer.Format.wide), List.of(shown), false);
                     } else {
                         print(out, ref.kind(), List.of(object), format, event);
                     }
@@ -146,11 +146,11 @@ final class GetCommand implements Callable<Integer> {
 
     static void print(PrintWriter out, Kinds kind, List<JsonNode> items, Printer.Format format, JsonNode whole) {
         switch (format) {
-            case table, wide -> Printer.table(out, kind, items, format == Printer.Format.wide, true);
+            case table, wide -> Printer.table(out, kind.columns(format == Printer.Format.wide), items, true);
             case json -> Printer.json(out, whole);
             case yaml -> Printer.yaml(out, whole);
             case name -> {
-                items.forEach(i -> out.println(Printer.name(kind, i)));
+                items.forEach(i -> out.println(Printer.name(kind.singular(), i)));
                 out.flush();
             }
         }

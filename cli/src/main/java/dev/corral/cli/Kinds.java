@@ -2,9 +2,9 @@ package dev.corral.cli;
 
 import java.util.List;
 import java.util.Optional;
-import java.util.function.Function;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.corral.cli.output.Column;
 import dev.corral.cli.output.Quantities;
 
 /** The resource types the CLI knows: their names as users type them, their API paths and their table columns. */
@@ -44,10 +44,6 @@ public enum Kinds {
             }
         }
         return Optional.empty();
-    }
-
-    /** A table column: its header and how to get the cell from an object. */
-    public record Column(String header, Function<JsonNode, String> cell) {
     }
 
     public List<Column> columns(boolean wide) {

@@ -9,7 +9,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
-import dev.corral.cli.Kinds;
 import dev.corral.cli.client.CorralClient;
 
 /** Writes objects as tables, JSON, YAML or names. */
@@ -39,12 +38,11 @@ public final class Printer {
         }
     }
 
-    /** A table with aligned columns, two spaces apart, like kubectl. */
-    public static void table(PrintWriter out, Kinds kind, List<JsonNode> items, boolean wide, boolean header) {
-        var columns = kind.columns(wide);
+    /** A table with aligned columns, three spaces apart, like kubectl. */
+    public static void table(PrintWriter out, List<Column> columns, List<JsonNode> items, boolean header) {
         var rows = new ArrayList<List<String>>();
         if (header) {
-            rows.add(columns.stream().map(Kinds.Column::header).toList());
+            rows.add(columns.stream().map(Column::header).toList());
         }
         for (var item : items) {
             rows.add(columns.stream().map(c -> c.cell().apply(item)).toList());
@@ -91,7 +89,8 @@ public final class Printer {
         }
     }
 
-    public static String name(Kinds kind, JsonNode object) {
-        return kind.singular() + "/" + object.path("metadata").path("name").asText();
+    /** {@code vm/web-1}: the kind's singular name, a slash, the object's name. */
+    public static String name(String singular, JsonNode object) {
+        return singular + "/" + object.path("metadata").path("name").asText();
     }
 }

@@ -9,9 +9,9 @@ import dev.corral.api.InstanceType;
 import dev.corral.api.Problem;
 import dev.corral.controlplane.event.EventService;
 import dev.corral.controlplane.idempotency.IdempotencyService;
-import dev.corral.controlplane.store.KindService;
+import dev.corral.controlplane.kind.KindService;
+import dev.corral.controlplane.store.Names;
 import dev.corral.controlplane.store.ResourceStore;
-import dev.corral.controlplane.web.Names;
 import dev.corral.controlplane.workload.DeviceRequests;
 import jakarta.inject.Singleton;
 

@@ -6,7 +6,6 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 import dev.corral.controlplane.problem.InvalidException;
-import dev.corral.controlplane.web.Names;
 
 /**
  * A Kubernetes-style label selector: comma-separated requirements, all of which must hold.

@@ -8,7 +8,7 @@ import java.util.Locale;
 
 import dev.corral.api.UsageReport;
 import dev.corral.controlplane.problem.InvalidException;
-import dev.corral.controlplane.web.Names;
+import dev.corral.controlplane.store.Names;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.enterprise.context.ApplicationScoped;
 

@@ -7,7 +7,7 @@ import dev.corral.api.Image;
 import dev.corral.api.Problem;
 import dev.corral.api.Vm;
 import dev.corral.controlplane.problem.UnprocessableException;
-import dev.corral.controlplane.web.Names;
+import dev.corral.controlplane.store.Names;
 
 /** The rules of a VM's {@code spec.disks} and {@code spec.network}, and the disk space they add up to. Pure. */
 final class VmDisks {

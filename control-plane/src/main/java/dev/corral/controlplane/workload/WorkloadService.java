@@ -16,15 +16,15 @@ import dev.corral.api.Resources;
 import dev.corral.api.WorkloadStatus;
 import dev.corral.controlplane.event.EventService;
 import dev.corral.controlplane.idempotency.IdempotencyService;
+import dev.corral.controlplane.kind.KindService;
+import dev.corral.controlplane.kind.Preconditions;
 import dev.corral.controlplane.problem.NotFoundException;
 import dev.corral.controlplane.problem.UnprocessableException;
 import dev.corral.controlplane.scheduling.Ledger;
 import dev.corral.controlplane.scheduling.Scheduler;
-import dev.corral.controlplane.store.KindService;
+import dev.corral.controlplane.store.Names;
 import dev.corral.controlplane.store.ResourceStore;
 import dev.corral.controlplane.store.StoredObject;
-import dev.corral.controlplane.web.Names;
-import dev.corral.controlplane.web.Preconditions;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 
 /**

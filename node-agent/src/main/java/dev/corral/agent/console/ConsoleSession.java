@@ -3,7 +3,7 @@ package dev.corral.agent.console;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
-import dev.corral.agent.runtime.Consoles;
+import dev.corral.agent.reconcile.Consoles;
 import dev.corral.engine.devices.legacy.ConsoleBuffer;
 import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;

@@ -11,10 +11,10 @@ import java.time.Duration;
 import java.util.Locale;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.corral.agent.AgentConfig;
-import dev.corral.agent.NodeNetwork;
+import dev.corral.agent.config.AgentConfig;
 import dev.corral.agent.inventory.HostInventory;
 import dev.corral.agent.inventory.InventoryReader;
+import dev.corral.agent.runtime.NodeNetwork;
 import dev.corral.api.Node;
 import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;

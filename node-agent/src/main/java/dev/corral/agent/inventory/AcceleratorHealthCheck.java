@@ -1,6 +1,6 @@
 package dev.corral.agent.inventory;
 
-import dev.corral.agent.AgentConfig;
+import dev.corral.agent.config.AgentConfig;
 import dev.corral.engine.host.AcceleratorProbe;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.health.HealthCheck;

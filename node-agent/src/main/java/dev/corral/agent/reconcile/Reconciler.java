@@ -9,9 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
-import dev.corral.agent.events.LifecycleEvents;
 import dev.corral.agent.reconcile.Observed.State;
-import dev.corral.agent.runtime.Consoles;
 import org.jboss.logging.Logger;
 
 /**

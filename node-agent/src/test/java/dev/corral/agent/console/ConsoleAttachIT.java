@@ -22,7 +22,7 @@ import java.util.function.BooleanSupplier;
 import jakarta.inject.Inject;
 
 import dev.corral.agent.NodeAgent;
-import dev.corral.agent.runtime.Consoles;
+import dev.corral.agent.reconcile.Consoles;
 import dev.corral.engine.devices.legacy.ConsoleBuffer;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;

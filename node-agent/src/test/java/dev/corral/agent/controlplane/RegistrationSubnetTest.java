@@ -11,10 +11,10 @@ import java.util.concurrent.ThreadLocalRandom;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import dev.corral.agent.AgentConfig;
-import dev.corral.agent.NodeNetwork;
+import dev.corral.agent.config.AgentConfig;
 import dev.corral.agent.inventory.InventoryReader;
 import dev.corral.agent.runtime.IpLinks;
+import dev.corral.agent.runtime.NodeNetwork;
 import io.quarkus.runtime.configuration.DurationConverter;
 import io.smallrye.config.PropertiesConfigSource;
 import io.smallrye.config.SmallRyeConfigBuilder;

@@ -18,8 +18,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 
-import dev.corral.agent.events.LifecycleEvents;
-import dev.corral.agent.runtime.Consoles;
 import dev.corral.engine.devices.legacy.ConsoleSink;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

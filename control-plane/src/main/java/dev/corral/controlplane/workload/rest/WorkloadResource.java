@@ -1,11 +1,11 @@
 package dev.corral.controlplane.workload.rest;
 
 import dev.corral.api.StopRequest;
+import dev.corral.controlplane.kind.rest.ProjectScopedResource;
 import dev.corral.controlplane.project.ProjectService;
 import dev.corral.controlplane.store.StoredObject;
 import dev.corral.controlplane.web.Lister;
 import dev.corral.controlplane.web.Responses;
-import dev.corral.controlplane.web.rest.ProjectScopedResource;
 import dev.corral.controlplane.workload.WorkloadService;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.HeaderParam;

@@ -1,4 +1,4 @@
-package dev.corral.agent;
+package dev.corral.agent.config;
 
 import java.net.URI;
 import java.nio.file.Path;

@@ -1,7 +1,7 @@
-package dev.corral.controlplane.web.rest;
+package dev.corral.controlplane.kind.rest;
 
+import dev.corral.controlplane.kind.KindService;
 import dev.corral.controlplane.project.ProjectService;
-import dev.corral.controlplane.store.KindService;
 import dev.corral.controlplane.store.StoredObject;
 import dev.corral.controlplane.web.ListQuery;
 import dev.corral.controlplane.web.Lister;

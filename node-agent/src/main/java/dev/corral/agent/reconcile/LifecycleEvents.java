@@ -1,4 +1,4 @@
-package dev.corral.agent.events;
+package dev.corral.agent.reconcile;
 
 import java.time.Clock;
 import java.util.List;
@@ -7,8 +7,7 @@ import java.util.Map;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import dev.corral.agent.reconcile.Desired;
-import dev.corral.agent.reconcile.WorkloadLedger;
+import dev.corral.agent.events.EventSink;
 import dev.corral.api.AssignedDevice;
 import dev.corral.api.CloudEvent;
 import dev.corral.api.LifecycleData;

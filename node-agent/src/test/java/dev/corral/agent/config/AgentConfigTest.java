@@ -1,4 +1,4 @@
-package dev.corral.agent;
+package dev.corral.agent.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package dev.corral.controlplane.web;
+package dev.corral.controlplane.store;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.corral.controlplane.store;
+package dev.corral.controlplane.kind;
 
 import java.util.List;
 import java.util.Map;
@@ -11,8 +11,9 @@ import dev.corral.controlplane.event.EventService;
 import dev.corral.controlplane.idempotency.IdempotencyService;
 import dev.corral.controlplane.problem.InvalidException;
 import dev.corral.controlplane.problem.NotFoundException;
-import dev.corral.controlplane.web.Names;
-import dev.corral.controlplane.web.Preconditions;
+import dev.corral.controlplane.store.Names;
+import dev.corral.controlplane.store.ResourceStore;
+import dev.corral.controlplane.store.StoredObject;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 
 /**

@@ -1,8 +1,7 @@
-package dev.corral.agent;
+package dev.corral.agent.runtime;
 
-import dev.corral.agent.runtime.IpLinks;
-import dev.corral.agent.runtime.VmNetwork;
 import jakarta.enterprise.context.ApplicationScoped;
+import dev.corral.agent.config.AgentConfig;
 
 /**
  * The node's VM network, set up once, by whichever needs it first: the registration (which announces its subnet) or

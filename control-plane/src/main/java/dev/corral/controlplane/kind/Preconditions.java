@@ -1,4 +1,4 @@
-package dev.corral.controlplane.web;
+package dev.corral.controlplane.kind;
 
 import dev.corral.controlplane.problem.ConflictException;
 import dev.corral.controlplane.store.StoredObject;

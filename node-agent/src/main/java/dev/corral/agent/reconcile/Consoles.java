@@ -1,4 +1,4 @@
-package dev.corral.agent.runtime;
+package dev.corral.agent.reconcile;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -8,7 +8,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
-import dev.corral.agent.reconcile.Desired;
 import dev.corral.engine.devices.legacy.ConsoleBuffer;
 
 /**
