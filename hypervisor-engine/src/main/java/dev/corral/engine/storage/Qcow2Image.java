@@ -250,14 +250,8 @@ public final class Qcow2Image implements BlockImage {
         open();
         int length = destination.remaining();
         Ranges.check(name, size(), offset, length);
-        int done = 0;
-        while (done < length) {
-            long at = offset + done;
-            int inCluster = (int) (at & (clusterSize - 1));
-            int n = Math.min(clusterSize - inCluster, length - done);
-            readPiece(at >>> clusterBits, inCluster, destination.slice(destination.position() + done, n));
-            done += n;
-        }
+        eachCluster(offset, length, (guest, inCluster, done, n) ->
+                readPiece(guest, inCluster, destination.slice(destination.position() + (int) done, n)));
         destination.position(destination.limit());
     }
 
@@ -267,14 +261,8 @@ public final class Qcow2Image implements BlockImage {
         Ranges.checkWritable(name, readOnly);
         int length = source.remaining();
         Ranges.check(name, size(), offset, length);
-        int done = 0;
-        while (done < length) {
-            long at = offset + done;
-            int inCluster = (int) (at & (clusterSize - 1));
-            int n = Math.min(clusterSize - inCluster, length - done);
-            writePiece(at >>> clusterBits, inCluster, source.slice(source.position() + done, n));
-            done += n;
-        }
+        eachCluster(offset, length, (guest, inCluster, done, n) ->
+                writePiece(guest, inCluster, source.slice(source.position() + (int) done, n)));
         source.position(source.limit());
     }
 
@@ -283,14 +271,9 @@ public final class Qcow2Image implements BlockImage {
         open();
         Ranges.checkWritable(name, readOnly);
         Ranges.check(name, size(), offset, length);
-        long done = 0;
-        while (done < length) {
-            long at = offset + done;
-            int inCluster = (int) (at & (clusterSize - 1));
-            int n = (int) Math.min(clusterSize - inCluster, length - done);
-            long guest = at >>> clusterBits;
+        eachCluster(offset, length, (guest, inCluster, done, n) -> {
             long entry = mapping.entry(guest);
-            boolean whole = inCluster == 0 && (n == clusterSize || at + n == size());
+            boolean whole = inCluster == 0 && (n == clusterSize || offset + done + n == size());
             // Over a backing image an unallocated cluster would show the base again: version 3 has the zero flag
             // for that; version 2 has none, so there the zeros are written.
             if (whole && (backing == null || header.version() >= 3)) {
@@ -302,6 +285,23 @@ public final class Qcow2Image implements BlockImage {
             } else if (!readsAsZeros(guest, entry)) {
                 writePiece(guest, inCluster, ByteBuffer.wrap(ZEROS, 0, n));
             }
+        });
+    }
+
+    /** One cluster's part of a request: the guest cluster, where in it, how far into the request, how many bytes. */
+    @FunctionalInterface
+    private interface ClusterPiece {
+        void apply(long guestCluster, int inCluster, long done, int length) throws StorageException;
+    }
+
+    /** Cuts {@code [offset, offset + length)} at cluster boundaries and hands each piece on, in order. */
+    private void eachCluster(long offset, long length, ClusterPiece piece) throws StorageException {
+        long done = 0;
+        while (done < length) {
+            long at = offset + done;
+            int inCluster = (int) (at & (clusterSize - 1));
+            int n = (int) Math.min(clusterSize - inCluster, length - done);
+            piece.apply(at >>> clusterBits, inCluster, done, n);
             done += n;
         }
     }
