@@ -1,6 +1,7 @@
 package dev.corral.engine.guests;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -48,6 +49,30 @@ public final class DebianPackages {
             return Files.readString(log);
         } finally {
             Files.deleteIfExists(log);
+        }
+    }
+    /**
+     * Runs a guest's build script ({@code sh SCRIPT OUT}, from this module's directory) and returns OUT; a failure is
+     * unchecked, saying which guest ({@code what}) could not be built. For the guests' once-per-JVM holders.
+     */
+    public static Path buildGuest(Path script, Path out, String what) {
+        try {
+            run(Path.of("."), "sh", script.toString(), out.toString());
+            return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot build the " + what + " guest: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while building the " + what + " guest", e);
+        }
+    }
+
+    /** A built guest's file, whole. */
+    public static byte[] read(Path file) {
+        try {
+            return Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 }

@@ -1,8 +1,5 @@
 package dev.corral.engine.guests;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -18,35 +15,15 @@ public final class LinuxGuest {
     }
 
     public static byte[] kernel() {
-        return read(Built.DIR.resolve("vmlinuz"));
+        return DebianPackages.read(Built.DIR.resolve("vmlinuz"));
     }
 
     public static byte[] initramfs() {
-        return read(Built.DIR.resolve("initramfs.cpio.gz"));
-    }
-
-    private static byte[] read(Path file) {
-        try {
-            return Files.readAllBytes(file);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return DebianPackages.read(Built.DIR.resolve("initramfs.cpio.gz"));
     }
 
     /** Built on first use of the class (the JVM runs this once, thread-safely). */
     private static final class Built {
-        static final Path DIR = run();
-
-        private static Path run() {
-            try {
-                DebianPackages.run(Path.of("."), "sh", SCRIPT.toString(), OUT.toString());
-                return OUT;
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot build the linux guest: " + e.getMessage(), e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while building the linux guest", e);
-            }
-        }
+        static final Path DIR = DebianPackages.buildGuest(SCRIPT, OUT, "linux");
     }
 }

@@ -1,8 +1,5 @@
 package dev.corral.engine.guests;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -19,11 +16,7 @@ public final class TickerImage {
 
     /** The image's bytes; builds it on first use. Throws if binutils is missing (build.sh says so). */
     public static byte[] bytes() {
-        try {
-            return Files.readAllBytes(Built.PATH);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return DebianPackages.read(Built.PATH);
     }
 
     /** The built image's path; builds it on first use. */
@@ -33,18 +26,6 @@ public final class TickerImage {
 
     /** Built on first use of the class (the JVM runs this once, thread-safely). */
     private static final class Built {
-        static final Path PATH = run();
-
-        private static Path run() {
-            try {
-                DebianPackages.run(Path.of("."), "sh", SCRIPT.toString(), OUT.toString());
-                return OUT;
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot build the ticker guest: " + e.getMessage(), e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while building the ticker guest", e);
-            }
-        }
+        static final Path PATH = DebianPackages.buildGuest(SCRIPT, OUT, "ticker");
     }
 }
