@@ -1,23 +1,10 @@
 #!/bin/sh
 # Builds the ticker test guest into OUT, a bzImage that Corral's LinuxBoot (and QEMU's -kernel) can boot.
-# Needs GNU binutils (as, ld, objcopy) and nothing else.
+# Needs GNU binutils (as, ld, objcopy) and nothing else; ../assemble.sh does the work.
 set -eu
 if [ $# -ne 1 ]; then
     echo "usage: build.sh OUT" >&2
     exit 2
 fi
-out=$1
-for tool in as ld objcopy; do
-    if ! command -v "$tool" >/dev/null 2>&1; then
-        echo "build.sh: '$tool' not found: the ticker guest needs GNU binutils (apt-get install binutils)" >&2
-        exit 1
-    fi
-done
 here=$(cd "$(dirname "$0")" && pwd)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-as --64 -o "$work/ticker.o" "$here/ticker.S"
-ld -nostdlib -static --no-dynamic-linker -z noexecstack -z max-page-size=4096 -T "$here/ticker.ld" -o "$work/ticker.elf" "$work/ticker.o"
-objcopy -O binary "$work/ticker.elf" "$work/ticker.bin"
-mkdir -p "$(dirname "$out")"
-mv "$work/ticker.bin" "$out"
+exec sh "$here/../assemble.sh" "$here" ticker "$1"
