@@ -44,7 +44,8 @@ done
 
 bash deploy/guests/ticker/build.sh "$bench_data/ticker"
 lib=control-plane/target/quarkus-app/lib/main
-cp="$lib/com.fasterxml.jackson.core.jackson-databind-2.21.2.jar:$lib/com.fasterxml.jackson.core.jackson-core-2.21.2.jar:$lib/com.fasterxml.jackson.core.jackson-annotations-2.21.jar"
+# Jackson as the control plane ships it, whatever its version.
+cp="$(printf '%s:' "$lib"/com.fasterxml.jackson.core.jackson-{databind,core,annotations}-*.jar)"
 java -cp "$cp" bench/create-to-running/CreateToRunningBench.java "http://127.0.0.1:$port" "$bench_data/ticker" "${1:-50}" || {
     echo "--- control plane log (tail)" >&2; tail -30 "$bench_data/control-plane.log" >&2
     echo "--- agent log (tail)" >&2; tail -30 "$bench_data/agent.log" >&2
