@@ -29,12 +29,27 @@ public class BootLinuxBench {
     static final Pattern STAMP = Pattern.compile("^\\[\\s*([0-9]+\\.[0-9]+)\\] (.*)$", Pattern.MULTILINE);
     static final long MEMORY_MIB = 256;
 
-    record Boot(String what, double toMarker, double guestUptime, double toFirstOutput, long instructions, String console) {
+    record Boot(String what, double toMarker, double guestUptime, double toFirstOutput, long instructions, String console,
+            String tiers) {
     }
 
     public static void main(String[] args) throws Exception {
         Path kernel = Path.of(args[0]);
         Path initrd = Path.of(args[1]);
+        if (args.length > 3 && args[2].equals("--interpreter-only")) {
+            // run.sh runs this first, in a JVM started with -Dcorral.cpu.translate=off: a warm 1-vCPU boot's seconds.
+            corral(kernel, initrd, 1, "interpreter, first boot");
+            Boot b = corral(kernel, initrd, 1, "interpreter, warm");
+            Files.writeString(Path.of(args[3]), String.format("%.2f %d%n", b.toMarker(), b.instructions()));
+            return;
+        }
+        double interpreterOnly = -1;
+        long interpreterInstructions = 0;
+        if (args.length > 3 && args[2].equals("--interpreter-result")) {
+            String[] r = Files.readString(Path.of(args[3])).trim().split(" ");
+            interpreterOnly = Double.parseDouble(r[0]);
+            interpreterInstructions = Long.parseLong(r[1]);
+        }
         System.out.printf("cores %d, %d MiB, command line \"%s\"%n", Runtime.getRuntime().availableProcessors(), MEMORY_MIB, CMDLINE);
         var ratios = new ArrayList<String>();
         for (int cpus : new int[] {1, 2}) {
@@ -47,9 +62,18 @@ public class BootLinuxBench {
                         b.instructions() > 0 ? String.format(", %.2f G guest instructions, %.0f M/s", b.instructions() / 1e9,
                                 b.instructions() / b.toMarker() / 1e6) : "");
             }
+            if (cpus == 1 && interpreterOnly > 0) {
+                System.out.printf("  1 vCPU  %-36s %6.2f s to the marker, %.2f G guest instructions, %.0f M/s%n",
+                        "corral interpreter only (warm JIT)", interpreterOnly, interpreterInstructions / 1e9,
+                        interpreterInstructions / interpreterOnly / 1e6);
+            }
+            System.out.printf("  %d vCPU  corral tiers (warm boot): %s%n", cpus, warm.tiers());
             System.out.printf("  %d vCPU  where the software CPU's boot goes (the longest gaps between the kernel's own time stamps):%n", cpus);
             for (String gap : longestGaps(warm.console(), 5)) {
                 System.out.println("           " + gap);
+            }
+            if (cpus == 1 && interpreterOnly > 0) {
+                ratios.add(String.format("boot-linux 1vcpu corral-interpreter-only/qemu-tcg = %.2f", interpreterOnly / qemu.toMarker()));
             }
             ratios.add(String.format("boot-linux %dvcpu corral/qemu-tcg = %.2f", cpus, warm.toMarker() / qemu.toMarker()));
         }
@@ -81,8 +105,10 @@ public class BootLinuxBench {
             }
             double toMarker = (console.markerAt - start) / 1e9;
             long instructions = vm.instructionsRetired();
+            String tiers = String.valueOf(vm.cpuStats());
             vm.awaitFinished(Duration.ofSeconds(60));
-            return new Boot(what, toMarker, uptime(console.text()), (console.firstAt - start) / 1e9, instructions, console.text());
+            return new Boot(what, toMarker, uptime(console.text()), (console.firstAt - start) / 1e9, instructions, console.text(),
+                    tiers);
         }
     }
 
@@ -116,7 +142,8 @@ public class BootLinuxBench {
         if (markerAt < 0) {
             throw new IOException("no init marker from QEMU:\n" + text);
         }
-        return new Boot("qemu-system-x86_64 -accel tcg -M q35", (markerAt - start) / 1e9, uptime(text), (first - start) / 1e9, -1, text);
+        return new Boot("qemu-system-x86_64 -accel tcg -M q35", (markerAt - start) / 1e9, uptime(text), (first - start) / 1e9, -1, text,
+                "");
     }
 
     static double uptime(String console) {

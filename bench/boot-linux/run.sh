@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/boot-linux: Debian's cloud kernel and the linux guest's busybox initramfs, booted to its init marker with the
 # same command line on Corral's software CPU and on QEMU's TCG (qemu-system-x86_64 -accel tcg), 1 and 2 vCPUs, in one
-# run. Ratios last. Usage: bench/boot-linux/run.sh
+# run, and the software CPU's interpreter alone beside its translator (1 vCPU). Ratios last. Usage: bench/boot-linux/run.sh
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
@@ -12,5 +12,10 @@ corral_require_package_lists
 ./mvnw -B -q -pl hypervisor-engine -am -DskipTests compile
 guest="$root/hypervisor-engine/target/guests/linux"
 bash deploy/guests/linux/build.sh "$guest"
+# The interpreter-only figure first, in a JVM of its own (the tier is chosen per JVM), then the main run.
+interpreter="$(mktemp)"
+trap 'rm -f "$interpreter"' EXIT
+java --enable-native-access=ALL-UNNAMED -Dcorral.cpu.translate=off -cp hypervisor-engine/target/classes \
+    bench/boot-linux/BootLinuxBench.java "$guest/vmlinuz" "$guest/initramfs.cpio.gz" --interpreter-only "$interpreter"
 java --enable-native-access=ALL-UNNAMED -cp hypervisor-engine/target/classes bench/boot-linux/BootLinuxBench.java \
-    "$guest/vmlinuz" "$guest/initramfs.cpio.gz"
+    "$guest/vmlinuz" "$guest/initramfs.cpio.gz" --interpreter-result "$interpreter"

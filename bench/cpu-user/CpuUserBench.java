@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import dev.corral.engine.cpu.Cpu;
 import dev.corral.engine.cpu.user.UserMode;
 import dev.corral.engine.cpu.user.UserModeConfig;
 
@@ -15,7 +16,7 @@ import dev.corral.engine.cpu.user.UserModeConfig;
  */
 public class CpuUserBench {
 
-    record Timing(String name, double seconds, long instructions, String output) {}
+    record Timing(String name, double seconds, long instructions, String output, String stats) {}
 
     public static void main(String[] args) throws Exception {
         Path checksum = Path.of(args[0]);
@@ -37,19 +38,27 @@ public class CpuUserBench {
             List<String> q = new ArrayList<>(List.of(qemu));
             q.addAll(argv);
             Timing qemuRun = best(5, () -> host(name + " qemu-x86_64 (best of 5)", q));
-            Timing cold = soft(name + " corral (first run, cold JIT)", argv);
-            Timing warm = best(3, () -> soft(name + " corral (best of 3 warm runs)", argv));
-            for (Timing t : List.of(nat, qemuRun, cold, warm)) {
+            Timing cold = soft(name + " corral (first run, cold JIT)", argv, Cpu.Translation.ON);
+            Timing warm = best(3, () -> soft(name + " corral (best of 3 warm runs)", argv, Cpu.Translation.ON));
+            Timing interp = best(2, () -> soft(name + " corral interpreter only (best of 2)", argv, Cpu.Translation.OFF));
+            for (Timing t : List.of(nat, qemuRun, cold, warm, interp)) {
                 String ips = t.instructions > 0 ? String.format(", %.1f M instructions/s (%d instructions)",
                         t.instructions / t.seconds / 1e6, t.instructions) : "";
                 System.out.printf("  %-40s %8.3f s%s%n", t.name, t.seconds, ips);
+            }
+            System.out.println("  corral tiers (best warm run): " + warm.stats);
+            if (!interp.output.equals(nat.output)) {
+                System.out.println("  OUTPUT DIFFERS: native " + nat.output.strip() + " | corral interpreter " + interp.output.strip());
             }
             if (!warm.output.equals(nat.output) || !qemuRun.output.equals(nat.output)) {
                 System.out.println("  OUTPUT DIFFERS: native " + nat.output.strip() + " | qemu " + qemuRun.output.strip()
                         + " | corral " + warm.output.strip());
             }
             ratios.add(new String[] {name, String.format("%.1f", warm.seconds / qemuRun.seconds),
-                    String.format("%.1f", warm.seconds / nat.seconds)});
+                    String.format("%.1f", warm.seconds / nat.seconds), String.format("%.1f", interp.seconds / qemuRun.seconds)});
+        }
+        for (String[] r : ratios) {
+            System.out.printf("cpu-user %s corral-interpreter-only/qemu = %s%n", r[0], r[3]);
         }
         for (String[] r : ratios) {
             System.out.printf("cpu-user %s corral/qemu = %s%n", r[0], r[1]);
@@ -78,14 +87,14 @@ public class CpuUserBench {
         p.getOutputStream().close();
         String out = new String(p.getInputStream().readAllBytes());
         p.waitFor();
-        return new Timing(name, (System.nanoTime() - start) / 1e9, 0, out);
+        return new Timing(name, (System.nanoTime() - start) / 1e9, 0, out, "");
     }
 
-    static Timing soft(String name, List<String> argv) throws Exception {
+    static Timing soft(String name, List<String> argv, Cpu.Translation mode) throws Exception {
         var out = new ByteArrayOutputStream();
         long start = System.nanoTime();
-        var r = UserMode.run(UserModeConfig.defaults(), Path.of(argv.get(0)), argv, Map.of("PATH", "/usr/bin:/bin"),
-                InputStream.nullInputStream(), out, out, Path.of("").toAbsolutePath());
-        return new Timing(name, (System.nanoTime() - start) / 1e9, r.instructions(), out.toString());
+        var r = UserMode.run(UserModeConfig.defaults().withTranslation(mode), Path.of(argv.get(0)), argv,
+                Map.of("PATH", "/usr/bin:/bin"), InputStream.nullInputStream(), out, out, Path.of("").toAbsolutePath());
+        return new Timing(name, (System.nanoTime() - start) / 1e9, r.instructions(), out.toString(), r.cpu().toString());
     }
 }

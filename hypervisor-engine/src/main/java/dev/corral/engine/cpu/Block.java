@@ -18,6 +18,10 @@ final class Block {
     /** The linear address of the last page, to check under paging that it still maps to {@code lastPage}. */
     final long lastLinearPage;
     boolean valid = true;
+    /** Executions counted by the interpreter towards translation. */
+    int heat;
+    /** Its translation, once hot ({@link Translator}); dropped with the block. */
+    CompiledBlock compiled;
 
     Block(long start, Insn[] insns, long firstPage, long lastPage, long lastLinearPage) {
         this.start = start;

@@ -14,6 +14,8 @@ final class BlockCache implements CpuMemory.CodeWriteListener {
     private final Block[] fast = new Block[1 << FAST_BITS];
     private final HashMap<Long, Block> all = new HashMap<>();
     private final HashMap<Long, ArrayList<Block>> byPage = new HashMap<>();
+    /** Translated blocks dropped because their code was written. */
+    long translationsInvalidated;
 
     private static int slot(long rip) {
         return (int) (rip ^ (rip >>> FAST_BITS)) & ((1 << FAST_BITS) - 1);
@@ -51,6 +53,9 @@ final class BlockCache implements CpuMemory.CodeWriteListener {
         }
         for (Block b : blocks) {
             b.valid = false;
+            if (b.compiled != null) {
+                translationsInvalidated++;
+            }
             if (all.get(b.start) == b) {
                 all.remove(b.start);
             }
@@ -76,6 +81,14 @@ final class BlockCache implements CpuMemory.CodeWriteListener {
         all.clear();
         byPage.clear();
         java.util.Arrays.fill(fast, null);
+    }
+
+    /** Forgets every translation (the cache's budget is spent); the blocks are interpreted until hot again. */
+    void dropTranslations() {
+        for (Block b : all.values()) {
+            b.compiled = null;
+            b.heat = 0;
+        }
     }
 
     private void drop(Block b) {

@@ -31,6 +31,8 @@ public final class Cpu {
     private final Decoder decoder;
     private final Interp interp;
     private long retired;
+    private TranslationPolicy policy = TranslationPolicy.DEFAULT;
+    private long translatedInsns, blocksTranslated, translationNanos, codeBytes, evictions, translationFailures;
     // System CPU only (null otherwise).
     private final PagedMemory paged;
     private final Delivery delivery;
@@ -280,6 +282,7 @@ public final class Cpu {
                 }
                 try {
                     if (state.codeSize != 8) {
+                        state.materializeFlags();
                         int r = legacyStep();
                         left--;
                         done++;
@@ -297,6 +300,24 @@ public final class Cpu {
                         b = decoder.decodeBlock(rip);
                         cache.add(b);
                     }
+                    if (policy.enabled() && !state.interruptShadow) {
+                        CompiledBlock t = b.compiled;
+                        if (t == null && ++b.heat >= policy.threshold()) {
+                            t = translate(b);
+                        }
+                        if (t != null && left >= b.insns.length) {
+                            int r = t.run(interp);
+                            int n = r & 0xffff;
+                            left -= n;
+                            done += n;
+                            translatedInsns += n;
+                            if ((r & CompiledBlock.EXIT) != 0) {
+                                return interp.takeExit();
+                            }
+                            continue;
+                        }
+                    }
+                    state.materializeFlags();
                     // After STI or MOV SS, one instruction runs on its own, then interrupts may come.
                     boolean single = state.interruptShadow;
                     Insn[] insns = b.insns;
@@ -321,6 +342,9 @@ public final class Cpu {
                         }
                     }
                 } catch (MemoryFault f) {
+                    int p = afterFault();
+                    left -= p;
+                    done += p;
                     if (delivery == null) {
                         return pageFault(f);
                     }
@@ -332,6 +356,9 @@ public final class Cpu {
                         return down;
                     }
                 } catch (GuestFault g) {
+                    int p = afterFault();
+                    left -= p;
+                    done += p;
                     if (delivery == null) {
                         return new CpuExit.Fault(g.vector, g.errorCode, 0, g.getMessage());
                     }
@@ -344,11 +371,74 @@ public final class Cpu {
             }
             return BUDGET_SPENT;
         } finally {
+            state.materializeFlags();
             retired += done;
             if (link != null) {
                 link.leave();
             }
         }
+    }
+
+    /**
+     * After a fault, in either tier: the flags exact (a delivery pushes them) and the instructions a translated
+     * block retired before the faulting one, which the caller counts.
+     */
+    private int afterFault() {
+        state.materializeFlags();
+        return interp.takePartial();
+    }
+
+    /** Translates a hot block; a block that cannot be is interpreted from then on (an error in strict mode). */
+    private CompiledBlock translate(Block b) {
+        long start = System.nanoTime();
+        CompiledBlock t;
+        try {
+            t = Translator.translate(b);
+        } catch (RuntimeException | LinkageError e) {
+            if (policy.strict()) {
+                throw e;
+            }
+            translationFailures++;
+            b.heat = Integer.MIN_VALUE;
+            return null;
+        }
+        translationNanos += System.nanoTime() - start;
+        blocksTranslated++;
+        codeBytes += t.codeBytes;
+        if (codeBytes > policy.budgetBytes()) {
+            cache.dropTranslations();
+            evictions++;
+            codeBytes = t.codeBytes;
+        }
+        b.compiled = t;
+        return t;
+    }
+
+    /** Which tiers run this vCPU's 64-bit code (the default comes from the {@code corral.cpu.translate} property). */
+    public enum Translation {
+        /** The interpreter only. */
+        OFF,
+        /** Hot blocks translated, the rest interpreted. */
+        ON,
+        /** Every block translated before it first runs; a block the translator cannot take is an error (tests). */
+        ALWAYS
+    }
+
+    /** Chooses the tiers for this vCPU (before its first {@link #run}, or between runs); returns this CPU. */
+    public Cpu translation(Translation mode) {
+        TranslationPolicy d = TranslationPolicy.DEFAULT;
+        policy = switch (mode) {
+            case OFF -> TranslationPolicy.OFF;
+            case ON -> new TranslationPolicy(true, d.enabled() ? d.threshold() : 64, false, d.budgetBytes() > 0 ? d.budgetBytes() : 32L << 20);
+            case ALWAYS -> new TranslationPolicy(true, 1, true, d.budgetBytes() > 0 ? d.budgetBytes() : 32L << 20);
+        };
+        return this;
+    }
+
+    /** What this vCPU has run in each tier, and what its translation cache has done. */
+    public CpuStats stats() {
+        return new CpuStats(retired - translatedInsns, translatedInsns, blocksTranslated, translationNanos, codeBytes,
+                cache.translationsInvalidated, evictions, translationFailures);
     }
 
     /**

@@ -30,6 +30,15 @@ public final class CpuState {
     public long rip;
     /** Bit 1 is always set, as in hardware. */
     public long rflags = 0x202;
+    /**
+     * Lazy arithmetic flags, left by translated code between two translated blocks: when {@code ccOp} is not
+     * zero, CF, PF, AF, ZF, SF and OF of {@link #rflags} are stale and {@link LazyFlags} computes them from the
+     * last flag-setting operation ({@code ccOp}: kind and operand size), its operands and its result. Every
+     * path out of translated code ({@link Cpu#run} returning, a fault delivered, the interpreter taking over)
+     * calls {@link #materializeFlags()} first, so code outside the CPU always sees exact flags.
+     */
+    int ccOp;
+    long ccA, ccB, ccR, ccX;
     public long fsBase;
     public long gsBase;
     public final long[] xmm = new long[32];
@@ -135,5 +144,13 @@ public final class CpuState {
         c.ldtLimit = ldtLimit;
         c.codeSize = codeSize;
         return c;
+    }
+
+    /** Makes {@link #rflags} exact again after translated code left its arithmetic flags lazy. */
+    void materializeFlags() {
+        if (ccOp != 0) {
+            rflags = LazyFlags.compute(ccOp, rflags, ccA, ccB, ccR, ccX);
+            ccOp = 0;
+        }
     }
 }

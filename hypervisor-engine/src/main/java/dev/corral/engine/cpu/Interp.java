@@ -37,6 +37,8 @@ final class Interp {
     private final Mmx mmx;
     private final int[] cpuidOut = new int[4];
     private CpuExit exit;
+    /** Instructions a translated block retired before the instruction that faulted (set by its handler). */
+    int partial;
     /** This vCPU's time stamp counter (set by {@link Cpu}). */
     TimeStampCounter tsc;
     /** Locked read-modify-writes (set by {@link Cpu}). */
@@ -70,6 +72,12 @@ final class Interp {
 
     void setTsc(long value) {
         tsc.write(value);
+    }
+
+    int takePartial() {
+        int p = partial;
+        partial = 0;
+        return p;
     }
 
     CpuExit takeExit() {

@@ -3,6 +3,7 @@ package dev.corral.engine.vm;
 import dev.corral.engine.boot.EntryState;
 import dev.corral.engine.cpu.Cpu;
 import dev.corral.engine.cpu.CpuExit;
+import dev.corral.engine.cpu.CpuStats;
 import dev.corral.engine.cpu.MmioHandler;
 import dev.corral.engine.machine.MmioBus;
 import dev.corral.engine.memory.GuestMemory;
@@ -68,6 +69,11 @@ final class EmulatedVcpu implements Vcpu {
     @Override
     public long instructionsRetired() {
         return cpu.retired();
+    }
+
+    @Override
+    public CpuStats cpuStats() {
+        return cpu.stats();
     }
 
     @Override

@@ -1,5 +1,7 @@
 package dev.corral.engine.vm;
 
+import dev.corral.engine.cpu.CpuStats;
+
 /**
  * One virtual CPU as its vCPU loop drives it, whichever backend runs it (the software CPU, or KVM). Only its own vCPU
  * thread calls it, except {@link #kick}.
@@ -43,6 +45,11 @@ interface Vcpu {
      */
     default long instructionsRetired() {
         return -1;
+    }
+
+    /** The software CPU's tiers and translation cache so far (approximate while it runs); null for other backends. */
+    default CpuStats cpuStats() {
+        return null;
     }
 
     /** STARTUP with {@code vector}: false (ignored) unless the vCPU waits for one. See {@link #init()}. */

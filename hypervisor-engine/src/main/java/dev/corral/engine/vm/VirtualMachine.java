@@ -1,5 +1,6 @@
 package dev.corral.engine.vm;
 
+import dev.corral.engine.cpu.CpuStats;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -256,6 +257,19 @@ public final class VirtualMachine implements AutoCloseable {
      * Guest instructions all vCPUs have executed so far, where the backend counts them (the software CPU), else -1:
      * for benchmarks and statistics (approximate while the VM runs).
      */
+    /** The software CPU's tiers and translation caches, summed over the vCPUs (approximate while they run); null under KVM. */
+    public CpuStats cpuStats() {
+        CpuStats total = CpuStats.NONE;
+        for (var cpu : cpus) {
+            CpuStats s = cpu.cpuStats();
+            if (s == null) {
+                return null;
+            }
+            total = total.plus(s);
+        }
+        return total;
+    }
+
     public long instructionsRetired() {
         long total = 0;
         for (var cpu : cpus) {

@@ -11,6 +11,7 @@ import java.util.List;
 import dev.corral.engine.cpu.Cpu;
 import dev.corral.engine.cpu.CpuExit;
 import dev.corral.engine.cpu.CpuState;
+import dev.corral.engine.cpu.CpuStats;
 import dev.corral.engine.cpu.CpuidModel;
 import dev.corral.engine.cpu.MemoryFault;
 
@@ -35,6 +36,7 @@ final class GuestProcess implements Runnable {
     CpuState state;
     Cpu cpu;
     private long retiredBefore;
+    private CpuStats statsBefore = CpuStats.NONE;
     FdTable fds;
     Path cwd;
     Path exe;
@@ -85,11 +87,12 @@ final class GuestProcess implements Runnable {
         st.rip = image.entry();
         if (cpu != null) {
             retiredBefore += cpu.retired();
+            statsBefore = statsBefore.plus(cpu.stats());
             memory.release();
         }
         memory = mem;
         state = st;
-        cpu = new Cpu(st, mem, kernel.cpuid);
+        cpu = kernel.newCpu(st, mem);
         breakStart = breakEnd = image.breakStart();
         exe = real;
         name = real.getFileName() == null ? "" : real.getFileName().toString();
@@ -110,7 +113,7 @@ final class GuestProcess implements Runnable {
         if (childStack != 0) {
             c.state.gpr[CpuState.RSP] = childStack;
         }
-        c.cpu = new Cpu(c.state, c.memory, kernel.cpuid);
+        c.cpu = kernel.newCpu(c.state, c.memory);
         c.fds = fds.copy();
         c.cwd = cwd;
         c.exe = exe;
@@ -141,6 +144,11 @@ final class GuestProcess implements Runnable {
 
     boolean exited() {
         return exited;
+    }
+
+    CpuStats statsSoFar() {
+        Cpu c = cpu;
+        return c == null ? statsBefore : statsBefore.plus(c.stats());
     }
 
     long retiredSoFar() {
@@ -251,7 +259,7 @@ final class GuestProcess implements Runnable {
             if (p == null) {
                 kernel.unregister(this);
             }
-            kernel.addRetired(retiredSoFar());
+            kernel.addRetired(retiredSoFar(), statsSoFar());
             kernel.notifyAll();
         }
         if (p != null) {

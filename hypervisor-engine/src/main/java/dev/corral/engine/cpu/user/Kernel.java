@@ -1,5 +1,8 @@
 package dev.corral.engine.cpu.user;
 
+import dev.corral.engine.cpu.Cpu;
+import dev.corral.engine.cpu.CpuState;
+import dev.corral.engine.cpu.CpuStats;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -97,8 +100,33 @@ final class Kernel {
         return m;
     }
 
-    void addRetired(long n) {
+    private CpuStats statsByExited = CpuStats.NONE;
+
+    void addRetired(long n, CpuStats stats) {
         retiredByExited.addAndGet(n);
+        synchronized (retiredByExited) {
+            statsByExited = statsByExited.plus(stats);
+        }
+    }
+
+    /** The software CPU's tiers and translation cache, summed over all processes, exited and running. */
+    CpuStats stats() {
+        CpuStats sum;
+        synchronized (retiredByExited) {
+            sum = statsByExited;
+        }
+        for (GuestProcess p : processes.values()) {
+            if (!p.exited()) {
+                sum = sum.plus(p.statsSoFar());
+            }
+        }
+        return sum;
+    }
+
+    /** A CPU for a process: this run's CPUID and translation mode. */
+    Cpu newCpu(CpuState state, UserAddressSpace memory) {
+        Cpu cpu = new Cpu(state, memory, cpuid);
+        return config.translation() == null ? cpu : cpu.translation(config.translation());
     }
 
     /** Instructions retired by all processes, exited and running. */

@@ -1,5 +1,6 @@
 package dev.corral.engine.cpu.user;
 
+import dev.corral.engine.cpu.CpuStats;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -16,7 +17,7 @@ import java.util.Map;
 public final class UserMode {
 
     /** How a run ended: its exit status, the instructions all its processes retired, ENOSYS counts by number. */
-    public record Result(int exitStatus, long instructions, Map<Integer, Long> unknownSyscalls) {}
+    public record Result(int exitStatus, long instructions, Map<Integer, Long> unknownSyscalls, CpuStats cpu) {}
 
     private UserMode() {}
 
@@ -52,6 +53,6 @@ public final class UserMode {
             kernel.killAll();
         }
         int exit = (status & 0x7f) != 0 ? 128 + (status & 0x7f) : status >> 8 & 0xff;
-        return new Result(exit, kernel.retired(), kernel.unknownSyscalls());
+        return new Result(exit, kernel.retired(), kernel.unknownSyscalls(), kernel.stats());
     }
 }

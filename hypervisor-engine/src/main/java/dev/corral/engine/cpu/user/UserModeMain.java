@@ -60,6 +60,7 @@ public final class UserModeMain {
             double seconds = (System.nanoTime() - start) / 1e9;
             System.err.printf("corral-user: %d instructions in %.3f s (%.1f MIPS); unknown syscalls %s%n",
                     r.instructions(), seconds, r.instructions() / seconds / 1e6, r.unknownSyscalls());
+            System.err.println("corral-user: " + r.cpu());
         }
         System.exit(r.exitStatus());
     }

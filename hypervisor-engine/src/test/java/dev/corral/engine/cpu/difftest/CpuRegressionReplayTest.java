@@ -2,6 +2,7 @@ package dev.corral.engine.cpu.difftest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.corral.engine.cpu.Cpu;
 import java.io.IOException;
 import java.net.URISyntaxException;
 import java.net.URL;
@@ -31,9 +32,11 @@ class CpuRegressionReplayTest {
         assertThat(files).as("saved regression vectors").isNotEmpty();
         return files.stream().map(file -> DynamicTest.dynamicTest(file.getFileName().toString(), () -> {
             RegressionVector v = RegressionVector.parse(Files.readString(file, StandardCharsets.UTF_8));
-            Outcome actual = SoftwareRun.run(v.c());
-            assertThat(Comparison.differences(v.c(), v.expected(), actual))
-                    .as("%s: %s", file.getFileName(), v.c().listing()).isEmpty();
+            for (Cpu.Translation tier : List.of(Cpu.Translation.OFF, Cpu.Translation.ALWAYS)) {
+                Outcome actual = SoftwareRun.run(v.c(), tier);
+                assertThat(Comparison.differences(v.c(), v.expected(), actual))
+                        .as("%s (translation %s): %s", file.getFileName(), tier, v.c().listing()).isEmpty();
+            }
         }));
     }
 }

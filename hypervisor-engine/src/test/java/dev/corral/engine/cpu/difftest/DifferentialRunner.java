@@ -1,5 +1,6 @@
 package dev.corral.engine.cpu.difftest;
 
+import dev.corral.engine.cpu.Cpu;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -64,7 +65,12 @@ final class DifferentialRunner {
                         Integer::sum);
                 continue;
             }
+            Cpu.Translation tier = Cpu.Translation.OFF;
             List<String> diffs = Comparison.differences(c, expected, actual);
+            if (diffs.isEmpty()) { // the same case again with every block translated
+                tier = Cpu.Translation.ALWAYS;
+                diffs = tagged(Comparison.differences(c, expected, SoftwareRun.run(c, tier)), tier);
+            }
             if (diffs.isEmpty()) {
                 matched++;
                 if (!expected.completed()) bothFaulted++;
@@ -73,7 +79,7 @@ final class DifferentialRunner {
             mismatched++;
             if (failures.size() < SAVED_PER_FAMILY) {
                 Failure failure = new Failure(c, expected, diffs);
-                Failure shrunk = generator.shrinkable() ? shrink(draft, failure) : failure;
+                Failure shrunk = generator.shrinkable() ? shrink(draft, failure, tier) : failure;
                 Path saved = save(shrunk, seed, n);
                 failures.add("case " + n + ": " + shrunk.c.listing() + "\n    code " + X86.hex(shrunk.c.code())
                         + "\n    " + String.join("\n    ", shrunk.diffs) + "\n    saved as " + saved);
@@ -86,7 +92,7 @@ final class DifferentialRunner {
     private record Failure(DiffCase c, Outcome expected, List<String> diffs) {}
 
     /** Drops instructions one at a time while the case still fails, to leave the few that matter. */
-    private Failure shrink(CaseGenerator.Draft draft, Failure failure) {
+    private Failure shrink(CaseGenerator.Draft draft, Failure failure, Cpu.Translation tier) {
         List<Insn> insns = new ArrayList<>(draft.insns());
         boolean progress = true;
         while (progress && insns.size() > 1) {
@@ -97,8 +103,8 @@ final class DifferentialRunner {
                 DiffCase c = draft.assemble(fewer);
                 Outcome expected = oracle.run(c);
                 if (expected.vector() == Outcome.TIMEOUT) continue;
-                Outcome actual = SoftwareRun.run(c);
-                List<String> diffs = Comparison.differences(c, expected, actual);
+                Outcome actual = SoftwareRun.run(c, tier);
+                List<String> diffs = tagged(Comparison.differences(c, expected, actual), tier);
                 if (!diffs.isEmpty() && !(actual.vector() == Outcome.UD && expected.vector() != Outcome.UD)) {
                     insns = fewer;
                     failure = new Failure(c, expected, diffs);
@@ -108,6 +114,11 @@ final class DifferentialRunner {
             }
         }
         return failure;
+    }
+
+    /** Differences of the translated tier say so (the interpreter's are the default). */
+    private static List<String> tagged(List<String> diffs, Cpu.Translation tier) {
+        return tier == Cpu.Translation.OFF ? diffs : diffs.stream().map(d -> "[translated] " + d).toList();
     }
 
     private Path save(Failure f, long seed, int n) {

@@ -12,11 +12,17 @@ final class SoftwareRun {
 
     private SoftwareRun() {}
 
+    /** The case in the interpreter. */
     static Outcome run(DiffCase c) {
+        return run(c, Cpu.Translation.OFF);
+    }
+
+    /** The case in the tiers {@code mode} chooses ({@link Cpu.Translation#ALWAYS}: translated code only). */
+    static Outcome run(DiffCase c, Cpu.Translation mode) {
         FlatMemory memory = new FlatMemory(c.code(), c.data().clone(), c.writableCode());
         CpuState state = c.init().copy();
         state.rip = GuestLayout.CODE;
-        Cpu cpu = new Cpu(state, memory);
+        Cpu cpu = new Cpu(state, memory).translation(mode);
         CpuExit exit;
         try {
             exit = cpu.run(BUDGET);

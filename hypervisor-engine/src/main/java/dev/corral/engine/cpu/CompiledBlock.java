@@ -1,0 +1,34 @@
+package dev.corral.engine.cpu;
+
+/**
+ * A block of guest code translated to JVM bytecode ({@link Translator}): a hidden class that extends this one,
+ * unloadable once its {@link Block} is dropped. Its {@link #run} executes the whole block, or up to a fault
+ * (then {@link Interp#partial} says how many instructions completed and the exception is the interpreter's,
+ * with the state exactly at the faulting instruction), or up to a write into its own code.
+ */
+abstract class CompiledBlock {
+
+    /** Bit of {@link #run}'s result: the block left through an exit ({@link Interp#takeExit}). */
+    static final int EXIT = 1 << 16;
+
+    /** The instructions it was translated from (the fallbacks and the faults name them). */
+    Insn[] insns;
+    /** Its block: a write into the block's code makes {@link Block#valid} false, and the code stops after that write. */
+    Block block;
+    /** Bytecode bytes of the hidden class (what the translation cache's budget counts). */
+    int codeBytes;
+
+    /** Binds a new instance to its block (once, before it runs; the hidden class's initializer made it). */
+    void bind(Insn[] insns, Block block, int codeBytes) {
+        this.insns = insns;
+        this.block = block;
+        this.codeBytes = codeBytes;
+    }
+
+    /**
+     * Runs the block from its first instruction: returns the number of instructions retired, with {@link #EXIT}
+     * set when the last one left through an exit. RIP is set to where execution continues; the arithmetic flags
+     * may be left lazy in the state ({@link CpuState#materializeFlags}).
+     */
+    abstract int run(Interp in);
+}

@@ -1,0 +1,214 @@
+package dev.corral.engine.cpu;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Arrays;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The translated tier against the interpreter on the same code: results, flags, faults at the exact
+ * instruction, self-modifying code, and the statistics that show which tier ran. (The differential suite and
+ * the regression vectors run every case in both tiers as well; the whole CPU test suite also runs once more
+ * with {@code corral.cpu.translate=always}.)
+ */
+class TranslatorTest {
+
+    private static final long CODE = 0x10000, DATA = 0x18000, STACK = 0x1f000;
+
+    /** A fresh CPU with {@code code} at CODE followed by HLT. */
+    private static Cpu cpu(Cpu.Translation mode, FlatMemory mem, int... code) {
+        mem.load(CODE, code);
+        mem.load(CODE + code.length, 0xf4);
+        CpuState st = new CpuState();
+        st.rip = CODE;
+        st.gpr[CpuState.RSP] = STACK;
+        return new Cpu(st, mem).translation(mode);
+    }
+
+    /** Sum of 1..1000 in a loop: mov ecx,1000; xor eax,eax; L: add rax,rcx; dec rcx; jnz L; hlt. */
+    private static final int[] LOOP = CpuTestSupport.hex("b9 e8 03 00 00 31 c0 48 01 c8 48 ff c9 75 f8");
+
+    @Test
+    void hotLoopRunsTranslatedWithTheInterpretersResult() {
+        for (Cpu.Translation mode : Cpu.Translation.values()) {
+            Cpu cpu = cpu(mode, new FlatMemory(CODE, 0x10000), LOOP);
+            CpuExit exit = cpu.run(1_000_000);
+            assertThat(exit).as("%s", mode).isInstanceOf(CpuExit.Halt.class);
+            assertThat(cpu.state().gpr[0]).as("%s", mode).isEqualTo(500_500);
+            assertThat(cpu.state().rflags & (CpuState.ZF | CpuState.CF)).as("%s: ZF from the last DEC, CF kept", mode)
+                    .isEqualTo(CpuState.ZF);
+            assertThat(cpu.retired()).as("%s", mode).isEqualTo(2 + 3 * 1000 + 1);
+            CpuStats stats = cpu.stats();
+            switch (mode) {
+                case OFF -> assertThat(stats.translated()).isZero();
+                case ON -> assertThat(stats.translated()).as("the loop got hot").isGreaterThan(2000);
+                case ALWAYS -> assertThat(stats.interpreted()).as("nothing interpreted: %s", stats).isZero();
+            }
+            assertThat(stats.interpreted() + stats.translated()).isEqualTo(cpu.retired());
+        }
+    }
+
+    @Test
+    void aFaultInTheMiddleOfATranslatedBlockLeavesTheStateOfTheFaultingInstruction() {
+        // mov eax,5; cmp rax,3; mov [rbx],rax (rbx unmapped); inc rax
+        int[] code = CpuTestSupport.hex("b8 05 00 00 00 48 83 f8 03 48 89 03 48 ff c0");
+        for (Cpu.Translation mode : Cpu.Translation.values()) {
+            Cpu cpu = cpu(mode, new FlatMemory(CODE, 0x10000), code);
+            cpu.state().gpr[CpuState.RBX] = 0x900000;
+            cpu.state().rflags |= CpuState.CF | CpuState.ZF; // the CMP must clear both
+            CpuExit exit = cpu.run(100);
+            assertThat(exit).as("%s", mode).isInstanceOf(CpuExit.Fault.class);
+            assertThat(((CpuExit.Fault) exit).vector()).isEqualTo(CpuExit.Fault.PF);
+            assertThat(cpu.state().rip).as("%s: rip at the store", mode).isEqualTo(CODE + 9);
+            assertThat(cpu.state().gpr[0]).isEqualTo(5);
+            assertThat(cpu.state().rflags & Alu.ARITH).as("%s: the CMP's flags", mode).isEqualTo(0);
+            assertThat(cpu.retired()).as("%s", mode).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void aWriteIntoTheRunningTranslatedBlockTakesEffectFromTheNextInstruction() {
+        // mov byte [rip+1], 0x90... : lea rdi,[rip+patch]; mov byte [rdi],0x40 (inc eax -> 0x40? no: patch imm)
+        // mov eax,1; mov byte [rel imm_of_next_add], 7; add eax, 1 (imm patched to 7); hlt -> eax = 8
+        // 10000: b8 01 00 00 00          mov eax,1
+        // 10005: c6 05 02 00 00 00 07    mov byte [rip+2], 7   (rip after = 0x1000c, target 0x1000e)
+        // 1000c: 83 c0 01                add eax, 1            (imm byte at 0x1000e)
+        int[] code = CpuTestSupport.hex("b8 01 00 00 00 c6 05 02 00 00 00 07 83 c0 01");
+        for (Cpu.Translation mode : Cpu.Translation.values()) {
+            Cpu cpu = cpu(mode, new FlatMemory(CODE, 0x10000), code);
+            CpuExit exit = cpu.run(100);
+            assertThat(exit).as("%s", mode).isInstanceOf(CpuExit.Halt.class);
+            assertThat(cpu.state().gpr[0]).as("%s: the patched ADD ran", mode).isEqualTo(8);
+        }
+    }
+
+    /**
+     * Seeded random straight-line integer code (the instructions the translator compiles itself, with memory
+     * operands in a data page and flags read by SETcc, CMOVcc and ADC) runs identically in both tiers.
+     */
+    @Test
+    void randomIntegerCodeRunsTheSameInBothTiers() {
+        long seed = Long.getLong("translator.seed", 20261206L);
+        Random rnd = new Random(seed);
+        for (int round = 0, rounds = Integer.getInteger("translator.rounds", 1500); round < rounds; round++) {
+            byte[] program = randomProgram(rnd);
+            long[] regs = new long[16];
+            for (int r = 0; r < 16; r++) {
+                regs[r] = rnd.nextInt(4) == 0 ? rnd.nextLong() : rnd.nextInt(300) - 150;
+            }
+            long flags = 0x202 | (rnd.nextInt(64) & (CpuState.CF | CpuState.ZF | CpuState.SF));
+            byte[] data = new byte[256];
+            rnd.nextBytes(data);
+            String[] outcomes = new String[3];
+            for (Cpu.Translation mode : Cpu.Translation.values()) {
+                FlatMemory mem = new FlatMemory(CODE, 0x10000);
+                int[] code = new int[program.length];
+                for (int k = 0; k < code.length; k++) {
+                    code[k] = program[k] & 0xff;
+                }
+                for (int k = 0; k < data.length; k++) {
+                    mem.write8(DATA + k, data[k]);
+                }
+                Cpu cpu = cpu(mode, mem, code);
+                CpuState st = cpu.state();
+                System.arraycopy(regs, 0, st.gpr, 0, 16);
+                st.gpr[CpuState.RSP] = STACK;
+                st.gpr[CpuState.RBP] = DATA; // the memory operands' base
+                st.rflags = flags;
+                CpuExit exit = null;
+                for (int rep = 0; rep < 3; rep++) { // the same code three times, so ON translates it too
+                    st.rip = CODE;
+                    exit = cpu.run(10_000);
+                }
+                long[] out = new long[256 / 8];
+                for (int k = 0; k < out.length; k++) {
+                    out[k] = mem.read64(DATA + 8L * k);
+                }
+                outcomes[mode.ordinal()] = exit.getClass().getSimpleName() + " rip " + Long.toHexString(st.rip) + " flags "
+                        + Long.toHexString(st.rflags) + " regs " + Arrays.toString(st.gpr) + " data " + Arrays.toString(out);
+            }
+            assertThat(outcomes[2]).as("seed %d round %d, code %s", seed, round, hexOf(program)).isEqualTo(outcomes[0]);
+            assertThat(outcomes[1]).as("seed %d round %d, code %s", seed, round, hexOf(program)).isEqualTo(outcomes[0]);
+        }
+    }
+
+    private static String hexOf(byte[] b) {
+        StringBuilder sb = new StringBuilder();
+        for (byte x : b) {
+            sb.append(String.format("%02x ", x & 0xff));
+        }
+        return sb.toString().trim();
+    }
+
+    /**
+     * Up to 24 instructions drawn from the integer forms the translator compiles (and ADC, RCL and RCR, which it
+     * leaves to the interpreter), each sometimes followed by a SETcc that reads its flags.
+     */
+    private static byte[] randomProgram(Random rnd) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        int n = 4 + rnd.nextInt(20);
+        for (int k = 0; k < n; k++) {
+            int reg = pickReg(rnd);
+            int rm = pickReg(rnd);
+            boolean wide = rnd.nextBoolean();
+            boolean memOperand = rnd.nextInt(4) == 0;
+            int rex = (wide ? 0x48 : 0x40) | (reg >= 8 ? 4 : 0) | (!memOperand && rm >= 8 ? 1 : 0);
+            // ModRM: mem operand = [rbp + disp8] (mod 01, rm 101), disp a multiple of 8 inside the data page
+            int modrm = memOperand ? 0x45 | ((reg & 7) << 3) : 0xc0 | ((reg & 7) << 3) | (rm & 7);
+            int disp = 8 * rnd.nextInt(30);
+            int form = rnd.nextInt(18);
+            boolean byteOp = form == 13;
+            if (!byteOp || rnd.nextBoolean()) {
+                out.write(rex);
+            }
+            switch (form) {
+                case 0, 1, 2, 3, 4, 5, 6, 7 -> out.write(new int[] {0x01, 0x09, 0x11, 0x21, 0x29, 0x31, 0x39, 0x03}[form]); // add or adc and sub xor cmp; add r,rm
+                case 8 -> out.write(0x85); // test
+                case 9 -> out.write(0x89); // mov rm,r
+                case 10 -> out.write(0x8b); // mov r,rm
+                case 11 -> { // cmovcc r, rm
+                    out.write(0x0f);
+                    out.write(0x40 | rnd.nextInt(16));
+                }
+                case 12 -> out.write(0xff); // inc/dec rm (reg field picks: 0 inc, 1 dec)
+                case 13 -> out.write(0x00); // add r/m8, r8
+                case 14 -> out.write(0xc1); // shift group by imm8 (reg field: the kind)
+                case 15 -> out.write(0xd3); // shift group by CL
+                case 16 -> { // imul r, rm
+                    out.write(0x0f);
+                    out.write(0xaf);
+                }
+                default -> out.write(0x6b); // imul r, rm, imm8
+            }
+            if (form == 12) {
+                modrm = (modrm & ~0x38) | (rnd.nextInt(2) << 3);
+            }
+            if (form == 14 || form == 15) {
+                modrm = (modrm & ~0x38) | (rnd.nextInt(8) << 3);
+            }
+            out.write(modrm);
+            if (memOperand) {
+                out.write(disp);
+            }
+            if (form == 14 || form == 17) {
+                out.write(rnd.nextInt(4) == 0 ? 0 : rnd.nextInt(256)); // counts past the operand size, and zero
+            }
+            if (rnd.nextInt(5) == 0) { // setcc r/m8 on a fresh register, reading the flags just set
+                out.write(0x0f);
+                out.write(0x90 | rnd.nextInt(16));
+                out.write(0xc0 | rnd.nextInt(8));
+            }
+        }
+        return out.toByteArray();
+    }
+
+    /** Any register but RSP and RBP (the stack and the data base). */
+    private static int pickReg(Random rnd) {
+        int r;
+        do {
+            r = rnd.nextInt(16);
+        } while (r == 4 || r == 5);
+        return r;
+    }
+}
