@@ -7,8 +7,8 @@ import java.util.List;
 import java.util.Map;
 
 import dev.corral.engine.cpu.Cpu;
-import dev.corral.engine.cpu.user.UserMode;
-import dev.corral.engine.cpu.user.UserModeConfig;
+import dev.corral.engine.usermode.UserMode;
+import dev.corral.engine.usermode.UserModeConfig;
 
 /**
  * bench/cpu-user: the same static binaries natively, under qemu-x86_64 and on Corral's software CPU,

@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The dependency arrows of ARCHITECTURE.md, checked on the compiled main classes of every module:
  * {@code cli → api}, {@code node-agent → api, hypervisor-engine}, {@code control-plane → api}; nothing depends
- * on control-plane or node-agent; inside the engine, devices never touch KVM.
+ * on control-plane or node-agent; inside the engine, devices never touch KVM and the CPU does not know its user-mode
+ * runner ({@code usermode} depends on {@code cpu}, not the other way round).
  */
 class DependencyArrowsTest {
 
@@ -96,6 +97,13 @@ class DependencyArrowsTest {
         noClasses().that().resideInAPackage("dev.corral.engine.devices..")
                 .should().dependOnClassesThat().resideInAPackage("dev.corral.engine.kvm..")
                 .allowEmptyShould(true)
+                .check(corral);
+    }
+
+    @Test
+    void theCpuKnowsNothingOfItsUserModeRunner() {
+        noClasses().that().resideInAPackage("dev.corral.engine.cpu..")
+                .should().dependOnClassesThat().resideInAPackage("dev.corral.engine.usermode..")
                 .check(corral);
     }
 

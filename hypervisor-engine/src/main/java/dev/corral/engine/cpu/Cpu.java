@@ -435,6 +435,12 @@ public final class Cpu {
         return this;
     }
 
+    /** Tests: this vCPU's tiers with a policy of their own (a small budget, a threshold). */
+    Cpu translation(TranslationPolicy p) {
+        policy = p;
+        return this;
+    }
+
     /** What this vCPU has run in each tier, and what its translation cache has done. */
     public CpuStats stats() {
         return new CpuStats(retired - translatedInsns, translatedInsns, blocksTranslated, translationNanos, codeBytes,

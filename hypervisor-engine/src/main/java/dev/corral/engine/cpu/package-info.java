@@ -10,6 +10,17 @@
  * made by its {@link dev.corral.engine.cpu.CpuGroup}, each run on a thread of its own; what the local APIC owns
  * of the CPU (its MSRs, CR8) goes through a {@link dev.corral.engine.cpu.LocalApicPort}.
  *
+ * <p>Two tiers run 64-bit code and share everything else (the decoder's {@link dev.corral.engine.cpu.Insn} form,
+ * the block cache, paging, delivery, the MSRs): the interpreter ({@code Interp} and the ops classes), which runs
+ * every block first and counts how often, and the translator ({@code Translator}), which compiles a block that got
+ * hot into JVM bytecode with the JDK's {@code java.lang.classfile} API, loaded as an unloadable hidden class
+ * ({@code CompiledBlock}) for HotSpot to compile like any other method. Translated code holds the arithmetic flags
+ * lazily ({@code LazyFlags}), answers a conditional jump from the operands of the CMP before it, and calls the
+ * interpreter's handler for every instruction it has no bytecode of its own for. {@code corral.cpu.translate}
+ * ({@code on}, {@code off}, {@code always}) or {@link dev.corral.engine.cpu.Cpu#translation} chooses the tiers;
+ * {@link dev.corral.engine.cpu.Cpu#stats} says what each ran. Code outside 64-bit mode is always interpreted.
+ * The Linux user-mode runner built on this CPU lives in {@code dev.corral.engine.usermode}.
+ *
  * <p>Modes: 64-bit mode; compatibility mode (16- and 32-bit code segments under long mode, with interrupts to
  * 64-bit handlers); real mode; 16- and 32-bit protected mode; and the transitions between them: CR0.PE and
  * CR0.PG (with EFER.LME activating long mode, #GP where the manual says), far JMP, CALL and RET (ptr16:16/32,
@@ -43,8 +54,12 @@
  *   <li>The TSC is invariant: the VM's {@link dev.corral.engine.machine.TscClock} (the host's monotonic clock
  *       at a fixed frequency, which CPUID 0x15/0x16 state exactly) plus this vCPU's offset, which WRMSR of
  *       IA32_TSC or IA32_TSC_ADJUST moves; vCPUs that write neither read the same timeline.</li>
- *   <li>Self-modifying code is correct: writes into decoded pages drop their blocks, and a write into
- *       the executing block takes effect from the next instruction. Cross-modifying code too: a write by
+ *   <li>Both tiers give the same results, flags, faults and retired-instruction counts: translated code
+ *       follows the interpreter's handlers' order (inputs, the one memory write, then registers and flags), a fault
+ *       in the middle of a translated block leaves the state of the faulting instruction with exact flags, and
+ *       the differential suite runs every case in both.</li>
+ *   <li>Self-modifying code is correct: writes into decoded pages drop their blocks and their translations,
+ *       and a write into the executing block (interpreted or translated) takes effect from the next instruction. Cross-modifying code too: a write by
  *       another vCPU of the VM, or a device write reported to {@link dev.corral.engine.cpu.CpuGroup#deviceWrote},
  *       drops the blocks decoded from that page by the next block boundary of every vCPU.</li>
  *   <li>The vCPUs of a VM see one memory as x86-TSO describes it: loads are not reordered with loads,

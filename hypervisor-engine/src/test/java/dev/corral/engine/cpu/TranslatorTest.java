@@ -83,6 +83,41 @@ class TranslatorTest {
         }
     }
 
+    @Test
+    void aSpentBudgetDropsEveryTranslationAndTheCodeIsTranslatedAgain() {
+        // three loops one after the other: each block's translation overflows a budget of one block's bytecode
+        int[] three = CpuTestSupport.hex("b9 e8 03 00 00 31 c0 48 01 c8 48 ff c9 75 f8"
+                + " b9 e8 03 00 00 48 01 c8 48 ff c9 75 f8 b9 e8 03 00 00 48 01 c8 48 ff c9 75 f8");
+        Cpu cpu = cpu(Cpu.Translation.ON, new FlatMemory(CODE, 0x10000), three)
+                .translation(new TranslationPolicy(true, 8, true, 1));
+        assertThat(cpu.run(1_000_000)).isInstanceOf(CpuExit.Halt.class);
+        assertThat(cpu.state().gpr[0]).isEqualTo(3 * 500_500);
+        CpuStats stats = cpu.stats();
+        assertThat(stats.evictions()).as("%s", stats).isGreaterThanOrEqualTo(2);
+        assertThat(stats.translated()).as("%s", stats).isGreaterThan(2_900);
+    }
+
+    @Test
+    void translationsAreUnloadedWhenTheirCpuIsGone() {
+        var classes = java.lang.management.ManagementFactory.getClassLoadingMXBean();
+        System.gc();
+        long loaded = classes.getLoadedClassCount();
+        long made = 0;
+        for (int vm = 0; vm < 1_000; vm++) { // a thousand short-lived vCPUs, each with its own translations
+            Cpu cpu = cpu(Cpu.Translation.ALWAYS, new FlatMemory(CODE, 0x10000), LOOP);
+            cpu.run(1_000_000);
+            made += cpu.stats().blocksTranslated();
+        }
+        assertThat(made).isGreaterThanOrEqualTo(2_000);
+        long after = classes.getLoadedClassCount();
+        assertThat(after - loaded).as("the translations were loaded as classes").isGreaterThan(200);
+        for (int k = 0; k < 20 && after > loaded + 200; k++) { // hidden classes go with a full collection
+            System.gc();
+            after = classes.getLoadedClassCount();
+        }
+        assertThat(after - loaded).as("classes still loaded of %d translations made", made).isLessThan(200);
+    }
+
     /**
      * Seeded random straight-line integer code (the instructions the translator compiles itself, with memory
      * operands in a data page and flags read by SETcc, CMOVcc and ADC) runs identically in both tiers.
