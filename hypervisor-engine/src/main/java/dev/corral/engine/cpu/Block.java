@@ -20,8 +20,8 @@ final class Block {
     boolean valid = true;
     /** Executions counted by the interpreter towards translation. */
     int heat;
-    /** Its translation, once hot ({@link Translator}); dropped with the block. */
-    CompiledBlock compiled;
+    /** Its translation, once hot ({@link Translator}), published by a translator thread; dropped with the block. */
+    volatile CompiledBlock compiled;
 
     Block(long start, Insn[] insns, long firstPage, long lastPage, long lastLinearPage) {
         this.start = start;

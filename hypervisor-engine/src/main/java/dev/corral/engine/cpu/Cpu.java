@@ -32,7 +32,8 @@ public final class Cpu {
     private final Interp interp;
     private long retired;
     private TranslationPolicy policy = TranslationPolicy.DEFAULT;
-    private long translatedInsns, blocksTranslated, translationNanos, codeBytes, evictions, translationFailures;
+    private long translatedInsns;
+    private final Translations translations = new Translations();
     // System CPU only (null otherwise).
     private final PagedMemory paged;
     private final Delivery delivery;
@@ -272,6 +273,7 @@ public final class Cpu {
         }
         long left = budget;
         long done = 0;
+        translations.evictIfOverBudget(cache);
         if (link != null) {
             link.enter(); // catch up with the other vCPUs of the VM before touching guest memory
         }
@@ -302,8 +304,9 @@ public final class Cpu {
                     }
                     if (policy.enabled() && !state.interruptShadow) {
                         CompiledBlock t = b.compiled;
-                        if (t == null && ++b.heat >= policy.threshold()) {
-                            t = translate(b);
+                        if (t == null && ++b.heat == policy.threshold()) {
+                            t = translations.hot(b, policy);
+                            translations.evictIfOverBudget(cache);
                         }
                         if (t != null && left >= b.insns.length) {
                             int r = t.run(interp);
@@ -388,32 +391,6 @@ public final class Cpu {
         return interp.takePartial();
     }
 
-    /** Translates a hot block; a block that cannot be is interpreted from then on (an error in strict mode). */
-    private CompiledBlock translate(Block b) {
-        long start = System.nanoTime();
-        CompiledBlock t;
-        try {
-            t = Translator.translate(b);
-        } catch (RuntimeException | LinkageError e) {
-            if (policy.strict()) {
-                throw e;
-            }
-            translationFailures++;
-            b.heat = Integer.MIN_VALUE;
-            return null;
-        }
-        translationNanos += System.nanoTime() - start;
-        blocksTranslated++;
-        codeBytes += t.codeBytes;
-        if (codeBytes > policy.budgetBytes()) {
-            cache.dropTranslations();
-            evictions++;
-            codeBytes = t.codeBytes;
-        }
-        b.compiled = t;
-        return t;
-    }
-
     /** Which tiers run this vCPU's 64-bit code (the default comes from the {@code corral.cpu.translate} property). */
     public enum Translation {
         /** The interpreter only. */
@@ -429,8 +406,9 @@ public final class Cpu {
         TranslationPolicy d = TranslationPolicy.DEFAULT;
         policy = switch (mode) {
             case OFF -> TranslationPolicy.OFF;
-            case ON -> new TranslationPolicy(true, d.enabled() ? d.threshold() : 64, false, d.budgetBytes() > 0 ? d.budgetBytes() : 32L << 20);
-            case ALWAYS -> new TranslationPolicy(true, 1, true, d.budgetBytes() > 0 ? d.budgetBytes() : 32L << 20);
+            case ON -> new TranslationPolicy(true, d.enabled() ? d.threshold() : 64, false, d.enabled() ? d.background() : true,
+                    d.enabled() ? d.budgetBytes() : 32L << 20);
+            case ALWAYS -> new TranslationPolicy(true, 1, true, false, d.enabled() ? d.budgetBytes() : 32L << 20);
         };
         return this;
     }
@@ -443,8 +421,7 @@ public final class Cpu {
 
     /** What this vCPU has run in each tier, and what its translation cache has done. */
     public CpuStats stats() {
-        return new CpuStats(retired - translatedInsns, translatedInsns, blocksTranslated, translationNanos, codeBytes,
-                cache.translationsInvalidated, evictions, translationFailures);
+        return translations.stats(retired - translatedInsns, translatedInsns, cache.translationsInvalidated);
     }
 
     /**

@@ -1,0 +1,95 @@
+package dev.corral.engine.cpu;
+
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * One vCPU's translations: made by the translator threads the JVM's vCPUs share while the vCPU goes on
+ * interpreting the block (or on the vCPU's own thread, when the policy says so), counted, and kept under the
+ * policy's bytecode budget. A translation made in the background is published through {@link Block#compiled}
+ * (volatile); one that finishes after its block was dropped is simply never run.
+ */
+final class Translations {
+
+    /** Translator threads: half the cores, at least one; daemons, so they never keep a JVM alive. */
+    private static final ThreadPoolExecutor POOL;
+
+    static {
+        int threads = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+        AtomicInteger n = new AtomicInteger();
+        POOL = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(4096), r -> {
+            Thread t = new Thread(r, "corral-translator-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        POOL.allowCoreThreadTimeOut(true);
+    }
+
+    private final LongAdder blocks = new LongAdder();
+    private final LongAdder nanos = new LongAdder();
+    private final LongAdder failures = new LongAdder();
+    private final AtomicLong codeBytes = new AtomicLong();
+    private volatile boolean overBudget;
+    private long evictions;
+
+    /**
+     * {@code b} got hot: its translation now (strict or foreground policies; a failure is thrown when strict), or
+     * null while the translator threads make it.
+     */
+    CompiledBlock hot(Block b, TranslationPolicy policy) {
+        if (policy.background() && !policy.strict()) {
+            try {
+                POOL.execute(() -> translate(b, policy));
+            } catch (RejectedExecutionException e) {
+                b.heat = 0; // the queue is full: try again when the block is hot again
+            }
+            return null;
+        }
+        return translate(b, policy);
+    }
+
+    private CompiledBlock translate(Block b, TranslationPolicy policy) {
+        if (!b.valid) {
+            return null;
+        }
+        long start = System.nanoTime();
+        CompiledBlock t;
+        try {
+            t = Translator.translate(b);
+        } catch (RuntimeException | LinkageError e) {
+            if (policy.strict()) {
+                throw e;
+            }
+            failures.increment();
+            b.heat = Integer.MIN_VALUE; // interpreted from now on
+            return null;
+        }
+        nanos.add(System.nanoTime() - start);
+        blocks.increment();
+        if (codeBytes.addAndGet(t.codeBytes) > policy.budgetBytes()) {
+            overBudget = true;
+        }
+        b.compiled = t;
+        return t;
+    }
+
+    /** On the vCPU's thread, between blocks: past the budget, every translation is dropped (and made again when hot). */
+    void evictIfOverBudget(BlockCache cache) {
+        if (overBudget) {
+            overBudget = false;
+            cache.dropTranslations();
+            codeBytes.set(0);
+            evictions++;
+        }
+    }
+
+    CpuStats stats(long interpreted, long translated, long invalidated) {
+        return new CpuStats(interpreted, translated, blocks.sum(), nanos.sum(), codeBytes.get(), invalidated, evictions,
+                failures.sum());
+    }
+}
