@@ -7,7 +7,8 @@
 # dpkg-deb.
 #
 # The guest's init reads these words of the kernel command line:
-#   corral.init=poweroff   print the marker, then power off at once (tests and benchmarks)
+#   corral.init=poweroff   print the marker (through the kernel's log, so that it is out before the power goes),
+#                          then power off at once (tests and benchmarks); corral.init=reboot likewise reboots
 #   corral.init=shell      (the default) a root shell on the console, respawned when it exits
 #   root=/dev/vda          load the virtio modules, mount that disk (ext4) and go on from it
 #   ip=ADDR::GW:NETMASK:HOSTNAME:eth0:off   configure eth0 statically (the kernel's own syntax)

@@ -406,7 +406,7 @@ public final class Cpu {
         TranslationPolicy d = TranslationPolicy.DEFAULT;
         policy = switch (mode) {
             case OFF -> TranslationPolicy.OFF;
-            case ON -> new TranslationPolicy(true, d.enabled() ? d.threshold() : 64, false, d.enabled() ? d.background() : true,
+            case ON -> new TranslationPolicy(true, d.enabled() ? d.threshold() : 512, false, d.enabled() ? d.background() : true,
                     d.enabled() ? d.budgetBytes() : 32L << 20);
             case ALWAYS -> new TranslationPolicy(true, 1, true, false, d.enabled() ? d.budgetBytes() : 32L << 20);
         };

@@ -4,7 +4,7 @@ package dev.corral.engine.cpu;
  * When the software CPU translates ({@link Translator}), read once from system properties:
  * <ul>
  *   <li>{@code corral.cpu.translate}: {@code on} (the default: blocks run {@code corral.cpu.translateThreshold}
- *       times by the interpreter, default 64, are translated), {@code off} (interpreter only) or {@code always}
+ *       times by the interpreter, default 512, are translated), {@code off} (interpreter only) or {@code always}
  *       (every 64-bit block is translated before it first runs, and a block that cannot be translated is an
  *       error: the tests' mode that exercises the translator on everything);</li>
  *   <li>{@code corral.cpu.translateInBackground}: {@code true} (the default) has the translator threads the JVM's
@@ -24,7 +24,7 @@ record TranslationPolicy(boolean enabled, int threshold, boolean strict, boolean
     static TranslationPolicy fromProperties() {
         String mode = System.getProperty("corral.cpu.translate", "on");
         long budget = Long.getLong("corral.cpu.translationBudget", 32L << 20);
-        int threshold = Integer.getInteger("corral.cpu.translateThreshold", 64);
+        int threshold = Integer.getInteger("corral.cpu.translateThreshold", 512);
         boolean background = !"false".equals(System.getProperty("corral.cpu.translateInBackground"));
         return switch (mode) {
             case "off" -> OFF;

@@ -54,7 +54,6 @@ final class Translator {
     private static final ClassDesc CD_BLOCK = desc(Block.class);
     private static final ClassDesc CD_COMPILED = desc(CompiledBlock.class);
     private static final ClassDesc CD_LAZY = desc(LazyFlags.class);
-    private static final ClassDesc CD_FAULT = desc(GuestFault.class);
     private static final ClassDesc CD_LONGS = CD_long.arrayType();
     private static final ClassDesc CD_LONG_BOX = desc(Long.class);
 
@@ -66,7 +65,7 @@ final class Translator {
     private static final MethodTypeDesc MT_COND = MethodTypeDesc.of(CD_int, CD_STATE, CD_int);
     private static final MethodTypeDesc MT_CARRY = MethodTypeDesc.of(CD_long, CD_STATE);
     private static final MethodTypeDesc MT_COMPUTE = MethodTypeDesc.of(CD_long, CD_int, CD_long, CD_long, CD_long, CD_long);
-    private static final MethodTypeDesc MT_NON_CANONICAL = MethodTypeDesc.of(CD_FAULT, CD_INSN, CD_long, CD_boolean);
+    private static final MethodTypeDesc MT_CANONICAL = MethodTypeDesc.of(CD_long, CD_long, CD_INSNS, CD_int, CD_boolean);
     private static final MethodTypeDesc MT_VOID = MethodTypeDesc.of(CD_void);
     private static final MethodTypeDesc MT_READ_INT = MethodTypeDesc.of(CD_int, CD_long);
     private static final MethodTypeDesc MT_READ_LONG = MethodTypeDesc.of(CD_long, CD_long);
@@ -82,6 +81,14 @@ final class Translator {
 
     private static ClassDesc desc(Class<?> c) {
         return c.describeConstable().orElseThrow();
+    }
+
+    /** Translated code: {@code a} when it is canonical, otherwise the fault the interpreter raises (#GP, or #SS). */
+    static long canonical(long a, Insn[] code, int k, boolean stack) {
+        if (((a << 16) >> 16) != a) {
+            throw Interp.nonCanonical(code[k], a, stack);
+        }
+        return a;
     }
 
     /** Whether the translator has bytecode of its own for {@code i} (otherwise it calls the interpreter). */
@@ -989,14 +996,11 @@ final class Translator {
             c.aload(g).loadConstant(4).lload(addr).lastore();
         }
 
-        /** #GP (or #SS for a stack reference) when the address in {@code slot} is not canonical. */
+        /** #GP (or #SS for a stack reference) when the address in {@code slot} is not canonical (a call: no branch here). */
         private void canonical(int k, int slot, boolean stack) {
             mayThrow = true;
-            Label ok = c.newLabel();
-            c.lload(slot).loadConstant(16).lshl().loadConstant(16).lshr().lload(slot).lcmp().ifeq(ok);
-            c.aload(code).loadConstant(k).aaload().lload(slot).loadConstant(stack ? 1 : 0)
-                    .invokestatic(CD_INTERP, "nonCanonical", MT_NON_CANONICAL).athrow();
-            c.labelBinding(ok);
+            c.lload(slot).aload(code).loadConstant(k).loadConstant(stack ? 1 : 0)
+                    .invokestatic(CD_TRANSLATOR, "canonical", MT_CANONICAL).lstore(slot);
         }
 
         private void mask(int size) {

@@ -71,6 +71,28 @@ class TranslatorTest {
     }
 
     @Test
+    void nonCanonicalAddressesFaultLikeTheInterpreterSays() {
+        // inc rcx; mov rax,[rbx] with rbx non-canonical: #GP at the load, after the INC
+        int[] load = CpuTestSupport.hex("48 ff c1 48 8b 03");
+        // inc rcx; push rax with rsp non-canonical: #SS at the push
+        int[] push = CpuTestSupport.hex("48 ff c1 50");
+        for (Cpu.Translation mode : Cpu.Translation.values()) {
+            Cpu cpu = cpu(mode, new FlatMemory(CODE, 0x10000), load);
+            cpu.state().gpr[CpuState.RBX] = 0x0000_8000_0000_0000L;
+            CpuExit exit = cpu.run(100);
+            assertThat(((CpuExit.Fault) exit).vector()).as("%s", mode).isEqualTo(CpuExit.Fault.GP);
+            assertThat(cpu.state().rip).isEqualTo(CODE + 3);
+            assertThat(cpu.state().gpr[CpuState.RCX]).isEqualTo(1);
+            cpu = cpu(mode, new FlatMemory(CODE, 0x10000), push);
+            cpu.state().gpr[CpuState.RSP] = 0x0000_8000_0000_0010L;
+            exit = cpu.run(100);
+            assertThat(((CpuExit.Fault) exit).vector()).as("%s", mode).isEqualTo(CpuExit.Fault.SS);
+            assertThat(cpu.state().rip).isEqualTo(CODE + 3);
+            assertThat(cpu.state().gpr[CpuState.RSP]).isEqualTo(0x0000_8000_0000_0010L);
+        }
+    }
+
+    @Test
     void aWriteIntoTheRunningTranslatedBlockTakesEffectFromTheNextInstruction() {
         // mov byte [rip+1], 0x90... : lea rdi,[rip+patch]; mov byte [rdi],0x40 (inc eax -> 0x40? no: patch imm)
         // mov eax,1; mov byte [rel imm_of_next_add], 7; add eax, 1 (imm patched to 7); hlt -> eax = 8
