@@ -59,6 +59,8 @@ public final class Libc {
     /** {@code int fallocate(int fd, int mode, off_t offset, off_t len)}. */
     private static final MethodHandle FALLOCATE = link("fallocate", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
             ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
+    private static final MethodHandle FSTATAT = link("fstatat", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
+            ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
     private static final MethodHandle EVENTFD = link("eventfd", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
     /** {@code int poll(struct pollfd *fds, nfds_t nfds, int timeout)}; nfds_t is an unsigned long. */
     private static final MethodHandle POLL = link("poll", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
@@ -174,6 +176,24 @@ public final class Libc {
             throw new AssertionError("calling fallocate", t);
         }
         return result < 0 ? -errno(state) : result;
+    }
+
+    private static final int AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100;
+    /** {@code struct stat} on x86-64: 144 bytes, {@code st_blocks} (512-byte units allocated) at offset 64. */
+    private static final long STAT_SIZE = 144, ST_BLOCKS = 64;
+
+    /**
+     * The 512-byte blocks the host file system has allocated to {@code path} ({@code st_blocks} of {@code stat(2)},
+     * or of {@code lstat(2)} when {@code followLinks} is false), which Java's attribute views do not tell.
+     */
+    public static long statBlocks(String path, boolean followLinks) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment cPath = arena.allocateFrom(path);
+            MemorySegment buf = arena.allocate(STAT_SIZE, 8);
+            int flags = followLinks ? 0 : AT_SYMLINK_NOFOLLOW;
+            invoke("stat(" + path + ")", state -> (int) FSTATAT.invokeExact(state, AT_FDCWD, cPath, buf, flags));
+            return buf.get(ValueLayout.JAVA_LONG, ST_BLOCKS);
+        }
     }
 
     /** {@code ioctl(fd, request, arg)} with an integer argument. */

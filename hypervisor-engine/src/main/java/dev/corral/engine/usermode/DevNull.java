@@ -24,6 +24,6 @@ final class DevNull extends OpenFile {
 
     @Override
     FileStat stat() {
-        return new FileStat(5, 4, FileStat.S_IFCHR | 0666, 1, 0, 0, (1 << 8) | 3, 0, 0, 0, 0);
+        return new FileStat(5, 4, FileStat.S_IFCHR | 0666, 1, 0, 0, (1 << 8) | 3, 0, 0, 0, 0, 0);
     }
 }

@@ -24,7 +24,8 @@ final class HostDirectory extends OpenFile {
         entries.add(path.resolve("."));
         entries.add(path.resolve(".."));
         try (Stream<Path> list = Files.list(path)) {
-            list.sorted().forEach(entries::add);
+            list.forEach(entries::add); // the host's readdir order, as Linux gives it
+
         }
     }
 

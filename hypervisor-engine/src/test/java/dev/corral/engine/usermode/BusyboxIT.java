@@ -45,6 +45,18 @@ class BusyboxIT {
     }
 
     @Test
+    void statBlocksAndDirectoryOrderAreTheHostsOwn() throws Exception {
+        try (var sparse = new java.io.RandomAccessFile(work.resolve("sparse.bin").toFile(), "rw")) {
+            sparse.setLength(1 << 20); // a MiB that occupies no block: st_blocks 0, not 2048
+        }
+        Path dir = fresh(work.resolve("listing"));
+        for (String name : new String[] {"zeta", "alpha", "mid", "beta", "omega", "delta"}) {
+            Files.writeString(dir.resolve(name), name);
+        }
+        sameAsNative("stat -c '%n %s %b %B' sparse.bin some-file.txt; du -k sparse.bin; ls -f listing");
+    }
+
+    @Test
     void shellPipelineWithSortHeadAndMd5sumMatchesNative() throws Exception {
         sameAsNative("echo hello; seq 1 2000 | sort -rn | head -3; md5sum some-file.txt");
     }
