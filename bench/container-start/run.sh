@@ -30,13 +30,16 @@ bench_start_control_plane "$port" CORRAL_EMBEDDED_KAFKA_PORT="$kafka_port"
 api="http://127.0.0.1:$port"
 agent_pid=""
 ref=""
-trap 'bench_status=$?; [ -n "$ref" ] && { runc --root "$ref/runc" delete --force ref 2>/dev/null; umount "$ref/rootfs" 2>/dev/null; rm -rf "$ref";
+# CORRAL_BENCH_LOGS=DIR keeps the control plane's and the agent's logs there (CORRAL_BENCH_AGENT_LOG_LEVEL=DEBUG: each
+# container start's steps).
+trap 'bench_status=$?; [ -n "${CORRAL_BENCH_LOGS:-}" ] && cp "$bench_data"/*.log "$CORRAL_BENCH_LOGS"/ 2>/dev/null;
+      [ -n "$ref" ] && { runc --root "$ref/runc" delete --force ref 2>/dev/null; umount "$ref/rootfs" 2>/dev/null; rm -rf "$ref";
       rmdir /sys/fs/cgroup/corral-bench /sys/fs/cgroup/*/corral-bench 2>/dev/null; } || true;
       [ -n "$agent_pid" ] && { kill -TERM $agent_pid 2>/dev/null; wait $agent_pid 2>/dev/null || true; };
       kill -TERM $bench_pid 2>/dev/null; wait $bench_pid 2>/dev/null || true; rm -rf "$bench_data"; exit $bench_status' EXIT
 CORRAL_AGENT_CONTROL_PLANE_URL="$api" CORRAL_AGENT_HTTP_PORT="$agent_port" CORRAL_AGENT_NODE_NAME=bench-node \
     CORRAL_AGENT_STATE_DIR="$bench_data/agent" CORRAL_AGENT_KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$kafka_port" \
-    CORRAL_AGENT_HEARTBEAT_INTERVAL=1s CORRAL_AGENT_NETWORK_SUBNET= \
+    CORRAL_AGENT_HEARTBEAT_INTERVAL=1s CORRAL_AGENT_NETWORK_SUBNET= QUARKUS_LOG_CATEGORY__DEV_CORRAL_AGENT__LEVEL="${CORRAL_BENCH_AGENT_LOG_LEVEL:-INFO}" \
     java --enable-native-access=ALL-UNNAMED -jar node-agent/target/quarkus-app/quarkus-run.jar > "$bench_data/agent.log" 2>&1 &
 agent_pid=$!
 for _ in $(seq 1 120); do

@@ -141,6 +141,7 @@ public final class ContainerRuntime implements WorkloadRuntime {
             throw new StartException("RuntimeUnavailable", "containers cannot run on this node: " + unavailable);
         }
         String uid = Desired.fileSafe(desired.uid());
+        long began = System.nanoTime();
         var spec = desired.container() != null ? desired.container() : new Desired.ContainerSpec(null, null, null, null, 1024, false);
         Image.ContainerImage image;
         List<Path> lower;
@@ -161,6 +162,7 @@ public final class ContainerRuntime implements WorkloadRuntime {
             Thread.currentThread().interrupt();
             throw new StartException("Interrupted", "the agent is stopping", e);
         }
+        long fetched = System.nanoTime();
         var args = Bundle.args(spec.command(), spec.args(), image.entrypoint(), image.cmd());
         if (args.isEmpty()) {
             throw new StartException("InvalidSpec", "nothing to run: the container gives no command and image " + desired.image()
@@ -205,6 +207,7 @@ public final class ContainerRuntime implements WorkloadRuntime {
             cleanUpQuietly(uid);
             throw new StartException("Interrupted", "the agent is stopping", e);
         }
+        long prepared = System.nanoTime();
         Process run;
         try {
             run = runc.run(uid, dir, dir.resolve("pid"), dir.resolve("runc.log"));
@@ -231,6 +234,8 @@ public final class ContainerRuntime implements WorkloadRuntime {
             throw new StartException("StartFailed", "container " + desired.name() + " did not start: "
                     + (why != null ? why : runc.binary() + " exited with " + run.exitValue()));
         }
+        LOG.debugf("container %s: image and layers %d ms, root, cgroups and bundle %d ms, runc to started %d ms", desired.name(),
+                (fetched - began) / 1_000_000, (prepared - fetched) / 1_000_000, (System.nanoTime() - prepared) / 1_000_000);
         listener.started(null);
         var run1 = new Run(desired, uid, run, pump, oom, listener);
         Thread.ofPlatform().daemon().name("container-wait-" + desired.name()).start(run1::await);
