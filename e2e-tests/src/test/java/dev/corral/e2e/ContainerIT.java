@@ -80,6 +80,16 @@ class ContainerIT {
         assertThat(failing.out).isEqualTo("to stderr\n");
         var processes = run("exec", "container/web", "--", "ps", "-o", "comm");
         assertThat(processes.out.lines().toList()).containsExactly("COMMAND", "httpd", "ps");
+
+        // A restart: SIGTERM (httpd exits on it), then a new run on the same root, answering again.
+        assertThat(run("exec", "container/web", "--", "touch", "/root/kept").exit).isZero();
+        long sequence = container("web").path("status").path("eventSequence").asLong();
+        var restarted = run("restart", "container/web");
+        assertThat(restarted.exit).as(restarted.err).isZero();
+        awaitUntil("web Running again", Duration.ofSeconds(120), () -> container("web").path("status").path("eventSequence").asLong()
+                > sequence + 2 && phase("web").equals("Running"));
+        assertThat(run("exec", "container/web", "--", "ls", "/root/kept").exit).isZero(); // its upper layer outlives a run
+        assertThat(run("exec", "container/web", "--", "wget", "-qO-", "http://127.0.0.1:8080/").out).contains("Hello");
     }
 
     @Test
@@ -131,6 +141,19 @@ class ContainerIT {
             }
         }
         assertThat(run("logs", "container/job").exit).isNotZero();
+
+        // Metered like VMs: the web server ran for a while at its CPU and memory limits (0.5 vCPU, 32 MiB).
+        awaitUntil("web's usage", Duration.ofSeconds(60), () -> {
+            var usage = JSON.readTree(run("usage", "--group-by", "workload", "-o", "json").out);
+            for (JsonNode r : usage.path("items")) {
+                if ("web".equals(r.path("name").asText()) && "Container".equals(r.path("kind").asText())
+                        && r.path("runningSeconds").asDouble() > 0) {
+                    assertThat(r.path("vcpuSeconds").asDouble()).isCloseTo(0.5 * r.path("runningSeconds").asDouble(), org.assertj.core.data.Offset.offset(0.01));
+                    return true;
+                }
+            }
+            return false;
+        });
     }
 
     record Result(int exit, String out, String err) {
