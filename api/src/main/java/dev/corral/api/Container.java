@@ -23,8 +23,9 @@ public record Container(String apiVersion, String kind, ObjectMeta metadata, Spe
      * @param workingDir replaces the image's WorkingDir
      * @param pidsLimit how many processes and threads the container may have at once (default 1024)
      * @param readOnlyRootFilesystem the root file system is mounted read-only (default false)
-     * @param network   {@code none} (the default, and the only choice for now): its own network namespace with only
-     *                  a loopback interface
+     * @param network   {@code none} (the default): its own network namespace with only a loopback interface;
+     *                  {@code attached}: also {@code eth0} on its node's network (the VMs' bridge), with an address from
+     *                  the node's subnet ({@code status.network.ip}) and a default route to the node
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Spec(String image, List<String> command, List<String> args, Map<String, String> env, Double cpus,

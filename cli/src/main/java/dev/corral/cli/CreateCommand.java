@@ -189,6 +189,10 @@ final class CreateCommand implements Runnable {
         @Option(names = {"-w", "--workdir"}, paramLabel = "DIR", description = "The working directory (default: the image's).")
         String workdir;
 
+        @Option(names = "--network", paramLabel = "MODE",
+                description = "attached (eth0 on its node's network, with an IP) or none (loopback only; the default).")
+        String network;
+
         @Option(names = "--cpus", paramLabel = "N", description = "CPU limit in vCPUs, e.g. 0.5 (default 1).")
         Double cpus;
 
@@ -222,6 +226,12 @@ final class CreateCommand implements Runnable {
             }
             if (workdir != null) {
                 s.put("workingDir", workdir);
+            }
+            if (network != null) {
+                if (!network.equals("attached") && !network.equals("none")) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), "--network " + network + ": expected attached or none");
+                }
+                s.put("network", network);
             }
             return send(Kinds.CONTAINER, name, s);
         }

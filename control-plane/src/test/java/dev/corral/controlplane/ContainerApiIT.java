@@ -123,11 +123,27 @@ class ContainerApiIT {
                 {"metadata": {"name": "%s"}, "spec": {"image": "%s"}}""".formatted(unique("c"), silent)).post("/v1/containers").then()
                 .statusCode(422).body("detail", containsString("says nothing to run (no Entrypoint or Cmd): give spec.command"));
         json().body("""
-                {"metadata": {"name": "%s"}, "spec": {"image": "%s", "network": "bridge", "pidsLimit": 0, "workingDir": "tmp"}}"""
+                {"metadata": {"name": "%s"}, "spec": {"image": "%s", "network": "host", "pidsLimit": 0, "workingDir": "tmp"}}"""
                 .formatted(unique("c"), silent)).post("/v1/containers").then().statusCode(400)
                 .body("errors.field", hasItem("spec.network"))
                 .body("errors.field", hasItem("spec.pidsLimit"))
                 .body("errors.field", hasItem("spec.workingDir"));
+    }
+
+    @Test
+    void anAttachedContainerGetsAnAddressOfItsNodesSubnet() {
+        String subnet = Api.uniqueSubnet();
+        String node = unique("net");
+        Api.registerNodeWithSubnet(node, pool, subnet).then().statusCode(org.hamcrest.Matchers.oneOf(200, 201));
+        String name = unique("c");
+        json().body("""
+                {"metadata": {"name": "%s"}, "spec": {"image": "%s", "network": "attached", "nodeSelector": {"pool": "%s"}}}"""
+                .formatted(name, image, pool)).post("/v1/containers").then().statusCode(201)
+                .body("status.phase", equalTo("Scheduled"))
+                .body("status.node", equalTo(node))
+                .body("status.network.subnet", equalTo(subnet))
+                .body("status.network.ip", org.hamcrest.Matchers.startsWith(subnet.substring(0, subnet.lastIndexOf('.'))));
+        given().delete("/v1/containers/" + name).then().statusCode(200);
     }
 
     @Test

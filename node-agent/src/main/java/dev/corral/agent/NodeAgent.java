@@ -90,7 +90,7 @@ public class NodeAgent {
         var cache = new ImageCache(state.resolve("images"), client::downloadBlob);
         var vmNetwork = network.get();
         var engine = new EngineRuntime(client::image, cache, accelerator, new VmDisks(state.resolve("vms"), cache), vmNetwork);
-        containers = containerRuntime(state, client, cache);
+        containers = containerRuntime(state, client, cache, vmNetwork);
         var runtime = new KindRuntimes(Map.of("VM", engine, "Container", containers));
         // In the background, at low priority: the agent is ready at once, and the first VM finds the engine loaded.
         Thread.ofPlatform().daemon().priority(Thread.MIN_PRIORITY).name("corral-engine-preload").start(() -> {
@@ -108,7 +108,8 @@ public class NodeAgent {
     }
 
     /** The container runtime over this node's cgroups; what an earlier agent process left running is removed first. */
-    private ContainerRuntime containerRuntime(java.nio.file.Path state, ControlPlaneClient client, ImageCache cache) {
+    private ContainerRuntime containerRuntime(java.nio.file.Path state, ControlPlaneClient client, ImageCache cache,
+            dev.corral.agent.runtime.VmNetwork vmNetwork) {
         var settings = config.containers();
         Cgroups cgroups = null;
         try {
@@ -118,7 +119,7 @@ public class NodeAgent {
         }
         var layers = new LayerStore(state.resolve("layers"), cache, settings.maxLayerBytes());
         var runtime = new ContainerRuntime(client::image, layers, state.resolve("containers"),
-                ContainerRuntime.chooseRuntime(settings.runtime(), cgroups), cgroups, json);
+                ContainerRuntime.chooseRuntime(settings.runtime(), cgroups), cgroups, vmNetwork, json);
         runtime.cleanUpLeftovers();
         return runtime;
     }

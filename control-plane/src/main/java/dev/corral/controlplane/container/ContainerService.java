@@ -30,7 +30,8 @@ public class ContainerService extends WorkloadService {
     public static final int DEFAULT_PIDS_LIMIT = 1024;
     private static final Pattern IMAGE = Pattern.compile("[a-z0-9]+([._/:@-][A-Za-z0-9_.-]+)*");
     private static final Pattern ENV = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
-    private static final List<String> PLACEMENT_FIELDS = List.of("image", "cpus", "memoryMiB", "nodeSelector", "antiAffinityGroup");
+    private static final List<String> PLACEMENT_FIELDS = List.of("image", "cpus", "memoryMiB", "nodeSelector", "antiAffinityGroup",
+            "network");
 
     ContainerService(ResourceStore store, EventService events, IdempotencyService idempotency, ObjectMapper json, Ledger ledger,
             Scheduler scheduler) {
@@ -74,9 +75,9 @@ public class ContainerService extends WorkloadService {
             errors.add(new Problem.FieldError("spec.pidsLimit", "must be between 1 and " + (1 << 22)));
         }
         String network = spec.network() == null ? "none" : spec.network();
-        if (!network.equals("none")) {
-            errors.add(new Problem.FieldError("spec.network", "must be none (its own network namespace with only loopback); "
-                    + "a bridged container network is not supported yet"));
+        if (!network.equals("none") && !network.equals("attached")) {
+            errors.add(new Problem.FieldError("spec.network", "must be none (its own network namespace with only loopback) "
+                    + "or attached (an address on its node's network, like an attached VM)"));
         }
         double cpus = spec.cpus() == null ? DEFAULT_CPUS : spec.cpus();
         if (cpus < 0.01 || cpus > InstanceTypeService.MAX_VCPUS) {

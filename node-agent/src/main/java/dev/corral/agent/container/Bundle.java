@@ -14,7 +14,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * how it is confined. Pure: the same process and limits always give the same document.
  *
  * <ul>
- * <li>namespaces: pid, mount, network (only a loopback interface, which runc brings up), ipc, uts, cgroup;</li>
+ * <li>namespaces: pid, mount, network (a new one with only a loopback interface, which runc brings up; or the one the
+ * agent made for the node's network, {@link ContainerNetwork}), ipc, uts, cgroup;</li>
  * <li>cgroups: {@code /corral/<uid>/c} under the agent's {@code /corral/<uid>}, which holds the memory limit
  * ({@link Cgroups}); a CFS quota from the CPU limit and a pids limit here;</li>
  * <li>the capabilities container runtimes grant by default (containerd's and Docker's fourteen), no-new-privileges,
@@ -59,9 +60,15 @@ final class Bundle {
      * @param uid      the user it runs as
      * @param rootfs   the mounted root file system (absolute)
      * @param cpus     the CPU limit in vCPUs
+     * @param netns    the network namespace to join (the node's network); null: a new one, loopback only
      */
     record Process(List<String> args, List<String> env, String cwd, int uid, int gid, String hostname, String rootfs,
-            boolean readOnlyRoot, double cpus, long pidsLimit, String cgroupsPath) {
+            boolean readOnlyRoot, double cpus, long pidsLimit, String cgroupsPath, String netns) {
+
+        Process(List<String> args, List<String> env, String cwd, int uid, int gid, String hostname, String rootfs,
+                boolean readOnlyRoot, double cpus, long pidsLimit, String cgroupsPath) {
+            this(args, env, cwd, uid, gid, hostname, rootfs, readOnlyRoot, cpus, pidsLimit, cgroupsPath, null);
+        }
     }
 
     private Bundle() {
@@ -108,7 +115,11 @@ final class Bundle {
         resources.putObject("pids").put("limit", p.pidsLimit());
         var namespaces = linux.putArray("namespaces");
         for (String ns : List.of("pid", "network", "ipc", "uts", "mount", "cgroup")) {
-            namespaces.addObject().put("type", ns);
+            var n = namespaces.addObject();
+            n.put("type", ns);
+            if (ns.equals("network") && p.netns() != null) {
+                n.put("path", p.netns());
+            }
         }
         strings(linux.putArray("maskedPaths"), MASKED_PATHS);
         strings(linux.putArray("readonlyPaths"), READONLY_PATHS);

@@ -48,6 +48,7 @@ public final class ContainerRuntime implements WorkloadRuntime {
     private final Path runs;
     private final Runc runc;
     private final Cgroups cgroups;
+    private final ContainerNetwork network;
     private final ObjectMapper json;
     /** Why containers cannot run on this node; null when they can. */
     private final String unavailable;
@@ -66,6 +67,13 @@ public final class ContainerRuntime implements WorkloadRuntime {
      */
     public ContainerRuntime(EngineRuntime.Images images, LayerStore layers, Path stateDir, String binary, Cgroups cgroups,
             ObjectMapper json) {
+        this(images, layers, stateDir, binary, cgroups, dev.corral.agent.runtime.VmNetwork.none("no network given"), json);
+    }
+
+    /** @param network the node's network (bridge and subnet), which containers with {@code network: attached} join */
+    public ContainerRuntime(EngineRuntime.Images images, LayerStore layers, Path stateDir, String binary, Cgroups cgroups,
+            dev.corral.agent.runtime.VmNetwork network, ObjectMapper json) {
+        this.network = new ContainerNetwork(network);
         this.images = images;
         this.layers = layers;
         this.runs = stateDir.resolve("runs");
@@ -190,13 +198,18 @@ public final class ContainerRuntime implements WorkloadRuntime {
             Mounts.unmountIfMounted(rootfs); // a run that ended without its cleanup (the agent died)
             runc.delete(uid);
             oom = cgroups.prepare(uid, desired.memoryMiB() << 20);
+            String netns = desired.network() != null ? network.attach(desired) : null;
             HostCalls.mountOverlay(rootfs, overlayOptions(lower, dir));
             String cwd = spec.workingDir() != null ? spec.workingDir() : image.workingDir() != null ? image.workingDir() : "/";
             var process = new Bundle.Process(args, Bundle.env(image.env(), spec.env()), cwd, userId, groupId, hostname(desired.name()),
-                    rootfs.toString(), spec.readOnlyRootFilesystem(), desired.vcpus(), spec.pidsLimit(), Cgroups.runcPath(uid));
+                    rootfs.toString(), spec.readOnlyRootFilesystem(), desired.vcpus(), spec.pidsLimit(), Cgroups.runcPath(uid), netns);
             Files.write(dir.resolve("config.json"), json.writerWithDefaultPrettyPrinter().writeValueAsBytes(Bundle.config(json, process)));
             Files.deleteIfExists(dir.resolve("pid"));
             Files.deleteIfExists(dir.resolve("runc.log"));
+        } catch (StartException e) {
+            oom.close();
+            cleanUpQuietly(uid);
+            throw e;
         } catch (IOException e) {
             oom.close();
             cleanUpQuietly(uid);
@@ -313,6 +326,7 @@ public final class ContainerRuntime implements WorkloadRuntime {
         runc.delete(uid);
         Mounts.unmountIfMounted(runs.resolve(uid).resolve("rootfs"));
         cgroups.remove(uid);
+        network.release(uid);
     }
 
     private void cleanUpQuietly(String uid) {

@@ -78,6 +78,10 @@ class ContainerRuntimeIT {
         final String uid;
 
         Started(Desired d) throws Exception {
+            this(runtime, d);
+        }
+
+        Started(ContainerRuntime runtime, Desired d) throws Exception {
             uid = d.uid();
             handle = runtime.start(d, b -> {
                 synchronized (output) {
@@ -245,6 +249,44 @@ class ContainerRuntimeIT {
         assertThat(orphan.outcome().ended().exitCode()).isEqualTo(137);
         assertThat(cgroups.groups(uid)).isEmpty();
         next.delete(uid);
+    }
+
+    @Test
+    void twoAttachedContainersReachEachOtherOnTheBridgeAndLeaveNoLinkOrNamespace() throws Exception {
+        var links = new dev.corral.agent.runtime.IpLinks();
+        String bridge = "crct" + Long.toHexString(ProcessHandle.current().pid() % 0xffffff);
+        var network = dev.corral.agent.runtime.VmNetwork.setUp(links, bridge, java.util.Optional.of("192.0.2.0/24"), name -> {
+            throw new java.io.IOException("no taps here");
+        });
+        try {
+            var attached = new ContainerRuntime((project, name) -> busybox,
+                    new LayerStore(state.resolve("layers"), new ImageCache(state.resolve("images"), blobs), 1L << 30),
+                    state.resolve("containers"), "runc", cgroups, network, json);
+            String server = uid();
+            String client = uid();
+            var web = new Started(attached, withNetwork(container(server, 32, command(
+                    "echo hi > /tmp/index.html; httpd -p 8080 -h /tmp; echo ready; exec sleep 600")), "192.0.2.10"));
+            waitFor(web, "ready");
+            var outcome = new Started(attached, withNetwork(container(client, 32, command(
+                    "ip -o -4 addr show eth0; wget -qO- http://192.0.2.10:8080/index.html")), "192.0.2.11")).outcome();
+            assertThat(outcome.ended().reason()).as(outcome.output()).isEqualTo("Completed");
+            assertThat(outcome.output()).contains("inet 192.0.2.11/24", "hi\n");
+            web.handle.requestStop(Duration.ZERO);
+            web.outcome();
+            attached.delete(server);
+            attached.delete(client);
+            assertThat(links.ports(bridge)).isEmpty();
+            assertThat(links.namespaceExists(ContainerNetwork.namespace(server))).isFalse();
+            assertThat(links.namespaceExists(ContainerNetwork.namespace(client))).isFalse();
+        } finally {
+            links.delete(bridge);
+        }
+    }
+
+    private static Desired withNetwork(Desired d, String ip) {
+        return new Desired(d.kind(), d.uid(), d.name(), d.project(), d.generation(), d.vcpus(), d.memoryMiB(), d.image(), d.cmdline(),
+                d.running(), d.restartToken(), d.devices(), d.appliedSequence(), d.stopGraceSeconds(), d.disks(),
+                new Desired.Network(null, ip, "192.0.2.0/24"), d.diskGiB(), d.container());
     }
 
     @Test

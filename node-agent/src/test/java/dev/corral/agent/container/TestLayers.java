@@ -118,7 +118,8 @@ final class TestLayers implements ImageCache.Source {
                 dir(t, d);
             }
             file(t, "bin/busybox", 0755, busybox);
-            for (String applet : List.of("sh", "sleep", "cat", "echo", "ps", "ls", "touch", "head", "sort", "hostname", "true")) {
+            for (String applet : List.of("sh", "sleep", "cat", "echo", "ps", "ls", "touch", "head", "sort", "hostname", "true", "ip", "httpd",
+                    "wget")) {
                 symlink(t, "bin/" + applet, "busybox");
             }
             file(t, "etc/motd", 0644, "from the image\n".getBytes());
