@@ -239,19 +239,30 @@ public final class ContainerRuntime implements WorkloadRuntime {
             cleanUpQuietly(uid);
             throw new StartException("Interrupted", "the agent is stopping", e);
         }
-        if (!run.isAlive() && !Files.exists(dir.resolve("pid"))) {
+        if (!Files.exists(dir.resolve("pid"))) {
+            // runc ended without starting it, or hung for the whole start timeout
+            boolean hung = run.isAlive();
+            if (hung) {
+                run.destroyForcibly();
+                try {
+                    run.waitFor(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
             joinQuietly(pump);
             String why = runcError(dir.resolve("runc.log"));
             oom.close();
             cleanUpQuietly(uid);
             throw new StartException("StartFailed", "container " + desired.name() + " did not start: "
-                    + (why != null ? why : runc.binary() + " exited with " + run.exitValue()));
+                    + (why != null ? why : hung ? runc.binary() + " did not start it within " + START_TIMEOUT.toSeconds() + " s"
+                            : runc.binary() + " exited with " + run.exitValue()));
         }
         LOG.debugf("container %s: image and layers %d ms, root, cgroups and bundle %d ms, runc to started %d ms", desired.name(),
                 (fetched - began) / 1_000_000, (prepared - fetched) / 1_000_000, (System.nanoTime() - prepared) / 1_000_000);
         listener.started(null);
         var run1 = new Run(desired, uid, run, pump, oom, listener);
-        Thread.ofPlatform().daemon().name("container-wait-" + desired.name()).start(run1::await);
+        Thread.ofVirtual().name("container-wait-" + desired.name()).start(run1::await);
         return run1;
     }
 
