@@ -12,6 +12,8 @@ source deploy/lib/prerequisites.sh
 # binutils: the ticker guest is assembled from source (deploy/guests/ticker) when Corral starts; the linux guest is
 # built from Debian packages (apt-get download, dpkg-deb) with gzip.
 corral_require_packages binutils gzip
+# runc runs the node's containers; busybox-static is the busybox container image's content (deploy/images/busybox).
+corral_require_packages runc
 corral_require_package_lists
 
 port="${CORRAL_HTTP_PORT:-8080}"
@@ -100,9 +102,16 @@ initrd="$(cli/bin/corral upload "$data/guests/linux/initramfs.cpio.gz" --server 
 disk="$(cli/bin/corral upload "$data/guests/linux/rootfs.ext4" --server "$api" | cut -d' ' -f1)" || stop 1
 printf 'apiVersion: corral/v1\nkind: Image\nmetadata: {name: linux}\nspec: {kernel: {sha256: %s}, initrd: {sha256: %s}, disk: {sha256: %s, format: raw}, cmdline: "console=ttyS0 root=/dev/vda"}\n' \
     "${kernel#sha256:}" "${initrd#sha256:}" "${disk#sha256:}" | cli/bin/corral apply -f - --server "$api" || stop 1
+echo "==> Building the busybox container image (deploy/images/busybox: Debian's busybox-static as an OCI image layout) and importing it as image 'busybox'"
+bash deploy/images/busybox/build.sh "$data/images/busybox" || { echo "corral: building the busybox image failed" >&2; stop 1; }
+if ! cli/bin/corral get image busybox --server "$api" >/dev/null 2>&1; then
+    cli/bin/corral image import "$data/images/busybox/busybox.oci.tar" --name busybox --server "$api" || stop 1
+fi
 echo
 echo "Corral is running: API on $api, OpenAPI at $api/q/openapi. Press Ctrl-C to stop."
 echo "Start a VM:   curl -s -X POST $api/v1/vms -H 'Content-Type: application/json' \\"
 echo "                -d '{\"metadata\": {\"name\": \"tick-1\"}, \"spec\": {\"image\": \"ticker\", \"vcpus\": 1, \"memoryMiB\": 64}}'"
 echo "Watch it:     cli/bin/corral get vms -w      and its console:   cli/bin/corral logs vm/tick-1 -f"
+echo "A container:  cli/bin/corral create container web --image busybox --memory 32Mi -- httpd -f -p 8080 -h /var/www"
+echo "              cli/bin/corral exec container/web -- wget -qO- http://127.0.0.1:8080/"
 wait "$pid"

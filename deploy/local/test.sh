@@ -13,6 +13,8 @@ source deploy/lib/prerequisites.sh
 # oracle the engine's differential tests compare against and the judge of the disk images Corral writes; iasl
 # (acpica-tools) disassembles the ACPI tables Corral generates.
 corral_require_packages gcc libc6-dev binutils qemu-system-x86 qemu-utils acpica-tools
+# runc and busybox-static: the container tests run busybox containers with real runc (node-agent, e2e-tests).
+corral_require_packages runc busybox-static
 # The engine's tests fetch real guests (busybox-static, the Debian cloud kernel) with apt-get download.
 corral_require_package_lists
 exec ./mvnw -B verify "$@"

@@ -18,11 +18,20 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  *                    null otherwise
  * @param diskGiB    the disk space a VM is provisioned (boot disk and volumes, as the guest sees them), billed while
  *                   the VM exists; null when it has no disks
+ * @param exitCode   how a container's process ended, on its {@code stopped} and {@code failed} events: its exit
+ *                   status, or 128 + the signal that killed it; null for VMs and when unknown
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record LifecycleData(String kind, String uid, String name, String project, String node, long sequence, Long generation,
         double vcpus, long memoryMiB, List<AssignedDevice> devices, String reason, String message, String accelerator,
-        Long diskGiB) {
+        Long diskGiB, Integer exitCode) {
+
+    /** An event without an exit code. */
+    public LifecycleData(String kind, String uid, String name, String project, String node, long sequence, Long generation,
+            double vcpus, long memoryMiB, List<AssignedDevice> devices, String reason, String message, String accelerator,
+            Long diskGiB) {
+        this(kind, uid, name, project, node, sequence, generation, vcpus, memoryMiB, devices, reason, message, accelerator, diskGiB, null);
+    }
 
     /** An event without disks. */
     public LifecycleData(String kind, String uid, String name, String project, String node, long sequence, Long generation,

@@ -17,6 +17,8 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  * @param restart    restarts the control plane made or plans under the restartPolicy
  * @param accelerator what runs or last ran a VM's vCPUs on its node, {@code kvm} or {@code emulated} (from its node's
  *                    {@code running} event; cleared when it starts again)
+ * @param exitCode   how a container's last run ended: its process's exit status, or 128 + the signal that killed it
+ *                   (from its node's {@code stopped} or {@code failed} event; cleared when it starts again); null for VMs
  * @param network    a VM's place on its node's network when {@code spec.network} is {@code attached}: its MAC
  *                   (given when the VM is created) and its address (given when it is placed on a node, from that
  *                   node's subnet)
@@ -24,7 +26,14 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record WorkloadStatus(String phase, String node, Resources resources, List<DeviceRequest> deviceRequests,
         List<String> devices, List<Condition> conditions, Long observedGeneration, Long eventSequence, RestartStatus restart,
-        String accelerator, Network network) {
+        String accelerator, Network network, Integer exitCode) {
+
+    /** A status without an exit code. */
+    public WorkloadStatus(String phase, String node, Resources resources, List<DeviceRequest> deviceRequests,
+            List<String> devices, List<Condition> conditions, Long observedGeneration, Long eventSequence, RestartStatus restart,
+            String accelerator, Network network) {
+        this(phase, node, resources, deviceRequests, devices, conditions, observedGeneration, eventSequence, restart, accelerator, network, null);
+    }
 
     /**
      * @param mac    a locally administered unicast MAC, {@code 02:xx:xx:xx:xx:xx}, unique among the VMs
@@ -50,33 +59,38 @@ public record WorkloadStatus(String phase, String node, Resources resources, Lis
 
     public WorkloadStatus withPlacement(String phase, String node, List<String> devices, List<Condition> conditions) {
         return new WorkloadStatus(phase, node, resources, deviceRequests, devices, conditions, observedGeneration, eventSequence, restart,
-                accelerator, network);
+                accelerator, network, exitCode);
     }
 
     public WorkloadStatus withConditions(List<Condition> conditions) {
         return new WorkloadStatus(phase, node, resources, deviceRequests, devices, conditions, observedGeneration, eventSequence, restart,
-                accelerator, network);
+                accelerator, network, exitCode);
     }
 
     /** The status after a lifecycle event: its phase, the generation the node acted on, and its sequence. */
     public WorkloadStatus withLifecycle(String phase, Long observedGeneration, long eventSequence, List<Condition> conditions) {
         return new WorkloadStatus(phase, node, resources, deviceRequests, devices, conditions,
-                observedGeneration == null ? this.observedGeneration : observedGeneration, eventSequence, restart, accelerator, network);
+                observedGeneration == null ? this.observedGeneration : observedGeneration, eventSequence, restart, accelerator, network, exitCode);
     }
 
     public WorkloadStatus withRestart(RestartStatus restart) {
         return new WorkloadStatus(phase, node, resources, deviceRequests, devices, conditions, observedGeneration, eventSequence, restart,
-                accelerator, network);
+                accelerator, network, exitCode);
     }
 
     public WorkloadStatus withAccelerator(String accelerator) {
         return new WorkloadStatus(phase, node, resources, deviceRequests, devices, conditions, observedGeneration, eventSequence, restart,
-                accelerator, network);
+                accelerator, network, exitCode);
+    }
+
+    public WorkloadStatus withExitCode(Integer exitCode) {
+        return new WorkloadStatus(phase, node, resources, deviceRequests, devices, conditions, observedGeneration, eventSequence, restart,
+                accelerator, network, exitCode);
     }
 
     public WorkloadStatus withNetwork(Network network) {
         return new WorkloadStatus(phase, node, resources, deviceRequests, devices, conditions, observedGeneration, eventSequence, restart,
-                accelerator, network);
+                accelerator, network, exitCode);
     }
 
     /** The condition of that type, or null. */

@@ -167,8 +167,9 @@ final class CreateCommand implements Runnable {
     }
 
     @Command(name = "container", description = "Create a container.",
-            footer = {"", "Examples:", "  corral create container web --image docker.io/library/nginx:1.27 --cpus 0.5 --memory 256Mi",
-                    "  corral create container job --image docker.io/library/busybox:1.36 -- sh -c 'echo hi'"})
+            footer = {"", "The image is an Image of the project holding a container image (corral image import FILE).", "",
+                    "Examples:", "  corral create container web --image busybox --cpus 0.5 --memory 64Mi -- httpd -f -p 8080",
+                    "  corral create container job --image busybox --restart-policy Never -- sh -c 'echo hi'"})
     static final class Container extends Common implements Callable<Integer> {
         @Parameters(index = "0", paramLabel = "NAME")
         String name;
@@ -176,8 +177,21 @@ final class CreateCommand implements Runnable {
         @Parameters(index = "1..*", paramLabel = "COMMAND", description = "Command and arguments (after --).")
         List<String> command = new ArrayList<>();
 
-        @Option(names = "--image", required = true, paramLabel = "REF", description = "OCI image reference.")
+        @Option(names = "--image", required = true, paramLabel = "IMAGE", description = "The Image (a container image) to run.")
         String image;
+
+        @Option(names = "--pids-limit", paramLabel = "N", description = "At most this many processes and threads (default 1024).")
+        Integer pidsLimit;
+
+        @Option(names = "--read-only", description = "Mount the root file system read-only (/tmp stays writable).")
+        boolean readOnly;
+
+        @Option(names = {"-w", "--workdir"}, paramLabel = "DIR", description = "The working directory (default: the image's).")
+        String workdir;
+
+        @Option(names = "--network", paramLabel = "MODE",
+                description = "attached (eth0 on its node's network, with an IP) or none (loopback only; the default).")
+        String network;
 
         @Option(names = "--cpus", paramLabel = "N", description = "CPU limit in vCPUs, e.g. 0.5 (default 1).")
         Double cpus;
@@ -203,6 +217,21 @@ final class CreateCommand implements Runnable {
             }
             if (env != null) {
                 s.set("env", CorralClient.JSON.valueToTree(env));
+            }
+            if (pidsLimit != null) {
+                s.put("pidsLimit", pidsLimit);
+            }
+            if (readOnly) {
+                s.put("readOnlyRootFilesystem", true);
+            }
+            if (workdir != null) {
+                s.put("workingDir", workdir);
+            }
+            if (network != null) {
+                if (!network.equals("attached") && !network.equals("none")) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), "--network " + network + ": expected attached or none");
+                }
+                s.put("network", network);
             }
             return send(Kinds.CONTAINER, name, s);
         }

@@ -60,7 +60,8 @@ public enum Kinds {
                     : List.of(name, phase(), node(), vcpus(), memory(), age);
             case CONTAINER -> wide
                     ? List.of(name, phase(), node(), vcpus(), memory(), new Column("IMAGE", o -> text(o, "spec", "image")),
-                            new Column("IPS", o -> "<none>"), age)
+                            new Column("IPS", o -> text(o, "status", "network", "ip")),
+                            new Column("EXIT", o -> text(o, "status", "exitCode")), age)
                     : List.of(name, phase(), node(), vcpus(), memory(), age);
             case NODE -> {
                 var status = new Column("STATUS", o -> text(o, "status", "phase")

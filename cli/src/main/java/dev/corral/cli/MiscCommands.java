@@ -56,16 +56,16 @@ final class MiscCommands {
         String action() { return "uncordon"; }
     }
 
-    @Command(name = "logs", description = "Print a VM's serial console; with -f, keep printing as the guest writes.",
-            footer = {"", "Examples:", "  corral logs vm/web-1", "  corral logs vm/web-1 -f --tail 20"})
+    @Command(name = "logs", description = "Print a VM's serial console or a container's output; with -f, keep printing as it comes.",
+            footer = {"", "Examples:", "  corral logs vm/web-1", "  corral logs vm/web-1 -f --tail 20", "  corral logs container/web -f"})
     static final class Logs implements Callable<Integer> {
         @Mixin
         ClientOptions options;
 
-        @Parameters(arity = "1..2", paramLabel = "vm/NAME")
+        @Parameters(arity = "1..2", paramLabel = "vm/NAME|container/NAME")
         List<String> args;
 
-        @Option(names = {"-f", "--follow"}, description = "Keep printing as the guest writes, until the VM is deleted or Ctrl-C.")
+        @Option(names = {"-f", "--follow"}, description = "Keep printing as it comes, until the VM or container is deleted or Ctrl-C.")
         boolean follow;
 
         @Option(names = "--tail", paramLabel = "N", description = "Only the last N lines (then, with -f, what comes next).")
@@ -76,7 +76,7 @@ final class MiscCommands {
 
         @Override
         public Integer call() {
-            var ref = Ref.parseNamed(spec.commandLine(), args, Kinds.VM);
+            var ref = Ref.parseNamed(spec.commandLine(), args, Kinds.VM, Kinds.CONTAINER);
             if (tail != null && tail < 0) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--tail must be 0 or more, not " + tail + ".");
             }
@@ -87,8 +87,56 @@ final class MiscCommands {
             if (tail != null) {
                 query.put("tailLines", String.valueOf(tail));
             }
-            options.client().streamText(ref.path() + "/console", query, spec.commandLine().getOut());
+            options.client().streamText(ref.path() + (ref.kind() == Kinds.CONTAINER ? "/logs" : "/console"), query,
+                    spec.commandLine().getOut());
             return 0;
+        }
+    }
+
+    @Command(name = "exec", description = "Run a command in a running container and print its output; exits with its exit code.",
+            footer = {"", "No terminal and no input (-it is not supported yet).", "", "Examples:",
+                    "  corral exec container/web -- ls -l /", "  corral exec container/web --timeout 60 -- sh -c 'du -s /var'"})
+    static final class Exec implements Callable<Integer> {
+        @Mixin
+        ClientOptions options;
+
+        @Parameters(index = "0", paramLabel = "container/NAME")
+        String target;
+
+        @Parameters(index = "1..*", paramLabel = "COMMAND", description = "The command and its arguments (after --).")
+        List<String> command;
+
+        @Option(names = "--timeout", paramLabel = "SECONDS", description = "Kill the command after this long (default 30, at most 600).")
+        Integer timeout;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            var ref = Ref.parseNamed(spec.commandLine(), List.of(target), Kinds.CONTAINER);
+            if (command == null || command.isEmpty()) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "Give the command to run after --, e.g. corral exec "
+                        + ref.display() + " -- ls /");
+            }
+            var body = dev.corral.cli.client.CorralClient.JSON.createObjectNode();
+            body.set("command", dev.corral.cli.client.CorralClient.JSON.valueToTree(command));
+            if (timeout != null) {
+                body.put("timeoutSeconds", timeout);
+            }
+            var result = options.client().send("POST", ref.path() + "/exec", ref.projectQuery(options), body, Map.of()).body();
+            var out = spec.commandLine().getOut();
+            out.print(result.path("output").asText(""));
+            out.flush();
+            if (result.path("truncated").asBoolean(false)) {
+                spec.commandLine().getErr().println("warning: the output was cut after its first MiB");
+            }
+            if (result.path("timedOut").asBoolean(false)) {
+                spec.commandLine().getErr().println("error: the command ran past its timeout and was killed");
+                spec.commandLine().getErr().flush();
+            }
+            // Its own exit code, as kubectl exec does; 255 at most.
+            return Math.min(255, Math.max(0, result.path("exitCode").asInt(1)));
         }
     }
 

@@ -76,6 +76,44 @@ class LogsCommandTest {
     }
 
     @Test
+    void aContainersLogsComeFromItsLogsEndpoint() throws IOException {
+        String url = serve(exchange -> text(exchange, "hello from a job\n"));
+
+        int exit = run(out, "logs", "container/job", "--server", url);
+
+        assertThat(exit).isEqualTo(Corral.EXIT_OK);
+        assertThat(out.toString()).isEqualTo("hello from a job\n");
+        assertThat(requests).containsExactly("/v1/containers/job/logs?project=default");
+    }
+
+    @Test
+    void execPrintsTheOutputAndExitsWithTheCommandsExitCode() throws IOException {
+        var bodies = new CopyOnWriteArrayList<String>();
+        String url = serve(exchange -> {
+            bodies.add(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+            byte[] bytes = "{\"exitCode\": 7, \"output\": \"to stderr\\n\", \"truncated\": false, \"timedOut\": false}"
+                    .getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set("Content-Type", "application/json");
+            exchange.sendResponseHeaders(200, bytes.length);
+            exchange.getResponseBody().write(bytes);
+        });
+
+        int exit = run(out, "exec", "container/web", "--server", url, "--", "sh", "-c", "exit 7");
+
+        assertThat(exit).isEqualTo(7);
+        assertThat(out.toString()).isEqualTo("to stderr\n");
+        assertThat(requests).containsExactly("/v1/containers/web/exec?project=default");
+        assertThat(bodies).singleElement().asString().contains("\"command\":[\"sh\",\"-c\",\"exit 7\"]");
+    }
+
+    @Test
+    void execIsOnlyForContainers() {
+        int exit = run(out, "exec", "vm/web-1", "--server", "http://127.0.0.1:9", "--", "ls");
+        assertThat(exit).isEqualTo(Corral.EXIT_USAGE);
+        assertThat(err.toString()).isEqualTo("error: 'exec' does not apply to vms.\n");
+    }
+
+    @Test
     void followPrintsEachPieceAsItArrives() throws IOException {
         var printedFirst = new CountDownLatch(1);
         var stdout = new StringWriter() {

@@ -81,6 +81,29 @@ final class Api {
         return name;
     }
 
+    /** Uploads {@code content} (200 when it is there already) and returns its sha256. */
+    static String put(byte[] content) {
+        return given().contentType("application/octet-stream").body(content).post("/v1/blobs").then()
+                .statusCode(org.hamcrest.Matchers.oneOf(200, 201)).extract().path("sha256");
+    }
+
+    /**
+     * A container image: a gzip'd layer (the bytes are not looked into by the control plane) and a config; returns
+     * the Image's name.
+     */
+    static String containerImage(String entrypointJson) {
+        String name = unique("ctimg");
+        String layer = put(("layer of " + name).getBytes());
+        String config = put(("""
+                {"architecture": "amd64", "os": "linux", "config": {"Entrypoint": %s, "Env": ["PATH=/bin"], "User": "1000:1000"},
+                 "rootfs": {"type": "layers", "diff_ids": ["sha256:%s"]}}""".formatted(entrypointJson, "ab".repeat(32))).getBytes());
+        json().body("""
+                {"metadata": {"name": "%s"}, "spec": {"container": {"config": {"sha256": "%s"},
+                 "layers": [{"sha256": "%s", "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip"}]}}}"""
+                .formatted(name, config, layer)).post("/v1/images").then().statusCode(201);
+        return name;
+    }
+
     static String vmBody(String name, String image, int vcpus, long memoryMiB, String pool, String extraSpec) {
         return """
                 {"metadata": {"name": "%s", "labels": {"app": "test"}},

@@ -1,6 +1,8 @@
 package dev.corral.controlplane;
 
+import static dev.corral.controlplane.Api.containerImage;
 import static dev.corral.controlplane.Api.json;
+import static dev.corral.controlplane.Api.put;
 import static dev.corral.controlplane.Api.registerNode;
 import static dev.corral.controlplane.Api.unique;
 import static io.restassured.RestAssured.given;
@@ -15,11 +17,17 @@ import org.junit.jupiter.api.Test;
 class ContainerApiIT {
 
     private final String pool = unique("pool");
+    private String image;
+
+    @org.junit.jupiter.api.BeforeEach
+    void importAnImage() {
+        image = containerImage("[\"/bin/sh\"]");
+    }
 
     private String body(String name, String cpus) {
         return """
-                {"metadata": {"name": "%s"}, "spec": {"image": "docker.io/library/busybox:1.36", "command": ["sh", "-c", "sleep 1d"],
-                 "env": {"GREETING": "hi"}, %s "nodeSelector": {"pool": "%s"}}}""".formatted(name, cpus, pool);
+                {"metadata": {"name": "%s"}, "spec": {"image": "%s", "command": ["sh", "-c", "sleep 1d"],
+                 "env": {"GREETING": "hi"}, %s "nodeSelector": {"pool": "%s"}}}""".formatted(name, image, cpus, pool);
     }
 
     @Test
@@ -32,6 +40,9 @@ class ContainerApiIT {
                 .body("spec.memoryMiB", equalTo(256))
                 .body("spec.restartPolicy", equalTo("Always"))
                 .body("spec.stopTimeoutSeconds", equalTo(10))
+                .body("spec.pidsLimit", equalTo(1024))
+                .body("spec.network", equalTo("none"))
+                .body("spec.readOnlyRootFilesystem", equalTo(false))
                 .body("status.phase", equalTo("Scheduled"))
                 .body("status.node", equalTo(node))
                 .body("status.resources.vcpus", equalTo(0.5f));
@@ -55,5 +66,97 @@ class ContainerApiIT {
                 .body("errors.field", hasItem("spec.image"))
                 .body("errors.field", hasItem("spec.cpus"))
                 .body("errors.field", hasItem("spec.env"));
+    }
+
+    @Test
+    void anImportedImageHasWhatItsConfigSays() {
+        String name = containerImage("[\"/bin/httpd\", \"-f\"]");
+        given().get("/v1/images/" + name).then().statusCode(200)
+                .body("spec.container.entrypoint", equalTo(java.util.List.of("/bin/httpd", "-f")))
+                .body("spec.container.env", equalTo(java.util.List.of("PATH=/bin")))
+                .body("spec.container.user", equalTo("1000:1000"))
+                .body("spec.container.layers[0].diffId", equalTo("sha256:" + "ab".repeat(32)))
+                .body("spec.container.layers[0].size", org.hamcrest.Matchers.greaterThan(0))
+                .body("spec.container.config.size", org.hamcrest.Matchers.greaterThan(0));
+    }
+
+    private static String imageBody(String name, String config, String layer, String mediaType) {
+        return """
+                {"metadata": {"name": "%s"}, "spec": {"container": {"config": {"sha256": "%s"},
+                 "layers": [{"sha256": "%s", "mediaType": "%s"}]}}}""".formatted(name, config, layer, mediaType);
+    }
+
+    @Test
+    void badContainerImagesAreRefusedAndNothingIsCreated() {
+        String layer = put("a layer".getBytes());
+        String windows = put("""
+                {"architecture": "amd64", "os": "windows", "rootfs": {"type": "layers", "diff_ids": ["sha256:%s"]}}""".formatted("cd".repeat(32)).getBytes());
+        String twoDiffs = put("""
+                {"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": ["sha256:%s", "sha256:%s"]}}"""
+                .formatted("cd".repeat(32), "ef".repeat(32)).getBytes());
+        String plainTar = put("""
+                {"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": ["sha256:%s"]}}""".formatted("cd".repeat(32)).getBytes());
+        String name = unique("bad");
+        json().body(imageBody(name, windows, layer, "application/vnd.oci.image.layer.v1.tar+gzip")).post("/v1/images").then().statusCode(422)
+                .contentType("application/problem+json").body("detail", containsString("the image is for windows/amd64"));
+        json().body(imageBody(name, twoDiffs, layer, "application/vnd.oci.image.layer.v1.tar+gzip")).post("/v1/images").then().statusCode(422)
+                .body("detail", containsString("the image has 1 layers but its config lists 2 diff_ids"));
+        json().body(imageBody(name, plainTar, layer, "application/vnd.oci.image.layer.v1.tar")).post("/v1/images").then().statusCode(422)
+                .body("detail", containsString("its diff_id must be sha256:" + layer));
+        json().body(imageBody(name, plainTar, "0".repeat(64), "application/vnd.oci.image.layer.v1.tar+gzip")).post("/v1/images").then()
+                .statusCode(422).body("detail", containsString("which was never uploaded"));
+        json().body(imageBody(name, plainTar, layer, "application/vnd.oci.image.layer.v1.tar+zstd")).post("/v1/images").then().statusCode(400)
+                .body("errors.field", hasItem("spec.container.layers[0].mediaType"));
+        given().get("/v1/images/" + name).then().statusCode(404);
+    }
+
+    @Test
+    void aContainerNeedsAnExistingContainerImageThatSaysWhatToRun() {
+        json().body("""
+                {"metadata": {"name": "%s"}, "spec": {"image": "nosuchimage"}}""".formatted(unique("c"))).post("/v1/containers").then()
+                .statusCode(422).body("detail", containsString("does not exist in project default: import it first"));
+        json().body("""
+                {"metadata": {"name": "%s"}, "spec": {"image": "%s"}}""".formatted(unique("c"), Api.image())).post("/v1/containers").then()
+                .statusCode(422).body("detail", containsString("is a VM image"));
+        String silent = containerImage("null");
+        json().body("""
+                {"metadata": {"name": "%s"}, "spec": {"image": "%s"}}""".formatted(unique("c"), silent)).post("/v1/containers").then()
+                .statusCode(422).body("detail", containsString("says nothing to run (no Entrypoint or Cmd): give spec.command"));
+        json().body("""
+                {"metadata": {"name": "%s"}, "spec": {"image": "%s", "network": "host", "pidsLimit": 0, "workingDir": "tmp"}}"""
+                .formatted(unique("c"), silent)).post("/v1/containers").then().statusCode(400)
+                .body("errors.field", hasItem("spec.network"))
+                .body("errors.field", hasItem("spec.pidsLimit"))
+                .body("errors.field", hasItem("spec.workingDir"));
+    }
+
+    @Test
+    void anAttachedContainerGetsAnAddressOfItsNodesSubnet() {
+        String subnet = Api.uniqueSubnet();
+        String node = unique("net");
+        Api.registerNodeWithSubnet(node, pool, subnet).then().statusCode(org.hamcrest.Matchers.oneOf(200, 201));
+        String name = unique("c");
+        json().body("""
+                {"metadata": {"name": "%s"}, "spec": {"image": "%s", "network": "attached", "nodeSelector": {"pool": "%s"}}}"""
+                .formatted(name, image, pool)).post("/v1/containers").then().statusCode(201)
+                .body("status.phase", equalTo("Scheduled"))
+                .body("status.node", equalTo(node))
+                .body("status.network.subnet", equalTo(subnet))
+                .body("status.network.ip", org.hamcrest.Matchers.startsWith(subnet.substring(0, subnet.lastIndexOf('.'))));
+        given().delete("/v1/containers/" + name).then().statusCode(200);
+    }
+
+    @Test
+    void logsAndExecNeedAPlacedContainer() {
+        String name = unique("c");
+        json().body("""
+                {"metadata": {"name": "%s"}, "spec": {"image": "%s", "nodeSelector": {"pool": "%s"}}}"""
+                .formatted(name, image, unique("nowhere"))).post("/v1/containers").then().statusCode(201)
+                .body("status.phase", equalTo("Pending"));
+        given().get("/v1/containers/" + name + "/logs").then().statusCode(409)
+                .body("detail", containsString("is not placed on a node yet"));
+        json().body("{\"command\": [\"ls\"]}").post("/v1/containers/" + name + "/exec").then().statusCode(409);
+        json().body("{\"command\": []}").post("/v1/containers/" + name + "/exec").then().statusCode(400);
+        given().delete("/v1/containers/" + name).then().statusCode(200);
     }
 }

@@ -5,6 +5,7 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.Map;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -12,6 +13,9 @@ import jakarta.enterprise.event.Observes;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.corral.agent.config.AgentConfig;
+import dev.corral.agent.container.Cgroups;
+import dev.corral.agent.container.ContainerRuntime;
+import dev.corral.agent.container.LayerStore;
 import dev.corral.agent.controlplane.AssignmentWatcher;
 import dev.corral.agent.controlplane.ControlPlaneClient;
 import dev.corral.agent.controlplane.NodeRegistration;
@@ -55,6 +59,7 @@ public class NodeAgent {
     private Consoles consoles;
     private Reconciler reconciler;
     private AssignmentWatcher watcher;
+    private ContainerRuntime containers;
 
     private final NodeNetwork network;
 
@@ -84,7 +89,9 @@ public class NodeAgent {
         var accelerator = EngineRuntime.accelerator(VmAccelerator.parse(config.accelerator()), inventory.accelerator().accelerator());
         var cache = new ImageCache(state.resolve("images"), client::downloadBlob);
         var vmNetwork = network.get();
-        var runtime = new EngineRuntime(client::image, cache, accelerator, new VmDisks(state.resolve("vms"), cache), vmNetwork);
+        var engine = new EngineRuntime(client::image, cache, accelerator, new VmDisks(state.resolve("vms"), cache), vmNetwork);
+        containers = containerRuntime(state, client, cache, vmNetwork);
+        var runtime = new KindRuntimes(Map.of("VM", engine, "Container", containers));
         // In the background, at low priority: the agent is ready at once, and the first VM finds the engine loaded.
         Thread.ofPlatform().daemon().priority(Thread.MIN_PRIORITY).name("corral-engine-preload").start(() -> {
             long t0 = System.nanoTime();
@@ -94,9 +101,32 @@ public class NodeAgent {
         });
         reconciler = new Reconciler(ledger, events, runtime, consoles, 2);
         watcher = new AssignmentWatcher(client, node, registration::registered, reconciler, config.resyncInterval());
-        LOG.infof("Node agent for %s: state in %s, lifecycle events to Kafka at %s, VMs run by %s (corral.agent.accelerator %s on a %s host), VM network %s",
+        LOG.infof("Node agent for %s: state in %s, lifecycle events to Kafka at %s, VMs run by %s (corral.agent.accelerator %s on a %s host), VM network %s, containers run by %s",
                 node, state, config.kafkaBootstrapServers(), accelerator.wireName(), config.accelerator(),
-                inventory.accelerator().accelerator().wireName(), vmNetwork.subnet().map(Object::toString).orElse("none"));
+                inventory.accelerator().accelerator().wireName(), vmNetwork.subnet().map(Object::toString).orElse("none"),
+                containers.describe());
+    }
+
+    /** The container runtime over this node's cgroups; what an earlier agent process left running is removed first. */
+    private ContainerRuntime containerRuntime(java.nio.file.Path state, ControlPlaneClient client, ImageCache cache,
+            dev.corral.agent.runtime.VmNetwork vmNetwork) {
+        var settings = config.containers();
+        Cgroups cgroups = null;
+        try {
+            cgroups = Cgroups.detect(settings.cgroupRoot());
+        } catch (java.io.IOException e) {
+            LOG.warnf("containers cannot run on this node: %s", e.getMessage());
+        }
+        var layers = new LayerStore(state.resolve("layers"), cache, settings.maxLayerBytes());
+        var runtime = new ContainerRuntime(client::image, layers, state.resolve("containers"),
+                ContainerRuntime.chooseRuntime(settings.runtime(), cgroups), cgroups, vmNetwork, json);
+        runtime.cleanUpLeftovers();
+        return runtime;
+    }
+
+    /** Runs containers on this node (exec). */
+    public ContainerRuntime containers() {
+        return containers;
     }
 
     /**

@@ -197,8 +197,13 @@ public final class CorralClient {
 
     /** Uploads a file to the blob store; returns {sha256, size}. */
     public Answer upload(Path file) {
+        return upload(file, null);
+    }
+
+    /** Uploads a file to the blob store, which refuses it unless its sha256 is {@code sha256} (when given). */
+    public Answer upload(Path file, String sha256) {
         try {
-            var request = request("/v1/blobs", Map.of()).timeout(Duration.ofMinutes(10))
+            var request = request("/v1/blobs", sha256 == null ? Map.of() : Map.of("sha256", sha256)).timeout(Duration.ofMinutes(10))
                     .header("Content-Type", "application/octet-stream").header("Accept", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofFile(file)).build();
             return answer(exchange(request, HttpResponse.BodyHandlers.ofByteArray()));

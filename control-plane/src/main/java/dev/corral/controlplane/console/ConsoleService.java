@@ -50,7 +50,16 @@ public class ConsoleService {
      * @throws UnavailableException the node has no agent endpoint, or its agent cannot be reached or failed
      */
     public AgentConsole open(String project, String vmName, ConsoleQuery query) {
-        var vm = placedVm(project, vmName);
+        return open(Vm.KIND, project, vmName, query);
+    }
+
+    /**
+     * Opens the console of a VM, or the logs (stdout and stderr) of a Container, at its node's agent.
+     *
+     * @param kind {@code VM} or {@code Container}
+     */
+    public AgentConsole open(String kind, String project, String vmName, ConsoleQuery query) {
+        var vm = placed(kind, project, vmName);
         String nodeName = vm.node();
         URI endpoint = agentEndpoint(nodeName);
         URI uri = consoleUri(endpoint, vm, query);
@@ -76,10 +85,62 @@ public class ConsoleService {
         String detail = agentDetail(response);
         if (status == 404) {
             throw new NotFoundException(detail != null ? detail
-                    : "The agent of node " + nodeName + " has no console for VM '" + vmName + "' (uid " + vm.uid() + ").");
+                    : "The agent of node " + nodeName + " has no console for " + kind + " '" + vmName + "' (uid " + vm.uid() + ").");
         }
         throw new UnavailableException("The agent of node " + nodeName + " answered HTTP " + status
-                + " for the console of VM '" + vmName + "'" + (detail != null ? ": " + detail : "."));
+                + " for the console of " + kind + " '" + vmName + "'" + (detail != null ? ": " + detail : "."));
+    }
+
+    /** The longest an exec may run: the agent answers when it ends. */
+    private static final int MAX_EXEC_SECONDS = 600;
+
+    /**
+     * Runs a process in a running container, at its node's agent ({@code POST {agentEndpoint}/v1/workloads/{uid}/exec}),
+     * and answers how it ended. The agent's problem (409 not running, 400 bad command) is passed on as it is.
+     */
+    public dev.corral.api.ExecResult exec(String project, String name, dev.corral.api.ExecRequest exec) {
+        if (exec == null || exec.command() == null || exec.command().isEmpty() || exec.command().contains(null)
+                || exec.command().getFirst().isEmpty()) {
+            throw dev.corral.controlplane.problem.InvalidException.field("command", "is required: the program and its arguments");
+        }
+        int timeout = exec.timeoutSeconds() == null ? 30 : exec.timeoutSeconds();
+        if (timeout < 1 || timeout > MAX_EXEC_SECONDS) {
+            throw dev.corral.controlplane.problem.InvalidException.field("timeoutSeconds", "must be between 1 and " + MAX_EXEC_SECONDS);
+        }
+        var container = placed(dev.corral.api.Container.KIND, project, name);
+        String nodeName = container.node();
+        URI endpoint = agentEndpoint(nodeName);
+        URI uri = URI.create(endpoint.toString().replaceAll("/+$", "") + "/v1/workloads/" + container.uid() + "/exec");
+        HttpResponse<byte[]> response;
+        try {
+            var body = json.writeValueAsBytes(new dev.corral.api.ExecRequest(exec.command(), timeout));
+            response = http.send(HttpRequest.newBuilder(uri).POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                    .header("Content-Type", "application/json").header("Accept", "application/json, " + Problem.MEDIA_TYPE)
+                    .timeout(config.agentResponseTimeout().plusSeconds(timeout)).build(), HttpResponse.BodyHandlers.ofByteArray());
+        } catch (IOException e) {
+            throw new UnavailableException("The agent of node " + nodeName + " at " + endpoint + " cannot be reached: " + reason(e) + ".", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new UnavailableException("Interrupted while waiting for the agent of node " + nodeName + ".", e);
+        }
+        int status = response.statusCode();
+        try {
+            if (status == 200) {
+                return json.readValue(response.body(), dev.corral.api.ExecResult.class);
+            }
+            var problem = json.readTree(response.body()).path("detail").asText(null);
+            String detail = problem != null ? problem : "the agent of node " + nodeName + " answered HTTP " + status;
+            throw switch (status) {
+                case 400 -> new dev.corral.controlplane.problem.InvalidException(detail, java.util.List.of());
+                case 404 -> new NotFoundException(detail);
+                case 409 -> ConflictException.of(detail);
+                default -> new UnavailableException("The agent of node " + nodeName + " could not run the command in Container '"
+                        + name + "': " + detail, null);
+            };
+        } catch (IOException e) {
+            throw new UnavailableException("The agent of node " + nodeName + " answered the exec in Container '" + name
+                    + "' with HTTP " + status + " and a body that is not JSON.", e);
+        }
     }
 
     /**
@@ -111,10 +172,14 @@ public class ConsoleService {
     }
 
     private StoredObject placedVm(String project, String vmName) {
-        var vm = store.find(Vm.KIND, project, vmName).orElseThrow(() -> new NotFoundException(Vm.KIND, vmName));
+        return placed(Vm.KIND, project, vmName);
+    }
+
+    private StoredObject placed(String kind, String project, String vmName) {
+        var vm = store.find(kind, project, vmName).orElseThrow(() -> new NotFoundException(kind, vmName));
         if (vm.node() == null) {
-            throw ConflictException.of("VM '" + vmName + "' is not placed on a node yet (its phase is " + phase(vm)
-                    + "), so it has no console.");
+            throw ConflictException.of(kind + " '" + vmName + "' is not placed on a node yet (its phase is " + phase(vm)
+                    + "), so it has no " + (kind.equals(Vm.KIND) ? "console." : "logs and runs no process."));
         }
         return vm;
     }

@@ -7,11 +7,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.corral.api.Container;
+import dev.corral.api.Image;
 import dev.corral.api.Problem;
 import dev.corral.api.Resources;
 import dev.corral.controlplane.event.EventService;
 import dev.corral.controlplane.idempotency.IdempotencyService;
 import dev.corral.controlplane.instancetype.InstanceTypeService;
+import dev.corral.controlplane.problem.UnprocessableException;
 import dev.corral.controlplane.scheduling.Ledger;
 import dev.corral.controlplane.scheduling.Scheduler;
 import dev.corral.controlplane.store.ResourceStore;
@@ -19,15 +21,17 @@ import dev.corral.controlplane.store.StoredObject;
 import dev.corral.controlplane.workload.WorkloadService;
 import jakarta.inject.Singleton;
 
-/** OCI containers: the same life cycle and scheduler as VMs (the runtime arrives with the agent). */
+/** OCI containers: the same life cycle and scheduler as VMs; nodes run them with runc (docs/0007-containers.md). */
 @Singleton
 public class ContainerService extends WorkloadService {
 
     public static final double DEFAULT_CPUS = 1.0;
     public static final long DEFAULT_MEMORY_MIB = 256;
+    public static final int DEFAULT_PIDS_LIMIT = 1024;
     private static final Pattern IMAGE = Pattern.compile("[a-z0-9]+([._/:@-][A-Za-z0-9_.-]+)*");
     private static final Pattern ENV = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
-    private static final List<String> PLACEMENT_FIELDS = List.of("image", "cpus", "memoryMiB", "nodeSelector", "antiAffinityGroup");
+    private static final List<String> PLACEMENT_FIELDS = List.of("image", "cpus", "memoryMiB", "nodeSelector", "antiAffinityGroup",
+            "network");
 
     ContainerService(ResourceStore store, EventService events, IdempotencyService idempotency, ObjectMapper json, Ledger ledger,
             Scheduler scheduler) {
@@ -53,9 +57,27 @@ public class ContainerService extends WorkloadService {
     protected JsonNode checkSpec(String project, JsonNode specNode, List<Problem.FieldError> errors) {
         var spec = json.convertValue(specNode, Container.Spec.class);
         if (spec.image() == null || spec.image().isBlank()) {
-            errors.add(new Problem.FieldError("spec.image", "is required: an OCI image reference such as docker.io/library/busybox:1.36"));
+            errors.add(new Problem.FieldError("spec.image", "is required: the name of an Image holding a container image (corral image import)"));
         } else if (spec.image().length() > 255 || !IMAGE.matcher(spec.image()).matches()) {
-            errors.add(new Problem.FieldError("spec.image", "'" + spec.image() + "' is not an OCI image reference"));
+            errors.add(new Problem.FieldError("spec.image", "'" + spec.image() + "' is not an Image name"));
+        }
+        if (spec.command() != null && (spec.command().isEmpty() || spec.command().stream().anyMatch(a -> a == null))) {
+            errors.add(new Problem.FieldError("spec.command", "must hold the program and its arguments, none of them null"));
+        }
+        if (spec.args() != null && spec.args().stream().anyMatch(a -> a == null)) {
+            errors.add(new Problem.FieldError("spec.args", "must not hold null"));
+        }
+        if (spec.workingDir() != null && !spec.workingDir().startsWith("/")) {
+            errors.add(new Problem.FieldError("spec.workingDir", "must be an absolute path"));
+        }
+        int pids = spec.pidsLimit() == null ? DEFAULT_PIDS_LIMIT : spec.pidsLimit();
+        if (pids < 1 || pids > 1 << 22) {
+            errors.add(new Problem.FieldError("spec.pidsLimit", "must be between 1 and " + (1 << 22)));
+        }
+        String network = spec.network() == null ? "none" : spec.network();
+        if (!network.equals("none") && !network.equals("attached")) {
+            errors.add(new Problem.FieldError("spec.network", "must be none (its own network namespace with only loopback) "
+                    + "or attached (an address on its node's network, like an attached VM)"));
         }
         double cpus = spec.cpus() == null ? DEFAULT_CPUS : spec.cpus();
         if (cpus < 0.01 || cpus > InstanceTypeService.MAX_VCPUS) {
@@ -72,7 +94,27 @@ public class ContainerService extends WorkloadService {
         var normalized = (ObjectNode) json.valueToTree(spec);
         normalized.put("cpus", cpus);
         normalized.put("memoryMiB", memory);
+        normalized.put("pidsLimit", pids);
+        normalized.put("network", network);
+        normalized.put("readOnlyRootFilesystem", Boolean.TRUE.equals(spec.readOnlyRootFilesystem()));
         checkCommon(normalized, "Always", 10, errors);
+        if (errors.isEmpty()) {
+            // Well formed: now the image it names must exist, hold a container image, and say what to run.
+            var image = store.find(Image.KIND, project, spec.image()).map(o -> json.convertValue(o.spec(), Image.Spec.class))
+                    .orElseThrow(() -> new UnprocessableException("spec.image", "names no Image of project " + project,
+                            "spec.image names Image '" + spec.image() + "', which does not exist in project " + project
+                                    + ": import it first (corral image import FILE)."));
+            if (image.container() == null) {
+                throw new UnprocessableException("spec.image", "is a VM image", "spec.image names Image '" + spec.image()
+                        + "', which is a VM image (a kernel), not a container image.");
+            }
+            boolean command = spec.command() != null || image.container().entrypoint() != null
+                    || (spec.args() != null && !spec.args().isEmpty()) || image.container().cmd() != null;
+            if (!command) {
+                throw new UnprocessableException("spec.command", "is required: image '" + spec.image() + "' has no Entrypoint or Cmd",
+                        "Image '" + spec.image() + "' says nothing to run (no Entrypoint or Cmd): give spec.command.");
+            }
+        }
         return normalized;
     }
 

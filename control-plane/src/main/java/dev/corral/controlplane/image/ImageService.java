@@ -41,6 +41,9 @@ public class ImageService extends KindService {
     @Override
     protected JsonNode checkSpec(String project, JsonNode specNode, List<Problem.FieldError> errors) {
         var spec = json.convertValue(specNode, Image.Spec.class);
+        if (spec.container() != null) {
+            return checkContainer(spec, errors);
+        }
         if (spec.kernel() == null || spec.kernel().sha256() == null) {
             errors.add(new Problem.FieldError("spec.kernel.sha256", "is required: upload the kernel to POST /v1/blobs first"));
         }
@@ -64,6 +67,61 @@ public class ImageService extends KindService {
         }
         return json.valueToTree(new Image.Spec(resolve("spec.kernel", spec.kernel()), resolve("spec.initrd", spec.initrd()),
                 resolveDisk(spec.disk()), spec.cmdline(), arch));
+    }
+
+    /**
+     * An OCI container image: its config and layers must be uploaded blobs; the config is read and must be a
+     * linux/amd64 image whose diff_ids match the layers. What it says (diff ids, Entrypoint, Cmd, Env, WorkingDir,
+     * User) is filled in, replacing whatever a client sent for those.
+     */
+    private JsonNode checkContainer(Image.Spec spec, List<Problem.FieldError> errors) {
+        if (spec.kernel() != null || spec.initrd() != null || spec.disk() != null || spec.cmdline() != null) {
+            errors.add(new Problem.FieldError("spec.container", "an Image is either a container image or a VM image: give no kernel, initrd, disk or cmdline with it"));
+        }
+        String arch = spec.architecture() == null ? "x86_64" : spec.architecture();
+        if (!arch.equals("x86_64")) {
+            errors.add(new Problem.FieldError("spec.architecture", "must be x86_64"));
+        }
+        var c = spec.container();
+        if (c.config() == null || c.config().sha256() == null) {
+            errors.add(new Problem.FieldError("spec.container.config.sha256", "is required: upload the image config to POST /v1/blobs first"));
+        }
+        if (c.layers() == null || c.layers().isEmpty()) {
+            errors.add(new Problem.FieldError("spec.container.layers", "is required: at least one layer"));
+        } else if (c.layers().size() > 127) {
+            errors.add(new Problem.FieldError("spec.container.layers", "must hold at most 127 layers"));
+        } else {
+            for (int i = 0; i < c.layers().size(); i++) {
+                var layer = c.layers().get(i);
+                if (layer == null || layer.sha256() == null) {
+                    errors.add(new Problem.FieldError("spec.container.layers[" + i + "].sha256", "is required"));
+                } else if (layer.mediaType() == null || !OciImageConfig.LAYER_MEDIA_TYPES.contains(layer.mediaType())) {
+                    errors.add(new Problem.FieldError("spec.container.layers[" + i + "].mediaType", "must be one of "
+                            + new java.util.TreeSet<>(OciImageConfig.LAYER_MEDIA_TYPES) + " (zstd layers are not supported)"));
+                }
+            }
+        }
+        if (!errors.isEmpty()) {
+            return json.valueToTree(spec);
+        }
+        var config = resolve("spec.container.config", c.config());
+        if (config.size() > OciImageConfig.MAX_BYTES) {
+            throw new UnprocessableException("spec.container.config", "is " + config.size() + " bytes, more than an image config may be",
+                    "spec.container.config names blob " + config.sha256() + " of " + config.size() + " bytes: an image config is at most "
+                            + OciImageConfig.MAX_BYTES + " bytes.");
+        }
+        var layers = new java.util.ArrayList<Image.Layer>();
+        for (int i = 0; i < c.layers().size(); i++) {
+            var layer = c.layers().get(i);
+            var blob = resolve("spec.container.layers[" + i + "]", new Image.BlobRef(layer.sha256(), null));
+            layers.add(new Image.Layer(blob.sha256(), blob.size(), layer.mediaType(), null));
+        }
+        try {
+            var image = OciImageConfig.read(json, blobs.content(config.sha256()), config, layers);
+            return json.valueToTree(new Image.Spec(null, null, null, null, arch, image));
+        } catch (OciImageConfig.NotUsableException e) {
+            throw new UnprocessableException("spec.container.config", e.getMessage(), "spec.container.config: " + e.getMessage() + ".");
+        }
     }
 
     /**

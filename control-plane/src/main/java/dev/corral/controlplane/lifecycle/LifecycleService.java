@@ -70,6 +70,11 @@ public class LifecycleService {
             } else if (action.equals("starting")) {
                 updated = updated.withAccelerator(null); // a new run: its node says what runs it once it runs
             }
+            if (data.exitCode() != null) {
+                updated = updated.withExitCode(data.exitCode());
+            } else if (action.equals("starting")) {
+                updated = updated.withExitCode(null); // a container's new run has not ended yet
+            }
             boolean failed = phase.equals("Failed");
             if (!action.equals("exists") || !phase.equals(status.phase())) {
                 events.record(workload, failed ? "Warning" : "Normal", reason, message);

@@ -37,6 +37,25 @@ class UsageFoldTest {
     }
 
     @Test
+    void aContainerIsMeteredByItsCpuAndMemoryLimitsUntilItsProcessEnds() {
+        var events = new ArrayList<UsageEvent>();
+        String[] actions = {"scheduled", "starting", "running", "failed", "deleted"};
+        long[] at = {0, 1, 2, 102, 110};
+        for (int i = 0; i < actions.length; i++) {
+            events.add(new UsageEvent("c-" + (i + 1), actions[i], "c", "Container", "job", "p", i + 1, T0.plusSeconds(at[i]), 0.5, 64,
+                    Map.of()));
+        }
+        var r = UsageFold.fold(MeterState.first(events.getFirst()), events, false);
+        var running = r.closed().stream().filter(v -> v.phase() == Phase.Running).toList();
+        assertThat(running).singleElement().satisfies(v -> {
+            assertThat(v.kind()).isEqualTo("Container");
+            assertThat(v.vcpus()).isEqualTo(0.5);
+            assertThat(v.memoryMiB()).isEqualTo(64);
+            assertThat(v.end().getEpochSecond() - v.start().getEpochSecond()).isEqualTo(100); // running → failed (OOMKilled)
+        });
+    }
+
+    @Test
     void anEventAheadOfItsPredecessorWaitsAndIsAppliedWhenTheGapFills() {
         var first = UsageFold.fold(none(), List.of(event(1, "scheduled", 0), event(3, "running", 20)), false);
         assertThat(first.pending()).extracting(UsageEvent::sequence).containsExactly(3L);

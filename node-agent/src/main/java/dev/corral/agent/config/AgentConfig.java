@@ -66,6 +66,27 @@ public interface AgentConfig {
     /** The node's VM network. */
     Network network();
 
+    /** How this node runs Containers. */
+    Containers containers();
+
+    /** How this node runs Containers: an OCI runtime over the node's cgroups, and the layer cache. */
+    interface Containers {
+        /**
+         * The OCI runtime: {@code auto} (crun where it is installed and the node has the unified cgroup hierarchy,
+         * which crun needs; runc everywhere else), {@code runc}, {@code crun}, or a path to either.
+         */
+        @WithDefault("auto")
+        String runtime();
+
+        /** Where the node's cgroup file systems are mounted. */
+        @WithDefault("/sys/fs/cgroup")
+        Path cgroupRoot();
+
+        /** The most content one image layer may unpack to; a larger layer is refused. */
+        @WithDefault("8589934592")
+        long maxLayerBytes();
+    }
+
     /** The node's VM network: a bridge whose address is the first of the subnet, the guests' gateway. */
     interface Network {
         /** The Linux bridge the VMs' taps are attached to; created at start-up when missing. */

@@ -122,7 +122,26 @@ public final class AssignmentWatcher implements AutoCloseable {
                 meta.path("project").asText(), meta.path("generation").asLong(1), resources.path("vcpus").asDouble(),
                 resources.path("memoryMiB").asLong(), spec.path("image").asText(null), spec.path("cmdline").asText(null), running,
                 spec.path("restartRequestedAt").asText(""), devices, status.path("eventSequence").asLong(0), stopGraceSeconds(spec),
-                disks(spec.path("disks")), network(spec, status), diskGiB.isIntegralNumber() ? diskGiB.asLong() : null));
+                disks(spec.path("disks")), network(spec, status), diskGiB.isIntegralNumber() ? diskGiB.asLong() : null,
+                "Container".equals(kind) ? container(spec) : null));
+    }
+
+    /** A Container's process options; the control plane has defaulted pidsLimit and readOnlyRootFilesystem. */
+    static Desired.ContainerSpec container(JsonNode spec) {
+        var env = new java.util.LinkedHashMap<String, String>();
+        spec.path("env").properties().forEach(e -> env.put(e.getKey(), e.getValue().asText()));
+        return new Desired.ContainerSpec(strings(spec.path("command")), strings(spec.path("args")), env.isEmpty() ? null : env,
+                spec.path("workingDir").asText(null), spec.path("pidsLimit").asLong(1024),
+                spec.path("readOnlyRootFilesystem").asBoolean(false));
+    }
+
+    private static List<String> strings(JsonNode array) {
+        if (!array.isArray()) {
+            return null;
+        }
+        var list = new ArrayList<String>();
+        array.forEach(a -> list.add(a.asText()));
+        return list;
     }
 
     /** {@code spec.disks}: the boot size when it is a number, and each volume that has a name. */

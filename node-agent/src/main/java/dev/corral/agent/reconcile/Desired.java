@@ -21,10 +21,30 @@ import java.util.regex.Pattern;
  * @param network       the VM's place on the node's network ({@code status.network}) when {@code spec.network} is
  *                      {@code attached}; null when it has none
  * @param diskGiB       {@code status.resources.diskGiB}, the disk space billed while the VM exists; null when none
+ * @param container     what a Container's spec asks of its process; null for VMs
  */
 public record Desired(String kind, String uid, String name, String project, long generation, double vcpus, long memoryMiB,
         String image, String cmdline, boolean running, String restartToken, List<String> devices, long appliedSequence,
-        long stopGraceSeconds, Disks disks, Network network, Long diskGiB) {
+        long stopGraceSeconds, Disks disks, Network network, Long diskGiB, ContainerSpec container) {
+
+    /**
+     * A Container's process as its spec asks for it (each part null: the image's).
+     *
+     * @param command replaces the image's Entrypoint
+     * @param args    replaces the image's Cmd
+     * @param env     added to the image's Env
+     */
+    public record ContainerSpec(List<String> command, List<String> args, java.util.Map<String, String> env, String workingDir,
+            long pidsLimit, boolean readOnlyRootFilesystem) {
+    }
+
+    /** Not a container. */
+    public Desired(String kind, String uid, String name, String project, long generation, double vcpus, long memoryMiB,
+            String image, String cmdline, boolean running, String restartToken, List<String> devices, long appliedSequence,
+            long stopGraceSeconds, Disks disks, Network network, Long diskGiB) {
+        this(kind, uid, name, project, generation, vcpus, memoryMiB, image, cmdline, running, restartToken, devices, appliedSequence,
+                stopGraceSeconds, disks, network, diskGiB, null);
+    }
 
     /**
      * A VM's disks as its spec asks for them.

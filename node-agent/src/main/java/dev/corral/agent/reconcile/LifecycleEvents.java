@@ -54,13 +54,24 @@ public final class LifecycleEvents {
      * @return the event's sequence number
      */
     public long publish(Desired workload, String action, long generation, String reason, String message, String accelerator) {
+        return publish(workload, action, generation, reason, message, accelerator, null);
+    }
+
+    /**
+     * Publishes {@code corral.<kind>.<action>} with how a container's process ended ({@code exitCode}; null: not known
+     * or not a container).
+     *
+     * @return the event's sequence number
+     */
+    public long publish(Desired workload, String action, long generation, String reason, String message, String accelerator,
+            Integer exitCode) {
         long sequence = ledger.nextSequence(workload.uid());
         var devices = workload.devices().stream()
                 .map(address -> new AssignedDevice(address, deviceClasses.getOrDefault(address, "other")))
                 .toList();
         var data = new LifecycleData(workload.kind(), workload.uid(), workload.name(), workload.project(), node, sequence,
                 generation, workload.vcpus(), workload.memoryMiB(), devices.isEmpty() ? List.of() : devices, reason, message, accelerator,
-                workload.diskGiB());
+                workload.diskGiB(), exitCode);
         var event = new CloudEvent<>(CloudEvent.SPEC_VERSION, workload.uid() + "-" + sequence, "/corral/nodes/" + node,
                 "corral." + workload.kind().toLowerCase() + "." + action, clock.instant(), workload.subject(), "application/json", data);
         try {

@@ -335,7 +335,8 @@ public final class Reconciler implements AutoCloseable {
             if (AGENT_STOPPED.equals(asked)) {
                 message = "The node agent shut down; the " + entry.get().desired().kind() + " ran inside it.";
             }
-            events.publish(entry.get().desired(), failed ? "failed" : "stopped", observed.generation(), reason, message);
+            events.publish(entry.get().desired(), failed ? "failed" : "stopped", observed.generation(), reason, message, null,
+                    ended.exitCode());
         }
     }
 

@@ -4,7 +4,7 @@ import java.time.Duration;
 
 import dev.corral.engine.devices.legacy.ConsoleSink;
 
-/** Runs workloads on this host: the engine for VMs. The reconciler's only way to touch a running guest. */
+/** Runs workloads on this host: the engine for VMs, runc for containers. The reconciler's only way to touch a running workload. */
 public interface WorkloadRuntime {
 
     /**
@@ -56,9 +56,13 @@ public interface WorkloadRuntime {
      *
      * @param failed true for FAILED (crash, engine failure), false for STOPPED (asked to, or the guest powered off)
      * @param reason one CamelCase word: StopRequested, StopForced, GuestPoweredOff, GuestReset, GuestCrashed,
-     *               EngineFailed
+     *               EngineFailed; for containers Completed, Error, OOMKilled
+     * @param exitCode a container's exit status (128 + signal when killed); null for VMs
      */
-    record Ended(boolean failed, String reason, String message) {
+    record Ended(boolean failed, String reason, String message, Integer exitCode) {
+        public Ended(boolean failed, String reason, String message) {
+            this(failed, reason, message, null);
+        }
     }
 
     /** The workload could not be started; {@code reason} is one CamelCase word for the failed event. */

@@ -77,6 +77,36 @@ public final class IpLinks {
         return details.contains(" tun type tap ") && details.contains(" persist off ");
     }
 
+    /**
+     * A container's interface on the bridge: a veth pair whose {@code host} end is a port of {@code bridge} and whose
+     * other end is {@code eth0} in the network namespace {@code netns} (created here, bound at /run/netns/NAME), with
+     * the address (CIDR form), the route to {@code gateway}, and loopback up.
+     */
+    public void addVethIntoNamespace(String host, String peer, String bridge, String netns, String addressWithPrefix, String gateway)
+            throws IOException {
+        check(run("netns", "add", netns));
+        check(run("link", "add", host, "type", "veth", "peer", "name", peer));
+        check(run("link", "set", peer, "netns", netns));
+        check(run("link", "set", host, "master", bridge, "up"));
+        check(run("-n", netns, "link", "set", peer, "name", "eth0"));
+        check(run("-n", netns, "addr", "add", addressWithPrefix, "dev", "eth0"));
+        check(run("-n", netns, "link", "set", "eth0", "up"));
+        check(run("-n", netns, "link", "set", "lo", "up"));
+        check(run("-n", netns, "route", "add", "default", "via", gateway));
+    }
+
+    /** Whether the network namespace is there (/run/netns/NAME). */
+    public boolean namespaceExists(String netns) {
+        return java.nio.file.Files.exists(java.nio.file.Path.of("/run/netns", netns));
+    }
+
+    /** Deletes the network namespace (the veth end in it, and so its peer, go with it); nothing when there is none. */
+    public void deleteNamespace(String netns) throws IOException {
+        if (namespaceExists(netns)) {
+            check(run("netns", "delete", netns));
+        }
+    }
+
     /** Deletes the link; nothing when it does not exist. */
     public void delete(String link) throws IOException {
         if (exists(link)) {

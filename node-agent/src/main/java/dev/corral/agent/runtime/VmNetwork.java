@@ -89,6 +89,21 @@ public final class VmNetwork {
         return network;
     }
 
+    /** The bridge of the node's network; null when it has none. */
+    public String bridge() {
+        return bridge;
+    }
+
+    /** The links of the node's network; null when it has none. */
+    public IpLinks links() {
+        return links;
+    }
+
+    /** Why the node has no network, or null. */
+    public String problem() {
+        return problem;
+    }
+
     /** The subnet VMs on this node get addresses from; empty when the node has no VM network. */
     public Optional<Subnet> subnet() {
         return Optional.ofNullable(subnet);

@@ -34,6 +34,20 @@ class AssignmentDesiredTest {
     }
 
     @Test
+    void aContainersProcessIsReadFromItsSpec() throws Exception {
+        var object = JSON.readTree("""
+                {"kind": "Container", "metadata": {"uid": "u2", "name": "web", "project": "default", "generation": 1},
+                 "spec": {"image": "busybox", "command": ["httpd", "-f"], "env": {"A": "1"}, "workingDir": "/var/www",
+                          "pidsLimit": 64, "readOnlyRootFilesystem": true, "cpus": 0.5, "memoryMiB": 32},
+                 "status": {"node": "node-a", "resources": {"vcpus": 0.5, "memoryMiB": 32}}}""");
+        var d = AssignmentWatcher.desired("node-a", object).orElseThrow();
+        assertThat(d.container()).isEqualTo(new Desired.ContainerSpec(List.of("httpd", "-f"), null, java.util.Map.of("A", "1"),
+                "/var/www", 64, true));
+        assertThat(d.vcpus()).isEqualTo(0.5);
+        assertThat(read("{\"image\": \"debian\"}", "{\"node\": \"node-a\"}").container()).isNull();
+    }
+
+    @Test
     void aVmWithoutDisksOrNetworkHasNone() throws Exception {
         var d = read("{\"image\": \"debian\"}", "{\"node\": \"node-a\", \"resources\": {\"vcpus\": 1, \"memoryMiB\": 64}}");
         assertThat(d.disks()).isEqualTo(Desired.Disks.NONE);

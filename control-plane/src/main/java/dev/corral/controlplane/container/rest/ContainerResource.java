@@ -1,6 +1,15 @@
 package dev.corral.controlplane.container.rest;
 
 import dev.corral.api.Container;
+import dev.corral.api.ExecRequest;
+import dev.corral.api.ExecResult;
+import dev.corral.controlplane.console.AgentConsole;
+import dev.corral.controlplane.console.ConsoleQuery;
+import dev.corral.controlplane.console.ConsoleService;
+import io.vertx.core.http.HttpServerResponse;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.StreamingOutput;
 import dev.corral.controlplane.container.ContainerService;
 import dev.corral.controlplane.idempotency.IdempotencyService;
 import dev.corral.controlplane.problem.InvalidException;
@@ -26,10 +35,38 @@ import jakarta.ws.rs.core.Response;
 public class ContainerResource extends WorkloadResource {
 
     private final ContainerService service;
+    private final ConsoleService consoles;
 
-    ContainerResource(ContainerService service, ProjectService projects, Lister lister) {
+    ContainerResource(ContainerService service, ConsoleService consoles, ProjectService projects, Lister lister) {
         super(service, projects, lister);
         this.service = service;
+        this.consoles = consoles;
+    }
+
+    /**
+     * What the container's processes wrote to stdout and stderr, proxied from its node's agent, which keeps it in the
+     * same bounded, rotated store as VM consoles. With {@code follow=true} the answer streams until the client or the
+     * agent closes it.
+     */
+    @GET
+    @Path("{name}/logs")
+    @Produces(MediaType.TEXT_PLAIN)
+    public Response logs(@PathParam("name") String name, @QueryParam("project") String project,
+            @QueryParam("follow") String follow, @QueryParam("tailLines") String tailLines, @Context HttpServerResponse http) {
+        var query = ConsoleQuery.parse(follow, tailLines);
+        AgentConsole logs = consoles.open(Container.KIND, projects.require(project), name, query);
+        return Response.ok((StreamingOutput) out -> logs.copyTo(out, http::closed), MediaType.TEXT_PLAIN + ";charset=utf-8")
+                .header("Cache-Control", "no-cache")
+                .header("X-Accel-Buffering", "no")
+                .build();
+    }
+
+    /** Runs a process in the running container (runc exec on its node), without a terminal; answers when it ends. */
+    @POST
+    @Path("{name}/exec")
+    @Consumes(MediaType.APPLICATION_JSON)
+    public ExecResult exec(@PathParam("name") String name, @QueryParam("project") String project, ExecRequest body) {
+        return consoles.exec(projects.require(project), name, body);
     }
 
     @Override

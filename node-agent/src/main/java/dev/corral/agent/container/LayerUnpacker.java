@@ -1,0 +1,230 @@
+package dev.corral.agent.container;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.zip.GZIPInputStream;
+
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+
+/**
+ * Unpacks one OCI layer (a tar, maybe gzip'd) into a directory that overlayfs can use as a lower layer: OCI whiteouts
+ * ({@code .wh.NAME}) become overlayfs whiteouts (a 0:0 character device), an opaque marker ({@code .wh..wh..opq})
+ * marks its directory {@code trusted.overlay.opaque=y}. The layer is untrusted: a name that leaves the layer
+ * ({@code ../}), a write through a symlink, a relative symlink or hard link that points out of the root file
+ * system, a device node, or more than {@code maxBytes} of content is refused with a {@link BadLayerException} that
+ * names the entry, and the uncompressed stream must have the config's diff id. Ownership, modes (set-id bits too)
+ * and modification times are kept; extended attributes in the tar are not.
+ */
+final class LayerUnpacker {
+
+    static final String WHITEOUT_PREFIX = ".wh.";
+    static final String OPAQUE_MARKER = ".wh..wh..opq";
+
+    /** The layer cannot be used; the message says which entry and why. */
+    static final class BadLayerException extends IOException {
+        BadLayerException(String message) {
+            super(message);
+        }
+    }
+
+    private final long maxBytes;
+
+    LayerUnpacker(long maxBytes) {
+        this.maxBytes = maxBytes;
+    }
+
+    /**
+     * Unpacks {@code blob} into {@code target} (an empty directory).
+     *
+     * @param diffId {@code sha256:<hex>} the uncompressed tar must hash to
+     */
+    void unpack(Path blob, boolean gzipped, String diffId, Path target) throws IOException {
+        MessageDigest sha;
+        try {
+            sha = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+        var directories = new ArrayList<TarArchiveEntry>();
+        try (InputStream raw = new BufferedInputStream(Files.newInputStream(blob), 1 << 16);
+             InputStream plain = gzipped ? new GZIPInputStream(raw, 1 << 16) : raw;
+             var digesting = new DigestInputStream(plain, sha);
+             var tar = new TarArchiveInputStream(digesting)) {
+            long written = 0;
+            for (TarArchiveEntry entry; (entry = tar.getNextEntry()) != null; ) {
+                written += regular(entry) ? entry.getSize() : 0;
+                if (written > maxBytes) {
+                    throw new BadLayerException("the layer holds more than " + maxBytes + " bytes (at " + entry.getName() + ")");
+                }
+                apply(tar, entry, target, directories);
+            }
+            // The end-of-archive blocks and any padding after them are part of what the diff id covers.
+            digesting.transferTo(OutputStream.nullOutputStream());
+        } catch (BadLayerException e) {
+            throw e;
+        } catch (IOException | IllegalArgumentException e) {
+            throw new BadLayerException("the layer is not a readable " + (gzipped ? "gzip'd " : "") + "tar: " + e.getMessage());
+        }
+        String actual = "sha256:" + HexFormat.of().formatHex(sha.digest());
+        if (!actual.equals(diffId)) {
+            throw new BadLayerException("the uncompressed layer is " + actual + ", not the image config's diff_id " + diffId);
+        }
+        // Last, deepest first: a directory's own mode may forbid writing the entries in it.
+        for (int i = directories.size() - 1; i >= 0; i--) {
+            var d = directories.get(i);
+            var path = target.resolve(relative(d.getName()));
+            attributes(path, d);
+        }
+    }
+
+    private void apply(TarArchiveInputStream tar, TarArchiveEntry entry, Path root, List<TarArchiveEntry> directories) throws IOException {
+        String name = relative(entry.getName());
+        if (name.isEmpty()) {
+            return; // the root itself ("./")
+        }
+        Path path = root.resolve(name);
+        checkParents(root, path, entry.getName());
+        String base = path.getFileName().toString();
+        if (base.equals(OPAQUE_MARKER)) {
+            Files.createDirectories(path.getParent());
+            HostCalls.setXattr(path.getParent(), "trusted.overlay.opaque", "y");
+            return;
+        }
+        if (base.startsWith(WHITEOUT_PREFIX)) {
+            Path hidden = path.resolveSibling(base.substring(WHITEOUT_PREFIX.length()));
+            Files.createDirectories(path.getParent());
+            removeIfPresent(hidden);
+            HostCalls.whiteout(hidden);
+            return;
+        }
+        if (entry.isDirectory()) {
+            if (Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS)) {
+                directories.add(entry);
+                return;
+            }
+            removeIfPresent(path);
+            Files.createDirectories(path);
+            directories.add(entry);
+        } else if (entry.isSymbolicLink()) {
+            String link = entry.getLinkName();
+            if (link.isEmpty()) {
+                throw new BadLayerException("symlink " + entry.getName() + " has an empty target");
+            }
+            if (!link.startsWith("/") && escapes(Path.of(name).getParent(), link)) {
+                throw new BadLayerException("symlink " + entry.getName() + " -> " + link + " points outside the root file system");
+            }
+            Files.createDirectories(path.getParent());
+            removeIfPresent(path);
+            Files.createSymbolicLink(path, Path.of(link));
+            owner(path, entry); // lchown; its time is left alone (setting it would follow the link)
+        } else if (entry.isLink()) {
+            String linked = relative(entry.getLinkName());
+            if (linked.isEmpty() || escapes(null, entry.getLinkName().replaceFirst("^/+", ""))) {
+                throw new BadLayerException("hard link " + entry.getName() + " -> " + entry.getLinkName() + " points outside the root file system");
+            }
+            Path source = root.resolve(linked);
+            checkParents(root, source, entry.getLinkName());
+            if (!Files.exists(source, LinkOption.NOFOLLOW_LINKS)) {
+                throw new BadLayerException("hard link " + entry.getName() + " -> " + entry.getLinkName() + " names nothing earlier in the layer");
+            }
+            Files.createDirectories(path.getParent());
+            removeIfPresent(path);
+            Files.createLink(path, source);
+        } else if (regular(entry)) {
+            Files.createDirectories(path.getParent());
+            removeIfPresent(path);
+            try (OutputStream out = Files.newOutputStream(path)) {
+                tar.transferTo(out);
+            }
+            attributes(path, entry);
+        } else if (entry.isCharacterDevice() || entry.isBlockDevice()) {
+            throw new BadLayerException("device node " + entry.getName() + " (" + entry.getDevMajor() + ":" + entry.getDevMinor()
+                    + "): layers may not create devices");
+        } else {
+            throw new BadLayerException(entry.getName() + " is a " + (entry.isFIFO() ? "FIFO" : "tar entry of type '" + (char) entry.getLinkFlag() + "'")
+                    + ": layers may hold only files, directories and links");
+        }
+    }
+
+    /** A regular file by its type flag alone (commons-compress's isFile also says yes to other types). */
+    private static boolean regular(TarArchiveEntry entry) {
+        byte flag = entry.getLinkFlag();
+        return flag == TarArchiveEntry.LF_NORMAL || flag == TarArchiveEntry.LF_OLDNORM || flag == TarArchiveEntry.LF_CONTIG;
+    }
+
+    /**
+     * The entry's name relative to the root: leading {@code /} and {@code ./} dropped, no {@code ..} anywhere.
+     *
+     * @throws BadLayerException the name has {@code ..} or a NUL
+     */
+    static String relative(String name) throws BadLayerException {
+        var parts = new ArrayList<String>();
+        for (String part : name.split("/")) {
+            if (part.isEmpty() || part.equals(".")) {
+                continue;
+            }
+            if (part.equals("..") || part.indexOf('\0') >= 0) {
+                throw new BadLayerException("entry " + name + " leaves the root file system (it has a '..' component)");
+            }
+            parts.add(part);
+        }
+        return String.join("/", parts);
+    }
+
+    /** Whether {@code link}, followed from directory {@code from} (relative to the root; null: the root), climbs above the root. */
+    static boolean escapes(Path from, String link) {
+        int depth = from == null ? 0 : from.getNameCount();
+        for (String part : link.split("/")) {
+            if (part.isEmpty() || part.equals(".")) {
+                continue;
+            }
+            depth += part.equals("..") ? -1 : 1;
+            if (depth < 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Refuses a path whose directories include a symlink: writing there would write wherever it points. */
+    private static void checkParents(Path root, Path path, String name) throws BadLayerException {
+        for (Path p = path.getParent(); p != null && !p.equals(root); p = p.getParent()) {
+            if (Files.isSymbolicLink(p)) {
+                throw new BadLayerException("entry " + name + " would be written through the symlink " + root.relativize(p));
+            }
+        }
+    }
+
+    private static void removeIfPresent(Path path) throws IOException {
+        if (Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS)) {
+            Tree.delete(path);
+        } else {
+            Files.deleteIfExists(path);
+        }
+    }
+
+    private static void attributes(Path path, TarArchiveEntry entry) throws IOException {
+        owner(path, entry);
+        HostCalls.chmod(path, entry.getMode());
+        Files.setLastModifiedTime(path, FileTime.from(entry.getLastModifiedTime().toInstant()));
+    }
+
+    private static void owner(Path path, TarArchiveEntry entry) throws IOException {
+        Files.setAttribute(path, "unix:uid", (int) entry.getLongUserId(), LinkOption.NOFOLLOW_LINKS);
+        Files.setAttribute(path, "unix:gid", (int) entry.getLongGroupId(), LinkOption.NOFOLLOW_LINKS);
+    }
+
+}

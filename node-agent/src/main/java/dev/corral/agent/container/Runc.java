@@ -1,0 +1,189 @@
+package dev.corral.agent.container;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * runc (or crun, which takes the same commands), driven as a process: each call is an argument list, never a shell
+ * string. Its state lives under {@code --root}, the agent's own directory, so {@code runc list} there is exactly this
+ * agent's containers.
+ */
+final class Runc {
+
+    /** A runc call failed; the message holds what it said. */
+    static final class RuncException extends IOException {
+        RuncException(String message) {
+            super(message);
+        }
+    }
+
+    /** How a run in the foreground ended, or how a process run in a container ended. */
+    record Exit(int code, String output, boolean truncated, boolean timedOut) {
+    }
+
+    private static final Duration CALL_TIMEOUT = Duration.ofSeconds(30);
+    private static final File DEV_NULL = new File("/dev/null");
+
+    private final String binary;
+    private final Path root;
+    private final ObjectMapper json;
+
+    Runc(String binary, Path root, ObjectMapper json) {
+        this.binary = binary;
+        this.root = root;
+        this.json = json;
+    }
+
+    String binary() {
+        return binary;
+    }
+
+    /** Whether the binary runs at all ({@code --version}). */
+    Optional<String> version() {
+        try {
+            var p = new ProcessBuilder(binary, "--version").redirectErrorStream(true).redirectInput(DEV_NULL).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            return p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0 ? Optional.of(out.lines().findFirst().orElse(binary)) : Optional.empty();
+        } catch (IOException e) {
+            return Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Starts {@code runc run} in the foreground: it creates and starts the container and ends when the container's
+     * first process does, with its exit status (128 + the signal that killed it). The container's stdout and stderr are
+     * the returned process's output (one stream); runc's own errors go to {@code log} too, as JSON lines.
+     */
+    Process run(String id, Path bundle, Path pidFile, Path log) throws IOException {
+        return new ProcessBuilder(binary, "--root", root.toString(), "--log", log.toString(), "--log-format", "json",
+                "run", "--bundle", bundle.toString(), "--pid-file", pidFile.toString(), id)
+                .redirectInput(DEV_NULL).redirectErrorStream(true).start();
+    }
+
+    /** Sends {@code signal} (e.g. TERM, KILL) to the container's first process; false when it no longer runs. */
+    boolean kill(String id, String signal) throws IOException, InterruptedException {
+        var r = call(List.of("kill", id, signal));
+        return r.code() == 0;
+    }
+
+    /** Removes the container's state, killing it first if it still runs; nothing when there is none. */
+    void delete(String id) throws IOException, InterruptedException {
+        var r = call(List.of("delete", "--force", id));
+        if (r.code() != 0 && !r.output().contains("does not exist") && !r.output().contains("not exist")) {
+            throw new RuncException(binary + " delete " + id + " failed (exit " + r.code() + "): " + r.output().trim());
+        }
+    }
+
+    /** The container's status ({@code created}, {@code running}, {@code stopped}), empty when runc has no such container. */
+    Optional<String> status(String id) throws IOException, InterruptedException {
+        var r = call(List.of("state", id));
+        if (r.code() != 0) {
+            return Optional.empty();
+        }
+        return Optional.of(json.readTree(r.output()).path("status").asText());
+    }
+
+    /** The ids of the containers runc has under this agent's root. */
+    List<String> list() throws IOException, InterruptedException {
+        var r = call(List.of("list", "--quiet"));
+        if (r.code() != 0) {
+            throw new RuncException(binary + " list failed (exit " + r.code() + "): " + r.output().trim());
+        }
+        return r.output().lines().map(String::trim).filter(s -> !s.isEmpty()).toList();
+    }
+
+    /**
+     * Runs {@code command} in the running container (its environment, user, capabilities and limits), without a
+     * terminal or input, keeping the first {@code maxOutput} bytes of what it writes. A process still running at
+     * {@code timeout} is killed (exit 137, timedOut).
+     */
+    Exit exec(String id, List<String> command, Duration timeout, int maxOutput, Path pidFile)
+            throws IOException, InterruptedException {
+        var args = new ArrayList<>(List.of(binary, "--root", root.toString(), "exec", "--pid-file", pidFile.toString(), id));
+        args.addAll(command);
+        var p = new ProcessBuilder(args).redirectInput(DEV_NULL).redirectErrorStream(true).start();
+        var output = new Output(p.getInputStream(), maxOutput);
+        boolean timedOut = !p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        if (timedOut) {
+            // runc exec passes on TERM but cannot pass on KILL: kill the process in the container itself.
+            try {
+                long pid = Long.parseLong(Files.readString(pidFile).trim());
+                ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+            } catch (IOException | NumberFormatException e) {
+                // Not started yet or gone: killing runc below ends it.
+            }
+            if (!p.waitFor(5, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                p.waitFor();
+            }
+        }
+        output.finish();
+        return new Exit(timedOut ? 137 : p.exitValue(), output.text(), output.truncated(), timedOut);
+    }
+
+    private Exit call(List<String> args) throws IOException, InterruptedException {
+        var all = new ArrayList<>(List.of(binary, "--root", root.toString()));
+        all.addAll(args);
+        var p = new ProcessBuilder(all).redirectInput(DEV_NULL).redirectErrorStream(true).start();
+        var output = new Output(p.getInputStream(), 64 * 1024);
+        if (!p.waitFor(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+            p.destroyForcibly();
+            throw new RuncException(binary + " " + String.join(" ", args) + " did not finish within " + CALL_TIMEOUT.toSeconds() + " s");
+        }
+        output.finish();
+        return new Exit(p.exitValue(), output.text(), output.truncated(), false);
+    }
+
+    /** Reads a process's output on a thread of its own, keeping the first bytes and discarding the rest. */
+    private static final class Output {
+        private final byte[] kept;
+        private int length;
+        private boolean truncated;
+        private final Thread reader;
+
+        Output(InputStream in, int max) {
+            this.kept = new byte[max];
+            this.reader = Thread.ofVirtual().name("runc-output").start(() -> {
+                var buffer = new byte[8192];
+                try (in) {
+                    for (int n; (n = in.read(buffer)) >= 0; ) {
+                        synchronized (this) {
+                            int take = Math.min(n, kept.length - length);
+                            System.arraycopy(buffer, 0, kept, length, take);
+                            length += take;
+                            truncated |= take < n;
+                        }
+                    }
+                } catch (IOException e) {
+                    // The process ended and closed its side.
+                }
+            });
+        }
+
+        void finish() throws InterruptedException {
+            reader.join(Duration.ofSeconds(5));
+        }
+
+        synchronized String text() {
+            return new String(kept, 0, length, StandardCharsets.UTF_8);
+        }
+
+        synchronized boolean truncated() {
+            return truncated;
+        }
+    }
+}
