@@ -63,26 +63,33 @@ public class RequestSchemas {
 
     /** Every way {@code body} breaks schema {@code name}, each naming its field; empty when it conforms. */
     public List<Problem.FieldError> violations(String name, JsonNode body) {
-        var errors = new ArrayList<Problem.FieldError>();
+        var found = new ArrayList<Violation>();
         for (ValidationMessage m : schema(name).validate(body)) {
             String field = path(m.getInstanceLocation());
             if ("required".equals(m.getType()) && m.getProperty() != null) {
-                errors.add(new Problem.FieldError(FieldPaths.member(field, m.getProperty()), "is required"));
+                found.add(new Violation(3, new Problem.FieldError(FieldPaths.member(field, m.getProperty()), "is required")));
             } else if ("additionalProperties".equals(m.getType()) && m.getProperty() != null) {
-                errors.add(new Problem.FieldError(FieldPaths.member(field, m.getProperty()),
-                        "is not a field here" + known(m.getSchemaLocation().toString())));
+                found.add(new Violation(0, new Problem.FieldError(FieldPaths.member(field, m.getProperty()),
+                        "is not a field here" + known(m.getSchemaLocation().toString()))));
             } else {
-                errors.add(new Problem.FieldError(FieldPaths.orBody(field), message(m)));
+                found.add(new Violation("type".equals(m.getType()) ? 1 : 2, new Problem.FieldError(FieldPaths.orBody(field), message(m))));
             }
         }
         // What was sent before what was left out: an unknown field first (a typo, spec.vcpu, explains the "is
-        // required" that comes with it), then wrong values, then missing fields.
-        errors.sort(java.util.Comparator.comparingInt(RequestSchemas::rank).thenComparing(Problem.FieldError::field));
+        // required" that comes with it), then wrong types, then broken bounds, then missing fields. One error per
+        // field, the most basic: 1.5 for an integer is told it must be an integer, not also that it is too small.
+        found.sort(java.util.Comparator.comparingInt(Violation::rank).thenComparing(v -> v.error().field()));
+        var seen = new java.util.HashSet<String>();
+        var errors = new ArrayList<Problem.FieldError>();
+        for (Violation v : found) {
+            if (seen.add(v.error().field())) {
+                errors.add(v.error());
+            }
+        }
         return errors;
     }
 
-    private static int rank(Problem.FieldError e) {
-        return e.message().startsWith("is not a field here") ? 0 : e.message().equals("is required") ? 2 : 1;
+    private record Violation(int rank, Problem.FieldError error) {
     }
 
     /** The fields the object's schema lists, for a message about one it does not. */
