@@ -15,11 +15,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-@Command(name = "apply", description = "Create or update resources from manifests (YAML or JSON; kind VM, Container, Image or InstanceType).",
+@Command(name = "apply", description = "Create or update resources from manifests (YAML or JSON; kind VM, Container, Image, InstanceType or Project).",
         footer = {"", "Examples:", "  corral apply -f vm.yaml", "  corral apply -f manifests/", "  corral get vms -o yaml | corral apply -f -"})
 final class ApplyCommand implements Callable<Integer> {
 
-    static final Set<String> KINDS = Set.of("VM", "Container", "Image", "InstanceType");
+    static final Set<String> KINDS = Set.of("VM", "Container", "Image", "InstanceType", "Project");
 
     @Mixin
     ClientOptions options;
@@ -60,7 +60,7 @@ final class ApplyCommand implements Callable<Integer> {
             throw new CorralClientException("apiVersion must be corral/v1, not '" + apiVersion + "'");
         }
         if (!KINDS.contains(kindName)) {
-            throw new CorralClientException("kind must be one of VM, Container, Image, InstanceType, not '" + kindName + "'");
+            throw new CorralClientException("kind must be one of VM, Container, Image, InstanceType, Project, not '" + kindName + "'");
         }
         var kind = Kinds.byName(kindName).orElseThrow();
         String name = object.path("metadata").path("name").asText(null);

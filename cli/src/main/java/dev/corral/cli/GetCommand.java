@@ -26,7 +26,7 @@ final class GetCommand implements Callable<Integer> {
     @Mixin
     ClientOptions options;
 
-    @Parameters(arity = "1..2", paramLabel = "TYPE[/NAME] [NAME]", description = "vms, containers, nodes, images, instancetypes, events")
+    @Parameters(arity = "1..2", paramLabel = "TYPE[/NAME] [NAME]", description = "vms, containers, nodes, images, instancetypes, events, projects")
     List<String> args;
 
     @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", description = "wide, json, yaml or name (default: a table).")

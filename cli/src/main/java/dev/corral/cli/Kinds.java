@@ -15,7 +15,8 @@ public enum Kinds {
     NODE("Node", "nodes", List.of("node", "nodes", "no"), "/v1/nodes", false),
     IMAGE("Image", "images", List.of("image", "images", "img"), "/v1/images", true),
     INSTANCE_TYPE("InstanceType", "instancetypes", List.of("instancetype", "instancetypes", "it"), "/v1/instancetypes", false),
-    EVENT("Event", "events", List.of("event", "events", "ev"), "/v1/events", true);
+    EVENT("Event", "events", List.of("event", "events", "ev"), "/v1/events", true),
+    PROJECT("Project", "projects", List.of("project", "projects", "proj"), "/v1/projects", false);
 
     public final String kind;
     public final String plural;
@@ -88,6 +89,7 @@ public enum Kinds {
                     new Column("OBJECT", o -> o.path("involvedObject").path("kind").asText().toLowerCase() + "/"
                             + o.path("involvedObject").path("name").asText()),
                     new Column("COUNT", o -> o.path("count").asText()), new Column("MESSAGE", o -> o.path("message").asText()));
+            case PROJECT -> List.of(name, new Column("DESCRIPTION", o -> text(o, "spec", "description")), age);
         };
     }
 

@@ -65,6 +65,10 @@ public abstract class KindService {
         return old.status();
     }
 
+    /** Records what the new object implies beyond itself; runs in the create's transaction. */
+    protected void onCreate(StoredObject created) {
+    }
+
     /** Releases what the object held; runs in the delete's transaction. */
     protected void onDelete(StoredObject old) {
     }
@@ -90,6 +94,7 @@ public abstract class KindService {
                         + "' has been deleted since.");
             }
             var created = store.insert(kind(), project, name, labels, finalSpec, initialStatus(project, finalSpec), null);
+            onCreate(created);
             events.normal(created, "Created", kind() + " " + name + " created.");
             idempotency.complete(claim, 201, store.render(created));
             return new Created(created, false);

@@ -30,26 +30,57 @@ public class ProblemMapper {
         return unreadable(e, uri);
     }
 
-    /** A body that is not JSON, or JSON of the wrong shape (unknown field, string for a number). */
+    /**
+     * A body that is not JSON, or JSON of the wrong shape (unknown field, string for a number). The detail names the
+     * field and the JSON it expects there, never a Java type.
+     */
     @ServerExceptionMapper
     public Response unreadable(com.fasterxml.jackson.core.JsonProcessingException e, UriInfo uri) {
-        String field = e instanceof com.fasterxml.jackson.databind.JsonMappingException m ? path(m) : "";
-        String detail = "The request body is not valid JSON for this resource"
-                + (field.isEmpty() ? "" : " at '" + field + "'") + ": " + e.getOriginalMessage();
-        var errors = field.isEmpty() ? List.<Problem.FieldError>of() : List.of(new Problem.FieldError(field, e.getOriginalMessage()));
-        return respond(new Problem(TYPE_BASE + "invalid", "Invalid Request", 400, detail, uri.getPath(), errors));
+        String field;
+        String message;
+        if (e instanceof com.fasterxml.jackson.databind.JsonMappingException m) {
+            field = FieldPaths.orBody(path(m));
+            message = switch (m) {
+                case com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException u ->
+                        "is not a field here" + known(u.getKnownPropertyIds());
+                case com.fasterxml.jackson.databind.exc.InvalidFormatException f ->
+                        "must be " + JsonTypes.of(f.getTargetType()) + ", not " + shown(f.getValue());
+                case com.fasterxml.jackson.databind.exc.MismatchedInputException mi ->
+                        "must be " + JsonTypes.of(mi.getTargetType());
+                default -> "has a value this resource cannot take";
+            };
+        } else {
+            var at = e.getLocation();
+            field = "body";
+            message = "is not valid JSON" + (at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr());
+        }
+        String detail = "The request body is invalid: " + field + " " + message + ".";
+        return respond(new Problem(TYPE_BASE + "invalid", "Invalid Request", 400, detail, uri.getPath(),
+                List.of(new Problem.FieldError(field, message))));
+    }
+
+    private static String known(java.util.Collection<Object> names) {
+        if (names == null || names.isEmpty()) {
+            return "";
+        }
+        return " (known fields: " + names.stream().map(String::valueOf).sorted().collect(java.util.stream.Collectors.joining(", ")) + ")";
+    }
+
+    private static String shown(Object value) {
+        String text = value instanceof String s ? "'" + s + "'" : String.valueOf(value);
+        return text.length() <= 40 ? text : text.substring(0, 37) + "...";
     }
 
     private static String path(com.fasterxml.jackson.databind.JsonMappingException e) {
-        var sb = new StringBuilder();
+        String path = "";
         for (var ref : e.getPath()) {
             if (ref.getFieldName() != null) {
-                sb.append(sb.isEmpty() ? "" : ".").append(ref.getFieldName());
+                path = FieldPaths.member(path, ref.getFieldName());
             } else if (ref.getIndex() >= 0) {
-                sb.append('[').append(ref.getIndex()).append(']');
+                path = FieldPaths.element(path, ref.getIndex());
             }
         }
-        return sb.toString();
+        return path;
     }
 
     /** Framework errors: unknown paths, wrong methods, unacceptable media types. */
@@ -60,12 +91,18 @@ public class ProblemMapper {
         }
         int status = e.getResponse().getStatus();
         var reason = Response.Status.fromStatusCode(status);
-        String title = reason != null ? reason.getReasonPhrase() : "HTTP " + status;
+        // RFC 9110's names, as HttpGuards answers them, rather than JAX-RS's older ones.
+        String title = switch (status) {
+            case 413 -> "Content Too Large";
+            case 414 -> "URI Too Long";
+            default -> reason != null ? reason.getReasonPhrase() : "HTTP " + status;
+        };
         String kind = title.toLowerCase().replaceAll("[^a-z0-9]+", "-");
         String detail = switch (status) {
             case 404 -> "No resource at " + uri.getPath() + ".";
             case 405 -> "This resource does not support that method.";
             case 406 -> "This resource cannot answer in the media type the Accept header asks for.";
+            case 413 -> "The request body is larger than this endpoint takes.";
             case 415 -> "This resource does not accept that Content-Type.";
             default -> e.getMessage();
         };

@@ -8,7 +8,10 @@ import dev.corral.controlplane.problem.NotFoundException;
 import dev.corral.controlplane.store.StoreException;
 import jakarta.enterprise.context.ApplicationScoped;
 
-/** Projects own every namespaced object. Until tenancy arrives there is one, {@code default}. */
+/**
+ * Projects own every namespaced object; this is the check each request's {@code project} goes through. Projects are
+ * created and deleted through {@code /v1/projects} (tenancy.ProjectKind), which keeps the {@code project} table.
+ */
 @ApplicationScoped
 public class ProjectService {
 

@@ -1,7 +1,6 @@
 package dev.corral.controlplane.web;
 
 import dev.corral.controlplane.problem.InvalidException;
-import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.QueryParam;
 
@@ -12,7 +11,7 @@ public class ListQuery {
     public static final int MAX_LIMIT = 1000;
 
     @QueryParam("limit")
-    public Integer limit;
+    public String limit;
 
     @QueryParam("continue")
     public String continueToken;
@@ -21,8 +20,7 @@ public class ListQuery {
     public String labelSelector;
 
     @QueryParam("watch")
-    @DefaultValue("false")
-    public boolean watch;
+    public String watch;
 
     /** For a watch: stream changes after this version (the list's metadata.resourceVersion). */
     @QueryParam("resourceVersion")
@@ -30,20 +28,30 @@ public class ListQuery {
 
     /** For a watch: seconds until the server ends the stream (clients then resume). */
     @QueryParam("timeoutSeconds")
-    public Integer timeoutSeconds;
+    public String timeoutSeconds;
 
     /** SSE clients resume with this header after a dropped connection. */
     @HeaderParam("Last-Event-ID")
     public String lastEventId;
 
+    /**
+     * Checks every typed parameter, whether or not this request uses it (a watch has no page, a list no timeout):
+     * {@code limit=abc} is a 400 either way.
+     */
+    public void validate() {
+        limit();
+        watch();
+        watchTimeout();
+    }
+
     public int limit() {
-        if (limit == null) {
-            return DEFAULT_LIMIT;
-        }
-        if (limit < 1 || limit > MAX_LIMIT) {
-            throw InvalidException.field("limit", "must be between 1 and " + MAX_LIMIT);
-        }
-        return limit;
+        Integer n = QueryValues.integer("limit", limit, 1, MAX_LIMIT);
+        return n == null ? DEFAULT_LIMIT : n;
+    }
+
+    /** Whether {@code watch=true}: stream changes instead of a page. */
+    public boolean watch() {
+        return QueryValues.bool("watch", watch, false);
     }
 
     /** Where a watch starts: {@code resourceVersion}, else {@code Last-Event-ID}, else null (now). */
@@ -64,10 +72,7 @@ public class ListQuery {
     }
 
     public java.time.Duration watchTimeout() {
-        int seconds = timeoutSeconds == null ? 1800 : timeoutSeconds;
-        if (seconds < 1 || seconds > 3600) {
-            throw InvalidException.field("timeoutSeconds", "must be between 1 and 3600");
-        }
-        return java.time.Duration.ofSeconds(seconds);
+        Integer seconds = QueryValues.integer("timeoutSeconds", timeoutSeconds, 1, 3600);
+        return java.time.Duration.ofSeconds(seconds == null ? 1800 : seconds);
     }
 }

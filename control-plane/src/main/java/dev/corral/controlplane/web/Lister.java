@@ -50,11 +50,13 @@ public class Lister {
      * @param view    how a stored object is shown
      */
     public <T> Response listOrWatch(String kind, String project, ListQuery query, Function<StoredObject, T> view) {
+        query.validate();
         var selector = LabelSelector.parse(query.labelSelector);
-        if (query.watch) {
+        int limit = query.limit();
+        if (query.watch()) {
             return watch(new WatchLog.Filter(List.of(kind), project, null), selector, query);
         }
-        var page = store.list(kind, project, selector, query.limit(), query.continueToken, null);
+        var page = store.list(kind, project, selector, limit, query.continueToken, null);
         var items = page.items().stream().map(view).toList();
         return Response.ok(new ResourceList<>(ServerVersion.API_VERSION, kind + "List",
                 new ResourceList.Meta(String.valueOf(page.resourceVersion()), page.continueToken()), items))
@@ -64,6 +66,7 @@ public class Lister {
 
     /** Streams changes matching {@code filter} and the label selector, from the query's resourceVersion or now. */
     public Response watch(WatchLog.Filter filter, LabelSelector selector, ListQuery query) {
+        var timeout = query.watchTimeout();
         Long from = query.watchFrom();
         long start;
         if (from == null) {
@@ -75,7 +78,7 @@ public class Lister {
         // Taken now, on the request's thread: the stream checks it to end when its client has gone away.
         var response = request.get().response();
         return new WatchStream(log, notifier, json, filter, object -> selector.matches(labels(object)), start,
-                query.watchTimeout(), response::closed).response();
+                timeout, response::closed).response();
     }
 
     private Map<String, String> labels(JsonNode object) {

@@ -26,7 +26,7 @@ public class EventResource {
 
     @GET
     public ResourceList<Event> list(@QueryParam("project") String project, @QueryParam("involvedObject") String involvedObject,
-            @QueryParam("limit") Integer limit, @QueryParam("continue") String continueToken) {
+            @QueryParam("limit") String limit, @QueryParam("continue") String continueToken) {
         var query = new ListQuery();
         query.limit = limit;
         return events.list(projects.require(project), involvedObject, query.limit(), continueToken);

@@ -5,10 +5,10 @@ import dev.corral.controlplane.project.ProjectService;
 import dev.corral.controlplane.store.StoredObject;
 import dev.corral.controlplane.web.ListQuery;
 import dev.corral.controlplane.web.Lister;
+import dev.corral.controlplane.web.QueryValues;
 import dev.corral.controlplane.web.Responses;
 import jakarta.ws.rs.BeanParam;
 import jakarta.ws.rs.DELETE;
-import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.Path;
@@ -44,8 +44,9 @@ public abstract class ProjectScopedResource {
 
     @GET
     @Produces({MediaType.APPLICATION_JSON, "text/event-stream"})
-    public Response list(@QueryParam("project") String project, @QueryParam("allProjects") @DefaultValue("false") boolean all,
+    public Response list(@QueryParam("project") String project, @QueryParam("allProjects") String allProjects,
             @BeanParam ListQuery query) {
+        boolean all = QueryValues.bool("allProjects", allProjects, false);
         return lister.listOrWatch(service.kind(), all ? null : projects.require(project), query, this::view);
     }
 

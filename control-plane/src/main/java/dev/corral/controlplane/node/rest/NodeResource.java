@@ -94,9 +94,10 @@ public class NodeResource {
     @Path("{name}/assignments")
     @Produces({MediaType.APPLICATION_JSON, "text/event-stream"})
     public Response assignments(@PathParam("name") String name, @BeanParam ListQuery query) {
+        query.validate();
         nodes.find(name);
         var kinds = List.of("VM", "Container");
-        if (query.watch) {
+        if (query.watch()) {
             return lister.watch(new WatchLog.Filter(kinds, null, name), LabelSelector.parse(query.labelSelector), query);
         }
         long rv = store.currentResourceVersion();
