@@ -9,7 +9,7 @@ package dev.corral.engine.cpu;
 abstract class CompiledBlock {
 
     /** Bit of {@link #run}'s result: the block left through an exit ({@link Interp#takeExit}). */
-    static final int EXIT = 1 << 16;
+    static final long EXIT = 1L << 32;
 
     /** The instructions it was translated from (the fallbacks and the faults name them). */
     Insn[] insns;
@@ -26,9 +26,11 @@ abstract class CompiledBlock {
     }
 
     /**
-     * Runs the block from its first instruction: returns the number of instructions retired, with {@link #EXIT}
-     * set when the last one left through an exit. RIP is set to where execution continues; the arithmetic flags
-     * may be left lazy in the state ({@link CpuState#materializeFlags}).
+     * Runs the block from its first instruction, and again while it jumps back to its own start (a loop of one
+     * block) and {@code left} allows another round: returns the number of instructions retired (at most
+     * {@code left}, which is at least the block's length) in the low 32 bits, with {@link #EXIT} set when the last
+     * one left through an exit. RIP is set to where execution continues; the arithmetic flags may be left lazy in
+     * the state ({@link CpuState#materializeFlags}).
      */
-    abstract int run(Interp in);
+    abstract long run(Interp in, long left);
 }

@@ -309,8 +309,8 @@ public final class Cpu {
                             translations.evictIfOverBudget(cache);
                         }
                         if (t != null && left >= b.insns.length) {
-                            int r = t.run(interp);
-                            int n = r & 0xffff;
+                            long r = t.run(interp, left);
+                            int n = (int) r;
                             left -= n;
                             done += n;
                             translatedInsns += n;

@@ -60,7 +60,7 @@ final class Translator {
     private static final MethodTypeDesc MT_INIT = MethodTypeDesc.of(CD_void);
     private static final ClassDesc CD_THREAD_LOCAL = desc(ThreadLocal.class);
     private static final ClassDesc CD_TRANSLATOR = desc(Translator.class);
-    private static final MethodTypeDesc MT_RUN = MethodTypeDesc.of(CD_int, CD_INTERP);
+    private static final MethodTypeDesc MT_RUN = MethodTypeDesc.of(CD_long, CD_INTERP, CD_long);
     private static final MethodTypeDesc MT_EXEC = MethodTypeDesc.of(CD_int, CD_INSN);
     private static final MethodTypeDesc MT_COND = MethodTypeDesc.of(CD_int, CD_STATE, CD_int);
     private static final MethodTypeDesc MT_CARRY = MethodTypeDesc.of(CD_long, CD_STATE);
@@ -184,12 +184,16 @@ final class Translator {
 
     /** The generator of one block's {@code run} method. */
     private static final class Gen {
-        private static final int THIS = 0, IN = 1;
+        private static final int THIS = 0, IN = 1, LEFT = 2;
+        /** Rounds of a one-block loop stop before this many instructions (the count is returned as an int). */
+        private static final int MAX_RETIRED = 1 << 30;
         private final CodeBuilder c;
         private final Insn[] insns;
         private final int count;
         private final int s, g, mem, code, blk;
-        private final int fa, fb, fr, fx, t0, t1, t2, addr, ex;
+        private final int fa, fb, fr, fx, t0, t1, t2, addr, ex, done;
+        /** Where a one-block loop starts its next round. */
+        private Label top;
 
         private Pending pending = Pending.DYNAMIC;
         /** The current instruction wrote memory: check that its block is still valid after it. */
@@ -226,6 +230,7 @@ final class Translator {
             t1 = c.allocateLocal(TypeKind.LONG);
             t2 = c.allocateLocal(TypeKind.LONG);
             addr = c.allocateLocal(TypeKind.LONG);
+            done = c.allocateLocal(TypeKind.INT);
         }
 
         void emit() {
@@ -238,6 +243,8 @@ final class Translator {
             for (int slot : new int[] {fa, fb, fr, fx, t0, t1, t2, addr}) {
                 c.lconst_0().lstore(slot);
             }
+            c.iconst_0().istore(done);
+            top = c.newBoundLabel(); // flags DYNAMIC here, as on entry
             boolean ended = false;
             for (int k = 0; k < count && !ended; k++) {
                 Insn i = insns[k];
@@ -263,14 +270,14 @@ final class Translator {
                 c.astore(ex);
                 spill(h.pending, h.kind, h.size, h.modified);
                 setRip(insns[h.k].rip);
-                c.aload(IN).loadConstant(h.k).putfield(CD_INTERP, "partial", CD_int);
+                c.aload(IN).iload(done).loadConstant(h.k).iadd().putfield(CD_INTERP, "partial", CD_int);
                 c.aload(ex).athrow();
             }
             for (Stop st : stops) {
                 c.labelBinding(st.label);
                 spill(st.pending, st.kind, st.size, st.modified);
                 setRip(st.rip);
-                c.loadConstant(st.retired).ireturn();
+                retire(st.retired, false);
             }
             for (Handler h : handlers) {
                 c.exceptionCatchAll(h.start, h.end, h.handler);
@@ -366,11 +373,19 @@ final class Translator {
                     condJump(i.sub, taken);
                     exit(k + 1, i.next, false);
                     c.labelBinding(taken);
-                    exit(k + 1, i.imm, false);
+                    if (loopsBack(i.imm)) {
+                        loopBack(k + 1);
+                    } else {
+                        exit(k + 1, i.imm, false);
+                    }
                     return true;
                 }
                 case Op.JMP -> {
-                    exit(k + 1, i.imm, false);
+                    if (loopsBack(i.imm)) {
+                        loopBack(k + 1);
+                    } else {
+                        exit(k + 1, i.imm, false);
+                    }
                     return true;
                 }
                 case Op.JMP_RM, Op.CALL_RM -> {
@@ -382,7 +397,7 @@ final class Translator {
                     }
                     spill();
                     c.aload(s).lload(t1).putfield(CD_STATE, "rip", CD_long);
-                    c.loadConstant(k + 1).ireturn();
+                    retire(k + 1, false);
                     return true;
                 }
                 case Op.CALL -> {
@@ -399,7 +414,7 @@ final class Translator {
                     c.aload(g).loadConstant(4).lload(t0).loadConstant(8L + i.imm).ladd().lastore();
                     spill();
                     c.aload(s).lload(t1).putfield(CD_STATE, "rip", CD_long);
-                    c.loadConstant(k + 1).ireturn();
+                    retire(k + 1, false);
                     return true;
                 }
                 case Op.CMOV -> {
@@ -623,9 +638,9 @@ final class Translator {
             // JUMPED: RIP is set; EXIT: the exit is waiting in the interpreter
             Label jumped = c.newLabel();
             c.iload(tmpInt).loadConstant(Interp.EXIT).if_icmpne(jumped);
-            c.loadConstant((k + 1) | CompiledBlock.EXIT).ireturn();
+            retire(k + 1, true);
             c.labelBinding(jumped);
-            c.loadConstant(k + 1).ireturn();
+            retire(k + 1, false);
             c.labelBinding(next);
             wrote = true; // the handler may have written anything
         }
@@ -859,7 +874,39 @@ final class Translator {
         private void exit(int retired, long rip, boolean viaExit) {
             spill(pending, kind, fsize, modified);
             setRip(rip);
-            c.loadConstant(retired | (viaExit ? CompiledBlock.EXIT : 0)).ireturn();
+            retire(retired, viaExit);
+        }
+
+        /** Returns the instructions retired: the rounds before this one, plus {@code retired} of this one. */
+        private void retire(int retired, boolean viaExit) {
+            c.iload(done).loadConstant(retired).iadd().i2l();
+            if (viaExit) {
+                c.loadConstant(CompiledBlock.EXIT).lor();
+            }
+            c.lreturn();
+        }
+
+        /** Whether a jump to {@code target} from the block's last instruction closes a loop of this one block. */
+        private boolean loopsBack(long target) {
+            return count == insns.length && target == insns[0].rip;
+        }
+
+        /**
+         * The jump back to the block's own start: another round while the budget has room for one and no write
+         * hit the block's code (flags written out first, as on entry), else out with RIP at the start.
+         */
+        private void loopBack(int n) {
+            spill();
+            modified = false;
+            c.iinc(done, n);
+            Label out = c.newLabel();
+            c.lload(LEFT).iload(done).i2l().lsub().loadConstant((long) n).lcmp().iflt(out);
+            c.iload(done).loadConstant(MAX_RETIRED).if_icmpge(out);
+            c.aload(blk).getfield(CD_BLOCK, "valid", CD_boolean).ifeq(out);
+            c.goto_(top);
+            c.labelBinding(out);
+            setRip(insns[0].rip);
+            retire(0, false);
         }
 
         /** After a memory write: if it hit this block's code, stop after the instruction. */
