@@ -53,6 +53,26 @@ class TranslatorTest {
     }
 
     @Test
+    void aLoopOfOneBlockStopsExactlyWhereTheBudgetEnds() {
+        for (int budget : new int[] {1, 2, 3, 4, 5, 7, 11, 13, 100, 1001, 2999}) {
+            String[] outcome = new String[3];
+            for (Cpu.Translation mode : Cpu.Translation.values()) {
+                Cpu cpu = cpu(mode, new FlatMemory(CODE, 0x10000), LOOP);
+                cpu.translation(new TranslationPolicy(mode != Cpu.Translation.OFF, mode == Cpu.Translation.ON ? 2 : 1,
+                        mode == Cpu.Translation.ALWAYS, false, 1 << 20));
+                cpu.run(10); // the loop's block is hot (and translated) before the measured run
+                CpuExit exit = cpu.run(budget);
+                CpuState st = cpu.state();
+                outcome[mode.ordinal()] = exit.getClass().getSimpleName() + " retired " + cpu.retired() + " rip "
+                        + Long.toHexString(st.rip) + " rax " + st.gpr[0] + " rcx " + st.gpr[1] + " flags "
+                        + Long.toHexString(st.rflags);
+            }
+            assertThat(outcome[1]).as("budget %d", budget).isEqualTo(outcome[0]);
+            assertThat(outcome[2]).as("budget %d", budget).isEqualTo(outcome[0]);
+        }
+    }
+
+    @Test
     void aFaultInTheMiddleOfATranslatedBlockLeavesTheStateOfTheFaultingInstruction() {
         // mov eax,5; cmp rax,3; mov [rbx],rax (rbx unmapped); inc rax
         int[] code = CpuTestSupport.hex("b8 05 00 00 00 48 83 f8 03 48 89 03 48 ff c0");
