@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Properties;
 
 import dev.corral.controlplane.lifecycle.LifecycleConfig;
+import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -27,6 +28,7 @@ import org.jboss.logging.Logger;
 public final class UsageConsumer implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(UsageConsumer.class);
+    private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(2);
     private static final Duration SWEEP_EVERY = Duration.ofSeconds(5);
 
     private final UsageMeter meter;
@@ -108,7 +110,8 @@ public final class UsageConsumer implements AutoCloseable {
         props.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 100);
         // The status consumer creates the topic with its configured partitions; the meter waits for it.
         props.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
-        try (var c = new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer())) {
+        var c = new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer());
+        try {
             consumer = c;
             c.subscribe(List.of(topic), new ConsumerRebalanceListener() {
                 @Override
@@ -148,6 +151,9 @@ public final class UsageConsumer implements AutoCloseable {
             }
         } finally {
             consumer = null;
+            // Bounded: a consumer closed in the middle of a rebalance (the database went away under its listener)
+            // would otherwise wait out the group's rebalance before the control plane can stop.
+            c.close(CloseOptions.timeout(CLOSE_TIMEOUT));
         }
     }
 
