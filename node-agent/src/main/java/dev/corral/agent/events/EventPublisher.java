@@ -170,6 +170,26 @@ public final class EventPublisher implements EventSink, AutoCloseable {
     }
 
     /**
+     * Waits until the broker has acknowledged every journalled event, at most {@code timeout}, then {@link #close()}s.
+     *
+     * @return whether the journal was empty when it stopped (false: the rest waits there for the next start)
+     */
+    public boolean drain(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (journal.pendingBytes() > 0 && System.nanoTime() < deadline && thread.isAlive()) {
+            lock.lock();
+            try {
+                appended.signalAll();
+            } finally {
+                lock.unlock();
+            }
+            Thread.sleep(20);
+        }
+        close();
+        return journal.pendingBytes() == 0;
+    }
+
+    /**
      * Stops sending and waits for the publisher to have closed its producer (at most the producer's delivery
      * timeout); what is not delivered stays in the journal for the next start. The thread is not interrupted: an
      * interrupt during file I/O would close the journal's channel under it.
