@@ -122,6 +122,10 @@ public class LifecycleConsumer {
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        // A control plane that was killed stays in the group, holding its partitions, until its session expires:
+        // 10 s rather than Kafka's 45 s is how long a restarted one waits before it reads the lifecycle stream again.
+        props.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 10_000);
+        props.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 3_000);
         var c = new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer());
         try {
             consumer = c;
