@@ -116,8 +116,8 @@ stop() {
     if [ -n "$agent" ]; then
         kill -TERM "$agent" 2>/dev/null || true
         wait "$agent" 2>/dev/null || true
-        rm -f "$run/agent.pid"
     fi
+    rm -f "$run/agent.pid"
     kill -TERM "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
     rm -f "$run/control-plane.pid"
