@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
 # Runs Corral on this machine: the control plane with an embedded PostgreSQL and an embedded Kafka broker,
 # and a node agent that registers this host. Ctrl-C stops everything it started. Data lives in $CORRAL_DATA_DIR (default ~/.corral/local).
+# It supervises what it started: when the control plane or the agent exits, it stops the other and exits non-zero
+# with the reason. Running it again after any crash (of either process, of PostgreSQL, of this script) brings the
+# whole cloud back: what an earlier run left running is stopped first ($CORRAL_DATA_DIR/run/*.pid).
+# CORRAL_LOCAL_BUILD=0 skips the build (the jars must be there); CORRAL_LOCAL_IMAGES (default "ticker linux busybox") says
+# which guest images it builds and registers ("" for none).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
@@ -12,7 +17,7 @@ source deploy/lib/prerequisites.sh
 # binutils: the ticker guest is assembled from source (deploy/guests/ticker) when Corral starts; the linux guest is
 # built from Debian packages (apt-get download, dpkg-deb) with gzip.
 corral_require_packages binutils gzip
-# runc runs the node's containers; busybox-static is the busybox container image's content (deploy/images/busybox).
+# runc runs the node's containers (the busybox container image is built from busybox-static, fetched by deploy/images/busybox).
 corral_require_packages runc
 corral_require_package_lists
 
@@ -28,40 +33,112 @@ else
     export CORRAL_EMBEDDED_KAFKA_PORT="${CORRAL_KAFKA_PORT:-9092}"
     kafka="127.0.0.1:$CORRAL_EMBEDDED_KAFKA_PORT"
 fi
+agent_port="${CORRAL_AGENT_HTTP_PORT:-8081}"
+run="$data/run"
+mkdir -p "$run"
+control_plane_jar="control-plane/target/quarkus-app/quarkus-run.jar"
+agent_jar="node-agent/target/quarkus-app/quarkus-run.jar"
+
+# A process this script started in an earlier run, from its pid file, if it still runs that jar.
+leftover() {
+    local file="$run/$1.pid" pid
+    [ -f "$file" ] || return 1
+    pid="$(cat "$file")"
+    [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "$2" || return 1
+    echo "$pid"
+}
+# Stops a process (SIGTERM, SIGKILL after $3 s) that is not this shell's child, and waits for it to be gone.
+stop_pid() {
+    local pid="$1" name="$2" grace="$3" i
+    kill -TERM "$pid" 2>/dev/null || return 0
+    for i in $(seq 1 $((grace * 10))); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    echo "corral: the $name (pid $pid) did not stop within $grace s; killing it" >&2
+    kill -KILL "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+}
+# The embedded PostgreSQL of a control plane that was killed: stopped cleanly (SIGINT is its fast shutdown). The
+# control plane's next start would do it too; this leaves nothing running once this script has exited.
+stop_orphaned_postgres() {
+    local file="$data/postgres/postmaster.pid" pid
+    [ -f "$file" ] || return 0
+    pid="$(head -n 1 "$file")"
+    [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = postgres ] || return 0
+    echo "corral: stopping the embedded PostgreSQL (pid $pid) its control plane left running" >&2
+    kill -INT "$pid" 2>/dev/null || return 0
+    for _ in $(seq 1 300); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.1
+    done
+}
+
+# What an earlier run left running (it was killed, or one of its processes was): the agent first, as a stop does.
+if old="$(leftover agent "$agent_jar")"; then
+    echo "==> Stopping the node agent (pid $old) an earlier run left running"
+    stop_pid "$old" "node agent" 40
+fi
+if old="$(leftover control-plane "$control_plane_jar")"; then
+    echo "==> Stopping the control plane (pid $old) an earlier run left running"
+    stop_pid "$old" "control plane" 40
+fi
+stop_orphaned_postgres
+rm -f "$run/agent.pid" "$run/control-plane.pid"
 if curl -s -o /dev/null "$api/q/health" 2>/dev/null; then
     echo "corral: something already answers on $api; stop it or set CORRAL_HTTP_PORT" >&2
     exit 1
 fi
+if curl -s -o /dev/null "http://127.0.0.1:$agent_port/q/health" 2>/dev/null; then
+    echo "corral: something already answers on http://127.0.0.1:$agent_port; stop it or set CORRAL_AGENT_HTTP_PORT" >&2
+    exit 1
+fi
 
-echo "==> Building the control plane, the node agent and the CLI (./mvnw package, tests skipped)"
-./mvnw -B -q -DskipTests -pl control-plane,node-agent,cli -am package
+if [ "${CORRAL_LOCAL_BUILD:-1}" != 0 ]; then
+    echo "==> Building the control plane, the node agent and the CLI (./mvnw package, tests skipped)"
+    ./mvnw -B -q -DskipTests -pl control-plane,node-agent,cli -am package
+fi
 
 echo "==> Starting the control plane on $api"
 # Its own session: Ctrl-C reaches this script only, which stops the control plane, which stops its embedded
 # PostgreSQL and Kafka in order (a terminal's SIGINT would otherwise hit PostgreSQL first).
-setsid java -jar control-plane/target/quarkus-app/quarkus-run.jar &
+setsid java -jar "$control_plane_jar" &
 pid=$!
+echo "$pid" >"$run/control-plane.pid"
 agent=""
+stopping=""
+# Stops what this run started, the agent first (it drains: stops its VMs and delivers their events to the control
+# plane's broker), then the control plane (which stops its PostgreSQL and Kafka last), and exits with $1.
 stop() {
-    trap - INT TERM
+    trap - INT TERM EXIT
+    [ -n "$stopping" ] && exit "${1:-0}"
+    stopping=1
     echo
     echo "==> Stopping Corral"
     if [ -n "$agent" ]; then
         kill -TERM "$agent" 2>/dev/null || true
         wait "$agent" 2>/dev/null || true
     fi
+    rm -f "$run/agent.pid"
     kill -TERM "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
+    rm -f "$run/control-plane.pid"
+    stop_orphaned_postgres
     exit "${1:-0}"
 }
-trap stop INT TERM
+trap 'stop 0' INT TERM
+trap 'stop $?' EXIT
+# One of the two exited on its own: say which and how, stop the other, exit non-zero.
+died() {
+    local status=0
+    wait "$2" || status=$?
+    echo "corral: the $1 (pid $2) exited with status $status$3; stopping the rest" >&2
+    [ "$1" = "node agent" ] && agent=""
+    stop 1
+}
 
 for _ in $(seq 1 180); do
-    if ! kill -0 "$pid" 2>/dev/null; then
-        wait "$pid" || true
-        echo "corral: the control plane exited during start-up (see its log above)" >&2
-        exit 1
-    fi
+    kill -0 "$pid" 2>/dev/null || died "control plane" "$pid" " during start-up (its log is above)"
     if curl -sf -o /dev/null "$api/q/health/ready"; then
         break
     fi
@@ -76,37 +153,51 @@ echo "==> curl $api/v1/version"
 curl -s "$api/v1/version"
 echo
 
-agent_port="${CORRAL_AGENT_HTTP_PORT:-8081}"
 echo "==> Starting the node agent for this host (health on http://127.0.0.1:$agent_port/q/health)"
 CORRAL_AGENT_CONTROL_PLANE_URL="$api" CORRAL_AGENT_HTTP_PORT="$agent_port" \
     CORRAL_AGENT_STATE_DIR="$data/agent" CORRAL_AGENT_KAFKA_BOOTSTRAP_SERVERS="$kafka" \
-    setsid java --enable-native-access=ALL-UNNAMED -jar node-agent/target/quarkus-app/quarkus-run.jar &
+    setsid java --enable-native-access=ALL-UNNAMED -jar "$agent_jar" &
 agent=$!
+echo "$agent" >"$run/agent.pid"
 for _ in $(seq 1 120); do
-    kill -0 "$agent" 2>/dev/null || { echo "corral: the node agent exited during start-up (see its log above)" >&2; stop 1; }
+    kill -0 "$agent" 2>/dev/null || died "node agent" "$agent" " during start-up (its log is above)"
     curl -sf -o /dev/null "http://127.0.0.1:$agent_port/q/health/ready" && break
     sleep 1
 done
 echo "==> cli/bin/corral get nodes"
 cli/bin/corral get nodes --server "$api"
 
-echo "==> Building the ticker guest (deploy/guests/ticker) and registering it as image 'ticker'"
-bash deploy/guests/ticker/build.sh "$data/guests/ticker" || { echo "corral: building the ticker guest failed" >&2; stop 1; }
-sha="$(cli/bin/corral upload "$data/guests/ticker" --server "$api" | cut -d' ' -f1)" || stop 1
-printf 'apiVersion: corral/v1\nkind: Image\nmetadata: {name: ticker}\nspec: {kernel: {sha256: %s}, cmdline: "interval=1000"}\n' \
-    "${sha#sha256:}" | cli/bin/corral apply -f - --server "$api" || stop 1
-echo "==> Building the linux guest (deploy/guests/linux: Debian's cloud kernel, a busybox initramfs and a 64 MiB ext4 root disk) and registering it as image 'linux'"
-bash deploy/guests/linux/build.sh "$data/guests/linux" || { echo "corral: building the linux guest failed" >&2; stop 1; }
-kernel="$(cli/bin/corral upload "$data/guests/linux/vmlinuz" --server "$api" | cut -d' ' -f1)" || stop 1
-initrd="$(cli/bin/corral upload "$data/guests/linux/initramfs.cpio.gz" --server "$api" | cut -d' ' -f1)" || stop 1
-disk="$(cli/bin/corral upload "$data/guests/linux/rootfs.ext4" --server "$api" | cut -d' ' -f1)" || stop 1
-printf 'apiVersion: corral/v1\nkind: Image\nmetadata: {name: linux}\nspec: {kernel: {sha256: %s}, initrd: {sha256: %s}, disk: {sha256: %s, format: raw}, cmdline: "console=ttyS0 root=/dev/vda"}\n' \
-    "${kernel#sha256:}" "${initrd#sha256:}" "${disk#sha256:}" | cli/bin/corral apply -f - --server "$api" || stop 1
-echo "==> Building the busybox container image (deploy/images/busybox: Debian's busybox-static as an OCI image layout) and importing it as image 'busybox'"
-bash deploy/images/busybox/build.sh "$data/images/busybox" || { echo "corral: building the busybox image failed" >&2; stop 1; }
-if ! cli/bin/corral get image busybox --server "$api" >/dev/null 2>&1; then
-    cli/bin/corral image import "$data/images/busybox/busybox.oci.tar" --name busybox --server "$api" || stop 1
-fi
+register_ticker() {
+    echo "==> Building the ticker guest (deploy/guests/ticker) and registering it as image 'ticker'"
+    bash deploy/guests/ticker/build.sh "$data/guests/ticker" || { echo "corral: building the ticker guest failed" >&2; stop 1; }
+    sha="$(cli/bin/corral upload "$data/guests/ticker" --server "$api" | cut -d' ' -f1)" || stop 1
+    printf 'apiVersion: corral/v1\nkind: Image\nmetadata: {name: ticker}\nspec: {kernel: {sha256: %s}, cmdline: "interval=1000"}\n' \
+        "${sha#sha256:}" | cli/bin/corral apply -f - --server "$api" || stop 1
+}
+register_linux() {
+    echo "==> Building the linux guest (deploy/guests/linux: Debian's cloud kernel, a busybox initramfs and a 64 MiB ext4 root disk) and registering it as image 'linux'"
+    bash deploy/guests/linux/build.sh "$data/guests/linux" || { echo "corral: building the linux guest failed" >&2; stop 1; }
+    kernel="$(cli/bin/corral upload "$data/guests/linux/vmlinuz" --server "$api" | cut -d' ' -f1)" || stop 1
+    initrd="$(cli/bin/corral upload "$data/guests/linux/initramfs.cpio.gz" --server "$api" | cut -d' ' -f1)" || stop 1
+    disk="$(cli/bin/corral upload "$data/guests/linux/rootfs.ext4" --server "$api" | cut -d' ' -f1)" || stop 1
+    printf 'apiVersion: corral/v1\nkind: Image\nmetadata: {name: linux}\nspec: {kernel: {sha256: %s}, initrd: {sha256: %s}, disk: {sha256: %s, format: raw}, cmdline: "console=ttyS0 root=/dev/vda"}\n' \
+        "${kernel#sha256:}" "${initrd#sha256:}" "${disk#sha256:}" | cli/bin/corral apply -f - --server "$api" || stop 1
+}
+register_busybox() {
+    echo "==> Building the busybox container image (deploy/images/busybox: Debian's busybox-static as an OCI image layout) and importing it as image 'busybox'"
+    bash deploy/images/busybox/build.sh "$data/images/busybox" || { echo "corral: building the busybox image failed" >&2; stop 1; }
+    if ! cli/bin/corral get image busybox --server "$api" >/dev/null 2>&1; then
+        cli/bin/corral image import "$data/images/busybox/busybox.oci.tar" --name busybox --server "$api" || stop 1
+    fi
+}
+for image in ${CORRAL_LOCAL_IMAGES-ticker linux busybox}; do
+    case "$image" in
+        ticker) register_ticker ;;
+        linux) register_linux ;;
+        busybox) register_busybox ;;
+        *) echo "corral: CORRAL_LOCAL_IMAGES: no image '$image' (ticker, linux, busybox)" >&2; stop 1 ;;
+    esac
+done
 echo
 echo "Corral is running: API on $api, OpenAPI at $api/q/openapi. Press Ctrl-C to stop."
 echo "Start a VM:   curl -s -X POST $api/v1/vms -H 'Content-Type: application/json' \\"
@@ -114,4 +205,8 @@ echo "                -d '{\"metadata\": {\"name\": \"tick-1\"}, \"spec\": {\"im
 echo "Watch it:     cli/bin/corral get vms -w      and its console:   cli/bin/corral logs vm/tick-1 -f"
 echo "A container:  cli/bin/corral create container web --image busybox --memory 32Mi -- httpd -f -p 8080 -h /var/www"
 echo "              cli/bin/corral exec container/web -- wget -qO- http://127.0.0.1:8080/"
-wait "$pid"
+while true; do
+    kill -0 "$pid" 2>/dev/null || died "control plane" "$pid" ""
+    kill -0 "$agent" 2>/dev/null || died "node agent" "$agent" ""
+    sleep 1
+done

@@ -7,7 +7,8 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 /**
  * How the control plane applies a workload's restartPolicy after it stopped without being asked.
  *
- * @param count         restarts in a row so far (back to 0 once it ran 10 minutes without stopping)
+ * @param count         restarts in a row so far (back to 0 once it ran 10 minutes without stopping; restarts after its
+ *                      node agent stopped or restarted, AgentStopped and AgentRestarted, are not counted)
  * @param nextAt        when the next restart is due (backoff), or null when none is planned
  * @param reason        why the last restart was needed or refused, e.g. {@code GuestCrashed}
  * @param lastStartedAt when the workload last became Running

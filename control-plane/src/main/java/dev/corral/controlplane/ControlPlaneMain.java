@@ -31,10 +31,13 @@ public final class ControlPlaneMain {
         Path dataDir = Path.of(setting("corral.data-dir", defaultDataDir()));
         var embedded = new EmbeddedServices();
         var stopped = new CountDownLatch(1);
-        // Runs on Ctrl-C and on normal exit: waits for Quarkus to release its connections, then stops the servers.
+        // Runs on Ctrl-C, SIGTERM and normal exit, beside Quarkus's own hook: waits until Quarkus has stopped its HTTP
+        // server, its scheduler and its Kafka consumers and closed its connections, then stops the servers they used.
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
-                stopped.await(30, TimeUnit.SECONDS);
+                if (!stopped.await(30, TimeUnit.SECONDS)) {
+                    LOG.warn("the application did not stop within 30 s; stopping the embedded services under it");
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -47,7 +50,8 @@ public final class ControlPlaneMain {
                 System.setProperty(DATASOURCE_URL, embedded.postgres.jdbcUrl());
                 System.setProperty("quarkus.datasource.username", embedded.postgres.username());
                 System.setProperty("quarkus.datasource.password", embedded.postgres.password());
-                LOG.infof("Embedded PostgreSQL on %s (data in %s)", embedded.postgres.jdbcUrl(), dataDir.resolve("postgres"));
+                LOG.infof("Embedded PostgreSQL on %s (pid %d, data in %s)", embedded.postgres.jdbcUrl(), embedded.postgres.pid(),
+                        dataDir.resolve("postgres"));
             }
             if (setting(KAFKA_SERVERS, null) == null) {
                 // A fixed port (CORRAL_EMBEDDED_KAFKA_PORT) lets node agents on this host find the broker across restarts.
@@ -58,9 +62,19 @@ public final class ControlPlaneMain {
                 LOG.infof("Embedded Kafka broker on %s (data in %s)", embedded.kafka.bootstrapServers(), dataDir.resolve("kafka"));
             }
         } catch (RuntimeException e) {
+            // One line, the reason: the stack is noise to whoever runs run.sh (the cause is in the message).
             LOG.error("Embedded services did not start: " + e.getMessage());
             stopped.countDown();
             System.exit(1);
+        }
+        if (embedded.postgres != null) {
+            // Nothing works without the database: a server that dies under us (killed, crashed) ends the control plane,
+            // non-zero, so that its supervisor (run.sh, systemd) sees it and starts it again, and the next start recovers.
+            embedded.postgres.onUnexpectedExit(reason -> {
+                LOG.error("Stopping the control plane: " + reason);
+                embedded.lost = true;
+                Quarkus.asyncExit(1);
+            });
         }
 
         int[] exitCode = {0};
@@ -69,7 +83,7 @@ public final class ControlPlaneMain {
             stopped.countDown();
         }, args);
         stopped.countDown();
-        System.exit(exitCode[0]);
+        System.exit(embedded.lost ? 1 : exitCode[0]);
     }
 
     /** A system property, else the environment variable of the same name in MicroProfile Config's spelling. */
@@ -108,6 +122,8 @@ public final class ControlPlaneMain {
     private static final class EmbeddedServices implements AutoCloseable {
         volatile EmbeddedPostgres postgres;
         volatile EmbeddedKafka kafka;
+        /** The embedded PostgreSQL died under the application. */
+        volatile boolean lost;
 
         @Override
         public synchronized void close() {

@@ -164,6 +164,10 @@ public class NodeAgent {
         return consoles;
     }
 
+    /**
+     * Drains (SIGTERM, Ctrl-C): no new work, every VM asked to shut down and forced off after the grace, their last
+     * events delivered to the broker (bounded); only what the broker did not acknowledge stays in the journal.
+     */
     void stop(@Observes ShutdownEvent event) {
         try {
             if (watcher != null) {
@@ -171,10 +175,16 @@ public class NodeAgent {
             }
             if (reconciler != null) {
                 reconciler.close();
-                reconciler.stopAll(Duration.ofSeconds(10));
+                int stopped = reconciler.stopAll(config.shutdownGrace());
+                if (stopped > 0) {
+                    LOG.infof("Stopped %d workload(s) for the agent's shutdown", stopped);
+                }
             }
             if (publisher != null) {
-                publisher.close();
+                if (!publisher.drain(config.shutdownDeliveryTimeout())) {
+                    LOG.warnf("Kafka did not acknowledge every lifecycle event within %d s; %d bytes wait in the journal for the next start",
+                            config.shutdownDeliveryTimeout().toSeconds(), journal.pendingBytes());
+                }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

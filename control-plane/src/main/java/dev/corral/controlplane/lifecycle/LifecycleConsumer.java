@@ -18,6 +18,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -39,6 +40,7 @@ import org.jboss.logging.Logger;
 public class LifecycleConsumer {
 
     private static final Logger LOG = Logger.getLogger(LifecycleConsumer.class);
+    private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(2);
     private static final TypeReference<CloudEvent<LifecycleData>> EVENT = new TypeReference<>() {
     };
 
@@ -120,7 +122,12 @@ public class LifecycleConsumer {
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        try (var c = new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer())) {
+        // A control plane that was killed stays in the group, holding its partitions, until its session expires:
+        // 10 s rather than Kafka's 45 s is how long a restarted one waits before it reads the lifecycle stream again.
+        props.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 10_000);
+        props.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 3_000);
+        var c = new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer());
+        try {
             consumer = c;
             c.subscribe(List.of(config.topic()));
             while (running) {
@@ -150,6 +157,9 @@ public class LifecycleConsumer {
             }
         } finally {
             consumer = null;
+            // Bounded: a consumer closed in the middle of a rebalance (the database went away under its listener)
+            // would otherwise wait out the group's rebalance before the control plane can stop.
+            c.close(CloseOptions.timeout(CLOSE_TIMEOUT));
         }
     }
 

@@ -16,12 +16,16 @@ import dev.corral.api.RestartStatus;
  * <li>{@code Never}: leave it stopped.</li>
  * </ul>
  * Restarts in a row wait the first delay (10 s unless configured), then twice as long each time, up to 5 minutes; a workload that ran 10 minutes before it stopped
- * starts the count again, as Kubernetes does for crash loops.
+ * starts the count again, as Kubernetes does for crash loops. A workload its node lost ({@link #NODE_REASONS}: the
+ * agent stopped or restarted under it) did not crash: it restarts at once and the count stays as it was, so that
+ * restarting the local cloud three times does not make its VMs wait 10, 20, then 40 s.
  */
 public final class RestartPolicy {
 
     static final Duration MAX_DELAY = Duration.ofMinutes(5);
     static final Duration HEALTHY_RUN = Duration.ofMinutes(10);
+    /** Reasons for a stop that the node, not the workload, caused. */
+    static final java.util.Set<String> NODE_REASONS = java.util.Set.of("AgentStopped", "AgentRestarted");
 
     /**
      * @param restart  whether to restart
@@ -61,6 +65,10 @@ public final class RestartPolicy {
             String message = "Not restarted (" + why + "): restartPolicy is " + policy
                     + (policy != null && policy.equals("OnFailure") ? " and it stopped cleanly." : ".");
             return new Decision(false, new RestartStatus(count, null, why, lastStarted), message);
+        }
+        if (NODE_REASONS.contains(why)) {
+            return new Decision(true, new RestartStatus(count, now, why, lastStarted), "Restarting at once after " + why
+                    + " (its node agent stopped, not the workload; the crash backoff stays at " + count + ", restartPolicy " + policy + ").");
         }
         Duration delay = backoff(firstDelay, count);
         var next = new RestartStatus(count + 1, now.plus(delay), why, lastStarted);

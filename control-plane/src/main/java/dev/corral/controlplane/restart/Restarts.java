@@ -104,7 +104,8 @@ public class Restarts {
             return;
         }
         spec.put("restartRequestedAt", Instant.now().toString());
-        events.normal(w, "Restarting", "Restart " + plan.count() + " after " + plan.reason() + " (restartPolicy "
+        String which = RestartPolicy.NODE_REASONS.contains(plan.reason()) ? "Restart" : "Restart " + plan.count();
+        events.normal(w, "Restarting", which + " after " + plan.reason() + " (restartPolicy "
                 + spec.path("restartPolicy").asText() + ").");
         store.update(w, w.labels(), spec, json.valueToTree(status.withRestart(done)), w.node());
     }

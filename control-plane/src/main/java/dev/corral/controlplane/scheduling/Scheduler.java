@@ -47,6 +47,7 @@ public class Scheduler {
     private final Planner planner;
     private final ExecutorService background = Executors.newSingleThreadExecutor(Thread.ofVirtual().name("corral-scheduler").factory());
     private final AtomicBoolean retryQueued = new AtomicBoolean();
+    private volatile boolean stopping;
 
     Scheduler(ResourceStore store, Ledger ledger, AddressPool addresses, NodeSnapshots snapshots, EventService events, SchedulerConfig config,
             ObjectMapper json) {
@@ -166,11 +167,17 @@ public class Scheduler {
             }
             pending.forEach(this::schedule);
         } catch (RuntimeException e) {
-            LOG.warn("retrying pending workloads failed; next round in " + config.retryInterval(), e);
+            if (stopping) {
+                // The control plane stops: its connections close under a round that was under way. Not a failure.
+                LOG.debugf("retrying pending workloads ended by the shutdown: %s", e.getMessage());
+            } else {
+                LOG.warn("retrying pending workloads failed; next round in " + config.retryInterval(), e);
+            }
         }
     }
 
     void stop(@Observes ShutdownEvent event) {
+        stopping = true;
         background.shutdownNow();
     }
 

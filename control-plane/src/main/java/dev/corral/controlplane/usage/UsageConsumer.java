@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Properties;
 
 import dev.corral.controlplane.lifecycle.LifecycleConfig;
+import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -27,6 +28,7 @@ import org.jboss.logging.Logger;
 public final class UsageConsumer implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(UsageConsumer.class);
+    private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(2);
     private static final Duration SWEEP_EVERY = Duration.ofSeconds(5);
 
     private final UsageMeter meter;
@@ -103,12 +105,17 @@ public final class UsageConsumer implements AutoCloseable {
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        // A control plane that was killed stays in the group, holding its partitions, until its session expires:
+        // 10 s rather than Kafka's 45 s is how long a restarted one waits before it reads the lifecycle stream again.
+        props.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 10_000);
+        props.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 3_000);
         props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, config.maxPollRecords());
         props.put(ConsumerConfig.FETCH_MIN_BYTES_CONFIG, 64 * 1024);
         props.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 100);
         // The status consumer creates the topic with its configured partitions; the meter waits for it.
         props.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
-        try (var c = new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer())) {
+        var c = new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer());
+        try {
             consumer = c;
             c.subscribe(List.of(topic), new ConsumerRebalanceListener() {
                 @Override
@@ -148,6 +155,9 @@ public final class UsageConsumer implements AutoCloseable {
             }
         } finally {
             consumer = null;
+            // Bounded: a consumer closed in the middle of a rebalance (the database went away under its listener)
+            // would otherwise wait out the group's rebalance before the control plane can stop.
+            c.close(CloseOptions.timeout(CLOSE_TIMEOUT));
         }
     }
 

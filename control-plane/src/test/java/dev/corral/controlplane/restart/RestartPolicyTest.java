@@ -48,4 +48,23 @@ class RestartPolicyTest {
         assertThat(later.next().nextAt()).isEqualTo(T.plusSeconds(610));
         assertThat(later.message()).isEqualTo("Restarting in 10 s after GuestCrashed (restart 1, restartPolicy Always).");
     }
+
+    @Test
+    void restartsAfterItsNodeAgentStoppedOrRestartedAreAtOnceAndDoNotGrowTheBackoff() {
+        var status = new RestartStatus(2, null, "GuestCrashed", T);
+        Instant now = T.plusSeconds(30);
+        // Three restarts of the local cloud in a row: each brings the VM back at once, the crash count stays.
+        for (String reason : new String[] {"AgentStopped", "AgentRestarted", "AgentStopped"}) {
+            var d = RestartPolicy.decide("OnFailure", "failed", reason, status, now, now, FIRST);
+            assertThat(d.restart()).isTrue();
+            assertThat(d.next().nextAt()).isEqualTo(now);
+            assertThat(d.next().count()).isEqualTo(2);
+            status = new RestartStatus(d.next().count(), null, d.next().reason(), now.plusSeconds(1));
+            now = now.plusSeconds(30);
+        }
+        // A crash after them backs off from where the crashes had got to.
+        var crash = RestartPolicy.decide("OnFailure", "failed", "GuestCrashed", status, now, now, FIRST);
+        assertThat(Duration.between(now, crash.next().nextAt())).isEqualTo(Duration.ofSeconds(40));
+        assertThat(RestartPolicy.decide("Never", "failed", "AgentStopped", status, now, now, FIRST).restart()).isFalse();
+    }
 }

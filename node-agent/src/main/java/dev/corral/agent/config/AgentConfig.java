@@ -46,6 +46,20 @@ public interface AgentConfig {
     @WithDefault("60s")
     java.time.Duration resyncInterval();
 
+    /**
+     * How long the VMs get to shut down when the agent stops (SIGTERM): each is asked (the power button) and forced
+     * off when this or its own {@code spec.stopTimeoutSeconds}, whichever is shorter, has passed.
+     */
+    @WithDefault("10s")
+    java.time.Duration shutdownGrace();
+
+    /**
+     * How long a stopping agent waits for the broker to acknowledge the lifecycle events still in its journal (the
+     * VMs' last ones among them); what is not acknowledged by then waits in the journal for the next start.
+     */
+    @WithDefault("5s")
+    java.time.Duration shutdownDeliveryTimeout();
+
     /** How many bytes of each workload's serial console the agent keeps in memory (all of it goes to a file too). */
     @WithDefault("262144")
     int consoleBufferBytes();

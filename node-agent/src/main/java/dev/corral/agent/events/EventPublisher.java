@@ -34,6 +34,8 @@ public final class EventPublisher implements EventSink, AutoCloseable {
     private final Condition appended = lock.newCondition();
     private final Thread thread;
     private volatile boolean running = true;
+    /** The last attempt to deliver failed (the broker is away); cleared by the next delivery. */
+    private volatile boolean unreachable;
 
     public EventPublisher(EventJournal journal, String bootstrapServers, String topic) {
         this.journal = journal;
@@ -125,6 +127,7 @@ public final class EventPublisher implements EventSink, AutoCloseable {
                     s.get(30, TimeUnit.SECONDS);
                 }
                 journal.delivered(entries.getLast());
+                unreachable = false;
                 if (down) {
                     LOG.infof("Kafka is back: delivering the journalled lifecycle events");
                     down = false;
@@ -133,6 +136,7 @@ public final class EventPublisher implements EventSink, AutoCloseable {
                 Thread.currentThread().interrupt();
                 break;
             } catch (Exception e) {
+                unreachable = true;
                 if (!down) {
                     LOG.warnf("cannot deliver lifecycle events to Kafka (%s); they wait in the journal (%d bytes) and are retried",
                             e.getMessage(), journal.pendingBytes());
@@ -167,6 +171,28 @@ public final class EventPublisher implements EventSink, AutoCloseable {
             Thread.currentThread().interrupt();
             running = false;
         }
+    }
+
+    /**
+     * Waits until the broker has acknowledged every journalled event, at most {@code timeout} and no longer than it
+     * takes to find the broker away (an attempt that fails), then {@link #close()}s.
+     *
+     * @return whether the journal was empty when it stopped (false: the rest waits there for the next start)
+     */
+    public boolean drain(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        unreachable = false;
+        while (journal.pendingBytes() > 0 && System.nanoTime() < deadline && thread.isAlive() && !unreachable) {
+            lock.lock();
+            try {
+                appended.signalAll();
+            } finally {
+                lock.unlock();
+            }
+            Thread.sleep(20);
+        }
+        close();
+        return journal.pendingBytes() == 0;
     }
 
     /**

@@ -348,17 +348,28 @@ public final class Reconciler implements AutoCloseable {
         }
     }
 
-    /** Stops every running workload and waits for them (agent shutdown). */
-    public void stopAll(Duration timeout) throws InterruptedException {
+    /**
+     * Stops every running workload and waits for them (agent shutdown): each is asked to shut down and forced off
+     * after {@code grace} (or its own stop grace, if shorter); their events are journalled when this returns.
+     *
+     * @return how many workloads it stopped
+     */
+    public int stopAll(Duration grace) throws InterruptedException {
         closing = true;
         for (var e : handles.entrySet()) {
             stopReasons.put(e.getKey(), AGENT_STOPPED);
-            e.getValue().requestStop(Duration.ZERO);
+            var wanted = desired.get(e.getKey());
+            var own = wanted != null ? wanted.stopGrace() : grace;
+            e.getValue().requestStop(own.compareTo(grace) < 0 ? own : grace);
         }
+        // The grace, then a moment for a forced stop to take effect: bounded whatever the guests do.
+        long deadline = System.nanoTime() + grace.plusSeconds(5).toNanos();
         for (var h : handles.values()) {
-            h.awaitFinished(timeout);
+            h.awaitFinished(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
             h.close();
         }
+        int stopped = handles.size();
         handles.clear();
+        return stopped;
     }
 }

@@ -252,11 +252,13 @@ class ReconcilerTest {
     }
 
     @Test
-    void agentShutdownReportsItsVmsFailedSoThatTheRestartPolicyBringsThemBack() throws Exception {
+    void agentShutdownStopsItsVmsGracefullyWithinItsGraceAndReportsThemFailedSoThatTheRestartPolicyBringsThemBack() throws Exception {
         var r = running();
         r.close();
-        r.stopAll(Duration.ofSeconds(5));
-        assertThat(types().getLast()).isEqualTo("failed/AgentStopped");
+        assertThat(r.stopAll(Duration.ofSeconds(5))).isEqualTo(1);
+        assertThat(runtime.stopGraces).as("asked to shut down, within the agent's bound rather than its own 30 s")
+                .containsExactly(Duration.ofSeconds(5));
+        assertThat(types().getLast()).as("journalled by the time stopAll returns").isEqualTo("failed/AgentStopped");
     }
 
     @Test
