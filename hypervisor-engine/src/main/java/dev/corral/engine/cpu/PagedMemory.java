@@ -51,7 +51,7 @@ public final class PagedMemory implements CpuMemory {
     private static final long ADDR_4K = 0x000ffffffffff000L, ADDR_2M = 0x000fffffffe00000L,
             ADDR_1G = 0x000fffffc0000000L;
     static final int READ = 0, WRITE = 1, EXEC = 2;
-    private static final int TLB_BITS = 8, TLB_SIZE = 1 << TLB_BITS, TLB_MASK = TLB_SIZE - 1;
+    private static final int TLB_BITS = 10, TLB_SIZE = 1 << TLB_BITS, TLB_MASK = TLB_SIZE - 1;
     private static final long PAGE_MASK = ~0xfffL;
 
     /** One direct-mapped TLB: the tag is the linear page | 2 | user; {@code page} is null for MMIO and watched pages. */
