@@ -210,7 +210,11 @@ final class Interp {
     }
 
     boolean cond(int cc) {
-        long f = s.rflags;
+        return holds(s.rflags, cc);
+    }
+
+    /** Whether condition code {@code cc} (Jcc's numbering) holds for the flags {@code f}. */
+    static boolean holds(long f, int cc) {
         boolean r = switch (cc >> 1) {
             case 0 -> (f & OF) != 0;
             case 1 -> (f & CF) != 0;

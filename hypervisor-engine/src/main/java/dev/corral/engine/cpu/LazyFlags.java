@@ -3,9 +3,6 @@ package dev.corral.engine.cpu;
 import static dev.corral.engine.cpu.CpuState.AF;
 import static dev.corral.engine.cpu.CpuState.CF;
 import static dev.corral.engine.cpu.CpuState.OF;
-import static dev.corral.engine.cpu.CpuState.PF;
-import static dev.corral.engine.cpu.CpuState.SF;
-import static dev.corral.engine.cpu.CpuState.ZF;
 
 /**
  * The arithmetic flags of translated code, computed only when something can observe them. A translated
@@ -87,18 +84,7 @@ final class LazyFlags {
     /** Condition code {@code cc} (as Jcc numbers them) of the state's flags, exact or lazy: 1 when it holds. */
     static int cond(CpuState s, int cc) {
         s.materializeFlags();
-        long f = s.rflags;
-        boolean r = switch (cc >> 1) {
-            case 0 -> (f & OF) != 0;
-            case 1 -> (f & CF) != 0;
-            case 2 -> (f & ZF) != 0;
-            case 3 -> (f & (CF | ZF)) != 0;
-            case 4 -> (f & SF) != 0;
-            case 5 -> (f & PF) != 0;
-            case 6 -> (((f >>> 7) ^ (f >>> 11)) & 1) != 0;
-            default -> (f & ZF) != 0 || (((f >>> 7) ^ (f >>> 11)) & 1) != 0;
-        };
-        return r ^ ((cc & 1) != 0) ? 1 : 0;
+        return Interp.holds(s.rflags, cc) ? 1 : 0;
     }
 
     /** ROL (kind 0) or ROR (kind 1) of {@code a} (zero-extended) by {@code count} (masked to 5 or 6 bits, not zero). */
