@@ -50,9 +50,7 @@ final class Alu {
         a &= m;
         b &= m;
         long r = (a + b + c) & m;
-        long cf = (((a & b) | ((a | b) & ~r)) >>> sh) & 1;
-        long of = (((a ^ r) & (b ^ r)) >>> sh) & 1;
-        f = (s.rflags & ~ARITH) | cf | (of << 11) | ((a ^ b ^ r) & AF) | szp(r, sh);
+        f = LazyFlags.addFlags(s.rflags, sh, a, b, r);
         return r;
     }
 
@@ -62,9 +60,7 @@ final class Alu {
         a &= m;
         b &= m;
         long r = (a - b - c) & m;
-        long cf = (((~a & b) | ((~a | b) & r)) >>> sh) & 1;
-        long of = (((a ^ b) & (a ^ r)) >>> sh) & 1;
-        f = (s.rflags & ~ARITH) | cf | (of << 11) | ((a ^ b ^ r) & AF) | szp(r, sh);
+        f = LazyFlags.subFlags(s.rflags, sh, a, b, r);
         return r;
     }
 
@@ -123,29 +119,17 @@ final class Alu {
             return a;
         }
         long r;
-        long cf;
-        long of;
         switch (kind) {
-            case 0 -> {
-                int k = c & sh;
-                r = k == 0 ? a : ((a << k) | (a >>> (bits - k))) & m;
-                cf = r & 1;
-                of = ((r >>> sh) & 1) ^ cf;
-                f = (f & ~(CF | OF)) | cf | (of << 11);
-                return r;
-            }
-            case 1 -> {
-                int k = c & sh;
-                r = k == 0 ? a : ((a >>> k) | (a << (bits - k))) & m;
-                cf = (r >>> sh) & 1;
-                of = ((r >>> sh) ^ (r >>> (sh - 1))) & 1;
-                f = (f & ~(CF | OF)) | cf | (of << 11);
+            case 0, 1 -> {
+                r = LazyFlags.rotate(kind, size, a, c);
+                f = (f & ~(CF | OF)) | LazyFlags.rotateCfOf(kind, size, r);
                 return r;
             }
             case 2, 3 -> {
                 int k = size < 4 ? c % (bits + 1) : c;
                 r = a;
                 long carry = f & CF;
+                long of;
                 if (kind == 2) {
                     for (int n = 0; n < k; n++) {
                         long out = (r >>> sh) & 1;
@@ -167,22 +151,17 @@ final class Alu {
             }
             case 4, 6 -> {
                 r = c < 64 ? (a << c) & m : 0;
-                cf = c <= bits ? (a >>> (bits - c)) & 1 : 0;
-                of = ((r >>> sh) & 1) ^ cf;
+                f = LazyFlags.compute(LazyFlags.op(LazyFlags.SHL, size), f, a, c, r);
             }
             case 5 -> {
                 r = a >>> c;
-                cf = (a >>> (c - 1)) & 1;
-                of = c == 1 ? (a >>> sh) & 1 : 0; // undefined above 1: zero, as AMD parts do
+                f = LazyFlags.compute(LazyFlags.op(LazyFlags.SHR, size), f, a, c, r);
             }
             default -> {
-                long sa = signExtend(a, size);
-                r = (sa >> c) & m;
-                cf = (sa >> (c - 1)) & 1;
-                of = 0;
+                r = (signExtend(a, size) >> c) & m;
+                f = LazyFlags.compute(LazyFlags.op(LazyFlags.SAR, size), f, a, c, r);
             }
         }
-        f = (f & ~ARITH) | cf | (of << 11) | AF | szp(r, sh); // AF undefined: set, as AMD parts do
         return r;
     }
 

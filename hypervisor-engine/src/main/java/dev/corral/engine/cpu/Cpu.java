@@ -403,13 +403,7 @@ public final class Cpu {
 
     /** Chooses the tiers for this vCPU (before its first {@link #run}, or between runs); returns this CPU. */
     public Cpu translation(Translation mode) {
-        TranslationPolicy d = TranslationPolicy.DEFAULT;
-        policy = switch (mode) {
-            case OFF -> TranslationPolicy.OFF;
-            case ON -> new TranslationPolicy(true, d.enabled() ? d.threshold() : 512, false, d.enabled() ? d.background() : true,
-                    d.enabled() ? d.budgetBytes() : 32L << 20);
-            case ALWAYS -> new TranslationPolicy(true, 1, true, false, d.enabled() ? d.budgetBytes() : 32L << 20);
-        };
+        policy = TranslationPolicy.of(mode);
         return this;
     }
 

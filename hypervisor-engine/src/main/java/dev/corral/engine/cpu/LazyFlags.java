@@ -9,7 +9,7 @@ import static dev.corral.engine.cpu.CpuState.OF;
  * instruction that sets the flags records what it did (a kind, its operand size, its operands and its
  * result, as {@link CpuState#ccOp} and friends or as locals of the translated block); the flags are
  * computed from that record when an instruction reads them, when the code faults, or when the interpreter
- * takes over. The formulas are {@link Alu}'s, bit for bit (a seeded test compares them).
+ * takes over. These are the only flag formulas: {@link Alu} computes its eager flags with them too.
  */
 final class LazyFlags {
     private LazyFlags() {
@@ -49,7 +49,7 @@ final class LazyFlags {
             case LOGIC -> (f & ~Alu.ARITH) | Alu.szp(r, sh);
             case INC -> (addFlags(f, sh, a, 1, r) & ~CF) | (b & CF);
             case DEC -> (subFlags(f, sh, a, 1, r) & ~CF) | (b & CF);
-            case SHL -> {
+            case SHL -> { // SHL, SHR, SAR: AF (undefined) set, as AMD parts do; OF by the count-1 formula
                 int c = (int) b;
                 long cf = c <= size * 8 ? (a >>> (size * 8 - c)) & 1 : 0;
                 long of = ((r >>> sh) & 1) ^ cf;
@@ -58,7 +58,7 @@ final class LazyFlags {
             case SHR -> {
                 int c = (int) b;
                 long cf = (a >>> (c - 1)) & 1;
-                long of = c == 1 ? (a >>> sh) & 1 : 0;
+                long of = c == 1 ? (a >>> sh) & 1 : 0; // undefined above 1: zero, as AMD parts do
                 yield (f & ~Alu.ARITH) | cf | (of << 11) | AF | Alu.szp(r, sh);
             }
             case SAR -> {
@@ -69,13 +69,15 @@ final class LazyFlags {
         };
     }
 
-    private static long addFlags(long f, int sh, long a, long b, long r) {
+    /** ADD's and ADC's flags (the carry in is part of {@code r}); {@code sh} is the sign bit's index. */
+    static long addFlags(long f, int sh, long a, long b, long r) {
         long cf = (((a & b) | ((a | b) & ~r)) >>> sh) & 1;
         long of = (((a ^ r) & (b ^ r)) >>> sh) & 1;
         return (f & ~Alu.ARITH) | cf | (of << 11) | ((a ^ b ^ r) & AF) | Alu.szp(r, sh);
     }
 
-    private static long subFlags(long f, int sh, long a, long b, long r) {
+    /** SUB's, SBB's and CMP's flags (the borrow in is part of {@code r}). */
+    static long subFlags(long f, int sh, long a, long b, long r) {
         long cf = (((~a & b) | ((~a | b) & r)) >>> sh) & 1;
         long of = (((a ^ b) & (a ^ r)) >>> sh) & 1;
         return (f & ~Alu.ARITH) | cf | (of << 11) | ((a ^ b ^ r) & AF) | Alu.szp(r, sh);
@@ -98,24 +100,11 @@ final class LazyFlags {
         return kind == 0 ? ((a << k) | (a >>> (bits - k))) & m : ((a >>> k) | (a << (bits - k))) & m;
     }
 
-    /** The CF and OF (as RFLAGS bits) that {@link #rotate} with the same arguments leaves; the other flags stay. */
-    static long rotateCfOf(int kind, int size, long a, int count) {
-        int bits = size * 8;
-        int sh = bits - 1;
-        long m = Alu.mask(size);
-        int k = count & sh;
-        long r;
-        long cf;
-        long of;
-        if (kind == 0) {
-            r = k == 0 ? a : ((a << k) | (a >>> (bits - k))) & m;
-            cf = r & 1;
-            of = ((r >>> sh) & 1) ^ cf;
-        } else {
-            r = k == 0 ? a : ((a >>> k) | (a << (bits - k))) & m;
-            cf = (r >>> sh) & 1;
-            of = ((r >>> sh) ^ (r >>> (sh - 1))) & 1;
-        }
+    /** The CF and OF (as RFLAGS bits) that ROL (kind 0) or ROR (kind 1) leave with result {@code r}; others stay. */
+    static long rotateCfOf(int kind, int size, long r) {
+        int sh = size * 8 - 1;
+        long cf = kind == 0 ? r & 1 : (r >>> sh) & 1;
+        long of = kind == 0 ? ((r >>> sh) & 1) ^ cf : ((r >>> sh) ^ (r >>> (sh - 1))) & 1;
         return cf | (of << 11);
     }
 

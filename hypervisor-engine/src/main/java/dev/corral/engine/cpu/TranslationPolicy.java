@@ -18,19 +18,30 @@ record TranslationPolicy(boolean enabled, int threshold, boolean strict, boolean
 
     static final TranslationPolicy OFF = new TranslationPolicy(false, Integer.MAX_VALUE, false, false, 0);
 
-    /** From the properties (declared after {@link #OFF}, which it may return). */
-    static final TranslationPolicy DEFAULT = fromProperties();
+    private static final long BUDGET = Long.getLong("corral.cpu.translationBudget", 32L << 20);
 
-    static TranslationPolicy fromProperties() {
-        String mode = System.getProperty("corral.cpu.translate", "on");
-        long budget = Long.getLong("corral.cpu.translationBudget", 32L << 20);
-        int threshold = Integer.getInteger("corral.cpu.translateThreshold", 512);
-        boolean background = !"false".equals(System.getProperty("corral.cpu.translateInBackground"));
+    /** Hot blocks translated, with the threshold and background choice of the properties. */
+    static final TranslationPolicy ON = new TranslationPolicy(true,
+            Math.max(1, Integer.getInteger("corral.cpu.translateThreshold", 512)), false,
+            !"false".equals(System.getProperty("corral.cpu.translateInBackground")), BUDGET);
+
+    /** Every block translated on the vCPU's thread before it first runs; a block that cannot be is an error. */
+    static final TranslationPolicy ALWAYS = new TranslationPolicy(true, 1, true, false, BUDGET);
+
+    /** The policy of {@code corral.cpu.translate} (declared after the three it chooses from). */
+    static final TranslationPolicy DEFAULT = of(switch (System.getProperty("corral.cpu.translate", "on")) {
+        case "off" -> Cpu.Translation.OFF;
+        case "always" -> Cpu.Translation.ALWAYS;
+        case "on" -> Cpu.Translation.ON;
+        default -> throw new IllegalArgumentException("corral.cpu.translate is on, off or always, not '"
+                + System.getProperty("corral.cpu.translate") + "'");
+    });
+
+    static TranslationPolicy of(Cpu.Translation mode) {
         return switch (mode) {
-            case "off" -> OFF;
-            case "always" -> new TranslationPolicy(true, 1, true, false, budget);
-            case "on" -> new TranslationPolicy(true, Math.max(1, threshold), false, background, budget);
-            default -> throw new IllegalArgumentException("corral.cpu.translate is on, off or always, not '" + mode + "'");
+            case OFF -> OFF;
+            case ON -> ON;
+            case ALWAYS -> ALWAYS;
         };
     }
 }

@@ -8,6 +8,7 @@ import static java.lang.constant.ConstantDescs.CD_void;
 import static java.lang.constant.ConstantDescs.CLASS_INIT_NAME;
 import static java.lang.constant.ConstantDescs.INIT_NAME;
 
+import java.lang.classfile.Attributes;
 import java.lang.classfile.ClassFile;
 import java.lang.classfile.ClassHierarchyResolver;
 import java.lang.classfile.CodeBuilder;
@@ -73,6 +74,7 @@ final class Translator {
     private static final MethodTypeDesc MT_WRITE_LONG = MethodTypeDesc.of(CD_void, CD_long, CD_long);
     private static final MethodTypeDesc MT_COMPARE = MethodTypeDesc.of(CD_int, CD_long, CD_long);
     private static final MethodTypeDesc MT_ROTATE = MethodTypeDesc.of(CD_long, CD_int, CD_int, CD_long, CD_int);
+    private static final MethodTypeDesc MT_ROTATE_CF_OF = MethodTypeDesc.of(CD_long, CD_int, CD_int, CD_long);
     private static final MethodTypeDesc MT_MUL_HIGH = MethodTypeDesc.of(CD_long, CD_long, CD_long);
     private static final ClassDesc CD_MATH = desc(Math.class);
 
@@ -92,7 +94,7 @@ final class Translator {
     }
 
     /** Whether the translator has bytecode of its own for {@code i} (otherwise it calls the interpreter). */
-    static boolean native_(Insn i) {
+    static boolean hasOwnBytecode(Insn i) {
         if (i.sreg >= 0) {
             return false;
         }
@@ -146,7 +148,7 @@ final class Translator {
     private static int codeLength(byte[] bytes) {
         for (MethodModel m : CLASS_FILE.parse(bytes).methods()) {
             if (m.methodName().equalsString("run")) {
-                return m.findAttribute(java.lang.classfile.Attributes.code()).map(CodeAttribute::codeLength).orElse(0);
+                return m.findAttribute(Attributes.code()).map(CodeAttribute::codeLength).orElse(0);
             }
         }
         return 0;
@@ -287,7 +289,7 @@ final class Translator {
         // ---- one instruction; true when it ended the block ----
 
         private boolean instruction(int k, Insn i) {
-            if (!native_(i)) {
+            if (!hasOwnBytecode(i)) {
                 fallback(k, i);
                 return false;
             }
@@ -333,7 +335,7 @@ final class Translator {
                     setPending(LazyFlags.LOGIC, size);
                 }
                 case Op.INC, Op.DEC -> {
-                    long rmAddr = rmAddress(k, i);
+                    rmAddress(k, i);
                     readRmAt(i, size, t0);
                     c.lload(t0).lconst_1();
                     if (i.op == Op.INC) {
@@ -343,7 +345,7 @@ final class Translator {
                     }
                     mask(size);
                     c.lstore(t1);
-                    writeRmAt(k, i, size, t1, rmAddr);
+                    writeRmAt(i, size, t1);
                     carryInto(t2); // CF survives INC and DEC
                     c.lload(t0).lstore(fa);
                     c.lload(t2).lstore(fb);
@@ -351,22 +353,22 @@ final class Translator {
                     setPending(i.op == Op.INC ? LazyFlags.INC : LazyFlags.DEC, size);
                 }
                 case Op.NEG -> {
-                    long rmAddr = rmAddress(k, i);
+                    rmAddress(k, i);
                     readRmAt(i, size, t0);
                     c.lload(t0).lneg();
                     mask(size);
                     c.lstore(t1);
-                    writeRmAt(k, i, size, t1, rmAddr);
+                    writeRmAt(i, size, t1);
                     c.lconst_0().lstore(fa);
                     c.lload(t0).lstore(fb);
                     c.lload(t1).lstore(fr);
                     setPending(LazyFlags.SUB, size);
                 }
                 case Op.NOT -> {
-                    long rmAddr = rmAddress(k, i);
+                    rmAddress(k, i);
                     readRmAt(i, size, t0);
                     c.lload(t0).loadConstant(-1L).lxor().lstore(t1);
-                    writeRmAt(k, i, size, t1, rmAddr);
+                    writeRmAt(i, size, t1);
                 }
                 case Op.JCC -> {
                     Label taken = c.newLabel();
@@ -501,19 +503,19 @@ final class Translator {
         private void shiftImmediate(int k, Insn i) {
             int size = i.size;
             int count = (int) i.imm & (size == 8 ? 63 : 31);
-            long rmAddr = rmAddress(k, i);
+            rmAddress(k, i);
             readRmAt(i, size, t0);
             if (count == 0) { // the operand is written back unchanged, the flags stay
-                writeRmAt(k, i, size, t0, rmAddr);
+                writeRmAt(i, size, t0);
                 return;
             }
             switch (i.sub) {
                 case 0, 1 -> {
                     c.loadConstant(i.sub).loadConstant(size).lload(t0).loadConstant(count)
                             .invokestatic(CD_LAZY, "rotate", MT_ROTATE).lstore(t1);
-                    writeRmAt(k, i, size, t1, rmAddr);
-                    c.loadConstant(i.sub).loadConstant(size).lload(t0).loadConstant(count)
-                            .invokestatic(CD_LAZY, "rotateCfOf", MT_ROTATE).lstore(fx);
+                    writeRmAt(i, size, t1);
+                    c.loadConstant(i.sub).loadConstant(size).lload(t1)
+                            .invokestatic(CD_LAZY, "rotateCfOf", MT_ROTATE_CF_OF).lstore(fx);
                     setCfOfPending();
                     return;
                 }
@@ -527,7 +529,7 @@ final class Translator {
             }
             mask(size);
             c.lstore(t1);
-            writeRmAt(k, i, size, t1, rmAddr);
+            writeRmAt(i, size, t1);
             c.lload(t0).lstore(fa);
             c.loadConstant((long) count).lstore(fb);
             c.lload(t1).lstore(fr);
@@ -537,13 +539,13 @@ final class Translator {
         /** SHL, SHR and SAR by CL: a zero count leaves the flags alone, so both paths leave them in the state. */
         private void shiftCl(int k, Insn i) {
             int size = i.size;
-            long rmAddr = rmAddress(k, i);
+            rmAddress(k, i);
             readRmAt(i, size, t0);
             c.aload(g).loadConstant(1).laload().loadConstant(size == 8 ? 63L : 31L).land().lstore(t2);
             Label shift = c.newLabel();
             Label done = c.newLabel();
             c.lload(t2).lconst_0().lcmp().ifne(shift);
-            writeRmAt(k, i, size, t0, rmAddr); // count 0: written back unchanged, flags as they were
+            writeRmAt(i, size, t0); // count 0: written back unchanged, flags as they were
             spill(pending, kind, fsize, modified);
             c.goto_(done);
             c.labelBinding(shift);
@@ -558,7 +560,7 @@ final class Translator {
             }
             mask(size);
             c.lstore(t1);
-            writeRmAt(k, i, size, t1, rmAddr);
+            writeRmAt(i, size, t1);
             int lazyKind = i.sub == 5 ? LazyFlags.SHR : i.sub == 7 ? LazyFlags.SAR : LazyFlags.SHL;
             c.aload(s).loadConstant(LazyFlags.op(lazyKind, size)).putfield(CD_STATE, "ccOp", CD_int);
             c.aload(s).lload(t0).putfield(CD_STATE, "ccA", CD_long);
@@ -573,13 +575,11 @@ final class Translator {
             int size = i.size;
             int sub = i.sub;
             long m = Alu.mask(size);
-            long rmAddr;
             if (i.op == Op.ALU_R_RM) { // reg = reg op r/m
                 readReg(i.reg, size, t0);
                 readRm(k, i, size, t1);
-                rmAddr = 0;
             } else {
-                rmAddr = rmAddress(k, i);
+                rmAddress(k, i);
                 readRmAt(i, size, t0);
                 if (i.op == Op.ALU_RM_R) {
                     readReg(i.reg, size, t1);
@@ -617,7 +617,7 @@ final class Translator {
                 if (i.op == Op.ALU_R_RM) {
                     writeReg(i.reg, size, t2);
                 } else {
-                    writeRmAt(k, i, size, t2, rmAddr);
+                    writeRmAt(i, size, t2);
                 }
             }
             c.lload(t0).lstore(fa);
@@ -715,12 +715,12 @@ final class Translator {
                 switch (kind) {
                     case LazyFlags.ADD -> { // carry out: the masked sum wrapped below an operand
                         unsignedLess(fr, fa);
-                        return1(slot);
+                        lessAsBit(slot);
                         return;
                     }
                     case LazyFlags.SUB -> {
                         unsignedLess(fa, fb);
-                        return1(slot);
+                        lessAsBit(slot);
                         return;
                     }
                     case LazyFlags.LOGIC -> {
@@ -751,7 +751,7 @@ final class Translator {
         }
 
         /** The compare result on the stack (negative when less) into {@code slot} as 1 or 0. */
-        private void return1(int slot) {
+        private void lessAsBit(int slot) {
             Label less = c.newLabel();
             Label done = c.newLabel();
             c.iflt(less);
@@ -975,14 +975,13 @@ final class Translator {
             c.lstore(slot);
         }
 
-        /** For a memory r/m: its checked address into {@link #addr} (returns 1), for a register r/m nothing (0). */
-        private long rmAddress(int k, Insn i) {
+        /** For a memory r/m: its checked address into {@link #addr}; nothing for a register r/m. */
+        private void rmAddress(int k, Insn i) {
             if (i.rm >= 0) {
-                return 0;
+                return;
             }
             address(i, addr);
             canonical(k, addr, i.base == 4 || i.base == 5);
-            return 1;
         }
 
         private void readRm(int k, Insn i, int size, int slot) {
@@ -1000,10 +999,12 @@ final class Translator {
         }
 
         private void writeRm(int k, Insn i, int size, int slot) {
-            writeRmAt(k, i, size, slot, rmAddress(k, i));
+            rmAddress(k, i);
+            writeRmAt(i, size, slot);
         }
 
-        private void writeRmAt(int k, Insn i, int size, int slot, long hasAddress) {
+        /** Writes the r/m operand; a memory one at {@link #addr}, which {@link #rmAddress} computed. */
+        private void writeRmAt(Insn i, int size, int slot) {
             if (i.rm >= 0) {
                 writeReg(i.rm, size, slot);
             } else {
