@@ -43,22 +43,7 @@ final class ContainerNetwork {
     /** Sets up the container's namespace and veth; returns the namespace's path for runc. */
     String attach(Desired desired) throws StartException {
         var wanted = desired.network();
-        var subnet = network.subnet().orElse(null);
-        if (subnet == null) {
-            throw new StartException("NetworkUnavailable", desired.subject() + " asks for a network, and this node has none: "
-                    + network.problem());
-        }
-        if (wanted.ip() == null || wanted.subnet() == null) {
-            throw new StartException("NetworkUnavailable", desired.subject() + " has no address assigned yet");
-        }
-        try {
-            if (!Subnet.parse(wanted.subnet()).equals(subnet) || !subnet.isGuestAddress(wanted.ip())) {
-                throw new StartException("NetworkUnavailable", desired.subject() + "'s address " + wanted.ip() + " in "
-                        + wanted.subnet() + " is not a guest address of this node's subnet " + subnet);
-            }
-        } catch (IllegalArgumentException e) {
-            throw new StartException("NetworkUnavailable", desired.subject() + "'s network: " + e.getMessage(), e);
-        }
+        var subnet = network.checkAssigned(desired, false);
         String uid = desired.uid();
         release(uid);
         try {

@@ -99,6 +99,31 @@ public final class VmNetwork {
         return links;
     }
 
+    /**
+     * For a workload on this node's network (a VM, or a container): throws NetworkUnavailable, naming it, unless the
+     * node has a subnet and the workload's assigned address (and its MAC, when {@code withMac}) lies in it as a guest
+     * address; returns the node's subnet.
+     */
+    public Subnet checkAssigned(Desired desired, boolean withMac) throws StartException {
+        var wanted = desired.network();
+        if (subnet == null) {
+            throw new StartException("NetworkUnavailable", desired.subject() + " asks for a network, and this node has none: " + problem);
+        }
+        if (wanted == null || (withMac && wanted.mac() == null) || wanted.ip() == null || wanted.subnet() == null) {
+            throw new StartException("NetworkUnavailable", desired.subject()
+                    + (withMac ? " has no MAC, address or subnet assigned yet" : " has no address assigned yet"));
+        }
+        try {
+            if (!Subnet.parse(wanted.subnet()).equals(subnet) || !subnet.isGuestAddress(wanted.ip())) {
+                throw new StartException("NetworkUnavailable", desired.subject() + "'s address " + wanted.ip() + " in "
+                        + wanted.subnet() + " is not a guest address of this node's subnet " + subnet);
+            }
+        } catch (IllegalArgumentException e) {
+            throw new StartException("NetworkUnavailable", desired.subject() + "'s network: " + e.getMessage(), e);
+        }
+        return subnet;
+    }
+
     /** Why the node has no network, or null. */
     public String problem() {
         return problem;
@@ -147,20 +172,7 @@ public final class VmNetwork {
     /** Opens the VM's tap and attaches it to the bridge. */
     public Attached attach(Desired desired) throws StartException {
         var wanted = desired.network();
-        if (subnet == null) {
-            throw new StartException("NetworkUnavailable", desired.subject() + " asks for a network, and this node has none: " + problem);
-        }
-        if (wanted == null || wanted.mac() == null || wanted.ip() == null || wanted.subnet() == null) {
-            throw new StartException("NetworkUnavailable", desired.subject() + " has no MAC, address or subnet assigned yet");
-        }
-        try {
-            if (!Subnet.parse(wanted.subnet()).equals(subnet) || !subnet.isGuestAddress(wanted.ip())) {
-                throw new StartException("NetworkUnavailable", desired.subject() + "'s address " + wanted.ip() + " in "
-                        + wanted.subnet() + " is not a guest address of this node's subnet " + subnet);
-            }
-        } catch (IllegalArgumentException e) {
-            throw new StartException("NetworkUnavailable", desired.subject() + "'s network: " + e.getMessage(), e);
-        }
+        checkAssigned(desired, true);
         String name = tapName(desired.uid());
         NetBackend tap;
         try {
