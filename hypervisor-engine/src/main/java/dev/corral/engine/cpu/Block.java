@@ -22,6 +22,13 @@ final class Block {
     int heat;
     /** Its translation, once hot ({@link Translator}), published by a translator thread; dropped with the block. */
     volatile CompiledBlock compiled;
+    /**
+     * The {@link PagedMemory#epoch} in which its pages were last seen to map to {@link #firstPage} and {@link #lastPage}:
+     * while the vCPU's translations have not changed since, the block needs no check that its code is still mapped.
+     */
+    int mappedEpoch = -1;
+    /** The two blocks that ran after this one most recently: the next dispatch looks here before the cache. */
+    Block next, other;
 
     Block(long start, Insn[] insns, long firstPage, long lastPage, long lastLinearPage) {
         this.start = start;

@@ -273,6 +273,7 @@ public final class Cpu {
         }
         long left = budget;
         long done = 0;
+        Block prev = null;
         translations.evictIfOverBudget(cache);
         if (link != null) {
             link.enter(); // catch up with the other vCPUs of the VM before touching guest memory
@@ -294,14 +295,39 @@ public final class Cpu {
                         continue;
                     }
                     long rip = state.rip;
-                    Block b = cache.find(rip);
-                    if (b != null && paged != null && !stillMapped(b)) {
+                    Block b = null;
+                    if (prev != null) { // a jump taken before: no lookup
+                        b = prev.next;
+                        if (b == null || b.start != rip) {
+                            b = prev.other;
+                            if (b != null && b.start == rip) {
+                                prev.other = prev.next;
+                                prev.next = b;
+                            } else {
+                                b = null;
+                            }
+                        }
+                    }
+                    boolean linked = b != null;
+                    if (b == null) {
+                        b = cache.find(rip);
+                    }
+                    if (b != null && (!b.valid || !stillMapped(b))) {
                         b = null;
+                        linked = false;
                     }
                     if (b == null) {
                         b = decoder.decodeBlock(rip);
                         cache.add(b);
+                        if (paged != null) {
+                            b.mappedEpoch = paged.epoch;
+                        }
                     }
+                    if (prev != null && !linked) {
+                        prev.other = prev.next;
+                        prev.next = b;
+                    }
+                    prev = b;
                     if (policy.enabled() && !state.interruptShadow) {
                         CompiledBlock t = b.compiled;
                         if (t == null && ++b.heat == policy.threshold()) {
@@ -345,6 +371,7 @@ public final class Cpu {
                         }
                     }
                 } catch (MemoryFault f) {
+                    prev = null;
                     int p = afterFault();
                     left -= p;
                     done += p;
@@ -359,6 +386,7 @@ public final class Cpu {
                         return down;
                     }
                 } catch (GuestFault g) {
+                    prev = null;
                     int p = afterFault();
                     left -= p;
                     done += p;
@@ -436,13 +464,23 @@ public final class Cpu {
         return r;
     }
 
-    /** Under paging, a cached block is good only while its pages still map to the physical pages it was decoded from. */
+    /**
+     * Under paging, a cached block is good only while its pages still map to the physical pages it was decoded from:
+     * checked once per {@link PagedMemory#epoch}, since nothing else changes the mapping the vCPU sees.
+     */
     private boolean stillMapped(Block b) {
+        if (paged == null || b.mappedEpoch == paged.epoch) {
+            return true;
+        }
         long first = b.start & -CpuMemory.PAGE_SIZE;
         if (paged.codePage(first) != b.firstPage) { // faults (#PF on fetch) when rip's page is gone
             return false;
         }
-        return b.lastLinearPage == first || paged.peekCodePage(b.lastLinearPage) == b.lastPage;
+        if (b.lastLinearPage != first && paged.peekCodePage(b.lastLinearPage) != b.lastPage) {
+            return false;
+        }
+        b.mappedEpoch = paged.epoch;
+        return true;
     }
 
     private static CpuExit.Fault pageFault(MemoryFault f) {

@@ -35,7 +35,7 @@ final class LegacyPaging {
         if ((pde & PS) != 0) {
             check(m, s, a, kind, user, pde, pde, nxe && (pde & NX) != 0);
             setBits(m, pdeAddr, 8, pde, kind);
-            m.anyLarge = true;
+            m.walkSpan = 0x1fffffL;
             return (pde & 0x000fffffffe00000L) | (a & 0x1fffff);
         }
         long pteAddr = (pde & ADDR_4K) + ((a >>> 12) & 511) * 8;
@@ -58,7 +58,7 @@ final class LegacyPaging {
         if ((pde & PS) != 0 && (s.cr4 & CpuState.CR4_PSE) != 0) {
             check(m, s, a, kind, user, pde, pde, false);
             setBits(m, pdeAddr, 4, pde, kind);
-            m.anyLarge = true;
+            m.walkSpan = 0x3fffffL;
             return (pde & 0xffc00000L) | (a & 0x3fffff);
         }
         long pteAddr = (pde & 0xfffff000L) + ((a >>> 12) & 1023) * 4;

@@ -21,7 +21,8 @@ import dev.corral.engine.memory.GuestMemory;
  * <p>Three small direct-mapped TLBs (read, write, fetch) hold translations; the tag carries the
  * user/supervisor mode, so a CPL change needs no flush. A write TLB entry exists only once the leaf's
  * dirty bit is set. Like the hardware, the TLB is not coherent with page-table writes: the guest flushes
- * with a CR3 write, INVLPG or a CR0/CR4 write. Accesses that straddle two pages translate each page and
+ * with a CR3 write (which keeps global pages, G with CR4.PGE: the kernel's, across its address-space switches),
+ * INVLPG (every entry of the page, of whatever size, holding the address) or a CR0/CR4 write (everything). Accesses that straddle two pages translate each page and
  * check both before a store writes anything.
  *
  * <p>Self-modifying code is watched by physical page in the VM's registry ({@link CodePages}, shared by all its
@@ -46,7 +47,7 @@ public final class PagedMemory implements CpuMemory {
     /** #PF error code bits. */
     public static final int ERR_P = 1, ERR_W = 2, ERR_U = 4, ERR_I = 16;
 
-    private static final long PTE_P = 1, PTE_RW = 2, PTE_US = 4, PTE_A = 0x20, PTE_D = 0x40, PTE_PS = 0x80,
+    private static final long PTE_P = 1, PTE_RW = 2, PTE_US = 4, PTE_A = 0x20, PTE_D = 0x40, PTE_PS = 0x80, PTE_G = 0x100,
             PTE_NX = 1L << 63;
     private static final long ADDR_4K = 0x000ffffffffff000L, ADDR_2M = 0x000fffffffe00000L,
             ADDR_1G = 0x000fffffc0000000L;
@@ -54,11 +55,17 @@ public final class PagedMemory implements CpuMemory {
     private static final int TLB_BITS = 10, TLB_SIZE = 1 << TLB_BITS, TLB_MASK = TLB_SIZE - 1;
     private static final long PAGE_MASK = ~0xfffL;
 
-    /** One direct-mapped TLB: the tag is the linear page | 2 | user; {@code page} is null for MMIO and watched pages. */
+    /**
+     * One direct-mapped TLB: the tag is the linear page | 2 | user; {@code page} is null for MMIO and watched pages;
+     * {@code global} marks translations of global pages (G set in the leaf while CR4.PGE is on).
+     */
     private static final class Tlb {
         final long[] tag = new long[TLB_SIZE];
         final long[] phys = new long[TLB_SIZE];
         final MemorySegment[] page = new MemorySegment[TLB_SIZE];
+        final boolean[] global = new boolean[TLB_SIZE];
+        /** The offset bits of the page a translation came from: 4 KiB, 2 MiB or 1 GiB less one. */
+        final long[] span = new long[TLB_SIZE];
 
         Tlb() {
             Arrays.fill(tag, -1);
@@ -66,6 +73,23 @@ public final class PagedMemory implements CpuMemory {
 
         void flush() {
             Arrays.fill(tag, -1);
+        }
+
+        void flushNonGlobal() {
+            for (int k = 0; k < TLB_SIZE; k++) {
+                if (!global[k]) {
+                    tag[k] = -1;
+                }
+            }
+        }
+
+        /** Drops the translations that came from the page (of any size) holding {@code linear}. */
+        void dropPageOf(long linear) {
+            for (int k = 0; k < TLB_SIZE; k++) {
+                if (tag[k] != -1 && (((tag[k] ^ linear) & PAGE_MASK & ~span[k]) == 0)) {
+                    tag[k] = -1;
+                }
+            }
         }
     }
 
@@ -85,8 +109,19 @@ public final class PagedMemory implements CpuMemory {
     private final Tlb x = new Tlb();
     /** The low bits of every tag: 2, plus 1 in user mode (CPL3). */
     private long mode = 2;
-    /** Some TLB entry came from a 2 MiB or 1 GiB page: INVLPG then flushes everything. */
-    boolean anyLarge;
+    /** Some TLB entry came from a 2 MiB or 1 GiB page: INVLPG then looks at every entry. */
+    private boolean anyLarge;
+    /**
+     * Counts the changes to this vCPU's linear-to-physical view (TLB flushes, INVLPG, a change of privilege): a code
+     * block found mapped in the current epoch is still mapped (see {@link Block#mappedEpoch}).
+     */
+    int epoch;
+    /** Some TLB entry may be global: a CR3 write keeps those. */
+    private boolean anyGlobal;
+    /** Whether the last {@link #walk} ended at a global leaf (G set, CR4.PGE on). */
+    private boolean walkGlobal;
+    /** The offset bits of the page the last {@link #walk} ended at (a large one: set by {@link LegacyPaging} too). */
+    long walkSpan;
     private final long[] walkAddr = new long[4];
     private final long[] walkEntry = new long[4];
 
@@ -113,25 +148,49 @@ public final class PagedMemory implements CpuMemory {
 
     /** Accesses from now on are user-mode (CPL3) ones or supervisor ones. */
     void setUser(boolean user) {
-        mode = user ? 3 : 2;
+        long m = user ? 3 : 2;
+        if (m != mode) {
+            mode = m;
+            epoch++;
+        }
     }
 
     boolean user() {
         return (mode & 1) != 0;
     }
 
-    /** Drops every translation (CR3, CR0, CR4 writes). */
+    /** Drops every translation (CR0 and CR4 writes, INIT). */
     void flush() {
+        epoch++;
         r.flush();
         w.flush();
         x.flush();
         anyLarge = false;
+        anyGlobal = false;
+    }
+
+    /**
+     * A CR3 write: drops every translation but those of global pages (the kernel's, which Linux maps global in every
+     * address space). CR4.PGE off means no entry is global. INVLPG and a CR4 write still drop global entries.
+     */
+    void flushNonGlobal() {
+        if (!anyGlobal) {
+            flush();
+            return;
+        }
+        epoch++;
+        r.flushNonGlobal();
+        w.flushNonGlobal();
+        x.flushNonGlobal();
     }
 
     /** INVLPG: drops the translations of the page holding {@code linear}. */
     void invalidate(long linear) {
-        if (anyLarge) {
-            flush(); // a large page sits in many 4 KiB entries: cheaper to drop all than to find them
+        epoch++;
+        if (anyLarge) { // a large page sits in many 4 KiB entries, at any index
+            r.dropPageOf(linear);
+            w.dropPageOf(linear);
+            x.dropPageOf(linear);
             return;
         }
         int k = (int) (linear >>> 12) & TLB_MASK;
@@ -458,6 +517,10 @@ public final class PagedMemory implements CpuMemory {
         long page = pa & PAGE_MASK;
         t.tag[k] = (a & PAGE_MASK) | mode;
         t.phys[k] = page;
+        t.global[k] = walkGlobal;
+        t.span[k] = walkSpan;
+        anyLarge |= walkSpan != 0xfff;
+        anyGlobal |= walkGlobal;
         t.page[k] = kind == WRITE && codes.isWatched(page) ? null : ramPage(page);
         return pa;
     }
@@ -515,6 +578,8 @@ public final class PagedMemory implements CpuMemory {
     }
 
     private long walk(long a, int kind) {
+        walkGlobal = false;
+        walkSpan = 0xfff;
         for (;;) {
             long pa = walkOnce(a, kind);
             if (pa != -1) {
@@ -572,9 +637,8 @@ public final class PagedMemory implements CpuMemory {
                     return -1;
                 }
             }
-            if (level < 3) {
-                anyLarge = true;
-            }
+            walkSpan = level == 1 ? 0x3fffffffL : level == 2 ? 0x1fffffL : 0xfffL;
+            walkGlobal = (e & PTE_G) != 0 && (s.cr4 & CpuState.CR4_PGE) != 0;
             return switch (level) {
                 case 1 -> (e & ADDR_1G) | (a & 0x3fffffffL);
                 case 2 -> (e & ADDR_2M) | (a & 0x1fffffL);

@@ -208,7 +208,7 @@ final class SystemOps {
                             throw GuestFault.gp("CR3 value 0x" + Long.toHexString(v) + " sets reserved bits");
                         }
                         s.cr3 = v;
-                        mem.flush();
+                        mem.flushNonGlobal();
                     }
                     case 4 -> writeCr4(v);
                     default -> msrs.setCr8(v);
