@@ -15,21 +15,27 @@ abstract class CompiledBlock {
     Insn[] insns;
     /** Its block: a write into the block's code makes {@link Block#valid} false, and the code stops after that write. */
     Block block;
+    /**
+     * The blocks it runs: {@link #block} first, then the blocks of the same page its jumps reach without leaving the
+     * method (each checked valid before it is entered).
+     */
+    Block[] region;
     /** Bytecode bytes of the hidden class (what the translation cache's budget counts). */
     int codeBytes;
 
-    /** Binds a new instance to its block (once, before it runs; the hidden class's initializer made it). */
-    void bind(Insn[] insns, Block block, int codeBytes) {
+    /** Binds a new instance to its blocks (once, before it runs; the hidden class's initializer made it). */
+    void bind(Insn[] insns, Block[] region, int codeBytes) {
         this.insns = insns;
-        this.block = block;
+        this.block = region[0];
+        this.region = region;
         this.codeBytes = codeBytes;
     }
 
     /**
-     * Runs the block from its first instruction, and again while it jumps back to its own start (a loop of one
-     * block) and {@code left} allows another round: returns the number of instructions retired (at most
-     * {@code left}, which is at least the block's length) in the low 32 bits, with {@link #EXIT} set when the last
-     * one left through an exit. RIP is set to where execution continues; the arithmetic flags may be left lazy in
+     * Runs the block from its first instruction, and on into the blocks of its {@link #region} (itself included, a
+     * loop) while its direct jumps reach them and {@code left} has room for the next one: returns the number of
+     * instructions retired (at most {@code left}, which is at least the block's length) in the low 32 bits, with
+     * {@link #EXIT} set when the last one left through an exit. RIP is set to where execution continues; the arithmetic flags may be left lazy in
      * the state ({@link CpuState#materializeFlags}).
      */
     abstract long run(Interp in, long left);

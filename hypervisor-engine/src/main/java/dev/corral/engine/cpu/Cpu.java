@@ -4,6 +4,8 @@ import dev.corral.engine.boot.EntryState;
 import dev.corral.engine.machine.TscClock;
 import dev.corral.engine.memory.GuestMemory;
 
+import java.util.ArrayList;
+
 /**
  * A software x86-64 CPU: decodes guest code into cached blocks and interprets them against a
  * {@link CpuMemory}. One instance per vCPU; instances share nothing.
@@ -331,7 +333,7 @@ public final class Cpu {
                     if (policy.enabled() && !state.interruptShadow) {
                         CompiledBlock t = b.compiled;
                         if (t == null && ++b.heat == policy.threshold()) {
-                            t = translations.hot(b, policy);
+                            t = translations.hot(region(b), policy);
                             translations.evictIfOverBudget(cache);
                         }
                         if (t != null && left >= b.insns.length) {
@@ -462,6 +464,74 @@ public final class Cpu {
             state.rip = i.next;
         }
         return r;
+    }
+
+    /** At most this many blocks are translated into one method ({@link #region}). */
+    private static final int REGION_BLOCKS = 8;
+
+    /**
+     * The blocks translated with hot block {@code head}, head first: the blocks its direct jumps and calls reach
+     * (and theirs, breadth first) that lie wholly in head's first page, so that head's check that its page is still
+     * mapped covers them. Only blocks already decoded, i.e. run at least once, except under a strict policy (the
+     * tests' "always"), which decodes them to translate as much as it can.
+     */
+    private Block[] region(Block head) {
+        long page = head.start & -CpuMemory.PAGE_SIZE;
+        var blocks = new ArrayList<Block>(REGION_BLOCKS);
+        blocks.add(head);
+        long[] targets = new long[2];
+        for (int q = 0; q < blocks.size() && blocks.size() < REGION_BLOCKS; q++) {
+            Block b = blocks.get(q);
+            Insn last = b.insns[b.insns.length - 1];
+            int n = 0;
+            switch (last.op) {
+                case Op.JCC -> {
+                    targets[n++] = last.imm;
+                    targets[n++] = last.next;
+                }
+                case Op.JMP, Op.CALL -> targets[n++] = last.imm;
+                default -> {
+                    if (Translator.hasOwnBytecode(last)) { // a block cut at its length cap: it falls through
+                        targets[n++] = last.next;
+                    }
+                }
+            }
+            for (int k = 0; k < n && blocks.size() < REGION_BLOCKS; k++) {
+                Block s = member(targets[k], page, head, blocks);
+                if (s != null) {
+                    blocks.add(s);
+                }
+            }
+        }
+        return blocks.toArray(new Block[0]);
+    }
+
+    /** The block at {@code rip} when it may join head's region ({@link #region}), else null. */
+    private Block member(long rip, long page, Block head, ArrayList<Block> blocks) {
+        if ((rip & -CpuMemory.PAGE_SIZE) != page) {
+            return null;
+        }
+        for (Block b : blocks) {
+            if (b.start == rip) {
+                return null;
+            }
+        }
+        Block s = cache.find(rip);
+        if (s == null && policy.strict()) {
+            try {
+                s = decoder.decodeBlock(rip);
+            } catch (MemoryFault | GuestFault e) {
+                return null; // reported when (if) execution gets there
+            }
+            cache.add(s);
+            if (paged != null) {
+                s.mappedEpoch = paged.epoch;
+            }
+        }
+        if (s == null || !s.valid || s.firstPage != head.firstPage || s.lastLinearPage != page) {
+            return null;
+        }
+        return s;
     }
 
     /**

@@ -78,6 +78,14 @@ public interface CpuMemory {
      * itself for a flat memory, the physical page behind it for a paged one (so that a write through any
      * alias of the page is seen). May fault as an instruction fetch would.
      */
+    /**
+     * A number that changes whenever the linear-to-physical view may have changed (a TLB flush, INVLPG, a change of
+     * privilege): translated code that jumps within a page it found mapped checks it. The default: never changes.
+     */
+    default int epoch() {
+        return 0;
+    }
+
     default long codePage(long linearPage) {
         return linearPage;
     }

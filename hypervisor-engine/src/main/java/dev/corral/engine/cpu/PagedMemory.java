@@ -54,15 +54,24 @@ public final class PagedMemory implements CpuMemory {
     static final int READ = 0, WRITE = 1, EXEC = 2;
     private static final int TLB_BITS = 10, TLB_SIZE = 1 << TLB_BITS, TLB_MASK = TLB_SIZE - 1;
     private static final long PAGE_MASK = ~0xfffL;
+    /**
+     * All of the host's memory, for the TLB's fast paths: a TLB entry holds the host address of a RAM page, and an
+     * access through it is an offset within that page (checked against the page's end first). A constant segment of
+     * the global scope costs no liveness or bounds check per access, which the pages' own segments would. Safe
+     * because guest RAM is unmapped only after every vCPU thread has ended ({@link
+     * dev.corral.engine.vm.VirtualMachine#close}), and each PagedMemory is used by its vCPU's thread alone.
+     */
+    private static final MemorySegment RAW = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
 
     /**
-     * One direct-mapped TLB: the tag is the linear page | 2 | user; {@code page} is null for MMIO and watched pages;
+     * One direct-mapped TLB: the tag is the linear page | 2 | user; {@code host} is the page's address in the host, 0
+     * for MMIO and watched pages;
      * {@code global} marks translations of global pages (G set in the leaf while CR4.PGE is on).
      */
     private static final class Tlb {
         final long[] tag = new long[TLB_SIZE];
         final long[] phys = new long[TLB_SIZE];
-        final MemorySegment[] page = new MemorySegment[TLB_SIZE];
+        final long[] host = new long[TLB_SIZE];
         final boolean[] global = new boolean[TLB_SIZE];
         /** The offset bits of the page a translation came from: 4 KiB, 2 MiB or 1 GiB less one. */
         final long[] span = new long[TLB_SIZE];
@@ -146,6 +155,11 @@ public final class PagedMemory implements CpuMemory {
 
     // ---- mode and TLB control (the CPU calls these) ----
 
+    @Override
+    public int epoch() {
+        return epoch;
+    }
+
     /** Accesses from now on are user-mode (CPL3) ones or supervisor ones. */
     void setUser(boolean user) {
         long m = user ? 3 : 2;
@@ -212,9 +226,9 @@ public final class PagedMemory implements CpuMemory {
     public int read8(long a) {
         int k = (int) (a >>> 12) & TLB_MASK;
         if (r.tag[k] == ((a & PAGE_MASK) | mode)) {
-            MemorySegment p = r.page[k];
-            if (p != null) {
-                int v = p.get(ValueLayout.JAVA_BYTE, a & 0xfff) & 0xff;
+            long p = r.host[k];
+            if (p != 0) {
+                int v = RAW.get(ValueLayout.JAVA_BYTE, p + (a & 0xfff)) & 0xff;
                 VarHandle.acquireFence(); // TSO: this load stays before later loads and stores
                 return v;
             }
@@ -227,9 +241,9 @@ public final class PagedMemory implements CpuMemory {
         int k = (int) (a >>> 12) & TLB_MASK;
         long off = a & 0xfff;
         if (r.tag[k] == ((a & PAGE_MASK) | mode) && off <= 0xffe) {
-            MemorySegment p = r.page[k];
-            if (p != null) {
-                int v = p.get(SHORT, off) & 0xffff;
+            long p = r.host[k];
+            if (p != 0) {
+                int v = RAW.get(SHORT, p + off) & 0xffff;
                 VarHandle.acquireFence(); // TSO: this load stays before later loads and stores
                 return v;
             }
@@ -242,9 +256,9 @@ public final class PagedMemory implements CpuMemory {
         int k = (int) (a >>> 12) & TLB_MASK;
         long off = a & 0xfff;
         if (r.tag[k] == ((a & PAGE_MASK) | mode) && off <= 0xffc) {
-            MemorySegment p = r.page[k];
-            if (p != null) {
-                int v = p.get(INT, off);
+            long p = r.host[k];
+            if (p != 0) {
+                int v = RAW.get(INT, p + off);
                 VarHandle.acquireFence(); // TSO: this load stays before later loads and stores
                 return v;
             }
@@ -257,9 +271,9 @@ public final class PagedMemory implements CpuMemory {
         int k = (int) (a >>> 12) & TLB_MASK;
         long off = a & 0xfff;
         if (r.tag[k] == ((a & PAGE_MASK) | mode) && off <= 0xff8) {
-            MemorySegment p = r.page[k];
-            if (p != null) {
-                long v = p.get(LONG, off);
+            long p = r.host[k];
+            if (p != 0) {
+                long v = RAW.get(LONG, p + off);
                 VarHandle.acquireFence(); // TSO: this load stays before later loads and stores
                 return v;
             }
@@ -271,10 +285,10 @@ public final class PagedMemory implements CpuMemory {
     public void write8(long a, int v) {
         int k = (int) (a >>> 12) & TLB_MASK;
         if (w.tag[k] == ((a & PAGE_MASK) | mode)) {
-            MemorySegment p = w.page[k];
-            if (p != null) {
+            long p = w.host[k];
+            if (p != 0) {
                 VarHandle.releaseFence(); // TSO: earlier loads and stores stay before this store
-                p.set(ValueLayout.JAVA_BYTE, a & 0xfff, (byte) v);
+                RAW.set(ValueLayout.JAVA_BYTE, p + (a & 0xfff), (byte) v);
                 return;
             }
         }
@@ -286,10 +300,10 @@ public final class PagedMemory implements CpuMemory {
         int k = (int) (a >>> 12) & TLB_MASK;
         long off = a & 0xfff;
         if (w.tag[k] == ((a & PAGE_MASK) | mode) && off <= 0xffe) {
-            MemorySegment p = w.page[k];
-            if (p != null) {
+            long p = w.host[k];
+            if (p != 0) {
                 VarHandle.releaseFence(); // TSO: earlier loads and stores stay before this store
-                p.set(SHORT, off, (short) v);
+                RAW.set(SHORT, p + off, (short) v);
                 return;
             }
         }
@@ -301,10 +315,10 @@ public final class PagedMemory implements CpuMemory {
         int k = (int) (a >>> 12) & TLB_MASK;
         long off = a & 0xfff;
         if (w.tag[k] == ((a & PAGE_MASK) | mode) && off <= 0xffc) {
-            MemorySegment p = w.page[k];
-            if (p != null) {
+            long p = w.host[k];
+            if (p != 0) {
                 VarHandle.releaseFence(); // TSO: earlier loads and stores stay before this store
-                p.set(INT, off, v);
+                RAW.set(INT, p + off, v);
                 return;
             }
         }
@@ -316,10 +330,10 @@ public final class PagedMemory implements CpuMemory {
         int k = (int) (a >>> 12) & TLB_MASK;
         long off = a & 0xfff;
         if (w.tag[k] == ((a & PAGE_MASK) | mode) && off <= 0xff8) {
-            MemorySegment p = w.page[k];
-            if (p != null) {
+            long p = w.host[k];
+            if (p != 0) {
                 VarHandle.releaseFence(); // TSO: earlier loads and stores stay before this store
-                p.set(LONG, off, v);
+                RAW.set(LONG, p + off, v);
                 return;
             }
         }
@@ -330,9 +344,9 @@ public final class PagedMemory implements CpuMemory {
     public int fetch8(long a) {
         int k = (int) (a >>> 12) & TLB_MASK;
         if (x.tag[k] == ((a & PAGE_MASK) | mode)) {
-            MemorySegment p = x.page[k];
-            if (p != null) {
-                return p.get(ValueLayout.JAVA_BYTE, a & 0xfff) & 0xff; // code bytes: ordered by the page's watch
+            long p = x.host[k];
+            if (p != 0) {
+                return RAW.get(ValueLayout.JAVA_BYTE, p + (a & 0xfff)) & 0xff; // code bytes: ordered by the page's watch
             }
         }
         return (int) physRead(translate(a, EXEC), 1);
@@ -356,7 +370,7 @@ public final class PagedMemory implements CpuMemory {
     /** Drops the fast write entries to pages that are now watched (a vCPU catching up with the registry). */
     void dropWritesToWatchedPages() {
         for (int k = 0; k < TLB_SIZE; k++) {
-            if (w.tag[k] != -1 && w.page[k] != null && codes.isWatched(w.phys[k])) {
+            if (w.tag[k] != -1 && w.host[k] != 0 && codes.isWatched(w.phys[k])) {
                 w.tag[k] = -1; // refilled as a slow entry, so that the next write notifies
             }
         }
@@ -521,18 +535,18 @@ public final class PagedMemory implements CpuMemory {
         t.span[k] = walkSpan;
         anyLarge |= walkSpan != 0xfff;
         anyGlobal |= walkGlobal;
-        t.page[k] = kind == WRITE && codes.isWatched(page) ? null : ramPage(page);
+        t.host[k] = kind == WRITE && codes.isWatched(page) ? 0 : ramPage(page);
         return pa;
     }
 
-    /** The host memory of one RAM page, or null when the page is not RAM. */
-    private MemorySegment ramPage(long page) {
+    /** The host address of one RAM page, or 0 when the page is not RAM. */
+    private long ramPage(long page) {
         for (int k = 0; k < ramStart.length; k++) {
             if (page >= ramStart[k] && page + PAGE_SIZE <= ramEnd[k]) {
-                return ramHost[k].asSlice(page - ramStart[k], PAGE_SIZE);
+                return ramHost[k].address() + (page - ramStart[k]);
             }
         }
-        return null;
+        return 0;
     }
 
     /** A page-table entry of {@code size} (4 or 8) bytes; one outside RAM reads as not present (0). */

@@ -41,26 +41,28 @@ final class Translations {
      * {@code b} got hot: its translation now (strict or foreground policies; a failure is thrown when strict), or
      * null while the translator threads make it.
      */
-    CompiledBlock hot(Block b, TranslationPolicy policy) {
+    CompiledBlock hot(Block[] region, TranslationPolicy policy) {
+        Block b = region[0];
         if (policy.background() && !policy.strict()) {
             try {
-                POOL.execute(() -> translate(b, policy));
+                POOL.execute(() -> translate(region, policy));
             } catch (RejectedExecutionException e) {
                 b.heat = 0; // the queue is full: try again when the block is hot again
             }
             return null;
         }
-        return translate(b, policy);
+        return translate(region, policy);
     }
 
-    private CompiledBlock translate(Block b, TranslationPolicy policy) {
+    private CompiledBlock translate(Block[] region, TranslationPolicy policy) {
+        Block b = region[0];
         if (!b.valid) {
             return null;
         }
         long start = System.nanoTime();
         CompiledBlock t;
         try {
-            t = Translator.translate(b);
+            t = Translator.translate(region);
         } catch (RuntimeException | LinkageError e) {
             if (policy.strict()) {
                 throw e;

@@ -53,6 +53,8 @@ final class Translator {
     private static final ClassDesc CD_INSN = desc(Insn.class);
     private static final ClassDesc CD_INSNS = CD_INSN.arrayType();
     private static final ClassDesc CD_BLOCK = desc(Block.class);
+    private static final ClassDesc CD_BLOCKS = CD_BLOCK.arrayType();
+    private static final MethodTypeDesc MT_EPOCH = MethodTypeDesc.of(CD_int);
     private static final ClassDesc CD_COMPILED = desc(CompiledBlock.class);
     private static final ClassDesc CD_LAZY = desc(LazyFlags.class);
     private static final ClassDesc CD_LONGS = CD_long.arrayType();
@@ -111,19 +113,44 @@ final class Translator {
         };
     }
 
-    /**
-     * Translates {@code b} (64-bit code). The result runs a prefix of the block when the whole would make a
-     * method too large for HotSpot to compile.
-     */
+    /** Translates {@code b} (64-bit code) alone. */
     static CompiledBlock translate(Block b) {
-        int n = b.insns.length;
+        return translate(new Block[] {b});
+    }
+
+    /**
+     * Translates {@code region[0]} (64-bit code) and, in the same method, the other blocks of {@code region}, which
+     * lie in its first page: a direct jump from one to another stays in the method. Fewer of them when the method
+     * would be too large for HotSpot to compile, and a prefix of the first block when even it alone would be.
+     */
+    static CompiledBlock translate(Block[] region) {
+        int blocks = region.length;
+        while (blocks > 1) {
+            Block[] r = java.util.Arrays.copyOf(region, blocks);
+            byte[] bytes = generateWithin(r, r[0].insns.length);
+            if (bytes != null && (bytes.length <= HUGE_METHOD || codeLength(bytes) <= HUGE_METHOD)) {
+                return define(bytes, r);
+            }
+            blocks /= 2;
+        }
+        Block[] one = {region[0]};
+        int n = region[0].insns.length;
         while (true) {
-            byte[] bytes = generate(b.insns, n);
+            byte[] bytes = n == 1 ? generate(one, n) : generateWithin(one, n);
             // the class file holds the code, so a small one needs no parse to know the method is small enough
-            if (bytes.length <= HUGE_METHOD || n == 1 || codeLength(bytes) <= HUGE_METHOD) {
-                return define(bytes, b);
+            if (bytes != null && (bytes.length <= HUGE_METHOD || n == 1 || codeLength(bytes) <= HUGE_METHOD)) {
+                return define(bytes, one);
             }
             n = Math.max(1, n / 2);
+        }
+    }
+
+    /** {@link #generate}, or null when the method's code would pass the class file's limit of 64 KiB. */
+    private static byte[] generateWithin(Block[] region, int count) {
+        try {
+            return generate(region, count);
+        } catch (IllegalArgumentException e) { // the class file API refuses a method of more than 65,535 bytes of code
+            return null;
         }
     }
 
@@ -133,16 +160,29 @@ final class Translator {
      */
     static final ThreadLocal<CompiledBlock> HANDOFF = new ThreadLocal<>();
 
-    private static CompiledBlock define(byte[] bytes, Block b) {
+    private static CompiledBlock define(byte[] bytes, Block[] region) {
         try {
             LOOKUP.defineHiddenClass(bytes, true);
         } catch (IllegalAccessException | LinkageError e) {
-            throw new IllegalStateException("translated block at 0x" + Long.toHexString(b.start) + " does not load: " + e, e);
+            throw new IllegalStateException("translated block at 0x" + Long.toHexString(region[0].start) + " does not load: "
+                    + e, e);
         }
         CompiledBlock compiled = HANDOFF.get();
         HANDOFF.remove();
-        compiled.bind(b.insns, b, bytes.length);
+        compiled.bind(code(region), region, bytes.length);
         return compiled;
+    }
+
+    /** The instructions of a region's blocks, one after the other (the generated code names them by this index). */
+    private static Insn[] code(Block[] region) {
+        if (region.length == 1) {
+            return region[0].insns;
+        }
+        var all = new ArrayList<Insn>();
+        for (Block b : region) {
+            all.addAll(List.of(b.insns));
+        }
+        return all.toArray(Insn[]::new);
     }
 
     private static int codeLength(byte[] bytes) {
@@ -154,7 +194,8 @@ final class Translator {
         return 0;
     }
 
-    static byte[] generate(Insn[] insns, int count) {
+    /** The class of a region whose first block is translated up to instruction {@code count}. */
+    static byte[] generate(Block[] region, int count) {
         ClassDesc self = ClassDesc.of(Translator.class.getPackageName() + ".Translated");
         return CLASS_FILE.build(self, cb -> {
             cb.withFlags(AccessFlag.FINAL, AccessFlag.SYNTHETIC);
@@ -170,7 +211,7 @@ final class Translator {
                 c.invokevirtual(CD_THREAD_LOCAL, "set", MethodTypeDesc.of(CD_void, CD_Object));
                 c.return_();
             });
-            cb.withMethodBody("run", MT_RUN, 0, c -> new Gen(c, insns, count).emit());
+            cb.withMethodBody("run", MT_RUN, 0, c -> new Gen(c, region, count).emit());
         });
     }
 
@@ -187,15 +228,22 @@ final class Translator {
     /** The generator of one block's {@code run} method. */
     private static final class Gen {
         private static final int THIS = 0, IN = 1, LEFT = 2;
-        /** Rounds of a one-block loop stop before this many instructions (the count is returned as an int). */
+        /** Jumps within the region stop before this many instructions (the count is returned as an int). */
         private static final int MAX_RETIRED = 1 << 30;
         private final CodeBuilder c;
+        private final Block[] region;
+        /** The region's instructions, numbered as in {@link CompiledBlock#insns}. */
         private final Insn[] insns;
+        /** The index in {@link #insns} of each block's first instruction. */
+        private final int[] base;
+        /** How many instructions of the first block are translated (all, unless the method would be too large). */
         private final int count;
-        private final int s, g, mem, code, blk;
+        private final int s, g, mem, code, blks, epoch;
         private final int fa, fb, fr, fx, t0, t1, t2, addr, ex, done;
-        /** Where a one-block loop starts its next round. */
-        private Label top;
+        /** Where each block of the region starts (the flags DYNAMIC there, as on entry). */
+        private final Label[] entry;
+        /** The block being generated: its index in the region, and the index of its first instruction. */
+        private int cur, curBase;
 
         private Pending pending = Pending.DYNAMIC;
         /** The current instruction wrote memory: check that its block is still valid after it. */
@@ -207,22 +255,30 @@ final class Translator {
         /** A CF/OF-only operation (IMUL, ROL, ROR) followed {@link #kind} (or exact flags when it is 0): {@link #fx}. */
         private boolean modified;
 
-        private record Handler(Label start, Label end, Label handler, int k, Pending pending, int kind, int size, boolean modified) {}
+        /** {@code k} indexes {@link #insns}; {@code retired} counts the instructions of its block before it. */
+        private record Handler(Label start, Label end, Label handler, int k, int retired, Pending pending, int kind, int size,
+                boolean modified) {}
 
         private record Stop(Label label, int retired, long rip, Pending pending, int kind, int size, boolean modified) {}
 
         private final List<Handler> handlers = new ArrayList<>();
         private final List<Stop> stops = new ArrayList<>();
 
-        Gen(CodeBuilder c, Insn[] insns, int count) {
+        Gen(CodeBuilder c, Block[] region, int count) {
             this.c = c;
-            this.insns = insns;
+            this.region = region;
+            this.insns = code(region);
             this.count = count;
+            base = new int[region.length];
+            for (int j = 1; j < region.length; j++) {
+                base[j] = base[j - 1] + region[j - 1].insns.length;
+            }
+            entry = new Label[region.length];
             s = c.allocateLocal(TypeKind.REFERENCE);
             g = c.allocateLocal(TypeKind.REFERENCE);
             mem = c.allocateLocal(TypeKind.REFERENCE);
             code = c.allocateLocal(TypeKind.REFERENCE);
-            blk = c.allocateLocal(TypeKind.REFERENCE);
+            blks = c.allocateLocal(TypeKind.REFERENCE);
             ex = c.allocateLocal(TypeKind.REFERENCE);
             fa = c.allocateLocal(TypeKind.LONG);
             fb = c.allocateLocal(TypeKind.LONG);
@@ -233,6 +289,7 @@ final class Translator {
             t2 = c.allocateLocal(TypeKind.LONG);
             addr = c.allocateLocal(TypeKind.LONG);
             done = c.allocateLocal(TypeKind.INT);
+            epoch = c.allocateLocal(TypeKind.INT);
         }
 
         void emit() {
@@ -240,39 +297,51 @@ final class Translator {
             c.aload(IN).getfield(CD_INTERP, "gpr", CD_LONGS).astore(g);
             c.aload(IN).getfield(CD_INTERP, "mem", CD_MEMORY).astore(mem);
             c.aload(THIS).getfield(CD_COMPILED, "insns", CD_INSNS).astore(code);
-            c.aload(THIS).getfield(CD_COMPILED, "block", CD_BLOCK).astore(blk);
+            c.aload(THIS).getfield(CD_COMPILED, "region", CD_BLOCKS).astore(blks);
             c.aconst_null().astore(ex);
             for (int slot : new int[] {fa, fb, fr, fx, t0, t1, t2, addr}) {
                 c.lconst_0().lstore(slot);
             }
             c.iconst_0().istore(done);
-            top = c.newBoundLabel(); // flags DYNAMIC here, as on entry
-            boolean ended = false;
-            for (int k = 0; k < count && !ended; k++) {
-                Insn i = insns[k];
-                Handler h = new Handler(c.newLabel(), c.newLabel(), c.newLabel(), k, pending, kind, fsize, modified);
-                c.labelBinding(h.start);
-                wrote = false;
-                mayThrow = false;
-                ended = instruction(k, i);
-                if (!ended && wrote) {
-                    stillValid(k, i.next); // after the instruction's register and flag updates
-                }
-                c.labelBinding(h.end);
-                if (mayThrow) {
-                    handlers.add(h);
-                }
+            c.aload(mem).invokeinterface(CD_MEMORY, "epoch", MT_EPOCH).istore(epoch);
+            for (int j = 0; j < region.length; j++) {
+                entry[j] = c.newLabel();
             }
-            if (!ended) { // the block (or the translated prefix) ends without a control transfer
-                Insn last = insns[count - 1];
-                exit(count, last.next, false);
+            for (int j = 0; j < region.length; j++) {
+                c.labelBinding(entry[j]);
+                cur = j;
+                curBase = base[j];
+                pending = Pending.DYNAMIC;
+                modified = false;
+                int n = j == 0 ? count : region[j].insns.length;
+                boolean ended = false;
+                for (int k = curBase; k < curBase + n && !ended; k++) {
+                    Insn i = insns[k];
+                    Handler h = new Handler(c.newLabel(), c.newLabel(), c.newLabel(), k, k - curBase, pending, kind, fsize,
+                            modified);
+                    c.labelBinding(h.start);
+                    wrote = false;
+                    mayThrow = false;
+                    ended = instruction(k, i);
+                    if (!ended && wrote) {
+                        stillValid(k, i.next); // after the instruction's register and flag updates
+                    }
+                    c.labelBinding(h.end);
+                    if (mayThrow) {
+                        handlers.add(h);
+                    }
+                }
+                if (!ended) { // the block (or the translated prefix) ends without a control transfer
+                    Insn last = insns[curBase + n - 1];
+                    exit(n, last.next, false);
+                }
             }
             for (Handler h : handlers) {
                 c.labelBinding(h.handler);
                 c.astore(ex);
                 spill(h.pending, h.kind, h.size, h.modified);
                 setRip(insns[h.k].rip);
-                c.aload(IN).iload(done).loadConstant(h.k).iadd().putfield(CD_INTERP, "partial", CD_int);
+                c.aload(IN).iload(done).loadConstant(h.retired).iadd().putfield(CD_INTERP, "partial", CD_int);
                 c.aload(ex).athrow();
             }
             for (Stop st : stops) {
@@ -373,21 +442,13 @@ final class Translator {
                 case Op.JCC -> {
                     Label taken = c.newLabel();
                     condJump(i.sub, taken);
-                    exit(k + 1, i.next, false);
+                    exit(k + 1 - curBase, i.next, false);
                     c.labelBinding(taken);
-                    if (loopsBack(i.imm)) {
-                        loopBack(k + 1);
-                    } else {
-                        exit(k + 1, i.imm, false);
-                    }
+                    exit(k + 1 - curBase, i.imm, false);
                     return true;
                 }
                 case Op.JMP -> {
-                    if (loopsBack(i.imm)) {
-                        loopBack(k + 1);
-                    } else {
-                        exit(k + 1, i.imm, false);
-                    }
+                    exit(k + 1 - curBase, i.imm, false);
                     return true;
                 }
                 case Op.JMP_RM, Op.CALL_RM -> {
@@ -399,13 +460,13 @@ final class Translator {
                     }
                     spill();
                     c.aload(s).lload(t1).putfield(CD_STATE, "rip", CD_long);
-                    retire(k + 1, false);
+                    retire(k + 1 - curBase, false);
                     return true;
                 }
                 case Op.CALL -> {
                     c.loadConstant(i.next).lstore(t0);
                     push(k, 8, t0);
-                    exit(k + 1, i.imm, false);
+                    exit(k + 1 - curBase, i.imm, false);
                     return true;
                 }
                 case Op.RET -> {
@@ -416,7 +477,7 @@ final class Translator {
                     c.aload(g).loadConstant(4).lload(t0).loadConstant(8L + i.imm).ladd().lastore();
                     spill();
                     c.aload(s).lload(t1).putfield(CD_STATE, "rip", CD_long);
-                    retire(k + 1, false);
+                    retire(k + 1 - curBase, false);
                     return true;
                 }
                 case Op.CMOV -> {
@@ -638,9 +699,9 @@ final class Translator {
             // JUMPED: RIP is set; EXIT: the exit is waiting in the interpreter
             Label jumped = c.newLabel();
             c.iload(tmpInt).loadConstant(Interp.EXIT).if_icmpne(jumped);
-            retire(k + 1, true);
+            retire(k + 1 - curBase, true);
             c.labelBinding(jumped);
-            retire(k + 1, false);
+            retire(k + 1 - curBase, false);
             c.labelBinding(next);
             wrote = true; // the handler may have written anything
         }
@@ -870,9 +931,17 @@ final class Translator {
 
         // ---- exits ----
 
-        /** Leaves the block: flags into the state, RIP, and the count of retired instructions. */
+        /**
+         * Leaves the block after {@code retired} of its instructions for {@code rip}: into the region's block there,
+         * or out of the method (flags into the state, RIP, and the count of retired instructions).
+         */
         private void exit(int retired, long rip, boolean viaExit) {
             spill(pending, kind, fsize, modified);
+            int j = viaExit ? -1 : blockAt(rip);
+            if (j >= 0) {
+                jumpWithin(retired, j);
+                return;
+            }
             setRip(rip);
             retire(retired, viaExit);
         }
@@ -886,34 +955,46 @@ final class Translator {
             c.lreturn();
         }
 
-        /** Whether a jump to {@code target} from the block's last instruction closes a loop of this one block. */
-        private boolean loopsBack(long target) {
-            return count == insns.length && target == insns[0].rip;
+        /** The region's block that starts at {@code rip} (the first block only when it is translated whole), or -1. */
+        private int blockAt(long rip) {
+            for (int j = 0; j < region.length; j++) {
+                if (region[j].start == rip && (j > 0 || count == region[0].insns.length)) {
+                    return j;
+                }
+            }
+            return -1;
         }
 
         /**
-         * The jump back to the block's own start: another round while the budget has room for one and no write
-         * hit the block's code (flags written out first, as on entry), else out with RIP at the start.
+         * A jump to the region's block {@code j} (the flags already written out, as on entry): into it while the
+         * budget has room for all of it, it is still valid (no write hit its code) and the vCPU's view of memory has
+         * not changed since the method was entered (the page still maps to the code), else out with RIP at its start.
          */
-        private void loopBack(int n) {
-            spill();
-            modified = false;
-            c.iinc(done, n);
+        private void jumpWithin(int retired, int j) {
+            c.iinc(done, retired);
             Label out = c.newLabel();
-            c.lload(LEFT).iload(done).i2l().lsub().loadConstant((long) n).lcmp().iflt(out);
+            c.lload(LEFT).iload(done).i2l().lsub().loadConstant((long) region[j].insns.length).lcmp().iflt(out);
             c.iload(done).loadConstant(MAX_RETIRED).if_icmpge(out);
-            c.aload(blk).getfield(CD_BLOCK, "valid", CD_boolean).ifeq(out);
-            c.goto_(top);
+            validBlock(j);
+            c.ifeq(out);
+            c.aload(mem).invokeinterface(CD_MEMORY, "epoch", MT_EPOCH).iload(epoch).if_icmpne(out);
+            c.goto_(entry[j]);
             c.labelBinding(out);
-            setRip(insns[0].rip);
+            setRip(region[j].start);
             retire(0, false);
+        }
+
+        /** Pushes the {@code valid} flag of the region's block {@code j}. */
+        private void validBlock(int j) {
+            c.aload(blks).loadConstant(j).aaload().getfield(CD_BLOCK, "valid", CD_boolean);
         }
 
         /** After a memory write: if it hit this block's code, stop after the instruction. */
         private void stillValid(int k, long next) {
-            Stop st = new Stop(c.newLabel(), k + 1, next, pending, kind, fsize, modified);
+            Stop st = new Stop(c.newLabel(), k + 1 - curBase, next, pending, kind, fsize, modified);
             stops.add(st);
-            c.aload(blk).getfield(CD_BLOCK, "valid", CD_boolean).ifeq(st.label);
+            validBlock(cur);
+            c.ifeq(st.label);
         }
 
         private void setRip(long rip) {

@@ -60,8 +60,9 @@ public final class GuestMemory implements AutoCloseable {
                 throw new IllegalArgumentException("guest RAM regions overlap: " + sorted.get(i - 1) + " and " + l);
             }
         }
-        // A shared arena owns the mappings: closing it unmaps them, and makes every later access (from any thread)
-        // fail with an exception instead of touching unmapped memory.
+        // A shared arena owns the mappings: closing it unmaps them, and makes every later access through these segments
+        // (from any thread) fail with an exception instead of touching unmapped memory. The software CPU's TLB holds raw
+        // host addresses of pages, so a VM closes its memory only after its vCPU threads have ended.
         var arena = Arena.ofShared();
         var regions = new ArrayList<Region>();
         try {
