@@ -15,8 +15,11 @@ final class LazyFlags {
     private LazyFlags() {
     }
 
-    /** Kinds of flag-setting operations ({@code ccOp = kind << 4 | size}). */
-    static final int ADD = 1, SUB = 2, LOGIC = 3, INC = 4, DEC = 5, SHL = 6, SHR = 7, SAR = 8;
+    /**
+     * Kinds of flag-setting operations ({@code ccOp = kind << 4 | size}). ADC and SBB record the result with the
+     * carry in: their flags follow from the operands and the result alone, but not by ADD's and SUB's shortcuts.
+     */
+    static final int ADD = 1, SUB = 2, LOGIC = 3, INC = 4, DEC = 5, SHL = 6, SHR = 7, SAR = 8, ADC = 9, SBB = 10;
     /**
      * A bit of {@code ccOp}: an operation that replaced only CF and OF (IMUL, ROL, ROR) came after the one in the
      * low byte (or after exact flags, when the low byte is zero); {@code ccX} holds the CF and OF it left.
@@ -44,8 +47,8 @@ final class LazyFlags {
         a &= m;
         r &= m;
         return switch (ccOp >>> 4) {
-            case ADD -> addFlags(f, sh, a, b & m, r);
-            case SUB -> subFlags(f, sh, a, b & m, r);
+            case ADD, ADC -> addFlags(f, sh, a, b & m, r);
+            case SUB, SBB -> subFlags(f, sh, a, b & m, r);
             case LOGIC -> (f & ~Alu.ARITH) | Alu.szp(r, sh);
             case INC -> (addFlags(f, sh, a, 1, r) & ~CF) | (b & CF);
             case DEC -> (subFlags(f, sh, a, 1, r) & ~CF) | (b & CF);

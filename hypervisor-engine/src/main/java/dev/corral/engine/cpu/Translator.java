@@ -104,7 +104,7 @@ final class Translator {
             case Op.NOP, Op.MOV_RM_R, Op.MOV_R_RM, Op.MOV_RM_I, Op.MOVZX, Op.MOVSX, Op.LEA, Op.TEST_RM_R, Op.TEST_RM_I,
                  Op.INC, Op.DEC, Op.NEG, Op.NOT, Op.JCC, Op.JMP, Op.JMP_RM, Op.CALL, Op.CALL_RM, Op.RET, Op.CMOV,
                  Op.SETCC, Op.PUSH_RM, Op.PUSH_I -> true;
-            case Op.ALU_RM_R, Op.ALU_RM_I, Op.ALU_R_RM -> i.sub != 2 && i.sub != 3; // ADC and SBB go to the interpreter
+            case Op.ALU_RM_R, Op.ALU_RM_I, Op.ALU_R_RM -> true;
             case Op.POP_RM -> i.rm >= 0;
             case Op.SHIFT -> i.sub != 2 && i.sub != 3; // RCL and RCR go to the interpreter
             case Op.SHIFT_CL -> i.sub >= 4;
@@ -648,12 +648,23 @@ final class Translator {
                     c.loadConstant(i.imm & m).lstore(t1);
                 }
             }
+            if (sub == 2 || sub == 3) { // ADC, SBB: the carry in, read before anything is written
+                carryInto(t2);
+            }
             c.lload(t0).lload(t1);
             int flagKind;
             switch (sub) {
                 case 0 -> {
                     c.ladd();
                     flagKind = LazyFlags.ADD;
+                }
+                case 2 -> {
+                    c.ladd().lload(t2).ladd();
+                    flagKind = LazyFlags.ADC;
+                }
+                case 3 -> {
+                    c.lsub().lload(t2).lsub();
+                    flagKind = LazyFlags.SBB;
                 }
                 case 1 -> {
                     c.lor();
@@ -788,6 +799,17 @@ final class Translator {
                         c.lconst_0().lstore(slot);
                         return;
                     }
+                    case LazyFlags.ADC -> { // carry out of the top bit: (a & b) | ((a | b) & ~r)
+                        c.lload(fa).lload(fb).land().lload(fa).lload(fb).lor().lload(fr).loadConstant(-1L).lxor().land().lor();
+                        topBit(slot);
+                        return;
+                    }
+                    case LazyFlags.SBB -> { // borrow out of the top bit: (~a & b) | ((~a | b) & r)
+                        c.lload(fa).loadConstant(-1L).lxor().lload(fb).land();
+                        c.lload(fa).loadConstant(-1L).lxor().lload(fb).lor().lload(fr).land().lor();
+                        topBit(slot);
+                        return;
+                    }
                     case LazyFlags.INC, LazyFlags.DEC -> { // the CF they kept
                         c.lload(fb).lstore(slot);
                         return;
@@ -804,6 +826,11 @@ final class Translator {
             } else {
                 c.aload(s).invokestatic(CD_LAZY, "carry", MT_CARRY).lstore(slot);
             }
+        }
+
+        /** The operand size's top bit of the long on the stack, into {@code slot} as 1 or 0. */
+        private void topBit(int slot) {
+            c.loadConstant(fsize * 8 - 1).lushr().lconst_1().land().lstore(slot);
         }
 
         /** Leaves an int on the stack: {@code Long.compareUnsigned(x, y)}. */
@@ -887,7 +914,7 @@ final class Translator {
                     }
                     return true;
                 }
-                case LazyFlags.ADD, LazyFlags.INC, LazyFlags.DEC -> {
+                case LazyFlags.ADD, LazyFlags.INC, LazyFlags.DEC, LazyFlags.ADC, LazyFlags.SBB -> { // Z and S from r
                     if (test == 2) {
                         zero(negate, target);
                     } else if (test == 4) {
@@ -1125,11 +1152,14 @@ final class Translator {
             c.aload(g).loadConstant(4).lload(addr).lastore();
         }
 
-        /** #GP (or #SS for a stack reference) when the address in {@code slot} is not canonical (a call: no branch here). */
+        /** #GP (or #SS for a stack reference) when the address in {@code slot} is not canonical (the fault from a call). */
         private void canonical(int k, int slot, boolean stack) {
             mayThrow = true;
+            Label ok = c.newLabel();
+            c.lload(slot).loadConstant(16).lshl().loadConstant(16).lshr().lload(slot).lcmp().ifeq(ok);
             c.lload(slot).aload(code).loadConstant(k).loadConstant(stack ? 1 : 0)
-                    .invokestatic(CD_TRANSLATOR, "canonical", MT_CANONICAL).lstore(slot);
+                    .invokestatic(CD_TRANSLATOR, "canonical", MT_CANONICAL).pop2(); // throws
+            c.labelBinding(ok);
         }
 
         private void mask(int size) {

@@ -35,12 +35,14 @@ class LazyFlagsTest {
             s.rflags = 0x202 | (rnd.nextLong() & (Alu.ARITH | CpuState.DF));
             long before = s.rflags;
             long cf = before & CpuState.CF;
-            int kind = 1 + rnd.nextInt(8);
+            int kind = 1 + rnd.nextInt(10);
             long r;
             long bArg = b;
             switch (kind) {
                 case LazyFlags.ADD -> r = alu.add(size, a, b, 0);
                 case LazyFlags.SUB -> r = alu.sub(size, a, b, 0);
+                case LazyFlags.ADC -> r = alu.add(size, a, b, cf);
+                case LazyFlags.SBB -> r = alu.sub(size, a, b, cf);
                 case LazyFlags.LOGIC -> r = alu.logic(size, a ^ b);
                 case LazyFlags.INC -> {
                     r = alu.inc(size, a);

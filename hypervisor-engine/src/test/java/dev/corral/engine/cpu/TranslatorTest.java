@@ -331,8 +331,8 @@ class TranslatorTest {
     }
 
     /**
-     * Up to 24 instructions drawn from the integer forms the translator compiles (and ADC, RCL and RCR, which it
-     * leaves to the interpreter), each sometimes followed by a SETcc that reads its flags.
+     * Up to 24 instructions drawn from the integer forms the translator compiles (ADC and SBB among them; RCL and RCR,
+     * which it leaves to the interpreter), each sometimes followed by a SETcc that reads its flags.
      */
     private static byte[] randomProgram(Random rnd) {
         return randomProgram(rnd, -1);
@@ -357,7 +357,13 @@ class TranslatorTest {
                 out.write(rex);
             }
             switch (form) {
-                case 0, 1, 2, 3, 4, 5, 6, 7 -> out.write(new int[] {0x01, 0x09, 0x11, 0x21, 0x29, 0x31, 0x39, 0x03}[form]); // add or adc and sub xor cmp; add r,rm
+                case 0, 1, 2, 3, 4, 5, 6, 7 -> { // add or adc and sub xor cmp; add r,rm; sometimes sbb rm,r or sbb r,rm
+                    int op = new int[] {0x01, 0x09, 0x11, 0x21, 0x29, 0x31, 0x39, 0x03}[form];
+                    if ((form == 2 || form == 7) && rnd.nextBoolean()) {
+                        op = form == 2 ? 0x19 : 0x1b;
+                    }
+                    out.write(op);
+                }
                 case 8 -> out.write(0x85); // test
                 case 9 -> out.write(0x89); // mov rm,r
                 case 10 -> out.write(0x8b); // mov r,rm
