@@ -251,6 +251,16 @@ class CliIT {
         assertThat(Corral.execute(new PrintWriter(new StringWriter()), new PrintWriter(err), "get", "vms", "--server", controlPlane.server.toString(),
                 "--token", "corral_unknown")).isEqualTo(1);
         assertThat(err.toString()).isEqualTo("error: The bearer token is not one this control plane issued. (401 Unauthorized)\n");
+        // The admin lists tokens (never their secrets) and revokes the viewer's: it fails on the next request.
+        var table = corral("get", "tokens").out();
+        assertThat(table.lines().findFirst().orElseThrow()).startsWith("ID").contains("SUBJECT", "ROLE", "SCOPE", "EXPIRES", "REVOKED");
+        assertThat(table).contains("viewer@" + project).doesNotContain(token.out().strip());
+        String tokenId = table.lines().filter(l -> l.contains("viewer@" + project)).findFirst().orElseThrow().split("\\s+")[0];
+        assertThat(corral("delete", "token/" + tokenId).out()).isEqualTo("token/" + tokenId + " revoked\n");
+        err = new StringWriter();
+        assertThat(Corral.execute(new PrintWriter(new StringWriter()), new PrintWriter(err), "get", "vms", "--server", controlPlane.server.toString(),
+                "--token", token.out().strip(), "-p", project)).isEqualTo(1);
+        assertThat(err.toString()).startsWith("error: The bearer token " + tokenId + " was revoked at ").hasLineCount(1);
     }
 
     @Test
