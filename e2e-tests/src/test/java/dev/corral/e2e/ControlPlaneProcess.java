@@ -98,6 +98,15 @@ final class ControlPlaneProcess implements AutoCloseable {
         return m.group(1);
     }
 
+    /** The embedded PostgreSQL's JDBC URL, as the control plane logged it (another replica can share it). */
+    String jdbcUrl() throws IOException {
+        var m = java.util.regex.Pattern.compile("Embedded PostgreSQL on (\\S+) ").matcher(Files.readString(log));
+        if (!m.find()) {
+            throw new IllegalStateException("the control plane did not log its embedded PostgreSQL");
+        }
+        return m.group(1);
+    }
+
     /** The embedded broker's address, as the control plane logged it. */
     String kafkaBootstrapServers() throws IOException {
         var m = java.util.regex.Pattern.compile("Embedded Kafka broker on (\\S+) ").matcher(Files.readString(log));
