@@ -161,12 +161,13 @@ curl -s -H "Authorization: Bearer $(cat "$admin_token_file")" "$api/v1/version"
 echo
 
 # The agent runs with a node token for its own node only (role node), minted with the admin token and kept in its
-# state directory (mode 0600); a later run reuses it while it works.
+# state directory (mode 0600); a later run reuses it while it works and is this node's.
 node="${CORRAL_AGENT_NODE_NAME:-$(hostname | cut -d. -f1 | tr 'A-Z' 'a-z' | sed 's/[^a-z0-9-]/-/g; s/^-*//; s/-*$//' | cut -c1-63)}"
 node="${node:-localhost}"
 node_token_file="$data/agent/node-token"
 mkdir -p "$data/agent"
-if [ ! -s "$node_token_file" ] || ! curl -sf -o /dev/null -H "Authorization: Bearer $(cat "$node_token_file")" "$api/v1/tokens/current"; then
+if [ ! -s "$node_token_file" ] || ! curl -sf -H "Authorization: Bearer $(cat "$node_token_file")" "$api/v1/tokens/current" \
+        | grep -q "\"node\":\"$node\""; then
     echo "==> cli/bin/corral create token --role node --node $node   (for the agent, in $node_token_file)"
     (umask 077 && cli/bin/corral create token --role node --node "$node" --server "$api" >"$node_token_file.tmp") || stop 1
     mv "$node_token_file.tmp" "$node_token_file"
