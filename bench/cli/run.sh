@@ -23,17 +23,17 @@ fi
 bench_start_control_plane "$port" CORRAL_SCHEDULER_NODE_HEARTBEAT_TIMEOUT=1h
 api="http://127.0.0.1:$port"
 
-post() { curl -sf -o /dev/null -X "$1" -H 'Content-Type: application/json' --data-binary "$3" "$api$2"; }
+post() { curl -sf -o /dev/null -X "$1" -H "$bench_auth" -H 'Content-Type: application/json' --data-binary "$3" "$api$2"; }
 kernel="bench cli kernel $$"
 sha="$(printf '%s' "$kernel" | sha256sum | cut -d' ' -f1)"
-curl -sf -o /dev/null -X POST -H 'Content-Type: application/octet-stream' --data-binary "$kernel" "$api/v1/blobs"
+curl -sf -o /dev/null -X POST -H "$bench_auth" -H 'Content-Type: application/octet-stream' --data-binary "$kernel" "$api/v1/blobs"
 post POST /v1/images "{\"metadata\":{\"name\":\"bench\"},\"spec\":{\"kernel\":{\"sha256\":\"$sha\"}}}"
 post PUT /v1/nodes/bench-1 '{"accelerator":"kvm-hardware","capacity":{"vcpus":64,"memoryMiB":262144}}'
 for i in $(seq 1 "$vms"); do
     post POST /v1/vms "{\"metadata\":{\"name\":\"web-$i\"},\"spec\":{\"image\":\"bench\",\"vcpus\":1,\"memoryMiB\":256}}"
 done
 
-# The CLI as a user runs it: the launcher, the server from the environment, no config file.
+# The CLI as a user runs it: the launcher, the server and the token ($CORRAL_TOKEN) from the environment, no config file.
 export CORRAL_SERVER="$api" CORRAL_CONFIG="$bench_data/no-config"
 corral=cli/bin/corral
 # Warm-up: the first run starts making the cache in the background; wait for its maker (it holds the lock).
@@ -46,7 +46,7 @@ shown="$("$corral" get vms | wc -l)"
 
 names=(corral curl java-version uncached)
 cmds=("$corral get vms"
-      "curl -sf -H 'Accept: application/json' '$api/v1/vms?project=default&limit=500'"
+      "curl -sf -H '$bench_auth' -H 'Accept: application/json' '$api/v1/vms?project=default&limit=500'"
       "$JAVA_HOME/bin/java -version"
       "$JAVA_HOME/bin/java -jar cli/target/corral-cli-0.1.0-SNAPSHOT.jar get vms")
 # CORRAL_BENCH_BASELINE: another build's launcher (e.g. an earlier commit's cli/bin/corral), timed in the same rounds.

@@ -4,6 +4,7 @@ Polls the container every 2 ms (the figure is precise to a few ms). The first co
 layer) is shown but not counted. Prints each figure, then the median in ms on the last line.
 """
 import json
+import os
 import sys
 import time
 import urllib.request
@@ -13,7 +14,8 @@ api, count = sys.argv[1], int(sys.argv[2])
 
 def call(method, path, body=None):
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(api + path, data=data, method=method, headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(api + path, data=data, method=method, headers={
+        "Content-Type": "application/json", "Authorization": "Bearer " + os.environ["CORRAL_TOKEN"]})
     with urllib.request.urlopen(request) as response:
         return json.loads(response.read() or b"{}")
 

@@ -37,14 +37,15 @@ trap 'bench_status=$?; [ -n "${CORRAL_BENCH_LOGS:-}" ] && cp "$bench_data"/*.log
       rmdir /sys/fs/cgroup/corral-bench /sys/fs/cgroup/*/corral-bench 2>/dev/null; } || true;
       [ -n "$agent_pid" ] && { kill -TERM $agent_pid 2>/dev/null; wait $agent_pid 2>/dev/null || true; };
       kill -TERM $bench_pid 2>/dev/null; wait $bench_pid 2>/dev/null || true; rm -rf "$bench_data"; exit $bench_status' EXIT
-CORRAL_AGENT_CONTROL_PLANE_URL="$api" CORRAL_AGENT_HTTP_PORT="$agent_port" CORRAL_AGENT_NODE_NAME=bench-node \
+CORRAL_AGENT_TOKEN="$(cli/bin/corral create token --role node --node bench-node --server "$api")" \
+    CORRAL_AGENT_CONTROL_PLANE_URL="$api" CORRAL_AGENT_HTTP_PORT="$agent_port" CORRAL_AGENT_NODE_NAME=bench-node \
     CORRAL_AGENT_STATE_DIR="$bench_data/agent" CORRAL_AGENT_KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$kafka_port" \
     CORRAL_AGENT_HEARTBEAT_INTERVAL=1s CORRAL_AGENT_NETWORK_SUBNET= QUARKUS_LOG_CATEGORY__DEV_CORRAL_AGENT__LEVEL="${CORRAL_BENCH_AGENT_LOG_LEVEL:-INFO}" \
     java --enable-native-access=ALL-UNNAMED -jar node-agent/target/quarkus-app/quarkus-run.jar > "$bench_data/agent.log" 2>&1 &
 agent_pid=$!
 for _ in $(seq 1 120); do
     kill -0 "$agent_pid" 2>/dev/null || { cat "$bench_data/agent.log" >&2; exit 1; }
-    curl -sf "$api/v1/nodes/bench-node" 2>/dev/null | grep -q '"Ready"' && break
+    curl -sf -H "$bench_auth" "$api/v1/nodes/bench-node" 2>/dev/null | grep -q '"Ready"' && break
     sleep 1
 done
 bash deploy/images/busybox/build.sh "$bench_data/busybox" >/dev/null
@@ -55,13 +56,13 @@ python3 bench/container-start/measure.py "$api" "$count" > "$bench_data/corral.t
 corral_ms=$(tail -n 1 "$bench_data/corral.txt")
 
 # The reference: the same bundle by hand. One container's config.json, as the agent wrote it, while it runs.
-curl -sf -X POST "$api/v1/containers" -H 'Content-Type: application/json' \
+curl -sf -H "$bench_auth" -X POST "$api/v1/containers" -H 'Content-Type: application/json' \
     -d '{"metadata": {"name": "template"}, "spec": {"image": "busybox", "command": ["sleep", "3600"], "memoryMiB": 32}}' >/dev/null
 for _ in $(seq 1 600); do
-    curl -sf "$api/v1/containers/template" | grep -q '"phase":"Running"' && break
+    curl -sf -H "$bench_auth" "$api/v1/containers/template" | grep -q '"phase":"Running"' && break
     sleep 0.1
 done
-uid=$(curl -sf "$api/v1/containers/template" | python3 -c 'import json,sys; print(json.load(sys.stdin)["metadata"]["uid"])')
+uid=$(curl -sf -H "$bench_auth" "$api/v1/containers/template" | python3 -c 'import json,sys; print(json.load(sys.stdin)["metadata"]["uid"])')
 ref="$(mktemp -d)"
 mkdir -p "$ref/rootfs" "$ref/upper" "$ref/work" "$ref/runc"
 layer=$(ls -d "$bench_data"/agent/layers/*/ | head -n 1)
@@ -73,7 +74,7 @@ config["linux"]["cgroupsPath"] = "/corral-bench/ref"
 config["process"]["args"] = ["sleep", "3600"]
 json.dump(config, open(sys.argv[2] + "/config.json", "w"))
 PY
-curl -sf -X DELETE "$api/v1/containers/template" >/dev/null
+curl -sf -H "$bench_auth" -X DELETE "$api/v1/containers/template" >/dev/null
 runc_ms=()
 for i in $(seq 1 "$count"); do
     mount -t overlay overlay -o "lowerdir=$layer,upperdir=$ref/upper,workdir=$ref/work" "$ref/rootfs"
@@ -90,11 +91,11 @@ runc_med=$(printf '%s\n' "${runc_ms[@]}" | sort -n | awk '{a[NR]=$1} END {print 
 rss() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 agent_before=$(rss "$agent_pid")
 for i in $(seq 1 "$idle"); do
-    curl -sf -X POST "$api/v1/containers" -H 'Content-Type: application/json' \
+    curl -sf -H "$bench_auth" -X POST "$api/v1/containers" -H 'Content-Type: application/json' \
         -d "{\"metadata\": {\"name\": \"idle-$i\"}, \"spec\": {\"image\": \"busybox\", \"command\": [\"sleep\", \"3600\"], \"memoryMiB\": 16, \"cpus\": 0.1}}" >/dev/null
 done
 for _ in $(seq 1 600); do
-    [ "$(curl -sf "$api/v1/containers" | grep -o '"phase":"Running"' | wc -l)" -ge "$idle" ] && break
+    [ "$(curl -sf -H "$bench_auth" "$api/v1/containers" | grep -o '"phase":"Running"' | wc -l)" -ge "$idle" ] && break
     sleep 0.2
 done
 sleep 2
@@ -104,7 +105,7 @@ for p in $(pgrep -P "$agent_pid" -x runc || true); do
     runc_kib=$(( runc_kib + $(rss "$p") ))
 done
 for i in $(seq 1 "$idle"); do
-    curl -sf -X DELETE "$api/v1/containers/idle-$i" >/dev/null
+    curl -sf -H "$bench_auth" -X DELETE "$api/v1/containers/idle-$i" >/dev/null
 done
 
 echo "cores: $(nproc)"

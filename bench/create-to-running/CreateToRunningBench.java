@@ -138,7 +138,7 @@ public class CreateToRunningBench {
     static void watch(URI api, CountDownLatch open) {
         try {
             var request = HttpRequest.newBuilder(api.resolve("/v1/vms?watch=true&timeoutSeconds=3600"))
-                    .header("Accept", "text/event-stream").build();
+                    .header("Accept", "text/event-stream").header("Authorization", "Bearer " + System.getenv("CORRAL_TOKEN")).build();
             var response = HTTP.send(request, HttpResponse.BodyHandlers.ofInputStream());
             var reader = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8));
             String type = null;
@@ -196,7 +196,7 @@ public class CreateToRunningBench {
     }
 
     static void send(String method, URI uri, String contentType, byte[] body, int... ok) throws Exception {
-        var builder = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30));
+        var builder = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30)).header("Authorization", "Bearer " + System.getenv("CORRAL_TOKEN"));
         if (body != null) {
             builder.header("Content-Type", contentType).method(method, HttpRequest.BodyPublishers.ofByteArray(body));
         } else {

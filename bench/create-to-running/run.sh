@@ -27,7 +27,8 @@ agent_pid=""
 trap 'bench_status=$?; [ -n "${CORRAL_BENCH_LOGS:-}" ] && cp "$bench_data"/*.log "$CORRAL_BENCH_LOGS"/ 2>/dev/null; [ -n "$agent_pid" ] && { kill -TERM $agent_pid 2>/dev/null; wait $agent_pid 2>/dev/null || true; };
       kill -TERM $bench_pid 2>/dev/null; wait $bench_pid 2>/dev/null || true; rm -rf "$bench_data"; exit $bench_status' EXIT
 # No VM network: the ticker needs none, and a benchmark must not touch the host's bridges.
-CORRAL_AGENT_CONTROL_PLANE_URL="http://127.0.0.1:$port" CORRAL_AGENT_HTTP_PORT="$agent_port" CORRAL_AGENT_NODE_NAME=bench-node \
+CORRAL_AGENT_TOKEN="$(cli/bin/corral create token --role node --node bench-node --server "http://127.0.0.1:$port")" \
+    CORRAL_AGENT_CONTROL_PLANE_URL="http://127.0.0.1:$port" CORRAL_AGENT_HTTP_PORT="$agent_port" CORRAL_AGENT_NODE_NAME=bench-node \
     CORRAL_AGENT_STATE_DIR="$bench_data/agent" CORRAL_AGENT_KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$kafka_port" \
     CORRAL_AGENT_HEARTBEAT_INTERVAL=1s CORRAL_AGENT_NETWORK_SUBNET= \
     java --enable-native-access=ALL-UNNAMED -jar node-agent/target/quarkus-app/quarkus-run.jar > "$bench_data/agent.log" 2>&1 &
@@ -38,7 +39,7 @@ for _ in $(seq 1 120); do
     sleep 1
 done
 for _ in $(seq 1 60); do
-    curl -sf "http://127.0.0.1:$port/v1/nodes/bench-node" | grep -q '"Ready"' && break
+    curl -sf -H "$bench_auth" "http://127.0.0.1:$port/v1/nodes/bench-node" | grep -q '"Ready"' && break
     sleep 1
 done
 

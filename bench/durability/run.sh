@@ -53,6 +53,9 @@ run() {
         kill -0 "$cp" 2>/dev/null || { cat "$dir/control-plane.log" >&2; exit 1; }
         sleep 1
     done
+    # The benchmarks call the API with the admin token the control plane wrote on start-up.
+    CORRAL_TOKEN="$(cat "$dir/admin-token")"
+    export CORRAL_TOKEN
     echo "== $bench, PostgreSQL ${flags[*]} ($(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg))"
     if [ "$bench" = usage ]; then
         local kafka

@@ -12,7 +12,14 @@ bench_start_control_plane() {
     # and under `set -e` a failing wait inside the trap would.
     trap 'bench_status=$?; kill -TERM $bench_pid 2>/dev/null; wait $bench_pid 2>/dev/null || true; rm -rf "$bench_data"; exit $bench_status' EXIT
     for _ in $(seq 1 120); do
-        curl -sf -o /dev/null "http://127.0.0.1:$port/q/health/ready" && return 0
+        if curl -sf -o /dev/null "http://127.0.0.1:$port/q/health/ready"; then
+            # Every API call takes the admin token the control plane wrote on start-up: the CLI and the Java and
+            # Python benchmarks read $CORRAL_TOKEN, curl takes $bench_auth (-H "$bench_auth").
+            CORRAL_TOKEN="$(cat "$bench_data/admin-token")"
+            export CORRAL_TOKEN
+            bench_auth="Authorization: Bearer $CORRAL_TOKEN"
+            return 0
+        fi
         kill -0 "$bench_pid" 2>/dev/null || { cat "$bench_data/control-plane.log" >&2; exit 1; }
         sleep 1
     done

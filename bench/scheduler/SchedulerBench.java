@@ -108,6 +108,7 @@ public class SchedulerBench {
     static HttpResponse<String> send(HttpClient http, URI api, String method, String path, String type, byte[] body,
             int... expected) throws Exception {
         var response = http.send(HttpRequest.newBuilder(api.resolve(path)).timeout(Duration.ofSeconds(60))
+                .header("Authorization", "Bearer " + System.getenv("CORRAL_TOKEN"))
                 .header("Content-Type", type).method(method, HttpRequest.BodyPublishers.ofByteArray(body)).build(),
                 HttpResponse.BodyHandlers.ofString());
         if (expected.length > 0 && Arrays.stream(expected).noneMatch(s -> s == response.statusCode())) {

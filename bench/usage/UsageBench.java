@@ -79,7 +79,8 @@ public class UsageBench {
                 events - doneWhenProduced, drainSeconds, drainRate);
 
         var report = new ObjectMapper().readTree(HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(api
-                + "/v1/usage?groupBy=project&project=" + project + "&from=2026-11-01T00:00:00Z&to=2026-11-03T00:00:00Z")).build(),
+                + "/v1/usage?groupBy=project&project=" + project + "&from=2026-11-01T00:00:00Z&to=2026-11-03T00:00:00Z"))
+                .header("Authorization", "Bearer " + System.getenv("CORRAL_TOKEN")).build(),
                 HttpResponse.BodyHandlers.ofString()).body());
         double running = report.path("items").path(0).path("runningSeconds").asDouble();
         double expected = workloads * (double) (AT[6] - AT[2]);

@@ -149,12 +149,33 @@ echo
 echo "==> curl $api/q/health"
 curl -s "$api/q/health"
 echo
-echo "==> curl $api/v1/version"
-curl -s "$api/v1/version"
+
+# The control plane wrote its bootstrap admin token to $data/admin-token (mode 0600) on its first start. The CLI's
+# context "local" gets it (and becomes current), so cli/bin/corral needs no token handling; curl takes it as a header.
+admin_token_file="$data/admin-token"
+[ -s "$admin_token_file" ] || { echo "corral: the control plane wrote no admin token to $admin_token_file" >&2; stop 1; }
+echo "==> cli/bin/corral login --server $api --context local --token \$(cat $admin_token_file)"
+cli/bin/corral login --server "$api" --context local --token "$(cat "$admin_token_file")" || stop 1
+echo "==> curl -H \"Authorization: Bearer \$(cat $admin_token_file)\" $api/v1/version"
+curl -s -H "Authorization: Bearer $(cat "$admin_token_file")" "$api/v1/version"
 echo
 
-echo "==> Starting the node agent for this host (health on http://127.0.0.1:$agent_port/q/health)"
-CORRAL_AGENT_CONTROL_PLANE_URL="$api" CORRAL_AGENT_HTTP_PORT="$agent_port" \
+# The agent runs with a node token for its own node only (role node), minted with the admin token and kept in its
+# state directory (mode 0600); a later run reuses it while it works and is this node's.
+node="${CORRAL_AGENT_NODE_NAME:-$(hostname | cut -d. -f1 | tr 'A-Z' 'a-z' | sed 's/[^a-z0-9-]/-/g; s/^-*//; s/-*$//' | cut -c1-63)}"
+node="${node:-localhost}"
+node_token_file="$data/agent/node-token"
+mkdir -p "$data/agent"
+if [ ! -s "$node_token_file" ] || ! curl -sf -H "Authorization: Bearer $(cat "$node_token_file")" "$api/v1/tokens/current" \
+        | grep -q "\"node\":\"$node\""; then
+    echo "==> cli/bin/corral create token --role node --node $node   (for the agent, in $node_token_file)"
+    (umask 077 && cli/bin/corral create token --role node --node "$node" --server "$api" >"$node_token_file.tmp") || stop 1
+    mv "$node_token_file.tmp" "$node_token_file"
+fi
+
+echo "==> Starting the node agent for node $node (health on http://127.0.0.1:$agent_port/q/health)"
+CORRAL_AGENT_CONTROL_PLANE_URL="$api" CORRAL_AGENT_HTTP_PORT="$agent_port" CORRAL_AGENT_NODE_NAME="$node" \
+    CORRAL_AGENT_TOKEN_FILE="$node_token_file" \
     CORRAL_AGENT_STATE_DIR="$data/agent" CORRAL_AGENT_KAFKA_BOOTSTRAP_SERVERS="$kafka" \
     setsid java --enable-native-access=ALL-UNNAMED -jar "$agent_jar" &
 agent=$!
@@ -200,7 +221,7 @@ for image in ${CORRAL_LOCAL_IMAGES-ticker linux busybox}; do
 done
 echo
 echo "Corral is running: API on $api, OpenAPI at $api/q/openapi. Press Ctrl-C to stop."
-echo "Start a VM:   curl -s -X POST $api/v1/vms -H 'Content-Type: application/json' \\"
+echo "Start a VM:   curl -s -X POST $api/v1/vms -H \"Authorization: Bearer \$(cat $admin_token_file)\" -H 'Content-Type: application/json' \\"
 echo "                -d '{\"metadata\": {\"name\": \"tick-1\"}, \"spec\": {\"image\": \"ticker\", \"vcpus\": 1, \"memoryMiB\": 64}}'"
 echo "Watch it:     cli/bin/corral get vms -w      and its console:   cli/bin/corral logs vm/tick-1 -f"
 echo "A container:  cli/bin/corral create container web --image busybox --memory 32Mi -- httpd -f -p 8080 -h /var/www"

@@ -9,7 +9,8 @@ import picocli.CommandLine.Option;
 
 /**
  * Where requests go: {@code --server}, else {@code $CORRAL_SERVER}, else the current context of the config file,
- * else the local all-in-one. The project: {@code --project}, else the context's, else {@code default}.
+ * else the local all-in-one. The project: {@code --project}, else the context's, else {@code default}. The token:
+ * {@code --token}, else {@code $CORRAL_TOKEN}, else the context's (for the context's server only).
  */
 public final class ClientOptions {
 
@@ -23,6 +24,9 @@ public final class ClientOptions {
 
     @Option(names = "--context", paramLabel = "NAME", description = "Context of the config file to use instead of the current one.")
     String context;
+
+    @Option(names = "--token", paramLabel = "TOKEN", description = "Bearer token (overrides $CORRAL_TOKEN and the context's).")
+    String token;
 
     private CliConfig.Context resolvedContext;
     private boolean contextRead;
@@ -68,8 +72,31 @@ public final class ClientOptions {
         return c != null && c.project != null ? c.project : "default";
     }
 
+    /**
+     * The bearer token: {@code --token}, else {@code $CORRAL_TOKEN}, else the context's when the server in use is the
+     * context's (a token is never sent to a server it was not stored for).
+     */
+    public String token() {
+        if (token != null) {
+            return token;
+        }
+        String env = System.getenv("CORRAL_TOKEN");
+        if (env != null && !env.isBlank()) {
+            return env.strip();
+        }
+        var c = resolved();
+        if (c == null || c.token == null) {
+            return null;
+        }
+        String contextServer = c.server != null ? c.server : DEFAULT_SERVER;
+        return trimmed(contextServer).equals(trimmed(server().toString())) ? c.token : null;
+    }
+
+    private static String trimmed(String url) {
+        return url.replaceAll("/+$", "");
+    }
+
     public CorralClient client() {
-        var c = server == null && System.getenv("CORRAL_SERVER") == null ? resolved() : null;
-        return new CorralClient(server(), c == null ? null : c.token);
+        return new CorralClient(server(), token());
     }
 }

@@ -18,8 +18,9 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-@Command(name = "create", description = "Create a VM or a container from flags (for files, use apply).",
-        subcommands = {CreateCommand.Vm.class, CreateCommand.Container.class, CreateImageCommand.class})
+@Command(name = "create", description = "Create a VM, a container, an image, a project or a token from flags (for files, use apply).",
+        subcommands = {CreateCommand.Vm.class, CreateCommand.Container.class, CreateImageCommand.class, CreateProjectCommand.class,
+                CreateTokenCommand.class})
 final class CreateCommand implements Runnable {
 
     @Spec
@@ -27,7 +28,8 @@ final class CreateCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "Say what to create: corral create vm NAME ..., corral create container NAME ... or corral create image NAME ...");
+        throw new CommandLine.ParameterException(spec.commandLine(), "Say what to create: corral create vm NAME ..., corral create container NAME ..., corral create image NAME ..., "
+                + "corral create project NAME or corral create token --role ROLE ...");
     }
 
     /** Flags both kinds share. */

@@ -65,7 +65,7 @@ final class DeleteCommand implements Callable<Integer> {
             }
             try {
                 client.send("DELETE", kind.path + "/" + t[1], query, null, Map.of());
-                out.println(display + " deleted");
+                out.println(display + (kind == Kinds.TOKEN ? " revoked" : " deleted"));
             } catch (dev.corral.cli.client.CorralClient.ApiException e) {
                 if (!(ignoreNotFound && e.problem().status() == 404)) {
                     throw e;

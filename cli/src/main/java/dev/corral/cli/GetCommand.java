@@ -93,6 +93,9 @@ final class GetCommand implements Callable<Integer> {
             if (ref.kind() == Kinds.EVENT) {
                 throw new IllegalArgumentException("events cannot be watched yet; poll 'corral get events'");
             }
+            if (ref.kind() == Kinds.TOKEN) {
+                throw new IllegalArgumentException("tokens cannot be watched; list them with 'corral get tokens'");
+            }
             follow(client, ref, query, resourceVersion, format, out);
         }
         return 0;

@@ -16,7 +16,9 @@ public enum Kinds {
     IMAGE("Image", "images", List.of("image", "images", "img"), "/v1/images", true),
     INSTANCE_TYPE("InstanceType", "instancetypes", List.of("instancetype", "instancetypes", "it"), "/v1/instancetypes", false),
     EVENT("Event", "events", List.of("event", "events", "ev"), "/v1/events", true),
-    PROJECT("Project", "projects", List.of("project", "projects", "proj"), "/v1/projects", false);
+    PROJECT("Project", "projects", List.of("project", "projects", "proj"), "/v1/projects", false),
+    /** Bearer tokens (admins only); named by their id; deleting one revokes it. */
+    TOKEN("Token", "tokens", List.of("token", "tokens"), "/v1/tokens", false);
 
     public final String kind;
     public final String plural;
@@ -90,6 +92,12 @@ public enum Kinds {
                             + o.path("involvedObject").path("name").asText()),
                     new Column("COUNT", o -> o.path("count").asText()), new Column("MESSAGE", o -> o.path("message").asText()));
             case PROJECT -> List.of(name, new Column("DESCRIPTION", o -> text(o, "spec", "description")), age);
+            case TOKEN -> List.of(new Column("ID", o -> o.path("id").asText()), new Column("SUBJECT", o -> o.path("subject").asText()),
+                    new Column("ROLE", o -> o.path("role").asText()),
+                    new Column("SCOPE", o -> o.path(o.has("node") ? "node" : "project").asText("<all>")),
+                    new Column("EXPIRES", o -> o.path("expiresAt").asText("<never>")),
+                    new Column("REVOKED", o -> o.path("revokedAt").asText("<no>")),
+                    new Column("AGE", o -> Quantities.age(o.path("createdAt").asText(null))));
         };
     }
 

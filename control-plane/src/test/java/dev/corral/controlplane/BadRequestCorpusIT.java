@@ -186,7 +186,7 @@ class BadRequestCorpusIT {
     }
 
     private String concrete(String template) {
-        return template.replace("{name}", name).replace("{sha256}", "0".repeat(64));
+        return template.replace("{name}", name).replace("{sha256}", "0".repeat(64)).replace("{id}", "tok-" + "0".repeat(16));
     }
 
     private JsonNode named(JsonNode body) {
@@ -251,12 +251,13 @@ class BadRequestCorpusIT {
         try (var c = db.getConnection(); var s = c.prepareStatement("""
                 SELECT (SELECT count(*) FROM resource WHERE name LIKE ?) + (SELECT count(*) FROM node_capacity WHERE node LIKE ?)
                      + (SELECT count(*) FROM event WHERE involved_name LIKE ?) + (SELECT count(*) FROM idempotency_key WHERE key LIKE ?)
-                     + (SELECT count(*) FROM blob WHERE sha256 IN (?, ?))""")) {
+                     + (SELECT count(*) FROM blob WHERE sha256 IN (?, ?)) + (SELECT count(*) FROM token WHERE subject LIKE ?)""")) {
             for (int i = 1; i <= 4; i++) {
                 s.setString(i, like);
             }
             s.setString(5, sha256(name));
             s.setString(6, sha256("{\"name\": \"" + name + "\"}"));
+            s.setString(7, like);
             try (var rs = s.executeQuery()) {
                 rs.next();
                 return rs.getInt(1);
@@ -275,7 +276,8 @@ class BadRequestCorpusIT {
             // An empty Host in the case means: send none.
             boolean host = !"".equals(headers.remove("Host"));
             var head = new StringBuilder(r.method() + " " + r.path() + " HTTP/1.1\r\n" + (host ? "Host: 127.0.0.1\r\n" : "")
-                    + "Connection: close\r\nAccept: application/json, application/problem+json\r\n");
+                    + "Connection: close\r\nAccept: application/json, application/problem+json\r\n"
+                    + "Authorization: Bearer " + ApiTokens.admin() + "\r\n");
             boolean chunked = "chunked".equals(headers.get("Transfer-Encoding"));
             if (r.body() != null && !chunked) {
                 headers.putIfAbsent("Content-Length", String.valueOf(r.body().length));

@@ -111,7 +111,7 @@ class ConsoleAttachIT {
 
     private Client attach(String path) {
         var client = new Client();
-        client.socket = http.newWebSocketBuilder().buildAsync(URI.create(base.toString().replaceFirst("^http", "ws") + path.substring(1)),
+        client.socket = http.newWebSocketBuilder().header("Authorization", "Bearer " + ApiTokens.admin()).buildAsync(URI.create(base.toString().replaceFirst("^http", "ws") + path.substring(1)),
                 client).join();
         return client;
     }

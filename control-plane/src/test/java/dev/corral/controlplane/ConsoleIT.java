@@ -107,6 +107,7 @@ class ConsoleIT {
         agent.holdConsole(uid(vm), "corral ticker: booted\n".getBytes(StandardCharsets.US_ASCII));
         // HttpURLConnection, not HttpClient: disconnect() closes the socket for certain, as a client going away does.
         var connection = (HttpURLConnection) base.resolve("/v1/vms/" + vm + "/console?follow=true&tailLines=10").toURL().openConnection();
+        connection.setRequestProperty("Authorization", "Bearer " + ApiTokens.admin());
         assertThat(connection.getResponseCode()).isEqualTo(200);
         assertThat(connection.getContentType()).startsWith("text/plain");
 

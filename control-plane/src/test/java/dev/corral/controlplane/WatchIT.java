@@ -48,7 +48,8 @@ class WatchIT {
 
     /** Reads events from a watch until {@code count} arrived or the timeout. */
     private CompletableFuture<List<Sse>> watch(String pathAndQuery, String lastEventId, int count) {
-        var builder = HttpRequest.newBuilder(base.resolve(pathAndQuery)).header("Accept", "text/event-stream");
+        var builder = HttpRequest.newBuilder(base.resolve(pathAndQuery)).header("Accept", "text/event-stream")
+                .header("Authorization", "Bearer " + ApiTokens.admin());
         if (lastEventId != null) {
             builder.header("Last-Event-ID", lastEventId);
         }
@@ -80,7 +81,8 @@ class WatchIT {
     void watchWhoseClientWentAwayEndsOnTheServer() throws Exception {
         int before = dev.corral.controlplane.store.WatchStream.active();
         var client = HttpClient.newHttpClient();
-        var response = client.send(HttpRequest.newBuilder(base.resolve("/v1/vms?watch=true")).header("Accept", "text/event-stream").build(),
+        var response = client.send(HttpRequest.newBuilder(base.resolve("/v1/vms?watch=true")).header("Accept", "text/event-stream")
+                .header("Authorization", "Bearer " + ApiTokens.admin()).build(),
                 HttpResponse.BodyHandlers.ofInputStream());
         var body = response.body();
         assertThat(body.read()).as("the watch opened").isEqualTo(':');

@@ -41,7 +41,7 @@ class AgentIT {
     private static JsonNode node(String name) throws Exception {
         var out = new StringWriter();
         int exit = Corral.execute(new PrintWriter(out), new PrintWriter(new StringWriter()), "get", "node", name, "-o", "json",
-                "--server", controlPlane.server.toString());
+                "--server", controlPlane.server.toString(), "--token", controlPlane.adminToken);
         return exit == 0 ? new ObjectMapper().readTree(out.toString()) : null;
     }
 
@@ -61,7 +61,7 @@ class AgentIT {
     @Test
     void agentRegistersThisHostHeartbeatsAndIsMarkedNotReadyWhenKilled() throws Exception {
         String name = "e2e-" + ProcessHandle.current().pid();
-        try (var agent = AgentProcess.start(controlPlane.server, name, tmp, kafka())) {
+        try (var agent = AgentProcess.start(controlPlane, name, tmp, kafka())) {
             var node = awaitNode(name, Duration.ofSeconds(90), n -> "Ready".equals(n.path("status").path("phase").asText()));
             int onlineCpus = countCpus(Files.readString(Path.of("/sys/devices/system/cpu/online")).strip());
             assertThat(node.path("status").path("capacity").path("vcpus").asInt()).isEqualTo(onlineCpus);
@@ -93,7 +93,7 @@ class AgentIT {
             assertThat(vm).contains("\"type\" : \"NodeReady\"").contains("\"reason\" : \"NodeNotReady\"");
         }
         // A new agent on the same host brings the node back.
-        try (var again = AgentProcess.start(controlPlane.server, name, tmp, kafka())) {
+        try (var again = AgentProcess.start(controlPlane, name, tmp, kafka())) {
             awaitNode(name, Duration.ofSeconds(90), n -> "Ready".equals(n.path("status").path("phase").asText()));
             // The agent logs the registration once the control plane has answered: wait for the line.
             long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
@@ -117,6 +117,8 @@ class AgentIT {
         var all = new java.util.ArrayList<>(java.util.List.of(args));
         all.add("--server");
         all.add(controlPlane.server.toString());
+        all.add("--token");
+        all.add(controlPlane.adminToken);
         Corral.execute(new java.io.ByteArrayInputStream(stdin.getBytes()), new PrintWriter(out), new PrintWriter(new StringWriter()),
                 all.toArray(String[]::new));
         return out.toString();

@@ -18,12 +18,25 @@ final class AgentProcess implements AutoCloseable {
         this.log = log;
     }
 
-    static AgentProcess start(URI controlPlane, String nodeName, Path logDir) throws Exception {
+    static AgentProcess start(ControlPlaneProcess controlPlane, String nodeName, Path logDir) throws Exception {
         return start(controlPlane, nodeName, logDir, java.util.Map.of());
     }
 
-    /** @param env extra environment, e.g. the Kafka bootstrap servers */
-    static AgentProcess start(URI controlPlane, String nodeName, Path logDir, java.util.Map<String, String> env) throws Exception {
+    /**
+     * An agent for node {@code nodeName} with a node token of its own (in its state directory, as run.sh does it).
+     *
+     * @param env extra environment, e.g. the Kafka bootstrap servers
+     */
+    static AgentProcess start(ControlPlaneProcess controlPlane, String nodeName, Path logDir, java.util.Map<String, String> env)
+            throws Exception {
+        Path tokenFile = logDir.resolve("node-token-" + nodeName);
+        Files.writeString(tokenFile, controlPlane.nodeToken(nodeName) + "\n");
+        var all = new java.util.HashMap<>(env);
+        all.putIfAbsent("CORRAL_AGENT_TOKEN_FILE", tokenFile.toString());
+        return start(controlPlane.server, nodeName, logDir, all);
+    }
+
+    private static AgentProcess start(URI controlPlane, String nodeName, Path logDir, java.util.Map<String, String> env) throws Exception {
         Path app = Path.of(System.getProperty("corral.agentApp", "../node-agent/target/quarkus-app/quarkus-run.jar"));
         if (!Files.exists(app)) {
             throw new IllegalStateException(app + " is missing: build the node agent first (./mvnw package runs it before these tests)");

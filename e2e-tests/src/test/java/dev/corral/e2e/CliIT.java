@@ -39,9 +39,11 @@ class CliIT {
         var err = new StringWriter();
         var all = new ArrayList<>(List.of(args));
         // Every command that talks to the server takes --server; the others must not be given it.
-        if (!List.of("config", "completion", "api-resources").contains(args[0]) && !List.of(args).contains("--client")) {
+        if (!List.of("config", "completion", "api-resources", "login").contains(args[0]) && !List.of(args).contains("--client")) {
             all.add("--server");
             all.add(controlPlane.server.toString());
+            all.add("--token");
+            all.add(controlPlane.adminToken);
         }
         int exit = Corral.execute(new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)), new PrintWriter(out, true),
                 new PrintWriter(err, true), all.toArray(String[]::new));
@@ -58,6 +60,7 @@ class CliIT {
         // Agents register nodes; the CLI only reads them. Register one the way an agent does.
         var http = HttpClient.newHttpClient();
         var r = http.send(HttpRequest.newBuilder(controlPlane.server.resolve("/v1/nodes/" + POOL + "-node"))
+                .header("Authorization", "Bearer " + controlPlane.adminToken)
                 .header("Content-Type", "application/json")
                 .PUT(HttpRequest.BodyPublishers.ofString("{\"labels\": {\"pool\": \"" + POOL + "\"}, \"accelerator\": \"kvm-pvm\", "
                         + "\"capacity\": {\"vcpus\": 4, \"memoryMiB\": 8192}}")).build(), HttpResponse.BodyHandlers.ofString());
@@ -218,12 +221,55 @@ class CliIT {
     }
 
     @Test
+    void anAdminMakesAProjectAndAViewerTokenThatCanReadItButNotChangeIt() {
+        String project = "cli-" + ProcessHandle.current().pid();
+        assertThat(corral("create", "project", project).out()).isEqualTo("project/" + project + " created\n");
+        var token = corral("create", "token", "--role", "viewer", "--project", project, "--expires", "30d");
+        assertThat(token.exit()).isZero();
+        assertThat(token.out()).startsWith("corral_").hasLineCount(1);
+        Path config = tmp.resolve("login-config");
+        System.setProperty("corral.config", config.toString());
+        try {
+            assertThat(corral("login", "--server", controlPlane.server.toString(), "--token", token.out().strip(), "--context", "viewer").out())
+                    .isEqualTo("Logged in to " + controlPlane.server + " as viewer@" + project + " (viewer of project " + project
+                            + "); context viewer is current\n");
+            var out = new StringWriter();
+            var err = new StringWriter();
+            // The context's server, token and project: the viewer reads its project...
+            assertThat(Corral.execute(new PrintWriter(out), new PrintWriter(err), "get", "vms")).isZero();
+            assertThat(err.toString()).isEqualTo("No vms found in project " + project + ".\n");
+            // ...and may not change it: one line, exit 1.
+            err = new StringWriter();
+            assertThat(Corral.execute(new PrintWriter(new StringWriter()), new PrintWriter(err), "create", "vm", "x", "--image", "i",
+                    "--cpus", "1", "--memory", "64Mi")).isEqualTo(1);
+            assertThat(err.toString()).startsWith("error: Token tok-").contains("(viewer of project " + project + ") may not POST /v1/vms")
+                    .endsWith("(403 Forbidden)\n").hasLineCount(1);
+        } finally {
+            System.clearProperty("corral.config");
+        }
+        var err = new StringWriter();
+        assertThat(Corral.execute(new PrintWriter(new StringWriter()), new PrintWriter(err), "get", "vms", "--server", controlPlane.server.toString(),
+                "--token", "corral_unknown")).isEqualTo(1);
+        assertThat(err.toString()).isEqualTo("error: The bearer token is not one this control plane issued. (401 Unauthorized)\n");
+        // The admin lists tokens (never their secrets) and revokes the viewer's: it fails on the next request.
+        var table = corral("get", "tokens").out();
+        assertThat(table.lines().findFirst().orElseThrow()).startsWith("ID").contains("SUBJECT", "ROLE", "SCOPE", "EXPIRES", "REVOKED");
+        assertThat(table).contains("viewer@" + project).doesNotContain(token.out().strip());
+        String tokenId = table.lines().filter(l -> l.contains("viewer@" + project)).findFirst().orElseThrow().split("\\s+")[0];
+        assertThat(corral("delete", "token/" + tokenId).out()).isEqualTo("token/" + tokenId + " revoked\n");
+        err = new StringWriter();
+        assertThat(Corral.execute(new PrintWriter(new StringWriter()), new PrintWriter(err), "get", "vms", "--server", controlPlane.server.toString(),
+                "--token", token.out().strip(), "-p", project)).isEqualTo(1);
+        assertThat(err.toString()).startsWith("error: The bearer token " + tokenId + " was revoked at ").hasLineCount(1);
+    }
+
+    @Test
     void contextsLiveInTheConfigFile() {
         Path config = tmp.resolve("config");
         System.setProperty("corral.config", config.toString());
         try {
-            assertThat(corral("config", "set-context", "local", "--server", controlPlane.server.toString()).out())
-                    .isEqualTo("context/local created\n");
+            assertThat(corral("config", "set-context", "local", "--server", controlPlane.server.toString(), "--token", controlPlane.adminToken)
+                    .out()).isEqualTo("context/local created\n");
             assertThat(corral("config", "set-context", "elsewhere", "--server", "http://127.0.0.1:1", "-p", "web").exit()).isZero();
             assertThat(corral("config", "current-context").out()).isEqualTo("local\n");
             var out = new StringWriter();

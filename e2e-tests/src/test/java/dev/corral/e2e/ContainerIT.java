@@ -43,7 +43,7 @@ class ContainerIT {
         assertThat(System.getProperty("user.name")).as("containers run as root (runc, overlay mounts, cgroups)").isEqualTo("root");
         work = Files.createTempDirectory("corral-e2e-containers-");
         controlPlane = ControlPlaneProcess.start();
-        agent = AgentProcess.start(controlPlane.server, "containers-" + ProcessHandle.current().pid(), work,
+        agent = AgentProcess.start(controlPlane, "containers-" + ProcessHandle.current().pid(), work,
                 Map.of("CORRAL_AGENT_KAFKA_BOOTSTRAP_SERVERS", controlPlane.kafkaBootstrapServers(), "CORRAL_AGENT_NETWORK_SUBNET", ""));
         Path image = Path.of("target/busybox-image").toAbsolutePath();
         var build = new ProcessBuilder("sh", "../deploy/images/busybox/build.sh", image.toString()).redirectErrorStream(true).start();
@@ -164,7 +164,7 @@ class ContainerIT {
         var err = new StringWriter();
         var all = new ArrayList<>(List.of(arguments));
         int end = all.contains("--") ? all.indexOf("--") : all.size(); // after "--" it would be the container's
-        all.addAll(end, List.of("--server", controlPlane.server.toString()));
+        all.addAll(end, List.of("--server", controlPlane.server.toString(), "--token", controlPlane.adminToken));
         int exit = Corral.execute(new ByteArrayInputStream(new byte[0]), new PrintWriter(out), new PrintWriter(err), all.toArray(String[]::new));
         return new Result(exit, out.toString(), err.toString());
     }

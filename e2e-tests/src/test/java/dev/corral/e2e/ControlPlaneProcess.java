@@ -24,6 +24,8 @@ final class ControlPlaneProcess implements AutoCloseable {
     private final Path data;
     private final Path log;
     final URI server;
+    /** The admin token the control plane wrote to its data directory on start-up. */
+    String adminToken;
 
     private ControlPlaneProcess(Process process, Path data, Path log, URI server) {
         this.process = process;
@@ -58,6 +60,7 @@ final class ControlPlaneProcess implements AutoCloseable {
         var server = URI.create("http://127.0.0.1:" + port);
         var cp = new ControlPlaneProcess(builder.start(), data, log, server);
         cp.awaitReady(Duration.ofSeconds(180));
+        cp.adminToken = Files.readString(data.resolve("admin-token")).strip();
         return cp;
     }
 
@@ -80,6 +83,28 @@ final class ControlPlaneProcess implements AutoCloseable {
         }
         close();
         throw new IllegalStateException("the control plane was not ready within " + timeout);
+    }
+
+    /** A new token with role node for {@code node}, minted with the admin token: what an agent runs with. */
+    String nodeToken(String node) throws IOException, InterruptedException {
+        var r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(server.resolve("/v1/tokens"))
+                .header("Authorization", "Bearer " + adminToken).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"role\": \"node\", \"node\": \"" + node + "\"}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        var m = java.util.regex.Pattern.compile("\"token\"\\s*:\\s*\"([^\"]+)\"").matcher(r.body());
+        if (r.statusCode() != 201 || !m.find()) {
+            throw new IllegalStateException("minting a node token for " + node + " answered " + r.statusCode() + ": " + r.body());
+        }
+        return m.group(1);
+    }
+
+    /** The embedded PostgreSQL's JDBC URL, as the control plane logged it (another replica can share it). */
+    String jdbcUrl() throws IOException {
+        var m = java.util.regex.Pattern.compile("Embedded PostgreSQL on (\\S+) ").matcher(Files.readString(log));
+        if (!m.find()) {
+            throw new IllegalStateException("the control plane did not log its embedded PostgreSQL");
+        }
+        return m.group(1);
     }
 
     /** The embedded broker's address, as the control plane logged it. */

@@ -138,6 +138,7 @@ class CrashRecoveryIT {
         env.put("CORRAL_LOCAL_BUILD", "0");
         env.put("CORRAL_LOCAL_IMAGES", "ticker");
         env.put("CORRAL_AGENT_NODE_NAME", node);
+        env.put("CORRAL_CONFIG", data.resolve("corral-config").toString()); // run.sh logs the CLI in: not into ~/.corral
         // No host network for the test's node (the bridge is host-wide).
         env.put("CORRAL_AGENT_NETWORK_SUBNET", "");
         long t0 = System.nanoTime();
@@ -177,9 +178,18 @@ class CrashRecoveryIT {
     }
 
     private HttpRequest request(String body, String key) {
-        return HttpRequest.newBuilder(api.resolve("/v1/vms")).timeout(Duration.ofSeconds(60))
+        return HttpRequest.newBuilder(api.resolve("/v1/vms")).timeout(Duration.ofSeconds(60)).header("Authorization", adminToken())
                 .header("Content-Type", "application/json").header("Idempotency-Key", "create-" + key)
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+    }
+
+    /** The Authorization header of the admin token run.sh's control plane wrote on its first start. */
+    private String adminToken() {
+        try {
+            return "Bearer " + Files.readString(data.resolve("cloud").resolve("admin-token")).strip();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private HttpResponse<String> post(String body, String key) throws Exception {
@@ -187,7 +197,8 @@ class CrashRecoveryIT {
     }
 
     private JsonNode get(String path) throws Exception {
-        var r = http.send(HttpRequest.newBuilder(api.resolve(path)).build(), HttpResponse.BodyHandlers.ofString());
+        var r = http.send(HttpRequest.newBuilder(api.resolve(path)).header("Authorization", adminToken()).build(),
+                HttpResponse.BodyHandlers.ofString());
         return JSON.readTree(r.body());
     }
 

@@ -67,7 +67,7 @@ class VmConsoleIT {
         work = Files.createTempDirectory("corral-e2e-console-");
         // Debian's kernel (14 MiB) is larger than Quarkus's default request body limit of 10 MiB.
         controlPlane = ControlPlaneProcess.start(Map.of("QUARKUS_HTTP_LIMITS_MAX_BODY_SIZE", "64M"));
-        agent = AgentProcess.start(controlPlane.server, "console-" + ProcessHandle.current().pid(), work,
+        agent = AgentProcess.start(controlPlane, "console-" + ProcessHandle.current().pid(), work,
                 Map.of("CORRAL_AGENT_KAFKA_BOOTSTRAP_SERVERS", controlPlane.kafkaBootstrapServers(),
                         "CORRAL_AGENT_NETWORK_BRIDGE", BRIDGE, "CORRAL_AGENT_NETWORK_SUBNET", ROOT ? "10.213.9.0/24" : ""));
 
@@ -117,7 +117,7 @@ class VmConsoleIT {
         var out = new StringWriter();
         var err = new StringWriter();
         var exit = CompletableFuture.supplyAsync(() -> Corral.execute(stdin, new PrintWriter(out, true), new PrintWriter(err, true),
-                "console", "vm/" + VM, "--server", controlPlane.server.toString()));
+                "console", "vm/" + VM, "--server", controlPlane.server.toString(), "--token", controlPlane.adminToken));
 
         keys.write("echo $((6*7))\r".getBytes(StandardCharsets.US_ASCII));
         keys.flush();
@@ -137,8 +137,8 @@ class VmConsoleIT {
         URI attach = URI.create(controlPlane.server.toString().replaceFirst("^http", "ws") + "/v1/vms/" + VM + "/console/attach");
         var first = new Client();
         var second = new Client();
-        var one = http.newWebSocketBuilder().buildAsync(attach, first).join();
-        var two = http.newWebSocketBuilder().buildAsync(attach, second).join();
+        var one = http.newWebSocketBuilder().header("Authorization", "Bearer " + controlPlane.adminToken).buildAsync(attach, first).join();
+        var two = http.newWebSocketBuilder().header("Authorization", "Bearer " + controlPlane.adminToken).buildAsync(attach, second).join();
 
         two.sendBinary(ByteBuffer.wrap("echo corral-$((40+2))-done\r".getBytes(StandardCharsets.US_ASCII)), true).join();
         awaitUntil("both clients see the answer", Duration.ofSeconds(120),
@@ -159,7 +159,7 @@ class VmConsoleIT {
     @Order(3)
     void theVmRunsFromItsOwnDiskAndReachesItsPeerOverTheNodesNetwork() throws Exception {
         var shell = new Client();
-        var socket = HttpClient.newHttpClient().newWebSocketBuilder().buildAsync(attach(VM), shell).join();
+        var socket = HttpClient.newHttpClient().newWebSocketBuilder().header("Authorization", "Bearer " + controlPlane.adminToken).buildAsync(attach(VM), shell).join();
         type(socket, "grep ' / ' /proc/mounts; cat /sys/block/vdb/serial; echo; echo kept-$((6*7)) > /root/note && sync && echo note-$((1+1))-written\r");
         // Markers the shell computes: the echo of the typed line does not contain them.
         awaitUntil("the note written on the root disk", Duration.ofSeconds(120), () -> shell.text().contains("note-2-written\r\n") ? "" : null,
@@ -196,7 +196,7 @@ class VmConsoleIT {
     @Order(4)
     void stoppingTheVmClosesTheConsoleAndAStoppedVmCannotBeAttached() throws Exception {
         var client = new Client();
-        HttpClient.newHttpClient().newWebSocketBuilder()
+        HttpClient.newHttpClient().newWebSocketBuilder().header("Authorization", "Bearer " + controlPlane.adminToken)
                 .buildAsync(URI.create(controlPlane.server.toString().replaceFirst("^http", "ws") + "/v1/vms/" + VM + "/console/attach"), client)
                 .join();
         var stopped = run("stop", "vm/" + VM, "--wait", "--timeout", "120s");
@@ -223,7 +223,7 @@ class VmConsoleIT {
         assertThat(started.exit).as(started.err).isZero();
         awaitUntil("VM Running again", Duration.ofSeconds(120), () -> phase(VM).equals("Running") ? "" : null);
         var shell = new Client();
-        var socket = HttpClient.newHttpClient().newWebSocketBuilder().buildAsync(attach(VM), shell).join();
+        var socket = HttpClient.newHttpClient().newWebSocketBuilder().header("Authorization", "Bearer " + controlPlane.adminToken).buildAsync(attach(VM), shell).join();
         // Typed until the new boot's shell reads it.
         awaitUntil("the note read back after the restart", Duration.ofSeconds(300), () -> {
             type(socket, "cat /root/note\r");
@@ -279,6 +279,8 @@ class VmConsoleIT {
         var all = new ArrayList<>(List.of(arguments));
         all.add("--server");
         all.add(controlPlane.server.toString());
+        all.add("--token");
+        all.add(controlPlane.adminToken);
         int exit = Corral.execute(new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)), new PrintWriter(out), new PrintWriter(err),
                 all.toArray(String[]::new));
         return new Result(exit, out.toString(), err.toString());
@@ -317,6 +319,7 @@ class VmConsoleIT {
 
     private static String console() throws Exception {
         var response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(controlPlane.server + "/v1/vms/" + VM + "/console"))
+                .header("Authorization", "Bearer " + controlPlane.adminToken)
                 .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
         return response.statusCode() == 200 ? response.body() : "";
     }

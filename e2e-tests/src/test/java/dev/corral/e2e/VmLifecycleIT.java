@@ -84,7 +84,7 @@ class VmLifecycleIT {
 
     /** An agent whose VMs run by {@code accelerator} (corral.agent.accelerator). */
     private AgentProcess agent(String node, String accelerator) throws Exception {
-        return AgentProcess.start(controlPlane.server, node, tmp, Map.of(
+        return AgentProcess.start(controlPlane, node, tmp, Map.of(
                 "CORRAL_AGENT_KAFKA_BOOTSTRAP_SERVERS", bootstrap, "CORRAL_AGENT_ACCELERATOR", accelerator,
                 "CORRAL_AGENT_RESYNC_INTERVAL", "10s", "QUARKUS_LOG_CATEGORY__DEV_CORRAL__LEVEL", "DEBUG"));
     }
@@ -302,6 +302,7 @@ class VmLifecycleIT {
         String last = "";
         while (System.nanoTime() < deadline) {
             var response = http.send(HttpRequest.newBuilder(URI.create(controlPlane.server + "/v1/vms/" + name + "/console?project=" + project))
+                    .header("Authorization", "Bearer " + controlPlane.adminToken)
                     .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
             last = response.statusCode() + " " + response.body();
             if (response.statusCode() == 200 && response.body().contains(text)) {
@@ -353,6 +354,8 @@ class VmLifecycleIT {
         var all = new ArrayList<>(List.of(args));
         all.add("--server");
         all.add(controlPlane.server.toString());
+        all.add("--token");
+        all.add(controlPlane.adminToken);
         int exit = Corral.execute(new ByteArrayInputStream(stdin.getBytes()), new PrintWriter(out), new PrintWriter(err),
                 all.toArray(String[]::new));
         return new Result(exit, out.toString(), err.toString());

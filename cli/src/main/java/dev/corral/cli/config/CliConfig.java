@@ -60,6 +60,13 @@ public final class CliConfig {
     public void save(Path path) {
         try {
             Files.createDirectories(path.toAbsolutePath().getParent());
+            // Contexts hold bearer tokens: the file is its owner's alone, from before the first byte is written.
+            if (!Files.exists(path)) {
+                Files.createFile(path, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                        java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+            } else {
+                Files.setPosixFilePermissions(path, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+            }
             Yaml.MAPPER.writeValue(path.toFile(), this);
         } catch (IOException e) {
             throw new CorralClientException("cannot write " + path + ": " + e.getMessage(), e);

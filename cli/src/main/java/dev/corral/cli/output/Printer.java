@@ -91,6 +91,6 @@ public final class Printer {
 
     /** {@code vm/web-1}: the kind's singular name, a slash, the object's name. */
     public static String name(String singular, JsonNode object) {
-        return singular + "/" + object.path("metadata").path("name").asText();
+        return singular + "/" + (object.has("metadata") ? object.path("metadata").path("name").asText() : object.path("id").asText());
     }
 }

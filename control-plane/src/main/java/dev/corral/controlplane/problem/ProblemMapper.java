@@ -15,7 +15,11 @@ public class ProblemMapper {
 
     @ServerExceptionMapper
     public Response domain(CorralException e, UriInfo uri) {
-        return respond(new Problem(TYPE_BASE + e.kind(), e.title(), e.status(), e.getMessage(), uri.getPath(), e.errors()));
+        var problem = new Problem(TYPE_BASE + e.kind(), e.title(), e.status(), e.getMessage(), uri.getPath(), e.errors());
+        if (e instanceof UnauthorizedException) {
+            return Response.status(401).type(Problem.MEDIA_TYPE).entity(problem).header("WWW-Authenticate", "Bearer realm=\"corral\"").build();
+        }
+        return respond(problem);
     }
 
     /** JSON of the wrong shape: an unknown field, a string where a number belongs. */

@@ -15,6 +15,16 @@ public interface AgentConfig {
     @WithDefault("http://127.0.0.1:8080")
     URI controlPlaneUrl();
 
+    /**
+     * The node token the agent sends to the control plane ({@code Authorization: Bearer}): a token with role
+     * {@code node} for this node, made by an admin ({@code corral create token --role node --node NAME}). Prefer
+     * {@link #tokenFile()}, which keeps it out of the process environment.
+     */
+    Optional<String> token();
+
+    /** A file holding the node token (its first line); read at start-up. Takes precedence over {@link #token()}. */
+    Optional<Path> tokenFile();
+
     /** The name this node registers under; the host name when unset. */
     Optional<String> nodeName();
 

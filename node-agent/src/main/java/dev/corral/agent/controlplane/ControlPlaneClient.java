@@ -48,9 +48,13 @@ public final class ControlPlaneClient {
     private final ObjectMapper json;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    public ControlPlaneClient(URI base, ObjectMapper json) {
+    private final String token;
+
+    /** @param token the node's bearer token; none (null) only against a control plane that asks for none */
+    public ControlPlaneClient(URI base, ObjectMapper json, String token) {
         this.base = URI.create(base.toString().replaceAll("/+$", ""));
         this.json = json;
+        this.token = token;
     }
 
     /**
@@ -146,7 +150,7 @@ public final class ControlPlaneClient {
     }
 
     private HttpRequest.Builder get(String path) {
-        return HttpRequest.newBuilder(URI.create(base + path)).GET();
+        return NodeToken.authorize(HttpRequest.newBuilder(URI.create(base + path)).GET(), token);
     }
 
     private void check(int status, byte[] body, String what) throws ControlPlaneException {

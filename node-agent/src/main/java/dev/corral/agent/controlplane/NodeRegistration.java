@@ -34,6 +34,7 @@ public class NodeRegistration {
     private final ObjectMapper json;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final String nodeName;
+    private final String token;
     private volatile boolean registered;
     private volatile String lastProblem = "not registered yet";
 
@@ -44,6 +45,12 @@ public class NodeRegistration {
         this.json = json;
         this.network = network;
         this.nodeName = config.nodeName().orElseGet(NodeRegistration::hostName);
+        this.token = NodeToken.read(config);
+    }
+
+    /** The node token the agent authenticates with (null when none is configured). */
+    public String token() {
+        return token;
     }
 
     public String nodeName() {
@@ -77,7 +84,7 @@ public class NodeRegistration {
     private void register() throws IOException, InterruptedException {
         var inventory = new InventoryReader(config.hostRoot()).read();
         var registration = registration(inventory);
-        var response = http.send(HttpRequest.newBuilder(uri("/v1/nodes/" + nodeName)).timeout(Duration.ofSeconds(30))
+        var response = http.send(NodeToken.authorize(HttpRequest.newBuilder(uri("/v1/nodes/" + nodeName)), token).timeout(Duration.ofSeconds(30))
                 .header("Content-Type", "application/json")
                 .PUT(HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(registration))).build(),
                 HttpResponse.BodyHandlers.ofString());
@@ -103,7 +110,8 @@ public class NodeRegistration {
     }
 
     private void heartbeat() throws IOException, InterruptedException {
-        var response = http.send(HttpRequest.newBuilder(uri("/v1/nodes/" + nodeName + "/heartbeat")).timeout(Duration.ofSeconds(10))
+        var response = http.send(NodeToken.authorize(HttpRequest.newBuilder(uri("/v1/nodes/" + nodeName + "/heartbeat")), token)
+                .timeout(Duration.ofSeconds(10))
                 .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.discarding());
         if (response.statusCode() == 404) {
             registered = false;

@@ -1,5 +1,6 @@
 package dev.corral.controlplane.container.rest;
 
+import dev.corral.controlplane.auth.Access;
 import dev.corral.api.Container;
 import dev.corral.api.ExecRequest;
 import dev.corral.api.ExecResult;
@@ -51,6 +52,7 @@ public class ContainerResource extends WorkloadResource {
     @GET
     @Path("{name}/logs")
     @Produces(MediaType.TEXT_PLAIN)
+    @Access(Access.Allow.PROJECT_VIEWER)
     public Response logs(@PathParam("name") String name, @QueryParam("project") String project,
             @QueryParam("follow") String follow, @QueryParam("tailLines") String tailLines, @Context HttpServerResponse http) {
         var query = ConsoleQuery.parse(follow, tailLines);
@@ -65,6 +67,7 @@ public class ContainerResource extends WorkloadResource {
     @POST
     @Path("{name}/exec")
     @Consumes(MediaType.APPLICATION_JSON)
+    @Access(Access.Allow.PROJECT_MEMBER)
     public ExecResult exec(@PathParam("name") String name, @QueryParam("project") String project, ExecRequest body) {
         return consoles.exec(projects.require(project), name, body);
     }
@@ -82,6 +85,7 @@ public class ContainerResource extends WorkloadResource {
     /** Creates the Container and schedules it: 201 with phase Scheduled, or Pending with the reason nothing fits. */
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
+    @Access(Access.Allow.PROJECT_MEMBER)
     public Response create(@QueryParam("project") String project, Container body,
             @HeaderParam(IdempotencyService.HEADER) String idempotencyKey) {
         if (body == null) {
@@ -93,6 +97,7 @@ public class ContainerResource extends WorkloadResource {
     @PUT
     @Path("{name}")
     @Consumes(MediaType.APPLICATION_JSON)
+    @Access(Access.Allow.PROJECT_MEMBER)
     public Response replace(@PathParam("name") String name, @QueryParam("project") String project, Container body,
             @HeaderParam("If-Match") String ifMatch) {
         if (body == null) {

@@ -1,5 +1,6 @@
 package dev.corral.controlplane.event.rest;
 
+import dev.corral.controlplane.auth.Access;
 import dev.corral.api.Event;
 import dev.corral.api.ResourceList;
 import dev.corral.controlplane.event.EventService;
@@ -25,6 +26,7 @@ public class EventResource {
     }
 
     @GET
+    @Access(Access.Allow.PROJECT_VIEWER)
     public ResourceList<Event> list(@QueryParam("project") String project, @QueryParam("involvedObject") String involvedObject,
             @QueryParam("limit") String limit, @QueryParam("continue") String continueToken) {
         var query = new ListQuery();

@@ -1,5 +1,6 @@
 package dev.corral.controlplane.image.rest;
 
+import dev.corral.controlplane.auth.Access;
 import java.io.InputStream;
 import java.net.URI;
 
@@ -33,6 +34,7 @@ public class BlobResource {
     @POST
     @Consumes(MediaType.APPLICATION_OCTET_STREAM)
     @Produces(MediaType.APPLICATION_JSON)
+    @Access(Access.Allow.ANY_MEMBER)
     public Response upload(InputStream body, @QueryParam("sha256") String expectedSha256) {
         var stored = blobs.put(body, expectedSha256);
         var blob = stored.blob();
@@ -43,6 +45,7 @@ public class BlobResource {
     @GET
     @Path("{sha256}")
     @Produces(MediaType.APPLICATION_OCTET_STREAM)
+    @Access({Access.Allow.PEOPLE, Access.Allow.ASSIGNED_BLOB})
     public Response download(@PathParam("sha256") String sha256) {
         Blob blob = blobs.find(sha256).orElseThrow(() -> new NotFoundException("Blob", sha256));
         return Response.ok(blobs.content(sha256), MediaType.APPLICATION_OCTET_STREAM)

@@ -1,5 +1,9 @@
 package dev.corral.controlplane.image.rest;
 
+import dev.corral.controlplane.auth.Access;
+import jakarta.ws.rs.core.Request;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.GET;
 import dev.corral.api.Image;
 import dev.corral.controlplane.idempotency.IdempotencyService;
 import dev.corral.controlplane.image.ImageService;
@@ -37,6 +41,16 @@ public class ImageResource extends ProjectScopedResource {
         return images.view(o);
     }
 
+    /** Also for the node agents that run a workload using the image. */
+    @Override
+    @GET
+    @Path("{name}")
+    @Produces(MediaType.APPLICATION_JSON)
+    @Access({Access.Allow.PROJECT_VIEWER, Access.Allow.ASSIGNED_IMAGE})
+    public Response get(@PathParam("name") String name, @QueryParam("project") String project, @Context Request request) {
+        return super.get(name, project, request);
+    }
+
     @Override
     protected String collection() {
         return "/v1/images";
@@ -44,6 +58,7 @@ public class ImageResource extends ProjectScopedResource {
 
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
+    @Access(Access.Allow.PROJECT_MEMBER)
     public Response create(@QueryParam("project") String project, Image body,
             @HeaderParam(IdempotencyService.HEADER) String idempotencyKey) {
         if (body == null) {
@@ -55,6 +70,7 @@ public class ImageResource extends ProjectScopedResource {
     @PUT
     @Path("{name}")
     @Consumes(MediaType.APPLICATION_JSON)
+    @Access(Access.Allow.PROJECT_MEMBER)
     public Response replace(@PathParam("name") String name, @QueryParam("project") String project, Image body,
             @HeaderParam("If-Match") String ifMatch) {
         if (body == null) {

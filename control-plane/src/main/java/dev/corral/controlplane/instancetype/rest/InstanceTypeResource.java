@@ -1,5 +1,6 @@
 package dev.corral.controlplane.instancetype.rest;
 
+import dev.corral.controlplane.auth.Access;
 import java.net.URI;
 
 import dev.corral.api.InstanceType;
@@ -41,12 +42,14 @@ public class InstanceTypeResource {
 
     @GET
     @Produces({MediaType.APPLICATION_JSON, "text/event-stream"})
+    @Access(Access.Allow.PEOPLE)
     public Response list(@BeanParam ListQuery query) {
         return lister.listOrWatch(InstanceType.KIND, ResourceStore.CLUSTER, query, types::view);
     }
 
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
+    @Access(Access.Allow.ADMIN)
     public Response create(InstanceType body, @HeaderParam(IdempotencyService.HEADER) String idempotencyKey) {
         if (body == null) {
             throw InvalidException.field("body", "an InstanceType is required");
@@ -58,6 +61,7 @@ public class InstanceTypeResource {
 
     @GET
     @Path("{name}")
+    @Access(Access.Allow.PEOPLE)
     public Response get(@PathParam("name") String name, @Context Request request) {
         var o = types.get(ResourceStore.CLUSTER, name);
         return Responses.conditionalGet(request, types.view(o), o.resourceVersion());
@@ -66,6 +70,7 @@ public class InstanceTypeResource {
     @PUT
     @Path("{name}")
     @Consumes(MediaType.APPLICATION_JSON)
+    @Access(Access.Allow.ADMIN)
     public Response replace(@PathParam("name") String name, InstanceType body, @HeaderParam("If-Match") String ifMatch) {
         if (body == null) {
             throw InvalidException.field("body", "an InstanceType is required");
@@ -76,6 +81,7 @@ public class InstanceTypeResource {
 
     @DELETE
     @Path("{name}")
+    @Access(Access.Allow.ADMIN)
     public InstanceType delete(@PathParam("name") String name, @HeaderParam("If-Match") String ifMatch) {
         return types.view(types.delete(ResourceStore.CLUSTER, name, ifMatch));
     }

@@ -1,5 +1,6 @@
 package dev.corral.controlplane.kind.rest;
 
+import dev.corral.controlplane.auth.Access;
 import dev.corral.controlplane.kind.KindService;
 import dev.corral.controlplane.project.ProjectService;
 import dev.corral.controlplane.store.StoredObject;
@@ -44,6 +45,7 @@ public abstract class ProjectScopedResource {
 
     @GET
     @Produces({MediaType.APPLICATION_JSON, "text/event-stream"})
+    @Access(Access.Allow.PROJECT_VIEWER)
     public Response list(@QueryParam("project") String project, @QueryParam("allProjects") String allProjects,
             @BeanParam ListQuery query) {
         boolean all = QueryValues.bool("allProjects", allProjects, false);
@@ -53,6 +55,7 @@ public abstract class ProjectScopedResource {
     @GET
     @Path("{name}")
     @Produces(MediaType.APPLICATION_JSON)
+    @Access(Access.Allow.PROJECT_VIEWER)
     public Response get(@PathParam("name") String name, @QueryParam("project") String project, @Context Request request) {
         var o = service.get(projects.require(project), name);
         return Responses.conditionalGet(request, view(o), o.resourceVersion());
@@ -62,6 +65,7 @@ public abstract class ProjectScopedResource {
     @DELETE
     @Path("{name}")
     @Produces(MediaType.APPLICATION_JSON)
+    @Access(Access.Allow.PROJECT_MEMBER)
     public Response delete(@PathParam("name") String name, @QueryParam("project") String project,
             @HeaderParam("If-Match") String ifMatch) {
         return Response.ok(view(remove(projects.require(project), name, ifMatch))).build();

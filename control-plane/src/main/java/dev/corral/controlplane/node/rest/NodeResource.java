@@ -1,5 +1,6 @@
 package dev.corral.controlplane.node.rest;
 
+import dev.corral.controlplane.auth.Access;
 import java.net.URI;
 import java.util.List;
 
@@ -44,12 +45,14 @@ public class NodeResource {
 
     @GET
     @Produces({MediaType.APPLICATION_JSON, "text/event-stream"})
+    @Access(Access.Allow.PEOPLE)
     public Response list(@BeanParam ListQuery query) {
         return lister.listOrWatch(Node.KIND, ResourceStore.CLUSTER, query, nodes::view);
     }
 
     @GET
     @Path("{name}")
+    @Access({Access.Allow.PEOPLE, Access.Allow.OWN_NODE})
     public Response get(@PathParam("name") String name, @Context Request request) {
         var node = nodes.find(name);
         return Responses.conditionalGet(request, nodes.view(node), node.resourceVersion());
@@ -59,6 +62,7 @@ public class NodeResource {
     @PUT
     @Path("{name}")
     @Consumes(MediaType.APPLICATION_JSON)
+    @Access(Access.Allow.OWN_NODE)
     public Response register(@PathParam("name") String name, Node.Registration registration) {
         var registered = nodes.register(name, registration);
         long rv = Long.parseLong(registered.node().metadata().resourceVersion());
@@ -69,6 +73,7 @@ public class NodeResource {
 
     @POST
     @Path("{name}/heartbeat")
+    @Access(Access.Allow.OWN_NODE)
     public Response heartbeat(@PathParam("name") String name) {
         nodes.heartbeat(name);
         return Response.noContent().build();
@@ -76,12 +81,14 @@ public class NodeResource {
 
     @POST
     @Path("{name}/cordon")
+    @Access(Access.Allow.ADMIN)
     public Node cordon(@PathParam("name") String name) {
         return nodes.cordon(name, true);
     }
 
     @POST
     @Path("{name}/uncordon")
+    @Access(Access.Allow.ADMIN)
     public Node uncordon(@PathParam("name") String name) {
         return nodes.cordon(name, false);
     }
@@ -93,6 +100,7 @@ public class NodeResource {
     @GET
     @Path("{name}/assignments")
     @Produces({MediaType.APPLICATION_JSON, "text/event-stream"})
+    @Access(Access.Allow.OWN_NODE)
     public Response assignments(@PathParam("name") String name, @BeanParam ListQuery query) {
         query.validate();
         nodes.find(name);

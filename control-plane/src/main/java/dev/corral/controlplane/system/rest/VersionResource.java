@@ -1,5 +1,6 @@
 package dev.corral.controlplane.system.rest;
 
+import dev.corral.controlplane.auth.Access;
 import dev.corral.api.ServerVersion;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
@@ -18,6 +19,7 @@ public class VersionResource {
 
     @GET
     @Produces(MediaType.APPLICATION_JSON)
+    @Access(Access.Allow.ANY)
     public ServerVersion get() {
         return new ServerVersion(version, ServerVersion.API_VERSION);
     }

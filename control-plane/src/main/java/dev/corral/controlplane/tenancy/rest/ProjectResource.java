@@ -1,5 +1,6 @@
 package dev.corral.controlplane.tenancy.rest;
 
+import dev.corral.controlplane.auth.Access;
 import java.net.URI;
 
 import dev.corral.api.ObjectMeta;
@@ -42,12 +43,14 @@ public class ProjectResource {
 
     @GET
     @Produces({MediaType.APPLICATION_JSON, "text/event-stream"})
+    @Access(Access.Allow.ADMIN)
     public Response list(@BeanParam ListQuery query) {
         return lister.listOrWatch(Project.KIND, ResourceStore.CLUSTER, query, projects::view);
     }
 
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
+    @Access(Access.Allow.ADMIN)
     public Response create(Project body, @HeaderParam(IdempotencyService.HEADER) String idempotencyKey) {
         if (body == null) {
             throw InvalidException.field("body", "a Project is required");
@@ -58,6 +61,7 @@ public class ProjectResource {
 
     @GET
     @Path("{name}")
+    @Access(Access.Allow.NAMED_PROJECT_VIEWER)
     public Response get(@PathParam("name") String name, @Context Request request) {
         var o = projects.get(ResourceStore.CLUSTER, name);
         return Responses.conditionalGet(request, projects.view(o), o.resourceVersion());
@@ -66,6 +70,7 @@ public class ProjectResource {
     @PUT
     @Path("{name}")
     @Consumes(MediaType.APPLICATION_JSON)
+    @Access(Access.Allow.ADMIN)
     public Response replace(@PathParam("name") String name, Project body, @HeaderParam("If-Match") String ifMatch) {
         if (body == null) {
             throw InvalidException.field("body", "a Project is required");
@@ -78,6 +83,7 @@ public class ProjectResource {
     /** Deletes an empty project; {@code default}, or a project that still holds objects, is a 409. */
     @DELETE
     @Path("{name}")
+    @Access(Access.Allow.ADMIN)
     public Project delete(@PathParam("name") String name, @HeaderParam("If-Match") String ifMatch) {
         return projects.view(projects.delete(ResourceStore.CLUSTER, name, ifMatch));
     }

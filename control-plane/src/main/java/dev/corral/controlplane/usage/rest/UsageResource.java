@@ -1,5 +1,6 @@
 package dev.corral.controlplane.usage.rest;
 
+import dev.corral.controlplane.auth.Access;
 import dev.corral.api.UsageReport;
 import dev.corral.controlplane.usage.UsageService;
 import io.smallrye.common.annotation.RunOnVirtualThread;
@@ -24,6 +25,7 @@ public class UsageResource {
 
     @GET
     @Produces(MediaType.APPLICATION_JSON)
+    @Access(Access.Allow.QUERY_PROJECT_VIEWER)
     public UsageReport get(@QueryParam("project") String project, @QueryParam("from") String from, @QueryParam("to") String to,
             @QueryParam("groupBy") String groupBy) {
         return usage.report(project, from, to, groupBy);
@@ -31,6 +33,7 @@ public class UsageResource {
 
     @GET
     @Produces(TEXT_CSV + ";qs=0.5")
+    @Access(Access.Allow.QUERY_PROJECT_VIEWER)
     public String csv(@QueryParam("project") String project, @QueryParam("from") String from, @QueryParam("to") String to,
             @QueryParam("groupBy") String groupBy) {
         return UsageCsv.write(usage.report(project, from, to, groupBy));

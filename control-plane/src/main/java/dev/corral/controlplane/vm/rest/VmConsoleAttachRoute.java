@@ -1,5 +1,10 @@
 package dev.corral.controlplane.vm.rest;
 
+import dev.corral.controlplane.auth.Access;
+import dev.corral.controlplane.auth.Authorizer;
+import io.quarkus.security.identity.SecurityIdentity;
+import io.quarkus.vertx.http.runtime.security.QuarkusHttpUser;
+import io.smallrye.mutiny.Uni;
 import java.util.List;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -39,7 +44,14 @@ public class VmConsoleAttachRoute {
     private final ProjectService projects;
     private final ObjectMapper json;
 
-    VmConsoleAttachRoute(ConsoleService consoles, ConsoleAttachProxy proxy, ProjectService projects, ObjectMapper json) {
+    /** What {@link dev.corral.controlplane.auth.AccessFilter} would hold a JAX-RS method to: the attach writes to the console. */
+    public static final Access.Allow[] ACCESS = {Access.Allow.PROJECT_MEMBER};
+
+    private final Authorizer authorizer;
+
+    VmConsoleAttachRoute(ConsoleService consoles, ConsoleAttachProxy proxy, ProjectService projects, ObjectMapper json,
+            Authorizer authorizer) {
+        this.authorizer = authorizer;
         this.consoles = consoles;
         this.proxy = proxy;
         this.projects = projects;
@@ -58,7 +70,11 @@ public class VmConsoleAttachRoute {
         String tailLines = request.getParam("tailLines");
         boolean upgrade = "websocket".equalsIgnoreCase(request.getHeader(HttpHeaders.UPGRADE));
         // The store is JDBC: looked up on a worker thread, never on the event loop.
+        Uni<SecurityIdentity> identity = ctx.get(QuarkusHttpUser.DEFERRED_IDENTITY_KEY);
         ctx.vertx().<ConsoleService.AttachTarget>executeBlocking(() -> {
+            var grant = authorizer.authenticate(identity == null ? Uni.createFrom().nullItem() : identity);
+            authorizer.check(grant, ACCESS, new Authorizer.Facts("GET", request.path(), project == null || project.isBlank() ? null : project,
+                    false, name, null));
             var target = consoles.attachTarget(projects.require(project), name, ConsoleQuery.parse(null, tailLines).tailLines());
             if (!upgrade) {
                 throw new UpgradeRequired(name);
@@ -82,6 +98,9 @@ public class VmConsoleAttachRoute {
         if (cause instanceof CorralException e) {
             List<Problem.FieldError> errors = e instanceof InvalidException invalid ? invalid.errors() : List.of();
             problem = new Problem(ProblemMapper.TYPE_BASE + e.kind(), e.title(), e.status(), e.getMessage(), ctx.request().path(), errors);
+            if (e instanceof dev.corral.controlplane.problem.UnauthorizedException) {
+                ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"corral\"");
+            }
             if (e instanceof UpgradeRequired) {
                 ctx.response().putHeader(HttpHeaders.UPGRADE, "websocket").putHeader(HttpHeaders.CONNECTION, "Upgrade");
             }

@@ -1,5 +1,6 @@
 package dev.corral.controlplane.vm.rest;
 
+import dev.corral.controlplane.auth.Access;
 import dev.corral.api.Vm;
 import dev.corral.controlplane.console.AgentConsole;
 import dev.corral.controlplane.console.ConsoleQuery;
@@ -56,6 +57,7 @@ public class VmResource extends WorkloadResource {
     /** Creates the VM and schedules it: 201 with phase Scheduled, or Pending with the reason nothing fits. */
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
+    @Access(Access.Allow.PROJECT_MEMBER)
     public Response create(@QueryParam("project") String project, Vm body,
             @HeaderParam(IdempotencyService.HEADER) String idempotencyKey) {
         if (body == null) {
@@ -67,6 +69,7 @@ public class VmResource extends WorkloadResource {
     @PUT
     @Path("{name}")
     @Consumes(MediaType.APPLICATION_JSON)
+    @Access(Access.Allow.PROJECT_MEMBER)
     public Response replace(@PathParam("name") String name, @QueryParam("project") String project, Vm body,
             @HeaderParam("If-Match") String ifMatch) {
         if (body == null) {
@@ -82,6 +85,7 @@ public class VmResource extends WorkloadResource {
     @GET
     @Path("{name}/console")
     @Produces(MediaType.TEXT_PLAIN)
+    @Access(Access.Allow.PROJECT_VIEWER)
     public Response console(@PathParam("name") String name, @QueryParam("project") String project,
             @QueryParam("follow") String follow, @QueryParam("tailLines") String tailLines,
             @Context HttpServerResponse http) {

@@ -1,5 +1,6 @@
 package dev.corral.controlplane.workload.rest;
 
+import dev.corral.controlplane.auth.Access;
 import dev.corral.api.StopRequest;
 import dev.corral.controlplane.kind.rest.ProjectScopedResource;
 import dev.corral.controlplane.project.ProjectService;
@@ -35,6 +36,7 @@ public abstract class WorkloadResource extends ProjectScopedResource {
     @POST
     @Path("{name}/start")
     @Produces(MediaType.APPLICATION_JSON)
+    @Access(Access.Allow.PROJECT_MEMBER)
     public Response start(@PathParam("name") String name, @QueryParam("project") String project,
             @HeaderParam("If-Match") String ifMatch) {
         var o = workloads.start(projects.require(project), name, ifMatch);
@@ -46,6 +48,7 @@ public abstract class WorkloadResource extends ProjectScopedResource {
     @Path("{name}/stop")
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces(MediaType.APPLICATION_JSON)
+    @Access(Access.Allow.PROJECT_MEMBER)
     public Response stop(@PathParam("name") String name, @QueryParam("project") String project,
             @HeaderParam("If-Match") String ifMatch, StopRequest request) {
         var r = request == null ? new StopRequest(null, null) : request;
@@ -56,6 +59,7 @@ public abstract class WorkloadResource extends ProjectScopedResource {
     @POST
     @Path("{name}/restart")
     @Produces(MediaType.APPLICATION_JSON)
+    @Access(Access.Allow.PROJECT_MEMBER)
     public Response restart(@PathParam("name") String name, @QueryParam("project") String project,
             @HeaderParam("If-Match") String ifMatch) {
         var o = workloads.restart(projects.require(project), name, ifMatch);
