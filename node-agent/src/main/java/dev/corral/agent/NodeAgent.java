@@ -124,7 +124,7 @@ public class NodeAgent {
         }
         var layers = new LayerStore(state.resolve("layers"), cache, settings.maxLayerBytes());
         var runtime = new ContainerRuntime(client::image, layers, state.resolve("containers"),
-                ContainerRuntime.chooseRuntime(settings.runtime(), cgroups), cgroups, vmNetwork, json);
+                ContainerRuntime.chooseRuntime(settings.runtime(), cgroups, state.resolve("containers"), json), cgroups, vmNetwork, json);
         return runtime;
     }
 

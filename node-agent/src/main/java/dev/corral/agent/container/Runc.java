@@ -100,6 +100,22 @@ final class Runc {
                 .redirectInput(DEV_NULL).redirectErrorStream(true).redirectOutput(files.supervisorLog().toFile()).start();
     }
 
+    /**
+     * Whether this runtime runs containers on this host, found by trying: one container in {@code bundle}, whose
+     * command does not exist, under the node's cgroups. A runtime that gets as far as the command (its error names
+     * {@code command}) has set up the namespaces, mounts and cgroups; any other failure is its reason it cannot, in
+     * its own words (crun on a hybrid cgroup hierarchy: "cgroups in hybrid mode not supported"). Empty when it can.
+     */
+    Optional<String> probe(String id, Path bundle, String command) throws IOException, InterruptedException {
+        var r = call(List.of("run", "--bundle", bundle.toString(), id));
+        delete(id);
+        if (r.output().contains(command)) {
+            return Optional.empty();
+        }
+        String said = r.output().strip().lines().reduce((first, second) -> second).orElse("");
+        return Optional.of(binary + " cannot run a container here (exit " + r.code() + "): " + said);
+    }
+
     /** Sends {@code signal} (e.g. TERM, KILL) to the container's first process; false when it no longer runs. */
     boolean kill(String id, String signal) throws IOException, InterruptedException {
         var r = call(List.of("kill", id, signal));
