@@ -16,6 +16,7 @@ import dev.corral.agent.config.AgentConfig;
 import dev.corral.agent.container.Cgroups;
 import dev.corral.agent.container.ContainerRuntime;
 import dev.corral.agent.container.LayerStore;
+import dev.corral.agent.container.RuntimeProbe;
 import dev.corral.agent.controlplane.AssignmentWatcher;
 import dev.corral.agent.controlplane.ControlPlaneClient;
 import dev.corral.agent.controlplane.NodeRegistration;
@@ -124,7 +125,7 @@ public class NodeAgent {
         }
         var layers = new LayerStore(state.resolve("layers"), cache, settings.maxLayerBytes());
         var runtime = new ContainerRuntime(client::image, layers, state.resolve("containers"),
-                ContainerRuntime.chooseRuntime(settings.runtime(), cgroups, state.resolve("containers"), json), cgroups, vmNetwork, json);
+                RuntimeProbe.choose(settings.runtime(), cgroups, state.resolve("containers"), json), cgroups, vmNetwork, json);
         return runtime;
     }
 

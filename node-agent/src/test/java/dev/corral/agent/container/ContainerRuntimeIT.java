@@ -240,7 +240,7 @@ class ContainerRuntimeIT {
     @Test
     void crunIsChosenOnlyWhereItRunsAContainer() throws Exception {
         // This project's hosts have cgroup v1 with a v2 mount beside it, which crun refuses; a v2 host it runs on.
-        String chosen = ContainerRuntime.chooseRuntime("auto", cgroups, state.resolve("containers"), json);
+        String chosen = RuntimeProbe.choose("auto", cgroups, state.resolve("containers"), json);
         var crun = new ContainerRuntime((project, name) -> busybox,
                 new LayerStore(state.resolve("layers"), new ImageCache(state.resolve("images"), blobs), 1L << 30),
                 state.resolve("containers"), "crun", cgroups, json);
