@@ -100,9 +100,14 @@ for _ in $(seq 1 600); do
 done
 sleep 2
 agent_after=$(rss "$agent_pid")
+# Beside each running container the node keeps its supervisor (a shell, the agent's child) and its `runc run`.
 runc_kib=0
-for p in $(pgrep -P "$agent_pid" -x runc || true); do
-    runc_kib=$(( runc_kib + $(rss "$p") ))
+shim_kib=0
+for s in $(pgrep -P "$agent_pid" -f corral-supervisor || true); do
+    shim_kib=$(( shim_kib + $(rss "$s") ))
+    for p in $(pgrep -P "$s" -x runc || true); do
+        runc_kib=$(( runc_kib + $(rss "$p") ))
+    done
 done
 for i in $(seq 1 "$idle"); do
     curl -sf -H "$bench_auth" -X DELETE "$api/v1/containers/idle-$i" >/dev/null
@@ -113,5 +118,6 @@ cat "$bench_data/corral.txt" | head -n -1
 echo "corral create → Running, median of $count: $corral_ms ms"
 echo "runc run --detach of the same bundle by hand (until it returns: started), median of $count: $runc_med ms"
 echo "idle containers: $idle; agent RSS $((agent_before / 1024)) → $((agent_after / 1024)) MiB ($(( (agent_after - agent_before) / idle )) KiB each);" \
-    "runc run processes $(( runc_kib / 1024 )) MiB ($(( runc_kib / (idle > 0 ? idle : 1) )) KiB each)"
+    "runc run processes $(( runc_kib / 1024 )) MiB ($(( runc_kib / (idle > 0 ? idle : 1) )) KiB each);" \
+    "supervisors $(( shim_kib / 1024 )) MiB ($(( shim_kib / (idle > 0 ? idle : 1) )) KiB each)"
 python3 -c "print('container-start corral/runc = %.2f' % ($corral_ms / $runc_med))"

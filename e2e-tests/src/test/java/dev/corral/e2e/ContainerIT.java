@@ -43,8 +43,7 @@ class ContainerIT {
         assertThat(System.getProperty("user.name")).as("containers run as root (runc, overlay mounts, cgroups)").isEqualTo("root");
         work = Files.createTempDirectory("corral-e2e-containers-");
         controlPlane = ControlPlaneProcess.start();
-        agent = AgentProcess.start(controlPlane, "containers-" + ProcessHandle.current().pid(), work,
-                Map.of("CORRAL_AGENT_KAFKA_BOOTSTRAP_SERVERS", controlPlane.kafkaBootstrapServers(), "CORRAL_AGENT_NETWORK_SUBNET", ""));
+        agent = startAgent();
         Path image = Path.of("target/busybox-image").toAbsolutePath();
         var build = new ProcessBuilder("sh", "../deploy/images/busybox/build.sh", image.toString()).redirectErrorStream(true).start();
         String log = new String(build.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -53,6 +52,11 @@ class ContainerIT {
         assertThat(imported.exit).as(imported.err).isZero();
         assertThat(imported.out).isEqualTo("image/busybox imported (1 layer)\n");
         awaitUntil("node Ready", Duration.ofSeconds(120), () -> run("get", "nodes", "-o", "json").out.contains("\"Ready\""));
+    }
+
+    private static AgentProcess startAgent() throws Exception {
+        return AgentProcess.start(controlPlane, "containers-" + ProcessHandle.current().pid(), work,
+                Map.of("CORRAL_AGENT_KAFKA_BOOTSTRAP_SERVERS", controlPlane.kafkaBootstrapServers(), "CORRAL_AGENT_NETWORK_SUBNET", ""));
     }
 
     @AfterAll
@@ -121,9 +125,73 @@ class ContainerIT {
 
     @Test
     @Order(4)
+    void aContainerOutlivesAKilledAgentAndTheNextOneTakesItOver() throws Exception {
+        long began = System.nanoTime();
+        var created = run("create", "container", "survivor", "--image", "busybox", "--restart-policy", "Never", "--",
+                "sh", "-c", "i=0; while [ ! -e /tmp/done ]; do i=$((i+1)); echo tick $i; sleep 0.1; done; exit 5");
+        assertThat(created.exit).as(created.err).isZero();
+        awaitUntil("survivor Running", Duration.ofSeconds(120), () -> phase("survivor").equals("Running"));
+        String uid = container("survivor").path("metadata").path("uid").asText();
+        long pid = containerPid(uid);
+        awaitUntil("survivor ticking", Duration.ofSeconds(30), () -> lastTick() >= 3);
+
+        int ticked = lastTick(); // the logs come through the agent
+        agent.kill();
+        assertThat(containerPid(uid)).as("the container runs on without an agent").isEqualTo(pid);
+        agent = startAgent();
+        awaitUntil("the new agent took it over", Duration.ofSeconds(120),
+                () -> Files.readString(agent.log).contains("container survivor outlived an earlier agent process: it runs on"));
+        // Logs keep flowing: what it printed while no agent ran waited in its pipe, and it goes on printing.
+        awaitUntil("ticks after the restart", Duration.ofSeconds(60), () -> lastTick() > ticked + 20);
+        // Nothing doubled; at most what the killed agent had read and not yet stored (a line in flight) is missing.
+        var ticks = run("logs", "container/survivor").out.lines().mapToInt(l -> Integer.parseInt(l.substring(5))).toArray();
+        assertThat(ticks).isSorted().doesNotHaveDuplicates().contains(1, ticked, ticked + 20);
+        assertThat(ticks.length).isGreaterThanOrEqualTo(ticks[ticks.length - 1] - 2);
+        assertThat(containerPid(uid)).as("adopted, not started again").isEqualTo(pid);
+        assertThat(phase("survivor")).isEqualTo("Running");
+        var exec = run("exec", "container/survivor", "--", "touch", "/tmp/done");
+        assertThat(exec.exit).as(exec.err).isZero();
+
+        awaitUntil("survivor Failed", Duration.ofSeconds(60), () -> phase("survivor").equals("Failed"));
+        long elapsedSeconds = Duration.ofNanos(System.nanoTime() - began).toSeconds() + 1;
+        var survivor = container("survivor");
+        assertThat(survivor.path("status").path("exitCode").asInt()).isEqualTo(5);
+        assertThat(condition("survivor", "Running").path("reason").asText()).isEqualTo("Error");
+        assertThat(survivor.path("status").path("restart").path("count").asInt()).isZero();
+        assertThat(Files.readString(agent.log)).doesNotContain("container " + uid + " was left by an earlier agent process");
+        // Metered once: one running interval across the agent's restart, never longer than the test took.
+        awaitUntil("survivor's usage", Duration.ofSeconds(60), () -> {
+            var usage = JSON.readTree(run("usage", "--group-by", "workload", "-o", "json").out);
+            for (JsonNode r : usage.path("items")) {
+                if ("survivor".equals(r.path("name").asText()) && r.path("runningSeconds").asDouble() > 0) {
+                    assertThat(r.path("runningSeconds").asDouble()).isLessThanOrEqualTo(elapsedSeconds);
+                    assertThat(r.path("flags").toString()).doesNotContain("SequenceGap", "NoStartEvent");
+                    return true;
+                }
+            }
+            return false;
+        });
+    }
+
+    /** The pid of the container's first process, as runc under the agent's root says. */
+    private static long containerPid(String uid) throws Exception {
+        var state = new ProcessBuilder("runc", "--root", work.resolve("agent-state/containers/runc").toString(), "state", uid)
+                .redirectErrorStream(true).start();
+        String out = new String(state.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(state.waitFor()).as(out).isZero();
+        return JSON.readTree(out).path("pid").asLong();
+    }
+
+    private static int lastTick() {
+        return run("logs", "container/survivor").out.lines().filter(l -> l.matches("tick [0-9]+"))
+                .mapToInt(l -> Integer.parseInt(l.substring(5))).max().orElse(0);
+    }
+
+    @Test
+    @Order(5)
     void deletingThemLeavesNothingOnTheNode() throws Exception {
         var uids = new ArrayList<String>();
-        for (String name : List.of("web", "job", "hog")) {
+        for (String name : List.of("web", "job", "hog", "survivor")) {
             uids.add(container(name).path("metadata").path("uid").asText());
             var deleted = run("delete", "container/" + name);
             assertThat(deleted.exit).as(deleted.err).isZero();

@@ -24,6 +24,12 @@ final class KindRuntimes implements WorkloadRuntime {
         return runtime.start(desired, console, listener);
     }
 
+    @Override
+    public java.util.Optional<Handle> adopt(Desired desired, ConsoleSink console, Listener listener) {
+        var runtime = byKind.get(desired.kind());
+        return runtime == null ? java.util.Optional.empty() : runtime.adopt(desired, console, listener);
+    }
+
     /** The uid alone does not say the kind: each runtime removes what it has of it (none has anything of another's). */
     @Override
     public void delete(String uid) {

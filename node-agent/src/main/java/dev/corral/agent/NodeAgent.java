@@ -16,6 +16,7 @@ import dev.corral.agent.config.AgentConfig;
 import dev.corral.agent.container.Cgroups;
 import dev.corral.agent.container.ContainerRuntime;
 import dev.corral.agent.container.LayerStore;
+import dev.corral.agent.container.RuntimeProbe;
 import dev.corral.agent.controlplane.AssignmentWatcher;
 import dev.corral.agent.controlplane.ControlPlaneClient;
 import dev.corral.agent.controlplane.NodeRegistration;
@@ -100,6 +101,11 @@ public class NodeAgent {
             LOG.debugf("preloaded %d engine classes in %d ms", loaded, (System.nanoTime() - t0) / 1_000_000);
         });
         reconciler = new Reconciler(ledger, events, runtime, consoles, 2);
+        int adopted = reconciler.adoptSurvivors();
+        if (adopted > 0) {
+            LOG.infof("Took over %d container(s) that outlived the previous agent process", adopted);
+        }
+        containers.cleanUpLeftovers(); // what was not taken over
         watcher = new AssignmentWatcher(client, node, registration::registered, reconciler, config.resyncInterval());
         LOG.infof("Node agent for %s: state in %s, lifecycle events to Kafka at %s, VMs run by %s (corral.agent.accelerator %s on a %s host), VM network %s, containers run by %s",
                 node, state, config.kafkaBootstrapServers(), accelerator.wireName(), config.accelerator(),
@@ -107,7 +113,7 @@ public class NodeAgent {
                 containers.describe());
     }
 
-    /** The container runtime over this node's cgroups; what an earlier agent process left running is removed first. */
+    /** The container runtime over this node's cgroups. */
     private ContainerRuntime containerRuntime(java.nio.file.Path state, ControlPlaneClient client, ImageCache cache,
             dev.corral.agent.runtime.VmNetwork vmNetwork) {
         var settings = config.containers();
@@ -119,8 +125,7 @@ public class NodeAgent {
         }
         var layers = new LayerStore(state.resolve("layers"), cache, settings.maxLayerBytes());
         var runtime = new ContainerRuntime(client::image, layers, state.resolve("containers"),
-                ContainerRuntime.chooseRuntime(settings.runtime(), cgroups), cgroups, vmNetwork, json);
-        runtime.cleanUpLeftovers();
+                RuntimeProbe.choose(settings.runtime(), cgroups, state.resolve("containers"), json), cgroups, vmNetwork, json);
         return runtime;
     }
 

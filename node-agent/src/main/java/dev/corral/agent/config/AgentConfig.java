@@ -96,8 +96,10 @@ public interface AgentConfig {
     /** How this node runs Containers: an OCI runtime over the node's cgroups, and the layer cache. */
     interface Containers {
         /**
-         * The OCI runtime: {@code auto} (crun where it is installed and the node has the unified cgroup hierarchy,
-         * which crun needs; runc everywhere else), {@code runc}, {@code crun}, or a path to either.
+         * The OCI runtime: {@code auto} (crun where it is installed and, tried once at start, runs a container on
+         * this node's cgroups: it refuses cgroup v1 with a v2 mount beside it; runc everywhere else), {@code runc},
+         * {@code crun}, or a path to either. Whichever it is, it is tried at start, and a node where it cannot run a
+         * container says why (containers there fail with RuntimeUnavailable).
          */
         @WithDefault("auto")
         String runtime();

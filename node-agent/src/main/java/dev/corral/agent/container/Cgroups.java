@@ -117,24 +117,36 @@ public final class Cgroups {
             if (Files.exists(group.resolve("memory.memsw.limit_in_bytes"))) {
                 write(group.resolve("memory.memsw.limit_in_bytes"), Long.toString(memoryBytes));
             }
-            int eventfd = HostCalls.eventfd();
-            int control;
-            try {
-                control = HostCalls.openReadOnly(group.resolve("memory.oom_control"));
-            } catch (IOException e) {
-                HostCalls.close(eventfd);
-                throw e;
-            }
-            var watch = new OomWatch(eventfd, control);
-            try {
-                write(group.resolve("cgroup.event_control"), eventfd + " " + control);
-            } catch (IOException e) {
-                watch.close();
-                throw e;
-            }
-            return watch;
+            return watch(uid);
         }
         return OomWatch.NONE;
+    }
+
+    /**
+     * Watches the run's existing cgroup for out-of-memory kills from now on: on v1 an eventfd registered for its
+     * {@code memory.oom_control} notifications; on v2 nothing is needed ({@code memory.events} counts them).
+     */
+    OomWatch watch(String uid) throws IOException {
+        if (layout == Layout.UNIFIED) {
+            return OomWatch.NONE;
+        }
+        Path group = root.resolve("memory").resolve(PARENT).resolve(uid);
+        int eventfd = HostCalls.eventfd();
+        int control;
+        try {
+            control = HostCalls.openReadOnly(group.resolve("memory.oom_control"));
+        } catch (IOException e) {
+            HostCalls.close(eventfd);
+            throw e;
+        }
+        var watch = new OomWatch(eventfd, control);
+        try {
+            write(group.resolve("cgroup.event_control"), eventfd + " " + control);
+        } catch (IOException e) {
+            watch.close();
+            throw e;
+        }
+        return watch;
     }
 
     /** Lets the children of {@code group} have the memory, pids and cpu controllers (v2 only). */

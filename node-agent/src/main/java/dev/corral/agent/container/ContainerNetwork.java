@@ -63,13 +63,15 @@ final class ContainerNetwork {
             return;
         }
         try {
-            network.links().deleteNamespace(namespace(uid));
-            // Looked up in sysfs first: most containers have no veth, and asking ip costs a process each.
+            // The host end first: deleting it takes its peer in the namespace along at once, whereas a deleted
+            // namespace lets go of its veth only later (the kernel tears it down in the background). Looked up in
+            // sysfs first: most containers have no veth, and asking ip costs a process each.
             for (String link : java.util.List.of(hostLink(uid), peerLink(uid))) {
                 if (java.nio.file.Files.exists(java.nio.file.Path.of("/sys/class/net", link))) {
                     network.links().delete(link);
                 }
             }
+            network.links().deleteNamespace(namespace(uid));
         } catch (IOException e) {
             LOG.warnf("cannot remove the network of container %s: %s", uid, e.getMessage());
         }

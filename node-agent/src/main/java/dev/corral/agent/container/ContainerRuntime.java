@@ -1,12 +1,15 @@
 package dev.corral.agent.container;
 
+import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -50,6 +53,8 @@ public final class ContainerRuntime implements WorkloadRuntime {
     private final Cgroups cgroups;
     private final ContainerNetwork network;
     private final ObjectMapper json;
+    /** The containers taken over from an earlier agent process that still run: not leftovers. */
+    private final java.util.Set<String> adopted = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** Why containers cannot run on this node; null when they can. */
     private final String unavailable;
 
@@ -88,25 +93,12 @@ public final class ContainerRuntime implements WorkloadRuntime {
         this.runc = new Runc(binary, stateDir.resolve("runc"), json);
         var version = runc.version();
         if (version.isEmpty()) {
-            unavailable = binary + " does not run on this node (install the Debian package runc)";
+            unavailable = binary + " does not run on this node" + ("runc".equals(binary) ? " (install the Debian package runc)" : "");
         } else if (cgroups == null) {
             unavailable = "this node has no usable cgroup hierarchy under /sys/fs/cgroup";
         } else {
-            unavailable = null;
+            unavailable = RuntimeProbe.probe(runc, cgroups, runs, json).orElse(null);
         }
-    }
-
-    /**
-     * What runs containers here: {@code runc} unless {@code setting} names another; {@code auto} takes crun only on
-     * the unified cgroup hierarchy (crun refuses v1 and hybrid layouts) and only where it is installed.
-     */
-    public static String chooseRuntime(String setting, Cgroups cgroups) {
-        if (!"auto".equals(setting)) {
-            return setting;
-        }
-        boolean crun = java.util.Arrays.stream(System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":"))
-                .anyMatch(dir -> !dir.isEmpty() && Files.isExecutable(Path.of(dir, "crun")));
-        return crun && cgroups != null && cgroups.layout() == Cgroups.Layout.UNIFIED ? "crun" : "runc";
     }
 
     /** Why containers cannot run here, or empty when they can. */
@@ -119,19 +111,28 @@ public final class ContainerRuntime implements WorkloadRuntime {
                 : runc.binary() + " on cgroup " + (cgroups.layout() == Cgroups.Layout.UNIFIED ? "v2" : "v1");
     }
 
-    /** Kills and removes whatever an earlier agent process left running under this agent's runc root. */
+    /**
+     * Kills and removes whatever an earlier agent process left under this agent's runc root and did not get taken over
+     * ({@link #adopt}): call it after the adoptions.
+     */
     public void cleanUpLeftovers() {
         if (unavailable != null) {
             return;
         }
         try {
             for (String id : runc.list()) {
+                if (adopted.contains(id)) {
+                    continue;
+                }
                 LOG.infof("container %s was left by an earlier agent process; removing it (its restart policy brings it back)", id);
                 cleanUp(id);
             }
             try (var dirs = Files.list(runs)) {
                 for (Path dir : dirs.toList()) {
                     String uid = dir.getFileName().toString();
+                    if (adopted.contains(uid)) {
+                        continue;
+                    }
                     Mounts.unmountIfMounted(dir.resolve("rootfs"));
                     cgroups.remove(uid);
                 }
@@ -190,6 +191,7 @@ public final class ContainerRuntime implements WorkloadRuntime {
         }
         Path dir = runs.resolve(uid);
         Path rootfs = dir.resolve("rootfs");
+        var files = Runc.RunFiles.in(dir);
         Cgroups.OomWatch oom = Cgroups.OomWatch.NONE;
         try {
             Files.createDirectories(dir.resolve("upper"));
@@ -204,8 +206,10 @@ public final class ContainerRuntime implements WorkloadRuntime {
             var process = new Bundle.Process(args, Bundle.env(image.env(), spec.env()), cwd, userId, groupId, hostname(desired.name()),
                     rootfs.toString(), spec.readOnlyRootFilesystem(), desired.vcpus(), spec.pidsLimit(), Cgroups.runcPath(uid), netns);
             Files.write(dir.resolve("config.json"), json.writerWithDefaultPrettyPrinter().writeValueAsBytes(Bundle.config(json, process)));
-            Files.deleteIfExists(dir.resolve("pid"));
-            Files.deleteIfExists(dir.resolve("runc.log"));
+            for (Path stale : List.of(files.pidFile(), files.log(), files.exit(), files.output(), files.supervisorLog())) {
+                Files.deleteIfExists(stale);
+            }
+            HostCalls.mkfifo(files.output());
         } catch (StartException e) {
             oom.close();
             cleanUpQuietly(uid);
@@ -222,24 +226,36 @@ public final class ContainerRuntime implements WorkloadRuntime {
         }
         long prepared = System.nanoTime();
         Process run;
+        Thread pump;
+        RandomAccessFile hold = null;
         try {
-            run = runc.run(uid, dir, dir.resolve("pid"), dir.resolve("runc.log"));
+            // Read from before the supervisor runs; held open for writing as well until the supervisor holds it (it
+            // has once runc wrote the pid file) or has ended, so the output's end is the supervisor's.
+            hold = new RandomAccessFile(files.output().toFile(), "rw");
+            var output = new FileInputStream(files.output().toFile());
+            pump = pump(desired, output, console);
+            run = runc.run(uid, files);
         } catch (IOException e) {
+            if (hold != null) {
+                closeQuietly(hold); // the output thread, if it got going, reads its end
+            }
             oom.close();
             cleanUpQuietly(uid);
             throw new StartException("StartFailed", runc.binary() + " could not be run: " + e.getMessage(), e);
         }
-        var pump = Thread.ofVirtual().name("container-output-" + desired.name()).start(() -> copy(run.getInputStream(), console));
         try {
-            awaitStarted(run, dir.resolve("pid"));
+            awaitStarted(run, files.pidFile());
         } catch (InterruptedException e) {
             run.destroyForcibly();
             Thread.currentThread().interrupt();
+            closeQuietly(hold);
             oom.close();
             cleanUpQuietly(uid);
             throw new StartException("Interrupted", "the agent is stopping", e);
+        } finally {
+            closeQuietly(hold);
         }
-        if (!Files.exists(dir.resolve("pid"))) {
+        if (!Files.exists(files.pidFile())) {
             // runc ended without starting it, or hung for the whole start timeout
             boolean hung = run.isAlive();
             if (hung) {
@@ -251,7 +267,7 @@ public final class ContainerRuntime implements WorkloadRuntime {
                 }
             }
             joinQuietly(pump);
-            String why = runcError(dir.resolve("runc.log"));
+            String why = runcError(files.log());
             oom.close();
             cleanUpQuietly(uid);
             throw new StartException("StartFailed", "container " + desired.name() + " did not start: "
@@ -264,6 +280,61 @@ public final class ContainerRuntime implements WorkloadRuntime {
         var run1 = new Run(desired, uid, run, pump, oom, listener);
         Thread.ofVirtual().name("container-wait-" + desired.name()).start(run1::await);
         return run1;
+    }
+
+    /**
+     * Takes over a container that an earlier agent process started and that outlived it (the agent was killed; its
+     * supervisor and runc were not): its output is read on from the FIFO, its end and exit status come from its
+     * supervisor, stops and exec work as for one this process started. A container that ended meanwhile is taken
+     * over too, and its end reported at once with its exit status. Empty when nothing of it is left to take over
+     * (never started, or cleaned up).
+     */
+    @Override
+    public Optional<Handle> adopt(Desired desired, ConsoleSink console, Listener listener) {
+        if (unavailable != null) {
+            return Optional.empty();
+        }
+        String uid = Desired.fileSafe(desired.uid());
+        var files = Runc.RunFiles.in(runs.resolve(uid));
+        Cgroups.OomWatch oom = Cgroups.OomWatch.NONE;
+        try {
+            boolean ended = Files.exists(files.exit());
+            boolean running = runc.status(uid).filter("running"::equals).isPresent();
+            if (!Files.exists(files.output()) || (!ended && !running)) {
+                return Optional.empty();
+            }
+            if (!ended) {
+                oom = cgroups.watch(uid);
+            }
+            FileInputStream output;
+            // Held for writing only while opening for reading, which then finds a writer and does not wait: from now
+            // on the output ends when the supervisor (and the container) have let go of it, at once if they already have.
+            try (var hold = new RandomAccessFile(files.output().toFile(), "rw")) {
+                output = new FileInputStream(files.output().toFile());
+            }
+            adopted.add(uid);
+            var pump = pump(desired, output, console);
+            var run = new Run(desired, uid, null, pump, oom, listener);
+            Thread.ofVirtual().name("container-wait-" + desired.name()).start(run::await);
+            LOG.infof("container %s outlived an earlier agent process: %s", desired.name(), ended ? "it has ended since" : "it runs on");
+            return Optional.of(run);
+        } catch (IOException e) {
+            oom.close();
+            LOG.warnf("container %s cannot be taken over from an earlier agent process: %s", desired.name(), e.getMessage());
+            return Optional.empty();
+        } catch (InterruptedException e) {
+            oom.close();
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        }
+    }
+
+    private static void closeQuietly(java.io.Closeable c) {
+        try {
+            c.close();
+        } catch (IOException e) {
+            // nothing held is lost
+        }
     }
 
     /** Waits until runc says the container's process runs (its pid file) or runc has ended. */
@@ -297,6 +368,16 @@ public final class ContainerRuntime implements WorkloadRuntime {
         return h.length() > 63 ? h.substring(0, 63) : h;
     }
 
+    /**
+     * Copies the container's output into its console on a platform thread of its own: a read from a FIFO blocks in
+     * the kernel, and on a virtual thread it would hold one of the few carrier threads for as long as the container
+     * is quiet (two quiet containers stopped every other virtual thread on a two-core node).
+     */
+    private static Thread pump(Desired desired, InputStream output, ConsoleSink console) {
+        return Thread.ofPlatform().daemon().stackSize(256 * 1024).name("container-output-" + desired.name())
+                .start(() -> copy(output, console));
+    }
+
     private static void copy(InputStream in, ConsoleSink console) {
         var buffer = new byte[8192];
         try (in) {
@@ -313,6 +394,15 @@ public final class ContainerRuntime implements WorkloadRuntime {
             t.join(Duration.ofSeconds(2));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The exit status the supervisor recorded; null when it recorded none (it was killed itself). */
+    private static Integer exitStatus(Path exit) {
+        try {
+            return Integer.valueOf(Files.readString(exit).trim());
+        } catch (IOException | NumberFormatException e) {
+            return null;
         }
     }
 
@@ -380,8 +470,9 @@ public final class ContainerRuntime implements WorkloadRuntime {
      */
     public ExecResult exec(String uid, List<String> command, Duration timeout) throws NotRunningException, IOException, InterruptedException {
         Desired.fileSafe(uid);
-        if (unavailable != null || !"running".equals(runc.status(uid).orElse(""))) {
-            throw new NotRunningException("container " + uid + " is not running on this node");
+        var status = unavailable != null ? Optional.<String>empty() : runc.status(uid);
+        if (!"running".equals(status.orElse(""))) {
+            throw new NotRunningException("container " + uid + " is not running on this node" + status.map(s -> " (" + s + ")").orElse(""));
         }
         Path pidFile = Files.createTempFile(runs, uid + "-exec-", ".pid");
         try {
@@ -393,7 +484,10 @@ public final class ContainerRuntime implements WorkloadRuntime {
         }
     }
 
-    /** One run of a container: runc in the foreground, and the thread that waits for it. */
+    /**
+     * One run of a container: its supervisor ({@code process}, null when an earlier agent process started it), the
+     * thread copying its output and the thread that waits for its end.
+     */
     private final class Run implements Handle {
         private final Desired desired;
         private final String uid;
@@ -416,23 +510,31 @@ public final class ContainerRuntime implements WorkloadRuntime {
             this.listener = listener;
         }
 
+        /** The output ends when the supervisor has ended (it holds the FIFO to the last); its exit file says how. */
         void await() {
-            int code;
             try {
-                code = process.waitFor();
+                pump.join();
+                if (process != null) {
+                    process.waitFor(); // the supervisor is this process's child: reaped here
+                }
             } catch (InterruptedException e) {
                 return;
             }
-            joinQuietly(pump);
+            Integer code = exitStatus(runs.resolve(uid).resolve("exit"));
             long oomKills = cgroups.oomKills(uid, oom);
             oom.close();
-            String runcError = code != 0 ? runcError(runs.resolve(uid).resolve("runc.log")) : null;
+            String runcError = code == null || code != 0 ? runcError(runs.resolve(uid).resolve("runc.log")) : null;
             cleanUpQuietly(uid);
+            adopted.remove(uid);
             finished.countDown();
             listener.finished(ended(code, oomKills, runcError));
         }
 
-        private Ended ended(int code, long oomKills, String runcError) {
+        private Ended ended(Integer code, long oomKills, String runcError) {
+            if (code == null) {
+                return new Ended(true, "Error", "the container ended, and its supervisor did not record its exit status"
+                        + (runcError != null ? " (" + runc.binary() + ": " + runcError + ")" : ""), null);
+            }
             if (oomKills > 0) {
                 return new Ended(true, "OOMKilled", "the container used more than its memory limit of " + desired.memoryMiB()
                         + " MiB and the kernel killed it (exit code " + code + ")", code);
@@ -503,7 +605,7 @@ public final class ContainerRuntime implements WorkloadRuntime {
                 if (!finished.await(0, TimeUnit.MILLISECONDS)) {
                     stopAsked.set(true);
                     signal("KILL");
-                    if (!finished.await(30, TimeUnit.SECONDS)) {
+                    if (!finished.await(30, TimeUnit.SECONDS) && process != null) {
                         process.destroyForcibly();
                     }
                 }

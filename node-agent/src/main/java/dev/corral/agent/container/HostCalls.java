@@ -16,7 +16,7 @@ import dev.corral.engine.sys.Errno;
 
 /**
  * The libc calls the container runtime makes that the JDK has no API for: mount and unmount (the overlay roots),
- * mknod (overlayfs whiteouts), lsetxattr (opaque directories), chmod with the set-id bits. One checked wrapper per
+ * mknod (overlayfs whiteouts, the containers' output FIFOs), lsetxattr (opaque directories), chmod with the set-id bits. One checked wrapper per
  * call; a failure is an {@link IOException} naming the call, the path and the errno. The only class of the agent that
  * links native code.
  */
@@ -24,6 +24,8 @@ final class HostCalls {
 
     /** {@code <sys/stat.h>}: a character device. */
     static final int S_IFCHR = 0020000;
+    /** {@code <sys/stat.h>}: a FIFO (named pipe). */
+    static final int S_IFIFO = 0010000;
     /** {@code <sys/mount.h>}: lazy detach, so a busy mount still goes away once its last user leaves. */
     static final int MNT_DETACH = 2;
     static final int EINVAL = 22;
@@ -112,6 +114,19 @@ final class HostCalls {
             var state = arena.allocate(CALL_STATE);
             int rc = (int) MKNOD.invokeExact(state, arena.allocateFrom(path.toString()), S_IFCHR | 0, 0L);
             check(rc, state, "mknod", path);
+        } catch (IOException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("calling mknod", t);
+        }
+    }
+
+    /** Creates a FIFO (named pipe) at {@code path}, readable and writable by its owner only: mkfifo(3) is mknod(S_IFIFO). */
+    static void mkfifo(Path path) throws IOException {
+        try (var arena = Arena.ofConfined()) {
+            var state = arena.allocate(CALL_STATE);
+            int rc = (int) MKNOD.invokeExact(state, arena.allocateFrom(path.toString()), S_IFIFO | 0600, 0L);
+            check(rc, state, "mknod fifo", path);
         } catch (IOException e) {
             throw e;
         } catch (Throwable t) {

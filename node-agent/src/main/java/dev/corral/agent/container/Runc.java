@@ -64,14 +64,56 @@ final class Runc {
     }
 
     /**
-     * Starts {@code runc run} in the foreground: it creates and starts the container and ends when the container's
-     * first process does, with its exit status (128 + the signal that killed it). The container's stdout and stderr are
-     * the returned process's output (one stream); runc's own errors go to {@code log} too, as JSON lines.
+     * The supervisor of one run, a POSIX shell script that outlives the agent: it holds the run's output FIFO open
+     * (read and write, so the container never writes into a pipe without a reader while no agent reads it: it blocks
+     * once the pipe's 64 KiB are full, and the next agent reads on), runs {@code runc run} in the foreground with the
+     * container's stdout and stderr on that FIFO, and writes runc's exit status (the container's: 128 + signal when
+     * killed) to the exit file, whole (written aside, renamed). Every value is a positional parameter: nothing is
+     * spliced into the script.
      */
-    Process run(String id, Path bundle, Path pidFile, Path log) throws IOException {
-        return new ProcessBuilder(binary, "--root", root.toString(), "--log", log.toString(), "--log-format", "json",
-                "run", "--bundle", bundle.toString(), "--pid-file", pidFile.toString(), id)
-                .redirectInput(DEV_NULL).redirectErrorStream(true).start();
+    private static final String SUPERVISOR = """
+            exec 3<>"$1"
+            "$2" --root "$3" --log "$4" --log-format json run --bundle "$5" --pid-file "$6" "$7" </dev/null >"$1" 2>&1 3>&-
+            code=$?
+            echo "$code" >"$8.tmp" && mv -f "$8.tmp" "$8"
+            exit "$code"
+            """;
+
+    /** Where a run keeps its supervised state, all in its bundle directory. */
+    record RunFiles(Path bundle, Path pidFile, Path log, Path output, Path exit, Path supervisorLog) {
+        static RunFiles in(Path dir) {
+            return new RunFiles(dir, dir.resolve("pid"), dir.resolve("runc.log"), dir.resolve("output"), dir.resolve("exit"),
+                    dir.resolve("supervisor.log"));
+        }
+    }
+
+    /**
+     * Starts the run's supervisor ({@link #SUPERVISOR}) in a session of its own ({@code setsid}), so that neither the
+     * agent's end nor a signal to the agent's process group reaches it: {@code runc run} creates and starts the
+     * container and ends when the container's first process does. The returned process is the supervisor; its own
+     * output goes to a file, never to a pipe that would break when the agent dies.
+     */
+    Process run(String id, RunFiles files) throws IOException {
+        return new ProcessBuilder("setsid", "sh", "-c", SUPERVISOR, "corral-supervisor", files.output().toString(), binary,
+                root.toString(), files.log().toString(), files.bundle().toString(), files.pidFile().toString(), id,
+                files.exit().toString())
+                .redirectInput(DEV_NULL).redirectErrorStream(true).redirectOutput(files.supervisorLog().toFile()).start();
+    }
+
+    /**
+     * Whether this runtime runs containers on this host, found by trying: one container in {@code bundle}, whose
+     * command does not exist, under the node's cgroups. A runtime that gets as far as the command (its error names
+     * {@code command}) has set up the namespaces, mounts and cgroups; any other failure is its reason it cannot, in
+     * its own words (crun on a hybrid cgroup hierarchy: "cgroups in hybrid mode not supported"). Empty when it can.
+     */
+    Optional<String> probe(String id, Path bundle, String command) throws IOException, InterruptedException {
+        var r = call(List.of("run", "--bundle", bundle.toString(), id));
+        delete(id);
+        if (r.output().contains(command)) {
+            return Optional.empty();
+        }
+        String said = r.output().strip().lines().reduce((first, second) -> second).orElse("");
+        return Optional.of(binary + " cannot run a container here (exit " + r.code() + "): " + said);
     }
 
     /** Sends {@code signal} (e.g. TERM, KILL) to the container's first process; false when it no longer runs. */
@@ -80,8 +122,15 @@ final class Runc {
         return r.code() == 0;
     }
 
-    /** Removes the container's state, killing it first if it still runs; nothing when there is none. */
+    /**
+     * Removes the container's state, killing it first if it still runs; nothing when there is none. runc keeps a
+     * container's state in a directory of that name under its root, so a container it has not is told without a
+     * process (most calls: {@code runc run} removes its state when the container ends).
+     */
     void delete(String id) throws IOException, InterruptedException {
+        if (!Files.exists(root.resolve(id))) {
+            return;
+        }
         var r = call(List.of("delete", "--force", id));
         if (r.code() != 0 && !r.output().contains("does not exist") && !r.output().contains("not exist")) {
             throw new RuncException(binary + " delete " + id + " failed (exit " + r.code() + "): " + r.output().trim());

@@ -81,6 +81,42 @@ public final class Reconciler implements AutoCloseable {
         keys.forEach(queue::add);
     }
 
+    /**
+     * Takes over the workloads an earlier agent process left running that outlived it (containers: their supervisor
+     * and runc run on without the agent): each is RUNNING again, not lost, and a {@code running} event with reason
+     * Adopted says so (the usage meter counts one interval across it: a running workload seen running again is the
+     * same interval). Call it once, before the first list of assignments; what is not taken over stays LOST and is
+     * reported as before.
+     *
+     * @return how many it took over
+     */
+    public int adoptSurvivors() {
+        int adopted = 0;
+        for (var listed : ledger.all()) {
+            var d = listed.desired();
+            var o = listed.observed();
+            if (d == null || o == null || o.state() != State.LOST) {
+                continue;
+            }
+            // Under the ledger's lock, as the listener's callbacks: one that ended while no agent ran reports its end
+            // only after it is recorded running again.
+            synchronized (ledger) {
+                var listener = new Listener(d.uid());
+                var handle = runtime.adopt(d, consoles.open(d.uid()), listener);
+                if (handle.isEmpty()) {
+                    continue;
+                }
+                handles.put(d.uid(), handle.get());
+                ledger.update(d.uid(), o.with(State.RUNNING, null));
+                events.publish(d, "running", o.generation(), "Adopted",
+                        "The " + d.kind() + " outlived the node agent process that started it; this one took it over.");
+                listener.connectInput(handle.get());
+                adopted++;
+            }
+        }
+        return adopted;
+    }
+
     /** Publishes {@code exists} for every running workload: lets consumers notice gaps. */
     public void publishExists() {
         for (var listed : ledger.all()) {

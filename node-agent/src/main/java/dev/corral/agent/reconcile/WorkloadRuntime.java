@@ -14,6 +14,15 @@ public interface WorkloadRuntime {
     Handle start(Desired desired, ConsoleSink console, Listener listener) throws StartException;
 
     /**
+     * Takes over a workload that an earlier agent process started and that outlived it (containers do; VMs run inside
+     * the agent and die with it). From then on {@code listener} hears, exactly once, that it ended (at once if it
+     * ended while no agent ran). Empty when there is nothing to take over: the workload died with that process.
+     */
+    default java.util.Optional<Handle> adopt(Desired desired, ConsoleSink console, Listener listener) {
+        return java.util.Optional.empty();
+    }
+
+    /**
      * Removes what the workload keeps on this host between runs (a VM's disks): it was deleted, and its last run is
      * closed. Nothing to do for one that has nothing here. A failure is thrown (unchecked), to be retried.
      */

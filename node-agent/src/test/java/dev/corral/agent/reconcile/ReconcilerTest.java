@@ -242,6 +242,27 @@ class ReconcilerTest {
     }
 
     @Test
+    void workloadsThatOutliveTheirAgentAreAdoptedNotReportedLostAndTheirEndIsStillReported() throws Exception {
+        var r = running();
+        runtime.survives = true;
+        var again = agentDiesAndStartsAgain(r);
+        assertThat(again.adoptSurvivors()).isEqualTo(1);
+        again.replaceAll(List.of(vm(true, "")));
+        await("adopted", () -> types().contains("running/Adopted"));
+        Thread.sleep(200);
+        assertThat(types()).as("running again, not lost and restarted").containsExactly("running/Adopted");
+        assertThat(runtime.starts).isEqualTo(1);
+        assertThat(published.getFirst().path("data").path("sequence").asLong()).as("sequence continues").isEqualTo(3);
+
+        runtime.endOnItsOwn("u1", new WorkloadRuntime.Ended(true, "Error", "the container's process exited with code 5", 5));
+        await("failed", () -> types().contains("failed/Error"));
+        assertThat(published.getLast().path("data").path("exitCode").asInt()).isEqualTo(5);
+        again.remove("u1");
+        await("deleted", () -> types().contains("deleted/Deleted"));
+        assertThat(runtime.closed).as("the adopted run's resources were freed").isEqualTo(1);
+    }
+
+    @Test
     void nothingIsDeletedBeforeTheFirstFullList() throws Exception {
         var r = running();
         var again = agentDiesAndStartsAgain(r);
@@ -307,6 +328,8 @@ class ReconcilerTest {
     private static final class ScriptedRuntime implements WorkloadRuntime {
         final List<Duration> stopGraces = new CopyOnWriteArrayList<>();
         volatile boolean guestIgnoresShutdown;
+        /** Its workloads outlive the agent process (as containers do) and can be adopted. */
+        volatile boolean survives;
         volatile int starts;
         volatile int closed;
         volatile StartException failNextStart;
@@ -334,9 +357,18 @@ class ReconcilerTest {
                 throw e;
             }
             starts++;
+            Thread.ofPlatform().start(() -> listener.started("kvm"));
+            return handle(desired, listener);
+        }
+
+        @Override
+        public java.util.Optional<Handle> adopt(Desired desired, ConsoleSink console, Listener listener) {
+            return survives ? java.util.Optional.of(handle(desired, listener)) : java.util.Optional.empty();
+        }
+
+        private Handle handle(Desired desired, Listener listener) {
             listeners.put(desired.uid(), listener);
             var finished = new CountDownLatch(1);
-            Thread.ofPlatform().start(() -> listener.started("kvm"));
             return new Handle() {
                 @Override
                 public void requestStop(Duration grace) {
