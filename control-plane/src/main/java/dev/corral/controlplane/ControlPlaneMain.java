@@ -50,8 +50,8 @@ public final class ControlPlaneMain {
                 System.setProperty(DATASOURCE_URL, embedded.postgres.jdbcUrl());
                 System.setProperty("quarkus.datasource.username", embedded.postgres.username());
                 System.setProperty("quarkus.datasource.password", embedded.postgres.password());
-                LOG.infof("Embedded PostgreSQL on %s (pid %d, data in %s)", embedded.postgres.jdbcUrl(), embedded.postgres.pid(),
-                        dataDir.resolve("postgres"));
+                LOG.infof("Embedded PostgreSQL on %s (pid %d, data in %s; the server runs with %s)", embedded.postgres.jdbcUrl(),
+                        embedded.postgres.pid(), dataDir.resolve("postgres"), embedded.postgres.durability());
             }
             if (setting(KAFKA_SERVERS, null) == null) {
                 // A fixed port (CORRAL_EMBEDDED_KAFKA_PORT) lets node agents on this host find the broker across restarts.

@@ -285,6 +285,29 @@ public final class EmbeddedPostgres implements AutoCloseable {
         return port;
     }
 
+    /**
+     * The settings a commit's durability depends on, as the running server reports them ({@code pg_settings}):
+     * {@code fsync=on synchronous_commit=on full_page_writes=on} for a persistent server. Neither
+     * {@code pg_controldata} (not among the binaries shipped, and the control file records none of the three but
+     * {@code full_page_writes} at the last checkpoint) nor a configuration file says what the server runs with; it does.
+     */
+    public String durability() {
+        var names = List.of("fsync", "synchronous_commit", "full_page_writes");
+        var settings = new java.util.HashMap<String, String>();
+        try (Connection c = DriverManager.getConnection(url(DATABASE), USER, "");
+             var s = c.prepareStatement("SELECT name, setting FROM pg_settings WHERE name = ANY(?)")) {
+            s.setArray(1, c.createArrayOf("text", names.toArray()));
+            try (var rs = s.executeQuery()) {
+                while (rs.next()) {
+                    settings.put(rs.getString(1), rs.getString(2));
+                }
+            }
+        } catch (SQLException e) {
+            throw new EmbeddedServiceException("PostgreSQL did not say what it runs with: " + e.getMessage(), e);
+        }
+        return String.join(" ", names.stream().map(n -> n + "=" + settings.get(n)).toList());
+    }
+
     public Path dataDirectory() {
         return dataDirectory;
     }

@@ -58,6 +58,7 @@ class EmbeddedPostgresIT {
             assertThat(setting(postgres, "fsync")).isEqualTo("on");
             assertThat(setting(postgres, "synchronous_commit")).isEqualTo("on");
             assertThat(setting(postgres, "full_page_writes")).isEqualTo("on");
+            assertThat(postgres.durability()).isEqualTo("fsync=on synchronous_commit=on full_page_writes=on");
         } finally {
             TempDirectories.deleteQuietly(dir);
         }
