@@ -244,15 +244,6 @@ final class Translator {
         private final Label[] entry;
         /** The block being generated: its index in the region, and the index of its first instruction. */
         private int cur, curBase;
-        /**
-         * The local that holds each guest register the region's own bytecode uses (-1: not held). They are loaded from
-         * the register file on entry and after every interpreter call, and written back before every way out (a return,
-         * an exception, an interpreter call), so the file is exact wherever anything else can look at it.
-         */
-        private final int[] reg = new int[16];
-        private final List<Integer> held = new ArrayList<>();
-        /** The exception handler of the instruction being generated. */
-        private Handler current;
 
         private Pending pending = Pending.DYNAMIC;
         /** The current instruction wrote memory: check that its block is still valid after it. */
@@ -264,13 +255,9 @@ final class Translator {
         /** A CF/OF-only operation (IMUL, ROL, ROR) followed {@link #kind} (or exact flags when it is 0): {@link #fx}. */
         private boolean modified;
 
-        /**
-         * {@code k} indexes {@link #insns}; {@code retired} counts the instructions of its block before it; {@code
-         * fileExact}: the register file is exact there (an interpreter call, which may have moved registers before it
-         * faulted), so the held registers are not written back.
-         */
+        /** {@code k} indexes {@link #insns}; {@code retired} counts the instructions of its block before it. */
         private record Handler(Label start, Label end, Label handler, int k, int retired, Pending pending, int kind, int size,
-                boolean modified, boolean[] fileExact) {}
+                boolean modified) {}
 
         private record Stop(Label label, int retired, long rip, Pending pending, int kind, int size, boolean modified) {}
 
@@ -303,56 +290,6 @@ final class Translator {
             addr = c.allocateLocal(TypeKind.LONG);
             done = c.allocateLocal(TypeKind.INT);
             epoch = c.allocateLocal(TypeKind.INT);
-            java.util.Arrays.fill(reg, -1);
-            for (Insn i : insns) {
-                if (!hasOwnBytecode(i)) {
-                    continue;
-                }
-                hold(i.reg);
-                hold(i.rm);
-                hold(i.base);
-                hold(i.index);
-                switch (i.op) {
-                    case Op.PUSH_RM, Op.PUSH_I, Op.POP_RM, Op.CALL, Op.CALL_RM, Op.RET -> hold(CpuState.RSP);
-                    case Op.SHIFT_CL -> hold(CpuState.RCX);
-                    default -> { }
-                }
-            }
-        }
-
-        /** Holds register {@code r} (a high byte register's number names its whole register) in a local. */
-        private void hold(int r) {
-            if (r >= 16 && r < 20) {
-                r -= 16;
-            }
-            if (r >= 0 && r < 16 && reg[r] < 0) {
-                reg[r] = c.allocateLocal(TypeKind.LONG);
-                held.add(r);
-            }
-        }
-
-        /** The held registers from the register file. */
-        private void loadHeld() {
-            for (int r : held) {
-                c.aload(g).loadConstant(r).laload().lstore(reg[r]);
-            }
-        }
-
-        /** The held registers into the register file. */
-        private void storeHeld() {
-            for (int r : held) {
-                c.aload(g).loadConstant(r).lload(reg[r]).lastore();
-            }
-        }
-
-        /** Pushes guest register {@code r} (held). */
-        private void getReg(int r) {
-            c.lload(reg[r]);
-        }
-
-        /** Pops a long into guest register {@code r} (held). */
-        private void putReg(int r) {
-            c.lstore(reg[r]);
         }
 
         void emit() {
@@ -367,7 +304,6 @@ final class Translator {
             }
             c.iconst_0().istore(done);
             c.aload(mem).invokeinterface(CD_MEMORY, "epoch", MT_EPOCH).istore(epoch);
-            loadHeld();
             for (int j = 0; j < region.length; j++) {
                 entry[j] = c.newLabel();
             }
@@ -382,8 +318,7 @@ final class Translator {
                 for (int k = curBase; k < curBase + n && !ended; k++) {
                     Insn i = insns[k];
                     Handler h = new Handler(c.newLabel(), c.newLabel(), c.newLabel(), k, k - curBase, pending, kind, fsize,
-                            modified, new boolean[1]);
-                    current = h;
+                            modified);
                     c.labelBinding(h.start);
                     wrote = false;
                     mayThrow = false;
@@ -404,9 +339,6 @@ final class Translator {
             for (Handler h : handlers) {
                 c.labelBinding(h.handler);
                 c.astore(ex);
-                if (!h.fileExact[0]) {
-                    storeHeld();
-                }
                 spill(h.pending, h.kind, h.size, h.modified);
                 setRip(insns[h.k].rip);
                 c.aload(IN).iload(done).loadConstant(h.retired).iadd().putfield(CD_INTERP, "partial", CD_int);
@@ -538,13 +470,11 @@ final class Translator {
                     return true;
                 }
                 case Op.RET -> {
-                    getReg(4);
-                    c.lstore(t0);
+                    c.aload(g).loadConstant(4).laload().lstore(t0);
                     canonical(k, t0, true);
                     c.aload(mem).lload(t0).invokeinterface(CD_MEMORY, "read64", MT_READ_LONG).lstore(t1);
                     canonical(k, t1, false);
-                    c.lload(t0).loadConstant(8L + i.imm).ladd();
-                    putReg(4);
+                    c.aload(g).loadConstant(4).lload(t0).loadConstant(8L + i.imm).ladd().lastore();
                     spill();
                     c.aload(s).lload(t1).putfield(CD_STATE, "rip", CD_long);
                     retire(k + 1 - curBase, false);
@@ -559,9 +489,8 @@ final class Translator {
                     c.goto_(done);
                     c.labelBinding(no);
                     if (size == 4) { // a 32-bit CMOV writes its destination either way
-                        getReg(i.reg);
-                        c.loadConstant(0xffffffffL).land();
-                        putReg(i.reg);
+                        c.aload(g).loadConstant(i.reg).aload(g).loadConstant(i.reg).laload().loadConstant(0xffffffffL).land()
+                                .lastore();
                     }
                     c.labelBinding(done);
                 }
@@ -585,12 +514,10 @@ final class Translator {
                     push(k, size, t0);
                 }
                 case Op.POP_RM -> { // register destination only
-                    getReg(4);
-                    c.lstore(t1);
+                    c.aload(g).loadConstant(4).laload().lstore(t1);
                     canonical(k, t1, true);
                     load(size, t1, t0);
-                    c.lload(t1).loadConstant((long) size).ladd();
-                    putReg(4);
+                    c.aload(g).loadConstant(4).lload(t1).loadConstant((long) size).ladd().lastore();
                     writeReg(i.rm, size, t0); // POP RSP: the popped value wins over the increment
                 }
                 case Op.SHIFT -> shiftImmediate(k, i);
@@ -675,8 +602,7 @@ final class Translator {
             int size = i.size;
             rmAddress(k, i);
             readRmAt(i, size, t0);
-            getReg(1);
-            c.loadConstant(size == 8 ? 63L : 31L).land().lstore(t2);
+            c.aload(g).loadConstant(1).laload().loadConstant(size == 8 ? 63L : 31L).land().lstore(t2);
             Label shift = c.newLabel();
             Label done = c.newLabel();
             c.lload(t2).lconst_0().lcmp().ifne(shift);
@@ -778,10 +704,7 @@ final class Translator {
             spill();
             materialize();
             setRip(i.rip);
-            storeHeld();
-            current.fileExact[0] = true; // the handler may have moved registers before it faulted (a string instruction)
             c.aload(IN).aload(code).loadConstant(k).aaload().invokevirtual(CD_INTERP, "exec", MT_EXEC).istore(tmpInt());
-            loadHeld();
             Label next = c.newLabel();
             c.iload(tmpInt).ifeq(next);
             // JUMPED: RIP is set; EXIT: the exit is waiting in the interpreter
@@ -1052,7 +975,6 @@ final class Translator {
 
         /** Returns the instructions retired: the rounds before this one, plus {@code retired} of this one. */
         private void retire(int retired, boolean viaExit) {
-            storeHeld();
             c.iload(done).loadConstant(retired).iadd().i2l();
             if (viaExit) {
                 c.loadConstant(CompiledBlock.EXIT).lor();
@@ -1110,10 +1032,9 @@ final class Translator {
 
         private void readReg(int r, int size, int slot) {
             if (size == 1 && r >= 16) {
-                getReg(r - 16);
-                c.loadConstant(8).lushr().loadConstant(0xffL).land();
+                c.aload(g).loadConstant(r - 16).laload().loadConstant(8).lushr().loadConstant(0xffL).land();
             } else {
-                getReg(r);
+                c.aload(g).loadConstant(r).laload();
                 if (size != 8) {
                     c.loadConstant(Alu.mask(size)).land();
                 }
@@ -1123,26 +1044,19 @@ final class Translator {
 
         private void writeReg(int r, int size, int slot) {
             switch (size) {
-                case 8 -> {
-                    c.lload(slot);
-                    putReg(r);
-                }
-                case 4 -> {
-                    c.lload(slot).loadConstant(0xffffffffL).land();
-                    putReg(r);
-                }
+                case 8 -> c.aload(g).loadConstant(r).lload(slot).lastore();
+                case 4 -> c.aload(g).loadConstant(r).lload(slot).loadConstant(0xffffffffL).land().lastore();
                 default -> {
                     int idx = size == 1 && r >= 16 ? r - 16 : r;
                     int shift = size == 1 && r >= 16 ? 8 : 0;
                     long m = Alu.mask(size) << shift;
-                    getReg(idx);
-                    c.loadConstant(~m).land();
+                    c.aload(g).loadConstant(idx);
+                    c.aload(g).loadConstant(idx).laload().loadConstant(~m).land();
                     c.lload(slot).loadConstant(Alu.mask(size)).land();
                     if (shift != 0) {
                         c.loadConstant(shift).lshl();
                     }
-                    c.lor();
-                    putReg(idx);
+                    c.lor().lastore();
                 }
             }
         }
@@ -1151,11 +1065,10 @@ final class Translator {
         private void address(Insn i, int slot) {
             c.loadConstant(i.disp);
             if (i.base >= 0) {
-                getReg(i.base);
-                c.ladd();
+                c.aload(g).loadConstant(i.base).laload().ladd();
             }
             if (i.index >= 0) {
-                getReg(i.index);
+                c.aload(g).loadConstant(i.index).laload();
                 if (i.scale != 0) {
                     c.loadConstant(i.scale).lshl();
                 }
@@ -1233,12 +1146,10 @@ final class Translator {
 
         /** PUSH of {@code slot}: the stack slot checked and written before RSP moves. */
         private void push(int k, int size, int slot) {
-            getReg(4);
-            c.loadConstant((long) size).lsub().lstore(addr);
+            c.aload(g).loadConstant(4).laload().loadConstant((long) size).lsub().lstore(addr);
             canonical(k, addr, true);
             store(size, addr, slot);
-            c.lload(addr);
-            putReg(4);
+            c.aload(g).loadConstant(4).lload(addr).lastore();
         }
 
         /** #GP (or #SS for a stack reference) when the address in {@code slot} is not canonical (the fault from a call). */
