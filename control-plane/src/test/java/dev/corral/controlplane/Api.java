@@ -87,16 +87,14 @@ final class Api {
                 .statusCode(org.hamcrest.Matchers.oneOf(200, 201)).extract().path("sha256");
     }
 
-    /**
-     * A container image: a gzip'd layer (the bytes are not looked into by the control plane) and a config; returns
-     * the Image's name.
-     */
+    /** A container image of one gzip'd layer (one file, bin/hello) and a config; returns the Image's name. */
     static String containerImage(String entrypointJson) {
         String name = unique("ctimg");
-        String layer = put(("layer of " + name).getBytes());
+        byte[] tar = TestTars.tar(TestTars.Entry.file("bin/hello-" + name));
+        String layer = put(TestTars.gzip(tar));
         String config = put(("""
                 {"architecture": "amd64", "os": "linux", "config": {"Entrypoint": %s, "Env": ["PATH=/bin"], "User": "1000:1000"},
-                 "rootfs": {"type": "layers", "diff_ids": ["sha256:%s"]}}""".formatted(entrypointJson, "ab".repeat(32))).getBytes());
+                 "rootfs": {"type": "layers", "diff_ids": ["sha256:%s"]}}""".formatted(entrypointJson, TestTars.sha256(tar))).getBytes());
         json().body("""
                 {"metadata": {"name": "%s"}, "spec": {"container": {"config": {"sha256": "%s"},
                  "layers": [{"sha256": "%s", "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip"}]}}}"""

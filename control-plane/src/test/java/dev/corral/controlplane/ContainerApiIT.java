@@ -11,6 +11,7 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 
 import io.quarkus.test.junit.QuarkusTest;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.junit.jupiter.api.Test;
 
 @QuarkusTest
@@ -79,7 +80,7 @@ class ContainerApiIT {
                 .body("spec.container.entrypoint", equalTo(java.util.List.of("/bin/httpd", "-f")))
                 .body("spec.container.env", equalTo(java.util.List.of("PATH=/bin")))
                 .body("spec.container.user", equalTo("1000:1000"))
-                .body("spec.container.layers[0].diffId", equalTo("sha256:" + "ab".repeat(32)))
+                .body("spec.container.layers[0].diffId", org.hamcrest.Matchers.matchesPattern("sha256:[0-9a-f]{64}"))
                 .body("spec.container.layers[0].size", org.hamcrest.Matchers.greaterThan(0))
                 .body("spec.container.config.size", org.hamcrest.Matchers.greaterThan(0));
     }
@@ -112,6 +113,48 @@ class ContainerApiIT {
         json().body(imageBody(name, plainTar, layer, "application/vnd.oci.image.layer.v1.tar+zstd")).post("/v1/images").then().statusCode(400)
                 .body("errors.field", hasItem("spec.container.layers[0].mediaType"));
         given().get("/v1/images/" + name).then().statusCode(404);
+    }
+
+    /** An image of one gzip'd layer; its config's diff_id is {@code diffId}, or the tar's own when null. */
+    private static io.restassured.response.Response importLayer(String name, byte[] tar, String diffId) {
+        String layer = put(TestTars.gzip(tar));
+        String config = put("""
+                {"architecture": "amd64", "os": "linux", "config": {"Cmd": ["/bin/sh"]},
+                 "rootfs": {"type": "layers", "diff_ids": ["sha256:%s"]}}""".formatted(diffId == null ? TestTars.sha256(tar) : diffId).getBytes());
+        return json().body(imageBody(name, config, layer, "application/vnd.oci.image.layer.v1.tar+gzip")).post("/v1/images");
+    }
+
+    @Test
+    void unsafeLayersAreRefusedAtImportNamingTheLayerAndTheEntry() {
+        var file = TestTars.Entry.file("etc/passwd");
+        var refused = java.util.Map.of(
+                "entry ../../etc/cron.d/x leaves the root file system",
+                TestTars.tar(new TestTars.Entry("../../etc/cron.d/x", TarArchiveEntry.LF_NORMAL, null)),
+                "symlink etc/evil -> ../../../etc/shadow points outside the root file system",
+                TestTars.tar(file, new TestTars.Entry("etc/evil", TarArchiveEntry.LF_SYMLINK, "../../../etc/shadow")),
+                "hard link etc/hard -> ../../etc/shadow points outside the root file system",
+                TestTars.tar(file, new TestTars.Entry("etc/hard", TarArchiveEntry.LF_LINK, "../../etc/shadow")),
+                "device node dev/mem (1:3): layers may not create devices",
+                TestTars.tar(file, new TestTars.Entry("dev/mem", TarArchiveEntry.LF_CHR, null)));
+        for (var bad : refused.entrySet()) {
+            String name = unique("unsafe");
+            importLayer(name, bad.getValue(), null).then().statusCode(422).contentType("application/problem+json")
+                    .body("detail", containsString("spec.container.layers[0]: layer 0 (blob "))
+                    .body("detail", containsString(bad.getKey()))
+                    .body("errors.field", hasItem("spec.container.layers[0]"));
+            given().get("/v1/images/" + name).then().statusCode(404);
+        }
+        // A gzip'd layer that does not unpack to its config's diff_id.
+        String name = unique("unsafe");
+        importLayer(name, TestTars.tar(file), "ab".repeat(32)).then().statusCode(422)
+                .body("detail", containsString("not the image config's diff_id sha256:" + "ab".repeat(32)));
+        given().get("/v1/images/" + name).then().statusCode(404);
+        // The same rules let a real layer's usual entries through: absolute symlinks, hard links to earlier files.
+        importLayer(unique("safe"), TestTars.tar(new TestTars.Entry("bin/", TarArchiveEntry.LF_DIR, null),
+                TestTars.Entry.file("bin/busybox"), new TestTars.Entry("bin/sh", TarArchiveEntry.LF_SYMLINK, "/bin/busybox"),
+                new TestTars.Entry("bin/ls", TarArchiveEntry.LF_LINK, "bin/busybox"),
+                new TestTars.Entry("lib/up", TarArchiveEntry.LF_SYMLINK, "../bin")), null)
+                .then().statusCode(201);
     }
 
     @Test

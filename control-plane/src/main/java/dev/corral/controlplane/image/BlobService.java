@@ -38,6 +38,13 @@ public class BlobService {
         /** The largest upload accepted, in MiB. */
         @WithDefault("512")
         long maxSizeMiB();
+
+        /**
+         * The most file content a container layer may unpack to, in MiB, checked when an Image names it (nodes have
+         * their own limit, corral.agent.containers.max-layer-bytes); bounds the work a small gzip bomb can cause.
+         */
+        @WithDefault("8192")
+        long maxLayerMiB();
     }
 
     private final DataSource dataSource;
@@ -113,6 +120,11 @@ public class BlobService {
             out.write(buffer, 0, n);
         }
         return total;
+    }
+
+    /** The most file content a container layer may unpack to, in bytes. */
+    public long maxLayerBytes() {
+        return config.maxLayerMiB() * 1024 * 1024;
     }
 
     public Optional<Blob> find(String sha256) {

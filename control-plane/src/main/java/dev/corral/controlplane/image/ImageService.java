@@ -71,7 +71,7 @@ public class ImageService extends KindService {
 
     /**
      * An OCI container image: its config and layers must be uploaded blobs; the config is read and must be a
-     * linux/amd64 image whose diff_ids match the layers. What it says (diff ids, Entrypoint, Cmd, Env, WorkingDir,
+     * linux/amd64 image whose diff_ids match the layers, and each layer must be a safe tar ({@link LayerScan}). What it says (diff ids, Entrypoint, Cmd, Env, WorkingDir,
      * User) is filled in, replacing whatever a client sent for those.
      */
     private JsonNode checkContainer(Image.Spec spec, List<Problem.FieldError> errors) {
@@ -116,12 +116,24 @@ public class ImageService extends KindService {
             var blob = resolve("spec.container.layers[" + i + "]", new Image.BlobRef(layer.sha256(), null));
             layers.add(new Image.Layer(blob.sha256(), blob.size(), layer.mediaType(), null));
         }
+        Image.ContainerImage image;
         try {
-            var image = OciImageConfig.read(json, blobs.content(config.sha256()), config, layers);
-            return json.valueToTree(new Image.Spec(null, null, null, null, arch, image));
+            image = OciImageConfig.read(json, blobs.content(config.sha256()), config, layers);
         } catch (OciImageConfig.NotUsableException e) {
             throw new UnprocessableException("spec.container.config", e.getMessage(), "spec.container.config: " + e.getMessage() + ".");
         }
+        // Each layer read through before anything is stored: an unsafe entry or a wrong diff_id is refused here, once,
+        // rather than on every node that would try to start a container of it.
+        for (int i = 0; i < image.layers().size(); i++) {
+            var layer = image.layers().get(i);
+            try {
+                LayerScan.check(i, layer, new java.io.ByteArrayInputStream(blobs.content(layer.sha256())), blobs.maxLayerBytes());
+            } catch (LayerScan.BadLayerException e) {
+                throw new UnprocessableException("spec.container.layers[" + i + "]", e.getMessage(),
+                        "spec.container.layers[" + i + "]: " + e.getMessage() + ".");
+            }
+        }
+        return json.valueToTree(new Image.Spec(null, null, null, null, arch, image));
     }
 
     /**

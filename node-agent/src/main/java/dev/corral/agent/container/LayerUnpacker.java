@@ -16,16 +16,18 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.zip.GZIPInputStream;
 
+import dev.corral.api.oci.LayerEntries;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 
 /**
  * Unpacks one OCI layer (a tar, maybe gzip'd) into a directory that overlayfs can use as a lower layer: OCI whiteouts
  * ({@code .wh.NAME}) become overlayfs whiteouts (a 0:0 character device), an opaque marker ({@code .wh..wh..opq})
- * marks its directory {@code trusted.overlay.opaque=y}. The layer is untrusted: a name that leaves the layer
- * ({@code ../}), a write through a symlink, a relative symlink or hard link that points out of the root file
- * system, a device node, or more than {@code maxBytes} of content is refused with a {@link BadLayerException} that
- * names the entry, and the uncompressed stream must have the config's diff id. Ownership, modes (set-id bits too)
+ * marks its directory {@code trusted.overlay.opaque=y}. The layer is untrusted: each entry must pass the
+ * {@link LayerEntries} rules the control plane already applied at import (a name that leaves the layer ({@code ../}),
+ * a write through a symlink, a relative symlink or hard link that points out of the root file system, a device node
+ * are refused), checked here again and against the disk; those, or more than {@code maxBytes} of content, are refused
+ * with a {@link BadLayerException} that names the entry, and the uncompressed stream must have the config's diff id. Ownership, modes (set-id bits too)
  * and modification times are kept; extended attributes in the tar are not.
  */
 final class LayerUnpacker {
@@ -59,6 +61,7 @@ final class LayerUnpacker {
             throw new IllegalStateException("every JDK has SHA-256", e);
         }
         var directories = new ArrayList<TarArchiveEntry>();
+        var rules = new LayerEntries();
         try (InputStream raw = new BufferedInputStream(Files.newInputStream(blob), 1 << 16);
              InputStream plain = gzipped ? new GZIPInputStream(raw, 1 << 16) : raw;
              var digesting = new DigestInputStream(plain, sha);
@@ -69,7 +72,7 @@ final class LayerUnpacker {
                 if (written > maxBytes) {
                     throw new BadLayerException("the layer holds more than " + maxBytes + " bytes (at " + entry.getName() + ")");
                 }
-                apply(tar, entry, target, directories);
+                apply(tar, entry, target, directories, rules);
             }
             // The end-of-archive blocks and any padding after them are part of what the diff id covers.
             digesting.transferTo(OutputStream.nullOutputStream());
@@ -85,16 +88,25 @@ final class LayerUnpacker {
         // Last, deepest first: a directory's own mode may forbid writing the entries in it.
         for (int i = directories.size() - 1; i >= 0; i--) {
             var d = directories.get(i);
-            var path = target.resolve(relative(d.getName()));
+            var path = target.resolve(LayerEntries.relative(d.getName()));
             attributes(path, d);
         }
     }
 
-    private void apply(TarArchiveInputStream tar, TarArchiveEntry entry, Path root, List<TarArchiveEntry> directories) throws IOException {
-        String name = relative(entry.getName());
+    private void apply(TarArchiveInputStream tar, TarArchiveEntry entry, Path root, List<TarArchiveEntry> directories,
+            LayerEntries rules) throws IOException {
+        String name;
+        try {
+            name = rules.check(entry.getName(), LayerEntries.Type.of(entry.getLinkFlag(), entry.getName()), entry.getLinkName(),
+                    entry.isCharacterDevice() || entry.isBlockDevice() ? entry.getDevMajor() + ":" + entry.getDevMinor()
+                            : String.valueOf((char) entry.getLinkFlag()));
+        } catch (LayerEntries.BadEntryException e) {
+            throw new BadLayerException(e.getMessage());
+        }
         if (name.isEmpty()) {
             return; // the root itself ("./")
         }
+        // The shared rules passed it; what follows checks again against the disk (defence in depth).
         Path path = root.resolve(name);
         checkParents(root, path, entry.getName());
         String base = path.getFileName().toString();
@@ -119,23 +131,12 @@ final class LayerUnpacker {
             Files.createDirectories(path);
             directories.add(entry);
         } else if (entry.isSymbolicLink()) {
-            String link = entry.getLinkName();
-            if (link.isEmpty()) {
-                throw new BadLayerException("symlink " + entry.getName() + " has an empty target");
-            }
-            if (!link.startsWith("/") && escapes(Path.of(name).getParent(), link)) {
-                throw new BadLayerException("symlink " + entry.getName() + " -> " + link + " points outside the root file system");
-            }
             Files.createDirectories(path.getParent());
             removeIfPresent(path);
-            Files.createSymbolicLink(path, Path.of(link));
+            Files.createSymbolicLink(path, Path.of(entry.getLinkName()));
             owner(path, entry); // lchown; its time is left alone (setting it would follow the link)
         } else if (entry.isLink()) {
-            String linked = relative(entry.getLinkName());
-            if (linked.isEmpty() || escapes(null, entry.getLinkName().replaceFirst("^/+", ""))) {
-                throw new BadLayerException("hard link " + entry.getName() + " -> " + entry.getLinkName() + " points outside the root file system");
-            }
-            Path source = root.resolve(linked);
+            Path source = root.resolve(LayerEntries.relative(entry.getLinkName()));
             checkParents(root, source, entry.getLinkName());
             if (!Files.exists(source, LinkOption.NOFOLLOW_LINKS)) {
                 throw new BadLayerException("hard link " + entry.getName() + " -> " + entry.getLinkName() + " names nothing earlier in the layer");
@@ -150,12 +151,9 @@ final class LayerUnpacker {
                 tar.transferTo(out);
             }
             attributes(path, entry);
-        } else if (entry.isCharacterDevice() || entry.isBlockDevice()) {
-            throw new BadLayerException("device node " + entry.getName() + " (" + entry.getDevMajor() + ":" + entry.getDevMinor()
-                    + "): layers may not create devices");
         } else {
-            throw new BadLayerException(entry.getName() + " is a " + (entry.isFIFO() ? "FIFO" : "tar entry of type '" + (char) entry.getLinkFlag() + "'")
-                    + ": layers may hold only files, directories and links");
+            throw new BadLayerException(entry.getName() + " is a tar entry of type '" + (char) entry.getLinkFlag()
+                    + "': layers may hold only files, directories and links");
         }
     }
 
@@ -163,40 +161,6 @@ final class LayerUnpacker {
     private static boolean regular(TarArchiveEntry entry) {
         byte flag = entry.getLinkFlag();
         return flag == TarArchiveEntry.LF_NORMAL || flag == TarArchiveEntry.LF_OLDNORM || flag == TarArchiveEntry.LF_CONTIG;
-    }
-
-    /**
-     * The entry's name relative to the root: leading {@code /} and {@code ./} dropped, no {@code ..} anywhere.
-     *
-     * @throws BadLayerException the name has {@code ..} or a NUL
-     */
-    static String relative(String name) throws BadLayerException {
-        var parts = new ArrayList<String>();
-        for (String part : name.split("/")) {
-            if (part.isEmpty() || part.equals(".")) {
-                continue;
-            }
-            if (part.equals("..") || part.indexOf('\0') >= 0) {
-                throw new BadLayerException("entry " + name + " leaves the root file system (it has a '..' component)");
-            }
-            parts.add(part);
-        }
-        return String.join("/", parts);
-    }
-
-    /** Whether {@code link}, followed from directory {@code from} (relative to the root; null: the root), climbs above the root. */
-    static boolean escapes(Path from, String link) {
-        int depth = from == null ? 0 : from.getNameCount();
-        for (String part : link.split("/")) {
-            if (part.isEmpty() || part.equals(".")) {
-                continue;
-            }
-            depth += part.equals("..") ? -1 : 1;
-            if (depth < 0) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** Refuses a path whose directories include a symlink: writing there would write wherever it points. */
