@@ -183,18 +183,8 @@ class TranslatorTest {
             String[] outcomes = new String[3];
             for (Cpu.Translation mode : Cpu.Translation.values()) {
                 FlatMemory mem = new FlatMemory(CODE, 0x10000);
-                int[] code = new int[program.length];
-                for (int k = 0; k < code.length; k++) {
-                    code[k] = program[k] & 0xff;
-                }
-                for (int k = 0; k < data.length; k++) {
-                    mem.write8(DATA + k, data[k]);
-                }
-                Cpu cpu = cpu(mode, mem, code);
+                Cpu cpu = randomCpu(mode, mem, program, data, regs);
                 CpuState st = cpu.state();
-                System.arraycopy(regs, 0, st.gpr, 0, 16);
-                st.gpr[CpuState.RSP] = STACK;
-                st.gpr[CpuState.RBP] = DATA; // the memory operands' base
                 st.rflags = flags;
                 CpuExit exit = null;
                 for (int rep = 0; rep < 3; rep++) { // the same code three times, so ON translates it too
@@ -241,21 +231,11 @@ class TranslatorTest {
             for (int run = 0; run < 4; run++) { // OFF, ON, ALWAYS in chunks of the budgets, ALWAYS in one run
                 Cpu.Translation mode = Cpu.Translation.values()[Math.min(run, 2)];
                 FlatMemory mem = new FlatMemory(CODE, 0x10000);
-                int[] code = new int[program.length];
-                for (int k = 0; k < code.length; k++) {
-                    code[k] = program[k] & 0xff;
-                }
-                for (int k = 0; k < data.length; k++) {
-                    mem.write8(DATA + k, data[k]);
-                }
-                Cpu cpu = cpu(mode, mem, code);
+                Cpu cpu = randomCpu(mode, mem, program, data, regs);
                 if (mode == Cpu.Translation.ON) { // hot after two runs, translated on this thread
                     cpu.translation(new TranslationPolicy(true, 2, false, false, 1 << 20));
                 }
                 CpuState st = cpu.state();
-                System.arraycopy(regs, 0, st.gpr, 0, 16);
-                st.gpr[CpuState.RSP] = STACK;
-                st.gpr[CpuState.RBP] = DATA;
                 st.rflags = 0x202;
                 CpuExit exit = null;
                 for (int k = 0; k < 100_000 && !(exit instanceof CpuExit.Halt); k++) {
@@ -283,6 +263,23 @@ class TranslatorTest {
         }
         // a region too large for one method is cut down to fewer blocks, so not every round joins them all
         assertThat(joined).as("rounds whose loop ran as one region").isGreaterThan(rounds / 2);
+    }
+
+    /** A CPU on {@code program} with {@code data} in the data page, {@code regs}, RSP on the stack and RBP at the data. */
+    private static Cpu randomCpu(Cpu.Translation mode, FlatMemory mem, byte[] program, byte[] data, long[] regs) {
+        int[] code = new int[program.length];
+        for (int k = 0; k < code.length; k++) {
+            code[k] = program[k] & 0xff;
+        }
+        for (int k = 0; k < data.length; k++) {
+            mem.write8(DATA + k, data[k]);
+        }
+        Cpu cpu = cpu(mode, mem, code);
+        CpuState st = cpu.state();
+        System.arraycopy(regs, 0, st.gpr, 0, 16);
+        st.gpr[CpuState.RSP] = STACK;
+        st.gpr[CpuState.RBP] = DATA; // the memory operands' base
+        return cpu;
     }
 
     /**
