@@ -19,7 +19,9 @@ class AsyncApiDriftTest {
 
     @ParameterizedTest
     @CsvSource({"CloudEvent, dev.corral.api.CloudEvent", "LifecycleData, dev.corral.api.LifecycleData",
-            "AssignedDevice, dev.corral.api.AssignedDevice"})
+            "AssignedDevice, dev.corral.api.AssignedDevice",
+            "AuditRecord, dev.corral.api.AuditRecord", "AuditTarget, dev.corral.api.AuditRecord$Target",
+            "AuditIdentity, dev.corral.api.AuditRecord$Identity"})
     void everyFieldOfTheRecordIsInTheContractAndViceVersa(String schema, Class<? extends Record> type) throws IOException {
         JsonNode schemas = new ObjectMapper(new YAMLFactory()).readTree(Path.of("../asyncapi.yaml").toFile())
                 .path("components").path("schemas");

@@ -60,6 +60,7 @@ class AuthorizationMatrixIT {
     private static final Map<String, Set<Who>> EXPECTED = new TreeMap<>(Map.ofEntries(
             Map.entry("GET /v1/version", ANY),
             Map.entry("GET /v1/tokens", ADMIN),
+            Map.entry("GET /v1/audit", ADMIN),
             Map.entry("POST /v1/tokens", ADMIN),
             Map.entry("GET /v1/tokens/current", ANY),
             Map.entry("GET /v1/tokens/{id}", ADMIN),

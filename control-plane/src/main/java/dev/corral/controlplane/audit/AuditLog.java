@@ -1,0 +1,119 @@
+package dev.corral.controlplane.audit;
+
+import java.nio.charset.StandardCharsets;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+
+import javax.sql.DataSource;
+
+import dev.corral.api.AuditRecord;
+import dev.corral.api.ResourceList;
+import dev.corral.api.ServerVersion;
+import dev.corral.controlplane.problem.InvalidException;
+import dev.corral.controlplane.store.StoreException;
+import jakarta.enterprise.context.ApplicationScoped;
+
+/**
+ * The audit table: a row per mutating request, the record of truth (the Kafka topic is a copy for SIEMs). Read
+ * oldest first, in pages keyed on the row's id, so a page stays right while requests keep being recorded.
+ */
+@ApplicationScoped
+public class AuditLog {
+
+    private static final String COLUMNS = "id, at, request_id, method, path, object_kind, object_name, object_project, status, "
+            + "token_id, subject, subject_kind, role, grant_project, grant_node";
+
+    private final DataSource dataSource;
+
+    AuditLog(DataSource dataSource) {
+        this.dataSource = dataSource;
+    }
+
+    /** Stores the entry; the answer is the record as read back (its id and time are the database's). */
+    AuditRecord append(AuditEntry e) {
+        try (var c = dataSource.getConnection();
+                var s = c.prepareStatement("INSERT INTO audit (request_id, method, path, object_kind, object_name, object_project, status, "
+                        + "token_id, subject, subject_kind, role, grant_project, grant_node) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                        + "RETURNING " + COLUMNS)) {
+            var o = e.object();
+            var i = e.identity();
+            s.setString(1, e.requestId());
+            s.setString(2, e.method());
+            s.setString(3, e.path());
+            s.setString(4, o == null ? null : o.kind());
+            s.setString(5, o == null ? null : o.name());
+            s.setString(6, o == null ? null : o.project());
+            s.setInt(7, e.status());
+            s.setString(8, i == null ? null : i.tokenId());
+            s.setString(9, i == null ? null : i.subject());
+            s.setString(10, i == null ? null : i.subjectKind());
+            s.setString(11, i == null ? null : i.role());
+            s.setString(12, i == null ? null : i.project());
+            s.setString(13, i == null ? null : i.node());
+            try (var rs = s.executeQuery()) {
+                rs.next();
+                return record(rs);
+            }
+        } catch (SQLException x) {
+            throw new StoreException("recording an audit entry", x);
+        }
+    }
+
+    /** Records from {@code since} (inclusive) until {@code until} (exclusive), oldest first, {@code limit} a page. */
+    public ResourceList<AuditRecord> list(Instant since, Instant until, int limit, String continueToken) {
+        long after = continueToken == null || continueToken.isEmpty() ? 0 : decode(continueToken);
+        try (var c = dataSource.getConnection();
+                var s = c.prepareStatement("SELECT " + COLUMNS + " FROM audit WHERE id > ? AND at >= coalesce(?, '-infinity'::timestamptz) "
+                        + "AND at < coalesce(?, 'infinity'::timestamptz) ORDER BY id LIMIT ?")) {
+            s.setLong(1, after);
+            s.setTimestamp(2, since == null ? null : Timestamp.from(since));
+            s.setTimestamp(3, until == null ? null : Timestamp.from(until));
+            s.setInt(4, limit + 1);
+            var items = new ArrayList<AuditRecord>();
+            try (var rs = s.executeQuery()) {
+                while (rs.next()) {
+                    items.add(record(rs));
+                }
+            }
+            String next = null;
+            if (items.size() > limit) {
+                items.removeLast();
+                next = encode(items.getLast().id());
+            }
+            return new ResourceList<>(ServerVersion.API_VERSION, "AuditRecordList", new ResourceList.Meta(null, next), List.copyOf(items));
+        } catch (SQLException x) {
+            throw new StoreException("reading the audit log", x);
+        }
+    }
+
+    private static String encode(long id) {
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(("audit\n" + id).getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static long decode(String token) {
+        try {
+            String[] parts = new String(Base64.getUrlDecoder().decode(token), StandardCharsets.UTF_8).split("\n", -1);
+            if (parts.length == 2 && parts[0].equals("audit") && parts[1].matches("\\d{1,18}")) {
+                return Long.parseLong(parts[1]);
+            }
+        } catch (IllegalArgumentException ignored) {
+            // reported below
+        }
+        throw InvalidException.field("continue", "is not a continue token this server issued");
+    }
+
+    private static AuditRecord record(ResultSet rs) throws SQLException {
+        var object = rs.getString("object_kind") == null ? null
+                : new AuditRecord.Target(rs.getString("object_kind"), rs.getString("object_name"), rs.getString("object_project"));
+        var identity = rs.getString("token_id") == null ? null
+                : new AuditRecord.Identity(rs.getString("token_id"), rs.getString("subject"), rs.getString("subject_kind"), rs.getString("role"),
+                        rs.getString("grant_project"), rs.getString("grant_node"));
+        return new AuditRecord(ServerVersion.API_VERSION, AuditRecord.KIND, rs.getLong("id"), rs.getTimestamp("at").toInstant(),
+                rs.getString("request_id"), rs.getString("method"), rs.getString("path"), object, rs.getInt("status"), identity);
+    }
+}

@@ -1,0 +1,100 @@
+package dev.corral.controlplane.audit;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.corral.api.AuditRecord;
+import io.quarkus.runtime.ShutdownEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+/**
+ * Copies each audit record to {@code corral.audit.v1} (key: the request id; value: the record as JSON) for SIEMs:
+ * an idempotent producer with {@code acks=all}, which retries until its delivery timeout. A record it cannot deliver
+ * is logged and stays in the audit table, the record of truth; the request it describes was answered before.
+ */
+@ApplicationScoped
+class AuditPublisher {
+
+    private static final Logger LOG = Logger.getLogger(AuditPublisher.class);
+
+    private final String bootstrapServers;
+    private final AuditConfig config;
+    private final ObjectMapper json;
+    private KafkaProducer<String, String> producer;
+
+    AuditPublisher(@ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers, AuditConfig config, ObjectMapper json) {
+        this.bootstrapServers = bootstrapServers;
+        this.config = config;
+        this.json = json;
+    }
+
+    /** Hands the record to the producer; never throws (a failed publish must not fail anything). */
+    void publish(AuditRecord record) {
+        try {
+            String value = json.writeValueAsString(record);
+            producer().send(new ProducerRecord<>(config.topic(), record.requestId(), value), (metadata, failure) -> {
+                if (failure != null) {
+                    LOG.warnf("audit record %d (request %s) was not published to %s: %s; it is in the audit table",
+                            record.id(), record.requestId(), config.topic(), failure.getMessage());
+                }
+            });
+        } catch (JsonProcessingException | RuntimeException e) {
+            LOG.warnf("audit record %d (request %s) was not published to %s: %s; it is in the audit table",
+                    record.id(), record.requestId(), config.topic(), e.getMessage());
+        }
+    }
+
+    private synchronized KafkaProducer<String, String> producer() {
+        if (producer == null) {
+            ensureTopic();
+            var props = new Properties();
+            props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+            props.put(ProducerConfig.ACKS_CONFIG, "all");
+            props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+            props.put(ProducerConfig.CLIENT_ID_CONFIG, "corral-control-plane-audit");
+            // send() waits for the topic's metadata at most this long, on the worker thread that recorded the row.
+            props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 5_000);
+            producer = new KafkaProducer<>(props, new StringSerializer(), new StringSerializer());
+        }
+        return producer;
+    }
+
+    /** Creates the topic (one partition keeps the log in order) unless it exists; a failure is left to send() to report. */
+    private void ensureTopic() {
+        try (var admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers))) {
+            admin.createTopics(List.of(new NewTopic(config.topic(), 1, (short) 1))).all().get(5, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            if (!(e.getCause() instanceof TopicExistsException)) {
+                LOG.warnf("cannot create topic %s: %s", config.topic(), e.getCause().getMessage());
+            }
+        } catch (TimeoutException e) {
+            LOG.warnf("cannot create topic %s: the broker did not answer in 5 s", config.topic());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    synchronized void close(@Observes ShutdownEvent event) {
+        if (producer != null) {
+            producer.close(Duration.ofSeconds(2));
+            producer = null;
+        }
+    }
+}

@@ -1,0 +1,86 @@
+package dev.corral.controlplane.audit;
+
+import java.util.Set;
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+import dev.corral.api.AuditRecord;
+import dev.corral.controlplane.auth.Authorizer;
+import dev.corral.controlplane.auth.Grant;
+import dev.corral.controlplane.problem.UnauthorizedException;
+import io.quarkus.security.identity.SecurityIdentity;
+import io.quarkus.vertx.http.runtime.security.QuarkusHttpUser;
+import io.smallrye.mutiny.Uni;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import org.jboss.logging.Logger;
+
+/**
+ * The one place mutating requests are audited: a route ahead of every other (the refusals of web.HttpGuards
+ * included) gives each request its {@code X-Request-Id} and, once the answer is sent, records it on a worker thread:
+ * the request's identity (the token it carried, resolved as AccessFilter resolved it; none: anonymous), method, path,
+ * the object the path names and the status. The row is written whatever the outcome; publishing it follows.
+ */
+@ApplicationScoped
+public class AuditRecorder {
+
+    public static final String REQUEST_ID = "X-Request-Id";
+    /** Before web.HttpGuards (-3), so that its refusals carry a request id and are audited too. */
+    private static final int ORDER = -4;
+    private static final Set<String> MUTATING = Set.of("POST", "PUT", "PATCH", "DELETE");
+    /** A client's request id is taken when it is this tame; else the control plane makes one. */
+    private static final Pattern CLIENT_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
+    private static final Logger LOG = Logger.getLogger(AuditRecorder.class);
+
+    private final Authorizer authorizer;
+    private final AuditLog log;
+    private final AuditPublisher publisher;
+
+    AuditRecorder(Authorizer authorizer, AuditLog log, AuditPublisher publisher) {
+        this.authorizer = authorizer;
+        this.log = log;
+        this.publisher = publisher;
+    }
+
+    void register(@Observes Router router) {
+        router.route().order(ORDER).handler(this::handle);
+    }
+
+    private void handle(RoutingContext rc) {
+        var request = rc.request();
+        String given = request.getHeader(REQUEST_ID);
+        String requestId = given != null && CLIENT_ID.matcher(given).matches() ? given : UUID.randomUUID().toString();
+        rc.response().putHeader(REQUEST_ID, requestId);
+        if (MUTATING.contains(request.method().name())) {
+            String method = request.method().name();
+            String path = request.path();
+            String project = request.getParam("project");
+            rc.addEndHandler(ended -> {
+                int status = rc.response().getStatusCode();
+                String location = rc.response().headers().get("Location");
+                Uni<SecurityIdentity> identity = rc.get(QuarkusHttpUser.DEFERRED_IDENTITY_KEY);
+                rc.vertx().executeBlocking(() -> {
+                    var entry = new AuditEntry(requestId, method, path, AuditEntry.target(path, project, location), status, identity(identity));
+                    publisher.publish(log.append(entry));
+                    return null;
+                }, false).onFailure(e -> LOG.errorf(e, "request %s (%s %s, %d) could not be audited", requestId, method, path, status));
+            });
+        }
+        rc.next();
+    }
+
+    /** The token the request carried, as Quarkus resolved it for the endpoint (memoized); null: anonymous. */
+    private AuditRecord.Identity identity(Uni<SecurityIdentity> deferred) {
+        if (deferred == null) {
+            return null;
+        }
+        try {
+            Grant g = authorizer.authenticate(deferred);
+            return new AuditRecord.Identity(g.tokenId(), g.subject(), g.subjectKind(), g.role().wire(), g.project(), g.node());
+        } catch (UnauthorizedException anonymous) {
+            return null;
+        }
+    }
+}
