@@ -35,7 +35,7 @@ public final class Corral implements Runnable {
     static final List<Class<?>> VERBS = List.of(GetCommand.class, DescribeCommand.class, CreateCommand.class, ApplyCommand.class,
             DeleteCommand.class, LifecycleCommand.Start.class, LifecycleCommand.Stop.class, LifecycleCommand.Restart.class,
             MiscCommands.Logs.class, MiscCommands.Exec.class, ConsoleCommand.class, MiscCommands.Cordon.class, MiscCommands.Uncordon.class, WaitCommand.class,
-            MiscCommands.Upload.class, ImageCommand.class, MiscCommands.ApiResources.class, UsageCommand.class, ConfigCommand.class, LoginCommand.class, VersionCommand.class,
+            MiscCommands.Upload.class, ImageCommand.class, MiscCommands.ApiResources.class, UsageCommand.class, AuditCommand.class, ConfigCommand.class, LoginCommand.class, VersionCommand.class,
             MiscCommands.Completion.class, CommandLine.HelpCommand.class);
 
     /** Verbs that read the whole command tree: they get every verb. */
