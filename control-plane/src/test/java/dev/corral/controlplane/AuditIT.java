@@ -50,11 +50,16 @@ class AuditIT {
                 .delete("/v1/vms/web-1?project=" + project).then().statusCode(403);
         given().header("Authorization", "Bearer corral_not-a-token").header("X-Request-Id", anonymous).contentType("application/json")
                 .body("{}").post("/v1/vms?project=" + project).then().statusCode(401);
+        // Refused before Quarkus' authentication ran (web.HttpGuards), still audited as the admin's.
+        String tooLong = unique("req-414");
+        given().header("X-Request-Id", tooLong).post("/v1/vms?pad=" + "a".repeat(9000)).then().statusCode(414);
         // A request without an id of its own (or with one that is not tame) is given one.
         given().header("X-Request-Id", "not tame!").post("/v1/nodes/no-such-node/cordon").then()
                 .header("X-Request-Id", matchesPattern("[0-9a-f-]{36}"));
 
-        Map<String, JsonNode> logged = awaitInLog(since, List.of(create, denied, anonymous));
+        Map<String, JsonNode> logged = awaitInLog(since, List.of(create, denied, anonymous, tooLong));
+        assertThat(logged.get(tooLong).path("status").asInt()).isEqualTo(414);
+        assertThat(logged.get(tooLong).path("identity").path("role").asText()).isEqualTo("admin");
         JsonNode created = logged.get(create);
         assertThat(created.path("method").asText()).isEqualTo("POST");
         assertThat(created.path("status").asInt()).isEqualTo(201);

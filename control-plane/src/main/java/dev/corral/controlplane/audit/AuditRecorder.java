@@ -7,6 +7,7 @@ import java.util.regex.Pattern;
 import dev.corral.api.AuditRecord;
 import dev.corral.controlplane.auth.Authorizer;
 import dev.corral.controlplane.auth.Grant;
+import dev.corral.controlplane.auth.TokenService;
 import dev.corral.controlplane.problem.UnauthorizedException;
 import io.quarkus.security.identity.SecurityIdentity;
 import io.quarkus.vertx.http.runtime.security.QuarkusHttpUser;
@@ -35,11 +36,13 @@ public class AuditRecorder {
     private static final Logger LOG = Logger.getLogger(AuditRecorder.class);
 
     private final Authorizer authorizer;
+    private final TokenService tokens;
     private final AuditLog log;
     private final AuditPublisher publisher;
 
-    AuditRecorder(Authorizer authorizer, AuditLog log, AuditPublisher publisher) {
+    AuditRecorder(Authorizer authorizer, TokenService tokens, AuditLog log, AuditPublisher publisher) {
         this.authorizer = authorizer;
+        this.tokens = tokens;
         this.log = log;
         this.publisher = publisher;
     }
@@ -57,12 +60,13 @@ public class AuditRecorder {
             String method = request.method().name();
             String path = request.path();
             String project = request.getParam("project");
+            String authorization = request.getHeader("Authorization");
             rc.addEndHandler(ended -> {
                 int status = rc.response().getStatusCode();
                 String location = rc.response().headers().get("Location");
                 Uni<SecurityIdentity> identity = rc.get(QuarkusHttpUser.DEFERRED_IDENTITY_KEY);
                 rc.vertx().executeBlocking(() -> {
-                    var entry = new AuditEntry(requestId, method, path, AuditEntry.target(path, project, location), status, identity(identity));
+                    var entry = new AuditEntry(requestId, method, path, AuditEntry.target(path, project, location), status, identity(identity, authorization));
                     publisher.publish(log.append(entry));
                     return null;
                 }, false).onFailure(e -> LOG.errorf(e, "request %s (%s %s, %d) could not be audited", requestId, method, path, status));
@@ -71,13 +75,20 @@ public class AuditRecorder {
         rc.next();
     }
 
-    /** The token the request carried, as Quarkus resolved it for the endpoint (memoized); null: anonymous. */
-    private AuditRecord.Identity identity(Uni<SecurityIdentity> deferred) {
-        if (deferred == null) {
-            return null;
-        }
+    /**
+     * The token the request carried, as Quarkus resolved it for the endpoint (memoized); for a request refused before
+     * Quarkus' authentication ran (web.HttpGuards' 413, 414, 415), looked up here. Null: anonymous.
+     */
+    private AuditRecord.Identity identity(Uni<SecurityIdentity> deferred, String authorization) {
         try {
-            Grant g = authorizer.authenticate(deferred);
+            Grant g;
+            if (deferred != null) {
+                g = authorizer.authenticate(deferred);
+            } else if (authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+                g = tokens.authenticate(authorization.substring(7).strip());
+            } else {
+                return null;
+            }
             return new AuditRecord.Identity(g.tokenId(), g.subject(), g.subjectKind(), g.role().wire(), g.project(), g.node());
         } catch (UnauthorizedException anonymous) {
             return null;

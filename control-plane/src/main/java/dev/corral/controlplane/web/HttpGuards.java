@@ -133,8 +133,10 @@ public class HttpGuards {
             throw new IllegalStateException("a problem record cannot be written", e);
         }
         // The body the client is sending (or still means to send) is not read: the connection ends with this answer.
+        // Through the routing context, not response.endHandler: that would replace the end handlers of the routes
+        // before this one (audit.AuditRecorder's).
         var response = rc.response();
-        response.endHandler(ended -> rc.request().connection().close());
+        rc.addEndHandler(ended -> rc.request().connection().close());
         response.setStatusCode(status)
                 .putHeader(HttpHeaders.CONTENT_TYPE, Problem.MEDIA_TYPE)
                 .putHeader(HttpHeaders.CONNECTION, "close")
