@@ -116,12 +116,13 @@ final class AuditCommand implements Callable<Integer> {
         return identity.path("subject").asText() + " (" + role + (project != null ? " of " + project : "") + ")";
     }
 
-    /** {@code vm/web-1 (project web)}, {@code node/n1}, {@code <none>}. */
+    /** {@code vm/web-1 (project web)}, {@code node/n1}, {@code vm (project web)} for a refused create, {@code <none>}. */
     static String object(JsonNode object) {
         if (object.isMissingNode() || object.isNull()) {
             return "<none>";
         }
-        String name = object.path("kind").asText().toLowerCase(java.util.Locale.ROOT) + "/" + object.path("name").asText("?");
+        String kind = object.path("kind").asText().toLowerCase(java.util.Locale.ROOT);
+        String name = object.has("name") ? kind + "/" + object.path("name").asText() : kind; // a create that made nothing
         String project = object.path("project").asText(null);
         return project == null ? name : name + " (project " + project + ")";
     }

@@ -20,7 +20,8 @@ class AuditCommandTest {
                   {"id": 1, "time": "2026-12-06T10:00:00Z", "requestId": "r-1", "method": "DELETE", "path": "/v1/vms/web-1",
                    "object": {"kind": "VM", "name": "web-1", "project": "web"}, "status": 403,
                    "identity": {"tokenId": "tok-1", "subject": "alice", "subjectKind": "User", "role": "viewer", "project": "web"}},
-                  {"id": 2, "time": "2026-12-06T10:00:01Z", "requestId": "r-2", "method": "POST", "path": "/v1/vms", "status": 401}]}""");
+                  {"id": 2, "time": "2026-12-06T10:00:01Z", "requestId": "r-2", "method": "POST", "path": "/v1/vms",
+                   "object": {"kind": "VM", "project": "web"}, "status": 401}]}""");
         var items = new ArrayList<JsonNode>();
         list.path("items").forEach(items::add);
         var out = new StringWriter();
@@ -29,7 +30,7 @@ class AuditCommandTest {
         assertThat(lines).hasSize(3);
         assertThat(lines.get(0).split("\\s+")).containsExactly("TIME", "WHO", "METHOD", "PATH", "OBJECT", "STATUS", "REQUEST-ID");
         assertThat(lines.get(1)).contains("alice (viewer of web)", "DELETE", "/v1/vms/web-1", "vm/web-1 (project web)", "403", "r-1");
-        assertThat(lines.get(2)).contains("<anonymous>", "POST", "/v1/vms", "<none>", "401", "r-2");
+        assertThat(lines.get(2)).contains("<anonymous>", "POST", "/v1/vms", "vm (project web)", "401", "r-2");
     }
 
     @Test
