@@ -16,6 +16,8 @@ CREATE TABLE audit (
     subject_kind     text,
     role             text,
     grant_project    text,
-    grant_node       text
+    grant_node       text,
+    published_at     timestamptz              -- when corral.audit.v1 acknowledged it; null: to be (re)sent
 );
 CREATE INDEX audit_at ON audit (at, id);
+CREATE INDEX audit_unpublished ON audit (id) WHERE published_at IS NULL;

@@ -14,9 +14,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 
+import javax.sql.DataSource;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
@@ -29,6 +32,9 @@ import org.junit.jupiter.api.Test;
 class AuditIT {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Inject
+    DataSource dataSource;
 
     @ConfigProperty(name = "kafka.bootstrap.servers")
     String bootstrapServers;
@@ -81,6 +87,15 @@ class AuditIT {
         for (String id : List.of(create, denied, anonymous)) {
             assertThat(published.get(id)).as("request %s on corral.audit.v1", id).isEqualTo(logged.get(id));
         }
+
+        // A record the topic never acknowledged (the broker was away; the control plane stopped first) is sent again.
+        String lost = unique("req-lost");
+        try (var c = dataSource.getConnection(); var s = c.prepareStatement("INSERT INTO audit (at, request_id, method, path, status) "
+                + "VALUES (now() - interval '1 minute', ?, 'POST', '/v1/vms', 401)")) {
+            s.setString(1, lost);
+            s.executeUpdate();
+        }
+        assertThat(awaitOnTopic(List.of(lost)).get(lost).path("status").asInt()).isEqualTo(401);
 
         // Only admins read it; its query is strict.
         given().header("Authorization", "Bearer " + viewer).get("/v1/audit").then().statusCode(403);

@@ -9,4 +9,15 @@ public interface AuditConfig {
     /** The topic every audit record is also published to, for SIEMs (asyncapi.yaml). */
     @WithDefault("corral.audit.v1")
     String topic();
+
+    /**
+     * A record the topic has not acknowledged this long after it was written (the broker was away, the control plane
+     * stopped before the producer delivered it) is sent again by the periodic job ({@code corral.audit.republish-every}).
+     */
+    @WithDefault("60s")
+    java.time.Duration republishAfter();
+
+    /** How often the job looks for unacknowledged records (read by AuditPublisher's {@code @Scheduled}). */
+    @WithDefault("30s")
+    java.time.Duration republishEvery();
 }

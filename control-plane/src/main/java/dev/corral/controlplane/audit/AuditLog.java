@@ -64,6 +64,35 @@ public class AuditLog {
         }
     }
 
+    /** The topic acknowledged the record. */
+    void published(long id) {
+        try (var c = dataSource.getConnection();
+                var s = c.prepareStatement("UPDATE audit SET published_at = now() WHERE id = ? AND published_at IS NULL")) {
+            s.setLong(1, id);
+            s.executeUpdate();
+        } catch (SQLException x) {
+            throw new StoreException("marking audit record " + id + " published", x);
+        }
+    }
+
+    /** Records written before {@code before} that the topic has not acknowledged, oldest first, at most {@code limit}. */
+    List<AuditRecord> unpublished(Instant before, int limit) {
+        try (var c = dataSource.getConnection();
+                var s = c.prepareStatement("SELECT " + COLUMNS + " FROM audit WHERE published_at IS NULL AND at < ? ORDER BY id LIMIT ?")) {
+            s.setTimestamp(1, Timestamp.from(before));
+            s.setInt(2, limit);
+            var out = new ArrayList<AuditRecord>();
+            try (var rs = s.executeQuery()) {
+                while (rs.next()) {
+                    out.add(record(rs));
+                }
+            }
+            return out;
+        } catch (SQLException x) {
+            throw new StoreException("reading unpublished audit records", x);
+        }
+    }
+
     /** Records from {@code since} (inclusive) until {@code until} (exclusive), oldest first, {@code limit} a page. */
     public ResourceList<AuditRecord> list(Instant since, Instant until, int limit, String continueToken) {
         long after = continueToken == null || continueToken.isEmpty() ? 0 : decode(continueToken);

@@ -1,6 +1,7 @@
 package dev.corral.controlplane.audit;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -12,6 +13,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.corral.api.AuditRecord;
 import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import org.apache.kafka.clients.admin.Admin;
@@ -26,8 +28,9 @@ import org.jboss.logging.Logger;
 
 /**
  * Copies each audit record to {@code corral.audit.v1} (key: the request id; value: the record as JSON) for SIEMs:
- * an idempotent producer with {@code acks=all}, which retries until its delivery timeout. A record it cannot deliver
- * is logged and stays in the audit table, the record of truth; the request it describes was answered before.
+ * an idempotent producer with {@code acks=all}. An acknowledged record is marked published in the audit table (the
+ * record of truth); one that is not (the broker away, the control plane stopped first) is sent again by a periodic
+ * job once it is {@code corral.audit.republish-after} old: at least once. A failed publish fails nothing.
  */
 @ApplicationScoped
 class AuditPublisher {
@@ -37,12 +40,23 @@ class AuditPublisher {
     private final String bootstrapServers;
     private final AuditConfig config;
     private final ObjectMapper json;
+    private final AuditLog log;
     private KafkaProducer<String, String> producer;
 
-    AuditPublisher(@ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers, AuditConfig config, ObjectMapper json) {
+    AuditPublisher(@ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers, AuditConfig config, ObjectMapper json,
+            AuditLog log) {
         this.bootstrapServers = bootstrapServers;
         this.config = config;
         this.json = json;
+        this.log = log;
+    }
+
+    /** Sends again what the topic has not acknowledged in time; every replica may, so a record can arrive twice. */
+    @Scheduled(every = "${corral.audit.republish-every:30s}", delayed = "${corral.audit.republish-every:30s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void republish() {
+        for (AuditRecord record : log.unpublished(Instant.now().minus(config.republishAfter()), 500)) {
+            publish(record);
+        }
     }
 
     /** Hands the record to the producer; never throws (a failed publish must not fail anything). */
@@ -51,13 +65,24 @@ class AuditPublisher {
             String value = json.writeValueAsString(record);
             producer().send(new ProducerRecord<>(config.topic(), record.requestId(), value), (metadata, failure) -> {
                 if (failure != null) {
-                    LOG.warnf("audit record %d (request %s) was not published to %s: %s; it is in the audit table",
+                    LOG.warnf("audit record %d (request %s) was not published to %s: %s; it will be sent again",
                             record.id(), record.requestId(), config.topic(), failure.getMessage());
+                } else {
+                    // Not on the producer's I/O thread: that would hold up every other send.
+                    Thread.ofVirtual().start(() -> markPublished(record.id()));
                 }
             });
         } catch (JsonProcessingException | RuntimeException e) {
-            LOG.warnf("audit record %d (request %s) was not published to %s: %s; it is in the audit table",
+            LOG.warnf("audit record %d (request %s) was not published to %s: %s; it will be sent again",
                     record.id(), record.requestId(), config.topic(), e.getMessage());
+        }
+    }
+
+    private void markPublished(long id) {
+        try {
+            log.published(id);
+        } catch (RuntimeException e) {
+            LOG.warnf("audit record %d was published but could not be marked so (%s); it will be sent again", id, e.getMessage());
         }
     }
 
