@@ -1,9 +1,5 @@
 package dev.corral.cli;
 
-import java.time.Instant;
-import java.time.LocalDate;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -50,8 +46,8 @@ final class AuditCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "unknown output format '" + output + "' (use table, json or yaml)");
         }
         var query = new LinkedHashMap<String, String>();
-        query.put("since", time("--since", since));
-        query.put("until", time("--until", until));
+        query.put("since", TimeOptions.instant(spec, "--since", since));
+        query.put("until", TimeOptions.instant(spec, "--until", until));
         query.put("limit", Integer.toString(PAGE));
         var client = options.client();
         var items = new ArrayList<JsonNode>();
@@ -77,19 +73,6 @@ final class AuditCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
-    }
-
-    private String time(String option, String text) {
-        if (text == null) {
-            return null;
-        }
-        try {
-            return text.length() == 10 ? LocalDate.parse(text).atStartOfDay(ZoneOffset.UTC).toInstant().toString()
-                    : Instant.parse(text).toString();
-        } catch (DateTimeParseException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
-                    option + " must be RFC 3339 (2026-11-01T00:00:00Z) or a date (2026-11-01), not '" + text + "'");
-        }
     }
 
     static void table(java.io.PrintWriter out, List<JsonNode> items) {

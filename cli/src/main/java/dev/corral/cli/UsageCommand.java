@@ -1,10 +1,6 @@
 package dev.corral.cli;
 
 import java.time.Duration;
-import java.time.Instant;
-import java.time.LocalDate;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -51,8 +47,8 @@ final class UsageCommand implements Callable<Integer> {
     public Integer call() {
         var query = new LinkedHashMap<String, String>();
         query.put("project", allProjects ? null : options.project());
-        query.put("from", time("--from", from));
-        query.put("to", time("--to", to));
+        query.put("from", TimeOptions.instant(spec, "--from", from));
+        query.put("to", TimeOptions.instant(spec, "--to", to));
         query.put("groupBy", groupBy);
         var out = spec.commandLine().getOut();
         var client = options.client();
@@ -66,19 +62,6 @@ final class UsageCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
-    }
-
-    private String time(String option, String text) {
-        if (text == null) {
-            return null;
-        }
-        try {
-            return text.length() == 10 ? LocalDate.parse(text).atStartOfDay(ZoneOffset.UTC).toInstant().toString()
-                    : Instant.parse(text).toString();
-        } catch (DateTimeParseException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
-                    option + " must be RFC 3339 (2026-11-01T00:00:00Z) or a date (2026-11-01), not '" + text + "'");
-        }
     }
 
     private static void table(java.io.PrintWriter out, JsonNode report) {
