@@ -277,13 +277,8 @@ class ContainerRuntimeIT {
     void twoAttachedContainersReachEachOtherOnTheBridgeAndLeaveNoLinkOrNamespace() throws Exception {
         var links = new dev.corral.agent.runtime.IpLinks();
         String bridge = "crct" + Long.toHexString(ProcessHandle.current().pid() % 0xffffff);
-        var network = dev.corral.agent.runtime.VmNetwork.setUp(links, bridge, java.util.Optional.of("192.0.2.0/24"), name -> {
-            throw new java.io.IOException("no taps here");
-        });
         try {
-            var attached = new ContainerRuntime((project, name) -> busybox,
-                    new LayerStore(state.resolve("layers"), new ImageCache(state.resolve("images"), blobs), 1L << 30),
-                    state.resolve("containers"), "runc", cgroups, network, json);
+            var attached = attachedRuntime(links, bridge);
             String server = uid();
             String client = uid();
             var web = new Started(attached, withNetwork(container(server, 32, command(
@@ -305,6 +300,16 @@ class ContainerRuntimeIT {
         }
     }
 
+    /** A runtime whose containers join the node's network on {@code bridge} (192.0.2.0/24, no taps). */
+    private ContainerRuntime attachedRuntime(dev.corral.agent.runtime.IpLinks links, String bridge) {
+        var network = dev.corral.agent.runtime.VmNetwork.setUp(links, bridge, java.util.Optional.of("192.0.2.0/24"), name -> {
+            throw new java.io.IOException("no taps here");
+        });
+        return new ContainerRuntime((project, name) -> busybox,
+                new LayerStore(state.resolve("layers"), new ImageCache(state.resolve("images"), blobs), 1L << 30),
+                state.resolve("containers"), "runc", cgroups, network, json);
+    }
+
     private static Desired withNetwork(Desired d, String ip) {
         return new Desired(d.kind(), d.uid(), d.name(), d.project(), d.generation(), d.vcpus(), d.memoryMiB(), d.image(), d.cmdline(),
                 d.running(), d.restartToken(), d.devices(), d.appliedSequence(), d.stopGraceSeconds(), d.disks(),
@@ -320,13 +325,8 @@ class ContainerRuntimeIT {
     void aHundredCreateDeleteCyclesLeaveNoMountCgroupVethOrRuncStateBehind() throws Exception {
         var links = new dev.corral.agent.runtime.IpLinks();
         String bridge = "crcy" + Long.toHexString(ProcessHandle.current().pid() % 0xffffff);
-        var network = dev.corral.agent.runtime.VmNetwork.setUp(links, bridge, java.util.Optional.of("192.0.2.0/24"), name -> {
-            throw new java.io.IOException("no taps here");
-        });
         try {
-            var attached = new ContainerRuntime((project, name) -> busybox,
-                    new LayerStore(state.resolve("layers"), new ImageCache(state.resolve("images"), blobs), 1L << 30),
-                    state.resolve("containers"), "runc", cgroups, network, json);
+            var attached = attachedRuntime(links, bridge);
             var uids = new java.util.ArrayList<String>();
             for (int i = 0; i < 100; i++) {
                 String uid = uid();
