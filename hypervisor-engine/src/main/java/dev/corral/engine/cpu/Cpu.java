@@ -310,6 +310,9 @@ public final class Cpu {
                             }
                         }
                     }
+                    if (b != null && !b.valid) {
+                        b = null; // its code was written: the cache may hold the block decoded again
+                    }
                     boolean linked = b != null;
                     if (b == null) {
                         b = cache.find(rip);

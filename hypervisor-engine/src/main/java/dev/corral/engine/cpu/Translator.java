@@ -113,11 +113,6 @@ final class Translator {
         };
     }
 
-    /** Translates {@code b} (64-bit code) alone. */
-    static CompiledBlock translate(Block b) {
-        return translate(new Block[] {b});
-    }
-
     /**
      * Translates {@code region[0]} (64-bit code) and, in the same method, the other blocks of {@code region}, which
      * lie in its first page: a direct jump from one to another stays in the method. Fewer of them when the method
