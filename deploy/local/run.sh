@@ -6,6 +6,10 @@
 # whole cloud back: what an earlier run left running is stopped first ($CORRAL_DATA_DIR/run/*.pid).
 # CORRAL_LOCAL_BUILD=0 skips the build (the jars must be there); CORRAL_LOCAL_IMAGES (default "ticker linux busybox") says
 # which guest images it builds and registers ("" for none).
+# CORRAL_TLS=1 runs it all over TLS: a throw-away CA and a certificate for localhost/127.0.0.1 in $CORRAL_DATA_DIR/tls
+# (made on the first such run, kept after), the API on https://127.0.0.1:$CORRAL_HTTPS_PORT (8443) only, the agent's
+# endpoints on https://127.0.0.1:$CORRAL_AGENT_HTTPS_PORT (8444) only, each verifying the other against the CA, and
+# the CLI's context "local" holding the CA.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
@@ -25,6 +29,20 @@ port="${CORRAL_HTTP_PORT:-8080}"
 export CORRAL_HTTP_PORT="$port"
 api="http://127.0.0.1:$port"
 data="${CORRAL_DATA_DIR:-$HOME/.corral/local}"
+tls="${CORRAL_TLS:-0}"
+case "$tls" in
+    0 | 1) ;;
+    *) echo "corral: CORRAL_TLS must be 0 or 1, not '$tls'" >&2; exit 1 ;;
+esac
+tls_dir="$data/tls"
+ca="$tls_dir/ca.pem"
+# curl's trust for the API and the agent: the local CA, with TLS on.
+curl_tls=()
+if [ "$tls" = 1 ]; then
+    export CORRAL_HTTPS_PORT="${CORRAL_HTTPS_PORT:-8443}"
+    api="https://127.0.0.1:$CORRAL_HTTPS_PORT"
+    curl_tls=(--cacert "$ca")
+fi
 # The node agent publishes lifecycle events to the control plane's broker: the embedded one listens on a fixed port
 # (CORRAL_KAFKA_PORT, default 9092) so that the agent finds it across restarts.
 if [ -n "${KAFKA_BOOTSTRAP_SERVERS:-}" ]; then
@@ -34,6 +52,10 @@ else
     kafka="127.0.0.1:$CORRAL_EMBEDDED_KAFKA_PORT"
 fi
 agent_port="${CORRAL_AGENT_HTTP_PORT:-8081}"
+agent_url="http://127.0.0.1:$agent_port"
+if [ "$tls" = 1 ]; then
+    agent_url="https://127.0.0.1:${CORRAL_AGENT_HTTPS_PORT:-8444}"
+fi
 run="$data/run"
 mkdir -p "$run"
 control_plane_jar="control-plane/target/quarkus-app/quarkus-run.jar"
@@ -85,18 +107,31 @@ if old="$(leftover control-plane "$control_plane_jar")"; then
 fi
 stop_orphaned_postgres
 rm -f "$run/agent.pid" "$run/control-plane.pid"
-if curl -s -o /dev/null "$api/q/health" 2>/dev/null; then
-    echo "corral: something already answers on $api; stop it or set CORRAL_HTTP_PORT" >&2
+# Whether anything answers at all (-k: nothing is sent but the probe, and the CA may not exist yet).
+if curl -sk -o /dev/null "$api/q/health" 2>/dev/null; then
+    echo "corral: something already answers on $api; stop it or set CORRAL_HTTP_PORT (CORRAL_HTTPS_PORT with TLS)" >&2
     exit 1
 fi
-if curl -s -o /dev/null "http://127.0.0.1:$agent_port/q/health" 2>/dev/null; then
-    echo "corral: something already answers on http://127.0.0.1:$agent_port; stop it or set CORRAL_AGENT_HTTP_PORT" >&2
+if curl -sk -o /dev/null "$agent_url/q/health" 2>/dev/null; then
+    echo "corral: something already answers on $agent_url; stop it or set CORRAL_AGENT_HTTP_PORT (CORRAL_AGENT_HTTPS_PORT with TLS)" >&2
     exit 1
 fi
 
 if [ "${CORRAL_LOCAL_BUILD:-1}" != 0 ]; then
     echo "==> Building the control plane, the node agent and the CLI (./mvnw package, tests skipped)"
     ./mvnw -B -q -DskipTests -pl control-plane,node-agent,cli -am package
+fi
+
+if [ "$tls" = 1 ]; then
+    # A throw-away CA and one server certificate for this host (control plane and agent alike), made with the JDK's
+    # keytool by dev.corral.embedded.LocalCertificates (in the control plane's jars); kept for later runs.
+    embedded_jar="$(ls control-plane/target/quarkus-app/lib/main/dev.corral.corral-embedded-*.jar 2>/dev/null | head -n 1)"
+    [ -n "$embedded_jar" ] || { echo "corral: no corral-embedded jar in control-plane/target/quarkus-app/lib/main; build first" >&2; exit 1; }
+    if [ ! -s "$tls_dir/server.pem" ]; then
+        echo "==> Making a throw-away CA and a certificate for localhost and 127.0.0.1 in $tls_dir"
+    fi
+    java -cp "$embedded_jar" dev.corral.embedded.LocalCertificates "$tls_dir" server localhost 127.0.0.1 >/dev/null
+    export CORRAL_TLS_CERT="$tls_dir/server.pem" CORRAL_TLS_KEY="$tls_dir/server-key.pem" CORRAL_TLS_AGENT_CA="$ca"
 fi
 
 echo "==> Starting the control plane on $api"
@@ -139,25 +174,28 @@ died() {
 
 for _ in $(seq 1 180); do
     kill -0 "$pid" 2>/dev/null || died "control plane" "$pid" " during start-up (its log is above)"
-    if curl -sf -o /dev/null "$api/q/health/ready"; then
+    if curl -sf ${curl_tls[@]+"${curl_tls[@]}"} -o /dev/null "$api/q/health/ready"; then
         break
     fi
     sleep 1
 done
 
 echo
-echo "==> curl $api/q/health"
-curl -s "$api/q/health"
+echo "==> curl ${curl_tls[*]+${curl_tls[*]} }$api/q/health"
+curl -s ${curl_tls[@]+"${curl_tls[@]}"} "$api/q/health"
 echo
 
 # The control plane wrote its bootstrap admin token to $data/admin-token (mode 0600) on its first start. The CLI's
 # context "local" gets it (and becomes current), so cli/bin/corral needs no token handling; curl takes it as a header.
 admin_token_file="$data/admin-token"
 [ -s "$admin_token_file" ] || { echo "corral: the control plane wrote no admin token to $admin_token_file" >&2; stop 1; }
-echo "==> cli/bin/corral login --server $api --context local --token \$(cat $admin_token_file)"
-cli/bin/corral login --server "$api" --context local --token "$(cat "$admin_token_file")" || stop 1
-echo "==> curl -H \"Authorization: Bearer \$(cat $admin_token_file)\" $api/v1/version"
-curl -s -H "Authorization: Bearer $(cat "$admin_token_file")" "$api/v1/version"
+# With TLS the context also stores the CA (its content), so the CLI verifies the API's certificate.
+login_ca=()
+[ "$tls" = 1 ] && login_ca=(--certificate-authority "$ca")
+echo "==> cli/bin/corral login --server $api --context local --token \$(cat $admin_token_file)${login_ca[*]+ ${login_ca[*]}}"
+cli/bin/corral login --server "$api" --context local --token "$(cat "$admin_token_file")" ${login_ca[@]+"${login_ca[@]}"} || stop 1
+echo "==> curl ${curl_tls[*]+${curl_tls[*]} }-H \"Authorization: Bearer \$(cat $admin_token_file)\" $api/v1/version"
+curl -s ${curl_tls[@]+"${curl_tls[@]}"} -H "Authorization: Bearer $(cat "$admin_token_file")" "$api/v1/version"
 echo
 
 # The agent runs with a node token for its own node only (role node), minted with the admin token and kept in its
@@ -166,14 +204,19 @@ node="${CORRAL_AGENT_NODE_NAME:-$(hostname | cut -d. -f1 | tr 'A-Z' 'a-z' | sed 
 node="${node:-localhost}"
 node_token_file="$data/agent/node-token"
 mkdir -p "$data/agent"
-if [ ! -s "$node_token_file" ] || ! curl -sf -H "Authorization: Bearer $(cat "$node_token_file")" "$api/v1/tokens/current" \
+if [ ! -s "$node_token_file" ] || ! curl -sf ${curl_tls[@]+"${curl_tls[@]}"} -H "Authorization: Bearer $(cat "$node_token_file")" "$api/v1/tokens/current" \
         | grep -q "\"node\":\"$node\""; then
     echo "==> cli/bin/corral create token --role node --node $node   (for the agent, in $node_token_file)"
     (umask 077 && cli/bin/corral create token --role node --node "$node" --server "$api" >"$node_token_file.tmp") || stop 1
     mv "$node_token_file.tmp" "$node_token_file"
 fi
 
-echo "==> Starting the node agent for node $node (health on http://127.0.0.1:$agent_port/q/health)"
+# With TLS the agent verifies the control plane against the CA and serves its endpoints over https only.
+if [ "$tls" = 1 ]; then
+    export CORRAL_AGENT_CONTROL_PLANE_CA="$ca" CORRAL_AGENT_TLS_CERT="$tls_dir/server.pem" CORRAL_AGENT_TLS_KEY="$tls_dir/server-key.pem" \
+        CORRAL_AGENT_HTTPS_PORT="${CORRAL_AGENT_HTTPS_PORT:-8444}" CORRAL_AGENT_HTTP_INSECURE_REQUESTS=disabled
+fi
+echo "==> Starting the node agent for node $node (health on $agent_url/q/health)"
 CORRAL_AGENT_CONTROL_PLANE_URL="$api" CORRAL_AGENT_HTTP_PORT="$agent_port" CORRAL_AGENT_NODE_NAME="$node" \
     CORRAL_AGENT_TOKEN_FILE="$node_token_file" \
     CORRAL_AGENT_STATE_DIR="$data/agent" CORRAL_AGENT_KAFKA_BOOTSTRAP_SERVERS="$kafka" \
@@ -182,7 +225,7 @@ agent=$!
 echo "$agent" >"$run/agent.pid"
 for _ in $(seq 1 120); do
     kill -0 "$agent" 2>/dev/null || died "node agent" "$agent" " during start-up (its log is above)"
-    curl -sf -o /dev/null "http://127.0.0.1:$agent_port/q/health/ready" && break
+    curl -sf ${curl_tls[@]+"${curl_tls[@]}"} -o /dev/null "$agent_url/q/health/ready" && break
     sleep 1
 done
 echo "==> cli/bin/corral get nodes"
@@ -221,7 +264,7 @@ for image in ${CORRAL_LOCAL_IMAGES-ticker linux busybox}; do
 done
 echo
 echo "Corral is running: API on $api, OpenAPI at $api/q/openapi. Press Ctrl-C to stop."
-echo "Start a VM:   curl -s -X POST $api/v1/vms -H \"Authorization: Bearer \$(cat $admin_token_file)\" -H 'Content-Type: application/json' \\"
+echo "Start a VM:   curl -s ${curl_tls[*]+${curl_tls[*]} }-X POST $api/v1/vms -H \"Authorization: Bearer \$(cat $admin_token_file)\" -H 'Content-Type: application/json' \\"
 echo "                -d '{\"metadata\": {\"name\": \"tick-1\"}, \"spec\": {\"image\": \"ticker\", \"vcpus\": 1, \"memoryMiB\": 64}}'"
 echo "Watch it:     cli/bin/corral get vms -w      and its console:   cli/bin/corral logs vm/tick-1 -f"
 echo "A container:  cli/bin/corral create container web --image busybox --memory 32Mi -- httpd -f -p 8080 -h /var/www"

@@ -10,7 +10,8 @@ import picocli.CommandLine.Option;
 /**
  * Where requests go: {@code --server}, else {@code $CORRAL_SERVER}, else the current context of the config file,
  * else the local all-in-one. The project: {@code --project}, else the context's, else {@code default}. The token:
- * {@code --token}, else {@code $CORRAL_TOKEN}, else the context's (for the context's server only).
+ * {@code --token}, else {@code $CORRAL_TOKEN}, else the context's (for the context's server only). The CA an https
+ * server is checked against: {@code --certificate-authority}, else the context's (for its server only), else the JDK's.
  */
 public final class ClientOptions {
 
@@ -27,6 +28,10 @@ public final class ClientOptions {
 
     @Option(names = "--token", paramLabel = "TOKEN", description = "Bearer token (overrides $CORRAL_TOKEN and the context's).")
     String token;
+
+    @Option(names = "--certificate-authority", paramLabel = "FILE",
+            description = "PEM file of the CA an https server's certificate must be signed by (overrides the context's).")
+    java.nio.file.Path certificateAuthority;
 
     private CliConfig.Context resolvedContext;
     private boolean contextRead;
@@ -85,11 +90,27 @@ public final class ClientOptions {
             return env.strip();
         }
         var c = resolved();
-        if (c == null || c.token == null) {
+        return c != null && c.token != null && isContextServer(c) ? c.token : null;
+    }
+
+    /**
+     * The CA (base64 of its PEM) an https server must present a certificate of: {@code --certificate-authority}, else
+     * the context's when the server in use is the context's; null: the JDK's trust store. Read only for https.
+     */
+    public String certificateAuthorityData() {
+        if (!"https".equalsIgnoreCase(server().getScheme())) {
             return null;
         }
+        if (certificateAuthority != null) {
+            return dev.corral.cli.client.ServerTrust.readCertificateAuthority(certificateAuthority);
+        }
+        var c = resolved();
+        return c != null && c.certificateAuthorityData != null && isContextServer(c) ? c.certificateAuthorityData : null;
+    }
+
+    private boolean isContextServer(CliConfig.Context c) {
         String contextServer = c.server != null ? c.server : DEFAULT_SERVER;
-        return trimmed(contextServer).equals(trimmed(server().toString())) ? c.token : null;
+        return trimmed(contextServer).equals(trimmed(server().toString()));
     }
 
     private static String trimmed(String url) {
@@ -97,6 +118,6 @@ public final class ClientOptions {
     }
 
     public CorralClient client() {
-        return new CorralClient(server(), token());
+        return new CorralClient(server(), token(), certificateAuthorityData());
     }
 }

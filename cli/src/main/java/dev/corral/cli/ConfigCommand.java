@@ -40,6 +40,10 @@ final class ConfigCommand implements Runnable {
         @Option(names = "--token", paramLabel = "TOKEN", description = "Bearer token sent with every request.")
         String token;
 
+        @Option(names = "--certificate-authority", paramLabel = "FILE",
+                description = "PEM file of the CA an https server's certificate must be signed by; its content is stored.")
+        java.nio.file.Path certificateAuthority;
+
         @Spec
         CommandSpec spec;
 
@@ -62,6 +66,9 @@ final class ConfigCommand implements Runnable {
             }
             if (token != null) {
                 context.token = token;
+            }
+            if (certificateAuthority != null) {
+                context.certificateAuthorityData = dev.corral.cli.client.ServerTrust.readCertificateAuthority(certificateAuthority);
             }
             if (config.currentContext == null) {
                 config.currentContext = name;

@@ -13,7 +13,7 @@ import picocli.CommandLine.Model.CommandSpec;
 /** Checks a token against the server and keeps both in a context of the config file, which becomes the current one. */
 @Command(name = "login", description = "Check a bearer token with the server and store it in a context (made current).",
         footer = {"", "Examples:", "  corral login --token \"$(cat ~/.corral/local/admin-token)\"",
-                "  corral login --server https://corral.example:8443 --token corral_... --context prod"})
+                "  corral login --server https://corral.example:8443 --token corral_... --certificate-authority ca.pem --context prod"})
 final class LoginCommand implements Callable<Integer> {
 
     @Option(names = "--token", required = true, paramLabel = "TOKEN", description = "The bearer token (from corral create token, or the admin token file).")
@@ -25,6 +25,10 @@ final class LoginCommand implements Callable<Integer> {
     @Option(names = "--context", paramLabel = "NAME", description = "The context to store it in (default: the current one, else 'default').")
     String context;
 
+    @Option(names = "--certificate-authority", paramLabel = "FILE", description = "PEM file of the CA that signed an https server's "
+            + "certificate; its content is stored in the context (default: the context's for the same server, else the JDK's trust store).")
+    java.nio.file.Path certificateAuthority;
+
     @Spec
     CommandSpec spec;
 
@@ -35,7 +39,12 @@ final class LoginCommand implements Callable<Integer> {
         String name = context != null ? context : config.currentContext != null ? config.currentContext : "default";
         var target = config.context(name);
         String url = server != null ? server : target != null && target.server != null ? target.server : ClientOptions.DEFAULT_SERVER;
-        var who = new CorralClient(java.net.URI.create(url), token.strip()).get("/v1/tokens/current", Map.of()).body();
+        // A CA given now replaces the context's; the context's is kept only for the same server.
+        String ca = certificateAuthority != null ? dev.corral.cli.client.ServerTrust.readCertificateAuthority(certificateAuthority)
+                : target != null && url.equals(target.server) ? target.certificateAuthorityData : null;
+        var uri = java.net.URI.create(url);
+        var who = new CorralClient(uri, token.strip(), "https".equalsIgnoreCase(uri.getScheme()) ? ca : null)
+                .get("/v1/tokens/current", Map.of()).body();
         if (target == null) {
             target = new CliConfig.Context();
             target.name = name;
@@ -43,6 +52,7 @@ final class LoginCommand implements Callable<Integer> {
         }
         target.server = url;
         target.token = token.strip();
+        target.certificateAuthorityData = ca;
         if (who.hasNonNull("project") && target.project == null) {
             target.project = who.path("project").asText();
         }

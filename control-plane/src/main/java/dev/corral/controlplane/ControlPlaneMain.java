@@ -77,6 +77,14 @@ public final class ControlPlaneMain {
             });
         }
 
+        try {
+            tls();
+        } catch (IllegalArgumentException e) {
+            LOG.error(e.getMessage());
+            embedded.close();
+            stopped.countDown();
+            System.exit(1);
+        }
         int[] exitCode = {0};
         Quarkus.run(Application.class, (code, failure) -> {
             exitCode[0] = code;
@@ -84,6 +92,28 @@ public final class ControlPlaneMain {
         }, args);
         stopped.countDown();
         System.exit(embedded.lost ? 1 : exitCode[0]);
+    }
+
+    /**
+     * With a certificate and its key (CORRAL_TLS_CERT, CORRAL_TLS_KEY) the API serves HTTPS, and plain HTTP is turned
+     * off, unless CORRAL_HTTP_INSECURE_REQUESTS (quarkus.http.insecure-requests) keeps it: a bearer token must not
+     * cross the wire in clear by accident. One of the two without the other is a mistake said in one line.
+     */
+    private static void tls() {
+        String cert = setting("corral.tls.cert", null);
+        String key = setting("corral.tls.key", null);
+        if ((cert == null) != (key == null)) {
+            throw new IllegalArgumentException("TLS needs both CORRAL_TLS_CERT (the certificate chain, PEM) and CORRAL_TLS_KEY (its "
+                    + "private key, PEM); only " + (cert == null ? "CORRAL_TLS_KEY" : "CORRAL_TLS_CERT") + " is set");
+        }
+        for (String file : new String[] {cert, key}) {
+            if (file != null && !java.nio.file.Files.isReadable(Path.of(file))) {
+                throw new IllegalArgumentException("TLS: cannot read " + file + " (CORRAL_TLS_" + (file.equals(cert) ? "CERT" : "KEY") + ")");
+            }
+        }
+        if (cert != null && setting("corral.http.insecure-requests", null) == null && setting("quarkus.http.insecure-requests", null) == null) {
+            System.setProperty("quarkus.http.insecure-requests", "disabled");
+        }
     }
 
     /** A system property, else the environment variable of the same name in MicroProfile Config's spelling. */

@@ -24,14 +24,17 @@ final class ControlPlaneProcess implements AutoCloseable {
     private final Path data;
     private final Path log;
     final URI server;
+    /** A client that trusts the control plane's certificate when it serves https. */
+    final HttpClient http;
     /** The admin token the control plane wrote to its data directory on start-up. */
     String adminToken;
 
-    private ControlPlaneProcess(Process process, Path data, Path log, URI server) {
+    private ControlPlaneProcess(Process process, Path data, Path log, URI server, HttpClient http) {
         this.process = process;
         this.data = data;
         this.log = log;
         this.server = server;
+        this.http = http;
     }
 
     static ControlPlaneProcess start() throws Exception {
@@ -40,6 +43,33 @@ final class ControlPlaneProcess implements AutoCloseable {
 
     /** @param env extra environment, e.g. scheduler settings */
     static ControlPlaneProcess start(java.util.Map<String, String> env) throws Exception {
+        return start(env, null, null);
+    }
+
+    /**
+     * A control plane serving only HTTPS (CORRAL_TLS_CERT, CORRAL_TLS_KEY) at {@code https://localhost:PORT}; its plain
+     * HTTP port ({@link #plainPort}) is closed.
+     *
+     * @param ca what the returned process' {@link #http} client trusts
+     */
+    static ControlPlaneProcess startTls(dev.corral.embedded.LocalCertificates.Issued cert, Path ca, java.util.Map<String, String> env)
+            throws Exception {
+        var all = new java.util.HashMap<>(env);
+        all.put("CORRAL_TLS_CERT", cert.cert().toString());
+        all.put("CORRAL_TLS_KEY", cert.key().toString());
+        return start(all, freePort(), ca);
+    }
+
+    /** The plain HTTP port the process was given (with TLS on, nothing may answer there). */
+    int plainPort;
+
+    static int freePort() throws IOException {
+        try (var s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static ControlPlaneProcess start(java.util.Map<String, String> env, Integer httpsPort, Path ca) throws Exception {
         Path app = Path.of(System.getProperty("corral.controlPlaneApp", "../control-plane/target/quarkus-app/quarkus-run.jar"));
         if (!Files.exists(app)) {
             throw new IllegalStateException(app + " is missing: build the control plane first (./mvnw package runs it before these tests)");
@@ -58,14 +88,38 @@ final class ControlPlaneProcess implements AutoCloseable {
         builder.environment().remove("KAFKA_BOOTSTRAP_SERVERS");
         builder.environment().putAll(env);
         var server = URI.create("http://127.0.0.1:" + port);
-        var cp = new ControlPlaneProcess(builder.start(), data, log, server);
+        var http = HttpClient.newHttpClient();
+        if (httpsPort != null) {
+            builder.environment().put("CORRAL_HTTPS_PORT", String.valueOf(httpsPort));
+            server = URI.create("https://localhost:" + httpsPort);
+            http = HttpClient.newBuilder().sslContext(trusting(ca)).build();
+        }
+        var cp = new ControlPlaneProcess(builder.start(), data, log, server, http);
+        cp.plainPort = port;
         cp.awaitReady(Duration.ofSeconds(180));
         cp.adminToken = Files.readString(data.resolve("admin-token")).strip();
         return cp;
     }
 
+    /** A TLS context trusting exactly the certificates of a PEM file. */
+    static javax.net.ssl.SSLContext trusting(Path ca) throws Exception {
+        var store = java.security.KeyStore.getInstance("PKCS12");
+        store.load(null, null);
+        try (var in = Files.newInputStream(ca)) {
+            store.setCertificateEntry("ca", java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in));
+        }
+        var trust = javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+        trust.init(store);
+        var context = javax.net.ssl.SSLContext.getInstance("TLS");
+        context.init(null, trust.getTrustManagers(), null);
+        return context;
+    }
+
+    String log() throws IOException {
+        return Files.readString(log);
+    }
+
     private void awaitReady(Duration timeout) throws Exception {
-        var http = HttpClient.newHttpClient();
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {
@@ -87,7 +141,7 @@ final class ControlPlaneProcess implements AutoCloseable {
 
     /** A new token with role node for {@code node}, minted with the admin token: what an agent runs with. */
     String nodeToken(String node) throws IOException, InterruptedException {
-        var r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(server.resolve("/v1/tokens"))
+        var r = http.send(HttpRequest.newBuilder(server.resolve("/v1/tokens"))
                 .header("Authorization", "Bearer " + adminToken).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"role\": \"node\", \"node\": \"" + node + "\"}")).build(),
                 HttpResponse.BodyHandlers.ofString());

@@ -86,7 +86,7 @@ public class NodeAgent {
         consoles = new Consoles(state.resolve("consoles"), config.consoleBufferBytes());
         // The consoles of what an earlier agent process ran stay readable (from their logs).
         ledger.all().forEach(entry -> consoles.open(entry.uid()));
-        var client = new ControlPlaneClient(config.controlPlaneUrl(), json, registration.token());
+        var client = new ControlPlaneClient(config.controlPlaneUrl(), json, registration.token(), config.controlPlaneCa());
         var accelerator = EngineRuntime.accelerator(VmAccelerator.parse(config.accelerator()), inventory.accelerator().accelerator());
         var cache = new ImageCache(state.resolve("images"), client::downloadBlob);
         var vmNetwork = network.get();

@@ -51,6 +51,7 @@ public final class CorralClient {
 
     private final URI server;
     private final String token;
+    private final boolean storedCa;
     private final HttpClient http;
 
     public CorralClient(URI server) {
@@ -58,13 +59,24 @@ public final class CorralClient {
     }
 
     public CorralClient(URI server, String token) {
+        this(server, token, null);
+    }
+
+    /**
+     * @param certificateAuthorityData for an https server: the CA (base64 of its PEM, as a context stores it) whose
+     *                                 certificates alone are trusted; null: the JDK's trust store
+     */
+    public CorralClient(URI server, String token, String certificateAuthorityData) {
         this.server = server;
         this.token = token;
+        this.storedCa = certificateAuthorityData != null;
         var builder = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
         if ("http".equalsIgnoreCase(server.getScheme())) {
             // The JDK's client builds the default TLS context (the trust store, ~150 certificates parsed) unless given
             // one; a plain http:// server never uses it (redirects are not followed), so it gets one that refuses to.
             builder.sslContext(NoTls.CONTEXT).sslParameters(new SSLParameters());
+        } else if (certificateAuthorityData != null) {
+            builder.sslContext(ServerTrust.sslContext(certificateAuthorityData));
         }
         this.http = builder.build();
         synchronized (OPEN) {
@@ -259,6 +271,11 @@ public final class CorralClient {
             if (cause instanceof ConnectException) {
                 throw new CorralClientException("cannot reach the Corral API at " + server + " (is the control plane running?)", cause);
             }
+            var untrusted = cause instanceof IOException io && "https".equalsIgnoreCase(server.getScheme())
+                    ? ServerTrust.refusal(io, server, storedCa) : null;
+            if (untrusted != null) {
+                throw untrusted;
+            }
             throw new CorralClientException("attaching to " + uri + " failed: " + (cause.getMessage() == null ? cause : cause.getMessage()), cause);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -326,6 +343,10 @@ public final class CorralClient {
         } catch (ConnectException e) {
             throw new CorralClientException("cannot reach the Corral API at " + server + " (is the control plane running?)", e);
         } catch (IOException e) {
+            var untrusted = "https".equalsIgnoreCase(server.getScheme()) ? ServerTrust.refusal(e, server, storedCa) : null;
+            if (untrusted != null) {
+                throw untrusted;
+            }
             throw new CorralClientException("request to " + request.uri() + " failed: " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -34,6 +34,8 @@ public final class CliConfig {
         public String server;
         public String project;
         public String token;
+        /** The CA an https server's certificate must be signed by: base64 of its PEM (kubectl's certificate-authority-data). */
+        public String certificateAuthorityData;
     }
 
     public static Path location() {

@@ -48,8 +48,10 @@ public class ConsoleAttachProxy {
         this.vertx = vertx;
         this.json = json;
         this.config = config;
-        this.client = vertx.createWebSocketClient(new WebSocketClientOptions()
-                .setConnectTimeout((int) config.agentConnectTimeout().toMillis()));
+        var options = new WebSocketClientOptions().setConnectTimeout((int) config.agentConnectTimeout().toMillis())
+                .setVerifyHost(true);
+        AgentTrust.vertx(config.agentCa()).ifPresent(options::setTrustOptions);
+        this.client = vertx.createWebSocketClient(options);
     }
 
     @PreDestroy
@@ -118,6 +120,10 @@ public class ConsoleAttachProxy {
     }
 
     private static String reason(Throwable e) {
+        var untrusted = AgentTrust.refusal(e);
+        if (untrusted.isPresent()) {
+            return untrusted.get();
+        }
         if (e.getMessage() != null) {
             return e.getMessage();
         }

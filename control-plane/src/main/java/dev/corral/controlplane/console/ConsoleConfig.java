@@ -1,6 +1,8 @@
 package dev.corral.controlplane.console;
 
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
@@ -18,4 +20,11 @@ public interface ConsoleConfig {
      */
     @WithDefault("10s")
     Duration agentResponseTimeout();
+
+    /**
+     * The CA certificates (a PEM file) that sign the agents' own certificates, for agents whose endpoint is https
+     * ({@code CORRAL_TLS_AGENT_CA}). Only these are trusted then; without it, the JDK's trust store. Host names are
+     * verified either way.
+     */
+    Optional<Path> agentCa();
 }

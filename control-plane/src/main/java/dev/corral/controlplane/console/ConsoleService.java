@@ -23,6 +23,7 @@ import jakarta.enterprise.context.ApplicationScoped;
  * ({@code GET {agentEndpoint}/v1/workloads/{uid}/console}), which holds the guest's recent output.
  */
 @ApplicationScoped
+@io.quarkus.runtime.Startup // reads corral.console.agent-ca at start: an unreadable CA file stops the start, not a console request
 public class ConsoleService {
 
     private static final int MAX_PROBLEM_BYTES = 64 * 1024;
@@ -36,8 +37,10 @@ public class ConsoleService {
         this.store = store;
         this.json = json;
         this.config = config;
-        // HTTP/1.1: agents answer plain http, and a chunked text stream needs nothing more.
+        // HTTP/1.1: a chunked text stream needs nothing more. An https agent must present a certificate of the
+        // configured agent CA (else one the JDK trusts) for the host name it registered.
         this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .sslContext(AgentTrust.sslContext(config.agentCa()))
                 .connectTimeout(config.agentConnectTimeout()).build();
     }
 
@@ -221,6 +224,10 @@ public class ConsoleService {
     }
 
     private static String reason(IOException e) {
+        var untrusted = AgentTrust.refusal(e);
+        if (untrusted.isPresent()) {
+            return untrusted.get();
+        }
         if (e.getMessage() != null) {
             return e.getMessage();
         }

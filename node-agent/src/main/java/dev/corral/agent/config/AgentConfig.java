@@ -16,6 +16,12 @@ public interface AgentConfig {
     URI controlPlaneUrl();
 
     /**
+     * For an https control plane: the CA certificates (a PEM file) its certificate must be signed by; only these are
+     * trusted. Unset: the JDK's trust store. The host name in {@link #controlPlaneUrl()} is verified either way.
+     */
+    Optional<Path> controlPlaneCa();
+
+    /**
      * The node token the agent sends to the control plane ({@code Authorization: Bearer}): a token with role
      * {@code node} for this node, made by an admin ({@code corral create token --role node --node NAME}). Prefer
      * {@link #tokenFile()}, which keeps it out of the process environment.
@@ -84,7 +90,10 @@ public interface AgentConfig {
     @WithDefault("auto")
     String accelerator();
 
-    /** The URL the control plane reaches this agent on (consoles); {@code http://<http host>:<http port>} when unset. */
+    /**
+     * The URL the control plane reaches this agent on (consoles); {@code http://<http host>:<http port>} when unset,
+     * {@code https://<http host>:<https port>} when the agent serves TLS ({@code CORRAL_AGENT_TLS_CERT}).
+     */
     Optional<java.net.URI> advertisedUrl();
 
     /** The node's VM network. */

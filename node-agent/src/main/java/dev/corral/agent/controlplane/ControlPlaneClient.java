@@ -46,15 +46,39 @@ public final class ControlPlaneClient {
 
     private final URI base;
     private final ObjectMapper json;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http;
+    private final java.util.Optional<Path> ca;
 
     private final String token;
 
     /** @param token the node's bearer token; none (null) only against a control plane that asks for none */
     public ControlPlaneClient(URI base, ObjectMapper json, String token) {
+        this(base, json, token, java.util.Optional.empty());
+    }
+
+    /**
+     * @param token the node's bearer token; none (null) only against a control plane that asks for none
+     * @param ca    the CA file an https control plane's certificate must verify against; empty: the JDK's trust store
+     */
+    public ControlPlaneClient(URI base, ObjectMapper json, String token, java.util.Optional<Path> ca) {
         this.base = URI.create(base.toString().replaceAll("/+$", ""));
         this.json = json;
         this.token = token;
+        this.ca = ca;
+        this.http = ControlPlaneTls.client(ca);
+    }
+
+    /** Sends a request; a refused TLS handshake becomes one sentence that says why (no status: there was no answer). */
+    private <T> HttpResponse<T> send(HttpRequest request, HttpResponse.BodyHandler<T> body) throws IOException, InterruptedException {
+        try {
+            return http.send(request, body);
+        } catch (IOException e) {
+            var refused = ControlPlaneTls.refusal(e, base, ca);
+            if (refused.isPresent()) {
+                throw new ControlPlaneException(0, refused.get());
+            }
+            throw e;
+        }
     }
 
     /**
@@ -62,7 +86,7 @@ public final class ControlPlaneClient {
      * resourceVersion a watch continues from.
      */
     public Assignments assignments(String node) throws IOException, InterruptedException {
-        var response = http.send(get("/v1/nodes/" + encode(node) + "/assignments").timeout(Duration.ofSeconds(30)).build(),
+        var response = send(get("/v1/nodes/" + encode(node) + "/assignments").timeout(Duration.ofSeconds(30)).build(),
                 HttpResponse.BodyHandlers.ofByteArray());
         check(response.statusCode(), response.body(), "listing the assignments of node " + node);
         var list = json.readTree(response.body());
@@ -85,7 +109,7 @@ public final class ControlPlaneClient {
             throws IOException, InterruptedException {
         var request = get("/v1/nodes/" + encode(node) + "/assignments?watch=true&resourceVersion=" + encode(resourceVersion)
                 + "&timeoutSeconds=" + timeoutSeconds).header("Accept", "text/event-stream").build();
-        var response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+        var response = send(request, HttpResponse.BodyHandlers.ofInputStream());
         InputStream stream = response.body();
         // The server ends the watch after timeoutSeconds; a control plane that vanished without closing the
         // connection must not leave this read blocked for ever (and the agent without its resyncs).
@@ -132,7 +156,7 @@ public final class ControlPlaneClient {
     }
 
     public Image image(String project, String name) throws IOException, InterruptedException {
-        var response = http.send(get("/v1/images/" + encode(name) + "?project=" + encode(project)).timeout(Duration.ofSeconds(30)).build(),
+        var response = send(get("/v1/images/" + encode(name) + "?project=" + encode(project)).timeout(Duration.ofSeconds(30)).build(),
                 HttpResponse.BodyHandlers.ofByteArray());
         check(response.statusCode(), response.body(), "reading image " + name + " of project " + project);
         return json.readValue(response.body(), Image.class);
@@ -140,7 +164,7 @@ public final class ControlPlaneClient {
 
     /** Downloads a blob into {@code target} (the caller verifies its sha256). */
     public void downloadBlob(String sha256, Path target) throws IOException, InterruptedException {
-        var response = http.send(get("/v1/blobs/" + encode(sha256)).timeout(Duration.ofMinutes(10)).build(),
+        var response = send(get("/v1/blobs/" + encode(sha256)).timeout(Duration.ofMinutes(10)).build(),
                 HttpResponse.BodyHandlers.ofFile(target));
         if (response.statusCode() != 200) {
             String body = Files.readString(target);

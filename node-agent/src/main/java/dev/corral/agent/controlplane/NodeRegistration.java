@@ -32,7 +32,7 @@ public class NodeRegistration {
 
     private final AgentConfig config;
     private final ObjectMapper json;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http;
     private final String nodeName;
     private final String token;
     private volatile boolean registered;
@@ -46,6 +46,7 @@ public class NodeRegistration {
         this.network = network;
         this.nodeName = config.nodeName().orElseGet(NodeRegistration::hostName);
         this.token = NodeToken.read(config);
+        this.http = ControlPlaneTls.client(config.controlPlaneCa());
     }
 
     /** The node token the agent authenticates with (null when none is configured). */
@@ -75,7 +76,8 @@ public class NodeRegistration {
                 heartbeat();
             }
         } catch (IOException e) {
-            lost("cannot reach the control plane at " + config.controlPlaneUrl() + ": " + e.getClass().getSimpleName());
+            lost(ControlPlaneTls.refusal(e, config.controlPlaneUrl(), config.controlPlaneCa()).orElseGet(() ->
+                    "cannot reach the control plane at " + config.controlPlaneUrl() + ": " + e.getClass().getSimpleName()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -142,11 +144,13 @@ public class NodeRegistration {
         }
         var settings = org.eclipse.microprofile.config.ConfigProvider.getConfig();
         String host = settings.getOptionalValue("quarkus.http.host", String.class).orElse("127.0.0.1");
-        int port = settings.getOptionalValue("quarkus.http.port", Integer.class).orElse(8081);
+        boolean tls = settings.getOptionalValue("quarkus.http.ssl.certificate.files", String.class).isPresent();
+        int port = tls ? settings.getOptionalValue("quarkus.http.ssl-port", Integer.class).orElse(8444)
+                : settings.getOptionalValue("quarkus.http.port", Integer.class).orElse(8081);
         if (host.equals("0.0.0.0") || host.equals("::")) {
             host = hostName(); // listening everywhere: the name others know this host by
         }
-        return "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+        return (tls ? "https://" : "http://") + (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
     }
 
     static String hostName() {

@@ -1,0 +1,76 @@
+package dev.corral.controlplane.console;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
+import java.util.Optional;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.TrustManagerFactory;
+
+import io.vertx.core.net.PemTrustOptions;
+
+/**
+ * What the control plane trusts when it reaches an agent over https (consoles, attach, exec): the CA certificates
+ * in {@code corral.console.agent-ca} ({@code CORRAL_TLS_AGENT_CA}) alone, or the JDK's trust store when none is
+ * configured. Host names are always verified; there is no way to trust everything.
+ */
+final class AgentTrust {
+
+    private AgentTrust() {
+    }
+
+    /** The TLS context for the JDK's HTTP client. */
+    static SSLContext sslContext(Optional<Path> ca) {
+        if (ca.isEmpty()) {
+            try {
+                return SSLContext.getDefault();
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException("the JDK has no default TLS context: " + e.getMessage(), e);
+            }
+        }
+        try (InputStream in = Files.newInputStream(ca.get())) {
+            var store = KeyStore.getInstance(KeyStore.getDefaultType());
+            store.load(null, null);
+            int i = 0;
+            for (var cert : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+                store.setCertificateEntry("ca-" + i++, cert);
+            }
+            if (i == 0) {
+                throw new IllegalStateException("corral.console.agent-ca " + ca.get() + " holds no PEM certificate");
+            }
+            var trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            trust.init(store);
+            var context = SSLContext.getInstance("TLS");
+            context.init(null, trust.getTrustManagers(), null);
+            return context;
+        } catch (IOException | GeneralSecurityException e) {
+            throw new IllegalStateException("cannot read the agents' CA (corral.console.agent-ca) " + ca.get() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The same trust for Vert.x' WebSocket client; empty: the JDK's trust store. */
+    static Optional<PemTrustOptions> vertx(Optional<Path> ca) {
+        return ca.map(path -> new PemTrustOptions().addCertPath(path.toString()));
+    }
+
+    /** A failed handshake in one sentence: the agent's certificate is not one this control plane trusts. */
+    static Optional<String> refusal(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SSLException) {
+                Throwable root = t;
+                while (root.getCause() != null && root.getCause() != root) {
+                    root = root.getCause();
+                }
+                return Optional.of("its TLS certificate is not trusted (corral.console.agent-ca, CORRAL_TLS_AGENT_CA, names the CA "
+                        + "that signs the agents' certificates): " + (root.getMessage() != null ? root.getMessage() : t.getMessage()));
+            }
+        }
+        return Optional.empty();
+    }
+}

@@ -1,0 +1,79 @@
+package dev.corral.agent.controlplane;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
+import java.time.Duration;
+import java.util.Optional;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.TrustManagerFactory;
+
+/**
+ * How the agent trusts the control plane: over https, its certificate must be signed by a CA of
+ * {@code corral.agent.control-plane-ca} ({@code CORRAL_AGENT_CONTROL_PLANE_CA}, a PEM file) — those alone, not the
+ * JDK's trust store too — or, when none is configured, by one the JDK trusts; its host name is always checked.
+ * There is no setting that trusts any certificate. Every call the agent makes (register, heartbeat, the assignments
+ * watch, images and blobs) goes through a client made here.
+ */
+final class ControlPlaneTls {
+
+    private ControlPlaneTls() {
+    }
+
+    /** The agent's HTTP client for the control plane. */
+    static HttpClient client(Optional<Path> ca) {
+        var builder = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
+        ca.ifPresent(path -> builder.sslContext(trusting(path)));
+        return builder.build();
+    }
+
+    /** A TLS context that trusts exactly the certificates in a PEM file. */
+    static SSLContext trusting(Path ca) {
+        try (InputStream in = Files.newInputStream(ca)) {
+            var store = KeyStore.getInstance(KeyStore.getDefaultType());
+            store.load(null, null);
+            int i = 0;
+            for (var cert : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+                store.setCertificateEntry("ca-" + i++, cert);
+            }
+            if (i == 0) {
+                throw new IllegalStateException("corral.agent.control-plane-ca " + ca + " holds no PEM certificate");
+            }
+            var trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            trust.init(store);
+            var context = SSLContext.getInstance("TLS");
+            context.init(null, trust.getTrustManagers(), null);
+            return context;
+        } catch (IOException | GeneralSecurityException e) {
+            throw new IllegalStateException("cannot read corral.agent.control-plane-ca " + ca + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A failed TLS handshake in one line (what was refused and why, which CA it was checked against), or empty when
+     * {@code e} is no TLS failure.
+     */
+    static Optional<String> refusal(IOException e, URI controlPlane, Optional<Path> ca) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SSLException) {
+                Throwable root = t;
+                while (root.getCause() != null && root.getCause() != root) {
+                    root = root.getCause();
+                }
+                String why = root.getMessage() != null ? root.getMessage() : t.getMessage();
+                return Optional.of("refusing the control plane at " + controlPlane + ": its TLS certificate does not verify against "
+                        + ca.map(p -> "corral.agent.control-plane-ca " + p).orElse("the JDK's trust store (set CORRAL_AGENT_CONTROL_PLANE_CA to its CA)")
+                        + ": " + why);
+            }
+        }
+        return Optional.empty();
+    }
+}
