@@ -50,7 +50,7 @@ final class AgentTrust {
             context.init(null, trust.getTrustManagers(), null);
             return context;
         } catch (IOException | GeneralSecurityException e) {
-            throw new IllegalStateException("cannot read the agents' CA (corral.console.agent-ca) " + ca.get() + ": " + e.getMessage(), e);
+            throw new IllegalStateException("cannot read the agents' CA (corral.console.agent-ca) " + ca.get() + ": " + (e instanceof java.nio.file.NoSuchFileException ? "no such file" : e.getMessage()), e);
         }
     }
 

@@ -51,11 +51,6 @@ public final class ControlPlaneClient {
 
     private final String token;
 
-    /** @param token the node's bearer token; none (null) only against a control plane that asks for none */
-    public ControlPlaneClient(URI base, ObjectMapper json, String token) {
-        this(base, json, token, java.util.Optional.empty());
-    }
-
     /**
      * @param token the node's bearer token; none (null) only against a control plane that asks for none
      * @param ca    the CA file an https control plane's certificate must verify against; empty: the JDK's trust store

@@ -53,7 +53,7 @@ final class ControlPlaneTls {
             context.init(null, trust.getTrustManagers(), null);
             return context;
         } catch (IOException | GeneralSecurityException e) {
-            throw new IllegalStateException("cannot read corral.agent.control-plane-ca " + ca + ": " + e.getMessage(), e);
+            throw new IllegalStateException("cannot read corral.agent.control-plane-ca " + ca + ": " + (e instanceof java.nio.file.NoSuchFileException ? "no such file" : e.getMessage()), e);
         }
     }
 
