@@ -214,7 +214,7 @@ fi
 # With TLS the agent verifies the control plane against the CA and serves its endpoints over https only.
 if [ "$tls" = 1 ]; then
     export CORRAL_AGENT_CONTROL_PLANE_CA="$ca" CORRAL_AGENT_TLS_CERT="$tls_dir/server.pem" CORRAL_AGENT_TLS_KEY="$tls_dir/server-key.pem" \
-        CORRAL_AGENT_HTTPS_PORT="${CORRAL_AGENT_HTTPS_PORT:-8444}" CORRAL_AGENT_HTTP_INSECURE_REQUESTS=disabled
+        CORRAL_AGENT_HTTPS_PORT="${CORRAL_AGENT_HTTPS_PORT:-8444}"
 fi
 echo "==> Starting the node agent for node $node (health on $agent_url/q/health)"
 CORRAL_AGENT_CONTROL_PLANE_URL="$api" CORRAL_AGENT_HTTP_PORT="$agent_port" CORRAL_AGENT_NODE_NAME="$node" \

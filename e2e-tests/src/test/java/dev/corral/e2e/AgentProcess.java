@@ -12,10 +12,13 @@ final class AgentProcess implements AutoCloseable {
 
     private final Process process;
     final Path log;
+    /** The plain HTTP port it was given (CORRAL_AGENT_HTTP_PORT). */
+    final int httpPort;
 
-    private AgentProcess(Process process, Path log) {
+    private AgentProcess(Process process, Path log, int httpPort) {
         this.process = process;
         this.log = log;
+        this.httpPort = httpPort;
     }
 
     static AgentProcess start(ControlPlaneProcess controlPlane, String nodeName, Path logDir) throws Exception {
@@ -55,7 +58,7 @@ final class AgentProcess implements AutoCloseable {
         builder.environment().put("CORRAL_AGENT_HEARTBEAT_INTERVAL", "1s");
         builder.environment().put("CORRAL_AGENT_STATE_DIR", logDir.resolve("agent-state").toString());
         builder.environment().putAll(env);
-        return new AgentProcess(builder.start(), log);
+        return new AgentProcess(builder.start(), log, port);
     }
 
     /** SIGKILL: the agent gets no chance to say goodbye. */

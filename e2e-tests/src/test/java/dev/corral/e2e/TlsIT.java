@@ -63,7 +63,7 @@ class TlsIT {
             try (var agent = AgentProcess.start(cp, "tls-node", Files.createDirectories(dir.resolve("tls-node")), Map.of("CORRAL_AGENT_CONTROL_PLANE_CA", ca.caCert().toString(),
                     "CORRAL_AGENT_KAFKA_BOOTSTRAP_SERVERS", kafka,
                     "CORRAL_AGENT_TLS_CERT", agentCert.cert().toString(), "CORRAL_AGENT_TLS_KEY", agentCert.key().toString(),
-                    "CORRAL_AGENT_HTTPS_PORT", String.valueOf(agentTlsPort), "CORRAL_AGENT_HTTP_INSECURE_REQUESTS", "disabled"));
+                    "CORRAL_AGENT_HTTPS_PORT", String.valueOf(agentTlsPort)));
                     var rogue = AgentProcess.start(cp, "rogue-node", Files.createDirectories(dir.resolve("rogue-node")), Map.of("CORRAL_AGENT_CONTROL_PLANE_CA", otherCa.caCert().toString(),
                             "CORRAL_AGENT_KAFKA_BOOTSTRAP_SERVERS", kafka))) {
                 // The CLI: login stores the CA's content in the context; later commands verify the server with it.
@@ -75,6 +75,10 @@ class TlsIT {
 
                 String node = awaitNode("tls-node", "\"Ready\"");
                 assertThat(node).contains("\"agentEndpoint\" : \"https://127.0.0.1:" + agentTlsPort + "\"");
+                // With its certificate configured, the agent's plain HTTP port is off too.
+                assertThatThrownBy(() -> HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + agent.httpPort + "/q/health")).build(), HttpResponse.BodyHandlers.discarding()))
+                        .isInstanceOf(ConnectException.class);
 
                 // The control plane reaches the agent over https, verifying its certificate: a console is answered by
                 // the agent (200, or its 404), not refused as unreachable (503).
