@@ -7,7 +7,15 @@ import static org.hamcrest.Matchers.anEmptyMap;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.nullValue;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.regex.Pattern;
+
+import javax.sql.DataSource;
+
 import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -17,6 +25,9 @@ import org.junit.jupiter.api.Test;
  */
 @QuarkusTest
 class QuotaApiIT {
+
+    @Inject
+    DataSource db;
 
     private String project;
     private String image;
@@ -32,6 +43,44 @@ class QuotaApiIT {
         image = unique("img");
         json().body("{\"metadata\": {\"name\": \"%s\"}, \"spec\": {\"kernel\": {\"sha256\": \"%s\"}}}".formatted(image, sha))
                 .post("/v1/images?project=" + project).then().statusCode(201);
+    }
+
+    /**
+     * What the ledger says is in use is what the project's workloads hold, counted from scratch by the statements
+     * migration V11 counted existing workloads with: every charge was released or is still held, exactly.
+     */
+    @AfterEach
+    void ledgerAgreesWithTheWorkloads() throws Exception {
+        String migration = Files.readString(Path.of("src/main/resources/db/migration/V11__quotas.sql"));
+        var counting = Pattern.compile("INSERT INTO quota \\(project, vcpus_used.*?\n(SELECT .*?GROUP BY p.name);", Pattern.DOTALL)
+                .matcher(migration);
+        var devices = Pattern.compile("INSERT INTO quota_device \\(project, device_class, used\\)\n(SELECT .*?);", Pattern.DOTALL)
+                .matcher(migration);
+        org.assertj.core.api.Assertions.assertThat(counting.find() && devices.find()).as("V11's counting statements").isTrue();
+        var quota = given().get("/v1/projects/" + project + "/quota").then().statusCode(200).extract().jsonPath();
+        try (var c = db.getConnection()) {
+            try (var s = c.prepareStatement("SELECT * FROM (" + counting.group(1) + ") t WHERE t.name = ?")) {
+                s.setString(1, project);
+                try (var rs = s.executeQuery()) {
+                    org.assertj.core.api.Assertions.assertThat(rs.next()).isTrue();
+                    org.assertj.core.api.Assertions.assertThat(rs.getBigDecimal(2).doubleValue()).isEqualTo(quota.getDouble("used.vcpus"));
+                    org.assertj.core.api.Assertions.assertThat(rs.getLong(3)).isEqualTo(quota.getLong("used.memoryMiB"));
+                    org.assertj.core.api.Assertions.assertThat(rs.getInt(4)).isEqualTo(quota.getInt("used.instances"));
+                }
+            }
+            var held = new java.util.TreeMap<String, Integer>();
+            try (var s = c.prepareStatement("SELECT * FROM (" + devices.group(1) + ") t WHERE t.project = ?")) {
+                s.setString(1, project);
+                try (var rs = s.executeQuery()) {
+                    while (rs.next()) {
+                        held.put(rs.getString(2), rs.getInt(3));
+                    }
+                }
+            }
+            var ledger = new java.util.TreeMap<String, Integer>(quota.getMap("used.devices", String.class, Integer.class));
+            ledger.values().removeIf(n -> n == 0);
+            org.assertj.core.api.Assertions.assertThat(ledger).isEqualTo(held);
+        }
     }
 
     private io.restassured.response.Response vm(String name, int vcpus, long memoryMiB, String extra) {
