@@ -29,6 +29,9 @@ class QuotaApiIT {
     @Inject
     DataSource db;
 
+    @Inject
+    dev.corral.controlplane.quota.QuotaLedger ledger;
+
     private String project;
     private String image;
     /** A pool no node is in: the workloads stay Pending, and count all the same. */
@@ -180,6 +183,42 @@ class QuotaApiIT {
         given().header("Authorization", "Bearer " + viewer).get("/v1/projects/" + project + "/quota").then().statusCode(200);
         given().header("Authorization", "Bearer " + member).contentType("application/json").body("{\"vcpus\": 100}")
                 .put("/v1/projects/" + project + "/quota").then().statusCode(403).body("type", equalTo("https://corral.dev/problems/forbidden"));
+    }
+
+    /**
+     * The charge alone, raced: 48 transactions at once, each on its own connection (as from many replicas), charge
+     * 1 vCPU against a limit of 10. Unlike a create, nothing else in these transactions serializes them (a create's
+     * charge also comes after the store's resourceVersion lock), so only the conditional statement keeps it to 10.
+     */
+    @Test
+    void concurrentChargesNeverPassTheLimitTogether() throws Exception {
+        setQuota("{\"vcpus\": 10}").then().statusCode(200);
+        var one = new dev.corral.controlplane.quota.QuotaLedger.Charge(java.math.BigDecimal.ONE, 0, 0, java.util.Map.of());
+        var start = new java.util.concurrent.CountDownLatch(1);
+        var results = new java.util.ArrayList<java.util.concurrent.Future<Boolean>>();
+        try (var threads = java.util.concurrent.Executors.newFixedThreadPool(24)) {
+            for (int i = 0; i < 48; i++) {
+                results.add(threads.submit(() -> {
+                    start.await();
+                    try {
+                        io.quarkus.narayana.jta.QuarkusTransaction.requiringNew().run(() -> ledger.charge(project, one));
+                        return true;
+                    } catch (dev.corral.controlplane.problem.QuotaExceededException refused) {
+                        return false;
+                    }
+                }));
+            }
+            start.countDown();
+        }
+        int charged = 0;
+        for (var r : results) {
+            charged += r.get() ? 1 : 0;
+        }
+        org.assertj.core.api.Assertions.assertThat(charged).isEqualTo(10);
+        given().get("/v1/projects/" + project + "/quota").then().body("used.vcpus", equalTo(10.0f));
+        // Put back what no workload holds, so the recount after this test agrees.
+        io.quarkus.narayana.jta.QuarkusTransaction.requiringNew().run(() -> ledger.release(project,
+                new dev.corral.controlplane.quota.QuotaLedger.Charge(java.math.BigDecimal.TEN, 0, 0, java.util.Map.of())));
     }
 
     private String containerImage() {
