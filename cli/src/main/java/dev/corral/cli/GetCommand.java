@@ -50,7 +50,8 @@ final class GetCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (List.of("quota", "quotas").contains(args.getFirst())) {
-            if (args.size() > 1 || watch || selector != null || allProjects || forObject != null) {
+            if (args.size() > 1 || watch || selector != null || allProjects || forObject != null
+                    || (output != null && !List.of("json", "yaml").contains(output))) {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(),
                         "'get quota' takes only -p PROJECT and -o json|yaml: a project has one quota.");
             }

@@ -31,5 +31,7 @@ class QuotaCommandsTest {
                 "--server", "http://127.0.0.1:9");
         assertThat(exit).isEqualTo(Corral.EXIT_USAGE);
         assertThat(err.toString().strip()).isEqualTo("error: --device GPU=1: expected CLASS=N or CLASS=none, e.g. gpu=2");
+        assertThat(Corral.execute(new PrintWriter(out, true), new PrintWriter(err, true), "get", "quota", "-o", "wide",
+                "--server", "http://127.0.0.1:9")).isEqualTo(Corral.EXIT_USAGE);
     }
 }
