@@ -33,7 +33,7 @@ public final class Corral implements Runnable {
      * classes come from the ahead-of-time cache, and a command line that starts with a verb needs only that verb's.
      */
     static final List<Class<?>> VERBS = List.of(GetCommand.class, DescribeCommand.class, CreateCommand.class, ApplyCommand.class,
-            DeleteCommand.class, LifecycleCommand.Start.class, LifecycleCommand.Stop.class, LifecycleCommand.Restart.class,
+            DeleteCommand.class, QuotaCommands.Set.class, LifecycleCommand.Start.class, LifecycleCommand.Stop.class, LifecycleCommand.Restart.class,
             MiscCommands.Logs.class, MiscCommands.Exec.class, ConsoleCommand.class, MiscCommands.Cordon.class, MiscCommands.Uncordon.class, WaitCommand.class,
             MiscCommands.Upload.class, ImageCommand.class, MiscCommands.ApiResources.class, UsageCommand.class, AuditCommand.class, ConfigCommand.class, LoginCommand.class, VersionCommand.class,
             MiscCommands.Completion.class, CommandLine.HelpCommand.class);

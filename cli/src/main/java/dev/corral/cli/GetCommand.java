@@ -20,13 +20,13 @@ import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "get", description = "Show one or many resources.",
         footer = {"", "Examples:", "  corral get vms", "  corral get vm web-1 -o yaml", "  corral get vms -l env=prod,tier!=db -o wide",
-                "  corral get nodes -w", "  corral get events --for vm/web-1", "  corral get vms -A -o name"})
+                "  corral get nodes -w", "  corral get events --for vm/web-1", "  corral get vms -A -o name", "  corral get quota -p web"})
 final class GetCommand implements Callable<Integer> {
 
     @Mixin
     ClientOptions options;
 
-    @Parameters(arity = "1..2", paramLabel = "TYPE[/NAME] [NAME]", description = "vms, containers, nodes, images, instancetypes, events, projects")
+    @Parameters(arity = "1..2", paramLabel = "TYPE[/NAME] [NAME]", description = "vms, containers, nodes, images, instancetypes, events, projects, tokens, quota (the project's)")
     List<String> args;
 
     @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", description = "wide, json, yaml or name (default: a table).")
@@ -49,6 +49,15 @@ final class GetCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (List.of("quota", "quotas").contains(args.getFirst())) {
+            if (args.size() > 1 || watch || selector != null || allProjects || forObject != null
+                    || (output != null && !List.of("json", "yaml").contains(output))) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                        "'get quota' takes only -p PROJECT and -o json|yaml: a project has one quota.");
+            }
+            QuotaCommands.get(options.client(), options.project(), output, spec.commandLine().getOut());
+            return 0;
+        }
         var ref = Ref.parse(spec.commandLine(), args);
         var format = Printer.format(output);
         var out = spec.commandLine().getOut();

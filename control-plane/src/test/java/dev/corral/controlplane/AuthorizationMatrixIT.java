@@ -70,6 +70,8 @@ class AuthorizationMatrixIT {
             Map.entry("GET /v1/projects/{name}", P1_READ),
             Map.entry("PUT /v1/projects/{name}", ADMIN),
             Map.entry("DELETE /v1/projects/{name}", ADMIN),
+            Map.entry("GET /v1/projects/{name}/quota", P1_READ),
+            Map.entry("PUT /v1/projects/{name}/quota", ADMIN),
             Map.entry("GET /v1/vms", P1_READ),
             Map.entry("POST /v1/vms", P1_WRITE),
             Map.entry("GET /v1/vms/{name}", P1_READ),

@@ -190,6 +190,54 @@ class CliIT {
     }
 
     @Test
+    void anAdminSetsAProjectQuotaAndACreateOverItIsOneLineAndExitOne() throws Exception {
+        String project = "quota-" + UUID.randomUUID().toString().substring(0, 6);
+        assertThat(corral("create", "project", project).exit()).isZero();
+        Path kernel = tmp.resolve("bzImage");
+        Files.writeString(kernel, "not really a kernel either " + project);
+        String sha = corral("upload", kernel.toString()).out().strip().split(" ")[0].substring("sha256:".length());
+        Path manifest = tmp.resolve("image.yaml");
+        Files.writeString(manifest, imageManifest(sha));
+        assertThat(corral("apply", "-f", manifest.toString(), "-p", project).exit()).isZero();
+
+        var set = corral("set", "quota", "-p", project, "--vcpus", "2", "--memory", "1Gi", "--device", "gpu=1");
+        assertThat(set.exit()).as(set.err()).isZero();
+        assertThat(set.out()).isEqualTo("quota/" + project + " set\n");
+        var created = corral("create", "vm", "q-1", "--image", image, "--cpus", "2", "--memory", "512Mi", "-p", project,
+                "--node-selector", "pool=" + POOL);
+        assertThat(created.exit()).as(created.err()).isZero();
+        var refused = corral("create", "vm", "q-2", "--image", image, "--cpus", "1", "--memory", "256Mi", "-p", project);
+        assertThat(refused.exit()).isEqualTo(1);
+        assertThat(refused.out()).isEmpty();
+        assertThat(refused.err()).isEqualTo("error: Quota exceeded in project " + project
+                + ": vcpus 2 in use + 1 requested > limit 2. (403 Quota Exceeded)\n");
+
+        var table = corral("get", "quota", "-p", project);
+        assertThat(table.exit()).as(table.err()).isZero();
+        assertThat(table.out().lines().map(l -> List.of(l.strip().split("\\s+"))).toList()).containsExactly(
+                List.of("RESOURCE", "USED", "LIMIT"), List.of("vcpus", "2", "2"), List.of("memory", "512Mi", "1Gi"),
+                List.of("instances", "1", "<none>"), List.of("devices/gpu", "0", "1"));
+        // Limits not named stay; none removes one.
+        assertThat(corral("set", "quota", "-p", project, "--vcpus", "none", "--instances", "4").exit()).isZero();
+        var json = corral("get", "quota", "-p", project, "-o", "json");
+        var limits = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.out()).path("limits");
+        assertThat(limits.has("vcpus")).as(json.out()).isFalse();
+        assertThat(limits.path("instances").asInt()).isEqualTo(4);
+        assertThat(limits.path("memoryMiB").asLong()).isEqualTo(1024);
+        assertThat(limits.path("devices").path("gpu").asInt()).isEqualTo(1);
+        assertThat(corral("create", "vm", "q-2", "--image", image, "--cpus", "1", "--memory", "256Mi", "-p", project).exit()).isZero();
+
+        var nothing = corral("set", "quota", "-p", project);
+        assertThat(nothing.exit()).isEqualTo(2);
+        assertThat(nothing.err().lines().count()).isEqualTo(1);
+        var negative = corral("set", "quota", "-p", project, "--vcpus", "-1");
+        assertThat(negative.exit()).isEqualTo(2);
+        assertThat(negative.err().strip()).isEqualTo("error: --vcpus -1: expected a whole number of at least 0, or none");
+        assertThat(corral("set", "quota", "--help").out()).contains("--vcpus", "--memory", "--instances", "--device", "--clear");
+        assertThat(corral("get", "quota", "-p", "no-such-project").exit()).isEqualTo(1);
+    }
+
+    @Test
     void badInputIsOneLineAndTheRightExitCode() {
         var usage = corral("get");
         assertThat(usage.exit()).isEqualTo(2);

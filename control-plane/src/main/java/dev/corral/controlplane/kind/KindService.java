@@ -73,6 +73,14 @@ public abstract class KindService {
     protected void onDelete(StoredObject old) {
     }
 
+    /** Runs in the replace's transaction once the new spec and status are written. */
+    protected void onReplaced(StoredObject old, StoredObject updated) {
+    }
+
+    /** Runs in the delete's transaction once the object is gone from the store. */
+    protected void onDeleted(StoredObject old) {
+    }
+
     /** The outcome of a create: the object, and whether it was a replay of an earlier request with the same key. */
     public record Created(StoredObject object, boolean replay) {
     }
@@ -121,6 +129,7 @@ public abstract class KindService {
             }
             checkUpdate(old, finalSpec);
             var updated = store.update(old, labels, finalSpec, statusAfterReplace(old, finalSpec), old.node());
+            onReplaced(old, updated);
             if (updated.generation() != old.generation()) {
                 events.normal(updated, "Updated", kind() + " " + name + " spec updated (generation " + updated.generation() + ").");
             }
@@ -134,6 +143,7 @@ public abstract class KindService {
             Preconditions.checkIfMatch(ifMatch, old);
             onDelete(old);
             store.delete(old);
+            onDeleted(old);
             events.normal(old, "Deleted", kind() + " " + name + " deleted.");
             return old;
         });

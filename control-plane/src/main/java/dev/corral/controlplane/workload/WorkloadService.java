@@ -20,6 +20,7 @@ import dev.corral.controlplane.kind.KindService;
 import dev.corral.controlplane.kind.Preconditions;
 import dev.corral.controlplane.problem.NotFoundException;
 import dev.corral.controlplane.problem.UnprocessableException;
+import dev.corral.controlplane.quota.QuotaLedger;
 import dev.corral.controlplane.scheduling.Ledger;
 import dev.corral.controlplane.scheduling.Scheduler;
 import dev.corral.controlplane.store.Names;
@@ -38,6 +39,9 @@ public abstract class WorkloadService extends KindService {
 
     protected final Ledger ledger;
     protected final Scheduler scheduler;
+    /** Held from create to delete, whatever the phase (docs/0009, "Quotas"); charged in the create's transaction. */
+    @jakarta.inject.Inject
+    QuotaLedger quotas;
 
     protected WorkloadService(ResourceStore store, EventService events, IdempotencyService idempotency, ObjectMapper json,
             Ledger ledger, Scheduler scheduler) {
@@ -86,6 +90,26 @@ public abstract class WorkloadService extends KindService {
                         + old.node() + "; delete it and create it again with the new " + field + ".");
             }
         }
+    }
+
+    /*
+     * The quota follows status.resources and status.deviceRequests, changed only by these three writes. Each runs
+     * after the store's write, so like every other quota change it comes after the resourceVersion counter's lock:
+     * one order of locks on every path (docs/0009, "Quotas").
+     */
+    @Override
+    protected void onCreate(StoredObject created) {
+        quotas.charge(created.project(), QuotaLedger.Charge.of(status(created)));
+    }
+
+    @Override
+    protected void onReplaced(StoredObject old, StoredObject updated) {
+        quotas.reshape(old.project(), QuotaLedger.Charge.of(status(old)), QuotaLedger.Charge.of(status(updated)));
+    }
+
+    @Override
+    protected void onDeleted(StoredObject old) {
+        quotas.release(old.project(), QuotaLedger.Charge.of(status(old)));
     }
 
     @Override
