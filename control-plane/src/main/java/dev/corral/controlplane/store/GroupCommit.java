@@ -35,6 +35,7 @@ public class GroupCommit {
 
     private final boolean enabled;
     private final BlockingQueue<Piece<?>> queue = new LinkedBlockingQueue<>();
+    private final java.util.concurrent.atomic.AtomicLong transactions = new java.util.concurrent.atomic.AtomicLong();
     private volatile Thread committer;
     private volatile boolean stopping;
 
@@ -70,6 +71,16 @@ public class GroupCommit {
         }
     }
 
+    /** Transactions run so far, shared or alone, committed or rolled back. */
+    public long transactions() {
+        return transactions.get();
+    }
+
+    /** Writes waiting for the committer. */
+    public int queued() {
+        return queue.size();
+    }
+
     private void startCommitter() {
         if (committer != null) {
             return;
@@ -101,16 +112,17 @@ public class GroupCommit {
         }
         // Whatever is left when the control plane stops runs alone, on this thread.
         for (Piece<?> piece; (piece = queue.poll()) != null; ) {
-            piece.runAlone();
+            runAlone(piece);
         }
     }
 
-    private static void run(List<Piece<?>> batch) {
+    private void run(List<Piece<?>> batch) {
         if (batch.size() == 1) {
-            batch.getFirst().runAlone();
+            runAlone(batch.getFirst());
             return;
         }
         Object[] results = new Object[batch.size()];
+        transactions.incrementAndGet();
         try {
             QuarkusTransaction.requiringNew().call(() -> {
                 for (int i = 0; i < batch.size(); i++) {
@@ -121,12 +133,17 @@ public class GroupCommit {
         } catch (RuntimeException | Error e) {
             // One piece (or the commit) failed and took the others' writes with it: each runs again alone.
             LOG.debugf("a shared commit of %d writes rolled back (%s); running them one by one", batch.size(), e);
-            batch.forEach(Piece::runAlone);
+            batch.forEach(this::runAlone);
             return;
         }
         for (int i = 0; i < batch.size(); i++) {
             batch.get(i).complete(results[i]);
         }
+    }
+
+    private void runAlone(Piece<?> piece) {
+        transactions.incrementAndGet();
+        piece.runAlone();
     }
 
     void stop(@Observes ShutdownEvent event) {
