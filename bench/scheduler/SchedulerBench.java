@@ -45,14 +45,23 @@ public class SchedulerBench {
                 ("{\"labels\":{\"bench\":\"" + run + "\"},\"accelerator\":\"kvm-hardware\",\"capacity\":{\"vcpus\":64,\"memoryMiB\":262144}}").getBytes()));
         System.out.printf("registered %d nodes in %.1f s%n", nodes, (System.nanoTime() - t0) / 1e9);
 
+        long server = Long.parseLong(System.getenv().getOrDefault("CORRAL_BENCH_SERVER_PID", "0"));
+        long cpu0 = serverCpuTicks(server);
+        long jvm0 = lastJvmTicks;
         // Each node takes 256 VMs of 1 vCPU / 1 GiB at the default ratios: 10,000 VMs fill ~4% of 1,000 nodes.
         Run placements = load(http, api, vms, concurrency, i -> new Call("POST", "/v1/vms",
                 ("{\"metadata\":{\"name\":\"bench-" + run + "-" + i + "\"},\"spec\":{\"image\":\"bench-" + run
                         + "\",\"vcpus\":1,\"memoryMiB\":1024,\"nodeSelector\":{\"bench\":\"" + run + "\"}}}").getBytes()));
+        long cpu1 = serverCpuTicks(server);
+        long jvm1 = lastJvmTicks;
         int scheduled = countScheduled(http, api, run);
+        long cpu2 = serverCpuTicks(server);
+        long jvm2 = lastJvmTicks;
         Run plain = load(http, api, vms, concurrency, i -> new Call("POST", "/v1/instancetypes",
                 ("{\"metadata\":{\"name\":\"bench-" + run + "-" + i + "\"},\"spec\":{\"vcpus\":1,\"memoryMiB\":1024}}").getBytes()));
 
+        long cpu3 = serverCpuTicks(server);
+        long jvm3 = lastJvmTicks;
         int cores = Runtime.getRuntime().availableProcessors();
         System.out.printf("machine: %d cores; %d nodes; %d VM creates, %d in flight%n", cores, nodes, vms, concurrency);
         System.out.printf("creates with placement: %.0f/s, p50 %.1f ms, p99 %.1f ms (%d ok, %d failed, %d Scheduled)%n",
@@ -60,6 +69,16 @@ public class SchedulerBench {
                 placements.ok(), placements.failed(), scheduled);
         System.out.printf("plain creates (reference, no placement): %.0f/s, p50 %.1f ms, p99 %.1f ms%n",
                 plain.perSecond(), plain.percentileMillis(0.50), plain.percentileMillis(0.99));
+        if (server > 0) {
+            // CPU time, unlike wall time, hardly depends on what else runs on the machine: what one create costs the
+            // control plane and its PostgreSQL, and the rate the machine's cores could sustain at that cost.
+            double placeMs = (cpu1 - cpu0) * 1000.0 / TICKS / vms;
+            double plainMs = (cpu3 - cpu2) * 1000.0 / TICKS / vms;
+            System.out.printf("server CPU (control plane + PostgreSQL) per create: %.2f ms with placement (ceiling %.0f/s on %d cores), "
+                    + "%.2f ms plain (ceiling %.0f/s)%n", placeMs, cores * 1000 / placeMs, cores, plainMs, cores * 1000 / plainMs);
+            System.out.printf("  of which the control plane's JVM: %.2f ms with placement, %.2f ms plain%n",
+                    (jvm1 - jvm0) * 1000.0 / TICKS / vms, (jvm3 - jvm2) * 1000.0 / TICKS / vms);
+        }
         System.out.printf("anchor: kube-scheduler throughput test fails below 400 pods/s; Nomad C2M ~1,500 placements/s on 3 schedulers%n");
         System.out.printf("scheduler placements/s corral/k8s-floor(400) = %.2f%n", placements.perSecond() / 400);
         System.out.printf("scheduler placement/plain-create = %.2f%n", placements.perSecond() / plain.perSecond());
@@ -67,6 +86,48 @@ public class SchedulerBench {
             System.err.println("bench: some creates failed or were not scheduled");
             System.exit(1);
         }
+    }
+
+    static final long TICKS = 100; // USER_HZ on Linux
+    static long lastJvmTicks;
+
+    /**
+     * CPU ticks (user + system) the process and everything under it have used: the control plane's JVM, its
+     * PostgreSQL postmaster and backends, and children that already ended (counted in their parents' cutime/cstime).
+     */
+    static long serverCpuTicks(long root) throws Exception {
+        if (root <= 0) {
+            return 0;
+        }
+        var children = new java.util.HashMap<Long, java.util.List<Long>>();
+        var ticks = new java.util.HashMap<Long, Long>();
+        try (var dirs = java.nio.file.Files.list(java.nio.file.Path.of("/proc"))) {
+            for (var dir : dirs.toList()) {
+                String name = dir.getFileName().toString();
+                if (!name.chars().allMatch(Character::isDigit)) {
+                    continue;
+                }
+                String stat;
+                try {
+                    stat = java.nio.file.Files.readString(dir.resolve("stat"));
+                } catch (java.io.IOException gone) {
+                    continue;
+                }
+                String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                long pid = Long.parseLong(name);
+                children.computeIfAbsent(Long.parseLong(f[1]), k -> new java.util.ArrayList<>()).add(pid);
+                ticks.put(pid, Long.parseLong(f[11]) + Long.parseLong(f[12]) + Long.parseLong(f[13]) + Long.parseLong(f[14]));
+            }
+        }
+        long sum = 0;
+        var todo = new java.util.ArrayDeque<Long>(java.util.List.of(root));
+        while (!todo.isEmpty()) {
+            long pid = todo.pop();
+            sum += ticks.getOrDefault(pid, 0L);
+            todo.addAll(children.getOrDefault(pid, java.util.List.of()));
+        }
+        lastJvmTicks = ticks.getOrDefault(root, 0L);
+        return sum;
     }
 
     record Call(String method, String path, byte[] body) {

@@ -11,5 +11,5 @@ source deploy/lib/prerequisites.sh
 ./mvnw -B -q -DskipTests -pl control-plane -am package
 source bench/lib/control-plane.sh
 port="${CORRAL_BENCH_PORT:-18080}"
-bench_start_control_plane "$port" CORRAL_SCHEDULER_NODE_HEARTBEAT_TIMEOUT=1h
-java bench/scheduler/SchedulerBench.java "http://127.0.0.1:$port" "${1:-1000}" "${2:-10000}" "${3:-32}"
+bench_start_control_plane "$port" CORRAL_SCHEDULER_NODE_HEARTBEAT_TIMEOUT=1h ${CORRAL_BENCH_SERVER_ENV:-}
+CORRAL_BENCH_SERVER_PID="$bench_pid" java bench/scheduler/SchedulerBench.java "http://127.0.0.1:$port" "${1:-1000}" "${2:-10000}" "${3:-32}"

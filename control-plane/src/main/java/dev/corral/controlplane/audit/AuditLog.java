@@ -64,14 +64,14 @@ public class AuditLog {
         }
     }
 
-    /** The topic acknowledged the record. */
-    void published(long id) {
+    /** The topic acknowledged these records. */
+    void published(List<Long> ids) {
         try (var c = dataSource.getConnection();
-                var s = c.prepareStatement("UPDATE audit SET published_at = now() WHERE id = ? AND published_at IS NULL")) {
-            s.setLong(1, id);
+                var s = c.prepareStatement("UPDATE audit SET published_at = now() WHERE id = ANY (?) AND published_at IS NULL")) {
+            s.setArray(1, c.createArrayOf("bigint", ids.toArray()));
             s.executeUpdate();
         } catch (SQLException x) {
-            throw new StoreException("marking audit record " + id + " published", x);
+            throw new StoreException("marking " + ids.size() + " audit records published", x);
         }
     }
 

@@ -42,6 +42,10 @@ class AuditPublisher {
     private final ObjectMapper json;
     private final AuditLog log;
     private KafkaProducer<String, String> producer;
+    /** Records the topic acknowledged, not yet marked published. */
+    private final java.util.concurrent.ConcurrentLinkedQueue<Long> acknowledged = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    /** A virtual thread marks them. */
+    private final java.util.concurrent.atomic.AtomicBoolean marking = new java.util.concurrent.atomic.AtomicBoolean();
 
     AuditPublisher(@ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers, AuditConfig config, ObjectMapper json,
             AuditLog log) {
@@ -68,8 +72,7 @@ class AuditPublisher {
                     LOG.warnf("audit record %d (request %s) was not published to %s: %s; it will be sent again",
                             record.id(), record.requestId(), config.topic(), failure.getMessage());
                 } else {
-                    // Not on the producer's I/O thread: that would hold up every other send.
-                    Thread.ofVirtual().start(() -> markPublished(record.id()));
+                    acknowledged(record.id());
                 }
             });
         } catch (JsonProcessingException | RuntimeException e) {
@@ -78,11 +81,38 @@ class AuditPublisher {
         }
     }
 
-    private void markPublished(long id) {
-        try {
-            log.published(id);
-        } catch (RuntimeException e) {
-            LOG.warnf("audit record %d was published but could not be marked so (%s); it will be sent again", id, e.getMessage());
+    /**
+     * Queues an acknowledged record's mark. One virtual thread at a time marks everything queued in one statement:
+     * under load one commit serves many records, and never on the producer's I/O thread, which would hold up every
+     * other send.
+     */
+    private void acknowledged(long id) {
+        acknowledged.add(id);
+        if (marking.compareAndSet(false, true)) {
+            Thread.ofVirtual().start(this::markPublished);
+        }
+    }
+
+    private void markPublished() {
+        while (true) {
+            var ids = new java.util.ArrayList<Long>();
+            for (Long id; ids.size() < 1000 && (id = acknowledged.poll()) != null; ) {
+                ids.add(id);
+            }
+            if (!ids.isEmpty()) {
+                try {
+                    log.published(ids);
+                } catch (RuntimeException e) {
+                    LOG.warnf("%d audit records were published but could not be marked so (%s); they will be sent again", ids.size(),
+                            e.getMessage());
+                }
+                continue;
+            }
+            marking.set(false);
+            // An id queued after the last poll but before the flag dropped would wait for the next one: take it now.
+            if (acknowledged.isEmpty() || !marking.compareAndSet(false, true)) {
+                return;
+            }
         }
     }
 

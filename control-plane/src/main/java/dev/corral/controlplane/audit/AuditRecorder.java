@@ -9,6 +9,7 @@ import dev.corral.controlplane.auth.Authorizer;
 import dev.corral.controlplane.auth.Grant;
 import dev.corral.controlplane.auth.TokenService;
 import dev.corral.controlplane.problem.UnauthorizedException;
+import dev.corral.controlplane.store.ResourceStore;
 import io.quarkus.security.identity.SecurityIdentity;
 import io.quarkus.vertx.http.runtime.security.QuarkusHttpUser;
 import io.smallrye.mutiny.Uni;
@@ -39,8 +40,10 @@ public class AuditRecorder {
     private final TokenService tokens;
     private final AuditLog log;
     private final AuditPublisher publisher;
+    private final ResourceStore store;
 
-    AuditRecorder(Authorizer authorizer, TokenService tokens, AuditLog log, AuditPublisher publisher) {
+    AuditRecorder(Authorizer authorizer, TokenService tokens, AuditLog log, AuditPublisher publisher, ResourceStore store) {
+        this.store = store;
         this.authorizer = authorizer;
         this.tokens = tokens;
         this.log = log;
@@ -67,7 +70,8 @@ public class AuditRecorder {
                 Uni<SecurityIdentity> identity = rc.get(QuarkusHttpUser.DEFERRED_IDENTITY_KEY);
                 rc.vertx().executeBlocking(() -> {
                     var entry = new AuditEntry(requestId, method, path, AuditEntry.target(path, project, location), status, identity(identity, authorization));
-                    publisher.publish(log.append(entry));
+                    // A shared commit with other requests' writes (GroupCommit): one WAL flush for many.
+                    publisher.publish(store.transaction(() -> log.append(entry)));
                     return null;
                 }, false).onFailure(e -> LOG.errorf(e, "request %s (%s %s, %d) could not be audited", requestId, method, path, status));
             });

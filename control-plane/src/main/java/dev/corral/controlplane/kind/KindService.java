@@ -69,6 +69,14 @@ public abstract class KindService {
     protected void onCreate(StoredObject created) {
     }
 
+    /**
+     * Runs last in the create's transaction, after its event; returns the object the create answers with (a workload
+     * is placed here when a node fits).
+     */
+    protected StoredObject afterCreate(StoredObject created) {
+        return created;
+    }
+
     /** Releases what the object held; runs in the delete's transaction. */
     protected void onDelete(StoredObject old) {
     }
@@ -91,7 +99,8 @@ public abstract class KindService {
         checkName("metadata.name", name, errors);
         Map<String, String> labels = metadata == null || metadata.labels() == null ? Map.of() : metadata.labels();
         JsonNode finalSpec = checked(project, labels, spec, errors);
-        return QuarkusTransaction.requiringNew().call(() -> {
+        // Concurrent creates share commits (GroupCommit): the create is database work only.
+        return store.transaction(() -> {
             var claim = idempotency.claim(project, idempotencyKey, path(), body);
             if (claim instanceof IdempotencyService.Claim.Replay replay) {
                 var current = store.findByUid(replay.uid());
@@ -104,8 +113,9 @@ public abstract class KindService {
             var created = store.insert(kind(), project, name, labels, finalSpec, initialStatus(project, finalSpec), null);
             onCreate(created);
             events.normal(created, "Created", kind() + " " + name + " created.");
-            idempotency.complete(claim, 201, store.render(created));
-            return new Created(created, false);
+            var answer = afterCreate(created);
+            idempotency.complete(claim, 201, store.render(answer));
+            return new Created(answer, false);
         });
     }
 

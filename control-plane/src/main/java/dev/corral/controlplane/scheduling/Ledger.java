@@ -45,6 +45,20 @@ public class Ledger {
         this.json = json;
     }
 
+    /**
+     * The write order: a transaction that changes ledger rows takes the resourceVersion counter's lock first, before any
+     * ledger row. Every object write takes that lock too (docs/0002), so a transaction that writes both never holds a
+     * ledger row while it waits for the counter; otherwise one that placed a workload (ledger row, then counter) and a
+     * shared commit of several creates (counter from the first create, then a later create's ledger row) could wait for
+     * each other until PostgreSQL's deadlock timeout. The lock is held to commit; taking it again is free.
+     */
+    private static Connection writeOrder(Connection c) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("SELECT 1 FROM resource_version_counter WHERE id = 1 FOR UPDATE")) {
+            s.execute();
+        }
+        return c;
+    }
+
     /** Every node, with its devices and the anti-affinity groups on it. */
     public List<NodeState> snapshot() {
         try (Connection c = dataSource.getConnection()) {
@@ -99,6 +113,7 @@ public class Ledger {
      */
     public boolean reserve(String node, UUID workload, Demand demand, List<String> devices, double cpuRatio, double memoryRatio) {
         try (Connection c = dataSource.getConnection()) {
+            writeOrder(c);
             try (PreparedStatement s = c.prepareStatement("UPDATE node_capacity SET vcpus_used = vcpus_used + ?, "
                     + "memory_mib_used = memory_mib_used + ?, version = version + 1 WHERE node = ? AND ready AND NOT cordoned "
                     + "AND vcpus_used + ? <= vcpus * ? + 1e-9 AND memory_mib_used + ? <= floor(memory_mib * ?)")) {
@@ -145,6 +160,7 @@ public class Ledger {
     /** Gives back everything a workload held on its node: capacity, devices, its anti-affinity slot, its address. */
     public void release(UUID workload, String node, Resources held) {
         try (Connection c = dataSource.getConnection()) {
+            writeOrder(c);
             if (held != null) {
                 try (PreparedStatement s = c.prepareStatement("UPDATE node_capacity SET "
                         + "vcpus_used = greatest(0, vcpus_used - ?), memory_mib_used = greatest(0, memory_mib_used - ?), "
@@ -180,6 +196,7 @@ public class Ledger {
     public void register(String node, int vcpus, long memoryMiB, String accelerator, Map<String, String> labels, List<PciDevice> devices,
             String subnet) {
         try (Connection c = dataSource.getConnection()) {
+            writeOrder(c);
             try (PreparedStatement s = c.prepareStatement("INSERT INTO node_capacity (node, vcpus, memory_mib, ready, "
                     + "last_heartbeat, accelerator, labels, subnet) VALUES (?, ?, ?, true, now(), ?, ?::jsonb, ?) ON CONFLICT (node) DO UPDATE "
                     + "SET vcpus = excluded.vcpus, memory_mib = excluded.memory_mib, ready = true, last_heartbeat = now(), "
@@ -226,9 +243,19 @@ public class Ledger {
         }
     }
 
-    /** Records a heartbeat. True when the node was NotReady and is Ready again. */
+    /**
+     * Records a heartbeat. True when the node was NotReady and is Ready again. The heartbeat of a Ready node (nearly
+     * all of them) touches its ledger row only: it is followed by no object write, so it need not keep the write order.
+     */
     public boolean heartbeat(String node) {
         try (Connection c = dataSource.getConnection()) {
+            try (PreparedStatement s = c.prepareStatement("UPDATE node_capacity SET last_heartbeat = now() WHERE node = ? AND ready")) {
+                s.setString(1, node);
+                if (s.executeUpdate() == 1) {
+                    return false;
+                }
+            }
+            writeOrder(c);
             boolean wasReady;
             try (PreparedStatement s = c.prepareStatement("SELECT ready FROM node_capacity WHERE node = ? FOR UPDATE")) {
                 s.setString(1, node);
@@ -251,7 +278,7 @@ public class Ledger {
 
     public void setCordoned(String node, boolean cordoned) {
         try (Connection c = dataSource.getConnection();
-             PreparedStatement s = c.prepareStatement("UPDATE node_capacity SET cordoned = ?, version = version + 1 WHERE node = ?")) {
+             PreparedStatement s = writeOrder(c).prepareStatement("UPDATE node_capacity SET cordoned = ?, version = version + 1 WHERE node = ?")) {
             s.setBoolean(1, cordoned);
             s.setString(2, node);
             s.executeUpdate();
@@ -263,7 +290,7 @@ public class Ledger {
     /** Marks nodes silent for longer than {@code timeout} NotReady; returns their names. */
     public List<String> expireHeartbeats(Duration timeout) {
         try (Connection c = dataSource.getConnection();
-             PreparedStatement s = c.prepareStatement("UPDATE node_capacity SET ready = false, version = version + 1 "
+             PreparedStatement s = writeOrder(c).prepareStatement("UPDATE node_capacity SET ready = false, version = version + 1 "
                      + "WHERE ready AND last_heartbeat < now() - make_interval(secs => ?) RETURNING node")) {
             s.setDouble(1, timeout.toMillis() / 1000.0);
             var expired = new ArrayList<String>();
@@ -319,7 +346,7 @@ public class Ledger {
 
     public void forget(String node) {
         try (Connection c = dataSource.getConnection();
-             PreparedStatement s = c.prepareStatement("DELETE FROM node_capacity WHERE node = ?")) {
+             PreparedStatement s = writeOrder(c).prepareStatement("DELETE FROM node_capacity WHERE node = ?")) {
             s.setString(1, node);
             s.executeUpdate();
         } catch (SQLException e) {

@@ -90,28 +90,9 @@ public class Scheduler {
     private boolean tryPlace(StoredObject workload, Demand demand, Planner.Option option) {
         try {
             QuarkusTransaction.requiringNew().run(() -> {
-                if (!ledger.reserve(option.node(), workload.uid(), demand, option.devices(),
-                        config.cpuAllocationRatio(), config.memoryAllocationRatio())) {
+                if (reserveAndRecord(workload, demand, option) == null) {
                     throw new PlacementLost();
                 }
-                var old = status(workload);
-                var network = old.network();
-                if (demand.network()) {
-                    // Bound here, with the node, in the placement's transaction: a lost placement gives it back too.
-                    network = addresses.allocate(option.node(), workload.uid(), network == null ? null : network.mac());
-                    if (network == null) {
-                        throw new PlacementLost();
-                    }
-                }
-                String message = "Placed on node " + option.node()
-                        + (option.devices().isEmpty() ? "" : " with devices " + String.join(", ", option.devices()))
-                        + (demand.network() ? " at " + network.ip() : "");
-                var conditions = old.conditionsWith(new Condition(SCHEDULED, "True", "Scheduled", message, Instant.now()));
-                var status = old.withPlacement("Scheduled", option.node(), option.devices().isEmpty() ? null : option.devices(), conditions)
-                        .withNetwork(network);
-                // The event first: the store's write takes the serialized resourceVersion, so it goes last.
-                events.normal(workload, "Scheduled", message);
-                store.update(workload, workload.labels(), workload.spec(), json.valueToTree(status), option.node());
             });
             snapshots.placed(option.node(), demand, option.devices());
             return true;
@@ -120,6 +101,64 @@ public class Scheduler {
             snapshots.invalidate();
             return false;
         }
+    }
+
+    /**
+     * Places a workload just inserted in the caller's transaction (its create), on the best node of the current view,
+     * so that a create that fits is one transaction and one commit. Returns the placed object, or null when nothing
+     * fits or the reservation lost a race: then nothing of the attempt stays written, the caller's transaction goes
+     * on, and the workload stays Pending for {@link #schedule} after the commit (which also says why nothing fits).
+     * The view books the placement at once; a create that rolls back later only makes the view pessimistic until
+     * its next reload.
+     */
+    public StoredObject placeNew(StoredObject workload) {
+        Demand demand = demand(workload);
+        var plan = planner.plan(demand, snapshots.current());
+        if (!plan.schedulable()) {
+            return null;
+        }
+        var option = plan.options().getFirst();
+        // A reservation of capacity alone is one conditional statement: it wrote nothing when it failed. One with
+        // devices, an anti-affinity slot or an address writes several rows, undone through a savepoint when one fails.
+        boolean single = option.devices().isEmpty() && demand.antiAffinityGroup() == null && !demand.network();
+        StoredObject placed = single
+                ? reserveAndRecord(workload, demand, option)
+                : store.attempt(() -> reserveAndRecord(workload, demand, option));
+        if (placed == null) {
+            snapshots.invalidate();
+            return null;
+        }
+        snapshots.placed(option.node(), demand, option.devices());
+        return placed;
+    }
+
+    /**
+     * Reserves the option's node (and address) for the workload and records the placement in its status, in the
+     * caller's transaction. Null when the reservation lost a race; what it wrote before that is the caller's to undo.
+     */
+    private StoredObject reserveAndRecord(StoredObject workload, Demand demand, Planner.Option option) {
+        if (!ledger.reserve(option.node(), workload.uid(), demand, option.devices(),
+                config.cpuAllocationRatio(), config.memoryAllocationRatio())) {
+            return null;
+        }
+        var old = status(workload);
+        var network = old.network();
+        if (demand.network()) {
+            // Bound here, with the node, in the placement's transaction: a lost placement gives it back too.
+            network = addresses.allocate(option.node(), workload.uid(), network == null ? null : network.mac());
+            if (network == null) {
+                return null;
+            }
+        }
+        String message = "Placed on node " + option.node()
+                + (option.devices().isEmpty() ? "" : " with devices " + String.join(", ", option.devices()))
+                + (demand.network() ? " at " + network.ip() : "");
+        var conditions = old.conditionsWith(new Condition(SCHEDULED, "True", "Scheduled", message, Instant.now()));
+        var status = old.withPlacement("Scheduled", option.node(), option.devices().isEmpty() ? null : option.devices(), conditions)
+                .withNetwork(network);
+        // The event first: the store's write takes the serialized resourceVersion, so it goes last.
+        events.normal(workload, "Scheduled", message);
+        return store.update(workload, workload.labels(), workload.spec(), json.valueToTree(status), option.node());
     }
 
     /** Thrown inside a placement transaction to roll it back when its reservation lost a race. */

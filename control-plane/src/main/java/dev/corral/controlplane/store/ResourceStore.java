@@ -43,11 +43,46 @@ public class ResourceStore {
     private final DataSource dataSource;
     private final ObjectMapper json;
     private final WatchNotifier notifier;
+    private final GroupCommit groupCommit;
 
-    ResourceStore(DataSource dataSource, ObjectMapper json, WatchNotifier notifier) {
+    ResourceStore(DataSource dataSource, ObjectMapper json, WatchNotifier notifier, GroupCommit groupCommit) {
         this.dataSource = dataSource;
         this.json = json;
         this.notifier = notifier;
+        this.groupCommit = groupCommit;
+    }
+
+    /**
+     * Runs {@code work} in a new transaction that may be shared with concurrent callers' work, committed once for
+     * all of them ({@link GroupCommit}); returns once it committed. The work must be database work only.
+     */
+    public <T> T transaction(java.util.concurrent.Callable<T> work) {
+        return groupCommit.call(work);
+    }
+
+    /**
+     * Runs {@code work} inside a savepoint of the caller's transaction: when it returns null or throws, everything it
+     * wrote is undone and the transaction goes on (the exception is rethrown).
+     */
+    public <T> T attempt(java.util.function.Supplier<T> work) {
+        try (Connection c = dataSource.getConnection()) {
+            var savepoint = c.setSavepoint();
+            T result;
+            try {
+                result = work.get();
+            } catch (RuntimeException e) {
+                c.rollback(savepoint);
+                throw e;
+            }
+            if (result == null) {
+                c.rollback(savepoint);
+            } else {
+                c.releaseSavepoint(savepoint);
+            }
+            return result;
+        } catch (SQLException e) {
+            throw new StoreException("a savepoint failed", e);
+        }
     }
 
     public Optional<StoredObject> find(String kind, String project, String name) {

@@ -69,14 +69,23 @@ public abstract class WorkloadService extends KindService {
         return json.valueToTree(status);
     }
 
-    /** Creates the workload and tries to place it at once; it stays Pending (with the reason) when nothing fits. */
+    /**
+     * Creates the workload and places it in the same transaction when a node fits; otherwise the scheduler tries
+     * again after the commit, and the workload stays Pending (with the reason) when nothing fits.
+     */
     public Created createAndSchedule(String project, ObjectMeta metadata, Object spec, String idempotencyKey, Object body) {
         var created = create(project, metadata, spec, idempotencyKey, body);
-        if (created.replay()) {
+        if (created.replay() || created.object().node() != null) {
             return created;
         }
         scheduler.schedule(created.object().uid());
         return new Created(store.findByUid(created.object().uid()).orElse(created.object()), false);
+    }
+
+    @Override
+    protected StoredObject afterCreate(StoredObject created) {
+        var placed = scheduler.placeNew(created);
+        return placed == null ? created : placed;
     }
 
     @Override

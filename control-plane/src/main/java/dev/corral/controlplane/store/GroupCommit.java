@@ -1,0 +1,182 @@
+package dev.corral.controlplane.store;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import io.quarkus.runtime.ShutdownEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+/**
+ * Runs the writes of concurrent requests in shared transactions: one commit (one WAL flush, one hold of the
+ * resourceVersion counter) for as many as were waiting, instead of one each.
+ *
+ * <p>Every write takes the counter row's lock until it commits (docs/0002), so writers commit one after another and
+ * each pays a flush while the others wait. Here a single committer thread takes whatever work is queued (up to
+ * {@link #MAX_BATCH}) and runs it, one piece after another, in one transaction. When any piece fails, or the commit
+ * does, the whole transaction rolls back and every piece runs again alone in its own transaction, so each caller
+ * gets exactly the outcome (result or exception) it would have had alone. A piece must therefore be pure database
+ * work in the caller's transaction: nothing outside the database that a rollback would not undo, and no transaction
+ * of its own. Callers block until their piece has committed, or failed alone.
+ */
+@ApplicationScoped
+public class GroupCommit {
+
+    static final int MAX_BATCH = 64;
+    private static final Logger LOG = Logger.getLogger(GroupCommit.class);
+
+    private final boolean enabled;
+    private final BlockingQueue<Piece<?>> queue = new LinkedBlockingQueue<>();
+    private final java.util.concurrent.atomic.AtomicLong transactions = new java.util.concurrent.atomic.AtomicLong();
+    private volatile Thread committer;
+    private volatile boolean stopping;
+
+    GroupCommit(@ConfigProperty(name = "corral.store.group-commit", defaultValue = "true") boolean enabled) {
+        this.enabled = enabled;
+    }
+
+    /** Runs {@code work} in a transaction, possibly shared with other callers' work, and returns once it committed. */
+    public <T> T call(Callable<T> work) {
+        if (!enabled || stopping || Thread.currentThread() == committer) {
+            return QuarkusTransaction.requiringNew().call(work);
+        }
+        var piece = new Piece<>(work);
+        queue.add(piece);
+        startCommitter();
+        if (stopping && queue.remove(piece)) {
+            // Queued after the committer's last look: nobody else would run it.
+            return QuarkusTransaction.requiringNew().call(work);
+        }
+        try {
+            return piece.result.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StoreException("interrupted while waiting for a commit", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            if (e.getCause() instanceof Error error) {
+                throw error;
+            }
+            throw new StoreException("a write failed", e.getCause());
+        }
+    }
+
+    /** Transactions run so far, shared or alone, committed or rolled back. */
+    public long transactions() {
+        return transactions.get();
+    }
+
+    /** Writes waiting for the committer. */
+    public int queued() {
+        return queue.size();
+    }
+
+    private void startCommitter() {
+        if (committer != null) {
+            return;
+        }
+        synchronized (this) {
+            if (committer == null) {
+                committer = Thread.ofPlatform().name("corral-group-commit").daemon().start(this::commitLoop);
+            }
+        }
+    }
+
+    private void commitLoop() {
+        var batch = new ArrayList<Piece<?>>(MAX_BATCH);
+        while (!stopping) {
+            try {
+                batch.add(queue.take());
+            } catch (InterruptedException e) {
+                break;
+            }
+            queue.drainTo(batch, MAX_BATCH - 1);
+            try {
+                run(batch);
+            } catch (Throwable t) {
+                // run() completes every piece itself; this is only a last resort so that no caller waits forever.
+                LOG.error("group commit failed unexpectedly", t);
+                batch.forEach(p -> p.result.completeExceptionally(t));
+            }
+            batch.clear();
+        }
+        // Whatever is left when the control plane stops runs alone, on this thread.
+        for (Piece<?> piece; (piece = queue.poll()) != null; ) {
+            runAlone(piece);
+        }
+    }
+
+    private void run(List<Piece<?>> batch) {
+        if (batch.size() == 1) {
+            runAlone(batch.getFirst());
+            return;
+        }
+        Object[] results = new Object[batch.size()];
+        transactions.incrementAndGet();
+        try {
+            QuarkusTransaction.requiringNew().call(() -> {
+                for (int i = 0; i < batch.size(); i++) {
+                    results[i] = batch.get(i).call();
+                }
+                return null;
+            });
+        } catch (RuntimeException | Error e) {
+            // One piece (or the commit) failed and took the others' writes with it: each runs again alone.
+            LOG.debugf("a shared commit of %d writes rolled back (%s); running them one by one", batch.size(), e);
+            batch.forEach(this::runAlone);
+            return;
+        }
+        for (int i = 0; i < batch.size(); i++) {
+            batch.get(i).complete(results[i]);
+        }
+    }
+
+    private void runAlone(Piece<?> piece) {
+        transactions.incrementAndGet();
+        piece.runAlone();
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        stopping = true;
+        var thread = committer;
+        if (thread != null) {
+            thread.interrupt();
+        }
+    }
+
+    private static final class Piece<T> {
+        final Callable<T> work;
+        final CompletableFuture<T> result = new CompletableFuture<>();
+
+        Piece(Callable<T> work) {
+            this.work = work;
+        }
+
+        Object call() throws Exception {
+            return work.call();
+        }
+
+        @SuppressWarnings("unchecked")
+        void complete(Object value) {
+            result.complete((T) value);
+        }
+
+        void runAlone() {
+            try {
+                result.complete(QuarkusTransaction.requiringNew().call(work));
+            } catch (Throwable t) {
+                result.completeExceptionally(t);
+            }
+        }
+    }
+}
