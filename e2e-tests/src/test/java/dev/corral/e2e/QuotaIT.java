@@ -8,7 +8,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -18,12 +17,14 @@ import java.util.regex.Pattern;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Two control-plane replicas sharing one PostgreSQL take 50 creates at once, half each, against a project quota of
  * 10 vCPUs: exactly 10 are admitted (and placed), every other one is a 403 quota-exceeded problem, and the quota's
  * usage says 10. Deleting one through either replica lets one more in.
  */
+@ExtendWith(TwoReplicas.class)
 class QuotaIT {
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -33,73 +34,70 @@ class QuotaIT {
     private final HttpClient http = HttpClient.newHttpClient();
 
     @Test
-    void fiftyConcurrentCreatesThroughTwoReplicasAdmitExactlyTheQuota() throws Exception {
-        try (var first = ControlPlaneProcess.start();
-                var second = ControlPlaneProcess.start(Map.of("QUARKUS_DATASOURCE_JDBC_URL", first.jdbcUrl(),
-                        "QUARKUS_DATASOURCE_USERNAME", "postgres", "KAFKA_BOOTSTRAP_SERVERS", first.kafkaBootstrapServers(),
-                        "CORRAL_USAGE_ENABLED", "false"))) {
-            String project = "quota-" + UUID.randomUUID().toString().substring(0, 8);
-            String pool = project + "-pool";
-            ok(send(first.server, first.adminToken, "POST", "/v1/projects", "{\"metadata\": {\"name\": \"" + project + "\"}}"), 201);
-            // Room for all 50 on one node: only the quota may refuse them.
-            ok(send(first.server, first.adminToken, "PUT", "/v1/nodes/" + pool + "-node", """
-                    {"labels": {"pool": "%s"}, "accelerator": "kvm-hardware", "capacity": {"vcpus": 64, "memoryMiB": 65536}}""".formatted(pool)), 201);
-            String image = image(first, project);
-            var quota = ok(send(second.server, second.adminToken, "PUT", "/v1/projects/" + project + "/quota", "{\"vcpus\": 10}"), 200);
-            assertThat(quota.path("limits").path("vcpus").asInt()).isEqualTo(10);
+    void fiftyConcurrentCreatesThroughTwoReplicasAdmitExactlyTheQuota(TwoReplicas.Pair replicas) throws Exception {
+        var first = replicas.first();
+        var second = replicas.second();
+        String project = "quota-" + UUID.randomUUID().toString().substring(0, 8);
+        String pool = project + "-pool";
+        ok(send(first.server, first.adminToken, "POST", "/v1/projects", "{\"metadata\": {\"name\": \"" + project + "\"}}"), 201);
+        // Room for all 50 on one node: only the quota may refuse them.
+        ok(send(first.server, first.adminToken, "PUT", "/v1/nodes/" + pool + "-node", """
+                {"labels": {"pool": "%s"}, "accelerator": "kvm-hardware", "capacity": {"vcpus": 64, "memoryMiB": 65536}}""".formatted(pool)), 201);
+        String image = image(first, project);
+        var quota = ok(send(second.server, second.adminToken, "PUT", "/v1/projects/" + project + "/quota", "{\"vcpus\": 10}"), 200);
+        assertThat(quota.path("limits").path("vcpus").asInt()).isEqualTo(10);
 
-            var start = new CountDownLatch(1);
-            var answers = new ArrayList<Future<HttpResponse<String>>>();
-            try (var pool50 = Executors.newVirtualThreadPerTaskExecutor()) {
-                for (int i = 0; i < 50; i++) {
-                    var replica = i % 2 == 0 ? first : second;
-                    String body = vm("vm-" + i, image, pool);
-                    answers.add(pool50.submit(() -> {
-                        start.await();
-                        return send(replica.server, replica.adminToken, "POST", "/v1/vms?project=" + project, body);
-                    }));
-                }
-                start.countDown();
+        var start = new CountDownLatch(1);
+        var answers = new ArrayList<Future<HttpResponse<String>>>();
+        try (var pool50 = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < 50; i++) {
+                var replica = replicas.replica(i);
+                String body = vm("vm-" + i, image, pool);
+                answers.add(pool50.submit(() -> {
+                    start.await();
+                    return send(replica.server, replica.adminToken, "POST", "/v1/vms?project=" + project, body);
+                }));
             }
-            int admitted = 0;
-            int refused = 0;
-            for (var answer : answers) {
-                var r = answer.get();
-                if (r.statusCode() == 201) {
-                    admitted++;
-                    continue;
-                }
-                assertThat(r.statusCode()).as(r.body()).isEqualTo(403);
-                assertThat(r.headers().firstValue("Content-Type").orElse("")).startsWith("application/problem+json");
-                var problem = JSON.readTree(r.body());
-                assertThat(problem.path("type").asText()).isEqualTo("https://corral.dev/problems/quota-exceeded");
-                var detail = REFUSED.matcher(problem.path("detail").asText());
-                assertThat(detail.matches()).as(r.body()).isTrue();
-                assertThat(Integer.parseInt(detail.group(1))).isEqualTo(10);
-                refused++;
-            }
-            assertThat(admitted).isEqualTo(10);
-            assertThat(refused).isEqualTo(40);
-
-            for (var replica : List.of(first, second)) {
-                var used = ok(send(replica.server, replica.adminToken, "GET", "/v1/projects/" + project + "/quota", null), 200).path("used");
-                assertThat(used.path("vcpus").asDouble()).isEqualTo(10.0);
-                assertThat(used.path("instances").asInt()).isEqualTo(10);
-            }
-            var vms = ok(send(first.server, first.adminToken, "GET", "/v1/vms?project=" + project, null), 200).path("items");
-            assertThat(vms).hasSize(10);
-            var placed = new ArrayList<String>();
-            vms.forEach(v -> placed.add(v.path("status").path("phase").asText()));
-            assertThat(placed).containsOnly("Scheduled");
-
-            // A delete gives the share back at once, whichever replica the next create reaches.
-            String gone = vms.get(0).path("metadata").path("name").asText();
-            ok(send(second.server, second.adminToken, "DELETE", "/v1/vms/" + gone + "?project=" + project, null), 200);
-            assertThat(send(second.server, second.adminToken, "POST", "/v1/vms?project=" + project, vm("vm-50", image, pool)).statusCode())
-                    .isEqualTo(201);
-            assertThat(send(first.server, first.adminToken, "POST", "/v1/vms?project=" + project, vm("vm-51", image, pool)).statusCode())
-                    .isEqualTo(403);
+            start.countDown();
         }
+        int admitted = 0;
+        int refused = 0;
+        for (var answer : answers) {
+            var r = answer.get();
+            if (r.statusCode() == 201) {
+                admitted++;
+                continue;
+            }
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(403);
+            assertThat(r.headers().firstValue("Content-Type").orElse("")).startsWith("application/problem+json");
+            var problem = JSON.readTree(r.body());
+            assertThat(problem.path("type").asText()).isEqualTo("https://corral.dev/problems/quota-exceeded");
+            var detail = REFUSED.matcher(problem.path("detail").asText());
+            assertThat(detail.matches()).as(r.body()).isTrue();
+            assertThat(Integer.parseInt(detail.group(1))).isEqualTo(10);
+            refused++;
+        }
+        assertThat(admitted).isEqualTo(10);
+        assertThat(refused).isEqualTo(40);
+
+        for (var replica : List.of(first, second)) {
+            var used = ok(send(replica.server, replica.adminToken, "GET", "/v1/projects/" + project + "/quota", null), 200).path("used");
+            assertThat(used.path("vcpus").asDouble()).isEqualTo(10.0);
+            assertThat(used.path("instances").asInt()).isEqualTo(10);
+        }
+        var vms = ok(send(first.server, first.adminToken, "GET", "/v1/vms?project=" + project, null), 200).path("items");
+        assertThat(vms).hasSize(10);
+        var placed = new ArrayList<String>();
+        vms.forEach(v -> placed.add(v.path("status").path("phase").asText()));
+        assertThat(placed).containsOnly("Scheduled");
+
+        // A delete gives the share back at once, whichever replica the next create reaches.
+        String gone = vms.get(0).path("metadata").path("name").asText();
+        ok(send(second.server, second.adminToken, "DELETE", "/v1/vms/" + gone + "?project=" + project, null), 200);
+        assertThat(send(second.server, second.adminToken, "POST", "/v1/vms?project=" + project, vm("vm-50", image, pool)).statusCode())
+                .isEqualTo(201);
+        assertThat(send(first.server, first.adminToken, "POST", "/v1/vms?project=" + project, vm("vm-51", image, pool)).statusCode())
+                .isEqualTo(403);
     }
 
     private static String vm(String name, String image, String pool) {

@@ -6,15 +6,16 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.util.Map;
 import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Two control-plane replicas sharing one PostgreSQL: a token revoked through one is refused by both on the very next
  * request (nothing caches a token), and neither database row nor answer ever shows its secret again.
  */
+@ExtendWith(TwoReplicas.class)
 class TokenRevocationIT {
 
     private static final Pattern FIELD = Pattern.compile("\"(id|token)\"\\s*:\\s*\"([^\"]+)\"");
@@ -22,28 +23,25 @@ class TokenRevocationIT {
     private final HttpClient http = HttpClient.newHttpClient();
 
     @Test
-    void aTokenRevokedThroughOneReplicaIsRefusedByBothAtOnce() throws Exception {
-        try (var first = ControlPlaneProcess.start();
-                var second = ControlPlaneProcess.start(Map.of("QUARKUS_DATASOURCE_JDBC_URL", first.jdbcUrl(),
-                        "QUARKUS_DATASOURCE_USERNAME", "postgres", "KAFKA_BOOTSTRAP_SERVERS", first.kafkaBootstrapServers(),
-                        "CORRAL_USAGE_ENABLED", "false"))) {
-            var created = send(first.server, first.adminToken, "POST", "/v1/tokens", "{\"subject\": \"ci\", \"role\": \"viewer\", \"project\": \"default\"}");
-            assertThat(created.statusCode()).isEqualTo(201);
-            String id = field(created.body(), "id");
-            String token = field(created.body(), "token");
-            assertThat(send(first.server, token, "GET", "/v1/vms", null).statusCode()).isEqualTo(200);
-            assertThat(send(second.server, token, "GET", "/v1/vms", null).statusCode()).isEqualTo(200);
+    void aTokenRevokedThroughOneReplicaIsRefusedByBothAtOnce(TwoReplicas.Pair replicas) throws Exception {
+        var first = replicas.first();
+        var second = replicas.second();
+        var created = send(first.server, first.adminToken, "POST", "/v1/tokens", "{\"subject\": \"ci\", \"role\": \"viewer\", \"project\": \"default\"}");
+        assertThat(created.statusCode()).isEqualTo(201);
+        String id = field(created.body(), "id");
+        String token = field(created.body(), "token");
+        assertThat(send(first.server, token, "GET", "/v1/vms", null).statusCode()).isEqualTo(200);
+        assertThat(send(second.server, token, "GET", "/v1/vms", null).statusCode()).isEqualTo(200);
 
-            assertThat(send(second.server, second.adminToken, "DELETE", "/v1/tokens/" + id, null).statusCode()).isEqualTo(200);
+        assertThat(send(second.server, second.adminToken, "DELETE", "/v1/tokens/" + id, null).statusCode()).isEqualTo(200);
 
-            for (var replica : new ControlPlaneProcess[] {first, second}) {
-                var refused = send(replica.server, token, "GET", "/v1/vms", null);
-                assertThat(refused.statusCode()).as(replica.server.toString()).isEqualTo(401);
-                assertThat(refused.headers().firstValue("Content-Type").orElse("")).startsWith("application/problem+json");
-                assertThat(refused.body()).contains("The bearer token " + id + " was revoked at ");
-            }
-            assertThat(send(first.server, first.adminToken, "GET", "/v1/tokens", null).body()).contains(id).doesNotContain(token);
+        for (var replica : new ControlPlaneProcess[] {first, second}) {
+            var refused = send(replica.server, token, "GET", "/v1/vms", null);
+            assertThat(refused.statusCode()).as(replica.server.toString()).isEqualTo(401);
+            assertThat(refused.headers().firstValue("Content-Type").orElse("")).startsWith("application/problem+json");
+            assertThat(refused.body()).contains("The bearer token " + id + " was revoked at ");
         }
+        assertThat(send(first.server, first.adminToken, "GET", "/v1/tokens", null).body()).contains(id).doesNotContain(token);
     }
 
     private HttpResponse<String> send(URI server, String token, String method, String path, String json) throws Exception {
