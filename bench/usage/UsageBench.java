@@ -23,7 +23,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * workload runs exactly one hour with 2 vCPUs), waits until the meter's consumer group has read them all, checks
  * the usage API agrees to the second, and reads the same records with a plain consumer as the in-run reference.
  *
- * Usage: java -cp KAFKA_AND_JACKSON UsageBench.java http://127.0.0.1:8080 BOOTSTRAP [workloads]
+ * Usage: java -cp KAFKA_AND_JACKSON UsageBench.java http://127.0.0.1:8080 BOOTSTRAP [workloads [control-plane.log]]
+ * With the control plane's log (its meter's profile at DEBUG), it also prints where the meter's time went.
  */
 public class UsageBench {
 
@@ -104,12 +105,39 @@ public class UsageBench {
         }
         double refRate = read / ((System.nanoTime() - refStart) / 1e9);
         System.out.printf("reference  plain consumer, read and parse only: %,.0f/s%n", refRate);
+        if (args.length > 3) {
+            Thread.sleep(1_500); // the meter reports its profile every second
+            System.out.println(profile(java.nio.file.Path.of(args[3])));
+        }
         System.out.printf("goal       20,000/s: %s from the first publish, %s on the backlog%n", meterRate >= 20_000 ? "met" : "not met",
                 drainRate >= 20_000 ? "met" : "not met");
         System.out.printf("usage meter(backlog)/plain-consumer = %.2f%n", drainRate / refRate);
         if (running != expected) {
             System.exit(1);
         }
+    }
+
+    /** The sums of the meter's profile lines ("usage meter profile: N records in B batches; poll=Xms parse=Yms ..."). */
+    static String profile(java.nio.file.Path log) throws java.io.IOException {
+        var sums = new java.util.LinkedHashMap<String, Long>();
+        long records = 0;
+        long batches = 0;
+        var line = java.util.regex.Pattern.compile("usage meter profile: (\\d+) records in (\\d+) batches;(.*)");
+        var step = java.util.regex.Pattern.compile(" (\\w+)=(\\d+)ms");
+        for (var l : java.nio.file.Files.readAllLines(log)) {
+            var m = line.matcher(l);
+            if (m.find()) {
+                records += Long.parseLong(m.group(1));
+                batches += Long.parseLong(m.group(2));
+                var s = step.matcher(m.group(3));
+                while (s.find()) {
+                    sums.merge(s.group(1), Long.parseLong(s.group(2)), Long::sum);
+                }
+            }
+        }
+        var out = new StringBuilder(String.format("profile    %,d records in %,d batches, ms per step (threads overlap):", records, batches));
+        sums.forEach((k, v) -> out.append(' ').append(k).append('=').append(v));
+        return out.toString();
     }
 
     /** Records the meter has read, by its consumer group's committed offsets (written after each batch). */

@@ -129,7 +129,9 @@ public final class UsageConsumer implements AutoCloseable {
             });
             Instant nextSweep = Instant.now().plus(SWEEP_EVERY);
             while (running) {
+                long polling = System.nanoTime();
                 var records = c.poll(Duration.ofMillis(500));
+                meter.profile().add(MeterProfile.Step.POLL, polling);
                 if (!records.isEmpty()) {
                     var batch = new ArrayList<Delivery>(records.count());
                     records.forEach(r -> batch.add(new Delivery(r.topic(), r.partition(), r.offset(), r.value())));
@@ -148,6 +150,7 @@ public final class UsageConsumer implements AutoCloseable {
                     }
                     c.commitAsync(hint, null);
                 }
+                meter.profile().reportWhenDue();
                 if (Instant.now().isAfter(nextSweep)) {
                     meter.resolveGaps(config.gapGrace());
                     nextSweep = Instant.now().plus(SWEEP_EVERY);

@@ -29,10 +29,16 @@ public class UsageMeter {
 
     private final UsageStore store;
     private final LifecycleRecordParser parser;
+    private final MeterProfile profile = new MeterProfile();
 
     UsageMeter(UsageStore store, ObjectMapper json) {
         this.store = store;
         this.parser = new LifecycleRecordParser(json.getFactory());
+    }
+
+    /** Where the meter's time goes (a method: callers hold a CDI proxy, whose fields are not the bean's). */
+    MeterProfile profile() {
+        return profile;
     }
 
     /**
@@ -43,6 +49,7 @@ public class UsageMeter {
         var events = new LinkedHashMap<String, UsageEvent>();
         var next = new HashMap<String, Map<Integer, Long>>();
         int skipped = 0;
+        long parsing = System.nanoTime();
         for (var d : batch) {
             next.computeIfAbsent(d.topic(), t -> new HashMap<>()).merge(d.partition(), d.offset() + 1, Math::max);
             try {
@@ -54,11 +61,15 @@ public class UsageMeter {
                         d.offset(), e.getMessage());
             }
         }
+        profile.add(MeterProfile.Step.PARSE, parsing);
         int inBatchDuplicates = batch.size() - skipped - events.size();
         int finalSkipped = skipped;
-        return QuarkusTransaction.requiringNew().call(() -> {
+        long[] inside = new long[1];
+        var outcome = QuarkusTransaction.requiringNew().call(() -> {
+            long s = System.nanoTime();
             store.relaxCommitDurability();
             var claimed = store.claim(events.values());
+            profile.add(MeterProfile.Step.CLAIM, s);
             var fresh = new LinkedHashMap<String, List<UsageEvent>>();
             for (var e : events.values()) {
                 if (claimed.contains(e.id())) {
@@ -66,10 +77,15 @@ public class UsageMeter {
                 }
             }
             var result = fold(fresh, false);
+            s = System.nanoTime();
             next.forEach((topic, offsets) -> store.saveOffsets(group, topic, offsets));
             beforeCommit.run();
+            inside[0] = profile.add(MeterProfile.Step.WRITE, s);
             return new Outcome(result.applied(), result.pending(), events.size() - claimed.size() + inBatchDuplicates, finalSkipped);
         });
+        profile.add(MeterProfile.Step.COMMIT, inside[0]);
+        profile.batch(batch.size());
+        return outcome;
     }
 
     /**
@@ -94,12 +110,18 @@ public class UsageMeter {
         if (fresh.isEmpty()) {
             return MeterBatch.fold(fresh, Map.of(), Map.of(), skipGaps);
         }
-        var w = MeterBatch.fold(fresh, store.lockStates(fresh.keySet()), store.pending(fresh.keySet()), skipGaps);
+        long t = System.nanoTime();
+        var states = store.lockStates(fresh.keySet());
+        var waiting = store.pending(fresh.keySet());
+        t = profile.add(MeterProfile.Step.READ, t);
+        var w = MeterBatch.fold(fresh, states, waiting, skipGaps);
+        t = profile.add(MeterProfile.Step.FOLD, t);
         store.restate(w.newEvents(), w.newStatuses());
         store.settle(w.settledApplied(), "applied");
         store.settle(w.settledStale(), "stale");
         store.saveStates(w.states());
         store.insertIntervals(w.closed());
+        profile.add(MeterProfile.Step.WRITE, t);
         return w;
     }
 }
