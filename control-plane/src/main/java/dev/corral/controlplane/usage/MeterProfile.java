@@ -17,8 +17,6 @@ final class MeterProfile {
         POLL,
         /** JSON to {@link UsageEvent}. */
         PARSE,
-        /** Recording the events' ids ({@code usage_event}). */
-        CLAIM,
         /** Reading and locking the workloads' states and pending events (and positions). */
         READ,
         /** The pure fold. */
