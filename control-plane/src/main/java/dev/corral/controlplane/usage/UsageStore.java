@@ -137,6 +137,8 @@ public class UsageStore {
             (known.contains(s.uid()) ? updates : inserts).add(s);
         }
         if (!inserts.isEmpty()) {
+            // In uid order, as lockStates locks: two meters inserting the same new workloads cannot deadlock.
+            inserts.sort(java.util.Comparator.comparing(MeterState::uid));
             var added = new HashSet<String>();
             query("INSERT INTO usage_workload (uid, kind, name, project, applied_sequence, phase, since, vcpus, memory_mib, devices, "
                     + "flag, disk_gib) SELECT * FROM " + STATE_COLUMNS + " ON CONFLICT (uid) DO NOTHING RETURNING uid",
