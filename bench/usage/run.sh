@@ -9,10 +9,12 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 source deploy/lib/java.sh
 source deploy/lib/prerequisites.sh
-./mvnw -B -q -DskipTests -pl control-plane,examples/billing-consumer -am install
-cp="$(./mvnw -B -q -pl examples/billing-consumer dependency:build-classpath -Dmdep.outputFile=/dev/stdout -Dmdep.includeScope=runtime)"
+./mvnw -B -q -DskipTests -pl control-plane -am package
+# The benchmark's client needs only Kafka's client and Jackson, both in the packaged control plane.
+cp="control-plane/target/quarkus-app/lib/main/*"
 source bench/lib/control-plane.sh
 port="${CORRAL_BENCH_PORT:-18081}"
-bench_start_control_plane "$port"
+# The meter's per-step profile (MeterProfile, at DEBUG) goes to the control plane's log; UsageBench sums it.
+bench_start_control_plane "$port" QUARKUS_LOG_CATEGORY__DEV_CORRAL_CONTROLPLANE_USAGE_PROFILE__LEVEL=DEBUG
 kafka="$(grep -o 'Embedded Kafka broker on [^ ]*' "$bench_data/control-plane.log" | awk '{print $5}')"
-java --enable-native-access=ALL-UNNAMED -cp "$cp" bench/usage/UsageBench.java "http://127.0.0.1:$port" "$kafka" "${1:-20000}"
+java --enable-native-access=ALL-UNNAMED -cp "$cp" bench/usage/UsageBench.java "http://127.0.0.1:$port" "$kafka" "${1:-20000}" "$bench_data/control-plane.log" "$bench_pid"

@@ -8,70 +8,88 @@ import java.util.Set;
 
 /**
  * One batch of the meter, without I/O: given the states and pending events of the workloads the batch touches,
- * and the events read for the first time, what to write. {@link UsageMeter} loads and writes it in one
- * transaction; the property tests drive it directly.
+ * and the events just read, what to write. {@link UsageMeter} loads and writes it in one transaction; the property
+ * tests drive it directly.
+ *
+ * <p>What makes a repeat harmless is the workload's state: an event at or below its applied sequence is stale,
+ * whatever its id, so an applied event leaves no record of its own. Only events that wait for an earlier sequence
+ * are kept (with their content); one read again while it waits is recognised by its id.
  */
 public final class MeterBatch {
 
     /**
-     * @param newEvents      events read for the first time, with their status in {@code newStatuses}
-     * @param settledApplied ids of earlier pending events now applied
-     * @param settledStale   ids of earlier pending events now stale
-     * @param states         the states of workloads that moved
-     * @param closed         intervals closed by the batch
+     * @param newPending events that now wait for an earlier sequence and were not kept yet
+     * @param settled    ids of kept pending events that have now applied or turned stale (to forget)
+     * @param states     the states of workloads that moved
+     * @param closed     intervals closed by the batch
+     * @param applied    events applied (kept ones included)
+     * @param pending    events waiting after the batch
+     * @param repeats    events read that changed nothing: stale, or already waiting
      */
-    public record Writes(List<UsageEvent> newEvents, List<String> newStatuses, List<String> settledApplied,
-            List<String> settledStale, List<MeterState> states, List<Interval> closed, int applied, int pending) {
+    public record Writes(List<UsageEvent> newPending, List<String> settled, List<MeterState> states, List<Interval> closed,
+            int applied, int pending, int repeats) {
     }
 
     private MeterBatch() {
     }
 
     /**
-     * @param fresh    per workload uid, events never seen before (none when sweeping gaps)
+     * @param fresh    per workload uid, events just read (none when sweeping gaps); an id read twice counts once
      * @param states   current states of those workloads (absent: never seen)
      * @param waiting  their pending events
      * @param skipGaps apply pending events over missing sequences (the gap sweep)
      */
     public static Writes fold(Map<String, List<UsageEvent>> fresh, Map<String, MeterState> states,
             Map<String, List<UsageEvent>> waiting, boolean skipGaps) {
-        var w = new Writes(new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>(),
-                new ArrayList<>(), 0, 0);
+        var newPending = new ArrayList<UsageEvent>();
+        var settled = new ArrayList<String>();
+        var moved = new ArrayList<MeterState>();
+        var closed = new ArrayList<Interval>();
         int applied = 0;
         int pending = 0;
+        int repeats = 0;
         for (var entry : fresh.entrySet()) {
             var before = waiting.getOrDefault(entry.getKey(), List.of());
+            Set<String> kept = new HashSet<>();
+            before.forEach(e -> kept.add(e.id()));
             var all = new ArrayList<UsageEvent>(before);
-            all.addAll(entry.getValue());
+            Set<String> seen = new HashSet<>(kept);
+            for (var e : entry.getValue()) {
+                if (seen.add(e.id())) {
+                    all.add(e);
+                } else {
+                    repeats++;
+                }
+            }
             if (all.isEmpty()) {
                 continue;
             }
             var state = states.get(entry.getKey());
             var r = UsageFold.fold(state != null ? state : MeterState.first(all.getFirst()), all, skipGaps);
-            w.closed().addAll(r.closed());
+            closed.addAll(r.closed());
             if (!r.applied().isEmpty()) {
-                w.states().add(r.state());
+                moved.add(r.state());
             }
-            Set<String> wasPending = new HashSet<>();
-            before.forEach(e -> wasPending.add(e.id()));
-            record(r.applied(), "applied", wasPending, w.settledApplied(), w);
-            record(r.stale(), "stale", wasPending, w.settledStale(), w);
-            record(r.pending(), "pending", wasPending, new ArrayList<>(), w);
+            for (var e : r.applied()) {
+                if (kept.contains(e.id())) {
+                    settled.add(e.id());
+                }
+            }
+            for (var e : r.stale()) {
+                if (kept.contains(e.id())) {
+                    settled.add(e.id());
+                } else {
+                    repeats++;
+                }
+            }
+            for (var e : r.pending()) {
+                if (!kept.contains(e.id())) {
+                    newPending.add(e);
+                }
+            }
             applied += r.applied().size();
             pending += r.pending().size();
         }
-        return new Writes(w.newEvents(), w.newStatuses(), w.settledApplied(), w.settledStale(), w.states(), w.closed(),
-                applied, pending);
-    }
-
-    private static void record(List<UsageEvent> events, String status, Set<String> wasPending, List<String> settled, Writes w) {
-        for (var e : events) {
-            if (wasPending.contains(e.id())) {
-                settled.add(e.id());
-            } else {
-                w.newEvents().add(e);
-                w.newStatuses().add(status);
-            }
-        }
+        return new Writes(newPending, settled, moved, closed, applied, pending, repeats);
     }
 }

@@ -8,6 +8,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 import dev.corral.controlplane.lifecycle.LifecycleConfig;
 import org.apache.kafka.clients.consumer.CloseOptions;
@@ -42,6 +46,10 @@ public final class UsageConsumer implements AutoCloseable {
     };
     private volatile KafkaConsumer<String, String> consumer;
     private Thread thread;
+    // The poll thread's own: the writer, the batch it is committing, and whether one failed since the last seek.
+    private ExecutorService writer;
+    private InFlight inFlight;
+    private boolean failed;
 
     public UsageConsumer(UsageMeter meter, UsageStore store, String bootstrapServers, String topic, String group, UsageConfig config) {
         this.meter = meter;
@@ -115,50 +123,99 @@ public final class UsageConsumer implements AutoCloseable {
         // The status consumer creates the topic with its configured partitions; the meter waits for it.
         props.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
         var c = new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer());
+        // One batch commits on the writer while the poll thread reads and parses the next; never two at once, so
+        // batches commit in order and a failed one stops the next before it commits.
+        writer = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().daemon().name("corral-usage-writer-" + topic).unstarted(r));
+        inFlight = null;
+        failed = false;
         try {
             consumer = c;
             c.subscribe(List.of(topic), new ConsumerRebalanceListener() {
                 @Override
                 public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+                    awaitInFlight(c);
                 }
 
                 @Override
                 public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+                    // PostgreSQL's position is only true once the batch being committed has finished.
+                    awaitInFlight(c);
                     seekToStored(c, partitions);
                 }
             });
             Instant nextSweep = Instant.now().plus(SWEEP_EVERY);
             while (running) {
+                long polling = System.nanoTime();
                 var records = c.poll(Duration.ofMillis(500));
+                meter.profile().add(MeterProfile.Step.POLL, polling);
+                UsageMeter.Parsed next = null;
+                var hint = new HashMap<TopicPartition, OffsetAndMetadata>();
                 if (!records.isEmpty()) {
                     var batch = new ArrayList<Delivery>(records.count());
                     records.forEach(r -> batch.add(new Delivery(r.topic(), r.partition(), r.offset(), r.value())));
-                    try {
-                        meter.apply(group, batch, beforeCommit);
-                    } catch (RuntimeException e) {
-                        // Nothing of the batch was kept: go back to where PostgreSQL says we are and try again.
-                        LOG.warnf("usage meter could not apply %d records (%s); retrying", batch.size(), e.getMessage());
-                        seekToStored(c, c.assignment());
-                        sleep(Duration.ofSeconds(1));
-                        continue;
-                    }
-                    var hint = new HashMap<TopicPartition, OffsetAndMetadata>();
+                    // Parsed while the previous batch commits on the writer thread.
+                    next = meter.parse(batch);
                     for (var p : records.partitions()) {
                         hint.put(p, new OffsetAndMetadata(records.records(p).getLast().offset() + 1));
                     }
-                    c.commitAsync(hint, null);
                 }
+                if (!awaitInFlight(c) || failed) {
+                    // Nothing of the failed batch was kept, and what was read after it must not commit before it: go
+                    // back to where PostgreSQL says we are and read both again.
+                    failed = false;
+                    seekToStored(c, c.assignment());
+                    sleep(Duration.ofSeconds(1));
+                    continue;
+                }
+                if (next != null) {
+                    var batch = next;
+                    var hook = beforeCommit;
+                    inFlight = new InFlight(writer.submit(() -> meter.commit(group, batch, hook)), hint, batch.size());
+                }
+                meter.profile().reportWhenDue();
                 if (Instant.now().isAfter(nextSweep)) {
-                    meter.resolveGaps(config.gapGrace());
+                    if (awaitInFlight(c)) {
+                        meter.resolveGaps(config.gapGrace());
+                    }
                     nextSweep = Instant.now().plus(SWEEP_EVERY);
                 }
             }
         } finally {
             consumer = null;
+            awaitInFlight(c);
+            writer.shutdown();
             // Bounded: a consumer closed in the middle of a rebalance (the database went away under its listener)
             // would otherwise wait out the group's rebalance before the control plane can stop.
             c.close(CloseOptions.timeout(CLOSE_TIMEOUT));
         }
+    }
+
+    /** A batch handed to the writer thread, and Kafka's offsets to commit as a hint once it has committed. */
+    private record InFlight(Future<?> done, Map<TopicPartition, OffsetAndMetadata> hint, int size) {
+    }
+
+    /**
+     * Waits for the batch being committed, if any: true when it committed (or there was none). When it failed, it
+     * also marks the consumer {@code failed}, so that the poll loop goes back to PostgreSQL's position. Runs on the
+     * poll thread only (the rebalance listener runs inside {@code poll}).
+     */
+    private boolean awaitInFlight(KafkaConsumer<String, String> c) {
+        var f = inFlight;
+        if (f == null) {
+            return true;
+        }
+        inFlight = null;
+        try {
+            f.done().get();
+            c.commitAsync(f.hint(), null);
+            return true;
+        } catch (ExecutionException e) {
+            LOG.warnf("usage meter could not apply %d records (%s); retrying", f.size(), e.getCause().getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        failed = true;
+        return false;
     }
 
     private void seekToStored(KafkaConsumer<String, String> c, Collection<TopicPartition> partitions) {

@@ -52,54 +52,31 @@ public class UsageStore {
     }
 
     /**
-     * Records events as read, in one statement, and returns the ids that were new: an id already there (read before,
-     * or by another meter that committed first) is left alone. New ones start as applied; {@link #restate} corrects
-     * the few that turn out pending or stale.
+     * Keeps events that wait for an earlier sequence of their workload, with their content. An id already kept (a
+     * repeat, or another meter's copy) is left alone.
      */
-    Set<String> claim(Collection<UsageEvent> events) {
-        var fresh = new HashSet<String>();
+    void addPending(List<UsageEvent> events) {
         if (events.isEmpty()) {
-            return fresh;
+            return;
         }
         int n = events.size();
         var ids = new String[n];
         var uids = new String[n];
         var sequences = new Long[n];
-        int i = 0;
-        for (var e : events) {
+        var bodies = new String[n];
+        for (int i = 0; i < n; i++) {
+            var e = events.get(i);
             ids[i] = e.id();
             uids[i] = e.uid();
-            sequences[i++] = e.sequence();
+            sequences[i] = e.sequence();
+            bodies[i] = write(e);
         }
-        query("INSERT INTO usage_event (id, uid, sequence, status) SELECT t.i, t.u, t.s, 'applied' "
-                + "FROM unnest(?::text[], ?::text[], ?::bigint[]) AS t(i, u, s) ON CONFLICT (id) DO NOTHING RETURNING id", s -> {
-            s.setArray(1, s.getConnection().createArrayOf("text", ids));
-            s.setArray(2, s.getConnection().createArrayOf("text", uids));
-            s.setArray(3, s.getConnection().createArrayOf("bigint", sequences));
-        }, r -> fresh.add(r.getString(1)));
-        return fresh;
-    }
-
-    /** Sets the status of events just claimed that did not apply: pending ones keep their content. */
-    void restate(List<UsageEvent> events, List<String> statuses) {
-        var ids = new java.util.ArrayList<String>();
-        var newStatuses = new java.util.ArrayList<String>();
-        var bodies = new java.util.ArrayList<String>();
-        for (int i = 0; i < events.size(); i++) {
-            if (!statuses.get(i).equals("applied")) {
-                ids.add(events.get(i).id());
-                newStatuses.add(statuses.get(i));
-                bodies.add(statuses.get(i).equals("pending") ? write(events.get(i)) : null);
-            }
-        }
-        if (ids.isEmpty()) {
-            return;
-        }
-        update("UPDATE usage_event e SET status = t.s, event = t.j::jsonb FROM unnest(?::text[], ?::text[], ?::text[]) AS t(i, s, j) "
-                + "WHERE e.id = t.i", (c, s) -> {
-            s.setArray(1, c.createArrayOf("text", ids.toArray()));
-            s.setArray(2, c.createArrayOf("text", newStatuses.toArray()));
-            s.setArray(3, c.createArrayOf("text", bodies.toArray()));
+        update("INSERT INTO usage_pending (id, uid, sequence, event) SELECT * FROM unnest(?::text[], ?::text[], ?::bigint[], ?::jsonb[]) "
+                + "ON CONFLICT (id) DO NOTHING", (c, s) -> {
+            s.setArray(1, c.createArrayOf("text", ids));
+            s.setArray(2, c.createArrayOf("text", uids));
+            s.setArray(3, c.createArrayOf("bigint", sequences));
+            s.setArray(4, c.createArrayOf("text", bodies));
         });
     }
 
@@ -122,7 +99,7 @@ public class UsageStore {
      */
     Map<String, List<UsageEvent>> pending(Collection<String> uids) {
         var pending = new HashMap<String, List<UsageEvent>>();
-        query("SELECT uid, event FROM usage_event WHERE uid = ANY(?) AND status = 'pending' ORDER BY id FOR UPDATE", s -> s.setArray(1, texts(s.getConnection(), uids)),
+        query("SELECT uid, event FROM usage_pending WHERE uid = ANY(?) ORDER BY id FOR UPDATE", s -> s.setArray(1, texts(s.getConnection(), uids)),
                 r -> pending.computeIfAbsent(r.getString(1), k -> new ArrayList<>()).add(read(r.getString(2), UsageEvent.class)));
         return pending;
     }
@@ -130,29 +107,59 @@ public class UsageStore {
     /** Workloads with an event that has waited since before {@code before}. */
     List<String> stalled(Instant before, int limit) {
         var uids = new ArrayList<String>();
-        query("SELECT DISTINCT uid FROM usage_event WHERE status = 'pending' AND received_at < ? LIMIT ?", s -> {
+        query("SELECT DISTINCT uid FROM usage_pending WHERE received_at < ? LIMIT ?", s -> {
             s.setTimestamp(1, Timestamp.from(before));
             s.setInt(2, limit);
         }, r -> uids.add(r.getString(1)));
         return uids;
     }
 
-    /** Marks events that were pending as applied or stale. */
-    void settle(Collection<String> ids, String status) {
+    /** Forgets events that were pending and have now applied or turned stale. */
+    void settle(Collection<String> ids) {
         if (ids.isEmpty()) {
             return;
         }
-        update("UPDATE usage_event SET status = ?, event = NULL WHERE id = ANY(?)", (c, s) -> {
-            s.setString(1, status);
-            s.setArray(2, texts(c, ids));
-        });
+        update("DELETE FROM usage_pending WHERE id = ANY(?)", (c, s) -> s.setArray(1, texts(c, ids)));
     }
 
-    void saveStates(Collection<MeterState> states) {
-        if (states.isEmpty()) {
-            return;
+    /**
+     * Writes the workloads' new states: an update of those read (and locked) by {@link #lockStates}, an insert of
+     * those that had none. An insert that finds a row means another meter applied events of that workload since this
+     * transaction looked: the batch was folded on a state that is no longer true, so nothing of it may commit.
+     *
+     * @param known the uids that had a state when this transaction read them
+     * @throws ConcurrentMeterException when a workload thought new has a state now
+     */
+    void saveStates(Collection<MeterState> states, Set<String> known) {
+        var updates = new ArrayList<MeterState>();
+        var inserts = new ArrayList<MeterState>();
+        for (var s : states) {
+            (known.contains(s.uid()) ? updates : inserts).add(s);
         }
-        var rows = List.copyOf(states);
+        if (!inserts.isEmpty()) {
+            // In uid order, as lockStates locks: two meters inserting the same new workloads cannot deadlock.
+            inserts.sort(java.util.Comparator.comparing(MeterState::uid));
+            var added = new HashSet<String>();
+            query("INSERT INTO usage_workload (uid, kind, name, project, applied_sequence, phase, since, vcpus, memory_mib, devices, "
+                    + "flag, disk_gib) SELECT * FROM " + STATE_COLUMNS + " ON CONFLICT (uid) DO NOTHING RETURNING uid",
+                    s -> bindStates(s.getConnection(), s, inserts), r -> added.add(r.getString(1)));
+            if (added.size() != inserts.size()) {
+                var raced = inserts.stream().map(MeterState::uid).filter(u -> !added.contains(u)).toList();
+                throw new ConcurrentMeterException("another meter applied events of " + raced.size() + " workload(s) first, e.g. "
+                        + raced.getFirst());
+            }
+        }
+        if (!updates.isEmpty()) {
+            update("UPDATE usage_workload w SET applied_sequence = t.s, phase = t.p, since = t.si, vcpus = t.v, memory_mib = t.m, "
+                    + "devices = t.d, flag = t.f, disk_gib = t.g FROM " + STATE_COLUMNS
+                    + " AS t(u, k, n, pr, s, p, si, v, m, d, f, g) WHERE w.uid = t.u", (c, s) -> bindStates(c, s, updates));
+        }
+    }
+
+    private static final String STATE_COLUMNS = "unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::text[], "
+            + "?::timestamptz[], ?::float8[], ?::bigint[], ?::jsonb[], ?::text[], ?::bigint[])";
+
+    private void bindStates(Connection c, PreparedStatement statement, List<MeterState> rows) throws SQLException {
         int n = rows.size();
         Object[][] cols = new Object[12][n];
         for (int i = 0; i < n; i++) {
@@ -164,17 +171,10 @@ public class UsageStore {
                 cols[col][i] = row[col];
             }
         }
-        update("INSERT INTO usage_workload (uid, kind, name, project, applied_sequence, phase, since, vcpus, memory_mib, devices, flag, "
-                + "disk_gib) SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::text[], ?::timestamptz[], "
-                + "?::float8[], ?::bigint[], ?::jsonb[], ?::text[], ?::bigint[]) "
-                + "ON CONFLICT (uid) DO UPDATE SET applied_sequence = excluded.applied_sequence, phase = excluded.phase, "
-                + "since = excluded.since, vcpus = excluded.vcpus, memory_mib = excluded.memory_mib, devices = excluded.devices, "
-                + "flag = excluded.flag, disk_gib = excluded.disk_gib", (c, s) -> {
-            String[] types = {"text", "text", "text", "text", "bigint", "text", "timestamptz", "float8", "bigint", "text", "text", "bigint"};
-            for (int col = 0; col < types.length; col++) {
-                s.setArray(col + 1, c.createArrayOf(types[col], cols[col]));
-            }
-        });
+        String[] types = {"text", "text", "text", "text", "bigint", "text", "timestamptz", "float8", "bigint", "text", "text", "bigint"};
+        for (int col = 0; col < types.length; col++) {
+            statement.setArray(col + 1, c.createArrayOf(types[col], cols[col]));
+        }
     }
 
     void insertIntervals(List<Interval> intervals) {
@@ -211,13 +211,14 @@ public class UsageStore {
         return offsets;
     }
 
+    /** Moves {@code group}'s position forward, never back (a meter that lost a race must not undo the winner's). */
     void saveOffsets(String group, String topic, Map<Integer, Long> next) {
         if (next.isEmpty()) {
             return;
         }
         update("INSERT INTO usage_offset (consumer_group, topic, partition, next_offset) "
                 + "SELECT ?, ?, * FROM unnest(?::int[], ?::bigint[]) "
-                + "ON CONFLICT (consumer_group, topic, partition) DO UPDATE SET next_offset = excluded.next_offset", (c, s) -> {
+                + "ON CONFLICT (consumer_group, topic, partition) DO UPDATE SET next_offset = GREATEST(usage_offset.next_offset, excluded.next_offset)", (c, s) -> {
             s.setString(1, group);
             s.setString(2, topic);
             s.setArray(3, c.createArrayOf("int", next.keySet().toArray()));
