@@ -1,5 +1,10 @@
 package dev.corral.engine.cpu;
 
+import java.util.ArrayList;
+
+import dev.corral.engine.cpu.decode.Decoder;
+import dev.corral.engine.cpu.decode.Insn;
+
 /**
  * A run of decoded instructions from {@code start}, ended by a control transfer, an undecodable
  * instruction or the length cap. {@code valid} drops to false when guest code in one of its pages is
@@ -36,5 +41,55 @@ final class Block {
         this.firstPage = firstPage;
         this.lastPage = lastPage;
         this.lastLinearPage = lastLinearPage;
+    }
+
+    /**
+     * Decodes the block at {@code rip} with {@code d}, which fetches from {@code mem}: up to {@link Decoder#MAX_BLOCK}
+     * instructions, to the first that ends a block ({@link Decoder#endsBlock}) or the first that cannot be fetched.
+     */
+    static Block decode(Decoder d, CpuMemory mem, long rip) {
+        ArrayList<Insn> list = new ArrayList<>();
+        long addr = rip;
+        long firstLinear = rip & -CpuMemory.PAGE_SIZE;
+        long lastLinear = firstLinear;
+        // Watch each page before reading code from it: a write from then on, by any vCPU, reaches the cache.
+        mem.watchCode(rip);
+        boolean nextWatched = false;
+        while (list.size() < Decoder.MAX_BLOCK) {
+            if (!nextWatched && addr - firstLinear > CpuMemory.PAGE_SIZE - 15) {
+                nextWatched = watchNext(mem, firstLinear + CpuMemory.PAGE_SIZE); // this instruction may reach into it
+            }
+            Insn i;
+            try {
+                i = d.decode(addr);
+            } catch (MemoryFault | GuestFault e) {
+                if (list.isEmpty()) {
+                    throw e;
+                }
+                break; // reported when (if) execution gets there
+            }
+            list.add(i);
+            lastLinear = (i.next - 1) & -CpuMemory.PAGE_SIZE;
+            if (Decoder.endsBlock(i.op)) {
+                break;
+            }
+            addr = i.next;
+        }
+        long firstPage = mem.codePage(firstLinear);
+        long lastPage = firstPage;
+        if (lastLinear != firstLinear) {
+            lastPage = mem.codePage(lastLinear);
+        }
+        return new Block(rip, list.toArray(new Insn[0]), firstPage, lastPage, lastLinear);
+    }
+
+    /** Watches the page after the block's first; false when fetching from it faults (then the fetch reports it). */
+    private static boolean watchNext(CpuMemory mem, long page) {
+        try {
+            mem.watchCode(page);
+            return true;
+        } catch (MemoryFault | GuestFault e) {
+            return false;
+        }
     }
 }

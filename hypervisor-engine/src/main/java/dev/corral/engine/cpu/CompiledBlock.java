@@ -1,5 +1,7 @@
 package dev.corral.engine.cpu;
 
+import dev.corral.engine.cpu.decode.Insn;
+
 /**
  * A block of guest code translated to JVM bytecode ({@link Translator}): a hidden class that extends this one,
  * unloadable once its {@link Block} is dropped. Its {@link #run} executes the whole block, or up to a fault

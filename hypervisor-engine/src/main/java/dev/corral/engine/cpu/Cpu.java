@@ -1,6 +1,10 @@
 package dev.corral.engine.cpu;
 
 import dev.corral.engine.boot.EntryState;
+import dev.corral.engine.cpu.decode.Decoder;
+import dev.corral.engine.cpu.decode.Insn;
+import dev.corral.engine.cpu.decode.LegacyDecoder;
+import dev.corral.engine.cpu.decode.Op;
 import dev.corral.engine.machine.TscClock;
 import dev.corral.engine.memory.GuestMemory;
 
@@ -322,7 +326,7 @@ public final class Cpu {
                         linked = false;
                     }
                     if (b == null) {
-                        b = decoder.decodeBlock(rip);
+                        b = Block.decode(decoder, memory, rip);
                         cache.add(b);
                         if (paged != null) {
                             b.mappedEpoch = paged.epoch;
@@ -522,7 +526,7 @@ public final class Cpu {
         Block s = cache.find(rip);
         if (s == null && policy.strict()) {
             try {
-                s = decoder.decodeBlock(rip);
+                s = Block.decode(decoder, memory, rip);
             } catch (MemoryFault | GuestFault e) {
                 return null; // reported when (if) execution gets there
             }

@@ -3,6 +3,8 @@ package dev.corral.engine.cpu;
 import static dev.corral.engine.cpu.CpuExit.Fault.GP;
 import static dev.corral.engine.cpu.CpuExit.Fault.NP;
 
+import dev.corral.engine.cpu.decode.Insn;
+
 /**
  * Far JMP, CALL and RET, and IRET outside 64-bit mode; far JMP and CALL through a memory pointer in 64-bit mode too
  * (64-bit RETF and IRETQ are {@link SystemOps}'s). Real mode loads CS as selector &lt;&lt; 4; protected and

@@ -5,26 +5,26 @@ package dev.corral.engine.cpu;
  * turns it into a {@link CpuExit.Fault} at the faulting instruction. Stackless, since guests may raise
  * them often (a #UD probe loop) and the stack says nothing about the guest.
  */
-final class GuestFault extends RuntimeException {
+public final class GuestFault extends RuntimeException {
 
     final int vector;
     final long errorCode;
 
-    GuestFault(int vector, String detail) {
+    public GuestFault(int vector, String detail) {
         this(vector, 0, detail);
     }
 
-    GuestFault(int vector, long errorCode, String detail) {
+    public GuestFault(int vector, long errorCode, String detail) {
         super(detail, null, false, false);
         this.vector = vector;
         this.errorCode = errorCode;
     }
 
-    static GuestFault ud(String detail) {
+    public static GuestFault ud(String detail) {
         return new GuestFault(CpuExit.Fault.UD, detail);
     }
 
-    static GuestFault gp(String detail) {
+    public static GuestFault gp(String detail) {
         return new GuestFault(CpuExit.Fault.GP, detail);
     }
 

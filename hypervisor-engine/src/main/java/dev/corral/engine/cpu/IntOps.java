@@ -7,6 +7,9 @@ import static dev.corral.engine.cpu.CpuState.PF;
 import static dev.corral.engine.cpu.CpuState.SF;
 import static dev.corral.engine.cpu.CpuState.ZF;
 
+import dev.corral.engine.cpu.decode.Insn;
+import dev.corral.engine.cpu.decode.Op;
+
 /**
  * The less frequent integer instructions: exchange, bit scans and tests, multiply and divide, compare
  * and exchange, double shifts, ENTER/LEAVE. Flags the manual leaves undefined are left unchanged.

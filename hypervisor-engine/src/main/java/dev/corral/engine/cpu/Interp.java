@@ -10,6 +10,9 @@ import static dev.corral.engine.cpu.CpuState.ZF;
 
 import java.lang.invoke.VarHandle;
 
+import dev.corral.engine.cpu.decode.Insn;
+import dev.corral.engine.cpu.decode.Op;
+
 /**
  * Executes decoded instructions. Every handler reads all its inputs, then performs its (single) memory
  * write, and only then updates registers and flags: a {@link MemoryFault} thrown by the write leaves

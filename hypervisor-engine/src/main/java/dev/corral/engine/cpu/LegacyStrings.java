@@ -3,6 +3,8 @@ package dev.corral.engine.cpu;
 import static dev.corral.engine.cpu.CpuState.DF;
 import static dev.corral.engine.cpu.CpuState.ZF;
 
+import dev.corral.engine.cpu.decode.Insn;
+
 /**
  * MOVS, STOS, LODS, SCAS and CMPS outside 64-bit mode: the source at DS:(E)SI (or the override segment), the
  * destination at ES:(E)DI, the count in CX or ECX, all as wide as the address size, every access checked

@@ -8,6 +8,9 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 
+import dev.corral.engine.cpu.decode.Insn;
+import dev.corral.engine.cpu.decode.Op;
+
 /**
  * Read-modify-writes with a LOCK prefix, and XCHG with memory (locked without one): ADD ADC SUB SBB AND OR XOR,
  * NOT NEG INC DEC, BTS BTR BTC, XADD, XCHG, CMPXCHG, CMPXCHG8B, CMPXCHG16B. The decoder marks them

@@ -3,6 +3,8 @@ package dev.corral.engine.cpu;
 import static dev.corral.engine.cpu.CpuState.CF;
 import static dev.corral.engine.cpu.CpuState.OF;
 
+import dev.corral.engine.cpu.decode.Insn;
+
 /**
  * MUL, IMUL and DIV, IDIV at every width. Multiplication sets CF = OF when the result does not fit the
  * destination (SF, ZF, AF, PF are undefined and left unchanged); division raises #DE on a zero divisor

@@ -2,6 +2,8 @@ package dev.corral.engine.cpu;
 
 import static dev.corral.engine.cpu.CpuExit.Fault.GP;
 
+import dev.corral.engine.cpu.decode.Insn;
+
 /**
  * VERR and VERW (0F 00 /4 and /5): whether the segment a selector names could be read, or written, at the current
  * privilege level. They set ZF and change nothing else, and raise no fault for any selector (only reading a memory

@@ -3,6 +3,9 @@ package dev.corral.engine.cpu;
 import static dev.corral.engine.cpu.CpuExit.Fault.GP;
 import static dev.corral.engine.cpu.CpuExit.Fault.NP;
 
+import dev.corral.engine.cpu.decode.Insn;
+import dev.corral.engine.cpu.decode.Op;
+
 /**
  * Segmentation as real, protected and compatibility mode use it: the descriptor caches in {@link CpuState}
  * (base, limit, attributes), effective addresses (16 or 32 bits) turned into linear ones through them, with the
@@ -16,9 +19,9 @@ import static dev.corral.engine.cpu.CpuExit.Fault.NP;
  * bytes a BT with a register offset reaches beyond it, are checked at their first byte only. Reads of an
  * execute-only code segment and writes through a read-only or code segment are not refused.
  */
-final class Segments {
+public final class Segments {
 
-    static final int ES = 0, CS = 1, SS = 2, DS = 3, FS = 4, GS = 5;
+    public static final int ES = 0, CS = 1, SS = 2, DS = 3, FS = 4, GS = 5;
     /** Attribute bits (the descriptor's bits 40..55): accessed, readable/writable, conforming/expand-down, ... */
     static final int A = 1, RW = 2, DC = 4, CODE = 8, S = 0x10, P = 0x80, L = 0x2000, DB = 0x4000, G = 0x8000;
     /** A real-mode data segment after reset: present, read/write, accessed; CS: present, code, readable, accessed. */

@@ -1,5 +1,8 @@
 package dev.corral.engine.cpu;
 
+import dev.corral.engine.cpu.decode.Insn;
+import dev.corral.engine.cpu.decode.SseOp;
+
 /**
  * SSE2 packed-integer operations (66 0F opcodes), computed lane by lane on the two 64-bit halves of an
  * XMM register. {@code d} is the destination's index into {@link CpuState#xmm}; {@code bl, bh} the
@@ -7,12 +10,6 @@ package dev.corral.engine.cpu;
  */
 final class SseInt {
     private SseInt() {
-    }
-
-    static boolean implemented(int b) {
-        return (b >= 0x60 && b <= 0x6d) || (b >= 0x74 && b <= 0x76) || (b >= 0xd1 && b <= 0xd5)
-                || (b >= 0xd8 && b <= 0xe5) || (b >= 0xe8 && b <= 0xef) || (b >= 0xf1 && b <= 0xf6)
-                || (b >= 0xf8 && b <= 0xfe);
     }
 
     static void exec(Sse sse, Insn i, int op, int d, long bl, long bh) {
@@ -257,21 +254,21 @@ final class SseInt {
         long rl;
         long rh;
         switch (sub) {
-            case Sse.PSRLDQ, Sse.PSLLDQ -> {
+            case SseOp.PSRLDQ, SseOp.PSLLDQ -> {
                 int n = Math.min(imm, 16) * 8;
-                boolean right = sub == Sse.PSRLDQ;
+                boolean right = sub == SseOp.PSRLDQ;
                 rl = shift128(lo, hi, n, right, false);
                 rh = shift128(lo, hi, n, right, true);
             }
             default -> {
                 int w = switch (sub) {
-                    case Sse.PSRLW_I, Sse.PSRAW_I, Sse.PSLLW_I -> 16;
-                    case Sse.PSRLD_I, Sse.PSRAD_I, Sse.PSLLD_I -> 32;
+                    case SseOp.PSRLW_I, SseOp.PSRAW_I, SseOp.PSLLW_I -> 16;
+                    case SseOp.PSRLD_I, SseOp.PSRAD_I, SseOp.PSLLD_I -> 32;
                     default -> 64;
                 };
                 int kind = switch (sub) {
-                    case Sse.PSRAW_I, Sse.PSRAD_I -> 1;
-                    case Sse.PSLLW_I, Sse.PSLLD_I, Sse.PSLLQ_I -> 2;
+                    case SseOp.PSRAW_I, SseOp.PSRAD_I -> 1;
+                    case SseOp.PSLLW_I, SseOp.PSLLD_I, SseOp.PSLLQ_I -> 2;
                     default -> 0;
                 };
                 rl = shift(lo, w, kind, imm);

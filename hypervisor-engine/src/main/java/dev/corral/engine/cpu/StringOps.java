@@ -3,6 +3,9 @@ package dev.corral.engine.cpu;
 import static dev.corral.engine.cpu.CpuState.DF;
 import static dev.corral.engine.cpu.CpuState.ZF;
 
+import dev.corral.engine.cpu.decode.Insn;
+import dev.corral.engine.cpu.decode.Op;
+
 /**
  * MOVS, STOS, LODS, SCAS, CMPS with REP/REPE/REPNE, both directions and 32-bit addressing (67). A REP
  * instruction runs at most {@link #SLICE} iterations per execution and then re-executes itself (rip

@@ -23,6 +23,9 @@ import java.lang.reflect.AccessFlag;
 import java.util.ArrayList;
 import java.util.List;
 
+import dev.corral.engine.cpu.decode.Insn;
+import dev.corral.engine.cpu.decode.Op;
+
 /**
  * Translates hot blocks of 64-bit guest code into JVM bytecode, one hidden class per block, that HotSpot then
  * compiles like any other method. Integer moves, arithmetic and logic, LEA, compares and tests, conditional

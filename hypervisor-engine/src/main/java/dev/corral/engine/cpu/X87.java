@@ -1,5 +1,7 @@
 package dev.corral.engine.cpu;
 
+import dev.corral.engine.cpu.decode.Insn;
+
 /**
  * The x87 FPU: register stack, control and status words, loads, stores, integer conversions,
  * arithmetic and compares.

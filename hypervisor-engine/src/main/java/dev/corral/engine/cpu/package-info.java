@@ -10,7 +10,7 @@
  * made by its {@link dev.corral.engine.cpu.CpuGroup}, each run on a thread of its own; what the local APIC owns
  * of the CPU (its MSRs, CR8) goes through a {@link dev.corral.engine.cpu.LocalApicPort}.
  *
- * <p>Two tiers run 64-bit code and share everything else (the decoder's {@link dev.corral.engine.cpu.Insn} form,
+ * <p>Two tiers run 64-bit code and share everything else (the decoder's {@link dev.corral.engine.cpu.decode.Insn} form,
  * the block cache, paging, delivery, the MSRs): the interpreter ({@code Interp} and the ops classes), which runs
  * every block first and counts how often, and the translator ({@code Translator}), which compiles a block that got
  * hot into JVM bytecode with the JDK's {@code java.lang.classfile} API, loaded as an unloadable hidden class

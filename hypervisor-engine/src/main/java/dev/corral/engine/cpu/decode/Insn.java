@@ -1,4 +1,4 @@
-package dev.corral.engine.cpu;
+package dev.corral.engine.cpu.decode;
 
 /**
  * One decoded instruction: the handler ({@link Op}) and everything it needs, resolved at decode time so
@@ -10,37 +10,37 @@ package dev.corral.engine.cpu;
  * when {@code addr32}, plus the FS or GS base when {@code seg} is 1 or 2. RIP-relative operands have
  * their absolute address folded into {@code disp}.
  */
-final class Insn {
+public final class Insn {
 
-    int op;
+    public int op;
     /** Operand size in bytes: 1, 2, 4 or 8. */
-    int size;
+    public int size;
     /** Second size: the source size of MOVZX/MOVSX, the memory size of x87/SSE loads. */
-    int size2;
+    public int size2;
     /** Sub-operation: ALU operation, condition code, shift kind, and so on. */
-    int sub;
-    int reg;
-    int rm;
-    int base = -1;
-    int index = -1;
-    int scale;
-    long disp;
-    int seg;
-    boolean addr32;
+    public int sub;
+    public int reg;
+    public int rm;
+    public int base = -1;
+    public int index = -1;
+    public int scale;
+    public long disp;
+    public int seg;
+    public boolean addr32;
     /**
      * Legacy and compatibility modes: the segment register of the memory operand (0 ES .. 5 GS, after any
      * override); the effective address is then an offset in it, 16 bits wide when {@code addr16}. -1 in 64-bit mode.
      */
-    int sreg = -1;
-    boolean addr16;
+    public int sreg = -1;
+    public boolean addr16;
     /** REP/REPE (3) or REPNE (2) prefix on a string instruction, 0 otherwise. */
-    int rep;
+    public int rep;
     /** For {@link Op#LOCKED}: the read-modify-write it performs atomically (an {@link Op} number). */
-    int lockedOp;
-    long imm;
-    long imm2;
+    public int lockedOp;
+    public long imm;
+    public long imm2;
     /** Address of this instruction and of the next one. */
-    long rip;
-    long next;
+    public long rip;
+    public long next;
     int len;
 }

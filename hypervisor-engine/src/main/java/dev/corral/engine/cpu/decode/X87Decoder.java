@@ -1,4 +1,4 @@
-package dev.corral.engine.cpu;
+package dev.corral.engine.cpu.decode;
 
 /**
  * Decodes the x87 escape opcodes D8..DF into {@link Op#X87} instructions. {@code sub} is

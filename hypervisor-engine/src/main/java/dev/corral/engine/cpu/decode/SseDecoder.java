@@ -1,4 +1,4 @@
-package dev.corral.engine.cpu;
+package dev.corral.engine.cpu.decode;
 
 /**
  * Decodes the SSE/SSE2 part of the 0F map into {@link Op#SSE} instructions: {@code sub} is an
@@ -35,85 +35,85 @@ final class SseDecoder {
             return;
         }
         d.modrm(i);
-        if (p == NP && Mmx.decode(d, i, b)) {
+        if (p == NP && MmxDecoder.decode(d, i, b)) {
             return;
         }
         i.size2 = 16;
         i.imm2 = 1;
         int sub = switch (b) {
-            case 0x10 -> scalarOr(i, p, Sse.MOV_LOAD, Sse.MOV_LOAD, Sse.MOVSS_LOAD, Sse.MOVSD_LOAD, true);
-            case 0x11 -> scalarOr(i, p, Sse.MOV_STORE, Sse.MOV_STORE, Sse.MOVSS_STORE, Sse.MOVSD_STORE, true);
-            case 0x12 -> p == NP ? (i.rm >= 0 ? Sse.MOVHLPS : mem64(i, Sse.MOVLPS_LOAD))
-                    : p == P66 ? memOnly(d, i, mem64(i, Sse.MOVLPS_LOAD)) : -1;
-            case 0x13 -> p <= P66 ? memOnly(d, i, mem64(i, Sse.MOVLPS_STORE)) : -1;
-            case 0x14 -> p == NP ? Sse.UNPCKLPS : p == P66 ? Sse.PUNPCKLQDQ : -1;
-            case 0x15 -> p == NP ? Sse.UNPCKHPS : p == P66 ? Sse.PUNPCKHQDQ : -1;
-            case 0x16 -> p == NP ? (i.rm >= 0 ? Sse.MOVLHPS : mem64(i, Sse.MOVHPS_LOAD))
-                    : p == P66 ? memOnly(d, i, mem64(i, Sse.MOVHPS_LOAD)) : -1;
-            case 0x17 -> p <= P66 ? memOnly(d, i, mem64(i, Sse.MOVHPS_STORE)) : -1;
-            case 0x28 -> p <= P66 ? Sse.MOV_LOAD : -1;
-            case 0x29 -> p <= P66 ? Sse.MOV_STORE : -1;
-            case 0x2a -> p == PF3 ? gprSource(i, osz, Sse.CVTSI2SS) : p == PF2 ? gprSource(i, osz, Sse.CVTSI2SD) : -1;
-            case 0x2b -> p <= P66 ? memOnly(d, i, Sse.MOV_STORE) : -1;
-            case 0x2c, 0x2d -> p == PF3 ? scalarSrc(i, 4, b == 0x2c ? Sse.CVTTSS2SI : Sse.CVTSS2SI, osz)
-                    : p == PF2 ? scalarSrc(i, 8, b == 0x2c ? Sse.CVTTSD2SI : Sse.CVTSD2SI, osz) : -1;
-            case 0x2e, 0x2f -> p == NP ? scalarSrc(i, 4, b == 0x2e ? Sse.UCOMISS : Sse.COMISS, 0)
-                    : p == P66 ? scalarSrc(i, 8, b == 0x2e ? Sse.UCOMISD : Sse.COMISD, 0) : -1;
-            case 0x50 -> p <= P66 && i.rm >= 0 ? (p == NP ? Sse.MOVMSKPS : Sse.MOVMSKPD) : -1;
-            case 0x51 -> fp(i, p, Sse.SQRT);
-            case 0x54 -> p <= P66 ? Sse.PAND : -1;
-            case 0x55 -> p <= P66 ? Sse.PANDN : -1;
-            case 0x56 -> p <= P66 ? Sse.POR : -1;
-            case 0x57 -> p <= P66 ? Sse.PXOR : -1;
-            case 0x58 -> fp(i, p, Sse.ADD);
-            case 0x59 -> fp(i, p, Sse.MUL);
+            case 0x10 -> scalarOr(i, p, SseOp.MOV_LOAD, SseOp.MOV_LOAD, SseOp.MOVSS_LOAD, SseOp.MOVSD_LOAD, true);
+            case 0x11 -> scalarOr(i, p, SseOp.MOV_STORE, SseOp.MOV_STORE, SseOp.MOVSS_STORE, SseOp.MOVSD_STORE, true);
+            case 0x12 -> p == NP ? (i.rm >= 0 ? SseOp.MOVHLPS : mem64(i, SseOp.MOVLPS_LOAD))
+                    : p == P66 ? memOnly(d, i, mem64(i, SseOp.MOVLPS_LOAD)) : -1;
+            case 0x13 -> p <= P66 ? memOnly(d, i, mem64(i, SseOp.MOVLPS_STORE)) : -1;
+            case 0x14 -> p == NP ? SseOp.UNPCKLPS : p == P66 ? SseOp.PUNPCKLQDQ : -1;
+            case 0x15 -> p == NP ? SseOp.UNPCKHPS : p == P66 ? SseOp.PUNPCKHQDQ : -1;
+            case 0x16 -> p == NP ? (i.rm >= 0 ? SseOp.MOVLHPS : mem64(i, SseOp.MOVHPS_LOAD))
+                    : p == P66 ? memOnly(d, i, mem64(i, SseOp.MOVHPS_LOAD)) : -1;
+            case 0x17 -> p <= P66 ? memOnly(d, i, mem64(i, SseOp.MOVHPS_STORE)) : -1;
+            case 0x28 -> p <= P66 ? SseOp.MOV_LOAD : -1;
+            case 0x29 -> p <= P66 ? SseOp.MOV_STORE : -1;
+            case 0x2a -> p == PF3 ? gprSource(i, osz, SseOp.CVTSI2SS) : p == PF2 ? gprSource(i, osz, SseOp.CVTSI2SD) : -1;
+            case 0x2b -> p <= P66 ? memOnly(d, i, SseOp.MOV_STORE) : -1;
+            case 0x2c, 0x2d -> p == PF3 ? scalarSrc(i, 4, b == 0x2c ? SseOp.CVTTSS2SI : SseOp.CVTSS2SI, osz)
+                    : p == PF2 ? scalarSrc(i, 8, b == 0x2c ? SseOp.CVTTSD2SI : SseOp.CVTSD2SI, osz) : -1;
+            case 0x2e, 0x2f -> p == NP ? scalarSrc(i, 4, b == 0x2e ? SseOp.UCOMISS : SseOp.COMISS, 0)
+                    : p == P66 ? scalarSrc(i, 8, b == 0x2e ? SseOp.UCOMISD : SseOp.COMISD, 0) : -1;
+            case 0x50 -> p <= P66 && i.rm >= 0 ? (p == NP ? SseOp.MOVMSKPS : SseOp.MOVMSKPD) : -1;
+            case 0x51 -> fp(i, p, SseOp.SQRT);
+            case 0x54 -> p <= P66 ? SseOp.PAND : -1;
+            case 0x55 -> p <= P66 ? SseOp.PANDN : -1;
+            case 0x56 -> p <= P66 ? SseOp.POR : -1;
+            case 0x57 -> p <= P66 ? SseOp.PXOR : -1;
+            case 0x58 -> fp(i, p, SseOp.ADD);
+            case 0x59 -> fp(i, p, SseOp.MUL);
             case 0x5a -> switch (p) {
-                case NP -> mem64(i, Sse.CVTPS2PD);
-                case P66 -> Sse.CVTPD2PS;
-                case PF3 -> scalarSrc(i, 4, Sse.CVTSS2SD, 0);
-                default -> scalarSrc(i, 8, Sse.CVTSD2SS, 0);
+                case NP -> mem64(i, SseOp.CVTPS2PD);
+                case P66 -> SseOp.CVTPD2PS;
+                case PF3 -> scalarSrc(i, 4, SseOp.CVTSS2SD, 0);
+                default -> scalarSrc(i, 8, SseOp.CVTSD2SS, 0);
             };
-            case 0x5b -> p == NP ? Sse.CVTDQ2PS : p == P66 ? Sse.CVTPS2DQ : p == PF3 ? Sse.CVTTPS2DQ : -1;
-            case 0x5c -> fp(i, p, Sse.SUB);
-            case 0x5d -> fp(i, p, Sse.MIN);
-            case 0x5e -> fp(i, p, Sse.DIV);
-            case 0x5f -> fp(i, p, Sse.MAX);
-            case 0x6e -> p == P66 ? gprSource(i, osz, Sse.MOVD_TO_XMM) : -1;
-            case 0x7e -> p == P66 ? gprDest(i, osz, Sse.MOVD_FROM_XMM) : p == PF3 ? mem64(i, Sse.MOVQ_LOAD) : -1;
-            case 0x6f -> p == P66 ? Sse.MOV_LOAD : p == PF3 ? unaligned(i, Sse.MOV_LOAD) : -1;
-            case 0x7f -> p == P66 ? Sse.MOV_STORE : p == PF3 ? unaligned(i, Sse.MOV_STORE) : -1;
-            case 0xd6 -> p == P66 ? mem64(i, Sse.MOVQ_STORE) : -1;
+            case 0x5b -> p == NP ? SseOp.CVTDQ2PS : p == P66 ? SseOp.CVTPS2DQ : p == PF3 ? SseOp.CVTTPS2DQ : -1;
+            case 0x5c -> fp(i, p, SseOp.SUB);
+            case 0x5d -> fp(i, p, SseOp.MIN);
+            case 0x5e -> fp(i, p, SseOp.DIV);
+            case 0x5f -> fp(i, p, SseOp.MAX);
+            case 0x6e -> p == P66 ? gprSource(i, osz, SseOp.MOVD_TO_XMM) : -1;
+            case 0x7e -> p == P66 ? gprDest(i, osz, SseOp.MOVD_FROM_XMM) : p == PF3 ? mem64(i, SseOp.MOVQ_LOAD) : -1;
+            case 0x6f -> p == P66 ? SseOp.MOV_LOAD : p == PF3 ? unaligned(i, SseOp.MOV_LOAD) : -1;
+            case 0x7f -> p == P66 ? SseOp.MOV_STORE : p == PF3 ? unaligned(i, SseOp.MOV_STORE) : -1;
+            case 0xd6 -> p == P66 ? mem64(i, SseOp.MOVQ_STORE) : -1;
             case 0x70 -> {
                 i.imm = d.fetchImm(1) & 0xff;
-                yield p == P66 ? Sse.PSHUFD : p == PF2 ? Sse.PSHUFLW : p == PF3 ? Sse.PSHUFHW : -1;
+                yield p == P66 ? SseOp.PSHUFD : p == PF2 ? SseOp.PSHUFLW : p == PF3 ? SseOp.PSHUFHW : -1;
             }
             case 0x71, 0x72, 0x73 -> p == P66 && i.rm >= 0 ? shiftImm(d, i, b) : -1;
             case 0xc2 -> {
                 i.imm = d.fetchImm(1) & 0xff;
-                yield i.imm > 7 ? -1 : fp(i, p, Sse.CMP);
+                yield i.imm > 7 ? -1 : fp(i, p, SseOp.CMP);
             }
             case 0xc4 -> {
                 if (p != P66) {
                     yield -1;
                 }
                 i.imm = d.fetchImm(1) & 0xff;
-                yield gprSource(i, 4, Sse.PINSRW, 2);
+                yield gprSource(i, 4, SseOp.PINSRW, 2);
             }
             case 0xc5 -> {
                 if (p != P66 || i.rm < 0) {
                     yield -1;
                 }
                 i.imm = d.fetchImm(1) & 0xff;
-                yield Sse.PEXTRW;
+                yield SseOp.PEXTRW;
             }
             case 0xc6 -> {
                 i.imm = d.fetchImm(1) & 0xff;
-                yield p == NP ? Sse.SHUFPS : p == P66 ? Sse.SHUFPD : -1;
+                yield p == NP ? SseOp.SHUFPS : p == P66 ? SseOp.SHUFPD : -1;
             }
-            case 0xd7 -> p == P66 && i.rm >= 0 ? Sse.PMOVMSKB : -1;
-            case 0xe6 -> p == P66 ? Sse.CVTTPD2DQ : p == PF2 ? Sse.CVTPD2DQ : p == PF3 ? mem64(i, Sse.CVTDQ2PD) : -1;
-            case 0xe7 -> p == P66 ? memOnly(d, i, Sse.MOV_STORE) : -1;
-            default -> p == P66 ? Sse.integerOp(b) : -1;
+            case 0xd7 -> p == P66 && i.rm >= 0 ? SseOp.PMOVMSKB : -1;
+            case 0xe6 -> p == P66 ? SseOp.CVTTPD2DQ : p == PF2 ? SseOp.CVTPD2DQ : p == PF3 ? mem64(i, SseOp.CVTDQ2PD) : -1;
+            case 0xe7 -> p == P66 ? memOnly(d, i, SseOp.MOV_STORE) : -1;
+            default -> p == P66 ? SseOp.integerOp(b) : -1;
         };
         if (sub < 0) {
             throw d.ud();
@@ -130,13 +130,13 @@ final class SseDecoder {
                 i.size = 4;
                 i.size2 = 4;
                 i.imm2 = 0;
-                return op + Sse.SCALAR;
+                return op + SseOp.SCALAR;
             }
             default -> {
                 i.size = 8;
                 i.size2 = 8;
                 i.imm2 = 0;
-                return op + Sse.SCALAR;
+                return op + SseOp.SCALAR;
             }
         }
         return op;
@@ -205,9 +205,9 @@ final class SseDecoder {
         int r = d.modrmReg();
         i.imm = d.fetchImm(1) & 0xff;
         return switch (b) {
-            case 0x71 -> r == 2 ? Sse.PSRLW_I : r == 4 ? Sse.PSRAW_I : r == 6 ? Sse.PSLLW_I : -1;
-            case 0x72 -> r == 2 ? Sse.PSRLD_I : r == 4 ? Sse.PSRAD_I : r == 6 ? Sse.PSLLD_I : -1;
-            default -> r == 2 ? Sse.PSRLQ_I : r == 3 ? Sse.PSRLDQ : r == 6 ? Sse.PSLLQ_I : r == 7 ? Sse.PSLLDQ : -1;
+            case 0x71 -> r == 2 ? SseOp.PSRLW_I : r == 4 ? SseOp.PSRAW_I : r == 6 ? SseOp.PSLLW_I : -1;
+            case 0x72 -> r == 2 ? SseOp.PSRLD_I : r == 4 ? SseOp.PSRAD_I : r == 6 ? SseOp.PSLLD_I : -1;
+            default -> r == 2 ? SseOp.PSRLQ_I : r == 3 ? SseOp.PSRLDQ : r == 6 ? SseOp.PSLLQ_I : r == 7 ? SseOp.PSLLDQ : -1;
         };
     }
 
@@ -224,14 +224,14 @@ final class SseDecoder {
             }
             // LFENCE and SFENCE: loads are acquire and stores release already (see PagedMemory); MFENCE is a full fence.
             i.op = r == 6 ? Op.SSE : Op.NOP;
-            i.sub = Sse.MFENCE;
+            i.sub = SseOp.MFENCE;
             return;
         }
         i.sub = switch (r) {
-            case 0 -> Sse.FXSAVE;
-            case 1 -> Sse.FXRSTOR;
-            case 2 -> Sse.LDMXCSR;
-            case 3 -> Sse.STMXCSR;
+            case 0 -> SseOp.FXSAVE;
+            case 1 -> SseOp.FXRSTOR;
+            case 2 -> SseOp.LDMXCSR;
+            case 3 -> SseOp.STMXCSR;
             case 7 -> -2; // CLFLUSH: no caches to flush
             default -> throw d.ud();
         };

@@ -1,6 +1,11 @@
-package dev.corral.engine.cpu;
+package dev.corral.engine.cpu.decode;
 
 import java.util.ArrayList;
+
+import dev.corral.engine.cpu.CpuMemory;
+import dev.corral.engine.cpu.CpuidModel;
+import dev.corral.engine.cpu.GuestFault;
+import dev.corral.engine.cpu.Segments;
 
 /**
  * Decodes 64-bit mode x86 instructions into {@link Insn}s and groups them into {@link Block}s. The
@@ -11,10 +16,10 @@ import java.util.ArrayList;
  * the code segment's sizes: no REX, segment override prefixes, 16-bit ModRM addressing, and
  * {@link LegacyDecoder} for the encodings whose meaning differs there.
  */
-final class Decoder {
+public final class Decoder {
 
     /** Longest block, in instructions: bounds decode work wasted when code is rewritten. */
-    static final int MAX_BLOCK = 48;
+    public static final int MAX_BLOCK = 48;
 
     private final CpuMemory mem;
     final CpuidModel cpuid;
@@ -45,50 +50,14 @@ final class Decoder {
     long csBase;
     long csLimit;
 
-    Decoder(CpuMemory mem, CpuidModel cpuid) {
+    public Decoder(CpuMemory mem, CpuidModel cpuid) {
         this(mem, cpuid, false);
     }
 
-    Decoder(CpuMemory mem, CpuidModel cpuid, boolean system) {
+    public Decoder(CpuMemory mem, CpuidModel cpuid, boolean system) {
         this.mem = mem;
         this.cpuid = cpuid;
         this.system = system;
-    }
-
-    Block decodeBlock(long rip) {
-        ArrayList<Insn> list = new ArrayList<>();
-        long addr = rip;
-        long firstLinear = rip & -CpuMemory.PAGE_SIZE;
-        long lastLinear = firstLinear;
-        // Watch each page before reading code from it: a write from then on, by any vCPU, reaches the cache.
-        mem.watchCode(rip);
-        boolean nextWatched = false;
-        while (list.size() < MAX_BLOCK) {
-            if (!nextWatched && addr - firstLinear > CpuMemory.PAGE_SIZE - 15) {
-                nextWatched = watchNext(firstLinear + CpuMemory.PAGE_SIZE); // this instruction may reach into it
-            }
-            Insn i;
-            try {
-                i = decode(addr);
-            } catch (MemoryFault | GuestFault e) {
-                if (list.isEmpty()) {
-                    throw e;
-                }
-                break; // reported when (if) execution gets there
-            }
-            list.add(i);
-            lastLinear = (i.next - 1) & -CpuMemory.PAGE_SIZE;
-            if (endsBlock(i.op)) {
-                break;
-            }
-            addr = i.next;
-        }
-        long firstPage = mem.codePage(firstLinear);
-        long lastPage = firstPage;
-        if (lastLinear != firstLinear) {
-            lastPage = mem.codePage(lastLinear);
-        }
-        return new Block(rip, list.toArray(new Insn[0]), firstPage, lastPage, lastLinear);
     }
 
     long pc() {
@@ -102,17 +71,8 @@ final class Decoder {
         return b;
     }
 
-    /** Watches the page after the block's first; false when fetching from it faults (then the fetch reports it). */
-    private boolean watchNext(long page) {
-        try {
-            mem.watchCode(page);
-            return true;
-        } catch (MemoryFault | GuestFault e) {
-            return false;
-        }
-    }
-
-    private static boolean endsBlock(int op) {
+    /** {@code op} ends a block: control leaves it, or it may change the mapping of the code after it. */
+    public static boolean endsBlock(int op) {
         return switch (op) {
             case Op.JCC, Op.JMP, Op.JMP_RM, Op.CALL, Op.CALL_RM, Op.RET, Op.SYSCALL, Op.INT3, Op.HLT, Op.JRCXZ,
                  Op.LOOP, Op.SYS, Op.LEGACY -> true; // a system instruction may change the mapping of what follows it
@@ -219,7 +179,7 @@ final class Decoder {
         lockable = true;
     }
 
-    Insn decode(long addr) {
+    public Insn decode(long addr) {
         start = addr;
         pc = addr;
         rex = 0;

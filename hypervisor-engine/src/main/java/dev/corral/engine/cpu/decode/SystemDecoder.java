@@ -1,4 +1,4 @@
-package dev.corral.engine.cpu;
+package dev.corral.engine.cpu.decode;
 
 /**
  * The privileged and system instructions a {@link Cpu#system} CPU decodes (the user-mode decoder refuses
@@ -14,29 +14,29 @@ final class SystemDecoder {
     /** One-byte map: true when {@code b} was a system instruction and {@code i} is filled in. */
     static boolean decode1(Decoder d, Insn i, int b, int osz) {
         switch (b) {
-            case 0xe4, 0xe5, 0xec, 0xed -> io(d, i, SystemOps.IN, b);
-            case 0xe6, 0xe7, 0xee, 0xef -> io(d, i, SystemOps.OUT, b);
+            case 0xe4, 0xe5, 0xec, 0xed -> io(d, i, SysOp.IN, b);
+            case 0xe6, 0xe7, 0xee, 0xef -> io(d, i, SysOp.OUT, b);
             case 0x6c, 0x6d, 0x6e, 0x6f -> throw d.ud(); // INS/OUTS: not implemented
-            case 0xfa -> sys(i, SystemOps.CLI);
-            case 0xfb -> sys(i, SystemOps.STI);
-            case 0xf4 -> sys(i, SystemOps.HLT);
+            case 0xfa -> sys(i, SysOp.CLI);
+            case 0xfb -> sys(i, SysOp.STI);
+            case 0xf4 -> sys(i, SysOp.HLT);
             case 0xcc -> {
-                sys(i, SystemOps.INT);
+                sys(i, SysOp.INT);
                 i.imm = 3;
                 i.imm2 = 1; // INT3: the one-byte form
             }
             case 0xcd -> {
-                sys(i, SystemOps.INT);
+                sys(i, SysOp.INT);
                 i.imm = d.fetch();
             }
             case 0xce -> throw d.ud(); // INTO does not exist in 64-bit mode
-            case 0xf1 -> sys(i, SystemOps.INT1);
+            case 0xf1 -> sys(i, SysOp.INT1);
             case 0xcf -> {
-                sys(i, SystemOps.IRET);
+                sys(i, SysOp.IRET);
                 i.size = farSize(d, osz);
             }
             case 0xca, 0xcb -> {
-                sys(i, SystemOps.RETF);
+                sys(i, SysOp.RETF);
                 i.size = farSize(d, osz);
                 i.imm = b == 0xca ? d.fetchImm(2) & 0xffff : 0;
             }
@@ -45,7 +45,7 @@ final class SystemDecoder {
                 if (d.modrmReg() > 5) {
                     throw d.ud();
                 }
-                sys(i, SystemOps.MOV_FROM_SREG);
+                sys(i, SysOp.MOV_FROM_SREG);
                 i.imm = d.modrmReg();
                 i.size = i.rm >= 0 ? osz : 2; // a register destination is zero-extended; memory gets 16 bits
             }
@@ -55,7 +55,7 @@ final class SystemDecoder {
                 if (sreg == 1 || sreg > 5) {
                     throw d.ud(); // MOV CS is invalid
                 }
-                sys(i, SystemOps.MOV_TO_SREG);
+                sys(i, SysOp.MOV_TO_SREG);
                 i.imm = sreg;
                 i.size = 2;
             }
@@ -76,28 +76,28 @@ final class SystemDecoder {
                     throw d.ud(); // the reserved encodings
                 }
                 if (r >= 4) {
-                    sys(i, r == 4 ? SystemOps.VERR : SystemOps.VERW);
+                    sys(i, r == 4 ? SysOp.VERR : SysOp.VERW);
                     i.size = 2;
                     return true;
                 }
-                sys(i, SystemOps.SLDT + r); // SLDT, STR, LLDT, LTR
+                sys(i, SysOp.SLDT + r); // SLDT, STR, LLDT, LTR
                 i.size = r <= 1 && i.rm >= 0 ? osz : 2;
             }
             case 0x01 -> group7(d, i, osz);
-            case 0x05 -> sys(i, SystemOps.SYSCALL);
+            case 0x05 -> sys(i, SysOp.SYSCALL);
             case 0x07 -> {
-                sys(i, SystemOps.SYSRET);
+                sys(i, SysOp.SYSRET);
                 i.size = (d.rex & 8) != 0 ? 8 : 4;
             }
-            case 0x06 -> sys(i, SystemOps.CLTS);
-            case 0x08, 0x09 -> sys(i, SystemOps.WBINVD);
+            case 0x06 -> sys(i, SysOp.CLTS);
+            case 0x08, 0x09 -> sys(i, SysOp.WBINVD);
             case 0x20, 0x22 -> {
                 int m = d.fetch(); // always a register operand: the mod bits are ignored
                 int cr = ((m >> 3) & 7) | ((d.rex & 4) << 1);
                 if (cr != 0 && cr != 2 && cr != 3 && cr != 4 && cr != 8) {
                     throw d.ud();
                 }
-                sys(i, b == 0x20 ? SystemOps.MOV_FROM_CR : SystemOps.MOV_TO_CR);
+                sys(i, b == 0x20 ? SysOp.MOV_FROM_CR : SysOp.MOV_TO_CR);
                 i.reg = cr;
                 i.rm = (m & 7) | ((d.rex & 1) << 3);
             }
@@ -106,19 +106,19 @@ final class SystemDecoder {
                 if ((d.rex & 4) != 0) {
                     throw d.ud(); // DR8..DR15 do not exist
                 }
-                sys(i, b == 0x21 ? SystemOps.MOV_FROM_DR : SystemOps.MOV_TO_DR);
+                sys(i, b == 0x21 ? SysOp.MOV_FROM_DR : SysOp.MOV_TO_DR);
                 i.reg = (m >> 3) & 7;
                 i.rm = (m & 7) | ((d.rex & 1) << 3);
             }
-            case 0x30 -> sys(i, SystemOps.WRMSR);
-            case 0x32 -> sys(i, SystemOps.RDMSR);
+            case 0x30 -> sys(i, SysOp.WRMSR);
+            case 0x32 -> sys(i, SysOp.RDMSR);
             case 0xa0, 0xa8 -> {
-                sys(i, SystemOps.PUSH_SREG);
+                sys(i, SysOp.PUSH_SREG);
                 i.imm = b == 0xa0 ? 4 : 5;
                 i.size = d.p66 ? 2 : 8;
             }
             case 0xa1, 0xa9 -> {
-                sys(i, SystemOps.POP_SREG);
+                sys(i, SysOp.POP_SREG);
                 i.imm = b == 0xa1 ? 4 : 5;
                 i.size = d.p66 ? 2 : 8;
             }
@@ -135,16 +135,16 @@ final class SystemDecoder {
         if (i.rm >= 0) {
             int m = d.modrm;
             if (m == 0xf8) {
-                sys(i, SystemOps.SWAPGS);
+                sys(i, SysOp.SWAPGS);
                 return;
             }
             switch (r) {
                 case 4 -> {
-                    sys(i, SystemOps.SMSW);
+                    sys(i, SysOp.SMSW);
                     i.size = osz;
                 }
                 case 6 -> {
-                    sys(i, SystemOps.LMSW);
+                    sys(i, SysOp.LMSW);
                     i.size = 2;
                 }
                 default -> throw d.ud(); // MONITOR, MWAIT, XGETBV, RDTSCP, CLAC/STAC...: not advertised
@@ -152,19 +152,19 @@ final class SystemDecoder {
             return;
         }
         switch (r) {
-            case 0 -> sys(i, SystemOps.SGDT);
-            case 1 -> sys(i, SystemOps.SIDT);
-            case 2 -> sys(i, SystemOps.LGDT);
-            case 3 -> sys(i, SystemOps.LIDT);
+            case 0 -> sys(i, SysOp.SGDT);
+            case 1 -> sys(i, SysOp.SIDT);
+            case 2 -> sys(i, SysOp.LGDT);
+            case 3 -> sys(i, SysOp.LIDT);
             case 4 -> {
-                sys(i, SystemOps.SMSW);
+                sys(i, SysOp.SMSW);
                 i.size = 2;
             }
             case 6 -> {
-                sys(i, SystemOps.LMSW);
+                sys(i, SysOp.LMSW);
                 i.size = 2;
             }
-            case 7 -> sys(i, SystemOps.INVLPG);
+            case 7 -> sys(i, SysOp.INVLPG);
             default -> throw d.ud();
         }
     }

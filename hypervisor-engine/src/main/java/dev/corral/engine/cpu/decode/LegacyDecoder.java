@@ -1,4 +1,9 @@
-package dev.corral.engine.cpu;
+package dev.corral.engine.cpu.decode;
+
+import dev.corral.engine.cpu.CpuExit;
+import dev.corral.engine.cpu.CpuState;
+import dev.corral.engine.cpu.GuestFault;
+import dev.corral.engine.cpu.Segments;
 
 /**
  * The encodings whose meaning differs outside 64-bit mode (real, 16/32-bit protected and compatibility mode),
@@ -11,7 +16,7 @@ package dev.corral.engine.cpu;
  * (SYSCALL, SYSRET, SWAPGS) are #UD here, as are the ones this CPU does not implement in any mode (BOUND,
  * SALC, INS/OUTS, SYSENTER/SYSEXIT), and those that real mode refuses (ARPL and the 0F 00 group).
  */
-final class LegacyDecoder {
+public final class LegacyDecoder {
     private LegacyDecoder() {
     }
 
@@ -22,7 +27,7 @@ final class LegacyDecoder {
      * Decodes the one instruction at offset {@code eip} of a code segment with base {@code csBase}, limit
      * {@code csLimit} and default size {@code codeSize} (2 or 4): a fetch beyond the limit is #GP(0).
      */
-    static Insn decode(Decoder d, long eip, int codeSize, long csBase, long csLimit, boolean realMode) {
+    public static Insn decode(Decoder d, long eip, int codeSize, long csBase, long csLimit, boolean realMode) {
         d.codeSize = codeSize;
         d.csBase = csBase;
         d.csLimit = csLimit;
@@ -91,57 +96,57 @@ final class LegacyDecoder {
     static boolean decode1(Decoder d, Insn i, int b, int osz) {
         switch (b) {
             case 0x06, 0x0e, 0x16, 0x1e -> {
-                legacy(i, LegacyOps.PUSH_SREG);
+                legacy(i, LegacyOp.PUSH_SREG);
                 i.imm = b >> 3;
                 i.size = osz;
             }
             case 0x07, 0x17, 0x1f -> {
-                legacy(i, LegacyOps.POP_SREG);
+                legacy(i, LegacyOp.POP_SREG);
                 i.imm = b >> 3;
                 i.size = osz;
             }
-            case 0x27 -> legacy(i, LegacyOps.DAA);
-            case 0x2f -> legacy(i, LegacyOps.DAS);
-            case 0x37 -> legacy(i, LegacyOps.AAA);
-            case 0x3f -> legacy(i, LegacyOps.AAS);
+            case 0x27 -> legacy(i, LegacyOp.DAA);
+            case 0x2f -> legacy(i, LegacyOp.DAS);
+            case 0x37 -> legacy(i, LegacyOp.AAA);
+            case 0x3f -> legacy(i, LegacyOp.AAS);
             case 0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48, 0x49, 0x4a, 0x4b, 0x4c, 0x4d, 0x4e, 0x4f -> {
                 i.op = b < 0x48 ? Op.INC : Op.DEC; // the one-byte INC/DEC that 64-bit mode gave to REX
                 i.rm = b & 7;
                 i.size = osz;
             }
             case 0x50, 0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57 -> {
-                legacy(i, LegacyOps.PUSH_RM);
+                legacy(i, LegacyOp.PUSH_RM);
                 i.rm = b & 7;
                 i.size = osz;
             }
             case 0x58, 0x59, 0x5a, 0x5b, 0x5c, 0x5d, 0x5e, 0x5f -> {
-                legacy(i, LegacyOps.POP_RM);
+                legacy(i, LegacyOp.POP_RM);
                 i.rm = b & 7;
                 i.size = osz;
             }
             case 0x60 -> {
-                legacy(i, LegacyOps.PUSHA);
+                legacy(i, LegacyOp.PUSHA);
                 i.size = osz;
             }
             case 0x61 -> {
-                legacy(i, LegacyOps.POPA);
+                legacy(i, LegacyOp.POPA);
                 i.size = osz;
             }
             case 0x63 -> {
                 if (d.realMode) {
                     throw d.ud(); // ARPL is a protected-mode instruction
                 }
-                legacy(i, LegacyOps.ARPL);
+                legacy(i, LegacyOp.ARPL);
                 i.size = 2;
                 d.modrm(i);
             }
             case 0x68, 0x6a -> {
-                legacy(i, LegacyOps.PUSH_I);
+                legacy(i, LegacyOp.PUSH_I);
                 i.size = osz;
                 i.imm = b == 0x68 ? d.fetchImm(osz) : d.fetchImm(1);
             }
             case 0x70, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7a, 0x7b, 0x7c, 0x7d, 0x7e, 0x7f -> {
-                legacy(i, LegacyOps.JCC);
+                legacy(i, LegacyOp.JCC);
                 i.reg = b & 15;
                 i.imm = target(d, 1, osz);
             }
@@ -162,7 +167,7 @@ final class LegacyDecoder {
                     throw d.ud();
                 }
                 i.op = Op.SYS;
-                i.sub = SystemOps.MOV_FROM_SREG;
+                i.sub = SysOp.MOV_FROM_SREG;
                 i.imm = d.modrmReg();
                 i.size = i.rm >= 0 ? osz : 2;
             }
@@ -172,14 +177,14 @@ final class LegacyDecoder {
                 if (sreg == Segments.CS || sreg > 5) {
                     throw d.ud();
                 }
-                legacy(i, LegacyOps.MOV_SREG);
+                legacy(i, LegacyOp.MOV_SREG);
                 i.imm = sreg;
                 i.size = 2;
             }
             case 0x8d -> {
                 d.modrm(i);
                 d.requireMemory(i);
-                legacy(i, LegacyOps.LEA);
+                legacy(i, LegacyOp.LEA);
                 i.size = osz;
             }
             case 0x8f -> {
@@ -187,17 +192,17 @@ final class LegacyDecoder {
                 if (d.modrmReg() != 0) {
                     throw d.ud();
                 }
-                legacy(i, LegacyOps.POP_RM);
+                legacy(i, LegacyOp.POP_RM);
                 i.size = osz;
             }
             case 0x9a, 0xea -> {
-                legacy(i, b == 0x9a ? LegacyOps.CALL_FAR : LegacyOps.JMP_FAR);
+                legacy(i, b == 0x9a ? LegacyOp.CALL_FAR : LegacyOp.JMP_FAR);
                 i.size = osz;
                 i.imm = d.fetchImm(osz) & (osz == 2 ? 0xffff : 0xffffffffL);
                 i.imm2 = d.fetchImm(2) & 0xffff;
             }
             case 0x9c, 0x9d -> {
-                legacy(i, b == 0x9c ? LegacyOps.PUSHF : LegacyOps.POPF);
+                legacy(i, b == 0x9c ? LegacyOp.PUSHF : LegacyOp.POPF);
                 i.size = osz;
             }
             case 0xa0, 0xa1, 0xa2, 0xa3 -> { // MOV with a moffs: an offset of the address size
@@ -208,76 +213,76 @@ final class LegacyDecoder {
                 i.disp = d.addr16 ? d.fetchImm(2) & 0xffff : d.fetchImm(4) & 0xffffffffL;
             }
             case 0xa4, 0xa5, 0xa6, 0xa7, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf -> {
-                legacy(i, LegacyOps.STRING);
+                legacy(i, LegacyOp.STRING);
                 i.reg = b & ~1; // which string instruction: its even opcode
                 i.size = (b & 1) == 0 ? 1 : osz;
                 i.rep = d.repPrefix == 0xf3 ? 3 : d.repPrefix == 0xf2 ? 2 : 0;
             }
             case 0xc2, 0xc3 -> {
-                legacy(i, LegacyOps.RET);
+                legacy(i, LegacyOp.RET);
                 i.size = osz;
                 i.imm = b == 0xc2 ? d.fetchImm(2) & 0xffff : 0;
             }
             case 0xc4, 0xc5 -> farPointerLoad(d, i, b == 0xc4 ? Segments.ES : Segments.DS, osz);
             case 0xc8 -> {
-                legacy(i, LegacyOps.ENTER);
+                legacy(i, LegacyOp.ENTER);
                 i.size = osz;
                 i.imm = d.fetchImm(2) & 0xffff;
                 i.imm2 = d.fetchImm(1) & 0x1f;
             }
             case 0xc9 -> {
-                legacy(i, LegacyOps.LEAVE);
+                legacy(i, LegacyOp.LEAVE);
                 i.size = osz;
             }
             case 0xca, 0xcb -> {
-                legacy(i, LegacyOps.RETF);
+                legacy(i, LegacyOp.RETF);
                 i.size = osz;
                 i.imm = b == 0xca ? d.fetchImm(2) & 0xffff : 0;
             }
             case 0xcc -> {
-                legacy(i, LegacyOps.INT);
+                legacy(i, LegacyOp.INT);
                 i.imm = 3;
                 i.imm2 = 1; // INT3: the one-byte form, no IOPL check in virtual-8086 mode
             }
             case 0xcd -> {
-                legacy(i, LegacyOps.INT);
+                legacy(i, LegacyOp.INT);
                 i.imm = d.fetchImm(1) & 0xff;
             }
-            case 0xce -> legacy(i, LegacyOps.INTO);
+            case 0xce -> legacy(i, LegacyOp.INTO);
             case 0xcf -> {
-                legacy(i, LegacyOps.IRET);
+                legacy(i, LegacyOp.IRET);
                 i.size = osz;
             }
             case 0xd4, 0xd5 -> {
-                legacy(i, b == 0xd4 ? LegacyOps.AAM : LegacyOps.AAD);
+                legacy(i, b == 0xd4 ? LegacyOp.AAM : LegacyOp.AAD);
                 i.imm = d.fetchImm(1) & 0xff;
             }
             case 0xd7 -> {
-                legacy(i, LegacyOps.XLAT);
+                legacy(i, LegacyOp.XLAT);
                 i.size = 1;
             }
             case 0xe0, 0xe1, 0xe2 -> {
-                legacy(i, LegacyOps.LOOP);
+                legacy(i, LegacyOp.LOOP);
                 i.reg = b - 0xe0; // 0 LOOPNE, 1 LOOPE, 2 LOOP
                 i.imm = target(d, 1, osz);
             }
             case 0xe3 -> {
-                legacy(i, LegacyOps.JCXZ);
+                legacy(i, LegacyOp.JCXZ);
                 i.imm = target(d, 1, osz);
             }
             case 0xe4, 0xe5, 0xe6, 0xe7, 0xec, 0xed, 0xee, 0xef -> {
                 i.op = Op.SYS;
-                i.sub = (b & 2) == 0 ? SystemOps.IN : SystemOps.OUT;
+                i.sub = (b & 2) == 0 ? SysOp.IN : SysOp.OUT;
                 i.size = (b & 1) == 0 ? 1 : osz;
                 i.imm = b < 0xe8 ? d.fetch() : -1;
             }
             case 0xe8 -> {
-                legacy(i, LegacyOps.CALL);
+                legacy(i, LegacyOp.CALL);
                 i.size = osz;
                 i.imm = target(d, osz, osz);
             }
             case 0xe9, 0xeb -> {
-                legacy(i, LegacyOps.JMP);
+                legacy(i, LegacyOp.JMP);
                 i.size = osz;
                 i.imm = target(d, b == 0xe9 ? osz : 1, osz);
             }
@@ -291,9 +296,9 @@ final class LegacyDecoder {
                 d.modrm(i);
                 i.size = osz;
                 switch (r) {
-                    case 2 -> legacy(i, LegacyOps.CALL_RM);
-                    case 4 -> legacy(i, LegacyOps.JMP_RM);
-                    case 6 -> legacy(i, LegacyOps.PUSH_RM);
+                    case 2 -> legacy(i, LegacyOp.CALL_RM);
+                    case 4 -> legacy(i, LegacyOp.JMP_RM);
+                    case 6 -> legacy(i, LegacyOp.PUSH_RM);
                     default -> farIndirect(d, i, r, osz);
                 }
             }
@@ -307,7 +312,7 @@ final class LegacyDecoder {
     /** FF /3 and FF /5: far CALL or JMP through a pointer in memory, m16:16, m16:32 or (64-bit, REX.W) m16:64. */
     static void farIndirect(Decoder d, Insn i, int r, int osz) {
         d.requireMemory(i);
-        legacy(i, r == 3 ? LegacyOps.CALL_FAR_M : LegacyOps.JMP_FAR_M);
+        legacy(i, r == 3 ? LegacyOp.CALL_FAR_M : LegacyOp.JMP_FAR_M);
         i.size = osz;
     }
 
@@ -315,7 +320,7 @@ final class LegacyDecoder {
     private static void farPointerLoad(Decoder d, Insn i, int sreg, int osz) {
         d.modrm(i);
         d.requireMemory(i);
-        legacy(i, LegacyOps.LOAD_FAR);
+        legacy(i, LegacyOp.LOAD_FAR);
         i.imm = sreg;
         i.size = osz;
     }
@@ -330,7 +335,7 @@ final class LegacyDecoder {
                 int r = (d.peekModrm() >> 3) & 7;
                 if (r == 2 || r == 3) {
                     d.modrm(i);
-                    legacy(i, r == 2 ? LegacyOps.LLDT : LegacyOps.LTR);
+                    legacy(i, r == 2 ? LegacyOp.LLDT : LegacyOp.LTR);
                     i.size = 2;
                     return true;
                 }
@@ -347,11 +352,11 @@ final class LegacyDecoder {
                 }
                 d.modrm(i);
                 legacy(i, switch (r) {
-                    case 0 -> LegacyOps.SGDT;
-                    case 1 -> LegacyOps.SIDT;
-                    case 2 -> LegacyOps.LGDT;
-                    case 3 -> LegacyOps.LIDT;
-                    default -> LegacyOps.INVLPG;
+                    case 0 -> LegacyOp.SGDT;
+                    case 1 -> LegacyOp.SIDT;
+                    case 2 -> LegacyOp.LGDT;
+                    case 3 -> LegacyOp.LIDT;
+                    default -> LegacyOp.INVLPG;
                 });
                 i.size = osz;
             }
@@ -363,26 +368,26 @@ final class LegacyDecoder {
                     throw d.ud();
                 }
                 legacy(i, switch (b) {
-                    case 0x20 -> LegacyOps.MOV_FROM_CR;
-                    case 0x21 -> LegacyOps.MOV_FROM_DR;
-                    case 0x22 -> LegacyOps.MOV_TO_CR;
-                    default -> LegacyOps.MOV_TO_DR;
+                    case 0x20 -> LegacyOp.MOV_FROM_CR;
+                    case 0x21 -> LegacyOp.MOV_FROM_DR;
+                    case 0x22 -> LegacyOp.MOV_TO_CR;
+                    default -> LegacyOp.MOV_TO_DR;
                 });
                 i.reg = n;
                 i.rm = m & 7;
             }
             case 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8a, 0x8b, 0x8c, 0x8d, 0x8e, 0x8f -> {
-                legacy(i, LegacyOps.JCC);
+                legacy(i, LegacyOp.JCC);
                 i.reg = b & 15;
                 i.imm = target(d, osz, osz);
             }
             case 0xa0, 0xa8 -> {
-                legacy(i, LegacyOps.PUSH_SREG);
+                legacy(i, LegacyOp.PUSH_SREG);
                 i.imm = b == 0xa0 ? Segments.FS : Segments.GS;
                 i.size = osz;
             }
             case 0xa1, 0xa9 -> {
-                legacy(i, LegacyOps.POP_SREG);
+                legacy(i, LegacyOp.POP_SREG);
                 i.imm = b == 0xa1 ? Segments.FS : Segments.GS;
                 i.size = osz;
             }
