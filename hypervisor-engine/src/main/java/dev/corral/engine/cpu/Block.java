@@ -4,6 +4,9 @@ import java.util.ArrayList;
 
 import dev.corral.engine.cpu.decode.Decoder;
 import dev.corral.engine.cpu.decode.Insn;
+import dev.corral.engine.cpu.state.CpuMemory;
+import dev.corral.engine.cpu.state.GuestFault;
+import dev.corral.engine.cpu.state.MemoryFault;
 
 /**
  * A run of decoded instructions from {@code start}, ended by a control transfer, an undecodable

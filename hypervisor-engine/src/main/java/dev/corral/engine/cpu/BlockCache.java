@@ -3,6 +3,8 @@ package dev.corral.engine.cpu;
 import java.util.ArrayList;
 import java.util.HashMap;
 
+import dev.corral.engine.cpu.state.CpuMemory;
+
 /**
  * Decoded blocks by start address, and by the pages their bytes came from so that a write into a code
  * page drops exactly the blocks decoded from it. A small direct-mapped table answers the hot lookups

@@ -4,6 +4,8 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.List;
 
+import dev.corral.engine.cpu.state.CpuMemory;
+
 /**
  * The physical pages of one VM's RAM that some vCPU decoded code from, and the agreement that keeps every vCPU's
  * decoded blocks in step with writes from any vCPU or device (cross-modifying code: Linux patches its own text with

@@ -5,6 +5,12 @@ import dev.corral.engine.cpu.decode.Decoder;
 import dev.corral.engine.cpu.decode.Insn;
 import dev.corral.engine.cpu.decode.LegacyDecoder;
 import dev.corral.engine.cpu.decode.Op;
+import dev.corral.engine.cpu.state.CpuExit;
+import dev.corral.engine.cpu.state.CpuMemory;
+import dev.corral.engine.cpu.state.CpuState;
+import dev.corral.engine.cpu.state.GuestFault;
+import dev.corral.engine.cpu.state.MemoryFault;
+import dev.corral.engine.cpu.state.MmioHandler;
 import dev.corral.engine.machine.TscClock;
 import dev.corral.engine.memory.GuestMemory;
 

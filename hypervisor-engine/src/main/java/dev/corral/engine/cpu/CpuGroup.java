@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Objects;
 
 import dev.corral.engine.boot.EntryState;
+import dev.corral.engine.cpu.state.MmioHandler;
 import dev.corral.engine.machine.TscClock;
 import dev.corral.engine.memory.GuestMemory;
 

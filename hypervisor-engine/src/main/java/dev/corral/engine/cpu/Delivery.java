@@ -1,11 +1,16 @@
 package dev.corral.engine.cpu;
 
-import static dev.corral.engine.cpu.CpuExit.Fault.DF;
-import static dev.corral.engine.cpu.CpuExit.Fault.GP;
-import static dev.corral.engine.cpu.CpuExit.Fault.NP;
-import static dev.corral.engine.cpu.CpuExit.Fault.PF;
-import static dev.corral.engine.cpu.CpuExit.Fault.SS;
-import static dev.corral.engine.cpu.CpuExit.Fault.TS;
+import static dev.corral.engine.cpu.state.CpuExit.Fault.DF;
+import static dev.corral.engine.cpu.state.CpuExit.Fault.GP;
+import static dev.corral.engine.cpu.state.CpuExit.Fault.NP;
+import static dev.corral.engine.cpu.state.CpuExit.Fault.PF;
+import static dev.corral.engine.cpu.state.CpuExit.Fault.SS;
+import static dev.corral.engine.cpu.state.CpuExit.Fault.TS;
+
+import dev.corral.engine.cpu.state.CpuExit;
+import dev.corral.engine.cpu.state.CpuState;
+import dev.corral.engine.cpu.state.GuestFault;
+import dev.corral.engine.cpu.state.MemoryFault;
 
 /**
  * Exception and interrupt delivery in long mode (from 64-bit or compatibility mode code) through the guest's

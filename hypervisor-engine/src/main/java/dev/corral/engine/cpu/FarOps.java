@@ -1,9 +1,13 @@
 package dev.corral.engine.cpu;
 
-import static dev.corral.engine.cpu.CpuExit.Fault.GP;
-import static dev.corral.engine.cpu.CpuExit.Fault.NP;
+import static dev.corral.engine.cpu.state.CpuExit.Fault.GP;
+import static dev.corral.engine.cpu.state.CpuExit.Fault.NP;
 
 import dev.corral.engine.cpu.decode.Insn;
+import dev.corral.engine.cpu.state.CpuExit;
+import dev.corral.engine.cpu.state.CpuState;
+import dev.corral.engine.cpu.state.GuestFault;
+import dev.corral.engine.cpu.state.MemoryFault;
 
 /**
  * Far JMP, CALL and RET, and IRET outside 64-bit mode; far JMP and CALL through a memory pointer in 64-bit mode too

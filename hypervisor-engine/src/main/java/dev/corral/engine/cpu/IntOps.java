@@ -1,14 +1,17 @@
 package dev.corral.engine.cpu;
 
-import static dev.corral.engine.cpu.CpuState.AF;
-import static dev.corral.engine.cpu.CpuState.CF;
-import static dev.corral.engine.cpu.CpuState.OF;
-import static dev.corral.engine.cpu.CpuState.PF;
-import static dev.corral.engine.cpu.CpuState.SF;
-import static dev.corral.engine.cpu.CpuState.ZF;
+import static dev.corral.engine.cpu.state.CpuState.AF;
+import static dev.corral.engine.cpu.state.CpuState.CF;
+import static dev.corral.engine.cpu.state.CpuState.OF;
+import static dev.corral.engine.cpu.state.CpuState.PF;
+import static dev.corral.engine.cpu.state.CpuState.SF;
+import static dev.corral.engine.cpu.state.CpuState.ZF;
 
 import dev.corral.engine.cpu.decode.Insn;
 import dev.corral.engine.cpu.decode.Op;
+import dev.corral.engine.cpu.state.Alu;
+import dev.corral.engine.cpu.state.CpuState;
+import dev.corral.engine.cpu.state.GuestFault;
 
 /**
  * The less frequent integer instructions: exchange, bit scans and tests, multiply and divide, compare

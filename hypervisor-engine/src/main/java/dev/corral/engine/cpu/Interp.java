@@ -1,17 +1,23 @@
 package dev.corral.engine.cpu;
 
-import static dev.corral.engine.cpu.CpuState.AF;
-import static dev.corral.engine.cpu.CpuState.CF;
-import static dev.corral.engine.cpu.CpuState.DF;
-import static dev.corral.engine.cpu.CpuState.OF;
-import static dev.corral.engine.cpu.CpuState.PF;
-import static dev.corral.engine.cpu.CpuState.SF;
-import static dev.corral.engine.cpu.CpuState.ZF;
+import static dev.corral.engine.cpu.state.CpuState.AF;
+import static dev.corral.engine.cpu.state.CpuState.CF;
+import static dev.corral.engine.cpu.state.CpuState.DF;
+import static dev.corral.engine.cpu.state.CpuState.OF;
+import static dev.corral.engine.cpu.state.CpuState.PF;
+import static dev.corral.engine.cpu.state.CpuState.SF;
+import static dev.corral.engine.cpu.state.CpuState.ZF;
 
 import java.lang.invoke.VarHandle;
 
 import dev.corral.engine.cpu.decode.Insn;
 import dev.corral.engine.cpu.decode.Op;
+import dev.corral.engine.cpu.state.Alu;
+import dev.corral.engine.cpu.state.CpuExit;
+import dev.corral.engine.cpu.state.CpuMemory;
+import dev.corral.engine.cpu.state.CpuState;
+import dev.corral.engine.cpu.state.GuestFault;
+import dev.corral.engine.cpu.state.MemoryFault;
 
 /**
  * Executes decoded instructions. Every handler reads all its inputs, then performs its (single) memory
@@ -213,22 +219,7 @@ final class Interp {
     }
 
     boolean cond(int cc) {
-        return holds(s.rflags, cc);
-    }
-
-    /** Whether condition code {@code cc} (Jcc's numbering) holds for the flags {@code f}. */
-    static boolean holds(long f, int cc) {
-        boolean r = switch (cc >> 1) {
-            case 0 -> (f & OF) != 0;
-            case 1 -> (f & CF) != 0;
-            case 2 -> (f & ZF) != 0;
-            case 3 -> (f & (CF | ZF)) != 0;
-            case 4 -> (f & SF) != 0;
-            case 5 -> (f & PF) != 0;
-            case 6 -> (((f >>> 7) ^ (f >>> 11)) & 1) != 0;
-            default -> (f & ZF) != 0 || (((f >>> 7) ^ (f >>> 11)) & 1) != 0;
-        };
-        return r ^ ((cc & 1) != 0);
+        return Alu.holds(s.rflags, cc);
     }
 
     /** Executes one instruction; returns {@link #NEXT}, {@link #JUMPED} or {@link #EXIT}. */

@@ -1,8 +1,12 @@
 package dev.corral.engine.cpu;
 
-import static dev.corral.engine.cpu.CpuExit.Fault.GP;
-import static dev.corral.engine.cpu.CpuExit.Fault.NP;
-import static dev.corral.engine.cpu.CpuExit.Fault.TS;
+import static dev.corral.engine.cpu.state.CpuExit.Fault.GP;
+import static dev.corral.engine.cpu.state.CpuExit.Fault.NP;
+import static dev.corral.engine.cpu.state.CpuExit.Fault.TS;
+
+import dev.corral.engine.cpu.state.CpuExit;
+import dev.corral.engine.cpu.state.CpuState;
+import dev.corral.engine.cpu.state.GuestFault;
 
 /**
  * Interrupt and exception delivery outside long mode, for {@link Delivery} (which keeps the escalation to #DF and

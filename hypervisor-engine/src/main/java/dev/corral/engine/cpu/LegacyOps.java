@@ -1,14 +1,18 @@
 package dev.corral.engine.cpu;
 
-import static dev.corral.engine.cpu.CpuState.AF;
-import static dev.corral.engine.cpu.CpuState.CF;
-import static dev.corral.engine.cpu.CpuState.OF;
-import static dev.corral.engine.cpu.CpuState.PF;
-import static dev.corral.engine.cpu.CpuState.SF;
-import static dev.corral.engine.cpu.CpuState.ZF;
+import static dev.corral.engine.cpu.state.CpuState.AF;
+import static dev.corral.engine.cpu.state.CpuState.CF;
+import static dev.corral.engine.cpu.state.CpuState.OF;
+import static dev.corral.engine.cpu.state.CpuState.PF;
+import static dev.corral.engine.cpu.state.CpuState.SF;
+import static dev.corral.engine.cpu.state.CpuState.ZF;
 import static dev.corral.engine.cpu.decode.LegacyOp.*;
 
 import dev.corral.engine.cpu.decode.Insn;
+import dev.corral.engine.cpu.state.CpuExit;
+import dev.corral.engine.cpu.state.CpuState;
+import dev.corral.engine.cpu.state.GuestFault;
+import dev.corral.engine.cpu.state.MemoryFault;
 
 /**
  * Executes {@link Op#LEGACY} instructions ({@link LegacyDecoder} decodes them): the stack through SS with SP or

@@ -1,5 +1,7 @@
 package dev.corral.engine.cpu;
 
+import dev.corral.engine.cpu.state.CpuState;
+
 /**
  * Page walks outside long mode, for {@link PagedMemory}: PAE paging (CR4.PAE: a 4-entry page-directory-pointer
  * table at CR3, then 8-byte page directories and tables, 2 MiB or 4 KiB pages, NX with EFER.NXE) and 32-bit

@@ -1,9 +1,10 @@
 package dev.corral.engine.cpu;
 
-import static dev.corral.engine.cpu.CpuState.DF;
-import static dev.corral.engine.cpu.CpuState.ZF;
+import static dev.corral.engine.cpu.state.CpuState.DF;
+import static dev.corral.engine.cpu.state.CpuState.ZF;
 
 import dev.corral.engine.cpu.decode.Insn;
+import dev.corral.engine.cpu.state.CpuState;
 
 /**
  * MOVS, STOS, LODS, SCAS and CMPS outside 64-bit mode: the source at DS:(E)SI (or the override segment), the

@@ -1,7 +1,7 @@
 package dev.corral.engine.cpu;
 
-import static dev.corral.engine.cpu.CpuState.CF;
-import static dev.corral.engine.cpu.CpuState.ZF;
+import static dev.corral.engine.cpu.state.CpuState.CF;
+import static dev.corral.engine.cpu.state.CpuState.ZF;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -10,6 +10,8 @@ import java.nio.ByteOrder;
 
 import dev.corral.engine.cpu.decode.Insn;
 import dev.corral.engine.cpu.decode.Op;
+import dev.corral.engine.cpu.state.Alu;
+import dev.corral.engine.cpu.state.GuestFault;
 
 /**
  * Read-modify-writes with a LOCK prefix, and XCHG with memory (locked without one): ADD ADC SUB SBB AND OR XOR,

@@ -1,10 +1,13 @@
 package dev.corral.engine.cpu;
 
-import static dev.corral.engine.cpu.CpuState.CR0_PE;
-import static dev.corral.engine.cpu.CpuState.CR0_PG;
-import static dev.corral.engine.cpu.CpuState.CR4_PAE;
-import static dev.corral.engine.cpu.CpuState.EFER_LMA;
-import static dev.corral.engine.cpu.CpuState.EFER_LME;
+import static dev.corral.engine.cpu.state.CpuState.CR0_PE;
+import static dev.corral.engine.cpu.state.CpuState.CR0_PG;
+import static dev.corral.engine.cpu.state.CpuState.CR4_PAE;
+import static dev.corral.engine.cpu.state.CpuState.EFER_LMA;
+import static dev.corral.engine.cpu.state.CpuState.EFER_LME;
+
+import dev.corral.engine.cpu.state.CpuState;
+import dev.corral.engine.cpu.state.GuestFault;
 
 /**
  * The mode transitions that writes to CR0 and EFER make, with the manual's #GP(0) cases (SystemOps checks the

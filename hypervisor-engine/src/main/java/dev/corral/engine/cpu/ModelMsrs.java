@@ -1,5 +1,7 @@
 package dev.corral.engine.cpu;
 
+import dev.corral.engine.cpu.state.GuestFault;
+
 /**
  * The model-specific registers of the {@link CpuidModel} that {@link SystemOps} does not keep itself, and the ones
  * the local APIC owns ({@link LocalApicPort}), with MOV CR8. Unknown MSRs are #GP(0), as on the hardware; every MSR

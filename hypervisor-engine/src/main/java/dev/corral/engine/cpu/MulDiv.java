@@ -1,9 +1,11 @@
 package dev.corral.engine.cpu;
 
-import static dev.corral.engine.cpu.CpuState.CF;
-import static dev.corral.engine.cpu.CpuState.OF;
+import static dev.corral.engine.cpu.state.CpuState.CF;
+import static dev.corral.engine.cpu.state.CpuState.OF;
 
 import dev.corral.engine.cpu.decode.Insn;
+import dev.corral.engine.cpu.state.Alu;
+import dev.corral.engine.cpu.state.GuestFault;
 
 /**
  * MUL, IMUL and DIV, IDIV at every width. Multiplication sets CF = OF when the result does not fit the

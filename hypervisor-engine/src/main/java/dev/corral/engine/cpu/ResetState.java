@@ -1,5 +1,7 @@
 package dev.corral.engine.cpu;
 
+import dev.corral.engine.cpu.state.CpuState;
+
 /**
  * The register state INIT leaves (Intel SDM vol. 3, "Processor State Following Power-up, Reset, or INIT"): what an
  * application processor holds while it waits for a STARTUP IPI. x87, SSE and MXCSR, the TSC and the MSRs other

@@ -1,10 +1,13 @@
 package dev.corral.engine.cpu;
 
-import static dev.corral.engine.cpu.CpuExit.Fault.GP;
-import static dev.corral.engine.cpu.CpuExit.Fault.NP;
+import static dev.corral.engine.cpu.state.CpuExit.Fault.GP;
+import static dev.corral.engine.cpu.state.CpuExit.Fault.NP;
 
 import dev.corral.engine.cpu.decode.Insn;
 import dev.corral.engine.cpu.decode.Op;
+import dev.corral.engine.cpu.state.CpuExit;
+import dev.corral.engine.cpu.state.CpuState;
+import dev.corral.engine.cpu.state.GuestFault;
 
 /**
  * Segmentation as real, protected and compatibility mode use it: the descriptor caches in {@link CpuState}

@@ -3,6 +3,10 @@ package dev.corral.engine.cpu;
 import static dev.corral.engine.cpu.decode.SseOp.*;
 
 import dev.corral.engine.cpu.decode.Insn;
+import dev.corral.engine.cpu.state.Alu;
+import dev.corral.engine.cpu.state.CpuExit;
+import dev.corral.engine.cpu.state.CpuState;
+import dev.corral.engine.cpu.state.GuestFault;
 
 /**
  * SSE/SSE2 execution on {@link CpuState#xmm}. Operations are numbered by {@link SseDecoder}: moves and

@@ -1,5 +1,7 @@
 package dev.corral.engine.cpu;
 
+import dev.corral.engine.cpu.state.CpuState;
+
 /**
  * IEEE single and double arithmetic with the x86 SSE rules: a NaN operand is returned quieted, the
  * first operand's NaN winning; an invalid operation returns the default NaN (negative quiet NaN);

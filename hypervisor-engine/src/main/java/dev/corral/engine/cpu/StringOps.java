@@ -1,10 +1,11 @@
 package dev.corral.engine.cpu;
 
-import static dev.corral.engine.cpu.CpuState.DF;
-import static dev.corral.engine.cpu.CpuState.ZF;
+import static dev.corral.engine.cpu.state.CpuState.DF;
+import static dev.corral.engine.cpu.state.CpuState.ZF;
 
 import dev.corral.engine.cpu.decode.Insn;
 import dev.corral.engine.cpu.decode.Op;
+import dev.corral.engine.cpu.state.CpuMemory;
 
 /**
  * MOVS, STOS, LODS, SCAS, CMPS with REP/REPE/REPNE, both directions and 32-bit addressing (67). A REP

@@ -1,11 +1,14 @@
 package dev.corral.engine.cpu;
 
-import static dev.corral.engine.cpu.CpuExit.Fault.GP;
-import static dev.corral.engine.cpu.CpuExit.Fault.NP;
-import static dev.corral.engine.cpu.CpuExit.Fault.SS;
+import static dev.corral.engine.cpu.state.CpuExit.Fault.GP;
+import static dev.corral.engine.cpu.state.CpuExit.Fault.NP;
+import static dev.corral.engine.cpu.state.CpuExit.Fault.SS;
 import static dev.corral.engine.cpu.decode.SysOp.*;
 
 import dev.corral.engine.cpu.decode.Insn;
+import dev.corral.engine.cpu.state.CpuExit;
+import dev.corral.engine.cpu.state.CpuState;
+import dev.corral.engine.cpu.state.GuestFault;
 
 /**
  * Executes the system instructions of a {@link Cpu#system} CPU ({@link SystemDecoder} decodes them).

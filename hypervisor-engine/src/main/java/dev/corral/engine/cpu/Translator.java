@@ -25,6 +25,10 @@ import java.util.List;
 
 import dev.corral.engine.cpu.decode.Insn;
 import dev.corral.engine.cpu.decode.Op;
+import dev.corral.engine.cpu.state.Alu;
+import dev.corral.engine.cpu.state.CpuMemory;
+import dev.corral.engine.cpu.state.CpuState;
+import dev.corral.engine.cpu.state.LazyFlags;
 
 /**
  * Translates hot blocks of 64-bit guest code into JVM bytecode, one hidden class per block, that HotSpot then

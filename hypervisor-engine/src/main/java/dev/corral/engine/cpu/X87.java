@@ -1,6 +1,10 @@
 package dev.corral.engine.cpu;
 
 import dev.corral.engine.cpu.decode.Insn;
+import dev.corral.engine.cpu.state.Alu;
+import dev.corral.engine.cpu.state.CpuMemory;
+import dev.corral.engine.cpu.state.CpuState;
+import dev.corral.engine.cpu.state.MemoryFault;
 
 /**
  * The x87 FPU: register stack, control and status words, loads, stores, integer conversions,

@@ -1,5 +1,7 @@
 package dev.corral.engine.cpu;
 
+import dev.corral.engine.cpu.state.CpuMemory;
+
 /**
  * The x87 state images in memory: the 28-byte environment of FNSTENV/FLDENV and the x87 part of the
  * 512-byte FXSAVE area (the SSE part is written by {@link Interp#fxState}).

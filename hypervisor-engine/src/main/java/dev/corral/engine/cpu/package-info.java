@@ -1,6 +1,6 @@
 /**
  * A software x86-64 CPU: {@link dev.corral.engine.cpu.Cpu} decodes guest instructions into cached blocks
- * and interprets them against a {@link dev.corral.engine.cpu.CpuMemory}. A user-mode CPU runs 64-bit user
+ * and interprets them against a {@link dev.corral.engine.cpu.state.CpuMemory}. A user-mode CPU runs 64-bit user
  * code and returns faults and system calls to its caller; a system CPU
  * ({@link dev.corral.engine.cpu.Cpu#system}) runs a kernel from the Linux boot state (64-bit, or PVH's 32-bit
  * protected mode) over {@link dev.corral.engine.cpu.PagedMemory} (the guest's page tables, MMIO outside RAM),
@@ -35,7 +35,7 @@
  *
  * <p>Guarantees:
  * <ul>
- *   <li>Guest bytes can only ever produce a {@link dev.corral.engine.cpu.CpuExit}; an encoding the
+ *   <li>Guest bytes can only ever produce a {@link dev.corral.engine.cpu.state.CpuExit}; an encoding the
  *       interpreter does not implement is #UD naming its bytes and address, never a guess.</li>
  *   <li>Faults are precise: at a fault, rip is the faulting instruction and none of its effects are
  *       committed (a REP string instruction keeps its completed iterations, as the hardware does).

@@ -1,7 +1,7 @@
 package dev.corral.engine.usermode;
 
 import dev.corral.engine.cpu.Cpu;
-import dev.corral.engine.cpu.CpuState;
+import dev.corral.engine.cpu.state.CpuState;
 import dev.corral.engine.cpu.CpuStats;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -8,7 +8,7 @@ import dev.corral.engine.cpu.Cpu;
 import dev.corral.engine.cpu.CpuGroup;
 import dev.corral.engine.cpu.CpuidModel;
 import dev.corral.engine.cpu.LocalApicPort;
-import dev.corral.engine.cpu.MmioHandler;
+import dev.corral.engine.cpu.state.MmioHandler;
 import dev.corral.engine.devices.apic.ApicTimer;
 import dev.corral.engine.devices.apic.LocalApic;
 import dev.corral.engine.devices.apic.MsrAccessRefused;

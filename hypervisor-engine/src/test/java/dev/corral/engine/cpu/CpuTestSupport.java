@@ -1,5 +1,8 @@
 package dev.corral.engine.cpu;
 
+import dev.corral.engine.cpu.state.CpuExit;
+import dev.corral.engine.cpu.state.CpuState;
+
 /** A CPU over a 64 KiB flat memory at 0x10000, code at 0x10000, stack growing down from 0x1f000. */
 class CpuTestSupport {
 

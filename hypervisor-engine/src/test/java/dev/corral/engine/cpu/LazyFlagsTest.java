@@ -5,6 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
+import dev.corral.engine.cpu.state.Alu;
+import dev.corral.engine.cpu.state.CpuState;
+import dev.corral.engine.cpu.state.LazyFlags;
+
 /**
  * Seeded property test: every lazy flags record, and a ROL or ROR on top of one, gives the interpreter's flags
  * ({@link Alu}), bit for bit.

@@ -6,6 +6,8 @@ import java.math.BigInteger;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
+import dev.corral.engine.cpu.state.CpuExit;
+
 class MulDivTest extends CpuTestSupport {
 
     private static BigInteger u(long v) {

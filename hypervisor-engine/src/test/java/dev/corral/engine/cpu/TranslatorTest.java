@@ -6,6 +6,10 @@ import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
+import dev.corral.engine.cpu.state.Alu;
+import dev.corral.engine.cpu.state.CpuExit;
+import dev.corral.engine.cpu.state.CpuState;
+
 /**
  * The translated tier against the interpreter on the same code: results, flags, faults at the exact
  * instruction, self-modifying code, and the statistics that show which tier ran. (The differential suite and

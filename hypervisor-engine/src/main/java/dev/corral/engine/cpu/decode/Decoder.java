@@ -2,9 +2,9 @@ package dev.corral.engine.cpu.decode;
 
 import java.util.ArrayList;
 
-import dev.corral.engine.cpu.CpuMemory;
+import dev.corral.engine.cpu.state.CpuMemory;
 import dev.corral.engine.cpu.CpuidModel;
-import dev.corral.engine.cpu.GuestFault;
+import dev.corral.engine.cpu.state.GuestFault;
 import dev.corral.engine.cpu.Segments;
 
 /**

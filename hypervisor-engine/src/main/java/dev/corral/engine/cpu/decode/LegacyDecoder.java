@@ -1,8 +1,8 @@
 package dev.corral.engine.cpu.decode;
 
-import dev.corral.engine.cpu.CpuExit;
-import dev.corral.engine.cpu.CpuState;
-import dev.corral.engine.cpu.GuestFault;
+import dev.corral.engine.cpu.state.CpuExit;
+import dev.corral.engine.cpu.state.CpuState;
+import dev.corral.engine.cpu.state.GuestFault;
 import dev.corral.engine.cpu.Segments;
 
 /**

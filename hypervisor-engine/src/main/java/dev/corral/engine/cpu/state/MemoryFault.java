@@ -1,4 +1,4 @@
-package dev.corral.engine.cpu;
+package dev.corral.engine.cpu.state;
 
 /** An access to an address the guest may not touch in that way (unmapped, or missing permission). */
 public final class MemoryFault extends RuntimeException {

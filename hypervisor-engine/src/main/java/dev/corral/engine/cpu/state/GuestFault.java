@@ -1,4 +1,4 @@
-package dev.corral.engine.cpu;
+package dev.corral.engine.cpu.state;
 
 /**
  * An exception the guest raised inside an instruction (#DE, #UD, #GP, ...). Internal: {@link Cpu#run}
@@ -7,8 +7,8 @@ package dev.corral.engine.cpu;
  */
 public final class GuestFault extends RuntimeException {
 
-    final int vector;
-    final long errorCode;
+    public final int vector;
+    public final long errorCode;
 
     public GuestFault(int vector, String detail) {
         this(vector, 0, detail);
@@ -28,7 +28,7 @@ public final class GuestFault extends RuntimeException {
         return new GuestFault(CpuExit.Fault.GP, detail);
     }
 
-    static GuestFault de(String detail) {
+    public static GuestFault de(String detail) {
         return new GuestFault(CpuExit.Fault.DE, detail);
     }
 }

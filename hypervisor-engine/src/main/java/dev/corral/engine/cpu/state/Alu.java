@@ -1,11 +1,11 @@
-package dev.corral.engine.cpu;
+package dev.corral.engine.cpu.state;
 
-import static dev.corral.engine.cpu.CpuState.AF;
-import static dev.corral.engine.cpu.CpuState.CF;
-import static dev.corral.engine.cpu.CpuState.OF;
-import static dev.corral.engine.cpu.CpuState.PF;
-import static dev.corral.engine.cpu.CpuState.SF;
-import static dev.corral.engine.cpu.CpuState.ZF;
+import static dev.corral.engine.cpu.state.CpuState.AF;
+import static dev.corral.engine.cpu.state.CpuState.CF;
+import static dev.corral.engine.cpu.state.CpuState.OF;
+import static dev.corral.engine.cpu.state.CpuState.PF;
+import static dev.corral.engine.cpu.state.CpuState.SF;
+import static dev.corral.engine.cpu.state.CpuState.ZF;
 
 /**
  * Integer arithmetic with the flags exactly as the hardware defines them. Each operation returns the
@@ -13,23 +13,38 @@ import static dev.corral.engine.cpu.CpuState.ZF;
  * so that the caller commits flags only after its memory write succeeded. Flags the manual leaves
  * undefined get fixed, documented values (noted per operation).
  */
-final class Alu {
+public final class Alu {
 
-    static final long ARITH = CF | PF | AF | ZF | SF | OF;
+    public static final long ARITH = CF | PF | AF | ZF | SF | OF;
 
     private final CpuState s;
     /** RFLAGS after the last operation. */
-    long f;
+    public long f;
 
-    Alu(CpuState s) {
+    public Alu(CpuState s) {
         this.s = s;
     }
 
-    static long mask(int size) {
+    /** Whether condition code {@code cc} (Jcc's numbering) holds for the flags {@code f}. */
+    public static boolean holds(long f, int cc) {
+        boolean r = switch (cc >> 1) {
+            case 0 -> (f & OF) != 0;
+            case 1 -> (f & CF) != 0;
+            case 2 -> (f & ZF) != 0;
+            case 3 -> (f & (CF | ZF)) != 0;
+            case 4 -> (f & SF) != 0;
+            case 5 -> (f & PF) != 0;
+            case 6 -> (((f >>> 7) ^ (f >>> 11)) & 1) != 0;
+            default -> (f & ZF) != 0 || (((f >>> 7) ^ (f >>> 11)) & 1) != 0;
+        };
+        return r ^ ((cc & 1) != 0);
+    }
+
+    public static long mask(int size) {
         return size == 8 ? -1L : (1L << (size * 8)) - 1;
     }
 
-    static long signExtend(long v, int size) {
+    public static long signExtend(long v, int size) {
         return switch (size) {
             case 1 -> (byte) v;
             case 2 -> (short) v;
@@ -44,7 +59,7 @@ final class Alu {
         return fl | ((Long.bitCount(r & 0xff) & 1) == 0 ? PF : 0);
     }
 
-    long add(int size, long a, long b, long c) {
+    public long add(int size, long a, long b, long c) {
         int sh = size * 8 - 1;
         long m = mask(size);
         a &= m;
@@ -54,7 +69,7 @@ final class Alu {
         return r;
     }
 
-    long sub(int size, long a, long b, long c) {
+    public long sub(int size, long a, long b, long c) {
         int sh = size * 8 - 1;
         long m = mask(size);
         a &= m;
@@ -65,14 +80,14 @@ final class Alu {
     }
 
     /** AND/OR/XOR/TEST: CF = OF = 0; AF is undefined and cleared. */
-    long logic(int size, long r) {
+    public long logic(int size, long r) {
         r &= mask(size);
         f = (s.rflags & ~ARITH) | szp(r, size * 8 - 1);
         return r;
     }
 
     /** The eight group-1 operations: ADD OR ADC SBB AND SUB XOR CMP. */
-    long alu(int op, int size, long a, long b) {
+    public long alu(int op, int size, long a, long b) {
         return switch (op) {
             case 0 -> add(size, a, b, 0);
             case 1 -> logic(size, a | b);
@@ -84,21 +99,21 @@ final class Alu {
         };
     }
 
-    long inc(int size, long a) {
+    public long inc(int size, long a) {
         long cf = s.rflags & CF;
         long r = add(size, a, 1, 0);
         f = (f & ~CF) | cf;
         return r;
     }
 
-    long dec(int size, long a) {
+    public long dec(int size, long a) {
         long cf = s.rflags & CF;
         long r = sub(size, a, 1, 0);
         f = (f & ~CF) | cf;
         return r;
     }
 
-    long neg(int size, long a) {
+    public long neg(int size, long a) {
         return sub(size, 0, a, 0);
     }
 
@@ -108,7 +123,7 @@ final class Alu {
      * the count-1 formula for every count (the manual leaves it undefined above 1); AF (undefined) is set
      * by SHL, SHR and SAR with a non-zero count, as AMD parts do.
      */
-    long shift(int kind, int size, long a, int count) {
+    public long shift(int kind, int size, long a, int count) {
         int bits = size * 8;
         int sh = bits - 1;
         long m = mask(size);
@@ -166,7 +181,7 @@ final class Alu {
     }
 
     /** SHLD/SHRD: {@code a} shifted with bits coming in from {@code b}; OF by the count-1 formula. */
-    long doubleShift(boolean left, int size, long a, long b, int count) {
+    public long doubleShift(boolean left, int size, long a, long b, int count) {
         int bits = size * 8;
         int sh = bits - 1;
         long m = mask(size);

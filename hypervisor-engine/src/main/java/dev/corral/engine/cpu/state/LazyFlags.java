@@ -1,8 +1,8 @@
-package dev.corral.engine.cpu;
+package dev.corral.engine.cpu.state;
 
-import static dev.corral.engine.cpu.CpuState.AF;
-import static dev.corral.engine.cpu.CpuState.CF;
-import static dev.corral.engine.cpu.CpuState.OF;
+import static dev.corral.engine.cpu.state.CpuState.AF;
+import static dev.corral.engine.cpu.state.CpuState.CF;
+import static dev.corral.engine.cpu.state.CpuState.OF;
 
 /**
  * The arithmetic flags of translated code, computed only when something can observe them. A translated
@@ -11,7 +11,7 @@ import static dev.corral.engine.cpu.CpuState.OF;
  * computed from that record when an instruction reads them, when the code faults, or when the interpreter
  * takes over. These are the only flag formulas: {@link Alu} computes its eager flags with them too.
  */
-final class LazyFlags {
+public final class LazyFlags {
     private LazyFlags() {
     }
 
@@ -19,14 +19,14 @@ final class LazyFlags {
      * Kinds of flag-setting operations ({@code ccOp = kind << 4 | size}). ADC and SBB record the result with the
      * carry in: their flags follow from the operands and the result alone, but not by ADD's and SUB's shortcuts.
      */
-    static final int ADD = 1, SUB = 2, LOGIC = 3, INC = 4, DEC = 5, SHL = 6, SHR = 7, SAR = 8, ADC = 9, SBB = 10;
+    public static final int ADD = 1, SUB = 2, LOGIC = 3, INC = 4, DEC = 5, SHL = 6, SHR = 7, SAR = 8, ADC = 9, SBB = 10;
     /**
      * A bit of {@code ccOp}: an operation that replaced only CF and OF (IMUL, ROL, ROR) came after the one in the
      * low byte (or after exact flags, when the low byte is zero); {@code ccX} holds the CF and OF it left.
      */
-    static final int CF_OF = 1 << 8;
+    public static final int CF_OF = 1 << 8;
 
-    static int op(int kind, int size) {
+    public static int op(int kind, int size) {
         return kind << 4 | size;
     }
 
@@ -34,13 +34,13 @@ final class LazyFlags {
      * RFLAGS after operation {@code ccOp} on {@code a} and {@code b} (zero-extended to the operand size) with
      * result {@code r}; the other bits of {@code f} are kept. INC and DEC keep CF, which {@code b} holds (0 or 1).
      */
-    static long compute(int ccOp, long f, long a, long b, long r, long x) {
+    public static long compute(int ccOp, long f, long a, long b, long r, long x) {
         long flags = (ccOp & 0xff) == 0 ? f : compute(ccOp & 0xff, f, a, b, r);
         return (ccOp & CF_OF) == 0 ? flags : (flags & ~(CF | OF)) | (x & (CF | OF));
     }
 
     /** RFLAGS after the single operation {@code ccOp} (no {@link #CF_OF} part). */
-    static long compute(int ccOp, long f, long a, long b, long r) {
+    public static long compute(int ccOp, long f, long a, long b, long r) {
         int size = ccOp & 15;
         int sh = size * 8 - 1;
         long m = Alu.mask(size);
@@ -87,13 +87,13 @@ final class LazyFlags {
     }
 
     /** Condition code {@code cc} (as Jcc numbers them) of the state's flags, exact or lazy: 1 when it holds. */
-    static int cond(CpuState s, int cc) {
+    public static int cond(CpuState s, int cc) {
         s.materializeFlags();
-        return Interp.holds(s.rflags, cc) ? 1 : 0;
+        return Alu.holds(s.rflags, cc) ? 1 : 0;
     }
 
     /** ROL (kind 0) or ROR (kind 1) of {@code a} (zero-extended) by {@code count} (masked to 5 or 6 bits, not zero). */
-    static long rotate(int kind, int size, long a, int count) {
+    public static long rotate(int kind, int size, long a, int count) {
         int bits = size * 8;
         int k = count & (bits - 1);
         long m = Alu.mask(size);
@@ -104,7 +104,7 @@ final class LazyFlags {
     }
 
     /** The CF and OF (as RFLAGS bits) that ROL (kind 0) or ROR (kind 1) leave with result {@code r}; others stay. */
-    static long rotateCfOf(int kind, int size, long r) {
+    public static long rotateCfOf(int kind, int size, long r) {
         int sh = size * 8 - 1;
         long cf = kind == 0 ? r & 1 : (r >>> sh) & 1;
         long of = kind == 0 ? ((r >>> sh) & 1) ^ cf : ((r >>> sh) ^ (r >>> (sh - 1))) & 1;
@@ -112,7 +112,7 @@ final class LazyFlags {
     }
 
     /** CF of the state's flags, exact or lazy (INC and DEC keep it). */
-    static long carry(CpuState s) {
+    public static long carry(CpuState s) {
         s.materializeFlags();
         return s.rflags & CF;
     }

@@ -1,4 +1,4 @@
-package dev.corral.engine.cpu;
+package dev.corral.engine.cpu.state;
 
 /**
  * Where a system CPU sends loads and stores to guest-physical addresses outside RAM (device registers,

@@ -1,4 +1,4 @@
-package dev.corral.engine.cpu;
+package dev.corral.engine.cpu.state;
 
 /**
  * The architectural state of one software vCPU.
@@ -37,8 +37,8 @@ public final class CpuState {
      * path out of translated code ({@link Cpu#run} returning, a fault delivered, the interpreter taking over)
      * calls {@link #materializeFlags()} first, so code outside the CPU always sees exact flags.
      */
-    int ccOp;
-    long ccA, ccB, ccR, ccX;
+    public int ccOp;
+    public long ccA, ccB, ccR, ccX;
     public long fsBase;
     public long gsBase;
     public final long[] xmm = new long[32];
@@ -147,7 +147,7 @@ public final class CpuState {
     }
 
     /** Makes {@link #rflags} exact again after translated code left its arithmetic flags lazy. */
-    void materializeFlags() {
+    public void materializeFlags() {
         if (ccOp != 0) {
             rflags = LazyFlags.compute(ccOp, rflags, ccA, ccB, ccR, ccX);
             ccOp = 0;

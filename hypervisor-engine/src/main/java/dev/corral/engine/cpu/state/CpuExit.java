@@ -1,4 +1,4 @@
-package dev.corral.engine.cpu;
+package dev.corral.engine.cpu.state;
 
 /**
  * Why {@link Cpu#run} returned. The state is always consistent at an instruction boundary: for a fault,
