@@ -3,14 +3,14 @@ package dev.corral.engine.cpu;
 import java.util.ArrayList;
 import java.util.HashMap;
 
-import dev.corral.engine.cpu.state.CpuMemory;
+import dev.corral.engine.cpu.sys.CodeCache;
 
 /**
  * Decoded blocks by start address, and by the pages their bytes came from so that a write into a code
  * page drops exactly the blocks decoded from it. A small direct-mapped table answers the hot lookups
  * without boxing; the map behind it holds every live block.
  */
-final class BlockCache implements CpuMemory.CodeWriteListener {
+final class BlockCache implements CodeCache {
 
     private static final int FAST_BITS = 12;
     private final Block[] fast = new Block[1 << FAST_BITS];
@@ -76,7 +76,8 @@ final class BlockCache implements CpuMemory.CodeWriteListener {
     }
 
     /** Drops every block (more pages were written than a vCPU's inbox holds). */
-    void dropAll() {
+    @Override
+    public void dropAll() {
         for (Block b : all.values()) {
             b.valid = false;
         }

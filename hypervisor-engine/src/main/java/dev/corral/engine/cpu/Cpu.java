@@ -11,6 +11,16 @@ import dev.corral.engine.cpu.state.CpuState;
 import dev.corral.engine.cpu.state.GuestFault;
 import dev.corral.engine.cpu.state.MemoryFault;
 import dev.corral.engine.cpu.state.MmioHandler;
+import dev.corral.engine.cpu.sys.CpuidModel;
+import dev.corral.engine.cpu.sys.Delivery;
+import dev.corral.engine.cpu.sys.LegacyDelivery;
+import dev.corral.engine.cpu.sys.LocalApicPort;
+import dev.corral.engine.cpu.sys.ModelMsrs;
+import dev.corral.engine.cpu.sys.PagedMemory;
+import dev.corral.engine.cpu.sys.ResetState;
+import dev.corral.engine.cpu.sys.Segments;
+import dev.corral.engine.cpu.sys.TimeStampCounter;
+import dev.corral.engine.cpu.sys.VcpuLink;
 import dev.corral.engine.machine.TscClock;
 import dev.corral.engine.memory.GuestMemory;
 
@@ -95,7 +105,7 @@ public final class Cpu {
         delivery.legacy = new LegacyDelivery(state, memory, seg);
         interp.legacy = new LegacyOps(interp, seg, sys, memory, delivery);
         interp.tsc = new TimeStampCounter(group.tsc());
-        interp.locked = new LockedOps(interp, group, link);
+        interp.locked = new LockedOps(interp, group.splitLock(), link);
         sys.msrs = new ModelMsrs(interp.tsc, apic);
         memory.setUser(state.cpl == 3);
         memory.setCodeWriteListener(cache);

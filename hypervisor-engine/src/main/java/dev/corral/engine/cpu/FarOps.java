@@ -8,6 +8,8 @@ import dev.corral.engine.cpu.state.CpuExit;
 import dev.corral.engine.cpu.state.CpuState;
 import dev.corral.engine.cpu.state.GuestFault;
 import dev.corral.engine.cpu.state.MemoryFault;
+import dev.corral.engine.cpu.sys.PagedMemory;
+import dev.corral.engine.cpu.sys.Segments;
 
 /**
  * Far JMP, CALL and RET, and IRET outside 64-bit mode; far JMP and CALL through a memory pointer in 64-bit mode too
@@ -52,7 +54,7 @@ final class FarOps {
         long offAddr;
         long selAddr;
         if (i.sreg >= 0) {
-            long off = seg.offset(i);
+            long off = Addressing.offset(s, i);
             offAddr = seg.linear(i.sreg, off, n);
             selAddr = seg.linear(i.sreg, (off + n) & (i.addr16 ? 0xffff : 0xffffffffL), 2);
         } else {

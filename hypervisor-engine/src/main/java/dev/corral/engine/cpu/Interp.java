@@ -18,6 +18,9 @@ import dev.corral.engine.cpu.state.CpuMemory;
 import dev.corral.engine.cpu.state.CpuState;
 import dev.corral.engine.cpu.state.GuestFault;
 import dev.corral.engine.cpu.state.MemoryFault;
+import dev.corral.engine.cpu.sys.CpuidModel;
+import dev.corral.engine.cpu.sys.Segments;
+import dev.corral.engine.cpu.sys.TimeStampCounter;
 
 /**
  * Executes decoded instructions. Every handler reads all its inputs, then performs its (single) memory
@@ -123,7 +126,7 @@ final class Interp {
 
     long ea(Insn i) {
         if (i.sreg >= 0) {
-            return seg.linear(i); // legacy or compatibility mode: an offset in a segment
+            return Addressing.linear(seg, s, i); // legacy or compatibility mode: an offset in a segment
         }
         long a = address(i);
         if (((a << 16) >> 16) != a) {

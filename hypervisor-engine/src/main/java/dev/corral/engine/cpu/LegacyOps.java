@@ -13,6 +13,9 @@ import dev.corral.engine.cpu.state.CpuExit;
 import dev.corral.engine.cpu.state.CpuState;
 import dev.corral.engine.cpu.state.GuestFault;
 import dev.corral.engine.cpu.state.MemoryFault;
+import dev.corral.engine.cpu.sys.Delivery;
+import dev.corral.engine.cpu.sys.PagedMemory;
+import dev.corral.engine.cpu.sys.Segments;
 
 /**
  * Executes {@link Op#LEGACY} instructions ({@link LegacyDecoder} decodes them): the stack through SS with SP or
@@ -149,7 +152,7 @@ final class LegacyOps {
                 seg.setSp(bp + i.size);
                 x.setReg(CpuState.RBP, i.size, v);
             }
-            case LEA -> x.setReg(i.reg, i.size, seg.offset(i));
+            case LEA -> x.setReg(i.reg, i.size, Addressing.offset(s, i));
             case MOV_SREG -> {
                 seg.loadData((int) i.imm, (int) x.readRm(i, 2));
                 if (i.imm == Segments.SS) {
@@ -157,7 +160,7 @@ final class LegacyOps {
                 }
             }
             case LOAD_FAR -> {
-                long off = seg.offset(i);
+                long off = Addressing.offset(s, i);
                 long v = x.load(seg.linear(i.sreg, off, i.size), i.size);
                 int sel = (int) x.load(seg.linear(i.sreg, (off + i.size) & offsetMask(i), 2), 2);
                 seg.loadData((int) i.imm, sel);
@@ -224,7 +227,7 @@ final class LegacyOps {
             }
             case LGDT, LIDT -> {
                 privileged(i);
-                long off = seg.offset(i);
+                long off = Addressing.offset(s, i);
                 int limit = (int) x.load(seg.linear(i.sreg, off, 2), 2);
                 long base = x.load(seg.linear(i.sreg, (off + 2) & offsetMask(i), 4), 4);
                 if (i.size == 2) {
@@ -240,7 +243,7 @@ final class LegacyOps {
             }
             case SGDT, SIDT -> {
                 privileged(i); // as in 64-bit mode: UMIP is not advertised, but a kernel-only answer is the safe one
-                long off = seg.offset(i);
+                long off = Addressing.offset(s, i);
                 long a = seg.linear(i.sreg, off, 2);
                 long b = seg.linear(i.sreg, (off + 2) & offsetMask(i), 4);
                 mem.probeWrite(a);
@@ -296,7 +299,7 @@ final class LegacyOps {
             }
             case INVLPG -> {
                 privileged(i);
-                mem.invalidate((seg.base(i.sreg) + seg.offset(i)) & 0xffffffffL);
+                mem.invalidate((seg.base(i.sreg) + Addressing.offset(s, i)) & 0xffffffffL);
             }
             default -> throw GuestFault.ud("legacy-mode instruction " + i.sub + " at rip 0x" + Long.toHexString(i.rip));
         }

@@ -5,6 +5,7 @@ import static dev.corral.engine.cpu.state.CpuState.ZF;
 
 import dev.corral.engine.cpu.decode.Insn;
 import dev.corral.engine.cpu.state.CpuState;
+import dev.corral.engine.cpu.sys.Segments;
 
 /**
  * MOVS, STOS, LODS, SCAS and CMPS outside 64-bit mode: the source at DS:(E)SI (or the override segment), the

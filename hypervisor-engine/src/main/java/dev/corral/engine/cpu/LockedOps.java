@@ -12,6 +12,8 @@ import dev.corral.engine.cpu.decode.Insn;
 import dev.corral.engine.cpu.decode.Op;
 import dev.corral.engine.cpu.state.Alu;
 import dev.corral.engine.cpu.state.GuestFault;
+import dev.corral.engine.cpu.sys.SplitLock;
+import dev.corral.engine.cpu.sys.VcpuLink;
 
 /**
  * Read-modify-writes with a LOCK prefix, and XCHG with memory (locked without one): ADD ADC SUB SBB AND OR XOR,
@@ -31,16 +33,16 @@ final class LockedOps {
     private static final VarHandle WORD = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
 
     private final Interp x;
-    private final CpuGroup group;
+    private final SplitLock split;
     private final VcpuLink link;
     /** What the last {@link #apply} decided: whether it writes, and the value for the register operand. */
     private boolean writes;
     private long result;
 
-    /** For a CPU in {@code group} as {@code link}; both null for a user-mode CPU, which has no other vCPUs. */
-    LockedOps(Interp x, CpuGroup group, VcpuLink link) {
+    /** For a CPU that takes {@code split} as {@code link}; both null for a user-mode CPU, which has no other vCPUs. */
+    LockedOps(Interp x, SplitLock split, VcpuLink link) {
         this.x = x;
-        this.group = group;
+        this.split = split;
         this.link = link;
     }
 
@@ -56,10 +58,10 @@ final class LockedOps {
             return Interp.NEXT;
         }
         long old;
-        boolean sharing = group != null && group.shared();
+        boolean sharing = split != null && split.shared();
         if ((a & 7) + size <= 8) {
             if (sharing) {
-                link.enterAtomic(group);
+                link.enterAtomic(split);
             }
             try {
                 MemorySegment ram = x.mem.lockedRam(a, size);
@@ -75,7 +77,7 @@ final class LockedOps {
             }
         }
         if (sharing) {
-            group.lockSplit(link);
+            split.lock(link);
         }
         try {
             x.storable(a, size);
@@ -84,10 +86,10 @@ final class LockedOps {
             x.store(a, size, writes ? result : old); // the locked cycle writes the old value back when it fails
         } finally {
             if (sharing) {
-                group.unlockSplit();
+                split.unlock();
             }
         }
-        if (group != null) {
+        if (split != null) {
             VarHandle.fullFence();
         }
         finish(i, old);
@@ -186,9 +188,9 @@ final class LockedOps {
                     + Long.toHexString(i.rip) + ")");
         }
         long[] g = x.gpr;
-        boolean sharing = group != null && group.shared();
+        boolean sharing = split != null && split.shared();
         if (sharing) {
-            group.lockSplit(link);
+            split.lock(link);
         }
         try {
             x.storable(a, 16);
@@ -207,7 +209,7 @@ final class LockedOps {
             }
         } finally {
             if (sharing) {
-                group.unlockSplit();
+                split.unlock();
             }
         }
         VarHandle.fullFence();

@@ -5,6 +5,7 @@ import static dev.corral.engine.cpu.state.CpuExit.Fault.GP;
 import dev.corral.engine.cpu.decode.Insn;
 import dev.corral.engine.cpu.state.CpuState;
 import dev.corral.engine.cpu.state.GuestFault;
+import dev.corral.engine.cpu.sys.Delivery;
 
 /**
  * VERR and VERW (0F 00 /4 and /5): whether the segment a selector names could be read, or written, at the current

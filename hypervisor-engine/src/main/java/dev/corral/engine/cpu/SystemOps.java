@@ -9,6 +9,11 @@ import dev.corral.engine.cpu.decode.Insn;
 import dev.corral.engine.cpu.state.CpuExit;
 import dev.corral.engine.cpu.state.CpuState;
 import dev.corral.engine.cpu.state.GuestFault;
+import dev.corral.engine.cpu.sys.Delivery;
+import dev.corral.engine.cpu.sys.ModeControl;
+import dev.corral.engine.cpu.sys.ModelMsrs;
+import dev.corral.engine.cpu.sys.PagedMemory;
+import dev.corral.engine.cpu.sys.Segments;
 
 /**
  * Executes the system instructions of a {@link Cpu#system} CPU ({@link SystemDecoder} decodes them).

@@ -3,12 +3,12 @@
  * and interprets them against a {@link dev.corral.engine.cpu.state.CpuMemory}. A user-mode CPU runs 64-bit user
  * code and returns faults and system calls to its caller; a system CPU
  * ({@link dev.corral.engine.cpu.Cpu#system}) runs a kernel from the Linux boot state (64-bit, or PVH's 32-bit
- * protected mode) over {@link dev.corral.engine.cpu.PagedMemory} (the guest's page tables, MMIO outside RAM),
+ * protected mode) over {@link dev.corral.engine.cpu.sys.PagedMemory} (the guest's page tables, MMIO outside RAM),
  * delivers faults and interrupts through the guest's IDT and leaves for port I/O, HLT and a triple fault only.
  * An application processor ({@link dev.corral.engine.cpu.Cpu#apWaitingForSipi}) waits for SIPI after INIT and
  * starts in real mode at the STARTUP vector, as Linux's AP trampoline expects. The system vCPUs of one VM are
  * made by its {@link dev.corral.engine.cpu.CpuGroup}, each run on a thread of its own; what the local APIC owns
- * of the CPU (its MSRs, CR8) goes through a {@link dev.corral.engine.cpu.LocalApicPort}.
+ * of the CPU (its MSRs, CR8) goes through a {@link dev.corral.engine.cpu.sys.LocalApicPort}.
  *
  * <p>Two tiers run 64-bit code and share everything else (the decoder's {@link dev.corral.engine.cpu.decode.Insn} form,
  * the block cache, paging, delivery, the MSRs): the interpreter ({@code Interp} and the ops classes), which runs
@@ -44,7 +44,7 @@
  *       follow the AMD host they were measured on.</li>
  *   <li>SSE/SSE2 results and MXCSR flags are bit-exact, including NaN rules, rounding control, DAZ and
  *       FTZ; x87 arithmetic is true 80-bit, correctly rounded by precision and rounding control.</li>
- *   <li>CPUID ({@link dev.corral.engine.cpu.CpuidModel}) names a real part, GenuineIntel family 6 model 0x1c
+ *   <li>CPUID ({@link dev.corral.engine.cpu.sys.CpuidModel}) names a real part, GenuineIntel family 6 model 0x1c
  *       (the in-order Atom Bonnell, which Linux knows as not speculating), and advertises exactly what is
  *       implemented (the x86-64 baseline plus CX16, POPCNT, LAHF/SAHF and LZCNT; on the system CPU also its
  *       paging and MSR features, TSC_ADJUST, IA32_ARCH_CAPABILITIES, and APIC, x2APIC and TSC-deadline only when

@@ -12,7 +12,7 @@ import dev.corral.engine.cpu.Cpu;
 import dev.corral.engine.cpu.state.CpuExit;
 import dev.corral.engine.cpu.state.CpuState;
 import dev.corral.engine.cpu.CpuStats;
-import dev.corral.engine.cpu.CpuidModel;
+import dev.corral.engine.cpu.sys.CpuidModel;
 import dev.corral.engine.cpu.state.MemoryFault;
 
 /**

@@ -14,7 +14,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
-import dev.corral.engine.cpu.CpuidModel;
+import dev.corral.engine.cpu.sys.CpuidModel;
 
 /**
  * The state one user-mode run shares between its processes: the process table, pid numbers, the

@@ -12,6 +12,9 @@ import org.junit.jupiter.api.Test;
 
 import dev.corral.engine.cpu.state.CpuExit;
 import dev.corral.engine.cpu.state.CpuState;
+import dev.corral.engine.cpu.sys.CpuidModel;
+import dev.corral.engine.cpu.sys.LocalApicPort;
+import dev.corral.engine.cpu.sys.TimeStampCounter;
 import dev.corral.engine.machine.TscClock;
 
 /**

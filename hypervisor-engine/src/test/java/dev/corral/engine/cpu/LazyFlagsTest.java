@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 import dev.corral.engine.cpu.state.Alu;
 import dev.corral.engine.cpu.state.CpuState;
 import dev.corral.engine.cpu.state.LazyFlags;
+import dev.corral.engine.cpu.sys.CpuidModel;
 
 /**
  * Seeded property test: every lazy flags record, and a ROL or ROR on top of one, gives the interpreter's flags

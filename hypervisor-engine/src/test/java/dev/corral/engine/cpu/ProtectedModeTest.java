@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 
 import dev.corral.engine.cpu.state.CpuExit;
 import dev.corral.engine.cpu.state.CpuState;
+import dev.corral.engine.cpu.sys.PagedMemory;
 
 /**
  * 16- and 32-bit protected mode on an application processor: descriptor loads and their faults, the 32-bit IDT,

@@ -3,9 +3,9 @@ package dev.corral.engine.cpu.decode;
 import java.util.ArrayList;
 
 import dev.corral.engine.cpu.state.CpuMemory;
-import dev.corral.engine.cpu.CpuidModel;
+import dev.corral.engine.cpu.sys.CpuidModel;
 import dev.corral.engine.cpu.state.GuestFault;
-import dev.corral.engine.cpu.Segments;
+import dev.corral.engine.cpu.sys.Segments;
 
 /**
  * Decodes 64-bit mode x86 instructions into {@link Insn}s and groups them into {@link Block}s. The

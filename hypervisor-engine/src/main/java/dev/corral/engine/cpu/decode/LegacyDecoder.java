@@ -3,7 +3,7 @@ package dev.corral.engine.cpu.decode;
 import dev.corral.engine.cpu.state.CpuExit;
 import dev.corral.engine.cpu.state.CpuState;
 import dev.corral.engine.cpu.state.GuestFault;
-import dev.corral.engine.cpu.Segments;
+import dev.corral.engine.cpu.sys.Segments;
 
 /**
  * The encodings whose meaning differs outside 64-bit mode (real, 16/32-bit protected and compatibility mode),

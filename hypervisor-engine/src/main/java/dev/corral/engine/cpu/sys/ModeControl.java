@@ -1,4 +1,4 @@
-package dev.corral.engine.cpu;
+package dev.corral.engine.cpu.sys;
 
 import static dev.corral.engine.cpu.state.CpuState.CR0_PE;
 import static dev.corral.engine.cpu.state.CpuState.CR0_PG;
@@ -21,12 +21,12 @@ import dev.corral.engine.cpu.state.GuestFault;
  *   <li>EFER.LME cannot change while paging is on; LMA is read-only.</li>
  * </ul>
  */
-final class ModeControl {
+public final class ModeControl {
     private ModeControl() {
     }
 
     /** Sets CR0 to {@code v} (reserved bits already refused) and follows it with EFER.LMA and the code size. */
-    static void writeCr0(CpuState s, Segments seg, long v) {
+    public static void writeCr0(CpuState s, Segments seg, long v) {
         if ((v & CR0_PG) != 0 && (v & CR0_PE) == 0) {
             throw GuestFault.gp("CR0 value 0x" + Long.toHexString(v) + " sets PG without PE");
         }
@@ -48,7 +48,7 @@ final class ModeControl {
     }
 
     /** Sets EFER from a WRMSR of {@code v}; {@code writable} is the set of bits a guest may set. */
-    static void writeEfer(CpuState s, long v, long writable) {
+    public static void writeEfer(CpuState s, long v, long writable) {
         if ((v & ~(writable | EFER_LMA)) != 0) {
             throw GuestFault.gp("EFER value 0x" + Long.toHexString(v) + " sets reserved bits");
         }

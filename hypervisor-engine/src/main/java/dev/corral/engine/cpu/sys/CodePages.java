@@ -1,4 +1,4 @@
-package dev.corral.engine.cpu;
+package dev.corral.engine.cpu.sys;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -28,7 +28,7 @@ import dev.corral.engine.cpu.state.CpuMemory;
  * A vCPU outside {@link Cpu#run}, or inside an MMIO access, counts as caught up: it touches no guest memory through
  * its TLB, and catches up when it resumes. Page states are bytes per 4 KiB page below the top of RAM.
  */
-final class CodePages {
+public final class CodePages {
 
     static final byte UNWATCHED = 0, WATCHING = 1, WATCHED = 2;
     private static final VarHandle STATE = MethodHandles.arrayElementVarHandle(byte[].class);
@@ -49,7 +49,7 @@ final class CodePages {
     private volatile long epoch;
 
     /** A registry for RAM below {@code top} (a guest-physical address). */
-    CodePages(long top) {
+    public CodePages(long top) {
         long pages = (top + CpuMemory.PAGE_SIZE - 1) >>> 12;
         if (pages > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("guest RAM up to 0x" + Long.toHexString(top) + " is beyond what the software CPU tracks");
@@ -59,7 +59,7 @@ final class CodePages {
     }
 
     /** The vCPUs, fixed before any of them runs. */
-    void setLinks(List<VcpuLink> links) {
+    public void setLinks(List<VcpuLink> links) {
         this.links = List.copyOf(links);
     }
 
@@ -136,7 +136,7 @@ final class CodePages {
     }
 
     /** A device (not a vCPU) wrote guest RAM {@code [pa, pa + length)} directly. */
-    void deviceWrote(long pa, long length) {
+    public void deviceWrote(long pa, long length) {
         if (length <= 0) {
             return;
         }

@@ -1,4 +1,4 @@
-package dev.corral.engine.cpu;
+package dev.corral.engine.cpu.sys;
 
 import dev.corral.engine.cpu.state.CpuState;
 
@@ -7,11 +7,11 @@ import dev.corral.engine.cpu.state.CpuState;
  * application processor holds while it waits for a STARTUP IPI. x87, SSE and MXCSR, the TSC and the MSRs other
  * than EFER are not touched, as INIT does not touch them.
  */
-final class ResetState {
+public final class ResetState {
     private ResetState() {
     }
 
-    static void init(CpuState s, Segments seg, long signature) {
+    public static void init(CpuState s, Segments seg, long signature) {
         java.util.Arrays.fill(s.gpr, 0);
         s.gpr[CpuState.RDX] = signature;
         s.rip = 0xfff0;

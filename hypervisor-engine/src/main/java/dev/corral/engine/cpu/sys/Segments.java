@@ -1,10 +1,8 @@
-package dev.corral.engine.cpu;
+package dev.corral.engine.cpu.sys;
 
 import static dev.corral.engine.cpu.state.CpuExit.Fault.GP;
 import static dev.corral.engine.cpu.state.CpuExit.Fault.NP;
 
-import dev.corral.engine.cpu.decode.Insn;
-import dev.corral.engine.cpu.decode.Op;
 import dev.corral.engine.cpu.state.CpuExit;
 import dev.corral.engine.cpu.state.CpuState;
 import dev.corral.engine.cpu.state.GuestFault;
@@ -26,34 +24,34 @@ public final class Segments {
 
     public static final int ES = 0, CS = 1, SS = 2, DS = 3, FS = 4, GS = 5;
     /** Attribute bits (the descriptor's bits 40..55): accessed, readable/writable, conforming/expand-down, ... */
-    static final int A = 1, RW = 2, DC = 4, CODE = 8, S = 0x10, P = 0x80, L = 0x2000, DB = 0x4000, G = 0x8000;
+    public static final int A = 1, RW = 2, DC = 4, CODE = 8, S = 0x10, P = 0x80, L = 0x2000, DB = 0x4000, G = 0x8000;
     /** A real-mode data segment after reset: present, read/write, accessed; CS: present, code, readable, accessed. */
-    static final int REAL_DATA = P | S | RW | A, REAL_CODE = P | S | CODE | RW | A;
+    public static final int REAL_DATA = P | S | RW | A, REAL_CODE = P | S | CODE | RW | A;
     static final String[] NAMES = {"ES", "CS", "SS", "DS", "FS", "GS"};
 
     private final CpuState s;
     private final PagedMemory mem;
 
-    Segments(CpuState s, PagedMemory mem) {
+    public Segments(CpuState s, PagedMemory mem) {
         this.s = s;
         this.mem = mem;
     }
 
-    boolean realMode() {
+    public boolean realMode() {
         return (s.cr0 & CpuState.CR0_PE) == 0;
     }
 
-    boolean longMode() {
+    public boolean longMode() {
         return (s.efer & CpuState.EFER_LMA) != 0;
     }
 
     // ---- the caches ----
 
-    long base(int sreg) {
+    public long base(int sreg) {
         return sreg == FS ? s.fsBase : sreg == GS ? s.gsBase : s.segBase[sreg];
     }
 
-    int selector(int sreg) {
+    public int selector(int sreg) {
         return switch (sreg) {
             case ES -> s.es;
             case CS -> s.cs;
@@ -64,7 +62,7 @@ public final class Segments {
         };
     }
 
-    void set(int sreg, int sel, long base, long limit, int attr) {
+    public void set(int sreg, int sel, long base, long limit, int attr) {
         switch (sreg) {
             case ES -> s.es = sel;
             case CS -> s.cs = sel;
@@ -88,102 +86,75 @@ public final class Segments {
     }
 
     /** Loads the cache of {@code sreg} from descriptor {@code d}. */
-    void load(int sreg, int sel, long d) {
+    public void load(int sreg, int sel, long d) {
         set(sreg, sel, descBase(d), descLimit(d), descAttr(d));
     }
 
     /** A null selector: the register is unusable (no P bit) until loaded again. */
-    void loadNull(int sreg, int sel) {
+    public void loadNull(int sreg, int sel) {
         set(sreg, sel, 0, 0, 0);
     }
 
     /** A real-mode load: selector and base only. */
-    void loadReal(int sreg, int sel) {
+    public void loadReal(int sreg, int sel) {
         set(sreg, sel & 0xffff, (long) (sel & 0xffff) << 4, s.segLimit[sreg], s.segAttr[sreg]);
     }
 
     /** CS in 64-bit mode as SYSCALL, SYSRET and the boot state load it: flat, L set, at {@code dpl}. */
-    void loadFlat64Code(int sel, int dpl) {
+    public void loadFlat64Code(int sel, int dpl) {
         set(CS, sel, 0, 0xffffffffL, P | S | CODE | RW | A | L | G | (dpl << 5));
     }
 
     /** A flat writable data segment at {@code dpl} (SYSCALL's and SYSRET's SS). */
-    void loadFlatData(int sreg, int sel, int dpl) {
+    public void loadFlatData(int sreg, int sel, int dpl) {
         set(sreg, sel, 0, 0xffffffffL, P | S | RW | A | DB | G | (dpl << 5));
     }
 
     /** The default operand size follows CS: 8 only when long mode is active and CS.L is set. */
-    void updateCodeSize() {
+    public void updateCodeSize() {
         int a = s.segAttr[CS];
         s.codeSize = longMode() && (a & L) != 0 ? 8 : (a & DB) != 0 ? 4 : 2;
     }
 
-    static long descBase(long d) {
+    public static long descBase(long d) {
         return ((d >>> 16) & 0xffffffL) | (((d >>> 56) & 0xff) << 24);
     }
 
-    static long descLimit(long d) {
+    public static long descLimit(long d) {
         long lim = (d & 0xffff) | (((d >>> 48) & 0xf) << 16);
         return (d & (1L << 55)) != 0 ? (lim << 12) | 0xfff : lim;
     }
 
-    static int descAttr(long d) {
+    public static int descAttr(long d) {
         return (int) (d >>> 40) & 0xf0ff;
     }
 
-    static int dpl(long d) {
+    public static int dpl(long d) {
         return (int) (d >>> 45) & 3;
     }
 
-    static boolean present(long d) {
+    public static boolean present(long d) {
         return (d & (1L << 47)) != 0;
     }
 
     /** A code or data descriptor (S set) that is code. */
-    static boolean isCode(long d) {
+    public static boolean isCode(long d) {
         return ((d >>> 43) & 3) == 3;
     }
 
-    static boolean isData(long d) {
+    public static boolean isData(long d) {
         return ((d >>> 43) & 3) == 2;
     }
 
     // ---- addresses ----
 
-    /** The effective address of {@code i}'s memory operand: an offset, 16 or 32 bits wide. */
-    long offset(Insn i) {
-        long a = i.disp;
-        if (i.base >= 0) {
-            a += s.gpr[i.base];
-        }
-        if (i.index >= 0) {
-            a += s.gpr[i.index] << i.scale;
-        }
-        return i.addr16 ? a & 0xffff : a & 0xffffffffL;
-    }
-
-    /** The linear address of {@code i}'s memory operand, its segment's limit checked for the operand's size. */
-    long linear(Insn i) {
-        return linear(i.sreg, offset(i), accessSize(i));
-    }
-
-    private static int accessSize(Insn i) {
-        return switch (i.op) {
-            case Op.MOVZX, Op.MOVSX -> i.size2;
-            case Op.SSE -> Math.max(1, i.size2);
-            case Op.X87, Op.MMX -> 1;
-            case Op.CMPXCHG8B -> 8;
-            default -> i.size;
-        };
-    }
-
     /** The linear address of {@code size} bytes at {@code offset} in {@code sreg}: #GP(0) (#SS(0)) beyond its limit. */
-    long linear(int sreg, long offset, int size) {
+    public long linear(int sreg, long offset, int size) {
         check(sreg, offset, size);
         return (base(sreg) + offset) & 0xffffffffL;
     }
 
-    void check(int sreg, long offset, int size) {
+    public void check(int sreg, long offset, int size) {
         int a = s.segAttr[sreg];
         if ((a & P) == 0 && !realMode()) {
             throw fault(sreg, NAMES[sreg] + " (selector 0x" + Integer.toHexString(selector(sreg))
@@ -210,16 +181,16 @@ public final class Segments {
         return (s.segAttr[SS] & DB) != 0 ? 4 : 2;
     }
 
-    long stackMask() {
+    public long stackMask() {
         return stackSize() == 4 ? 0xffffffffL : 0xffff;
     }
 
-    long sp() {
+    public long sp() {
         return s.gpr[CpuState.RSP] & stackMask();
     }
 
     /** Sets SP or ESP, as the stack's address size says (SP leaves ESP's upper half alone). */
-    void setSp(long v) {
+    public void setSp(long v) {
         long m = stackMask();
         s.gpr[CpuState.RSP] = (s.gpr[CpuState.RSP] & ~m & 0xffffffffL) | (v & m);
     }
@@ -230,7 +201,7 @@ public final class Segments {
      * The 8-byte descriptor {@code sel} names in the GDT or (TI set) the LDT: #GP(selector) beyond the table's
      * limit or through a null LDTR. The null selector is the caller's to refuse.
      */
-    long descriptor(int sel) {
+    public long descriptor(int sel) {
         boolean ldt = (sel & 4) != 0;
         long tableLimit = ldt ? s.ldtLimit : s.gdtLimit & 0xffffL;
         if ((ldt && (s.ldtr & ~3) == 0) || (sel | 7) > tableLimit) {
@@ -240,7 +211,7 @@ public final class Segments {
         return supervisorRead64(descriptorAddress(sel));
     }
 
-    long descriptorAddress(int sel) {
+    public long descriptorAddress(int sel) {
         long a = ((sel & 4) != 0 ? s.ldtBase : s.gdtBase) + (sel & 0xfff8);
         return longMode() ? a : a & 0xffffffffL;
     }
@@ -256,7 +227,7 @@ public final class Segments {
     }
 
     /** Sets the accessed bit of a descriptor the CPU loads, as the hardware does (a supervisor write: it may fault). */
-    long markAccessed(int sel, long d) {
+    public long markAccessed(int sel, long d) {
         if ((d & (1L << 40)) != 0) {
             return d;
         }
@@ -275,7 +246,7 @@ public final class Segments {
      * with the manual's checks: SS must be a present writable data segment at CPL; DS, ES, FS, GS a data or
      * readable code segment that the CPL and RPL may use (null allowed, leaving the register unusable).
      */
-    void loadData(int sreg, int sel) {
+    public void loadData(int sreg, int sel) {
         sel &= 0xffff;
         if (realMode()) {
             loadReal(sreg, sel);
@@ -319,7 +290,7 @@ public final class Segments {
      * After a return to an outer privilege level: DS, ES, FS and GS holding a data or non-conforming code segment
      * more privileged than the new CPL become null, so the outer level cannot use them.
      */
-    void dropPrivilegedDataSegments() {
+    public void dropPrivilegedDataSegments() {
         for (int sreg : new int[] {ES, DS, FS, GS}) {
             int a = s.segAttr[sreg];
             boolean conformingCode = (a & (CODE | DC)) == (CODE | DC);
@@ -330,7 +301,7 @@ public final class Segments {
     }
 
     /** LLDT: a present LDT descriptor (type 2) in the GDT, or null; long mode's is 16 bytes. */
-    void lldt(int sel) {
+    public void lldt(int sel) {
         sel &= 0xffff;
         if ((sel & 0xfffc) == 0) {
             s.ldtr = sel;

@@ -1,4 +1,4 @@
-package dev.corral.engine.cpu;
+package dev.corral.engine.cpu.sys;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package dev.corral.engine.cpu;
+package dev.corral.engine.cpu.sys;
 
 import static dev.corral.engine.cpu.state.CpuExit.Fault.DF;
 import static dev.corral.engine.cpu.state.CpuExit.Fault.GP;
@@ -27,20 +27,20 @@ import dev.corral.engine.cpu.state.MemoryFault;
  * as supervisor accesses, so an IDT, GDT, TSS or stack that points at garbage ends in faults, never in a
  * Java exception.
  */
-final class Delivery {
+public final class Delivery {
 
     /** What raised the event: the kind decides the EXT bit of error codes and the gate DPL check. */
-    static final int EXTERNAL = 0, SOFTWARE = 1, EXCEPTION = 2;
+    public static final int EXTERNAL = 0, SOFTWARE = 1, EXCEPTION = 2;
 
     private final CpuState s;
     private final PagedMemory mem;
     /** Set once the machine triple-faulted; the CPU returns it from then on. */
-    CpuExit.Shutdown shutdown;
+    public CpuExit.Shutdown shutdown;
     /** Delivery outside long mode (real and protected mode) and the segment caches; set by the CPU. */
-    LegacyDelivery legacy;
-    Segments seg;
+    public LegacyDelivery legacy;
+    public Segments seg;
 
-    Delivery(CpuState s, PagedMemory mem) {
+    public Delivery(CpuState s, PagedMemory mem) {
         this.s = s;
         this.mem = mem;
     }
@@ -58,7 +58,7 @@ final class Delivery {
      * fault, the next one for INT n and traps); {@code instrRip} is the instruction a fault during delivery
      * is reported at. Returns null when delivered, the shutdown exit on a triple fault.
      */
-    CpuExit.Shutdown deliver(int vector, int kind, long errorCode, long returnRip, long instrRip) {
+    public CpuExit.Shutdown deliver(int vector, int kind, long errorCode, long returnRip, long instrRip) {
         if (shutdown != null) {
             return shutdown;
         }
@@ -195,7 +195,7 @@ final class Delivery {
      * The GDT descriptor of {@code selector}; #GP(selector) when it is null, in the LDT (not supported)
      * or beyond the GDT limit.
      */
-    long descriptor(int selector, long ext) {
+    public long descriptor(int selector, long ext) {
         if ((selector & ~3) == 0 || (selector & 4) != 0 || (selector | 7) > s.gdtLimit) {
             throw new GuestFault(GP, (selector & ~3) + ext, "selector 0x" + Integer.toHexString(selector)
                     + " is null, in the LDT or beyond the GDT limit 0x" + Integer.toHexString(s.gdtLimit));
@@ -210,12 +210,12 @@ final class Delivery {
     }
 
     /** A present 64-bit code segment descriptor (an interrupt gate's target must be one). */
-    long codeDescriptor(int selector, long ext) {
+    public long codeDescriptor(int selector, long ext) {
         return codeDescriptor(selector, ext, false);
     }
 
     /** A present code segment descriptor: 64-bit, or with {@code compat} also a 32- or 16-bit one (L clear). */
-    long codeDescriptor(int selector, long ext, boolean compat) {
+    public long codeDescriptor(int selector, long ext, boolean compat) {
         long d = descriptor(selector, ext);
         long err = (selector & ~3) + ext;
         if (((d >>> 43) & 3) != 3) {
@@ -233,7 +233,7 @@ final class Delivery {
     }
 
     /** The 64-bit TSS descriptor's base (its 16 bytes span two GDT slots). */
-    long systemBase(int selector, long low) {
+    public long systemBase(int selector, long low) {
         boolean wasUser = mem.user();
         mem.setUser(false);
         try {
@@ -244,7 +244,7 @@ final class Delivery {
         }
     }
 
-    static long limit(long d) {
+    public static long limit(long d) {
         long lim = (d & 0xffff) | (((d >>> 48) & 0xf) << 16);
         return (d & (1L << 55)) != 0 ? (lim << 12) | 0xfff : lim;
     }

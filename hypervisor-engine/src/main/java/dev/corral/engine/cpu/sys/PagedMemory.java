@@ -1,4 +1,4 @@
-package dev.corral.engine.cpu;
+package dev.corral.engine.cpu.sys;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -129,7 +129,7 @@ public final class PagedMemory implements CpuMemory {
      * Counts the changes to this vCPU's linear-to-physical view (TLB flushes, INVLPG, a change of privilege): a code
      * block found mapped in the current epoch is still mapped (see {@link Block#mappedEpoch}).
      */
-    int epoch;
+    public int epoch;
     /** Some TLB entry may be global: a CR3 write keeps those. */
     private boolean anyGlobal;
     /** Whether the last {@link #walk} ended at a global leaf (G set, CR4.PGE on). */
@@ -140,7 +140,7 @@ public final class PagedMemory implements CpuMemory {
     private final long[] walkEntry = new long[4];
 
     /** The memory of the vCPU at {@code link} in a VM whose code pages {@code codes} keeps. */
-    PagedMemory(GuestMemory ram, MmioHandler mmio, CpuState state, CodePages codes, VcpuLink link) {
+    public PagedMemory(GuestMemory ram, MmioHandler mmio, CpuState state, CodePages codes, VcpuLink link) {
         this.s = state;
         this.mmio = mmio;
         this.codes = codes;
@@ -166,7 +166,7 @@ public final class PagedMemory implements CpuMemory {
     }
 
     /** Accesses from now on are user-mode (CPL3) ones or supervisor ones. */
-    void setUser(boolean user) {
+    public void setUser(boolean user) {
         long m = user ? 3 : 2;
         if (m != mode) {
             mode = m;
@@ -174,12 +174,12 @@ public final class PagedMemory implements CpuMemory {
         }
     }
 
-    boolean user() {
+    public boolean user() {
         return (mode & 1) != 0;
     }
 
     /** Drops every translation (CR0 and CR4 writes, INIT). */
-    void flush() {
+    public void flush() {
         epoch++;
         r.flush();
         w.flush();
@@ -192,7 +192,7 @@ public final class PagedMemory implements CpuMemory {
      * A CR3 write: drops every translation but those of global pages (the kernel's, which Linux maps global in every
      * address space). CR4.PGE off means no entry is global. INVLPG and a CR4 write still drop global entries.
      */
-    void flushNonGlobal() {
+    public void flushNonGlobal() {
         if (!anyGlobal) {
             flush();
             return;
@@ -204,7 +204,7 @@ public final class PagedMemory implements CpuMemory {
     }
 
     /** INVLPG: drops the translations of the page holding {@code linear}. */
-    void invalidate(long linear) {
+    public void invalidate(long linear) {
         epoch++;
         if (anyLarge) { // a large page sits in many 4 KiB entries, at any index
             r.dropPageOf(linear);
@@ -406,7 +406,7 @@ public final class PagedMemory implements CpuMemory {
     }
 
     /** {@link #codePage}, or -1 when fetching from that page would fault. */
-    long peekCodePage(long linearPage) {
+    public long peekCodePage(long linearPage) {
         try {
             return codePage(linearPage);
         } catch (MemoryFault | GuestFault e) {

@@ -1,4 +1,4 @@
-package dev.corral.engine.cpu;
+package dev.corral.engine.cpu.sys;
 
 import dev.corral.engine.machine.TscClock;
 
@@ -9,13 +9,13 @@ import dev.corral.engine.machine.TscClock;
  * writes either reads the shared timeline, so all vCPUs agree to the tick and Linux's TSC synchronisation checks
  * find no warp. Owned by the vCPU's thread.
  */
-final class TimeStampCounter {
+public final class TimeStampCounter {
 
     private final TscClock clock;
     private long offset;
     private long adjust;
 
-    TimeStampCounter(TscClock clock) {
+    public TimeStampCounter(TscClock clock) {
         this.clock = clock;
     }
 
@@ -24,12 +24,12 @@ final class TimeStampCounter {
     }
 
     /** RDTSC: invariant, counting at the clock's frequency from 0 when the VM was built, plus the offset. */
-    long read() {
+    public long read() {
         return clock.now() + offset;
     }
 
     /** WRMSR IA32_TSC. */
-    void write(long value) {
+    public void write(long value) {
         long delta = value - read();
         offset += delta;
         adjust += delta;
@@ -47,12 +47,12 @@ final class TimeStampCounter {
     }
 
     /** This vCPU's counter value for a count on the clock's own timeline (IA32_TSC_DEADLINE as the APIC keeps it). */
-    long fromClock(long count) {
+    public long fromClock(long count) {
         return count + offset;
     }
 
     /** The clock's count for a value of this vCPU's counter. */
-    long toClock(long value) {
+    public long toClock(long value) {
         return value - offset;
     }
 }

@@ -1,4 +1,4 @@
-package dev.corral.engine.cpu;
+package dev.corral.engine.cpu.sys;
 
 /**
  * What a system CPU asks of its local APIC: the registers the APIC owns that the CPU reaches through instructions

@@ -1,4 +1,4 @@
-package dev.corral.engine.cpu;
+package dev.corral.engine.cpu.sys;
 
 import static dev.corral.engine.cpu.state.CpuExit.Fault.GP;
 import static dev.corral.engine.cpu.state.CpuExit.Fault.NP;
@@ -19,13 +19,13 @@ import dev.corral.engine.cpu.state.GuestFault;
  * <p>Gaps: task gates (and so a task switch on #DF) are #GP(vector) here; interrupts from virtual-8086 mode
  * cannot happen, since EFLAGS.VM is never set.
  */
-final class LegacyDelivery {
+public final class LegacyDelivery {
 
     private final CpuState s;
     private final PagedMemory mem;
     private final Segments seg;
 
-    LegacyDelivery(CpuState s, PagedMemory mem, Segments seg) {
+    public LegacyDelivery(CpuState s, PagedMemory mem, Segments seg) {
         this.s = s;
         this.mem = mem;
         this.seg = seg;

@@ -1,4 +1,4 @@
-package dev.corral.engine.cpu;
+package dev.corral.engine.cpu.sys;
 
 import dev.corral.engine.cpu.state.GuestFault;
 
@@ -7,7 +7,7 @@ import dev.corral.engine.cpu.state.GuestFault;
  * the local APIC owns ({@link LocalApicPort}), with MOV CR8. Unknown MSRs are #GP(0), as on the hardware; every MSR
  * Linux 6.1 reads without an exception fixup on this model is here, so its boot logs no "unchecked MSR access".
  */
-final class ModelMsrs {
+public final class ModelMsrs {
 
     static final int IA32_PLATFORM_ID = 0x17, IA32_FEATURE_CONTROL = 0x3a, IA32_TSC_ADJUST = 0x3b,
             IA32_BIOS_SIGN_ID = 0x8b, IA32_ARCH_CAPABILITIES = 0x10a;
@@ -26,12 +26,12 @@ final class ModelMsrs {
     private final TimeStampCounter tsc;
     private final LocalApicPort apic;
 
-    ModelMsrs(TimeStampCounter tsc, LocalApicPort apic) {
+    public ModelMsrs(TimeStampCounter tsc, LocalApicPort apic) {
         this.tsc = tsc;
         this.apic = apic;
     }
 
-    long read(int msr) {
+    public long read(int msr) {
         if (LocalApicPort.owns(msr)) {
             try {
                 long v = apic.readMsr(msr);
@@ -50,7 +50,7 @@ final class ModelMsrs {
         };
     }
 
-    void write(int msr, long v) {
+    public void write(int msr, long v) {
         if (LocalApicPort.owns(msr)) {
             try {
                 apic.writeMsr(msr, msr == LocalApicPort.MSR_TSC_DEADLINE && v != 0 ? tsc.toClock(v) : v);
@@ -68,12 +68,12 @@ final class ModelMsrs {
     }
 
     /** MOV from CR8. */
-    long cr8() {
+    public long cr8() {
         return apic.taskPriorityClass() & 0xf;
     }
 
     /** MOV to CR8: bits 63:4 are reserved (#GP). */
-    void setCr8(long v) {
+    public void setCr8(long v) {
         if ((v & ~0xfL) != 0) {
             throw GuestFault.gp("CR8 value 0x" + Long.toHexString(v) + " sets reserved bits");
         }

@@ -1,4 +1,4 @@
-package dev.corral.engine.cpu;
+package dev.corral.engine.cpu.sys;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -13,7 +13,7 @@ import java.lang.invoke.VarHandle;
  * that was watched at that epoch), {@link #QUIESCENT} while it touches no guest memory through its TLB (outside
  * {@link Cpu#run}, inside an MMIO access), {@link #CATCHING_UP} while it leaves that state.
  */
-final class VcpuLink {
+public final class VcpuLink {
 
     static final long QUIESCENT = Long.MAX_VALUE, CATCHING_UP = -1;
     /** Pages queued beyond this many are replaced by dropping every block (a vCPU asleep while others write code). */
@@ -43,7 +43,7 @@ final class VcpuLink {
 
     // ---- the vCPU's thread only ----
     private PagedMemory memory;
-    private BlockCache cache;
+    private CodeCache cache;
     private long seenEpoch = -1;
     private int depth;
 
@@ -53,12 +53,12 @@ final class VcpuLink {
     private int queued;
     private boolean overflow;
 
-    VcpuLink(CodePages codes) {
+    public VcpuLink(CodePages codes) {
         this.codes = codes;
     }
 
     /** Binds the vCPU's TLB and block cache (once, when its Cpu is made). */
-    void attach(PagedMemory memory, BlockCache cache) {
+    public void attach(PagedMemory memory, CodeCache cache) {
         if (this.memory != null) {
             throw new IllegalStateException("this vCPU already has a CPU");
         }
@@ -100,12 +100,12 @@ final class VcpuLink {
 
     // ---- the vCPU's own thread ----
 
-    boolean attention() {
+    public boolean attention() {
         return (boolean) ATTENTION.getVolatile(this);
     }
 
     /** At a block boundary, when {@link #attention()}: catch up. */
-    void service() {
+    public void service() {
         ATTENTION.setVolatile(this, false);
         sync();
     }
@@ -144,13 +144,13 @@ final class VcpuLink {
     }
 
     /** Entering {@link Cpu#run} (or delivering an interrupt): from here on guest memory is touched through the TLB. */
-    void enter() {
+    public void enter() {
         if (depth++ == 0) {
             resume();
         }
     }
 
-    void leave() {
+    public void leave() {
         if (--depth == 0) {
             ACK.setVolatile(this, QUIESCENT);
         }
@@ -172,20 +172,20 @@ final class VcpuLink {
     }
 
     /** Before a locked access on an aligned word: waits while another vCPU holds the split lock. */
-    void enterAtomic(CpuGroup group) {
+    public void enterAtomic(SplitLock lock) {
         for (int spins = 0; ; spins++) {
             IN_ATOMIC.setVolatile(this, 1);
-            if (!group.splitLocked()) {
+            if (!lock.locked()) {
                 return;
             }
             IN_ATOMIC.setRelease(this, 0);
-            while (group.splitLocked()) {
+            while (lock.locked()) {
                 waitStep(spins++);
             }
         }
     }
 
-    void exitAtomic() {
+    public void exitAtomic() {
         IN_ATOMIC.setRelease(this, 0);
     }
 
