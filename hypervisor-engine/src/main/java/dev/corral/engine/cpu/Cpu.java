@@ -5,6 +5,13 @@ import dev.corral.engine.cpu.decode.Decoder;
 import dev.corral.engine.cpu.decode.Insn;
 import dev.corral.engine.cpu.decode.LegacyDecoder;
 import dev.corral.engine.cpu.decode.Op;
+import dev.corral.engine.cpu.interp.Block;
+import dev.corral.engine.cpu.interp.BlockCache;
+import dev.corral.engine.cpu.interp.CompiledBlock;
+import dev.corral.engine.cpu.interp.Interp;
+import dev.corral.engine.cpu.interp.LegacyOps;
+import dev.corral.engine.cpu.interp.LockedOps;
+import dev.corral.engine.cpu.interp.SystemOps;
 import dev.corral.engine.cpu.state.CpuExit;
 import dev.corral.engine.cpu.state.CpuMemory;
 import dev.corral.engine.cpu.state.CpuState;
@@ -456,7 +463,11 @@ public final class Cpu {
 
     /** Chooses the tiers for this vCPU (before its first {@link #run}, or between runs); returns this CPU. */
     public Cpu translation(Translation mode) {
-        policy = TranslationPolicy.of(mode);
+        policy = switch (mode) {
+            case OFF -> TranslationPolicy.OFF;
+            case ON -> TranslationPolicy.ON;
+            case ALWAYS -> TranslationPolicy.ALWAYS;
+        };
         return this;
     }
 
@@ -468,7 +479,9 @@ public final class Cpu {
 
     /** What this vCPU has run in each tier, and what its translation cache has done. */
     public CpuStats stats() {
-        return translations.stats(retired - translatedInsns, translatedInsns, cache.translationsInvalidated);
+        return new CpuStats(retired - translatedInsns, translatedInsns, translations.blocksTranslated(),
+                translations.translationNanos(), translations.codeBytes(), cache.translationsInvalidated,
+                translations.evictions(), translations.failures());
     }
 
     /**

@@ -29,19 +29,11 @@ record TranslationPolicy(boolean enabled, int threshold, boolean strict, boolean
     static final TranslationPolicy ALWAYS = new TranslationPolicy(true, 1, true, false, BUDGET);
 
     /** The policy of {@code corral.cpu.translate} (declared after the three it chooses from). */
-    static final TranslationPolicy DEFAULT = of(switch (System.getProperty("corral.cpu.translate", "on")) {
-        case "off" -> Cpu.Translation.OFF;
-        case "always" -> Cpu.Translation.ALWAYS;
-        case "on" -> Cpu.Translation.ON;
+    static final TranslationPolicy DEFAULT = switch (System.getProperty("corral.cpu.translate", "on")) {
+        case "off" -> OFF;
+        case "always" -> ALWAYS;
+        case "on" -> ON;
         default -> throw new IllegalArgumentException("corral.cpu.translate is on, off or always, not '"
                 + System.getProperty("corral.cpu.translate") + "'");
-    });
-
-    static TranslationPolicy of(Cpu.Translation mode) {
-        return switch (mode) {
-            case OFF -> OFF;
-            case ON -> ON;
-            case ALWAYS -> ALWAYS;
-        };
-    }
+    };
 }

@@ -8,6 +8,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
+import dev.corral.engine.cpu.interp.Block;
+import dev.corral.engine.cpu.interp.BlockCache;
+import dev.corral.engine.cpu.interp.CompiledBlock;
+
 /**
  * One vCPU's translations: made by the translator threads the JVM's vCPUs share while the vCPU goes on
  * interpreting the block (or on the vCPU's own thread, when the policy says so), counted, and kept under the
@@ -90,8 +94,28 @@ final class Translations {
         }
     }
 
-    CpuStats stats(long interpreted, long translated, long invalidated) {
-        return new CpuStats(interpreted, translated, blocks.sum(), nanos.sum(), codeBytes.get(), invalidated, evictions,
-                failures.sum());
+    /** Blocks translated so far. */
+    long blocksTranslated() {
+        return blocks.sum();
+    }
+
+    /** Time spent translating, in nanoseconds. */
+    long translationNanos() {
+        return nanos.sum();
+    }
+
+    /** Bytecode held by the translations (what the budget counts). */
+    long codeBytes() {
+        return codeBytes.get();
+    }
+
+    /** Times every translation was dropped for the budget. */
+    long evictions() {
+        return evictions;
+    }
+
+    /** Blocks that could not be translated. */
+    long failures() {
+        return failures.sum();
     }
 }

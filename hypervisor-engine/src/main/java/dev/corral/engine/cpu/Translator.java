@@ -25,6 +25,9 @@ import java.util.List;
 
 import dev.corral.engine.cpu.decode.Insn;
 import dev.corral.engine.cpu.decode.Op;
+import dev.corral.engine.cpu.interp.Block;
+import dev.corral.engine.cpu.interp.CompiledBlock;
+import dev.corral.engine.cpu.interp.Interp;
 import dev.corral.engine.cpu.state.Alu;
 import dev.corral.engine.cpu.state.CpuMemory;
 import dev.corral.engine.cpu.state.CpuState;
@@ -213,7 +216,7 @@ final class Translator {
                 c.invokevirtual(CD_THREAD_LOCAL, "set", MethodTypeDesc.of(CD_void, CD_Object));
                 c.return_();
             });
-            cb.withMethodBody("run", MT_RUN, 0, c -> new Gen(c, region, count).emit());
+            cb.withMethodBody("run", MT_RUN, ClassFile.ACC_PUBLIC, c -> new Gen(c, region, count).emit());
         });
     }
 

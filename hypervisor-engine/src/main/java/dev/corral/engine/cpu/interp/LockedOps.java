@@ -1,4 +1,4 @@
-package dev.corral.engine.cpu;
+package dev.corral.engine.cpu.interp;
 
 import static dev.corral.engine.cpu.state.CpuState.CF;
 import static dev.corral.engine.cpu.state.CpuState.ZF;
@@ -28,7 +28,7 @@ import dev.corral.engine.cpu.sys.VcpuLink;
  * when other vCPUs share the memory ({@link CpuGroup}). Faults are precise: the operand is checked as a store
  * before anything is written.
  */
-final class LockedOps {
+public final class LockedOps {
 
     private static final VarHandle WORD = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
 
@@ -40,7 +40,7 @@ final class LockedOps {
     private long result;
 
     /** For a CPU that takes {@code split} as {@code link}; both null for a user-mode CPU, which has no other vCPUs. */
-    LockedOps(Interp x, SplitLock split, VcpuLink link) {
+    public LockedOps(Interp x, SplitLock split, VcpuLink link) {
         this.x = x;
         this.split = split;
         this.link = link;

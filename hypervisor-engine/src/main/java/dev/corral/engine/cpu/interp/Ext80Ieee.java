@@ -1,4 +1,4 @@
-package dev.corral.engine.cpu;
+package dev.corral.engine.cpu.interp;
 
 /**
  * Bit-exact conversions between the x87 extended format and IEEE single/double: loads are exact (a

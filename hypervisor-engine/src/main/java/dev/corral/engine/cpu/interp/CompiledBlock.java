@@ -1,4 +1,4 @@
-package dev.corral.engine.cpu;
+package dev.corral.engine.cpu.interp;
 
 import dev.corral.engine.cpu.decode.Insn;
 
@@ -8,25 +8,29 @@ import dev.corral.engine.cpu.decode.Insn;
  * (then {@link Interp#partial} says how many instructions completed and the exception is the interpreter's,
  * with the state exactly at the faulting instruction), or up to a write into its own code.
  */
-abstract class CompiledBlock {
+public abstract class CompiledBlock {
+
+    /** A translation: the translator's hidden classes extend this (from their own package). */
+    protected CompiledBlock() {
+    }
 
     /** Bit of {@link #run}'s result: the block left through an exit ({@link Interp#takeExit}). */
-    static final long EXIT = 1L << 32;
+    public static final long EXIT = 1L << 32;
 
     /** The instructions it was translated from (the fallbacks and the faults name them). */
-    Insn[] insns;
+    public Insn[] insns;
     /** Its block: a write into the block's code makes {@link Block#valid} false, and the code stops after that write. */
-    Block block;
+    public Block block;
     /**
      * The blocks it runs: {@link #block} first, then the blocks of the same page its jumps reach without leaving the
      * method (each checked valid before it is entered).
      */
-    Block[] region;
+    public Block[] region;
     /** Bytecode bytes of the hidden class (what the translation cache's budget counts). */
-    int codeBytes;
+    public int codeBytes;
 
     /** Binds a new instance to its blocks (once, before it runs; the hidden class's initializer made it). */
-    void bind(Insn[] insns, Block[] region, int codeBytes) {
+    public void bind(Insn[] insns, Block[] region, int codeBytes) {
         this.insns = insns;
         this.block = region[0];
         this.region = region;
@@ -40,5 +44,5 @@ abstract class CompiledBlock {
      * {@link #EXIT} set when the last one left through an exit. RIP is set to where execution continues; the arithmetic flags may be left lazy in
      * the state ({@link CpuState#materializeFlags}).
      */
-    abstract long run(Interp in, long left);
+    public abstract long run(Interp in, long left);
 }

@@ -1,4 +1,4 @@
-package dev.corral.engine.cpu;
+package dev.corral.engine.cpu.interp;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -10,20 +10,20 @@ import dev.corral.engine.cpu.sys.CodeCache;
  * page drops exactly the blocks decoded from it. A small direct-mapped table answers the hot lookups
  * without boxing; the map behind it holds every live block.
  */
-final class BlockCache implements CodeCache {
+public final class BlockCache implements CodeCache {
 
     private static final int FAST_BITS = 12;
     private final Block[] fast = new Block[1 << FAST_BITS];
     private final HashMap<Long, Block> all = new HashMap<>();
     private final HashMap<Long, ArrayList<Block>> byPage = new HashMap<>();
     /** Translated blocks dropped because their code was written. */
-    long translationsInvalidated;
+    public long translationsInvalidated;
 
     private static int slot(long rip) {
         return (int) (rip ^ (rip >>> FAST_BITS)) & ((1 << FAST_BITS) - 1);
     }
 
-    Block find(long rip) {
+    public Block find(long rip) {
         Block b = fast[slot(rip)];
         if (b != null && b.start == rip) {
             return b;
@@ -35,7 +35,7 @@ final class BlockCache implements CodeCache {
         return b;
     }
 
-    void add(Block b) {
+    public void add(Block b) {
         Block old = all.put(b.start, b);
         if (old != null) {
             drop(old);
@@ -87,7 +87,7 @@ final class BlockCache implements CodeCache {
     }
 
     /** Forgets every translation (the cache's budget is spent); the blocks are interpreted until hot again. */
-    void dropTranslations() {
+    public void dropTranslations() {
         for (Block b : all.values()) {
             b.compiled = null;
             b.heat = 0;
@@ -106,7 +106,7 @@ final class BlockCache implements CodeCache {
         }
     }
 
-    int size() {
+    public int size() {
         return all.size();
     }
 }

@@ -1,4 +1,4 @@
-package dev.corral.engine.cpu;
+package dev.corral.engine.cpu.interp;
 
 /**
  * The x87 80-bit extended format as a pair (sign-and-exponent, 64-bit significand with explicit integer

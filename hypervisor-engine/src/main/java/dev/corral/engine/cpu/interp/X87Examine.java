@@ -1,4 +1,4 @@
-package dev.corral.engine.cpu;
+package dev.corral.engine.cpu.interp;
 
 /** FXAM: the class of ST(0) in C3 C2 C0 and its sign in C1 (kept apart to keep {@link X87} small). */
 final class X87Examine {

@@ -1,4 +1,4 @@
-package dev.corral.engine.cpu;
+package dev.corral.engine.cpu.interp;
 
 import java.util.ArrayList;
 
@@ -13,30 +13,30 @@ import dev.corral.engine.cpu.state.MemoryFault;
  * instruction or the length cap. {@code valid} drops to false when guest code in one of its pages is
  * written; an executing block checks it after every instruction.
  */
-final class Block {
+public final class Block {
 
-    final long start;
-    final Insn[] insns;
+    public final long start;
+    public final Insn[] insns;
     /**
      * First and last page the instruction bytes came from (equal unless the block crosses a page), as
      * {@link CpuMemory#codePage} names them: physical pages under paging.
      */
-    final long firstPage;
-    final long lastPage;
+    public final long firstPage;
+    public final long lastPage;
     /** The linear address of the last page, to check under paging that it still maps to {@code lastPage}. */
-    final long lastLinearPage;
-    boolean valid = true;
+    public final long lastLinearPage;
+    public boolean valid = true;
     /** Executions counted by the interpreter towards translation. */
-    int heat;
+    public int heat;
     /** Its translation, once hot ({@link Translator}), published by a translator thread; dropped with the block. */
-    volatile CompiledBlock compiled;
+    public volatile CompiledBlock compiled;
     /**
      * The {@link PagedMemory#epoch} in which its pages were last seen to map to {@link #firstPage} and {@link #lastPage}:
      * while the vCPU's translations have not changed since, the block needs no check that its code is still mapped.
      */
-    int mappedEpoch = -1;
+    public int mappedEpoch = -1;
     /** The two blocks that ran after this one most recently: the next dispatch looks here before the cache. */
-    Block next, other;
+    public Block next, other;
 
     Block(long start, Insn[] insns, long firstPage, long lastPage, long lastLinearPage) {
         this.start = start;
@@ -50,7 +50,7 @@ final class Block {
      * Decodes the block at {@code rip} with {@code d}, which fetches from {@code mem}: up to {@link Decoder#MAX_BLOCK}
      * instructions, to the first that ends a block ({@link Decoder#endsBlock}) or the first that cannot be fetched.
      */
-    static Block decode(Decoder d, CpuMemory mem, long rip) {
+    public static Block decode(Decoder d, CpuMemory mem, long rip) {
         ArrayList<Insn> list = new ArrayList<>();
         long addr = rip;
         long firstLinear = rip & -CpuMemory.PAGE_SIZE;

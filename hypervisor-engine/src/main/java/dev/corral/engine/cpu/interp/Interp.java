@@ -1,4 +1,4 @@
-package dev.corral.engine.cpu;
+package dev.corral.engine.cpu.interp;
 
 import static dev.corral.engine.cpu.state.CpuState.AF;
 import static dev.corral.engine.cpu.state.CpuState.CF;
@@ -27,20 +27,20 @@ import dev.corral.engine.cpu.sys.TimeStampCounter;
  * write, and only then updates registers and flags: a {@link MemoryFault} thrown by the write leaves
  * the architectural state as it was before the instruction.
  */
-final class Interp {
+public final class Interp {
 
     /** {@link #exec} results: go on with the next instruction, a control transfer set rip, or leave run. */
-    static final int NEXT = 0, JUMPED = 1, EXIT = 2;
+    public static final int NEXT = 0, JUMPED = 1, EXIT = 2;
 
     private static final CpuExit.Syscall SYSCALL_EXIT = new CpuExit.Syscall();
-    static final CpuExit.Halt HALT_EXIT = new CpuExit.Halt();
+    public static final CpuExit.Halt HALT_EXIT = new CpuExit.Halt();
 
     /** RFLAGS bits POPF may change in user mode. */
     private static final long POPF_MASK = CF | PF | AF | ZF | SF | DF | OF | (1L << 18) | (1L << 21);
 
-    final CpuState s;
-    final long[] gpr;
-    final CpuMemory mem;
+    public final CpuState s;
+    public final long[] gpr;
+    public final CpuMemory mem;
     final Alu alu;
     private final CpuidModel cpuid;
     private final StringOps strings;
@@ -50,18 +50,18 @@ final class Interp {
     private final int[] cpuidOut = new int[4];
     private CpuExit exit;
     /** Instructions a translated block retired before the instruction that faulted (set by its handler). */
-    int partial;
+    public int partial;
     /** This vCPU's time stamp counter (set by {@link Cpu}). */
-    TimeStampCounter tsc;
+    public TimeStampCounter tsc;
     /** Locked read-modify-writes (set by {@link Cpu}). */
-    LockedOps locked;
+    public LockedOps locked;
     /** The system instructions of a {@link Cpu#system} CPU; null in user mode. */
-    SystemOps sys;
+    public SystemOps sys;
     /** Segmentation and the legacy-mode instructions of a system CPU; null in user mode. */
-    Segments seg;
-    LegacyOps legacy;
+    public Segments seg;
+    public LegacyOps legacy;
 
-    Interp(CpuState s, CpuMemory mem, CpuidModel cpuid) {
+    public Interp(CpuState s, CpuMemory mem, CpuidModel cpuid) {
         this.s = s;
         this.gpr = s.gpr;
         this.mem = mem;
@@ -78,7 +78,7 @@ final class Interp {
     }
 
     /** The time stamp counter: the VM's invariant clock plus this vCPU's offset. */
-    long tsc() {
+    public long tsc() {
         return tsc.read();
     }
 
@@ -86,13 +86,13 @@ final class Interp {
         tsc.write(value);
     }
 
-    int takePartial() {
+    public int takePartial() {
         int p = partial;
         partial = 0;
         return p;
     }
 
-    CpuExit takeExit() {
+    public CpuExit takeExit() {
         CpuExit e = exit;
         exit = null;
         return e;
@@ -109,7 +109,7 @@ final class Interp {
         };
     }
 
-    void setReg(int r, int size, long v) {
+    public void setReg(int r, int size, long v) {
         switch (size) {
             case 1 -> {
                 if (r >= 16) {
@@ -154,7 +154,7 @@ final class Interp {
     }
 
     /** Bits 63..47 of a linear address must be equal: otherwise #SS for stack references, #GP else. */
-    static GuestFault nonCanonical(Insn i, long a, boolean stack) {
+    public static GuestFault nonCanonical(Insn i, long a, boolean stack) {
         String what = "non-canonical " + (stack ? "stack " : "") + "address 0x" + Long.toHexString(a)
                 + " at rip 0x" + Long.toHexString(i.rip);
         return stack ? new GuestFault(CpuExit.Fault.SS, what) : GuestFault.gp(what);
@@ -226,7 +226,7 @@ final class Interp {
     }
 
     /** Executes one instruction; returns {@link #NEXT}, {@link #JUMPED} or {@link #EXIT}. */
-    int exec(Insn i) {
+    public int exec(Insn i) {
         switch (i.op) {
             case Op.NOP -> { }
             case Op.MOV_RM_R -> {

@@ -1,4 +1,4 @@
-package dev.corral.engine.cpu;
+package dev.corral.engine.cpu.interp;
 
 import static dev.corral.engine.cpu.state.CpuState.AF;
 import static dev.corral.engine.cpu.state.CpuState.CF;
@@ -27,7 +27,7 @@ import dev.corral.engine.cpu.sys.Segments;
  * of before the instruction. Flags the manual leaves undefined after DAA, DAS, AAA, AAS, AAM and AAD are left
  * as they were (OF), or computed from AL (SF, ZF, PF after AAA and AAS).
  */
-final class LegacyOps {
+public final class LegacyOps {
 
     private final Interp x;
     private final CpuState s;
@@ -39,7 +39,7 @@ final class LegacyOps {
     private final FarOps far;
     private final LegacyStrings strings;
 
-    LegacyOps(Interp x, Segments seg, SystemOps sys, PagedMemory mem, Delivery delivery) {
+    public LegacyOps(Interp x, Segments seg, SystemOps sys, PagedMemory mem, Delivery delivery) {
         this.x = x;
         this.s = x.s;
         this.g = x.gpr;

@@ -1,4 +1,4 @@
-package dev.corral.engine.cpu;
+package dev.corral.engine.cpu.interp;
 
 import dev.corral.engine.cpu.decode.Insn;
 import dev.corral.engine.cpu.state.Alu;

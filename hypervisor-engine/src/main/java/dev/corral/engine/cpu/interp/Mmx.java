@@ -1,4 +1,4 @@
-package dev.corral.engine.cpu;
+package dev.corral.engine.cpu.interp;
 
 import static dev.corral.engine.cpu.decode.MmxDecoder.*;
 

@@ -1,4 +1,4 @@
-package dev.corral.engine.cpu;
+package dev.corral.engine.cpu.interp;
 
 import static dev.corral.engine.cpu.state.CpuExit.Fault.GP;
 import static dev.corral.engine.cpu.state.CpuExit.Fault.NP;
@@ -21,7 +21,7 @@ import dev.corral.engine.cpu.sys.Segments;
  * permission bitmap is not consulted). Writes to CR0, CR3, CR4 and INVLPG flush the TLB; CR0 and EFER writes
  * switch modes as {@link ModeControl} says. IRETQ, RETF and SYSRET may return to compatibility mode.
  */
-final class SystemOps {
+public final class SystemOps {
 
     /** CR0 bits a guest may set: PE MP EM TS ET NE WP AM NW CD PG. */
     private static final long CR0_WRITABLE = 0xe005003fL;
@@ -43,13 +43,13 @@ final class SystemOps {
     private final PagedMemory mem;
     private final Delivery delivery;
     /** The size of the IN whose value {@link Cpu#completePortIn} supplies, 0 when none is pending. */
-    int pendingIn;
+    public int pendingIn;
     /** The segment descriptor caches, which 64-bit loads keep current for compatibility mode; set by the CPU. */
-    Segments seg;
+    public Segments seg;
     /** The model's other MSRs, the local APIC's and CR8 (set by {@link Cpu}). */
-    ModelMsrs msrs;
+    public ModelMsrs msrs;
 
-    SystemOps(Interp x, PagedMemory mem, Delivery delivery) {
+    public SystemOps(Interp x, PagedMemory mem, Delivery delivery) {
         this.x = x;
         this.s = x.s;
         this.g = x.gpr;

@@ -1,4 +1,4 @@
-package dev.corral.engine.cpu;
+package dev.corral.engine.cpu.interp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -6,6 +6,7 @@ import java.math.BigInteger;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
+import dev.corral.engine.cpu.CpuTestSupport;
 import dev.corral.engine.cpu.state.CpuExit;
 
 class MulDivTest extends CpuTestSupport {
