@@ -28,6 +28,9 @@ import dev.corral.engine.cpu.sys.ResetState;
 import dev.corral.engine.cpu.sys.Segments;
 import dev.corral.engine.cpu.sys.TimeStampCounter;
 import dev.corral.engine.cpu.sys.VcpuLink;
+import dev.corral.engine.cpu.translate.TranslationPolicy;
+import dev.corral.engine.cpu.translate.Translations;
+import dev.corral.engine.cpu.translate.Translator;
 import dev.corral.engine.machine.TscClock;
 import dev.corral.engine.memory.GuestMemory;
 

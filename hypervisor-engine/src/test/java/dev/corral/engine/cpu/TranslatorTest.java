@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 import dev.corral.engine.cpu.state.Alu;
 import dev.corral.engine.cpu.state.CpuExit;
 import dev.corral.engine.cpu.state.CpuState;
+import dev.corral.engine.cpu.translate.TranslationPolicy;
 
 /**
  * The translated tier against the interpreter on the same code: results, flags, faults at the exact

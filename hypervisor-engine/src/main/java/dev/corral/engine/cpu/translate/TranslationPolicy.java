@@ -1,4 +1,4 @@
-package dev.corral.engine.cpu;
+package dev.corral.engine.cpu.translate;
 
 /**
  * When the software CPU translates ({@link Translator}), read once from system properties:
@@ -14,22 +14,22 @@ package dev.corral.engine.cpu;
  *       past it every translation of that vCPU is dropped and blocks are translated again as they get hot.</li>
  * </ul>
  */
-record TranslationPolicy(boolean enabled, int threshold, boolean strict, boolean background, long budgetBytes) {
+public record TranslationPolicy(boolean enabled, int threshold, boolean strict, boolean background, long budgetBytes) {
 
-    static final TranslationPolicy OFF = new TranslationPolicy(false, Integer.MAX_VALUE, false, false, 0);
+    public static final TranslationPolicy OFF = new TranslationPolicy(false, Integer.MAX_VALUE, false, false, 0);
 
     private static final long BUDGET = Long.getLong("corral.cpu.translationBudget", 32L << 20);
 
     /** Hot blocks translated, with the threshold and background choice of the properties. */
-    static final TranslationPolicy ON = new TranslationPolicy(true,
+    public static final TranslationPolicy ON = new TranslationPolicy(true,
             Math.max(1, Integer.getInteger("corral.cpu.translateThreshold", 512)), false,
             !"false".equals(System.getProperty("corral.cpu.translateInBackground")), BUDGET);
 
     /** Every block translated on the vCPU's thread before it first runs; a block that cannot be is an error. */
-    static final TranslationPolicy ALWAYS = new TranslationPolicy(true, 1, true, false, BUDGET);
+    public static final TranslationPolicy ALWAYS = new TranslationPolicy(true, 1, true, false, BUDGET);
 
     /** The policy of {@code corral.cpu.translate} (declared after the three it chooses from). */
-    static final TranslationPolicy DEFAULT = switch (System.getProperty("corral.cpu.translate", "on")) {
+    public static final TranslationPolicy DEFAULT = switch (System.getProperty("corral.cpu.translate", "on")) {
         case "off" -> OFF;
         case "always" -> ALWAYS;
         case "on" -> ON;

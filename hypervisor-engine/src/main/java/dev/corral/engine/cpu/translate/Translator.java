@@ -1,4 +1,4 @@
-package dev.corral.engine.cpu;
+package dev.corral.engine.cpu.translate;
 
 import static java.lang.constant.ConstantDescs.CD_Object;
 import static java.lang.constant.ConstantDescs.CD_boolean;
@@ -51,7 +51,7 @@ import dev.corral.engine.cpu.state.LazyFlags;
  * <p>Generated methods stay under HotSpot's huge-method limit: a block whose code would be larger is
  * translated up to an instruction boundary and continues from there.
  */
-final class Translator {
+public final class Translator {
 
     private static final MethodHandles.Lookup LOOKUP = MethodHandles.lookup();
     /** HotSpot does not compile methods of more bytecode than this ({@code -XX:-DontCompileHugeMethods} aside). */
@@ -106,7 +106,7 @@ final class Translator {
     }
 
     /** Whether the translator has bytecode of its own for {@code i} (otherwise it calls the interpreter). */
-    static boolean hasOwnBytecode(Insn i) {
+    public static boolean hasOwnBytecode(Insn i) {
         if (i.sreg >= 0) {
             return false;
         }

@@ -1,4 +1,4 @@
-package dev.corral.engine.cpu;
+package dev.corral.engine.cpu.translate;
 
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
@@ -18,7 +18,7 @@ import dev.corral.engine.cpu.interp.CompiledBlock;
  * policy's bytecode budget. A translation made in the background is published through {@link Block#compiled}
  * (volatile); one that finishes after its block was dropped is simply never run.
  */
-final class Translations {
+public final class Translations {
 
     /** Translator threads: half the cores, at least one; daemons, so they never keep a JVM alive. */
     private static final ThreadPoolExecutor POOL;
@@ -45,7 +45,7 @@ final class Translations {
      * {@code b} got hot: its translation now (strict or foreground policies; a failure is thrown when strict), or
      * null while the translator threads make it.
      */
-    CompiledBlock hot(Block[] region, TranslationPolicy policy) {
+    public CompiledBlock hot(Block[] region, TranslationPolicy policy) {
         Block b = region[0];
         if (policy.background() && !policy.strict()) {
             try {
@@ -85,7 +85,7 @@ final class Translations {
     }
 
     /** On the vCPU's thread, between blocks: past the budget, every translation is dropped (and made again when hot). */
-    void evictIfOverBudget(BlockCache cache) {
+    public void evictIfOverBudget(BlockCache cache) {
         if (overBudget) {
             overBudget = false;
             cache.dropTranslations();
@@ -95,27 +95,27 @@ final class Translations {
     }
 
     /** Blocks translated so far. */
-    long blocksTranslated() {
+    public long blocksTranslated() {
         return blocks.sum();
     }
 
     /** Time spent translating, in nanoseconds. */
-    long translationNanos() {
+    public long translationNanos() {
         return nanos.sum();
     }
 
     /** Bytecode held by the translations (what the budget counts). */
-    long codeBytes() {
+    public long codeBytes() {
         return codeBytes.get();
     }
 
     /** Times every translation was dropped for the budget. */
-    long evictions() {
+    public long evictions() {
         return evictions;
     }
 
     /** Blocks that could not be translated. */
-    long failures() {
+    public long failures() {
         return failures.sum();
     }
 }
