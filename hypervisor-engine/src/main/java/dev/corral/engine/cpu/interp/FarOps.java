@@ -27,14 +27,14 @@ final class FarOps {
 
     private static final long L_BIT = 1L << 53, D_BIT = 1L << 54;
 
-    private final Interp x;
+    private final Operands x;
     private final LegacyOps ops;
     private final Segments seg;
     private final SystemOps sys;
     private final PagedMemory mem;
     private final CpuState s;
 
-    FarOps(Interp x, LegacyOps ops, Segments seg, SystemOps sys, PagedMemory mem) {
+    FarOps(Operands x, LegacyOps ops, Segments seg, SystemOps sys, PagedMemory mem) {
         this.x = x;
         this.ops = ops;
         this.seg = seg;
@@ -81,7 +81,7 @@ final class FarOps {
             }
             seg.loadReal(Segments.CS, sel);
             s.rip = offset;
-            return Interp.JUMPED;
+            return Operands.JUMPED;
         }
         long d = codeTarget(sel);
         if (seg.longMode() && (d & L_BIT) != 0) {
@@ -107,7 +107,7 @@ final class FarOps {
         }
         seg.load(Segments.CS, (sel & 0xfffc) | s.cpl, seg.markAccessed(sel, d));
         s.rip = offset;
-        return Interp.JUMPED;
+        return Operands.JUMPED;
     }
 
     private static GuestFault beyondLimit(long offset, long limit) {
@@ -201,7 +201,7 @@ final class FarOps {
             seg.loadReal(Segments.CS, cs);
             ops.release(2L * n + i.imm);
             s.rip = eip;
-            return Interp.JUMPED;
+            return Operands.JUMPED;
         }
         long d = returnTarget(cs);
         checkReturnIp(eip, d);
@@ -216,7 +216,7 @@ final class FarOps {
             ops.release(2L * n + i.imm);
         }
         s.rip = eip;
-        return Interp.JUMPED;
+        return Operands.JUMPED;
     }
 
     private void toOuterLevel(int cs, long d, int ss, long ssd, long esp) {
@@ -250,7 +250,7 @@ final class FarOps {
             ops.release(3L * n);
             sys.setFlags(flags, always);
             s.rip = eip;
-            return Interp.JUMPED;
+            return Operands.JUMPED;
         }
         if ((s.rflags & CpuState.NT) != 0) {
             throw new GuestFault(GP, 0, "IRET with NT set (a return to another task): task switches are not supported");
@@ -276,6 +276,6 @@ final class FarOps {
             sys.setFlags(flags, always);
         }
         s.rip = eip;
-        return Interp.JUMPED;
+        return Operands.JUMPED;
     }
 }

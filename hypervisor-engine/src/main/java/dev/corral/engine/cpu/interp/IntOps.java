@@ -21,7 +21,7 @@ final class IntOps {
     private IntOps() {
     }
 
-    static int exec(Interp x, Insn i) {
+    static int exec(Operands x, LockedOps locked, Insn i) {
         long[] g = x.gpr;
         CpuState s = x.s;
         int size = i.size;
@@ -163,7 +163,7 @@ final class IntOps {
                 s.rflags = x.alu.f;
             }
             case Op.LOCKED -> {
-                return x.locked.exec(i);
+                return locked.exec(i);
             }
             case Op.ENTER -> enter(x, i);
             case Op.LEAVE -> {
@@ -174,10 +174,10 @@ final class IntOps {
             }
             default -> throw new IllegalStateException("decoder produced unknown op " + i.op);
         }
-        return Interp.NEXT;
+        return Operands.NEXT;
     }
 
-    static void writeRm(Interp x, Insn i, long ad, long v) {
+    static void writeRm(Operands x, Insn i, long ad, long v) {
         if (i.rm >= 0) {
             x.setReg(i.rm, i.size, v);
         } else {
@@ -186,7 +186,7 @@ final class IntOps {
     }
 
     /** BT/BTS/BTR/BTC. The register form of a memory operand addresses the bit string beyond the operand. */
-    private static void bitTest(Interp x, Insn i) {
+    private static void bitTest(Operands x, Insn i) {
         int size = i.size;
         int bits = size * 8;
         long off = i.op == Op.BT_I ? i.imm : Alu.signExtend(x.reg(i.reg, size), size);
@@ -216,7 +216,7 @@ final class IntOps {
         x.s.rflags = (x.s.rflags & ~CF) | cf;
     }
 
-    private static void enter(Interp x, Insn i) {
+    private static void enter(Operands x, Insn i) {
         long[] g = x.gpr;
         int size = i.size;
         int level = (int) (i.imm2 & 31);

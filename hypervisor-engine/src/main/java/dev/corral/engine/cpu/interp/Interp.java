@@ -16,213 +16,49 @@ import dev.corral.engine.cpu.state.Alu;
 import dev.corral.engine.cpu.state.CpuExit;
 import dev.corral.engine.cpu.state.CpuMemory;
 import dev.corral.engine.cpu.state.CpuState;
-import dev.corral.engine.cpu.state.GuestFault;
 import dev.corral.engine.cpu.state.MemoryFault;
 import dev.corral.engine.cpu.sys.CpuidModel;
-import dev.corral.engine.cpu.sys.Segments;
-import dev.corral.engine.cpu.sys.TimeStampCounter;
 
 /**
  * Executes decoded instructions. Every handler reads all its inputs, then performs its (single) memory
  * write, and only then updates registers and flags: a {@link MemoryFault} thrown by the write leaves
  * the architectural state as it was before the instruction.
  */
-public final class Interp {
-
-    /** {@link #exec} results: go on with the next instruction, a control transfer set rip, or leave run. */
-    public static final int NEXT = 0, JUMPED = 1, EXIT = 2;
+public final class Interp extends Operands {
 
     private static final CpuExit.Syscall SYSCALL_EXIT = new CpuExit.Syscall();
-    public static final CpuExit.Halt HALT_EXIT = new CpuExit.Halt();
 
     /** RFLAGS bits POPF may change in user mode. */
     private static final long POPF_MASK = CF | PF | AF | ZF | SF | DF | OF | (1L << 18) | (1L << 21);
 
-    public final CpuState s;
-    public final long[] gpr;
-    public final CpuMemory mem;
-    final Alu alu;
     private final CpuidModel cpuid;
     private final StringOps strings;
     private final Sse sse;
     private final X87 x87;
     private final Mmx mmx;
     private final int[] cpuidOut = new int[4];
-    private CpuExit exit;
     /** Instructions a translated block retired before the instruction that faulted (set by its handler). */
     public int partial;
-    /** This vCPU's time stamp counter (set by {@link Cpu}). */
-    public TimeStampCounter tsc;
     /** Locked read-modify-writes (set by {@link Cpu}). */
     public LockedOps locked;
     /** The system instructions of a {@link Cpu#system} CPU; null in user mode. */
     public SystemOps sys;
-    /** Segmentation and the legacy-mode instructions of a system CPU; null in user mode. */
-    public Segments seg;
+    /** The legacy-mode instructions of a system CPU; null in user mode. */
     public LegacyOps legacy;
 
     public Interp(CpuState s, CpuMemory mem, CpuidModel cpuid) {
-        this.s = s;
-        this.gpr = s.gpr;
-        this.mem = mem;
+        super(s, mem);
         this.cpuid = cpuid;
-        this.alu = new Alu(s);
         this.strings = new StringOps(this);
-        this.sse = new Sse(this);
         this.x87 = new X87(this);
+        this.sse = new Sse(this, x87);
         this.mmx = new Mmx(this, x87);
-    }
-
-    void setExit(CpuExit e) {
-        exit = e;
-    }
-
-    /** The time stamp counter: the VM's invariant clock plus this vCPU's offset. */
-    public long tsc() {
-        return tsc.read();
-    }
-
-    void setTsc(long value) {
-        tsc.write(value);
     }
 
     public int takePartial() {
         int p = partial;
         partial = 0;
         return p;
-    }
-
-    public CpuExit takeExit() {
-        CpuExit e = exit;
-        exit = null;
-        return e;
-    }
-
-    // ---- operand access ----
-
-    long reg(int r, int size) {
-        return switch (size) {
-            case 1 -> r >= 16 ? (gpr[r - 16] >>> 8) & 0xff : gpr[r] & 0xff;
-            case 2 -> gpr[r] & 0xffff;
-            case 4 -> gpr[r] & 0xffffffffL;
-            default -> gpr[r];
-        };
-    }
-
-    public void setReg(int r, int size, long v) {
-        switch (size) {
-            case 1 -> {
-                if (r >= 16) {
-                    gpr[r - 16] = (gpr[r - 16] & ~0xff00L) | ((v & 0xff) << 8);
-                } else {
-                    gpr[r] = (gpr[r] & ~0xffL) | (v & 0xff);
-                }
-            }
-            case 2 -> gpr[r] = (gpr[r] & ~0xffffL) | (v & 0xffff);
-            case 4 -> gpr[r] = v & 0xffffffffL;
-            default -> gpr[r] = v;
-        }
-    }
-
-    long ea(Insn i) {
-        if (i.sreg >= 0) {
-            return Addressing.linear(seg, s, i); // legacy or compatibility mode: an offset in a segment
-        }
-        long a = address(i);
-        if (((a << 16) >> 16) != a) {
-            throw nonCanonical(i, a, i.base == 4 || i.base == 5);
-        }
-        return a;
-    }
-
-    /** The effective address of the memory operand, unchecked (LEA's result). */
-    long address(Insn i) {
-        long a = i.disp;
-        if (i.base >= 0) {
-            a += gpr[i.base];
-        }
-        if (i.index >= 0) {
-            a += gpr[i.index] << i.scale;
-        }
-        if (i.addr32) {
-            a &= 0xffffffffL;
-        }
-        if (i.seg != 0) {
-            a += i.seg == 1 ? s.fsBase : s.gsBase;
-        }
-        return a;
-    }
-
-    /** Bits 63..47 of a linear address must be equal: otherwise #SS for stack references, #GP else. */
-    public static GuestFault nonCanonical(Insn i, long a, boolean stack) {
-        String what = "non-canonical " + (stack ? "stack " : "") + "address 0x" + Long.toHexString(a)
-                + " at rip 0x" + Long.toHexString(i.rip);
-        return stack ? new GuestFault(CpuExit.Fault.SS, what) : GuestFault.gp(what);
-    }
-
-    /** A stack address (RSP or RBP implied), checked for canonical form. */
-    long stack(Insn i, long a) {
-        if (((a << 16) >> 16) != a) {
-            throw nonCanonical(i, a, true);
-        }
-        return a;
-    }
-
-    /** A branch target, which must be canonical: otherwise #GP at the branch. */
-    long target(Insn i, long t) {
-        if (((t << 16) >> 16) != t) {
-            throw nonCanonical(i, t, false);
-        }
-        return t;
-    }
-
-    long load(long a, int size) {
-        return switch (size) {
-            case 1 -> mem.read8(a) & 0xffL;
-            case 2 -> mem.read16(a) & 0xffffL;
-            case 4 -> mem.read32(a) & 0xffffffffL;
-            default -> mem.read64(a);
-        };
-    }
-
-    /**
-     * Before a store of {@code len} bytes made of several writes: when it spans two pages, checks both
-     * (lower first, as the hardware reports it) so that a fault writes nothing. Within one page the
-     * first write faults before any other can commit.
-     */
-    void storable(long a, int len) {
-        long last = a + len - 1;
-        long page = a & -CpuMemory.PAGE_SIZE;
-        if (page == (last & -CpuMemory.PAGE_SIZE)) {
-            return;
-        }
-        mem.probeWrite(a);
-        for (long p = page + CpuMemory.PAGE_SIZE; p <= last; p += CpuMemory.PAGE_SIZE) {
-            mem.probeWrite(p);
-        }
-    }
-
-    void store(long a, int size, long v) {
-        switch (size) {
-            case 1 -> mem.write8(a, (int) v);
-            case 2 -> mem.write16(a, (int) v);
-            case 4 -> mem.write32(a, (int) v);
-            default -> mem.write64(a, v);
-        }
-    }
-
-    long readRm(Insn i, int size) {
-        return i.rm >= 0 ? reg(i.rm, size) : load(ea(i), size);
-    }
-
-    void push(Insn i, int size, long v) {
-        long sp = stack(i, gpr[4] - size);
-        store(sp, size, v);
-        gpr[4] = sp;
-    }
-
-    boolean cond(int cc) {
-        return Alu.holds(s.rflags, cc);
     }
 
     /** Executes one instruction; returns {@link #NEXT}, {@link #JUMPED} or {@link #EXIT}. */
@@ -382,17 +218,17 @@ public final class Interp {
                 gpr[1] = i.next;
                 gpr[11] = s.rflags;
                 s.rip = i.next;
-                exit = SYSCALL_EXIT;
+                setExit(SYSCALL_EXIT);
                 return EXIT;
             }
             case Op.INT3 -> {
                 s.rip = i.next;
-                exit = new CpuExit.Fault(CpuExit.Fault.BP, 0, 0, "int3 at rip 0x" + Long.toHexString(i.rip));
+                setExit(new CpuExit.Fault(CpuExit.Fault.BP, 0, 0, "int3 at rip 0x" + Long.toHexString(i.rip)));
                 return EXIT;
             }
             case Op.HLT -> {
                 s.rip = i.next;
-                exit = HALT_EXIT;
+                setExit(HALT_EXIT);
                 return EXIT;
             }
             case Op.MOVS, Op.STOS, Op.LODS, Op.SCAS, Op.CMPS -> {
@@ -408,41 +244,10 @@ public final class Interp {
                 return legacy.exec(i);
             }
             default -> {
-                return IntOps.exec(this, i);
+                return IntOps.exec(this, locked, i);
             }
         }
         return NEXT;
-    }
-
-    /** FXSAVE ({@code save}) or FXRSTOR of the x87 and SSE state at the 16-byte aligned operand. */
-    void fxState(Insn i, boolean save) {
-        long a = ea(i);
-        if ((a & 15) != 0) {
-            throw GuestFault.gp("FXSAVE/FXRSTOR area 0x" + Long.toHexString(a) + " is not 16-byte aligned (rip 0x"
-                    + Long.toHexString(i.rip) + ")");
-        }
-        if (save) {
-            storable(a, 416); // the bytes FXSAVE writes: all or nothing
-            X87Environment.fxsave(x87, a);
-            mem.write32(a + 24, s.mxcsr);
-            mem.write32(a + 28, 0xffff);
-            for (int k = 0; k < 32; k++) {
-                mem.write64(a + 160 + 8L * k, s.xmm[k]);
-            }
-        } else {
-            int m = mem.read32(a + 24);
-            if ((m & ~0xffff) != 0) {
-                throw GuestFault.gp("FXRSTOR with reserved MXCSR bits 0x" + Integer.toHexString(m) + " (rip 0x"
-                        + Long.toHexString(i.rip) + ")");
-            }
-            long[] xmm = new long[32];
-            for (int k = 0; k < 32; k++) {
-                xmm[k] = mem.read64(a + 160 + 8L * k);
-            }
-            X87Environment.fxrstor(x87, a);
-            s.mxcsr = m;
-            System.arraycopy(xmm, 0, s.xmm, 0, 32);
-        }
     }
 
     private void aluRm(Insn i, long b) {

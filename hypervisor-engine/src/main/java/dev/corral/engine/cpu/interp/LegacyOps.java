@@ -29,7 +29,7 @@ import dev.corral.engine.cpu.sys.Segments;
  */
 public final class LegacyOps {
 
-    private final Interp x;
+    private final Operands x;
     private final CpuState s;
     private final long[] g;
     private final Segments seg;
@@ -39,7 +39,7 @@ public final class LegacyOps {
     private final FarOps far;
     private final LegacyStrings strings;
 
-    public LegacyOps(Interp x, Segments seg, SystemOps sys, PagedMemory mem, Delivery delivery) {
+    public LegacyOps(Operands x, Segments seg, SystemOps sys, PagedMemory mem, Delivery delivery) {
         this.x = x;
         this.s = x.s;
         this.g = x.gpr;
@@ -114,7 +114,7 @@ public final class LegacyOps {
                 x.setReg(CpuState.RCX, i.addr16 ? 2 : 4, c);
                 if (take) {
                     s.rip = i.imm;
-                    return Interp.JUMPED;
+                    return Operands.JUMPED;
                 }
             }
             case JCXZ -> {
@@ -126,14 +126,14 @@ public final class LegacyOps {
                 checkIp(i.imm);
                 push(i.size, i.next);
                 s.rip = i.imm;
-                return Interp.JUMPED;
+                return Operands.JUMPED;
             }
             case CALL_RM -> {
                 long t = x.readRm(i, i.size);
                 checkIp(t);
                 push(i.size, i.next);
                 s.rip = t;
-                return Interp.JUMPED;
+                return Operands.JUMPED;
             }
             case JMP_RM -> {
                 return jump(x.readRm(i, i.size));
@@ -143,7 +143,7 @@ public final class LegacyOps {
                 checkIp(t);
                 release(i.size + i.imm);
                 s.rip = t;
-                return Interp.JUMPED;
+                return Operands.JUMPED;
             }
             case ENTER -> enter(i);
             case LEAVE -> {
@@ -303,22 +303,22 @@ public final class LegacyOps {
             }
             default -> throw GuestFault.ud("legacy-mode instruction " + i.sub + " at rip 0x" + Long.toHexString(i.rip));
         }
-        return Interp.NEXT;
+        return Operands.NEXT;
     }
 
     private int delivered(CpuExit.Shutdown shutdown) {
         if (shutdown != null) {
             x.setExit(shutdown);
-            return Interp.EXIT;
+            return Operands.EXIT;
         }
-        return Interp.JUMPED;
+        return Operands.JUMPED;
     }
 
     /** MOV SS and POP SS: interrupts are held off until the next instruction has run. */
     private int shadowed(Insn i) {
         s.interruptShadow = true;
         s.rip = i.next;
-        return Interp.JUMPED;
+        return Operands.JUMPED;
     }
 
     void privileged(Insn i) {
@@ -351,7 +351,7 @@ public final class LegacyOps {
     private int jump(long target) {
         checkIp(target);
         s.rip = target;
-        return Interp.JUMPED;
+        return Operands.JUMPED;
     }
 
     // ---- the stack ----

@@ -15,11 +15,11 @@ import dev.corral.engine.cpu.sys.Segments;
  */
 final class LegacyStrings {
 
-    private final Interp x;
+    private final Operands x;
     private final Segments seg;
     private final long[] g;
 
-    LegacyStrings(Interp x, Segments seg) {
+    LegacyStrings(Operands x, Segments seg) {
         this.x = x;
         this.seg = seg;
         this.g = x.gpr;
@@ -30,13 +30,13 @@ final class LegacyStrings {
         int countSize = i.addr16 ? 2 : 4;
         if (i.rep == 0) {
             once(i, mask, countSize);
-            return Interp.NEXT;
+            return Operands.NEXT;
         }
         boolean cmp = i.reg == 0xa6 || i.reg == 0xae;
         long cnt = g[CpuState.RCX] & mask;
         for (long n = 0; cnt != 0; n++) {
             if (n == StringOps.SLICE) {
-                return Interp.JUMPED; // again from the same instruction
+                return Operands.JUMPED; // again from the same instruction
             }
             once(i, mask, countSize);
             cnt--;
@@ -45,7 +45,7 @@ final class LegacyStrings {
                 break;
             }
         }
-        return Interp.NEXT;
+        return Operands.NEXT;
     }
 
     private void once(Insn i, long mask, int width) {

@@ -32,7 +32,7 @@ public final class LockedOps {
 
     private static final VarHandle WORD = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
 
-    private final Interp x;
+    private final Operands x;
     private final SplitLock split;
     private final VcpuLink link;
     /** What the last {@link #apply} decided: whether it writes, and the value for the register operand. */
@@ -40,7 +40,7 @@ public final class LockedOps {
     private long result;
 
     /** For a CPU that takes {@code split} as {@code link}; both null for a user-mode CPU, which has no other vCPUs. */
-    public LockedOps(Interp x, SplitLock split, VcpuLink link) {
+    public LockedOps(Operands x, SplitLock split, VcpuLink link) {
         this.x = x;
         this.split = split;
         this.link = link;
@@ -55,7 +55,7 @@ public final class LockedOps {
         }
         if (i.lockedOp == Op.CMPXCHG16B) {
             cmpxchg16b(i, a);
-            return Interp.NEXT;
+            return Operands.NEXT;
         }
         long old;
         boolean sharing = split != null && split.shared();
@@ -68,7 +68,7 @@ public final class LockedOps {
                 if (ram != null) {
                     old = swap(i, ram, x.mem.lockedOffset(), size);
                     finish(i, old);
-                    return Interp.NEXT;
+                    return Operands.NEXT;
                 }
             } finally {
                 if (sharing) {
@@ -93,7 +93,7 @@ public final class LockedOps {
             VarHandle.fullFence();
         }
         finish(i, old);
-        return Interp.NEXT;
+        return Operands.NEXT;
     }
 
     /** The compare-and-set loop on the aligned word holding the operand; returns the operand's value it replaced. */

@@ -12,10 +12,10 @@ import dev.corral.engine.cpu.decode.Insn;
  */
 final class Mmx {
 
-    private final Interp x;
+    private final Operands x;
     private final X87 fpu;
 
-    Mmx(Interp x, X87 fpu) {
+    Mmx(Operands x, X87 fpu) {
         this.x = x;
         this.fpu = fpu;
     }

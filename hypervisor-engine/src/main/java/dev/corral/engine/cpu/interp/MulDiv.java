@@ -17,7 +17,7 @@ final class MulDiv {
     }
 
     /** One-operand MUL/IMUL: rDX:rAX = rAX * r/m (AX = AL * r/m8). */
-    static void widening(Interp x, Insn i, boolean signed) {
+    static void widening(Operands x, Insn i, boolean signed) {
         int size = i.size;
         long[] g = x.gpr;
         long b = x.readRm(i, size);
@@ -45,7 +45,7 @@ final class MulDiv {
     }
 
     /** Two- and three-operand IMUL: reg = a * b truncated. */
-    static void imul(Interp x, Insn i, long a, long b) {
+    static void imul(Operands x, Insn i, long a, long b) {
         int size = i.size;
         boolean over;
         long r;
@@ -61,11 +61,11 @@ final class MulDiv {
         setCfOf(x, over);
     }
 
-    private static void setCfOf(Interp x, boolean over) {
+    private static void setCfOf(Operands x, boolean over) {
         x.s.rflags = (x.s.rflags & ~(CF | OF)) | (over ? CF | OF : 0);
     }
 
-    static void divide(Interp x, Insn i, boolean signed) {
+    static void divide(Operands x, Insn i, boolean signed) {
         int size = i.size;
         long[] g = x.gpr;
         long d = x.readRm(i, size);
@@ -110,7 +110,7 @@ final class MulDiv {
         return GuestFault.de("quotient does not fit the destination at rip 0x" + Long.toHexString(i.rip));
     }
 
-    private static void divide128(Interp x, Insn i, long hi, long lo, long d, boolean signed) {
+    private static void divide128(Operands x, Insn i, long hi, long lo, long d, boolean signed) {
         long[] g = x.gpr;
         if (!signed) {
             if (Long.compareUnsigned(hi, d) >= 0) {

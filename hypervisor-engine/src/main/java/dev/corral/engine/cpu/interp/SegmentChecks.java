@@ -23,7 +23,7 @@ final class SegmentChecks {
     private SegmentChecks() {
     }
 
-    static void verify(Interp x, Delivery delivery, Insn i, boolean write) {
+    static void verify(Operands x, Delivery delivery, Insn i, boolean write) {
         CpuState s = x.s;
         int sel = (int) x.readRm(i, 2);
         boolean ok = false;

@@ -17,7 +17,9 @@ import dev.corral.engine.cpu.state.GuestFault;
 final class Sse {
 
 
-    private final Interp x;
+    private final Operands x;
+    /** FXSAVE and FXRSTOR save and restore it with the SSE state. */
+    private final X87 x87;
     private final CpuState s;
     private final long[] v;
     private final SseFp fp = new SseFp();
@@ -25,13 +27,12 @@ final class Sse {
     private long sl;
     private long sh;
 
-    Sse(Interp x) {
+    Sse(Operands x, X87 x87) {
         this.x = x;
+        this.x87 = x87;
         this.s = x.s;
         this.v = x.s.xmm;
     }
-
-    /** Sub-op for a 66-prefixed integer opcode, or -1 when it is not implemented. */
 
     private void src(Insn i) {
         if (i.rm >= 0) {
@@ -280,7 +281,7 @@ final class Sse {
                 s.mxcsr = m;
             }
             case STMXCSR -> x.mem.write32(x.ea(i), s.mxcsr);
-            case FXSAVE, FXRSTOR -> x.fxState(i, sub == FXSAVE);
+            case FXSAVE, FXRSTOR -> fxState(i, sub == FXSAVE);
             case MFENCE -> java.lang.invoke.VarHandle.fullFence();
             default -> convert(i, sub, d);
         }
@@ -450,5 +451,36 @@ final class Sse {
             bits &= Long.MIN_VALUE;
         }
         return fp.d2i(Double.longBitsToDouble(bits), 32, mode);
+    }
+
+    /** FXSAVE ({@code save}) or FXRSTOR of the x87 and SSE state at the 16-byte aligned operand. */
+    private void fxState(Insn i, boolean save) {
+        long a = x.ea(i);
+        if ((a & 15) != 0) {
+            throw GuestFault.gp("FXSAVE/FXRSTOR area 0x" + Long.toHexString(a) + " is not 16-byte aligned (rip 0x"
+                    + Long.toHexString(i.rip) + ")");
+        }
+        if (save) {
+            x.storable(a, 416); // the bytes FXSAVE writes: all or nothing
+            X87Environment.fxsave(x87, a);
+            x.mem.write32(a + 24, s.mxcsr);
+            x.mem.write32(a + 28, 0xffff);
+            for (int k = 0; k < 32; k++) {
+                x.mem.write64(a + 160 + 8L * k, s.xmm[k]);
+            }
+        } else {
+            int m = x.mem.read32(a + 24);
+            if ((m & ~0xffff) != 0) {
+                throw GuestFault.gp("FXRSTOR with reserved MXCSR bits 0x" + Integer.toHexString(m) + " (rip 0x"
+                        + Long.toHexString(i.rip) + ")");
+            }
+            long[] xmm = new long[32];
+            for (int k = 0; k < 32; k++) {
+                xmm[k] = x.mem.read64(a + 160 + 8L * k);
+            }
+            X87Environment.fxrstor(x87, a);
+            s.mxcsr = m;
+            System.arraycopy(xmm, 0, s.xmm, 0, 32);
+        }
     }
 }

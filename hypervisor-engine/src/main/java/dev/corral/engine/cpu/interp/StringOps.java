@@ -20,11 +20,11 @@ final class StringOps {
 
     static final long SLICE = 1 << 20;
 
-    private final Interp x;
+    private final Operands x;
     private final long[] g;
     private final CpuMemory mem;
 
-    StringOps(Interp x) {
+    StringOps(Operands x) {
         this.x = x;
         this.g = x.gpr;
         this.mem = x.mem;
@@ -33,11 +33,11 @@ final class StringOps {
     int exec(Insn i) {
         if (i.rep == 0) {
             once(i);
-            return Interp.NEXT;
+            return Operands.NEXT;
         }
         long cnt = i.addr32 ? g[1] & 0xffffffffL : g[1];
         if (cnt == 0) {
-            return Interp.NEXT;
+            return Operands.NEXT;
         }
         boolean cmp = i.op == Op.SCAS || i.op == Op.CMPS;
         if (!cmp && !i.addr32 && (x.s.rflags & DF) == 0 && i.seg == 0
@@ -48,7 +48,7 @@ final class StringOps {
                 cnt = fastStos(i.size, cnt);
             }
             if (cnt == 0) {
-                return Interp.NEXT;
+                return Operands.NEXT;
             }
         }
         long n = 0;
@@ -60,18 +60,18 @@ final class StringOps {
             if (cmp) {
                 boolean zf = (x.s.rflags & ZF) != 0;
                 if (i.rep == 3 ? !zf : zf) {
-                    return Interp.NEXT;
+                    return Operands.NEXT;
                 }
             }
         }
-        return cnt == 0 ? Interp.NEXT : Interp.JUMPED;
+        return cnt == 0 ? Operands.NEXT : Operands.JUMPED;
     }
 
     private long src(Insn i) {
         long a = i.addr32 ? g[6] & 0xffffffffL : g[6];
         a = i.seg == 0 ? a : a + (i.seg == 1 ? x.s.fsBase : x.s.gsBase);
         if (((a << 16) >> 16) != a) {
-            throw Interp.nonCanonical(i, a, false);
+            throw Operands.nonCanonical(i, a, false);
         }
         return a;
     }
@@ -79,7 +79,7 @@ final class StringOps {
     private long dst(Insn i) {
         long a = i.addr32 ? g[7] & 0xffffffffL : g[7];
         if (((a << 16) >> 16) != a) {
-            throw Interp.nonCanonical(i, a, false);
+            throw Operands.nonCanonical(i, a, false);
         }
         return a;
     }

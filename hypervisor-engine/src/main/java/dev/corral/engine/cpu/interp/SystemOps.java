@@ -37,7 +37,7 @@ public final class SystemOps {
     /** IA32_MISC_ENABLE: fast strings enabled, as firmware leaves it. */
     private static final long MISC_ENABLE = 1;
 
-    private final Interp x;
+    private final Operands x;
     private final CpuState s;
     private final long[] g;
     private final PagedMemory mem;
@@ -49,7 +49,7 @@ public final class SystemOps {
     /** The model's other MSRs, the local APIC's and CR8 (set by {@link Cpu}). */
     public ModelMsrs msrs;
 
-    public SystemOps(Interp x, PagedMemory mem, Delivery delivery) {
+    public SystemOps(Operands x, PagedMemory mem, Delivery delivery) {
         this.x = x;
         this.s = x.s;
         this.g = x.gpr;
@@ -73,13 +73,13 @@ public final class SystemOps {
                     s.interruptShadow = true; // interrupts wait until the next instruction has run
                 }
                 s.rip = i.next;
-                return Interp.JUMPED; // the run loop starts the shadowed instruction on its own
+                return Operands.JUMPED; // the run loop starts the shadowed instruction on its own
             }
             case HLT -> {
                 privileged(i);
                 s.rip = i.next;
-                x.setExit(Interp.HALT_EXIT);
-                return Interp.EXIT;
+                x.setExit(Operands.HALT_EXIT);
+                return Operands.EXIT;
             }
             case INT -> {
                 // INT3 and INT n check the gate's DPL (a user-mode INT3 needs a DPL3 gate, as Linux sets).
@@ -90,11 +90,11 @@ public final class SystemOps {
             }
             case IRET -> {
                 iret(i);
-                return Interp.JUMPED;
+                return Operands.JUMPED;
             }
             case RETF -> {
                 retf(i);
-                return Interp.JUMPED;
+                return Operands.JUMPED;
             }
             case MOV_FROM_SREG -> {
                 long v = selector((int) i.imm);
@@ -109,7 +109,7 @@ public final class SystemOps {
                 if (i.imm == 2) {
                     s.interruptShadow = true; // MOV SS holds off interrupts for one instruction
                     s.rip = i.next;
-                    return Interp.JUMPED;
+                    return Operands.JUMPED;
                 }
             }
             case PUSH_SREG -> x.push(i, i.size, selector((int) i.imm));
@@ -185,7 +185,7 @@ public final class SystemOps {
             }
             case SYSRET -> {
                 sysret(i);
-                return Interp.JUMPED;
+                return Operands.JUMPED;
             }
             case CLTS -> {
                 privileged(i);
@@ -240,15 +240,15 @@ public final class SystemOps {
             case VERR, VERW -> SegmentChecks.verify(x, delivery, i, i.sub == VERW);
             default -> throw GuestFault.ud("system instruction " + i.sub + " at rip 0x" + Long.toHexString(i.rip));
         }
-        return Interp.NEXT;
+        return Operands.NEXT;
     }
 
     private int delivered(CpuExit.Shutdown shutdown) {
         if (shutdown != null) {
             x.setExit(shutdown);
-            return Interp.EXIT;
+            return Operands.EXIT;
         }
-        return Interp.JUMPED;
+        return Operands.JUMPED;
     }
 
     private void privileged(Insn i) {
@@ -275,7 +275,7 @@ public final class SystemOps {
             pendingIn = i.size;
             x.setExit(new CpuExit.PortIo(true, port, i.size, 0));
         }
-        return Interp.EXIT;
+        return Operands.EXIT;
     }
 
     private long selector(int sreg) {
@@ -487,7 +487,7 @@ public final class SystemOps {
         seg.loadFlatData(Segments.SS, sel + 8, 0);
         enterCpl(0);
         s.rip = s.lstar;
-        return Interp.JUMPED;
+        return Operands.JUMPED;
     }
 
     private void sysret(Insn i) {

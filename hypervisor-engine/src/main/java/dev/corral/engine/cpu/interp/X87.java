@@ -22,7 +22,7 @@ final class X87 {
     private static final long INDEF_MANT = 0xc000000000000000L;
     private static final int INDEF_SE = 0xffff;
 
-    final Interp x;
+    final Operands x;
     final long[] mant = new long[8];
     final int[] se = new int[8];
     /** Bit n set: physical register n is empty. */
@@ -35,7 +35,7 @@ final class X87 {
     private boolean memDenormal;
     private final Ext80Math math = new Ext80Math();
 
-    X87(Interp x) {
+    X87(Operands x) {
         this.x = x;
     }
 
