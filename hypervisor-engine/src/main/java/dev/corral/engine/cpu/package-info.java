@@ -21,6 +21,13 @@
  * {@link dev.corral.engine.cpu.Cpu#stats} says what each ran. Code outside 64-bit mode is always interpreted.
  * The Linux user-mode runner built on this CPU lives in {@code dev.corral.engine.usermode}.
  *
+ * <p>This package is the facade ({@code Cpu}, {@code CpuGroup}, {@code CpuStats}); the CPU's rooms are its
+ * subpackages, each using only those below it: {@code translate} (the second tier), {@code interp} (the interpreter,
+ * its ops classes, which see it through {@code Operands}, and the block cache), {@code decode} (instructions to
+ * {@code Insn}), {@code sys} (paging and the TLB, delivery, segments, MSRs, the APIC port, the TSC, the CPUID
+ * model, the SMP agreements) and {@code state} (registers and flags, the flag formulas, the memory interface, faults
+ * and exits). docs/0007 says why; {@code DependencyArrowsTest} keeps it so.
+ *
  * <p>Modes: 64-bit mode; compatibility mode (16- and 32-bit code segments under long mode, with interrupts to
  * 64-bit handlers); real mode; 16- and 32-bit protected mode; and the transitions between them: CR0.PE and
  * CR0.PG (with EFER.LME activating long mode, #GP where the manual says), far JMP, CALL and RET (ptr16:16/32,
