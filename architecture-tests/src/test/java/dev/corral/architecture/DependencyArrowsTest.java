@@ -2,6 +2,7 @@ package dev.corral.architecture;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -17,8 +18,9 @@ import org.junit.jupiter.api.Test;
 /**
  * The dependency arrows of ARCHITECTURE.md, checked on the compiled main classes of every module:
  * {@code cli → api}, {@code node-agent → api, hypervisor-engine}, {@code control-plane → api}; nothing depends
- * on control-plane or node-agent; inside the engine, devices never touch KVM and the CPU does not know its user-mode
- * runner ({@code usermode} depends on {@code cpu}, not the other way round).
+ * on control-plane or node-agent; inside the engine, devices never touch KVM, the CPU does not know its user-mode
+ * runner ({@code usermode} depends on {@code cpu}, not the other way round) and the CPU's rooms depend one way
+ * (docs/0007, "Packages").
  */
 class DependencyArrowsTest {
 
@@ -104,6 +106,29 @@ class DependencyArrowsTest {
     void theCpuKnowsNothingOfItsUserModeRunner() {
         noClasses().that().resideInAPackage("dev.corral.engine.cpu..")
                 .should().dependOnClassesThat().resideInAPackage("dev.corral.engine.usermode..")
+                .check(corral);
+    }
+
+    @Test
+    void cpuRoomsHaveNoCycles() {
+        slices().assignedFrom(packagesUnder("dev.corral.engine.cpu")).should().beFreeOfCycles().check(corral);
+    }
+
+    /** state <- sys <- decode <- interp <- translate <- cpu: each room uses only the rooms below it. */
+    @Test
+    void cpuRoomsDependDownOnly() {
+        layeredArchitecture().consideringOnlyDependenciesInLayers()
+                .layer("facade").definedBy("dev.corral.engine.cpu")
+                .layer("translate").definedBy("dev.corral.engine.cpu.translate..")
+                .layer("interp").definedBy("dev.corral.engine.cpu.interp..")
+                .layer("decode").definedBy("dev.corral.engine.cpu.decode..")
+                .layer("sys").definedBy("dev.corral.engine.cpu.sys..")
+                .layer("state").definedBy("dev.corral.engine.cpu.state..")
+                .whereLayer("facade").mayNotBeAccessedByAnyLayer()
+                .whereLayer("translate").mayOnlyBeAccessedByLayers("facade")
+                .whereLayer("interp").mayOnlyBeAccessedByLayers("facade", "translate")
+                .whereLayer("decode").mayOnlyBeAccessedByLayers("facade", "translate", "interp")
+                .whereLayer("sys").mayOnlyBeAccessedByLayers("facade", "translate", "interp", "decode")
                 .check(corral);
     }
 

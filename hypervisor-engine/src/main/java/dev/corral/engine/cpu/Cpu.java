@@ -1,6 +1,36 @@
 package dev.corral.engine.cpu;
 
 import dev.corral.engine.boot.EntryState;
+import dev.corral.engine.cpu.decode.Decoder;
+import dev.corral.engine.cpu.decode.Insn;
+import dev.corral.engine.cpu.decode.LegacyDecoder;
+import dev.corral.engine.cpu.decode.Op;
+import dev.corral.engine.cpu.interp.Block;
+import dev.corral.engine.cpu.interp.BlockCache;
+import dev.corral.engine.cpu.interp.CompiledBlock;
+import dev.corral.engine.cpu.interp.Interp;
+import dev.corral.engine.cpu.interp.LegacyOps;
+import dev.corral.engine.cpu.interp.LockedOps;
+import dev.corral.engine.cpu.interp.SystemOps;
+import dev.corral.engine.cpu.state.CpuExit;
+import dev.corral.engine.cpu.state.CpuMemory;
+import dev.corral.engine.cpu.state.CpuState;
+import dev.corral.engine.cpu.state.GuestFault;
+import dev.corral.engine.cpu.state.MemoryFault;
+import dev.corral.engine.cpu.state.MmioHandler;
+import dev.corral.engine.cpu.sys.CpuidModel;
+import dev.corral.engine.cpu.sys.Delivery;
+import dev.corral.engine.cpu.sys.LegacyDelivery;
+import dev.corral.engine.cpu.sys.LocalApicPort;
+import dev.corral.engine.cpu.sys.ModelMsrs;
+import dev.corral.engine.cpu.sys.PagedMemory;
+import dev.corral.engine.cpu.sys.ResetState;
+import dev.corral.engine.cpu.sys.Segments;
+import dev.corral.engine.cpu.sys.TimeStampCounter;
+import dev.corral.engine.cpu.sys.VcpuLink;
+import dev.corral.engine.cpu.translate.TranslationPolicy;
+import dev.corral.engine.cpu.translate.Translations;
+import dev.corral.engine.cpu.translate.Translator;
 import dev.corral.engine.machine.TscClock;
 import dev.corral.engine.memory.GuestMemory;
 
@@ -85,7 +115,7 @@ public final class Cpu {
         delivery.legacy = new LegacyDelivery(state, memory, seg);
         interp.legacy = new LegacyOps(interp, seg, sys, memory, delivery);
         interp.tsc = new TimeStampCounter(group.tsc());
-        interp.locked = new LockedOps(interp, group, link);
+        interp.locked = new LockedOps(interp, group.splitLock(), link);
         sys.msrs = new ModelMsrs(interp.tsc, apic);
         memory.setUser(state.cpl == 3);
         memory.setCodeWriteListener(cache);
@@ -322,7 +352,7 @@ public final class Cpu {
                         linked = false;
                     }
                     if (b == null) {
-                        b = decoder.decodeBlock(rip);
+                        b = Block.decode(decoder, memory, rip);
                         cache.add(b);
                         if (paged != null) {
                             b.mappedEpoch = paged.epoch;
@@ -436,7 +466,11 @@ public final class Cpu {
 
     /** Chooses the tiers for this vCPU (before its first {@link #run}, or between runs); returns this CPU. */
     public Cpu translation(Translation mode) {
-        policy = TranslationPolicy.of(mode);
+        policy = switch (mode) {
+            case OFF -> TranslationPolicy.OFF;
+            case ON -> TranslationPolicy.ON;
+            case ALWAYS -> TranslationPolicy.ALWAYS;
+        };
         return this;
     }
 
@@ -448,7 +482,9 @@ public final class Cpu {
 
     /** What this vCPU has run in each tier, and what its translation cache has done. */
     public CpuStats stats() {
-        return translations.stats(retired - translatedInsns, translatedInsns, cache.translationsInvalidated);
+        return new CpuStats(retired - translatedInsns, translatedInsns, translations.blocksTranslated(),
+                translations.translationNanos(), translations.codeBytes(), cache.translationsInvalidated,
+                translations.evictions(), translations.failures());
     }
 
     /**
@@ -522,7 +558,7 @@ public final class Cpu {
         Block s = cache.find(rip);
         if (s == null && policy.strict()) {
             try {
-                s = decoder.decodeBlock(rip);
+                s = Block.decode(decoder, memory, rip);
             } catch (MemoryFault | GuestFault e) {
                 return null; // reported when (if) execution gets there
             }

@@ -1,12 +1,16 @@
 package dev.corral.engine.cpu;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
 import dev.corral.engine.boot.EntryState;
+import dev.corral.engine.cpu.state.MmioHandler;
+import dev.corral.engine.cpu.sys.CodePages;
+import dev.corral.engine.cpu.sys.CpuidModel;
+import dev.corral.engine.cpu.sys.LocalApicPort;
+import dev.corral.engine.cpu.sys.SplitLock;
+import dev.corral.engine.cpu.sys.VcpuLink;
 import dev.corral.engine.machine.TscClock;
 import dev.corral.engine.memory.GuestMemory;
 
@@ -32,25 +36,13 @@ import dev.corral.engine.memory.GuestMemory;
  */
 public final class CpuGroup {
 
-    private static final VarHandle SPLIT;
-
-    static {
-        try {
-            SPLIT = MethodHandles.lookup().findVarHandle(CpuGroup.class, "split", int.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
-
     private final GuestMemory ram;
     private final TscClock tsc;
     private final CpuidModel.Platform platform;
     private final CodePages codes;
     private final List<VcpuLink> links;
     private final Cpu[] cpus;
-    /** 1 while a vCPU holds the split lock. */
-    @SuppressWarnings("unused") // through SPLIT
-    private volatile int split;
+    private final SplitLock splitLock;
 
     /**
      * The vCPUs of a VM with {@code ram}, {@code tsc} and {@code platform} (whose vCPU count is theirs); make each
@@ -75,6 +67,7 @@ public final class CpuGroup {
         }
         this.links = List.copyOf(l);
         codes.setLinks(links);
+        this.splitLock = new SplitLock(links);
         this.cpus = new Cpu[platform.vcpus()];
     }
 
@@ -142,30 +135,7 @@ public final class CpuGroup {
         codes.deviceWrote(physicalAddress, length);
     }
 
-    // ---- the split lock ----
-
-    /** More than one vCPU: locked accesses must agree with each other, not only be atomic. */
-    boolean shared() {
-        return links.size() > 1;
-    }
-
-    boolean splitLocked() {
-        return (int) SPLIT.getVolatile(this) != 0;
-    }
-
-    /** Takes the split lock and waits until no other vCPU is inside an aligned locked access. */
-    void lockSplit(VcpuLink me) {
-        for (int spins = 0; !SPLIT.compareAndSet(this, 0, 1); spins++) {
-            me.waitStep(spins);
-        }
-        for (VcpuLink l : links) {
-            for (int spins = 0; l != me && l.inAtomic(); spins++) {
-                CodePages.backoff(spins); // inside one instruction, which cannot wait for anything
-            }
-        }
-    }
-
-    void unlockSplit() {
-        SPLIT.setVolatile(this, 0);
+    SplitLock splitLock() {
+        return splitLock;
     }
 }

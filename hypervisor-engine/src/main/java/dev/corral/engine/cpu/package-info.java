@@ -1,16 +1,16 @@
 /**
  * A software x86-64 CPU: {@link dev.corral.engine.cpu.Cpu} decodes guest instructions into cached blocks
- * and interprets them against a {@link dev.corral.engine.cpu.CpuMemory}. A user-mode CPU runs 64-bit user
+ * and interprets them against a {@link dev.corral.engine.cpu.state.CpuMemory}. A user-mode CPU runs 64-bit user
  * code and returns faults and system calls to its caller; a system CPU
  * ({@link dev.corral.engine.cpu.Cpu#system}) runs a kernel from the Linux boot state (64-bit, or PVH's 32-bit
- * protected mode) over {@link dev.corral.engine.cpu.PagedMemory} (the guest's page tables, MMIO outside RAM),
+ * protected mode) over {@link dev.corral.engine.cpu.sys.PagedMemory} (the guest's page tables, MMIO outside RAM),
  * delivers faults and interrupts through the guest's IDT and leaves for port I/O, HLT and a triple fault only.
  * An application processor ({@link dev.corral.engine.cpu.Cpu#apWaitingForSipi}) waits for SIPI after INIT and
  * starts in real mode at the STARTUP vector, as Linux's AP trampoline expects. The system vCPUs of one VM are
  * made by its {@link dev.corral.engine.cpu.CpuGroup}, each run on a thread of its own; what the local APIC owns
- * of the CPU (its MSRs, CR8) goes through a {@link dev.corral.engine.cpu.LocalApicPort}.
+ * of the CPU (its MSRs, CR8) goes through a {@link dev.corral.engine.cpu.sys.LocalApicPort}.
  *
- * <p>Two tiers run 64-bit code and share everything else (the decoder's {@link dev.corral.engine.cpu.Insn} form,
+ * <p>Two tiers run 64-bit code and share everything else (the decoder's {@link dev.corral.engine.cpu.decode.Insn} form,
  * the block cache, paging, delivery, the MSRs): the interpreter ({@code Interp} and the ops classes), which runs
  * every block first and counts how often, and the translator ({@code Translator}), which compiles a block that got
  * hot into JVM bytecode with the JDK's {@code java.lang.classfile} API, loaded as an unloadable hidden class
@@ -20,6 +20,13 @@
  * ({@code on}, {@code off}, {@code always}) or {@link dev.corral.engine.cpu.Cpu#translation} chooses the tiers;
  * {@link dev.corral.engine.cpu.Cpu#stats} says what each ran. Code outside 64-bit mode is always interpreted.
  * The Linux user-mode runner built on this CPU lives in {@code dev.corral.engine.usermode}.
+ *
+ * <p>This package is the facade ({@code Cpu}, {@code CpuGroup}, {@code CpuStats}); the CPU's rooms are its
+ * subpackages, each using only those below it: {@code translate} (the second tier), {@code interp} (the interpreter,
+ * its ops classes, which see it through {@code Operands}, and the block cache), {@code decode} (instructions to
+ * {@code Insn}), {@code sys} (paging and the TLB, delivery, segments, MSRs, the APIC port, the TSC, the CPUID
+ * model, the SMP agreements) and {@code state} (registers and flags, the flag formulas, the memory interface, faults
+ * and exits). docs/0007 says why; {@code DependencyArrowsTest} keeps it so.
  *
  * <p>Modes: 64-bit mode; compatibility mode (16- and 32-bit code segments under long mode, with interrupts to
  * 64-bit handlers); real mode; 16- and 32-bit protected mode; and the transitions between them: CR0.PE and
@@ -35,7 +42,7 @@
  *
  * <p>Guarantees:
  * <ul>
- *   <li>Guest bytes can only ever produce a {@link dev.corral.engine.cpu.CpuExit}; an encoding the
+ *   <li>Guest bytes can only ever produce a {@link dev.corral.engine.cpu.state.CpuExit}; an encoding the
  *       interpreter does not implement is #UD naming its bytes and address, never a guess.</li>
  *   <li>Faults are precise: at a fault, rip is the faulting instruction and none of its effects are
  *       committed (a REP string instruction keeps its completed iterations, as the hardware does).
@@ -44,7 +51,7 @@
  *       follow the AMD host they were measured on.</li>
  *   <li>SSE/SSE2 results and MXCSR flags are bit-exact, including NaN rules, rounding control, DAZ and
  *       FTZ; x87 arithmetic is true 80-bit, correctly rounded by precision and rounding control.</li>
- *   <li>CPUID ({@link dev.corral.engine.cpu.CpuidModel}) names a real part, GenuineIntel family 6 model 0x1c
+ *   <li>CPUID ({@link dev.corral.engine.cpu.sys.CpuidModel}) names a real part, GenuineIntel family 6 model 0x1c
  *       (the in-order Atom Bonnell, which Linux knows as not speculating), and advertises exactly what is
  *       implemented (the x86-64 baseline plus CX16, POPCNT, LAHF/SAHF and LZCNT; on the system CPU also its
  *       paging and MSR features, TSC_ADJUST, IA32_ARCH_CAPABILITIES, and APIC, x2APIC and TSC-deadline only when

@@ -9,11 +9,11 @@ import java.util.Deque;
 import java.util.List;
 
 import dev.corral.engine.cpu.Cpu;
-import dev.corral.engine.cpu.CpuExit;
-import dev.corral.engine.cpu.CpuState;
+import dev.corral.engine.cpu.state.CpuExit;
+import dev.corral.engine.cpu.state.CpuState;
 import dev.corral.engine.cpu.CpuStats;
-import dev.corral.engine.cpu.CpuidModel;
-import dev.corral.engine.cpu.MemoryFault;
+import dev.corral.engine.cpu.sys.CpuidModel;
+import dev.corral.engine.cpu.state.MemoryFault;
 
 /**
  * One guest process: an address space, a software CPU, descriptors and signal state, run on its own

@@ -1,7 +1,7 @@
 package dev.corral.engine.usermode;
 
 import dev.corral.engine.cpu.Cpu;
-import dev.corral.engine.cpu.CpuState;
+import dev.corral.engine.cpu.state.CpuState;
 import dev.corral.engine.cpu.CpuStats;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -14,7 +14,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
-import dev.corral.engine.cpu.CpuidModel;
+import dev.corral.engine.cpu.sys.CpuidModel;
 
 /**
  * The state one user-mode run shares between its processes: the process table, pid numbers, the

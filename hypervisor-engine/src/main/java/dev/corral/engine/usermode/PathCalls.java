@@ -269,7 +269,7 @@ final class PathCalls {
         byte[] b;
         try {
             b = p.memory.readCString(address, PATH_MAX);
-        } catch (dev.corral.engine.cpu.MemoryFault f) {
+        } catch (dev.corral.engine.cpu.state.MemoryFault f) {
             if (f.address() == address + PATH_MAX) {
                 throw new SyscallError(Errno.ENAMETOOLONG);
             }

@@ -289,7 +289,7 @@ final class ProcessCalls {
             }
         }
         // The handler runs with the suspend mask; its sigreturn restores the mask from before the call.
-        p.state.gpr[dev.corral.engine.cpu.CpuState.RAX] = -Errno.EINTR;
+        p.state.gpr[dev.corral.engine.cpu.state.CpuState.RAX] = -Errno.EINTR;
         p.deliverSignalsRestoring(saved);
         return Syscalls.NO_RESULT;
     }

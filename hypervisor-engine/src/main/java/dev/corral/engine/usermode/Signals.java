@@ -1,6 +1,6 @@
 package dev.corral.engine.usermode;
 
-import dev.corral.engine.cpu.CpuExit;
+import dev.corral.engine.cpu.state.CpuExit;
 
 /** Linux signal numbers, default actions, and the signal a CPU exception raises. */
 final class Signals {

@@ -1,7 +1,7 @@
 package dev.corral.engine.usermode;
 
-import dev.corral.engine.cpu.CpuState;
-import dev.corral.engine.cpu.MemoryFault;
+import dev.corral.engine.cpu.state.CpuState;
+import dev.corral.engine.cpu.state.MemoryFault;
 
 /**
  * The Linux x86-64 system call table: number to handler. Handlers read their arguments from the

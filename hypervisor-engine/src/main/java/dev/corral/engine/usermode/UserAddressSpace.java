@@ -6,9 +6,9 @@ import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import dev.corral.engine.cpu.CpuMemory;
-import dev.corral.engine.cpu.MemoryFault;
-import dev.corral.engine.cpu.MemoryFault.Access;
+import dev.corral.engine.cpu.state.CpuMemory;
+import dev.corral.engine.cpu.state.MemoryFault;
+import dev.corral.engine.cpu.state.MemoryFault.Access;
 
 /**
  * A sparse, paged 64-bit user address space: the memory of one guest process.

@@ -6,9 +6,9 @@ import java.util.function.IntConsumer;
 
 import dev.corral.engine.cpu.Cpu;
 import dev.corral.engine.cpu.CpuGroup;
-import dev.corral.engine.cpu.CpuidModel;
-import dev.corral.engine.cpu.LocalApicPort;
-import dev.corral.engine.cpu.MmioHandler;
+import dev.corral.engine.cpu.sys.CpuidModel;
+import dev.corral.engine.cpu.sys.LocalApicPort;
+import dev.corral.engine.cpu.state.MmioHandler;
 import dev.corral.engine.devices.apic.ApicTimer;
 import dev.corral.engine.devices.apic.LocalApic;
 import dev.corral.engine.devices.apic.MsrAccessRefused;

@@ -2,9 +2,9 @@ package dev.corral.engine.vm;
 
 import dev.corral.engine.boot.EntryState;
 import dev.corral.engine.cpu.Cpu;
-import dev.corral.engine.cpu.CpuExit;
+import dev.corral.engine.cpu.state.CpuExit;
 import dev.corral.engine.cpu.CpuStats;
-import dev.corral.engine.cpu.MmioHandler;
+import dev.corral.engine.cpu.state.MmioHandler;
 import dev.corral.engine.machine.MmioBus;
 import dev.corral.engine.memory.GuestMemory;
 

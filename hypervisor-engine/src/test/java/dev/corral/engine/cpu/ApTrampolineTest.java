@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
 
+import dev.corral.engine.cpu.state.CpuExit;
+import dev.corral.engine.cpu.state.CpuState;
+
 /**
  * An application processor started by INIT-SIPI runs a trampoline with the instruction sequence of Linux 6.1's
  * arch/x86/realmode/rm/trampoline_64.S and verify_cpu.S (written here from their description, not copied): real

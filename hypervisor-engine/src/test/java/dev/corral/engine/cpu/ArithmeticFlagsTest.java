@@ -1,14 +1,16 @@
 package dev.corral.engine.cpu;
 
-import static dev.corral.engine.cpu.CpuState.AF;
-import static dev.corral.engine.cpu.CpuState.CF;
-import static dev.corral.engine.cpu.CpuState.OF;
-import static dev.corral.engine.cpu.CpuState.PF;
-import static dev.corral.engine.cpu.CpuState.SF;
-import static dev.corral.engine.cpu.CpuState.ZF;
+import static dev.corral.engine.cpu.state.CpuState.AF;
+import static dev.corral.engine.cpu.state.CpuState.CF;
+import static dev.corral.engine.cpu.state.CpuState.OF;
+import static dev.corral.engine.cpu.state.CpuState.PF;
+import static dev.corral.engine.cpu.state.CpuState.SF;
+import static dev.corral.engine.cpu.state.CpuState.ZF;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
+
+import dev.corral.engine.cpu.state.CpuExit;
 
 class ArithmeticFlagsTest extends CpuTestSupport {
 

@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
 
+import dev.corral.engine.cpu.state.CpuExit;
+import dev.corral.engine.cpu.state.CpuState;
+
 /**
  * Compatibility mode: 32-bit code under long mode, entered from a 64-bit kernel by a far CALL and by IRETQ, with
  * interrupts delivered to 64-bit handlers and returns to it, and the encodings 64-bit mode refuses.

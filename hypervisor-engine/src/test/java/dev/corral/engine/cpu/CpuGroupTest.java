@@ -7,6 +7,10 @@ import org.junit.jupiter.api.Test;
 
 import dev.corral.engine.boot.EntryState;
 import dev.corral.engine.boot.LinuxBoot;
+import dev.corral.engine.cpu.state.CpuExit;
+import dev.corral.engine.cpu.state.MmioHandler;
+import dev.corral.engine.cpu.sys.CpuidModel;
+import dev.corral.engine.cpu.sys.LocalApicPort;
 import dev.corral.engine.machine.TscClock;
 import dev.corral.engine.memory.GuestMemory;
 

@@ -10,6 +10,11 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import org.junit.jupiter.api.Test;
 
+import dev.corral.engine.cpu.state.CpuExit;
+import dev.corral.engine.cpu.state.CpuState;
+import dev.corral.engine.cpu.sys.CpuidModel;
+import dev.corral.engine.cpu.sys.LocalApicPort;
+import dev.corral.engine.cpu.sys.TimeStampCounter;
 import dev.corral.engine.machine.TscClock;
 
 /**

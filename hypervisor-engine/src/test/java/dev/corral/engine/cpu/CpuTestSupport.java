@@ -1,30 +1,33 @@
 package dev.corral.engine.cpu;
 
+import dev.corral.engine.cpu.state.CpuExit;
+import dev.corral.engine.cpu.state.CpuState;
+
 /** A CPU over a 64 KiB flat memory at 0x10000, code at 0x10000, stack growing down from 0x1f000. */
-class CpuTestSupport {
+public class CpuTestSupport {
 
-    static final long CODE = 0x10000;
-    static final long DATA = 0x18000;
-    static final long STACK = 0x1f000;
+    protected static final long CODE = 0x10000;
+    protected static final long DATA = 0x18000;
+    protected static final long STACK = 0x1f000;
 
-    final FlatMemory mem = new FlatMemory(CODE, 0x10000);
-    final CpuState st = new CpuState();
-    final Cpu cpu = new Cpu(st, mem);
+    protected final FlatMemory mem = new FlatMemory(CODE, 0x10000);
+    protected final CpuState st = new CpuState();
+    protected final Cpu cpu = new Cpu(st, mem);
 
-    CpuTestSupport() {
+    public CpuTestSupport() {
         st.rip = CODE;
         st.gpr[CpuState.RSP] = STACK;
     }
 
     /** Loads {@code code} at CODE followed by HLT and runs it to the end. */
-    CpuExit run(int... code) {
+    protected CpuExit run(int... code) {
         mem.load(CODE, code);
         mem.load(CODE + code.length, 0xf4);
         return cpu.run(10_000);
     }
 
     /** Parses "b4 01 40 b4 02" into bytes (whitespace-separated hex). */
-    static int[] hex(String s) {
+    protected static int[] hex(String s) {
         String[] parts = s.trim().split("\\s+");
         int[] out = new int[parts.length];
         for (int k = 0; k < parts.length; k++) {
@@ -33,19 +36,19 @@ class CpuTestSupport {
         return out;
     }
 
-    CpuExit run(String code) {
+    protected CpuExit run(String code) {
         return run(hex(code));
     }
 
-    long r(int reg) {
+    protected long r(int reg) {
         return st.gpr[reg];
     }
 
-    boolean flag(long f) {
+    protected boolean flag(long f) {
         return (st.rflags & f) != 0;
     }
 
-    long q(long addr) {
+    protected long q(long addr) {
         return mem.read64(addr);
     }
 }

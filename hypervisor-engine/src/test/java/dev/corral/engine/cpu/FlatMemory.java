@@ -3,6 +3,9 @@ package dev.corral.engine.cpu;
 import java.util.HashSet;
 import java.util.Set;
 
+import dev.corral.engine.cpu.state.CpuMemory;
+import dev.corral.engine.cpu.state.MemoryFault;
+
 /**
  * Test memory: one flat, readable, writable, executable range at {@code base}; everything else faults.
  * Implements the code-watch contract so the block cache can be tested against it.

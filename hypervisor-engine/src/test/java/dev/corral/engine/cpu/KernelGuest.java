@@ -12,6 +12,11 @@ import java.util.concurrent.TimeUnit;
 
 import dev.corral.engine.boot.EntryState;
 import dev.corral.engine.boot.LinuxBoot;
+import dev.corral.engine.cpu.state.CpuExit;
+import dev.corral.engine.cpu.state.CpuState;
+import dev.corral.engine.cpu.state.MmioHandler;
+import dev.corral.engine.cpu.sys.CpuidModel;
+import dev.corral.engine.cpu.sys.LocalApicPort;
 import dev.corral.engine.machine.TscClock;
 import dev.corral.engine.memory.GuestMemory;
 

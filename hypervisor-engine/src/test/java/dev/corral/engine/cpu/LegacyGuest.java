@@ -10,6 +10,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import dev.corral.engine.cpu.state.CpuExit;
+import dev.corral.engine.cpu.state.CpuState;
+import dev.corral.engine.cpu.state.MmioHandler;
 import dev.corral.engine.memory.GuestMemory;
 
 /**

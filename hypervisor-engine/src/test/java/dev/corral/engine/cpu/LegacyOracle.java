@@ -5,6 +5,8 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 
+import dev.corral.engine.cpu.state.CpuExit;
+import dev.corral.engine.cpu.state.MmioHandler;
 import dev.corral.engine.memory.GuestMemory;
 
 /**

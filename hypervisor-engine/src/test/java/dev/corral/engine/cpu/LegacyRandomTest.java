@@ -6,6 +6,10 @@ import java.util.Random;
 
 import org.junit.jupiter.api.Test;
 
+import dev.corral.engine.cpu.state.CpuExit;
+import dev.corral.engine.cpu.state.CpuState;
+import dev.corral.engine.cpu.state.MmioHandler;
+import dev.corral.engine.cpu.sys.Segments;
 import dev.corral.engine.memory.GuestMemory;
 
 /**

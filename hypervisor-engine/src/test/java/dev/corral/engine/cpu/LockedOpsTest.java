@@ -7,6 +7,9 @@ import java.util.Random;
 
 import org.junit.jupiter.api.Test;
 
+import dev.corral.engine.cpu.state.CpuExit;
+import dev.corral.engine.cpu.state.CpuState;
+
 /**
  * Locked read-modify-writes computed two ways must agree: on a system CPU's guest RAM (a compare-and-set on the
  * aligned word, or the split path for operands that cross 8 bytes or a page) and on a user-mode CPU's memory (plain

@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
 
+import dev.corral.engine.cpu.state.CpuExit;
+import dev.corral.engine.cpu.state.CpuState;
+
 /**
  * The mode transitions' edges: the #GP(0) cases of MOV CR0 and WRMSR EFER, leaving long mode from compatibility
  * mode, descriptor-table loads of each operand size, and the far branch forms not exercised elsewhere.

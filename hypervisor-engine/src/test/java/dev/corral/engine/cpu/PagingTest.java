@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
 
+import dev.corral.engine.cpu.state.CpuExit;
+import dev.corral.engine.cpu.sys.PagedMemory;
+
 /**
  * The system CPU's page walk and TLB against page tables the test writes beside the loader's identity map:
  * PML4[1] (linear 0x80_0000_0000) gets a 1 GiB page, a 2 MiB page and a 4 KiB page table.

@@ -4,6 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
 
+import dev.corral.engine.cpu.state.CpuExit;
+import dev.corral.engine.cpu.state.CpuState;
+import dev.corral.engine.cpu.sys.PagedMemory;
+
 /**
  * 16- and 32-bit protected mode on an application processor: descriptor loads and their faults, the 32-bit IDT,
  * privilege changes through the TSS, paging without long mode, and the way back to real mode.

@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import org.junit.jupiter.api.Test;
 
 import dev.corral.engine.boot.PvhBoot;
+import dev.corral.engine.cpu.state.CpuExit;
+import dev.corral.engine.cpu.state.CpuState;
+import dev.corral.engine.cpu.state.MmioHandler;
 import dev.corral.engine.memory.GuestMemory;
 
 /**

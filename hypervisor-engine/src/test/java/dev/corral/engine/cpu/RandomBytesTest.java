@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
+import dev.corral.engine.cpu.state.CpuExit;
+import dev.corral.engine.cpu.state.CpuState;
+
 /** Guest bytes alone must never make {@link Cpu#run} throw: every outcome is a {@link CpuExit}. */
 class RandomBytesTest {
 

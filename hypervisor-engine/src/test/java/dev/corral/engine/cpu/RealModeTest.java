@@ -4,6 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
 
+import dev.corral.engine.cpu.state.CpuExit;
+import dev.corral.engine.cpu.state.CpuState;
+import dev.corral.engine.cpu.sys.Segments;
+
 /** Real mode on an application processor: 16-bit addressing, segments as selector &lt;&lt; 4, the IVT, INIT/SIPI. */
 class RealModeTest {
 

@@ -7,6 +7,9 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import dev.corral.engine.cpu.state.CpuExit;
+import dev.corral.engine.cpu.state.CpuState;
+
 /**
  * Two system vCPUs of one VM on two threads over one guest RAM ({@link CpuGroup}): locked read-modify-writes are
  * atomic, a spinlock built on XCHG keeps a plain counter exact (TSO), each vCPU has its own TLB, and code written by

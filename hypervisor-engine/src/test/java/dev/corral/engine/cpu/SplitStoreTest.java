@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
+import dev.corral.engine.cpu.state.CpuExit;
+
 /** Stores made of several writes that span two pages: a fault in either page writes nothing. */
 class SplitStoreTest extends CpuTestSupport {
 

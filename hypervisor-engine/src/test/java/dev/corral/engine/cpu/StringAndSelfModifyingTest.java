@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
 
+import dev.corral.engine.cpu.state.CpuState;
+
 class StringAndSelfModifyingTest extends CpuTestSupport {
 
     @Test

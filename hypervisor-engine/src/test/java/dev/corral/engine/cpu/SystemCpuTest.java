@@ -4,6 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
 
+import dev.corral.engine.cpu.state.CpuExit;
+import dev.corral.engine.cpu.state.CpuState;
+import dev.corral.engine.cpu.sys.PagedMemory;
+
 /** A system CPU running small kernels from the Linux 64-bit boot state: port I/O, interrupts, IDT delivery. */
 class SystemCpuTest {
 

@@ -7,6 +7,9 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 import dev.corral.engine.boot.LinuxBoot;
+import dev.corral.engine.cpu.state.CpuExit;
+import dev.corral.engine.cpu.state.CpuState;
+import dev.corral.engine.cpu.state.MmioHandler;
 import dev.corral.engine.memory.GuestMemory;
 
 /**

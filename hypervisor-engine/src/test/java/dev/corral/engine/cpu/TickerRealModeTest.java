@@ -9,6 +9,10 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 import dev.corral.engine.boot.LinuxBoot;
+import dev.corral.engine.cpu.state.CpuExit;
+import dev.corral.engine.cpu.state.CpuState;
+import dev.corral.engine.cpu.state.MmioHandler;
+import dev.corral.engine.cpu.sys.Segments;
 import dev.corral.engine.guests.TickerImage;
 import dev.corral.engine.memory.GuestMemory;
 

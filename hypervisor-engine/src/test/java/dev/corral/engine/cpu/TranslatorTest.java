@@ -6,6 +6,11 @@ import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
+import dev.corral.engine.cpu.state.Alu;
+import dev.corral.engine.cpu.state.CpuExit;
+import dev.corral.engine.cpu.state.CpuState;
+import dev.corral.engine.cpu.translate.TranslationPolicy;
+
 /**
  * The translated tier against the interpreter on the same code: results, flags, faults at the exact
  * instruction, self-modifying code, and the statistics that show which tier ran. (The differential suite and

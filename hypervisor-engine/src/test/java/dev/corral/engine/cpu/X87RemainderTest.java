@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
 
+import dev.corral.engine.cpu.state.CpuExit;
+
 /** FPREM, FPREM1, FSCALE and FXTRACT (advertised with the FPU, so they must not be #UD). */
 class X87RemainderTest extends CpuTestSupport {
 

@@ -8,7 +8,7 @@ import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.List;
 
-import dev.corral.engine.cpu.MemoryFault;
+import dev.corral.engine.cpu.state.MemoryFault;
 import org.junit.jupiter.api.Test;
 
 class ElfLoaderTest {

@@ -9,7 +9,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.util.ArrayList;
 import java.util.List;
 
-import dev.corral.engine.cpu.MemoryFault;
+import dev.corral.engine.cpu.state.MemoryFault;
 import org.junit.jupiter.api.Test;
 
 class UserAddressSpaceTest {
@@ -187,8 +187,8 @@ class UserAddressSpaceTest {
         m.probeWrite(BASE + 10);
         assertThat(m.read8(BASE + 10)).isEqualTo(0x5a);
         assertThat(written).isEmpty();
-        assertThatThrownBy(() -> m.probeWrite(BASE + 4096)).isInstanceOfSatisfying(dev.corral.engine.cpu.MemoryFault.class,
-                f -> assertThat(f.access()).isEqualTo(dev.corral.engine.cpu.MemoryFault.Access.WRITE));
+        assertThatThrownBy(() -> m.probeWrite(BASE + 4096)).isInstanceOfSatisfying(dev.corral.engine.cpu.state.MemoryFault.class,
+                f -> assertThat(f.access()).isEqualTo(dev.corral.engine.cpu.state.MemoryFault.Access.WRITE));
     }
 
     @Test

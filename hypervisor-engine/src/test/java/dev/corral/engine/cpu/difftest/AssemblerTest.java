@@ -2,7 +2,7 @@ package dev.corral.engine.cpu.difftest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.corral.engine.cpu.CpuState;
+import dev.corral.engine.cpu.state.CpuState;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

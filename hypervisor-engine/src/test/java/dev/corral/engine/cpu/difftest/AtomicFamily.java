@@ -4,7 +4,7 @@ import static dev.corral.engine.cpu.difftest.Forms.ALL;
 import static dev.corral.engine.cpu.difftest.Forms.Z;
 import static dev.corral.engine.cpu.difftest.Forms.op;
 
-import dev.corral.engine.cpu.CpuState;
+import dev.corral.engine.cpu.state.CpuState;
 import java.util.List;
 
 /**

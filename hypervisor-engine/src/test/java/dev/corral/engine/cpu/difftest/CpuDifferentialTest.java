@@ -3,7 +3,7 @@ package dev.corral.engine.cpu.difftest;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.corral.engine.cpu.CpuState;
+import dev.corral.engine.cpu.state.CpuState;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;

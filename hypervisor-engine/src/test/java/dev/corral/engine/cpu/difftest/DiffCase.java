@@ -1,6 +1,6 @@
 package dev.corral.engine.cpu.difftest;
 
-import dev.corral.engine.cpu.CpuState;
+import dev.corral.engine.cpu.state.CpuState;
 import java.util.List;
 
 /**

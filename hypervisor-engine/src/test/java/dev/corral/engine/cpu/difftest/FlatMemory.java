@@ -1,7 +1,7 @@
 package dev.corral.engine.cpu.difftest;
 
-import dev.corral.engine.cpu.CpuMemory;
-import dev.corral.engine.cpu.MemoryFault;
+import dev.corral.engine.cpu.state.CpuMemory;
+import dev.corral.engine.cpu.state.MemoryFault;
 import java.util.Arrays;
 
 /**

@@ -1,6 +1,6 @@
 package dev.corral.engine.cpu.difftest;
 
-import dev.corral.engine.cpu.CpuState;
+import dev.corral.engine.cpu.state.CpuState;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.EOFException;

@@ -1,6 +1,6 @@
 package dev.corral.engine.cpu.difftest;
 
-import dev.corral.engine.cpu.CpuState;
+import dev.corral.engine.cpu.state.CpuState;
 
 /**
  * How a case ended, natively or in the software CPU: {@code vector} is 3 for the final int3 (rip after

@@ -12,7 +12,7 @@ class RegressionVectorTest {
     void writtenVectorParsesBackToTheSameCaseAndOutcome() {
         CaseGenerator.Draft draft = ArithFamilies.arithmetic().next(new Random(7));
         DiffCase c = draft.assemble();
-        dev.corral.engine.cpu.CpuState end = c.init().copy();
+        dev.corral.engine.cpu.state.CpuState end = c.init().copy();
         end.gpr[3] = 0x1234_5678_9abc_def0L;
         end.xmm[5] = -2;
         end.mxcsr = 0x1fa0;

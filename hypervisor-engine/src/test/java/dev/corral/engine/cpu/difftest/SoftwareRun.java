@@ -1,8 +1,8 @@
 package dev.corral.engine.cpu.difftest;
 
 import dev.corral.engine.cpu.Cpu;
-import dev.corral.engine.cpu.CpuExit;
-import dev.corral.engine.cpu.CpuState;
+import dev.corral.engine.cpu.state.CpuExit;
+import dev.corral.engine.cpu.state.CpuState;
 
 /** Runs a case in the software CPU, against a {@link FlatMemory} laid out as the harness lays it out. */
 final class SoftwareRun {

@@ -3,7 +3,7 @@ package dev.corral.engine.cpu.difftest;
 import static dev.corral.engine.cpu.difftest.Forms.ALL;
 import static dev.corral.engine.cpu.difftest.Forms.op;
 
-import dev.corral.engine.cpu.CpuState;
+import dev.corral.engine.cpu.state.CpuState;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;

@@ -1,0 +1,48 @@
+package dev.corral.engine.cpu.interp;
+
+import dev.corral.engine.cpu.decode.Insn;
+
+/**
+ * A block of guest code translated to JVM bytecode ({@link Translator}): a hidden class that extends this one,
+ * unloadable once its {@link Block} is dropped. Its {@link #run} executes the whole block, or up to a fault
+ * (then {@link Interp#partial} says how many instructions completed and the exception is the interpreter's,
+ * with the state exactly at the faulting instruction), or up to a write into its own code.
+ */
+public abstract class CompiledBlock {
+
+    /** A translation: the translator's hidden classes extend this (from their own package). */
+    protected CompiledBlock() {
+    }
+
+    /** Bit of {@link #run}'s result: the block left through an exit ({@link Interp#takeExit}). */
+    public static final long EXIT = 1L << 32;
+
+    /** The instructions it was translated from (the fallbacks and the faults name them). */
+    public Insn[] insns;
+    /** Its block: a write into the block's code makes {@link Block#valid} false, and the code stops after that write. */
+    public Block block;
+    /**
+     * The blocks it runs: {@link #block} first, then the blocks of the same page its jumps reach without leaving the
+     * method (each checked valid before it is entered).
+     */
+    public Block[] region;
+    /** Bytecode bytes of the hidden class (what the translation cache's budget counts). */
+    public int codeBytes;
+
+    /** Binds a new instance to its blocks (once, before it runs; the hidden class's initializer made it). */
+    public void bind(Insn[] insns, Block[] region, int codeBytes) {
+        this.insns = insns;
+        this.block = region[0];
+        this.region = region;
+        this.codeBytes = codeBytes;
+    }
+
+    /**
+     * Runs the block from its first instruction, and on into the blocks of its {@link #region} (itself included, a
+     * loop) while its direct jumps reach them and {@code left} has room for the next one: returns the number of
+     * instructions retired (at most {@code left}, which is at least the block's length) in the low 32 bits, with
+     * {@link #EXIT} set when the last one left through an exit. RIP is set to where execution continues; the arithmetic flags may be left lazy in
+     * the state ({@link CpuState#materializeFlags}).
+     */
+    public abstract long run(Interp in, long left);
+}

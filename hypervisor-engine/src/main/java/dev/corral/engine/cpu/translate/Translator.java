@@ -1,0 +1,1185 @@
+package dev.corral.engine.cpu.translate;
+
+import static java.lang.constant.ConstantDescs.CD_Object;
+import static java.lang.constant.ConstantDescs.CD_boolean;
+import static java.lang.constant.ConstantDescs.CD_int;
+import static java.lang.constant.ConstantDescs.CD_long;
+import static java.lang.constant.ConstantDescs.CD_void;
+import static java.lang.constant.ConstantDescs.CLASS_INIT_NAME;
+import static java.lang.constant.ConstantDescs.INIT_NAME;
+
+import java.lang.classfile.Attributes;
+import java.lang.classfile.ClassFile;
+import java.lang.classfile.ClassHierarchyResolver;
+import java.lang.classfile.CodeBuilder;
+import java.lang.classfile.Label;
+import java.lang.classfile.MethodModel;
+import java.lang.classfile.TypeKind;
+import java.lang.classfile.attribute.CodeAttribute;
+import java.lang.constant.ClassDesc;
+import java.lang.constant.MethodTypeDesc;
+import java.lang.invoke.MethodHandles;
+import java.lang.reflect.AccessFlag;
+import java.util.ArrayList;
+import java.util.List;
+
+import dev.corral.engine.cpu.decode.Insn;
+import dev.corral.engine.cpu.decode.Op;
+import dev.corral.engine.cpu.interp.Block;
+import dev.corral.engine.cpu.interp.CompiledBlock;
+import dev.corral.engine.cpu.interp.Interp;
+import dev.corral.engine.cpu.state.Alu;
+import dev.corral.engine.cpu.state.CpuMemory;
+import dev.corral.engine.cpu.state.CpuState;
+import dev.corral.engine.cpu.state.LazyFlags;
+
+/**
+ * Translates hot blocks of 64-bit guest code into JVM bytecode, one hidden class per block, that HotSpot then
+ * compiles like any other method. Integer moves, arithmetic and logic, LEA, compares and tests, conditional
+ * moves and sets, pushes, pops and the control transfers are translated into straight bytecode; every other
+ * instruction calls the interpreter's handler for it ({@link Interp#exec}), so both tiers share its semantics.
+ *
+ * <p>Exactness: each translated instruction reads its inputs, performs its single memory write and only then
+ * writes registers and flags, as the interpreter's handlers do; an exception handler per instruction sets RIP to
+ * that instruction, records the instructions retired before it and hands the fault on, so a fault in the middle
+ * of a block leaves the state of the faulting instruction. Arithmetic flags are lazy ({@link LazyFlags}): a
+ * conditional jump after CMP compares the operands directly, and the flags are computed only when an
+ * instruction the translator does not know, a fault or the interpreter may observe them. After every memory
+ * write and interpreter call the code checks that its block is still valid and stops there if the write hit
+ * its own code, so self-modifying code takes effect from the next instruction.
+ *
+ * <p>Generated methods stay under HotSpot's huge-method limit: a block whose code would be larger is
+ * translated up to an instruction boundary and continues from there.
+ */
+public final class Translator {
+
+    private static final MethodHandles.Lookup LOOKUP = MethodHandles.lookup();
+    /** HotSpot does not compile methods of more bytecode than this ({@code -XX:-DontCompileHugeMethods} aside). */
+    private static final int HUGE_METHOD = 8000;
+
+    private static final ClassDesc CD_INTERP = desc(Interp.class);
+    private static final ClassDesc CD_STATE = desc(CpuState.class);
+    private static final ClassDesc CD_MEMORY = desc(CpuMemory.class);
+    private static final ClassDesc CD_INSN = desc(Insn.class);
+    private static final ClassDesc CD_INSNS = CD_INSN.arrayType();
+    private static final ClassDesc CD_BLOCK = desc(Block.class);
+    private static final ClassDesc CD_BLOCKS = CD_BLOCK.arrayType();
+    private static final MethodTypeDesc MT_EPOCH = MethodTypeDesc.of(CD_int);
+    private static final ClassDesc CD_COMPILED = desc(CompiledBlock.class);
+    private static final ClassDesc CD_LAZY = desc(LazyFlags.class);
+    private static final ClassDesc CD_LONGS = CD_long.arrayType();
+    private static final ClassDesc CD_LONG_BOX = desc(Long.class);
+
+    private static final MethodTypeDesc MT_INIT = MethodTypeDesc.of(CD_void);
+    private static final ClassDesc CD_THREAD_LOCAL = desc(ThreadLocal.class);
+    private static final ClassDesc CD_TRANSLATOR = desc(Translator.class);
+    private static final MethodTypeDesc MT_RUN = MethodTypeDesc.of(CD_long, CD_INTERP, CD_long);
+    private static final MethodTypeDesc MT_EXEC = MethodTypeDesc.of(CD_int, CD_INSN);
+    private static final MethodTypeDesc MT_COND = MethodTypeDesc.of(CD_int, CD_STATE, CD_int);
+    private static final MethodTypeDesc MT_CARRY = MethodTypeDesc.of(CD_long, CD_STATE);
+    private static final MethodTypeDesc MT_COMPUTE = MethodTypeDesc.of(CD_long, CD_int, CD_long, CD_long, CD_long, CD_long);
+    private static final MethodTypeDesc MT_CANONICAL = MethodTypeDesc.of(CD_long, CD_long, CD_INSNS, CD_int, CD_boolean);
+    private static final MethodTypeDesc MT_VOID = MethodTypeDesc.of(CD_void);
+    private static final MethodTypeDesc MT_READ_INT = MethodTypeDesc.of(CD_int, CD_long);
+    private static final MethodTypeDesc MT_READ_LONG = MethodTypeDesc.of(CD_long, CD_long);
+    private static final MethodTypeDesc MT_WRITE_INT = MethodTypeDesc.of(CD_void, CD_long, CD_int);
+    private static final MethodTypeDesc MT_WRITE_LONG = MethodTypeDesc.of(CD_void, CD_long, CD_long);
+    private static final MethodTypeDesc MT_COMPARE = MethodTypeDesc.of(CD_int, CD_long, CD_long);
+    private static final MethodTypeDesc MT_ROTATE = MethodTypeDesc.of(CD_long, CD_int, CD_int, CD_long, CD_int);
+    private static final MethodTypeDesc MT_ROTATE_CF_OF = MethodTypeDesc.of(CD_long, CD_int, CD_int, CD_long);
+    private static final MethodTypeDesc MT_MUL_HIGH = MethodTypeDesc.of(CD_long, CD_long, CD_long);
+    private static final ClassDesc CD_MATH = desc(Math.class);
+
+    private static final ClassFile CLASS_FILE = ClassFile.of(
+            ClassFile.ClassHierarchyResolverOption.of(ClassHierarchyResolver.ofClassLoading(LOOKUP).cached()));
+
+    private static ClassDesc desc(Class<?> c) {
+        return c.describeConstable().orElseThrow();
+    }
+
+    /** Translated code: {@code a} when it is canonical, otherwise the fault the interpreter raises (#GP, or #SS). */
+    static long canonical(long a, Insn[] code, int k, boolean stack) {
+        if (((a << 16) >> 16) != a) {
+            throw Interp.nonCanonical(code[k], a, stack);
+        }
+        return a;
+    }
+
+    /** Whether the translator has bytecode of its own for {@code i} (otherwise it calls the interpreter). */
+    public static boolean hasOwnBytecode(Insn i) {
+        if (i.sreg >= 0) {
+            return false;
+        }
+        return switch (i.op) {
+            case Op.NOP, Op.MOV_RM_R, Op.MOV_R_RM, Op.MOV_RM_I, Op.MOVZX, Op.MOVSX, Op.LEA, Op.TEST_RM_R, Op.TEST_RM_I,
+                 Op.INC, Op.DEC, Op.NEG, Op.NOT, Op.JCC, Op.JMP, Op.JMP_RM, Op.CALL, Op.CALL_RM, Op.RET, Op.CMOV,
+                 Op.SETCC, Op.PUSH_RM, Op.PUSH_I -> true;
+            case Op.ALU_RM_R, Op.ALU_RM_I, Op.ALU_R_RM -> true;
+            case Op.POP_RM -> i.rm >= 0;
+            case Op.SHIFT -> i.sub != 2 && i.sub != 3; // RCL and RCR go to the interpreter
+            case Op.SHIFT_CL -> i.sub >= 4;
+            case Op.IMUL2, Op.IMUL3 -> true;
+            default -> false;
+        };
+    }
+
+    /**
+     * Translates {@code region[0]} (64-bit code) and, in the same method, the other blocks of {@code region}, which
+     * lie in its first page: a direct jump from one to another stays in the method. Fewer of them when the method
+     * would be too large for HotSpot to compile, and a prefix of the first block when even it alone would be.
+     */
+    static CompiledBlock translate(Block[] region) {
+        int blocks = region.length;
+        while (blocks > 1) {
+            Block[] r = java.util.Arrays.copyOf(region, blocks);
+            byte[] bytes = generateWithin(r, r[0].insns.length);
+            if (bytes != null && (bytes.length <= HUGE_METHOD || codeLength(bytes) <= HUGE_METHOD)) {
+                return define(bytes, r);
+            }
+            blocks /= 2;
+        }
+        Block[] one = {region[0]};
+        int n = region[0].insns.length;
+        while (true) {
+            byte[] bytes = n == 1 ? generate(one, n) : generateWithin(one, n);
+            // the class file holds the code, so a small one needs no parse to know the method is small enough
+            if (bytes != null && (bytes.length <= HUGE_METHOD || n == 1 || codeLength(bytes) <= HUGE_METHOD)) {
+                return define(bytes, one);
+            }
+            n = Math.max(1, n / 2);
+        }
+    }
+
+    /** {@link #generate}, or null when the method's code would pass the class file's limit of 64 KiB. */
+    private static byte[] generateWithin(Block[] region, int count) {
+        try {
+            return generate(region, count);
+        } catch (IllegalArgumentException e) { // the class file API refuses a method of more than 65,535 bytes of code
+            return null;
+        }
+    }
+
+    /**
+     * The instance a translated class's static initializer makes, handed to the thread that defines the class
+     * (cheaper than looking up and invoking its constructor through a method handle).
+     */
+    static final ThreadLocal<CompiledBlock> HANDOFF = new ThreadLocal<>();
+
+    private static CompiledBlock define(byte[] bytes, Block[] region) {
+        try {
+            LOOKUP.defineHiddenClass(bytes, true);
+        } catch (IllegalAccessException | LinkageError e) {
+            throw new IllegalStateException("translated block at 0x" + Long.toHexString(region[0].start) + " does not load: "
+                    + e, e);
+        }
+        CompiledBlock compiled = HANDOFF.get();
+        HANDOFF.remove();
+        compiled.bind(code(region), region, bytes.length);
+        return compiled;
+    }
+
+    /** The instructions of a region's blocks, one after the other (the generated code names them by this index). */
+    private static Insn[] code(Block[] region) {
+        if (region.length == 1) {
+            return region[0].insns;
+        }
+        var all = new ArrayList<Insn>();
+        for (Block b : region) {
+            all.addAll(List.of(b.insns));
+        }
+        return all.toArray(Insn[]::new);
+    }
+
+    private static int codeLength(byte[] bytes) {
+        for (MethodModel m : CLASS_FILE.parse(bytes).methods()) {
+            if (m.methodName().equalsString("run")) {
+                return m.findAttribute(Attributes.code()).map(CodeAttribute::codeLength).orElse(0);
+            }
+        }
+        return 0;
+    }
+
+    /** The class of a region whose first block is translated up to instruction {@code count}. */
+    static byte[] generate(Block[] region, int count) {
+        ClassDesc self = ClassDesc.of(Translator.class.getPackageName() + ".Translated");
+        return CLASS_FILE.build(self, cb -> {
+            cb.withFlags(AccessFlag.FINAL, AccessFlag.SYNTHETIC);
+            cb.withSuperclass(CD_COMPILED);
+            cb.withMethodBody(INIT_NAME, MT_INIT, 0, c -> {
+                c.aload(0);
+                c.invokespecial(CD_COMPILED, INIT_NAME, MT_INIT);
+                c.return_();
+            });
+            cb.withMethodBody(CLASS_INIT_NAME, MT_INIT, ClassFile.ACC_STATIC, c -> { // Translator.HANDOFF.set(new this())
+                c.getstatic(CD_TRANSLATOR, "HANDOFF", CD_THREAD_LOCAL);
+                c.new_(self).dup().invokespecial(self, INIT_NAME, MT_INIT);
+                c.invokevirtual(CD_THREAD_LOCAL, "set", MethodTypeDesc.of(CD_void, CD_Object));
+                c.return_();
+            });
+            cb.withMethodBody("run", MT_RUN, ClassFile.ACC_PUBLIC, c -> new Gen(c, region, count).emit());
+        });
+    }
+
+    /** Where the arithmetic flags are while the block runs. */
+    private enum Pending {
+        /** {@link CpuState#rflags} is exact. */
+        NONE,
+        /** The state's lazy record ({@link CpuState#ccOp}) holds them, as the previous block left them. */
+        DYNAMIC,
+        /** The block's own locals hold them: {@link Gen#kind} and {@link Gen#fsize} say what operation made them. */
+        STATIC
+    }
+
+    /** The generator of one block's {@code run} method. */
+    private static final class Gen {
+        private static final int THIS = 0, IN = 1, LEFT = 2;
+        /** Jumps within the region stop before this many instructions (the count is returned as an int). */
+        private static final int MAX_RETIRED = 1 << 30;
+        private final CodeBuilder c;
+        private final Block[] region;
+        /** The region's instructions, numbered as in {@link CompiledBlock#insns}. */
+        private final Insn[] insns;
+        /** The index in {@link #insns} of each block's first instruction. */
+        private final int[] base;
+        /** How many instructions of the first block are translated (all, unless the method would be too large). */
+        private final int count;
+        private final int s, g, mem, code, blks, epoch;
+        private final int fa, fb, fr, fx, t0, t1, t2, addr, ex, done;
+        /** Where each block of the region starts (the flags DYNAMIC there, as on entry). */
+        private final Label[] entry;
+        /** The block being generated: its index in the region, and the index of its first instruction. */
+        private int cur, curBase;
+
+        private Pending pending = Pending.DYNAMIC;
+        /** The current instruction wrote memory: check that its block is still valid after it. */
+        private boolean wrote;
+        /** The current instruction's code may throw (a memory access, a canonical check, the interpreter). */
+        private boolean mayThrow;
+        private int kind;
+        private int fsize;
+        /** A CF/OF-only operation (IMUL, ROL, ROR) followed {@link #kind} (or exact flags when it is 0): {@link #fx}. */
+        private boolean modified;
+
+        /** {@code k} indexes {@link #insns}; {@code retired} counts the instructions of its block before it. */
+        private record Handler(Label start, Label end, Label handler, int k, int retired, Pending pending, int kind, int size,
+                boolean modified) {}
+
+        private record Stop(Label label, int retired, long rip, Pending pending, int kind, int size, boolean modified) {}
+
+        private final List<Handler> handlers = new ArrayList<>();
+        private final List<Stop> stops = new ArrayList<>();
+
+        Gen(CodeBuilder c, Block[] region, int count) {
+            this.c = c;
+            this.region = region;
+            this.insns = code(region);
+            this.count = count;
+            base = new int[region.length];
+            for (int j = 1; j < region.length; j++) {
+                base[j] = base[j - 1] + region[j - 1].insns.length;
+            }
+            entry = new Label[region.length];
+            s = c.allocateLocal(TypeKind.REFERENCE);
+            g = c.allocateLocal(TypeKind.REFERENCE);
+            mem = c.allocateLocal(TypeKind.REFERENCE);
+            code = c.allocateLocal(TypeKind.REFERENCE);
+            blks = c.allocateLocal(TypeKind.REFERENCE);
+            ex = c.allocateLocal(TypeKind.REFERENCE);
+            fa = c.allocateLocal(TypeKind.LONG);
+            fb = c.allocateLocal(TypeKind.LONG);
+            fr = c.allocateLocal(TypeKind.LONG);
+            fx = c.allocateLocal(TypeKind.LONG);
+            t0 = c.allocateLocal(TypeKind.LONG);
+            t1 = c.allocateLocal(TypeKind.LONG);
+            t2 = c.allocateLocal(TypeKind.LONG);
+            addr = c.allocateLocal(TypeKind.LONG);
+            done = c.allocateLocal(TypeKind.INT);
+            epoch = c.allocateLocal(TypeKind.INT);
+        }
+
+        void emit() {
+            c.aload(IN).getfield(CD_INTERP, "s", CD_STATE).astore(s);
+            c.aload(IN).getfield(CD_INTERP, "gpr", CD_LONGS).astore(g);
+            c.aload(IN).getfield(CD_INTERP, "mem", CD_MEMORY).astore(mem);
+            c.aload(THIS).getfield(CD_COMPILED, "insns", CD_INSNS).astore(code);
+            c.aload(THIS).getfield(CD_COMPILED, "region", CD_BLOCKS).astore(blks);
+            c.aconst_null().astore(ex);
+            for (int slot : new int[] {fa, fb, fr, fx, t0, t1, t2, addr}) {
+                c.lconst_0().lstore(slot);
+            }
+            c.iconst_0().istore(done);
+            c.aload(mem).invokeinterface(CD_MEMORY, "epoch", MT_EPOCH).istore(epoch);
+            for (int j = 0; j < region.length; j++) {
+                entry[j] = c.newLabel();
+            }
+            for (int j = 0; j < region.length; j++) {
+                c.labelBinding(entry[j]);
+                cur = j;
+                curBase = base[j];
+                pending = Pending.DYNAMIC;
+                modified = false;
+                int n = j == 0 ? count : region[j].insns.length;
+                boolean ended = false;
+                for (int k = curBase; k < curBase + n && !ended; k++) {
+                    Insn i = insns[k];
+                    Handler h = new Handler(c.newLabel(), c.newLabel(), c.newLabel(), k, k - curBase, pending, kind, fsize,
+                            modified);
+                    c.labelBinding(h.start);
+                    wrote = false;
+                    mayThrow = false;
+                    ended = instruction(k, i);
+                    if (!ended && wrote) {
+                        stillValid(k, i.next); // after the instruction's register and flag updates
+                    }
+                    c.labelBinding(h.end);
+                    if (mayThrow) {
+                        handlers.add(h);
+                    }
+                }
+                if (!ended) { // the block (or the translated prefix) ends without a control transfer
+                    Insn last = insns[curBase + n - 1];
+                    exit(n, last.next, false);
+                }
+            }
+            for (Handler h : handlers) {
+                c.labelBinding(h.handler);
+                c.astore(ex);
+                spill(h.pending, h.kind, h.size, h.modified);
+                setRip(insns[h.k].rip);
+                c.aload(IN).iload(done).loadConstant(h.retired).iadd().putfield(CD_INTERP, "partial", CD_int);
+                c.aload(ex).athrow();
+            }
+            for (Stop st : stops) {
+                c.labelBinding(st.label);
+                spill(st.pending, st.kind, st.size, st.modified);
+                setRip(st.rip);
+                retire(st.retired, false);
+            }
+            for (Handler h : handlers) {
+                c.exceptionCatchAll(h.start, h.end, h.handler);
+            }
+        }
+
+        // ---- one instruction; true when it ended the block ----
+
+        private boolean instruction(int k, Insn i) {
+            if (!hasOwnBytecode(i)) {
+                fallback(k, i);
+                return false;
+            }
+            int size = i.size;
+            switch (i.op) {
+                case Op.NOP -> { }
+                case Op.MOV_RM_R -> {
+                    readReg(i.reg, size, t0);
+                    writeRm(k, i, size, t0);
+                }
+                case Op.MOV_R_RM -> {
+                    readRm(k, i, size, t0);
+                    writeReg(i.reg, size, t0);
+                }
+                case Op.MOV_RM_I -> {
+                    c.loadConstant(i.imm).lstore(t0);
+                    writeRm(k, i, size, t0);
+                }
+                case Op.MOVZX -> {
+                    readRm(k, i, i.size2, t0);
+                    writeReg(i.reg, size, t0);
+                }
+                case Op.MOVSX -> {
+                    readRm(k, i, i.size2, t0);
+                    c.lload(t0);
+                    signExtend(i.size2);
+                    c.lstore(t0);
+                    writeReg(i.reg, size, t0);
+                }
+                case Op.LEA -> {
+                    address(i, t0);
+                    writeReg(i.reg, size, t0);
+                }
+                case Op.ALU_RM_R, Op.ALU_RM_I, Op.ALU_R_RM -> alu(k, i);
+                case Op.TEST_RM_R, Op.TEST_RM_I -> {
+                    readRm(k, i, size, t0);
+                    if (i.op == Op.TEST_RM_R) {
+                        readReg(i.reg, size, t1);
+                        c.lload(t0).lload(t1).land().lstore(fr);
+                    } else {
+                        c.lload(t0).loadConstant(i.imm & Alu.mask(size)).land().lstore(fr);
+                    }
+                    setPending(LazyFlags.LOGIC, size);
+                }
+                case Op.INC, Op.DEC -> {
+                    rmAddress(k, i);
+                    readRmAt(i, size, t0);
+                    c.lload(t0).lconst_1();
+                    if (i.op == Op.INC) {
+                        c.ladd();
+                    } else {
+                        c.lsub();
+                    }
+                    mask(size);
+                    c.lstore(t1);
+                    writeRmAt(i, size, t1);
+                    carryInto(t2); // CF survives INC and DEC
+                    c.lload(t0).lstore(fa);
+                    c.lload(t2).lstore(fb);
+                    c.lload(t1).lstore(fr);
+                    setPending(i.op == Op.INC ? LazyFlags.INC : LazyFlags.DEC, size);
+                }
+                case Op.NEG -> {
+                    rmAddress(k, i);
+                    readRmAt(i, size, t0);
+                    c.lload(t0).lneg();
+                    mask(size);
+                    c.lstore(t1);
+                    writeRmAt(i, size, t1);
+                    c.lconst_0().lstore(fa);
+                    c.lload(t0).lstore(fb);
+                    c.lload(t1).lstore(fr);
+                    setPending(LazyFlags.SUB, size);
+                }
+                case Op.NOT -> {
+                    rmAddress(k, i);
+                    readRmAt(i, size, t0);
+                    c.lload(t0).loadConstant(-1L).lxor().lstore(t1);
+                    writeRmAt(i, size, t1);
+                }
+                case Op.JCC -> {
+                    Label taken = c.newLabel();
+                    condJump(i.sub, taken);
+                    exit(k + 1 - curBase, i.next, false);
+                    c.labelBinding(taken);
+                    exit(k + 1 - curBase, i.imm, false);
+                    return true;
+                }
+                case Op.JMP -> {
+                    exit(k + 1 - curBase, i.imm, false);
+                    return true;
+                }
+                case Op.JMP_RM, Op.CALL_RM -> {
+                    readRm(k, i, 8, t1);
+                    canonical(k, t1, false);
+                    if (i.op == Op.CALL_RM) {
+                        c.loadConstant(i.next).lstore(t0);
+                        push(k, 8, t0);
+                    }
+                    spill();
+                    c.aload(s).lload(t1).putfield(CD_STATE, "rip", CD_long);
+                    retire(k + 1 - curBase, false);
+                    return true;
+                }
+                case Op.CALL -> {
+                    c.loadConstant(i.next).lstore(t0);
+                    push(k, 8, t0);
+                    exit(k + 1 - curBase, i.imm, false);
+                    return true;
+                }
+                case Op.RET -> {
+                    c.aload(g).loadConstant(4).laload().lstore(t0);
+                    canonical(k, t0, true);
+                    c.aload(mem).lload(t0).invokeinterface(CD_MEMORY, "read64", MT_READ_LONG).lstore(t1);
+                    canonical(k, t1, false);
+                    c.aload(g).loadConstant(4).lload(t0).loadConstant(8L + i.imm).ladd().lastore();
+                    spill();
+                    c.aload(s).lload(t1).putfield(CD_STATE, "rip", CD_long);
+                    retire(k + 1 - curBase, false);
+                    return true;
+                }
+                case Op.CMOV -> {
+                    readRm(k, i, size, t0); // the source is read (and may fault) even when the condition is false
+                    Label no = c.newLabel();
+                    Label done = c.newLabel();
+                    condJump(i.sub ^ 1, no);
+                    writeReg(i.reg, size, t0);
+                    c.goto_(done);
+                    c.labelBinding(no);
+                    if (size == 4) { // a 32-bit CMOV writes its destination either way
+                        c.aload(g).loadConstant(i.reg).aload(g).loadConstant(i.reg).laload().loadConstant(0xffffffffL).land()
+                                .lastore();
+                    }
+                    c.labelBinding(done);
+                }
+                case Op.SETCC -> {
+                    Label yes = c.newLabel();
+                    Label done = c.newLabel();
+                    condJump(i.sub, yes);
+                    c.lconst_0().lstore(t0);
+                    c.goto_(done);
+                    c.labelBinding(yes);
+                    c.lconst_1().lstore(t0);
+                    c.labelBinding(done);
+                    writeRm(k, i, 1, t0);
+                }
+                case Op.PUSH_RM -> {
+                    readRm(k, i, size, t0);
+                    push(k, size, t0);
+                }
+                case Op.PUSH_I -> {
+                    c.loadConstant(i.imm).lstore(t0);
+                    push(k, size, t0);
+                }
+                case Op.POP_RM -> { // register destination only
+                    c.aload(g).loadConstant(4).laload().lstore(t1);
+                    canonical(k, t1, true);
+                    load(size, t1, t0);
+                    c.aload(g).loadConstant(4).lload(t1).loadConstant((long) size).ladd().lastore();
+                    writeReg(i.rm, size, t0); // POP RSP: the popped value wins over the increment
+                }
+                case Op.SHIFT -> shiftImmediate(k, i);
+                case Op.SHIFT_CL -> shiftCl(k, i);
+                case Op.IMUL2, Op.IMUL3 -> {
+                    if (i.op == Op.IMUL2) {
+                        readReg(i.reg, size, t0);
+                        readRm(k, i, size, t1);
+                    } else {
+                        readRm(k, i, size, t0);
+                        c.loadConstant(i.imm).lstore(t1);
+                    }
+                    Label noOverflow = c.newLabel();
+                    Label done = c.newLabel();
+                    if (size == 8) {
+                        c.lload(t0).lload(t1).lmul().lstore(t2);
+                        c.lload(t0).lload(t1).invokestatic(CD_MATH, "multiplyHigh", MT_MUL_HIGH);
+                        c.lload(t2).loadConstant(63).lshr();
+                    } else {
+                        c.lload(t0);
+                        signExtend(size);
+                        c.lload(t1);
+                        signExtend(size);
+                        c.lmul().lstore(t2);
+                        c.lload(t2).lload(t2);
+                        signExtend(size);
+                    }
+                    c.lcmp().ifeq(noOverflow);
+                    c.loadConstant(CpuState.CF | CpuState.OF).lstore(t1);
+                    c.goto_(done);
+                    c.labelBinding(noOverflow);
+                    c.lconst_0().lstore(t1);
+                    c.labelBinding(done);
+                    writeReg(i.reg, size, t2);
+                    c.lload(t1).lstore(fx);
+                    setCfOfPending();
+                }
+                default -> throw new IllegalStateException("no translation for op " + i.op);
+            }
+            return false;
+        }
+
+        /** SHL, SHR, SAR (lazy flags), ROL and ROR (CF and OF only) by an immediate count. */
+        private void shiftImmediate(int k, Insn i) {
+            int size = i.size;
+            int count = (int) i.imm & (size == 8 ? 63 : 31);
+            rmAddress(k, i);
+            readRmAt(i, size, t0);
+            if (count == 0) { // the operand is written back unchanged, the flags stay
+                writeRmAt(i, size, t0);
+                return;
+            }
+            switch (i.sub) {
+                case 0, 1 -> {
+                    c.loadConstant(i.sub).loadConstant(size).lload(t0).loadConstant(count)
+                            .invokestatic(CD_LAZY, "rotate", MT_ROTATE).lstore(t1);
+                    writeRmAt(i, size, t1);
+                    c.loadConstant(i.sub).loadConstant(size).lload(t1)
+                            .invokestatic(CD_LAZY, "rotateCfOf", MT_ROTATE_CF_OF).lstore(fx);
+                    setCfOfPending();
+                    return;
+                }
+                case 4, 6 -> c.lload(t0).loadConstant(count).lshl();
+                case 5 -> c.lload(t0).loadConstant(count).lushr();
+                default -> {
+                    c.lload(t0);
+                    signExtend(size);
+                    c.loadConstant(count).lshr();
+                }
+            }
+            mask(size);
+            c.lstore(t1);
+            writeRmAt(i, size, t1);
+            c.lload(t0).lstore(fa);
+            c.loadConstant((long) count).lstore(fb);
+            c.lload(t1).lstore(fr);
+            setPending(i.sub == 5 ? LazyFlags.SHR : i.sub == 7 ? LazyFlags.SAR : LazyFlags.SHL, size);
+        }
+
+        /** SHL, SHR and SAR by CL: a zero count leaves the flags alone, so both paths leave them in the state. */
+        private void shiftCl(int k, Insn i) {
+            int size = i.size;
+            rmAddress(k, i);
+            readRmAt(i, size, t0);
+            c.aload(g).loadConstant(1).laload().loadConstant(size == 8 ? 63L : 31L).land().lstore(t2);
+            Label shift = c.newLabel();
+            Label done = c.newLabel();
+            c.lload(t2).lconst_0().lcmp().ifne(shift);
+            writeRmAt(i, size, t0); // count 0: written back unchanged, flags as they were
+            spill(pending, kind, fsize, modified);
+            c.goto_(done);
+            c.labelBinding(shift);
+            c.lload(t0);
+            switch (i.sub) {
+                case 4, 6 -> c.lload(t2).l2i().lshl();
+                case 5 -> c.lload(t2).l2i().lushr();
+                default -> {
+                    signExtend(size);
+                    c.lload(t2).l2i().lshr();
+                }
+            }
+            mask(size);
+            c.lstore(t1);
+            writeRmAt(i, size, t1);
+            int lazyKind = i.sub == 5 ? LazyFlags.SHR : i.sub == 7 ? LazyFlags.SAR : LazyFlags.SHL;
+            c.aload(s).loadConstant(LazyFlags.op(lazyKind, size)).putfield(CD_STATE, "ccOp", CD_int);
+            c.aload(s).lload(t0).putfield(CD_STATE, "ccA", CD_long);
+            c.aload(s).lload(t2).putfield(CD_STATE, "ccB", CD_long);
+            c.aload(s).lload(t1).putfield(CD_STATE, "ccR", CD_long);
+            c.labelBinding(done);
+            pending = Pending.DYNAMIC;
+            modified = false;
+        }
+
+        private void alu(int k, Insn i) {
+            int size = i.size;
+            int sub = i.sub;
+            long m = Alu.mask(size);
+            if (i.op == Op.ALU_R_RM) { // reg = reg op r/m
+                readReg(i.reg, size, t0);
+                readRm(k, i, size, t1);
+            } else {
+                rmAddress(k, i);
+                readRmAt(i, size, t0);
+                if (i.op == Op.ALU_RM_R) {
+                    readReg(i.reg, size, t1);
+                } else {
+                    c.loadConstant(i.imm & m).lstore(t1);
+                }
+            }
+            if (sub == 2 || sub == 3) { // ADC, SBB: the carry in, read before anything is written
+                carryInto(t2);
+            }
+            c.lload(t0).lload(t1);
+            int flagKind;
+            switch (sub) {
+                case 0 -> {
+                    c.ladd();
+                    flagKind = LazyFlags.ADD;
+                }
+                case 2 -> {
+                    c.ladd().lload(t2).ladd();
+                    flagKind = LazyFlags.ADC;
+                }
+                case 3 -> {
+                    c.lsub().lload(t2).lsub();
+                    flagKind = LazyFlags.SBB;
+                }
+                case 1 -> {
+                    c.lor();
+                    flagKind = LazyFlags.LOGIC;
+                }
+                case 4 -> {
+                    c.land();
+                    flagKind = LazyFlags.LOGIC;
+                }
+                case 6 -> {
+                    c.lxor();
+                    flagKind = LazyFlags.LOGIC;
+                }
+                default -> { // 5 SUB, 7 CMP
+                    c.lsub();
+                    flagKind = LazyFlags.SUB;
+                }
+            }
+            mask(size);
+            c.lstore(t2);
+            if (sub != 7) {
+                if (i.op == Op.ALU_R_RM) {
+                    writeReg(i.reg, size, t2);
+                } else {
+                    writeRmAt(i, size, t2);
+                }
+            }
+            c.lload(t0).lstore(fa);
+            c.lload(t1).lstore(fb);
+            c.lload(t2).lstore(fr);
+            setPending(flagKind, size);
+        }
+
+        /** An instruction the translator leaves to the interpreter: flags exact, RIP at it, then its handler. */
+        private void fallback(int k, Insn i) {
+            mayThrow = true;
+            spill();
+            materialize();
+            setRip(i.rip);
+            c.aload(IN).aload(code).loadConstant(k).aaload().invokevirtual(CD_INTERP, "exec", MT_EXEC).istore(tmpInt());
+            Label next = c.newLabel();
+            c.iload(tmpInt).ifeq(next);
+            // JUMPED: RIP is set; EXIT: the exit is waiting in the interpreter
+            Label jumped = c.newLabel();
+            c.iload(tmpInt).loadConstant(Interp.EXIT).if_icmpne(jumped);
+            retire(k + 1 - curBase, true);
+            c.labelBinding(jumped);
+            retire(k + 1 - curBase, false);
+            c.labelBinding(next);
+            wrote = true; // the handler may have written anything
+        }
+
+        private int tmpInt = -1;
+
+        private int tmpInt() {
+            if (tmpInt < 0) {
+                tmpInt = c.allocateLocal(TypeKind.INT);
+            }
+            return tmpInt;
+        }
+
+        // ---- flags ----
+
+        private void setPending(int flagKind, int size) {
+            pending = Pending.STATIC;
+            kind = flagKind;
+            fsize = size;
+            modified = false;
+        }
+
+        /** An operation that sets CF and OF only (from {@link #fx}) and keeps the other flags as they are. */
+        private void setCfOfPending() {
+            if (pending == Pending.DYNAMIC) {
+                materialize();
+            }
+            if (pending == Pending.NONE) {
+                pending = Pending.STATIC;
+                kind = 0;
+                fsize = 8;
+            }
+            modified = true;
+        }
+
+        /** Writes locally held flags into the state's lazy record (the state is exact or lazy after it). */
+        private void spill() {
+            spill(pending, kind, fsize, modified);
+            if (pending == Pending.STATIC) {
+                pending = Pending.DYNAMIC;
+            }
+        }
+
+        private void spill(Pending p, int flagKind, int size, boolean cfOf) {
+            if (p != Pending.STATIC) {
+                return;
+            }
+            int op = (flagKind == 0 ? 0 : LazyFlags.op(flagKind, size)) | (cfOf ? LazyFlags.CF_OF : 0);
+            c.aload(s).loadConstant(op).putfield(CD_STATE, "ccOp", CD_int);
+            if (cfOf) {
+                c.aload(s).lload(fx).putfield(CD_STATE, "ccX", CD_long);
+            }
+            c.aload(s).lload(fa).putfield(CD_STATE, "ccA", CD_long);
+            c.aload(s).lload(fb).putfield(CD_STATE, "ccB", CD_long);
+            c.aload(s).lload(fr).putfield(CD_STATE, "ccR", CD_long);
+        }
+
+        private void materialize() {
+            if (pending != Pending.NONE) {
+                c.aload(s).invokevirtual(CD_STATE, "materializeFlags", MT_VOID);
+                pending = Pending.NONE;
+            }
+        }
+
+        /** CF before the current instruction, into {@code slot} (0 or 1). */
+        private void carryInto(int slot) {
+            if (pending == Pending.STATIC && modified) {
+                c.lload(fx).lconst_1().land().lstore(slot);
+                return;
+            }
+            if (pending == Pending.STATIC) {
+                switch (kind) {
+                    case LazyFlags.ADD -> { // carry out: the masked sum wrapped below an operand
+                        unsignedLess(fr, fa);
+                        lessAsBit(slot);
+                        return;
+                    }
+                    case LazyFlags.SUB -> {
+                        unsignedLess(fa, fb);
+                        lessAsBit(slot);
+                        return;
+                    }
+                    case LazyFlags.LOGIC -> {
+                        c.lconst_0().lstore(slot);
+                        return;
+                    }
+                    case LazyFlags.ADC -> { // carry out of the top bit: (a & b) | ((a | b) & ~r)
+                        c.lload(fa).lload(fb).land().lload(fa).lload(fb).lor().lload(fr).loadConstant(-1L).lxor().land().lor();
+                        topBit(slot);
+                        return;
+                    }
+                    case LazyFlags.SBB -> { // borrow out of the top bit: (~a & b) | ((~a | b) & r)
+                        c.lload(fa).loadConstant(-1L).lxor().lload(fb).land();
+                        c.lload(fa).loadConstant(-1L).lxor().lload(fb).lor().lload(fr).land().lor();
+                        topBit(slot);
+                        return;
+                    }
+                    case LazyFlags.INC, LazyFlags.DEC -> { // the CF they kept
+                        c.lload(fb).lstore(slot);
+                        return;
+                    }
+                    default -> { // the shifts: from their record
+                        c.loadConstant(LazyFlags.op(kind, fsize)).lconst_0().lload(fa).lload(fb).lload(fr)
+                                .invokestatic(CD_LAZY, "compute", MT_COMPUTE).lconst_1().land().lstore(slot);
+                        return;
+                    }
+                }
+            }
+            if (pending == Pending.NONE) {
+                c.aload(s).getfield(CD_STATE, "rflags", CD_long).lconst_1().land().lstore(slot);
+            } else {
+                c.aload(s).invokestatic(CD_LAZY, "carry", MT_CARRY).lstore(slot);
+            }
+        }
+
+        /** The operand size's top bit of the long on the stack, into {@code slot} as 1 or 0. */
+        private void topBit(int slot) {
+            c.loadConstant(fsize * 8 - 1).lushr().lconst_1().land().lstore(slot);
+        }
+
+        /** Leaves an int on the stack: {@code Long.compareUnsigned(x, y)}. */
+        private void unsignedLess(int x, int y) {
+            c.lload(x).lload(y).invokestatic(CD_LONG_BOX, "compareUnsigned", MT_COMPARE);
+        }
+
+        /** The compare result on the stack (negative when less) into {@code slot} as 1 or 0. */
+        private void lessAsBit(int slot) {
+            Label less = c.newLabel();
+            Label done = c.newLabel();
+            c.iflt(less);
+            c.lconst_0().lstore(slot);
+            c.goto_(done);
+            c.labelBinding(less);
+            c.lconst_1().lstore(slot);
+            c.labelBinding(done);
+        }
+
+        /** Jumps to {@code target} when condition {@code cc} (Jcc numbering) holds. */
+        private void condJump(int cc, Label target) {
+            boolean negate = (cc & 1) != 0;
+            int test = cc >> 1;
+            if (pending == Pending.STATIC && !modified && lazyCondition(test, negate, target)) {
+                return;
+            }
+            spill();
+            c.aload(s).loadConstant(cc).invokestatic(CD_LAZY, "cond", MT_COND);
+            c.ifne(target);
+            pending = Pending.NONE; // LazyFlags.cond made the state exact
+        }
+
+        /** Emits a direct test of the locally held operands, when there is one for this condition and operation. */
+        private boolean lazyCondition(int test, boolean negate, Label target) {
+            int sh = fsize * 8 - 1;
+            switch (kind) {
+                case LazyFlags.SUB -> {
+                    switch (test) {
+                        case 1 -> { // B: a < b unsigned
+                            unsignedLess(fa, fb);
+                            branch(negate ? Cmp.GE : Cmp.LT, target);
+                        }
+                        case 2 -> zero(negate, target);
+                        case 3 -> { // BE: a <= b unsigned
+                            unsignedLess(fb, fa); // b < a is "above"
+                            branch(negate ? Cmp.LT : Cmp.GE, target);
+                        }
+                        case 4 -> sign(sh, negate, target);
+                        case 6, 7 -> { // L: a < b signed, LE: a <= b signed
+                            c.lload(fa);
+                            signExtend(fsize);
+                            c.lload(fb);
+                            signExtend(fsize);
+                            c.lcmp();
+                            branch(test == 6 ? (negate ? Cmp.GE : Cmp.LT) : (negate ? Cmp.GT : Cmp.LE), target);
+                        }
+                        default -> {
+                            return false; // O, P
+                        }
+                    }
+                    return true;
+                }
+                case LazyFlags.LOGIC -> {
+                    switch (test) {
+                        case 0, 1 -> { // O and B are false (OF = CF = 0)
+                            if (negate) {
+                                c.goto_(target);
+                            }
+                        }
+                        case 2, 3 -> zero(negate, target); // E; BE is ZF when CF = 0
+                        case 4, 6 -> sign(sh, negate, target); // S; L is SF when OF = 0
+                        case 7 -> { // LE: ZF or SF, i.e. the signed result is at most zero
+                            c.lload(fr);
+                            signExtend(fsize);
+                            c.lconst_0().lcmp();
+                            branch(negate ? Cmp.GT : Cmp.LE, target);
+                        }
+                        default -> {
+                            return false; // P
+                        }
+                    }
+                    return true;
+                }
+                case LazyFlags.ADD, LazyFlags.INC, LazyFlags.DEC, LazyFlags.ADC, LazyFlags.SBB -> { // Z and S from r
+                    if (test == 2) {
+                        zero(negate, target);
+                    } else if (test == 4) {
+                        sign(sh, negate, target);
+                    } else if (test == 1 && kind == LazyFlags.ADD) {
+                        unsignedLess(fr, fa);
+                        branch(negate ? Cmp.GE : Cmp.LT, target);
+                    } else {
+                        return false;
+                    }
+                    return true;
+                }
+                default -> {
+                    return false;
+                }
+            }
+        }
+
+        private enum Cmp { LT, GE, GT, LE, EQ, NE }
+
+        private void branch(Cmp cmp, Label target) {
+            switch (cmp) {
+                case LT -> c.iflt(target);
+                case GE -> c.ifge(target);
+                case GT -> c.ifgt(target);
+                case LE -> c.ifle(target);
+                case EQ -> c.ifeq(target);
+                default -> c.ifne(target);
+            }
+        }
+
+        private void zero(boolean negate, Label target) {
+            c.lload(fr).lconst_0().lcmp();
+            branch(negate ? Cmp.NE : Cmp.EQ, target);
+        }
+
+        private void sign(int sh, boolean negate, Label target) {
+            c.lload(fr).loadConstant(sh).lushr().lconst_1().land().lconst_0().lcmp();
+            branch(negate ? Cmp.EQ : Cmp.NE, target);
+        }
+
+        // ---- exits ----
+
+        /**
+         * Leaves the block after {@code retired} of its instructions for {@code rip}: into the region's block there,
+         * or out of the method (flags into the state, RIP, and the count of retired instructions).
+         */
+        private void exit(int retired, long rip, boolean viaExit) {
+            spill(pending, kind, fsize, modified);
+            int j = viaExit ? -1 : blockAt(rip);
+            if (j >= 0) {
+                jumpWithin(retired, j);
+                return;
+            }
+            setRip(rip);
+            retire(retired, viaExit);
+        }
+
+        /** Returns the instructions retired: the rounds before this one, plus {@code retired} of this one. */
+        private void retire(int retired, boolean viaExit) {
+            c.iload(done).loadConstant(retired).iadd().i2l();
+            if (viaExit) {
+                c.loadConstant(CompiledBlock.EXIT).lor();
+            }
+            c.lreturn();
+        }
+
+        /** The region's block that starts at {@code rip} (the first block only when it is translated whole), or -1. */
+        private int blockAt(long rip) {
+            for (int j = 0; j < region.length; j++) {
+                if (region[j].start == rip && (j > 0 || count == region[0].insns.length)) {
+                    return j;
+                }
+            }
+            return -1;
+        }
+
+        /**
+         * A jump to the region's block {@code j} (the flags already written out, as on entry): into it while the
+         * budget has room for all of it, it is still valid (no write hit its code) and the vCPU's view of memory has
+         * not changed since the method was entered (the page still maps to the code), else out with RIP at its start.
+         */
+        private void jumpWithin(int retired, int j) {
+            c.iinc(done, retired);
+            Label out = c.newLabel();
+            c.lload(LEFT).iload(done).i2l().lsub().loadConstant((long) region[j].insns.length).lcmp().iflt(out);
+            c.iload(done).loadConstant(MAX_RETIRED).if_icmpge(out);
+            validBlock(j);
+            c.ifeq(out);
+            c.aload(mem).invokeinterface(CD_MEMORY, "epoch", MT_EPOCH).iload(epoch).if_icmpne(out);
+            c.goto_(entry[j]);
+            c.labelBinding(out);
+            setRip(region[j].start);
+            retire(0, false);
+        }
+
+        /** Pushes the {@code valid} flag of the region's block {@code j}. */
+        private void validBlock(int j) {
+            c.aload(blks).loadConstant(j).aaload().getfield(CD_BLOCK, "valid", CD_boolean);
+        }
+
+        /** After a memory write: if it hit this block's code, stop after the instruction. */
+        private void stillValid(int k, long next) {
+            Stop st = new Stop(c.newLabel(), k + 1 - curBase, next, pending, kind, fsize, modified);
+            stops.add(st);
+            validBlock(cur);
+            c.ifeq(st.label);
+        }
+
+        private void setRip(long rip) {
+            c.aload(s).loadConstant(rip).putfield(CD_STATE, "rip", CD_long);
+        }
+
+        // ---- operands ----
+
+        private void readReg(int r, int size, int slot) {
+            if (size == 1 && r >= 16) {
+                c.aload(g).loadConstant(r - 16).laload().loadConstant(8).lushr().loadConstant(0xffL).land();
+            } else {
+                c.aload(g).loadConstant(r).laload();
+                if (size != 8) {
+                    c.loadConstant(Alu.mask(size)).land();
+                }
+            }
+            c.lstore(slot);
+        }
+
+        private void writeReg(int r, int size, int slot) {
+            switch (size) {
+                case 8 -> c.aload(g).loadConstant(r).lload(slot).lastore();
+                case 4 -> c.aload(g).loadConstant(r).lload(slot).loadConstant(0xffffffffL).land().lastore();
+                default -> {
+                    int idx = size == 1 && r >= 16 ? r - 16 : r;
+                    int shift = size == 1 && r >= 16 ? 8 : 0;
+                    long m = Alu.mask(size) << shift;
+                    c.aload(g).loadConstant(idx);
+                    c.aload(g).loadConstant(idx).laload().loadConstant(~m).land();
+                    c.lload(slot).loadConstant(Alu.mask(size)).land();
+                    if (shift != 0) {
+                        c.loadConstant(shift).lshl();
+                    }
+                    c.lor().lastore();
+                }
+            }
+        }
+
+        /** The effective address (unchecked, LEA's result) into {@code slot}. */
+        private void address(Insn i, int slot) {
+            c.loadConstant(i.disp);
+            if (i.base >= 0) {
+                c.aload(g).loadConstant(i.base).laload().ladd();
+            }
+            if (i.index >= 0) {
+                c.aload(g).loadConstant(i.index).laload();
+                if (i.scale != 0) {
+                    c.loadConstant(i.scale).lshl();
+                }
+                c.ladd();
+            }
+            if (i.addr32) {
+                c.loadConstant(0xffffffffL).land();
+            }
+            if (i.seg != 0) {
+                c.aload(s).getfield(CD_STATE, i.seg == 1 ? "fsBase" : "gsBase", CD_long).ladd();
+            }
+            c.lstore(slot);
+        }
+
+        /** For a memory r/m: its checked address into {@link #addr}; nothing for a register r/m. */
+        private void rmAddress(int k, Insn i) {
+            if (i.rm >= 0) {
+                return;
+            }
+            address(i, addr);
+            canonical(k, addr, i.base == 4 || i.base == 5);
+        }
+
+        private void readRm(int k, Insn i, int size, int slot) {
+            rmAddress(k, i);
+            readRmAt(i, size, slot);
+        }
+
+        /** Reads the r/m operand; a memory one from {@link #addr}, which {@link #rmAddress} computed. */
+        private void readRmAt(Insn i, int size, int slot) {
+            if (i.rm >= 0) {
+                readReg(i.rm, size, slot);
+            } else {
+                load(size, addr, slot);
+            }
+        }
+
+        private void writeRm(int k, Insn i, int size, int slot) {
+            rmAddress(k, i);
+            writeRmAt(i, size, slot);
+        }
+
+        /** Writes the r/m operand; a memory one at {@link #addr}, which {@link #rmAddress} computed. */
+        private void writeRmAt(Insn i, int size, int slot) {
+            if (i.rm >= 0) {
+                writeReg(i.rm, size, slot);
+            } else {
+                store(size, addr, slot);
+            }
+        }
+
+        private void load(int size, int at, int slot) {
+            mayThrow = true;
+            c.aload(mem).lload(at);
+            switch (size) {
+                case 1 -> c.invokeinterface(CD_MEMORY, "read8", MT_READ_INT).i2l().loadConstant(0xffL).land();
+                case 2 -> c.invokeinterface(CD_MEMORY, "read16", MT_READ_INT).i2l().loadConstant(0xffffL).land();
+                case 4 -> c.invokeinterface(CD_MEMORY, "read32", MT_READ_INT).i2l().loadConstant(0xffffffffL).land();
+                default -> c.invokeinterface(CD_MEMORY, "read64", MT_READ_LONG);
+            }
+            c.lstore(slot);
+        }
+
+        private void store(int size, int at, int slot) {
+            wrote = true;
+            mayThrow = true;
+            c.aload(mem).lload(at).lload(slot);
+            switch (size) {
+                case 1 -> c.l2i().invokeinterface(CD_MEMORY, "write8", MT_WRITE_INT);
+                case 2 -> c.l2i().invokeinterface(CD_MEMORY, "write16", MT_WRITE_INT);
+                case 4 -> c.l2i().invokeinterface(CD_MEMORY, "write32", MT_WRITE_INT);
+                default -> c.invokeinterface(CD_MEMORY, "write64", MT_WRITE_LONG);
+            }
+        }
+
+        /** PUSH of {@code slot}: the stack slot checked and written before RSP moves. */
+        private void push(int k, int size, int slot) {
+            c.aload(g).loadConstant(4).laload().loadConstant((long) size).lsub().lstore(addr);
+            canonical(k, addr, true);
+            store(size, addr, slot);
+            c.aload(g).loadConstant(4).lload(addr).lastore();
+        }
+
+        /** #GP (or #SS for a stack reference) when the address in {@code slot} is not canonical (the fault from a call). */
+        private void canonical(int k, int slot, boolean stack) {
+            mayThrow = true;
+            Label ok = c.newLabel();
+            c.lload(slot).loadConstant(16).lshl().loadConstant(16).lshr().lload(slot).lcmp().ifeq(ok);
+            c.lload(slot).aload(code).loadConstant(k).loadConstant(stack ? 1 : 0)
+                    .invokestatic(CD_TRANSLATOR, "canonical", MT_CANONICAL).pop2(); // throws
+            c.labelBinding(ok);
+        }
+
+        private void mask(int size) {
+            if (size != 8) {
+                c.loadConstant(Alu.mask(size)).land();
+            }
+        }
+
+        private void signExtend(int size) {
+            switch (size) {
+                case 1 -> c.l2i().i2b().i2l();
+                case 2 -> c.l2i().i2s().i2l();
+                case 4 -> c.l2i().i2l();
+                default -> { }
+            }
+        }
+    }
+}
