@@ -1,18 +1,15 @@
 package dev.corral.cli.client;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
-import java.security.KeyStore;
-import java.security.cert.CertificateFactory;
 import java.util.Base64;
 
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLException;
-import javax.net.ssl.TrustManagerFactory;
+
+import dev.corral.api.tls.PemTrust;
 
 /**
  * Which certificates an https server may present: those signed by the CA a context stores (kubectl's
@@ -50,40 +47,18 @@ public final class ServerTrust {
 
     private static SSLContext sslContext(byte[] pem, String source) {
         try {
-            var store = KeyStore.getInstance(KeyStore.getDefaultType());
-            store.load(null, null);
-            int i = 0;
-            for (var cert : CertificateFactory.getInstance("X.509").generateCertificates(new ByteArrayInputStream(pem))) {
-                store.setCertificateEntry("ca-" + i++, cert);
-            }
-            if (i == 0) {
-                throw new CorralClientException(source + " holds no PEM certificate");
-            }
-            var trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-            trust.init(store);
-            var context = SSLContext.getInstance("TLS");
-            context.init(null, trust.getTrustManagers(), null);
-            return context;
-        } catch (IOException | GeneralSecurityException e) {
+            return PemTrust.trusting(pem);
+        } catch (GeneralSecurityException e) {
             String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().lines().findFirst().orElse("");
-            throw new CorralClientException(source + " holds no usable PEM certificate: " + why, e);
+            throw new CorralClientException("cannot use " + source + " as a certificate authority: " + why, e);
         }
     }
 
     /** A refused TLS handshake as the one line the user reads, or null when {@code e} is no TLS failure. */
     static CorralClientException refusal(IOException e, URI server, boolean stored) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof SSLException) {
-                Throwable root = t;
-                while (root.getCause() != null && root.getCause() != root) {
-                    root = root.getCause();
-                }
-                String why = root.getMessage() != null ? root.getMessage() : t.getMessage();
-                return new CorralClientException("the server at " + server + " is not trusted: " + why + " (checked against "
-                        + (stored ? "the context's certificate authority" : "the JDK's trust store; corral login --certificate-authority FILE stores the CA that signed its certificate")
-                        + ")", e);
-            }
-        }
-        return null;
+        return PemTrust.refusal(e).map(why -> new CorralClientException("the server at " + server + " is not trusted: " + why
+                + " (checked against " + (stored ? "the context's certificate authority"
+                        : "the JDK's trust store; corral login --certificate-authority FILE stores the CA that signed its certificate")
+                + ")", e)).orElse(null);
     }
 }

@@ -1,18 +1,14 @@
 package dev.corral.controlplane.console;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
-import java.security.KeyStore;
-import java.security.cert.CertificateFactory;
 import java.util.Optional;
 
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLException;
-import javax.net.ssl.TrustManagerFactory;
 
+import dev.corral.api.tls.PemTrust;
 import io.vertx.core.net.PemTrustOptions;
 
 /**
@@ -34,23 +30,11 @@ final class AgentTrust {
                 throw new IllegalStateException("the JDK has no default TLS context: " + e.getMessage(), e);
             }
         }
-        try (InputStream in = Files.newInputStream(ca.get())) {
-            var store = KeyStore.getInstance(KeyStore.getDefaultType());
-            store.load(null, null);
-            int i = 0;
-            for (var cert : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
-                store.setCertificateEntry("ca-" + i++, cert);
-            }
-            if (i == 0) {
-                throw new IllegalStateException("corral.console.agent-ca " + ca.get() + " holds no PEM certificate");
-            }
-            var trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-            trust.init(store);
-            var context = SSLContext.getInstance("TLS");
-            context.init(null, trust.getTrustManagers(), null);
-            return context;
+        try {
+            return PemTrust.trusting(Files.readAllBytes(ca.get()));
         } catch (IOException | GeneralSecurityException e) {
-            throw new IllegalStateException("cannot read the agents' CA (corral.console.agent-ca) " + ca.get() + ": " + (e instanceof java.nio.file.NoSuchFileException ? "no such file" : e.getMessage()), e);
+            throw new IllegalStateException("cannot read the agents' CA (corral.console.agent-ca) " + ca.get() + ": "
+                    + (e instanceof java.nio.file.NoSuchFileException ? "no such file" : e.getMessage()), e);
         }
     }
 
@@ -61,16 +45,7 @@ final class AgentTrust {
 
     /** A failed handshake in one sentence: the agent's certificate is not one this control plane trusts. */
     static Optional<String> refusal(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof SSLException) {
-                Throwable root = t;
-                while (root.getCause() != null && root.getCause() != root) {
-                    root = root.getCause();
-                }
-                return Optional.of("its TLS certificate is not trusted (corral.console.agent-ca, CORRAL_TLS_AGENT_CA, names the CA "
-                        + "that signs the agents' certificates): " + (root.getMessage() != null ? root.getMessage() : t.getMessage()));
-            }
-        }
-        return Optional.empty();
+        return PemTrust.refusal(e).map(why -> "its TLS certificate is not trusted (corral.console.agent-ca, CORRAL_TLS_AGENT_CA, names "
+                + "the CA that signs the agents' certificates): " + why);
     }
 }

@@ -1,20 +1,17 @@
 package dev.corral.agent.controlplane;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
-import java.security.KeyStore;
-import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.Optional;
 
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLException;
-import javax.net.ssl.TrustManagerFactory;
+
+import dev.corral.api.tls.PemTrust;
 
 /**
  * How the agent trusts the control plane: over https, its certificate must be signed by a CA of
@@ -37,23 +34,11 @@ final class ControlPlaneTls {
 
     /** A TLS context that trusts exactly the certificates in a PEM file. */
     static SSLContext trusting(Path ca) {
-        try (InputStream in = Files.newInputStream(ca)) {
-            var store = KeyStore.getInstance(KeyStore.getDefaultType());
-            store.load(null, null);
-            int i = 0;
-            for (var cert : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
-                store.setCertificateEntry("ca-" + i++, cert);
-            }
-            if (i == 0) {
-                throw new IllegalStateException("corral.agent.control-plane-ca " + ca + " holds no PEM certificate");
-            }
-            var trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-            trust.init(store);
-            var context = SSLContext.getInstance("TLS");
-            context.init(null, trust.getTrustManagers(), null);
-            return context;
+        try {
+            return PemTrust.trusting(Files.readAllBytes(ca));
         } catch (IOException | GeneralSecurityException e) {
-            throw new IllegalStateException("cannot read corral.agent.control-plane-ca " + ca + ": " + (e instanceof java.nio.file.NoSuchFileException ? "no such file" : e.getMessage()), e);
+            throw new IllegalStateException("cannot read corral.agent.control-plane-ca " + ca + ": "
+                    + (e instanceof java.nio.file.NoSuchFileException ? "no such file" : e.getMessage()), e);
         }
     }
 
@@ -62,18 +47,8 @@ final class ControlPlaneTls {
      * {@code e} is no TLS failure.
      */
     static Optional<String> refusal(IOException e, URI controlPlane, Optional<Path> ca) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof SSLException) {
-                Throwable root = t;
-                while (root.getCause() != null && root.getCause() != root) {
-                    root = root.getCause();
-                }
-                String why = root.getMessage() != null ? root.getMessage() : t.getMessage();
-                return Optional.of("refusing the control plane at " + controlPlane + ": its TLS certificate does not verify against "
-                        + ca.map(p -> "corral.agent.control-plane-ca " + p).orElse("the JDK's trust store (set CORRAL_AGENT_CONTROL_PLANE_CA to its CA)")
-                        + ": " + why);
-            }
-        }
-        return Optional.empty();
+        return PemTrust.refusal(e).map(why -> "refusing the control plane at " + controlPlane + ": its TLS certificate does not verify against "
+                + ca.map(p -> "corral.agent.control-plane-ca " + p).orElse("the JDK's trust store (set CORRAL_AGENT_CONTROL_PLANE_CA to its CA)")
+                + ": " + why);
     }
 }
