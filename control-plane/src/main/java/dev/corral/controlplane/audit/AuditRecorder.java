@@ -9,7 +9,7 @@ import dev.corral.controlplane.auth.Authorizer;
 import dev.corral.controlplane.auth.Grant;
 import dev.corral.controlplane.auth.TokenService;
 import dev.corral.controlplane.problem.UnauthorizedException;
-import dev.corral.controlplane.store.ResourceStore;
+import dev.corral.controlplane.store.GroupCommit;
 import io.quarkus.security.identity.SecurityIdentity;
 import io.quarkus.vertx.http.runtime.security.QuarkusHttpUser;
 import io.smallrye.mutiny.Uni;
@@ -40,10 +40,10 @@ public class AuditRecorder {
     private final TokenService tokens;
     private final AuditLog log;
     private final AuditPublisher publisher;
-    private final ResourceStore store;
+    private final GroupCommit groupCommit;
 
-    AuditRecorder(Authorizer authorizer, TokenService tokens, AuditLog log, AuditPublisher publisher, ResourceStore store) {
-        this.store = store;
+    AuditRecorder(Authorizer authorizer, TokenService tokens, AuditLog log, AuditPublisher publisher, GroupCommit groupCommit) {
+        this.groupCommit = groupCommit;
         this.authorizer = authorizer;
         this.tokens = tokens;
         this.log = log;
@@ -71,7 +71,7 @@ public class AuditRecorder {
                 rc.vertx().executeBlocking(() -> {
                     var entry = new AuditEntry(requestId, method, path, AuditEntry.target(path, project, location), status, identity(identity, authorization));
                     // A shared commit with other requests' writes (GroupCommit): one WAL flush for many.
-                    publisher.publish(store.transaction(() -> log.append(entry)));
+                    publisher.publish(groupCommit.call(() -> log.append(entry)));
                     return null;
                 }, false).onFailure(e -> LOG.errorf(e, "request %s (%s %s, %d) could not be audited", requestId, method, path, status));
             });

@@ -14,6 +14,7 @@ import dev.corral.controlplane.event.EventService;
 import dev.corral.controlplane.idempotency.IdempotencyService;
 import dev.corral.controlplane.instancetype.InstanceTypeService;
 import dev.corral.controlplane.problem.UnprocessableException;
+import dev.corral.controlplane.quota.QuotaLedger;
 import dev.corral.controlplane.scheduling.Ledger;
 import dev.corral.controlplane.scheduling.Scheduler;
 import dev.corral.controlplane.store.ResourceStore;
@@ -34,8 +35,8 @@ public class ContainerService extends WorkloadService {
             "network");
 
     ContainerService(ResourceStore store, EventService events, IdempotencyService idempotency, ObjectMapper json, Ledger ledger,
-            Scheduler scheduler) {
-        super(store, events, idempotency, json, ledger, scheduler);
+            Scheduler scheduler, QuotaLedger quotas) {
+        super(store, events, idempotency, json, ledger, scheduler, quotas);
     }
 
     @Override

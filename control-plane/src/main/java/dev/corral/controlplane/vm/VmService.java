@@ -19,6 +19,7 @@ import dev.corral.controlplane.event.EventService;
 import dev.corral.controlplane.idempotency.IdempotencyService;
 import dev.corral.controlplane.instancetype.InstanceTypeService;
 import dev.corral.controlplane.problem.UnprocessableException;
+import dev.corral.controlplane.quota.QuotaLedger;
 import dev.corral.controlplane.scheduling.Ledger;
 import dev.corral.controlplane.scheduling.Scheduler;
 import dev.corral.controlplane.store.ResourceStore;
@@ -37,8 +38,8 @@ public class VmService extends WorkloadService {
     private final InstanceTypeService instanceTypes;
 
     VmService(ResourceStore store, EventService events, IdempotencyService idempotency, ObjectMapper json, Ledger ledger,
-            Scheduler scheduler, InstanceTypeService instanceTypes) {
-        super(store, events, idempotency, json, ledger, scheduler);
+            Scheduler scheduler, QuotaLedger quotas, InstanceTypeService instanceTypes) {
+        super(store, events, idempotency, json, ledger, scheduler, quotas);
         this.instanceTypes = instanceTypes;
     }
 

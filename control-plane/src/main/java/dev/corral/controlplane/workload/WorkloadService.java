@@ -40,14 +40,14 @@ public abstract class WorkloadService extends KindService {
     protected final Ledger ledger;
     protected final Scheduler scheduler;
     /** Held from create to delete, whatever the phase (docs/0009, "Quotas"); charged in the create's transaction. */
-    @jakarta.inject.Inject
-    QuotaLedger quotas;
+    private final QuotaLedger quotas;
 
     protected WorkloadService(ResourceStore store, EventService events, IdempotencyService idempotency, ObjectMapper json,
-            Ledger ledger, Scheduler scheduler) {
+            Ledger ledger, Scheduler scheduler, QuotaLedger quotas) {
         super(store, events, idempotency, json);
         this.ledger = ledger;
         this.scheduler = scheduler;
+        this.quotas = quotas;
     }
 
     /** The shape the workload holds on its node. */
