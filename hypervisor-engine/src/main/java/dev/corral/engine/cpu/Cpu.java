@@ -483,7 +483,7 @@ public final class Cpu {
     /** What this vCPU has run in each tier, and what its translation cache has done. */
     public CpuStats stats() {
         return new CpuStats(retired - translatedInsns, translatedInsns, translations.blocksTranslated(),
-                translations.translationNanos(), translations.codeBytes(), cache.translationsInvalidated,
+                translations.translationsReused(), translations.translationNanos(), translations.codeBytes(), cache.translationsInvalidated,
                 translations.evictions(), translations.failures());
     }
 

@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 import dev.corral.engine.cpu.state.Alu;
 import dev.corral.engine.cpu.state.CpuExit;
 import dev.corral.engine.cpu.state.CpuState;
+import dev.corral.engine.cpu.translate.SharedTranslations;
 import dev.corral.engine.cpu.translate.TranslationPolicy;
 
 /**
@@ -149,23 +150,99 @@ class TranslatorTest {
 
     @Test
     void translationsAreUnloadedWhenTheirCpuIsGone() {
+        long budget = SharedTranslations.budget(0); // none held: every vCPU loads classes of its own
+        try {
+            var classes = java.lang.management.ManagementFactory.getClassLoadingMXBean();
+            System.gc();
+            long loaded = classes.getLoadedClassCount();
+            long made = 0;
+            for (int vm = 0; vm < 1_000; vm++) { // a thousand short-lived vCPUs, each with its own translations
+                Cpu cpu = cpu(Cpu.Translation.ALWAYS, new FlatMemory(CODE, 0x10000), LOOP);
+                cpu.run(1_000_000);
+                made += cpu.stats().blocksTranslated();
+                assertThat(cpu.stats().translationsReused()).isZero();
+            }
+            assertThat(made).isGreaterThanOrEqualTo(1_000);
+            long after = classes.getLoadedClassCount();
+            assertThat(after - loaded).as("the translations were loaded as classes").isGreaterThan(200);
+            for (int k = 0; k < 20 && after > loaded + 200; k++) { // hidden classes go with a full collection
+                System.gc();
+                after = classes.getLoadedClassCount();
+            }
+            assertThat(after - loaded).as("classes still loaded of %d translations made", made).isLessThan(200);
+        } finally {
+            SharedTranslations.budget(budget);
+        }
+    }
+
+    @Test
+    void aThousandVcpusRunningTheSameCodeShareItsClassesAndTheSharedOnesStayUnderTheirBudget() {
         var classes = java.lang.management.ManagementFactory.getClassLoadingMXBean();
-        System.gc();
         long loaded = classes.getLoadedClassCount();
-        long made = 0;
-        for (int vm = 0; vm < 1_000; vm++) { // a thousand short-lived vCPUs, each with its own translations
+        long made = 0, reused = 0;
+        for (int vm = 0; vm < 1_000; vm++) {
             Cpu cpu = cpu(Cpu.Translation.ALWAYS, new FlatMemory(CODE, 0x10000), LOOP);
             cpu.run(1_000_000);
+            assertThat(cpu.state().gpr[0]).isEqualTo(500_500);
             made += cpu.stats().blocksTranslated();
+            reused += cpu.stats().translationsReused();
         }
-        assertThat(made).isGreaterThanOrEqualTo(1_000);
-        long after = classes.getLoadedClassCount();
-        assertThat(after - loaded).as("the translations were loaded as classes").isGreaterThan(200);
-        for (int k = 0; k < 20 && after > loaded + 200; k++) { // hidden classes go with a full collection
-            System.gc();
-            after = classes.getLoadedClassCount();
+        assertThat(reused).as("of %d translations", made).isGreaterThanOrEqualTo(made - 10);
+        assertThat(classes.getLoadedClassCount() - loaded).as("classes loaded for %d translations", made).isLessThan(100);
+
+        long budget = SharedTranslations.budget(16 << 10);
+        try {
+            for (int vm = 0; vm < 200; vm++) { // 200 different loops (their counts differ): a class each
+                int[] loop = LOOP.clone();
+                loop[1] = vm;
+                loop[2] = 0x10;
+                Cpu cpu = cpu(Cpu.Translation.ALWAYS, new FlatMemory(CODE, 0x10000), loop);
+                cpu.run(1_000_000);
+                assertThat(cpu.state().gpr[0]).isEqualTo((0x1000L + vm) * (0x1000 + vm + 1) / 2);
+                assertThat(SharedTranslations.bytesHeld()).isLessThanOrEqualTo(16 << 10);
+            }
+            assertThat(SharedTranslations.classesHeld()).isPositive();
+        } finally {
+            SharedTranslations.budget(budget);
         }
-        assertThat(after - loaded).as("classes still loaded of %d translations made", made).isLessThan(200);
+    }
+
+    /**
+     * The same code at another address (a kernel that KASLR placed elsewhere, a second VM) runs the class loaded for
+     * the first copy, with its own addresses: a RIP-relative load reads the copy's own data and CALL pushes the copy's
+     * own return address. Code that differs in one byte gets a class of its own.
+     */
+    @Test
+    void theSameCodeElsewhereRunsTheClassAlreadyLoadedWithItsOwnAddresses() {
+        // 00: mov rax,[rip+0xf9] (the quadword at 0x100); 07: call 0e; 0c: hlt; 0d: nop; 0e: mov rbx,[rsp]; 12: ret
+        int[] code = CpuTestSupport.hex("48 8b 05 f9 00 00 00 e8 02 00 00 00 f4 90 48 8b 1c 24 c3");
+        long[] bases = {0x30000, 0x250000, 0x7f0000};
+        Cpu[] cpus = new Cpu[bases.length];
+        for (int n = 0; n < bases.length; n++) {
+            long base = bases[n];
+            var mem = new FlatMemory(base, 0x10000);
+            int[] copy = code.clone();
+            if (n == 2) {
+                copy[3] = 0xfa; // mov rax,[rip+0xfa] (the quadword at 0x101): one byte differs
+            }
+            mem.load(base, copy);
+            mem.load(base + 0x100, 0x11 * (n + 1), 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99 * (n + 1));
+            CpuState st = new CpuState();
+            st.rip = base;
+            st.gpr[CpuState.RSP] = base + 0xf000;
+            cpus[n] = new Cpu(st, mem).translation(Cpu.Translation.ALWAYS);
+            assertThat(cpus[n].run(100)).isInstanceOf(CpuExit.Halt.class);
+            assertThat(st.gpr[CpuState.RBX]).as("the return address CALL pushed").isEqualTo(base + 0x0c);
+            assertThat(st.rip).isEqualTo(base + 0x0d);
+            assertThat(st.gpr[CpuState.RSP]).isEqualTo(base + 0xf000);
+        }
+        assertThat(cpus[0].state().gpr[0]).isEqualTo(0x8877665544332211L);
+        assertThat(cpus[1].state().gpr[0]).as("the second copy's own data").isEqualTo(0x8877665544332222L);
+        assertThat(cpus[2].state().gpr[0]).as("read one byte further").isEqualTo(0xcb88776655443322L);
+        CpuStats second = cpus[1].stats(), third = cpus[2].stats();
+        assertThat(second.translationsReused()).as("%s", second).isEqualTo(second.blocksTranslated()).isPositive();
+        assertThat(third.translationsReused()).as("the changed block got a class of its own: %s", third)
+                .isLessThan(third.blocksTranslated());
     }
 
     /**

@@ -235,6 +235,7 @@ public final class Decoder {
         i.len = (int) (pc - start);
         if (ripRel) {
             i.disp += pc;
+            i.ripRel = true;
         }
         if (lock && !(lockable && i.rm < 0)) {
             throw ud();

@@ -8,7 +8,7 @@ package dev.corral.engine.cpu.decode;
  * BH (legacy encodings without REX). {@code rm < 0} means the r/m operand is in memory at
  * {@code disp + base + (index << scale)} (bases and indexes absent when negative), truncated to 32 bits
  * when {@code addr32}, plus the FS or GS base when {@code seg} is 1 or 2. RIP-relative operands have
- * their absolute address folded into {@code disp}.
+ * their absolute address folded into {@code disp} (and {@code ripRel} set).
  */
 public final class Insn {
 
@@ -25,6 +25,8 @@ public final class Insn {
     public int index = -1;
     public int scale;
     public long disp;
+    /** The memory operand is RIP-relative: {@code disp} is the address of the next instruction plus the displacement. */
+    public boolean ripRel;
     public int seg;
     public boolean addr32;
     /**

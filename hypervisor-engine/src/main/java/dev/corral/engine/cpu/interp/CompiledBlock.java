@@ -26,16 +26,31 @@ public abstract class CompiledBlock {
      * method (each checked valid before it is entered).
      */
     public Block[] region;
+    /**
+     * Where its first block starts: the translated code names guest addresses relative to it, so one class serves the
+     * same code at another address.
+     */
+    public long origin;
     /** Bytecode bytes of the hidden class (what the translation cache's budget counts). */
     public int codeBytes;
+    /** Its class was loaded before, for another block of the same code (the translator's shared classes). */
+    public boolean reused;
 
-    /** Binds a new instance to its blocks (once, before it runs; the hidden class's initializer made it). */
-    public void bind(Insn[] insns, Block[] region, int codeBytes) {
+    /**
+     * Binds a new instance to its blocks (once, before it runs; the hidden class's initializer or {@link #another}
+     * made it).
+     */
+    public void bind(Insn[] insns, Block[] region, int codeBytes, boolean reused) {
         this.insns = insns;
         this.block = region[0];
         this.region = region;
+        this.origin = region[0].start;
         this.codeBytes = codeBytes;
+        this.reused = reused;
     }
+
+    /** A new, unbound instance of the same class: the same code, for other blocks of the same instructions. */
+    public abstract CompiledBlock another();
 
     /**
      * Runs the block from its first instruction, and on into the blocks of its {@link #region} (itself included, a

@@ -35,6 +35,7 @@ public final class Translations {
     }
 
     private final LongAdder blocks = new LongAdder();
+    private final LongAdder reused = new LongAdder();
     private final LongAdder nanos = new LongAdder();
     private final LongAdder failures = new LongAdder();
     private final AtomicLong codeBytes = new AtomicLong();
@@ -77,6 +78,9 @@ public final class Translations {
         }
         nanos.add(System.nanoTime() - start);
         blocks.increment();
+        if (t.reused) {
+            reused.increment();
+        }
         if (codeBytes.addAndGet(t.codeBytes) > policy.budgetBytes()) {
             overBudget = true;
         }
@@ -97,6 +101,11 @@ public final class Translations {
     /** Blocks translated so far. */
     public long blocksTranslated() {
         return blocks.sum();
+    }
+
+    /** Translations that run a class loaded before ({@link SharedTranslations}) rather than one of their own. */
+    public long translationsReused() {
+        return reused.sum();
     }
 
     /** Time spent translating, in nanoseconds. */

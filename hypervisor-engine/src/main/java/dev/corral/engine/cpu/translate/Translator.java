@@ -165,16 +165,22 @@ public final class Translator {
      */
     static final ThreadLocal<CompiledBlock> HANDOFF = new ThreadLocal<>();
 
+    /** An instance of the class of {@code bytes}: the one {@link SharedTranslations} holds, or a class loaded now. */
     private static CompiledBlock define(byte[] bytes, Block[] region) {
-        try {
-            LOOKUP.defineHiddenClass(bytes, true);
-        } catch (IllegalAccessException | LinkageError e) {
-            throw new IllegalStateException("translated block at 0x" + Long.toHexString(region[0].start) + " does not load: "
-                    + e, e);
+        CompiledBlock compiled = SharedTranslations.reuse(bytes);
+        boolean reused = compiled != null;
+        if (!reused) {
+            try {
+                LOOKUP.defineHiddenClass(bytes, true);
+            } catch (IllegalAccessException | LinkageError e) {
+                throw new IllegalStateException("translated block at 0x" + Long.toHexString(region[0].start) + " does not load: "
+                        + e, e);
+            }
+            compiled = HANDOFF.get();
+            HANDOFF.remove();
+            SharedTranslations.hold(bytes, compiled.another());
         }
-        CompiledBlock compiled = HANDOFF.get();
-        HANDOFF.remove();
-        compiled.bind(code(region), region, bytes.length);
+        compiled.bind(code(region), region, bytes.length, reused);
         return compiled;
     }
 
@@ -216,6 +222,8 @@ public final class Translator {
                 c.invokevirtual(CD_THREAD_LOCAL, "set", MethodTypeDesc.of(CD_void, CD_Object));
                 c.return_();
             });
+            cb.withMethodBody("another", MethodTypeDesc.of(CD_COMPILED), ClassFile.ACC_PUBLIC,
+                    c -> c.new_(self).dup().invokespecial(self, INIT_NAME, MT_INIT).areturn());
             cb.withMethodBody("run", MT_RUN, ClassFile.ACC_PUBLIC, c -> new Gen(c, region, count).emit());
         });
     }
@@ -243,7 +251,7 @@ public final class Translator {
         private final int[] base;
         /** How many instructions of the first block are translated (all, unless the method would be too large). */
         private final int count;
-        private final int s, g, mem, code, blks, epoch;
+        private final int s, g, mem, code, blks, epoch, origin;
         private final int fa, fb, fr, fx, t0, t1, t2, addr, ex, done;
         /** Where each block of the region starts (the flags DYNAMIC there, as on entry). */
         private final Label[] entry;
@@ -295,6 +303,7 @@ public final class Translator {
             addr = c.allocateLocal(TypeKind.LONG);
             done = c.allocateLocal(TypeKind.INT);
             epoch = c.allocateLocal(TypeKind.INT);
+            origin = c.allocateLocal(TypeKind.LONG);
         }
 
         void emit() {
@@ -303,6 +312,7 @@ public final class Translator {
             c.aload(IN).getfield(CD_INTERP, "mem", CD_MEMORY).astore(mem);
             c.aload(THIS).getfield(CD_COMPILED, "insns", CD_INSNS).astore(code);
             c.aload(THIS).getfield(CD_COMPILED, "region", CD_BLOCKS).astore(blks);
+            c.aload(THIS).getfield(CD_COMPILED, "origin", CD_long).lstore(origin);
             c.aconst_null().astore(ex);
             for (int slot : new int[] {fa, fb, fr, fx, t0, t1, t2, addr}) {
                 c.lconst_0().lstore(slot);
@@ -460,7 +470,8 @@ public final class Translator {
                     readRm(k, i, 8, t1);
                     canonical(k, t1, false);
                     if (i.op == Op.CALL_RM) {
-                        c.loadConstant(i.next).lstore(t0);
+                        guestAddress(i.next);
+                        c.lstore(t0);
                         push(k, 8, t0);
                     }
                     spill();
@@ -469,7 +480,8 @@ public final class Translator {
                     return true;
                 }
                 case Op.CALL -> {
-                    c.loadConstant(i.next).lstore(t0);
+                    guestAddress(i.next);
+                    c.lstore(t0);
                     push(k, 8, t0);
                     exit(k + 1 - curBase, i.imm, false);
                     return true;
@@ -1030,7 +1042,18 @@ public final class Translator {
         }
 
         private void setRip(long rip) {
-            c.aload(s).loadConstant(rip).putfield(CD_STATE, "rip", CD_long);
+            c.aload(s);
+            guestAddress(rip);
+            c.putfield(CD_STATE, "rip", CD_long);
+        }
+
+        /**
+         * Pushes the guest address {@code a} of the region's code (an instruction's, a jump's target, a RIP-relative
+         * operand's) as the instance's {@link CompiledBlock#origin} plus a constant: the class is the same for the same
+         * code wherever it lies (a kernel placed by KASLR, a second VM), so {@link SharedTranslations} can share it.
+         */
+        private void guestAddress(long a) {
+            c.lload(origin).loadConstant(a - region[0].start).ladd();
         }
 
         // ---- operands ----
@@ -1068,7 +1091,11 @@ public final class Translator {
 
         /** The effective address (unchecked, LEA's result) into {@code slot}. */
         private void address(Insn i, int slot) {
-            c.loadConstant(i.disp);
+            if (i.ripRel) {
+                guestAddress(i.disp);
+            } else {
+                c.loadConstant(i.disp);
+            }
             if (i.base >= 0) {
                 c.aload(g).loadConstant(i.base).laload().ladd();
             }
