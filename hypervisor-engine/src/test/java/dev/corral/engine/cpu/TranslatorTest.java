@@ -208,6 +208,43 @@ class TranslatorTest {
     }
 
     /**
+     * A kernel moved by KASLR: its code names its own data by absolute addresses (sign-extended immediates and
+     * displacements), which move with it. The moved copy runs the class of the first, with its own addresses; a
+     * constant that is not near the code (a mask) stays a constant, and code below 4 GiB keeps its constants as they are.
+     */
+    @Test
+    void aKernelMovedByKaslrSharesItsClassesAndReadsItsOwnData() {
+        long[] bases = {0xffffffff81000000L, 0xffffffff83400000L};
+        Cpu[] cpus = new Cpu[bases.length];
+        for (int n = 0; n < bases.length; n++) {
+            long base = bases[n], data = base + 0x100;
+            int d0 = (int) data, d1 = (int) (data >>> 8), d2 = (int) (data >>> 16), d3 = (int) (data >>> 24);
+            // mov rax, data (imm32 sign-extended); mov rbx, [data] (absolute disp32); add rax, data; push data; pop rcx;
+            // and rdx, -4096; hlt
+            int[] code = {0x48, 0xc7, 0xc0, d0 & 0xff, d1 & 0xff, d2 & 0xff, d3 & 0xff,
+                0x48, 0x8b, 0x1c, 0x25, d0 & 0xff, d1 & 0xff, d2 & 0xff, d3 & 0xff,
+                0x48, 0x05, d0 & 0xff, d1 & 0xff, d2 & 0xff, d3 & 0xff,
+                0x68, d0 & 0xff, d1 & 0xff, d2 & 0xff, d3 & 0xff, 0x59,
+                0x48, 0x81, 0xe2, 0x00, 0xf0, 0xff, 0xff, 0xf4};
+            var mem = new FlatMemory(base, 0x10000);
+            mem.load(base, code);
+            mem.load(data, 0x10 + n, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0x80);
+            CpuState st = new CpuState();
+            st.rip = base;
+            st.gpr[CpuState.RSP] = base + 0xf000;
+            st.gpr[CpuState.RDX] = 0x123456789L;
+            cpus[n] = new Cpu(st, mem).translation(Cpu.Translation.ALWAYS);
+            assertThat(cpus[n].run(100)).isInstanceOf(CpuExit.Halt.class);
+            assertThat(st.gpr[CpuState.RAX]).as("data + data").isEqualTo(data + data);
+            assertThat(st.gpr[CpuState.RBX]).as("read through the absolute displacement").isEqualTo(0x8070605040302010L + n);
+            assertThat(st.gpr[CpuState.RCX]).as("pushed and popped").isEqualTo(data);
+            assertThat(st.gpr[CpuState.RDX]).as("the mask stays a mask").isEqualTo(0x123456000L);
+        }
+        CpuStats moved = cpus[1].stats();
+        assertThat(moved.translationsReused()).as("%s", moved).isEqualTo(moved.blocksTranslated()).isPositive();
+    }
+
+    /**
      * The same code at another address (a kernel that KASLR placed elsewhere, a second VM) runs the class loaded for
      * the first copy, with its own addresses: a RIP-relative load reads the copy's own data and CALL pushes the copy's
      * own return address. Code that differs in one byte gets a class of its own.

@@ -243,6 +243,8 @@ public final class Translator {
         private static final int THIS = 0, IN = 1, LEFT = 2;
         /** Jumps within the region stop before this many instructions (the count is returned as an int). */
         private static final int MAX_RETIRED = 1 << 30;
+        /** How far from its code a 64-bit constant is taken for an address that moves with the code. */
+        private static final long NEAR_CODE = 256L << 20;
         private final CodeBuilder c;
         private final Block[] region;
         /** The region's instructions, numbered as in {@link CompiledBlock#insns}. */
@@ -389,7 +391,8 @@ public final class Translator {
                     writeReg(i.reg, size, t0);
                 }
                 case Op.MOV_RM_I -> {
-                    c.loadConstant(i.imm).lstore(t0);
+                    value(i.imm, size);
+                    c.lstore(t0);
                     writeRm(k, i, size, t0);
                 }
                 case Op.MOVZX -> {
@@ -527,7 +530,8 @@ public final class Translator {
                     push(k, size, t0);
                 }
                 case Op.PUSH_I -> {
-                    c.loadConstant(i.imm).lstore(t0);
+                    value(i.imm, size);
+                    c.lstore(t0);
                     push(k, size, t0);
                 }
                 case Op.POP_RM -> { // register destination only
@@ -662,7 +666,8 @@ public final class Translator {
                 if (i.op == Op.ALU_RM_R) {
                     readReg(i.reg, size, t1);
                 } else {
-                    c.loadConstant(i.imm & m).lstore(t1);
+                    value(i.imm & m, size);
+                    c.lstore(t1);
                 }
             }
             if (sub == 2 || sub == 3) { // ADC, SBB: the carry in, read before anything is written
@@ -1056,6 +1061,22 @@ public final class Translator {
             c.lload(origin).loadConstant(a - region[0].start).ladd();
         }
 
+        /**
+         * Pushes {@code v}, a 64-bit immediate or an absolute displacement: as {@link #guestAddress} when it lies near
+         * code far from the low 4 GiB (a kernel's reference to its own text or data, which KASLR moves with the code),
+         * so that relocated code still shares its class; as itself otherwise (loop counts, masks and user programs'
+         * constants stay constants the JIT folds). Exact either way: the instance's origin is its own code's start.
+         */
+        private void value(long v, int size) {
+            long start = region[0].start;
+            long d = v - start;
+            if (size == 8 && (start >>> 32) != 0 && d > -NEAR_CODE && d < NEAR_CODE) {
+                guestAddress(v);
+            } else {
+                c.loadConstant(v);
+            }
+        }
+
         // ---- operands ----
 
         private void readReg(int r, int size, int slot) {
@@ -1094,7 +1115,7 @@ public final class Translator {
             if (i.ripRel) {
                 guestAddress(i.disp);
             } else {
-                c.loadConstant(i.disp);
+                value(i.disp, 8);
             }
             if (i.base >= 0) {
                 c.aload(g).loadConstant(i.base).laload().ladd();
