@@ -483,8 +483,8 @@ public final class Cpu {
     /** What this vCPU has run in each tier, and what its translation cache has done. */
     public CpuStats stats() {
         return new CpuStats(retired - translatedInsns, translatedInsns, translations.blocksTranslated(),
-                translations.translationsReused(), translations.translationNanos(), translations.codeBytes(), cache.translationsInvalidated,
-                translations.evictions(), translations.failures());
+                translations.translationsReused(), translations.translationNanos(), translations.codeBytes(),
+                cache.translationsInvalidated, translations.evictions(), translations.failures());
     }
 
     /**
