@@ -144,12 +144,15 @@ agent=""
 stopping=""
 # Stops what this run started, the agent first (it drains: stops its VMs and delivers their events to the control
 # plane's broker), then the control plane (which stops its PostgreSQL and Kafka last), and exits with $1.
+# Output may have nowhere to go by then (a closed terminal, a pipe whose reader Ctrl-C ended first): it is written
+# with SIGPIPE ignored and errors dropped, so the stopping itself always runs.
 stop() {
-    trap - INT TERM EXIT
+    trap - INT TERM HUP EXIT
+    trap '' PIPE
+    set +e
     [ -n "$stopping" ] && exit "${1:-0}"
     stopping=1
-    echo
-    echo "==> Stopping Corral"
+    { echo; echo "==> Stopping Corral"; } 2>/dev/null || true
     if [ -n "$agent" ]; then
         kill -TERM "$agent" 2>/dev/null || true
         wait "$agent" 2>/dev/null || true
@@ -161,7 +164,7 @@ stop() {
     stop_orphaned_postgres
     exit "${1:-0}"
 }
-trap 'stop 0' INT TERM
+trap 'stop 0' INT TERM HUP
 trap 'stop $?' EXIT
 # One of the two exited on its own: say which and how, stop the other, exit non-zero.
 died() {
