@@ -50,6 +50,10 @@ import dev.corral.engine.cpu.state.LazyFlags;
  *
  * <p>Generated methods stay under HotSpot's huge-method limit: a block whose code would be larger is
  * translated up to an instruction boundary and continues from there.
+ *
+ * <p>Guest addresses in the generated code (and 64-bit constants near kernel code) are its instance's
+ * {@link CompiledBlock#origin} plus a constant, so the same code anywhere makes the same class file and
+ * {@link SharedTranslations} can hand out the class already loaded.
  */
 public final class Translator {
 
