@@ -40,13 +40,17 @@ import dev.corral.engine.cpu.state.LazyFlags;
  * instruction calls the interpreter's handler for it ({@link Interp#exec}), so both tiers share its semantics.
  *
  * <p>Exactness: each translated instruction reads its inputs, performs its single memory write and only then
- * writes registers and flags, as the interpreter's handlers do; an exception handler per instruction sets RIP to
- * that instruction, records the instructions retired before it and hands the fault on, so a fault in the middle
- * of a block leaves the state of the faulting instruction. Arithmetic flags are lazy ({@link LazyFlags}): a
+ * writes registers and flags, as the interpreter's handlers do; an instruction that may fault first stores its index
+ * in a local, and the method's one exception handler ({@link #faulted}) sets RIP to that instruction, writes its
+ * flags out, records the instructions retired before it and hands the fault on, so a fault in the middle of a block
+ * leaves the state of the faulting instruction. Arithmetic flags are lazy ({@link LazyFlags}): a
  * conditional jump after CMP compares the operands directly, and the flags are computed only when an
  * instruction the translator does not know, a fault or the interpreter may observe them. After every memory
  * write and interpreter call the code checks that its block is still valid and stops there if the write hit
- * its own code, so self-modifying code takes effect from the next instruction.
+ * its own code ({@link #stopped}), so self-modifying code takes effect from the next instruction.
+ *
+ * <p>Class files are version 49, without stack map frames (computing them was half the translator's time, and most
+ * translations find their class loaded already and are never defined); HotSpot verifies them by type inference.
  *
  * <p>Generated methods stay under HotSpot's huge-method limit: a block whose code would be larger is
  * translated up to an instruction boundary and continues from there.
@@ -92,10 +96,16 @@ public final class Translator {
     private static final MethodTypeDesc MT_ROTATE = MethodTypeDesc.of(CD_long, CD_int, CD_int, CD_long, CD_int);
     private static final MethodTypeDesc MT_ROTATE_CF_OF = MethodTypeDesc.of(CD_long, CD_int, CD_int, CD_long);
     private static final MethodTypeDesc MT_MUL_HIGH = MethodTypeDesc.of(CD_long, CD_long, CD_long);
+    private static final ClassDesc CD_STRING = desc(String.class);
+    private static final MethodTypeDesc MT_FAULTED = MethodTypeDesc.of(CD_void, CD_STATE, CD_INTERP, CD_INSNS, CD_int, CD_int,
+            CD_STRING, CD_long, CD_long, CD_long, CD_long);
+    private static final MethodTypeDesc MT_STOPPED = MethodTypeDesc.of(CD_int, CD_STATE, CD_INSNS, CD_int, CD_STRING, CD_long,
+            CD_long, CD_long, CD_long);
     private static final ClassDesc CD_MATH = desc(Math.class);
 
     private static final ClassFile CLASS_FILE = ClassFile.of(
-            ClassFile.ClassHierarchyResolverOption.of(ClassHierarchyResolver.ofClassLoading(LOOKUP).cached()));
+            ClassFile.ClassHierarchyResolverOption.of(ClassHierarchyResolver.ofClassLoading(LOOKUP).cached()),
+            ClassFile.StackMapsOption.STACK_MAPS_WHEN_REQUIRED);
 
     private static ClassDesc desc(Class<?> c) {
         return c.describeConstable().orElseThrow();
@@ -107,6 +117,48 @@ public final class Translator {
             throw Interp.nonCanonical(code[k], a, stack);
         }
         return a;
+    }
+
+    /**
+     * Translated code, when instruction {@code k} faults: the state of that instruction (its flags written out as
+     * {@code info} says they were when it started, RIP at it, the instructions retired before it), so the fault is
+     * precise. {@code done} counts the instructions of the region's earlier rounds.
+     */
+    static void faulted(CpuState s, Interp in, Insn[] code, int k, int done, String info, long fa, long fb, long fr, long fx) {
+        spill(info.charAt(3 * k), s, fa, fb, fr, fx);
+        s.rip = code[k].rip;
+        in.partial = done + info.charAt(3 * k + 2);
+    }
+
+    /**
+     * Translated code, when instruction {@code k} wrote its own block's code: the state after it (flags as {@code info}
+     * says they were then, RIP at the next instruction); returns the instructions of the block retired with it.
+     */
+    static int stopped(CpuState s, Insn[] code, int k, String info, long fa, long fb, long fr, long fx) {
+        spill(info.charAt(3 * k + 1), s, fa, fb, fr, fx);
+        s.rip = code[k].next;
+        return info.charAt(3 * k + 2) + 1;
+    }
+
+    /** Where the flags are, packed in a char of the info string: {@link Pending}, kind, size, and the CF_OF part. */
+    private static char flagsAt(Pending p, int kind, int size, boolean modified) {
+        return (char) (p.ordinal() | (modified ? 4 : 0) | kind << 3 | size << 7);
+    }
+
+    /** Writes flags held in locals ({@link Pending#STATIC}, as {@code f} packs them) into the state's lazy record. */
+    private static void spill(char f, CpuState s, long fa, long fb, long fr, long fx) {
+        if ((f & 3) != Pending.STATIC.ordinal()) {
+            return;
+        }
+        boolean cfOf = (f & 4) != 0;
+        int kind = (f >> 3) & 15;
+        s.ccOp = (kind == 0 ? 0 : LazyFlags.op(kind, (f >> 7) & 15)) | (cfOf ? LazyFlags.CF_OF : 0);
+        if (cfOf) {
+            s.ccX = fx;
+        }
+        s.ccA = fa;
+        s.ccB = fb;
+        s.ccR = fr;
     }
 
     /** Whether the translator has bytecode of its own for {@code i} (otherwise it calls the interpreter). */
@@ -122,7 +174,7 @@ public final class Translator {
             case Op.POP_RM -> i.rm >= 0;
             case Op.SHIFT -> i.sub != 2 && i.sub != 3; // RCL and RCR go to the interpreter
             case Op.SHIFT_CL -> i.sub >= 4;
-            case Op.IMUL2, Op.IMUL3 -> true;
+            case Op.IMUL2, Op.IMUL3, Op.MUL, Op.IMUL1 -> true;
             default -> false;
         };
     }
@@ -213,6 +265,7 @@ public final class Translator {
     static byte[] generate(Block[] region, int count) {
         ClassDesc self = ClassDesc.of(Translator.class.getPackageName() + ".Translated");
         return CLASS_FILE.build(self, cb -> {
+            cb.withVersion(ClassFile.JAVA_5_VERSION, 0);
             cb.withFlags(AccessFlag.FINAL, AccessFlag.SYNTHETIC);
             cb.withSuperclass(CD_COMPILED);
             cb.withMethodBody(INIT_NAME, MT_INIT, 0, c -> {
@@ -257,7 +310,9 @@ public final class Translator {
         private final int[] base;
         /** How many instructions of the first block are translated (all, unless the method would be too large). */
         private final int count;
-        private final int s, g, mem, code, blks, epoch, origin;
+        private final int s, g, mem, code, blks, epoch, origin, tmpInt;
+        /** The instruction that may fault or stop next (its index in {@link #insns}): what the fault handler reads. */
+        private final int at;
         private final int fa, fb, fr, fx, t0, t1, t2, addr, ex, done;
         /** Where each block of the region starts (the flags DYNAMIC there, as on entry). */
         private final Label[] entry;
@@ -267,21 +322,23 @@ public final class Translator {
         private Pending pending = Pending.DYNAMIC;
         /** The current instruction wrote memory: check that its block is still valid after it. */
         private boolean wrote;
-        /** The current instruction's code may throw (a memory access, a canonical check, the interpreter). */
-        private boolean mayThrow;
         private int kind;
         private int fsize;
         /** A CF/OF-only operation (IMUL, ROL, ROR) followed {@link #kind} (or exact flags when it is 0): {@link #fx}. */
         private boolean modified;
 
-        /** {@code k} indexes {@link #insns}; {@code retired} counts the instructions of its block before it. */
-        private record Handler(Label start, Label end, Label handler, int k, int retired, Pending pending, int kind, int size,
-                boolean modified) {}
-
-        private record Stop(Label label, int retired, long rip, Pending pending, int kind, int size, boolean modified) {}
-
-        private final List<Handler> handlers = new ArrayList<>();
-        private final List<Stop> stops = new ArrayList<>();
+        /**
+         * What the one fault handler and the one stop of the method need to know of each instruction {@code k}, three
+         * chars from {@code 3k} (a string constant of the class, {@link #flagsAt}): where the flags are when it starts,
+         * where they are after it, and how many instructions of its block come before it.
+         */
+        private final StringBuilder info = new StringBuilder();
+        /** The instruction being generated, and whether the code has set {@link #at} to it yet. */
+        private int curK;
+        private boolean atSet;
+        /** The code may fault (some instruction set {@link #at}), or may stop after a write to its own code. */
+        private boolean faults, stops;
+        private final Label faulted, stopped;
 
         Gen(CodeBuilder c, Block[] region, int count) {
             this.c = c;
@@ -310,6 +367,10 @@ public final class Translator {
             done = c.allocateLocal(TypeKind.INT);
             epoch = c.allocateLocal(TypeKind.INT);
             origin = c.allocateLocal(TypeKind.LONG);
+            tmpInt = c.allocateLocal(TypeKind.INT);
+            at = c.allocateLocal(TypeKind.INT);
+            faulted = c.newLabel();
+            stopped = c.newLabel();
         }
 
         void emit() {
@@ -319,11 +380,19 @@ public final class Translator {
             c.aload(THIS).getfield(CD_COMPILED, "insns", CD_INSNS).astore(code);
             c.aload(THIS).getfield(CD_COMPILED, "region", CD_BLOCKS).astore(blks);
             c.aload(THIS).getfield(CD_COMPILED, "origin", CD_long).lstore(origin);
+            // Every local is written here: without stack maps the class file API counts max_locals over the code it
+            // can reach, while the verifier checks the slot of every instruction, unreachable ones included.
             c.aconst_null().astore(ex);
             for (int slot : new int[] {fa, fb, fr, fx, t0, t1, t2, addr}) {
                 c.lconst_0().lstore(slot);
             }
             c.iconst_0().istore(done);
+            c.iconst_0().istore(tmpInt);
+            c.iconst_0().istore(at);
+            info.setLength(3 * insns.length);
+            Label body = c.newLabel();
+            Label bodyEnd = c.newLabel();
+            c.labelBinding(body);
             c.aload(mem).invokeinterface(CD_MEMORY, "epoch", MT_EPOCH).istore(epoch);
             for (int j = 0; j < region.length; j++) {
                 entry[j] = c.newLabel();
@@ -338,18 +407,14 @@ public final class Translator {
                 boolean ended = false;
                 for (int k = curBase; k < curBase + n && !ended; k++) {
                     Insn i = insns[k];
-                    Handler h = new Handler(c.newLabel(), c.newLabel(), c.newLabel(), k, k - curBase, pending, kind, fsize,
-                            modified);
-                    c.labelBinding(h.start);
+                    curK = k;
+                    atSet = false;
+                    info.setCharAt(3 * k, flagsAt(pending, kind, fsize, modified));
+                    info.setCharAt(3 * k + 2, (char) (k - curBase));
                     wrote = false;
-                    mayThrow = false;
                     ended = instruction(k, i);
                     if (!ended && wrote) {
-                        stillValid(k, i.next); // after the instruction's register and flag updates
-                    }
-                    c.labelBinding(h.end);
-                    if (mayThrow) {
-                        handlers.add(h);
+                        stillValid(k); // after the instruction's register and flag updates
                     }
                 }
                 if (!ended) { // the block (or the translated prefix) ends without a control transfer
@@ -357,22 +422,30 @@ public final class Translator {
                     exit(n, last.next, false);
                 }
             }
-            for (Handler h : handlers) {
-                c.labelBinding(h.handler);
+            c.labelBinding(bodyEnd);
+            String table = info.toString();
+            if (faults) { // the fault comes with the state of instruction `at`: flags, RIP, and the count retired before it
+                c.labelBinding(faulted);
                 c.astore(ex);
-                spill(h.pending, h.kind, h.size, h.modified);
-                setRip(insns[h.k].rip);
-                c.aload(IN).iload(done).loadConstant(h.retired).iadd().putfield(CD_INTERP, "partial", CD_int);
+                c.aload(s).aload(IN).aload(code).iload(at).iload(done).loadConstant(table);
+                c.lload(fa).lload(fb).lload(fr).lload(fx).invokestatic(CD_TRANSLATOR, "faulted", MT_FAULTED);
                 c.aload(ex).athrow();
+                c.exceptionCatchAll(body, bodyEnd, faulted);
             }
-            for (Stop st : stops) {
-                c.labelBinding(st.label);
-                spill(st.pending, st.kind, st.size, st.modified);
-                setRip(st.rip);
-                retire(st.retired, false);
+            if (stops) { // instruction `at` wrote its own block's code: out after it
+                c.labelBinding(stopped);
+                c.aload(s).aload(code).iload(at).loadConstant(table);
+                c.lload(fa).lload(fb).lload(fr).lload(fx).invokestatic(CD_TRANSLATOR, "stopped", MT_STOPPED);
+                c.iload(done).iadd().i2l().lreturn();
             }
-            for (Handler h : handlers) {
-                c.exceptionCatchAll(h.start, h.end, h.handler);
+        }
+
+        /** Sets {@link #at} to the current instruction before its first operation that may fault (once). */
+        private void mayFault() {
+            faults = true;
+            if (!atSet) {
+                c.loadConstant(curK).istore(at);
+                atSet = true;
             }
         }
 
@@ -580,9 +653,67 @@ public final class Translator {
                     c.lload(t1).lstore(fx);
                     setCfOfPending();
                 }
+                case Op.MUL, Op.IMUL1 -> widening(k, i);
                 default -> throw new IllegalStateException("no translation for op " + i.op);
             }
             return false;
+        }
+
+        /**
+         * One-operand MUL and IMUL: rDX:rAX = rAX * r/m (AX = AL * r/m8); CF = OF when the product does not fit the
+         * low half, the other flags as they were (as the interpreter leaves them).
+         */
+        private void widening(int k, Insn i) {
+            int size = i.size;
+            boolean signed = i.op == Op.IMUL1;
+            readRm(k, i, size, t1);
+            readReg(0, size, t0);
+            Label fits = c.newLabel();
+            Label done = c.newLabel();
+            if (size == 8) {
+                c.lload(t0).lload(t1).invokestatic(CD_MATH, signed ? "multiplyHigh" : "unsignedMultiplyHigh", MT_MUL_HIGH)
+                        .lstore(t2);
+                c.lload(t0).lload(t1).lmul().lstore(t0);
+                writeReg(0, 8, t0);
+                writeReg(2, 8, t2);
+                c.lload(t2);
+                if (signed) {
+                    c.lload(t0).loadConstant(63).lshr();
+                } else {
+                    c.lconst_0();
+                }
+            } else {
+                int bits = size * 8;
+                if (signed) {
+                    c.lload(t0);
+                    signExtend(size);
+                    c.lload(t1);
+                    signExtend(size);
+                } else {
+                    c.lload(t0).lload(t1);
+                }
+                c.lmul().lstore(t2);
+                if (size == 1) {
+                    writeReg(0, 2, t2);
+                } else {
+                    writeReg(0, size, t2);
+                    c.lload(t2).loadConstant(bits).lushr().lstore(t0);
+                    writeReg(2, size, t0);
+                }
+                if (signed) { // the product is exact in a long: it fits when it equals its own sign-extended low half
+                    c.lload(t2).lload(t2);
+                    signExtend(size);
+                } else {
+                    c.lload(t2).loadConstant(bits).lushr().lconst_0();
+                }
+            }
+            c.lcmp().ifeq(fits);
+            c.loadConstant(CpuState.CF | CpuState.OF).lstore(fx);
+            c.goto_(done);
+            c.labelBinding(fits);
+            c.lconst_0().lstore(fx);
+            c.labelBinding(done);
+            setCfOfPending();
         }
 
         /** SHL, SHR, SAR (lazy flags), ROL and ROR (CF and OF only) by an immediate count. */
@@ -726,11 +857,11 @@ public final class Translator {
 
         /** An instruction the translator leaves to the interpreter: flags exact, RIP at it, then its handler. */
         private void fallback(int k, Insn i) {
-            mayThrow = true;
+            mayFault();
             spill();
             materialize();
             setRip(i.rip);
-            c.aload(IN).aload(code).loadConstant(k).aaload().invokevirtual(CD_INTERP, "exec", MT_EXEC).istore(tmpInt());
+            c.aload(IN).aload(code).loadConstant(k).aaload().invokevirtual(CD_INTERP, "exec", MT_EXEC).istore(tmpInt);
             Label next = c.newLabel();
             c.iload(tmpInt).ifeq(next);
             // JUMPED: RIP is set; EXIT: the exit is waiting in the interpreter
@@ -743,14 +874,6 @@ public final class Translator {
             wrote = true; // the handler may have written anything
         }
 
-        private int tmpInt = -1;
-
-        private int tmpInt() {
-            if (tmpInt < 0) {
-                tmpInt = c.allocateLocal(TypeKind.INT);
-            }
-            return tmpInt;
-        }
 
         // ---- flags ----
 
@@ -763,8 +886,11 @@ public final class Translator {
 
         /** An operation that sets CF and OF only (from {@link #fx}) and keeps the other flags as they are. */
         private void setCfOfPending() {
-            if (pending == Pending.DYNAMIC) {
-                materialize();
+            if (pending == Pending.DYNAMIC) { // the state's record gains the CF_OF part: no flags computed now
+                c.aload(s).dup().getfield(CD_STATE, "ccOp", CD_int).loadConstant(LazyFlags.CF_OF).ior()
+                        .putfield(CD_STATE, "ccOp", CD_int);
+                c.aload(s).lload(fx).putfield(CD_STATE, "ccX", CD_long);
+                return;
             }
             if (pending == Pending.NONE) {
                 pending = Pending.STATIC;
@@ -1043,11 +1169,18 @@ public final class Translator {
         }
 
         /** After a memory write: if it hit this block's code, stop after the instruction. */
-        private void stillValid(int k, long next) {
-            Stop st = new Stop(c.newLabel(), k + 1 - curBase, next, pending, kind, fsize, modified);
-            stops.add(st);
+        private void stillValid(int k) {
+            stops = true;
+            info.setCharAt(3 * k + 1, flagsAt(pending, kind, fsize, modified));
+            Label valid = c.newLabel();
             validBlock(cur);
-            c.ifeq(st.label);
+            c.ifne(valid);
+            if (!atSet) {
+                c.loadConstant(k).istore(at);
+                atSet = true;
+            }
+            c.goto_(stopped);
+            c.labelBinding(valid);
         }
 
         private void setRip(long rip) {
@@ -1178,7 +1311,7 @@ public final class Translator {
         }
 
         private void load(int size, int at, int slot) {
-            mayThrow = true;
+            mayFault();
             c.aload(mem).lload(at);
             switch (size) {
                 case 1 -> c.invokeinterface(CD_MEMORY, "read8", MT_READ_INT).i2l().loadConstant(0xffL).land();
@@ -1191,7 +1324,7 @@ public final class Translator {
 
         private void store(int size, int at, int slot) {
             wrote = true;
-            mayThrow = true;
+            mayFault();
             c.aload(mem).lload(at).lload(slot);
             switch (size) {
                 case 1 -> c.l2i().invokeinterface(CD_MEMORY, "write8", MT_WRITE_INT);
@@ -1211,7 +1344,7 @@ public final class Translator {
 
         /** #GP (or #SS for a stack reference) when the address in {@code slot} is not canonical (the fault from a call). */
         private void canonical(int k, int slot, boolean stack) {
-            mayThrow = true;
+            mayFault();
             Label ok = c.newLabel();
             c.lload(slot).loadConstant(16).lshl().loadConstant(16).lshr().lload(slot).lcmp().ifeq(ok);
             c.lload(slot).aload(code).loadConstant(k).loadConstant(stack ? 1 : 0)
