@@ -174,7 +174,9 @@ public final class Translator {
             case Op.POP_RM -> i.rm >= 0;
             case Op.SHIFT -> i.sub != 2 && i.sub != 3; // RCL and RCR go to the interpreter
             case Op.SHIFT_CL -> i.sub >= 4;
-            case Op.IMUL2, Op.IMUL3, Op.MUL, Op.IMUL1 -> true;
+            case Op.IMUL2, Op.IMUL3, Op.MUL, Op.IMUL1, Op.BSWAP, Op.CONV_A, Op.CONV_D, Op.PUSHF -> true;
+            case Op.XCHG -> i.rm >= 0; // with memory it is a locked exchange: the interpreter's
+            case Op.CMPXCHG -> true; // without LOCK (a locked one is Op.LOCKED)
             default -> false;
         };
     }
@@ -654,6 +656,67 @@ public final class Translator {
                     setCfOfPending();
                 }
                 case Op.MUL, Op.IMUL1 -> widening(k, i);
+                case Op.XCHG -> { // two registers
+                    readReg(i.reg, size, t0);
+                    readReg(i.rm, size, t1);
+                    writeReg(i.rm, size, t0);
+                    writeReg(i.reg, size, t1);
+                }
+                case Op.BSWAP -> {
+                    int r = i.rm;
+                    switch (size) {
+                        case 8 -> c.aload(g).loadConstant(r).aload(g).loadConstant(r).laload()
+                                .invokestatic(CD_LONG_BOX, "reverseBytes", MethodTypeDesc.of(CD_long, CD_long)).lastore();
+                        case 4 -> c.aload(g).loadConstant(r).aload(g).loadConstant(r).laload().l2i()
+                                .invokestatic(desc(Integer.class), "reverseBytes", MethodTypeDesc.of(CD_int, CD_int)).i2l()
+                                .loadConstant(0xffffffffL).land().lastore();
+                        default -> c.aload(g).loadConstant(r).aload(g).loadConstant(r).laload().loadConstant(~0xffffL).land()
+                                .lastore(); // undefined for 16 bits: zero, as the interpreter (and Intel parts) leave it
+                    }
+                }
+                case Op.CONV_A -> { // CBW, CWDE, CDQE: the accumulator's lower half sign-extended into it
+                    readReg(0, size / 2, t0);
+                    c.lload(t0);
+                    signExtend(size / 2);
+                    c.lstore(t0);
+                    writeReg(0, size, t0);
+                }
+                case Op.CONV_D -> { // CWD, CDQ, CQO: rDX filled with rAX's sign
+                    readReg(0, size, t0);
+                    c.lload(t0);
+                    signExtend(size);
+                    c.loadConstant(63).lshr().lstore(t0);
+                    writeReg(2, size, t0);
+                }
+                case Op.CMPXCHG -> {
+                    rmAddress(k, i);
+                    readRmAt(i, size, t0); // the destination
+                    readReg(0, size, t1); // the accumulator
+                    Label differ = c.newLabel();
+                    Label done = c.newLabel();
+                    c.lload(t1).lload(t0).lcmp().ifne(differ);
+                    readReg(i.reg, size, t2);
+                    writeRmAt(i, size, t2);
+                    c.goto_(done);
+                    c.labelBinding(differ);
+                    if (i.rm < 0) {
+                        writeRmAt(i, size, t0); // the write cycle happens either way: the old value goes back
+                    } // a register destination is left alone, as the interpreter leaves it
+                    writeReg(0, size, t0);
+                    c.labelBinding(done);
+                    c.lload(t1).lstore(fa);
+                    c.lload(t0).lstore(fb);
+                    c.lload(t1).lload(t0).lsub();
+                    mask(size);
+                    c.lstore(fr);
+                    setPending(LazyFlags.SUB, size);
+                }
+                case Op.PUSHF -> {
+                    spill();
+                    materialize();
+                    c.aload(s).getfield(CD_STATE, "rflags", CD_long).loadConstant(0xfcffffL).land().lstore(t0);
+                    push(k, size, t0);
+                }
                 default -> throw new IllegalStateException("no translation for op " + i.op);
             }
             return false;
