@@ -630,8 +630,6 @@ public final class Translator {
                         readRm(k, i, size, t0);
                         c.loadConstant(i.imm).lstore(t1);
                     }
-                    Label noOverflow = c.newLabel();
-                    Label done = c.newLabel();
                     if (size == 8) {
                         c.lload(t0).lload(t1).lmul().lstore(t2);
                         c.lload(t0).lload(t1).invokestatic(CD_MATH, "multiplyHigh", MT_MUL_HIGH);
@@ -645,14 +643,8 @@ public final class Translator {
                         c.lload(t2).lload(t2);
                         signExtend(size);
                     }
-                    c.lcmp().ifeq(noOverflow);
-                    c.loadConstant(CpuState.CF | CpuState.OF).lstore(t1);
-                    c.goto_(done);
-                    c.labelBinding(noOverflow);
-                    c.lconst_0().lstore(t1);
-                    c.labelBinding(done);
+                    overflowUnlessEqual(); // nothing can fault from here on: fx may change before the register
                     writeReg(i.reg, size, t2);
-                    c.lload(t1).lstore(fx);
                     setCfOfPending();
                 }
                 case Op.MUL, Op.IMUL1 -> widening(k, i);
@@ -731,8 +723,6 @@ public final class Translator {
             boolean signed = i.op == Op.IMUL1;
             readRm(k, i, size, t1);
             readReg(0, size, t0);
-            Label fits = c.newLabel();
-            Label done = c.newLabel();
             if (size == 8) {
                 c.lload(t0).lload(t1).invokestatic(CD_MATH, signed ? "multiplyHigh" : "unsignedMultiplyHigh", MT_MUL_HIGH)
                         .lstore(t2);
@@ -770,13 +760,20 @@ public final class Translator {
                     c.lload(t2).loadConstant(bits).lushr().lconst_0();
                 }
             }
+            overflowUnlessEqual();
+            setCfOfPending();
+        }
+
+        /** Of the two longs on the stack: CF and OF into {@link #fx} when they differ (a product did not fit), else 0. */
+        private void overflowUnlessEqual() {
+            Label fits = c.newLabel();
+            Label done = c.newLabel();
             c.lcmp().ifeq(fits);
             c.loadConstant(CpuState.CF | CpuState.OF).lstore(fx);
             c.goto_(done);
             c.labelBinding(fits);
             c.lconst_0().lstore(fx);
             c.labelBinding(done);
-            setCfOfPending();
         }
 
         /** SHL, SHR, SAR (lazy flags), ROL and ROR (CF and OF only) by an immediate count. */
