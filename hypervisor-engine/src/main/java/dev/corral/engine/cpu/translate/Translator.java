@@ -335,7 +335,7 @@ public final class Translator {
          * where they are after it, and how many instructions of its block come before it.
          */
         private final StringBuilder info = new StringBuilder();
-        /** The instruction being generated, and whether the code has set {@link #at} to it yet. */
+        /** The instruction being generated, and whether its code sets {@link #at} to it ({@link #touchesMemory}). */
         private int curK;
         private boolean atSet;
         /** The code may fault (some instruction set {@link #at}), or may stop after a write to its own code. */
@@ -410,7 +410,10 @@ public final class Translator {
                 for (int k = curBase; k < curBase + n && !ended; k++) {
                     Insn i = insns[k];
                     curK = k;
-                    atSet = false;
+                    atSet = touchesMemory(i);
+                    if (atSet) {
+                        c.loadConstant(k).istore(at);
+                    }
                     info.setCharAt(3 * k, flagsAt(pending, kind, fsize, modified));
                     info.setCharAt(3 * k + 2, (char) (k - curBase));
                     wrote = false;
@@ -442,12 +445,27 @@ public final class Translator {
             }
         }
 
-        /** Sets {@link #at} to the current instruction before its first operation that may fault (once). */
+        /**
+         * Whether instruction {@code i} may fault or write memory: the interpreter's, or one with a memory operand, a
+         * stack access or a jump target to check. Such an instruction sets {@link #at} before anything else, on every
+         * path through its code.
+         */
+        private static boolean touchesMemory(Insn i) {
+            if (!hasOwnBytecode(i) || i.rm < 0) {
+                return true;
+            }
+            return switch (i.op) {
+                case Op.PUSH_RM, Op.PUSH_I, Op.POP_RM, Op.CALL, Op.CALL_RM, Op.JMP_RM, Op.RET, Op.PUSHF -> true;
+                default -> false;
+            };
+        }
+
+        /** The current instruction's code may fault here: it set {@link #at} at its start ({@link #touchesMemory}). */
         private void mayFault() {
             faults = true;
             if (!atSet) {
-                c.loadConstant(curK).istore(at);
-                atSet = true;
+                throw new IllegalStateException("op " + insns[curK].op + " at 0x" + Long.toHexString(insns[curK].rip)
+                        + " may fault but touchesMemory says it does not");
             }
         }
 
@@ -1235,10 +1253,7 @@ public final class Translator {
             Label valid = c.newLabel();
             validBlock(cur);
             c.ifne(valid);
-            if (!atSet) {
-                c.loadConstant(k).istore(at);
-                atSet = true;
-            }
+            mayFault(); // a write (or the interpreter) came first: `at` is k
             c.goto_(stopped);
             c.labelBinding(valid);
         }
