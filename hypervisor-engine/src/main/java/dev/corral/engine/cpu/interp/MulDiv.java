@@ -155,34 +155,33 @@ final class MulDiv {
         if (hi == 0) {
             return Long.divideUnsigned(lo, d);
         }
-        final long b = 1L << 32;
         int s = Long.numberOfLeadingZeros(d);
         long v = d << s;
         long vn1 = v >>> 32;
         long vn0 = v & 0xffff_ffffL;
         long un32 = hi << s | (s == 0 ? 0 : lo >>> (64 - s));
         long un10 = lo << s;
-        long un1 = un10 >>> 32;
-        long un0 = un10 & 0xffff_ffffL;
-        long q1 = Long.divideUnsigned(un32, vn1);
-        long rhat = un32 - q1 * vn1;
-        while (Long.compareUnsigned(q1, b) >= 0 || Long.compareUnsigned(q1 * vn0, rhat << 32 | un1) > 0) {
-            q1--;
-            rhat += vn1;
-            if (Long.compareUnsigned(rhat, b) >= 0) {
-                break;
-            }
-        }
-        long un21 = (un32 << 32) + un1 - q1 * v; // exact modulo 2^64: the true value is below v
-        long q0 = Long.divideUnsigned(un21, vn1);
-        rhat = un21 - q0 * vn1;
-        while (Long.compareUnsigned(q0, b) >= 0 || Long.compareUnsigned(q0 * vn0, rhat << 32 | un0) > 0) {
-            q0--;
-            rhat += vn1;
-            if (Long.compareUnsigned(rhat, b) >= 0) {
-                break;
-            }
-        }
+        long q1 = quotientDigit(un32, un10 >>> 32, vn1, vn0);
+        long un21 = (un32 << 32) + (un10 >>> 32) - q1 * v; // exact modulo 2^64: the true value is below v
+        long q0 = quotientDigit(un21, un10 & 0xffff_ffffL, vn1, vn0);
         return q1 << 32 | q0;
+    }
+
+    /**
+     * One 32-bit digit of algorithm D: {@code (u:next) / (vn1:vn0)} estimated from {@code u / vn1} and corrected (at
+     * most twice) while the estimate times the divisor's low half exceeds what is left.
+     */
+    private static long quotientDigit(long u, long next, long vn1, long vn0) {
+        final long b = 1L << 32;
+        long q = Long.divideUnsigned(u, vn1);
+        long rhat = u - q * vn1;
+        while (Long.compareUnsigned(q, b) >= 0 || Long.compareUnsigned(q * vn0, rhat << 32 | next) > 0) {
+            q--;
+            rhat += vn1;
+            if (Long.compareUnsigned(rhat, b) >= 0) {
+                break;
+            }
+        }
+        return q;
     }
 }

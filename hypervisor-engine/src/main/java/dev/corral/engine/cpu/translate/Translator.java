@@ -140,6 +140,14 @@ public final class Translator {
         return info.charAt(3 * k + 2) + 1;
     }
 
+    /**
+     * The state's {@link CpuState#ccOp} for flags held as operation {@code kind} of {@code size} (0: exact flags) with,
+     * when {@code cfOf}, a CF/OF-only operation after it: what the generated spills and {@link #spill} both write.
+     */
+    private static int lazyOp(int kind, int size, boolean cfOf) {
+        return (kind == 0 ? 0 : LazyFlags.op(kind, size)) | (cfOf ? LazyFlags.CF_OF : 0);
+    }
+
     /** Where the flags are, packed in a char of the info string: {@link Pending}, kind, size, and the CF_OF part. */
     private static char flagsAt(Pending p, int kind, int size, boolean modified) {
         return (char) (p.ordinal() | (modified ? 4 : 0) | kind << 3 | size << 7);
@@ -151,8 +159,7 @@ public final class Translator {
             return;
         }
         boolean cfOf = (f & 4) != 0;
-        int kind = (f >> 3) & 15;
-        s.ccOp = (kind == 0 ? 0 : LazyFlags.op(kind, (f >> 7) & 15)) | (cfOf ? LazyFlags.CF_OF : 0);
+        s.ccOp = lazyOp((f >> 3) & 15, (f >> 7) & 15, cfOf);
         if (cfOf) {
             s.ccX = fx;
         }
@@ -990,8 +997,7 @@ public final class Translator {
             if (p != Pending.STATIC) {
                 return;
             }
-            int op = (flagKind == 0 ? 0 : LazyFlags.op(flagKind, size)) | (cfOf ? LazyFlags.CF_OF : 0);
-            c.aload(s).loadConstant(op).putfield(CD_STATE, "ccOp", CD_int);
+            c.aload(s).loadConstant(lazyOp(flagKind, size, cfOf)).putfield(CD_STATE, "ccOp", CD_int);
             if (cfOf) {
                 c.aload(s).lload(fx).putfield(CD_STATE, "ccX", CD_long);
             }
