@@ -306,6 +306,8 @@ public final class Cpu {
         long left = budget;
         long done = 0;
         Block prev = null;
+        CompiledBlock from = null; // the translation that ran last, when it left through a chaining exit
+        int slot = 0; // which of its exits
         translations.evictIfOverBudget(cache);
         if (link != null) {
             link.enter(); // catch up with the other vCPUs of the VM before touching guest memory
@@ -317,6 +319,7 @@ public final class Cpu {
                 }
                 try {
                     if (state.codeSize != 8) {
+                        from = null;
                         state.materializeFlags();
                         int r = legacyStep();
                         left--;
@@ -354,9 +357,7 @@ public final class Cpu {
                     if (b == null) {
                         b = Block.decode(decoder, memory, rip);
                         cache.add(b);
-                        if (paged != null) {
-                            b.mappedEpoch = paged.epoch;
-                        }
+                        b.mappedEpoch = memory.epoch();
                     }
                     if (prev != null && !linked) {
                         prev.other = prev.next;
@@ -370,7 +371,15 @@ public final class Cpu {
                             translations.evictIfOverBudget(cache);
                         }
                         if (t != null && left >= b.insns.length) {
+                            if (from != null) {
+                                from.chain[slot] = t; // that exit runs t directly next time, while t still fits
+                            }
+                            t.mappedEpoch = b.mappedEpoch; // found mapped just now
+                            interp.exitFrom = null;
+                            interp.chainDepth = 0;
                             long r = t.run(interp, left);
+                            from = interp.exitFrom;
+                            slot = interp.exitSlot;
                             int n = (int) r;
                             left -= n;
                             done += n;
@@ -381,6 +390,7 @@ public final class Cpu {
                             continue;
                         }
                     }
+                    from = null;
                     state.materializeFlags();
                     // After STI or MOV SS, one instruction runs on its own, then interrupts may come.
                     boolean single = state.interruptShadow;
@@ -407,6 +417,7 @@ public final class Cpu {
                     }
                 } catch (MemoryFault f) {
                     prev = null;
+                    from = null;
                     int p = afterFault();
                     left -= p;
                     done += p;
@@ -422,6 +433,7 @@ public final class Cpu {
                     }
                 } catch (GuestFault g) {
                     prev = null;
+                    from = null;
                     int p = afterFault();
                     left -= p;
                     done += p;
@@ -446,12 +458,14 @@ public final class Cpu {
     }
 
     /**
-     * After a fault, in either tier: the flags exact (a delivery pushes them) and the instructions a translated
-     * block retired before the faulting one, which the caller counts.
+     * After a fault, in either tier: the flags exact (a delivery pushes them) and the instructions translated code
+     * retired before the faulting one (the chain of translations that led to it included), which the caller counts.
      */
     private int afterFault() {
         state.materializeFlags();
-        return interp.takePartial();
+        int p = interp.takePartial();
+        translatedInsns += p;
+        return p;
     }
 
     /** Which tiers run this vCPU's 64-bit code (the default comes from the {@code corral.cpu.translate} property). */
@@ -484,7 +498,7 @@ public final class Cpu {
     public CpuStats stats() {
         return new CpuStats(retired - translatedInsns, translatedInsns, translations.blocksTranslated(),
                 translations.translationsReused(), translations.translationNanos(), translations.codeBytes(),
-                cache.translationsInvalidated, translations.evictions(), translations.failures());
+                cache.translationsInvalidated, translations.evictions(), translations.failures(), interp.chained);
     }
 
     /**
@@ -563,9 +577,7 @@ public final class Cpu {
                 return null; // reported when (if) execution gets there
             }
             cache.add(s);
-            if (paged != null) {
-                s.mappedEpoch = paged.epoch;
-            }
+            s.mappedEpoch = memory.epoch();
         }
         if (s == null || !s.valid || s.firstPage != head.firstPage || s.lastLinearPage != page) {
             return null;

@@ -384,6 +384,108 @@ class TranslatorTest {
         assertThat(joined).as("rounds whose loop ran as one region").isGreaterThan(rounds / 2);
     }
 
+    /**
+     * Seeded random code on three pages that call, return and jump between them, so that translations run one
+     * another directly (chained exits): two calls to a function on the next page (its return has two targets, so
+     * an exit's link is not always right), a jump to a third page that patches the function's code once (the
+     * chained exit must not run the old translation) and loops back, and after the loop a load from an unmapped page
+     * that faults in a translation entered through a chain (the retired count spans the chain). Run in chunks of
+     * random budgets and at once: the tiers agree on every register, flag, byte of data, retired count and fault.
+     */
+    @Test
+    void randomCodeAcrossPagesRunsTheSameInBothTiersWhenTranslationsRunOneAnother() {
+        long seed = Long.getLong("translator.seed", 20261206L);
+        Random rnd = new Random(seed);
+        int rounds = Integer.getInteger("translator.loopRounds", 300) / 3;
+        long chained = 0;
+        for (int round = 0; round < rounds; round++) {
+            int[][] pages = acrossPages(rnd);
+            long[] regs = new long[16];
+            for (int r = 0; r < 16; r++) {
+                regs[r] = rnd.nextInt(4) == 0 ? rnd.nextLong() : rnd.nextInt(300) - 150;
+            }
+            byte[] data = new byte[256];
+            rnd.nextBytes(data);
+            int[] budgets = new int[64];
+            for (int k = 0; k < budgets.length; k++) {
+                budgets[k] = 1 + rnd.nextInt(rnd.nextBoolean() ? 8 : 400);
+            }
+            String[] outcomes = new String[4];
+            for (int run = 0; run < 4; run++) { // OFF, ON, ALWAYS in chunks of the budgets, ALWAYS in one run
+                Cpu.Translation mode = Cpu.Translation.values()[Math.min(run, 2)];
+                FlatMemory mem = new FlatMemory(CODE, 0x10000);
+                Cpu cpu = randomCpu(mode, mem, new byte[0], data, regs);
+                for (int p = 0; p < pages.length; p++) {
+                    mem.load(CODE + 0x1000L * p, pages[p]);
+                }
+                if (mode == Cpu.Translation.ON) {
+                    cpu.translation(new TranslationPolicy(true, 2, false, false, 1 << 20));
+                }
+                CpuState st = cpu.state();
+                st.rflags = 0x202;
+                CpuExit exit = null;
+                for (int k = 0; k < 100_000 && !(exit instanceof CpuExit.Fault); k++) {
+                    exit = cpu.run(run == 3 ? 1_000_000 : budgets[k % budgets.length]);
+                }
+                long[] out = new long[256 / 8];
+                for (int k = 0; k < out.length; k++) {
+                    out[k] = mem.read64(DATA + 8L * k);
+                }
+                outcomes[run] = exit + " retired " + cpu.retired() + " rip " + Long.toHexString(st.rip) + " flags "
+                        + Long.toHexString(st.rflags) + " regs " + Arrays.toString(st.gpr) + " data " + Arrays.toString(out);
+                if (run == 3) {
+                    assertThat(cpu.stats().interpreted()).as("nothing interpreted: %s", cpu.stats()).isZero();
+                    chained += cpu.stats().chained();
+                }
+            }
+            String code = Arrays.deepToString(pages);
+            assertThat(outcomes[0]).as("seed %d round %d", seed, round).contains("vector=14");
+            assertThat(outcomes[3]).as("seed %d round %d, code %s", seed, round, code).isEqualTo(outcomes[0]);
+            assertThat(outcomes[2]).as("seed %d round %d, code %s", seed, round, code).isEqualTo(outcomes[0]);
+            assertThat(outcomes[1]).as("seed %d round %d, code %s", seed, round, code).isEqualTo(outcomes[0]);
+        }
+        assertThat(chained).as("translations entered from another one's exit").isGreaterThan(rounds * 20L);
+    }
+
+    /**
+     * {@code page 0: mov r15d,N; L0: call F; body0; call F; body1; jmp L2} · {@code page 1: F: add eax,1; body2; ret} ·
+     * {@code page 2: L2: body3; cmp r15d,M; jne +8; mov byte [F+2],7; dec r15; jnz L0; mov rbx,0x900000;
+     * mov rax,[rbx]} (a fault: nothing is mapped there), with random integer bodies that leave R15 alone.
+     */
+    private static int[][] acrossPages(Random rnd) {
+        var p0 = new java.io.ByteArrayOutputStream();
+        var p1 = new java.io.ByteArrayOutputStream();
+        var p2 = new java.io.ByteArrayOutputStream();
+        long f = CODE + 0x1000, l2 = CODE + 0x2000;
+        int n = 20 + rnd.nextInt(100);
+        p0.writeBytes(new byte[] {0x41, (byte) 0xbf, (byte) n, 0, 0, 0});
+        long l0 = CODE + p0.size();
+        p0.writeBytes(jump(new byte[] {(byte) 0xe8}, (int) (f - (CODE + p0.size() + 5))));
+        p0.writeBytes(randomProgram(rnd, 15));
+        p0.writeBytes(jump(new byte[] {(byte) 0xe8}, (int) (f - (CODE + p0.size() + 5)))); // F's RET: two targets
+        p0.writeBytes(randomProgram(rnd, 15));
+        p0.writeBytes(jump(new byte[] {(byte) 0xe9}, (int) (l2 - (CODE + p0.size() + 5))));
+        p1.writeBytes(new byte[] {(byte) 0x83, (byte) 0xc0, 0x01});
+        p1.writeBytes(randomProgram(rnd, 15));
+        p1.write(0xc3);
+        p2.writeBytes(randomProgram(rnd, 15));
+        p2.writeBytes(new byte[] {0x41, (byte) 0x83, (byte) 0xff, (byte) (1 + rnd.nextInt(n)), 0x75, 0x08});
+        p2.writeBytes(new byte[] {(byte) 0xc6, 0x04, 0x25, (byte) (f + 2), (byte) ((f + 2) >> 8), (byte) ((f + 2) >> 16), 0,
+            0x07});
+        p2.writeBytes(new byte[] {0x49, (byte) 0xff, (byte) 0xcf});
+        p2.writeBytes(jump(new byte[] {0x0f, (byte) 0x85}, (int) (l0 - (l2 + p2.size() + 6))));
+        p2.writeBytes(new byte[] {0x48, (byte) 0xbb, 0, 0, (byte) 0x90, 0, 0, 0, 0, 0, 0x48, (byte) 0x8b, 0x03});
+        return new int[][] {unsigned(p0.toByteArray()), unsigned(p1.toByteArray()), unsigned(p2.toByteArray())};
+    }
+
+    private static int[] unsigned(byte[] b) {
+        int[] out = new int[b.length];
+        for (int k = 0; k < b.length; k++) {
+            out[k] = b[k] & 0xff;
+        }
+        return out;
+    }
+
     /** A CPU on {@code program} with {@code data} in the data page, {@code regs}, RSP on the stack and RBP at the data. */
     private static Cpu randomCpu(Cpu.Translation mode, FlatMemory mem, byte[] program, byte[] data, long[] regs) {
         int[] code = new int[program.length];

@@ -55,7 +55,9 @@ public final class BlockCache implements CodeCache {
         }
         for (Block b : blocks) {
             b.valid = false;
-            if (b.compiled != null) {
+            CompiledBlock t = b.compiled;
+            if (t != null) {
+                t.live = false;
                 translationsInvalidated++;
             }
             if (all.get(b.start) == b) {
@@ -79,7 +81,7 @@ public final class BlockCache implements CodeCache {
     @Override
     public void dropAll() {
         for (Block b : all.values()) {
-            b.valid = false;
+            kill(b);
         }
         all.clear();
         byPage.clear();
@@ -89,13 +91,26 @@ public final class BlockCache implements CodeCache {
     /** Forgets every translation (the cache's budget is spent); the blocks are interpreted until hot again. */
     public void dropTranslations() {
         for (Block b : all.values()) {
+            CompiledBlock t = b.compiled;
+            if (t != null) {
+                t.live = false;
+            }
             b.compiled = null;
             b.heat = 0;
         }
     }
 
-    private void drop(Block b) {
+    /** The block (and its translation, which a chained exit may hold) may not run any more. */
+    private static void kill(Block b) {
         b.valid = false;
+        CompiledBlock t = b.compiled;
+        if (t != null) {
+            t.live = false;
+        }
+    }
+
+    private void drop(Block b) {
+        kill(b);
         ArrayList<Block> list = byPage.get(b.firstPage);
         if (list != null) {
             list.remove(b);

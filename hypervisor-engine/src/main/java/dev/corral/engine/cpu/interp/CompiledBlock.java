@@ -10,8 +10,9 @@ import dev.corral.engine.cpu.decode.Insn;
  */
 public abstract class CompiledBlock {
 
-    /** A translation: the translator's hidden classes extend this (from their own package). */
-    protected CompiledBlock() {
+    /** A translation with {@code exits} ways out of its method that may chain ({@link #chain}). */
+    protected CompiledBlock(int exits) {
+        chain = new CompiledBlock[exits];
     }
 
     /** Bit of {@link #run}'s result: the block left through an exit ({@link Interp#takeExit}). */
@@ -35,6 +36,24 @@ public abstract class CompiledBlock {
     public int codeBytes;
     /** Its class was loaded before, for another block of the same code (the translator's shared classes). */
     public boolean reused;
+    /**
+     * Per exit of its method (a jump, call or return out of the region): the translation that exit led to last time,
+     * linked by the dispatcher, which the exit runs directly when it still fits (a chained call instead of a return
+     * to the dispatcher and a lookup).
+     */
+    public final CompiledBlock[] chain;
+    /**
+     * It may run: its block's code was not written and it is still the block's translation (false once {@link
+     * BlockCache} drops either). What a chained exit checks instead of the block, on the vCPU's thread.
+     */
+    public boolean live = true;
+    /** Instructions of its first block (a chained exit needs that much budget left). */
+    public int length;
+    /**
+     * The page-mapping epoch its block was last found mapped in ({@link Block#mappedEpoch}), copied by the
+     * dispatcher each time it runs the translation.
+     */
+    public int mappedEpoch = -1;
 
     /**
      * Binds a new instance to its blocks (once, before it runs; the hidden class's initializer or {@link #another}
@@ -45,6 +64,7 @@ public abstract class CompiledBlock {
         this.block = region[0];
         this.region = region;
         this.origin = region[0].start;
+        this.length = region[0].insns.length;
         this.codeBytes = codeBytes;
         this.reused = reused;
     }

@@ -39,6 +39,17 @@ public final class Interp extends Operands {
     private final int[] cpuidOut = new int[4];
     /** Instructions a translated block retired before the instruction that faulted (set by its handler). */
     public int partial;
+    /**
+     * The translation that returned to the dispatcher through one of its chaining exits, and which ({@link
+     * CompiledBlock#chain}); null when the last translation ended otherwise. Set by translated code, read by the
+     * dispatcher.
+     */
+    public CompiledBlock exitFrom;
+    public int exitSlot;
+    /** Translations running nested in chained calls now (bounded, so the dispatcher runs again soon). */
+    public int chainDepth;
+    /** Translations run from another one's exit so far (the CPU's statistics report it). */
+    public long chained;
     /** Locked read-modify-writes (set by {@link Cpu}). */
     public LockedOps locked;
     /** The system instructions of a {@link Cpu#system} CPU; null in user mode. */

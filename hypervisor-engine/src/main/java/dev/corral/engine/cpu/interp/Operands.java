@@ -113,6 +113,12 @@ public abstract sealed class Operands permits Interp {
         return a;
     }
 
+    /** The #GP of a 16-byte SSE memory operand that must be aligned and is not. */
+    public static GuestFault misaligned(Insn i, long a) {
+        return GuestFault.gp("misaligned 16-byte SSE operand at 0x" + Long.toHexString(a) + " (rip 0x"
+                + Long.toHexString(i.rip) + ")");
+    }
+
     /** Bits 63..47 of a linear address must be equal: otherwise #SS for stack references, #GP else. */
     public static GuestFault nonCanonical(Insn i, long a, boolean stack) {
         String what = "non-canonical " + (stack ? "stack " : "") + "address 0x" + Long.toHexString(a)
@@ -150,7 +156,7 @@ public abstract sealed class Operands permits Interp {
      * (lower first, as the hardware reports it) so that a fault writes nothing. Within one page the
      * first write faults before any other can commit.
      */
-    final void storable(long a, int len) {
+    public final void storable(long a, int len) {
         long last = a + len - 1;
         long page = a & -CpuMemory.PAGE_SIZE;
         if (page == (last & -CpuMemory.PAGE_SIZE)) {

@@ -64,8 +64,7 @@ final class Sse {
 
     private static void aligned(Insn i, long a) {
         if (i.imm2 == 1 && (a & 15) != 0) {
-            throw GuestFault.gp("misaligned 16-byte SSE operand at 0x" + Long.toHexString(a) + " (rip 0x"
-                    + Long.toHexString(i.rip) + ")");
+            throw Operands.misaligned(i, a);
         }
     }
 

@@ -25,9 +25,11 @@ import java.util.List;
 
 import dev.corral.engine.cpu.decode.Insn;
 import dev.corral.engine.cpu.decode.Op;
+import dev.corral.engine.cpu.decode.SseOp;
 import dev.corral.engine.cpu.interp.Block;
 import dev.corral.engine.cpu.interp.CompiledBlock;
 import dev.corral.engine.cpu.interp.Interp;
+import dev.corral.engine.cpu.interp.Operands;
 import dev.corral.engine.cpu.state.Alu;
 import dev.corral.engine.cpu.state.CpuMemory;
 import dev.corral.engine.cpu.state.CpuState;
@@ -82,6 +84,14 @@ public final class Translator {
     private static final ClassDesc CD_THREAD_LOCAL = desc(ThreadLocal.class);
     private static final ClassDesc CD_TRANSLATOR = desc(Translator.class);
     private static final MethodTypeDesc MT_RUN = MethodTypeDesc.of(CD_long, CD_INTERP, CD_long);
+    private static final ClassDesc CD_COMPILEDS = CD_COMPILED.arrayType();
+    private static final MethodTypeDesc MT_CHAINABLE = MethodTypeDesc.of(CD_boolean, CD_COMPILED, CD_INTERP, CD_long);
+    private static final MethodTypeDesc MT_CHAINED = MethodTypeDesc.of(CD_long, CD_INTERP, CD_long, CD_int);
+    private static final MethodTypeDesc MT_UNWOUND = MethodTypeDesc.of(CD_void, CD_INTERP, CD_int);
+    private static final MethodTypeDesc MT_INIT_EXITS = MethodTypeDesc.of(CD_void, CD_int);
+    private static final MethodTypeDesc MT_ALIGNED = MethodTypeDesc.of(CD_void, CD_long, CD_INSNS, CD_int);
+    private static final MethodTypeDesc MT_STORABLE = MethodTypeDesc.of(CD_void, CD_long, CD_int);
+    private static final MethodTypeDesc MT_LONG_LONG_LONG = MethodTypeDesc.of(CD_long, CD_long, CD_long);
     private static final MethodTypeDesc MT_EXEC = MethodTypeDesc.of(CD_int, CD_INSN);
     private static final MethodTypeDesc MT_COND = MethodTypeDesc.of(CD_int, CD_STATE, CD_int);
     private static final MethodTypeDesc MT_CARRY = MethodTypeDesc.of(CD_long, CD_STATE);
@@ -140,6 +150,46 @@ public final class Translator {
         return info.charAt(3 * k + 2) + 1;
     }
 
+    /** How many translations may run nested in one another's calls ({@link #chainable}) before the dispatcher runs again. */
+    static final int MAX_CHAIN = 16;
+
+    /**
+     * Translated code, leaving its region with RIP set and the flags written out: whether to run {@code next} (the
+     * translation this exit led to last time, or null) now, from this method, instead of returning to the dispatcher.
+     * Yes when it is the current translation of the block at RIP, that block's code and mapping are unchanged, the
+     * budget ({@code left}) has room for its first block, and nothing the dispatcher handles between blocks is
+     * pending (an interrupt shadow, a change of code size); at most {@link #MAX_CHAIN} deep. The exit itself is only
+     * a hint: every condition is checked here, so a stale or wrong link is never taken.
+     */
+    static boolean chainable(CompiledBlock next, Interp in, long left) {
+        if (next == null || !next.live) {
+            return false;
+        }
+        CpuState s = in.s;
+        if (next.origin != s.rip || left < next.length || in.chainDepth >= MAX_CHAIN || s.interruptShadow || s.codeSize != 8
+                || next.mappedEpoch != in.mem.epoch()) {
+            return false;
+        }
+        in.chainDepth++;
+        in.chained++;
+        return true;
+    }
+
+    /** Translated code, after a chained translation returned {@code r}: {@code r} plus this method's {@code done}. */
+    static long chained(Interp in, long r, int done) {
+        in.chainDepth--;
+        return r + done;
+    }
+
+    /**
+     * Translated code, when a chained translation threw (a guest fault, with {@link Interp#partial} set by the method
+     * that faulted): the instructions this method retired before it count as completed too.
+     */
+    static void unwound(Interp in, int done) {
+        in.chainDepth--;
+        in.partial += done;
+    }
+
     /**
      * The state's {@link CpuState#ccOp} for flags held as operation {@code kind} of {@code size} (0: exact flags) with,
      * when {@code cfOf}, a CF/OF-only operation after it: what the generated spills and {@link #spill} both write.
@@ -184,8 +234,47 @@ public final class Translator {
             case Op.IMUL2, Op.IMUL3, Op.MUL, Op.IMUL1, Op.BSWAP, Op.CONV_A, Op.CONV_D, Op.PUSHF -> true;
             case Op.XCHG -> i.rm >= 0; // with memory it is a locked exchange: the interpreter's
             case Op.CMPXCHG -> true; // without LOCK (a locked one is Op.LOCKED)
+            case Op.SSE -> sseOwn(i);
             default -> false;
         };
+    }
+
+    /**
+     * The SSE operations translated: 128-bit moves and bitwise logic, PCMPEQB, PMOVMSKB and MOVD (the string
+     * functions of a C library: what busybox runs most); none of them reads MXCSR or changes the flags.
+     */
+    private static boolean sseOwn(Insn i) {
+        return switch (i.sub) {
+            case SseOp.MOV_LOAD, SseOp.MOV_STORE, SseOp.PAND, SseOp.PANDN, SseOp.POR, SseOp.PXOR,
+                 SseOp.INT_BASE + 0xdb, SseOp.INT_BASE + 0xdf, SseOp.INT_BASE + 0xeb, SseOp.INT_BASE + 0xef,
+                 SseOp.INT_BASE + 0x74 -> i.rm >= 0 || i.size2 == 16;
+            case SseOp.PMOVMSKB, SseOp.MOVD_TO_XMM, SseOp.MOVD_FROM_XMM -> true;
+            default -> false;
+        };
+    }
+
+    /** Translated code: #GP unless the 16-byte operand of instruction {@code k} at {@code a} is aligned. */
+    static void aligned(long a, Insn[] code, int k) {
+        if ((a & 15) != 0) {
+            throw Operands.misaligned(code[k], a);
+        }
+    }
+
+    /** Translated code, PCMPEQB on eight bytes: 0xff where the bytes of {@code a} and {@code b} are equal, else 0. */
+    static long equalBytes(long a, long b) {
+        long x = a ^ b;
+        long nonZero = (((x & 0x7f7f7f7f7f7f7f7fL) + 0x7f7f7f7f7f7f7f7fL) | x) & 0x8080808080808080L;
+        return ((~nonZero & 0x8080808080808080L) >>> 7) * 0xff;
+    }
+
+    /** Translated code, PMOVMSKB: the top bits of the sixteen bytes of {@code lo} and {@code hi}, byte 0 in bit 0. */
+    static long byteSigns(long lo, long hi) {
+        return topBits(lo) | topBits(hi) << 8;
+    }
+
+    /** The top bit of each byte of {@code v} gathered into bits 0..7: a multiply moves bit 8j+7 to bit 56+j. */
+    private static long topBits(long v) {
+        return ((v & 0x8080808080808080L) * 0x0002040810204081L) >>> 56;
     }
 
     /**
@@ -277,9 +366,12 @@ public final class Translator {
             cb.withVersion(ClassFile.JAVA_5_VERSION, 0);
             cb.withFlags(AccessFlag.FINAL, AccessFlag.SYNTHETIC);
             cb.withSuperclass(CD_COMPILED);
+            int[] exits = new int[1];
+            cb.withMethodBody("run", MT_RUN, ClassFile.ACC_PUBLIC, c -> exits[0] = new Gen(c, region, count).emit());
             cb.withMethodBody(INIT_NAME, MT_INIT, 0, c -> {
                 c.aload(0);
-                c.invokespecial(CD_COMPILED, INIT_NAME, MT_INIT);
+                c.loadConstant(exits[0]);
+                c.invokespecial(CD_COMPILED, INIT_NAME, MT_INIT_EXITS);
                 c.return_();
             });
             cb.withMethodBody(CLASS_INIT_NAME, MT_INIT, ClassFile.ACC_STATIC, c -> { // Translator.HANDOFF.set(new this())
@@ -290,7 +382,6 @@ public final class Translator {
             });
             cb.withMethodBody("another", MethodTypeDesc.of(CD_COMPILED), ClassFile.ACC_PUBLIC,
                     c -> c.new_(self).dup().invokespecial(self, INIT_NAME, MT_INIT).areturn());
-            cb.withMethodBody("run", MT_RUN, ClassFile.ACC_PUBLIC, c -> new Gen(c, region, count).emit());
         });
     }
 
@@ -322,6 +413,12 @@ public final class Translator {
         private final int s, g, mem, code, blks, epoch, origin, tmpInt;
         /** The instruction that may fault or stop next (its index in {@link #insns}): what the fault handler reads. */
         private final int at;
+        /** The translation an exit may chain to ({@link #leave}). */
+        private final int nx;
+        /** The XMM registers ({@link CpuState#xmm}). */
+        private final int xm;
+        /** Per exit of the method, in order: where its chained call is (after the body, outside its fault handler). */
+        private final List<Label> chains = new ArrayList<>();
         private final int fa, fb, fr, fx, t0, t1, t2, addr, ex, done;
         /** Where each block of the region starts (the flags DYNAMIC there, as on entry). */
         private final Label[] entry;
@@ -378,11 +475,14 @@ public final class Translator {
             origin = c.allocateLocal(TypeKind.LONG);
             tmpInt = c.allocateLocal(TypeKind.INT);
             at = c.allocateLocal(TypeKind.INT);
+            nx = c.allocateLocal(TypeKind.REFERENCE);
+            xm = c.allocateLocal(TypeKind.REFERENCE);
             faulted = c.newLabel();
             stopped = c.newLabel();
         }
 
-        void emit() {
+        /** Emits the method; returns its number of exits (the size of {@link CompiledBlock#chain}). */
+        int emit() {
             c.aload(IN).getfield(CD_INTERP, "s", CD_STATE).astore(s);
             c.aload(IN).getfield(CD_INTERP, "gpr", CD_LONGS).astore(g);
             c.aload(IN).getfield(CD_INTERP, "mem", CD_MEMORY).astore(mem);
@@ -392,6 +492,8 @@ public final class Translator {
             // Every local is written here: without stack maps the class file API counts max_locals over the code it
             // can reach, while the verifier checks the slot of every instruction, unreachable ones included.
             c.aconst_null().astore(ex);
+            c.aconst_null().astore(nx);
+            c.aload(s).getfield(CD_STATE, "xmm", CD_LONGS).astore(xm);
             for (int slot : new int[] {fa, fb, fr, fx, t0, t1, t2, addr}) {
                 c.lconst_0().lstore(slot);
             }
@@ -450,6 +552,33 @@ public final class Translator {
                 c.lload(fa).lload(fb).lload(fr).lload(fx).invokestatic(CD_TRANSLATOR, "stopped", MT_STOPPED);
                 c.iload(done).iadd().i2l().lreturn();
             }
+            chainedCalls();
+            return chains.size();
+        }
+
+        /**
+         * The chained calls of the exits ({@link #leave}): each its own call site, so that the JIT sees the one class
+         * an exit leads to; outside the body's handler, whose faults are this method's own. A fault in the chained
+         * translation passes through here and counts this method's instructions as retired.
+         */
+        private void chainedCalls() {
+            if (chains.isEmpty()) {
+                return;
+            }
+            Label unwound = c.newLabel();
+            for (Label chain : chains) {
+                Label end = c.newLabel();
+                c.labelBinding(chain);
+                c.aload(nx).aload(IN).lload(LEFT).iload(done).i2l().lsub().invokevirtual(CD_COMPILED, "run", MT_RUN);
+                c.labelBinding(end);
+                c.lstore(t0);
+                c.aload(IN).lload(t0).iload(done).invokestatic(CD_TRANSLATOR, "chained", MT_CHAINED).lreturn();
+                c.exceptionCatchAll(chain, end, unwound);
+            }
+            c.labelBinding(unwound);
+            c.astore(ex);
+            c.aload(IN).iload(done).invokestatic(CD_TRANSLATOR, "unwound", MT_UNWOUND);
+            c.aload(ex).athrow();
         }
 
         /**
@@ -583,7 +712,7 @@ public final class Translator {
                     }
                     spill();
                     c.aload(s).lload(t1).putfield(CD_STATE, "rip", CD_long);
-                    retire(k + 1 - curBase, false);
+                    leave(k + 1 - curBase);
                     return true;
                 }
                 case Op.CALL -> {
@@ -601,7 +730,7 @@ public final class Translator {
                     c.aload(g).loadConstant(4).lload(t0).loadConstant(8L + i.imm).ladd().lastore();
                     spill();
                     c.aload(s).lload(t1).putfield(CD_STATE, "rip", CD_long);
-                    retire(k + 1 - curBase, false);
+                    leave(k + 1 - curBase);
                     return true;
                 }
                 case Op.CMOV -> {
@@ -705,6 +834,7 @@ public final class Translator {
                     c.loadConstant(63).lshr().lstore(t0);
                     writeReg(2, size, t0);
                 }
+                case Op.SSE -> sse(k, i);
                 case Op.CMPXCHG -> {
                     rmAddress(k, i);
                     readRmAt(i, size, t0); // the destination
@@ -940,6 +1070,117 @@ public final class Translator {
             setPending(flagKind, size);
         }
 
+        /** The SSE operations of {@link #sseOwn}, as the interpreter's {@code Sse} does them (the flags untouched). */
+        private void sse(int k, Insn i) {
+            int d = 2 * i.reg;
+            switch (i.sub) {
+                case SseOp.MOV_LOAD -> {
+                    xmmSource(k, i);
+                    xmmSet(d);
+                }
+                case SseOp.MOV_STORE -> {
+                    if (i.rm >= 0) {
+                        xmmGet(d);
+                        xmmSet(2 * i.rm);
+                    } else { // checked whole before the first byte is written: a fault in the second page leaves the first
+                        rmAddress(k, i);
+                        if (i.imm2 == 1) {
+                            alignedAt(k);
+                        }
+                        c.aload(IN).lload(addr).loadConstant(16).invokevirtual(CD_INTERP, "storable", MT_STORABLE);
+                        xmmGet(d);
+                        store(8, addr, t0);
+                        c.lload(addr).loadConstant(8L).ladd().lstore(t2);
+                        store(8, t2, t1);
+                    }
+                }
+                case SseOp.PAND, SseOp.INT_BASE + 0xdb -> logic(k, i, d, Bitwise.AND);
+                case SseOp.PANDN, SseOp.INT_BASE + 0xdf -> logic(k, i, d, Bitwise.AND_NOT);
+                case SseOp.POR, SseOp.INT_BASE + 0xeb -> logic(k, i, d, Bitwise.OR);
+                case SseOp.PXOR, SseOp.INT_BASE + 0xef -> logic(k, i, d, Bitwise.XOR);
+                case SseOp.INT_BASE + 0x74 -> { // PCMPEQB
+                    xmmSource(k, i);
+                    for (int half = 0; half < 2; half++) {
+                        int slot = half == 0 ? t0 : t1;
+                        c.aload(xm).loadConstant(d + half).laload().lload(slot);
+                        c.invokestatic(CD_TRANSLATOR, "equalBytes", MT_LONG_LONG_LONG).lstore(slot);
+                    }
+                    xmmSet(d);
+                }
+                case SseOp.PMOVMSKB -> {
+                    c.aload(xm).loadConstant(2 * i.rm).laload().aload(xm).loadConstant(2 * i.rm + 1).laload();
+                    c.invokestatic(CD_TRANSLATOR, "byteSigns", MT_LONG_LONG_LONG).lstore(t0);
+                    writeReg(i.reg, 4, t0);
+                }
+                case SseOp.MOVD_TO_XMM -> {
+                    readRm(k, i, i.size, t0);
+                    c.lconst_0().lstore(t1);
+                    xmmSet(d);
+                }
+                case SseOp.MOVD_FROM_XMM -> {
+                    c.aload(xm).loadConstant(d).laload().lstore(t0);
+                    writeRm(k, i, i.size, t0);
+                }
+                default -> throw new IllegalStateException("SSE operation " + i.sub + " has no bytecode");
+            }
+        }
+
+        private enum Bitwise { AND, AND_NOT, OR, XOR }
+
+        /** XMM{@code d/2} = XMM{@code d/2} op the source (ANDN: the destination inverted). */
+        private void logic(int k, Insn i, int d, Bitwise op) {
+            xmmSource(k, i);
+            for (int half = 0; half < 2; half++) {
+                int slot = half == 0 ? t0 : t1;
+                c.aload(xm).loadConstant(d + half).laload();
+                if (op == Bitwise.AND_NOT) {
+                    c.loadConstant(-1L).lxor();
+                }
+                c.lload(slot);
+                switch (op) {
+                    case AND, AND_NOT -> c.land();
+                    case OR -> c.lor();
+                    case XOR -> c.lxor();
+                }
+                c.lstore(slot);
+            }
+            xmmSet(d);
+        }
+
+        /** The 16-byte source operand into t0 (low) and t1 (high): an XMM register, or memory (aligned if it must be). */
+        private void xmmSource(int k, Insn i) {
+            if (i.rm >= 0) {
+                c.aload(xm).loadConstant(2 * i.rm).laload().lstore(t0);
+                c.aload(xm).loadConstant(2 * i.rm + 1).laload().lstore(t1);
+                return;
+            }
+            rmAddress(k, i);
+            if (i.imm2 == 1) {
+                alignedAt(k);
+            }
+            load(8, addr, t0);
+            c.lload(addr).loadConstant(8L).ladd().lstore(t2);
+            load(8, t2, t1);
+        }
+
+        /** #GP unless {@link #addr} is 16-byte aligned. */
+        private void alignedAt(int k) {
+            mayFault();
+            c.lload(addr).aload(code).loadConstant(k).invokestatic(CD_TRANSLATOR, "aligned", MT_ALIGNED);
+        }
+
+        /** t0 and t1 from the XMM register at {@code v} (twice its number). */
+        private void xmmGet(int v) {
+            c.aload(xm).loadConstant(v).laload().lstore(t0);
+            c.aload(xm).loadConstant(v + 1).laload().lstore(t1);
+        }
+
+        /** The XMM register at {@code v} (twice its number) from t0 and t1. */
+        private void xmmSet(int v) {
+            c.aload(xm).loadConstant(v).lload(t0).lastore();
+            c.aload(xm).loadConstant(v + 1).lload(t1).lastore();
+        }
+
         /** An instruction the translator leaves to the interpreter: flags exact, RIP at it, then its handler. */
         private void fallback(int k, Insn i) {
             mayFault();
@@ -954,7 +1195,7 @@ public final class Translator {
             c.iload(tmpInt).loadConstant(Interp.EXIT).if_icmpne(jumped);
             retire(k + 1 - curBase, true);
             c.labelBinding(jumped);
-            retire(k + 1 - curBase, false);
+            leave(k + 1 - curBase);
             c.labelBinding(next);
             wrote = true; // the handler may have written anything
         }
@@ -1206,7 +1447,32 @@ public final class Translator {
                 return;
             }
             setRip(rip);
-            retire(retired, viaExit);
+            if (viaExit) {
+                retire(retired, true);
+            } else {
+                leave(retired);
+            }
+        }
+
+        /**
+         * Leaves the method after {@code retired} more instructions, with RIP set and the flags written out: into the
+         * translation this exit led to last time when {@link Translator#chainable} says so (a chained call), else
+         * back to the dispatcher, telling it which exit this was ({@link Interp#exitFrom}) so it can link the exit to
+         * the translation it runs next.
+         */
+        private void leave(int retired) {
+            int slot = chains.size();
+            Label chain = c.newLabel();
+            chains.add(chain);
+            if (retired != 0) {
+                c.iinc(done, retired);
+            }
+            c.aload(THIS).getfield(CD_COMPILED, "chain", CD_COMPILEDS).loadConstant(slot).aaload().astore(nx);
+            c.aload(nx).aload(IN).lload(LEFT).iload(done).i2l().lsub().invokestatic(CD_TRANSLATOR, "chainable", MT_CHAINABLE);
+            c.ifne(chain);
+            c.aload(IN).aload(THIS).putfield(CD_INTERP, "exitFrom", CD_COMPILED);
+            c.aload(IN).loadConstant(slot).putfield(CD_INTERP, "exitSlot", CD_int);
+            c.iload(done).i2l().lreturn();
         }
 
         /** Returns the instructions retired: the rounds before this one, plus {@code retired} of this one. */
@@ -1244,7 +1510,7 @@ public final class Translator {
             c.goto_(entry[j]);
             c.labelBinding(out);
             setRip(region[j].start);
-            retire(0, false);
+            leave(0);
         }
 
         /** Pushes the {@code valid} flag of the region's block {@code j}. */
