@@ -1,6 +1,7 @@
 package dev.corral.controlplane.usage;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Map;
 import java.util.TreeMap;
@@ -11,8 +12,9 @@ import com.fasterxml.jackson.core.JsonToken;
 
 /**
  * Reads the fields the meter needs straight off a lifecycle record's JSON, in one pass, without building the
- * whole event: parsing was most of the meter's time (bench/usage). Fields it does not know are skipped, as the
- * contract asks of consumers.
+ * whole event: parsing was most of the meter's time (bench/usage). It reads the record's bytes as Kafka delivers
+ * them (no String of the whole record) and the time without a general formatter ({@link EventTime}). Fields it does
+ * not know are skipped, as the contract asks of consumers.
  */
 final class LifecycleRecordParser {
 
@@ -24,6 +26,11 @@ final class LifecycleRecordParser {
 
     /** The event in {@code json}; throws IllegalArgumentException when it is not a lifecycle event. */
     UsageEvent parse(String json) throws IOException {
+        return parse(json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** The event in {@code json} (UTF-8); throws IllegalArgumentException when it is not a lifecycle event. */
+    UsageEvent parse(byte[] json) throws IOException {
         String id = null, type = null, kind = null, uid = null, name = null, project = null;
         Instant time = null;
         long sequence = 0;
@@ -39,7 +46,9 @@ final class LifecycleRecordParser {
                 switch (field) {
                     case "id" -> id = p.getValueAsString();
                     case "type" -> type = p.getValueAsString();
-                    case "time" -> time = value == JsonToken.VALUE_STRING ? Instant.parse(p.getText()) : null;
+                    case "time" -> time = value == JsonToken.VALUE_STRING
+                            ? EventTime.parse(p.getTextCharacters(), p.getTextOffset(), p.getTextLength())
+                            : null;
                     case "data" -> {
                         expect(value, JsonToken.START_OBJECT);
                         while (p.nextToken() == JsonToken.FIELD_NAME) {
