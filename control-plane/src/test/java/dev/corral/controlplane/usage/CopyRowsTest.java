@@ -15,6 +15,15 @@ class CopyRowsTest {
                 .end().text("ü").end();
 
         assertThat(new String(rows.bytes(), StandardCharsets.UTF_8))
-                .isEqualTo("a\\tb\\nc\\rd\\\\e\t\\N\t7\t2.5\t2026-11-01T00:00:00.250Z\nü\n");
+                .isEqualTo("a\\tb\\nc\\rd\\\\e\t\\N\t7\t2.5\t2026-11-01 00:00:00.250000000+00\nü\n");
+    }
+
+    @Test
+    void timesAreWrittenInUtcWithLeadingZerosAndNanosecondsOnlyWhenThereAreAny() {
+        var rows = new CopyRows(64).time(Instant.parse("0987-03-04T05:06:07Z")).time(Instant.parse("1969-12-31T23:59:59.000000001Z"))
+                .time(Instant.parse("9999-12-31T23:59:59.999999999Z")).end();
+
+        assertThat(new String(rows.bytes(), StandardCharsets.UTF_8))
+                .isEqualTo("0987-03-04 05:06:07+00\t1969-12-31 23:59:59.000000001+00\t9999-12-31 23:59:59.999999999+00\n");
     }
 }
