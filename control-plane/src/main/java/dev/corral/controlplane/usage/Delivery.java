@@ -1,5 +1,5 @@
 package dev.corral.controlplane.usage;
 
-/** One record read from the lifecycle topic. */
-public record Delivery(String topic, int partition, long offset, String value) {
+/** One record read from the lifecycle topic; {@code value} is its JSON as Kafka delivered it (UTF-8). */
+public record Delivery(String topic, int partition, long offset, byte[] value) {
 }

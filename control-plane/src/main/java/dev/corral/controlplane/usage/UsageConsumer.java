@@ -21,7 +21,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.jboss.logging.Logger;
 
 /**
@@ -44,7 +44,7 @@ public final class UsageConsumer implements AutoCloseable {
     private volatile boolean running;
     private volatile Runnable beforeCommit = () -> {
     };
-    private volatile KafkaConsumer<String, String> consumer;
+    private volatile KafkaConsumer<byte[], byte[]> consumer;
     private Thread thread;
     // The poll thread's own: the writer, the batch it is committing, and whether one failed since the last seek.
     private ExecutorService writer;
@@ -122,7 +122,8 @@ public final class UsageConsumer implements AutoCloseable {
         props.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 100);
         // The status consumer creates the topic with its configured partitions; the meter waits for it.
         props.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
-        var c = new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer());
+        // Bytes, not Strings: the parser reads the UTF-8 JSON itself, and the key (the uid) is in the JSON too.
+        var c = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         // One batch commits on the writer while the poll thread reads and parses the next; never two at once, so
         // batches commit in order and a failed one stops the next before it commits.
         writer = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().daemon().name("corral-usage-writer-" + topic).unstarted(r));
@@ -159,9 +160,11 @@ public final class UsageConsumer implements AutoCloseable {
                         hint.put(p, new OffsetAndMetadata(records.records(p).getLast().offset() + 1));
                     }
                 }
-                if (!awaitInFlight(c) || failed) {
-                    // Nothing of the failed batch was kept, and what was read after it must not commit before it: go
-                    // back to where PostgreSQL says we are and read both again.
+                awaitInFlight(c);
+                if (failed) {
+                    // A batch failed (here, or while the rebalance listener waited for it inside poll). Nothing of it
+                    // was kept, and what was read after it must not commit before it: go back to where PostgreSQL
+                    // says we are and read both again.
                     failed = false;
                     seekToStored(c, c.assignment());
                     sleep(Duration.ofSeconds(1));
@@ -174,7 +177,8 @@ public final class UsageConsumer implements AutoCloseable {
                 }
                 meter.profile().reportWhenDue();
                 if (Instant.now().isAfter(nextSweep)) {
-                    if (awaitInFlight(c)) {
+                    awaitInFlight(c);
+                    if (!failed) {
                         meter.resolveGaps(config.gapGrace());
                     }
                     nextSweep = Instant.now().plus(SWEEP_EVERY);
@@ -195,30 +199,29 @@ public final class UsageConsumer implements AutoCloseable {
     }
 
     /**
-     * Waits for the batch being committed, if any: true when it committed (or there was none). When it failed, it
-     * also marks the consumer {@code failed}, so that the poll loop goes back to PostgreSQL's position. Runs on the
-     * poll thread only (the rebalance listener runs inside {@code poll}).
+     * Waits for the batch being committed, if any. When it failed, marks the consumer {@code failed}, so that the poll
+     * loop goes back to PostgreSQL's position. Runs on the poll thread only (the rebalance listener runs inside
+     * {@code poll}).
      */
-    private boolean awaitInFlight(KafkaConsumer<String, String> c) {
+    private void awaitInFlight(KafkaConsumer<byte[], byte[]> c) {
         var f = inFlight;
         if (f == null) {
-            return true;
+            return;
         }
         inFlight = null;
         try {
             f.done().get();
             c.commitAsync(f.hint(), null);
-            return true;
+            return;
         } catch (ExecutionException e) {
             LOG.warnf("usage meter could not apply %d records (%s); retrying", f.size(), e.getCause().getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
         failed = true;
-        return false;
     }
 
-    private void seekToStored(KafkaConsumer<String, String> c, Collection<TopicPartition> partitions) {
+    private void seekToStored(KafkaConsumer<byte[], byte[]> c, Collection<TopicPartition> partitions) {
         Map<Integer, Long> stored = store.offsets(group, topic);
         var unknown = new ArrayList<TopicPartition>();
         for (var p : partitions) {

@@ -22,10 +22,12 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.corral.controlplane.store.StoreException;
 import jakarta.enterprise.context.ApplicationScoped;
+import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyIn;
 
 /**
  * The meter's tables. Every method joins the caller's transaction; each does one round trip whatever the number
- * of rows (arrays and {@code unnest}), which is what lets the meter keep up with a busy topic.
+ * of rows (arrays and {@code unnest}, or {@code COPY}), which is what lets the meter keep up with a busy topic.
  */
 @ApplicationScoped
 public class UsageStore {
@@ -165,7 +167,7 @@ public class UsageStore {
         for (int i = 0; i < n; i++) {
             var s = rows.get(i);
             Object[] row = {s.uid(), s.kind(), s.name(), s.project(), s.appliedSequence(), s.phase().name(),
-                    s.since() == null ? null : Timestamp.from(s.since()), s.vcpus(), s.memoryMiB(), write(s.devices()), s.flag(),
+                    s.since() == null ? null : Timestamp.from(s.since()), s.vcpus(), s.memoryMiB(), devicesJson(s.devices()), s.flag(),
                     s.diskGiB()};
             for (int col = 0; col < row.length; col++) {
                 cols[col][i] = row[col];
@@ -177,28 +179,22 @@ public class UsageStore {
         }
     }
 
+    /**
+     * Adds closed intervals with one {@code COPY}: cheaper on both sides than twelve bound arrays unnested (the
+     * intervals are most of what a batch writes; bench/usage).
+     */
     void insertIntervals(List<Interval> intervals) {
         if (intervals.isEmpty()) {
             return;
         }
-        int n = intervals.size();
-        Object[][] cols = new Object[12][n];
-        for (int i = 0; i < n; i++) {
-            var v = intervals.get(i);
-            Object[] row = {v.uid(), v.kind(), v.name(), v.project(), v.phase().name(), Timestamp.from(v.start()),
-                    Timestamp.from(v.end()), v.vcpus(), v.memoryMiB(), write(v.devices()), v.flag(), v.diskGiB()};
-            for (int col = 0; col < row.length; col++) {
-                cols[col][i] = row[col];
-            }
+        var rows = new CopyRows(intervals.size() * 160);
+        for (var v : intervals) {
+            rows.text(v.uid()).text(v.kind()).text(v.name()).text(v.project()).text(v.phase().name()).time(v.start())
+                    .time(v.end()).number(v.vcpus()).number(v.memoryMiB()).text(devicesJson(v.devices())).text(v.flag())
+                    .number(v.diskGiB()).end();
         }
-        update("INSERT INTO usage_interval (uid, kind, name, project, phase, start_at, end_at, vcpus, memory_mib, devices, flag, "
-                + "disk_gib) SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::timestamptz[], ?::timestamptz[], "
-                + "?::float8[], ?::bigint[], ?::jsonb[], ?::text[], ?::bigint[])", (c, s) -> {
-            String[] types = {"text", "text", "text", "text", "text", "timestamptz", "timestamptz", "float8", "bigint", "text", "text", "bigint"};
-            for (int col = 0; col < types.length; col++) {
-                s.setArray(col + 1, c.createArrayOf(types[col], cols[col]));
-            }
-        });
+        copy("COPY usage_interval (uid, kind, name, project, phase, start_at, end_at, vcpus, memory_mib, devices, flag, disk_gib) "
+                + "FROM STDIN", rows);
     }
 
     /** The next offset to read per partition of {@code topic}, as committed with the usage. */
@@ -287,6 +283,23 @@ public class UsageStore {
         }
     }
 
+    private void copy(String sql, CopyRows rows) {
+        try (Connection c = dataSource.getConnection()) {
+            byte[] bytes = rows.bytes();
+            CopyIn in = c.unwrap(PGConnection.class).getCopyAPI().copyIn(sql);
+            try {
+                in.writeToCopy(bytes, 0, bytes.length);
+                in.endCopy();
+            } finally {
+                if (in.isActive()) {
+                    in.cancelCopy();
+                }
+            }
+        } catch (SQLException e) {
+            throw new StoreException("writing usage", e);
+        }
+    }
+
     private static Array texts(Connection c, Collection<String> values) throws SQLException {
         return c.createArrayOf("text", values.toArray());
     }
@@ -309,6 +322,11 @@ public class UsageStore {
         } catch (JsonProcessingException e) {
             throw new StoreException("decoding usage state", e);
         }
+    }
+
+    /** A device count as jsonb text; most workloads have none. */
+    private String devicesJson(Map<String, Integer> devices) {
+        return devices.isEmpty() ? "{}" : write(devices);
     }
 
     private String write(Object value) {

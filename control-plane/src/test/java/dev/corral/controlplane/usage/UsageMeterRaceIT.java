@@ -2,6 +2,7 @@ package dev.corral.controlplane.usage;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
@@ -69,7 +70,7 @@ class UsageMeterRaceIT {
                 + action + "\",\"time\":\"" + T0.plusSeconds(second) + "\",\"data\":{\"kind\":\"VM\",\"uid\":\"" + uid
                 + "\",\"name\":\"race\",\"project\":\"race\",\"node\":\"n\",\"sequence\":" + sequence
                 + ",\"vcpus\":2,\"memoryMiB\":1024,\"devices\":[]}}";
-        return new Delivery("usage-race", 0, offset, json);
+        return new Delivery("usage-race", 0, offset, json.getBytes(StandardCharsets.UTF_8));
     }
 
     private void awaitBlockedOnALock() throws SQLException, InterruptedException {
