@@ -17,35 +17,39 @@ final class EventTime {
     private EventTime() {
     }
 
-    /** The instant {@code text} names; throws DateTimeException when it is not one. */
     static Instant parse(String text) {
-        Instant fast = common(text);
-        return fast != null ? fast : Instant.parse(text);
+        return parse(text.toCharArray(), 0, text.length());
+    }
+
+    /** The instant in {@code text[offset, offset + length)}; throws DateTimeException when it is not one. */
+    static Instant parse(char[] text, int offset, int length) {
+        Instant fast = common(text, offset, length);
+        return fast != null ? fast : Instant.parse(new String(text, offset, length));
     }
 
     /** {@code yyyy-MM-ddTHH:mm:ss[.f{1,9}](Z|±HH:mm)} in range, else null. */
-    private static Instant common(String s) {
-        int end = s.length();
-        if (end < 20 || s.charAt(4) != '-' || s.charAt(7) != '-' || s.charAt(10) != 'T' || s.charAt(13) != ':' || s.charAt(16) != ':') {
+    private static Instant common(char[] s, int o, int n) {
+        int end = o + n;
+        if (n < 20 || s[o + 4] != '-' || s[o + 7] != '-' || s[o + 10] != 'T' || s[o + 13] != ':' || s[o + 16] != ':') {
             return null;
         }
-        int year = digits(s, 0, 4);
-        int month = digits(s, 5, 2);
-        int day = digits(s, 8, 2);
-        int hour = digits(s, 11, 2);
-        int minute = digits(s, 14, 2);
-        int second = digits(s, 17, 2);
+        int year = digits(s, o, 4);
+        int month = digits(s, o + 5, 2);
+        int day = digits(s, o + 8, 2);
+        int hour = digits(s, o + 11, 2);
+        int minute = digits(s, o + 14, 2);
+        int second = digits(s, o + 17, 2);
         // Hour 24 and the leap second 60 are Instant.parse's to resolve.
         if (year < 0 || month < 1 || month > 12 || day < 1 || day > 31 || hour < 0 || hour > 23 || minute < 0 || minute > 59
                 || second < 0 || second > 59) {
             return null;
         }
-        int i = 19;
+        int i = o + 19;
         int nanos = 0;
-        if (s.charAt(i) == '.') {
+        if (s[i] == '.') {
             int start = ++i;
-            while (i < end && i - start < MAX_NANOS_DIGITS && s.charAt(i) >= '0' && s.charAt(i) <= '9') {
-                nanos = nanos * 10 + (s.charAt(i++) - '0');
+            while (i < end && i - start < MAX_NANOS_DIGITS && s[i] >= '0' && s[i] <= '9') {
+                nanos = nanos * 10 + (s[i++] - '0');
             }
             if (i == start) {
                 return null;
@@ -55,15 +59,15 @@ final class EventTime {
             }
         }
         int offsetSeconds;
-        if (i == end - 1 && s.charAt(i) == 'Z') {
+        if (i == end - 1 && s[i] == 'Z') {
             offsetSeconds = 0;
-        } else if (i == end - 6 && (s.charAt(i) == '+' || s.charAt(i) == '-') && s.charAt(i + 3) == ':') {
+        } else if (i == end - 6 && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
             int oh = digits(s, i + 1, 2);
             int om = digits(s, i + 4, 2);
             if (oh < 0 || oh > 17 || om < 0 || om > 59) {
                 return null;
             }
-            offsetSeconds = (s.charAt(i) == '-' ? -1 : 1) * (oh * 3600 + om * 60);
+            offsetSeconds = (s[i] == '-' ? -1 : 1) * (oh * 3600 + om * 60);
         } else {
             return null;
         }
@@ -77,10 +81,10 @@ final class EventTime {
     }
 
     /** The decimal number in {@code s[at, at + count)}, or -1 when one of them is not a digit. */
-    private static int digits(String s, int at, int count) {
+    private static int digits(char[] s, int at, int count) {
         int v = 0;
         for (int i = at; i < at + count; i++) {
-            char c = s.charAt(i);
+            char c = s[i];
             if (c < '0' || c > '9') {
                 return -1;
             }

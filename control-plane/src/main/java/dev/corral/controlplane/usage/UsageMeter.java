@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
@@ -39,9 +40,9 @@ public class UsageMeter {
     private final LifecycleRecordParser parser;
     private final MeterProfile profile = new MeterProfile();
 
-    UsageMeter(UsageStore store) {
+    UsageMeter(UsageStore store, ObjectMapper json) {
         this.store = store;
-        this.parser = new LifecycleRecordParser();
+        this.parser = new LifecycleRecordParser(json.getFactory());
     }
 
     /** Where the meter's time goes (a method: callers hold a CDI proxy, whose fields are not the bean's). */
