@@ -1,7 +1,9 @@
 package dev.corral.controlplane.kind;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -69,12 +71,17 @@ public abstract class KindService {
     protected void onCreate(StoredObject created) {
     }
 
+    /** What a create inserts: the new object, and the events that follow its {@code Created} one. */
+    public record Insertion(StoredObject object, List<EventService.Note> events) {
+    }
+
     /**
-     * Runs last in the create's transaction, after its event; returns the object the create answers with (a workload
-     * is placed here when a node fits).
+     * Runs first in the create's transaction, before anything is written: completes the new object (a workload is
+     * placed here when a node fits, so that it is inserted with its node and Scheduled status in one write) and
+     * names the events that go with it.
      */
-    protected StoredObject afterCreate(StoredObject created) {
-        return created;
+    protected Insertion beforeInsert(StoredObject draft) {
+        return new Insertion(draft, List.of());
     }
 
     /** Releases what the object held; runs in the delete's transaction. */
@@ -99,6 +106,10 @@ public abstract class KindService {
         checkName("metadata.name", name, errors);
         Map<String, String> labels = metadata == null || metadata.labels() == null ? Map.of() : metadata.labels();
         JsonNode finalSpec = checked(project, labels, spec, errors);
+        // Derived from the spec and what it names (read like checkSpec's references, outside the transaction): the
+        // shared commit's thread runs only the writes.
+        var draft = new StoredObject(kind(), project, name, UUID.randomUUID(), labels, finalSpec, initialStatus(project, finalSpec),
+                1, 0, null, null);
         // Concurrent creates share commits (GroupCommit): the create is database work only.
         return store.transaction(() -> {
             var claim = idempotency.claim(project, idempotencyKey, path(), body);
@@ -110,12 +121,16 @@ public abstract class KindService {
                 throw new NotFoundException(kind() + " created with Idempotency-Key '" + idempotencyKey
                         + "' has been deleted since.");
             }
-            var created = store.insert(kind(), project, name, labels, finalSpec, initialStatus(project, finalSpec), null);
+            var insertion = beforeInsert(draft);
+            var o = insertion.object();
+            var created = store.insert(kind(), project, name, o.uid(), labels, o.spec(), o.status(), o.node());
             onCreate(created);
-            events.normal(created, "Created", kind() + " " + name + " created.");
-            var answer = afterCreate(created);
-            idempotency.complete(claim, 201, store.render(answer));
-            return new Created(answer, false);
+            var notes = new ArrayList<EventService.Note>();
+            notes.add(EventService.Note.normal("Created", kind() + " " + name + " created."));
+            notes.addAll(insertion.events());
+            events.recordFirst(created, notes);
+            idempotency.complete(claim, 201, store.render(created));
+            return new Created(created, false);
         });
     }
 

@@ -82,10 +82,16 @@ public abstract class WorkloadService extends KindService {
         return new Created(store.findByUid(created.object().uid()).orElse(created.object()), false);
     }
 
+    /** Places the new workload when a node fits: it is inserted Scheduled, with its node, and a Scheduled event. */
     @Override
-    protected StoredObject afterCreate(StoredObject created) {
-        var placed = scheduler.placeNew(created);
-        return placed == null ? created : placed;
+    protected Insertion beforeInsert(StoredObject draft) {
+        var placement = scheduler.placeNew(draft);
+        if (placement == null) {
+            return new Insertion(draft, List.of());
+        }
+        var placed = new StoredObject(draft.kind(), draft.project(), draft.name(), draft.uid(), draft.labels(), draft.spec(),
+                placement.status(), draft.generation(), draft.resourceVersion(), draft.creationTimestamp(), placement.node());
+        return new Insertion(placed, List.of(EventService.Note.normal(Scheduler.SCHEDULED, placement.message())));
     }
 
     @Override
