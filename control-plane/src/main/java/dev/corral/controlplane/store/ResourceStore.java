@@ -159,17 +159,14 @@ public class ResourceStore {
         var object = new StoredObject(kind, project, name, uid, labelMap, spec, status, 1, 0, created, node);
         try (Connection c = dataSource.getConnection();
              PreparedStatement s = c.prepareStatement(INSERT_AND_LOG)) {
-            s.setString(1, kind);
-            s.setString(2, project);
-            s.setString(3, name);
-            s.setObject(4, uid);
-            s.setString(5, write(labelMap));
-            s.setString(6, write(spec));
-            s.setString(7, write(status));
-            s.setTimestamp(8, Timestamp.from(created));
-            s.setString(9, node);
-            s.setString(10, node);
-            s.setString(11, write(render(object)));
+            s.setString(1, write(render(object)));
+            s.setString(2, kind);
+            s.setString(3, project);
+            s.setString(4, name);
+            s.setObject(5, uid);
+            s.setTimestamp(6, Timestamp.from(created));
+            s.setString(7, node);
+            s.setString(8, node);
             try (ResultSet rs = s.executeQuery()) {
                 if (!rs.next()) {
                     throw ConflictException.alreadyExists(kind, name);
@@ -184,14 +181,17 @@ public class ResourceStore {
 
     /**
      * The counter first, as in {@link #log}: its row lock orders writers. The row takes the new version directly (a
-     * later statement of the same transaction could not see a row this one inserts to stamp it).
+     * later statement of the same transaction could not see a row this one inserts to stamp it). The object is sent
+     * once, as the API renders it: the row's labels, spec and status are taken from it.
      */
-    private static final String INSERT_AND_LOG = "WITH rv AS (UPDATE resource_version_counter SET value = value + 1 WHERE id = 1 RETURNING value), "
-            + "added AS (INSERT INTO resource (" + COLUMNS + ") SELECT ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?::jsonb, 1, value, ?::timestamptz, ? FROM rv "
+    private static final String INSERT_AND_LOG = "WITH o AS (SELECT ?::jsonb AS object), "
+            + "rv AS (UPDATE resource_version_counter SET value = value + 1 WHERE id = 1 RETURNING value), "
+            + "added AS (INSERT INTO resource (" + COLUMNS + ") SELECT ?, ?, ?, ?, object -> 'metadata' -> 'labels', object -> 'spec', "
+            + "object -> 'status', 1, value, ?::timestamptz, ? FROM o, rv "
             + "ON CONFLICT (kind, project, name) DO NOTHING RETURNING kind, project, name, resource_version) "
             + "INSERT INTO watch_log (resource_version, kind, project, name, node, type, object) "
             + "SELECT resource_version, kind, project, name, ?, 'ADDED', "
-            + "jsonb_set(?::jsonb, '{metadata,resourceVersion}', to_jsonb(resource_version::text)) FROM added "
+            + "jsonb_set(object, '{metadata,resourceVersion}', to_jsonb(resource_version::text)) FROM added, o "
             + "RETURNING resource_version";
 
     /**
