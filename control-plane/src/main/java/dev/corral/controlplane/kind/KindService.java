@@ -58,6 +58,20 @@ public abstract class KindService {
         return null;
     }
 
+    /** A new object's spec, checked and normalised, and the status it starts with. */
+    public record NewObject(JsonNode spec, JsonNode status) {
+    }
+
+    /**
+     * Checks a new object's spec and works out the status it starts with, in one pass: a kind whose status derives
+     * from what its spec names (an image, an instance type) converts the spec and reads each of them once. The status
+     * is only asked for when the spec is valid (no field errors).
+     */
+    protected NewObject checkNew(String project, JsonNode spec, List<Problem.FieldError> errors) {
+        var normalized = checkSpec(project, spec, errors);
+        return new NewObject(normalized, errors.isEmpty() ? initialStatus(project, normalized) : null);
+    }
+
     /** Refuses a spec change that the object's current state does not allow (e.g. resizing a placed VM). */
     protected void checkUpdate(StoredObject old, JsonNode newSpec) {
     }
@@ -105,10 +119,13 @@ public abstract class KindService {
         String name = metadata == null ? null : metadata.name();
         checkName("metadata.name", name, errors);
         Map<String, String> labels = metadata == null || metadata.labels() == null ? Map.of() : metadata.labels();
-        JsonNode finalSpec = checked(project, labels, spec, errors);
-        // Derived from the spec and what it names (read like checkSpec's references, outside the transaction): the
-        // shared commit's thread runs only the writes.
-        var draft = new StoredObject(kind(), project, name, UUID.randomUUID(), labels, finalSpec, initialStatus(project, finalSpec),
+        Names.checkLabels("metadata.labels", labels, errors);
+        JsonNode specNode = specNode(spec, errors);
+        // The status derives from the spec and what it names, read like the spec's references outside the
+        // transaction: the shared commit's thread runs only the writes.
+        var checked = specNode == null ? null : checkNew(project, specNode, errors);
+        failOn(errors);
+        var draft = new StoredObject(kind(), project, name, UUID.randomUUID(), labels, canonical(checked.spec()), checked.status(),
                 1, 0, null, null);
         // Concurrent creates share commits (GroupCommit): the create is database work only.
         return store.transaction(() -> {
@@ -180,15 +197,20 @@ public abstract class KindService {
      */
     private JsonNode checked(String project, Map<String, String> labels, Object spec, List<Problem.FieldError> errors) {
         Names.checkLabels("metadata.labels", labels, errors);
-        JsonNode specNode = spec == null ? null : json.valueToTree(spec);
-        JsonNode normalized = null;
-        if (specNode == null || specNode.isNull()) {
-            errors.add(new Problem.FieldError("spec", "is required"));
-        } else {
-            normalized = checkSpec(project, specNode, errors);
-        }
+        JsonNode specNode = specNode(spec, errors);
+        JsonNode normalized = specNode == null ? null : checkSpec(project, specNode, errors);
         failOn(errors);
         return canonical(normalized);
+    }
+
+    /** The request's spec as a tree; null (and a field error) when there is none. */
+    private JsonNode specNode(Object spec, List<Problem.FieldError> errors) {
+        JsonNode specNode = spec == null ? null : json.valueToTree(spec);
+        if (specNode == null || specNode.isNull()) {
+            errors.add(new Problem.FieldError("spec", "is required"));
+            return null;
+        }
+        return specNode;
     }
 
     /**
