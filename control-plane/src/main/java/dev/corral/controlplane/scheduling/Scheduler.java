@@ -70,7 +70,7 @@ public class Scheduler {
                 return;
             }
             Demand demand = demand(workload);
-            var plan = planner.plan(demand, snapshots.current());
+            var plan = planner.plan(demand, snapshots.current(), OPTIONS_PER_ROUND);
             if (!plan.schedulable()) {
                 if (round == 0 && snapshots.invalidateIfOlderThan(100)) {
                     // Before telling the user nothing fits, look at the nodes as they are now.
@@ -79,7 +79,7 @@ public class Scheduler {
                 markUnschedulable(workload, plan.unschedulableMessage());
                 return;
             }
-            for (var option : plan.options().subList(0, Math.min(OPTIONS_PER_ROUND, plan.options().size()))) {
+            for (var option : plan.options()) {
                 if (tryPlace(workload, demand, option)) {
                     return;
                 }
@@ -114,7 +114,7 @@ public class Scheduler {
      */
     public Placement placeNew(StoredObject workload) {
         Demand demand = demand(workload);
-        var plan = planner.plan(demand, snapshots.current());
+        var plan = planner.plan(demand, snapshots.current(), 1);
         if (!plan.schedulable()) {
             return null;
         }
