@@ -48,20 +48,24 @@ public class SchedulerBench {
         long server = Long.parseLong(System.getenv().getOrDefault("CORRAL_BENCH_SERVER_PID", "0"));
         long cpu0 = serverCpuTicks(server);
         long jvm0 = lastJvmTicks;
+        long jit0 = lastJitTicks;
         // Each node takes 256 VMs of 1 vCPU / 1 GiB at the default ratios: 10,000 VMs fill ~4% of 1,000 nodes.
         Run placements = load(http, api, vms, concurrency, i -> new Call("POST", "/v1/vms",
                 ("{\"metadata\":{\"name\":\"bench-" + run + "-" + i + "\"},\"spec\":{\"image\":\"bench-" + run
                         + "\",\"vcpus\":1,\"memoryMiB\":1024,\"nodeSelector\":{\"bench\":\"" + run + "\"}}}").getBytes()));
         long cpu1 = serverCpuTicks(server);
         long jvm1 = lastJvmTicks;
+        long jit1 = lastJitTicks;
         int scheduled = countScheduled(http, api, run);
         long cpu2 = serverCpuTicks(server);
         long jvm2 = lastJvmTicks;
+        long jit2 = lastJitTicks;
         Run plain = load(http, api, vms, concurrency, i -> new Call("POST", "/v1/instancetypes",
                 ("{\"metadata\":{\"name\":\"bench-" + run + "-" + i + "\"},\"spec\":{\"vcpus\":1,\"memoryMiB\":1024}}").getBytes()));
 
         long cpu3 = serverCpuTicks(server);
         long jvm3 = lastJvmTicks;
+        long jit3 = lastJitTicks;
         int cores = Runtime.getRuntime().availableProcessors();
         System.out.printf("machine: %d cores; %d nodes; %d VM creates, %d in flight%n", cores, nodes, vms, concurrency);
         System.out.printf("creates with placement: %.0f/s, p50 %.1f ms, p99 %.1f ms (%d ok, %d failed, %d Scheduled)%n",
@@ -78,6 +82,9 @@ public class SchedulerBench {
                     + "%.2f ms plain (ceiling %.0f/s)%n", placeMs, cores * 1000 / placeMs, cores, plainMs, cores * 1000 / plainMs);
             System.out.printf("  of which the control plane's JVM: %.2f ms with placement, %.2f ms plain%n",
                     (jvm1 - jvm0) * 1000.0 / TICKS / vms, (jvm3 - jvm2) * 1000.0 / TICKS / vms);
+            // A fresh JVM compiles its hot code during the run; a server that has run for a while no longer does.
+            System.out.printf("  of which its JIT compiler threads: %.2f ms with placement, %.2f ms plain%n",
+                    (jit1 - jit0) * 1000.0 / TICKS / vms, (jit3 - jit2) * 1000.0 / TICKS / vms);
         }
         System.out.printf("anchor: kube-scheduler throughput test fails below 400 pods/s; Nomad C2M ~1,500 placements/s on 3 schedulers%n");
         System.out.printf("scheduler placements/s corral/k8s-floor(400) = %.2f%n", placements.perSecond() / 400);
@@ -90,6 +97,28 @@ public class SchedulerBench {
 
     static final long TICKS = 100; // USER_HZ on Linux
     static long lastJvmTicks;
+    static long lastJitTicks;
+
+    /** CPU ticks of the JVM's compiler threads (C1 and C2), from its tasks' stat. */
+    static long jitTicks(long pid) throws Exception {
+        long sum = 0;
+        try (var tasks = java.nio.file.Files.list(java.nio.file.Path.of("/proc", Long.toString(pid), "task"))) {
+            for (var task : tasks.toList()) {
+                String stat;
+                try {
+                    stat = java.nio.file.Files.readString(task.resolve("stat"));
+                } catch (java.io.IOException gone) {
+                    continue;
+                }
+                String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+                if (comm.startsWith("C1 Compiler") || comm.startsWith("C2 Compiler")) {
+                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    sum += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+                }
+            }
+        }
+        return sum;
+    }
 
     /**
      * CPU ticks (user + system) the process and everything under it have used: the control plane's JVM, its
@@ -127,6 +156,7 @@ public class SchedulerBench {
             todo.addAll(children.getOrDefault(pid, java.util.List.of()));
         }
         lastJvmTicks = ticks.getOrDefault(root, 0L);
+        lastJitTicks = jitTicks(root);
         return sum;
     }
 

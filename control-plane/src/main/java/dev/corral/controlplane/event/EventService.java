@@ -80,6 +80,49 @@ public class EventService {
         }
     }
 
+    /** One event to record: its type ({@code Normal}, {@code Warning}), reason and message. */
+    public record Note(String type, String reason, String message) {
+
+        public static Note normal(String reason, String message) {
+            return new Note("Normal", reason, message);
+        }
+    }
+
+    /**
+     * Records the first events of an object just written in this transaction, in order, in one statement: a new
+     * object (its uid is new) has no earlier event to fold into, so they are plain inserts.
+     */
+    public void recordFirst(StoredObject about, List<Note> notes) {
+        if (notes.isEmpty()) {
+            return;
+        }
+        var now = Timestamp.from(Instant.now());
+        var sql = new StringBuilder("INSERT INTO event (uid, project, involved_kind, involved_name, involved_uid, type, reason, "
+                + "message, first_timestamp, last_timestamp, source) VALUES ");
+        for (int i = 0; i < notes.size(); i++) {
+            sql.append(i == 0 ? "" : ", ").append("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        }
+        try (Connection c = dataSource.getConnection(); PreparedStatement s = c.prepareStatement(sql.toString())) {
+            int p = 1;
+            for (var note : notes) {
+                s.setObject(p++, UUID.randomUUID());
+                s.setString(p++, about.project());
+                s.setString(p++, about.kind());
+                s.setString(p++, about.name());
+                s.setObject(p++, about.uid());
+                s.setString(p++, note.type());
+                s.setString(p++, note.reason());
+                s.setString(p++, note.message());
+                s.setTimestamp(p++, now);
+                s.setTimestamp(p++, now);
+                s.setString(p++, SOURCE);
+            }
+            s.executeUpdate();
+        } catch (SQLException e) {
+            throw new StoreException("recording event " + notes.getFirst().reason(), e);
+        }
+    }
+
     /**
      * Events of a project, oldest first, optionally about one object.
      *

@@ -1,7 +1,9 @@
 package dev.corral.controlplane.kind;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -56,6 +58,20 @@ public abstract class KindService {
         return null;
     }
 
+    /** A new object's spec, checked and normalised, and the status it starts with. */
+    public record NewObject(JsonNode spec, JsonNode status) {
+    }
+
+    /**
+     * Checks a new object's spec and works out the status it starts with, in one pass: a kind whose status derives
+     * from what its spec names (an image, an instance type) converts the spec and reads each of them once. The status
+     * is only asked for when the spec is valid (no field errors).
+     */
+    protected NewObject checkNew(String project, JsonNode spec, List<Problem.FieldError> errors) {
+        var normalized = checkSpec(project, spec, errors);
+        return new NewObject(normalized, errors.isEmpty() ? initialStatus(project, normalized) : null);
+    }
+
     /** Refuses a spec change that the object's current state does not allow (e.g. resizing a placed VM). */
     protected void checkUpdate(StoredObject old, JsonNode newSpec) {
     }
@@ -69,12 +85,17 @@ public abstract class KindService {
     protected void onCreate(StoredObject created) {
     }
 
+    /** What a create inserts: the new object, and the events that follow its {@code Created} one. */
+    public record Insertion(StoredObject object, List<EventService.Note> events) {
+    }
+
     /**
-     * Runs last in the create's transaction, after its event; returns the object the create answers with (a workload
-     * is placed here when a node fits).
+     * Runs first in the create's transaction, before anything is written: completes the new object (a workload is
+     * placed here when a node fits, so that it is inserted with its node and Scheduled status in one write) and
+     * names the events that go with it.
      */
-    protected StoredObject afterCreate(StoredObject created) {
-        return created;
+    protected Insertion beforeInsert(StoredObject draft) {
+        return new Insertion(draft, List.of());
     }
 
     /** Releases what the object held; runs in the delete's transaction. */
@@ -98,7 +119,14 @@ public abstract class KindService {
         String name = metadata == null ? null : metadata.name();
         checkName("metadata.name", name, errors);
         Map<String, String> labels = metadata == null || metadata.labels() == null ? Map.of() : metadata.labels();
-        JsonNode finalSpec = checked(project, labels, spec, errors);
+        Names.checkLabels("metadata.labels", labels, errors);
+        JsonNode specNode = specNode(spec, errors);
+        // The status derives from the spec and what it names, read like the spec's references outside the
+        // transaction: the shared commit's thread runs only the writes.
+        var checked = specNode == null ? null : checkNew(project, specNode, errors);
+        failOn(errors);
+        var draft = new StoredObject(kind(), project, name, UUID.randomUUID(), labels, canonical(checked.spec()), checked.status(),
+                1, 0, null, null);
         // Concurrent creates share commits (GroupCommit): the create is database work only.
         return store.transaction(() -> {
             var claim = idempotency.claim(project, idempotencyKey, path(), body);
@@ -110,12 +138,16 @@ public abstract class KindService {
                 throw new NotFoundException(kind() + " created with Idempotency-Key '" + idempotencyKey
                         + "' has been deleted since.");
             }
-            var created = store.insert(kind(), project, name, labels, finalSpec, initialStatus(project, finalSpec), null);
+            var insertion = beforeInsert(draft);
+            var o = insertion.object();
+            var created = store.insert(kind(), project, name, o.uid(), labels, o.spec(), o.status(), o.node());
             onCreate(created);
-            events.normal(created, "Created", kind() + " " + name + " created.");
-            var answer = afterCreate(created);
-            idempotency.complete(claim, 201, store.render(answer));
-            return new Created(answer, false);
+            var notes = new ArrayList<EventService.Note>();
+            notes.add(EventService.Note.normal("Created", kind() + " " + name + " created."));
+            notes.addAll(insertion.events());
+            events.recordFirst(created, notes);
+            idempotency.complete(claim, 201, store.render(created));
+            return new Created(created, false);
         });
     }
 
@@ -165,15 +197,20 @@ public abstract class KindService {
      */
     private JsonNode checked(String project, Map<String, String> labels, Object spec, List<Problem.FieldError> errors) {
         Names.checkLabels("metadata.labels", labels, errors);
-        JsonNode specNode = spec == null ? null : json.valueToTree(spec);
-        JsonNode normalized = null;
-        if (specNode == null || specNode.isNull()) {
-            errors.add(new Problem.FieldError("spec", "is required"));
-        } else {
-            normalized = checkSpec(project, specNode, errors);
-        }
+        JsonNode specNode = specNode(spec, errors);
+        JsonNode normalized = specNode == null ? null : checkSpec(project, specNode, errors);
         failOn(errors);
         return canonical(normalized);
+    }
+
+    /** The request's spec as a tree; null (and a field error) when there is none. */
+    private JsonNode specNode(Object spec, List<Problem.FieldError> errors) {
+        JsonNode specNode = spec == null ? null : json.valueToTree(spec);
+        if (specNode == null || specNode.isNull()) {
+            errors.add(new Problem.FieldError("spec", "is required"));
+            return null;
+        }
+        return specNode;
     }
 
     /**

@@ -113,9 +113,11 @@ public class Ledger {
      */
     public boolean reserve(String node, UUID workload, Demand demand, List<String> devices, double cpuRatio, double memoryRatio) {
         try (Connection c = dataSource.getConnection()) {
-            writeOrder(c);
-            try (PreparedStatement s = c.prepareStatement("UPDATE node_capacity SET vcpus_used = vcpus_used + ?, "
-                    + "memory_mib_used = memory_mib_used + ?, version = version + 1 WHERE node = ? AND ready AND NOT cordoned "
+            // The write order in the same round trip: the update joins the counter row locked FOR UPDATE, so it has a
+            // row to write (and a ledger row to lock) only once the counter's lock is held.
+            try (PreparedStatement s = c.prepareStatement("WITH ordered AS (SELECT id FROM resource_version_counter WHERE id = 1 FOR UPDATE) "
+                    + "UPDATE node_capacity SET vcpus_used = vcpus_used + ?, "
+                    + "memory_mib_used = memory_mib_used + ?, version = version + 1 FROM ordered WHERE node = ? AND ready AND NOT cordoned "
                     + "AND vcpus_used + ? <= vcpus * ? + 1e-9 AND memory_mib_used + ? <= floor(memory_mib * ?)")) {
                 s.setDouble(1, demand.vcpus());
                 s.setLong(2, demand.memoryMiB());

@@ -1,8 +1,11 @@
 package dev.corral.controlplane.scheduling;
 
-import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -18,6 +21,8 @@ public class NodeSnapshots {
 
     private final Ledger ledger;
     private List<NodeState> nodes;
+    /** Where each node is in {@link #nodes}. */
+    private Map<String, Integer> positions;
     private long loadedAt;
 
     NodeSnapshots(Ledger ledger) {
@@ -27,6 +32,10 @@ public class NodeSnapshots {
     public synchronized List<NodeState> current() {
         if (nodes == null || System.nanoTime() - loadedAt > MAX_AGE_MILLIS * 1_000_000) {
             nodes = List.copyOf(ledger.snapshot());
+            positions = new HashMap<>(nodes.size() * 2);
+            for (int i = 0; i < nodes.size(); i++) {
+                positions.put(nodes.get(i).name(), i);
+            }
             loadedAt = System.nanoTime();
         }
         return nodes;
@@ -51,26 +60,27 @@ public class NodeSnapshots {
         if (nodes == null) {
             return;
         }
-        var updated = new ArrayList<NodeState>(nodes.size());
-        for (var n : nodes) {
-            if (!n.name().equals(node)) {
-                updated.add(n);
-                continue;
-            }
-            var held = new HashSet<>(devices);
-            var deviceStates = n.devices().stream()
-                    .map(d -> held.contains(d.address())
-                            ? new NodeState.Device(d.address(), d.vendor(), d.device(), d.deviceClass(), d.numaNode(), d.iommuGroup(), false)
-                            : d)
-                    .toList();
-            var groups = new HashSet<>(n.antiAffinityGroups());
-            if (demand.antiAffinityGroup() != null) {
-                groups.add(demand.project() + "/" + demand.antiAffinityGroup());
-            }
-            updated.add(new NodeState(n.name(), n.vcpus(), n.memoryMiB(), n.vcpusUsed() + demand.vcpus(),
-                    n.memoryMiBUsed() + demand.memoryMiB(), n.ready(), n.cordoned(), n.accelerator(), n.labels(), deviceStates, groups,
-                    n.subnet(), demand.network() ? n.freeAddresses() - 1 : n.freeAddresses()));
+        Integer at = positions.get(node);
+        if (at == null) {
+            return;
         }
-        nodes = List.copyOf(updated);
+        // A new list with one element replaced: the planner may still be reading the old one.
+        var n = nodes.get(at);
+        var held = new HashSet<>(devices);
+        var deviceStates = devices.isEmpty() ? n.devices() : n.devices().stream()
+                .map(d -> held.contains(d.address())
+                        ? new NodeState.Device(d.address(), d.vendor(), d.device(), d.deviceClass(), d.numaNode(), d.iommuGroup(), false)
+                        : d)
+                .toList();
+        var groups = n.antiAffinityGroups();
+        if (demand.antiAffinityGroup() != null) {
+            groups = new HashSet<>(groups);
+            groups.add(demand.project() + "/" + demand.antiAffinityGroup());
+        }
+        var updated = nodes.toArray(NodeState[]::new);
+        updated[at] = new NodeState(n.name(), n.vcpus(), n.memoryMiB(), n.vcpusUsed() + demand.vcpus(),
+                n.memoryMiBUsed() + demand.memoryMiB(), n.ready(), n.cordoned(), n.accelerator(), n.labels(), deviceStates, groups,
+                n.subnet(), demand.network() ? n.freeAddresses() - 1 : n.freeAddresses());
+        nodes = Collections.unmodifiableList(Arrays.asList(updated));
     }
 }

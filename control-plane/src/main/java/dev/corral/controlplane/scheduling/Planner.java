@@ -39,8 +39,20 @@ public final class Planner {
         this.strategy = strategy;
     }
 
+    private static final Comparator<Option> BEST_FIRST = Comparator.comparingDouble(Option::score).reversed().thenComparing(Option::node);
+
+    /** Every option, best first. */
     public Plan plan(Demand demand, List<NodeState> nodes) {
-        var options = new ArrayList<Option>();
+        return plan(demand, nodes, Integer.MAX_VALUE);
+    }
+
+    /**
+     * The best {@code limit} options, best first: the same as the first {@code limit} of {@link #plan(Demand, List)},
+     * without ranking every node that fits (a create takes the best one of a thousand).
+     */
+    public Plan plan(Demand demand, List<NodeState> nodes, int limit) {
+        boolean bounded = limit < nodes.size();
+        var options = new ArrayList<Option>(Math.min(limit, nodes.size()) + 1);
         var reasons = new TreeMap<String, Integer>();
         for (NodeState node : nodes) {
             String why = ruledOut(demand, node);
@@ -53,10 +65,34 @@ public final class Planner {
                 reasons.merge("insufficient devices", 1, Integer::sum);
                 continue;
             }
-            options.add(new Option(node.name(), devices.addresses(), score(demand, node, devices.numaLocal())));
+            double score = score(demand, node, devices.numaLocal());
+            if (!bounded) {
+                options.add(new Option(node.name(), devices.addresses(), score));
+                continue;
+            }
+            if (options.size() == limit && !better(score, node.name(), options.getLast())) {
+                continue;
+            }
+            var option = new Option(node.name(), devices.addresses(), score);
+            int at = options.size();
+            while (at > 0 && BEST_FIRST.compare(option, options.get(at - 1)) < 0) {
+                at--;
+            }
+            options.add(at, option);
+            if (options.size() > limit) {
+                options.removeLast();
+            }
         }
-        options.sort(Comparator.comparingDouble(Option::score).reversed().thenComparing(Option::node));
+        if (!bounded) {
+            options.sort(BEST_FIRST);
+        }
         return new Plan(options, options.isEmpty() ? message(nodes.size(), reasons) : null);
+    }
+
+    /** Whether a node with this score ranks before {@code option}: higher score, or the same and an earlier name. */
+    private static boolean better(double score, String node, Option option) {
+        int byScore = Double.compare(option.score(), score);
+        return byScore < 0 || byScore == 0 && node.compareTo(option.node()) < 0;
     }
 
     /** The first filter a node fails, as the phrase that goes into the unschedulable message; null if it passes. */

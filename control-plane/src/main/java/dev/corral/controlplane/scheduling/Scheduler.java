@@ -10,6 +10,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.corral.api.Condition;
 import dev.corral.api.WorkloadStatus;
@@ -69,7 +70,7 @@ public class Scheduler {
                 return;
             }
             Demand demand = demand(workload);
-            var plan = planner.plan(demand, snapshots.current());
+            var plan = planner.plan(demand, snapshots.current(), OPTIONS_PER_ROUND);
             if (!plan.schedulable()) {
                 if (round == 0 && snapshots.invalidateIfOlderThan(100)) {
                     // Before telling the user nothing fits, look at the nodes as they are now.
@@ -78,7 +79,7 @@ public class Scheduler {
                 markUnschedulable(workload, plan.unschedulableMessage());
                 return;
             }
-            for (var option : plan.options().subList(0, Math.min(OPTIONS_PER_ROUND, plan.options().size()))) {
+            for (var option : plan.options()) {
                 if (tryPlace(workload, demand, option)) {
                     return;
                 }
@@ -104,16 +105,16 @@ public class Scheduler {
     }
 
     /**
-     * Places a workload just inserted in the caller's transaction (its create), on the best node of the current view,
-     * so that a create that fits is one transaction and one commit. Returns the placed object, or null when nothing
-     * fits or the reservation lost a race: then nothing of the attempt stays written, the caller's transaction goes
-     * on, and the workload stays Pending for {@link #schedule} after the commit (which also says why nothing fits).
-     * The view books the placement at once; a create that rolls back later only makes the view pessimistic until
-     * its next reload.
+     * Places a workload about to be inserted in the caller's transaction (its create), on the best node of the
+     * current view, so that a create that fits is one transaction, one write of the object and one commit. Returns the
+     * placement to insert it with, or null when nothing fits or the reservation lost a race: then nothing of the
+     * attempt stays written, the caller's transaction goes on, and the workload is inserted Pending for
+     * {@link #schedule} after the commit (which also says why nothing fits). The view books the placement at once; a
+     * create that rolls back later only makes the view pessimistic until its next reload.
      */
-    public StoredObject placeNew(StoredObject workload) {
+    public Placement placeNew(StoredObject workload) {
         Demand demand = demand(workload);
-        var plan = planner.plan(demand, snapshots.current());
+        var plan = planner.plan(demand, snapshots.current(), 1);
         if (!plan.schedulable()) {
             return null;
         }
@@ -121,9 +122,9 @@ public class Scheduler {
         // A reservation of capacity alone is one conditional statement: it wrote nothing when it failed. One with
         // devices, an anti-affinity slot or an address writes several rows, undone through a savepoint when one fails.
         boolean single = option.devices().isEmpty() && demand.antiAffinityGroup() == null && !demand.network();
-        StoredObject placed = single
-                ? reserveAndRecord(workload, demand, option)
-                : store.attempt(() -> reserveAndRecord(workload, demand, option));
+        Placement placed = single
+                ? reserve(workload, demand, option)
+                : store.attempt(() -> reserve(workload, demand, option));
         if (placed == null) {
             snapshots.invalidate();
             return null;
@@ -132,11 +133,16 @@ public class Scheduler {
         return placed;
     }
 
+    /** A reservation made: the node, the workload's status that records it, and what its Scheduled event says. */
+    public record Placement(String node, JsonNode status, String message) {
+    }
+
     /**
-     * Reserves the option's node (and address) for the workload and records the placement in its status, in the
-     * caller's transaction. Null when the reservation lost a race; what it wrote before that is the caller's to undo.
+     * Reserves the option's node (and address) for the workload, in the caller's transaction, and returns its
+     * status with the placement. Null when the reservation lost a race; what it wrote before that is the caller's to
+     * undo.
      */
-    private StoredObject reserveAndRecord(StoredObject workload, Demand demand, Planner.Option option) {
+    private Placement reserve(StoredObject workload, Demand demand, Planner.Option option) {
         if (!ledger.reserve(option.node(), workload.uid(), demand, option.devices(),
                 config.cpuAllocationRatio(), config.memoryAllocationRatio())) {
             return null;
@@ -156,9 +162,18 @@ public class Scheduler {
         var conditions = old.conditionsWith(new Condition(SCHEDULED, "True", "Scheduled", message, Instant.now()));
         var status = old.withPlacement("Scheduled", option.node(), option.devices().isEmpty() ? null : option.devices(), conditions)
                 .withNetwork(network);
+        return new Placement(option.node(), json.valueToTree(status), message);
+    }
+
+    /** Reserves for a stored workload and records the placement: its event, then its new status and node. */
+    private StoredObject reserveAndRecord(StoredObject workload, Demand demand, Planner.Option option) {
+        var placement = reserve(workload, demand, option);
+        if (placement == null) {
+            return null;
+        }
         // The event first: the store's write takes the serialized resourceVersion, so it goes last.
-        events.normal(workload, "Scheduled", message);
-        return store.update(workload, workload.labels(), workload.spec(), json.valueToTree(status), option.node());
+        events.normal(workload, "Scheduled", placement.message());
+        return store.update(workload, workload.labels(), workload.spec(), placement.status(), placement.node());
     }
 
     /** Thrown inside a placement transaction to roll it back when its reservation lost a race. */

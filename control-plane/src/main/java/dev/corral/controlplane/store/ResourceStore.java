@@ -141,32 +141,58 @@ public class ResourceStore {
     /** Inserts a new object with generation 1; a name already taken in that project is a 409. */
     public StoredObject insert(String kind, String project, String name, Map<String, String> labels, JsonNode spec,
             JsonNode status, String node) {
+        return insert(kind, project, name, UUID.randomUUID(), labels, spec, status, node);
+    }
+
+    /**
+     * Inserts a new object with generation 1 under a uid the caller chose (it may have reserved capacity for it
+     * already); a name already taken in that project is a 409.
+     *
+     * <p>One statement and one round trip: it bumps the resourceVersion counter, inserts the row stamped with the new
+     * version and appends it to the watch log (docs/0002). A taken name inserts nothing and appends nothing, but the
+     * counter was bumped: the conflict's exception must roll the transaction back, as every caller lets it.
+     */
+    public StoredObject insert(String kind, String project, String name, UUID uid, Map<String, String> labels, JsonNode spec,
+            JsonNode status, String node) {
         var created = Instant.now().truncatedTo(ChronoUnit.MICROS);
-        try (Connection c = dataSource.getConnection()) {
-            try (PreparedStatement s = c.prepareStatement(
-                    "INSERT INTO resource (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?::jsonb, ?::jsonb, ?::jsonb, 1, 0, ?, ?) "
-                            + "ON CONFLICT (kind, project, name) DO NOTHING")) {
-                var uid = UUID.randomUUID();
-                s.setString(1, kind);
-                s.setString(2, project);
-                s.setString(3, name);
-                s.setObject(4, uid);
-                s.setString(5, write(labels == null ? Map.of() : labels));
-                s.setString(6, write(spec));
-                s.setString(7, write(status));
-                s.setTimestamp(8, Timestamp.from(created));
-                s.setString(9, node);
-                if (s.executeUpdate() == 0) {
+        var labelMap = new TreeMap<>(labels == null ? Map.<String, String>of() : labels);
+        var object = new StoredObject(kind, project, name, uid, labelMap, spec, status, 1, 0, created, node);
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement s = c.prepareStatement(INSERT_AND_LOG)) {
+            s.setString(1, write(render(object)));
+            s.setString(2, kind);
+            s.setString(3, project);
+            s.setString(4, name);
+            s.setObject(5, uid);
+            s.setTimestamp(6, Timestamp.from(created));
+            s.setString(7, node);
+            s.setString(8, node);
+            try (ResultSet rs = s.executeQuery()) {
+                if (!rs.next()) {
                     throw ConflictException.alreadyExists(kind, name);
                 }
-                var object = new StoredObject(kind, project, name, uid, new TreeMap<>(labels == null ? Map.of() : labels),
-                        spec, status, 1, 0, created, node);
-                return stamp(c, object, "ADDED", node);
+                notifier.changed();
+                return new StoredObject(kind, project, name, uid, labelMap, spec, status, 1, rs.getLong(1), created, node);
             }
         } catch (SQLException e) {
             throw new StoreException("creating " + kind + " " + name, e);
         }
     }
+
+    /**
+     * The counter first, as in {@link #log}: its row lock orders writers. The row takes the new version directly (a
+     * later statement of the same transaction could not see a row this one inserts to stamp it). The object is sent
+     * once, as the API renders it: the row's labels, spec and status are taken from it.
+     */
+    private static final String INSERT_AND_LOG = "WITH o AS (SELECT ?::jsonb AS object), "
+            + "rv AS (UPDATE resource_version_counter SET value = value + 1 WHERE id = 1 RETURNING value), "
+            + "added AS (INSERT INTO resource (" + COLUMNS + ") SELECT ?, ?, ?, ?, object -> 'metadata' -> 'labels', object -> 'spec', "
+            + "object -> 'status', 1, value, ?::timestamptz, ? FROM o, rv "
+            + "ON CONFLICT (kind, project, name) DO NOTHING RETURNING kind, project, name, resource_version) "
+            + "INSERT INTO watch_log (resource_version, kind, project, name, node, type, object) "
+            + "SELECT resource_version, kind, project, name, ?, 'ADDED', "
+            + "jsonb_set(object, '{metadata,resourceVersion}', to_jsonb(resource_version::text)) FROM added, o "
+            + "RETURNING resource_version";
 
     /**
      * Replaces labels, spec, status and node of an object read in this transaction. The generation goes up when

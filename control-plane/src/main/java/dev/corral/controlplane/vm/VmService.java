@@ -58,8 +58,28 @@ public class VmService extends WorkloadService {
         return PLACEMENT_FIELDS;
     }
 
+    /** A VM spec as checked: typed, normalised, and (when well formed) the Image and InstanceType it names. */
+    private record Checked(Vm.Spec spec, ObjectNode normalized, Image.Spec image, InstanceType.Spec instanceType) {
+    }
+
     @Override
     protected JsonNode checkSpec(String project, JsonNode specNode, List<Problem.FieldError> errors) {
+        return check(project, specNode, errors).normalized();
+    }
+
+    /** The spec converted once, the image and instance type read once: the status comes from the same pass. */
+    @Override
+    protected NewObject checkNew(String project, JsonNode specNode, List<Problem.FieldError> errors) {
+        var checked = check(project, specNode, errors);
+        if (!errors.isEmpty()) {
+            return new NewObject(checked.normalized(), null);
+        }
+        var spec = checked.spec();
+        var status = initialStatus(resources(spec, checked.image(), checked.instanceType()), deviceRequests(spec, checked.instanceType()));
+        return new NewObject(checked.normalized(), withMac(status, spec.network()));
+    }
+
+    private Checked check(String project, JsonNode specNode, List<Problem.FieldError> errors) {
         var spec = json.convertValue(specNode, Vm.Spec.class);
         if (spec.instanceType() != null) {
             if (spec.vcpus() != null || spec.memoryMiB() != null) {
@@ -90,18 +110,18 @@ public class VmService extends WorkloadService {
             normalized.set("devices", json.valueToTree(DeviceRequests.normalized(spec.devices())));
         }
         checkCommon(normalized, "OnFailure", 30, errors);
-        if (errors.isEmpty()) {
-            // Well formed: now what it names must exist.
-            var image = image(project, spec.image()).orElseThrow(() -> new UnprocessableException(
-                    "spec.image names Image '" + spec.image() + "', which does not exist in project " + project + "."));
-            VmDisks.checkAgainstImage(spec, image);
-            if (spec.instanceType() != null && instanceTypes.find(spec.instanceType()).isEmpty()) {
-                throw new UnprocessableException("spec.instanceType names InstanceType '" + spec.instanceType() + "', which does not exist.");
-            }
-            long memoryMiB = spec.instanceType() != null ? instanceType(spec.instanceType()).memoryMiB() : spec.memoryMiB();
-            VmDisks.checkMemoryWithDevices(spec, image, memoryMiB);
+        if (!errors.isEmpty()) {
+            return new Checked(spec, normalized, null, null);
         }
-        return normalized;
+        // Well formed: now what it names must exist.
+        var image = image(project, spec.image()).orElseThrow(() -> new UnprocessableException(
+                "spec.image names Image '" + spec.image() + "', which does not exist in project " + project + "."));
+        VmDisks.checkAgainstImage(spec, image);
+        var type = spec.instanceType() == null ? null : instanceTypes.find(spec.instanceType()).orElseThrow(() ->
+                new UnprocessableException("spec.instanceType names InstanceType '" + spec.instanceType() + "', which does not exist."));
+        long memoryMiB = type != null ? type.memoryMiB() : spec.memoryMiB();
+        VmDisks.checkMemoryWithDevices(spec, image, memoryMiB);
+        return new Checked(spec, normalized, image, type);
     }
 
     private java.util.Optional<Image.Spec> image(String project, String name) {
@@ -111,9 +131,13 @@ public class VmService extends WorkloadService {
     @Override
     protected Resources resources(String project, JsonNode specNode) {
         var spec = json.convertValue(specNode, Vm.Spec.class);
-        Long diskGiB = VmDisks.diskGiB(spec, spec.image() == null ? null : image(project, spec.image()).orElse(null));
-        if (spec.instanceType() != null) {
-            var type = instanceType(spec.instanceType());
+        return resources(spec, spec.image() == null ? null : image(project, spec.image()).orElse(null),
+                spec.instanceType() == null ? null : instanceType(spec.instanceType()));
+    }
+
+    private static Resources resources(Vm.Spec spec, Image.Spec image, InstanceType.Spec type) {
+        Long diskGiB = VmDisks.diskGiB(spec, image);
+        if (type != null) {
             return new Resources(type.vcpus(), type.memoryMiB(), diskGiB);
         }
         return new Resources(spec.vcpus(), spec.memoryMiB(), diskGiB);
@@ -122,12 +146,15 @@ public class VmService extends WorkloadService {
     /** A VM with its network attached gets its MAC now, for its whole life; its address comes with its node. */
     @Override
     protected JsonNode initialStatus(String project, JsonNode specNode) {
-        var status = super.initialStatus(project, specNode);
-        if (!VmDisks.ATTACHED.equals(specNode.path("network").asText())) {
+        return withMac(super.initialStatus(project, specNode), specNode.path("network").asText());
+    }
+
+    private JsonNode withMac(JsonNode status, String network) {
+        if (!VmDisks.ATTACHED.equals(network)) {
             return status;
         }
-        var network = new WorkloadStatus.Network(uniqueMac(), null, null);
-        return json.valueToTree(json.convertValue(status, WorkloadStatus.class).withNetwork(network));
+        var attached = new WorkloadStatus.Network(uniqueMac(), null, null);
+        return json.valueToTree(json.convertValue(status, WorkloadStatus.class).withNetwork(attached));
     }
 
     /**
@@ -165,12 +192,16 @@ public class VmService extends WorkloadService {
     @Override
     protected List<DeviceRequest> deviceRequests(String project, JsonNode specNode) {
         var spec = json.convertValue(specNode, Vm.Spec.class);
+        return deviceRequests(spec, spec.devices() == null && spec.instanceType() != null ? instanceType(spec.instanceType()) : null);
+    }
+
+    /** The spec's own devices, else its instance type's. */
+    private static List<DeviceRequest> deviceRequests(Vm.Spec spec, InstanceType.Spec type) {
         if (spec.devices() != null) {
             return spec.devices();
         }
-        if (spec.instanceType() != null) {
-            var devices = instanceType(spec.instanceType()).devices();
-            return devices == null ? List.of() : devices;
+        if (type != null && type.devices() != null) {
+            return type.devices();
         }
         return List.of();
     }

@@ -63,8 +63,12 @@ public abstract class WorkloadService extends KindService {
 
     @Override
     protected JsonNode initialStatus(String project, JsonNode spec) {
-        var requests = deviceRequests(project, spec);
-        var status = new WorkloadStatus("Pending", null, resources(project, spec), requests.isEmpty() ? null : requests, null,
+        return initialStatus(resources(project, spec), deviceRequests(project, spec));
+    }
+
+    /** Pending, waiting for the scheduler, with the shape and devices it asks for. */
+    protected JsonNode initialStatus(Resources resources, List<DeviceRequest> requests) {
+        var status = new WorkloadStatus("Pending", null, resources, requests.isEmpty() ? null : requests, null,
                 List.of(new Condition(Scheduler.SCHEDULED, "False", "Pending", "Waiting for the scheduler.", Instant.now())), null, null, null);
         return json.valueToTree(status);
     }
@@ -82,10 +86,16 @@ public abstract class WorkloadService extends KindService {
         return new Created(store.findByUid(created.object().uid()).orElse(created.object()), false);
     }
 
+    /** Places the new workload when a node fits: it is inserted Scheduled, with its node, and a Scheduled event. */
     @Override
-    protected StoredObject afterCreate(StoredObject created) {
-        var placed = scheduler.placeNew(created);
-        return placed == null ? created : placed;
+    protected Insertion beforeInsert(StoredObject draft) {
+        var placement = scheduler.placeNew(draft);
+        if (placement == null) {
+            return new Insertion(draft, List.of());
+        }
+        var placed = new StoredObject(draft.kind(), draft.project(), draft.name(), draft.uid(), draft.labels(), draft.spec(),
+                placement.status(), draft.generation(), draft.resourceVersion(), draft.creationTimestamp(), placement.node());
+        return new Insertion(placed, List.of(EventService.Note.normal(Scheduler.SCHEDULED, placement.message())));
     }
 
     @Override

@@ -57,6 +57,25 @@ class PlannerTest {
     }
 
     @Test
+    void theBestFewAreTheFirstOfTheWholeRankingTiesByName() {
+        var nodes = new ArrayList<NodeState>();
+        var random = new java.util.Random(19);
+        for (int i = 0; i < 200; i++) {
+            // Few distinct loads, so many nodes tie on score and their names decide; some do not fit at all.
+            nodes.add(node("n-" + random.nextInt(1000) + "-" + i, 8, 8192, random.nextInt(4) * 8, random.nextInt(3) * 4096));
+        }
+        for (var planner : List.of(spread, pack)) {
+            var all = planner.plan(demand(1, 4096), nodes);
+            for (int limit : List.of(1, 3, 7)) {
+                var best = planner.plan(demand(1, 4096), nodes, limit);
+                assertThat(best.options()).isEqualTo(all.options().subList(0, limit));
+            }
+        }
+        var none = spread.plan(demand(1, 9000), nodes, 1);
+        assertThat(none.unschedulableMessage()).isEqualTo(spread.plan(demand(1, 9000), nodes).unschedulableMessage());
+    }
+
+    @Test
     void notReadyNodeSelectorAndAcceleratorAreFilters() {
         var notReady = new NodeState("down", 8, 8192, 0, 0, false, false, "kvm-hardware", Map.of(), List.of(), Set.of());
         var pvm = new NodeState("pvm", 8, 8192, 0, 0, true, false, "kvm-pvm", Map.of("zone", "a"), List.of(), Set.of());
