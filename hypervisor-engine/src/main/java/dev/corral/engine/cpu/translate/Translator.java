@@ -92,6 +92,7 @@ public final class Translator {
     private static final MethodTypeDesc MT_ALIGNED = MethodTypeDesc.of(CD_void, CD_long, CD_INSNS, CD_int);
     private static final MethodTypeDesc MT_STORABLE = MethodTypeDesc.of(CD_void, CD_long, CD_int);
     private static final MethodTypeDesc MT_LONG_LONG_LONG = MethodTypeDesc.of(CD_long, CD_long, CD_long);
+    private static final MethodTypeDesc MT_BIT_COUNT = MethodTypeDesc.of(CD_int, CD_long);
     private static final MethodTypeDesc MT_EXEC = MethodTypeDesc.of(CD_int, CD_INSN);
     private static final MethodTypeDesc MT_COND = MethodTypeDesc.of(CD_int, CD_STATE, CD_int);
     private static final MethodTypeDesc MT_CARRY = MethodTypeDesc.of(CD_long, CD_STATE);
@@ -231,7 +232,7 @@ public final class Translator {
             case Op.POP_RM -> i.rm >= 0;
             case Op.SHIFT -> i.sub != 2 && i.sub != 3; // RCL and RCR go to the interpreter
             case Op.SHIFT_CL -> i.sub >= 4;
-            case Op.IMUL2, Op.IMUL3, Op.MUL, Op.IMUL1, Op.BSWAP, Op.CONV_A, Op.CONV_D, Op.PUSHF -> true;
+            case Op.IMUL2, Op.IMUL3, Op.MUL, Op.IMUL1, Op.BSWAP, Op.CONV_A, Op.CONV_D, Op.PUSHF, Op.BSF, Op.BSR -> true;
             case Op.XCHG -> i.rm >= 0; // with memory it is a locked exchange: the interpreter's
             case Op.CMPXCHG -> true; // without LOCK (a locked one is Op.LOCKED)
             case Op.SSE -> sseOwn(i);
@@ -835,6 +836,28 @@ public final class Translator {
                     writeReg(2, size, t0);
                 }
                 case Op.SSE -> sse(k, i);
+                case Op.BSF, Op.BSR -> {
+                    // The interpreter's flags are those of a logical operation on the index with bit 8 set (ZF clear,
+                    // SF clear, PF of the index's low byte), or on 0 for a zero source (ZF and PF set), which leaves
+                    // the destination alone.
+                    readRm(k, i, size, t0);
+                    Label zero = c.newLabel();
+                    Label joined = c.newLabel();
+                    c.lload(t0).lconst_0().lcmp().ifeq(zero);
+                    if (i.op == Op.BSF) {
+                        c.lload(t0).invokestatic(CD_LONG_BOX, "numberOfTrailingZeros", MT_BIT_COUNT);
+                    } else {
+                        c.loadConstant(63).lload(t0).invokestatic(CD_LONG_BOX, "numberOfLeadingZeros", MT_BIT_COUNT).isub();
+                    }
+                    c.i2l().lstore(t1);
+                    writeReg(i.reg, size, t1);
+                    c.lload(t1).loadConstant(0x100L).lor().lstore(fr);
+                    c.goto_(joined);
+                    c.labelBinding(zero);
+                    c.lconst_0().lstore(fr);
+                    c.labelBinding(joined);
+                    setPending(LazyFlags.LOGIC, size);
+                }
                 case Op.CMPXCHG -> {
                     rmAddress(k, i);
                     readRmAt(i, size, t0); // the destination
