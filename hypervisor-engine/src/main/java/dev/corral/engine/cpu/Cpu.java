@@ -65,7 +65,7 @@ public final class Cpu {
     private long retired;
     private TranslationPolicy policy = TranslationPolicy.DEFAULT;
     private long translatedInsns;
-    private final Translations translations = new Translations();
+    private final Translations translations;
     // System CPU only (null otherwise).
     private final PagedMemory paged;
     private final Delivery delivery;
@@ -87,6 +87,7 @@ public final class Cpu {
         this.decoder = new Decoder(memory, cpuid);
         this.interp = new Interp(state, memory, cpuid);
         this.paged = null;
+        this.translations = new Translations(TranslationPolicy.chaining(false));
         this.delivery = null;
         this.sys = null;
         this.seg = null;
@@ -101,6 +102,7 @@ public final class Cpu {
         this.state = state;
         this.memory = memory;
         this.paged = memory;
+        this.translations = new Translations(TranslationPolicy.chaining(true));
         this.decoder = new Decoder(memory, cpuid, true);
         this.interp = new Interp(state, memory, cpuid);
         this.delivery = new Delivery(state, memory);
@@ -377,6 +379,7 @@ public final class Cpu {
                             t.mappedEpoch = b.mappedEpoch; // found mapped just now
                             interp.exitFrom = null;
                             interp.chainDepth = 0;
+                            interp.chainedDone = 0;
                             long r = t.run(interp, left);
                             from = interp.exitFrom;
                             slot = interp.exitSlot;

@@ -48,6 +48,11 @@ public final class Interp extends Operands {
     public int exitSlot;
     /** Translations running nested in chained calls now (bounded, so the dispatcher runs again soon). */
     public int chainDepth;
+    /**
+     * Instructions the translations that called the running one retired before their chained calls (what a fault in
+     * it adds to {@link #partial}, the frames between unwinding without handlers of their own).
+     */
+    public int chainedDone;
     /** Translations run from another one's exit so far (the CPU's statistics report it). */
     public long chained;
     /** Locked read-modify-writes (set by {@link Cpu}). */

@@ -41,6 +41,15 @@ public final class Translations {
     private final AtomicLong codeBytes = new AtomicLong();
     private volatile boolean overBudget;
     private long evictions;
+    private final boolean chaining;
+
+    /**
+     * {@code chaining}: whether its translations run one another from their exits (chained) or always return to the
+     * dispatcher.
+     */
+    public Translations(boolean chaining) {
+        this.chaining = chaining;
+    }
 
     /**
      * {@code b} got hot: its translation now (strict or foreground policies; a failure is thrown when strict), or
@@ -67,7 +76,7 @@ public final class Translations {
         long start = System.nanoTime();
         CompiledBlock t;
         try {
-            t = Translator.translate(region);
+            t = Translator.translate(region, chaining);
         } catch (RuntimeException | LinkageError e) {
             if (policy.strict()) {
                 throw e;

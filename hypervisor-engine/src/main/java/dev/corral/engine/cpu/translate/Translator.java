@@ -84,10 +84,9 @@ public final class Translator {
     private static final ClassDesc CD_THREAD_LOCAL = desc(ThreadLocal.class);
     private static final ClassDesc CD_TRANSLATOR = desc(Translator.class);
     private static final MethodTypeDesc MT_RUN = MethodTypeDesc.of(CD_long, CD_INTERP, CD_long);
-    private static final ClassDesc CD_COMPILEDS = CD_COMPILED.arrayType();
-    private static final MethodTypeDesc MT_CHAINABLE = MethodTypeDesc.of(CD_boolean, CD_COMPILED, CD_INTERP, CD_long);
+    private static final MethodTypeDesc MT_NEXT = MethodTypeDesc.of(CD_COMPILED, CD_COMPILED, CD_int, CD_INTERP, CD_long,
+            CD_int);
     private static final MethodTypeDesc MT_CHAINED = MethodTypeDesc.of(CD_long, CD_INTERP, CD_long, CD_int);
-    private static final MethodTypeDesc MT_UNWOUND = MethodTypeDesc.of(CD_void, CD_INTERP, CD_int);
     private static final MethodTypeDesc MT_INIT_EXITS = MethodTypeDesc.of(CD_void, CD_int);
     private static final MethodTypeDesc MT_ALIGNED = MethodTypeDesc.of(CD_void, CD_long, CD_INSNS, CD_int);
     private static final MethodTypeDesc MT_STORABLE = MethodTypeDesc.of(CD_void, CD_long, CD_int);
@@ -138,7 +137,7 @@ public final class Translator {
     static void faulted(CpuState s, Interp in, Insn[] code, int k, int done, String info, long fa, long fb, long fr, long fx) {
         spill(info.charAt(3 * k), s, fa, fb, fr, fx);
         s.rip = code[k].rip;
-        in.partial = done + info.charAt(3 * k + 2);
+        in.partial = in.chainedDone + done + info.charAt(3 * k + 2);
     }
 
     /**
@@ -176,19 +175,26 @@ public final class Translator {
         return true;
     }
 
+    /**
+     * Translated code, at exit {@code slot} of {@code self} with RIP set, {@code done} instructions retired: the
+     * translation to run now ({@link #chainable}), or null after telling the dispatcher which exit this was.
+     */
+    static CompiledBlock next(CompiledBlock self, int slot, Interp in, long left, int done) {
+        CompiledBlock n = self.chain[slot];
+        if (chainable(n, in, left - done)) {
+            in.chainedDone += done; // a fault in n counts these as retired too
+            return n;
+        }
+        in.exitFrom = self;
+        in.exitSlot = slot;
+        return null;
+    }
+
     /** Translated code, after a chained translation returned {@code r}: {@code r} plus this method's {@code done}. */
     static long chained(Interp in, long r, int done) {
         in.chainDepth--;
+        in.chainedDone -= done;
         return r + done;
-    }
-
-    /**
-     * Translated code, when a chained translation threw (a guest fault, with {@link Interp#partial} set by the method
-     * that faulted): the instructions this method retired before it count as completed too.
-     */
-    static void unwound(Interp in, int done) {
-        in.chainDepth--;
-        in.partial += done;
     }
 
     /**
@@ -283,11 +289,11 @@ public final class Translator {
      * lie in its first page: a direct jump from one to another stays in the method. Fewer of them when the method
      * would be too large for HotSpot to compile, and a prefix of the first block when even it alone would be.
      */
-    static CompiledBlock translate(Block[] region) {
+    static CompiledBlock translate(Block[] region, boolean chaining) {
         int blocks = region.length;
         while (blocks > 1) {
             Block[] r = java.util.Arrays.copyOf(region, blocks);
-            byte[] bytes = generateWithin(r, r[0].insns.length);
+            byte[] bytes = generateWithin(r, r[0].insns.length, chaining);
             if (bytes != null && (bytes.length <= HUGE_METHOD || codeLength(bytes) <= HUGE_METHOD)) {
                 return define(bytes, r);
             }
@@ -296,7 +302,7 @@ public final class Translator {
         Block[] one = {region[0]};
         int n = region[0].insns.length;
         while (true) {
-            byte[] bytes = n == 1 ? generate(one, n) : generateWithin(one, n);
+            byte[] bytes = n == 1 ? generate(one, n, chaining) : generateWithin(one, n, chaining);
             // the class file holds the code, so a small one needs no parse to know the method is small enough
             if (bytes != null && (bytes.length <= HUGE_METHOD || n == 1 || codeLength(bytes) <= HUGE_METHOD)) {
                 return define(bytes, one);
@@ -306,9 +312,9 @@ public final class Translator {
     }
 
     /** {@link #generate}, or null when the method's code would pass the class file's limit of 64 KiB. */
-    private static byte[] generateWithin(Block[] region, int count) {
+    private static byte[] generateWithin(Block[] region, int count, boolean chaining) {
         try {
-            return generate(region, count);
+            return generate(region, count, chaining);
         } catch (IllegalArgumentException e) { // the class file API refuses a method of more than 65,535 bytes of code
             return null;
         }
@@ -361,14 +367,14 @@ public final class Translator {
     }
 
     /** The class of a region whose first block is translated up to instruction {@code count}. */
-    static byte[] generate(Block[] region, int count) {
+    static byte[] generate(Block[] region, int count, boolean chaining) {
         ClassDesc self = ClassDesc.of(Translator.class.getPackageName() + ".Translated");
         return CLASS_FILE.build(self, cb -> {
             cb.withVersion(ClassFile.JAVA_5_VERSION, 0);
             cb.withFlags(AccessFlag.FINAL, AccessFlag.SYNTHETIC);
             cb.withSuperclass(CD_COMPILED);
             int[] exits = new int[1];
-            cb.withMethodBody("run", MT_RUN, ClassFile.ACC_PUBLIC, c -> exits[0] = new Gen(c, region, count).emit());
+            cb.withMethodBody("run", MT_RUN, ClassFile.ACC_PUBLIC, c -> exits[0] = new Gen(c, region, count, chaining).emit());
             cb.withMethodBody(INIT_NAME, MT_INIT, 0, c -> {
                 c.aload(0);
                 c.loadConstant(exits[0]);
@@ -418,8 +424,12 @@ public final class Translator {
         private final int nx;
         /** The XMM registers ({@link CpuState#xmm}). */
         private final int xm;
-        /** Per exit of the method, in order: where its chained call is (after the body, outside its fault handler). */
-        private final List<Label> chains = new ArrayList<>();
+        /** Whether exits may run the next translation themselves ({@link #leave}), or always return. */
+        private final boolean chaining;
+        /** Exits of the method that may chain ({@link #leave}), numbered in order. */
+        private int exits;
+        /** Where they go: the one chained call, after the body and outside its fault handler. */
+        private final Label leaving;
         private final int fa, fb, fr, fx, t0, t1, t2, addr, ex, done;
         /** Where each block of the region starts (the flags DYNAMIC there, as on entry). */
         private final Label[] entry;
@@ -447,8 +457,9 @@ public final class Translator {
         private boolean faults, stops;
         private final Label faulted, stopped;
 
-        Gen(CodeBuilder c, Block[] region, int count) {
+        Gen(CodeBuilder c, Block[] region, int count, boolean chaining) {
             this.c = c;
+            this.chaining = chaining;
             this.region = region;
             this.insns = code(region);
             this.count = count;
@@ -480,6 +491,7 @@ public final class Translator {
             xm = c.allocateLocal(TypeKind.REFERENCE);
             faulted = c.newLabel();
             stopped = c.newLabel();
+            leaving = c.newLabel();
         }
 
         /** Emits the method; returns its number of exits (the size of {@link CompiledBlock#chain}). */
@@ -554,7 +566,7 @@ public final class Translator {
                 c.iload(done).iadd().i2l().lreturn();
             }
             chainedCalls();
-            return chains.size();
+            return exits;
         }
 
         /**
@@ -563,23 +575,16 @@ public final class Translator {
          * translation passes through here and counts this method's instructions as retired.
          */
         private void chainedCalls() {
-            if (chains.isEmpty()) {
+            if (exits == 0) {
                 return;
             }
-            Label unwound = c.newLabel();
-            for (Label chain : chains) {
-                Label end = c.newLabel();
-                c.labelBinding(chain);
-                c.aload(nx).aload(IN).lload(LEFT).iload(done).i2l().lsub().invokevirtual(CD_COMPILED, "run", MT_RUN);
-                c.labelBinding(end);
-                c.lstore(t0);
-                c.aload(IN).lload(t0).iload(done).invokestatic(CD_TRANSLATOR, "chained", MT_CHAINED).lreturn();
-                c.exceptionCatchAll(chain, end, unwound);
-            }
-            c.labelBinding(unwound);
-            c.astore(ex);
-            c.aload(IN).iload(done).invokestatic(CD_TRANSLATOR, "unwound", MT_UNWOUND);
-            c.aload(ex).athrow();
+            Label back = c.newLabel();
+            c.labelBinding(leaving);
+            c.aload(nx).ifnull(back);
+            c.aload(nx).aload(IN).lload(LEFT).iload(done).i2l().lsub().invokevirtual(CD_COMPILED, "run", MT_RUN).lstore(t0);
+            c.aload(IN).lload(t0).iload(done).invokestatic(CD_TRANSLATOR, "chained", MT_CHAINED).lreturn();
+            c.labelBinding(back);
+            c.iload(done).i2l().lreturn();
         }
 
         /**
@@ -1218,7 +1223,7 @@ public final class Translator {
             c.iload(tmpInt).loadConstant(Interp.EXIT).if_icmpne(jumped);
             retire(k + 1 - curBase, true);
             c.labelBinding(jumped);
-            leave(k + 1 - curBase);
+            retire(k + 1 - curBase, false); // (a far jump, IRET, SYSRET...: rare, not worth a chaining exit's code)
             c.labelBinding(next);
             wrote = true; // the handler may have written anything
         }
@@ -1484,18 +1489,16 @@ public final class Translator {
          * the translation it runs next.
          */
         private void leave(int retired) {
-            int slot = chains.size();
-            Label chain = c.newLabel();
-            chains.add(chain);
+            if (!chaining) {
+                retire(retired, false);
+                return;
+            }
             if (retired != 0) {
                 c.iinc(done, retired);
             }
-            c.aload(THIS).getfield(CD_COMPILED, "chain", CD_COMPILEDS).loadConstant(slot).aaload().astore(nx);
-            c.aload(nx).aload(IN).lload(LEFT).iload(done).i2l().lsub().invokestatic(CD_TRANSLATOR, "chainable", MT_CHAINABLE);
-            c.ifne(chain);
-            c.aload(IN).aload(THIS).putfield(CD_INTERP, "exitFrom", CD_COMPILED);
-            c.aload(IN).loadConstant(slot).putfield(CD_INTERP, "exitSlot", CD_int);
-            c.iload(done).i2l().lreturn();
+            c.aload(THIS).loadConstant(exits++).aload(IN).lload(LEFT).iload(done);
+            c.invokestatic(CD_TRANSLATOR, "next", MT_NEXT).astore(nx);
+            c.goto_(leaving);
         }
 
         /** Returns the instructions retired: the rounds before this one, plus {@code retired} of this one. */
@@ -1533,7 +1536,7 @@ public final class Translator {
             c.goto_(entry[j]);
             c.labelBinding(out);
             setRip(region[j].start);
-            leave(0);
+            retire(0, false);
         }
 
         /** Pushes the {@code valid} flag of the region's block {@code j}. */
