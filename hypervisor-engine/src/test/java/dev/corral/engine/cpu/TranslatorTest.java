@@ -336,37 +336,16 @@ class TranslatorTest {
         int rounds = Integer.getInteger("translator.loopRounds", 300);
         for (int round = 0; round < rounds; round++) {
             byte[] program = randomLoop(rnd);
-            long[] regs = new long[16];
-            for (int r = 0; r < 16; r++) {
-                regs[r] = rnd.nextInt(4) == 0 ? rnd.nextLong() : rnd.nextInt(300) - 150;
-            }
-            byte[] data = new byte[256];
-            rnd.nextBytes(data);
-            int[] budgets = new int[64];
-            for (int k = 0; k < budgets.length; k++) {
-                budgets[k] = 1 + rnd.nextInt(rnd.nextBoolean() ? 8 : 400);
-            }
+            RandomStart start = RandomStart.of(rnd);
+            long[] regs = start.regs();
+            byte[] data = start.data();
+            int[] budgets = start.budgets();
             String[] outcomes = new String[4];
             for (int run = 0; run < 4; run++) { // OFF, ON, ALWAYS in chunks of the budgets, ALWAYS in one run
                 Cpu.Translation mode = Cpu.Translation.values()[Math.min(run, 2)];
                 FlatMemory mem = new FlatMemory(CODE, 0x10000);
                 Cpu cpu = randomCpu(mode, mem, program, data, regs);
-                if (mode == Cpu.Translation.ON) { // hot after two runs, translated on this thread
-                    cpu.translation(new TranslationPolicy(true, 2, false, false, 1 << 20));
-                }
-                CpuState st = cpu.state();
-                st.rflags = 0x202;
-                CpuExit exit = null;
-                for (int k = 0; k < 100_000 && !(exit instanceof CpuExit.Halt); k++) {
-                    exit = cpu.run(run == 3 ? 1_000_000 : budgets[k % budgets.length]);
-                }
-                long[] out = new long[256 / 8];
-                for (int k = 0; k < out.length; k++) {
-                    out[k] = mem.read64(DATA + 8L * k);
-                }
-                outcomes[run] = exit.getClass().getSimpleName() + " retired " + cpu.retired() + " rip "
-                        + Long.toHexString(st.rip) + " flags " + Long.toHexString(st.rflags) + " regs "
-                        + Arrays.toString(st.gpr) + " data " + Arrays.toString(out);
+                outcomes[run] = runToEnd(cpu, mem, run, budgets, CpuExit.Halt.class);
                 CpuStats stats = cpu.stats();
                 if (run == 3) {
                     assertThat(stats.interpreted()).as("nothing interpreted: %s", stats).isZero();
@@ -400,16 +379,10 @@ class TranslatorTest {
         long chained = 0;
         for (int round = 0; round < rounds; round++) {
             int[][] pages = acrossPages(rnd);
-            long[] regs = new long[16];
-            for (int r = 0; r < 16; r++) {
-                regs[r] = rnd.nextInt(4) == 0 ? rnd.nextLong() : rnd.nextInt(300) - 150;
-            }
-            byte[] data = new byte[256];
-            rnd.nextBytes(data);
-            int[] budgets = new int[64];
-            for (int k = 0; k < budgets.length; k++) {
-                budgets[k] = 1 + rnd.nextInt(rnd.nextBoolean() ? 8 : 400);
-            }
+            RandomStart start = RandomStart.of(rnd);
+            long[] regs = start.regs();
+            byte[] data = start.data();
+            int[] budgets = start.budgets();
             String[] outcomes = new String[4];
             for (int run = 0; run < 4; run++) { // OFF, ON, ALWAYS in chunks of the budgets, ALWAYS in one run
                 Cpu.Translation mode = Cpu.Translation.values()[Math.min(run, 2)];
@@ -418,21 +391,7 @@ class TranslatorTest {
                 for (int p = 0; p < pages.length; p++) {
                     mem.load(CODE + 0x1000L * p, pages[p]);
                 }
-                if (mode == Cpu.Translation.ON) {
-                    cpu.translation(new TranslationPolicy(true, 2, false, false, 1 << 20));
-                }
-                CpuState st = cpu.state();
-                st.rflags = 0x202;
-                CpuExit exit = null;
-                for (int k = 0; k < 100_000 && !(exit instanceof CpuExit.Fault); k++) {
-                    exit = cpu.run(run == 3 ? 1_000_000 : budgets[k % budgets.length]);
-                }
-                long[] out = new long[256 / 8];
-                for (int k = 0; k < out.length; k++) {
-                    out[k] = mem.read64(DATA + 8L * k);
-                }
-                outcomes[run] = exit + " retired " + cpu.retired() + " rip " + Long.toHexString(st.rip) + " flags "
-                        + Long.toHexString(st.rflags) + " regs " + Arrays.toString(st.gpr) + " data " + Arrays.toString(out);
+                outcomes[run] = runToEnd(cpu, mem, run, budgets, CpuExit.Fault.class);
                 if (run == 3) {
                     assertThat(cpu.stats().interpreted()).as("nothing interpreted: %s", cpu.stats()).isZero();
                     chained += cpu.stats().chained();
@@ -484,6 +443,46 @@ class TranslatorTest {
             out[k] = b[k] & 0xff;
         }
         return out;
+    }
+
+    /**
+     * Round {@code run} of a random test (0 OFF, 1 ON hot after two runs and translated on this thread, 2 ALWAYS, each
+     * in chunks of {@code budgets}; 3 ALWAYS at once) until an exit of type {@code end}: the exit and the whole state,
+     * as text the tiers must agree on.
+     */
+    private static String runToEnd(Cpu cpu, FlatMemory mem, int run, int[] budgets, Class<? extends CpuExit> end) {
+        if (run == 1) {
+            cpu.translation(new TranslationPolicy(true, 2, false, false, 1 << 20));
+        }
+        CpuState st = cpu.state();
+        st.rflags = 0x202;
+        CpuExit exit = null;
+        for (int k = 0; k < 100_000 && !end.isInstance(exit); k++) {
+            exit = cpu.run(run == 3 ? 1_000_000 : budgets[k % budgets.length]);
+        }
+        long[] out = new long[256 / 8];
+        for (int k = 0; k < out.length; k++) {
+            out[k] = mem.read64(DATA + 8L * k);
+        }
+        return exit + " retired " + cpu.retired() + " rip " + Long.toHexString(st.rip) + " flags "
+                + Long.toHexString(st.rflags) + " regs " + Arrays.toString(st.gpr) + " data " + Arrays.toString(out);
+    }
+
+    /** Random registers, data page and run budgets for one round of the random tests. */
+    private record RandomStart(long[] regs, byte[] data, int[] budgets) {
+        static RandomStart of(Random rnd) {
+            long[] regs = new long[16];
+            for (int r = 0; r < 16; r++) {
+                regs[r] = rnd.nextInt(4) == 0 ? rnd.nextLong() : rnd.nextInt(300) - 150;
+            }
+            byte[] data = new byte[256];
+            rnd.nextBytes(data);
+            int[] budgets = new int[64];
+            for (int k = 0; k < budgets.length; k++) {
+                budgets[k] = 1 + rnd.nextInt(rnd.nextBoolean() ? 8 : 400);
+            }
+            return new RandomStart(regs, data, budgets);
+        }
     }
 
     /** A CPU on {@code program} with {@code data} in the data page, {@code regs}, RSP on the stack and RBP at the data. */
