@@ -337,15 +337,12 @@ class TranslatorTest {
         for (int round = 0; round < rounds; round++) {
             byte[] program = randomLoop(rnd);
             RandomStart start = RandomStart.of(rnd);
-            long[] regs = start.regs();
-            byte[] data = start.data();
-            int[] budgets = start.budgets();
             String[] outcomes = new String[4];
             for (int run = 0; run < 4; run++) { // OFF, ON, ALWAYS in chunks of the budgets, ALWAYS in one run
                 Cpu.Translation mode = Cpu.Translation.values()[Math.min(run, 2)];
                 FlatMemory mem = new FlatMemory(CODE, 0x10000);
-                Cpu cpu = randomCpu(mode, mem, program, data, regs);
-                outcomes[run] = runToEnd(cpu, mem, run, budgets, CpuExit.Halt.class);
+                Cpu cpu = randomCpu(mode, mem, program, start.data(), start.regs());
+                outcomes[run] = runToEnd(cpu, mem, run, start.budgets(), CpuExit.Halt.class);
                 CpuStats stats = cpu.stats();
                 if (run == 3) {
                     assertThat(stats.interpreted()).as("nothing interpreted: %s", stats).isZero();
@@ -380,18 +377,15 @@ class TranslatorTest {
         for (int round = 0; round < rounds; round++) {
             int[][] pages = acrossPages(rnd);
             RandomStart start = RandomStart.of(rnd);
-            long[] regs = start.regs();
-            byte[] data = start.data();
-            int[] budgets = start.budgets();
             String[] outcomes = new String[4];
             for (int run = 0; run < 4; run++) { // OFF, ON, ALWAYS in chunks of the budgets, ALWAYS in one run
                 Cpu.Translation mode = Cpu.Translation.values()[Math.min(run, 2)];
                 FlatMemory mem = new FlatMemory(CODE, 0x10000);
-                Cpu cpu = randomCpu(mode, mem, new byte[0], data, regs);
+                Cpu cpu = randomCpu(mode, mem, new byte[0], start.data(), start.regs());
                 for (int p = 0; p < pages.length; p++) {
                     mem.load(CODE + 0x1000L * p, pages[p]);
                 }
-                outcomes[run] = runToEnd(cpu, mem, run, budgets, CpuExit.Fault.class);
+                outcomes[run] = runToEnd(cpu, mem, run, start.budgets(), CpuExit.Fault.class);
                 if (run == 3) {
                     assertThat(cpu.stats().interpreted()).as("nothing interpreted: %s", cpu.stats()).isZero();
                     chained += cpu.stats().chained();
