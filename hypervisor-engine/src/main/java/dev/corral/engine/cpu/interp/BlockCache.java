@@ -54,12 +54,10 @@ public final class BlockCache implements CodeCache {
             return;
         }
         for (Block b : blocks) {
-            b.valid = false;
-            CompiledBlock t = b.compiled;
-            if (t != null) {
-                t.live = false;
+            if (b.compiled != null) {
                 translationsInvalidated++;
             }
+            kill(b);
             if (all.get(b.start) == b) {
                 all.remove(b.start);
             }
