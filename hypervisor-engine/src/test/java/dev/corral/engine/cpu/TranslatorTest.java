@@ -211,6 +211,8 @@ class TranslatorTest {
      * A kernel moved by KASLR: its code names its own data by absolute addresses (sign-extended immediates and
      * displacements), which move with it. The moved copy runs the class of the first, with its own addresses; a
      * constant that is not near the code (a mask) stays a constant, and code below 4 GiB keeps its constants as they are.
+     * A per-CPU variable, read RIP-relative through GS, lies at a small fixed offset that KASLR does not move: its
+     * displacement changes with the code's place, its address does not, and the class is shared all the same.
      */
     @Test
     void aKernelMovedByKaslrSharesItsClassesAndReadsItsOwnData() {
@@ -219,9 +221,11 @@ class TranslatorTest {
         for (int n = 0; n < bases.length; n++) {
             long base = bases[n], data = base + 0x100;
             int d0 = (int) data, d1 = (int) (data >>> 8), d2 = (int) (data >>> 16), d3 = (int) (data >>> 24);
-            // mov rax, data (imm32 sign-extended); mov rbx, [data] (absolute disp32); add rax, data; push data; pop rcx;
-            // and rdx, -4096; hlt
-            int[] code = {0x48, 0xc7, 0xc0, d0 & 0xff, d1 & 0xff, d2 & 0xff, d3 & 0xff,
+            int perCpu = (int) (0x40 - (base + 8)); // the per-CPU offset 0x40, from the end of the first instruction
+            // mov rsi, gs:[rip + perCpu]; mov rax, data (imm32 sign-extended); mov rbx, [data] (absolute disp32);
+            // add rax, data; push data; pop rcx; and rdx, -4096; hlt
+            int[] code = {0x65, 0x48, 0x8b, 0x35, perCpu & 0xff, (perCpu >>> 8) & 0xff, (perCpu >>> 16) & 0xff, perCpu >>> 24,
+                0x48, 0xc7, 0xc0, d0 & 0xff, d1 & 0xff, d2 & 0xff, d3 & 0xff,
                 0x48, 0x8b, 0x1c, 0x25, d0 & 0xff, d1 & 0xff, d2 & 0xff, d3 & 0xff,
                 0x48, 0x05, d0 & 0xff, d1 & 0xff, d2 & 0xff, d3 & 0xff,
                 0x68, d0 & 0xff, d1 & 0xff, d2 & 0xff, d3 & 0xff, 0x59,
@@ -229,8 +233,10 @@ class TranslatorTest {
             var mem = new FlatMemory(base, 0x10000);
             mem.load(base, code);
             mem.load(data, 0x10 + n, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0x80);
+            mem.load(base + 0x2040, 0xa0 + n, 0xb0, 0xc0, 0xd0, 0xe0, 0xf0, 0x01, 0x02);
             CpuState st = new CpuState();
             st.rip = base;
+            st.gsBase = base + 0x2000;
             st.gpr[CpuState.RSP] = base + 0xf000;
             st.gpr[CpuState.RDX] = 0x123456789L;
             cpus[n] = new Cpu(st, mem).translation(Cpu.Translation.ALWAYS);
@@ -239,6 +245,7 @@ class TranslatorTest {
             assertThat(st.gpr[CpuState.RBX]).as("read through the absolute displacement").isEqualTo(0x8070605040302010L + n);
             assertThat(st.gpr[CpuState.RCX]).as("pushed and popped").isEqualTo(data);
             assertThat(st.gpr[CpuState.RDX]).as("the mask stays a mask").isEqualTo(0x123456000L);
+            assertThat(st.gpr[CpuState.RSI]).as("this CPU's variable").isEqualTo(0x0201f0e0d0c0b0a0L + n);
         }
         CpuStats moved = cpus[1].stats();
         assertThat(moved.translationsReused()).as("%s", moved).isEqualTo(moved.blocksTranslated()).isPositive();

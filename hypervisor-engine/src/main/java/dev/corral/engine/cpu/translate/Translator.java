@@ -1578,13 +1578,17 @@ public final class Translator {
          * constants stay constants the JIT folds). Exact either way: the instance's origin is its own code's start.
          */
         private void value(long v, int size) {
-            long start = region[0].start;
-            long d = v - start;
-            if (size == 8 && (start >>> 32) != 0 && d > -NEAR_CODE && d < NEAR_CODE) {
+            if (size == 8 && (region[0].start >>> 32) != 0 && nearCode(v)) {
                 guestAddress(v);
             } else {
                 c.loadConstant(v);
             }
+        }
+
+        /** Whether {@code a} lies within {@link #NEAR_CODE} of the region's start. */
+        private boolean nearCode(long a) {
+            long d = a - region[0].start;
+            return d > -NEAR_CODE && d < NEAR_CODE;
         }
 
         // ---- operands ----
@@ -1622,8 +1626,12 @@ public final class Translator {
 
         /** The effective address (unchecked, LEA's result) into {@code slot}. */
         private void address(Insn i, int slot) {
-            if (i.ripRel) {
+            if (i.ripRel && nearCode(i.disp)) {
                 guestAddress(i.disp);
+            } else if (i.ripRel) {
+                // a RIP-relative operand far from its code names a fixed address: a kernel's per-CPU variable (a
+                // small offset from GS's base), which KASLR does not move while its code moves
+                c.loadConstant(i.disp);
             } else {
                 value(i.disp, 8);
             }
