@@ -58,6 +58,41 @@ class TranslatorTest {
         }
     }
 
+    /**
+     * TZCNT, BT, BTS and COMISD, translated, leave what the interpreter leaves, from a block entered with the flags
+     * of the block before still lazy in the state (an ADD's, whose ZF and CF the comparison must replace, not keep).
+     */
+    @Test
+    void bitScansBitTestsAndComparisonsOfDoublesReplaceTheFlagsTheBlockBeforeLeftLazy() {
+        // add rax,rbx; jmp rdx (to the next instruction: the flags leave the block lazy) | comisd xmm0,xmm1; pushfq;
+        // pop rcx; tzcnt rdx,rsi; pushfq; pop r8; tzcnt di,si; bt rbx,rax; bts r9,5; pushfq; pop r10
+        int[] code = CpuTestSupport.hex("48 01 d8 ff e2 66 0f 2f c1 9c 59 f3 48 0f bc d6 9c 41 58 66 f3 0f bc fe 48 0f a3 c3"
+                + " 49 0f ba e9 05 9c 41 5a");
+        String[] outcome = new String[3];
+        for (Cpu.Translation mode : Cpu.Translation.values()) {
+            Cpu cpu = cpu(mode, new FlatMemory(CODE, 0x10000), code);
+            CpuState st = cpu.state();
+            st.gpr[CpuState.RAX] = 5;
+            st.gpr[CpuState.RBX] = -5;
+            st.gpr[CpuState.RDX] = CODE + 5;
+            st.gpr[CpuState.RDI] = -1;
+            st.xmm[0] = Double.doubleToRawLongBits(1.0);
+            st.xmm[2] = Double.doubleToRawLongBits(2.0);
+            assertThat(cpu.run(100)).as("%s", mode).isInstanceOf(CpuExit.Halt.class);
+            assertThat(st.gpr[CpuState.RCX] & Alu.ARITH).as("%s: 1.0 below 2.0, the ADD's ZF gone", mode).isEqualTo(CpuState.CF);
+            assertThat(st.gpr[CpuState.RDX]).as("%s: no bit set in 64", mode).isEqualTo(64);
+            assertThat(st.gpr[8] & Alu.ARITH).as("%s: a zero source sets CF", mode).isEqualTo(CpuState.CF);
+            assertThat(st.gpr[CpuState.RDI]).as("%s: 16 in the low word, the rest kept", mode).isEqualTo(0xffffffffffff0010L);
+            assertThat(st.gpr[9]).as("%s: bit 5 set", mode).isEqualTo(0x20);
+            assertThat(st.gpr[10] & Alu.ARITH).as("%s: BTS found bit 5 clear", mode).isZero();
+            st.materializeFlags(); // nothing of the ADD's may be left to compute
+            assertThat(st.rflags & Alu.ARITH).as("%s: the flags at the end", mode).isZero();
+            outcome[mode.ordinal()] = Arrays.toString(st.gpr) + " flags " + Long.toHexString(st.rflags) + " retired " + cpu.retired();
+        }
+        assertThat(outcome[1]).isEqualTo(outcome[0]);
+        assertThat(outcome[2]).isEqualTo(outcome[0]);
+    }
+
     @Test
     void aLoopOfOneBlockStopsExactlyWhereTheBudgetEnds() {
         for (int budget : new int[] {1, 2, 3, 4, 5, 7, 11, 13, 100, 1001, 2999}) {
@@ -569,8 +604,17 @@ class TranslatorTest {
             // ModRM: mem operand = [rbp + disp8] (mod 01, rm 101), disp a multiple of 8 inside the data page
             int modrm = memOperand ? 0x45 | ((reg & 7) << 3) : 0xc0 | ((reg & 7) << 3) | (rm & 7);
             int disp = 8 * rnd.nextInt(30);
-            int form = rnd.nextInt(18);
+            int form = rnd.nextInt(21);
             boolean byteOp = form == 13;
+            if (form == 18 && memOperand) { // and reg,0xff; add reg,-128: the bit string stays inside the data page
+                int b = reg >= 8 ? 0x41 : 0x40;
+                out.writeBytes(new byte[] {(byte) b, (byte) 0x81, (byte) (0xe0 | (reg & 7)), (byte) 0xff, 0, 0, 0});
+                out.writeBytes(new byte[] {(byte) (b | 8), (byte) 0x83, (byte) (0xc0 | (reg & 7)), (byte) 0x80});
+                disp = Math.max(disp, 16);
+            }
+            if (form == 20) {
+                out.write(0xf3); // TZCNT: the mandatory prefix goes before REX
+            }
             if (!byteOp || rnd.nextBoolean()) {
                 out.write(rex);
             }
@@ -597,6 +641,18 @@ class TranslatorTest {
                     out.write(0x0f);
                     out.write(0xaf);
                 }
+                case 18 -> { // bt, bts, btr, btc rm, r: on memory, the register's bit offset reaches past the operand
+                    out.write(0x0f);
+                    out.write(0xa3 | rnd.nextInt(4) << 3);
+                }
+                case 19 -> { // bt, bts, btr, btc rm, imm8 (0F BA /4../7)
+                    out.write(0x0f);
+                    out.write(0xba);
+                }
+                case 20 -> { // tzcnt r, rm
+                    out.write(0x0f);
+                    out.write(0xbc);
+                }
                 default -> out.write(0x6b); // imul r, rm, imm8
             }
             if (form == 12) {
@@ -605,11 +661,14 @@ class TranslatorTest {
             if (form == 14 || form == 15) {
                 modrm = (modrm & ~0x38) | (rnd.nextInt(8) << 3);
             }
+            if (form == 19) {
+                modrm = (modrm & ~0x38) | ((4 + rnd.nextInt(4)) << 3);
+            }
             out.write(modrm);
             if (memOperand) {
                 out.write(disp);
             }
-            if (form == 14 || form == 17) {
+            if (form == 14 || form == 17 || form == 19) {
                 out.write(rnd.nextInt(4) == 0 ? 0 : rnd.nextInt(256)); // counts past the operand size, and zero
             }
             if (rnd.nextInt(5) == 0) { // setcc r/m8 on a fresh register, reading the flags just set

@@ -78,6 +78,15 @@ public final class Interp extends Operands {
     }
 
     /** Executes one instruction; returns {@link #NEXT}, {@link #JUMPED} or {@link #EXIT}. */
+    /**
+     * Translated code's (U)COMISS/(U)COMISD, its source operand {@code b} read: the arithmetic flags the comparison
+     * sets, MXCSR updated as the interpreter does it (a {@link dev.corral.engine.cpu.state.GuestFault} for an unmasked exception). The state's
+     * flags are left to the caller.
+     */
+    public long compare(Insn i, long b) {
+        return sse.compare(i, b);
+    }
+
     public int exec(Insn i) {
         switch (i.op) {
             case Op.NOP -> { }

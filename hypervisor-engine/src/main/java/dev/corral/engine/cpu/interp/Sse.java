@@ -96,14 +96,32 @@ final class Sse {
         return (s.mxcsr >>> 13) & 3;
     }
 
-    void exec(Insn i) {
-        int sub = i.sub;
+    /** The floating-point unit's modes from MXCSR, before an operation. */
+    private void modes() {
         int mx = s.mxcsr;
         fp.rc = (mx >>> 13) & 3;
         fp.daz = (mx & 0x40) != 0;
         fp.ftz = (mx & 0x8000) != 0 && (mx & 0x800) != 0;
         fp.oeUnmasked = (mx & 0x400) == 0;
         fp.ueUnmasked = (mx & 0x800) == 0;
+    }
+
+    /**
+     * (U)COMISS or (U)COMISD of XMM{@code i.reg} with the source operand's value {@code b}: the arithmetic flags it
+     * sets (ZF, PF, CF; the others clear), MXCSR's exception flags raised (#XM when unmasked). Translated code reads
+     * the operand itself and calls this; the caller writes the flags.
+     */
+    long compare(Insn i, long b) {
+        modes();
+        int d = 2 * i.reg;
+        long f = i.sub <= COMISS ? fp.comF((int) v[d], (int) b, i.sub == COMISS) : fp.comD(v[d], b, i.sub == COMISD);
+        commitFlags(i);
+        return f;
+    }
+
+    void exec(Insn i) {
+        int sub = i.sub;
+        modes();
         if (sub >= INT_BASE) {
             src(i);
             int d = 2 * i.reg;
@@ -384,10 +402,7 @@ final class Sse {
             }
             case UCOMISS, COMISS, UCOMISD, COMISD -> {
                 src(i);
-                long f = sub <= COMISS ? fp.comF((int) v[d], (int) sl, sub == COMISS)
-                        : fp.comD(v[d], sl, sub == COMISD);
-                commitFlags(i);
-                s.rflags = (s.rflags & ~Alu.ARITH) | f;
+                s.rflags = (s.rflags & ~Alu.ARITH) | compare(i, sl);
                 return;
             }
             default -> { }

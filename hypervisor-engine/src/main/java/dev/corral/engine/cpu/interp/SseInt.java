@@ -8,7 +8,7 @@ import dev.corral.engine.cpu.decode.SseOp;
  * XMM register. {@code d} is the destination's index into {@link CpuState#xmm}; {@code bl, bh} the
  * source operand.
  */
-final class SseInt {
+public final class SseInt {
     private SseInt() {
     }
 
@@ -171,7 +171,11 @@ final class SseInt {
     }
 
     /** Interleaves the elements of the low (or high) 32 bits of {@code a} and {@code b}. */
-    private static long interleave(long a, long b, int w, boolean upper) {
+    /**
+     * PUNPCKLBW..PUNPCKHQDQ on one half: the {@code w}-bit lanes of the low ({@code upper} false) or high 32 bits of
+     * {@code a} and {@code b}, interleaved (a's first); {@code w} 64 takes a or b whole. Translated code calls it too.
+     */
+    public static long interleave(long a, long b, int w, boolean upper) {
         if (w == 64) {
             return upper ? b : a;
         }

@@ -30,6 +30,7 @@ import dev.corral.engine.cpu.interp.Block;
 import dev.corral.engine.cpu.interp.CompiledBlock;
 import dev.corral.engine.cpu.interp.Interp;
 import dev.corral.engine.cpu.interp.Operands;
+import dev.corral.engine.cpu.interp.SseInt;
 import dev.corral.engine.cpu.state.Alu;
 import dev.corral.engine.cpu.state.CpuMemory;
 import dev.corral.engine.cpu.state.CpuState;
@@ -91,6 +92,10 @@ public final class Translator {
     private static final MethodTypeDesc MT_ALIGNED = MethodTypeDesc.of(CD_void, CD_long, CD_INSNS, CD_int);
     private static final MethodTypeDesc MT_STORABLE = MethodTypeDesc.of(CD_void, CD_long, CD_int);
     private static final MethodTypeDesc MT_LONG_LONG_LONG = MethodTypeDesc.of(CD_long, CD_long, CD_long);
+    private static final MethodTypeDesc MT_TZCNT_FLAGS = MethodTypeDesc.of(CD_long, CD_long, CD_long, CD_long);
+    private static final MethodTypeDesc MT_INTERLEAVE = MethodTypeDesc.of(CD_long, CD_long, CD_long, CD_int, CD_boolean);
+    private static final MethodTypeDesc MT_SSE_COMPARE = MethodTypeDesc.of(CD_long, CD_INSN, CD_long);
+    private static final ClassDesc CD_SSE_INT = desc(SseInt.class);
     private static final MethodTypeDesc MT_BIT_COUNT = MethodTypeDesc.of(CD_int, CD_long);
     private static final MethodTypeDesc MT_EXEC = MethodTypeDesc.of(CD_int, CD_INSN);
     private static final MethodTypeDesc MT_COND = MethodTypeDesc.of(CD_int, CD_STATE, CD_int);
@@ -241,6 +246,7 @@ public final class Translator {
             case Op.IMUL2, Op.IMUL3, Op.MUL, Op.IMUL1, Op.BSWAP, Op.CONV_A, Op.CONV_D, Op.PUSHF, Op.BSF, Op.BSR -> true;
             case Op.XCHG -> i.rm >= 0; // with memory it is a locked exchange: the interpreter's
             case Op.CMPXCHG -> true; // without LOCK (a locked one is Op.LOCKED)
+            case Op.BT_R, Op.BT_I, Op.TZCNT -> true; // BTS/BTR/BTC too (with LOCK they are Op.LOCKED)
             case Op.SSE -> sseOwn(i);
             default -> false;
         };
@@ -248,16 +254,25 @@ public final class Translator {
 
     /**
      * The SSE operations translated: 128-bit moves and bitwise logic, PCMPEQB, PMOVMSKB and MOVD (the string
-     * functions of a C library: what busybox runs most); none of them reads MXCSR or changes the flags.
+     * functions of a C library: what busybox runs most), MOVSD, the low unpacks and PSHUFD, none of which reads
+     * MXCSR or changes the flags; and (U)COMISD, whose comparison is the interpreter's own.
      */
     private static boolean sseOwn(Insn i) {
         return switch (i.sub) {
             case SseOp.MOV_LOAD, SseOp.MOV_STORE, SseOp.PAND, SseOp.PANDN, SseOp.POR, SseOp.PXOR,
                  SseOp.INT_BASE + 0xdb, SseOp.INT_BASE + 0xdf, SseOp.INT_BASE + 0xeb, SseOp.INT_BASE + 0xef,
-                 SseOp.INT_BASE + 0x74 -> i.rm >= 0 || i.size2 == 16;
-            case SseOp.PMOVMSKB, SseOp.MOVD_TO_XMM, SseOp.MOVD_FROM_XMM -> true;
+                 SseOp.INT_BASE + 0x74, SseOp.INT_BASE + 0x60, SseOp.INT_BASE + 0x61, SseOp.INT_BASE + 0x62,
+                 SseOp.INT_BASE + 0x6c, SseOp.PSHUFD -> i.rm >= 0 || i.size2 == 16;
+            case SseOp.MOVSD_LOAD, SseOp.COMISD, SseOp.UCOMISD -> i.rm >= 0 || i.size2 == 8;
+            case SseOp.PMOVMSKB, SseOp.MOVD_TO_XMM, SseOp.MOVD_FROM_XMM, SseOp.MOVSD_STORE -> true;
             default -> false;
         };
+    }
+
+    /** Translated code, TZCNT's flags: CF for a zero source, ZF for a zero count; SF, AF, PF clear, OF kept. */
+    static long tzcntFlags(long rflags, long source, long count) {
+        return (rflags & ~(CpuState.CF | CpuState.ZF | CpuState.SF | CpuState.AF | CpuState.PF))
+                | (source == 0 ? CpuState.CF : 0) | (count == 0 ? CpuState.ZF : 0);
     }
 
     /** Translated code: #GP unless the 16-byte operand of instruction {@code k} at {@code a} is aligned. */
@@ -598,6 +613,7 @@ public final class Translator {
             }
             return switch (i.op) {
                 case Op.PUSH_RM, Op.PUSH_I, Op.POP_RM, Op.CALL, Op.CALL_RM, Op.JMP_RM, Op.RET, Op.PUSHF -> true;
+                case Op.SSE -> i.sub == SseOp.COMISD || i.sub == SseOp.UCOMISD; // #XM
                 default -> false;
             };
         }
@@ -886,6 +902,23 @@ public final class Translator {
                     c.lstore(fr);
                     setPending(LazyFlags.SUB, size);
                 }
+                case Op.BT_R, Op.BT_I -> bitTest(k, i, size);
+                case Op.TZCNT -> {
+                    readRm(k, i, size, t0);
+                    Label zero = c.newLabel();
+                    Label joined = c.newLabel();
+                    c.lload(t0).lconst_0().lcmp().ifeq(zero);
+                    c.lload(t0).invokestatic(CD_LONG_BOX, "numberOfTrailingZeros", MT_BIT_COUNT).i2l().lstore(t1);
+                    c.goto_(joined);
+                    c.labelBinding(zero);
+                    c.loadConstant((long) size * 8).lstore(t1);
+                    c.labelBinding(joined);
+                    writeReg(i.reg, size, t1);
+                    spill();
+                    materialize();
+                    c.aload(s).dup().getfield(CD_STATE, "rflags", CD_long).lload(t0).lload(t1)
+                            .invokestatic(CD_TRANSLATOR, "tzcntFlags", MT_TZCNT_FLAGS).putfield(CD_STATE, "rflags", CD_long);
+                }
                 case Op.PUSHF -> {
                     spill();
                     materialize();
@@ -1135,6 +1168,61 @@ public final class Translator {
                     }
                     xmmSet(d);
                 }
+                case SseOp.INT_BASE + 0x60, SseOp.INT_BASE + 0x61, SseOp.INT_BASE + 0x62 -> { // PUNPCKLBW, WD, DQ
+                    xmmSource(k, i);
+                    int w = 8 << (i.sub - SseOp.INT_BASE - 0x60);
+                    for (int half = 1; half >= 0; half--) { // the high half first: both read the destination's low one
+                        c.aload(xm).loadConstant(d + half).aload(xm).loadConstant(d).laload().lload(t0).loadConstant(w)
+                                .loadConstant(half).invokestatic(CD_SSE_INT, "interleave", MT_INTERLEAVE).lastore();
+                    }
+                }
+                case SseOp.INT_BASE + 0x6c -> { // PUNPCKLQDQ: the destination's low quadword, then the source's
+                    xmmSource(k, i);
+                    c.aload(xm).loadConstant(d + 1).lload(t0).lastore();
+                }
+                case SseOp.PSHUFD -> {
+                    xmmSource(k, i);
+                    for (int half = 0; half < 2; half++) {
+                        c.aload(xm).loadConstant(d + half);
+                        dword((int) (i.imm >> (4 * half)) & 3);
+                        dword((int) (i.imm >> (4 * half + 2)) & 3);
+                        c.loadConstant(32).lshl().lor().lastore();
+                    }
+                }
+                case SseOp.MOVSD_LOAD -> {
+                    if (i.rm >= 0) {
+                        c.aload(xm).loadConstant(d).aload(xm).loadConstant(2 * i.rm).laload().lastore();
+                    } else { // from memory: the high quadword cleared
+                        rmAddress(k, i);
+                        load(8, addr, t0);
+                        c.lconst_0().lstore(t1);
+                        xmmSet(d);
+                    }
+                }
+                case SseOp.MOVSD_STORE -> {
+                    if (i.rm >= 0) {
+                        c.aload(xm).loadConstant(2 * i.rm).aload(xm).loadConstant(d).laload().lastore();
+                    } else {
+                        rmAddress(k, i);
+                        c.aload(xm).loadConstant(d).laload().lstore(t0);
+                        store(8, addr, t0);
+                    }
+                }
+                case SseOp.COMISD, SseOp.UCOMISD -> { // every arithmetic flag written: none to compute first
+                    if (i.rm >= 0) {
+                        c.aload(xm).loadConstant(2 * i.rm).laload().lstore(t0);
+                    } else {
+                        rmAddress(k, i);
+                        load(8, addr, t0);
+                    }
+                    mayFault();
+                    c.aload(IN).aload(code).loadConstant(k).aaload().lload(t0).invokevirtual(CD_INTERP, "compare", MT_SSE_COMPARE)
+                            .lstore(t1);
+                    c.aload(s).loadConstant(0).putfield(CD_STATE, "ccOp", CD_int);
+                    c.aload(s).dup().getfield(CD_STATE, "rflags", CD_long).loadConstant(~Alu.ARITH).land().lload(t1).lor()
+                            .putfield(CD_STATE, "rflags", CD_long);
+                    pending = Pending.NONE;
+                }
                 case SseOp.PMOVMSKB -> {
                     c.aload(xm).loadConstant(2 * i.rm).laload().aload(xm).loadConstant(2 * i.rm + 1).laload();
                     c.invokestatic(CD_TRANSLATOR, "byteSigns", MT_LONG_LONG_LONG).lstore(t0);
@@ -1197,6 +1285,16 @@ public final class Translator {
             c.lload(addr).aload(code).loadConstant(k).invokestatic(CD_TRANSLATOR, "aligned", MT_ALIGNED);
         }
 
+        /** Pushes dword {@code n} (0-3) of the 128 bits in t0 (low) and t1 (high), zero-extended. */
+        private void dword(int n) {
+            c.lload(n < 2 ? t0 : t1);
+            if ((n & 1) == 1) {
+                c.loadConstant(32).lushr();
+            } else {
+                c.loadConstant(0xffffffffL).land();
+            }
+        }
+
         /** t0 and t1 from the XMM register at {@code v} (twice its number). */
         private void xmmGet(int v) {
             c.aload(xm).loadConstant(v).laload().lstore(t0);
@@ -1207,6 +1305,44 @@ public final class Translator {
         private void xmmSet(int v) {
             c.aload(xm).loadConstant(v).lload(t0).lastore();
             c.aload(xm).loadConstant(v + 1).lload(t1).lastore();
+        }
+
+        /**
+         * BT, BTS, BTR, BTC as the interpreter's: the bit offset masked to the operand for a register or an immediate
+         * offset, and a register offset on memory addresses the bit string beyond the operand (signed, in operands).
+         * Only CF changes.
+         */
+        private void bitTest(int k, Insn i, int size) {
+            int bits = size * 8;
+            if (i.op == Op.BT_R) {
+                readReg(i.reg, size, t1);
+                c.lload(t1);
+                signExtend(size);
+                c.lstore(t1);
+            } else {
+                c.loadConstant(i.imm).lstore(t1);
+            }
+            rmAddress(k, i);
+            if (i.rm < 0 && i.op == Op.BT_R) {
+                c.lload(addr).lload(t1).loadConstant(Integer.numberOfTrailingZeros(bits)).lshr().loadConstant((long) size).lmul()
+                        .ladd().lstore(addr);
+            }
+            readRmAt(i, size, t0);
+            c.lload(t1).l2i().loadConstant(bits - 1).iand().istore(tmpInt); // the bit
+            if (i.sub != 0) {
+                c.lconst_1().iload(tmpInt).lshl().lstore(t2);
+                switch (i.sub) {
+                    case 1 -> c.lload(t0).lload(t2).lor();
+                    case 2 -> c.lload(t0).lload(t2).loadConstant(-1L).lxor().land();
+                    default -> c.lload(t0).lload(t2).lxor();
+                }
+                c.lstore(t2);
+                writeRmAt(i, size, t2);
+            }
+            spill();
+            materialize();
+            c.aload(s).dup().getfield(CD_STATE, "rflags", CD_long).loadConstant(~CpuState.CF).land();
+            c.lload(t0).iload(tmpInt).lushr().lconst_1().land().lor().putfield(CD_STATE, "rflags", CD_long);
         }
 
         /** An instruction the translator leaves to the interpreter: flags exact, RIP at it, then its handler. */
