@@ -77,16 +77,16 @@ public final class Interp extends Operands {
         return p;
     }
 
-    /** Executes one instruction; returns {@link #NEXT}, {@link #JUMPED} or {@link #EXIT}. */
     /**
      * Translated code's (U)COMISS/(U)COMISD, its source operand {@code b} read: the arithmetic flags the comparison
-     * sets, MXCSR updated as the interpreter does it (a {@link dev.corral.engine.cpu.state.GuestFault} for an unmasked exception). The state's
-     * flags are left to the caller.
+     * sets, MXCSR updated as the interpreter does it (a {@link dev.corral.engine.cpu.state.GuestFault} for an unmasked
+     * exception). The state's flags are left to the caller.
      */
     public long compare(Insn i, long b) {
         return sse.compare(i, b);
     }
 
+    /** Executes one instruction; returns {@link #NEXT}, {@link #JUMPED} or {@link #EXIT}. */
     public int exec(Insn i) {
         switch (i.op) {
             case Op.NOP -> { }

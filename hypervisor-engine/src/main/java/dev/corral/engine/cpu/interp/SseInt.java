@@ -170,7 +170,6 @@ public final class SseInt {
         };
     }
 
-    /** Interleaves the elements of the low (or high) 32 bits of {@code a} and {@code b}. */
     /**
      * PUNPCKLBW..PUNPCKHQDQ on one half: the {@code w}-bit lanes of the low ({@code upper} false) or high 32 bits of
      * {@code a} and {@code b}, interleaved (a's first); {@code w} 64 takes a or b whole. Translated code calls it too.
