@@ -50,7 +50,7 @@ fetch() { # fetch PKG: the .deb of PKG in $out/download, downloaded unless it is
 }
 kernel_deb=$(fetch "$kernel_pkg")
 busybox_deb=$(fetch busybox-static)
-stamp="$(basename "$kernel_deb") $(basename "$busybox_deb") $(cat "$here/init" "$here/build.sh" | cksum)"
+stamp="$(basename "$kernel_deb") $(basename "$busybox_deb") $(cat "$here/init" "$here/build.sh" "$here/modules.sh" | cksum)"
 if [ -f "$out/vmlinuz" ] && [ -f "$out/initramfs.cpio.gz" ] && [ -f "$out/rootfs.ext4" ] \
         && [ "$(cat "$out/stamp" 2>/dev/null)" = "$stamp" ]; then
     exit 0
@@ -73,18 +73,22 @@ done
 ln -s ../bin/busybox "$root/sbin/init"
 cp "$here/init" "$root/init"
 chmod 755 "$root/init"
-# The modules the init loads, in this order (each after those it needs): the ACPI power button (a module in Debian's
-# cloud kernel) and the input event interface busybox's acpid reads it from; virtio over PCI with its block device
-# (/dev/vda, ...), entropy source (/dev/hwrng, which also feeds the kernel's random pool) and network interface
-# (eth0; virtio_net needs the failover modules). ext4 is built into Debian's kernel.
-for module in drivers/acpi/button.ko drivers/input/evdev.ko drivers/virtio/virtio.ko drivers/virtio/virtio_ring.ko \
-    drivers/virtio/virtio_pci_modern_dev.ko drivers/virtio/virtio_pci_legacy_dev.ko drivers/virtio/virtio_pci.ko \
-    drivers/block/virtio_blk.ko drivers/char/hw_random/virtio-rng.ko net/core/failover.ko drivers/net/net_failover.ko \
-    drivers/net/virtio_net.ko; do
+# The modules the init loads: the ACPI power button (a module in Debian's cloud kernel) and the input event interface
+# busybox's acpid reads it from; virtio over PCI with its block device (/dev/vda, ...), entropy source (/dev/hwrng,
+# which also feeds the kernel's random pool) and network interface (eth0). Those this kernel has (ext4, for one, is
+# built in), with what they need, in the order they need (modules.sh). load-order names them in that order.
+. "$here/modules.sh"
+wanted=""
+for module in drivers/acpi/button.ko drivers/input/evdev.ko drivers/virtio/virtio_pci.ko drivers/block/virtio_blk.ko \
+    drivers/char/hw_random/virtio-rng.ko drivers/net/virtio_net.ko; do
     if [ -f "$modules/$module" ]; then
-        cp "$modules/$module" "$root/lib/modules/"
-        basename "$module" >> "$root/lib/modules/load-order"
+        wanted="$wanted $module"
     fi
+done
+order=$(module_order "$modules" $wanted)
+for module in $order; do
+    cp "$modules/$module" "$root/lib/modules/"
+    basename "$module" >> "$root/lib/modules/load-order"
 done
 printf '#!/bin/sh\n# The ACPI power button: a clean power-off (busybox init runs its shutdown actions first).\nexec /bin/poweroff\n' \
     > "$root/etc/acpi/PWRF/00000080"

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Builds a check guest into OUT: the `linux` guest (deploy/guests/linux/build.sh, built into OUT/linux and used as it
 # is) plus a second initramfs archive, appended to the first, that adds the named kernel modules (paths below the
-# kernel's modules directory, in load order: each after those it needs; their names go to /lib/modules/virtio/load-order)
+# kernel's modules directory) and those they need, their names in /lib/modules/virtio/load-order each after those it
+# needs (deploy/guests/linux/modules.sh)
 # and replaces /init with INIT. The kernel unpacks concatenated archives in order, so the later /init wins. Nothing in
 # deploy/ is changed. The check guests' build.sh scripts call this with their own init and modules.
 #
@@ -20,7 +21,7 @@ shift 2
 sh "$repo/deploy/guests/linux/build.sh" "$out/linux"
 kernel_deb=$(ls "$out/linux/download"/linux-image-*.deb | tail -n 1)
 busybox_deb=$(ls "$out/linux/download"/busybox-static_*.deb | tail -n 1)
-stamp="$(cat "$out/linux/stamp") $(cat "$init" "$here/with-modules.sh" | cksum) $*"
+stamp="$(cat "$out/linux/stamp") $(cat "$init" "$here/with-modules.sh" "$repo/deploy/guests/linux/modules.sh" | cksum) $*"
 if [ -f "$out/initramfs.cpio.gz" ] && [ "$(cat "$out/stamp" 2>/dev/null)" = "$stamp" ]; then
     exit 0
 fi
@@ -33,7 +34,9 @@ version=$(cat "$out/linux/kernel-version")
 modules="$work/kernel/lib/modules/$version/kernel"
 root="$work/root"
 mkdir -p "$root/lib/modules/virtio"
-for module in "$@"; do
+. "$repo/deploy/guests/linux/modules.sh"
+order=$(module_order "$modules" "$@")
+for module in $order; do
     cp "$modules/$module" "$root/lib/modules/virtio/"
     basename "$module" >> "$root/lib/modules/virtio/load-order"
 done
