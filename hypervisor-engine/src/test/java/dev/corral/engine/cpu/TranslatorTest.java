@@ -93,6 +93,36 @@ class TranslatorTest {
         assertThat(outcome[2]).isEqualTo(outcome[0]);
     }
 
+    /**
+     * SHLD into memory that may be read but not written faults at its store: the instruction leaves nothing, the
+     * flags of the CMP before it (lazy in the state, from the block before) included.
+     */
+    @Test
+    void aDoubleShiftWhoseStoreFaultsLeavesTheFlagsItFound() {
+        // cmp rax,rcx; jmp rdx (to the next instruction) | shld [rbx],rax,4 (the read-only code page)
+        int[] code = CpuTestSupport.hex("48 39 c8 ff e2 48 0f a4 03 04");
+        String[] outcome = new String[3];
+        for (Cpu.Translation mode : Cpu.Translation.values()) {
+            FlatMemory mem = new FlatMemory(CODE, 0x10000);
+            Cpu cpu = cpu(mode, mem, code);
+            mem.readOnlyBelow = 0x1000;
+            CpuState st = cpu.state();
+            st.gpr[CpuState.RAX] = 1;
+            st.gpr[CpuState.RCX] = 2;
+            st.gpr[CpuState.RDX] = CODE + 5;
+            st.gpr[CpuState.RBX] = CODE;
+            CpuExit exit = cpu.run(100);
+            assertThat(exit).as("%s", mode).isInstanceOf(CpuExit.Fault.class);
+            assertThat(st.rip).as("%s: at the SHLD", mode).isEqualTo(CODE + 5);
+            st.materializeFlags();
+            assertThat(st.rflags & Alu.ARITH).as("%s: 1 - 2's flags", mode)
+                    .isEqualTo(CpuState.CF | CpuState.SF | CpuState.AF | CpuState.PF);
+            outcome[mode.ordinal()] = exit + " flags " + Long.toHexString(st.rflags) + " code " + Long.toHexString(mem.read64(CODE));
+        }
+        assertThat(outcome[1]).isEqualTo(outcome[0]);
+        assertThat(outcome[2]).isEqualTo(outcome[0]);
+    }
+
     @Test
     void aLoopOfOneBlockStopsExactlyWhereTheBudgetEnds() {
         for (int budget : new int[] {1, 2, 3, 4, 5, 7, 11, 13, 100, 1001, 2999}) {
@@ -604,7 +634,7 @@ class TranslatorTest {
             // ModRM: mem operand = [rbp + disp8] (mod 01, rm 101), disp a multiple of 8 inside the data page
             int modrm = memOperand ? 0x45 | ((reg & 7) << 3) : 0xc0 | ((reg & 7) << 3) | (rm & 7);
             int disp = 8 * rnd.nextInt(30);
-            int form = rnd.nextInt(21);
+            int form = rnd.nextInt(23);
             boolean byteOp = form == 13;
             if (form == 18 && memOperand) { // and reg,0xff; add reg,-128: the bit string stays inside the data page
                 int b = reg >= 8 ? 0x41 : 0x40;
@@ -653,6 +683,14 @@ class TranslatorTest {
                     out.write(0x0f);
                     out.write(0xbc);
                 }
+                case 21 -> { // shld or shrd rm, r, imm8
+                    out.write(0x0f);
+                    out.write(rnd.nextBoolean() ? 0xa4 : 0xac);
+                }
+                case 22 -> { // shld or shrd rm, r, cl
+                    out.write(0x0f);
+                    out.write(rnd.nextBoolean() ? 0xa5 : 0xad);
+                }
                 default -> out.write(0x6b); // imul r, rm, imm8
             }
             if (form == 12) {
@@ -668,7 +706,7 @@ class TranslatorTest {
             if (memOperand) {
                 out.write(disp);
             }
-            if (form == 14 || form == 17 || form == 19) {
+            if (form == 14 || form == 17 || form == 19 || form == 21) {
                 out.write(rnd.nextInt(4) == 0 ? 0 : rnd.nextInt(256)); // counts past the operand size, and zero
             }
             if (rnd.nextInt(5) == 0) { // setcc r/m8 on a fresh register, reading the flags just set

@@ -86,6 +86,20 @@ public final class Interp extends Operands {
         return sse.compare(i, b);
     }
 
+    /**
+     * Translated code's SHLD/SHRD: {@code a} shifted by {@code count} with {@code b}'s bits coming in, as the
+     * interpreter computes it from the state's flags (exact before the call); the flags it leaves are
+     * {@link #shiftedFlags()}, for the caller to write once the result is stored.
+     */
+    public long shiftDouble(boolean left, int size, long a, long b, int count) {
+        return alu.doubleShift(left, size, a, b, count);
+    }
+
+    /** The flags the last {@link #shiftDouble} left. */
+    public long shiftedFlags() {
+        return alu.f;
+    }
+
     /** Executes one instruction; returns {@link #NEXT}, {@link #JUMPED} or {@link #EXIT}. */
     public int exec(Insn i) {
         switch (i.op) {

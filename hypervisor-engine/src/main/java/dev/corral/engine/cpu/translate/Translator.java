@@ -95,6 +95,8 @@ public final class Translator {
     private static final MethodTypeDesc MT_TZCNT_FLAGS = MethodTypeDesc.of(CD_long, CD_long, CD_long, CD_long);
     private static final MethodTypeDesc MT_INTERLEAVE = MethodTypeDesc.of(CD_long, CD_long, CD_long, CD_int, CD_boolean);
     private static final MethodTypeDesc MT_SSE_COMPARE = MethodTypeDesc.of(CD_long, CD_INSN, CD_long);
+    private static final MethodTypeDesc MT_LONG = MethodTypeDesc.of(CD_long);
+    private static final MethodTypeDesc MT_SHIFT_DOUBLE = MethodTypeDesc.of(CD_long, CD_boolean, CD_int, CD_long, CD_long, CD_int);
     private static final ClassDesc CD_SSE_INT = desc(SseInt.class);
     private static final MethodTypeDesc MT_BIT_COUNT = MethodTypeDesc.of(CD_int, CD_long);
     private static final MethodTypeDesc MT_EXEC = MethodTypeDesc.of(CD_int, CD_INSN);
@@ -247,6 +249,7 @@ public final class Translator {
             case Op.XCHG -> i.rm >= 0; // with memory it is a locked exchange: the interpreter's
             case Op.CMPXCHG -> true; // without LOCK (a locked one is Op.LOCKED)
             case Op.BT_R, Op.BT_I, Op.TZCNT -> true; // BTS/BTR/BTC too (with LOCK they are Op.LOCKED)
+            case Op.SHLD, Op.SHRD, Op.SHLD_CL, Op.SHRD_CL -> true;
             case Op.SSE -> sseOwn(i);
             default -> false;
         };
@@ -903,6 +906,24 @@ public final class Translator {
                     setPending(LazyFlags.SUB, size);
                 }
                 case Op.BT_R, Op.BT_I -> bitTest(k, i, size);
+                case Op.SHLD, Op.SHRD, Op.SHLD_CL, Op.SHRD_CL -> {
+                    // The interpreter's shift, from exact flags; the new flags are written after the store, which
+                    // may fault (the result is written back even for a count of 0, as the interpreter does).
+                    rmAddress(k, i);
+                    readRmAt(i, size, t0);
+                    readReg(i.reg, size, t1);
+                    spill();
+                    materialize();
+                    c.aload(IN).loadConstant(i.op == Op.SHLD || i.op == Op.SHLD_CL ? 1 : 0).loadConstant(size).lload(t0).lload(t1);
+                    if (i.op == Op.SHLD || i.op == Op.SHRD) {
+                        c.loadConstant((int) i.imm);
+                    } else {
+                        c.aload(g).loadConstant(1).laload().l2i();
+                    }
+                    c.invokevirtual(CD_INTERP, "shiftDouble", MT_SHIFT_DOUBLE).lstore(t2);
+                    writeRmAt(i, size, t2);
+                    c.aload(s).aload(IN).invokevirtual(CD_INTERP, "shiftedFlags", MT_LONG).putfield(CD_STATE, "rflags", CD_long);
+                }
                 case Op.TZCNT -> {
                     readRm(k, i, size, t0);
                     Label zero = c.newLabel();
