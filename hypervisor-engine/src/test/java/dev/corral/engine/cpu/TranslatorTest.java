@@ -634,7 +634,10 @@ class TranslatorTest {
             // ModRM: mem operand = [rbp + disp8] (mod 01, rm 101), disp a multiple of 8 inside the data page
             int modrm = memOperand ? 0x45 | ((reg & 7) << 3) : 0xc0 | ((reg & 7) << 3) | (rm & 7);
             int disp = 8 * rnd.nextInt(30);
-            int form = rnd.nextInt(23);
+            int form = rnd.nextInt(24);
+            if (form == 23 && !memOperand) {
+                form = 9; // FNSTCW has a memory operand only (D9 /7 on a register is FCOS)
+            }
             boolean byteOp = form == 13;
             if (form == 18 && memOperand) { // and reg,0xff; add reg,-128: the bit string stays inside the data page
                 int b = reg >= 8 ? 0x41 : 0x40;
@@ -645,7 +648,7 @@ class TranslatorTest {
             if (form == 20) {
                 out.write(0xf3); // TZCNT: the mandatory prefix goes before REX
             }
-            if (!byteOp || rnd.nextBoolean()) {
+            if (form != 23 && (!byteOp || rnd.nextBoolean())) { // FNSTCW without REX (its reg field is the opcode)
                 out.write(rex);
             }
             switch (form) {
@@ -691,6 +694,7 @@ class TranslatorTest {
                     out.write(0x0f);
                     out.write(rnd.nextBoolean() ? 0xa5 : 0xad);
                 }
+                case 23 -> out.write(0xd9); // fnstcw m16 (D9 /7)
                 default -> out.write(0x6b); // imul r, rm, imm8
             }
             if (form == 12) {
@@ -701,6 +705,9 @@ class TranslatorTest {
             }
             if (form == 19) {
                 modrm = (modrm & ~0x38) | ((4 + rnd.nextInt(4)) << 3);
+            }
+            if (form == 23) {
+                modrm = (modrm & ~0x38) | (7 << 3);
             }
             out.write(modrm);
             if (memOperand) {

@@ -95,6 +95,11 @@ public final class Interp extends Operands {
         return alu.doubleShift(left, size, a, b, count);
     }
 
+    /** The x87 control word (FNSTCW's operand: translated code stores it itself). */
+    public int x87ControlWord() {
+        return x87.fcw;
+    }
+
     /** The flags the last {@link #shiftDouble} left. */
     public long shiftedFlags() {
         return alu.f;

@@ -96,6 +96,7 @@ public final class Translator {
     private static final MethodTypeDesc MT_INTERLEAVE = MethodTypeDesc.of(CD_long, CD_long, CD_long, CD_int, CD_boolean);
     private static final MethodTypeDesc MT_SSE_COMPARE = MethodTypeDesc.of(CD_long, CD_INSN, CD_long);
     private static final MethodTypeDesc MT_LONG = MethodTypeDesc.of(CD_long);
+    private static final MethodTypeDesc MT_INT = MethodTypeDesc.of(CD_int);
     private static final MethodTypeDesc MT_SHIFT_DOUBLE = MethodTypeDesc.of(CD_long, CD_boolean, CD_int, CD_long, CD_long, CD_int);
     private static final ClassDesc CD_SSE_INT = desc(SseInt.class);
     private static final MethodTypeDesc MT_BIT_COUNT = MethodTypeDesc.of(CD_int, CD_long);
@@ -250,6 +251,7 @@ public final class Translator {
             case Op.CMPXCHG -> true; // without LOCK (a locked one is Op.LOCKED)
             case Op.BT_R, Op.BT_I, Op.TZCNT -> true; // BTS/BTR/BTC too (with LOCK they are Op.LOCKED)
             case Op.SHLD, Op.SHRD, Op.SHLD_CL, Op.SHRD_CL -> true;
+            case Op.X87 -> i.sub == FNSTCW_M16;
             case Op.SSE -> sseOwn(i);
             default -> false;
         };
@@ -271,6 +273,9 @@ public final class Translator {
             default -> false;
         };
     }
+
+    /** {@link Insn#sub} of FNSTCW m16 (D9 /7): the x87 decoder's escape * 8 + ModRM.reg for a memory operand. */
+    private static final int FNSTCW_M16 = 1 * 8 + 7;
 
     /** Translated code, TZCNT's flags: CF for a zero source, ZF for a zero count; SF, AF, PF clear, OF kept. */
     static long tzcntFlags(long rflags, long source, long count) {
@@ -906,6 +911,11 @@ public final class Translator {
                     setPending(LazyFlags.SUB, size);
                 }
                 case Op.BT_R, Op.BT_I -> bitTest(k, i, size);
+                case Op.X87 -> { // FNSTCW m16 (a C library reads the rounding mode with it): the status word stays
+                    rmAddress(k, i);
+                    c.aload(IN).invokevirtual(CD_INTERP, "x87ControlWord", MT_INT).i2l().lstore(t0);
+                    store(2, addr, t0);
+                }
                 case Op.SHLD, Op.SHRD, Op.SHLD_CL, Op.SHRD_CL -> {
                     // The interpreter's shift, from exact flags; the new flags are written after the store, which
                     // may fault (the result is written back even for a count of 0, as the interpreter does).
