@@ -922,7 +922,6 @@ public final class Translator {
                     rmAddress(k, i);
                     readRmAt(i, size, t0);
                     readReg(i.reg, size, t1);
-                    spill();
                     materialize();
                     c.aload(IN).loadConstant(i.op == Op.SHLD || i.op == Op.SHLD_CL ? 1 : 0).loadConstant(size).lload(t0).lload(t1);
                     if (i.op == Op.SHLD || i.op == Op.SHRD) {
@@ -945,13 +944,11 @@ public final class Translator {
                     c.loadConstant((long) size * 8).lstore(t1);
                     c.labelBinding(joined);
                     writeReg(i.reg, size, t1);
-                    spill();
                     materialize();
                     c.aload(s).dup().getfield(CD_STATE, "rflags", CD_long).lload(t0).lload(t1)
                             .invokestatic(CD_TRANSLATOR, "tzcntFlags", MT_TZCNT_FLAGS).putfield(CD_STATE, "rflags", CD_long);
                 }
                 case Op.PUSHF -> {
-                    spill();
                     materialize();
                     c.aload(s).getfield(CD_STATE, "rflags", CD_long).loadConstant(0xfcffffL).land().lstore(t0);
                     push(k, size, t0);
@@ -1221,13 +1218,10 @@ public final class Translator {
                     }
                 }
                 case SseOp.MOVSD_LOAD -> {
-                    if (i.rm >= 0) {
-                        c.aload(xm).loadConstant(d).aload(xm).loadConstant(2 * i.rm).laload().lastore();
-                    } else { // from memory: the high quadword cleared
-                        rmAddress(k, i);
-                        load(8, addr, t0);
-                        c.lconst_0().lstore(t1);
-                        xmmSet(d);
+                    xmmLow(k, i);
+                    c.aload(xm).loadConstant(d).lload(t0).lastore();
+                    if (i.rm < 0) { // from memory: the high quadword cleared
+                        c.aload(xm).loadConstant(d + 1).lconst_0().lastore();
                     }
                 }
                 case SseOp.MOVSD_STORE -> {
@@ -1240,12 +1234,7 @@ public final class Translator {
                     }
                 }
                 case SseOp.COMISD, SseOp.UCOMISD -> { // every arithmetic flag written: none to compute first
-                    if (i.rm >= 0) {
-                        c.aload(xm).loadConstant(2 * i.rm).laload().lstore(t0);
-                    } else {
-                        rmAddress(k, i);
-                        load(8, addr, t0);
-                    }
+                    xmmLow(k, i);
                     mayFault();
                     c.aload(IN).aload(code).loadConstant(k).aaload().lload(t0).invokevirtual(CD_INTERP, "compare", MT_SSE_COMPARE)
                             .lstore(t1);
@@ -1316,6 +1305,16 @@ public final class Translator {
             c.lload(addr).aload(code).loadConstant(k).invokestatic(CD_TRANSLATOR, "aligned", MT_ALIGNED);
         }
 
+        /** The source's low quadword into t0: an XMM register's, or 8 bytes of memory. */
+        private void xmmLow(int k, Insn i) {
+            if (i.rm >= 0) {
+                c.aload(xm).loadConstant(2 * i.rm).laload().lstore(t0);
+            } else {
+                rmAddress(k, i);
+                load(8, addr, t0);
+            }
+        }
+
         /** Pushes dword {@code n} (0-3) of the 128 bits in t0 (low) and t1 (high), zero-extended. */
         private void dword(int n) {
             c.lload(n < 2 ? t0 : t1);
@@ -1370,7 +1369,6 @@ public final class Translator {
                 c.lstore(t2);
                 writeRmAt(i, size, t2);
             }
-            spill();
             materialize();
             c.aload(s).dup().getfield(CD_STATE, "rflags", CD_long).loadConstant(~CpuState.CF).land();
             c.lload(t0).iload(tmpInt).lushr().lconst_1().land().lor().putfield(CD_STATE, "rflags", CD_long);
@@ -1379,7 +1377,6 @@ public final class Translator {
         /** An instruction the translator leaves to the interpreter: flags exact, RIP at it, then its handler. */
         private void fallback(int k, Insn i) {
             mayFault();
-            spill();
             materialize();
             setRip(i.rip);
             c.aload(IN).aload(code).loadConstant(k).aaload().invokevirtual(CD_INTERP, "exec", MT_EXEC).istore(tmpInt);
@@ -1442,7 +1439,9 @@ public final class Translator {
             c.aload(s).lload(fr).putfield(CD_STATE, "ccR", CD_long);
         }
 
+        /** Makes the state's RFLAGS exact: locally held flags go to the state's lazy record first, then it is computed. */
         private void materialize() {
+            spill();
             if (pending != Pending.NONE) {
                 c.aload(s).invokevirtual(CD_STATE, "materializeFlags", MT_VOID);
                 pending = Pending.NONE;
