@@ -12,10 +12,11 @@ corral_require_package_lists
 ./mvnw -B -q -pl hypervisor-engine -am -DskipTests compile
 guest="$root/hypervisor-engine/target/guests/linux"
 bash deploy/guests/linux/build.sh "$guest"
-# The interpreter-only figure first, in a JVM of its own (the tier is chosen per JVM), then the main run.
+# The interpreter-only figure first, in a JVM of its own (the tier is chosen per JVM), then the main run; both with the
+# node agent's JVM options, since the agent is the JVM that boots VMs.
 interpreter="$(mktemp)"
 trap 'rm -f "$interpreter"' EXIT
-java --enable-native-access=ALL-UNNAMED -Dcorral.cpu.translate=off -cp hypervisor-engine/target/classes \
+java @node-agent/jvm.options -Dcorral.cpu.translate=off -cp hypervisor-engine/target/classes \
     bench/boot-linux/BootLinuxBench.java "$guest/vmlinuz" "$guest/initramfs.cpio.gz" --interpreter-only "$interpreter"
-java --enable-native-access=ALL-UNNAMED -cp hypervisor-engine/target/classes bench/boot-linux/BootLinuxBench.java \
+java @node-agent/jvm.options -cp hypervisor-engine/target/classes bench/boot-linux/BootLinuxBench.java \
     "$guest/vmlinuz" "$guest/initramfs.cpio.gz" --interpreter-result "$interpreter"

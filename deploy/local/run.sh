@@ -223,7 +223,7 @@ echo "==> Starting the node agent for node $node (health on $agent_url/q/health)
 CORRAL_AGENT_CONTROL_PLANE_URL="$api" CORRAL_AGENT_HTTP_PORT="$agent_port" CORRAL_AGENT_NODE_NAME="$node" \
     CORRAL_AGENT_TOKEN_FILE="$node_token_file" \
     CORRAL_AGENT_STATE_DIR="$data/agent" CORRAL_AGENT_KAFKA_BOOTSTRAP_SERVERS="$kafka" \
-    setsid java --enable-native-access=ALL-UNNAMED -jar "$agent_jar" &
+    setsid java @node-agent/jvm.options -jar "$agent_jar" &
 agent=$!
 echo "$agent" >"$run/agent.pid"
 for _ in $(seq 1 120); do

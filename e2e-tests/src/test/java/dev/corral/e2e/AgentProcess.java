@@ -49,7 +49,12 @@ final class AgentProcess implements AutoCloseable {
             port = s.getLocalPort();
         }
         Path log = logDir.resolve("agent-" + System.nanoTime() + ".log");
-        var builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "--enable-native-access=ALL-UNNAMED", "-jar",
+        // The agent's own JVM options (node-agent/jvm.options), as deploy/local/run.sh starts it.
+        Path options = Path.of(System.getProperty("corral.agentJvmOptions", "../node-agent/jvm.options"));
+        if (!Files.exists(options)) {
+            throw new IllegalStateException(options + " is missing: the node agent's JVM options live in node-agent/jvm.options");
+        }
+        var builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "@" + options, "-jar",
                 app.toString())
                 .redirectErrorStream(true).redirectOutput(log.toFile());
         builder.environment().put("CORRAL_AGENT_HTTP_PORT", String.valueOf(port));
