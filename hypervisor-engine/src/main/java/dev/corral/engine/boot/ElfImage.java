@@ -28,6 +28,8 @@ public final class ElfImage {
     private final long entry;
     private final List<Segment> segments = new ArrayList<>();
     private final List<long[]> notes = new ArrayList<>(); // {offset, size} of each PT_NOTE
+    /** The offset just past the last thing the headers describe: what follows is not part of the ELF file. */
+    private long fileEnd;
 
     private ElfImage(byte[] file) {
         this.file = file;
@@ -56,6 +58,17 @@ public final class ElfImage {
         if (phentsize < (is64 ? 56 : 32) || phoff < 0 || phoff + (long) phentsize * phnum > file.length) {
             throw new KernelImageException("truncated or malformed ELF program headers (" + phnum + " at offset " + phoff + ")");
         }
+        fileEnd = phoff + (long) phentsize * phnum;
+        if (is64) {
+            long shoff = b.getLong(0x28);
+            long sections = (long) Short.toUnsignedInt(b.getShort(0x3a)) * Short.toUnsignedInt(b.getShort(0x3c));
+            if (shoff > 0 && sections > 0) {
+                if (shoff < 0 || shoff > file.length - sections) {
+                    throw new KernelImageException("truncated or malformed ELF section headers (at offset " + shoff + ")");
+                }
+                fileEnd = Math.max(fileEnd, shoff + sections);
+            }
+        }
         for (int i = 0; i < phnum; i++) {
             int h = (int) (phoff + (long) i * phentsize);
             int type = b.getInt(h);
@@ -69,6 +82,7 @@ public final class ElfImage {
             if (offset < 0 || fileSize < 0 || offset + fileSize > file.length || offset + fileSize < offset) {
                 throw new KernelImageException("truncated ELF file: segment " + i + " reaches past the end of the " + file.length + "-byte file");
             }
+            fileEnd = Math.max(fileEnd, offset + fileSize);
             if (type == PT_LOAD) {
                 if (memorySize < fileSize || physical < 0 || physical + memorySize < physical) {
                     throw new KernelImageException("malformed ELF segment " + i + ": memory size below file size or address overflow");
@@ -101,6 +115,11 @@ public final class ElfImage {
 
     byte[] bytes() {
         return file;
+    }
+
+    /** The offset just past the headers, segments and section headers (64-bit files): trailing data starts there. */
+    long fileEnd() {
+        return fileEnd;
     }
 
     /** The PVH entry point from the Xen PHYS32_ENTRY note, if the image has one. */

@@ -4,7 +4,10 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.util.List;
+import java.util.Optional;
+import java.util.random.RandomGenerator;
 
 import dev.corral.engine.boot.acpi.AcpiTables;
 import dev.corral.engine.boot.acpi.Platform;
@@ -23,6 +26,13 @@ public final class LinuxBoot {
     /** What the loader put where, and how to enter it. */
     public record Plan(EntryState entry, long kernelAddress, long kernelSize, long initrdAddress, long initrdSize, String cmdline) {
     }
+
+    /**
+     * Whether the loader decompresses the kernel itself ({@link KernelPayload}); {@code -Dcorral.boot.decompress=guest}
+     * leaves it to the kernel's own decompressor, in the guest, as before.
+     */
+    static final boolean DECOMPRESS_IN_LOADER = !"guest".equals(System.getProperty("corral.boot.decompress", "loader"));
+    private static final RandomGenerator KASLR_RANDOM = new SecureRandom();
 
     /** The 64-bit entry point is 0x200 past the start of the protected-mode kernel. */
     static final long ENTRY_64_OFFSET = 0x200;
@@ -49,6 +59,16 @@ public final class LinuxBoot {
      * kernel finds no ACPI and sees one CPU on the PICs).
      */
     public static Plan load(GuestMemory memory, byte[] image, byte[] initrd, String cmdline, Platform platform) {
+        return load(memory, image, initrd, cmdline, platform, DECOMPRESS_IN_LOADER, KASLR_RANDOM);
+    }
+
+    /**
+     * As {@link #load(GuestMemory, byte[], byte[], String, Platform)}; {@code decompress}: the loader decompresses the kernel
+     * when it knows the payload's format ({@link KernelPayload}), else the kernel's own decompressor runs in the guest;
+     * {@code random} draws the KASLR placement.
+     */
+    static Plan load(GuestMemory memory, byte[] image, byte[] initrd, String cmdline, Platform platform, boolean decompress,
+            RandomGenerator random) {
         var header = SetupHeader.parse(image);
         byte[] line = (cmdline == null ? "" : cmdline).getBytes(StandardCharsets.US_ASCII);
         long maxCmdline = Math.min(header.cmdlineSize() == 0 ? 255 : header.cmdlineSize(), Layout.CMDLINE_MAX - 1);
@@ -57,13 +77,15 @@ public final class LinuxBoot {
         }
         long kernelSize = image.length - header.kernelOffset();
         long lowEnd = lowMemoryEnd(memory);
+        var payload = decompress && header.relocatable() ? KernelPayload.decompress(image, header) : Optional.<KernelPayload.Kernel>empty();
         // The kernel decompresses itself in place: it needs init_size bytes from its load address, not just its file size.
-        long kernelEnd = Layout.HIGH_MEMORY + Math.max(kernelSize, header.initSize());
+        // Decompressed here, it needs its image from its link-time load address (where KASLR's choices start).
+        long kernelEnd = payload.isPresent() ? header.prefAddress() + imageSize(payload.get(), header.prefAddress())
+                : Layout.HIGH_MEMORY + Math.max(kernelSize, header.initSize());
         if (kernelEnd > lowEnd) {
             throw new KernelImageException("the kernel needs memory up to 0x" + Long.toHexString(kernelEnd) + " to boot; the guest has "
                     + (lowEnd >> 20) + " MiB below 4 GiB");
         }
-        memory.write(Layout.HIGH_MEMORY, java.util.Arrays.copyOfRange(image, (int) header.kernelOffset(), image.length));
 
         long initrdAddress = 0;
         long initrdSize = 0;
@@ -75,6 +97,23 @@ public final class LinuxBoot {
                 throw new KernelImageException("the initrd (" + initrdSize + " bytes) does not fit between the kernel and 0x"
                         + Long.toHexString(top) + ": give the VM more memory");
             }
+        }
+        long entryPoint;
+        long kernelAddress;
+        boolean kaslr = false;
+        if (payload.isPresent()) {
+            kaslr = !hasWord(cmdline, "nokaslr");
+            var placed = KernelPayload.place(memory, payload.get(), header.prefAddress(), header.kernelAlignment(),
+                    initrdSize > 0 ? initrdAddress : lowEnd, kaslr, random);
+            entryPoint = placed.entry();
+            kernelAddress = placed.physical();
+            kernelSize = placed.size();
+        } else {
+            memory.write(Layout.HIGH_MEMORY, java.util.Arrays.copyOfRange(image, (int) header.kernelOffset(), image.length));
+            entryPoint = Layout.HIGH_MEMORY + ENTRY_64_OFFSET;
+            kernelAddress = Layout.HIGH_MEMORY;
+        }
+        if (initrdSize > 0) {
             memory.write(initrdAddress, initrd);
         }
 
@@ -83,10 +122,36 @@ public final class LinuxBoot {
         long rsdp = platform == null ? 0 : writeFirmwareTables(memory, platform);
         var e820 = E820.of(memory, reserved(platform));
         ZeroPage.write(memory, Layout.ZERO_PAGE, image, header, Layout.CMDLINE, initrdAddress, initrdSize, e820, rsdp);
+        if (kaslr) { // as the kernel's decompressor says when it applied KASLR
+            memory.writeByte(Layout.ZERO_PAGE + ZeroPage.LOADFLAGS, (byte) (memory.readByte(Layout.ZERO_PAGE + ZeroPage.LOADFLAGS)
+                    | KernelPayload.KASLR_FLAG));
+        }
         BootTables.writeGdt(memory);
         BootTables.writeIdentityPageTables(memory);
-        var entry = BootTables.longModeEntry(Layout.HIGH_MEMORY + ENTRY_64_OFFSET, Layout.ZERO_PAGE);
-        return new Plan(entry, Layout.HIGH_MEMORY, kernelSize, initrdAddress, initrdSize, cmdline == null ? "" : cmdline);
+        var entry = BootTables.longModeEntry(entryPoint, Layout.ZERO_PAGE);
+        return new Plan(entry, kernelAddress, kernelSize, initrdAddress, initrdSize, cmdline == null ? "" : cmdline);
+    }
+
+    /** The decompressed kernel's extent from its link-time load address to the end of its last segment. */
+    private static long imageSize(KernelPayload.Kernel kernel, long linkBase) {
+        long end = linkBase;
+        for (var s : kernel.elf().segments()) {
+            end = Math.max(end, s.physical() + s.memorySize());
+        }
+        return end - linkBase;
+    }
+
+    /** Whether the command line holds {@code word} as a whole word (as the kernel's cmdline_find_option_bool reads it). */
+    static boolean hasWord(String cmdline, String word) {
+        if (cmdline == null) {
+            return false;
+        }
+        for (String w : cmdline.trim().split("\\s+")) {
+            if (w.equals(word)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

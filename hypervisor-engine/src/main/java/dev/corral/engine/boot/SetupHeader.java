@@ -18,9 +18,12 @@ import java.nio.ByteOrder;
  * @param prefAddress     preferred load address
  * @param initSize        bytes the kernel needs from its load address while it decompresses itself
  * @param headerEnd       file offset just past the header (0x202 plus the byte at 0x201): what a loader copies
+ * @param payloadOffset   2.08+: where the compressed kernel starts, from the protected-mode kernel's start (0 before)
+ * @param payloadLength   2.08+: its length in bytes (0 before)
  */
 public record SetupHeader(int setupSects, int version, int loadFlags, long initrdAddrMax, long kernelAlignment,
-        boolean relocatable, int xloadFlags, long cmdlineSize, long prefAddress, long initSize, int headerEnd) {
+        boolean relocatable, int xloadFlags, long cmdlineSize, long prefAddress, long initSize, int headerEnd,
+        long payloadOffset, long payloadLength) {
 
     public static final int OFFSET = 0x1f1;
     static final int BOOT_FLAG = 0xaa55;
@@ -29,6 +32,8 @@ public record SetupHeader(int setupSects, int version, int loadFlags, long initr
     static final int MIN_VERSION = 0x020c;
     static final int LOADED_HIGH = 0x01;
     static final int XLF_KERNEL_64 = 0x01;
+    /** 2.08: payload_offset and payload_length. */
+    static final int PAYLOAD_VERSION = 0x0208;
 
     /** Reads and checks the header of a bzImage; throws {@link KernelImageException} saying what is wrong. */
     public static SetupHeader parse(byte[] image) {
@@ -74,9 +79,16 @@ public record SetupHeader(int setupSects, int version, int loadFlags, long initr
         if (alignment == 0 || Long.bitCount(alignment) != 1) {
             throw new KernelImageException("malformed setup header: kernel_alignment 0x" + Long.toHexString(alignment) + " is not a power of two");
         }
+        long payloadOffset = version >= PAYLOAD_VERSION ? Integer.toUnsignedLong(b.getInt(0x248)) : 0;
+        long payloadLength = version >= PAYLOAD_VERSION ? Integer.toUnsignedLong(b.getInt(0x24c)) : 0;
+        if (payloadLength > 0 && kernelOffset + payloadOffset + payloadLength > image.length) {
+            throw new KernelImageException("truncated bzImage: the header puts the compressed kernel at [0x" + Long.toHexString(payloadOffset)
+                    + ", 0x" + Long.toHexString(payloadOffset + payloadLength) + ") of the protected-mode kernel, past the end of the "
+                    + image.length + "-byte file");
+        }
         return new SetupHeader(setupSects, version, loadFlags, Integer.toUnsignedLong(b.getInt(0x22c)), alignment,
                 b.get(0x234) != 0, xloadFlags, Integer.toUnsignedLong(b.getInt(0x238)), b.getLong(0x258),
-                Integer.toUnsignedLong(b.getInt(0x260)), headerEnd);
+                Integer.toUnsignedLong(b.getInt(0x260)), headerEnd, payloadOffset, payloadLength);
     }
 
     /** File offset of the protected-mode kernel. */
