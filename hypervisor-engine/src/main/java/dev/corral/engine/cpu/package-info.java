@@ -100,7 +100,7 @@
  * written may reach its own executing block at the next block boundary rather than the next instruction.
  * Serialising instructions other than CPUID and locked ones are not memory fences.
  *
- * <p>Known gaps: no AVX/VEX, SSE3+, BMI, MOVBE, XSAVE, RDRAND, RDTSCP (all #UD and not advertised); x87
+ * <p>Known gaps: no AVX/VEX, SSE3+, BMI, MOVBE, XSAVE, RDTSCP (all #UD and not advertised); x87
  * transcendental instructions, FBLD/FBSTP, FNSAVE/FRSTOR are #UD (FPREM, FPREM1, FSCALE and FXTRACT
  * are implemented exactly); unmasked x87 exceptions never raise
  * #MF; AMD's MXCSR.MM (bit 17) is a reserved bit here (LDMXCSR of it is #GP, as on Intel).

@@ -716,6 +716,15 @@ public final class Decoder {
             }
             case 0xc7 -> {
                 modrm(i);
+                if ((modrmReg() == 6 || modrmReg() == 7) && i.rm >= 0) { // RDRAND, RDSEED (F3 with /7 is RDPID: not here)
+                    boolean seed = modrmReg() == 7;
+                    if (repPrefix != 0 || !(seed ? cpuid.has7Ebx(CpuidModel.EBX7_RDSEED) : cpuid.has1Ecx(CpuidModel.ECX1_RDRAND))) {
+                        throw ud();
+                    }
+                    i.op = Op.RDRAND;
+                    i.sub = seed ? 1 : 0;
+                    return;
+                }
                 if (modrmReg() != 1) {
                     throw ud();
                 }

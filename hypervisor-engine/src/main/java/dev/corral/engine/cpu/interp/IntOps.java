@@ -7,6 +7,8 @@ import static dev.corral.engine.cpu.state.CpuState.PF;
 import static dev.corral.engine.cpu.state.CpuState.SF;
 import static dev.corral.engine.cpu.state.CpuState.ZF;
 
+import java.security.SecureRandom;
+
 import dev.corral.engine.cpu.decode.Insn;
 import dev.corral.engine.cpu.decode.Op;
 import dev.corral.engine.cpu.state.Alu;
@@ -18,6 +20,12 @@ import dev.corral.engine.cpu.state.GuestFault;
  * and exchange, double shifts, ENTER/LEAVE. Flags the manual leaves undefined are left unchanged.
  */
 final class IntOps {
+    /**
+     * What RDRAND and RDSEED return: the host's cryptographic generator (the operating system's entropy behind a DRBG),
+     * shared by every vCPU; a guest calls them a few hundred times a boot.
+     */
+    private static final SecureRandom ENTROPY = new SecureRandom();
+
     private IntOps() {
     }
 
@@ -90,6 +98,10 @@ final class IntOps {
                 x.setReg(i.reg, size, n);
                 // SF, AF, PF are undefined: cleared, as AMD parts do; OF is kept.
                 s.rflags = (s.rflags & ~(CF | ZF | SF | AF | PF)) | (v == 0 ? CF : 0) | (n == 0 ? ZF : 0);
+            }
+            case Op.RDRAND -> { // RDRAND and RDSEED: always ready (CF set, the other arithmetic flags clear)
+                x.setReg(i.rm, size, ENTROPY.nextLong());
+                s.rflags = (s.rflags & ~Alu.ARITH) | CF;
             }
             case Op.POPCNT -> {
                 long v = x.readRm(i, size);

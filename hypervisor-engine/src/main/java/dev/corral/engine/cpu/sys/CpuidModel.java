@@ -18,8 +18,10 @@ import dev.corral.engine.machine.TscClock;
  *
  * <p>Feature bits describe exactly what is implemented: the x86-64 baseline glibc's startup insists on (CMOV, CX8,
  * FPU, FXSR, MMX, SSE, SSE2), CX16, POPCNT, LAHF/SAHF and LZCNT, the paging and MSR features of the system CPU
- * (PSE, MSR, PAE, PGE, PAT, NX, 1 GiB pages), SYSCALL, TSC_ADJUST and IA32_ARCH_CAPABILITIES; APIC, x2APIC and
- * TSC-deadline only when the platform has them. Not AVX, XSAVE, SSE3 or later, BMI, RDRAND, RDTSCP, MTRR, MCE,
+ * (PSE, MSR, PAE, PGE, PAT, NX, 1 GiB pages), SYSCALL, TSC_ADJUST and IA32_ARCH_CAPABILITIES, RDRAND and RDSEED
+ * (from the host's SecureRandom: a guest has entropy from its first instruction, as on hardware and under KVM, and
+ * Linux's CRNG is ready at once instead of mixing interrupt timings for seconds); APIC, x2APIC and
+ * TSC-deadline only when the platform has them. Not AVX, XSAVE, SSE3 or later, BMI, RDTSCP, MTRR, MCE,
  * SYSENTER, PCID: libc picks its routines from these bits, and a bit set for an unimplemented extension would send
  * it into #UD. F3 0F BC still executes as TZCNT, as on the hosts we compare against: compilers emit it as
  * "rep bsf" for CPUs without BMI1, relying only on the result for a non-zero source, where both agree.
@@ -49,11 +51,11 @@ public final class CpuidModel {
             EDX1_PGE = 1 << 13, EDX1_PAT = 1 << 16, EDX1_HTT = 1 << 28;
     /** Leaf 1 ECX bits. */
     public static final int ECX1_CX16 = 1 << 13, ECX1_X2APIC = 1 << 21, ECX1_POPCNT = 1 << 23,
-            ECX1_TSC_DEADLINE = 1 << 24, ECX1_HYPERVISOR = 1 << 31;
+            ECX1_TSC_DEADLINE = 1 << 24, ECX1_RDRAND = 1 << 30, ECX1_HYPERVISOR = 1 << 31;
     /** Leaf 6 EAX: the APIC timer runs in every C-state. */
     public static final int EAX6_ARAT = 1 << 2;
     /** Leaf 7 (subleaf 0) EBX and EDX bits. */
-    public static final int EBX7_TSC_ADJUST = 1 << 1, EBX7_BMI1 = 1 << 3, EDX7_ARCH_CAPABILITIES = 1 << 29;
+    public static final int EBX7_TSC_ADJUST = 1 << 1, EBX7_BMI1 = 1 << 3, EBX7_RDSEED = 1 << 18, EDX7_ARCH_CAPABILITIES = 1 << 29;
     /** Leaf 0x80000001 ECX / EDX bits. */
     public static final int ECX81_LAHF = 1, ECX81_ABM = 1 << 5;
     public static final int EDX81_SYSCALL = 1 << 11, EDX81_NX = 1 << 20, EDX81_PAGE1GB = 1 << 26, EDX81_LM = 1 << 29;
@@ -131,6 +133,8 @@ public final class CpuidModel {
         }
     }
 
+    private static final int LEAF7_EBX = EBX7_TSC_ADJUST | EBX7_RDSEED;
+
     private final Platform platform;
     private final int apicId;
     private final int leaf1Ecx;
@@ -142,7 +146,7 @@ public final class CpuidModel {
         }
         this.platform = platform;
         this.apicId = apicId;
-        int ecx = ECX1_CX16 | ECX1_POPCNT | ECX1_HYPERVISOR;
+        int ecx = ECX1_CX16 | ECX1_POPCNT | ECX1_RDRAND | ECX1_HYPERVISOR;
         int edx = EDX1_FPU | EDX1_TSC | EDX1_CX8 | EDX1_CMOV | EDX1_FXSR | EDX1_MMX | EDX1_SSE | EDX1_SSE2
                 | EDX1_PSE | EDX1_MSR | EDX1_PAE | EDX1_PGE | EDX1_PAT;
         if (platform.localApic()) {
@@ -195,6 +199,11 @@ public final class CpuidModel {
         return (leaf1Ecx & bit) != 0;
     }
 
+    /** Leaf 7 (subleaf 0) EBX. */
+    public boolean has7Ebx(int bit) {
+        return (LEAF7_EBX & bit) != 0;
+    }
+
     /** Fills {@code out} with EAX, EBX, ECX, EDX for the given leaf and subleaf. */
     public void query(int leaf, int subleaf, int[] out) {
         out[0] = out[1] = out[2] = out[3] = 0;
@@ -217,7 +226,7 @@ public final class CpuidModel {
             case 6 -> out[0] = platform.localApic() ? EAX6_ARAT : 0;
             case 7 -> {
                 if (subleaf == 0) {
-                    out[1] = EBX7_TSC_ADJUST;
+                    out[1] = LEAF7_EBX;
                     out[3] = EDX7_ARCH_CAPABILITIES;
                 }
             }

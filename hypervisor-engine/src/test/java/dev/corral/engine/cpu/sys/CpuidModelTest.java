@@ -47,10 +47,10 @@ class CpuidModelTest {
         assertThat(l1[3]).isEqualTo(CpuidModel.EDX1_FPU | CpuidModel.EDX1_PSE | CpuidModel.EDX1_TSC | CpuidModel.EDX1_MSR
                 | CpuidModel.EDX1_PAE | CpuidModel.EDX1_CX8 | CpuidModel.EDX1_PGE | CpuidModel.EDX1_CMOV | CpuidModel.EDX1_PAT
                 | CpuidModel.EDX1_MMX | CpuidModel.EDX1_FXSR | CpuidModel.EDX1_SSE | CpuidModel.EDX1_SSE2);
-        assertThat(l1[2]).as("CX16, POPCNT and the hypervisor bit; no SSE3+, AVX, XSAVE, x2APIC, TSC deadline")
-                .isEqualTo(CpuidModel.ECX1_CX16 | CpuidModel.ECX1_POPCNT | CpuidModel.ECX1_HYPERVISOR);
+        assertThat(l1[2]).as("CX16, POPCNT, RDRAND and the hypervisor bit; no SSE3+, AVX, XSAVE, x2APIC, TSC deadline")
+                .isEqualTo(CpuidModel.ECX1_CX16 | CpuidModel.ECX1_POPCNT | CpuidModel.ECX1_RDRAND | CpuidModel.ECX1_HYPERVISOR);
         int[] l7 = q(m, 7, 0);
-        assertThat(l7[1]).as("only TSC_ADJUST: no BMI, FSGSBASE, SMEP, ERMS").isEqualTo(CpuidModel.EBX7_TSC_ADJUST);
+        assertThat(l7[1]).as("TSC_ADJUST and RDSEED: no BMI, FSGSBASE, SMEP, ERMS").isEqualTo(CpuidModel.EBX7_TSC_ADJUST | CpuidModel.EBX7_RDSEED);
         assertThat(l7[2]).isZero();
         assertThat(l7[3]).isEqualTo(CpuidModel.EDX7_ARCH_CAPABILITIES);
         int[] e1 = q(m, 0x80000001, 0);
