@@ -17,6 +17,6 @@ bash deploy/guests/linux/build.sh "$guest"
 interpreter="$(mktemp)"
 trap 'rm -f "$interpreter"' EXIT
 java @node-agent/jvm.options -Dcorral.cpu.translate=off -cp hypervisor-engine/target/classes \
-    bench/boot-linux/BootLinuxBench.java "$guest/vmlinuz" "$guest/initramfs.cpio.gz" --interpreter-only "$interpreter"
+    bench/boot-linux/BootLinuxBench.java "$guest/vmlinuz" "$guest/initramfs.cpio" --interpreter-only "$interpreter"
 java @node-agent/jvm.options -cp hypervisor-engine/target/classes bench/boot-linux/BootLinuxBench.java \
-    "$guest/vmlinuz" "$guest/initramfs.cpio.gz" --interpreter-result "$interpreter"
+    "$guest/vmlinuz" "$guest/initramfs.cpio" --interpreter-result "$interpreter"

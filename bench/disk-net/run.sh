@@ -44,7 +44,7 @@ cp bench/disk-net/init "$work/extra/init"
 chmod 755 "$work/extra/init"
 dpkg-deb -x "$(ls "$guest"/download/busybox-static_*.deb | tail -n 1)" "$work/busybox"
 (cd "$work/extra" && find . | sort | "$work/busybox/bin/busybox" cpio -o -H newc -R 0:0 2>/dev/null) | gzip -9 > "$work/extra.cpio.gz"
-cat "$guest/initramfs.cpio.gz" "$work/extra.cpio.gz" > "$work/initramfs.cpio.gz"
+cat "$guest/initramfs.cpio" "$work/extra.cpio.gz" > "$work/initramfs.cpio"
 
 # The network: a bridge with an address for the guests' ping, and one persistent tap per VM in it. QEMU and Corral
 # attach to the same taps in turn (their carrier is down until a VM opens them).
@@ -57,4 +57,4 @@ for tap in "$tap_a" "$tap_b"; do
 done
 
 java --enable-native-access=ALL-UNNAMED -cp hypervisor-engine/target/classes bench/disk-net/DiskNetBench.java \
-    "$guest/vmlinuz" "$work/initramfs.cpio.gz" "$work" "$bridge" "$tap_a" "$tap_b"
+    "$guest/vmlinuz" "$work/initramfs.cpio" "$work" "$bridge" "$tap_a" "$tap_b"

@@ -245,7 +245,7 @@ register_linux() {
     echo "==> Building the linux guest (deploy/guests/linux: Debian's cloud kernel, a busybox initramfs and a 64 MiB ext4 root disk) and registering it as image 'linux'"
     bash deploy/guests/linux/build.sh "$data/guests/linux" || { echo "corral: building the linux guest failed" >&2; stop 1; }
     kernel="$(cli/bin/corral upload "$data/guests/linux/vmlinuz" --server "$api" | cut -d' ' -f1)" || stop 1
-    initrd="$(cli/bin/corral upload "$data/guests/linux/initramfs.cpio.gz" --server "$api" | cut -d' ' -f1)" || stop 1
+    initrd="$(cli/bin/corral upload "$data/guests/linux/initramfs.cpio" --server "$api" | cut -d' ' -f1)" || stop 1
     disk="$(cli/bin/corral upload "$data/guests/linux/rootfs.ext4" --server "$api" | cut -d' ' -f1)" || stop 1
     printf 'apiVersion: corral/v1\nkind: Image\nmetadata: {name: linux}\nspec: {kernel: {sha256: %s}, initrd: {sha256: %s}, disk: {sha256: %s, format: raw}, cmdline: "console=ttyS0 root=/dev/vda"}\n' \
         "${kernel#sha256:}" "${initrd#sha256:}" "${disk#sha256:}" | cli/bin/corral apply -f - --server "$api" || stop 1

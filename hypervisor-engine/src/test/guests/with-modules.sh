@@ -6,7 +6,7 @@
 # and replaces /init with INIT. The kernel unpacks concatenated archives in order, so the later /init wins. Nothing in
 # deploy/ is changed. The check guests' build.sh scripts call this with their own init and modules.
 #
-# Outputs: OUT/vmlinuz, OUT/initramfs.cpio.gz. Debian packages come from OUT/linux/download (apt-get download).
+# Outputs: OUT/vmlinuz, OUT/initramfs.cpio (the linux guest's archive, then a gzip'd one with the modules and init). Debian packages come from OUT/linux/download (apt-get download).
 set -eu
 if [ $# -lt 2 ]; then
     echo "usage: with-modules.sh OUT INIT [MODULE...]" >&2
@@ -22,7 +22,7 @@ sh "$repo/deploy/guests/linux/build.sh" "$out/linux"
 kernel_deb=$(ls "$out/linux/download"/linux-image-*.deb | tail -n 1)
 busybox_deb=$(ls "$out/linux/download"/busybox-static_*.deb | tail -n 1)
 stamp="$(cat "$out/linux/stamp") $(cat "$init" "$here/with-modules.sh" "$repo/deploy/guests/linux/modules.sh" | cksum) $*"
-if [ -f "$out/initramfs.cpio.gz" ] && [ "$(cat "$out/stamp" 2>/dev/null)" = "$stamp" ]; then
+if [ -f "$out/initramfs.cpio" ] && [ "$(cat "$out/stamp" 2>/dev/null)" = "$stamp" ]; then
     exit 0
 fi
 
@@ -43,6 +43,6 @@ done
 cp "$init" "$root/init"
 chmod 755 "$root/init"
 (cd "$root" && find . | sort | "$work/busybox/bin/busybox" cpio -o -H newc -R 0:0 2>/dev/null) | gzip -9 > "$work/extra.cpio.gz"
-cat "$out/linux/initramfs.cpio.gz" "$work/extra.cpio.gz" > "$out/initramfs.cpio.gz"
+cat "$out/linux/initramfs.cpio" "$work/extra.cpio.gz" > "$out/initramfs.cpio"
 cp "$out/linux/vmlinuz" "$out/vmlinuz"
 echo "$stamp" > "$out/stamp"

@@ -77,7 +77,7 @@ class VmConsoleIT {
         String log = new String(build.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(build.waitFor()).as("building the linux guest: " + log).isZero();
         String kernel = sha(run("upload", guest.resolve("vmlinuz").toString()));
-        String initrd = sha(run("upload", guest.resolve("initramfs.cpio.gz").toString()));
+        String initrd = sha(run("upload", guest.resolve("initramfs.cpio").toString()));
         var image = run("create", "image", "linux", "--kernel", "sha256:" + kernel, "--initrd", "sha256:" + initrd, "--disk",
                 guest.resolve("rootfs.ext4").toString(), "--cmdline", CMDLINE);
         assertThat(image.exit).as(image.err).isZero();

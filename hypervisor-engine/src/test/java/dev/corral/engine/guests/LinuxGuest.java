@@ -19,7 +19,7 @@ public final class LinuxGuest {
     }
 
     public static byte[] initramfs() {
-        return DebianPackages.read(Built.DIR.resolve("initramfs.cpio.gz"));
+        return DebianPackages.read(Built.DIR.resolve("initramfs.cpio"));
     }
 
     /** Built on first use of the class (the JVM runs this once, thread-safely). */

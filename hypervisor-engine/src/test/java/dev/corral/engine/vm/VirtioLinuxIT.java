@@ -47,7 +47,7 @@ class VirtioLinuxIT {
         var heads = disks.stream().map(d -> java.util.Arrays.copyOf(d.bytes, MIB)).toList();
         var console = new ByteArrayOutputStream();
         var config = new VmConfig("virtio-it", 1, 256L << 20, Files.readAllBytes(OUT.resolve("vmlinuz")),
-                Files.readAllBytes(OUT.resolve("initramfs.cpio.gz")), "console=ttyS0 panic=-1", false, configDisks);
+                Files.readAllBytes(OUT.resolve("initramfs.cpio")), "console=ttyS0 panic=-1", false, configDisks);
         VirtualMachine.Outcome outcome;
         try (var vm = VirtualMachine.create(config, b -> {
             synchronized (console) {

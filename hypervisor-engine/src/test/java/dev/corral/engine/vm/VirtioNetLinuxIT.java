@@ -70,7 +70,7 @@ class VirtioNetLinuxIT {
     void twoGuestsOnABridgeReachTheHostAndEachOtherThroughTheirVirtioNetDrivers() throws Exception {
         DebianPackages.run(Path.of("."), "sh", SCRIPT.toString(), OUT.toString());
         byte[] kernel = Files.readAllBytes(OUT.resolve("vmlinuz"));
-        byte[] initrd = Files.readAllBytes(OUT.resolve("initramfs.cpio.gz"));
+        byte[] initrd = Files.readAllBytes(OUT.resolve("initramfs.cpio"));
         String[] addresses = {"10.213.0.2", "10.213.0.3"};
         var consoles = new ArrayList<ByteArrayOutputStream>();
         var vms = new ArrayList<VirtualMachine>();
