@@ -210,36 +210,32 @@ final class KernelPayload {
     }
 
     /** The relocation table after the ELF file's last byte, checked for its three zero-separated lists. */
-    private static Kernel relocations(ElfImage elf, byte[] out) {
+    static Kernel relocations(ElfImage elf, byte[] out) {
         long elfEnd = elf.fileEnd();
         if (elfEnd == out.length) {
             return new Kernel(elf, new int[0], new int[0], new int[0]);
         }
-        if ((out.length - elfEnd) % 4 != 0) {
-            throw new KernelImageException("the kernel's relocation table is " + (out.length - elfEnd) + " bytes, not whole 32-bit entries");
-        }
+        // Read from the end backwards, as the kernel's decompressor does (arch/x86/boot/compressed/misc.c): the 32-bit
+        // relocations, a zero, the inverse 32-bit ones, a zero, the 64-bit ones, a zero; all of it after the ELF file.
         var b = ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN);
-        String[] names = {"64-bit", "inverse 32-bit", "32-bit"};
+        String[] names = {"32-bit", "inverse 32-bit", "64-bit"};
         int[][] lists = new int[3][];
-        int at = (int) elfEnd;
+        long at = out.length - 4L;
         for (int list = 0; list < 3; list++) {
-            if (at >= out.length || b.getInt(at) != 0) {
-                throw new KernelImageException("the kernel's relocation table has no zero before its " + names[list] + " relocations (offset "
-                        + at + ")");
+            long last = at;
+            while (at >= elfEnd && b.getInt((int) at) != 0) {
+                at -= 4;
             }
-            at += 4;
-            int from = at;
-            while (at < out.length && b.getInt(at) != 0) {
-                at += 4;
+            if (at < elfEnd) {
+                throw new KernelImageException("the kernel's relocation table has no zero before its " + names[list]
+                        + " relocations after the ELF file (which ends at offset " + elfEnd + ")");
             }
-            lists[list] = new int[(at - from) / 4];
-            b.position(from);
+            lists[list] = new int[(int) ((last - at) / 4)];
+            b.position((int) at + 4);
             b.asIntBuffer().get(lists[list]);
+            at -= 4;
         }
-        if (at != out.length) {
-            throw new KernelImageException("the kernel's relocation table goes on after its 32-bit relocations (offset " + at + ")");
-        }
-        return new Kernel(elf, lists[0], lists[1], lists[2]);
+        return new Kernel(elf, lists[2], lists[1], lists[0]);
     }
 
     /**

@@ -103,6 +103,26 @@ class DebianKernelIT {
     }
 
     @Test
+    void theRelocationTableIsReadFromTheEndAsTheKernelReadsItPaddingAfterTheElfIncluded() throws Exception {
+        byte[] blob = Files.readAllBytes(DebianKernel.vmlinux());
+        var kernel = KernelPayload.relocations(ElfImage.parse(blob), blob);
+        int elfEnd = (int) kernel.elf().fileEnd();
+        // Zeros between the ELF file and the table (alignment a build might add): the same three lists.
+        byte[] padded = new byte[blob.length + 16];
+        System.arraycopy(blob, 0, padded, 0, elfEnd);
+        System.arraycopy(blob, elfEnd, padded, elfEnd + 16, blob.length - elfEnd);
+        var again = KernelPayload.relocations(ElfImage.parse(padded), padded);
+        assertThat(again.relocations64()).isEqualTo(kernel.relocations64());
+        assertThat(again.inverse32()).isEqualTo(kernel.inverse32());
+        assertThat(again.relocations32()).isEqualTo(kernel.relocations32());
+        // A table without its zeros runs back into the ELF file: refused.
+        byte[] broken = blob.clone();
+        java.util.Arrays.fill(broken, elfEnd, broken.length, (byte) 1);
+        assertThatThrownBy(() -> KernelPayload.relocations(ElfImage.parse(broken), broken))
+                .isInstanceOf(KernelImageException.class).hasMessageContaining("has no zero before its 32-bit relocations");
+    }
+
+    @Test
     void aRelocationOutsideTheKernelIsRefusedBeforeTheGuestRuns() throws Exception {
         byte[] image = Files.readAllBytes(DebianKernel.bzImage());
         var header = SetupHeader.parse(image);
