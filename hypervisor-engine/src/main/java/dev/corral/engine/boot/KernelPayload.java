@@ -127,22 +127,12 @@ final class KernelPayload {
      * where its output ends. Every length and offset is checked: a corrupt block is a {@link KernelImageException}.
      */
     static int lz4Block(byte[] in, int from, int length, byte[] out, int at, int limit) {
-        int p = from;
-        int end = from + length;
+        var block = new Lz4Input(in, from, from + length);
         while (true) {
-            int token = in[p++] & 0xff;
-            int literals = token >>> 4;
-            if (literals == 15) {
-                int more;
-                do {
-                    if (p >= end) {
-                        throw corrupt("a literal length runs past the block");
-                    }
-                    more = in[p++] & 0xff;
-                    literals += more;
-                } while (more == 255 && literals < limit);
-            }
-            if (literals > end - p || literals > limit - at) {
+            int token = block.next("a token");
+            int literals = block.extended(token >>> 4, limit, "a literal length");
+            int p = block.p;
+            if (literals > block.end - p || literals > limit - at) {
                 throw corrupt("literals run past the block or the kernel's size");
             }
             if (literals <= 16) { // most are short: a loop beats arraycopy's set-up
@@ -152,30 +142,16 @@ final class KernelPayload {
             } else {
                 System.arraycopy(in, p, out, at, literals);
             }
-            p += literals;
+            block.p += literals;
             at += literals;
-            if (p == end) { // the last sequence has literals only
+            if (block.p == block.end) { // the last sequence has literals only
                 return at;
             }
-            if (end - p < 2) {
-                throw corrupt("a match offset runs past the block");
-            }
-            int offset = (in[p] & 0xff) | (in[p + 1] & 0xff) << 8;
-            p += 2;
+            int offset = block.next("a match offset") | block.next("a match offset") << 8;
             if (offset == 0 || offset > at) {
                 throw corrupt("a match refers to " + offset + " bytes back, " + at + " are written");
             }
-            int match = (token & 15) + 4;
-            if ((token & 15) == 15) {
-                int more;
-                do {
-                    if (p >= end) {
-                        throw corrupt("a match length runs past the block");
-                    }
-                    more = in[p++] & 0xff;
-                    match += more;
-                } while (more == 255 && match < limit);
-            }
+            int match = block.extended(token & 15, limit, "a match length") + 4;
             if (match > limit - at) {
                 throw corrupt("a match runs past the kernel's size");
             }
@@ -187,9 +163,42 @@ final class KernelPayload {
                     out[at] = out[at - offset];
                 }
             }
-            if (p >= end) {
+            if (block.p >= block.end) {
                 throw corrupt("the block ends with a match, not with literals");
             }
+        }
+    }
+
+    /** Where {@link #lz4Block} reads: the block's bytes up to {@code end}, from {@code p}. */
+    private static final class Lz4Input {
+        final byte[] in;
+        final int end;
+        int p;
+
+        Lz4Input(byte[] in, int from, int end) {
+            this.in = in;
+            this.p = from;
+            this.end = end;
+        }
+
+        int next(String what) {
+            if (p >= end) {
+                throw corrupt(what + " runs past the block");
+            }
+            return in[p++] & 0xff;
+        }
+
+        /** A 4-bit length of 15 goes on in the bytes after it, each added, while they are 255 (and below {@code limit}). */
+        int extended(int n, int limit, String what) {
+            if (n != 15) {
+                return n;
+            }
+            int more;
+            do {
+                more = next(what);
+                n += more;
+            } while (more == 255 && n < limit);
+            return n;
         }
     }
 
