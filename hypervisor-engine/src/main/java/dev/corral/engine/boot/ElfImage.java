@@ -63,7 +63,7 @@ public final class ElfImage {
             long shoff = b.getLong(0x28);
             long sections = (long) Short.toUnsignedInt(b.getShort(0x3a)) * Short.toUnsignedInt(b.getShort(0x3c));
             if (shoff > 0 && sections > 0) {
-                if (shoff < 0 || shoff > file.length - sections) {
+                if (shoff > file.length - sections) {
                     throw new KernelImageException("truncated or malformed ELF section headers (at offset " + shoff + ")");
                 }
                 fileEnd = Math.max(fileEnd, shoff + sections);

@@ -2,14 +2,13 @@ package dev.corral.engine.boot;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Optional;
 import java.util.random.RandomGenerator;
 import java.util.zip.GZIPInputStream;
-
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 import dev.corral.engine.memory.GuestMemory;
 
@@ -41,19 +40,24 @@ final class KernelPayload {
     /** A decompressed kernel larger than this is refused rather than allocated. */
     static final long MAX_KERNEL = 512L << 20;
     private static final long HUGE_PAGE = 2L << 20;
-    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final int LZ4_LEGACY_MAGIC = 0x184c2102;
     private static final int LZ4_LEGACY_BLOCK = 8 << 20;
 
     /** The stripped vmlinux and its relocations (empty arrays when the kernel has none). */
     record Kernel(ElfImage elf, int[] relocations64, int[] inverse32, int[] relocations32) {
         boolean relocatable() {
-            return count() > 0;
+            return relocations64.length + inverse32.length + relocations32.length > 0;
         }
 
-        long count() {
-            return (long) relocations64.length + inverse32.length + relocations32.length;
+        /** Where its last segment ends in memory, at link-time physical addresses. */
+        long end() {
+            long end = 0;
+            for (var s : elf.segments()) {
+                end = Math.max(end, s.physical() + s.memorySize());
+            }
+            return end;
         }
     }
 
@@ -255,13 +259,12 @@ final class KernelPayload {
     static Placement place(GuestMemory memory, Kernel kernel, long linkBase, long alignment, long ceiling, boolean kaslr,
             RandomGenerator random) {
         var elf = kernel.elf();
-        long end = 0;
         for (var s : elf.segments()) {
             if (s.physical() < linkBase) {
                 throw new KernelImageException(String.format("the kernel's segment at 0x%x is below its load address 0x%x", s.physical(), linkBase));
             }
-            end = Math.max(end, s.physical() + s.memorySize());
         }
+        long end = kernel.end();
         long size = end - linkBase;
         if (elf.entry() < linkBase || elf.entry() >= end) {
             throw new KernelImageException(String.format("the kernel's entry 0x%x is outside its image [0x%x, 0x%x)", elf.entry(), linkBase, end));

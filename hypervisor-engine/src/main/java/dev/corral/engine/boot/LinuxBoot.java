@@ -80,7 +80,7 @@ public final class LinuxBoot {
         var payload = decompress && header.relocatable() ? KernelPayload.decompress(image, header) : Optional.<KernelPayload.Kernel>empty();
         // The kernel decompresses itself in place: it needs init_size bytes from its load address, not just its file size.
         // Decompressed here, it needs its image from its link-time load address (where KASLR's choices start).
-        long kernelEnd = payload.isPresent() ? header.prefAddress() + imageSize(payload.get(), header.prefAddress())
+        long kernelEnd = payload.isPresent() ? Math.max(header.prefAddress(), payload.get().end())
                 : Layout.HIGH_MEMORY + Math.max(kernelSize, header.initSize());
         if (kernelEnd > lowEnd) {
             throw new KernelImageException("the kernel needs memory up to 0x" + Long.toHexString(kernelEnd) + " to boot; the guest has "
@@ -130,15 +130,6 @@ public final class LinuxBoot {
         BootTables.writeIdentityPageTables(memory);
         var entry = BootTables.longModeEntry(entryPoint, Layout.ZERO_PAGE);
         return new Plan(entry, kernelAddress, kernelSize, initrdAddress, initrdSize, cmdline == null ? "" : cmdline);
-    }
-
-    /** The decompressed kernel's extent from its link-time load address to the end of its last segment. */
-    private static long imageSize(KernelPayload.Kernel kernel, long linkBase) {
-        long end = linkBase;
-        for (var s : kernel.elf().segments()) {
-            end = Math.max(end, s.physical() + s.memorySize());
-        }
-        return end - linkBase;
     }
 
     /** Whether the command line holds {@code word} as a whole word (as the kernel's cmdline_find_option_bool reads it). */
