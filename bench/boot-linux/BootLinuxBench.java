@@ -6,9 +6,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -29,8 +31,16 @@ public class BootLinuxBench {
     static final Pattern STAMP = Pattern.compile("^\\[\\s*([0-9]+\\.[0-9]+)\\] (.*)$", Pattern.MULTILINE);
     static final long MEMORY_MIB = 256;
 
+    /**
+     * One boot: {@code lines} are the console's lines with the guest's instructions retired when each was written
+     * (Corral's; -1 for QEMU).
+     */
     record Boot(String what, double toMarker, double guestUptime, double toFirstOutput, long instructions, String console,
-            String tiers) {
+            String tiers, List<Line> lines) {
+    }
+
+    /** A console line and the guest instructions retired (all vCPUs) when its end was written, or -1. */
+    record Line(String text, long instructions) {
     }
 
     public static void main(String[] args) throws Exception {
@@ -69,9 +79,10 @@ public class BootLinuxBench {
                         interpreterInstructions / interpreterOnly / 1e6);
             }
             System.out.printf("  %d vCPU  corral tiers (warm boot): %s%n", cpus, warm.tiers());
-            System.out.printf("  %d vCPU  where the software CPU's boot goes (the longest gaps between the kernel's own time stamps):%n", cpus);
-            for (String gap : longestGaps(warm.console(), 5)) {
-                System.out.println("           " + gap);
+            System.out.printf("  %d vCPU  where the software CPU's boot goes: the stretches between two lines of the kernel's log that took"
+                    + " it longest beyond QEMU's time for the same two lines (guest seconds; Corral's guest instructions in them):%n", cpus);
+            for (String stretch : stretches(warm, qemu, 6)) {
+                System.out.println("           " + stretch);
             }
             if (cpus == 1 && interpreterOnly > 0) {
                 ratios.add(String.format("boot-linux 1vcpu corral-interpreter-only/qemu-tcg = %.2f", interpreterOnly / qemu.toMarker()));
@@ -100,6 +111,7 @@ public class BootLinuxBench {
             public void finished(VirtualMachine.Outcome outcome) {
             }
         })) {
+            console.instructions = vm::instructionsRetired;
             vm.start();
             if (!console.marker.await(300, TimeUnit.SECONDS)) {
                 throw new IllegalStateException("no init marker from Corral in 300 s:\n" + console.text());
@@ -109,7 +121,7 @@ public class BootLinuxBench {
             String tiers = String.valueOf(vm.cpuStats());
             vm.awaitFinished(Duration.ofSeconds(60));
             return new Boot(what, toMarker, uptime(console.text()), (console.firstAt - start) / 1e9, instructions, console.text(),
-                    tiers);
+                    tiers, console.lines());
         }
     }
 
@@ -143,8 +155,9 @@ public class BootLinuxBench {
         if (markerAt < 0) {
             throw new IOException("no init marker from QEMU:\n" + text);
         }
+        var lines = text.lines().map(l -> new Line(l, -1)).toList();
         return new Boot("qemu-system-x86_64 -accel tcg -M q35", (markerAt - start) / 1e9, uptime(text), (first - start) / 1e9, -1, text,
-                "");
+                "", lines);
     }
 
     static double uptime(String console) {
@@ -152,38 +165,76 @@ public class BootLinuxBench {
         return m.find() ? Double.parseDouble(m.group(1)) : Double.NaN;
     }
 
-    /** The longest stretches between consecutive kernel time stamps, each with the line that ended it. */
-    static List<String> longestGaps(String console, int count) {
-        record Gap(double seconds, double at, String line) {
+    /**
+     * The stretches between consecutive time-stamped lines of {@code corral}'s log that took longest beyond QEMU's time
+     * between the same two lines (matched by their text, numbers aside; "-" where QEMU's log has no such pair), each with
+     * the guest instructions Corral retired in it and their rate: a rate near the translator's (1 G/s and more) is code
+     * that runs translated and is simply long, one near the interpreter's (under 100 M/s) is code that runs once, and a
+     * stretch with few instructions is waiting (a timer, a device). The count is read as each line is written (lines the
+     * kernel logged before its console was up are written together, so theirs is not known): with more than one vCPU,
+     * another vCPU's share is as of its last slice.
+     */
+    static List<String> stretches(Boot corral, Boot qemu, int count) {
+        record Stamped(double at, String text, long instructions) {
         }
-        var gaps = new ArrayList<Gap>();
-        Matcher m = STAMP.matcher(console);
-        double previous = 0;
-        String previousLine = "(boot)";
-        while (m.find()) {
-            double t = Double.parseDouble(m.group(1));
-            gaps.add(new Gap(t - previous, previous, previousLine + "  ->  " + m.group(2)));
-            previous = t;
-            previousLine = m.group(2);
+        record Stretch(double seconds, double qemuSeconds, double at, long instructions, String from, String to) {
+            double excess() {
+                return seconds - (Double.isNaN(qemuSeconds) ? 0 : qemuSeconds);
+            }
         }
-        double marker = uptime(console);
-        if (!Double.isNaN(marker)) {
-            gaps.add(new Gap(marker - previous, previous, previousLine + "  ->  the init marker"));
+        var qemuAt = new HashMap<String, Double>();
+        for (Line l : qemu.lines()) {
+            Matcher m = STAMP.matcher(l.text());
+            if (m.find()) {
+                qemuAt.putIfAbsent(normalized(m.group(2)), Double.parseDouble(m.group(1)));
+            }
         }
-        return gaps.stream().sorted((a, b) -> Double.compare(b.seconds(), a.seconds())).limit(count)
-                .map(g -> String.format("%5.2f s from %6.2f s: %s", g.seconds(), g.at(), shorten(g.line()))).toList();
+        var stamped = new ArrayList<Stamped>();
+        for (Line l : corral.lines()) {
+            Matcher m = STAMP.matcher(l.text());
+            if (m.find()) {
+                stamped.add(new Stamped(Double.parseDouble(m.group(1)), m.group(2), l.instructions()));
+            }
+        }
+        var stretches = new ArrayList<Stretch>();
+        for (int k = 1; k < stamped.size(); k++) {
+            Stamped a = stamped.get(k - 1);
+            Stamped b = stamped.get(k);
+            Double qa = qemuAt.get(normalized(a.text()));
+            Double qb = qemuAt.get(normalized(b.text()));
+            double q = qa != null && qb != null && qb >= qa ? qb - qa : Double.NaN;
+            stretches.add(new Stretch(b.at() - a.at(), q, a.at(), b.instructions() - a.instructions(), a.text(), b.text()));
+        }
+        return stretches.stream().sorted((x, y) -> Double.compare(y.excess(), x.excess())).limit(count)
+                .map(x -> String.format("%5.2f s (QEMU %s) from %5.2f s, %s: %s  ->  %s", x.seconds(),
+                        Double.isNaN(x.qemuSeconds()) ? "  -   " : String.format("%4.2f s", x.qemuSeconds()), x.at(),
+                        x.instructions() > 0 && x.seconds() > 0
+                                ? String.format("%5.0f M instructions, %5.0f M/s", x.instructions() / 1e6, x.instructions() / x.seconds() / 1e6)
+                                : "instructions not known (both lines written at once, from the kernel's buffer)",
+                        shorten(x.from(), 60), shorten(x.to(), 60)))
+                .toList();
     }
 
-    static String shorten(String s) {
-        return s.length() > 140 ? s.substring(0, 137) + "..." : s;
+    /** A log line's text with its numbers (decimal or hexadecimal) left out, to match the same line of another boot. */
+    static String normalized(String text) {
+        return text.replaceAll("(0x)?[0-9a-fA-F]*[0-9][0-9a-fA-F]*", "#");
     }
 
-    /** The guest's console, kept, with the times of its first byte and of the marker. */
+    static String shorten(String s, int length) {
+        return s.length() > length ? s.substring(0, length - 3) + "..." : s;
+    }
+
+    /**
+     * The guest's console, kept, with the times of its first byte and of the marker, and its lines with the guest
+     * instructions retired when each ended ({@link #instructions}, set once the VM exists).
+     */
     static final class Console implements ConsoleSink {
         final CountDownLatch marker = new CountDownLatch(1);
         private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         volatile long start, firstAt = -1, markerAt = -1;
-        private final StringBuilder line = new StringBuilder();
+        volatile LongSupplier instructions = () -> -1;
+        private final ByteArrayOutputStream line = new ByteArrayOutputStream();
+        private final List<Line> lines = new ArrayList<>();
 
         @Override
         public synchronized void write(byte b) {
@@ -192,18 +243,24 @@ public class BootLinuxBench {
             }
             bytes.write(b);
             if (b == '\n') {
-                if (markerAt < 0 && MARKER.matcher(line).find()) {
+                String text = line.toString(StandardCharsets.UTF_8).stripTrailing();
+                lines.add(new Line(text, instructions.getAsLong()));
+                if (markerAt < 0 && MARKER.matcher(text).find()) {
                     markerAt = System.nanoTime();
                     marker.countDown();
                 }
-                line.setLength(0);
+                line.reset();
             } else {
-                line.append((char) (b & 0xff));
+                line.write(b);
             }
         }
 
         synchronized String text() {
             return bytes.toString(StandardCharsets.UTF_8);
+        }
+
+        synchronized List<Line> lines() {
+            return List.copyOf(lines);
         }
     }
 }

@@ -501,7 +501,8 @@ public final class Cpu {
     public CpuStats stats() {
         return new CpuStats(retired - translatedInsns, translatedInsns, translations.blocksTranslated(),
                 translations.translationsReused(), translations.translationNanos(), translations.codeBytes(),
-                cache.translationsInvalidated, translations.evictions(), translations.failures(), interp.chained);
+                cache.translationsInvalidated, translations.evictions(), translations.failures(), interp.chained,
+                interp.pauseYields());
     }
 
     /**

@@ -374,7 +374,7 @@ public final class Decoder {
                     i.reg = 0;
                     i.rm = 8;
                 } else {
-                    i.op = Op.NOP; // also PAUSE (F3 90)
+                    i.op = repPrefix == 0xf3 ? Op.PAUSE : Op.NOP;
                 }
             }
             case 0x91, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97 -> {

@@ -26,6 +26,8 @@ public final class Op {
     public static final int CPUID = 66, RDTSC = 67, SYSCALL = 68, INT3 = 69, HLT = 70, JRCXZ = 71, LOOP = 72;
     /** RDRAND (sub 0) and RDSEED (sub 1) into register {@code rm}. */
     public static final int RDRAND = 73;
+    /** PAUSE (F3 90): a NOP that tells the CPU a spin-wait loop runs ({@code Interp.pause}). */
+    public static final int PAUSE = 74;
     /** SSE and x87 handlers are numbered from here; their classes own the sub-numbering. */
     public static final int SSE = 100, X87 = 101, MMX = 102;
     /** Privileged and system instructions of a system CPU; {@link SystemOps} owns the sub-numbering. */

@@ -105,10 +105,35 @@ public final class Interp extends Operands {
         return alu.f;
     }
 
+    /** A vCPU gives its host thread up once per this many PAUSEs ({@link #pause}). */
+    static final int PAUSES_PER_YIELD = 64;
+    private int pauses;
+    private long pauseYields;
+
+    /**
+     * PAUSE, a spin-wait loop's hint: architecturally a NOP; every {@value #PAUSES_PER_YIELD}th one this vCPU runs
+     * yields its host thread, as a hardware CPU's pause-loop exiting lets the hypervisor run another vCPU. A guest
+     * spinning on a lock whose holder's vCPU thread the host preempted (more runnable threads than host cores: vCPUs,
+     * the JIT) thus lets that vCPU go on, instead of spinning out its time slice.
+     */
+    private void pause() {
+        if (++pauses == PAUSES_PER_YIELD) {
+            pauses = 0;
+            pauseYields++;
+            Thread.yield();
+        }
+    }
+
+    /** Times PAUSE gave the host thread up ({@link #pause}). */
+    public long pauseYields() {
+        return pauseYields;
+    }
+
     /** Executes one instruction; returns {@link #NEXT}, {@link #JUMPED} or {@link #EXIT}. */
     public int exec(Insn i) {
         switch (i.op) {
             case Op.NOP -> { }
+            case Op.PAUSE -> pause();
             case Op.MOV_RM_R -> {
                 long v = reg(i.reg, i.size);
                 if (i.rm >= 0) {
