@@ -1,12 +1,13 @@
 # Sourced by benchmarks: starts a throw-away control plane (embedded PostgreSQL and Kafka) on port $1 with the
-# environment given after it, waits until it is ready, and stops it and removes its data on exit.
+# environment given after it, waits until it is ready, and stops it and removes its data on exit. JVM options for it,
+# such as a profiler's agent, go in $CORRAL_BENCH_CONTROL_PLANE_JAVA_OPTS.
 # Sets: bench_data (its data directory, with control-plane.log), bench_pid.
 bench_start_control_plane() {
     local port="$1"
     shift
     bench_data="$(mktemp -d)"
     env CORRAL_DATA_DIR="$bench_data" CORRAL_HTTP_PORT="$port" "$@" \
-        java -jar control-plane/target/quarkus-app/quarkus-run.jar > "$bench_data/control-plane.log" 2>&1 &
+        java ${CORRAL_BENCH_CONTROL_PLANE_JAVA_OPTS:-} -jar control-plane/target/quarkus-app/quarkus-run.jar > "$bench_data/control-plane.log" 2>&1 &
     bench_pid=$!
     # The benchmark's own status is the script's: the control plane's (143 after the TERM) must not replace it,
     # and under `set -e` a failing wait inside the trap would.

@@ -115,6 +115,9 @@ public class UsageBench {
 
         long producedAt = System.nanoTime();
         long doneWhenProduced;
+        long statusDone = 0;
+        long meterDone;
+        Duration cpuUsed;
         try (var admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
             var partitions = admin.describeTopics(List.of(TOPIC)).allTopicNames().get().get(TOPIC).partitions().stream()
                     .map(p -> new TopicPartition(TOPIC, p.partition())).toList();
@@ -124,18 +127,33 @@ public class UsageBench {
             }
             long base = endTotal - events; // what the topic held before this round
             doneWhenProduced = metered(admin) - base;
+            // The status consumer reads the same records in a group of its own (these events name no stored workload,
+            // so for it each is a lookup that finds nothing): when it had read them all, beside the meter.
             while (metered(admin) < endTotal) {
+                if (statusDone == 0 && read(admin, "corral-control-plane-status") >= endTotal) {
+                    statusDone = System.nanoTime();
+                }
+                Thread.sleep(100);
+            }
+            meterDone = System.nanoTime();
+            cpuUsed = controlPlane.map(UsageBench::cpu).orElse(Duration.ZERO).minus(cpuAtStart);
+            while (statusDone == 0) {
+                if (read(admin, "corral-control-plane-status") >= endTotal) {
+                    statusDone = System.nanoTime();
+                }
                 Thread.sleep(100);
             }
         }
-        double meterSeconds = (System.nanoTime() - start) / 1e9;
-        Duration cpuUsed = controlPlane.map(UsageBench::cpu).orElse(Duration.ZERO).minus(cpuAtStart);
+        double meterSeconds = (meterDone - start) / 1e9;
+        double statusSeconds = (statusDone - start) / 1e9;
         double meterRate = events / meterSeconds;
-        double drainSeconds = (System.nanoTime() - producedAt) / 1e9;
+        double drainSeconds = (meterDone - producedAt) / 1e9;
         double drainRate = (events - doneWhenProduced) / drainSeconds;
         System.out.printf("%-10s %,d events in %.1f s from the first publish (%,.0f/s)%n", label + "metered", events, meterSeconds, meterRate);
         System.out.printf("%-10s %,d events left when the producer finished, drained in %.1f s (%,.0f/s, the producer no longer competing)%n",
                 label + "backlog", events - doneWhenProduced, drainSeconds, drainRate);
+        System.out.printf("%-10s %,d events through the status consumer in %.1f s from the first publish (%,.0f/s)%n",
+                label + "status", events, statusSeconds, events / statusSeconds);
 
         var report = new ObjectMapper().readTree(HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(api
                 + "/v1/usage?groupBy=project&project=" + project + "&from=2026-11-01T00:00:00Z&to=2026-11-03T00:00:00Z"))
@@ -179,7 +197,12 @@ public class UsageBench {
 
     /** Records the meter has read, by its consumer group's committed offsets (written after each batch). */
     static long metered(Admin admin) throws Exception {
-        var committed = admin.listConsumerGroupOffsets("corral-usage-meter").partitionsToOffsetAndMetadata().get();
+        return read(admin, "corral-usage-meter");
+    }
+
+    /** Records a consumer group has dealt with, by its committed offsets. */
+    static long read(Admin admin, String group) throws Exception {
+        var committed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
         return committed.values().stream().filter(o -> o != null).mapToLong(o -> o.offset()).sum();
     }
 

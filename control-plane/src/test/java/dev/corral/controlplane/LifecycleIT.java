@@ -100,6 +100,66 @@ class LifecycleIT {
     }
 
     @Test
+    void eventsPublishedTogetherAreFoldedInOrderForEachVm() throws Exception {
+        // Published at once, as a busy node's journal sends them: they reach the consumer in one poll or a few, and each
+        // VM's events are applied in order onto the status the ones before left, within one transaction per poll.
+        String node = unique("node");
+        registerNode(node, pool, 8, 8192, "kvm-hardware", null).then().statusCode(201);
+        var names = new java.util.ArrayList<String>();
+        var uids = new java.util.ArrayList<String>();
+        for (int i = 0; i < 5; i++) {
+            String name = unique("batch");
+            names.add(name);
+            uids.add(createVm(vmBody(name, image(), 1, 256, pool, i == 4 ? "\"restartPolicy\": \"Always\"" : null))
+                    .then().statusCode(201).extract().path("metadata.uid"));
+        }
+        long appliedBefore = consumer.applied();
+        try (var producer = new KafkaProducer<String, String>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.LINGER_MS_CONFIG, 50),
+                new StringSerializer(), new StringSerializer())) {
+            for (int i = 0; i < 5; i++) {
+                String uid = uids.get(i);
+                String name = names.get(i);
+                producer.send(new ProducerRecord<>("corral.lifecycle.v1", uid, event("corral.vm.starting", uid, name, node, 1, null)));
+                producer.send(new ProducerRecord<>("corral.lifecycle.v1", uid, event("corral.vm.running", uid, name, node, 2, "GuestBooted")));
+                producer.send(new ProducerRecord<>("corral.lifecycle.v1", uid, event("corral.vm.starting", uid, name, node, 1, null)));
+                if (i < 3) {
+                    producer.send(new ProducerRecord<>("corral.lifecycle.v1", uid, event("corral.vm.stopped", uid, name, node, 3, "GuestPoweredOff")));
+                } else if (i == 4) {
+                    producer.send(new ProducerRecord<>("corral.lifecycle.v1", uid, event("corral.vm.failed", uid, name, node, 3, "GuestCrashed")));
+                }
+            }
+            String ghost = java.util.UUID.randomUUID().toString();
+            producer.send(new ProducerRecord<>("corral.lifecycle.v1", ghost, event("corral.vm.running", ghost, "ghost", node, 1, null)));
+            producer.send(new ProducerRecord<>("corral.lifecycle.v1", "junk", "{\"specversion\":"));
+            producer.send(new ProducerRecord<>("corral.lifecycle.v1", uids.get(0), event("corral.vm.running", uids.get(0), "not-its-name", node, 9, null)));
+            producer.flush();
+        }
+        for (int i = 0; i < 5; i++) {
+            String name = names.get(i);
+            long last = i == 3 ? 2 : 3;
+            var vm = awaitVm(name, Duration.ofSeconds(30), v -> String.valueOf(last).equals(v.getString("status.eventSequence")));
+            var reasons = given().queryParam("involvedObject", "vm/" + name).get("/v1/events").then().extract()
+                    .<String>jsonPath().getList("items.reason", String.class);
+            if (i < 3) {
+                assertThat(vm.getString("status.phase")).isEqualTo("Stopped");
+                assertThat(reasons).as("each transition recorded, in order").containsSubsequence("Starting", "GuestBooted", "GuestPoweredOff");
+            } else if (i == 3) {
+                assertThat(vm.getString("status.phase")).isEqualTo("Running");
+                assertThat(reasons).containsSubsequence("Starting", "GuestBooted").doesNotContain("GuestPoweredOff");
+            } else {
+                assertThat(vm.getString("status.phase")).isEqualTo("Failed");
+                assertThat(vm.getInt("status.restart.count")).as("the crash after the boot plans a restart").isEqualTo(1);
+                assertThat(reasons).containsSubsequence("Starting", "GuestBooted", "GuestCrashed", "BackOff");
+            }
+            assertThat(reasons).as("the redelivered starting event is stale").containsOnlyOnce("Starting");
+        }
+        // 5 starting, 5 running, 3 stopped and 1 failed; not the stale repeats, the ghost, the junk or the wrong name.
+        assertThat(consumer.applied() - appliedBefore).isEqualTo(14);
+        assertThat(Api.getVm(names.get(0)).getString("status.phase")).as("an event naming another VM's uid").isEqualTo("Stopped");
+    }
+
+    @Test
     void aVmThatStopsAndStartsOnItsNodeKeepsItsAddressAndMac() throws Exception {
         String node = unique("node");
         String subnet = Api.uniqueSubnet();

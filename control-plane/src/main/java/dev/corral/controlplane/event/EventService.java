@@ -7,6 +7,9 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -77,6 +80,158 @@ public class EventService {
             s.executeUpdate();
         } catch (SQLException e) {
             throw new StoreException("recording event " + reason, e);
+        }
+    }
+
+    /** An event about {@code about}, to record with others ({@link #recordAll}). */
+    public record About(StoredObject about, Note note) {
+    }
+
+    /**
+     * Records events as {@link #record} would one by one, in order, in three statements however many there are: the
+     * latest event of each object is read once, an object's first event that says the same as its latest only bumps
+     * that one's count, and the rest are inserted together, repeats in a row folded into one with their count.
+     */
+    public void recordAll(List<About> events) {
+        if (events.isEmpty()) {
+            return;
+        }
+        // Folded in memory first: an object's consecutive events that say the same become one with a count.
+        var objects = new LinkedHashMap<UUID, StoredObject>();
+        var folded = new ArrayList<Folded>();
+        var last = new HashMap<UUID, Folded>();
+        for (var e : events) {
+            objects.putIfAbsent(e.about().uid(), e.about());
+            var previous = last.get(e.about().uid());
+            if (previous != null && previous.note.equals(e.note())) {
+                previous.count++;
+            } else {
+                var row = new Folded(e.about(), e.note());
+                folded.add(row);
+                last.put(e.about().uid(), row);
+            }
+        }
+        var now = Timestamp.from(Instant.now());
+        try (Connection c = dataSource.getConnection()) {
+            var latest = latest(c, objects.values());
+            // An object's first note that says what its latest event says folds into that event.
+            var bumpIds = new ArrayList<Long>();
+            var bumpCounts = new ArrayList<Integer>();
+            var seen = new HashSet<UUID>();
+            var inserts = new ArrayList<Folded>();
+            for (var row : folded) {
+                boolean first = seen.add(row.about.uid());
+                var found = latest.get(row.about.uid());
+                if (first && found != null && found.note().equals(row.note)) {
+                    bumpIds.add(found.id());
+                    bumpCounts.add(row.count);
+                } else {
+                    inserts.add(row);
+                }
+            }
+            if (!bumpIds.isEmpty()) {
+                try (PreparedStatement s = c.prepareStatement("UPDATE event e SET count = e.count + b.n, last_timestamp = ? "
+                        + "FROM unnest(?::bigint[], ?::int[]) AS b(id, n) WHERE e.id = b.id")) {
+                    s.setTimestamp(1, now);
+                    s.setArray(2, c.createArrayOf("bigint", bumpIds.toArray()));
+                    s.setArray(3, c.createArrayOf("int", bumpCounts.toArray()));
+                    s.executeUpdate();
+                }
+            }
+            if (!inserts.isEmpty()) {
+                int n = inserts.size();
+                var uids = new UUID[n];
+                var projects = new String[n];
+                var kinds = new String[n];
+                var names = new String[n];
+                var involved = new UUID[n];
+                var types = new String[n];
+                var reasons = new String[n];
+                var messages = new String[n];
+                var counts = new Integer[n];
+                for (int i = 0; i < n; i++) {
+                    var about = inserts.get(i).about;
+                    var note = inserts.get(i).note;
+                    uids[i] = UUID.randomUUID();
+                    projects[i] = about.project();
+                    kinds[i] = about.kind();
+                    names[i] = about.name();
+                    involved[i] = about.uid();
+                    types[i] = note.type();
+                    reasons[i] = note.reason();
+                    messages[i] = note.message();
+                    counts[i] = inserts.get(i).count;
+                }
+                // Ordered by position, so the ids (the order events are listed in) follow the order they happened in.
+                try (PreparedStatement s = c.prepareStatement("INSERT INTO event (uid, project, involved_kind, involved_name, "
+                        + "involved_uid, type, reason, message, count, first_timestamp, last_timestamp, source) "
+                        + "SELECT uid, project, kind, name, involved, type, reason, message, n, ?, ?, ? FROM unnest(?::uuid[], "
+                        + "?::text[], ?::text[], ?::text[], ?::uuid[], ?::text[], ?::text[], ?::text[], ?::int[]) WITH ORDINALITY "
+                        + "AS t(uid, project, kind, name, involved, type, reason, message, n, position) ORDER BY position")) {
+                    s.setTimestamp(1, now);
+                    s.setTimestamp(2, now);
+                    s.setString(3, SOURCE);
+                    s.setArray(4, c.createArrayOf("uuid", uids));
+                    s.setArray(5, c.createArrayOf("text", projects));
+                    s.setArray(6, c.createArrayOf("text", kinds));
+                    s.setArray(7, c.createArrayOf("text", names));
+                    s.setArray(8, c.createArrayOf("uuid", involved));
+                    s.setArray(9, c.createArrayOf("text", types));
+                    s.setArray(10, c.createArrayOf("text", reasons));
+                    s.setArray(11, c.createArrayOf("text", messages));
+                    s.setArray(12, c.createArrayOf("int", counts));
+                    s.executeUpdate();
+                }
+            }
+        } catch (SQLException e) {
+            throw new StoreException("recording " + events.size() + " events", e);
+        }
+    }
+
+    /** An object's events in a row that say the same: one row, with their count. */
+    private static final class Folded {
+        final StoredObject about;
+        final Note note;
+        int count = 1;
+
+        Folded(StoredObject about, Note note) {
+            this.about = about;
+            this.note = note;
+        }
+    }
+
+    private record Latest(long id, Note note) {
+    }
+
+    /** The latest event of each object that has one, by the object's uid, in one statement. */
+    private static Map<UUID, Latest> latest(Connection c, java.util.Collection<StoredObject> objects) throws SQLException {
+        int n = objects.size();
+        var projects = new String[n];
+        var kinds = new String[n];
+        var names = new String[n];
+        var uids = new UUID[n];
+        int i = 0;
+        for (var o : objects) {
+            projects[i] = o.project();
+            kinds[i] = o.kind();
+            names[i] = o.name();
+            uids[i++] = o.uid();
+        }
+        try (PreparedStatement s = c.prepareStatement("SELECT k.uid, e.id, e.type, e.reason, e.message "
+                + "FROM unnest(?::text[], ?::text[], ?::text[], ?::uuid[]) AS k(project, kind, name, uid) "
+                + "CROSS JOIN LATERAL (SELECT id, type, reason, message FROM event WHERE project = k.project "
+                + "AND involved_kind = k.kind AND involved_name = k.name AND involved_uid = k.uid ORDER BY id DESC LIMIT 1) e")) {
+            s.setArray(1, c.createArrayOf("text", projects));
+            s.setArray(2, c.createArrayOf("text", kinds));
+            s.setArray(3, c.createArrayOf("text", names));
+            s.setArray(4, c.createArrayOf("uuid", uids));
+            var latest = new HashMap<UUID, Latest>();
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    latest.put(rs.getObject(1, UUID.class), new Latest(rs.getLong(2), new Note(rs.getString(3), rs.getString(4), rs.getString(5))));
+                }
+            }
+            return latest;
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.corral.controlplane.lifecycle;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -8,10 +9,7 @@ import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
 
-import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.corral.api.CloudEvent;
-import dev.corral.api.LifecycleData;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -21,35 +19,35 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
- * Reads {@code corral.lifecycle.v1} and folds every event into workload status, at least once: offsets are
- * committed only after the events before them were applied, and a failure to apply (the database is away) rewinds
- * to the failed record and tries again. A record that is not a lifecycle event is logged and skipped, so one bad
- * producer cannot stop status updates.
+ * Reads {@code corral.lifecycle.v1} and folds every event into workload status, at least once and a poll at a time:
+ * a poll's events are applied together ({@link LifecycleService#apply}: one transaction per 250 workloads), its
+ * offsets committed only after that, and a failure to apply (the database is away) rewinds to the poll's first
+ * records and tries them again. A record that is not a lifecycle event is logged and skipped, so one bad producer
+ * cannot stop status updates.
  */
 @ApplicationScoped
 public class LifecycleConsumer {
 
     private static final Logger LOG = Logger.getLogger(LifecycleConsumer.class);
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(2);
-    private static final TypeReference<CloudEvent<LifecycleData>> EVENT = new TypeReference<>() {
-    };
 
     private final LifecycleService lifecycle;
     private final LifecycleConfig config;
     private final String bootstrapServers;
     private final ObjectMapper json;
     private final AtomicLong applied = new AtomicLong();
-    private volatile KafkaConsumer<String, String> consumer;
+    private volatile KafkaConsumer<byte[], byte[]> consumer;
     private volatile Thread thread;
     private volatile boolean running;
 
@@ -83,10 +81,6 @@ public class LifecycleConsumer {
     }
 
     private void run() {
-        // Builds the event reader before the first event needs it: parsing the first VM's starting event, building
-        // this reader included, took 31 ms (under 1 ms warm) on 2 cores, and the VM's running event waits behind it
-        // (bench/create-to-running).
-        json.readerFor(EVENT);
         while (running) {
             try {
                 ensureTopic();
@@ -126,34 +120,30 @@ public class LifecycleConsumer {
         // 10 s rather than Kafka's 45 s is how long a restarted one waits before it reads the lifecycle stream again.
         props.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 10_000);
         props.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 3_000);
-        var c = new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer());
+        props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, config.maxPollRecords());
+        var c = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         try {
             consumer = c;
             c.subscribe(List.of(config.topic()));
             while (running) {
                 var records = c.poll(Duration.ofMillis(500));
-                var done = new HashMap<TopicPartition, OffsetAndMetadata>();
-                boolean retry = false;
-                for (ConsumerRecord<String, String> record : records) {
-                    var partition = new TopicPartition(record.topic(), record.partition());
-                    if (!handle(record)) {
-                        // Not applied (the database is away): rewind every partition of this batch to its first
-                        // unapplied record, keep what was done, and try again after a pause.
-                        for (var p : records.partitions()) {
-                            var applied = done.get(p);
-                            c.seek(p, applied != null ? applied.offset() : records.records(p).getFirst().offset());
-                        }
-                        retry = true;
-                        break;
+                if (records.isEmpty()) {
+                    continue;
+                }
+                if (!handle(records)) {
+                    // Not applied (the database is away): rewind every partition of the batch to its first record and
+                    // try the batch again after a pause.
+                    for (var p : records.partitions()) {
+                        c.seek(p, records.records(p).getFirst().offset());
                     }
-                    done.put(partition, new OffsetAndMetadata(record.offset() + 1));
-                }
-                if (!done.isEmpty()) {
-                    c.commitSync(done);
-                }
-                if (retry) {
                     sleep(Duration.ofSeconds(1));
+                    continue;
                 }
+                var done = new HashMap<TopicPartition, OffsetAndMetadata>();
+                for (var p : records.partitions()) {
+                    done.put(p, new OffsetAndMetadata(records.records(p).getLast().offset() + 1));
+                }
+                c.commitSync(done);
             }
         } finally {
             consumer = null;
@@ -163,36 +153,47 @@ public class LifecycleConsumer {
         }
     }
 
-    /** True when the record is dealt with (applied, stale, or unreadable and skipped); false to retry it. */
-    private boolean handle(ConsumerRecord<String, String> record) {
-        CloudEvent<LifecycleData> event;
-        try {
-            event = json.readValue(record.value(), EVENT);
-            if (event.type() == null || event.data() == null || event.data().uid() == null || event.data().kind() == null) {
-                throw new IllegalArgumentException("missing type or data");
+    /**
+     * Applies a poll's events ({@link LifecycleService#apply}); true when they are dealt with
+     * (applied, stale, for no workload, or unreadable and skipped), false to retry the whole batch.
+     */
+    private boolean handle(ConsumerRecords<byte[], byte[]> records) {
+        var events = new ArrayList<StatusEvent>(records.count());
+        var sources = new ArrayList<ConsumerRecord<byte[], byte[]>>(records.count());
+        for (ConsumerRecord<byte[], byte[]> record : records) {
+            try {
+                events.add(StatusEvent.parse(json.getFactory(), record.value()));
+                sources.add(record);
+            } catch (Exception e) {
+                LOG.warnf("skipping record %s-%d@%d: not a Corral lifecycle event (%s)", record.topic(), record.partition(),
+                        record.offset(), e.getMessage());
             }
-        } catch (Exception e) {
-            LOG.warnf("skipping record %s-%d@%d: not a Corral lifecycle event (%s)", record.topic(), record.partition(),
-                    record.offset(), e.getMessage());
+        }
+        if (events.isEmpty()) {
             return true;
         }
+        List<LifecycleService.Outcome> outcomes;
+        long handled = System.currentTimeMillis();
         try {
-            long handled = System.currentTimeMillis();
-            var outcome = lifecycle.apply(event);
-            if (LOG.isDebugEnabled() && event.time() != null) {
-                // Where a status update's time goes: agent (journal, send), Kafka (to this poll), database.
-                LOG.debugf("%s of %s: sent %d ms after the event, handled %d ms after the send, applied in %d ms (%s)", event.type(),
-                        event.data().name(), record.timestamp() - event.time().toEpochMilli(), handled - record.timestamp(),
-                        System.currentTimeMillis() - handled, outcome);
-            }
-            if (outcome == LifecycleService.Outcome.APPLIED) {
-                applied.incrementAndGet();
-            }
-            return true;
+            outcomes = lifecycle.apply(events);
         } catch (RuntimeException e) {
-            LOG.warnf("could not apply event %s (%s); retrying", event.id(), e.getMessage());
+            LOG.warnf("could not apply %d events from %s (%s); retrying", events.size(), events.getFirst().id(), e.getMessage());
             return false;
         }
+        long appliedAt = System.currentTimeMillis();
+        for (int i = 0; i < outcomes.size(); i++) {
+            if (outcomes.get(i) == LifecycleService.Outcome.APPLIED) {
+                applied.incrementAndGet();
+            }
+            var event = events.get(i);
+            if (LOG.isDebugEnabled() && event.time() != null) {
+                // Where a status update's time goes: agent (journal, send), Kafka (to this poll), database.
+                LOG.debugf("%s of %s: sent %d ms after the event, handled %d ms after the send, applied in %d ms with %d others (%s)",
+                        event.action(), event.name(), sources.get(i).timestamp() - event.time().toEpochMilli(),
+                        handled - sources.get(i).timestamp(), appliedAt - handled, events.size() - 1, outcomes.get(i));
+            }
+        }
+        return true;
     }
 
     private static void sleep(Duration d) {

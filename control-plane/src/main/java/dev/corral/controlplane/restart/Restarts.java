@@ -43,11 +43,11 @@ public class Restarts {
     }
 
     /**
-     * The status after a lifecycle event, with the restart plan updated; records why in the workload's events.
-     * Joins the caller's transaction.
+     * The status after a lifecycle event, with the restart plan updated; says why in {@code notes}, the events the
+     * caller records about the workload.
      */
     public WorkloadStatus afterEvent(StoredObject workload, WorkloadStatus status, String previousPhase, String action,
-            String reason, Instant at) {
+            String reason, Instant at, List<EventService.Note> notes) {
         var previous = status.restart();
         if (action.equals("running") && !"Running".equals(previousPhase)) {
             return status.withRestart(new RestartStatus(previous == null ? 0 : previous.count(), null,
@@ -60,8 +60,8 @@ public class Restarts {
         }
         var decision = RestartPolicy.decide(workload.spec().path("restartPolicy").asText(null), action, reason, previous, at,
                 Instant.now(), config.firstDelay());
-        events.record(workload, decision.restart() ? "Warning" : "Normal", decision.restart() ? "BackOff" : "NotRestarted",
-                decision.message());
+        notes.add(new EventService.Note(decision.restart() ? "Warning" : "Normal", decision.restart() ? "BackOff" : "NotRestarted",
+                decision.message()));
         var next = decision.next();
         return status.withRestart(decision.restart()
                 ? new RestartStatus(next.count(), next.nextAt(), next.reason(), next.lastStartedAt(), workload.generation())

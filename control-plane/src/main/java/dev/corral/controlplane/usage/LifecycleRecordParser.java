@@ -9,6 +9,7 @@ import java.util.TreeMap;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import dev.corral.controlplane.lifecycle.EventTime;
 
 /**
  * Reads the fields the meter needs straight off a lifecycle record's JSON, in one pass, without building the

@@ -1,4 +1,4 @@
-package dev.corral.controlplane.usage;
+package dev.corral.controlplane.lifecycle;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package dev.corral.controlplane.usage;
+package dev.corral.controlplane.lifecycle;
 
 import java.time.DateTimeException;
 import java.time.Instant;
@@ -10,19 +10,19 @@ import java.time.LocalDate;
  * it (bench/usage). The usual form, {@code 2026-11-01T10:00:00.250Z} or with an offset {@code +02:00}, is read here;
  * anything else goes to {@link Instant#parse}, so what is accepted, refused and returned is exactly what it does.
  */
-final class EventTime {
+public final class EventTime {
 
     private static final int MAX_NANOS_DIGITS = 9;
 
     private EventTime() {
     }
 
-    static Instant parse(String text) {
+    public static Instant parse(String text) {
         return parse(text.toCharArray(), 0, text.length());
     }
 
     /** The instant in {@code text[offset, offset + length)}; throws DateTimeException when it is not one. */
-    static Instant parse(char[] text, int offset, int length) {
+    public static Instant parse(char[] text, int offset, int length) {
         Instant fast = common(text, offset, length);
         return fast != null ? fast : Instant.parse(new String(text, offset, length));
     }
