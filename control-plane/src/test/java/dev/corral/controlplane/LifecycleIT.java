@@ -45,6 +45,9 @@ class LifecycleIT {
     @Inject
     LifecycleConsumer consumer;
 
+    @Inject
+    javax.sql.DataSource dataSource;
+
     private final String pool = unique("pool");
 
     private void publish(String key, String value) throws Exception {
@@ -157,6 +160,39 @@ class LifecycleIT {
         // 5 starting, 5 running, 3 stopped and 1 failed; not the stale repeats, the ghost, the junk or the wrong name.
         assertThat(consumer.applied() - appliedBefore).isEqualTo(14);
         assertThat(Api.getVm(names.get(0)).getString("status.phase")).as("an event naming another VM's uid").isEqualTo("Stopped");
+    }
+
+    @Test
+    void aPollThatCannotBeWrittenIsAppliedWholeOnceTheDatabaseTakesItAgain() throws Exception {
+        String node = unique("node");
+        registerNode(node, pool, 4, 4096, "kvm-hardware", null).then().statusCode(201);
+        String name = unique("away");
+        String uid = createVm(vmBody(name, image(), 1, 256, pool, null)).then().statusCode(201).extract().path("metadata.uid");
+        publish(uid, event("corral.vm.running", uid, name, node, 1, "GuestBooted"));
+        awaitVm(name, Duration.ofSeconds(30), v -> "Running".equals(v.getString("status.phase")));
+
+        // The events table is away: the poll's transaction fails, rolls back, and the poll is read again and again.
+        try (var c = dataSource.getConnection(); var s = c.createStatement()) {
+            s.execute("ALTER TABLE event RENAME TO event_away");
+        }
+        try {
+            publish(uid, event("corral.vm.stopping", uid, name, node, 2, null));
+            publish(uid, event("corral.vm.stopped", uid, name, node, 3, "GuestPoweredOff"));
+            Thread.sleep(2_500);
+            var meanwhile = Api.getVm(name);
+            assertThat(meanwhile.getString("status.phase")).as("nothing of the failed poll is written").isEqualTo("Running");
+            assertThat(meanwhile.getLong("status.eventSequence")).isEqualTo(1);
+        } finally {
+            try (var c = dataSource.getConnection(); var s = c.createStatement()) {
+                s.execute("ALTER TABLE event_away RENAME TO event");
+            }
+        }
+        var stopped = awaitVm(name, Duration.ofSeconds(30), v -> "Stopped".equals(v.getString("status.phase")));
+        assertThat(stopped.getLong("status.eventSequence")).isEqualTo(3);
+        var reasons = given().queryParam("involvedObject", "vm/" + name).get("/v1/events").then().extract()
+                .<String>jsonPath().getList("items.reason", String.class);
+        assertThat(reasons).as("each transition once, after the retries").containsSubsequence("GuestBooted", "Stopping", "GuestPoweredOff")
+                .containsOnlyOnce("Stopping", "GuestPoweredOff");
     }
 
     @Test
