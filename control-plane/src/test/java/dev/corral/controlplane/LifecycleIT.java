@@ -120,22 +120,23 @@ class LifecycleIT {
         try (var producer = new KafkaProducer<String, String>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.LINGER_MS_CONFIG, 50),
                 new StringSerializer(), new StringSerializer())) {
+            String topic = "corral.lifecycle.v1";
             for (int i = 0; i < 5; i++) {
                 String uid = uids.get(i);
                 String name = names.get(i);
-                producer.send(new ProducerRecord<>("corral.lifecycle.v1", uid, event("corral.vm.starting", uid, name, node, 1, null)));
-                producer.send(new ProducerRecord<>("corral.lifecycle.v1", uid, event("corral.vm.running", uid, name, node, 2, "GuestBooted")));
-                producer.send(new ProducerRecord<>("corral.lifecycle.v1", uid, event("corral.vm.starting", uid, name, node, 1, null)));
+                producer.send(new ProducerRecord<>(topic, uid, event("corral.vm.starting", uid, name, node, 1, null)));
+                producer.send(new ProducerRecord<>(topic, uid, event("corral.vm.running", uid, name, node, 2, "GuestBooted")));
+                producer.send(new ProducerRecord<>(topic, uid, event("corral.vm.starting", uid, name, node, 1, null)));
                 if (i < 3) {
-                    producer.send(new ProducerRecord<>("corral.lifecycle.v1", uid, event("corral.vm.stopped", uid, name, node, 3, "GuestPoweredOff")));
+                    producer.send(new ProducerRecord<>(topic, uid, event("corral.vm.stopped", uid, name, node, 3, "GuestPoweredOff")));
                 } else if (i == 4) {
-                    producer.send(new ProducerRecord<>("corral.lifecycle.v1", uid, event("corral.vm.failed", uid, name, node, 3, "GuestCrashed")));
+                    producer.send(new ProducerRecord<>(topic, uid, event("corral.vm.failed", uid, name, node, 3, "GuestCrashed")));
                 }
             }
             String ghost = java.util.UUID.randomUUID().toString();
-            producer.send(new ProducerRecord<>("corral.lifecycle.v1", ghost, event("corral.vm.running", ghost, "ghost", node, 1, null)));
-            producer.send(new ProducerRecord<>("corral.lifecycle.v1", "junk", "{\"specversion\":"));
-            producer.send(new ProducerRecord<>("corral.lifecycle.v1", uids.get(0), event("corral.vm.running", uids.get(0), "not-its-name", node, 9, null)));
+            producer.send(new ProducerRecord<>(topic, ghost, event("corral.vm.running", ghost, "ghost", node, 1, null)));
+            producer.send(new ProducerRecord<>(topic, "junk", "{\"specversion\":"));
+            producer.send(new ProducerRecord<>(topic, uids.get(0), event("corral.vm.running", uids.get(0), "not-its-name", node, 9, null)));
             producer.flush();
         }
         for (int i = 0; i < 5; i++) {
@@ -146,7 +147,8 @@ class LifecycleIT {
                     .<String>jsonPath().getList("items.reason", String.class);
             if (i < 3) {
                 assertThat(vm.getString("status.phase")).isEqualTo("Stopped");
-                assertThat(reasons).as("each transition recorded, in order").containsSubsequence("Starting", "GuestBooted", "GuestPoweredOff");
+                assertThat(reasons).as("each transition recorded, in order")
+                        .containsSubsequence("Starting", "GuestBooted", "GuestPoweredOff");
             } else if (i == 3) {
                 assertThat(vm.getString("status.phase")).isEqualTo("Running");
                 assertThat(reasons).containsSubsequence("Starting", "GuestBooted").doesNotContain("GuestPoweredOff");

@@ -42,13 +42,15 @@ class StatusUpdatesIT {
         var objects = new ArrayList<StoredObject>();
         for (int i = 0; i < n; i++) {
             String name = unique("status");
-            objects.add(QuarkusTransaction.requiringNew().call(() -> store.insert("VM", "default", name, Map.of("i", "x"), spec, status, "node-a")));
+            objects.add(QuarkusTransaction.requiringNew().call(
+                    () -> store.insert("VM", "default", name, Map.of("i", "x"), spec, status, "node-a")));
         }
         return objects;
     }
 
     private JsonNode status(String phase, long sequence) throws Exception {
-        return json.readTree("{\"phase\": \"" + phase + "\", \"eventSequence\": " + sequence + ", \"resources\": {\"vcpus\": 1, \"memoryMiB\": 64}}");
+        return json.readTree("{\"phase\": \"" + phase + "\", \"eventSequence\": " + sequence
+                + ", \"resources\": {\"vcpus\": 1, \"memoryMiB\": 64}}");
     }
 
     @Test
@@ -92,7 +94,8 @@ class StatusUpdatesIT {
                     assertThat(rs.getString("node")).as("announced to the node it is on").isEqualTo("node-a");
                     assertThat(rs.getString("type")).isEqualTo("MODIFIED");
                     var logged = json.readTree(rs.getString("object"));
-                    assertThat(logged.path("metadata").path("resourceVersion").asText()).isEqualTo(Long.toString(rs.getLong("resource_version")));
+                    assertThat(logged.path("metadata").path("resourceVersion").asText())
+                            .isEqualTo(Long.toString(rs.getLong("resource_version")));
                     assertThat(logged.path("status").path("eventSequence").asLong()).isEqualTo(10 + i);
                     assertThat(logged.path("spec").path("image").asText()).isEqualTo("x");
                 }

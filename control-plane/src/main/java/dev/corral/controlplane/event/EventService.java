@@ -7,6 +7,7 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -204,7 +205,7 @@ public class EventService {
     }
 
     /** The latest event of each object that has one, by the object's uid, in one statement. */
-    private static Map<UUID, Latest> latest(Connection c, java.util.Collection<StoredObject> objects) throws SQLException {
+    private static Map<UUID, Latest> latest(Connection c, Collection<StoredObject> objects) throws SQLException {
         int n = objects.size();
         var projects = new String[n];
         var kinds = new String[n];
@@ -228,7 +229,8 @@ public class EventService {
             var latest = new HashMap<UUID, Latest>();
             try (ResultSet rs = s.executeQuery()) {
                 while (rs.next()) {
-                    latest.put(rs.getObject(1, UUID.class), new Latest(rs.getLong(2), new Note(rs.getString(3), rs.getString(4), rs.getString(5))));
+                    latest.put(rs.getObject(1, UUID.class),
+                            new Latest(rs.getLong(2), new Note(rs.getString(3), rs.getString(4), rs.getString(5))));
                 }
             }
             return latest;

@@ -288,7 +288,8 @@ public class ResourceStore {
                 }
             }
             if (written != uids.length) {
-                throw ConflictException.of((uids.length - written) + " of " + uids.length + " objects changed or were deleted meanwhile; retry.");
+                throw ConflictException.of((uids.length - written) + " of " + uids.length
+                        + " objects changed or were deleted meanwhile; retry.");
             }
             notifier.changed();
         } catch (SQLException e) {

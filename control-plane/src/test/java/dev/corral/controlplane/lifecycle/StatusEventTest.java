@@ -33,14 +33,16 @@ class StatusEventTest {
         String[] actions = {"starting", "running", "exists", "stopping", "stopped", "failed", "deleted", "scheduled"};
         for (int i = 0; i < 500; i++) {
             String uid = new java.util.UUID(random.nextLong(), random.nextLong()).toString();
-            var data = new LifecycleData(random.nextBoolean() ? "VM" : "Container", uid, "w-" + i, random.nextBoolean() ? "default" : "p é " + i,
+            var data = new LifecycleData(random.nextBoolean() ? "VM" : "Container", uid, "w-" + i,
+                    random.nextBoolean() ? "default" : "p é " + i,
                     random.nextInt(4) == 0 ? null : "node-" + random.nextInt(9), 1 + random.nextInt(1_000_000),
                     random.nextBoolean() ? null : (long) random.nextInt(5), random.nextInt(64) / 2.0, random.nextInt(65536),
                     random.nextBoolean() ? List.of() : List.of(new AssignedDevice("0000:3b:00.0", "gpu")),
                     random.nextBoolean() ? null : "Reason" + i, random.nextBoolean() ? null : "a \"quoted\"\nmessage " + i,
                     random.nextBoolean() ? null : "kvm", random.nextBoolean() ? null : (long) random.nextInt(100),
                     random.nextBoolean() ? null : random.nextInt(256) - 128);
-            var time = random.nextInt(10) == 0 ? null : Instant.ofEpochSecond(1_790_000_000L + random.nextInt(100_000_000), random.nextInt(1_000_000_000));
+            var time = random.nextInt(10) == 0 ? null
+                    : Instant.ofEpochSecond(1_790_000_000L + random.nextInt(100_000_000), random.nextInt(1_000_000_000));
             String action = actions[random.nextInt(actions.length)];
             var event = new CloudEvent<>(CloudEvent.SPEC_VERSION, uid + "-" + data.sequence(), "/corral/nodes/n", "corral.vm." + action,
                     time, "vm/w", "application/json", data);
@@ -68,9 +70,11 @@ class StatusEventTest {
         assertThatThrownBy(() -> parse("[1,2]")).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> parse("not json")).isInstanceOf(java.io.IOException.class);
         assertThatThrownBy(() -> parse("""
-                {"type":"corral.vm.running","data":{"kind":"VM","uid":"u","sequence":0}}""")).hasMessageContaining("sequence of at least 1");
+                {"type":"corral.vm.running","data":{"kind":"VM","uid":"u","sequence":0}}"""))
+                .hasMessageContaining("sequence of at least 1");
         assertThatThrownBy(() -> parse("""
-                {"type":"corral.vm.running","data":{"kind":"VM","uid":"u","sequence":"5"}}""")).hasMessageContaining("sequence must be an integer");
+                {"type":"corral.vm.running","data":{"kind":"VM","uid":"u","sequence":"5"}}"""))
+                .hasMessageContaining("sequence must be an integer");
         assertThatThrownBy(() -> parse("""
                 {"type":"corral.vm.running","data":{"kind":"VM","uid":7,"sequence":5}}""")).hasMessageContaining("uid must be a string");
         assertThatThrownBy(() -> parse("""
