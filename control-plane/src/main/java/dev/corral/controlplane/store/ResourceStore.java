@@ -255,8 +255,9 @@ public class ResourceStore {
     /**
      * Replaces the status of objects read (and locked) in this transaction, in one statement: the counter goes up
      * once by their number, each row takes its own resourceVersion in the order given, and each change is appended
-     * to the watch log ({@code MODIFIED}, to the node the object is on). One round trip however many there are, so
-     * the counter's row lock, held from here to commit, is held no longer for a thousand than for one.
+     * to the watch log ({@code MODIFIED}, to the node the object is on). One round trip however many there are: the
+     * counter's row lock, held from here to commit, waits on this statement's own work (a new row version with its
+     * indexes and a watch-log row each, about 0.1 ms an object on 2 cores), not on a round trip per object.
      *
      * @throws ConflictException when any of them changed or was deleted since it was read (nothing is written then,
      *         once the caller's transaction rolls back)
