@@ -20,8 +20,8 @@ public interface LifecycleConfig {
 
     /**
      * Most events one poll applies (in transactions of up to 250 workloads each): 2,000 rather than Kafka's 500 let
-     * the status keep up with 40,000 events a second on 2 cores (bench/usage) and with 5,500-6,000 events a second for
-     * workloads that exist (bench/status, 4,200 with 500).
+     * the status keep up with 40,000 events a second on 2 cores (bench/usage) and with 4,500-6,000 events a second for
+     * workloads that exist (bench/status; 4,200 with 500 in one run).
      */
     @WithDefault("2000")
     int maxPollRecords();
