@@ -115,9 +115,9 @@ public class UsageBench {
 
         long producedAt = System.nanoTime();
         long doneWhenProduced;
+        long meterDone = 0;
         long statusDone = 0;
-        long meterDone;
-        Duration cpuUsed;
+        Duration cpuUsed = Duration.ZERO;
         try (var admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
             var partitions = admin.describeTopics(List.of(TOPIC)).allTopicNames().get().get(TOPIC).partitions().stream()
                     .map(p -> new TopicPartition(TOPIC, p.partition())).toList();
@@ -129,19 +129,17 @@ public class UsageBench {
             doneWhenProduced = metered(admin) - base;
             // The status consumer reads the same records in a group of its own (these events name no stored workload,
             // so for it each is a lookup that finds nothing): when it had read them all, beside the meter.
-            while (metered(admin) < endTotal) {
+            while (meterDone == 0 || statusDone == 0) {
+                if (meterDone == 0 && metered(admin) >= endTotal) {
+                    meterDone = System.nanoTime();
+                    cpuUsed = controlPlane.map(UsageBench::cpu).orElse(Duration.ZERO).minus(cpuAtStart);
+                }
                 if (statusDone == 0 && read(admin, "corral-control-plane-status") >= endTotal) {
                     statusDone = System.nanoTime();
                 }
-                Thread.sleep(100);
-            }
-            meterDone = System.nanoTime();
-            cpuUsed = controlPlane.map(UsageBench::cpu).orElse(Duration.ZERO).minus(cpuAtStart);
-            while (statusDone == 0) {
-                if (read(admin, "corral-control-plane-status") >= endTotal) {
-                    statusDone = System.nanoTime();
+                if (meterDone == 0 || statusDone == 0) {
+                    Thread.sleep(100);
                 }
-                Thread.sleep(100);
             }
         }
         double meterSeconds = (meterDone - start) / 1e9;
