@@ -253,10 +253,6 @@ public final class VirtualMachine implements AutoCloseable {
         control.resume();
     }
 
-    /**
-     * Guest instructions all vCPUs have executed so far, where the backend counts them (the software CPU), else -1:
-     * for benchmarks and statistics (approximate while the VM runs).
-     */
     /** The software CPU's tiers and translation caches, summed over the vCPUs (approximate while they run); null under KVM. */
     public CpuStats cpuStats() {
         CpuStats total = CpuStats.NONE;
@@ -270,6 +266,10 @@ public final class VirtualMachine implements AutoCloseable {
         return total;
     }
 
+    /**
+     * Guest instructions all vCPUs have executed so far, where the backend counts them (the software CPU), else -1:
+     * for benchmarks and statistics (approximate while the VM runs).
+     */
     public long instructionsRetired() {
         long total = 0;
         for (var cpu : cpus) {
