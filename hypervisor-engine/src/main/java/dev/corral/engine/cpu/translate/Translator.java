@@ -1396,6 +1396,12 @@ public final class Translator {
         // ---- flags ----
 
         private void setPending(int flagKind, int size) {
+            if (modified) {
+                // The CF/OF part is overwritten here, and every later reader of fx writes it first: its value is dead.
+                // Saying so lets the JIT drop what computed it (a multiply's overflow check), which the fault handler
+                // would otherwise keep alive, since it reads the local at every instruction that may fault.
+                c.lconst_0().lstore(fx);
+            }
             pending = Pending.STATIC;
             kind = flagKind;
             fsize = size;
