@@ -1397,9 +1397,10 @@ public final class Translator {
 
         private void setPending(int flagKind, int size) {
             if (modified) {
-                // The CF/OF part is overwritten here, and every later reader of fx writes it first: its value is dead.
-                // Saying so lets the JIT drop what computed it (a multiply's overflow check), which the fault handler
-                // would otherwise keep alive, since it reads the local at every instruction that may fault.
+                // The CF/OF part is overwritten here, and fx is read only while such a part is pending, which a
+                // multiply or rotate starts by writing fx: its value is dead. Saying so lets the JIT drop what computed
+                // it (a multiply's overflow check), which the fault handler, reading the local at every instruction
+                // that may fault, would otherwise keep alive.
                 c.lconst_0().lstore(fx);
             }
             pending = Pending.STATIC;
