@@ -51,9 +51,7 @@ public class SchedulerBench {
         long jvm0 = lastJvmTicks;
         long jit0 = lastJitTicks;
         // Each node takes 256 VMs of 1 vCPU / 1 GiB at the default ratios: 10,000 VMs fill ~4% of 1,000 nodes.
-        Run placements = load(http, api, vms, concurrency, i -> new Call("POST", "/v1/vms",
-                ("{\"metadata\":{\"name\":\"bench-" + run + "-" + i + "\"},\"spec\":{\"image\":\"bench-" + run
-                        + "\",\"vcpus\":1,\"memoryMiB\":1024,\"nodeSelector\":{\"bench\":\"" + run + "\"}}}").getBytes()));
+        Run placements = load(http, api, vms, concurrency, vmCreates(run, ""));
         long cpu1 = serverCpuTicks(server);
         long jvm1 = lastJvmTicks;
         long jit1 = lastJitTicks;
@@ -69,9 +67,7 @@ public class SchedulerBench {
         long jit3 = lastJitTicks;
         // The same again on the server that has now run 20,000 creates: what a control plane that has been up for a
         // while does, its JIT mostly done (the first round's figure is the one the goal is measured by).
-        Run warm = load(http, api, vms, concurrency, i -> new Call("POST", "/v1/vms",
-                ("{\"metadata\":{\"name\":\"bench-" + run + "-warm-" + i + "\"},\"spec\":{\"image\":\"bench-" + run
-                        + "\",\"vcpus\":1,\"memoryMiB\":1024,\"nodeSelector\":{\"bench\":\"" + run + "\"}}}").getBytes()));
+        Run warm = load(http, api, vms, concurrency, vmCreates(run, "warm-"));
         long cpu4 = serverCpuTicks(server);
         long jvm4 = lastJvmTicks;
         long jit4 = lastJitTicks;
@@ -175,6 +171,13 @@ public class SchedulerBench {
         lastJvmTicks = ticks.getOrDefault(root, 0L);
         lastJitTicks = jitTicks(root);
         return sum;
+    }
+
+    /** Creates of 1-vCPU VMs of the run's image on its nodes, named bench-RUN-PREFIX-i. */
+    static Calls vmCreates(String run, String prefix) {
+        return i -> new Call("POST", "/v1/vms",
+                ("{\"metadata\":{\"name\":\"bench-" + run + "-" + prefix + i + "\"},\"spec\":{\"image\":\"bench-" + run
+                        + "\",\"vcpus\":1,\"memoryMiB\":1024,\"nodeSelector\":{\"bench\":\"" + run + "\"}}}").getBytes());
     }
 
     record Call(String method, String path, byte[] body) {
