@@ -1,7 +1,7 @@
 # Sourced by benchmarks: starts a throw-away control plane (embedded PostgreSQL and Kafka) on port $1 with the
 # environment given after it, waits until it is ready, and stops it and removes its data on exit. JVM options for it,
 # such as a profiler's agent, go in $CORRAL_BENCH_CONTROL_PLANE_JAVA_OPTS.
-# Sets: bench_data (its data directory, with control-plane.log), bench_pid.
+# Sets: bench_data (its data directory, with control-plane.log), bench_pid, bench_kafka (its embedded broker's address).
 bench_start_control_plane() {
     local port="$1"
     shift
@@ -19,6 +19,7 @@ bench_start_control_plane() {
             CORRAL_TOKEN="$(cat "$bench_data/admin-token")"
             export CORRAL_TOKEN
             bench_auth="Authorization: Bearer $CORRAL_TOKEN"
+            bench_kafka="$(grep -o 'Embedded Kafka broker on [^ ]*' "$bench_data/control-plane.log" | awk '{print $5}' || true)"
             return 0
         fi
         kill -0 "$bench_pid" 2>/dev/null || { cat "$bench_data/control-plane.log" >&2; exit 1; }

@@ -16,5 +16,5 @@ cp="control-plane/target/quarkus-app/lib/main/*"
 source bench/lib/control-plane.sh
 port="${CORRAL_BENCH_PORT:-18082}"
 bench_start_control_plane "$port"
-kafka="$(grep -o 'Embedded Kafka broker on [^ ]*' "$bench_data/control-plane.log" | awk '{print $5}')"
-java --enable-native-access=ALL-UNNAMED -cp "$cp" bench/status/StatusBench.java "http://127.0.0.1:$port" "$kafka" "${1:-4000}" "$bench_pid"
+: "${bench_kafka:?no embedded Kafka broker named in the control plane log}"
+java --enable-native-access=ALL-UNNAMED -cp "$cp" bench/status/StatusBench.java "http://127.0.0.1:$port" "$bench_kafka" "${1:-4000}" "$bench_pid"

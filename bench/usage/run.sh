@@ -16,5 +16,5 @@ source bench/lib/control-plane.sh
 port="${CORRAL_BENCH_PORT:-18081}"
 # The meter's per-step profile (MeterProfile, at DEBUG) goes to the control plane's log; UsageBench sums it.
 bench_start_control_plane "$port" QUARKUS_LOG_CATEGORY__DEV_CORRAL_CONTROLPLANE_USAGE_PROFILE__LEVEL=DEBUG
-kafka="$(grep -o 'Embedded Kafka broker on [^ ]*' "$bench_data/control-plane.log" | awk '{print $5}')"
-java --enable-native-access=ALL-UNNAMED -cp "$cp" bench/usage/UsageBench.java "http://127.0.0.1:$port" "$kafka" "${1:-20000}" "$bench_data/control-plane.log" "$bench_pid"
+: "${bench_kafka:?no embedded Kafka broker named in the control plane log}"
+java --enable-native-access=ALL-UNNAMED -cp "$cp" bench/usage/UsageBench.java "http://127.0.0.1:$port" "$bench_kafka" "${1:-20000}" "$bench_data/control-plane.log" "$bench_pid"
