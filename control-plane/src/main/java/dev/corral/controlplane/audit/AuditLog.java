@@ -15,6 +15,7 @@ import dev.corral.api.AuditRecord;
 import dev.corral.api.ResourceList;
 import dev.corral.api.ServerVersion;
 import dev.corral.controlplane.problem.InvalidException;
+import dev.corral.controlplane.store.GroupCommit;
 import dev.corral.controlplane.store.StoreException;
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -23,7 +24,7 @@ import jakarta.enterprise.context.ApplicationScoped;
  * oldest first, in pages keyed on the row's id, so a page stays right while requests keep being recorded.
  */
 @ApplicationScoped
-public class AuditLog {
+public class AuditLog implements GroupCommit.Batch<AuditEntry, AuditRecord> {
 
     private static final String COLUMNS = "id, at, request_id, method, path, object_kind, object_name, object_project, status, "
             + "token_id, subject, subject_kind, role, grant_project, grant_node";
@@ -34,33 +35,61 @@ public class AuditLog {
         this.dataSource = dataSource;
     }
 
-    /** Stores the entry; the answer is the record as read back (its id and time are the database's). */
-    AuditRecord append(AuditEntry e) {
-        try (var c = dataSource.getConnection();
-                var s = c.prepareStatement("INSERT INTO audit (request_id, method, path, object_kind, object_name, object_project, status, "
-                        + "token_id, subject, subject_kind, role, grant_project, grant_node) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                        + "RETURNING " + COLUMNS)) {
+    /**
+     * Stores entries in one statement, in order (their ids ascend as given); the answer is each record as read back
+     * (its id and time are the database's), in the same order. As a {@link GroupCommit.Batch}, the entries of one
+     * shared commit are stored together.
+     */
+    @Override
+    public List<AuditRecord> runAll(List<AuditEntry> entries) {
+        int n = entries.size();
+        String[][] text = new String[12][n];
+        var statuses = new Integer[n];
+        for (int k = 0; k < n; k++) {
+            var e = entries.get(k);
             var o = e.object();
             var i = e.identity();
-            s.setString(1, e.requestId());
-            s.setString(2, e.method());
-            s.setString(3, e.path());
-            s.setString(4, o == null ? null : o.kind());
-            s.setString(5, o == null ? null : o.name());
-            s.setString(6, o == null ? null : o.project());
-            s.setInt(7, e.status());
-            s.setString(8, i == null ? null : i.tokenId());
-            s.setString(9, i == null ? null : i.subject());
-            s.setString(10, i == null ? null : i.subjectKind());
-            s.setString(11, i == null ? null : i.role());
-            s.setString(12, i == null ? null : i.project());
-            s.setString(13, i == null ? null : i.node());
-            try (var rs = s.executeQuery()) {
-                rs.next();
-                return record(rs);
+            text[0][k] = e.requestId();
+            text[1][k] = e.method();
+            text[2][k] = e.path();
+            text[3][k] = o == null ? null : o.kind();
+            text[4][k] = o == null ? null : o.name();
+            text[5][k] = o == null ? null : o.project();
+            statuses[k] = e.status();
+            text[6][k] = i == null ? null : i.tokenId();
+            text[7][k] = i == null ? null : i.subject();
+            text[8][k] = i == null ? null : i.subjectKind();
+            text[9][k] = i == null ? null : i.role();
+            text[10][k] = i == null ? null : i.project();
+            text[11][k] = i == null ? null : i.node();
+        }
+        try (var c = dataSource.getConnection();
+                var s = c.prepareStatement("INSERT INTO audit (request_id, method, path, object_kind, object_name, object_project, status, "
+                        + "token_id, subject, subject_kind, role, grant_project, grant_node) SELECT request_id, method, path, object_kind, "
+                        + "object_name, object_project, status, token_id, subject, subject_kind, role, grant_project, grant_node FROM "
+                        + "unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::int[], ?::text[], ?::text[], ?::text[], "
+                        + "?::text[], ?::text[], ?::text[]) WITH ORDINALITY AS t(request_id, method, path, object_kind, object_name, "
+                        + "object_project, status, token_id, subject, subject_kind, role, grant_project, grant_node, n) ORDER BY n "
+                        + "RETURNING " + COLUMNS)) {
+            int p = 1;
+            for (int col = 0; col < 6; col++) {
+                s.setArray(p++, c.createArrayOf("text", text[col]));
             }
+            s.setArray(p++, c.createArrayOf("int4", statuses));
+            for (int col = 6; col < 12; col++) {
+                s.setArray(p++, c.createArrayOf("text", text[col]));
+            }
+            var out = new ArrayList<AuditRecord>(n);
+            try (var rs = s.executeQuery()) {
+                while (rs.next()) {
+                    out.add(record(rs));
+                }
+            }
+            // Ids are drawn row by row in the order inserted: sorted by id, the records are in the entries' order.
+            out.sort(java.util.Comparator.comparingLong(AuditRecord::id));
+            return out;
         } catch (SQLException x) {
-            throw new StoreException("recording an audit entry", x);
+            throw new StoreException("recording " + n + " audit entries", x);
         }
     }
 

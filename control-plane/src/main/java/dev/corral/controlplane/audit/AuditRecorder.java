@@ -70,8 +70,8 @@ public class AuditRecorder {
                 Uni<SecurityIdentity> identity = rc.get(QuarkusHttpUser.DEFERRED_IDENTITY_KEY);
                 rc.vertx().executeBlocking(() -> {
                     var entry = new AuditEntry(requestId, method, path, AuditEntry.target(path, project, location), status, identity(identity, authorization));
-                    // A shared commit with other requests' writes (GroupCommit): one WAL flush for many.
-                    publisher.publish(groupCommit.call(() -> log.append(entry)));
+                    // A shared commit with other requests' writes (GroupCommit): one WAL flush, and one insert, for many.
+                    publisher.publish(groupCommit.call(log, entry));
                     return null;
                 }, false).onFailure(e -> LOG.errorf(e, "request %s (%s %s, %d) could not be audited", requestId, method, path, status));
             });

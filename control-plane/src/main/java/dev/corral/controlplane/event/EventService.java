@@ -246,39 +246,68 @@ public class EventService {
     }
 
     /**
-     * Records the first events of an object just written in this transaction, in order, in one statement: a new
-     * object (its uid is new) has no earlier event to fold into, so they are plain inserts.
+     * Records the first events of an object just written in this transaction, in order: a new object (its uid is
+     * new) has no earlier event to fold into, so they are plain inserts.
      */
     public void recordFirst(StoredObject about, List<Note> notes) {
-        if (notes.isEmpty()) {
+        recordFirstAll(List.of(about), List.of(notes));
+    }
+
+    /**
+     * {@link #recordFirst} for many new objects at once ({@code notes.get(i)} are those of {@code about.get(i)}), in
+     * one statement whatever their number: the events take their ids in the order given.
+     */
+    public void recordFirstAll(List<StoredObject> about, List<List<Note>> notes) {
+        int n = notes.stream().mapToInt(List::size).sum();
+        if (n == 0) {
             return;
         }
-        var now = Timestamp.from(Instant.now());
-        var sql = new StringBuilder("INSERT INTO event (uid, project, involved_kind, involved_name, involved_uid, type, reason, "
-                + "message, first_timestamp, last_timestamp, source) VALUES ");
-        for (int i = 0; i < notes.size(); i++) {
-            sql.append(i == 0 ? "" : ", ").append("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-        }
-        try (Connection c = dataSource.getConnection(); PreparedStatement s = c.prepareStatement(sql.toString())) {
-            int p = 1;
-            for (var note : notes) {
-                s.setObject(p++, UUID.randomUUID());
-                s.setString(p++, about.project());
-                s.setString(p++, about.kind());
-                s.setString(p++, about.name());
-                s.setObject(p++, about.uid());
-                s.setString(p++, note.type());
-                s.setString(p++, note.reason());
-                s.setString(p++, note.message());
-                s.setTimestamp(p++, now);
-                s.setTimestamp(p++, now);
-                s.setString(p++, SOURCE);
+        var uids = new UUID[n];
+        var projects = new String[n];
+        var kinds = new String[n];
+        var names = new String[n];
+        var involved = new UUID[n];
+        var types = new String[n];
+        var reasons = new String[n];
+        var messages = new String[n];
+        int i = 0;
+        for (int o = 0; o < about.size(); o++) {
+            var object = about.get(o);
+            for (var note : notes.get(o)) {
+                uids[i] = UUID.randomUUID();
+                projects[i] = object.project();
+                kinds[i] = object.kind();
+                names[i] = object.name();
+                involved[i] = object.uid();
+                types[i] = note.type();
+                reasons[i] = note.reason();
+                messages[i] = note.message();
+                i++;
             }
+        }
+        var now = Timestamp.from(Instant.now());
+        try (Connection c = dataSource.getConnection(); PreparedStatement s = c.prepareStatement(RECORD_FIRST_ALL)) {
+            s.setTimestamp(1, now);
+            s.setTimestamp(2, now);
+            s.setString(3, SOURCE);
+            s.setArray(4, c.createArrayOf("uuid", uids));
+            s.setArray(5, c.createArrayOf("text", projects));
+            s.setArray(6, c.createArrayOf("text", kinds));
+            s.setArray(7, c.createArrayOf("text", names));
+            s.setArray(8, c.createArrayOf("uuid", involved));
+            s.setArray(9, c.createArrayOf("text", types));
+            s.setArray(10, c.createArrayOf("text", reasons));
+            s.setArray(11, c.createArrayOf("text", messages));
             s.executeUpdate();
         } catch (SQLException e) {
-            throw new StoreException("recording event " + notes.getFirst().reason(), e);
+            throw new StoreException("recording " + n + " events (" + reasons[0] + (n > 1 ? ", ..." : "") + ")", e);
         }
     }
+
+    private static final String RECORD_FIRST_ALL = "INSERT INTO event (uid, project, involved_kind, involved_name, involved_uid, type, "
+            + "reason, message, first_timestamp, last_timestamp, source) SELECT uid, project, kind, name, involved, type, reason, "
+            + "message, ?, ?, ? FROM unnest(?::uuid[], ?::text[], ?::text[], ?::text[], ?::uuid[], ?::text[], ?::text[], ?::text[]) "
+            + "WITH ORDINALITY AS t(uid, project, kind, name, involved, type, reason, message, n) ORDER BY n";
 
     /**
      * Events of a project, oldest first, optionally about one object.

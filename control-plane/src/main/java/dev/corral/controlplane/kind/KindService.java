@@ -13,6 +13,7 @@ import dev.corral.controlplane.event.EventService;
 import dev.corral.controlplane.idempotency.IdempotencyService;
 import dev.corral.controlplane.problem.InvalidException;
 import dev.corral.controlplane.problem.NotFoundException;
+import dev.corral.controlplane.store.GroupCommit;
 import dev.corral.controlplane.store.Names;
 import dev.corral.controlplane.store.ResourceStore;
 import dev.corral.controlplane.store.StoredObject;
@@ -98,6 +99,19 @@ public abstract class KindService {
         return new Insertion(draft, List.of());
     }
 
+    /**
+     * {@link #beforeInsert} for the creates of one shared commit, in order; a kind that can complete many at once
+     * (placing them together) overrides this.
+     */
+    protected List<Insertion> beforeInsertAll(List<StoredObject> drafts) {
+        return drafts.stream().map(this::beforeInsert).toList();
+    }
+
+    /** {@link #onCreate} for the creates of one shared commit; a kind whose side effect is set-based overrides this. */
+    protected void onCreateAll(List<StoredObject> created) {
+        created.forEach(this::onCreate);
+    }
+
     /** Releases what the object held; runs in the delete's transaction. */
     protected void onDelete(StoredObject old) {
     }
@@ -127,7 +141,10 @@ public abstract class KindService {
         failOn(errors);
         var draft = new StoredObject(kind(), project, name, UUID.randomUUID(), labels, canonical(checked.spec()), checked.status(),
                 1, 0, null, null);
-        // Concurrent creates share commits (GroupCommit): the create is database work only.
+        if (idempotencyKey == null) {
+            // Concurrent creates share commits (GroupCommit), and those of one commit are written together.
+            return new Created(store.transaction(creates, draft), false);
+        }
         return store.transaction(() -> {
             var claim = idempotency.claim(project, idempotencyKey, path(), body);
             if (claim instanceof IdempotencyService.Claim.Replay replay) {
@@ -138,17 +155,33 @@ public abstract class KindService {
                 throw new NotFoundException(kind() + " created with Idempotency-Key '" + idempotencyKey
                         + "' has been deleted since.");
             }
-            var insertion = beforeInsert(draft);
-            var o = insertion.object();
-            var created = store.insert(kind(), project, name, o.uid(), labels, o.spec(), o.status(), o.node());
-            onCreate(created);
-            var notes = new ArrayList<EventService.Note>();
-            notes.add(EventService.Note.normal("Created", kind() + " " + name + " created."));
-            notes.addAll(insertion.events());
-            events.recordFirst(created, notes);
+            var created = createAll(List.of(draft)).getFirst();
             idempotency.complete(claim, 201, store.render(created));
             return new Created(created, false);
         });
+    }
+
+    /** The creates without an Idempotency-Key that share a commit, written together. */
+    private final GroupCommit.Batch<StoredObject, StoredObject> creates = this::createAll;
+
+    /**
+     * Writes new objects of this kind in the caller's transaction, set-based: each completed ({@link #beforeInsertAll}),
+     * all inserted in one statement, their side effects ({@link #onCreateAll}), then their first events in one
+     * statement. A taken name or a passed limit fails them all (the shared commit then runs each alone).
+     */
+    private List<StoredObject> createAll(List<StoredObject> drafts) {
+        var insertions = beforeInsertAll(drafts);
+        var created = store.insertAll(insertions.stream().map(Insertion::object).toList());
+        onCreateAll(created);
+        var notes = new ArrayList<List<EventService.Note>>(created.size());
+        for (int i = 0; i < created.size(); i++) {
+            var first = new ArrayList<EventService.Note>();
+            first.add(EventService.Note.normal("Created", kind() + " " + created.get(i).name() + " created."));
+            first.addAll(insertions.get(i).events());
+            notes.add(first);
+        }
+        events.recordFirstAll(created, notes);
+        return created;
     }
 
     public StoredObject get(String project, String name) {

@@ -5,6 +5,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -55,6 +56,11 @@ public class QuotaLedger {
             return new Charge(vcpus.subtract(other.vcpus), memoryMiB - other.memoryMiB, instances - other.instances, devices);
         }
 
+        /** {@code this + other}, dimension by dimension. */
+        Charge plus(Charge other) {
+            return minus(other.negated());
+        }
+
         Charge negated() {
             return NONE.minus(this);
         }
@@ -84,6 +90,24 @@ public class QuotaLedger {
     /** {@link #charge(Connection, String, Charge)} on a connection of the caller's (JTA) transaction. */
     public void charge(String project, Charge charge) {
         inTransaction(c -> charge(c, project, charge));
+    }
+
+    /**
+     * Charges many new workloads at once ({@code charges.get(i)} is what the one of {@code projects.get(i)} holds), on
+     * a connection of the caller's (JTA) transaction: one charge of their sum per project, projects in name order. A
+     * sum that passes a limit is a {@link QuotaExceededException} for the sum, even when some of them alone would fit:
+     * the caller that needs each one's own outcome then charges them one by one.
+     */
+    public void chargeAll(List<String> projects, List<Charge> charges) {
+        var sums = new TreeMap<String, Charge>();
+        for (int i = 0; i < projects.size(); i++) {
+            sums.merge(projects.get(i), charges.get(i), Charge::plus);
+        }
+        inTransaction(c -> {
+            for (var sum : sums.entrySet()) {
+                charge(c, sum.getKey(), sum.getValue());
+            }
+        });
     }
 
     /** {@link #release(Connection, String, Charge)} on a connection of the caller's (JTA) transaction. */

@@ -7,6 +7,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -156,6 +157,56 @@ public class Ledger {
             return true;
         } catch (SQLException e) {
             throw new StoreException("reserving capacity on node " + node, e);
+        }
+    }
+
+    /** Capacity to take on one node: the sum of the workloads placed on it together. */
+    public record Booking(String node, double vcpus, long memoryMiB) {
+
+        Booking plus(Booking other) {
+            return new Booking(node, vcpus + other.vcpus, memoryMiB + other.memoryMiB);
+        }
+    }
+
+    /**
+     * Takes the capacity of many placements at once, one booking per node, in one conditional statement; answers the
+     * nodes whose booking fitted whole. A node left out took nothing (a concurrent placement got there first, or it
+     * stopped being schedulable): the workloads booked there are the caller's to place again. Capacity only: a
+     * placement with devices, an anti-affinity group or an address goes through {@link #reserve}.
+     */
+    public Set<String> reserveAll(Collection<Booking> bookings, double cpuRatio, double memoryRatio) {
+        int n = bookings.size();
+        var nodes = new String[n];
+        var vcpus = new Double[n];
+        var memory = new Long[n];
+        int i = 0;
+        for (var b : bookings) {
+            nodes[i] = b.node();
+            vcpus[i] = b.vcpus();
+            memory[i] = b.memoryMiB();
+            i++;
+        }
+        // The counter's lock first, as in reserve: the update has rows to write only once the join holds it.
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement s = c.prepareStatement("WITH ordered AS (SELECT id FROM resource_version_counter WHERE id = 1 FOR UPDATE) "
+                     + "UPDATE node_capacity n SET vcpus_used = n.vcpus_used + b.vcpus, memory_mib_used = n.memory_mib_used + b.memory_mib, "
+                     + "version = n.version + 1 FROM ordered, unnest(?::text[], ?::float8[], ?::bigint[]) AS b(node, vcpus, memory_mib) "
+                     + "WHERE n.node = b.node AND n.ready AND NOT n.cordoned AND n.vcpus_used + b.vcpus <= n.vcpus * ? + 1e-9 "
+                     + "AND n.memory_mib_used + b.memory_mib <= floor(n.memory_mib * ?) RETURNING n.node")) {
+            s.setArray(1, c.createArrayOf("text", nodes));
+            s.setArray(2, c.createArrayOf("float8", vcpus));
+            s.setArray(3, c.createArrayOf("bigint", memory));
+            s.setDouble(4, cpuRatio);
+            s.setDouble(5, memoryRatio);
+            var reserved = new HashSet<String>();
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    reserved.add(rs.getString(1));
+                }
+            }
+            return reserved;
+        } catch (SQLException e) {
+            throw new StoreException("reserving capacity on " + n + " nodes", e);
         }
     }
 

@@ -1,6 +1,8 @@
 package dev.corral.controlplane.scheduling;
 
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -105,26 +107,70 @@ public class Scheduler {
     }
 
     /**
-     * Places a workload about to be inserted in the caller's transaction (its create), on the best node of the
-     * current view, so that a create that fits is one transaction, one write of the object and one commit. Returns the
-     * placement to insert it with, or null when nothing fits or the reservation lost a race: then nothing of the
-     * attempt stays written, the caller's transaction goes on, and the workload is inserted Pending for
-     * {@link #schedule} after the commit (which also says why nothing fits). The view books the placement at once; a
-     * create that rolls back later only makes the view pessimistic until its next reload.
+     * Places workloads about to be inserted in the caller's transaction (their creates, those of one shared commit),
+     * each on the best node of the current view with the ones before it booked, so that a create that fits is one
+     * write of the object and no transaction of its own. Answers in the same order the placement to insert each with,
+     * or null when nothing fits or the reservation lost a race: then nothing of that attempt stays written, the
+     * caller's transaction goes on, and the workload is inserted Pending for {@link #schedule} after the commit (which
+     * also says why nothing fits). The view books each placement at once; a create that rolls back later only makes
+     * the view pessimistic until its next reload.
+     *
+     * <p>Those that need capacity alone take it in one conditional statement for all of them, a booking per node; a
+     * node whose bookings no longer fit all together takes none, and its workloads stay Pending. Those with devices,
+     * an anti-affinity group or an address are placed one by one ({@link #placeWithRows}).
      */
-    public Placement placeNew(StoredObject workload) {
-        Demand demand = demand(workload);
+    public List<Placement> placeAll(List<StoredObject> workloads) {
+        var placements = new ArrayList<Placement>(java.util.Collections.nCopies(workloads.size(), (Placement) null));
+        var bookings = new LinkedHashMap<String, Ledger.Booking>();
+        var planned = new ArrayList<Integer>();
+        var options = new ArrayList<Planner.Option>();
+        var demands = new ArrayList<Demand>();
+        for (int i = 0; i < workloads.size(); i++) {
+            var workload = workloads.get(i);
+            Demand demand = demand(workload);
+            if (!demand.devices().isEmpty() || demand.antiAffinityGroup() != null || demand.network()) {
+                placements.set(i, placeWithRows(workload, demand));
+                continue;
+            }
+            var plan = planner.plan(demand, snapshots.current(), 1);
+            if (!plan.schedulable()) {
+                continue;
+            }
+            var option = plan.options().getFirst();
+            snapshots.placed(option.node(), demand, List.of());
+            bookings.merge(option.node(), new Ledger.Booking(option.node(), demand.vcpus(), demand.memoryMiB()), Ledger.Booking::plus);
+            planned.add(i);
+            options.add(option);
+            demands.add(demand);
+        }
+        if (bookings.isEmpty()) {
+            return placements;
+        }
+        var reserved = ledger.reserveAll(bookings.values(), config.cpuAllocationRatio(), config.memoryAllocationRatio());
+        if (reserved.size() < bookings.size()) {
+            snapshots.invalidate();
+        }
+        for (int k = 0; k < planned.size(); k++) {
+            var option = options.get(k);
+            if (reserved.contains(option.node())) {
+                int i = planned.get(k);
+                placements.set(i, placement(workloads.get(i), demands.get(k), option, status(workloads.get(i)).network()));
+            }
+        }
+        return placements;
+    }
+
+    /**
+     * Places one workload whose reservation writes several rows (devices, an anti-affinity slot, an address), undone
+     * through a savepoint when one of them fails.
+     */
+    private Placement placeWithRows(StoredObject workload, Demand demand) {
         var plan = planner.plan(demand, snapshots.current(), 1);
         if (!plan.schedulable()) {
             return null;
         }
         var option = plan.options().getFirst();
-        // A reservation of capacity alone is one conditional statement: it wrote nothing when it failed. One with
-        // devices, an anti-affinity slot or an address writes several rows, undone through a savepoint when one fails.
-        boolean single = option.devices().isEmpty() && demand.antiAffinityGroup() == null && !demand.network();
-        Placement placed = single
-                ? reserve(workload, demand, option)
-                : store.attempt(() -> reserve(workload, demand, option));
+        Placement placed = store.attempt(() -> reserve(workload, demand, option));
         if (placed == null) {
             snapshots.invalidate();
             return null;
@@ -147,8 +193,7 @@ public class Scheduler {
                 config.cpuAllocationRatio(), config.memoryAllocationRatio())) {
             return null;
         }
-        var old = status(workload);
-        var network = old.network();
+        var network = status(workload).network();
         if (demand.network()) {
             // Bound here, with the node, in the placement's transaction: a lost placement gives it back too.
             network = addresses.allocate(option.node(), workload.uid(), network == null ? null : network.mac());
@@ -156,6 +201,12 @@ public class Scheduler {
                 return null;
             }
         }
+        return placement(workload, demand, option, network);
+    }
+
+    /** The placement on the option's node once its reservation (and address) is taken. */
+    private Placement placement(StoredObject workload, Demand demand, Planner.Option option, WorkloadStatus.Network network) {
+        var old = status(workload);
         String message = "Placed on node " + option.node()
                 + (option.devices().isEmpty() ? "" : " with devices " + String.join(", ", option.devices()))
                 + (demand.network() ? " at " + network.ip() : "");

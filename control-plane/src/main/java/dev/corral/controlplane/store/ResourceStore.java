@@ -62,6 +62,11 @@ public class ResourceStore {
         return groupCommit.call(work);
     }
 
+    /** {@link #transaction} for a piece of a {@link GroupCommit.Batch}: written together with the others of its commit. */
+    public <I, R> R transaction(GroupCommit.Batch<I, R> batch, I input) {
+        return groupCommit.call(batch, input);
+    }
+
     /**
      * Runs {@code work} inside a savepoint of the caller's transaction: when it returns null or throws, everything it
      * wrote is undone and the transaction goes on (the exception is rethrown).
@@ -173,52 +178,94 @@ public class ResourceStore {
     /**
      * Inserts a new object with generation 1 under a uid the caller chose (it may have reserved capacity for it
      * already); a name already taken in that project is a 409.
-     *
-     * <p>One statement and one round trip: it bumps the resourceVersion counter, inserts the row stamped with the new
-     * version and appends it to the watch log (docs/0002). A taken name inserts nothing and appends nothing, but the
-     * counter was bumped: the conflict's exception must roll the transaction back, as every caller lets it.
      */
     public StoredObject insert(String kind, String project, String name, UUID uid, Map<String, String> labels, JsonNode spec,
             JsonNode status, String node) {
+        return insertAll(List.of(new StoredObject(kind, project, name, uid, labels, spec, status, 1, 0, null, node))).getFirst();
+    }
+
+    /**
+     * Inserts new objects (generation 1, under the uids given, created now) and answers them stamped, in the same
+     * order; when any of their names is already taken in its project (or two of them share one) it is a 409 for the
+     * first such, and the caller's transaction must roll back, as every caller lets it.
+     *
+     * <p>One statement and one round trip however many there are: it bumps the resourceVersion counter by their
+     * number, inserts each row stamped with its own version, in the order given, and appends each to the watch log
+     * (docs/0002). A taken name inserts nothing for it and appends nothing, but the counter was bumped: hence the
+     * rollback.
+     */
+    public List<StoredObject> insertAll(List<StoredObject> objects) {
         var created = Instant.now().truncatedTo(ChronoUnit.MICROS);
-        var labelMap = new TreeMap<>(labels == null ? Map.<String, String>of() : labels);
-        var object = new StoredObject(kind, project, name, uid, labelMap, spec, status, 1, 0, created, node);
+        int n = objects.size();
+        var kinds = new String[n];
+        var projects = new String[n];
+        var names = new String[n];
+        var uids = new UUID[n];
+        var nodes = new String[n];
+        var rendered = new String[n];
+        var drafts = new ArrayList<StoredObject>(n);
+        for (int i = 0; i < n; i++) {
+            var o = objects.get(i);
+            var labels = new TreeMap<>(o.labels() == null ? Map.<String, String>of() : o.labels());
+            var draft = new StoredObject(o.kind(), o.project(), o.name(), o.uid(), labels, o.spec(), o.status(), 1, 0, created, o.node());
+            drafts.add(draft);
+            kinds[i] = o.kind();
+            projects[i] = o.project();
+            names[i] = o.name();
+            uids[i] = o.uid();
+            nodes[i] = o.node();
+            rendered[i] = write(render(draft));
+        }
         try (Connection c = dataSource.getConnection();
-             PreparedStatement s = c.prepareStatement(INSERT_AND_LOG)) {
-            s.setString(1, write(render(object)));
-            s.setString(2, kind);
-            s.setString(3, project);
-            s.setString(4, name);
-            s.setObject(5, uid);
-            s.setTimestamp(6, Timestamp.from(created));
-            s.setString(7, node);
-            s.setString(8, node);
+             PreparedStatement s = c.prepareStatement(INSERT_ALL_AND_LOG)) {
+            s.setArray(1, c.createArrayOf("text", rendered));
+            s.setArray(2, c.createArrayOf("text", kinds));
+            s.setArray(3, c.createArrayOf("text", projects));
+            s.setArray(4, c.createArrayOf("text", names));
+            s.setArray(5, c.createArrayOf("uuid", uids));
+            s.setArray(6, c.createArrayOf("text", nodes));
+            s.setLong(7, n);
+            s.setLong(8, n);
+            s.setTimestamp(9, Timestamp.from(created));
+            var versions = new HashMap<UUID, Long>(n * 2);
             try (ResultSet rs = s.executeQuery()) {
-                if (!rs.next()) {
-                    throw ConflictException.alreadyExists(kind, name);
+                while (rs.next()) {
+                    versions.put(rs.getObject(1, UUID.class), rs.getLong(2));
                 }
-                notifier.changed();
-                return new StoredObject(kind, project, name, uid, labelMap, spec, status, 1, rs.getLong(1), created, node);
             }
+            var stamped = new ArrayList<StoredObject>(n);
+            for (var d : drafts) {
+                Long version = versions.get(d.uid());
+                if (version == null) {
+                    throw ConflictException.alreadyExists(d.kind(), d.name());
+                }
+                stamped.add(new StoredObject(d.kind(), d.project(), d.name(), d.uid(), d.labels(), d.spec(), d.status(), 1, version,
+                        created, d.node()));
+            }
+            notifier.changed();
+            return stamped;
         } catch (SQLException e) {
-            throw new StoreException("creating " + kind + " " + name, e);
+            throw new StoreException("creating " + n + " " + (n == 1 ? objects.getFirst().kind() + " " + objects.getFirst().name() : "objects"), e);
         }
     }
 
     /**
-     * The counter first, as in {@link #log}: its row lock orders writers. The row takes the new version directly (a
-     * later statement of the same transaction could not see a row this one inserts to stamp it). The object is sent
-     * once, as the API renders it: the row's labels, spec and status are taken from it.
+     * The counter first, as in {@link #log}: its row lock orders writers. Each row takes its new version directly (a
+     * later statement of the same transaction could not see a row this one inserts to stamp it). Each object is sent
+     * once, as the API renders it: the row's labels, spec and status are taken from it. The watch log's insert runs
+     * whether or not the final select reads it (PostgreSQL runs every data-modifying WITH exactly once).
      */
-    private static final String INSERT_AND_LOG = "WITH o AS (SELECT ?::jsonb AS object), "
-            + "rv AS (UPDATE resource_version_counter SET value = value + 1 WHERE id = 1 RETURNING value), "
-            + "added AS (INSERT INTO resource (" + COLUMNS + ") SELECT ?, ?, ?, ?, object -> 'metadata' -> 'labels', object -> 'spec', "
-            + "object -> 'status', 1, value, ?::timestamptz, ? FROM o, rv "
-            + "ON CONFLICT (kind, project, name) DO NOTHING RETURNING kind, project, name, resource_version) "
-            + "INSERT INTO watch_log (resource_version, kind, project, name, node, type, object) "
-            + "SELECT resource_version, kind, project, name, ?, 'ADDED', "
-            + "jsonb_set(object, '{metadata,resourceVersion}', to_jsonb(resource_version::text)) FROM added, o "
-            + "RETURNING resource_version";
+    private static final String INSERT_ALL_AND_LOG = "WITH o AS (SELECT t.object::jsonb AS object, t.kind, t.project, t.name, t.uid, t.node, t.n "
+            + "FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::uuid[], ?::text[]) WITH ORDINALITY AS t(object, kind, project, name, uid, node, n)), "
+            + "rv AS (UPDATE resource_version_counter SET value = value + ? WHERE id = 1 RETURNING value - ? AS base), "
+            + "added AS (INSERT INTO resource (" + COLUMNS + ") SELECT kind, project, name, uid, object -> 'metadata' -> 'labels', object -> 'spec', "
+            + "object -> 'status', 1, base + n, ?::timestamptz, node FROM o, rv ORDER BY n "
+            + "ON CONFLICT (kind, project, name) DO NOTHING RETURNING uid, resource_version), "
+            + "logged AS (INSERT INTO watch_log (resource_version, kind, project, name, node, type, object) "
+            + "SELECT a.resource_version, o.kind, o.project, o.name, o.node, 'ADDED', "
+            + "jsonb_set(o.object, '{metadata,resourceVersion}', to_jsonb(a.resource_version::text)) FROM added a JOIN o USING (uid) "
+            + "ORDER BY a.resource_version) "
+            + "SELECT uid, resource_version FROM added";
 
     /**
      * Replaces labels, spec, status and node of an object read in this transaction. The generation goes up when

@@ -89,13 +89,23 @@ public abstract class WorkloadService extends KindService {
     /** Places the new workload when a node fits: it is inserted Scheduled, with its node, and a Scheduled event. */
     @Override
     protected Insertion beforeInsert(StoredObject draft) {
-        var placement = scheduler.placeNew(draft);
-        if (placement == null) {
-            return new Insertion(draft, List.of());
+        return beforeInsertAll(List.of(draft)).getFirst();
+    }
+
+    /** Places the new workloads of one shared commit together ({@link Scheduler#placeAll}), those that fit. */
+    @Override
+    protected List<Insertion> beforeInsertAll(List<StoredObject> drafts) {
+        var placements = scheduler.placeAll(drafts);
+        var insertions = new java.util.ArrayList<Insertion>(drafts.size());
+        for (int i = 0; i < drafts.size(); i++) {
+            var draft = drafts.get(i);
+            var placement = placements.get(i);
+            insertions.add(placement == null ? new Insertion(draft, List.of())
+                    : new Insertion(new StoredObject(draft.kind(), draft.project(), draft.name(), draft.uid(), draft.labels(), draft.spec(),
+                            placement.status(), draft.generation(), draft.resourceVersion(), draft.creationTimestamp(), placement.node()),
+                            List.of(EventService.Note.normal(Scheduler.SCHEDULED, placement.message()))));
         }
-        var placed = new StoredObject(draft.kind(), draft.project(), draft.name(), draft.uid(), draft.labels(), draft.spec(),
-                placement.status(), draft.generation(), draft.resourceVersion(), draft.creationTimestamp(), placement.node());
-        return new Insertion(placed, List.of(EventService.Note.normal(Scheduler.SCHEDULED, placement.message())));
+        return insertions;
     }
 
     @Override
@@ -119,6 +129,12 @@ public abstract class WorkloadService extends KindService {
     @Override
     protected void onCreate(StoredObject created) {
         quotas.charge(created.project(), QuotaLedger.Charge.of(status(created)));
+    }
+
+    @Override
+    protected void onCreateAll(List<StoredObject> created) {
+        quotas.chargeAll(created.stream().map(StoredObject::project).toList(),
+                created.stream().map(o -> QuotaLedger.Charge.of(status(o))).toList());
     }
 
     @Override
