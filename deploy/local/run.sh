@@ -134,10 +134,15 @@ if [ "$tls" = 1 ]; then
     export CORRAL_TLS_CERT="$tls_dir/server.pem" CORRAL_TLS_KEY="$tls_dir/server-key.pem" CORRAL_TLS_AGENT_CA="$ca"
 fi
 
+# The JDK's ahead-of-time cache for the control plane, trained once per build (deploy/lib/control-plane-aot.sh).
+# shellcheck source=../lib/control-plane-aot.sh
+source deploy/lib/control-plane-aot.sh
+corral_control_plane_aot
+
 echo "==> Starting the control plane on $api"
 # Its own session: Ctrl-C reaches this script only, which stops the control plane, which stops its embedded
 # PostgreSQL and Kafka in order (a terminal's SIGINT would otherwise hit PostgreSQL first).
-setsid java -jar "$control_plane_jar" &
+setsid java "${control_plane_aot[@]}" -jar "$control_plane_jar" &
 pid=$!
 echo "$pid" >"$run/control-plane.pid"
 agent=""

@@ -1,0 +1,68 @@
+# Sourced (after java.sh): the control plane's ahead-of-time cache, JDK 25's AOT cache (JEP 483/514/515). A training
+# run records which classes the control plane loads and links and how its hot methods behave; a control plane started
+# with the cache finds them ready: it starts sooner and spends a fraction of the CPU a cold one spends compiling while
+# it serves its first thousands of requests (bench/scheduler/README.md, "An ahead-of-time cache").
+#
+# The cache is made once per build, by a control plane of its own (throw-away data, embedded PostgreSQL and Kafka on
+# free ports, HTTP on a free port) driven through its REST API by deploy/lib/ControlPlaneTraining.java for about a
+# minute. Its name is a hash of what the build's files hold and of the JDK (ControlPlaneTraining.java --key): a
+# rebuild of the same code keeps it, a change of code or of JDK trains a new one. A failed training never stops the control plane from starting: it starts without the
+# cache (the reason is in control-plane/target/control-plane-aot.log; a .failed marker stops retries for that build).
+# CORRAL_CONTROL_PLANE_AOT=0 turns it off.
+#
+# corral_control_plane_aot: sets control_plane_aot, the JVM options that use the cache (none without one).
+corral_control_plane_aot() {
+    control_plane_aot=()
+    [ "${CORRAL_CONTROL_PLANE_AOT:-1}" = 0 ] && return 0
+    local app="control-plane/target/quarkus-app" target="control-plane/target" key cache log
+    [ -f "$app/quarkus-run.jar" ] || return 0
+    key="$("$JAVA_HOME/bin/java" deploy/lib/ControlPlaneTraining.java --key "$app")" || return 0
+    cache="$target/control-plane-$key.aot"
+    log="$target/control-plane-aot.log"
+    if [ ! -f "$cache" ]; then
+        [ -e "$cache.failed" ] && return 0
+        echo "corral: training the control plane's ahead-of-time cache (once per build, about a minute)" >&2
+        if ! corral_control_plane_aot_train "$app" "$cache" > "$log" 2>&1; then
+            : > "$cache.failed"
+            echo "corral: training the control plane's ahead-of-time cache failed ($log); it starts without one" >&2
+            return 0
+        fi
+        find "$target" -maxdepth 1 -name 'control-plane-*.aot*' ! -name "control-plane-$key.aot" -delete
+    fi
+    control_plane_aot=(-XX:AOTCache="$PWD/$cache")
+}
+
+# The training: a control plane recording the cache (-XX:AOTCacheOutput, written when it exits), the training
+# client, then a TERM. Only what it must have reaches it from this environment.
+corral_control_plane_aot_train() (
+    local app="$1" cache="$2" data pid port="" i
+    data="$(mktemp -d)"
+    trap '[ -n "${pid:-}" ] && kill -TERM "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$data" "$cache.tmp"' EXIT
+    env -i PATH="$PATH" HOME="$HOME" JAVA_HOME="$JAVA_HOME" CORRAL_DATA_DIR="$data" CORRAL_HTTP_PORT=0 \
+        "$JAVA_HOME/bin/java" -XX:AOTCacheOutput="$cache.tmp" -jar "$app/quarkus-run.jar" > "$data/control-plane.log" 2>&1 &
+    pid=$!
+    for i in $(seq 1 120); do
+        port="$(grep -o 'Listening on: http://[^ ]*' "$data/control-plane.log" | head -1 | sed 's/.*://')"
+        if [ -n "$port" ] && curl -sf -o /dev/null "http://127.0.0.1:$port/q/health/ready"; then
+            break
+        fi
+        port=""
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 1
+    done
+    if [ -z "$port" ]; then
+        echo "the training control plane did not get ready:"
+        cat "$data/control-plane.log"
+        return 1
+    fi
+    CORRAL_TOKEN="$(cat "$data/admin-token")" "$JAVA_HOME/bin/java" deploy/lib/ControlPlaneTraining.java "http://127.0.0.1:$port" || {
+        cat "$data/control-plane.log"
+        return 1
+    }
+    kill -TERM "$pid"
+    wait "$pid" || true
+    pid=""
+    grep -i 'aot' "$data/control-plane.log" | tail -5
+    [ -s "$cache.tmp" ] || { echo "no cache was written"; cat "$data/control-plane.log"; return 1; }
+    mv -f "$cache.tmp" "$cache"
+)
