@@ -20,8 +20,8 @@ import java.util.function.IntFunction;
  *
  * <p>Usage: java ControlPlaneTraining.java http://127.0.0.1:PORT [scale] (the admin token in $CORRAL_TOKEN; scale, default
  * 1, multiplies the numbers of nodes and VMs: ControlPlaneTrainingIT runs it small against the tests' server), or
- * {@code java ControlPlaneTraining.java --key DIR}: the name of a build's cache, from what its files hold (every jar
- * entry's name, size and CRC, every other file's bytes) and this JDK, so that a rebuild of the same code, whose jars
+ * {@code java ControlPlaneTraining.java --key DIR THIS_FILE}: the name of a build's cache, from what its files hold
+ * (every jar entry's name, size and CRC, every other file's bytes), this JDK and this training, so that a rebuild of the same code, whose jars
  * differ only in their timestamps, keeps its cache. Quarkus's generated classes (generated-bytecode.jar) differ in a few
  * constants, and some in size, from one build of the same code to the next: for them the names alone are taken. A cache that is
  * stale for one of them costs nothing but that class's profile: the JVM loads a class from the cache only when its
@@ -38,8 +38,8 @@ public class ControlPlaneTraining {
     static final AtomicInteger unexpected = new AtomicInteger();
 
     public static void main(String[] args) throws Exception {
-        if (args.length == 2 && args[0].equals("--key")) {
-            System.out.println(key(java.nio.file.Path.of(args[1])));
+        if (args.length == 3 && args[0].equals("--key")) {
+            System.out.println(key(java.nio.file.Path.of(args[1]), java.nio.file.Path.of(args[2])));
             return;
         }
         api = URI.create(args[0]);
@@ -113,9 +113,10 @@ public class ControlPlaneTraining {
         System.exit(unexpected.get() == 0 ? 0 : 1);
     }
 
-    static String key(java.nio.file.Path dir) throws Exception {
+    static String key(java.nio.file.Path dir, java.nio.file.Path training) throws Exception {
         var digest = MessageDigest.getInstance("SHA-256");
         digest.update((Runtime.version() + " " + System.getProperty("java.home") + "\n").getBytes());
+        digest.update(java.nio.file.Files.readAllBytes(training));
         java.util.List<java.nio.file.Path> files;
         try (var walk = java.nio.file.Files.walk(dir)) {
             files = walk.filter(java.nio.file.Files::isRegularFile).sorted().toList();

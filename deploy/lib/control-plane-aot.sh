@@ -5,8 +5,8 @@
 #
 # The cache is made once per build, by a control plane of its own (throw-away data, embedded PostgreSQL and Kafka on
 # free ports, HTTP on a free port) driven through its REST API by deploy/lib/ControlPlaneTraining.java for about a
-# minute. Its name is a hash of what the build's files hold and of the JDK (ControlPlaneTraining.java --key): a
-# rebuild of the same code keeps it, a change of code or of JDK trains a new one. A failed training never stops the control plane from starting: it starts without the
+# minute. Its name is a hash of what the build's files hold, of the JDK and of the training (ControlPlaneTraining.java
+# --key): a rebuild of the same code keeps it, a change of code, JDK or training trains a new one. A failed training never stops the control plane from starting: it starts without the
 # cache (the reason is in control-plane/target/control-plane-aot.log; a .failed marker stops retries for that build).
 # CORRAL_CONTROL_PLANE_AOT=0 turns it off.
 #
@@ -16,7 +16,7 @@ corral_control_plane_aot() {
     [ "${CORRAL_CONTROL_PLANE_AOT:-1}" = 0 ] && return 0
     local app="control-plane/target/quarkus-app" target="control-plane/target" key cache log
     [ -f "$app/quarkus-run.jar" ] || return 0
-    key="$("$JAVA_HOME/bin/java" deploy/lib/ControlPlaneTraining.java --key "$app")" || return 0
+    key="$("$JAVA_HOME/bin/java" deploy/lib/ControlPlaneTraining.java --key "$app" deploy/lib/ControlPlaneTraining.java)" || return 0
     cache="$target/control-plane-$key.aot"
     log="$target/control-plane-aot.log"
     if [ ! -f "$cache" ]; then
