@@ -1,16 +1,16 @@
 # Sourced by benchmarks: starts a throw-away control plane (embedded PostgreSQL and Kafka) on port $1 with the
 # environment given after it, waits until it is ready, and stops it and removes its data on exit. JVM options for it,
 # such as a profiler's agent, go in $CORRAL_BENCH_CONTROL_PLANE_JAVA_OPTS. It runs as run.sh runs it: with the JDK's
-# ahead-of-time cache trained for this build (deploy/lib/control-plane-aot.sh; CORRAL_CONTROL_PLANE_AOT=0: without).
+# ahead-of-time cache trained for this build (deploy/lib/aot.sh; CORRAL_CONTROL_PLANE_AOT=0: without).
 # Sets: bench_data (its data directory, with control-plane.log), bench_pid, bench_kafka (its embedded broker's address).
 bench_start_control_plane() {
     local port="$1"
     shift
-    source deploy/lib/control-plane-aot.sh
+    source deploy/lib/aot.sh
     corral_control_plane_aot
     bench_data="$(mktemp -d)"
     env CORRAL_DATA_DIR="$bench_data" CORRAL_HTTP_PORT="$port" "$@" \
-        java "${control_plane_aot[@]}" ${CORRAL_BENCH_CONTROL_PLANE_JAVA_OPTS:-} -jar control-plane/target/quarkus-app/quarkus-run.jar > "$bench_data/control-plane.log" 2>&1 &
+        java ${control_plane_aot[@]+"${control_plane_aot[@]}"} ${CORRAL_BENCH_CONTROL_PLANE_JAVA_OPTS:-} -jar control-plane/target/quarkus-app/quarkus-run.jar > "$bench_data/control-plane.log" 2>&1 &
     bench_pid=$!
     # The benchmark's own status is the script's: the control plane's (143 after the TERM) must not replace it,
     # and under `set -e` a failing wait inside the trap would.

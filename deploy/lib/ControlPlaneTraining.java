@@ -11,7 +11,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntFunction;
 
 /**
- * The training run of the control plane's ahead-of-time cache (deploy/lib/control-plane-aot.sh): what a control plane
+ * The training run of the control plane's ahead-of-time cache (deploy/lib/aot.sh): what a control plane
  * does for its users, through its REST API, long enough for the JVM to record which classes it loads and how its hot
  * methods behave (JEP 483/515). A cloud's day in small: nodes register and heartbeat, images and instance types are
  * made, VMs are created (most placed, some Pending), read, listed, stopped, started and deleted, events and quotas
@@ -19,13 +19,7 @@ import java.util.function.IntFunction;
  * control plane answered something it should not have.
  *
  * <p>Usage: java ControlPlaneTraining.java http://127.0.0.1:PORT [scale] (the admin token in $CORRAL_TOKEN; scale, default
- * 1, multiplies the numbers of nodes and VMs: ControlPlaneTrainingIT runs it small against the tests' server), or
- * {@code java ControlPlaneTraining.java --key DIR THIS_FILE}: the name of a build's cache, from what its files hold
- * (every jar entry's name, size and CRC, every other file's bytes), this JDK and this training, so that a rebuild of the same code, whose jars
- * differ only in their timestamps, keeps its cache. Quarkus's generated classes (generated-bytecode.jar) differ in a few
- * constants, and some in size, from one build of the same code to the next: for them the names alone are taken. A cache that is
- * stale for one of them costs nothing but that class's profile: the JVM loads a class from the cache only when its
- * bytes are the ones recorded.
+ * 1, multiplies the numbers of nodes and VMs: ControlPlaneTrainingIT runs it small against the tests' server).
  */
 public class ControlPlaneTraining {
 
@@ -38,10 +32,6 @@ public class ControlPlaneTraining {
     static final AtomicInteger unexpected = new AtomicInteger();
 
     public static void main(String[] args) throws Exception {
-        if (args.length == 3 && args[0].equals("--key")) {
-            System.out.println(key(java.nio.file.Path.of(args[1]), java.nio.file.Path.of(args[2])));
-            return;
-        }
         api = URI.create(args[0]);
         double scale = args.length > 1 ? Double.parseDouble(args[1]) : 1;
         NODES = Math.max(3, (int) Math.round(NODES * scale));
@@ -111,30 +101,6 @@ public class ControlPlaneTraining {
         System.out.printf("training: %d nodes, %d VM creates, reads, actions and deletes in %.1f s; %d unexpected answers%n",
                 NODES, VMS, (System.nanoTime() - t0) / 1e9, unexpected.get());
         System.exit(unexpected.get() == 0 ? 0 : 1);
-    }
-
-    static String key(java.nio.file.Path dir, java.nio.file.Path training) throws Exception {
-        var digest = MessageDigest.getInstance("SHA-256");
-        digest.update((Runtime.version() + " " + System.getProperty("java.home") + "\n").getBytes());
-        digest.update(java.nio.file.Files.readAllBytes(training));
-        java.util.List<java.nio.file.Path> files;
-        try (var walk = java.nio.file.Files.walk(dir)) {
-            files = walk.filter(java.nio.file.Files::isRegularFile).sorted().toList();
-        }
-        for (var file : files) {
-            digest.update((dir.relativize(file) + "\n").getBytes());
-            if (file.toString().endsWith(".jar")) {
-                try (var jar = new java.util.zip.ZipFile(file.toFile())) {
-                    boolean recorded = file.endsWith(java.nio.file.Path.of("quarkus", "generated-bytecode.jar"));
-                    var entries = jar.stream().map(e -> e.getName() + (recorded ? "" : " " + e.getSize() + " " + e.getCrc()) + "\n")
-                            .sorted().toList();
-                    entries.forEach(e -> digest.update(e.getBytes()));
-                }
-            } else {
-                digest.update(java.nio.file.Files.readAllBytes(file));
-            }
-        }
-        return HexFormat.of().formatHex(digest.digest(), 0, 8);
     }
 
     /** JSON written with single quotes, for readability here. */

@@ -134,15 +134,17 @@ if [ "$tls" = 1 ]; then
     export CORRAL_TLS_CERT="$tls_dir/server.pem" CORRAL_TLS_KEY="$tls_dir/server-key.pem" CORRAL_TLS_AGENT_CA="$ca"
 fi
 
-# The JDK's ahead-of-time cache for the control plane, trained once per build (deploy/lib/control-plane-aot.sh).
-# shellcheck source=../lib/control-plane-aot.sh
-source deploy/lib/control-plane-aot.sh
+# The JDK's ahead-of-time caches (deploy/lib/aot.sh, docs/0010): the control plane's, trained once per build before
+# it starts; the agent's, recorded by its first run of a build and kept when it stops cleanly.
+# shellcheck source=../lib/aot.sh
+source deploy/lib/aot.sh
 corral_control_plane_aot
+corral_node_agent_aot
 
 echo "==> Starting the control plane on $api"
 # Its own session: Ctrl-C reaches this script only, which stops the control plane, which stops its embedded
 # PostgreSQL and Kafka in order (a terminal's SIGINT would otherwise hit PostgreSQL first).
-setsid java "${control_plane_aot[@]}" -jar "$control_plane_jar" &
+setsid java ${control_plane_aot[@]+"${control_plane_aot[@]}"} -jar "$control_plane_jar" &
 pid=$!
 echo "$pid" >"$run/control-plane.pid"
 agent=""
@@ -158,10 +160,15 @@ stop() {
     [ -n "$stopping" ] && exit "${1:-0}"
     stopping=1
     { echo; echo "==> Stopping Corral"; } 2>/dev/null || true
+    local agent_status=1
     if [ -n "$agent" ]; then
         kill -TERM "$agent" 2>/dev/null || true
-        wait "$agent" 2>/dev/null || true
+        agent_status=0
+        wait "$agent" 2>/dev/null || agent_status=$?
     fi
+    # A clean stop of an agent that recorded its ahead-of-time cache (143: the TERM asked for) wrote it as it exited.
+    [ "$agent_status" = 143 ] && agent_status=0
+    corral_node_agent_aot_keep "$agent_status" 2>/dev/null || true
     rm -f "$run/agent.pid"
     kill -TERM "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
@@ -228,7 +235,7 @@ echo "==> Starting the node agent for node $node (health on $agent_url/q/health)
 CORRAL_AGENT_CONTROL_PLANE_URL="$api" CORRAL_AGENT_HTTP_PORT="$agent_port" CORRAL_AGENT_NODE_NAME="$node" \
     CORRAL_AGENT_TOKEN_FILE="$node_token_file" \
     CORRAL_AGENT_STATE_DIR="$data/agent" CORRAL_AGENT_KAFKA_BOOTSTRAP_SERVERS="$kafka" \
-    setsid java @node-agent/jvm.options -jar "$agent_jar" &
+    setsid java @node-agent/jvm.options ${node_agent_aot[@]+"${node_agent_aot[@]}"} -jar "$agent_jar" &
 agent=$!
 echo "$agent" >"$run/agent.pid"
 for _ in $(seq 1 120); do

@@ -1,12 +1,12 @@
-# Sourced (after java.sh): the control plane's ahead-of-time cache, JDK 25's AOT cache (JEP 483/514/515). A training
-# run records which classes the control plane loads and links and how its hot methods behave; a control plane started
-# with the cache finds them ready: it starts sooner and spends a fraction of the CPU a cold one spends compiling while
-# it serves its first thousands of requests (bench/scheduler/README.md, "An ahead-of-time cache").
+# Sourced (after java.sh): the ahead-of-time caches of the control plane and the node agent, JDK 25's AOT cache (JEP
+# 483/514/515, docs/0010). A training run records which classes the process loads and links and how its hot methods
+# behave; a process started with the cache finds them ready: it starts sooner and compiles less while it serves its
+# first requests (bench/scheduler/README.md, "Set-based shared commits, and an ahead-of-time cache").
 #
-# The cache is made once per build, by a control plane of its own (throw-away data, embedded PostgreSQL and Kafka on
+# The control plane's cache is made once per build, by a control plane of its own (throw-away data, embedded PostgreSQL and Kafka on
 # free ports, HTTP on a free port) driven through its REST API by deploy/lib/ControlPlaneTraining.java for about a
-# minute. Its name is a hash of what the build's files hold, of the JDK and of the training (ControlPlaneTraining.java
-# --key): a rebuild of the same code keeps it, a change of code, JDK or training trains a new one. A failed training never stops the control plane from starting: it starts without the
+# minute. Its name is a hash of what the build's files hold, of the JDK and of the training (AotKey.java): a rebuild
+# of the same code keeps it, a change of code, JDK or training trains a new one. A failed training never stops the control plane from starting: it starts without the
 # cache (the reason is in control-plane/target/control-plane-aot.log; a .failed marker stops retries for that build).
 # CORRAL_CONTROL_PLANE_AOT=0 turns it off.
 #
@@ -16,7 +16,7 @@ corral_control_plane_aot() {
     [ "${CORRAL_CONTROL_PLANE_AOT:-1}" = 0 ] && return 0
     local app="control-plane/target/quarkus-app" target="control-plane/target" key cache log
     [ -f "$app/quarkus-run.jar" ] || return 0
-    key="$("$JAVA_HOME/bin/java" deploy/lib/ControlPlaneTraining.java --key "$app" deploy/lib/ControlPlaneTraining.java)" || return 0
+    key="$("$JAVA_HOME/bin/java" deploy/lib/AotKey.java "$app" deploy/lib/ControlPlaneTraining.java)" || return 0
     cache="$target/control-plane-$key.aot"
     log="$target/control-plane-aot.log"
     if [ ! -f "$cache" ]; then
@@ -66,3 +66,40 @@ corral_control_plane_aot_train() (
     [ -s "$cache.tmp" ] || { echo "no cache was written"; cat "$data/control-plane.log"; return 1; }
     mv -f "$cache.tmp" "$cache"
 )
+
+# The node agent's cache is trained by the agent's first run for a build, the way the JDK means it (JEP 514): that
+# run records (-XX:AOTCacheOutput) while it serves (registers, reports, boots the VMs it is given) and writes the cache
+# when it exits; a clean exit keeps it (corral_node_agent_aot_keep), any other leaves nothing. Its name: the build's
+# files, the JDK and node-agent/jvm.options (AotKey.java). CORRAL_NODE_AGENT_AOT=0 turns it off.
+#
+# corral_node_agent_aot: sets node_agent_aot, the JVM options that use or record the cache.
+corral_node_agent_aot() {
+    node_agent_aot=()
+    node_agent_aot_recording=""
+    [ "${CORRAL_NODE_AGENT_AOT:-1}" = 0 ] && return 0
+    local app="node-agent/target/quarkus-app" key cache
+    [ -f "$app/quarkus-run.jar" ] || return 0
+    key="$("$JAVA_HOME/bin/java" deploy/lib/AotKey.java "$app" node-agent/jvm.options)" || return 0
+    cache="$PWD/node-agent/target/node-agent-$key.aot"
+    if [ -f "$cache" ]; then
+        node_agent_aot=(-XX:AOTCache="$cache")
+    else
+        rm -f "$cache.tmp"
+        # Quiet: the recording warns once for every class it leaves out, and the software CPU's translations (hidden
+        # classes, made at run time) are thousands of them.
+        node_agent_aot=(-XX:AOTCacheOutput="$cache.tmp" -Xlog:aot*=off -Xlog:cds*=off)
+        node_agent_aot_recording="$cache"
+    fi
+}
+
+# After the node agent exited with status $1: keeps the cache its run recorded, when it exited cleanly.
+corral_node_agent_aot_keep() {
+    local cache="$node_agent_aot_recording"
+    [ -n "$cache" ] || return 0
+    if [ "$1" = 0 ] && [ -s "$cache.tmp" ]; then
+        mv -f "$cache.tmp" "$cache"
+        find "$(dirname "$cache")" -maxdepth 1 -name 'node-agent-*.aot*' ! -name "$(basename "$cache")" -delete
+    else
+        rm -f "$cache.tmp"
+    fi
+}
