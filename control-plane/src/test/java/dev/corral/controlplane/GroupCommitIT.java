@@ -98,14 +98,8 @@ class GroupCommitIT {
     @Test
     void queuedWritesThatAllSucceedCommitOnce() throws Exception {
         String run = unique("gc");
-        var inFirst = new CountDownLatch(1);
-        var release = new CountDownLatch(1);
         try (var threads = Executors.newVirtualThreadPerTaskExecutor()) {
-            Future<?> first = threads.submit(() -> groupCommit.call(() -> {
-                inFirst.countDown();
-                return release.await(30, TimeUnit.SECONDS);
-            }));
-            assertThat(inFirst.await(30, TimeUnit.SECONDS)).isTrue();
+            var held = holdCommitter(threads);
             long transactionsBefore = groupCommit.transactions();
             var others = new ArrayList<Future<String>>();
             for (int i = 0; i < 20; i++) {
@@ -118,8 +112,7 @@ class GroupCommitIT {
             while (groupCommit.queued() < 20) {
                 Thread.sleep(5);
             }
-            release.countDown();
-            first.get();
+            held.release();
             for (var f : others) {
                 f.get();
             }
@@ -266,14 +259,8 @@ class GroupCommitIT {
                 quietSince = System.nanoTime();
             }
         }
-        var inFirst = new CountDownLatch(1);
-        var release = new CountDownLatch(1);
         try (var threads = Executors.newVirtualThreadPerTaskExecutor()) {
-            Future<?> first = threads.submit(() -> groupCommit.call(() -> {
-                inFirst.countDown();
-                return release.await(30, TimeUnit.SECONDS);
-            }));
-            assertThat(inFirst.await(30, TimeUnit.SECONDS)).isTrue();
+            var held = holdCommitter(threads);
             var creates = new ArrayList<Future<Integer>>();
             for (int i = 0; i < n; i++) {
                 String b = body.apply(i);
@@ -282,14 +269,32 @@ class GroupCommitIT {
             while (groupCommit.queued() < n) {
                 Thread.sleep(5);
             }
-            release.countDown();
-            first.get();
+            held.release();
             var statuses = new ArrayList<Integer>();
             for (var f : creates) {
                 statuses.add(f.get());
             }
             return statuses;
         }
+    }
+
+    /** The committer held inside a transaction of its own until {@link Held#release}. */
+    private record Held(CountDownLatch released, Future<?> piece) {
+        void release() throws Exception {
+            released.countDown();
+            piece.get();
+        }
+    }
+
+    private Held holdCommitter(java.util.concurrent.ExecutorService threads) throws InterruptedException {
+        var inside = new CountDownLatch(1);
+        var released = new CountDownLatch(1);
+        Future<?> piece = threads.submit(() -> groupCommit.call(() -> {
+            inside.countDown();
+            return released.await(30, TimeUnit.SECONDS);
+        }));
+        assertThat(inside.await(30, TimeUnit.SECONDS)).isTrue();
+        return new Held(released, piece);
     }
 
     /** How many transactions wrote the VMs named {@code prefix-*}: rows of one transaction share its xmin. */

@@ -139,53 +139,59 @@ public class EventService {
                     s.executeUpdate();
                 }
             }
-            if (!inserts.isEmpty()) {
-                int n = inserts.size();
-                var uids = new UUID[n];
-                var projects = new String[n];
-                var kinds = new String[n];
-                var names = new String[n];
-                var involved = new UUID[n];
-                var types = new String[n];
-                var reasons = new String[n];
-                var messages = new String[n];
-                var counts = new Integer[n];
-                for (int i = 0; i < n; i++) {
-                    var about = inserts.get(i).about;
-                    var note = inserts.get(i).note;
-                    uids[i] = UUID.randomUUID();
-                    projects[i] = about.project();
-                    kinds[i] = about.kind();
-                    names[i] = about.name();
-                    involved[i] = about.uid();
-                    types[i] = note.type();
-                    reasons[i] = note.reason();
-                    messages[i] = note.message();
-                    counts[i] = inserts.get(i).count;
-                }
-                // Ordered by position, so the ids (the order events are listed in) follow the order they happened in.
-                try (PreparedStatement s = c.prepareStatement("INSERT INTO event (uid, project, involved_kind, involved_name, "
-                        + "involved_uid, type, reason, message, count, first_timestamp, last_timestamp, source) "
-                        + "SELECT uid, project, kind, name, involved, type, reason, message, n, ?, ?, ? FROM unnest(?::uuid[], "
-                        + "?::text[], ?::text[], ?::text[], ?::uuid[], ?::text[], ?::text[], ?::text[], ?::int[]) WITH ORDINALITY "
-                        + "AS t(uid, project, kind, name, involved, type, reason, message, n, position) ORDER BY position")) {
-                    s.setTimestamp(1, now);
-                    s.setTimestamp(2, now);
-                    s.setString(3, SOURCE);
-                    s.setArray(4, c.createArrayOf("uuid", uids));
-                    s.setArray(5, c.createArrayOf("text", projects));
-                    s.setArray(6, c.createArrayOf("text", kinds));
-                    s.setArray(7, c.createArrayOf("text", names));
-                    s.setArray(8, c.createArrayOf("uuid", involved));
-                    s.setArray(9, c.createArrayOf("text", types));
-                    s.setArray(10, c.createArrayOf("text", reasons));
-                    s.setArray(11, c.createArrayOf("text", messages));
-                    s.setArray(12, c.createArrayOf("int", counts));
-                    s.executeUpdate();
-                }
-            }
+            insert(c, inserts, now);
         } catch (SQLException e) {
             throw new StoreException("recording " + events.size() + " events", e);
+        }
+    }
+
+    /** Inserts the rows, each with its count, in one statement, ordered by position: ids follow the order given. */
+    private static void insert(Connection c, List<Folded> inserts, Timestamp now) throws SQLException {
+        if (inserts.isEmpty()) {
+            return;
+        }
+        int n = inserts.size();
+        var uids = new UUID[n];
+        var projects = new String[n];
+        var kinds = new String[n];
+        var names = new String[n];
+        var involved = new UUID[n];
+        var types = new String[n];
+        var reasons = new String[n];
+        var messages = new String[n];
+        var counts = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            var about = inserts.get(i).about;
+            var note = inserts.get(i).note;
+            uids[i] = UUID.randomUUID();
+            projects[i] = about.project();
+            kinds[i] = about.kind();
+            names[i] = about.name();
+            involved[i] = about.uid();
+            types[i] = note.type();
+            reasons[i] = note.reason();
+            messages[i] = note.message();
+            counts[i] = inserts.get(i).count;
+        }
+        // Ordered by position, so the ids (the order events are listed in) follow the order they happened in.
+        try (PreparedStatement s = c.prepareStatement("INSERT INTO event (uid, project, involved_kind, involved_name, "
+                + "involved_uid, type, reason, message, count, first_timestamp, last_timestamp, source) "
+                + "SELECT uid, project, kind, name, involved, type, reason, message, n, ?, ?, ? FROM unnest(?::uuid[], "
+                + "?::text[], ?::text[], ?::text[], ?::uuid[], ?::text[], ?::text[], ?::text[], ?::int[]) WITH ORDINALITY "
+                + "AS t(uid, project, kind, name, involved, type, reason, message, n, position) ORDER BY position")) {
+            s.setTimestamp(1, now);
+            s.setTimestamp(2, now);
+            s.setString(3, SOURCE);
+            s.setArray(4, c.createArrayOf("uuid", uids));
+            s.setArray(5, c.createArrayOf("text", projects));
+            s.setArray(6, c.createArrayOf("text", kinds));
+            s.setArray(7, c.createArrayOf("text", names));
+            s.setArray(8, c.createArrayOf("uuid", involved));
+            s.setArray(9, c.createArrayOf("text", types));
+            s.setArray(10, c.createArrayOf("text", reasons));
+            s.setArray(11, c.createArrayOf("text", messages));
+            s.setArray(12, c.createArrayOf("int", counts));
+            s.executeUpdate();
         }
     }
 
@@ -246,68 +252,23 @@ public class EventService {
     }
 
     /**
-     * Records the first events of an object just written in this transaction, in order: a new object (its uid is
-     * new) has no earlier event to fold into, so they are plain inserts.
-     */
-    public void recordFirst(StoredObject about, List<Note> notes) {
-        recordFirstAll(List.of(about), List.of(notes));
-    }
-
-    /**
-     * {@link #recordFirst} for many new objects at once ({@code notes.get(i)} are those of {@code about.get(i)}), in
-     * one statement whatever their number: the events take their ids in the order given.
+     * Records the first events of objects just written in this transaction ({@code notes.get(i)} are those of {@code
+     * about.get(i)}), in order, in one statement whatever their number: a new object (its uid is new) has no earlier
+     * event to fold into, so they are plain inserts.
      */
     public void recordFirstAll(List<StoredObject> about, List<List<Note>> notes) {
-        int n = notes.stream().mapToInt(List::size).sum();
-        if (n == 0) {
-            return;
-        }
-        var uids = new UUID[n];
-        var projects = new String[n];
-        var kinds = new String[n];
-        var names = new String[n];
-        var involved = new UUID[n];
-        var types = new String[n];
-        var reasons = new String[n];
-        var messages = new String[n];
-        int i = 0;
+        var rows = new ArrayList<Folded>();
         for (int o = 0; o < about.size(); o++) {
-            var object = about.get(o);
             for (var note : notes.get(o)) {
-                uids[i] = UUID.randomUUID();
-                projects[i] = object.project();
-                kinds[i] = object.kind();
-                names[i] = object.name();
-                involved[i] = object.uid();
-                types[i] = note.type();
-                reasons[i] = note.reason();
-                messages[i] = note.message();
-                i++;
+                rows.add(new Folded(about.get(o), note));
             }
         }
-        var now = Timestamp.from(Instant.now());
-        try (Connection c = dataSource.getConnection(); PreparedStatement s = c.prepareStatement(RECORD_FIRST_ALL)) {
-            s.setTimestamp(1, now);
-            s.setTimestamp(2, now);
-            s.setString(3, SOURCE);
-            s.setArray(4, c.createArrayOf("uuid", uids));
-            s.setArray(5, c.createArrayOf("text", projects));
-            s.setArray(6, c.createArrayOf("text", kinds));
-            s.setArray(7, c.createArrayOf("text", names));
-            s.setArray(8, c.createArrayOf("uuid", involved));
-            s.setArray(9, c.createArrayOf("text", types));
-            s.setArray(10, c.createArrayOf("text", reasons));
-            s.setArray(11, c.createArrayOf("text", messages));
-            s.executeUpdate();
+        try (Connection c = dataSource.getConnection()) {
+            insert(c, rows, Timestamp.from(Instant.now()));
         } catch (SQLException e) {
-            throw new StoreException("recording " + n + " events (" + reasons[0] + (n > 1 ? ", ..." : "") + ")", e);
+            throw new StoreException("recording " + rows.size() + " events", e);
         }
     }
-
-    private static final String RECORD_FIRST_ALL = "INSERT INTO event (uid, project, involved_kind, involved_name, involved_uid, type, "
-            + "reason, message, first_timestamp, last_timestamp, source) SELECT uid, project, kind, name, involved, type, reason, "
-            + "message, ?, ?, ? FROM unnest(?::uuid[], ?::text[], ?::text[], ?::text[], ?::uuid[], ?::text[], ?::text[], ?::text[]) "
-            + "WITH ORDINALITY AS t(uid, project, kind, name, involved, type, reason, message, n) ORDER BY n";
 
     /**
      * Events of a project, oldest first, optionally about one object.
