@@ -34,8 +34,8 @@ public class AotKey {
             if (file.toString().endsWith(".jar")) {
                 boolean generated = file.endsWith(Path.of("quarkus", "generated-bytecode.jar"));
                 try (var jar = new ZipFile(file.toFile())) {
-                    jar.stream().map(e -> e.getName() + (generated ? "" : " " + e.getSize() + " " + e.getCrc()) + "\n").sorted()
-                            .forEach(e -> digest.update(e.getBytes()));
+                    jar.stream().map(e -> e.getName() + (generated ? "" : " " + e.getSize() + " " + e.getCrc()) + "\n")
+                            .sorted().forEach(e -> digest.update(e.getBytes()));
                 }
             } else {
                 digest.update(Files.readAllBytes(file));

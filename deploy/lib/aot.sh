@@ -3,11 +3,12 @@
 # behave; a process started with the cache finds them ready: it starts sooner and compiles less while it serves its
 # first requests (bench/scheduler/README.md, "Set-based shared commits, and an ahead-of-time cache").
 #
-# The control plane's cache is made once per build, by a control plane of its own (throw-away data, embedded PostgreSQL and Kafka on
-# free ports, HTTP on a free port) driven through its REST API by deploy/lib/ControlPlaneTraining.java for about a
-# minute. Its name is a hash of what the build's files hold, of the JDK and of the training (AotKey.java): a rebuild
-# of the same code keeps it, a change of code, JDK or training trains a new one. A failed training never stops the control plane from starting: it starts without the
-# cache (the reason is in control-plane/target/control-plane-aot.log; a .failed marker stops retries for that build).
+# The control plane's cache is made once per build, by a control plane of its own (throw-away data, embedded
+# PostgreSQL and Kafka on free ports, HTTP on a free port) driven through its REST API by
+# deploy/lib/ControlPlaneTraining.java for about a minute. Its name is a hash of what the build's files hold, of the
+# JDK and of the training (AotKey.java): a rebuild of the same code keeps it, a change of code, JDK or training trains
+# a new one. A failed training never stops the control plane from starting: it starts without the cache (the reason
+# is in control-plane/target/control-plane-aot.log; a .failed marker stops retries for that build).
 # CORRAL_CONTROL_PLANE_AOT=0 turns it off.
 #
 # corral_control_plane_aot: sets control_plane_aot, the JVM options that use the cache (none without one).
@@ -39,7 +40,8 @@ corral_control_plane_aot_train() (
     data="$(mktemp -d)"
     trap '[ -n "${pid:-}" ] && kill -TERM "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$data" "$cache.tmp"' EXIT
     env -i PATH="$PATH" HOME="$HOME" JAVA_HOME="$JAVA_HOME" CORRAL_DATA_DIR="$data" CORRAL_HTTP_PORT=0 \
-        "$JAVA_HOME/bin/java" -XX:AOTCacheOutput="$cache.tmp" -jar "$app/quarkus-run.jar" > "$data/control-plane.log" 2>&1 &
+        "$JAVA_HOME/bin/java" -XX:AOTCacheOutput="$cache.tmp" -jar "$app/quarkus-run.jar" \
+        > "$data/control-plane.log" 2>&1 &
     pid=$!
     for i in $(seq 1 120); do
         port="$(grep -o 'Listening on: http://[^ ]*' "$data/control-plane.log" | head -1 | sed 's/.*://')"
@@ -55,7 +57,8 @@ corral_control_plane_aot_train() (
         cat "$data/control-plane.log"
         return 1
     fi
-    CORRAL_TOKEN="$(cat "$data/admin-token")" "$JAVA_HOME/bin/java" deploy/lib/ControlPlaneTraining.java "http://127.0.0.1:$port" || {
+    CORRAL_TOKEN="$(cat "$data/admin-token")" \
+        "$JAVA_HOME/bin/java" deploy/lib/ControlPlaneTraining.java "http://127.0.0.1:$port" || {
         cat "$data/control-plane.log"
         return 1
     }

@@ -29,6 +29,8 @@ public abstract class KindService {
     protected final EventService events;
     protected final IdempotencyService idempotency;
     protected final ObjectMapper json;
+    /** The creates without an Idempotency-Key that share a commit, written together ({@link #createAll}). */
+    private final GroupCommit.Batch<StoredObject, StoredObject> creates = this::createAll;
 
     protected KindService(ResourceStore store, EventService events, IdempotencyService idempotency, ObjectMapper json) {
         this.store = store;
@@ -91,20 +93,12 @@ public abstract class KindService {
     }
 
     /**
-     * Runs first in the create's transaction, before anything is written: completes the new object (a workload is
-     * placed here when a node fits, so that it is inserted with its node and Scheduled status in one write) and
-     * names the events that go with it.
-     */
-    protected Insertion beforeInsert(StoredObject draft) {
-        return new Insertion(draft, List.of());
-    }
-
-    /**
-     * {@link #beforeInsert} for the creates of one shared commit, in order; a kind that can complete many at once
-     * (placing them together) overrides this.
+     * Runs first in the create's transaction (for the creates of one shared commit, in order), before anything is
+     * written: completes each new object (workloads are placed here when a node fits, so that each is inserted with
+     * its node and Scheduled status in one write) and names the events that go with it.
      */
     protected List<Insertion> beforeInsertAll(List<StoredObject> drafts) {
-        return drafts.stream().map(this::beforeInsert).toList();
+        return drafts.stream().map(draft -> new Insertion(draft, List.of())).toList();
     }
 
     /** {@link #onCreate} for the creates of one shared commit; a kind whose side effect is set-based overrides this. */
@@ -160,9 +154,6 @@ public abstract class KindService {
             return new Created(created, false);
         });
     }
-
-    /** The creates without an Idempotency-Key that share a commit, written together. */
-    private final GroupCommit.Batch<StoredObject, StoredObject> creates = this::createAll;
 
     /**
      * Writes new objects of this kind in the caller's transaction, set-based: each completed ({@link #beforeInsertAll}),

@@ -28,7 +28,7 @@ import org.jboss.logging.Logger;
  * work in the caller's transaction: nothing outside the database that a rollback would not undo, and no transaction
  * of its own. Callers block until their piece has committed, or failed alone.
  *
- * <p>A piece that belongs to a {@link Batch} (a create of a workload, an audit row) does not run on its own in a
+ * <p>A piece that belongs to a {@link Batch} (a create without an Idempotency-Key, an audit row) does not run on its own in a
  * shared transaction: the committer hands all the pieces of that batch queued together to it at once, and it writes
  * them set-based, one statement for each kind of row, so a shared commit of 64 creates is a handful of round trips
  * instead of a few hundred. The other pieces run first, one after another, then each batch.

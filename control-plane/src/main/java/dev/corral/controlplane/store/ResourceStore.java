@@ -245,7 +245,8 @@ public class ResourceStore {
             notifier.changed();
             return stamped;
         } catch (SQLException e) {
-            throw new StoreException("creating " + n + " " + (n == 1 ? objects.getFirst().kind() + " " + objects.getFirst().name() : "objects"), e);
+            var first = objects.getFirst();
+            throw new StoreException("creating " + (n == 1 ? first.kind() + " " + first.name() : n + " objects"), e);
         }
     }
 
@@ -255,11 +256,12 @@ public class ResourceStore {
      * once, as the API renders it: the row's labels, spec and status are taken from it. The watch log's insert runs
      * whether or not the final select reads it (PostgreSQL runs every data-modifying WITH exactly once).
      */
-    private static final String INSERT_ALL_AND_LOG = "WITH o AS (SELECT t.object::jsonb AS object, t.kind, t.project, t.name, t.uid, t.node, t.n "
-            + "FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::uuid[], ?::text[]) WITH ORDINALITY AS t(object, kind, project, name, uid, node, n)), "
+    private static final String INSERT_ALL_AND_LOG = "WITH o AS (SELECT t.object::jsonb AS object, t.kind, t.project, t.name, "
+            + "t.uid, t.node, t.n FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::uuid[], ?::text[]) WITH ORDINALITY "
+            + "AS t(object, kind, project, name, uid, node, n)), "
             + "rv AS (UPDATE resource_version_counter SET value = value + ? WHERE id = 1 RETURNING value - ? AS base), "
-            + "added AS (INSERT INTO resource (" + COLUMNS + ") SELECT kind, project, name, uid, object -> 'metadata' -> 'labels', object -> 'spec', "
-            + "object -> 'status', 1, base + n, ?::timestamptz, node FROM o, rv ORDER BY n "
+            + "added AS (INSERT INTO resource (" + COLUMNS + ") SELECT kind, project, name, uid, object -> 'metadata' -> 'labels', "
+            + "object -> 'spec', object -> 'status', 1, base + n, ?::timestamptz, node FROM o, rv ORDER BY n "
             + "ON CONFLICT (kind, project, name) DO NOTHING RETURNING uid, resource_version), "
             + "logged AS (INSERT INTO watch_log (resource_version, kind, project, name, node, type, object) "
             + "SELECT a.resource_version, o.kind, o.project, o.name, o.node, 'ADDED', "

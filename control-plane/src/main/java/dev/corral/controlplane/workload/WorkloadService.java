@@ -86,13 +86,10 @@ public abstract class WorkloadService extends KindService {
         return new Created(store.findByUid(created.object().uid()).orElse(created.object()), false);
     }
 
-    /** Places the new workload when a node fits: it is inserted Scheduled, with its node, and a Scheduled event. */
-    @Override
-    protected Insertion beforeInsert(StoredObject draft) {
-        return beforeInsertAll(List.of(draft)).getFirst();
-    }
-
-    /** Places the new workloads of one shared commit together ({@link Scheduler#placeAll}), those that fit. */
+    /**
+     * Places the new workloads of one shared commit together ({@link Scheduler#placeAll}): each that fits is inserted
+     * Scheduled, with its node, and a Scheduled event.
+     */
     @Override
     protected List<Insertion> beforeInsertAll(List<StoredObject> drafts) {
         var placements = scheduler.placeAll(drafts);
