@@ -113,24 +113,10 @@ public class Ledger {
      * placement got there first (or the node stopped being schedulable); the caller must then roll back.
      */
     public boolean reserve(String node, UUID workload, Demand demand, List<String> devices, double cpuRatio, double memoryRatio) {
+        if (!reserveAll(List.of(new Booking(node, demand.vcpus(), demand.memoryMiB())), cpuRatio, memoryRatio).contains(node)) {
+            return false;
+        }
         try (Connection c = dataSource.getConnection()) {
-            // The write order in the same round trip: the update joins the counter row locked FOR UPDATE, so it has a
-            // row to write (and a ledger row to lock) only once the counter's lock is held.
-            try (PreparedStatement s = c.prepareStatement("WITH ordered AS (SELECT id FROM resource_version_counter WHERE id = 1 FOR UPDATE) "
-                    + "UPDATE node_capacity SET vcpus_used = vcpus_used + ?, "
-                    + "memory_mib_used = memory_mib_used + ?, version = version + 1 FROM ordered WHERE node = ? AND ready AND NOT cordoned "
-                    + "AND vcpus_used + ? <= vcpus * ? + 1e-9 AND memory_mib_used + ? <= floor(memory_mib * ?)")) {
-                s.setDouble(1, demand.vcpus());
-                s.setLong(2, demand.memoryMiB());
-                s.setString(3, node);
-                s.setDouble(4, demand.vcpus());
-                s.setDouble(5, cpuRatio);
-                s.setLong(6, demand.memoryMiB());
-                s.setDouble(7, memoryRatio);
-                if (s.executeUpdate() != 1) {
-                    return false;
-                }
-            }
             if (!devices.isEmpty()) {
                 try (PreparedStatement s = c.prepareStatement("UPDATE node_device SET workload_uid = ? "
                         + "WHERE node = ? AND address = ANY (?) AND workload_uid IS NULL AND iommu_group IS NOT NULL")) {
@@ -171,8 +157,8 @@ public class Ledger {
     /**
      * Takes the capacity of many placements at once, one booking per node, in one conditional statement; answers the
      * nodes whose booking fitted whole. A node left out took nothing (a concurrent placement got there first, or it
-     * stopped being schedulable): the workloads booked there are the caller's to place again. Capacity only: a
-     * placement with devices, an anti-affinity group or an address goes through {@link #reserve}.
+     * stopped being schedulable): the workloads booked there are the caller's to place again. Capacity only:
+     * {@link #reserve} takes a placement's devices and anti-affinity slot after its capacity.
      */
     public Set<String> reserveAll(Collection<Booking> bookings, double cpuRatio, double memoryRatio) {
         int n = bookings.size();
@@ -186,7 +172,8 @@ public class Ledger {
             memory[i] = b.memoryMiB();
             i++;
         }
-        // The counter's lock first, as in reserve: the update has rows to write only once the join holds it.
+        // The write order in the same round trip: the update joins the counter row locked FOR UPDATE, so it has a row
+        // to write (and a ledger row to lock) only once the counter's lock is held.
         try (Connection c = dataSource.getConnection();
              PreparedStatement s = c.prepareStatement("WITH ordered AS (SELECT id FROM resource_version_counter WHERE id = 1 FOR UPDATE) "
                      + "UPDATE node_capacity n SET vcpus_used = n.vcpus_used + b.vcpus, memory_mib_used = n.memory_mib_used + b.memory_mib, "

@@ -125,9 +125,11 @@ public class Scheduler {
         var planned = new ArrayList<Integer>();
         var options = new ArrayList<Planner.Option>();
         var demands = new ArrayList<Demand>();
+        var statuses = new ArrayList<WorkloadStatus>();
         for (int i = 0; i < workloads.size(); i++) {
             var workload = workloads.get(i);
-            Demand demand = demand(workload);
+            var status = status(workload);
+            Demand demand = demand(workload, status);
             if (!demand.devices().isEmpty() || demand.antiAffinityGroup() != null || demand.network()) {
                 placements.set(i, placeWithRows(workload, demand));
                 continue;
@@ -142,6 +144,7 @@ public class Scheduler {
             planned.add(i);
             options.add(option);
             demands.add(demand);
+            statuses.add(status);
         }
         if (bookings.isEmpty()) {
             return placements;
@@ -154,7 +157,8 @@ public class Scheduler {
             var option = options.get(k);
             if (reserved.contains(option.node())) {
                 int i = planned.get(k);
-                placements.set(i, placement(workloads.get(i), demands.get(k), option, status(workloads.get(i)).network()));
+                var status = statuses.get(k);
+                placements.set(i, placement(status, demands.get(k), option, status.network()));
             }
         }
         return placements;
@@ -193,7 +197,8 @@ public class Scheduler {
                 config.cpuAllocationRatio(), config.memoryAllocationRatio())) {
             return null;
         }
-        var network = status(workload).network();
+        var old = status(workload);
+        var network = old.network();
         if (demand.network()) {
             // Bound here, with the node, in the placement's transaction: a lost placement gives it back too.
             network = addresses.allocate(option.node(), workload.uid(), network == null ? null : network.mac());
@@ -201,12 +206,14 @@ public class Scheduler {
                 return null;
             }
         }
-        return placement(workload, demand, option, network);
+        return placement(old, demand, option, network);
     }
 
-    /** The placement on the option's node once its reservation (and address) is taken. */
-    private Placement placement(StoredObject workload, Demand demand, Planner.Option option, WorkloadStatus.Network network) {
-        var old = status(workload);
+    /**
+     * The placement on the option's node, for a workload whose status was {@code old}, once its reservation (and
+     * address) is taken.
+     */
+    private Placement placement(WorkloadStatus old, Demand demand, Planner.Option option, WorkloadStatus.Network network) {
         String message = "Placed on node " + option.node()
                 + (option.devices().isEmpty() ? "" : " with devices " + String.join(", ", option.devices()))
                 + (demand.network() ? " at " + network.ip() : "");
@@ -288,7 +295,10 @@ public class Scheduler {
 
     /** What a stored workload asks of a node, from its resolved status and its spec. */
     Demand demand(StoredObject workload) {
-        var status = status(workload);
+        return demand(workload, status(workload));
+    }
+
+    private Demand demand(StoredObject workload, WorkloadStatus status) {
         var spec = workload.spec();
         Map<String, String> selector = spec.hasNonNull("nodeSelector")
                 ? json.convertValue(spec.get("nodeSelector"), new com.fasterxml.jackson.core.type.TypeReference<Map<String, String>>() {
