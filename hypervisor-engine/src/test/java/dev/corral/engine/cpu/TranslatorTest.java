@@ -123,6 +123,34 @@ class TranslatorTest {
         assertThat(outcome[2]).isEqualTo(outcome[0]);
     }
 
+    /**
+     * A string move the translated code leaves to the interpreter faults half way: the registers show the bytes it
+     * moved (the interpreter's own, exact state), not the values the translated code held for them before the call.
+     */
+    @Test
+    void aStringMoveThatFaultsHalfWayAfterTranslatedCodeSetItsRegistersShowsTheBytesMoved() {
+        // L: mov ecx,32; lea rsi,[rbx]; mov rdi,rdx; rep movsb (8 bytes fit below the end of memory, the ninth
+        // faults); jmp L (a block that loops on itself: its registers live in locals)
+        int[] code = CpuTestSupport.hex("b9 20 00 00 00 48 8d 33 48 89 d7 f3 a4 eb f1");
+        String[] outcome = new String[3];
+        for (Cpu.Translation mode : Cpu.Translation.values()) {
+            FlatMemory mem = new FlatMemory(CODE, 0x10000);
+            Cpu cpu = cpu(mode, mem, code);
+            CpuState st = cpu.state();
+            st.gpr[CpuState.RBX] = DATA;
+            st.gpr[CpuState.RDX] = CODE + 0x10000 - 8;
+            CpuExit exit = cpu.run(100);
+            assertThat(exit).as("%s", mode).isInstanceOf(CpuExit.Fault.class);
+            assertThat(st.rip).as("%s: at the MOVSB", mode).isEqualTo(CODE + 11);
+            assertThat(st.gpr[CpuState.RCX]).as("%s: 8 of 32 moved", mode).isEqualTo(24);
+            assertThat(st.gpr[CpuState.RSI]).as("%s", mode).isEqualTo(DATA + 8);
+            assertThat(st.gpr[CpuState.RDI]).as("%s", mode).isEqualTo(CODE + 0x10000);
+            outcome[mode.ordinal()] = exit + " " + Arrays.toString(st.gpr) + " retired " + cpu.retired();
+        }
+        assertThat(outcome[1]).isEqualTo(outcome[0]);
+        assertThat(outcome[2]).isEqualTo(outcome[0]);
+    }
+
     @Test
     void aLoopOfOneBlockStopsExactlyWhereTheBudgetEnds() {
         for (int budget : new int[] {1, 2, 3, 4, 5, 7, 11, 13, 100, 1001, 2999}) {

@@ -2,6 +2,7 @@ package dev.corral.engine.cpu.translate;
 
 import static java.lang.constant.ConstantDescs.CD_Object;
 import static java.lang.constant.ConstantDescs.CD_boolean;
+import static java.lang.constant.ConstantDescs.CD_char;
 import static java.lang.constant.ConstantDescs.CD_int;
 import static java.lang.constant.ConstantDescs.CD_long;
 import static java.lang.constant.ConstantDescs.CD_void;
@@ -212,6 +213,9 @@ public final class Translator {
     private static int lazyOp(int kind, int size, boolean cfOf) {
         return (kind == 0 ? 0 : LazyFlags.op(kind, size)) | (cfOf ? LazyFlags.CF_OF : 0);
     }
+
+    /** In the info string's first char of an instruction: the interpreter runs it ({@link Gen#writeBackAtFault}). */
+    private static final int INTERPRETED = 0x8000;
 
     /** Where the flags are, packed in a char of the info string: {@link Pending}, kind, size, and the CF_OF part. */
     private static char flagsAt(Pending p, int kind, int size, boolean modified) {
@@ -480,6 +484,32 @@ public final class Translator {
         private boolean faults, stops;
         private final Label faulted, stopped;
 
+        /**
+         * The guest's general registers while the method runs: a long local each ({@link #regSlot}), read from
+         * {@link Interp#gpr} on entry and written back where the state must be whole (an exit, a fault, a stop, an
+         * interpreter call), so that the JIT keeps them in host registers instead of loading and storing the array
+         * at every access. {@link #used}: the registers the code reads or writes (loaded on entry, after an interpreter
+         * call); {@link #dirty}: those the code so far may have changed since the array was last written (a bit per
+         * register); {@link #written}: those any of its code may change (what a fault or a stop writes back).
+         */
+        private final int[] regSlot = new int[16];
+        private int used, dirty, written;
+        /** What {@link #dirty} is at the start of each block of the region: the registers any of its blocks may change. */
+        private int blockDirty;
+        private boolean reentered;
+        /**
+         * Whether the registers live in locals, or the code reads and writes the array: locals in a block that loops
+         * on itself (a checksum's loop: 5-10% faster), the array elsewhere, where most memory accesses are calls that
+         * HotSpot does not inline (a call saves and reloads every host register) and locals measured no faster in
+         * single blocks and 7% slower in regions of several (busybox's pipeline, both in one JVM, interleaved).
+         */
+        private boolean inLocals;
+        private final int regTmp;
+        /** Where the registers are loaded on entry (emitted last, when {@link #used} is known), and where that returns. */
+        private final Label regsIn, regsBack;
+        /** The reloads after interpreter calls, emitted last like {@link #regsIn}: where each starts and returns. */
+        private final List<Label[]> reloads = new ArrayList<>();
+
         Gen(CodeBuilder c, Block[] region, int count, boolean chaining) {
             this.c = c;
             this.chaining = chaining;
@@ -493,6 +523,9 @@ public final class Translator {
             entry = new Label[region.length];
             s = c.allocateLocal(TypeKind.REFERENCE);
             g = c.allocateLocal(TypeKind.REFERENCE);
+            for (int r = 0; r < 16; r++) { // below the locals written on entry, so that max_locals counts them all
+                regSlot[r] = c.allocateLocal(TypeKind.LONG);
+            }
             mem = c.allocateLocal(TypeKind.REFERENCE);
             code = c.allocateLocal(TypeKind.REFERENCE);
             blks = c.allocateLocal(TypeKind.REFERENCE);
@@ -505,6 +538,7 @@ public final class Translator {
             t1 = c.allocateLocal(TypeKind.LONG);
             t2 = c.allocateLocal(TypeKind.LONG);
             addr = c.allocateLocal(TypeKind.LONG);
+            regTmp = c.allocateLocal(TypeKind.LONG);
             done = c.allocateLocal(TypeKind.INT);
             epoch = c.allocateLocal(TypeKind.INT);
             origin = c.allocateLocal(TypeKind.LONG);
@@ -515,6 +549,8 @@ public final class Translator {
             faulted = c.newLabel();
             stopped = c.newLabel();
             leaving = c.newLabel();
+            regsIn = c.newLabel();
+            regsBack = c.newLabel();
         }
 
         /** Emits the method; returns its number of exits (the size of {@link CompiledBlock#chain}). */
@@ -530,13 +566,22 @@ public final class Translator {
             c.aconst_null().astore(ex);
             c.aconst_null().astore(nx);
             c.aload(s).getfield(CD_STATE, "xmm", CD_LONGS).astore(xm);
-            for (int slot : new int[] {fa, fb, fr, fx, t0, t1, t2, addr}) {
+            for (int slot : new int[] {fa, fb, fr, fx, t0, t1, t2, addr, regTmp}) {
                 c.lconst_0().lstore(slot);
             }
             c.iconst_0().istore(done);
             c.iconst_0().istore(tmpInt);
             c.iconst_0().istore(at);
             info.setLength(3 * insns.length);
+            for (Insn i : insns) {
+                blockDirty |= mayWrite(i);
+            }
+            reentered = reentered();
+            inLocals = reentered && region.length == 1;
+            if (inLocals) {
+                c.goto_(regsIn);
+            }
+            c.labelBinding(regsBack);
             Label body = c.newLabel();
             Label bodyEnd = c.newLabel();
             c.labelBinding(body);
@@ -548,6 +593,7 @@ public final class Translator {
                 c.labelBinding(entry[j]);
                 cur = j;
                 curBase = base[j];
+                dirty = entryDirty(j);
                 pending = Pending.DYNAMIC;
                 modified = false;
                 int n = j == 0 ? count : region[j].insns.length;
@@ -559,7 +605,8 @@ public final class Translator {
                     if (atSet) {
                         c.loadConstant(k).istore(at);
                     }
-                    info.setCharAt(3 * k, flagsAt(pending, kind, fsize, modified));
+                    info.setCharAt(3 * k, (char) (flagsAt(pending, kind, fsize, modified)
+                            | (hasOwnBytecode(i) ? 0 : INTERPRETED)));
                     info.setCharAt(3 * k + 2, (char) (k - curBase));
                     wrote = false;
                     ended = instruction(k, i);
@@ -577,6 +624,7 @@ public final class Translator {
             if (faults) { // the fault comes with the state of instruction `at`: flags, RIP, and the count retired before it
                 c.labelBinding(faulted);
                 c.astore(ex);
+                writeBackAtFault(table);
                 c.aload(s).aload(IN).aload(code).iload(at).iload(done).loadConstant(table);
                 c.lload(fa).lload(fb).lload(fr).lload(fx).invokestatic(CD_TRANSLATOR, "faulted", MT_FAULTED);
                 c.aload(ex).athrow();
@@ -584,12 +632,143 @@ public final class Translator {
             }
             if (stops) { // instruction `at` wrote its own block's code: out after it
                 c.labelBinding(stopped);
+                writeBack(written); // the interpreter's registers were loaded again after it: the locals are whole
                 c.aload(s).aload(code).iload(at).loadConstant(table);
                 c.lload(fa).lload(fb).lload(fr).lload(fx).invokestatic(CD_TRANSLATOR, "stopped", MT_STOPPED);
                 c.iload(done).iadd().i2l().lreturn();
             }
             chainedCalls();
+            if (inLocals) {
+                c.labelBinding(regsIn);
+                loadRegs();
+                c.goto_(regsBack);
+            }
+            for (Label[] reload : reloads) {
+                c.labelBinding(reload[0]);
+                loadRegs();
+                c.goto_(reload[1]);
+            }
             return exits;
+        }
+
+        // ---- the guest's registers in locals ----
+
+        /** Pushes register {@code r} (0..15). */
+        private void getReg(int r) {
+            if (!inLocals) {
+                c.aload(g).loadConstant(r).laload();
+                return;
+            }
+            used |= 1 << r;
+            c.lload(regSlot[r]);
+        }
+
+        /** Pops the long on the stack into register {@code r} (0..15): written back to the state later. */
+        private void putReg(int r) {
+            if (!inLocals) {
+                c.lstore(regTmp).aload(g).loadConstant(r).lload(regTmp).lastore();
+                return;
+            }
+            used |= 1 << r;
+            dirty |= 1 << r;
+            written |= 1 << r;
+            c.lstore(regSlot[r]);
+        }
+
+        /** Writes the registers of {@code mask} back to {@link Interp#gpr} (each then loaded on entry too). */
+        private void writeBack(int mask) {
+            if (!inLocals) {
+                return;
+            }
+            used |= mask;
+            for (int r = 0; r < 16; r++) {
+                if ((mask & 1 << r) != 0) {
+                    c.aload(g).loadConstant(r).lload(regSlot[r]).lastore();
+                }
+            }
+        }
+
+        /** Loads every register the code uses from {@link Interp#gpr}. */
+        private void loadRegs() {
+            for (int r = 0; r < 16; r++) {
+                if ((used & 1 << r) != 0) {
+                    c.aload(g).loadConstant(r).laload().lstore(regSlot[r]);
+                }
+            }
+        }
+
+        /** Before leaving the method: the registers the code may have changed go back to the state. */
+        private void writeBackDirty() {
+            writeBack(dirty);
+        }
+
+        /**
+         * In the fault handler: a translated instruction faults before it writes a register, so the locals hold the
+         * state of the faulting instruction and go back to the state; an interpreter call wrote the locals back before
+         * it and is exact itself (a string instruction's registers show the iterations done), so after one nothing is
+         * written (the info string marks those instructions, {@link #INTERPRETED}).
+         */
+        private void writeBackAtFault(String table) {
+            if (written == 0) {
+                return;
+            }
+            Label skip = c.newLabel();
+            if (table.chars().anyMatch(ch -> (ch & INTERPRETED) != 0)) {
+                c.loadConstant(table).iload(at).loadConstant(3).imul()
+                        .invokevirtual(CD_STRING, "charAt", MethodTypeDesc.of(CD_char, CD_int))
+                        .loadConstant(INTERPRETED).iand().ifne(skip);
+            }
+            writeBack(written);
+            c.labelBinding(skip);
+        }
+
+        /** {@link #dirty} at the start of block {@code j}: none at the method's entry unless a jump leads back there. */
+        private int entryDirty(int j) {
+            return j == 0 && !reentered ? 0 : blockDirty;
+        }
+
+        /** Whether a jump within the region may lead to the start of its first block (a loop), not only its entry. */
+        private boolean reentered() {
+            for (int j = 0; j < region.length; j++) {
+                Insn last = region[j].insns[region[j].insns.length - 1];
+                if ((last.op == Op.JCC || last.op == Op.JMP) && blockAt(last.imm) == 0 || blockAt(last.next) == 0) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        /**
+         * The registers (a bit each) {@code i}'s translated code may write, what a block's start takes as written (a
+         * loop's back edge then writes nothing back): a register too many is written back unchanged at the exits, one
+         * missed is written back before a jump within the region ({@link #jumpWithin}); neither is wrong.
+         */
+        private static int mayWrite(Insn i) {
+            if (!hasOwnBytecode(i)) {
+                return 0; // the interpreter writes the state itself: the locals are loaded again after it
+            }
+            int m = 0;
+            if (i.reg >= 0 && switch (i.op) {
+                case Op.MOV_R_RM, Op.MOVZX, Op.MOVSX, Op.LEA, Op.ALU_R_RM, Op.CMOV, Op.IMUL2, Op.IMUL3, Op.XCHG, Op.BSF,
+                     Op.BSR, Op.TZCNT, Op.SSE -> true;
+                default -> false;
+            }) {
+                m |= 1 << (i.reg & 15);
+            }
+            if (i.rm >= 0 && switch (i.op) {
+                case Op.MOV_RM_R, Op.MOV_RM_I, Op.ALU_RM_R, Op.ALU_RM_I, Op.INC, Op.DEC, Op.NEG, Op.NOT, Op.SETCC, Op.POP_RM,
+                     Op.SHIFT, Op.SHIFT_CL, Op.XCHG, Op.BSWAP, Op.CMPXCHG, Op.BT_R, Op.BT_I, Op.SHLD, Op.SHRD, Op.SHLD_CL,
+                     Op.SHRD_CL, Op.SSE -> true;
+                default -> false;
+            }) {
+                m |= 1 << (i.rm & 15);
+            }
+            return m | switch (i.op) {
+                case Op.PUSH_RM, Op.PUSH_I, Op.POP_RM, Op.CALL, Op.CALL_RM, Op.RET, Op.PUSHF -> 1 << 4;
+                case Op.MUL, Op.IMUL1, Op.CONV_A, Op.CONV_D -> 1 | 1 << 2;
+                case Op.CMPXCHG -> 1;
+                default -> 0;
+            };
         }
 
         /**
@@ -753,11 +932,13 @@ public final class Translator {
                     return true;
                 }
                 case Op.RET -> {
-                    c.aload(g).loadConstant(4).laload().lstore(t0);
+                    getReg(4);
+                    c.lstore(t0);
                     canonical(k, t0, true);
                     c.aload(mem).lload(t0).invokeinterface(CD_MEMORY, "read64", MT_READ_LONG).lstore(t1);
                     canonical(k, t1, false);
-                    c.aload(g).loadConstant(4).lload(t0).loadConstant(8L + i.imm).ladd().lastore();
+                    c.lload(t0).loadConstant(8L + i.imm).ladd();
+                    putReg(4);
                     spill();
                     c.aload(s).lload(t1).putfield(CD_STATE, "rip", CD_long);
                     leave(k + 1 - curBase);
@@ -772,8 +953,9 @@ public final class Translator {
                     c.goto_(done);
                     c.labelBinding(no);
                     if (size == 4) { // a 32-bit CMOV writes its destination either way
-                        c.aload(g).loadConstant(i.reg).aload(g).loadConstant(i.reg).laload().loadConstant(0xffffffffL).land()
-                                .lastore();
+                        getReg(i.reg);
+                        c.loadConstant(0xffffffffL).land();
+                        putReg(i.reg);
                     }
                     c.labelBinding(done);
                 }
@@ -798,10 +980,12 @@ public final class Translator {
                     push(k, size, t0);
                 }
                 case Op.POP_RM -> { // register destination only
-                    c.aload(g).loadConstant(4).laload().lstore(t1);
+                    getReg(4);
+                    c.lstore(t1);
                     canonical(k, t1, true);
                     load(size, t1, t0);
-                    c.aload(g).loadConstant(4).lload(t1).loadConstant((long) size).ladd().lastore();
+                    c.lload(t1).loadConstant((long) size).ladd();
+                    putReg(4);
                     writeReg(i.rm, size, t0); // POP RSP: the popped value wins over the increment
                 }
                 case Op.SHIFT -> shiftImmediate(k, i);
@@ -840,15 +1024,15 @@ public final class Translator {
                 }
                 case Op.BSWAP -> {
                     int r = i.rm;
+                    getReg(r);
                     switch (size) {
-                        case 8 -> c.aload(g).loadConstant(r).aload(g).loadConstant(r).laload()
-                                .invokestatic(CD_LONG_BOX, "reverseBytes", MethodTypeDesc.of(CD_long, CD_long)).lastore();
-                        case 4 -> c.aload(g).loadConstant(r).aload(g).loadConstant(r).laload().l2i()
-                                .invokestatic(desc(Integer.class), "reverseBytes", MethodTypeDesc.of(CD_int, CD_int)).i2l()
-                                .loadConstant(0xffffffffL).land().lastore();
-                        default -> c.aload(g).loadConstant(r).aload(g).loadConstant(r).laload().loadConstant(~0xffffL).land()
-                                .lastore(); // undefined for 16 bits: zero, as the interpreter (and Intel parts) leave it
+                        case 8 -> c.invokestatic(CD_LONG_BOX, "reverseBytes", MethodTypeDesc.of(CD_long, CD_long));
+                        case 4 -> c.l2i().invokestatic(desc(Integer.class), "reverseBytes", MethodTypeDesc.of(CD_int, CD_int))
+                                .i2l().loadConstant(0xffffffffL).land();
+                        // undefined for 16 bits: zero, as the interpreter (and Intel parts) leave it
+                        default -> c.loadConstant(~0xffffL).land();
                     }
+                    putReg(r);
                 }
                 case Op.CONV_A -> { // CBW, CWDE, CDQE: the accumulator's lower half sign-extended into it
                     readReg(0, size / 2, t0);
@@ -927,7 +1111,8 @@ public final class Translator {
                     if (i.op == Op.SHLD || i.op == Op.SHRD) {
                         c.loadConstant((int) i.imm);
                     } else {
-                        c.aload(g).loadConstant(1).laload().l2i();
+                        getReg(1);
+                        c.l2i();
                     }
                     c.invokevirtual(CD_INTERP, "shiftDouble", MT_SHIFT_DOUBLE).lstore(t2);
                     writeRmAt(i, size, t2);
@@ -1062,7 +1247,8 @@ public final class Translator {
             int size = i.size;
             rmAddress(k, i);
             readRmAt(i, size, t0);
-            c.aload(g).loadConstant(1).laload().loadConstant(size == 8 ? 63L : 31L).land().lstore(t2);
+            getReg(1);
+            c.loadConstant(size == 8 ? 63L : 31L).land().lstore(t2);
             Label shift = c.newLabel();
             Label done = c.newLabel();
             c.lload(t2).lconst_0().lcmp().ifne(shift);
@@ -1379,9 +1565,16 @@ public final class Translator {
             mayFault();
             materialize();
             setRip(i.rip);
+            writeBackDirty();
+            dirty = 0;
             c.aload(IN).aload(code).loadConstant(k).aaload().invokevirtual(CD_INTERP, "exec", MT_EXEC).istore(tmpInt);
             Label next = c.newLabel();
-            c.iload(tmpInt).ifeq(next);
+            Label reload = next;
+            if (inLocals) {
+                reload = c.newLabel();
+                reloads.add(new Label[] {reload, next}); // the handler may have written any register
+            }
+            c.iload(tmpInt).ifeq(reload);
             // JUMPED: RIP is set; EXIT: the exit is waiting in the interpreter
             Label jumped = c.newLabel();
             c.iload(tmpInt).loadConstant(Interp.EXIT).if_icmpne(jumped);
@@ -1649,6 +1842,7 @@ public final class Translator {
             }
             setRip(rip);
             if (viaExit) {
+                writeBackDirty();
                 retire(retired, true);
             } else {
                 leave(retired);
@@ -1662,6 +1856,7 @@ public final class Translator {
          * the translation it runs next.
          */
         private void leave(int retired) {
+            writeBackDirty();
             if (!chaining) {
                 retire(retired, false);
                 return;
@@ -1706,9 +1901,11 @@ public final class Translator {
             validBlock(j);
             c.ifeq(out);
             c.aload(mem).invokeinterface(CD_MEMORY, "epoch", MT_EPOCH).iload(epoch).if_icmpne(out);
+            writeBack(dirty & ~entryDirty(j)); // (none, unless mayWrite missed one) the block expects the rest
             c.goto_(entry[j]);
             c.labelBinding(out);
             setRip(region[j].start);
+            writeBackDirty();
             retire(0, false);
         }
 
@@ -1768,9 +1965,10 @@ public final class Translator {
 
         private void readReg(int r, int size, int slot) {
             if (size == 1 && r >= 16) {
-                c.aload(g).loadConstant(r - 16).laload().loadConstant(8).lushr().loadConstant(0xffL).land();
+                getReg(r - 16);
+                c.loadConstant(8).lushr().loadConstant(0xffL).land();
             } else {
-                c.aload(g).loadConstant(r).laload();
+                getReg(r);
                 if (size != 8) {
                     c.loadConstant(Alu.mask(size)).land();
                 }
@@ -1780,19 +1978,26 @@ public final class Translator {
 
         private void writeReg(int r, int size, int slot) {
             switch (size) {
-                case 8 -> c.aload(g).loadConstant(r).lload(slot).lastore();
-                case 4 -> c.aload(g).loadConstant(r).lload(slot).loadConstant(0xffffffffL).land().lastore();
+                case 8 -> {
+                    c.lload(slot);
+                    putReg(r);
+                }
+                case 4 -> {
+                    c.lload(slot).loadConstant(0xffffffffL).land();
+                    putReg(r);
+                }
                 default -> {
                     int idx = size == 1 && r >= 16 ? r - 16 : r;
                     int shift = size == 1 && r >= 16 ? 8 : 0;
                     long m = Alu.mask(size) << shift;
-                    c.aload(g).loadConstant(idx);
-                    c.aload(g).loadConstant(idx).laload().loadConstant(~m).land();
+                    getReg(idx);
+                    c.loadConstant(~m).land();
                     c.lload(slot).loadConstant(Alu.mask(size)).land();
                     if (shift != 0) {
                         c.loadConstant(shift).lshl();
                     }
-                    c.lor().lastore();
+                    c.lor();
+                    putReg(idx);
                 }
             }
         }
@@ -1809,10 +2014,11 @@ public final class Translator {
                 value(i.disp, 8);
             }
             if (i.base >= 0) {
-                c.aload(g).loadConstant(i.base).laload().ladd();
+                getReg(i.base);
+                c.ladd();
             }
             if (i.index >= 0) {
-                c.aload(g).loadConstant(i.index).laload();
+                getReg(i.index);
                 if (i.scale != 0) {
                     c.loadConstant(i.scale).lshl();
                 }
@@ -1890,10 +2096,12 @@ public final class Translator {
 
         /** PUSH of {@code slot}: the stack slot checked and written before RSP moves. */
         private void push(int k, int size, int slot) {
-            c.aload(g).loadConstant(4).laload().loadConstant((long) size).lsub().lstore(addr);
+            getReg(4);
+            c.loadConstant((long) size).lsub().lstore(addr);
             canonical(k, addr, true);
             store(size, addr, slot);
-            c.aload(g).loadConstant(4).lload(addr).lastore();
+            c.lload(addr);
+            putReg(4);
         }
 
         /** #GP (or #SS for a stack reference) when the address in {@code slot} is not canonical (the fault from a call). */
