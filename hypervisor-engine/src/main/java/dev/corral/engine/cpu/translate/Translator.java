@@ -499,9 +499,9 @@ public final class Translator {
         private boolean reentered;
         /**
          * Whether the registers live in locals, or the code reads and writes the array: locals in a block that loops
-         * on itself (a checksum's loop: 5-10% faster), the array elsewhere, where most memory accesses are calls that
-         * HotSpot does not inline (a call saves and reloads every host register) and locals measured no faster in
-         * single blocks and 7% slower in regions of several (busybox's pipeline, both in one JVM, interleaved).
+         * on itself (a checksum's loop: 12-15% faster), the array elsewhere: in short regions every entry and exit
+         * loads and stores the registers, and locals measured no faster in single blocks and 7% slower in regions of
+         * several (busybox's pipeline, both in one JVM, interleaved run by run; bench/cpu-user/README.md).
          */
         private boolean inLocals;
         private final int regTmp;
