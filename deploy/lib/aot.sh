@@ -11,6 +11,11 @@
 # is in control-plane/target/control-plane-aot.log; a .failed marker stops retries for that build).
 # CORRAL_CONTROL_PLANE_AOT=0 turns it off.
 #
+# With its cache the control plane runs C2 alone (-XX:-TieredCompilation): the training runs with HotSpot's tiers, so
+# C1's profiling code records the method profiles the cache keeps, and a control plane that finds them there needs no
+# C1 to gather them again: C2 compiles from them, and C1's compiles and profiling code no longer take the two cores
+# from the requests (bench/scheduler/README.md, "C2 alone beside the cache").
+#
 # corral_control_plane_aot: sets control_plane_aot, the JVM options that use the cache (none without one).
 corral_control_plane_aot() {
     control_plane_aot=()
@@ -30,7 +35,7 @@ corral_control_plane_aot() {
         fi
         find "$target" -maxdepth 1 -name 'control-plane-*.aot*' ! -name "control-plane-$key.aot" -delete
     fi
-    control_plane_aot=(-XX:AOTCache="$PWD/$cache")
+    control_plane_aot=(-XX:AOTCache="$PWD/$cache" -XX:-TieredCompilation)
 }
 
 # The training: a control plane recording the cache (-XX:AOTCacheOutput, written when it exits), the training
