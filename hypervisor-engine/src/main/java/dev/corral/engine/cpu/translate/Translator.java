@@ -494,9 +494,8 @@ public final class Translator {
          */
         private final int[] regSlot = new int[16];
         private int used, dirty, written;
-        /** What {@link #dirty} is at the start of each block of the region: the registers any of its blocks may change. */
+        /** What {@link #dirty} is at the start of the looping block (its back edge leads there): what it may change. */
         private int blockDirty;
-        private boolean reentered;
         /**
          * Whether the registers live in locals, or the code reads and writes the array: locals in a block that loops
          * on itself (a checksum's loop: 12-15% faster), the array elsewhere: in short regions every entry and exit
@@ -504,7 +503,6 @@ public final class Translator {
          * several (busybox's pipeline, both in one JVM, interleaved run by run; bench/cpu-user/README.md).
          */
         private boolean inLocals;
-        private final int regTmp;
         /** Where the registers are loaded on entry (emitted last, when {@link #used} is known), and where that returns. */
         private final Label regsIn, regsBack;
         /** The reloads after interpreter calls, emitted last like {@link #regsIn}: where each starts and returns. */
@@ -538,7 +536,6 @@ public final class Translator {
             t1 = c.allocateLocal(TypeKind.LONG);
             t2 = c.allocateLocal(TypeKind.LONG);
             addr = c.allocateLocal(TypeKind.LONG);
-            regTmp = c.allocateLocal(TypeKind.LONG);
             done = c.allocateLocal(TypeKind.INT);
             epoch = c.allocateLocal(TypeKind.INT);
             origin = c.allocateLocal(TypeKind.LONG);
@@ -566,18 +563,19 @@ public final class Translator {
             c.aconst_null().astore(ex);
             c.aconst_null().astore(nx);
             c.aload(s).getfield(CD_STATE, "xmm", CD_LONGS).astore(xm);
-            for (int slot : new int[] {fa, fb, fr, fx, t0, t1, t2, addr, regTmp}) {
+            for (int slot : new int[] {fa, fb, fr, fx, t0, t1, t2, addr}) {
                 c.lconst_0().lstore(slot);
             }
             c.iconst_0().istore(done);
             c.iconst_0().istore(tmpInt);
             c.iconst_0().istore(at);
             info.setLength(3 * insns.length);
-            for (Insn i : insns) {
-                blockDirty |= mayWrite(i);
+            inLocals = region.length == 1 && reentered();
+            if (inLocals) {
+                for (Insn i : insns) {
+                    blockDirty |= mayWrite(i);
+                }
             }
-            reentered = reentered();
-            inLocals = reentered && region.length == 1;
             if (inLocals) {
                 c.goto_(regsIn);
             }
@@ -593,7 +591,7 @@ public final class Translator {
                 c.labelBinding(entry[j]);
                 cur = j;
                 curBase = base[j];
-                dirty = entryDirty(j);
+                dirty = blockDirty;
                 pending = Pending.DYNAMIC;
                 modified = false;
                 int n = j == 0 ? count : region[j].insns.length;
@@ -663,15 +661,21 @@ public final class Translator {
             c.lload(regSlot[r]);
         }
 
-        /** Pops the long on the stack into register {@code r} (0..15): written back to the state later. */
-        private void putReg(int r) {
+        /**
+         * Register {@code r} (0..15) = the long {@code value} pushes: into its local, written back to the state later,
+         * or straight into the array (the code as it was before registers lived in locals, byte for byte).
+         */
+        private void putReg(int r, Runnable value) {
             if (!inLocals) {
-                c.lstore(regTmp).aload(g).loadConstant(r).lload(regTmp).lastore();
+                c.aload(g).loadConstant(r);
+                value.run();
+                c.lastore();
                 return;
             }
             used |= 1 << r;
             dirty |= 1 << r;
             written |= 1 << r;
+            value.run();
             c.lstore(regSlot[r]);
         }
 
@@ -720,11 +724,6 @@ public final class Translator {
             }
             writeBack(written);
             c.labelBinding(skip);
-        }
-
-        /** {@link #dirty} at the start of block {@code j}: none at the method's entry unless a jump leads back there. */
-        private int entryDirty(int j) {
-            return j == 0 && !reentered ? 0 : blockDirty;
         }
 
         /** Whether a jump within the region may lead to the start of its first block (a loop), not only its entry. */
@@ -937,8 +936,7 @@ public final class Translator {
                     canonical(k, t0, true);
                     c.aload(mem).lload(t0).invokeinterface(CD_MEMORY, "read64", MT_READ_LONG).lstore(t1);
                     canonical(k, t1, false);
-                    c.lload(t0).loadConstant(8L + i.imm).ladd();
-                    putReg(4);
+                    putReg(4, () -> c.lload(t0).loadConstant(8L + i.imm).ladd());
                     spill();
                     c.aload(s).lload(t1).putfield(CD_STATE, "rip", CD_long);
                     leave(k + 1 - curBase);
@@ -953,9 +951,10 @@ public final class Translator {
                     c.goto_(done);
                     c.labelBinding(no);
                     if (size == 4) { // a 32-bit CMOV writes its destination either way
-                        getReg(i.reg);
-                        c.loadConstant(0xffffffffL).land();
-                        putReg(i.reg);
+                        putReg(i.reg, () -> {
+                            getReg(i.reg);
+                            c.loadConstant(0xffffffffL).land();
+                        });
                     }
                     c.labelBinding(done);
                 }
@@ -984,8 +983,7 @@ public final class Translator {
                     c.lstore(t1);
                     canonical(k, t1, true);
                     load(size, t1, t0);
-                    c.lload(t1).loadConstant((long) size).ladd();
-                    putReg(4);
+                    putReg(4, () -> c.lload(t1).loadConstant((long) size).ladd());
                     writeReg(i.rm, size, t0); // POP RSP: the popped value wins over the increment
                 }
                 case Op.SHIFT -> shiftImmediate(k, i);
@@ -1024,15 +1022,16 @@ public final class Translator {
                 }
                 case Op.BSWAP -> {
                     int r = i.rm;
-                    getReg(r);
-                    switch (size) {
-                        case 8 -> c.invokestatic(CD_LONG_BOX, "reverseBytes", MethodTypeDesc.of(CD_long, CD_long));
-                        case 4 -> c.l2i().invokestatic(desc(Integer.class), "reverseBytes", MethodTypeDesc.of(CD_int, CD_int))
-                                .i2l().loadConstant(0xffffffffL).land();
-                        // undefined for 16 bits: zero, as the interpreter (and Intel parts) leave it
-                        default -> c.loadConstant(~0xffffL).land();
-                    }
-                    putReg(r);
+                    putReg(r, () -> {
+                        getReg(r);
+                        switch (size) {
+                            case 8 -> c.invokestatic(CD_LONG_BOX, "reverseBytes", MethodTypeDesc.of(CD_long, CD_long));
+                            case 4 -> c.l2i().invokestatic(desc(Integer.class), "reverseBytes", MethodTypeDesc.of(CD_int, CD_int))
+                                    .i2l().loadConstant(0xffffffffL).land();
+                            // undefined for 16 bits: zero, as the interpreter (and Intel parts) leave it
+                            default -> c.loadConstant(~0xffffL).land();
+                        }
+                    });
                 }
                 case Op.CONV_A -> { // CBW, CWDE, CDQE: the accumulator's lower half sign-extended into it
                     readReg(0, size / 2, t0);
@@ -1901,7 +1900,7 @@ public final class Translator {
             validBlock(j);
             c.ifeq(out);
             c.aload(mem).invokeinterface(CD_MEMORY, "epoch", MT_EPOCH).iload(epoch).if_icmpne(out);
-            writeBack(dirty & ~entryDirty(j)); // (none, unless mayWrite missed one) the block expects the rest
+            writeBack(dirty & ~blockDirty); // (none, unless mayWrite missed one) the block expects the rest
             c.goto_(entry[j]);
             c.labelBinding(out);
             setRip(region[j].start);
@@ -1978,26 +1977,21 @@ public final class Translator {
 
         private void writeReg(int r, int size, int slot) {
             switch (size) {
-                case 8 -> {
-                    c.lload(slot);
-                    putReg(r);
-                }
-                case 4 -> {
-                    c.lload(slot).loadConstant(0xffffffffL).land();
-                    putReg(r);
-                }
+                case 8 -> putReg(r, () -> c.lload(slot));
+                case 4 -> putReg(r, () -> c.lload(slot).loadConstant(0xffffffffL).land());
                 default -> {
                     int idx = size == 1 && r >= 16 ? r - 16 : r;
                     int shift = size == 1 && r >= 16 ? 8 : 0;
                     long m = Alu.mask(size) << shift;
-                    getReg(idx);
-                    c.loadConstant(~m).land();
-                    c.lload(slot).loadConstant(Alu.mask(size)).land();
-                    if (shift != 0) {
-                        c.loadConstant(shift).lshl();
-                    }
-                    c.lor();
-                    putReg(idx);
+                    putReg(idx, () -> {
+                        getReg(idx);
+                        c.loadConstant(~m).land();
+                        c.lload(slot).loadConstant(Alu.mask(size)).land();
+                        if (shift != 0) {
+                            c.loadConstant(shift).lshl();
+                        }
+                        c.lor();
+                    });
                 }
             }
         }
@@ -2100,8 +2094,7 @@ public final class Translator {
             c.loadConstant((long) size).lsub().lstore(addr);
             canonical(k, addr, true);
             store(size, addr, slot);
-            c.lload(addr);
-            putReg(4);
+            putReg(4, () -> c.lload(addr));
         }
 
         /** #GP (or #SS for a stack reference) when the address in {@code slot} is not canonical (the fault from a call). */
