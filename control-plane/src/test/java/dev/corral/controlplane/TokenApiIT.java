@@ -83,6 +83,61 @@ class TokenApiIT {
         given().get("/v1/tokens/current").then().statusCode(200).body("role", equalTo("admin")).body("bootstrap", equalTo(true));
     }
 
+    /**
+     * Another replica's revocation (or an operator's UPDATE): the same SQL on a connection of its own. This replica
+     * answered the token from its cache a moment before; PostgreSQL's notification of the change must empty it.
+     */
+    @Test
+    void aTokenRevokedElsewhereFailsHereAsSoonAsTheDatabaseNotifiesTheChange() throws Exception {
+        String project = unique("tok");
+        json().body("{\"metadata\": {\"name\": \"" + project + "\"}}").post("/v1/projects").then().statusCode(201);
+        var created = json().body("""
+                {"subject": "elsewhere", "role": "viewer", "project": "%s"}""".formatted(project))
+                .post("/v1/tokens").then().statusCode(201).extract();
+        String id = created.path("id");
+        String token = created.path("token");
+        for (int i = 0; i < 3; i++) { // read from the table once, then from the cache
+            given().header("Authorization", "Bearer " + token).get("/v1/vms?project=" + project).then().statusCode(200);
+        }
+        try (var c = dataSource.getConnection(); var s = c.prepareStatement("UPDATE token SET revoked_at = now() WHERE id = ?")) {
+            s.setString(1, id);
+            assertThat(s.executeUpdate()).isEqualTo(1);
+        }
+        assertThat(statusWithin(token, project, 401)).isEqualTo(401);
+        given().header("Authorization", "Bearer " + token).get("/v1/vms?project=" + project).then().statusCode(401)
+                .body("detail", startsWith("The bearer token " + id + " was revoked at "));
+
+        // A project's deletion takes its tokens with it (ON DELETE CASCADE): that is a change of the table too.
+        var member = json().body("""
+                {"subject": "gone-with-it", "role": "member", "project": "%s"}""".formatted(project))
+                .post("/v1/tokens").then().statusCode(201).extract();
+        String memberToken = member.path("token");
+        for (int i = 0; i < 3; i++) {
+            given().header("Authorization", "Bearer " + memberToken).get("/v1/vms?project=" + project).then().statusCode(200);
+        }
+        try (var c = dataSource.getConnection(); var s = c.prepareStatement("DELETE FROM token WHERE id = ?")) {
+            s.setString(1, member.path("id"));
+            assertThat(s.executeUpdate()).isEqualTo(1);
+        }
+        assertThat(statusWithin(memberToken, project, 401)).isEqualTo(401);
+        given().header("Authorization", "Bearer " + memberToken).get("/v1/vms?project=" + project).then().statusCode(401)
+                .body("detail", equalTo("The bearer token is not one this control plane issued."));
+    }
+
+    /** The status of a read with {@code token}, once it is {@code wanted} or after 10 s: the notification is asynchronous. */
+    private static int statusWithin(String token, String project, int wanted) throws InterruptedException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        int status;
+        do {
+            status = given().header("Authorization", "Bearer " + token).get("/v1/vms?project=" + project).statusCode();
+            if (status == wanted) {
+                return status;
+            }
+            Thread.sleep(20);
+        } while (System.nanoTime() < deadline);
+        return status;
+    }
+
     @Test
     void aNodeTokenIsForItsOwnNodeOnly() {
         String node = unique("node");

@@ -27,7 +27,12 @@ public class TokenIdentityProvider implements IdentityProvider<TokenAuthenticati
 
     @Override
     public Uni<SecurityIdentity> authenticate(TokenAuthenticationRequest request, AuthenticationRequestContext context) {
-        // The token table is JDBC: looked up on a worker thread, never on the event loop.
+        // A token read a moment ago is answered from the cache, here; the token table is JDBC: looked up on a worker
+        // thread, never on the event loop.
+        Grant known = tokens.cached(request.getToken().getToken());
+        if (known != null) {
+            return Uni.createFrom().item(identity(known));
+        }
         return context.runBlocking(() -> {
             Grant grant;
             try {
@@ -36,12 +41,16 @@ public class TokenIdentityProvider implements IdentityProvider<TokenAuthenticati
                 // Not a failure for Quarkus to answer (with an empty 401): Authorizer answers it as problem+json.
                 return refused(e.getMessage());
             }
-            return QuarkusSecurityIdentity.builder()
-                    .setPrincipal(new QuarkusPrincipal(grant.subject()))
-                    .addRole(grant.role().wire())
-                    .addAttribute(Grant.ATTRIBUTE, grant)
-                    .build();
+            return identity(grant);
         });
+    }
+
+    private static SecurityIdentity identity(Grant grant) {
+        return QuarkusSecurityIdentity.builder()
+                .setPrincipal(new QuarkusPrincipal(grant.subject()))
+                .addRole(grant.role().wire())
+                .addAttribute(Grant.ATTRIBUTE, grant)
+                .build();
     }
 
     /** An anonymous identity that remembers why its token was refused ({@link Grant#REFUSED}). */

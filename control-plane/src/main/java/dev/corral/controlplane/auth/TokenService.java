@@ -30,6 +30,7 @@ import dev.corral.controlplane.problem.InvalidException;
 import dev.corral.controlplane.problem.NotFoundException;
 import dev.corral.controlplane.problem.UnauthorizedException;
 import dev.corral.controlplane.problem.UnprocessableException;
+import dev.corral.controlplane.store.ChangeNotifications;
 import dev.corral.controlplane.store.Names;
 import dev.corral.controlplane.store.StoreException;
 import io.quarkus.runtime.StartupEvent;
@@ -39,9 +40,12 @@ import org.jboss.logging.Logger;
 
 /**
  * Bearer tokens: minted from 256 random bits, shown once, kept only as their SHA-256 (a token has too much entropy
- * for a slow hash to add anything), looked up in the database on every request so that a revocation or an expiry
- * holds at once on every replica. On start-up the control plane makes sure its bootstrap admin token file holds a
- * working admin token.
+ * for a slow hash to add anything), looked up in the database and then kept in a cache that every change of the
+ * token table empties of that token, on every replica, as soon as PostgreSQL's notification of the change arrives
+ * ({@link TokenCache}): a revocation holds on the next request through this replica, and on the others milliseconds
+ * after it commits (at most {@value ChangeNotifications#TRUST_MILLIS} ms when a replica lost its database connection without
+ * noticing). An expiry holds at once everywhere. On start-up the control plane makes sure its bootstrap admin token
+ * file holds a working admin token.
  */
 @Singleton
 public class TokenService {
@@ -54,17 +58,30 @@ public class TokenService {
     private final SecureRandom random = new SecureRandom();
     private final DataSource dataSource;
     private final AuthConfig config;
+    private final TokenCache cache;
 
-    TokenService(DataSource dataSource, AuthConfig config) {
+    TokenService(DataSource dataSource, AuthConfig config, ChangeNotifications notifications) {
         this.dataSource = dataSource;
         this.config = config;
+        this.cache = new TokenCache(notifications);
+    }
+
+    /** The grant of a token when this replica read it a moment ago and nothing changed it since, else null. */
+    public Grant cached(String token) {
+        return cache.find(hash(token));
     }
 
     /** The grant of a token; 401 when it is unknown, expired or revoked. */
     public Grant authenticate(String token) {
+        String hash = hash(token);
+        Grant known = cache.find(hash);
+        if (known != null) {
+            return known;
+        }
+        long generation = cache.generation();
         try (var c = dataSource.getConnection();
                 var s = c.prepareStatement("SELECT " + COLUMNS + " FROM token WHERE hash = ?")) {
-            s.setString(1, hash(token));
+            s.setString(1, hash);
             try (var rs = s.executeQuery()) {
                 if (!rs.next()) {
                     throw new UnauthorizedException("The bearer token is not one this control plane issued.");
@@ -76,7 +93,9 @@ public class TokenService {
                 if (t.expiresAt() != null && !t.expiresAt().isAfter(Instant.now())) {
                     throw new UnauthorizedException("The bearer token " + t.id() + " expired at " + t.expiresAt() + ".");
                 }
-                return new Grant(t.id(), t.subject(), t.subjectKind(), Role.of(t.role()), t.project(), t.node());
+                var grant = new Grant(t.id(), t.subject(), t.subjectKind(), Role.of(t.role()), t.project(), t.node());
+                cache.put(hash, grant, t.expiresAt(), generation);
+                return grant;
             }
         } catch (SQLException e) {
             throw new StoreException("reading a token", e);
@@ -179,6 +198,9 @@ public class TokenService {
             s.executeUpdate();
         } catch (SQLException e) {
             throw new StoreException("revoking token " + id, e);
+        } finally {
+            // Here at once; the other replicas when the table's notification reaches them.
+            cache.revokedHere(id);
         }
         return get(id);
     }

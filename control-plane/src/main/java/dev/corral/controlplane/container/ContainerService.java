@@ -7,11 +7,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.corral.api.Container;
-import dev.corral.api.Image;
 import dev.corral.api.Problem;
 import dev.corral.api.Resources;
 import dev.corral.controlplane.event.EventService;
 import dev.corral.controlplane.idempotency.IdempotencyService;
+import dev.corral.controlplane.image.ImageSpecs;
 import dev.corral.controlplane.instancetype.InstanceTypeService;
 import dev.corral.controlplane.problem.UnprocessableException;
 import dev.corral.controlplane.quota.QuotaLedger;
@@ -34,9 +34,12 @@ public class ContainerService extends WorkloadService {
     private static final List<String> PLACEMENT_FIELDS = List.of("image", "cpus", "memoryMiB", "nodeSelector", "antiAffinityGroup",
             "network");
 
+    private final ImageSpecs images;
+
     ContainerService(ResourceStore store, EventService events, IdempotencyService idempotency, ObjectMapper json, Ledger ledger,
-            Scheduler scheduler, QuotaLedger quotas) {
+            Scheduler scheduler, QuotaLedger quotas, ImageSpecs images) {
         super(store, events, idempotency, json, ledger, scheduler, quotas);
+        this.images = images;
     }
 
     @Override
@@ -101,7 +104,7 @@ public class ContainerService extends WorkloadService {
         checkCommon(normalized, "Always", 10, errors);
         if (errors.isEmpty()) {
             // Well formed: now the image it names must exist, hold a container image, and say what to run.
-            var image = store.find(Image.KIND, project, spec.image()).map(o -> json.convertValue(o.spec(), Image.Spec.class))
+            var image = images.find(project, spec.image())
                     .orElseThrow(() -> new UnprocessableException("spec.image", "names no Image of project " + project,
                             "spec.image names Image '" + spec.image() + "', which does not exist in project " + project
                                     + ": import it first (corral image import FILE)."));

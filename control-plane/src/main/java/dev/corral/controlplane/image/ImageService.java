@@ -22,10 +22,23 @@ public class ImageService extends KindService {
     private static final long SECTOR = 512;
 
     private final BlobService blobs;
+    private final ImageSpecs specs;
 
-    ImageService(ResourceStore store, EventService events, IdempotencyService idempotency, ObjectMapper json, BlobService blobs) {
+    ImageService(ResourceStore store, EventService events, IdempotencyService idempotency, ObjectMapper json, BlobService blobs,
+            ImageSpecs specs) {
         super(store, events, idempotency, json);
         this.blobs = blobs;
+        this.specs = specs;
+    }
+
+    @Override
+    protected void onReplaced(StoredObject old, StoredObject updated) {
+        specs.changing(old.project(), old.name());
+    }
+
+    @Override
+    protected void onDeleted(StoredObject old) {
+        specs.changing(old.project(), old.name());
     }
 
     @Override

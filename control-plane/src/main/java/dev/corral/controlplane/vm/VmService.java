@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.corral.api.DeviceRequest;
 import dev.corral.api.Image;
+import dev.corral.controlplane.image.ImageSpecs;
 import dev.corral.api.InstanceType;
 import dev.corral.api.Problem;
 import dev.corral.api.Resources;
@@ -36,11 +37,13 @@ public class VmService extends WorkloadService {
             "nodeSelector", "antiAffinityGroup", "allowedAccelerators");
 
     private final InstanceTypeService instanceTypes;
+    private final ImageSpecs images;
 
     VmService(ResourceStore store, EventService events, IdempotencyService idempotency, ObjectMapper json, Ledger ledger,
-            Scheduler scheduler, QuotaLedger quotas, InstanceTypeService instanceTypes) {
+            Scheduler scheduler, QuotaLedger quotas, InstanceTypeService instanceTypes, ImageSpecs images) {
         super(store, events, idempotency, json, ledger, scheduler, quotas);
         this.instanceTypes = instanceTypes;
+        this.images = images;
     }
 
     @Override
@@ -125,7 +128,7 @@ public class VmService extends WorkloadService {
     }
 
     private java.util.Optional<Image.Spec> image(String project, String name) {
-        return store.find(Image.KIND, project, name).map(o -> json.convertValue(o.spec(), Image.Spec.class));
+        return images.find(project, name);
     }
 
     @Override
