@@ -190,17 +190,21 @@ public class TokenService {
         }
     }
 
-    /** Revokes the token (from the next request on, everywhere); revoking it again changes nothing. */
+    /**
+     * Revokes the token: refused from the next request on through this replica, and through the others as soon as
+     * PostgreSQL's notification of the change reaches them (milliseconds); revoking it again changes nothing.
+     */
     public Token revoke(String id) {
         try (var c = dataSource.getConnection();
-                var s = c.prepareStatement("UPDATE token SET revoked_at = now() WHERE id = ? AND revoked_at IS NULL")) {
+                var s = c.prepareStatement("UPDATE token SET revoked_at = now() WHERE id = ? AND revoked_at IS NULL RETURNING hash")) {
             s.setString(1, id);
-            s.executeUpdate();
+            try (var rs = s.executeQuery()) {
+                if (rs.next()) {
+                    cache.revokedHere(rs.getString(1));
+                }
+            }
         } catch (SQLException e) {
             throw new StoreException("revoking token " + id, e);
-        } finally {
-            // Here at once; the other replicas when the table's notification reaches them.
-            cache.revokedHere(id);
         }
         return get(id);
     }

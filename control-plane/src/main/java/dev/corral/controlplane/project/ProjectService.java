@@ -5,30 +5,42 @@ import java.sql.SQLException;
 import javax.sql.DataSource;
 
 import dev.corral.controlplane.problem.NotFoundException;
+import dev.corral.controlplane.store.ChangeNotifications;
+import dev.corral.controlplane.store.NotifiedCache;
 import dev.corral.controlplane.store.StoreException;
 import jakarta.enterprise.context.ApplicationScoped;
 
 /**
  * Projects own every namespaced object; this is the check each request's {@code project} goes through. Projects are
- * created and deleted through {@code /v1/projects} (tenancy.ProjectKind), which keeps the {@code project} table.
+ * created and deleted through {@code /v1/projects} (tenancy.ProjectKind), which keeps the {@code project} table. A
+ * project found there is kept in memory until the database notifies its deletion ({@link ChangeNotifications}: at
+ * once through this replica, milliseconds later through another), so a request naming it needs no round trip.
  */
 @ApplicationScoped
 public class ProjectService {
 
     public static final String DEFAULT = "default";
 
-    private final DataSource dataSource;
+    /** A project is read again after this long even when nothing changed (a bound, not a mechanism). */
+    static final long MAX_AGE_MILLIS = 60_000;
+    /** At most this many projects kept; past it the cache starts again empty. */
+    static final int MAX_ENTRIES = 10_000;
 
-    ProjectService(DataSource dataSource) {
+    private final DataSource dataSource;
+    private final NotifiedCache<Boolean> existing;
+
+    ProjectService(DataSource dataSource, ChangeNotifications notifications) {
         this.dataSource = dataSource;
+        this.existing = new NotifiedCache<>(notifications, ChangeNotifications.PROJECTS, MAX_AGE_MILLIS, MAX_ENTRIES);
     }
 
     /** The project a request names (default when absent); 404 when it does not exist. */
     public String require(String project) {
         String name = project == null || project.isBlank() ? DEFAULT : project;
-        if (name.equals(DEFAULT)) {
+        if (name.equals(DEFAULT) || existing.get(name) != null) {
             return name;
         }
+        long generation = existing.generation();
         try (var c = dataSource.getConnection(); var s = c.prepareStatement("SELECT 1 FROM project WHERE name = ?")) {
             s.setString(1, name);
             try (var rs = s.executeQuery()) {
@@ -39,6 +51,7 @@ public class ProjectService {
         } catch (SQLException e) {
             throw new StoreException("reading project " + name, e);
         }
+        existing.put(name, Boolean.TRUE, generation);
         return name;
     }
 }

@@ -12,14 +12,18 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.transaction.Status;
+import jakarta.transaction.Synchronization;
+import jakarta.transaction.TransactionSynchronizationRegistry;
 import org.jboss.logging.Logger;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 
 /**
  * PostgreSQL's notifications of changes to what replicas keep in memory: triggers (V13__change_notifications.sql)
- * notify {@link #TOKENS} with a token's id when its row is updated or deleted, and {@link #IMAGES} with
- * {@code project/name} when an Image is, by whichever replica or by hand. One thread of this replica listens on a
+ * notify {@link #TOKENS} with a token's hash when its row is updated or deleted, {@link #IMAGES} with
+ * {@code project/name} when an Image is, and {@link #PROJECTS} with a project's name, by whichever replica or by
+ * hand. One thread of this replica listens on a
  * connection of its own and hands each notification to the caches that subscribed to its channel, milliseconds
  * after the change commits.
  *
@@ -35,6 +39,8 @@ public class ChangeNotifications {
 
     public static final String TOKENS = "corral_token";
     public static final String IMAGES = "corral_image";
+    public static final String PROJECTS = "corral_project";
+    private static final java.util.Set<String> CHANNELS = java.util.Set.of(TOKENS, IMAGES, PROJECTS);
     static final long PING_MILLIS = 1000;
     public static final long TRUST_MILLIS = 2500;
 
@@ -53,6 +59,7 @@ public class ChangeNotifications {
     }
 
     private final DataSource dataSource;
+    private final TransactionSynchronizationRegistry transactions;
     private final List<Subscription> subscriptions = new CopyOnWriteArrayList<>();
     private final AtomicLong generation = new AtomicLong();
     private volatile boolean listening;
@@ -61,13 +68,14 @@ public class ChangeNotifications {
     private volatile Connection connection;
     private Thread listener;
 
-    ChangeNotifications(DataSource dataSource) {
+    ChangeNotifications(DataSource dataSource, TransactionSynchronizationRegistry transactions) {
         this.dataSource = dataSource;
+        this.transactions = transactions;
     }
 
-    /** Hands {@code subscriber} every notification of {@code channel} ({@link #TOKENS} or {@link #IMAGES}) from now on. */
+    /** Hands {@code subscriber} every notification of {@code channel} ({@link #TOKENS}, {@link #IMAGES}, {@link #PROJECTS}) from now on. */
     public void subscribe(String channel, Subscriber subscriber) {
-        if (!channel.equals(TOKENS) && !channel.equals(IMAGES)) {
+        if (!CHANNELS.contains(channel)) {
             throw new IllegalArgumentException("no trigger notifies channel " + channel);
         }
         subscriptions.add(new Subscription(channel, subscriber));
@@ -112,8 +120,9 @@ public class ChangeNotifications {
             try (Connection c = dataSource.getConnection(); var s = c.createStatement()) {
                 connection = c;
                 c.setAutoCommit(true);
-                s.execute("LISTEN " + TOKENS);
-                s.execute("LISTEN " + IMAGES);
+                for (String channel : CHANNELS) {
+                    s.execute("LISTEN " + channel);
+                }
                 var pg = c.unwrap(PGConnection.class);
                 reset(); // what was kept before these LISTENs may have missed a change
                 long pinged = System.nanoTime();
@@ -135,7 +144,7 @@ public class ChangeNotifications {
                 listening = false;
                 reset();
                 if (running) {
-                    LOG.warnf("Caches of tokens and images off until the database is back (every request reads them there): %s",
+                    LOG.warnf("Caches of tokens, images and projects off until the database is back (requests read them there): %s",
                             e.getMessage());
                 }
             } finally {
@@ -164,6 +173,27 @@ public class ChangeNotifications {
                 s.subscriber.changed(payload);
             }
         }
+    }
+
+    /**
+     * {@link #changedHere}, for a change made inside the current transaction: when it ends (right away when there is
+     * none), so that no read between the change and its commit keeps the old row.
+     */
+    public void changedAfterCommit(String channel, String payload) {
+        if (transactions.getTransactionStatus() == Status.STATUS_NO_TRANSACTION) {
+            changedHere(channel, payload);
+            return;
+        }
+        transactions.registerInterposedSynchronization(new Synchronization() {
+            @Override
+            public void beforeCompletion() {
+            }
+
+            @Override
+            public void afterCompletion(int status) {
+                changedHere(channel, payload);
+            }
+        });
     }
 
     private void deliver(PGNotification[] changes) {

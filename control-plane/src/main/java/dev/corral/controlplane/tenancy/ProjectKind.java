@@ -15,6 +15,7 @@ import dev.corral.controlplane.event.EventService;
 import dev.corral.controlplane.idempotency.IdempotencyService;
 import dev.corral.controlplane.kind.KindService;
 import dev.corral.controlplane.problem.ConflictException;
+import dev.corral.controlplane.store.ChangeNotifications;
 import dev.corral.controlplane.store.ResourceStore;
 import dev.corral.controlplane.store.StoreException;
 import dev.corral.controlplane.store.StoredObject;
@@ -33,11 +34,13 @@ public class ProjectKind extends KindService {
     private static final int DESCRIPTION_MAX = 1024;
 
     private final DataSource dataSource;
+    private final ChangeNotifications notifications;
 
     ProjectKind(ResourceStore store, EventService events, IdempotencyService idempotency, ObjectMapper json,
-            DataSource dataSource) {
+            DataSource dataSource, ChangeNotifications notifications) {
         super(store, events, idempotency, json);
         this.dataSource = dataSource;
+        this.notifications = notifications;
     }
 
     @Override
@@ -98,6 +101,7 @@ public class ProjectKind extends KindService {
                 s.setString(1, old.name());
                 s.executeUpdate();
             }
+            notifications.changedAfterCommit(ChangeNotifications.PROJECTS, old.name());
         } catch (SQLException e) {
             throw new StoreException("deleting project " + old.name(), e);
         }
