@@ -3,6 +3,7 @@ package dev.corral.controlplane.store;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -20,12 +21,11 @@ import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 
 /**
- * PostgreSQL's notifications of changes to what replicas keep in memory: triggers (V13__change_notifications.sql)
- * notify {@link #TOKENS} with a token's hash when its row is updated or deleted, {@link #IMAGES} with
- * {@code project/name} when an Image is, and {@link #PROJECTS} with a project's name, by whichever replica or by
- * hand. One thread of this replica listens on a
- * connection of its own and hands each notification to the caches that subscribed to its channel, milliseconds
- * after the change commits.
+ * PostgreSQL's notifications of changes to what replicas keep in memory ({@link NotifiedCache}): triggers
+ * (V13__change_notifications.sql) notify {@link #TOKENS} with a token's hash when its row is updated or deleted,
+ * {@link #IMAGES} with {@code project/name} when an Image is, and {@link #PROJECTS} with a project's name, whichever
+ * replica (or an operator by hand) made the change. One thread of this replica listens on a connection of its own and
+ * hands each notification to the caches that subscribed to its channel, milliseconds after the change commits.
  *
  * <p>A cache may answer from memory only while {@link #trusted()}: while the listener holds its connection and has
  * checked it within the last {@value #TRUST_MILLIS} ms (it does every {@value #PING_MILLIS} ms), so a connection
@@ -40,7 +40,7 @@ public class ChangeNotifications {
     public static final String TOKENS = "corral_token";
     public static final String IMAGES = "corral_image";
     public static final String PROJECTS = "corral_project";
-    private static final java.util.Set<String> CHANNELS = java.util.Set.of(TOKENS, IMAGES, PROJECTS);
+    private static final Set<String> CHANNELS = Set.of(TOKENS, IMAGES, PROJECTS);
     static final long PING_MILLIS = 1000;
     public static final long TRUST_MILLIS = 2500;
 
@@ -73,7 +73,7 @@ public class ChangeNotifications {
         this.transactions = transactions;
     }
 
-    /** Hands {@code subscriber} every notification of {@code channel} ({@link #TOKENS}, {@link #IMAGES}, {@link #PROJECTS}) from now on. */
+    /** Hands {@code subscriber} every notification of {@code channel} (one of the constants above) from now on. */
     public void subscribe(String channel, Subscriber subscriber) {
         if (!CHANNELS.contains(channel)) {
             throw new IllegalArgumentException("no trigger notifies channel " + channel);
