@@ -5,12 +5,14 @@ import java.io.IOException;
 import java.util.List;
 import java.util.regex.Pattern;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import dev.corral.api.Problem;
 import dev.corral.controlplane.problem.FieldPaths;
 import dev.corral.controlplane.problem.InvalidException;
@@ -31,14 +33,18 @@ public class JsonBodies implements ReaderInterceptor {
 
     private static final Pattern DUPLICATE = Pattern.compile("Duplicate (?:field|Object property) '(.*)'");
 
-    private final ObjectMapper json;
     private final RequestSchemas schemas;
     private final ApiLimits limits;
+    /** The mapper's factory with duplicate keys refused: built once (a factory per request was a factory per create). */
+    private final JsonFactory strict;
+    private final ObjectReader trees;
 
     JsonBodies(ObjectMapper json, RequestSchemas schemas, ApiLimits limits) {
-        this.json = json;
         this.schemas = schemas;
         this.limits = limits;
+        this.strict = json.getFactory().rebuild().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+        // Trailing text is looked for in parse, to say where it starts.
+        this.trees = json.reader().without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     }
 
     @Override
@@ -74,10 +80,8 @@ public class JsonBodies implements ReaderInterceptor {
 
     /** One JSON value, no key twice in one object, nothing but white space after it. */
     private JsonNode parse(byte[] body) {
-        try (JsonParser parser = json.getFactory().rebuild().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build()
-                .createParser(body)) {
-            // Trailing text is looked for below, to say where it starts.
-            JsonNode tree = json.reader().without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).readTree(parser);
+        try (JsonParser parser = strict.createParser(body)) {
+            JsonNode tree = trees.readTree(parser);
             if (tree == null) {
                 throw InvalidException.field("body", "must be a JSON value, not empty");
             }
