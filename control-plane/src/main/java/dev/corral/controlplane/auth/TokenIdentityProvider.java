@@ -27,8 +27,8 @@ public class TokenIdentityProvider implements IdentityProvider<TokenAuthenticati
 
     @Override
     public Uni<SecurityIdentity> authenticate(TokenAuthenticationRequest request, AuthenticationRequestContext context) {
-        // A token read a moment ago is answered from the cache, here; the token table is JDBC: looked up on a worker
-        // thread, never on the event loop.
+        // A token read a moment ago is answered from the cache, here; the token table is JDBC: looked up on a
+        // worker thread, never on the event loop.
         Grant known = tokens.cached(request.getToken().getToken());
         if (known != null) {
             return Uni.createFrom().item(identity(known));

@@ -43,9 +43,9 @@ import org.jboss.logging.Logger;
  * for a slow hash to add anything), looked up in the database and then kept in a cache that every change of the
  * token table empties of that token, on every replica, as soon as PostgreSQL's notification of the change arrives
  * ({@link TokenCache}): a revocation holds on the next request through this replica, and on the others milliseconds
- * after it commits (at most {@value ChangeNotifications#TRUST_MILLIS} ms when a replica lost its database connection without
- * noticing). An expiry holds at once everywhere. On start-up the control plane makes sure its bootstrap admin token
- * file holds a working admin token.
+ * after it commits (at most {@value ChangeNotifications#TRUST_MILLIS} ms when a replica lost its database connection
+ * without noticing). An expiry holds at once everywhere. On start-up the control plane makes sure its bootstrap admin
+ * token file holds a working admin token.
  */
 @Singleton
 public class TokenService {
@@ -196,7 +196,8 @@ public class TokenService {
      */
     public Token revoke(String id) {
         try (var c = dataSource.getConnection();
-                var s = c.prepareStatement("UPDATE token SET revoked_at = now() WHERE id = ? AND revoked_at IS NULL RETURNING hash")) {
+                var s = c.prepareStatement(
+                        "UPDATE token SET revoked_at = now() WHERE id = ? AND revoked_at IS NULL RETURNING hash")) {
             s.setString(1, id);
             try (var rs = s.executeQuery()) {
                 if (rs.next()) {
