@@ -50,8 +50,10 @@ public class SchedulerBench {
         long cpu0 = serverCpuTicks(server);
         long jvm0 = lastJvmTicks;
         long jit0 = lastJitTicks;
+        long client0 = clientCpuNanos();
         // Each node takes 256 VMs of 1 vCPU / 1 GiB at the default ratios: 10,000 VMs fill ~4% of 1,000 nodes.
         Run placements = load(http, api, vms, concurrency, vmCreates(run, ""));
+        long client1 = clientCpuNanos();
         long cpu1 = serverCpuTicks(server);
         long jvm1 = lastJvmTicks;
         long jit1 = lastJitTicks;
@@ -65,9 +67,11 @@ public class SchedulerBench {
         long cpu3 = serverCpuTicks(server);
         long jvm3 = lastJvmTicks;
         long jit3 = lastJitTicks;
+        long client3 = clientCpuNanos();
         // The same again on the server that has now run 20,000 creates: what a control plane that has been up for a
         // while does, its JIT mostly done (the first round's figure is the one the goal is measured by).
         Run warm = load(http, api, vms, concurrency, vmCreates(run, "warm-"));
+        long client4 = clientCpuNanos();
         long cpu4 = serverCpuTicks(server);
         long jvm4 = lastJvmTicks;
         long jit4 = lastJitTicks;
@@ -91,6 +95,10 @@ public class SchedulerBench {
             // A fresh JVM compiles its hot code during the run; a server that has run for a while no longer does.
             System.out.printf("  of which its JIT compiler threads: %.2f ms with placement, %.2f ms plain%n",
                     (jit1 - jit0) * 1000.0 / TICKS / vms, (jit3 - jit2) * 1000.0 / TICKS / vms);
+            // The load generator shares the cores: its own CPU per create says how much of them it leaves the server.
+            double clientMs = (client1 - client0) / 1e6 / vms;
+            System.out.printf("load generator (this JVM) CPU per create with placement: %.2f ms; with the server's %.2f ms "
+                    + "(ceiling %.0f/s on %d cores)%n", clientMs, placeMs + clientMs, cores * 1000 / (placeMs + clientMs), cores);
         }
         System.out.printf("warm: %d more creates with placement on the same server: %.0f/s, p50 %.1f ms, p99 %.1f ms (%d ok, %d failed)%n",
                 vms, warm.perSecond(), warm.percentileMillis(0.50), warm.percentileMillis(0.99), warm.ok(), warm.failed());
@@ -98,6 +106,7 @@ public class SchedulerBench {
             double warmMs = (cpu4 - cpu3) * 1000.0 / TICKS / vms;
             System.out.printf("warm: server CPU per create %.2f ms (ceiling %.0f/s on %d cores), its JVM %.2f ms, its JIT %.2f ms%n",
                     warmMs, cores * 1000 / warmMs, cores, (jvm4 - jvm3) * 1000.0 / TICKS / vms, (jit4 - jit3) * 1000.0 / TICKS / vms);
+            System.out.printf("warm: load generator CPU per create %.2f ms%n", (client4 - client3) / 1e6 / vms);
         }
         System.out.printf("anchor: kube-scheduler throughput test fails below 400 pods/s; Nomad C2M ~1,500 placements/s on 3 schedulers%n");
         System.out.printf("scheduler placements/s corral/k8s-floor(400) = %.2f%n", placements.perSecond() / 400);
@@ -109,6 +118,12 @@ public class SchedulerBench {
     }
 
     static final long TICKS = 100; // USER_HZ on Linux
+
+    /** This JVM's CPU time so far: the load generator's own. */
+    static long clientCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
+    }
     static long lastJvmTicks;
     static long lastJitTicks;
 
