@@ -161,8 +161,10 @@ class ContainerRuntimeIT {
         var outcome = run(container(uid, 64, spec));
         assertThat(outcome.ended().reason()).isEqualTo("Error");
         assertThat(outcome.output()).contains("can't fork");
-        // 16 processes: the shell and 15 sleeps.
-        assertThat(outcome.output().lines().filter(l -> l.matches("[0-9]+")).mapToInt(Integer::parseInt).max()).hasValue(15);
+        // 16 processes: the shell and 15 sleeps; or 14 sleeps when one more process still counted in the cgroup as
+        // the bomb reached the limit (seen once in CI; most likely one of runc's short-lived init stages).
+        int sleeps = outcome.output().lines().filter(l -> l.matches("[0-9]+")).mapToInt(Integer::parseInt).max().orElse(0);
+        assertThat(sleeps).isBetween(14, 15);
         assertThat(cgroups.groups(uid)).isEmpty();
     }
 
