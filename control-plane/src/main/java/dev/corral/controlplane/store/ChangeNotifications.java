@@ -13,8 +13,6 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import jakarta.transaction.Status;
-import jakarta.transaction.Synchronization;
 import jakarta.transaction.TransactionSynchronizationRegistry;
 import org.jboss.logging.Logger;
 import org.postgresql.PGConnection;
@@ -176,24 +174,11 @@ public class ChangeNotifications {
     }
 
     /**
-     * {@link #changedHere}, for a change made inside the current transaction: when it ends (right away when there is
-     * none), so that no read between the change and its commit keeps the old row.
+     * {@link #changedHere}, for a change made inside the current transaction: once it commits (right away when there
+     * is none), so that no read between the change and its commit keeps the old row.
      */
     public void changedAfterCommit(String channel, String payload) {
-        if (transactions.getTransactionStatus() == Status.STATUS_NO_TRANSACTION) {
-            changedHere(channel, payload);
-            return;
-        }
-        transactions.registerInterposedSynchronization(new Synchronization() {
-            @Override
-            public void beforeCompletion() {
-            }
-
-            @Override
-            public void afterCompletion(int status) {
-                changedHere(channel, payload);
-            }
-        });
+        AfterCommit.run(transactions, () -> changedHere(channel, payload));
     }
 
     private void deliver(PGNotification[] changes) {

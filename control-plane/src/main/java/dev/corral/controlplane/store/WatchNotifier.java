@@ -6,7 +6,6 @@ import java.util.concurrent.locks.ReentrantLock;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.transaction.Status;
-import jakarta.transaction.Synchronization;
 import jakarta.transaction.TransactionSynchronizationRegistry;
 
 /**
@@ -27,25 +26,13 @@ public class WatchNotifier {
 
     /** Called inside a write transaction: watchers are woken once it commits. */
     void changed() {
-        if (transactions.getTransactionStatus() == Status.STATUS_NO_TRANSACTION) {
-            signal();
-            return;
-        }
-        if (transactions.getResource(WatchNotifier.class) == null) {
+        if (transactions.getTransactionStatus() != Status.STATUS_NO_TRANSACTION) {
+            if (transactions.getResource(WatchNotifier.class) != null) {
+                return; // one wake-up per transaction
+            }
             transactions.putResource(WatchNotifier.class, Boolean.TRUE);
-            transactions.registerInterposedSynchronization(new Synchronization() {
-                @Override
-                public void beforeCompletion() {
-                }
-
-                @Override
-                public void afterCompletion(int status) {
-                    if (status == Status.STATUS_COMMITTED) {
-                        signal();
-                    }
-                }
-            });
         }
+        AfterCommit.run(transactions, this::signal);
     }
 
     private void signal() {
