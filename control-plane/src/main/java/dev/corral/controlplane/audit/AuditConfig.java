@@ -17,6 +17,14 @@ public interface AuditConfig {
     @WithDefault("60s")
     java.time.Duration republishAfter();
 
+    /**
+     * How long a record may wait for others to share its produce request to the topic (Kafka's {@code linger.ms}): the
+     * most it adds to a record's way to a SIEM, for one request to the broker per that much time instead of per few
+     * records.
+     */
+    @WithDefault("50ms")
+    java.time.Duration linger();
+
     /** How often the job looks for unacknowledged records (read by AuditPublisher's {@code @Scheduled}). */
     @WithDefault("30s")
     java.time.Duration republishEvery();

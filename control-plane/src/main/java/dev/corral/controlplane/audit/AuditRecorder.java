@@ -23,7 +23,8 @@ import org.jboss.logging.Logger;
  * The one place mutating requests are audited: a route ahead of every other (the refusals of web.HttpGuards
  * included) gives each request its {@code X-Request-Id} and, once the answer is sent, records it on a worker thread:
  * the request's identity (the token it carried, resolved as AccessFilter resolved it; none: anonymous), method, path,
- * the object the path names and the status. The row is written whatever the outcome; publishing it follows.
+ * the object the path names and the status. The row is written whatever the outcome; publishing it follows. Nothing
+ * waits for either: the row joins the next shared commit, the record the publisher's queue.
  */
 @ApplicationScoped
 public class AuditRecorder {
@@ -67,16 +68,46 @@ public class AuditRecorder {
             rc.addEndHandler(ended -> {
                 int status = rc.response().getStatusCode();
                 String location = rc.response().headers().get("Location");
-                Uni<SecurityIdentity> identity = rc.get(QuarkusHttpUser.DEFERRED_IDENTITY_KEY);
-                rc.vertx().executeBlocking(() -> {
-                    var entry = new AuditEntry(requestId, method, path, AuditEntry.target(path, project, location), status, identity(identity, authorization));
-                    // A shared commit with other requests' writes (GroupCommit): one WAL flush, and one insert, for many.
-                    publisher.publish(groupCommit.call(log, entry));
-                    return null;
-                }, false).onFailure(e -> LOG.errorf(e, "request %s (%s %s, %d) could not be audited", requestId, method, path, status));
+                var target = AuditEntry.target(path, project, location);
+                if (rc.user() instanceof QuarkusHttpUser user && user.getSecurityIdentity() != null) {
+                    // Authenticated while it was served: recorded from here, nothing to wait for on this event loop.
+                    record(new AuditEntry(requestId, method, path, target, status, identity(user.getSecurityIdentity())));
+                    return;
+                }
+                // Never authenticated (refused or answered before that): the token is looked up now, which may read
+                // the database, so not on the event loop.
+                Uni<SecurityIdentity> deferred = rc.get(QuarkusHttpUser.DEFERRED_IDENTITY_KEY);
+                Thread.ofVirtual().name("corral-audit").start(() -> {
+                    try {
+                        record(new AuditEntry(requestId, method, path, target, status, identity(deferred, authorization)));
+                    } catch (RuntimeException e) {
+                        LOG.errorf(e, "request %s (%s %s, %d) could not be audited", requestId, method, path, status);
+                    }
+                });
             });
         }
         rc.next();
+    }
+
+    /**
+     * Stores the entry in a shared commit with other requests' writes (GroupCommit: one WAL flush, and one insert, for
+     * many) without waiting for it; once stored, the record goes to the topic.
+     */
+    private void record(AuditEntry entry) {
+        groupCommit.submit(log, entry).whenComplete((record, failure) -> {
+            if (failure != null) {
+                LOG.errorf(failure, "request %s (%s %s, %d) could not be audited", entry.requestId(), entry.method(), entry.path(),
+                        entry.status());
+            } else {
+                publisher.publishLater(record);
+            }
+        });
+    }
+
+    /** The identity Quarkus resolved for the request; null when none or refused (anonymous). */
+    private static AuditRecord.Identity identity(SecurityIdentity identity) {
+        Grant g = identity.isAnonymous() || identity.getAttribute(Grant.REFUSED) != null ? null : identity.getAttribute(Grant.ATTRIBUTE);
+        return g == null ? null : new AuditRecord.Identity(g.tokenId(), g.subject(), g.subjectKind(), g.role().wire(), g.project(), g.node());
     }
 
     /**

@@ -26,7 +26,7 @@ import org.jboss.logging.Logger;
  * does, the whole transaction rolls back and every piece runs again alone in its own transaction, so each caller
  * gets exactly the outcome (result or exception) it would have had alone. A piece must therefore be pure database
  * work in the caller's transaction: nothing outside the database that a rollback would not undo, and no transaction
- * of its own. Callers block until their piece has committed, or failed alone.
+ * of its own. Callers block until their piece has committed, or failed alone ({@link #submit}: they are told then).
  *
  * <p>A piece that belongs to a {@link Batch} (a create without an Idempotency-Key, an audit row) does not run on its own in a
  * shared transaction: the committer hands all the pieces of that batch queued together to it at once, and it writes
@@ -67,6 +67,25 @@ public class GroupCommit {
     /** Runs {@code input} through {@code batch}, together with the other pieces of that batch waiting to commit. */
     public <I, R> R call(Batch<I, R> batch, I input) {
         return call(new Piece<>(null, batch, input));
+    }
+
+    /**
+     * Queues {@code input} for {@code batch} like {@link #call(Batch, Object)}, without waiting: the answer completes once
+     * it committed (or failed alone), on the committer's thread, so what depends on it must be quick or go elsewhere. For
+     * a caller that must not block (an event loop). With group commit off, or while the control plane stops, the piece
+     * runs alone on a virtual thread.
+     */
+    public <I, R> CompletableFuture<R> submit(Batch<I, R> batch, I input) {
+        var piece = new Piece<R>(null, batch, input);
+        if (enabled && !stopping) {
+            queue.add(piece);
+            startCommitter();
+            if (!stopping || !queue.remove(piece)) {
+                return piece.result;
+            }
+        }
+        Thread.ofVirtual().name("corral-commit-alone").start(() -> runAlone(piece));
+        return piece.result;
     }
 
     private <T> T call(Piece<T> piece) {
