@@ -121,6 +121,66 @@ class GroupCommitIT {
         assertThat(keys(run)).hasSize(20);
     }
 
+    /**
+     * {@link GroupCommit#submit} (the audit's way in, from an event loop): nothing waits, each answer completes once its
+     * shared commit did; a refused piece sends the others back alone, and only its own answer fails.
+     */
+    @Test
+    void submittedPiecesAreAnsweredOnceTheirSharedCommitCommitted() throws Exception {
+        String run = unique("gcs");
+        GroupCommit.Batch<String, String> probe = keys -> {
+            for (String key : keys) {
+                insert(key);
+                if (key.endsWith("-refused")) {
+                    throw new IllegalStateException(key + " refused");
+                }
+            }
+            return keys.stream().map(k -> "stored " + k).toList();
+        };
+        try (var threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            var held = holdCommitter(threads);
+            var answers = new ArrayList<java.util.concurrent.CompletableFuture<String>>();
+            for (int i = 0; i < 6; i++) {
+                answers.add(groupCommit.submit(probe, run + "-a" + i));
+            }
+            assertThat(answers).as("queued behind the held commit").noneMatch(java.util.concurrent.CompletableFuture::isDone);
+            held.release();
+            for (int i = 0; i < 6; i++) {
+                assertThat(answers.get(i).get(30, TimeUnit.SECONDS)).isEqualTo("stored " + run + "-a" + i);
+            }
+            assertThat(transactionsOfKeys(run + "-a")).as("one shared commit for the six").isEqualTo(1);
+
+            held = holdCommitter(threads);
+            var mixed = new ArrayList<java.util.concurrent.CompletableFuture<String>>();
+            for (int i = 0; i < 4; i++) {
+                mixed.add(groupCommit.submit(probe, run + "-b" + i + (i == 2 ? "-refused" : "")));
+            }
+            held.release();
+            for (int i = 0; i < 4; i++) {
+                if (i == 2) {
+                    int n = i;
+                    assertThatThrownBy(() -> mixed.get(n).get(30, TimeUnit.SECONDS)).hasRootCauseMessage(run + "-b2-refused refused");
+                } else {
+                    assertThat(mixed.get(i).get(30, TimeUnit.SECONDS)).isEqualTo("stored " + run + "-b" + i);
+                }
+            }
+        }
+        assertThat(keys(run)).as("every piece but the refused one, once").containsExactlyInAnyOrder(run + "-a0", run + "-a1", run + "-a2",
+                run + "-a3", run + "-a4", run + "-a5", run + "-b0", run + "-b1", run + "-b3");
+    }
+
+    /** How many transactions wrote the probe keys starting with {@code prefix}: rows of one transaction share its xmin. */
+    private int transactionsOfKeys(String prefix) throws SQLException {
+        try (var c = dataSource.getConnection();
+             var s = c.prepareStatement("SELECT count(DISTINCT xmin::text) FROM group_commit_probe WHERE key LIKE ?")) {
+            s.setString(1, prefix + "%");
+            try (var rs = s.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        }
+    }
+
     @Test
     void concurrentCreatesOfTheSameNamesGetOneWinnerEachAndTheLedgerCountsOnlyWhatExists() throws Exception {
         String pool = unique("pool");
