@@ -30,7 +30,8 @@ public class AccessFilter {
         var query = uri.getQueryParameters();
         var path = uri.getPathParameters();
         String project = query.getFirst("project");
-        var facts = new Authorizer.Facts(request.getMethod(), "/" + uri.getPath().replaceFirst("^/", ""),
+        String at = uri.getPath();
+        var facts = new Authorizer.Facts(request.getMethod(), at.startsWith("/") ? at : "/" + at,
                 project == null || project.isBlank() ? null : project, "true".equals(query.getFirst("allProjects")),
                 path.getFirst("name"), path.getFirst("sha256"));
         Access access = method.getAnnotation(Access.class);

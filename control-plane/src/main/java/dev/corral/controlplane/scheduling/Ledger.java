@@ -13,7 +13,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.UUID;
 
 import javax.sql.DataSource;
@@ -35,7 +34,8 @@ import jakarta.enterprise.context.ApplicationScoped;
 @ApplicationScoped
 public class Ledger {
 
-    private static final TypeReference<TreeMap<String, String>> LABELS = new TypeReference<>() {
+    /** Hashed: the planner looks a selector's labels up on every node for every placement. */
+    private static final TypeReference<HashMap<String, String>> LABELS = new TypeReference<>() {
     };
 
     private final DataSource dataSource;
