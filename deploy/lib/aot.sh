@@ -4,8 +4,8 @@
 # first requests (bench/scheduler/README.md, "Set-based shared commits, and an ahead-of-time cache").
 #
 # The control plane's cache is made once per build, by a control plane of its own (throw-away data, embedded
-# PostgreSQL and Kafka on free ports, HTTP on a free port) driven through its REST API by
-# deploy/lib/ControlPlaneTraining.java for about a minute. Its name is a hash of what the build's files hold, of the
+# PostgreSQL and Kafka on free ports, HTTP on a free port) driven through its REST API, and through its lifecycle topic
+# as node agents would, by deploy/lib/ControlPlaneTraining.java for about a minute. Its name is a hash of what the build's files hold, of the
 # JDK and of the training (AotKey.java): a rebuild of the same code keeps it, a change of code, JDK or training trains
 # a new one. A failed training never stops the control plane from starting: it starts without the cache (the reason
 # is in control-plane/target/control-plane-aot.log; a .failed marker stops retries for that build).
@@ -62,8 +62,10 @@ corral_control_plane_aot_train() (
         cat "$data/control-plane.log"
         return 1
     fi
+    # Its own libraries give the training the Kafka client for the agents' lifecycle events; its log names its broker.
     CORRAL_TOKEN="$(cat "$data/admin-token")" \
-        "$JAVA_HOME/bin/java" deploy/lib/ControlPlaneTraining.java "http://127.0.0.1:$port" || {
+        CORRAL_TRAINING_KAFKA="$(grep -o 'Embedded Kafka broker on [^ ]*' "$data/control-plane.log" | awk '{print $5}' || true)" \
+        "$JAVA_HOME/bin/java" -cp "$app/lib/main/*" deploy/lib/ControlPlaneTraining.java "http://127.0.0.1:$port" || {
         cat "$data/control-plane.log"
         return 1
     }
