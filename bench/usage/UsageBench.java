@@ -37,7 +37,7 @@ public class UsageBench {
     static final int[] AT = {0, 30, 60, 1860, 3600, 3640, 3660, 3700};
 
     /** What one round measured. */
-    record Round(double meterRate, double drainRate, Duration cpu, boolean exact) {
+    record Round(double meterRate, double drainRate, Duration cpu, Duration clientCpu, boolean exact) {
     }
 
     public static void main(String[] args) throws Exception {
@@ -76,6 +76,8 @@ public class UsageBench {
             System.out.printf("cpu        control plane and PostgreSQL: %.1f s from the first publish until metered, %.0f ms per 1,000 events%n",
                     first.cpu().toMillis() / 1e3, first.cpu().toMillis() * 1000.0 / events);
         }
+        System.out.printf("client cpu the load generator (this JVM, producing): %.1f s from the first publish until metered, %.0f ms per 1,000 events%n",
+                first.clientCpu().toMillis() / 1e3, first.clientCpu().toMillis() * 1000.0 / events);
         // The same again on the control plane that has now run it once: what is left when the JIT has compiled the
         // broker, the meter and the drivers (a control plane that has been up a while), beside the figure above.
         var warm = round("warm ", api, bootstrap, workloads, controlPlane);
@@ -83,6 +85,8 @@ public class UsageBench {
             System.out.printf("warm cpu   control plane and PostgreSQL: %.1f s, %.0f ms per 1,000 events%n", warm.cpu().toMillis() / 1e3,
                     warm.cpu().toMillis() * 1000.0 / events);
         }
+        System.out.printf("warm client cpu the load generator: %.1f s, %.0f ms per 1,000 events%n", warm.clientCpu().toMillis() / 1e3,
+                warm.clientCpu().toMillis() * 1000.0 / events);
         System.out.printf("goal       40,000/s from the first publish (issue 19): %s; on the backlog: %s%n",
                 first.meterRate() >= 40_000 ? "met" : "not met", first.drainRate() >= 40_000 ? "met" : "not met");
         System.out.printf("usage meter(backlog)/plain-consumer = %.2f%n", first.drainRate() / refRate);
@@ -98,6 +102,7 @@ public class UsageBench {
         String project = "bench-" + UUID.randomUUID().toString().substring(0, 8);
         Instant t0 = Instant.parse("2026-11-01T00:00:00Z");
         Duration cpuAtStart = controlPlane.map(UsageBench::cpu).orElse(Duration.ZERO);
+        long clientCpuAtStart = clientCpuNanos();
         long start = System.nanoTime();
         try (var producer = new KafkaProducer<String, String>(Map.of("bootstrap.servers", bootstrap, "acks", "all",
                 "enable.idempotence", true, "linger.ms", 10, "batch.size", 256 * 1024, "compression.type", "lz4"),
@@ -118,6 +123,7 @@ public class UsageBench {
         long meterDone = 0;
         long statusDone = 0;
         Duration cpuUsed = Duration.ZERO;
+        long clientCpuUsed = 0;
         try (var admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
             var partitions = admin.describeTopics(List.of(TOPIC)).allTopicNames().get().get(TOPIC).partitions().stream()
                     .map(p -> new TopicPartition(TOPIC, p.partition())).toList();
@@ -133,6 +139,7 @@ public class UsageBench {
                 if (meterDone == 0 && metered(admin) >= endTotal) {
                     meterDone = System.nanoTime();
                     cpuUsed = controlPlane.map(UsageBench::cpu).orElse(Duration.ZERO).minus(cpuAtStart);
+                    clientCpuUsed = clientCpuNanos() - clientCpuAtStart;
                 }
                 if (statusDone == 0 && read(admin, "corral-control-plane-status") >= endTotal) {
                     statusDone = System.nanoTime();
@@ -161,7 +168,7 @@ public class UsageBench {
         double expected = workloads * (double) (AT[6] - AT[2]);
         System.out.printf("%-10s runningSeconds=%.0f expected=%.0f %s%n", label + "usage", running, expected,
                 running == expected ? "(exact)" : "(MISMATCH)");
-        return new Round(meterRate, drainRate, cpuUsed, running == expected);
+        return new Round(meterRate, drainRate, cpuUsed, Duration.ofNanos(clientCpuUsed), running == expected);
     }
 
     /** The sums of the meter's profile lines ("usage meter profile: N records in B batches; poll=Xms parse=Yms ..."). */
@@ -185,6 +192,11 @@ public class UsageBench {
         var out = new StringBuilder(String.format("profile    %,d records in %,d batches, ms per step (threads overlap):", records, batches));
         sums.forEach((k, v) -> out.append(' ').append(k).append('=').append(v));
         return out.toString();
+    }
+
+    /** This JVM's own CPU time: the load generator's share of the two cores. */
+    static long clientCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     /** CPU time of a process and its descendants (PostgreSQL's server and its backends are the control plane's). */
