@@ -55,7 +55,10 @@ public class JsonBodies implements ReaderInterceptor {
             return context.proceed();
         }
         long max = limits.maxJsonBody().asLongValue();
-        byte[] body = context.getInputStream().readNBytes((int) Math.min(Integer.MAX_VALUE - 8, max + 1));
+        var in = context.getInputStream();
+        // A body JsonBodyBuffer read first is taken as it is; InputStream.readNBytes(n) would allocate 16 KiB to copy it.
+        byte[] body = in instanceof ByteArrayInputStream whole && whole.available() <= max ? whole.readAllBytes()
+                : in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, max + 1));
         if (body.length > max) {
             throw new TooLargeException("The request body is larger than " + max + " bytes, the most a JSON body may be.");
         }
