@@ -148,7 +148,7 @@ class GroupCommitIT {
             for (int i = 0; i < 6; i++) {
                 assertThat(answers.get(i).get(30, TimeUnit.SECONDS)).isEqualTo("stored " + run + "-a" + i);
             }
-            assertThat(transactionsOfKeys(run + "-a")).as("one shared commit for the six").isEqualTo(1);
+            assertThat(transactions("group_commit_probe WHERE key LIKE ?", run + "-a%")).as("one shared commit for the six").isEqualTo(1);
 
             held = holdCommitter(threads);
             var mixed = new ArrayList<java.util.concurrent.CompletableFuture<String>>();
@@ -167,18 +167,6 @@ class GroupCommitIT {
         }
         assertThat(keys(run)).as("every piece but the refused one, once").containsExactlyInAnyOrder(run + "-a0", run + "-a1", run + "-a2",
                 run + "-a3", run + "-a4", run + "-a5", run + "-b0", run + "-b1", run + "-b3");
-    }
-
-    /** How many transactions wrote the probe keys starting with {@code prefix}: rows of one transaction share its xmin. */
-    private int transactionsOfKeys(String prefix) throws SQLException {
-        try (var c = dataSource.getConnection();
-             var s = c.prepareStatement("SELECT count(DISTINCT xmin::text) FROM group_commit_probe WHERE key LIKE ?")) {
-            s.setString(1, prefix + "%");
-            try (var rs = s.executeQuery()) {
-                rs.next();
-                return rs.getInt(1);
-            }
-        }
     }
 
     @Test
@@ -357,11 +345,19 @@ class GroupCommitIT {
         return new Held(released, piece);
     }
 
-    /** How many transactions wrote the VMs named {@code prefix-*}: rows of one transaction share its xmin. */
+    /** How many transactions wrote the VMs named {@code prefix-*}. */
     private int transactionsOf(String prefix) throws SQLException {
+        return transactions("resource WHERE kind = 'VM' AND name LIKE ?", prefix + "-%");
+    }
+
+    /**
+     * How many transactions wrote the rows of {@code rowsWhere} (a table and a condition on one pattern): rows of one
+     * transaction share its xmin.
+     */
+    private int transactions(String rowsWhere, String pattern) throws SQLException {
         try (var c = dataSource.getConnection();
-             var s = c.prepareStatement("SELECT count(DISTINCT xmin::text) FROM resource WHERE kind = 'VM' AND name LIKE ?")) {
-            s.setString(1, prefix + "-%");
+             var s = c.prepareStatement("SELECT count(DISTINCT xmin::text) FROM " + rowsWhere)) {
+            s.setString(1, pattern);
             try (var rs = s.executeQuery()) {
                 rs.next();
                 return rs.getInt(1);
