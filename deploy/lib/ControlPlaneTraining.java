@@ -94,7 +94,10 @@ public class ControlPlaneTraining {
         // them Running, the usage meter opens their intervals.
         String kafka = System.getenv("CORRAL_TRAINING_KAFKA");
         int published = 0;
-        if (kafka != null && !kafka.isBlank()) {
+        if (kafka != null && !kafka.isBlank() && placed.isEmpty()) {
+            unexpected.incrementAndGet();
+            System.err.println("training: no VM was placed, so no agent has anything to report");
+        } else if (kafka != null && !kafka.isBlank()) {
             published += publish(kafka, new String[] {"starting", "running", "exists"}, 1);
             String sample = placed.values().iterator().next()[3];
             String project = placed.values().iterator().next()[2];

@@ -64,7 +64,7 @@ corral_control_plane_aot_train() (
     fi
     # Its own libraries give the training the Kafka client for the agents' lifecycle events; its log names its broker.
     CORRAL_TOKEN="$(cat "$data/admin-token")" \
-        CORRAL_TRAINING_KAFKA="$(grep -o 'Embedded Kafka broker on [^ ]*' "$data/control-plane.log" | awk '{print $5}' || true)" \
+        CORRAL_TRAINING_KAFKA="$(grep -o 'Embedded Kafka broker on [^ ]*' "$data/control-plane.log" | awk '{print $5}' | head -1 || true)" \
         "$JAVA_HOME/bin/java" -cp "$app/lib/main/*" deploy/lib/ControlPlaneTraining.java "http://127.0.0.1:$port" || {
         cat "$data/control-plane.log"
         return 1

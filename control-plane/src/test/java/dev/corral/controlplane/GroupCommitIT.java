@@ -141,7 +141,7 @@ class GroupCommitIT {
             var held = holdCommitter(threads);
             var answers = new ArrayList<java.util.concurrent.CompletableFuture<String>>();
             for (int i = 0; i < 6; i++) {
-                answers.add(groupCommit.submit(probe, run + "-a" + i));
+                answers.add(submit(probe, run + "-a" + i));
             }
             assertThat(answers).as("queued behind the held commit").noneMatch(java.util.concurrent.CompletableFuture::isDone);
             held.release();
@@ -153,7 +153,7 @@ class GroupCommitIT {
             held = holdCommitter(threads);
             var mixed = new ArrayList<java.util.concurrent.CompletableFuture<String>>();
             for (int i = 0; i < 4; i++) {
-                mixed.add(groupCommit.submit(probe, run + "-b" + i + (i == 2 ? "-refused" : "")));
+                mixed.add(submit(probe, run + "-b" + i + (i == 2 ? "-refused" : "")));
             }
             held.release();
             for (int i = 0; i < 4; i++) {
@@ -167,6 +167,21 @@ class GroupCommitIT {
         }
         assertThat(keys(run)).as("every piece but the refused one, once").containsExactlyInAnyOrder(run + "-a0", run + "-a1", run + "-a2",
                 run + "-a3", run + "-a4", run + "-a5", run + "-b0", run + "-b1", run + "-b3");
+    }
+
+    /** {@link GroupCommit#submit}'s answer as a future; also checks it is told on the committer's thread. */
+    private <I, R> java.util.concurrent.CompletableFuture<R> submit(GroupCommit.Batch<I, R> batch, I input) {
+        var answer = new java.util.concurrent.CompletableFuture<R>();
+        groupCommit.submit(batch, input, (result, failure) -> {
+            if (!Thread.currentThread().getName().equals("corral-group-commit")) {
+                answer.completeExceptionally(new AssertionError("told on " + Thread.currentThread().getName()));
+            } else if (failure != null) {
+                answer.completeExceptionally(failure);
+            } else {
+                answer.complete(result);
+            }
+        });
+        return answer;
     }
 
     @Test

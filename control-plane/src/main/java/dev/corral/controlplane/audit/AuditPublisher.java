@@ -44,8 +44,12 @@ class AuditPublisher {
     private KafkaProducer<String, String> producer;
     /** Records the topic acknowledged, not yet marked published. */
     private final java.util.concurrent.ConcurrentLinkedQueue<Long> acknowledged = new java.util.concurrent.ConcurrentLinkedQueue<>();
-    /** Records stored, waiting for {@link #sendQueued}. */
+    /** Records stored, waiting for {@link #sendQueued}: at most {@link #MAX_WAITING}. */
     private final java.util.concurrent.ConcurrentLinkedQueue<AuditRecord> toSend = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private static final int MAX_WAITING = 100_000;
+    private final java.util.concurrent.atomic.AtomicInteger waiting = new java.util.concurrent.atomic.AtomicInteger();
+    /** Set once the control plane stops: nothing more is sent (what is left, the periodic job of a replica sends). */
+    private volatile boolean closed;
     private final java.util.concurrent.atomic.AtomicBoolean sending = new java.util.concurrent.atomic.AtomicBoolean();
     /** A virtual thread marks them. */
     private final java.util.concurrent.atomic.AtomicBoolean marking = new java.util.concurrent.atomic.AtomicBoolean();
@@ -71,6 +75,12 @@ class AuditPublisher {
      * thread that stored it). One virtual thread at a time sends everything queued.
      */
     void publishLater(AuditRecord record) {
+        if (waiting.incrementAndGet() > MAX_WAITING) {
+            // The broker is away or slow (a send waits up to max.block.ms): the record stays unpublished in the table,
+            // and the periodic job sends it once the broker is back. Memory stays bounded meanwhile.
+            waiting.decrementAndGet();
+            return;
+        }
         toSend.add(record);
         if (sending.compareAndSet(false, true)) {
             Thread.ofVirtual().name("corral-audit-publish").start(this::sendQueued);
@@ -80,6 +90,7 @@ class AuditPublisher {
     private void sendQueued() {
         while (true) {
             for (AuditRecord record; (record = toSend.poll()) != null; ) {
+                waiting.decrementAndGet();
                 publish(record);
             }
             sending.set(false);
@@ -144,6 +155,9 @@ class AuditPublisher {
     }
 
     private synchronized KafkaProducer<String, String> producer() {
+        if (closed) {
+            throw new IllegalStateException("the control plane is stopping");
+        }
         if (producer == null) {
             ensureTopic();
             var props = new Properties();
@@ -179,6 +193,7 @@ class AuditPublisher {
     }
 
     synchronized void close(@Observes ShutdownEvent event) {
+        closed = true;
         if (producer != null) {
             producer.close(Duration.ofSeconds(2));
             producer = null;

@@ -21,7 +21,7 @@ import org.jboss.logging.Logger;
 
 /**
  * The one place mutating requests are audited: a route ahead of every other (the refusals of web.HttpGuards
- * included) gives each request its {@code X-Request-Id} and, once the answer is sent, records it on a worker thread:
+ * included) gives each request its {@code X-Request-Id} and, once the answer is sent, records it:
  * the request's identity (the token it carried, resolved as AccessFilter resolved it; none: anonymous), method, path,
  * the object the path names and the status. The row is written whatever the outcome; publishing it follows. Nothing
  * waits for either: the row joins the next shared commit, the record the publisher's queue.
@@ -91,10 +91,10 @@ public class AuditRecorder {
 
     /**
      * Stores the entry in a shared commit with other requests' writes (GroupCommit: one WAL flush, and one insert, for
-     * many) without waiting for it; once stored, the record goes to the topic.
+     * many) without waiting for it; once stored, the record goes to the publisher's queue, in the order of the commits.
      */
     private void record(AuditEntry entry) {
-        groupCommit.submit(log, entry).whenComplete((record, failure) -> {
+        groupCommit.submit(log, entry, (record, failure) -> {
             if (failure != null) {
                 LOG.errorf(failure, "request %s (%s %s, %d) could not be audited", entry.requestId(), entry.method(), entry.path(),
                         entry.status());

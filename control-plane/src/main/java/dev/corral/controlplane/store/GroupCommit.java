@@ -70,22 +70,23 @@ public class GroupCommit {
     }
 
     /**
-     * Queues {@code input} for {@code batch} like {@link #call(Batch, Object)}, without waiting: the answer completes once
-     * it committed (or failed alone), on the committer's thread, so what depends on it must be quick or go elsewhere. For
-     * a caller that must not block (an event loop). With group commit off, or while the control plane stops, the piece
-     * runs alone on a virtual thread.
+     * Queues {@code input} for {@code batch} like {@link #call(Batch, Object)}, without waiting, for a caller that must
+     * not block (an event loop): {@code then} gets the answer or the failure once the piece committed or failed alone.
+     * It runs on the committer's thread, in the order the pieces were queued, so it must be quick (hand the answer on).
+     * With group commit off, or while the control plane stops, the piece runs alone on a virtual thread.
      */
-    public <I, R> CompletableFuture<R> submit(Batch<I, R> batch, I input) {
+    public <I, R> void submit(Batch<I, R> batch, I input, java.util.function.BiConsumer<? super R, ? super Throwable> then) {
         var piece = new Piece<R>(null, batch, input);
+        // Attached before the piece is queued, so that it always runs where the piece completes (never on this thread).
+        piece.result.whenComplete(then);
         if (enabled && !stopping) {
             queue.add(piece);
             startCommitter();
             if (!stopping || !queue.remove(piece)) {
-                return piece.result;
+                return;
             }
         }
         Thread.ofVirtual().name("corral-commit-alone").start(() -> runAlone(piece));
-        return piece.result;
     }
 
     private <T> T call(Piece<T> piece) {

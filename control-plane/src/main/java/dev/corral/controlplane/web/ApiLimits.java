@@ -16,6 +16,13 @@ public interface ApiLimits {
     @WithDefault("1M")
     MemorySize maxJsonBody();
 
+    /**
+     * How long a JSON request body may take to arrive once its head has (408 after that, and the connection closed):
+     * a client that declares a body and stops sending holds no buffer longer.
+     */
+    @WithDefault("60s")
+    java.time.Duration bodyTimeout();
+
     /** The longest request URI (path and query), in characters. */
     @WithDefault("8192")
     int maxUriLength();

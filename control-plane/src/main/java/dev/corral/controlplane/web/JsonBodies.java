@@ -56,7 +56,7 @@ public class JsonBodies implements ReaderInterceptor {
         }
         long max = limits.maxJsonBody().asLongValue();
         var in = context.getInputStream();
-        // A body JsonBodyBuffer read first is taken as it is; InputStream.readNBytes(n) would allocate 16 KiB to copy it.
+        // A body JsonBodyBuffer read first is copied once at its size; InputStream.readNBytes(n) allocated 16 KiB for it.
         byte[] body = in instanceof ByteArrayInputStream whole && whole.available() <= max ? whole.readAllBytes()
                 : in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, max + 1));
         if (body.length > max) {

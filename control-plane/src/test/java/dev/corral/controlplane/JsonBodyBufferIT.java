@@ -4,6 +4,7 @@ import static dev.corral.controlplane.Api.unique;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayInputStream;
+import java.net.Socket;
 import java.net.URI;
 import java.net.URL;
 import java.net.http.HttpClient;
@@ -19,12 +20,13 @@ import io.quarkus.test.junit.QuarkusTest;
 import org.junit.jupiter.api.Test;
 
 /**
- * JSON bodies over HTTP/2 (h2c, many requests on one connection, as the JDK's client and the benchmarks send them):
- * web.JsonBodyBuffer reads them on the event loop before the endpoint runs, and every request gets its own body,
- * checked as strictly as over HTTP/1.1 (BadRequestCorpusIT).
+ * web.JsonBodyBuffer reads JSON bodies on the event loop before the endpoint runs. Over HTTP/2 (h2c, many requests on
+ * one connection, as the JDK's client and the benchmarks send them) every request gets its own body, checked as
+ * strictly as over HTTP/1.1 (BadRequestCorpusIT); over HTTP/1.1 a client that waits for 100 Continue gets it, and one
+ * that stops sending its body is answered 408 after {@code corral.api.body-timeout} (2 s in the tests).
  */
 @QuarkusTest
-class JsonBodiesOverHttp2IT {
+class JsonBodyBufferIT {
 
     @TestHTTPResource("/")
     URL root;
@@ -83,6 +85,57 @@ class JsonBodiesOverHttp2IT {
         var request = HttpRequest.newBuilder(uri("/v1/instancetypes")).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"metadata\": {\"name\": \"" + unique("h2") + "\"}}")).build();
         assertThat(http.send(request, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(401);
+    }
+
+    @Test
+    void aClientThatAsksToContinueIsToldToAndItsBodyIsRead() throws Exception {
+        String name = unique("expect");
+        byte[] body = ("{\"metadata\": {\"name\": \"" + name + "\"}, \"spec\": {\"vcpus\": 1, \"memoryMiB\": 256}}")
+                .getBytes(StandardCharsets.UTF_8);
+        try (var socket = new Socket(root.getHost(), root.getPort())) {
+            socket.setSoTimeout(10_000);
+            var out = socket.getOutputStream();
+            out.write(head("POST /v1/instancetypes", body.length, "Expect: 100-continue\r\n"));
+            out.flush();
+            var in = socket.getInputStream();
+            assertThat(readLine(in)).isEqualTo("HTTP/1.1 100 Continue");
+            readLine(in); // the blank line after it
+            out.write(body);
+            out.flush();
+            assertThat(readLine(in)).isEqualTo("HTTP/1.1 201 Created");
+        }
+    }
+
+    @Test
+    void aBodyThatStopsComingIsAnswered408AndTheConnectionCloses() throws Exception {
+        try (var socket = new Socket(root.getHost(), root.getPort())) {
+            socket.setSoTimeout(30_000);
+            var out = socket.getOutputStream();
+            out.write(head("POST /v1/instancetypes", 100, ""));
+            out.write("{\"metadata\":".getBytes(StandardCharsets.UTF_8)); // and then nothing more
+            out.flush();
+            long sent = System.nanoTime();
+            var in = socket.getInputStream();
+            assertThat(readLine(in)).startsWith("HTTP/1.1 408 ");
+            String answer = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(answer).contains("application/problem+json").contains("request-timeout");
+            assertThat((System.nanoTime() - sent) / 1e9).as("seconds until the answer (the tests' body-timeout is 2 s)").isBetween(1.5, 25.0);
+        }
+    }
+
+    private static byte[] head(String requestLine, int length, String more) {
+        return (requestLine + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: " + length
+                + "\r\nAuthorization: Bearer " + ApiTokens.admin() + "\r\n" + more + "\r\n").getBytes(StandardCharsets.ISO_8859_1);
+    }
+
+    private static String readLine(java.io.InputStream in) throws java.io.IOException {
+        var line = new StringBuilder();
+        for (int c; (c = in.read()) != -1 && c != '\n'; ) {
+            if (c != '\r') {
+                line.append((char) c);
+            }
+        }
+        return line.toString();
     }
 
     private HttpRequest get(String path) {
