@@ -152,10 +152,12 @@ stopping=""
 # Stops what this run started, the agent first (it drains: stops its VMs and delivers their events to the control
 # plane's broker), then the control plane (which stops its PostgreSQL and Kafka last), and exits with $1.
 # Output may have nowhere to go by then (a closed terminal, a pipe whose reader Ctrl-C ended first): it is written
-# with SIGPIPE ignored and errors dropped, so the stopping itself always runs.
+# with SIGPIPE ignored and errors dropped, so the stopping itself always runs. The terminal closing meanwhile (SIGHUP:
+# a Ctrl-C, then the window or the tmux session closed) no longer cuts it short, which left the control plane running
+# without its script; a second Ctrl-C or a TERM still does.
 stop() {
-    trap - INT TERM HUP EXIT
-    trap '' PIPE
+    trap - INT TERM EXIT
+    trap '' PIPE HUP
     set +e
     [ -n "$stopping" ] && exit "${1:-0}"
     stopping=1
