@@ -14,7 +14,10 @@
 # With its cache the control plane runs C2 alone (-XX:-TieredCompilation): the training runs with HotSpot's tiers, so
 # C1's profiling code records the method profiles the cache keeps, and a control plane that finds them there needs no
 # C1 to gather them again: C2 compiles from them, and C1's compiles and profiling code no longer take the two cores
-# from the requests (bench/scheduler/README.md, "C2 alone beside the cache").
+# from the requests (bench/scheduler/README.md, "C2 alone beside the cache"). Two C2 threads, not the one HotSpot gives
+# C2 alone on two cores, and both kept (not started and stopped with the queue): a fresh control plane's first burst of
+# requests queues more compiles than one thread drains, and its code runs interpreted meanwhile (bench/scheduler,
+# "Two compiler threads").
 #
 # corral_control_plane_aot: sets control_plane_aot, the JVM options that use the cache (none without one).
 corral_control_plane_aot() {
@@ -35,7 +38,7 @@ corral_control_plane_aot() {
         fi
         find "$target" -maxdepth 1 -name 'control-plane-*.aot*' ! -name "control-plane-$key.aot" -delete
     fi
-    control_plane_aot=(-XX:AOTCache="$PWD/$cache" -XX:-TieredCompilation)
+    control_plane_aot=(-XX:AOTCache="$PWD/$cache" -XX:-TieredCompilation -XX:CICompilerCount=2 -XX:-UseDynamicNumberOfCompilerThreads)
 }
 
 # The training: a control plane recording the cache (-XX:AOTCacheOutput, written when it exits), the training
