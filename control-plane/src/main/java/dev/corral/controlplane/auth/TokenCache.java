@@ -14,11 +14,6 @@ import dev.corral.controlplane.store.NotifiedCache;
  */
 final class TokenCache {
 
-    /** A grant is read again after this long even when nothing changed (a bound, not a mechanism). */
-    static final long MAX_AGE_MILLIS = 60_000;
-    /** At most this many grants; past it the cache starts again empty. */
-    static final int MAX_ENTRIES = 10_000;
-
     /** A grant with the token's expiry. */
     private record Entry(Grant grant, Instant expiresAt) {
     }
@@ -28,7 +23,7 @@ final class TokenCache {
 
     TokenCache(ChangeNotifications notifications) {
         this.notifications = notifications;
-        this.byHash = new NotifiedCache<>(notifications, ChangeNotifications.TOKENS, MAX_AGE_MILLIS, MAX_ENTRIES);
+        this.byHash = new NotifiedCache<>(notifications, ChangeNotifications.TOKENS);
     }
 
     /** The cached grant of the token with this hash, when the cache may be used and it has not expired; else null. */

@@ -20,11 +20,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 @ApplicationScoped
 public class ImageSpecs {
 
-    /** A spec is read again after this long even when nothing changed (a bound, not a mechanism). */
-    static final long MAX_AGE_MILLIS = 60_000;
-    /** At most this many specs; past it the view starts again empty. */
-    static final int MAX_ENTRIES = 10_000;
-
     private final ResourceStore store;
     private final ObjectMapper json;
     private final ChangeNotifications notifications;
@@ -35,7 +30,7 @@ public class ImageSpecs {
         this.store = store;
         this.json = json;
         this.notifications = notifications;
-        this.specs = new NotifiedCache<>(notifications, ChangeNotifications.IMAGES, MAX_AGE_MILLIS, MAX_ENTRIES);
+        this.specs = new NotifiedCache<>(notifications, ChangeNotifications.IMAGES);
     }
 
     /** The spec of Image {@code name} in {@code project}, or empty when there is none. */

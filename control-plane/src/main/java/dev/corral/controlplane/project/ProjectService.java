@@ -21,17 +21,12 @@ public class ProjectService {
 
     public static final String DEFAULT = "default";
 
-    /** A project is read again after this long even when nothing changed (a bound, not a mechanism). */
-    static final long MAX_AGE_MILLIS = 60_000;
-    /** At most this many projects kept; past it the cache starts again empty. */
-    static final int MAX_ENTRIES = 10_000;
-
     private final DataSource dataSource;
     private final NotifiedCache<Boolean> existing;
 
     ProjectService(DataSource dataSource, ChangeNotifications notifications) {
         this.dataSource = dataSource;
-        this.existing = new NotifiedCache<>(notifications, ChangeNotifications.PROJECTS, MAX_AGE_MILLIS, MAX_ENTRIES);
+        this.existing = new NotifiedCache<>(notifications, ChangeNotifications.PROJECTS);
     }
 
     /** The project a request names (default when absent); 404 when it does not exist. */

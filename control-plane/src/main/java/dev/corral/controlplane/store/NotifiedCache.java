@@ -8,7 +8,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@link ChangeNotifications#changedHere}). Answers from memory only while the notifications are
  * {@link ChangeNotifications#trusted() trusted}; keeps what a read found only if no notification arrived while it
  * read, so a value read before a change is never kept after it. Bounded: a value is read again after
- * {@code maxAgeMillis} whatever happened, and past {@code maxEntries} the cache starts again empty.
+ * {@value #MAX_AGE_MILLIS} ms whatever happened, and past {@value #MAX_ENTRIES} values the cache starts again empty.
  *
  * <p>Use: {@code var v = cache.get(key); if (v == null) { long g = cache.generation(); v = read(); cache.put(key, v, g); }}
  */
@@ -17,16 +17,17 @@ public final class NotifiedCache<V> {
     private record Entry<V>(V value, long readAt) {
     }
 
+    /** A value is read again after this long even when nothing changed (a bound, not a mechanism). */
+    static final long MAX_AGE_MILLIS = 60_000;
+    /** At most this many values; past it the cache starts again empty. */
+    static final int MAX_ENTRIES = 10_000;
+
     private final ChangeNotifications notifications;
     private final ConcurrentHashMap<String, Entry<V>> entries = new ConcurrentHashMap<>();
-    private final long maxAgeNanos;
-    private final int maxEntries;
 
     /** A cache of the rows whose changes are notified on {@code channel}, keyed by the notifications' payload. */
-    public NotifiedCache(ChangeNotifications notifications, String channel, long maxAgeMillis, int maxEntries) {
+    public NotifiedCache(ChangeNotifications notifications, String channel) {
         this.notifications = notifications;
-        this.maxAgeNanos = maxAgeMillis * 1_000_000;
-        this.maxEntries = maxEntries;
         notifications.subscribe(channel, new ChangeNotifications.Subscriber() {
             @Override
             public void changed(String key) {
@@ -49,7 +50,7 @@ public final class NotifiedCache<V> {
         if (e == null) {
             return null;
         }
-        if (System.nanoTime() - e.readAt > maxAgeNanos) {
+        if (System.nanoTime() - e.readAt > MAX_AGE_MILLIS * 1_000_000) {
             entries.remove(key, e);
             return null;
         }
@@ -66,7 +67,7 @@ public final class NotifiedCache<V> {
         if (!notifications.trusted()) {
             return;
         }
-        if (entries.size() >= maxEntries) {
+        if (entries.size() >= MAX_ENTRIES) {
             entries.clear();
         }
         var entry = new Entry<>(value, System.nanoTime());
