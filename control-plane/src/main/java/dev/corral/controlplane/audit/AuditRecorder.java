@@ -104,10 +104,17 @@ public class AuditRecorder {
         });
     }
 
-    /** The identity Quarkus resolved for the request; null when none or refused (anonymous). */
-    private static AuditRecord.Identity identity(SecurityIdentity identity) {
-        Grant g = identity.isAnonymous() || identity.getAttribute(Grant.REFUSED) != null ? null : identity.getAttribute(Grant.ATTRIBUTE);
-        return g == null ? null : new AuditRecord.Identity(g.tokenId(), g.subject(), g.subjectKind(), g.role().wire(), g.project(), g.node());
+    /** The identity Quarkus resolved for the request, as AccessFilter judged it; null when none or refused (anonymous). */
+    private AuditRecord.Identity identity(SecurityIdentity identity) {
+        try {
+            return identity(authorizer.grant(identity));
+        } catch (UnauthorizedException anonymous) {
+            return null;
+        }
+    }
+
+    private static AuditRecord.Identity identity(Grant g) {
+        return new AuditRecord.Identity(g.tokenId(), g.subject(), g.subjectKind(), g.role().wire(), g.project(), g.node());
     }
 
     /**
@@ -124,7 +131,7 @@ public class AuditRecorder {
             } else {
                 return null;
             }
-            return new AuditRecord.Identity(g.tokenId(), g.subject(), g.subjectKind(), g.role().wire(), g.project(), g.node());
+            return identity(g);
         } catch (UnauthorizedException anonymous) {
             return null;
         }

@@ -49,6 +49,11 @@ public class Authorizer {
             throw new UnauthorizedException(e.getMessage() == null || e.getMessage().isBlank()
                     ? "The bearer token was refused." : e.getMessage());
         }
+        return grant(identity);
+    }
+
+    /** The grant of an identity Quarkus resolved: 401 when there is none or its token was refused. */
+    public Grant grant(SecurityIdentity identity) {
         if (identity != null && identity.getAttribute(Grant.REFUSED) != null) {
             throw new UnauthorizedException(identity.getAttribute(Grant.REFUSED));
         }
