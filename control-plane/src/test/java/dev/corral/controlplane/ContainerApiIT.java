@@ -10,7 +10,11 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.corral.api.Container;
+import dev.corral.controlplane.store.ResourceStore;
 import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.junit.jupiter.api.Test;
 
@@ -19,6 +23,12 @@ class ContainerApiIT {
 
     private final String pool = unique("pool");
     private String image;
+
+    @Inject
+    ResourceStore store;
+
+    @Inject
+    ObjectMapper mapper;
 
     @org.junit.jupiter.api.BeforeEach
     void importAnImage() {
@@ -57,6 +67,22 @@ class ContainerApiIT {
                 .body("spec.stopRequest.timeoutSeconds", equalTo(10));
         given().get("/v1/nodes/" + node + "/assignments").then().body("items.metadata.name", hasItem(a));
         given().delete("/v1/containers/" + a).then().statusCode(200);
+    }
+
+    /** A container is shown from its stored parts: byte for byte what its rendered tree converted to a record shows. */
+    @Test
+    void aContainerShowsAsItsRenderedObject() throws Exception {
+        registerNode(unique("node"), pool, 2, 2048, "emulated-only", null).then().statusCode(201);
+        String placed = unique("c");
+        String pending = unique("c");
+        json().body(body(placed, "\"cpus\": 0.5,")).post("/v1/containers").then().statusCode(201);
+        json().body(body(pending, "\"cpus\": 64,")).post("/v1/containers").then().statusCode(201).body("status.phase", equalTo("Pending"));
+        for (String name : new String[] {placed, pending}) {
+            String shown = given().get("/v1/containers/" + name).then().statusCode(200).extract().asString();
+            var stored = store.find(Container.KIND, "default", name).orElseThrow();
+            org.assertj.core.api.Assertions.assertThat(shown)
+                    .isEqualTo(mapper.writeValueAsString(mapper.convertValue(store.render(stored), Container.class)));
+        }
     }
 
     @Test

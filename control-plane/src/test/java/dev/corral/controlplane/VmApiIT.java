@@ -17,13 +17,50 @@ import static org.hamcrest.Matchers.nullValue;
 
 import java.util.HashSet;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.corral.api.Vm;
+import dev.corral.controlplane.store.ResourceStore;
 import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
 import org.junit.jupiter.api.Test;
 
 @QuarkusTest
 class VmApiIT {
 
     private final String pool = unique("pool");
+
+    @Inject
+    ResourceStore store;
+
+    @Inject
+    ObjectMapper mapper;
+
+    /**
+     * A VM is shown from its stored parts (VmService.view): byte for byte what its rendered tree read as a record
+     * shows, for VMs placed and pending, typed and sized, with every optional field of the spec given.
+     */
+    @Test
+    void aVmShowsAsItsRenderedObject() throws Exception {
+        registerNode(unique("node"), pool, 8, 16384, "kvm-hardware", null).then().statusCode(201);
+        String full = unique("full");
+        String typed = unique("typed");
+        String pending = unique("pending");
+        createVm("""
+                {"metadata": {"name": "%s", "labels": {"tier": "web", "a": "1"}},
+                 "spec": {"vcpus": 1, "memoryMiB": 512, "image": "%s", "cmdline": "console=ttyS0 quiet",
+                  "nodeSelector": {"pool": "%s"}, "antiAffinityGroup": "g1", "allowedAccelerators": ["kvm-hardware"],
+                  "restartPolicy": "Always", "runState": "Running", "stopTimeoutSeconds": 5}}"""
+                .formatted(full, image(), pool)).then().statusCode(201);
+        createVm("""
+                {"metadata": {"name": "%s"}, "spec": {"instanceType": "c1.medium", "image": "%s", "nodeSelector": {"pool": "%s"}}}"""
+                .formatted(typed, image(), pool)).then().statusCode(201);
+        createVm(vmBody(pending, image(), 1, 65536, pool, null)).then().statusCode(201).body("status.phase", equalTo("Pending"));
+        for (String name : new String[] {full, typed, pending}) {
+            String shown = given().get("/v1/vms/" + name).then().statusCode(200).extract().asString();
+            var stored = store.find(Vm.KIND, "default", name).orElseThrow();
+            assertThat(shown).isEqualTo(mapper.writeValueAsString(mapper.treeToValue(store.render(stored), Vm.class)));
+        }
+    }
 
     @Test
     void createVmIsScheduledOntoAFittingNodeWithAReason() {

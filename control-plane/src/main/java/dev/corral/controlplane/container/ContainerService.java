@@ -9,6 +9,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.corral.api.Container;
 import dev.corral.api.Problem;
 import dev.corral.api.Resources;
+import dev.corral.api.ServerVersion;
+import dev.corral.api.WorkloadStatus;
 import dev.corral.controlplane.event.EventService;
 import dev.corral.controlplane.idempotency.IdempotencyService;
 import dev.corral.controlplane.image.ImageSpecs;
@@ -127,7 +129,9 @@ public class ContainerService extends WorkloadService {
         return new Resources(spec.path("cpus").asDouble(DEFAULT_CPUS), spec.path("memoryMiB").asLong(DEFAULT_MEMORY_MIB));
     }
 
+    /** The container as the API shows it ({@link ResourceStore#render}'s fields), built from its parts. */
     public Container view(StoredObject o) {
-        return json.convertValue(store.render(o), Container.class);
+        return new Container(ServerVersion.API_VERSION, o.kind(), ResourceStore.metadata(o), fromTree(o.spec(), Container.Spec.class),
+                fromTree(o.status(), WorkloadStatus.class));
     }
 }

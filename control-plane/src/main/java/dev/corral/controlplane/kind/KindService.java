@@ -61,18 +61,26 @@ public abstract class KindService {
         return null;
     }
 
-    /** A new object's spec, checked and normalised, and the status it starts with. */
+    /**
+     * A new object's spec, checked, normalised and canonical ({@link #canonical}), and the status it starts with; both
+     * null when the spec has field errors.
+     */
     public record NewObject(JsonNode spec, JsonNode status) {
     }
 
     /**
-     * Checks a new object's spec and works out the status it starts with, in one pass: a kind whose status derives
-     * from what its spec names (an image, an instance type) converts the spec and reads each of them once. The status
-     * is only asked for when the spec is valid (no field errors).
+     * Checks a new object's spec as the request gave it ({@code spec}: the body's typed spec, or a tree; null when it
+     * had none) and works out the status it starts with, in one pass: a kind whose status derives from what its spec
+     * names (an image, an instance type) converts the spec and reads each of them once. Field errors go to
+     * {@code errors}; the spec and status are only worked out without them.
      */
-    protected NewObject checkNew(String project, JsonNode spec, List<Problem.FieldError> errors) {
-        var normalized = checkSpec(project, spec, errors);
-        return new NewObject(normalized, errors.isEmpty() ? initialStatus(project, normalized) : null);
+    protected NewObject checkNew(String project, Object spec, List<Problem.FieldError> errors) {
+        JsonNode specNode = specNode(spec, errors);
+        var normalized = specNode == null ? null : checkSpec(project, specNode, errors);
+        if (!errors.isEmpty()) {
+            return new NewObject(null, null);
+        }
+        return new NewObject(canonical(normalized), initialStatus(project, normalized));
     }
 
     /** Refuses a spec change that the object's current state does not allow (e.g. resizing a placed VM). */
@@ -128,12 +136,11 @@ public abstract class KindService {
         checkName("metadata.name", name, errors);
         Map<String, String> labels = metadata == null || metadata.labels() == null ? Map.of() : metadata.labels();
         Names.checkLabels("metadata.labels", labels, errors);
-        JsonNode specNode = specNode(spec, errors);
         // The status derives from the spec and what it names, read like the spec's references outside the
         // transaction: the shared commit's thread runs only the writes.
-        var checked = specNode == null ? null : checkNew(project, specNode, errors);
+        var checked = checkNew(project, spec, errors);
         failOn(errors);
-        var draft = new StoredObject(kind(), project, name, UUID.randomUUID(), labels, canonical(checked.spec()), checked.status(),
+        var draft = new StoredObject(kind(), project, name, UUID.randomUUID(), labels, checked.spec(), checked.status(),
                 1, 0, null, null);
         if (idempotencyKey == null) {
             // Concurrent creates share commits (GroupCommit), and those of one commit are written together.
@@ -228,7 +235,7 @@ public abstract class KindService {
     }
 
     /** The request's spec as a tree; null (and a field error) when there is none. */
-    private JsonNode specNode(Object spec, List<Problem.FieldError> errors) {
+    protected final JsonNode specNode(Object spec, List<Problem.FieldError> errors) {
         JsonNode specNode = spec == null ? null : json.valueToTree(spec);
         if (specNode == null || specNode.isNull()) {
             errors.add(new Problem.FieldError("spec", "is required"));
@@ -238,14 +245,27 @@ public abstract class KindService {
     }
 
     /**
-     * The spec as it will read back from the database, so comparisons with stored specs are exact (1 stays an int
-     * node, not a long node that compares unequal).
+     * {@code value} (a tree or a typed spec) as it will read back from the database, so comparisons with stored specs
+     * are exact (1 stays an int node, not a long node that compares unequal).
      */
-    private JsonNode canonical(JsonNode spec) {
+    protected final JsonNode canonical(Object value) {
         try {
-            return json.readTree(json.writeValueAsString(spec));
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            return json.readTree(json.writeValueAsBytes(value));
+        } catch (java.io.IOException e) {
             throw new IllegalStateException("a spec that was just built cannot be re-read", e);
+        }
+    }
+
+    /**
+     * A tree (a request's spec, a stored spec or status) as its record; null for none (null or JSON null). Jackson's
+     * tree parser, where convertValue writes the tree into a token buffer first; fails as convertValue does, with an
+     * IllegalArgumentException.
+     */
+    protected final <T> T fromTree(JsonNode tree, Class<T> type) {
+        try {
+            return json.treeToValue(tree, type);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
         }
     }
 

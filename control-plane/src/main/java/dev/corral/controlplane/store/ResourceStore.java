@@ -23,6 +23,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.corral.api.ObjectMeta;
 import dev.corral.api.ServerVersion;
 import dev.corral.controlplane.problem.ConflictException;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -502,21 +503,28 @@ public class ResourceStore {
     public record Page(List<StoredObject> items, long resourceVersion, String continueToken) {
     }
 
-    /** Renders an object the way the API shows it: apiVersion, kind, metadata, spec, status. */
+    /** An object's metadata as the API shows it ({@link #render}'s, for views built from records without the tree). */
+    public static ObjectMeta metadata(StoredObject o) {
+        return new ObjectMeta(o.name(), o.uid().toString(), o.project().equals(CLUSTER) ? null : o.project(), o.labels(),
+                o.creationTimestamp(), o.generation(), String.valueOf(o.resourceVersion()));
+    }
+
+    /** Renders an object the way the API shows it: apiVersion, kind, metadata ({@link #metadata}), spec, status. */
     public ObjectNode render(StoredObject o) {
         ObjectNode node = json.createObjectNode();
         node.put("apiVersion", ServerVersion.API_VERSION);
         node.put("kind", o.kind());
+        var m = metadata(o);
         ObjectNode meta = node.putObject("metadata");
-        meta.put("name", o.name());
-        meta.put("uid", o.uid().toString());
-        if (!o.project().equals(CLUSTER)) {
-            meta.put("project", o.project());
+        meta.put("name", m.name());
+        meta.put("uid", m.uid());
+        if (m.project() != null) {
+            meta.put("project", m.project());
         }
-        meta.set("labels", json.valueToTree(o.labels()));
-        meta.put("creationTimestamp", o.creationTimestamp().toString());
-        meta.put("generation", o.generation());
-        meta.put("resourceVersion", String.valueOf(o.resourceVersion()));
+        meta.set("labels", json.valueToTree(m.labels()));
+        meta.put("creationTimestamp", m.creationTimestamp().toString());
+        meta.put("generation", m.generation());
+        meta.put("resourceVersion", m.resourceVersion());
         if (o.spec() != null && !o.spec().isNull()) {
             node.set("spec", o.spec());
         }

@@ -11,6 +11,7 @@ import dev.corral.api.Image;
 import dev.corral.api.InstanceType;
 import dev.corral.api.Problem;
 import dev.corral.api.Resources;
+import dev.corral.api.ServerVersion;
 import dev.corral.api.Vm;
 import dev.corral.api.WorkloadStatus;
 import dev.corral.controlplane.network.Macs;
@@ -61,29 +62,38 @@ public class VmService extends WorkloadService {
         return PLACEMENT_FIELDS;
     }
 
-    /** A VM spec as checked: typed, normalised, and (when well formed) the Image and InstanceType it names. */
-    private record Checked(Vm.Spec spec, ObjectNode normalized, Image.Spec image, InstanceType.Spec instanceType) {
+    /** A VM spec as checked: normalised (canonical), and (when well formed) the Image and InstanceType it names. */
+    private record Checked(ObjectNode normalized, Image.Spec image, InstanceType.Spec instanceType) {
     }
 
     @Override
     protected JsonNode checkSpec(String project, JsonNode specNode, List<Problem.FieldError> errors) {
-        return check(project, specNode, errors).normalized();
+        return check(project, fromTree(specNode, Vm.Spec.class), errors).normalized();
     }
 
-    /** The spec converted once, the image and instance type read once: the status comes from the same pass. */
+    /**
+     * The body's typed spec checked as it came (no tree and back), converted once to the tree that is stored; the
+     * image and instance type read once: the status comes from the same pass.
+     */
     @Override
-    protected NewObject checkNew(String project, JsonNode specNode, List<Problem.FieldError> errors) {
-        var checked = check(project, specNode, errors);
-        if (!errors.isEmpty()) {
-            return new NewObject(checked.normalized(), null);
+    protected NewObject checkNew(String project, Object given, List<Problem.FieldError> errors) {
+        Vm.Spec spec = given instanceof Vm.Spec typed ? typed : fromTree(specNode(given, errors), Vm.Spec.class);
+        if (spec == null) {
+            return new NewObject(null, null);
         }
-        var spec = checked.spec();
-        var status = initialStatus(resources(spec, checked.image(), checked.instanceType()), deviceRequests(spec, checked.instanceType()));
-        return new NewObject(checked.normalized(), withMac(status, spec.network()));
+        var checked = check(project, spec, errors);
+        if (!errors.isEmpty()) {
+            return new NewObject(null, null);
+        }
+        var status = pending(resources(spec, checked.image(), checked.instanceType()), deviceRequests(spec, checked.instanceType()));
+        if (VmDisks.ATTACHED.equals(spec.network())) {
+            // A VM with its network attached gets its MAC now, for its whole life; its address comes with its node.
+            status = status.withNetwork(new WorkloadStatus.Network(uniqueMac(), null, null));
+        }
+        return new NewObject(checked.normalized(), json.valueToTree(status));
     }
 
-    private Checked check(String project, JsonNode specNode, List<Problem.FieldError> errors) {
-        var spec = fromTree(specNode, Vm.Spec.class);
+    private Checked check(String project, Vm.Spec spec, List<Problem.FieldError> errors) {
         if (spec.instanceType() != null) {
             if (spec.vcpus() != null || spec.memoryMiB() != null) {
                 errors.add(new Problem.FieldError("spec.instanceType", "give either instanceType or vcpus and memoryMiB, not both"));
@@ -108,13 +118,13 @@ public class VmService extends WorkloadService {
                 }
             }
         }
-        var normalized = (ObjectNode) json.valueToTree(spec);
+        var normalized = (ObjectNode) canonical(spec);
         if (spec.devices() != null) {
-            normalized.set("devices", json.valueToTree(DeviceRequests.normalized(spec.devices())));
+            normalized.set("devices", canonical(DeviceRequests.normalized(spec.devices())));
         }
         checkCommon(normalized, "OnFailure", 30, errors);
         if (!errors.isEmpty()) {
-            return new Checked(spec, normalized, null, null);
+            return new Checked(normalized, null, null);
         }
         // Well formed: now what it names must exist.
         var image = image(project, spec.image()).orElseThrow(() -> new UnprocessableException(
@@ -124,7 +134,7 @@ public class VmService extends WorkloadService {
                 new UnprocessableException("spec.instanceType names InstanceType '" + spec.instanceType() + "', which does not exist."));
         long memoryMiB = type != null ? type.memoryMiB() : spec.memoryMiB();
         VmDisks.checkMemoryWithDevices(spec, image, memoryMiB);
-        return new Checked(spec, normalized, image, type);
+        return new Checked(normalized, image, type);
     }
 
     private java.util.Optional<Image.Spec> image(String project, String name) {
@@ -144,20 +154,6 @@ public class VmService extends WorkloadService {
             return new Resources(type.vcpus(), type.memoryMiB(), diskGiB);
         }
         return new Resources(spec.vcpus(), spec.memoryMiB(), diskGiB);
-    }
-
-    /** A VM with its network attached gets its MAC now, for its whole life; its address comes with its node. */
-    @Override
-    protected JsonNode initialStatus(String project, JsonNode specNode) {
-        return withMac(super.initialStatus(project, specNode), specNode.path("network").asText());
-    }
-
-    private JsonNode withMac(JsonNode status, String network) {
-        if (!VmDisks.ATTACHED.equals(network)) {
-            return status;
-        }
-        var attached = new WorkloadStatus.Network(uniqueMac(), null, null);
-        return json.valueToTree(fromTree(status, WorkloadStatus.class).withNetwork(attached));
     }
 
     /**
@@ -214,19 +210,9 @@ public class VmService extends WorkloadService {
                 new UnprocessableException("spec.instanceType names InstanceType '" + name + "', which does not exist."));
     }
 
+    /** The VM as the API shows it ({@link ResourceStore#render}'s fields), built from its parts: no tree of it and back. */
     public Vm view(StoredObject o) {
-        return fromTree(store.render(o), Vm.class);
-    }
-
-    /**
-     * A stored tree as its record: Jackson's tree parser, where convertValue wrote the tree into a token buffer first
-     * (a tenth of a create's allocation went to that). Fails as convertValue does, with an IllegalArgumentException.
-     */
-    private <T> T fromTree(JsonNode tree, Class<T> type) {
-        try {
-            return json.treeToValue(tree, type);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalArgumentException(e.getMessage(), e);
-        }
+        return new Vm(ServerVersion.API_VERSION, o.kind(), ResourceStore.metadata(o), fromTree(o.spec(), Vm.Spec.class),
+                fromTree(o.status(), WorkloadStatus.class));
     }
 }

@@ -63,14 +63,13 @@ public abstract class WorkloadService extends KindService {
 
     @Override
     protected JsonNode initialStatus(String project, JsonNode spec) {
-        return initialStatus(resources(project, spec), deviceRequests(project, spec));
+        return json.valueToTree(pending(resources(project, spec), deviceRequests(project, spec)));
     }
 
     /** Pending, waiting for the scheduler, with the shape and devices it asks for. */
-    protected JsonNode initialStatus(Resources resources, List<DeviceRequest> requests) {
-        var status = new WorkloadStatus("Pending", null, resources, requests.isEmpty() ? null : requests, null,
+    protected static WorkloadStatus pending(Resources resources, List<DeviceRequest> requests) {
+        return new WorkloadStatus("Pending", null, resources, requests.isEmpty() ? null : requests, null,
                 List.of(new Condition(Scheduler.SCHEDULED, "False", "Pending", "Waiting for the scheduler.", Instant.now())), null, null, null);
-        return json.valueToTree(status);
     }
 
     /**
