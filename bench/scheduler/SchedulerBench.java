@@ -24,7 +24,26 @@ public class SchedulerBench {
         double percentileMillis(double p) {
             long[] sorted = latenciesNanos.clone();
             Arrays.sort(sorted);
+            return percentileMillis(sorted, p);
+        }
+
+        private static double percentileMillis(long[] sorted, double p) {
             return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p * sorted.length) - 1)] / 1e6;
+        }
+
+        /**
+         * p50/p99 of each tenth of the round, in the order the creates were sent: where a fresh server's tail comes
+         * from (its first creates run before the JIT has compiled them).
+         */
+        String byTenth() {
+            var line = new StringBuilder();
+            int n = latenciesNanos.length;
+            for (int k = 0; k < 10 && n >= 10; k++) {
+                long[] part = Arrays.copyOfRange(latenciesNanos, k * n / 10, (k + 1) * n / 10);
+                Arrays.sort(part);
+                line.append(String.format(" %.0f/%.0f", percentileMillis(part, 0.50), percentileMillis(part, 0.99)));
+            }
+            return line.toString();
         }
     }
 
@@ -81,6 +100,7 @@ public class SchedulerBench {
         System.out.printf("creates with placement: %.0f/s, p50 %.1f ms, p99 %.1f ms (%d ok, %d failed, %d Scheduled)%n",
                 placements.perSecond(), placements.percentileMillis(0.50), placements.percentileMillis(0.99),
                 placements.ok(), placements.failed(), scheduled);
+        System.out.println("  by tenth of the round, p50/p99 ms:" + placements.byTenth());
         System.out.printf("plain creates (reference, no placement): %.0f/s, p50 %.1f ms, p99 %.1f ms%n",
                 plain.perSecond(), plain.percentileMillis(0.50), plain.percentileMillis(0.99));
         if (server > 0) {
@@ -102,6 +122,7 @@ public class SchedulerBench {
         }
         System.out.printf("warm: %d more creates with placement on the same server: %.0f/s, p50 %.1f ms, p99 %.1f ms (%d ok, %d failed)%n",
                 vms, warm.perSecond(), warm.percentileMillis(0.50), warm.percentileMillis(0.99), warm.ok(), warm.failed());
+        System.out.println("  by tenth of the round, p50/p99 ms:" + warm.byTenth());
         if (server > 0) {
             double warmMs = (cpu4 - cpu3) * 1000.0 / TICKS / vms;
             System.out.printf("warm: server CPU per create %.2f ms (ceiling %.0f/s on %d cores), its JVM %.2f ms, its JIT %.2f ms%n",
