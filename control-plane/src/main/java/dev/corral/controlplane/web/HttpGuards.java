@@ -112,7 +112,8 @@ public class HttpGuards {
         return rc.request().method() == HttpMethod.POST && rc.request().path().equals("/v1/blobs");
     }
 
-    private static long parseLength(String header) {
+    /** A Content-Length header's value; Long.MAX_VALUE when it is not a number (refused as too large, 413). */
+    static long parseLength(String header) {
         try {
             return Long.parseLong(header.strip());
         } catch (NumberFormatException e) {

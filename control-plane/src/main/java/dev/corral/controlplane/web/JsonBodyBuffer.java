@@ -54,7 +54,7 @@ public class JsonBodyBuffer {
             return null;
         }
         String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
-        int first = length == null ? FIRST_BUFFER : (int) Math.min(FIRST_BUFFER, Math.max(0, parse(length)));
+        int first = length == null ? FIRST_BUFFER : (int) Math.min(FIRST_BUFFER, HttpGuards.parseLength(length));
         return Uni.createFrom().emitter(done -> {
             var body = Buffer.buffer(first);
             // Every handler and the timer run on the connection's event loop, one after another.
@@ -137,16 +137,8 @@ public class JsonBodyBuffer {
         }
         String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
         if (length != null) {
-            return parse(length) > 0;
+            return HttpGuards.parseLength(length) > 0;
         }
         return request.version() == HttpVersion.HTTP_2 || request.getHeader(HttpHeaders.TRANSFER_ENCODING) != null;
-    }
-
-    private static long parse(String length) {
-        try {
-            return Long.parseLong(length.strip());
-        } catch (NumberFormatException e) {
-            return -1;
-        }
     }
 }
