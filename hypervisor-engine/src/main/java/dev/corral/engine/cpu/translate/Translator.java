@@ -771,9 +771,9 @@ public final class Translator {
         }
 
         /**
-         * The chained calls of the exits ({@link #leave}): each its own call site, so that the JIT sees the one class
-         * an exit leads to; outside the body's handler, whose faults are this method's own. A fault in the chained
-         * translation passes through here and counts this method's instructions as retired.
+         * The chained call of the exits ({@link #leave}): one call site that every exit of the method jumps to, with
+         * the translation {@link Translator#next} chose, outside the body's handler, whose faults are this method's
+         * own. A fault in the chained translation passes through here and counts this method's instructions as retired.
          */
         private void chainedCalls() {
             if (exits == 0) {
