@@ -17,7 +17,10 @@
 # from the requests (bench/scheduler/README.md, "C2 alone beside the cache"). Two C2 threads, not the one HotSpot gives
 # C2 alone on two cores, and both kept (not started and stopped with the queue): a fresh control plane's first burst of
 # requests queues more compiles than one thread drains, and its code runs interpreted meanwhile (bench/scheduler,
-# "Two compiler threads").
+# "Two compiler threads"). C2 alone has a 48 MiB code cache, and HotSpot starts a G1 marking cycle (to unload code)
+# each time 15% of it (7 MiB) has been compiled since the last: a fresh control plane compiles that much within its
+# first minute under load, and each cycle's pauses delayed every request in flight; -XX:SweeperThreshold=45 waits for
+# 22 MiB (bench/scheduler/README.md, "The heap under load").
 #
 # corral_control_plane_aot: sets control_plane_aot, the JVM options that use the cache (none without one).
 corral_control_plane_aot() {
@@ -38,7 +41,7 @@ corral_control_plane_aot() {
         fi
         find "$target" -maxdepth 1 -name 'control-plane-*.aot*' ! -name "control-plane-$key.aot" -delete
     fi
-    control_plane_aot=(-XX:AOTCache="$PWD/$cache" -XX:-TieredCompilation -XX:CICompilerCount=2 -XX:-UseDynamicNumberOfCompilerThreads)
+    control_plane_aot=(-XX:AOTCache="$PWD/$cache" -XX:-TieredCompilation -XX:CICompilerCount=2 -XX:-UseDynamicNumberOfCompilerThreads -XX:SweeperThreshold=45)
 }
 
 # The training: a control plane recording the cache (-XX:AOTCacheOutput, written when it exits), the training

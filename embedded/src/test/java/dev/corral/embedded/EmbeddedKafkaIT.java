@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Set;
 
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -16,6 +17,8 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
@@ -74,5 +77,58 @@ class EmbeddedKafkaIT {
         } finally {
             TempDirectories.deleteQuietly(dir);
         }
+    }
+
+    @Test
+    void compactedTopicsAreCleanedWithTheSmallDedupeMap() throws Exception {
+        try (var kafka = EmbeddedKafka.startTemporary();
+             var admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+            var broker = new ConfigResource(ConfigResource.Type.BROKER, "1");
+            Config config = admin.describeConfigs(List.of(broker)).all().get().get(broker);
+            assertThat(config.get("log.cleaner.dedupe.buffer.size").value()).isEqualTo(String.valueOf(16L << 20));
+
+            // Small segments rolled at once, so that the cleaner finds closed segments to compact.
+            admin.createTopics(List.of(new NewTopic("compacted", 1, (short) 1).configs(Map.of(
+                    "cleanup.policy", "compact", "segment.ms", "100", "min.cleanable.dirty.ratio", "0.01",
+                    "delete.retention.ms", "100")))).all().get();
+            try (var producer = new KafkaProducer<String, String>(Map.of(
+                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                    ProducerConfig.ACKS_CONFIG, "all"),
+                    new StringSerializer(), new StringSerializer())) {
+                for (int round = 0; round < 3; round++) {
+                    for (int key = 0; key < 100; key++) {
+                        producer.send(new ProducerRecord<>("compacted", "key-" + key, "round-" + round)).get();
+                    }
+                    Thread.sleep(200); // the segment rolls at the next append
+                }
+                producer.send(new ProducerRecord<>("compacted", "last", "roll")).get();
+            }
+            // The cleaner runs every 15 s (log.cleaner.backoff.ms): wait for the log to hold each key once.
+            long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+            List<ConsumerRecord<String, String>> records;
+            do {
+                Thread.sleep(1000);
+                records = readAll(kafka, "compacted");
+            } while (records.size() > 101 && System.nanoTime() < deadline);
+            assertThat(records).hasSize(101);
+            assertThat(records.stream().filter(r -> r.key().startsWith("key-")).map(ConsumerRecord::value))
+                    .containsOnly("round-2");
+        }
+    }
+
+    private static List<ConsumerRecord<String, String>> readAll(EmbeddedKafka kafka, String topic) {
+        var records = new ArrayList<ConsumerRecord<String, String>>();
+        try (var consumer = new KafkaConsumer<String, String>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"),
+                new StringDeserializer(), new StringDeserializer())) {
+            var partition = new TopicPartition(topic, 0);
+            consumer.assign(List.of(partition));
+            long end = consumer.endOffsets(List.of(partition)).get(partition);
+            while (consumer.position(partition) < end) {
+                consumer.poll(Duration.ofMillis(200)).forEach(records::add);
+            }
+        }
+        return records;
     }
 }
