@@ -10,7 +10,7 @@ bench_start_control_plane() {
     corral_control_plane_aot
     bench_data="$(mktemp -d)"
     env CORRAL_DATA_DIR="$bench_data" CORRAL_HTTP_PORT="$port" "$@" \
-        java ${control_plane_aot[@]+"${control_plane_aot[@]}"} ${CORRAL_BENCH_CONTROL_PLANE_JAVA_OPTS:-} -jar control-plane/target/quarkus-app/quarkus-run.jar > "$bench_data/control-plane.log" 2>&1 &
+        java @control-plane/jvm.options ${control_plane_aot[@]+"${control_plane_aot[@]}"} ${CORRAL_BENCH_CONTROL_PLANE_JAVA_OPTS:-} -jar control-plane/target/quarkus-app/quarkus-run.jar > "$bench_data/control-plane.log" 2>&1 &
     bench_pid=$!
     # The benchmark's own status is the script's: the control plane's (143 after the TERM) must not replace it,
     # and under `set -e` a failing wait inside the trap would.

@@ -144,7 +144,7 @@ corral_node_agent_aot
 echo "==> Starting the control plane on $api"
 # Its own session: Ctrl-C reaches this script only, which stops the control plane, which stops its embedded
 # PostgreSQL and Kafka in order (a terminal's SIGINT would otherwise hit PostgreSQL first).
-setsid java ${control_plane_aot[@]+"${control_plane_aot[@]}"} -jar "$control_plane_jar" &
+setsid java @control-plane/jvm.options ${control_plane_aot[@]+"${control_plane_aot[@]}"} -jar "$control_plane_jar" &
 pid=$!
 echo "$pid" >"$run/control-plane.pid"
 agent=""
