@@ -64,7 +64,6 @@ public class NodeSnapshots {
         if (at == null) {
             return;
         }
-        // A new list with one element replaced: the planner may still be reading the old one.
         var n = nodes.get(at);
         var held = new HashSet<>(devices);
         var deviceStates = devices.isEmpty() ? n.devices() : n.devices().stream()
@@ -77,10 +76,34 @@ public class NodeSnapshots {
             groups = new HashSet<>(groups);
             groups.add(demand.project() + "/" + demand.antiAffinityGroup());
         }
-        var updated = nodes.toArray(NodeState[]::new);
-        updated[at] = new NodeState(n.name(), n.vcpus(), n.memoryMiB(), n.vcpusUsed() + demand.vcpus(),
+        replace(at, new NodeState(n.name(), n.vcpus(), n.memoryMiB(), n.vcpusUsed() + demand.vcpus(),
                 n.memoryMiBUsed() + demand.memoryMiB(), n.ready(), n.cordoned(), n.accelerator(), n.labels(), deviceStates, groups,
-                n.subnet(), demand.network() ? n.freeAddresses() - 1 : n.freeAddresses());
-        nodes = Collections.unmodifiableList(Arrays.asList(updated));
+                n.subnet(), demand.network() ? n.freeAddresses() - 1 : n.freeAddresses()));
+    }
+
+    /**
+     * Books into the view the capacity a workload held on {@code node} and gave back when this replica deleted it
+     * (committed): what a reload would show, without one. Only capacity: a workload that held devices, an address or
+     * an anti-affinity slot is followed by {@link #invalidate} instead.
+     */
+    public synchronized void released(String node, double vcpus, long memoryMiB) {
+        if (nodes == null) {
+            return;
+        }
+        Integer at = positions.get(node);
+        if (at == null) {
+            return;
+        }
+        var n = nodes.get(at);
+        replace(at, new NodeState(n.name(), n.vcpus(), n.memoryMiB(), Math.max(0, n.vcpusUsed() - vcpus),
+                Math.max(0, n.memoryMiBUsed() - memoryMiB), n.ready(), n.cordoned(), n.accelerator(), n.labels(), n.devices(),
+                n.antiAffinityGroups(), n.subnet(), n.freeAddresses()));
+    }
+
+    /** A new list with one node replaced: the planner may still be reading the old one. */
+    private void replace(int at, NodeState updated) {
+        var copy = nodes.toArray(NodeState[]::new);
+        copy[at] = updated;
+        nodes = Collections.unmodifiableList(Arrays.asList(copy));
     }
 }

@@ -258,9 +258,29 @@ public class Scheduler {
         }
     }
 
-    /** Asks for a retry of every pending workload soon (a node registered, capacity was freed...). */
+    /** Asks for a retry of every pending workload soon, with the nodes read again (a node registered, came back...). */
     public void kick() {
         snapshots.invalidate();
+        retrySoon();
+    }
+
+    /**
+     * A placed workload was deleted (committed): its capacity goes back into the view and pending workloads are
+     * retried. The view follows a plain workload's release itself, so that deletes at a high rate do not reload all the
+     * nodes for every pending workload of every retry; one that held devices, an address or an anti-affinity slot
+     * makes it read the nodes again.
+     */
+    public void released(StoredObject workload) {
+        Demand demand = demand(workload);
+        if (demand.devices().isEmpty() && demand.antiAffinityGroup() == null && !demand.network()) {
+            snapshots.released(workload.node(), demand.vcpus(), demand.memoryMiB());
+        } else {
+            snapshots.invalidate();
+        }
+        retrySoon();
+    }
+
+    private void retrySoon() {
         if (retryQueued.compareAndSet(false, true)) {
             background.submit(() -> {
                 retryQueued.set(false);

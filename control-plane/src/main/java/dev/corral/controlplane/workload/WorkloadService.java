@@ -153,7 +153,7 @@ public abstract class WorkloadService extends KindService {
     public StoredObject deleteAndReschedule(String project, String name, String ifMatch) {
         var deleted = delete(project, name, ifMatch);
         if (deleted.node() != null) {
-            scheduler.kick();
+            scheduler.released(deleted);
         }
         return deleted;
     }
