@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -57,28 +58,22 @@ public class NodeSnapshots {
 
     /** Books a placement this replica just committed into the view. */
     public synchronized void placed(String node, Demand demand, List<String> devices) {
-        if (nodes == null) {
-            return;
-        }
-        Integer at = positions.get(node);
-        if (at == null) {
-            return;
-        }
-        var n = nodes.get(at);
-        var held = new HashSet<>(devices);
-        var deviceStates = devices.isEmpty() ? n.devices() : n.devices().stream()
-                .map(d -> held.contains(d.address())
-                        ? new NodeState.Device(d.address(), d.vendor(), d.device(), d.deviceClass(), d.numaNode(), d.iommuGroup(), false)
-                        : d)
-                .toList();
-        var groups = n.antiAffinityGroups();
-        if (demand.antiAffinityGroup() != null) {
-            groups = new HashSet<>(groups);
-            groups.add(demand.project() + "/" + demand.antiAffinityGroup());
-        }
-        replace(at, new NodeState(n.name(), n.vcpus(), n.memoryMiB(), n.vcpusUsed() + demand.vcpus(),
-                n.memoryMiBUsed() + demand.memoryMiB(), n.ready(), n.cordoned(), n.accelerator(), n.labels(), deviceStates, groups,
-                n.subnet(), demand.network() ? n.freeAddresses() - 1 : n.freeAddresses()));
+        update(node, n -> {
+            var held = new HashSet<>(devices);
+            var deviceStates = devices.isEmpty() ? n.devices() : n.devices().stream()
+                    .map(d -> held.contains(d.address())
+                            ? new NodeState.Device(d.address(), d.vendor(), d.device(), d.deviceClass(), d.numaNode(), d.iommuGroup(), false)
+                            : d)
+                    .toList();
+            var groups = n.antiAffinityGroups();
+            if (demand.antiAffinityGroup() != null) {
+                groups = new HashSet<>(groups);
+                groups.add(demand.project() + "/" + demand.antiAffinityGroup());
+            }
+            return new NodeState(n.name(), n.vcpus(), n.memoryMiB(), n.vcpusUsed() + demand.vcpus(),
+                    n.memoryMiBUsed() + demand.memoryMiB(), n.ready(), n.cordoned(), n.accelerator(), n.labels(), deviceStates, groups,
+                    n.subnet(), demand.network() ? n.freeAddresses() - 1 : n.freeAddresses());
+        });
     }
 
     /**
@@ -87,6 +82,16 @@ public class NodeSnapshots {
      * an anti-affinity slot is followed by {@link #invalidate} instead.
      */
     public synchronized void released(String node, double vcpus, long memoryMiB) {
+        update(node, n -> new NodeState(n.name(), n.vcpus(), n.memoryMiB(), Math.max(0, n.vcpusUsed() - vcpus),
+                Math.max(0, n.memoryMiBUsed() - memoryMiB), n.ready(), n.cordoned(), n.accelerator(), n.labels(), n.devices(),
+                n.antiAffinityGroups(), n.subnet(), n.freeAddresses()));
+    }
+
+    /**
+     * Replaces one node of the view with {@code change} of it, in a new list (the planner may still be reading the
+     * old one); nothing when there is no view or it does not know the node.
+     */
+    private void update(String node, UnaryOperator<NodeState> change) {
         if (nodes == null) {
             return;
         }
@@ -94,16 +99,8 @@ public class NodeSnapshots {
         if (at == null) {
             return;
         }
-        var n = nodes.get(at);
-        replace(at, new NodeState(n.name(), n.vcpus(), n.memoryMiB(), Math.max(0, n.vcpusUsed() - vcpus),
-                Math.max(0, n.memoryMiBUsed() - memoryMiB), n.ready(), n.cordoned(), n.accelerator(), n.labels(), n.devices(),
-                n.antiAffinityGroups(), n.subnet(), n.freeAddresses()));
-    }
-
-    /** A new list with one node replaced: the planner may still be reading the old one. */
-    private void replace(int at, NodeState updated) {
         var copy = nodes.toArray(NodeState[]::new);
-        copy[at] = updated;
+        copy[at] = change.apply(copy[at]);
         nodes = Collections.unmodifiableList(Arrays.asList(copy));
     }
 }
