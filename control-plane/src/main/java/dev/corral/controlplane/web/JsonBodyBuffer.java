@@ -54,7 +54,7 @@ public class JsonBodyBuffer {
             return null;
         }
         String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
-        int first = length == null ? FIRST_BUFFER : (int) Math.min(FIRST_BUFFER, HttpGuards.parseLength(length));
+        int first = length == null ? FIRST_BUFFER : (int) Math.min(FIRST_BUFFER, Math.max(0, HttpGuards.parseLength(length)));
         return Uni.createFrom().emitter(done -> {
             var body = Buffer.buffer(first);
             // Every handler and the timer run on the connection's event loop, one after another.
