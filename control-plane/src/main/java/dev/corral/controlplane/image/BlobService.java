@@ -13,6 +13,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.HexFormat;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
@@ -27,11 +28,18 @@ import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import jakarta.enterprise.context.ApplicationScoped;
 
-/** Content-addressed storage for image parts, in PostgreSQL so every control-plane replica serves every blob. */
+/**
+ * Content-addressed storage for image parts, in PostgreSQL so every control-plane replica serves every blob. A blob's
+ * content is kept in chunks of {@link #CHUNK} bytes and read one chunk at a time ({@link #open}), so neither a download
+ * nor a layer scan holds more than a chunk of it in memory, whatever its size.
+ */
 @ApplicationScoped
 public class BlobService {
 
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
+
+    /** The size of every chunk of a blob but its last (V14__blob_chunks.sql checks it). */
+    static final int CHUNK = 1 << 20;
 
     @ConfigMapping(prefix = "corral.blobs")
     public interface BlobConfig {
@@ -84,14 +92,7 @@ public class BlobService {
                 throw new UnprocessableException("The upload's SHA-256 is " + sha + ", not the expected " + expectedSha256
                         + ": the content was corrupted or is not the file you meant.");
             }
-            try (Connection c = dataSource.getConnection();
-                 PreparedStatement s = c.prepareStatement("INSERT INTO blob (sha256, size, content) VALUES (?, ?, ?) ON CONFLICT DO NOTHING");
-                 InputStream in = Files.newInputStream(spool)) {
-                s.setString(1, sha);
-                s.setLong(2, size);
-                s.setBinaryStream(3, in, size);
-                return new Stored(new Blob(sha, size), s.executeUpdate() == 1);
-            }
+            return new Stored(new Blob(sha, size), store(sha, size, spool));
         } catch (IOException e) {
             throw new InvalidException("The upload could not be read: " + e.getMessage(), java.util.List.of());
         } catch (NoSuchAlgorithmException e) {
@@ -142,25 +143,146 @@ public class BlobService {
         }
     }
 
-    /** The first {@code length} bytes of a blob (fewer when it is shorter), read without loading the rest. */
-    public byte[] head(String sha256, int length) {
-        try (Connection c = dataSource.getConnection();
-             PreparedStatement s = c.prepareStatement("SELECT substring(content from 1 for ?) FROM blob WHERE sha256 = ?")) {
-            s.setInt(1, length);
-            s.setString(2, sha256);
-            try (ResultSet rs = s.executeQuery()) {
-                if (!rs.next()) {
-                    throw new NotFoundException("Blob", sha256);
+    /**
+     * Stores a spooled upload: the blob's row and its chunks in one transaction, so that a reader finds either no blob
+     * or all of it. Another upload of the same content that committed first (or commits while this one waits on its
+     * row) makes this one store nothing.
+     *
+     * @return whether this upload stored it
+     */
+    private boolean store(String sha256, long size, Path spool) throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                boolean created;
+                try (PreparedStatement s = c.prepareStatement("INSERT INTO blob (sha256, size) VALUES (?, ?) ON CONFLICT DO NOTHING")) {
+                    s.setString(1, sha256);
+                    s.setLong(2, size);
+                    created = s.executeUpdate() == 1;
                 }
-                return rs.getBytes(1);
+                if (created) {
+                    try (PreparedStatement s = c.prepareStatement("INSERT INTO blob_chunk (sha256, seq, content) VALUES (?, ?, ?)");
+                         InputStream in = Files.newInputStream(spool)) {
+                        s.setString(1, sha256);
+                        long stored = 0;
+                        for (int seq = 0; stored < size; seq++) {
+                            byte[] chunk = in.readNBytes((int) Math.min(CHUNK, size - stored));
+                            if (chunk.length == 0) {
+                                throw new IOException("the spooled upload ended at byte " + stored + " of " + size);
+                            }
+                            s.setInt(2, seq);
+                            s.setBytes(3, chunk);
+                            s.executeUpdate();
+                            stored += chunk.length;
+                        }
+                    }
+                }
+                c.commit();
+                return created;
+            } catch (IOException e) {
+                c.rollback();
+                throw new StoreException("storing blob " + sha256 + " from its spooled upload", e);
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
             }
-        } catch (SQLException e) {
+        }
+    }
+
+    /** The first {@code length} bytes of a blob (fewer when it is shorter), read without loading more than a chunk. */
+    public byte[] head(String sha256, int length) {
+        Blob blob = find(sha256).orElseThrow(() -> new NotFoundException("Blob", sha256));
+        try (InputStream in = open(blob)) {
+            return in.readNBytes(length);
+        } catch (IOException e) {
             throw new StoreException("reading blob " + sha256, e);
         }
     }
 
-    /** The whole blob. */
+    /** The whole content of a blob known to be small (an image config, checked against its limit first). */
     public byte[] content(String sha256) {
         return head(sha256, Integer.MAX_VALUE);
+    }
+
+    /**
+     * A blob's content as a stream that reads one chunk at a time, each with a connection of its own held only for
+     * that query: a slow reader holds no connection. The database failing, or a chunk missing or of the wrong size
+     * (the database changed by hand), is a {@link StoreException} from {@code read} at that point (unchecked, so that
+     * a reader that takes an {@link IOException} for bad content, like a layer scan, does not take it for one), never
+     * a short or long stream.
+     */
+    public InputStream open(Blob blob) {
+        return new ChunkStream(blob);
+    }
+
+    private final class ChunkStream extends InputStream {
+        private final Blob blob;
+        private byte[] chunk = new byte[0];
+        private int position;
+        private int nextSeq;
+        private long read;
+
+        ChunkStream(Blob blob) {
+            this.blob = blob;
+        }
+
+        @Override
+        public int read() {
+            return fill() ? chunk[position++] & 0xff : -1;
+        }
+
+        @Override
+        public int read(byte[] buffer, int offset, int length) {
+            Objects.checkFromIndexSize(offset, length, buffer.length);
+            if (length == 0) {
+                return 0;
+            }
+            if (!fill()) {
+                return -1;
+            }
+            int n = Math.min(length, chunk.length - position);
+            System.arraycopy(chunk, position, buffer, offset, n);
+            position += n;
+            return n;
+        }
+
+        @Override
+        public int available() {
+            return chunk.length - position;
+        }
+
+        /** Whether there is something to read, loading the next chunk when this one is used up. */
+        private boolean fill() {
+            if (position < chunk.length) {
+                return true;
+            }
+            if (read == blob.size()) {
+                return false;
+            }
+            byte[] next = chunk(nextSeq);
+            long expected = Math.min(CHUNK, blob.size() - read);
+            if (next == null || next.length != expected) {
+                throw new StoreException("reading blob " + blob.sha256(), new IOException("its chunk " + nextSeq + " is "
+                        + (next == null ? "missing" : next.length + " bytes, not " + expected)));
+            }
+            chunk = next;
+            position = 0;
+            nextSeq++;
+            read += next.length;
+            return true;
+        }
+
+        private byte[] chunk(int seq) {
+            try (Connection c = dataSource.getConnection();
+                 PreparedStatement s = c.prepareStatement("SELECT content FROM blob_chunk WHERE sha256 = ? AND seq = ?")) {
+                s.setString(1, blob.sha256());
+                s.setInt(2, seq);
+                try (ResultSet rs = s.executeQuery()) {
+                    return rs.next() ? rs.getBytes(1) : null;
+                }
+            } catch (SQLException e) {
+                throw new StoreException("reading chunk " + seq + " of blob " + blob.sha256(), e);
+            }
+        }
     }
 }

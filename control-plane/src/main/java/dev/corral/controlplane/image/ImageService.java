@@ -4,6 +4,7 @@ import java.util.List;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.corral.api.Blob;
 import dev.corral.api.Image;
 import dev.corral.api.Problem;
 import dev.corral.controlplane.event.EventService;
@@ -140,7 +141,8 @@ public class ImageService extends KindService {
         for (int i = 0; i < image.layers().size(); i++) {
             var layer = image.layers().get(i);
             try {
-                LayerScan.check(i, layer, new java.io.ByteArrayInputStream(blobs.content(layer.sha256())), blobs.maxLayerBytes());
+                // Read a chunk at a time (a layer may be hundreds of MiB); the scan closes the stream.
+                LayerScan.check(i, layer, blobs.open(new Blob(layer.sha256(), layer.size())), blobs.maxLayerBytes());
             } catch (LayerScan.BadLayerException e) {
                 throw new UnprocessableException("spec.container.layers[" + i + "]", e.getMessage(),
                         "spec.container.layers[" + i + "]: " + e.getMessage() + ".");

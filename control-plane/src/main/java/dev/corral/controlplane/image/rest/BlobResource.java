@@ -18,6 +18,7 @@ import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.EntityTag;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.StreamingOutput;
 
 /** Uploads and downloads of image content, addressed by SHA-256. */
 @Path("/v1/blobs")
@@ -48,7 +49,14 @@ public class BlobResource {
     @Access({Access.Allow.PEOPLE, Access.Allow.ASSIGNED_BLOB})
     public Response download(@PathParam("sha256") String sha256) {
         Blob blob = blobs.find(sha256).orElseThrow(() -> new NotFoundException("Blob", sha256));
-        return Response.ok(blobs.content(sha256), MediaType.APPLICATION_OCTET_STREAM)
+        // Streamed a chunk at a time: the body is never whole in memory. A chunk that cannot be read once the answer
+        // has begun ends the connection short of the Content-Length, which a client cannot take for the whole blob.
+        StreamingOutput body = out -> {
+            try (InputStream in = blobs.open(blob)) {
+                in.transferTo(out);
+            }
+        };
+        return Response.ok(body, MediaType.APPLICATION_OCTET_STREAM)
                 .tag(new EntityTag(blob.sha256()))
                 .header("Content-Length", blob.size())
                 .header("Cache-Control", "public, max-age=31536000, immutable")
