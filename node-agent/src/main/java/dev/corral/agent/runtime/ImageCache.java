@@ -3,9 +3,11 @@ package dev.corral.agent.runtime;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -66,6 +68,11 @@ public final class ImageCache {
             String actual = digest(partial);
             if (!actual.equals(sha256)) {
                 throw new ImageFetchException("blob " + sha256 + " arrived with sha256 " + actual + ": not used", null);
+            }
+            // On the disk before it is linked in under its digest: a blob found here is never fetched again, so one
+            // that a power loss left short or holed would back VMs' disks for good.
+            try (var channel = FileChannel.open(partial, StandardOpenOption.WRITE)) {
+                channel.force(true);
             }
             try {
                 Files.setPosixFilePermissions(partial, PosixFilePermissions.fromString("r--r--r--"));
