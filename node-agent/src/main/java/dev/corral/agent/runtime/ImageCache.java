@@ -12,6 +12,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Pattern;
 
 /**
@@ -42,6 +44,7 @@ public final class ImageCache {
 
     private final Path directory;
     private final Source source;
+    private final ConcurrentHashMap<String, ReentrantLock> fetching = new ConcurrentHashMap<>();
 
     public ImageCache(Path directory, Source source) {
         this.directory = directory;
@@ -53,8 +56,12 @@ public final class ImageCache {
         }
     }
 
-    /** The cached blob, fetched first if it is not here. */
-    public synchronized Path get(String sha256) throws ImageFetchException, InterruptedException {
+    /**
+     * The cached blob, fetched first if it is not here. Fetches of one digest take turns (the second finds the first's
+     * blob); a blob already here, or a fetch of another digest, never waits for one: a VM whose image is cached starts
+     * while another VM's large disk is still on its way.
+     */
+    public Path get(String sha256) throws ImageFetchException, InterruptedException {
         if (sha256 == null || !SHA256.matcher(sha256).matches()) {
             throw new ImageFetchException("not a sha256 digest: " + sha256, null);
         }
@@ -62,6 +69,18 @@ public final class ImageCache {
         if (Files.exists(cached)) {
             return cached;
         }
+        // One lock per digest ever fetched, kept: a lock dropped from the map while a fetch still waited on it would
+        // let a third fetch of the same digest write the same partial file beside it.
+        var lock = fetching.computeIfAbsent(sha256, digest -> new ReentrantLock());
+        lock.lockInterruptibly();
+        try {
+            return Files.exists(cached) ? cached : fetch(sha256, cached);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private Path fetch(String sha256, Path cached) throws ImageFetchException, InterruptedException {
         Path partial = directory.resolve(sha256 + ".partial");
         try {
             source.download(sha256, partial);
