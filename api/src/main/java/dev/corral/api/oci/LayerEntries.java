@@ -2,8 +2,8 @@ package dev.corral.api.oci;
 
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.HashSet;
-import java.util.Set;
+import java.util.NavigableSet;
+import java.util.TreeSet;
 
 /**
  * The rules every entry of an OCI layer tar must follow, in one place for both readers of layers: the control plane
@@ -50,10 +50,10 @@ public final class LayerEntries {
 
     private static final String WHITEOUT_PREFIX = ".wh.";
 
-    /** Symlinks this layer has made so far (names relative to the root). */
-    private final Set<String> symlinks = new HashSet<>();
-    /** Non-directories this layer has made so far, which a hard link may name. */
-    private final Set<String> linkable = new HashSet<>();
+    /** Symlinks this layer has made so far (names relative to the root), sorted: see {@link #forget}. */
+    private final NavigableSet<String> symlinks = new TreeSet<>();
+    /** Non-directories this layer has made so far, which a hard link may name; sorted likewise. */
+    private final NavigableSet<String> linkable = new TreeSet<>();
 
     /**
      * Checks the next entry of the layer.
@@ -166,13 +166,17 @@ public final class LayerEntries {
         }
     }
 
-    /** {@code path} is replaced (or removed): what was there, and below it, is gone. */
+    /**
+     * {@code path} is replaced (or removed): what was there, and below it, is gone. Every file entry comes here, so it
+     * must not look at every earlier entry (a layer of 40,000 files took 5.9 s to check, and time grew with the square
+     * of the count): the names below {@code path} are exactly those from {@code path + "/"} up to, not including,
+     * {@code path + "0"} ('0' follows '/'), one range of each sorted set.
+     */
     private void forget(String path) {
         symlinks.remove(path);
         linkable.remove(path);
-        String below = path + "/";
-        symlinks.removeIf(p -> p.startsWith(below));
-        linkable.removeIf(p -> p.startsWith(below));
+        symlinks.subSet(path + "/", path + "0").clear();
+        linkable.subSet(path + "/", path + "0").clear();
     }
 
     /** {@code s} with each control character written as {@code \\uXXXX}. */

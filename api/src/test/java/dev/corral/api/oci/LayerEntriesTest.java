@@ -55,6 +55,41 @@ class LayerEntriesTest {
     }
 
     @Test
+    void replacingAPathForgetsWhatWasBelowItAndNothingBeside() throws Exception {
+        // Beside a/b in sorted order: names that share its first characters ('-' and '.' sort before '/', '0' after).
+        for (String name : new String[] {"a/b/c", "a/b/d/e", "a/b-c", "a/b.txt", "a/b0", "a/bc", "a/b/"}) {
+            if (!name.endsWith("/")) {
+                rules.check(name, Type.FILE, null, "0");
+            }
+        }
+        rules.check("a/b", Type.FILE, null, "0"); // a file over the directory a/b: what was in it is gone
+        for (String gone : new String[] {"a/b/c", "a/b/d/e"}) {
+            assertThatThrownBy(() -> rules.check("link", Type.HARD_LINK, gone, "1"))
+                    .hasMessageContaining("names no file earlier in the layer");
+        }
+        for (String kept : new String[] {"a/b", "a/b-c", "a/b.txt", "a/b0", "a/bc"}) {
+            assertThat(rules.check("link-" + kept.replace('/', '_'), Type.HARD_LINK, kept, "1")).startsWith("link-");
+        }
+        rules.check("a/.wh.b-c", Type.FILE, null, "0");
+        assertThatThrownBy(() -> rules.check("link", Type.HARD_LINK, "a/b-c", "1"))
+                .hasMessageContaining("names no file earlier in the layer");
+        assertThat(rules.check("link", Type.HARD_LINK, "a/b.txt", "1")).isEqualTo("link");
+    }
+
+    @Test
+    void aLayerOfManyFilesInOneDirectoryIsCheckedFileByFileNotAgainstEveryEarlierOne() throws Exception {
+        // 200,000 files: each replaces nothing, and each used to be compared with every earlier one (40,000 took 5.9 s).
+        rules.check("node_modules/", Type.DIRECTORY, null, "5");
+        for (int i = 0; i < 200_000; i++) {
+            rules.check("node_modules/f" + i, Type.FILE, null, "0");
+        }
+        assertThat(rules.check("last", Type.HARD_LINK, "node_modules/f199999", "1")).isEqualTo("last");
+        rules.check("node_modules", Type.FILE, null, "0"); // a file over the directory: its 200,000 files are gone
+        assertThatThrownBy(() -> rules.check("last2", Type.HARD_LINK, "node_modules/f0", "1"))
+                .hasMessageContaining("names no file earlier in the layer");
+    }
+
+    @Test
     void nothingIsWrittenThroughASymlinkOfTheLayerUntilItIsReplaced() throws Exception {
         rules.check("link", Type.SYMLINK, "/etc", "2");
         assertThatThrownBy(() -> rules.check("link/cron.d/x", Type.FILE, null, "0"))
