@@ -48,8 +48,9 @@ public class BlobService {
         long maxSizeMiB();
 
         /**
-         * The most file content a container layer may unpack to, in MiB, checked when an Image names it (nodes have
-         * their own limit, corral.agent.containers.max-layer-bytes); bounds the work a small gzip bomb can cause.
+         * The most a container layer may unpack to, in MiB, checked when an Image names it: its files' content, and its
+         * tar uncompressed as a whole (nodes have their own limit, corral.agent.containers.max-layer-bytes); bounds the
+         * work a small gzip bomb can cause.
          */
         @WithDefault("8192")
         long maxLayerMiB();

@@ -12,6 +12,7 @@ import java.util.zip.GZIPInputStream;
 
 import dev.corral.api.Image;
 import dev.corral.api.oci.LayerEntries;
+import dev.corral.api.oci.LayerStreamLimit;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 
@@ -51,7 +52,7 @@ final class LayerScan {
         var rules = new LayerEntries();
         try (InputStream raw = new BufferedInputStream(blob, 1 << 16);
              InputStream plain = gzipped ? new GZIPInputStream(raw, 1 << 16) : raw;
-             var digesting = new DigestInputStream(plain, sha);
+             var digesting = new DigestInputStream(new LayerStreamLimit(plain, maxBytes), sha);
              var tar = new TarArchiveInputStream(digesting)) {
             long content = 0;
             for (TarArchiveEntry entry; (entry = tar.getNextEntry()) != null; ) {
@@ -68,6 +69,8 @@ final class LayerScan {
             digesting.transferTo(OutputStream.nullOutputStream());
         } catch (LayerEntries.BadEntryException e) {
             throw new BadLayerException(which + " is refused: " + e.getMessage());
+        } catch (LayerStreamLimit.TooLargeException e) {
+            throw new BadLayerException(which + " " + e.getMessage() + " (corral.blobs.max-layer-mi-b)");
         } catch (IOException | IllegalArgumentException e) {
             throw new BadLayerException(which + " is not a readable " + (gzipped ? "gzip'd " : "") + "tar: " + e.getMessage());
         }

@@ -117,7 +117,7 @@ public interface AgentConfig {
         @WithDefault("/sys/fs/cgroup")
         Path cgroupRoot();
 
-        /** The most content one image layer may unpack to; a larger layer is refused. */
+        /** The most one image layer may unpack to (its files' content, and its tar uncompressed); more is refused. */
         @WithDefault("8589934592")
         long maxLayerBytes();
     }

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.zip.GZIPInputStream;
 
 import dev.corral.api.oci.LayerEntries;
+import dev.corral.api.oci.LayerStreamLimit;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 
@@ -64,7 +65,7 @@ final class LayerUnpacker {
         var rules = new LayerEntries();
         try (InputStream raw = new BufferedInputStream(Files.newInputStream(blob), 1 << 16);
              InputStream plain = gzipped ? new GZIPInputStream(raw, 1 << 16) : raw;
-             var digesting = new DigestInputStream(plain, sha);
+             var digesting = new DigestInputStream(new LayerStreamLimit(plain, maxBytes), sha);
              var tar = new TarArchiveInputStream(digesting)) {
             long written = 0;
             for (TarArchiveEntry entry; (entry = tar.getNextEntry()) != null; ) {
@@ -78,6 +79,8 @@ final class LayerUnpacker {
             digesting.transferTo(OutputStream.nullOutputStream());
         } catch (BadLayerException e) {
             throw e;
+        } catch (LayerStreamLimit.TooLargeException e) {
+            throw new BadLayerException("the layer " + e.getMessage());
         } catch (IOException | IllegalArgumentException e) {
             throw new BadLayerException("the layer is not a readable " + (gzipped ? "gzip'd " : "") + "tar: " + e.getMessage());
         }

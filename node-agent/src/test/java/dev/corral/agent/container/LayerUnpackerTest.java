@@ -149,6 +149,15 @@ class LayerUnpackerTest {
     }
 
     @Test
+    void whatFollowsTheEndOfTheArchiveCountsTowardTheLimit() {
+        // A small tar and 4 MiB of zeros after its end-of-archive blocks: a few KiB gzip'd, read through for the diff id.
+        byte[] small = TestLayers.tar(t -> file(t, "a", 0644, "x".getBytes()));
+        byte[] padded = java.util.Arrays.copyOf(small, small.length + (4 << 20));
+        assertThatThrownBy(() -> unpack(padded, true)).isInstanceOf(LayerUnpacker.BadLayerException.class)
+                .hasMessage("the layer unpacks to more than 1048576 bytes");
+    }
+
+    @Test
     void garbageIsNotATar() {
         assertThatThrownBy(() -> unpack("not a tar at all".repeat(64).getBytes(), true))
                 .isInstanceOf(LayerUnpacker.BadLayerException.class).hasMessageContaining("not a readable gzip'd tar");
