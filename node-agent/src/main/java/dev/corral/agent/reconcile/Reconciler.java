@@ -34,6 +34,8 @@ public final class Reconciler implements AutoCloseable {
     private final Map<String, WorkloadRuntime.Handle> handles = new ConcurrentHashMap<>();
     /** Why a stop was asked for, until the workload reports that it ended. */
     private final Map<String, String> stopReasons = new ConcurrentHashMap<>();
+    /** The grace of each stop asked of a workload's handle, until the workload reports that it ended. */
+    private final Map<String, Duration> stopGraces = new ConcurrentHashMap<>();
     private final List<Thread> workers = new ArrayList<>();
     /** Until the first full list, a workload missing from {@link #desired} is unknown, not deleted. */
     private volatile boolean synced;
@@ -150,9 +152,11 @@ public final class Reconciler implements AutoCloseable {
             try {
                 reconcile(key);
                 queue.forget(key);
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
+                // An Error too (an OutOfMemoryError from one workload's step): a worker that died would leave every
+                // workload it would have taken next waiting, and with all workers gone the node reconciles nothing.
                 var delay = queue.addRateLimited(key);
-                LOG.warnf(e, "reconciling workload %s failed; retrying in %d s", key, delay.toSeconds());
+                LOG.errorf(e, "reconciling workload %s failed; retrying in %d s", key, delay.toSeconds());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
@@ -167,6 +171,7 @@ public final class Reconciler implements AutoCloseable {
         if (!synced) {
             return;
         }
+        forceIfAsked(uid);
         for (int steps = 0; steps < 8; steps++) {
             releaseEnded(uid);
             var action = Planner.plan(desired.get(uid), ledger.observed(uid));
@@ -178,6 +183,28 @@ public final class Reconciler implements AutoCloseable {
                 return; // the step goes on elsewhere (a stop in progress); its end queues the key again
             }
         }
+    }
+
+    /**
+     * A forced stop asked for while a graceful one still runs ({@code corral stop --force} after a stop with a long
+     * timeout, or a guest that ignores the shutdown): the workload is forced off now, not when the first stop's grace
+     * runs out (up to an hour). The plan has no step for a STOPPING workload; this is the one thing that changes one.
+     */
+    private void forceIfAsked(String uid) {
+        var wanted = desired.get(uid);
+        var asked = stopGraces.get(uid);
+        var handle = handles.get(uid);
+        if (wanted == null || wanted.running() || !wanted.stopGrace().isZero() || asked == null || asked.isZero() || handle == null) {
+            return;
+        }
+        var observed = ledger.observed(uid);
+        if (observed == null || observed.state() != State.STOPPING) {
+            return;
+        }
+        LOG.infof("%s %s: a forced stop was asked for during its graceful stop of %d s; forcing it off", wanted.kind(),
+                wanted.name(), asked.toSeconds());
+        stopGraces.put(uid, Duration.ZERO);
+        handle.requestStop(Duration.ZERO);
     }
 
     /** Frees the engine resources of a workload that ended on its own. */
@@ -215,7 +242,7 @@ public final class Reconciler implements AutoCloseable {
             }
         } catch (WorkloadRuntime.StartException e) {
             failStart(d, starting, e.reason(), e.getMessage());
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             // Whatever went wrong, the workload must not stay STARTING with nothing behind it.
             LOG.warnf(e, "starting %s %s failed", d.kind(), d.name());
             failStart(d, starting, "EngineFailed", "starting it failed: " + e);
@@ -250,6 +277,7 @@ public final class Reconciler implements AutoCloseable {
             stopping = handle;
             var wanted = desired.get(uid);
             grace = wanted != null ? wanted.stopGrace() : entry.desired().stopGrace();
+            stopGraces.put(uid, grace);
         }
         stopping.requestStop(grace);
         return false;
@@ -284,6 +312,7 @@ public final class Reconciler implements AutoCloseable {
         }
         consoles.remove(uid);
         stopReasons.remove(uid);
+        stopGraces.remove(uid);
         return true;
     }
 
@@ -356,6 +385,7 @@ public final class Reconciler implements AutoCloseable {
             String reason = ended.reason();
             String message = ended.message();
             String asked = stopReasons.remove(uid);
+            stopGraces.remove(uid);
             if (asked != null && "StopRequested".equals(reason)) {
                 reason = asked;
             } else if (asked != null && "GuestPoweredOff".equals(reason)) {

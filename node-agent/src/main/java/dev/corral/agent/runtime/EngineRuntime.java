@@ -259,12 +259,22 @@ public final class EngineRuntime implements WorkloadRuntime {
         return host == Accelerator.KVM_HARDWARE ? VmAccelerator.AUTO : VmAccelerator.EMULATED;
     }
 
-    /** Reads a blob that must fit in the VM's memory: a larger one could never boot, and must not exhaust the agent's heap. */
+    /** The largest kernel or initrd the engine loads: it takes them as one array. */
+    static final long MAX_LOADED_BYTES = Integer.MAX_VALUE - 8;
+
+    /**
+     * Reads a blob that must fit in the VM's memory (a larger one could never boot, and must not exhaust the agent's
+     * heap) and in one array (past that, reading it was an {@link OutOfMemoryError} on the reconciler's thread).
+     */
     private static byte[] read(Path blob, long memoryBytes, String what) throws IOException, StartException {
         long size = Files.size(blob);
         if (size > memoryBytes) {
             throw new StartException("InvalidImage", "the " + what + " is " + size + " bytes, more than the VM's memory of "
                     + memoryBytes + " bytes");
+        }
+        if (size > MAX_LOADED_BYTES) {
+            throw new StartException("InvalidImage", "the " + what + " is " + size + " bytes; the engine loads kernels and "
+                    + "initrds of at most " + MAX_LOADED_BYTES + " bytes");
         }
         return Files.readAllBytes(blob);
     }

@@ -147,6 +147,38 @@ class ReconcilerTest {
     }
 
     @Test
+    void aForcedStopDuringAGracefulOneForcesTheWorkloadOffAtOnce() throws Exception {
+        var r = running();
+        runtime.gracefulStopHangs = true;
+        r.upsert(new Desired("VM", "u1", "web-1", "default", 2, 2, 512, "ticker", null, false, "", List.of("0000:3b:00.0"), 0, 3600));
+        await("stopping", () -> types().contains("stopping/StopRequested"));
+        // corral stop --force: the control plane's spec.stopRequest now says force, a grace of 0.
+        r.upsert(new Desired("VM", "u1", "web-1", "default", 3, 2, 512, "ticker", null, false, "", List.of("0000:3b:00.0"), 0, 0));
+        await("stopped", () -> types().contains("stopped/StopRequested"));
+        assertThat(runtime.stopGraces).containsExactly(Duration.ofHours(1), Duration.ZERO);
+        // Wanted running again, it starts as after any stop.
+        r.upsert(vm(true, ""));
+        await("running again", () -> types().stream().filter(t -> t.equals("running/Started")).count() == 2);
+    }
+
+    @Test
+    void anErrorFromAStartFailsThatStartAndKeepsEveryWorker() throws Exception {
+        var r = open();
+        // More workloads whose start throws an Error than the reconciler has workers (2): none of them may stay.
+        var bad = new java.util.ArrayList<Desired>();
+        for (String uid : List.of("bad-1", "bad-2", "bad-3")) {
+            runtime.errorOnStart.add(uid);
+            bad.add(new Desired("VM", uid, "vm-" + uid, "default", 1, 1, 512, "ticker", null, true, "", List.of(), 0));
+        }
+        r.replaceAll(bad);
+        await("three failed", () -> types().stream().filter(t -> t.equals("failed/EngineFailed")).count() == 3);
+        assertThat(published.stream().filter(e -> e.path("type").asText().endsWith("failed")).map(e -> e.path("data").path("message").asText()))
+                .allMatch(m -> m.contains("Required array size too large"));
+        r.upsert(vm(true, ""));
+        await("a good one still runs", () -> types().contains("running/Started"));
+    }
+
+    @Test
     void deletingARunningWorkloadForcesItOffAtOnce() throws Exception {
         var r = running();
         r.remove("u1");
@@ -334,6 +366,10 @@ class ReconcilerTest {
         volatile int closed;
         volatile StartException failNextStart;
         volatile RuntimeException breakNextStart;
+        /** Workloads whose start throws an OutOfMemoryError, as reading a kernel over 2 GiB into one array did. */
+        final java.util.Set<String> errorOnStart = ConcurrentHashMap.newKeySet();
+        /** A graceful stop goes on until a forced one (a guest that ignores the shutdown, within a long grace). */
+        volatile boolean gracefulStopHangs;
         final Map<String, Listener> listeners = new ConcurrentHashMap<>();
         final Map<String, java.io.ByteArrayOutputStream> typed = new ConcurrentHashMap<>();
         /** Workloads whose disks were removed, with how many runs were closed by then. */
@@ -350,6 +386,9 @@ class ReconcilerTest {
                 var e = failNextStart;
                 failNextStart = null;
                 throw e;
+            }
+            if (errorOnStart.contains(desired.uid())) {
+                throw new OutOfMemoryError("Required array size too large");
             }
             if (breakNextStart != null) {
                 var e = breakNextStart;
@@ -373,6 +412,9 @@ class ReconcilerTest {
                 @Override
                 public void requestStop(Duration grace) {
                     stopGraces.add(grace);
+                    if (gracefulStopHangs && !grace.isZero()) {
+                        return;
+                    }
                     Ended ended;
                     if (grace.isZero()) {
                         ended = new Ended(false, "StopRequested", "stopped");

@@ -116,6 +116,23 @@ class EngineRuntimeDisksTest {
     }
 
     @Test
+    void anInitrdTooLargeForOneArrayIsAnInvalidImageNotAnError() throws Exception {
+        // A 3 GiB initrd (sparse) for a VM of 4 GiB: it fits the VM's memory, not one array; reading it was an
+        // OutOfMemoryError on the reconciler's thread.
+        String sha = "3e".repeat(32);
+        try (var file = new java.io.RandomAccessFile(state.resolve("images").resolve(sha).toFile(), "rw")) {
+            file.setLength(3L << 30);
+        }
+        String kernel = blobs.put(TestBlobs.ticker());
+        image = new Image("corral.dev/v1", "Image", ObjectMeta.named("ticker"),
+                new Image.Spec(new Image.BlobRef(kernel, null), new Image.BlobRef(sha, null), null, "", "x86_64"));
+        var big = new Desired("VM", UID, "web-1", "default", 1, 1, 4096, "ticker", null, true, "", List.of(), 0);
+        assertThatThrownBy(() -> runOnce(big)).isInstanceOf(WorkloadRuntime.StartException.class)
+                .hasMessage("the initrd is 3221225472 bytes; the engine loads kernels and initrds of at most 2147483639 bytes")
+                .extracting(e -> ((WorkloadRuntime.StartException) e).reason()).isEqualTo("InvalidImage");
+    }
+
+    @Test
     void aBootSizeForAnImageWithoutDiskFailsTheStart() {
         image = image(null);
         assertThatThrownBy(() -> runOnce(vm(2)))
