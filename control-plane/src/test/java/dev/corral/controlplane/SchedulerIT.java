@@ -46,6 +46,29 @@ class SchedulerIT {
     }
 
     @Test
+    void aPendingVmIsPlacedHoweverManyPendingOnesSortBeforeIt() throws Exception {
+        // A page and one more of VMs that fit nowhere (the test profile's pages are 20), named to sort before the one
+        // that will fit: the retry read only its first page, 1,000 workloads in production.
+        String img = image();
+        String nowhere = unique("nowhere");
+        String prefix = "a" + unique("").substring(1);
+        var blockers = java.util.stream.IntStream.range(0, 21).mapToObj(i -> prefix + String.format("%04d", i)).toList();
+        try (var threads = java.util.concurrent.Executors.newFixedThreadPool(8)) {
+            for (var created : threads.invokeAll(blockers.stream().<java.util.concurrent.Callable<Integer>>map(name ->
+                    () -> createVm(vmBody(name, img, 1, 64, nowhere, null)).statusCode()).toList())) {
+                assertThat(created.get()).isEqualTo(201);
+            }
+            String last = "zz" + unique("last");
+            createVm(vmBody(last, img, 1, 64, pool, null)).then().statusCode(201).body("status.phase", equalTo("Pending"));
+            String node = unique("node");
+            registerNode(node, pool, 2, 1024, "kvm-hardware", null).then().statusCode(201);
+            awaitVm(last, RETRY, v -> node.equals(v.getString("status.node")));
+            threads.invokeAll(blockers.stream().<java.util.concurrent.Callable<Integer>>map(name ->
+                    () -> given().delete("/v1/vms/" + name).statusCode()).toList());
+        }
+    }
+
+    @Test
     void deletingAVmFreesItsCapacityForAPendingOne() {
         String node = unique("node");
         registerNode(node, pool, 2, 1024, "kvm-hardware", null).then().statusCode(201);

@@ -293,9 +293,16 @@ public class Scheduler {
     void retryPending() {
         Set<UUID> pending = new LinkedHashSet<>();
         try {
+            // Every page: with only the first, a page of workloads that fit nowhere (sorted first by project and
+            // name) kept every Pending workload after them from ever being placed.
             for (String kind : List.of("VM", "Container")) {
-                store.list(kind, null, dev.corral.controlplane.store.LabelSelector.EVERYTHING, 1000, null,
-                        "status ->> 'phase' = 'Pending'").items().forEach(o -> pending.add(o.uid()));
+                String page = null;
+                do {
+                    var listed = store.list(kind, null, dev.corral.controlplane.store.LabelSelector.EVERYTHING, config.retryPageSize(), page,
+                            "status ->> 'phase' = 'Pending'");
+                    listed.items().forEach(o -> pending.add(o.uid()));
+                    page = listed.continueToken();
+                } while (page != null);
             }
             pending.forEach(this::schedule);
         } catch (RuntimeException e) {

@@ -22,6 +22,10 @@ public interface SchedulerConfig {
     @WithDefault("5s")
     java.time.Duration retryInterval();
 
+    /** How many Pending workloads a retry reads per query; it reads them all, a page at a time. */
+    @WithDefault("1000")
+    int retryPageSize();
+
     /** A node whose agent has not heartbeated for this long becomes NotReady. */
     @WithDefault("40s")
     java.time.Duration nodeHeartbeatTimeout();
