@@ -157,14 +157,53 @@ public final class ControlPlaneClient {
         return json.readValue(response.body(), Image.class);
     }
 
+    /**
+     * How long a blob download may receive nothing before it is abandoned: a control plane or a network that went
+     * silent mid-body would otherwise hold the reconciler's worker for good (the request's timeout covers only the
+     * wait for the answer's headers), and every start waiting for that blob with it.
+     */
+    static final Duration DOWNLOAD_STALL = Duration.ofSeconds(60);
+
     /** Downloads a blob into {@code target} (the caller verifies its sha256). */
     public void downloadBlob(String sha256, Path target) throws IOException, InterruptedException {
-        var response = send(get("/v1/blobs/" + encode(sha256)).timeout(Duration.ofMinutes(10)).build(),
-                HttpResponse.BodyHandlers.ofFile(target));
-        if (response.statusCode() != 200) {
-            String body = Files.readString(target);
-            Files.deleteIfExists(target);
-            check(response.statusCode(), body.getBytes(StandardCharsets.UTF_8), "downloading blob " + sha256);
+        downloadBlob(sha256, target, DOWNLOAD_STALL);
+    }
+
+    void downloadBlob(String sha256, Path target, Duration stall) throws IOException, InterruptedException {
+        var response = send(get("/v1/blobs/" + encode(sha256)).timeout(Duration.ofMinutes(1)).build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        try (InputStream body = response.body()) {
+            if (response.statusCode() != 200) {
+                check(response.statusCode(), body.readNBytes(1 << 16), "downloading blob " + sha256);
+            }
+            var lastArrival = new java.util.concurrent.atomic.AtomicLong(System.nanoTime());
+            var stalled = new java.util.concurrent.atomic.AtomicBoolean();
+            var watchdog = Thread.ofVirtual().name("blob-stall-" + sha256.substring(0, 12)).start(() -> {
+                try {
+                    for (long idle; (idle = System.nanoTime() - lastArrival.get()) < stall.toNanos(); ) {
+                        Thread.sleep(Duration.ofNanos(stall.toNanos() - idle));
+                    }
+                    stalled.set(true);
+                    body.close(); // the blocked read below ends with an IOException
+                } catch (InterruptedException | IOException e) {
+                    // the download ended first
+                }
+            });
+            try (var out = Files.newOutputStream(target)) {
+                var buffer = new byte[1 << 16];
+                for (int n; (n = body.read(buffer)) >= 0; ) {
+                    out.write(buffer, 0, n);
+                    lastArrival.set(System.nanoTime());
+                }
+            } catch (IOException e) {
+                if (stalled.get()) {
+                    throw new ControlPlaneException(0, "downloading blob " + sha256 + ": nothing arrived for "
+                            + stall.toMillis() / 1000.0 + " s; abandoned");
+                }
+                throw e;
+            } finally {
+                watchdog.interrupt();
+            }
         }
     }
 
