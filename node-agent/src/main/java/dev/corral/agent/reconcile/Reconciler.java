@@ -259,6 +259,7 @@ public final class Reconciler implements AutoCloseable {
     private boolean stop(String uid, String reason) {
         WorkloadRuntime.Handle stopping;
         Duration grace;
+        RuntimeException unannounced = null;
         // Decided under the ledger's lock, as the listener's callbacks are: a guest that powers off right now is
         // either seen stopped here, or hears of this stop.
         synchronized (ledger) {
@@ -273,13 +274,22 @@ public final class Reconciler implements AutoCloseable {
             }
             ledger.update(uid, observed.with(State.STOPPING, reason));
             stopReasons.put(uid, reason);
-            events.publish(entry.desired(), "stopping", observed.generation(), reason, null);
             stopping = handle;
             var wanted = desired.get(uid);
             grace = wanted != null ? wanted.stopGrace() : entry.desired().stopGrace();
             stopGraces.put(uid, grace);
+            try {
+                events.publish(entry.desired(), "stopping", observed.generation(), reason, null);
+            } catch (RuntimeException e) {
+                // The journal full (Kafka away for long) or the disk: the stop goes on all the same. Before, the
+                // workload stayed STOPPING and running, and the plan has no step for a STOPPING one.
+                unannounced = e;
+            }
         }
         stopping.requestStop(grace);
+        if (unannounced != null) {
+            throw unannounced; // logged, and the key looked at again later
+        }
         return false;
     }
 

@@ -37,12 +37,17 @@ class ReconcilerTest {
 
     private final List<JsonNode> published = new CopyOnWriteArrayList<>();
     private final ScriptedRuntime runtime = new ScriptedRuntime();
+    /** The journal refuses the stopping events (full: Kafka away for long). */
+    private volatile boolean refuseStoppingEvents;
     private Reconciler reconciler;
     private Consoles consoles;
 
     private Reconciler open() {
         var ledger = WorkloadLedger.open(state.resolve("workloads"), JSON);
         var events = new LifecycleEvents((key, value) -> {
+            if (refuseStoppingEvents && value.contains("corral.vm.stopping")) {
+                throw new IllegalStateException("the event journal is full");
+            }
             try {
                 published.add(JSON.readTree(value));
             } catch (Exception e) {
@@ -159,6 +164,15 @@ class ReconcilerTest {
         // Wanted running again, it starts as after any stop.
         r.upsert(vm(true, ""));
         await("running again", () -> types().stream().filter(t -> t.equals("running/Started")).count() == 2);
+    }
+
+    @Test
+    void aStopGoesOnWhenItsStoppingEventCannotBeJournalled() throws Exception {
+        var r = running();
+        refuseStoppingEvents = true;
+        r.upsert(vm(false, ""));
+        await("stopped", () -> types().contains("stopped/StopRequested"));
+        assertThat(runtime.stopGraces).containsExactly(Desired.DEFAULT_STOP_GRACE);
     }
 
     @Test
