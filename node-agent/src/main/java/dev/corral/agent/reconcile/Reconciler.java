@@ -24,6 +24,11 @@ public final class Reconciler implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(Reconciler.class);
     private static final Duration DELETE_STOP_TIMEOUT = Duration.ofSeconds(30);
     private static final String AGENT_STOPPED = "AgentStopped";
+    /** A run this short that ends in a reset counts as a quick reboot. */
+    static final Duration QUICK_RUN = Duration.ofSeconds(10);
+    /** Quick reboots in a row that start again at once; each one after waits twice as long as the last, up to MAX. */
+    static final int FREE_QUICK_REBOOTS = 3;
+    static final Duration MAX_REBOOT_DELAY = Duration.ofMinutes(1);
 
     private final WorkloadLedger ledger;
     private final LifecycleEvents events;
@@ -36,6 +41,13 @@ public final class Reconciler implements AutoCloseable {
     private final Map<String, String> stopReasons = new ConcurrentHashMap<>();
     /** The grace of each stop asked of a workload's handle, until the workload reports that it ended. */
     private final Map<String, Duration> stopGraces = new ConcurrentHashMap<>();
+    /** When each workload's current run started (System.nanoTime), for telling a quick reboot. */
+    private final Map<String, Long> runStarts = new ConcurrentHashMap<>();
+    /** Each workload's quick reboots in a row, and the time (System.nanoTime) before which its next may not start. */
+    private final Map<String, Reboots> reboots = new ConcurrentHashMap<>();
+
+    private record Reboots(int quickInARow, long notBefore) {
+    }
     private final List<Thread> workers = new ArrayList<>();
     /** Until the first full list, a workload missing from {@link #desired} is unknown, not deleted. */
     private volatile boolean synced;
@@ -228,6 +240,18 @@ public final class Reconciler implements AutoCloseable {
     }
 
     private boolean start(Desired d) {
+        var before = ledger.observed(d.uid());
+        if (before != null && Observed.GUEST_RESET.equals(before.reason()) && d.restartToken().equals(before.restartToken())) {
+            var r = reboots.get(d.uid());
+            long wait = r == null ? 0 : r.notBefore() - System.nanoTime();
+            if (wait > 0) {
+                queue.addAfter(d.uid(), Duration.ofNanos(wait));
+                return false; // the key comes back when the reboot may start
+            }
+        } else {
+            reboots.remove(d.uid()); // a start or restart asked for, not a reboot: the count starts again
+        }
+        runStarts.put(d.uid(), System.nanoTime());
         var starting = new Observed(d.uid(), State.STARTING, d.generation(), d.restartToken(), null);
         ledger.record(d, starting);
         ledger.raiseSequence(d.uid(), d.appliedSequence());
@@ -323,6 +347,8 @@ public final class Reconciler implements AutoCloseable {
         consoles.remove(uid);
         stopReasons.remove(uid);
         stopGraces.remove(uid);
+        runStarts.remove(uid);
+        reboots.remove(uid);
         return true;
     }
 
@@ -396,6 +422,9 @@ public final class Reconciler implements AutoCloseable {
             String message = ended.message();
             String asked = stopReasons.remove(uid);
             stopGraces.remove(uid);
+            if (asked == null && Observed.GUEST_RESET.equals(reason)) {
+                rebooted(entry.get().desired());
+            }
             if (asked != null && "StopRequested".equals(reason)) {
                 reason = asked;
             } else if (asked != null && "GuestPoweredOff".equals(reason)) {
@@ -414,6 +443,29 @@ public final class Reconciler implements AutoCloseable {
             events.publish(entry.get().desired(), failed ? "failed" : "stopped", observed.generation(), reason, message, null,
                     ended.exitCode());
         }
+    }
+
+    /**
+     * The guest reset its machine: it is started again at once, as a PC reboots, unless it keeps doing so within
+     * {@link #QUICK_RUN} of each start. After {@link #FREE_QUICK_REBOOTS} such reboots in a row, each waits twice as
+     * long as the one before (1 s, 2 s, ... {@link #MAX_REBOOT_DELAY}): a guest that resets at once, in a loop, had
+     * the agent rebuild it without pause (an image fetch, a disk opened, memory mapped and three events journalled
+     * per round), filling the event journal for every workload of the node while Kafka is away.
+     */
+    private void rebooted(Desired d) {
+        Long started = runStarts.get(d.uid());
+        long now = System.nanoTime();
+        boolean quick = started != null && now - started < QUICK_RUN.toNanos();
+        var previous = reboots.get(d.uid());
+        int inARow = quick ? (previous == null ? 0 : previous.quickInARow()) + 1 : 0;
+        long delay = 0;
+        if (inARow > FREE_QUICK_REBOOTS) {
+            int doublings = Math.min(inARow - FREE_QUICK_REBOOTS - 1, 16);
+            delay = Math.min(Duration.ofSeconds(1).toNanos() << doublings, MAX_REBOOT_DELAY.toNanos());
+            LOG.infof("%s %s reset within %d s of its start %d times in a row; it boots again in %d s", d.kind(), d.name(),
+                    QUICK_RUN.toSeconds(), inARow, Duration.ofNanos(delay).toSeconds());
+        }
+        reboots.put(d.uid(), new Reboots(inARow, now + delay));
     }
 
     @Override

@@ -167,6 +167,23 @@ class ReconcilerTest {
     }
 
     @Test
+    void aGuestThatResetsAtOnceInALoopRebootsMoreAndMoreSlowly() throws Exception {
+        runtime.resetsAtOnce = true;
+        var r = open();
+        r.replaceAll(List.of(vm(true, "")));
+        // Three quick reboots start again at once, then 1 s, 2 s, 4 s... between them.
+        await("the free reboots", () -> runtime.starts >= 1 + Reconciler.FREE_QUICK_REBOOTS);
+        Thread.sleep(2500);
+        assertThat(runtime.starts).as("starts in the first 2.5 s after the free reboots").isBetween(1 + Reconciler.FREE_QUICK_REBOOTS, 7);
+        assertThat(types()).contains("stopped/GuestReset");
+        // A restart asked for is no reboot: it starts at once.
+        runtime.resetsAtOnce = false;
+        int before = runtime.starts;
+        r.upsert(vm(true, "restart-1"));
+        await("the asked restart", () -> runtime.starts > before && types().getLast().equals("running/Started"));
+    }
+
+    @Test
     void aStopGoesOnWhenItsStoppingEventCannotBeJournalled() throws Exception {
         var r = running();
         refuseStoppingEvents = true;
@@ -384,6 +401,8 @@ class ReconcilerTest {
         final java.util.Set<String> errorOnStart = ConcurrentHashMap.newKeySet();
         /** A graceful stop goes on until a forced one (a guest that ignores the shutdown, within a long grace). */
         volatile boolean gracefulStopHangs;
+        /** Every start's guest resets its machine at once (a reboot loop). */
+        volatile boolean resetsAtOnce;
         final Map<String, Listener> listeners = new ConcurrentHashMap<>();
         final Map<String, java.io.ByteArrayOutputStream> typed = new ConcurrentHashMap<>();
         /** Workloads whose disks were removed, with how many runs were closed by then. */
@@ -410,8 +429,15 @@ class ReconcilerTest {
                 throw e;
             }
             starts++;
-            Thread.ofPlatform().start(() -> listener.started("kvm"));
-            return handle(desired, listener);
+            var handle = handle(desired, listener);
+            boolean resets = resetsAtOnce;
+            Thread.ofPlatform().start(() -> {
+                listener.started("kvm");
+                if (resets) {
+                    listener.finished(new Ended(false, "GuestReset", "the guest reset the machine"));
+                }
+            });
+            return handle;
         }
 
         @Override
