@@ -44,8 +44,13 @@ public class UsageService {
         } catch (IllegalArgumentException e) {
             throw InvalidException.field("groupBy", "must be workload, project or day, not '" + groupBy + "'");
         }
-        var intervals = QuarkusTransaction.requiringNew().call(() -> store.overlapping(project, start, end, now));
-        return new UsageReport(UsageReport.KIND, start, end, by.name(), UsageTotals.of(intervals, start, end, by));
+        // Summed as the rows arrive, in a transaction so that the driver reads them through a cursor.
+        var records = QuarkusTransaction.requiringNew().call(() -> {
+            var sum = new UsageTotals.Sum(start, end, by);
+            store.overlapping(project, start, end, now, sum);
+            return sum.records();
+        });
+        return new UsageReport(UsageReport.KIND, start, end, by.name(), records);
     }
 
     private static Instant instant(String field, String text) {

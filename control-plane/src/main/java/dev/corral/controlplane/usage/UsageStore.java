@@ -12,6 +12,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.Map;
 import java.util.Set;
 
@@ -222,9 +223,12 @@ public class UsageStore {
         });
     }
 
-    /** Closed intervals that overlap {@code [from, to)}, and the open ones that started before {@code to}. */
-    List<Interval> overlapping(String project, Instant from, Instant to, Instant now) {
-        var intervals = new ArrayList<Interval>();
+    /**
+     * Closed intervals that overlap {@code [from, to)}, and the open ones that started before {@code to}, handed over
+     * one at a time as PostgreSQL sends them, {@link #FETCH} rows a round trip when called in a transaction (a cursor;
+     * outside one the driver reads the whole result first).
+     */
+    void overlapping(String project, Instant from, Instant to, Instant now, Consumer<Interval> each) {
         String where = project == null ? "" : " AND project = ?";
         query("SELECT uid, kind, name, project, phase, start_at, end_at, vcpus, memory_mib, devices, flag, disk_gib FROM usage_interval "
                 + "WHERE end_at > ? AND start_at < ?" + where
@@ -240,14 +244,17 @@ public class UsageStore {
             if (project != null) {
                 s.setString(++i, project);
             }
+            s.setFetchSize(FETCH);
         }, r -> {
             Timestamp end = r.getTimestamp(7);
-            intervals.add(new Interval(r.getString(1), r.getString(2), r.getString(3), r.getString(4), Phase.valueOf(r.getString(5)),
+            each.accept(new Interval(r.getString(1), r.getString(2), r.getString(3), r.getString(4), Phase.valueOf(r.getString(5)),
                     r.getTimestamp(6).toInstant(), end == null ? now : end.toInstant(), r.getDouble(8), r.getLong(9),
                     devices(r.getString(10)), r.getString(11), r.getLong(12)));
         });
-        return intervals;
     }
+
+    /** Rows of a usage query fetched per round trip: a month's intervals are never all in memory at once. */
+    static final int FETCH = 2000;
 
     private interface Binder {
         void bind(PreparedStatement s) throws SQLException;

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Consumer;
 
 import dev.corral.api.UsageRecord;
 
@@ -24,8 +25,29 @@ public final class UsageTotals {
     }
 
     public static List<UsageRecord> of(List<Interval> intervals, Instant from, Instant to, GroupBy groupBy) {
-        var groups = new TreeMap<String, Acc>();
-        for (var v : intervals) {
+        var sum = new Sum(from, to, groupBy);
+        intervals.forEach(sum);
+        return sum.records();
+    }
+
+    /**
+     * The sums being made, interval by interval as they are read: what it holds grows with the groups (workloads,
+     * projects or days), not with the intervals, which a month of a busy cloud has by the million.
+     */
+    public static final class Sum implements Consumer<Interval> {
+        private final Instant from;
+        private final Instant to;
+        private final GroupBy groupBy;
+        private final TreeMap<String, Acc> groups = new TreeMap<>();
+
+        public Sum(Instant from, Instant to, GroupBy groupBy) {
+            this.from = from;
+            this.to = to;
+            this.groupBy = groupBy;
+        }
+
+        @Override
+        public void accept(Interval v) {
             Instant start = v.start().isBefore(from) ? from : v.start();
             Instant end = v.end().isAfter(to) ? to : v.end();
             while (start.isBefore(end)) {
@@ -48,11 +70,14 @@ public final class UsageTotals {
                 start = pieceEnd;
             }
         }
-        var records = new ArrayList<UsageRecord>(groups.size());
-        groups.values().forEach(a -> records.add(a.record()));
-        records.sort(Comparator.comparing((UsageRecord r) -> r.day() == null ? LocalDate.MIN : r.day())
-                .thenComparing(UsageRecord::project).thenComparing(r -> r.name() == null ? "" : r.name()));
-        return records;
+
+        public List<UsageRecord> records() {
+            var records = new ArrayList<UsageRecord>(groups.size());
+            groups.values().forEach(a -> records.add(a.record()));
+            records.sort(Comparator.comparing((UsageRecord r) -> r.day() == null ? LocalDate.MIN : r.day())
+                    .thenComparing(UsageRecord::project).thenComparing(r -> r.name() == null ? "" : r.name()));
+            return records;
+        }
     }
 
     private static final class Acc {
