@@ -2,9 +2,11 @@ package dev.corral.agent.container;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -20,6 +22,9 @@ import dev.corral.api.Image;
  * file tree, ready to be a lower directory of any number of overlay roots. A layer is unpacked beside its final name
  * and renamed into place whole, so a half-unpacked layer is never used; leftovers of an interrupted unpack are
  * removed when the store opens. Layers are never changed once in place (containers read them through their overlays).
+ * A layer's files are on the disk before its rename, and the rename before it is used: a layer found in place is
+ * never unpacked again, so one that a power loss left with empty or holed files would back every container of its
+ * image for good.
  */
 public final class LayerStore {
 
@@ -30,11 +35,23 @@ public final class LayerStore {
     private final ImageCache blobs;
     private final LayerUnpacker unpacker;
     private final Map<String, Object> locks = new ConcurrentHashMap<>();
+    private final Flusher flusher;
+
+    /** Puts an unpacked tree's files and directories on the disk. */
+    @FunctionalInterface
+    interface Flusher {
+        void flush(Path tree) throws IOException, InterruptedException;
+    }
 
     /** @param maxLayerBytes the most content one layer may unpack to */
     public LayerStore(Path directory, ImageCache blobs, long maxLayerBytes) {
+        this(directory, blobs, maxLayerBytes, LayerStore::syncFileSystem);
+    }
+
+    LayerStore(Path directory, ImageCache blobs, long maxLayerBytes, Flusher flusher) {
         this.directory = directory;
         this.blobs = blobs;
+        this.flusher = flusher;
         this.unpacker = new LayerUnpacker(maxLayerBytes);
         try {
             Files.createDirectories(directory);
@@ -77,12 +94,33 @@ public final class LayerStore {
             try {
                 String mediaType = layer.mediaType() == null ? "" : layer.mediaType();
                 unpacker.unpack(blob, mediaType.endsWith("gzip"), layer.diffId(), partial);
+                flusher.flush(partial);
                 Files.move(partial, done, StandardCopyOption.ATOMIC_MOVE);
+                forceDirectory(directory);
             } catch (IOException | RuntimeException e) {
                 Tree.delete(partial);
                 throw e;
             }
             return done;
+        }
+    }
+
+    /**
+     * One {@code syncfs(2)} of the file system that holds {@code tree} ({@code sync -f}, coreutils): a layer is
+     * thousands of files, and an fsync of each would cost seconds where this costs one flush of what is dirty.
+     */
+    static void syncFileSystem(Path tree) throws IOException, InterruptedException {
+        var sync = new ProcessBuilder("sync", "-f", tree.toString()).redirectErrorStream(true).start();
+        String said = new String(sync.getInputStream().readAllBytes()).strip();
+        if (sync.waitFor() != 0) {
+            throw new IOException("cannot flush the unpacked layer " + tree + " to the disk: sync -f exited "
+                    + sync.exitValue() + (said.isEmpty() ? "" : ": " + said));
+        }
+    }
+
+    private static void forceDirectory(Path dir) throws IOException {
+        try (var channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+            channel.force(true);
         }
     }
 
