@@ -2,6 +2,7 @@ package dev.corral.agent.events;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -103,8 +104,25 @@ public final class EventPublisher implements EventSink, AutoCloseable {
     private void loop() {
         connect();
         boolean down = false;
+        boolean unreadable = false;
         while (running) {
-            var entries = journal.pending(BATCH);
+            List<EventJournal.Entry> entries;
+            try {
+                entries = journal.pending(BATCH);
+            } catch (RuntimeException e) {
+                // The journal's file failed to read (an I/O error): keep trying. A publisher thread that ended here
+                // would deliver nothing more until the agent restarted, while events went on piling up.
+                if (!unreadable) {
+                    LOG.errorf(e, "cannot read the event journal; trying again every second");
+                    unreadable = true;
+                }
+                sleep(Duration.ofSeconds(1));
+                continue;
+            }
+            if (unreadable) {
+                LOG.infof("the event journal reads again");
+                unreadable = false;
+            }
             if (entries.isEmpty()) {
                 awaitAppend(Duration.ofMillis(500));
                 continue;
