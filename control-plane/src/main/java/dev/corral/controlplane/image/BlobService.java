@@ -190,7 +190,7 @@ public class BlobService {
         }
     }
 
-    /** The first {@code length} bytes of a blob (fewer when it is shorter), read without loading more than a chunk. */
+    /** The first {@code length} bytes of a blob (fewer when it is shorter), read a chunk at a time, no further. */
     public byte[] head(String sha256, int length) {
         Blob blob = find(sha256).orElseThrow(() -> new NotFoundException("Blob", sha256));
         try (InputStream in = open(blob)) {
