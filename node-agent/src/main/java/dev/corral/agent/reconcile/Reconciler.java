@@ -45,9 +45,6 @@ public final class Reconciler implements AutoCloseable {
     private final Map<String, Long> runStarts = new ConcurrentHashMap<>();
     /** Each workload's quick reboots in a row, and the time (System.nanoTime) before which its next may not start. */
     private final Map<String, Reboots> reboots = new ConcurrentHashMap<>();
-
-    private record Reboots(int quickInARow, long notBefore) {
-    }
     private final List<Thread> workers = new ArrayList<>();
     /** Until the first full list, a workload missing from {@link #desired} is unknown, not deleted. */
     private volatile boolean synced;
@@ -443,6 +440,9 @@ public final class Reconciler implements AutoCloseable {
             events.publish(entry.get().desired(), failed ? "failed" : "stopped", observed.generation(), reason, message, null,
                     ended.exitCode());
         }
+    }
+
+    private record Reboots(int quickInARow, long notBefore) {
     }
 
     /**
