@@ -21,7 +21,6 @@ import javax.sql.DataSource;
 
 import dev.corral.api.Blob;
 import dev.corral.controlplane.problem.InvalidException;
-import dev.corral.controlplane.problem.NotFoundException;
 import dev.corral.controlplane.problem.UnprocessableException;
 import dev.corral.controlplane.store.StoreException;
 import io.smallrye.config.ConfigMapping;
@@ -190,19 +189,21 @@ public class BlobService {
         }
     }
 
-    /** The first {@code length} bytes of a blob (fewer when it is shorter), read a chunk at a time, no further. */
-    public byte[] head(String sha256, int length) {
-        Blob blob = find(sha256).orElseThrow(() -> new NotFoundException("Blob", sha256));
+    /**
+     * The first {@code length} bytes of a blob (fewer when it is shorter), read a chunk at a time, no further. The
+     * blob as {@link #find} gave it: its caller resolved it already, so it is not looked up again.
+     */
+    public byte[] head(Blob blob, int length) {
         try (InputStream in = open(blob)) {
             return in.readNBytes(length);
         } catch (IOException e) {
-            throw new StoreException("reading blob " + sha256, e);
+            throw new StoreException("reading blob " + blob.sha256(), e);
         }
     }
 
     /** The whole content of a blob known to be small (an image config, checked against its limit first). */
-    public byte[] content(String sha256) {
-        return head(sha256, Integer.MAX_VALUE);
+    public byte[] content(Blob blob) {
+        return head(blob, Integer.MAX_VALUE);
     }
 
     /**

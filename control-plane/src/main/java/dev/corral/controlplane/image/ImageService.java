@@ -132,7 +132,7 @@ public class ImageService extends KindService {
         }
         Image.ContainerImage image;
         try {
-            image = OciImageConfig.read(json, blobs.content(config.sha256()), config, layers);
+            image = OciImageConfig.read(json, blobs.content(new Blob(config.sha256(), config.size())), config, layers);
         } catch (OciImageConfig.NotUsableException e) {
             throw new UnprocessableException("spec.container.config", e.getMessage(), "spec.container.config: " + e.getMessage() + ".");
         }
@@ -171,7 +171,7 @@ public class ImageService extends KindService {
             virtualSize = blob.size();
         } else {
             try {
-                virtualSize = Qcow2Header.parse(blobs.head(blob.sha256(), Qcow2Header.LENGTH)).virtualSizeBytes();
+                virtualSize = Qcow2Header.parse(blobs.head(new Blob(blob.sha256(), blob.size()), Qcow2Header.LENGTH)).virtualSizeBytes();
             } catch (Qcow2Header.NotUsableException e) {
                 throw new UnprocessableException("spec.disk.sha256", e.getMessage(),
                         "spec.disk names blob " + blob.sha256() + ", which " + e.getMessage() + ".");
